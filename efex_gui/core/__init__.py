@@ -1,0 +1,1 @@
+"""The Qt-free extraction core: readers, eCodes, features, rheobase, grouping, export."""
