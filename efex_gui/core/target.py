@@ -1,0 +1,180 @@
+"""One e-feature target: the values of one feature at one protocol and amplitude.
+
+:class:`EFeatureTarget` is BluePyEfe's ``bluepyefe.target.EFeatureTarget`` (spec §5.2):
+same constructor, attributes, statistics (NaN-ignoring mean, *population* std) and
+``as_dict`` output with the key order ``feature, val, n, efel_settings,
+efeature_name``. Two compatibility decisions (``docs/compatibility.md``, §9.1-11 and
+§9.1-26): ``as_dict(save_files_used=True)`` returns the files instead of crashing, and
+NumPy real scalars are accepted by :meth:`EFeatureTarget.append`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["EFeatureTarget"]
+
+
+class EFeatureTarget:
+    """The values gathered for one e-feature of one protocol at one amplitude.
+
+    Parameters
+    ----------
+    efeature_name : str or None
+        Name of the feature in the output; ``None`` means the efel name.
+    efel_feature_name : str
+        Name of the feature in efel.
+    protocol_name : str
+        Protocol the feature is extracted from.
+    amplitude : float
+        Target amplitude (% of rheobase, or nA in absolute mode).
+    tolerance : float
+        Half-width of the amplitude window.
+    efel_settings : dict, optional
+        The efel settings used for this feature (global merged with target-level).
+    """
+
+    def __init__(
+        self,
+        efeature_name: str | None,
+        efel_feature_name: str,
+        protocol_name: str,
+        amplitude: float,
+        tolerance: float,
+        efel_settings: dict[str, Any] | None = None,
+    ) -> None:
+        if efeature_name is None:
+            efeature_name = efel_feature_name
+        self.efeature_name = efeature_name
+        self.efel_feature_name = efel_feature_name
+        self.protocol_name = protocol_name
+        self.amplitude = amplitude
+        self.tolerance = tolerance
+        self.efel_settings = {} if efel_settings is None else efel_settings
+        self._values: list[float] = []
+        self._files: list[str] = []
+        self._auto_thresholds: list[float] = []
+
+    @property
+    def values(self) -> list[float]:
+        """The values appended so far (NaN values are never stored)."""
+        return self._values
+
+    @property
+    def files(self) -> list[str]:
+        """The recording files whose values were appended."""
+        return self._files
+
+    @property
+    def mean(self) -> float:
+        """NaN-ignoring mean of the values (NaN when there is none)."""
+        return np.nanmean(self._values)
+
+    @property
+    def std(self) -> float:
+        """NaN-ignoring population standard deviation (ddof 0) of the values."""
+        return np.nanstd(self._values)
+
+    @property
+    def sample_size(self) -> int:
+        """Number of values appended (NaN values excluded)."""
+        return len(self._values)
+
+    def append(self, value: Any, files: Iterable[str] | None = None) -> None:
+        """Add one recording's value; NaN is ignored.
+
+        Parameters
+        ----------
+        value : int or float
+            The feature value of one recording. NumPy real scalars are accepted too
+            (BluePyEfe rejects float32/int64; §9.1-26, fixed) and stored as Python
+            ``float``. Anything else raises ``TypeError``.
+        files : iterable of str, optional
+            The files the value comes from, accumulated for ``save_files_used``.
+        """
+        if isinstance(value, np.integer | np.floating) and not isinstance(value, float):
+            value = value.item()
+        if not isinstance(value, int | float):
+            raise TypeError("Expected value of type int or float")
+        if math.isnan(value):
+            logger.info(
+                "Trying to append NaN value to efeature %s for protocol %s %s. "
+                "Value will be ignored.",
+                self.efeature_name, self.protocol_name, self.amplitude,
+            )
+            return
+        self._values.append(value)
+        if files:
+            self._files += files
+
+    def append_auto_threshold(self, threshold: float) -> None:
+        """Remember the automatic spike threshold of a recording of this target."""
+        self._auto_thresholds.append(threshold)
+
+    def clear(self) -> None:
+        """Forget the values and files (the auto thresholds are kept, as BluePyEfe)."""
+        self._values = []
+        self._files = []
+
+    def add_effective_threshold(self) -> None:
+        """Write the median auto threshold into ``efel_settings['Threshold']``.
+
+        Only when thresholds were collected, i.e. when no ``Threshold`` setting was
+        given; mutates the target's settings, as BluePyEfe does.
+        """
+        if self._auto_thresholds:
+            self.efel_settings["Threshold"] = np.median(self._auto_thresholds)
+
+    def as_dict(
+        self, save_files_used: bool = False, default_std_value: float = 1e-3
+    ) -> dict[str, Any]:
+        """Return the target as one entry of ``features.json``.
+
+        Parameters
+        ----------
+        save_files_used : bool
+            Add a ``"files"`` key listing the files whose values were used (BluePyEfe
+            crashes with ``AttributeError`` instead; §9.1-11, fixed).
+        default_std_value : float
+            Replaces a standard deviation of exactly 0 (a NaN std is kept).
+
+        Returns
+        -------
+        dict
+            ``feature, val, n, efel_settings, efeature_name`` in that order.
+        """
+        self.add_effective_threshold()
+        std = self.std
+        if std == 0.0:
+            logger.warning(
+                "Standard deviation for efeatures %s stimulus %s %s is 0 and will be "
+                "set to %s", self.efeature_name, self.protocol_name, self.amplitude,
+                default_std_value,
+            )
+            std = default_std_value
+        entry: dict[str, Any] = {
+            "feature": self.efel_feature_name,
+            "val": [self.mean, std],
+            "n": self.sample_size,
+            "efel_settings": self.efel_settings,
+        }
+        if self.efeature_name:
+            entry["efeature_name"] = self.efeature_name
+        if save_files_used:
+            entry["files"] = list(self._files)
+        return entry
+
+    def __str__(self) -> str:
+        return (
+            f"Target E-Feature {self.efel_feature_name} for protocol "
+            f"{self.protocol_name} {float(self.amplitude)}%:\n"
+            f"Sample size (n): {self.sample_size}\n"
+            f"Mean: {self.mean:.5f}\nStandard deviation: {self.std:.5f}"
+        )
