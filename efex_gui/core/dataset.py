@@ -1,0 +1,285 @@
+"""A lazy listing of a files_metadata dict: cells → protocols → entries → sweeps.
+
+Listing never opens a file. Each files_metadata entry (a V/I file pair, or one file
+read for one protocol) is one *entry*; how many traces (sweeps) an entry holds is
+known only once it has been read. Until then it shows as a single sweep with
+``index None``. :func:`load_entry` reads one entry and builds the core's Recording
+objects (the slow part, run by the GUI's worker thread); the caller records the
+outcome with :meth:`Dataset.set_loaded` or :meth:`Dataset.set_failed`.
+
+Paths inside the files_metadata held by a :class:`Dataset` are those of the session
+(relative to ``data_root`` or absolute); :meth:`Dataset.absolute_config` resolves them
+for the readers.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from efex_gui.core.errors import EfexError
+from efex_gui.core.exclusions import ExclusionKey, entry_file
+
+PATH_KEYS = ("filepath", "v_file", "i_file")
+
+
+@dataclass(frozen=True, order=True)
+class EntryKey:
+    """Address of one files_metadata entry: cell, protocol and position in its list."""
+
+    cell: str
+    protocol: str
+    entry: int
+
+
+@dataclass(frozen=True, order=True)
+class SweepKey:
+    """Address of one sweep: an entry and the trace index (None: not read yet)."""
+
+    cell: str
+    protocol: str
+    entry: int
+    index: int | None = None
+
+    @property
+    def entry_key(self) -> EntryKey:
+        """The entry this sweep belongs to."""
+        return EntryKey(self.cell, self.protocol, self.entry)
+
+
+@dataclass
+class EntryState:
+    """What is known about an entry after reading it."""
+
+    n_traces: int | None = None
+    trace_names: list[str] = field(default_factory=list)
+    error: str | None = None
+    trace_errors: dict[int, str] = field(default_factory=dict)
+
+
+class Dataset:
+    """Cells → protocols → entries of a files_metadata dict, read lazily.
+
+    Parameters
+    ----------
+    files_metadata : mapping
+        ``{cell: {protocol: [config, ...]}}``; deep-copied.
+    data_root : path-like, optional
+        Folder that relative paths are relative to (the working directory if None).
+    """
+
+    def __init__(
+        self,
+        files_metadata: Mapping[str, Mapping[str, list[dict[str, Any]]]],
+        data_root: str | Path | None = None,
+    ) -> None:
+        self.files_metadata: dict[str, dict[str, list[dict[str, Any]]]] = {
+            cell: {p: copy.deepcopy(list(e)) for p, e in protocols.items()}
+            for cell, protocols in files_metadata.items()
+        }
+        self.data_root = Path(data_root) if data_root is not None else None
+        self._states: dict[EntryKey, EntryState] = {}
+
+    def cells(self) -> list[str]:
+        """Cell names in files_metadata order."""
+        return list(self.files_metadata)
+
+    def protocols(self, cell: str) -> list[str]:
+        """Protocol names of ``cell`` in files_metadata order."""
+        return list(self.files_metadata[cell])
+
+    def entries(self, cell: str, protocol: str) -> list[dict[str, Any]]:
+        """The stored (session-relative) configs of one protocol of one cell."""
+        return self.files_metadata[cell][protocol]
+
+    def entry_keys(self) -> list[EntryKey]:
+        """Every entry of the dataset, in order."""
+        return [
+            EntryKey(cell, protocol, i)
+            for cell, protocols in self.files_metadata.items()
+            for protocol, entries in protocols.items()
+            for i in range(len(entries))
+        ]
+
+    def config(self, key: EntryKey) -> dict[str, Any]:
+        """The stored config of an entry (mutable: edit through the controller)."""
+        return self.files_metadata[key.cell][key.protocol][key.entry]
+
+    def state(self, key: EntryKey) -> EntryState:
+        """What is known about an entry (a fresh, empty state if never read)."""
+        return self._states.get(key, EntryState())
+
+    def is_loaded(self, key: EntryKey) -> bool:
+        """Whether the entry was read (successfully or not)."""
+        state = self._states.get(key)
+        return state is not None and (
+            state.n_traces is not None or state.error is not None
+        )
+
+    def sweeps(self, cell: str, protocol: str) -> list[SweepKey]:
+        """One sweep per trace of read entries, else one per entry, of a protocol."""
+        sweeps = []
+        for i in range(len(self.files_metadata[cell][protocol])):
+            state = self.state(EntryKey(cell, protocol, i))
+            if state.n_traces:
+                sweeps.extend(
+                    SweepKey(cell, protocol, i, j) for j in range(state.n_traces)
+                )
+            else:
+                sweeps.append(SweepKey(cell, protocol, i, None))
+        return sweeps
+
+    def all_sweeps(self) -> list[SweepKey]:
+        """Every sweep of the dataset, in tree order."""
+        return [
+            s
+            for c in self.cells()
+            for p in self.protocols(c)
+            for s in self.sweeps(c, p)
+        ]
+
+    def set_loaded(
+        self,
+        key: EntryKey,
+        trace_names: list[str],
+        trace_errors: Mapping[int, str] | None = None,
+    ) -> None:
+        """Record that an entry was read and holds ``len(trace_names)`` traces."""
+        self._states[key] = EntryState(
+            len(trace_names), list(trace_names), None, dict(trace_errors or {})
+        )
+
+    def set_failed(self, key: EntryKey, reason: str) -> None:
+        """Record that an entry could not be read, and why."""
+        self._states[key] = EntryState(None, [], reason)
+
+    def forget(self, key: EntryKey) -> None:
+        """Drop what is known about an entry (after its metadata changed)."""
+        self._states.pop(key, None)
+
+    def file(self, key: EntryKey) -> str:
+        """The stored path that identifies an entry (``filepath`` or ``v_file``)."""
+        return entry_file(self.config(key))
+
+    def exclusion_key(self, sweep: SweepKey) -> ExclusionKey:
+        """The exclusion key of a sweep (the entry's key for single-trace entries)."""
+        file = self.file(sweep.entry_key)
+        n_traces = self.state(sweep.entry_key).n_traces
+        if sweep.index is None or n_traces == 1:
+            return ExclusionKey(sweep.cell, sweep.protocol, file)
+        return ExclusionKey(sweep.cell, sweep.protocol, file, sweep.index)
+
+    def resolve(self, path: str) -> str:
+        """An absolute path for a stored path."""
+        p = Path(path)
+        if not p.is_absolute() and self.data_root is not None:
+            p = self.data_root / p
+        return str(p)
+
+    def absolute_config(self, key: EntryKey) -> dict[str, Any]:
+        """A copy of an entry's config with absolute paths, ready for the readers."""
+        config = copy.deepcopy(self.config(key))
+        for path_key in PATH_KEYS:
+            if config.get(path_key):
+                config[path_key] = self.resolve(config[path_key])
+        return config
+
+
+@dataclass
+class LoadedEntry:
+    """What :func:`load_entry` returns: recordings, and errors per trace or entry."""
+
+    key: EntryKey
+    recordings: list[Any] = field(default_factory=list)
+    trace_names: list[str] = field(default_factory=list)
+    trace_errors: dict[int, str] = field(default_factory=dict)
+    error: str | None = None
+
+
+def resolve_ecode(protocol: str, overrides: Mapping[str, str] | None = None) -> type:
+    """The eCode class for ``protocol``, honouring a user's override.
+
+    An override maps a protocol name to another name that the core's table resolves
+    (``{"MyStep": "Step"}``, ``{"FastRamp": "Ramp"}``).
+
+    Raises
+    ------
+    ECodeError
+        When neither the override nor the protocol name matches an eCode.
+    """
+    from efex_gui.core.ecodes import ecode_for_protocol
+
+    name = (overrides or {}).get(protocol) or protocol
+    return ecode_for_protocol(name)
+
+
+def ecode_name(protocol: str, overrides: Mapping[str, str] | None = None) -> str | None:
+    """The eCode class name for ``protocol`` or None when nothing matches."""
+    try:
+        return resolve_ecode(protocol, overrides).__name__
+    except (EfexError, KeyError):
+        return None
+
+
+def load_entry(
+    dataset: Dataset,
+    key: EntryKey,
+    ecode_overrides: Mapping[str, str] | None = None,
+    efel_settings: Mapping[str, Any] | None = None,
+    reader: Callable[[dict[str, Any]], list[dict[str, Any]]] | None = None,
+) -> LoadedEntry:
+    """Read one entry and build one Recording per trace; never raises for bad input.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Where the entry is listed.
+    key : EntryKey
+        Which entry.
+    ecode_overrides : mapping, optional
+        Protocol name → eCode name overrides (see :func:`resolve_ecode`).
+    efel_settings : mapping, optional
+        Global efel settings, used by the Recording for its spike count.
+    reader : callable, optional
+        Replacement for the core's ``read_file`` (a user's ``recording_reader``).
+
+    Returns
+    -------
+    LoadedEntry
+        ``error`` is set when the whole entry failed (unreadable file, unknown
+        eCode); ``trace_errors`` when single traces could not be interpreted.
+    """
+    from efex_gui.core.readers import read_file
+
+    result = LoadedEntry(key)
+    try:
+        config = dataset.absolute_config(key)
+        # BluePyEfe's Cell.read_recordings inserts the protocol name before reading.
+        config.setdefault("protocol_name", key.protocol)
+        ecode = resolve_ecode(key.protocol, ecode_overrides)
+        traces = (reader or read_file)(config)
+    except Exception as exc:  # a bad file becomes an error row, never a crash
+        result.error = _describe(exc)
+        return result
+    settings = dict(efel_settings) if efel_settings is not None else None
+    for i, trace in enumerate(traces):
+        result.trace_names.append(str(trace.get("id") or f"sweep {i}"))
+        try:
+            result.recordings.append(ecode(config, trace, key.protocol, settings))
+        except Exception as exc:
+            result.recordings.append(None)
+            result.trace_errors[i] = _describe(exc)
+    if not traces:
+        result.error = "the file holds no trace for this protocol"
+    return result
+
+
+def _describe(exc: BaseException) -> str:
+    """A one-line reason for an error row."""
+    text = str(exc).strip() or type(exc).__name__
+    if isinstance(exc, EfexError):
+        return text
+    return f"{type(exc).__name__}: {text}"

@@ -1,0 +1,155 @@
+"""The lazy dataset listing and the loading of one entry into Recordings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from efex_gui.core.dataset import (
+    Dataset,
+    EntryKey,
+    SweepKey,
+    ecode_name,
+    load_entry,
+    resolve_ecode,
+)
+from efex_gui.core.exclusions import ExclusionKey
+from tests.conftest import shared_path
+
+B6_CONFIG = {"i_unit": "pA", "v_unit": "mV", "t_unit": "s", "dt": 0.00025, "ljp": 14.0}
+
+
+def _fm() -> dict:
+    return {
+        "cellA": {
+            "IDRest": [
+                {"i_file": "A/i_1.ibw", "v_file": "A/v_1.ibw"},
+                {"i_file": "A/i_2.ibw", "v_file": "A/v_2.ibw"},
+            ],
+        },
+        "cellB": {
+            "Step": [{"filepath": "/abs/cellB.nwb"}],
+            "IV": [{"filepath": "b.nwb"}],
+        },
+    }
+
+
+def test_listing_needs_no_file(tmp_path: Path) -> None:
+    """None of the files exists: listing must not try to open them."""
+    dataset = Dataset(_fm(), tmp_path)
+    assert dataset.cells() == ["cellA", "cellB"]
+    assert dataset.protocols("cellB") == ["Step", "IV"]
+    assert dataset.sweeps("cellA", "IDRest") == [
+        SweepKey("cellA", "IDRest", 0, None),
+        SweepKey("cellA", "IDRest", 1, None),
+    ]
+    assert len(dataset.all_sweeps()) == 4
+    assert len(dataset.entry_keys()) == 4
+    assert not dataset.is_loaded(EntryKey("cellA", "IDRest", 0))
+
+
+def test_loaded_entries_expand_into_traces(tmp_path: Path) -> None:
+    dataset = Dataset(_fm(), tmp_path)
+    key = EntryKey("cellB", "Step", 0)
+    dataset.set_loaded(key, ["ic__Step__1", "ic__Step__2", "ic__Step__3"], {2: "bad"})
+    sweeps = dataset.sweeps("cellB", "Step")
+    assert [s.index for s in sweeps] == [0, 1, 2]
+    assert dataset.state(key).trace_errors == {2: "bad"}
+    assert dataset.exclusion_key(sweeps[1]) == ExclusionKey(
+        "cellB", "Step", "/abs/cellB.nwb", 1
+    )
+    single = EntryKey("cellA", "IDRest", 0)
+    dataset.set_loaded(single, ["v_1"])
+    (sweep,) = [s for s in dataset.sweeps("cellA", "IDRest") if s.entry == 0]
+    assert dataset.exclusion_key(sweep) == ExclusionKey("cellA", "IDRest", "A/v_1.ibw")
+    dataset.set_failed(key, "truncated")
+    assert dataset.sweeps("cellB", "Step") == [SweepKey("cellB", "Step", 0, None)]
+    assert dataset.state(key).error == "truncated" and dataset.is_loaded(key)
+    dataset.forget(key)
+    assert not dataset.is_loaded(key)
+
+
+def test_absolute_config_resolves_against_the_data_root(tmp_path: Path) -> None:
+    fm = _fm()
+    dataset = Dataset(fm, tmp_path)
+    config = dataset.absolute_config(EntryKey("cellA", "IDRest", 1))
+    assert config["v_file"] == str(tmp_path / "A" / "v_2.ibw")
+    assert config["i_file"] == str(tmp_path / "A" / "i_2.ibw")
+    assert (
+        dataset.absolute_config(EntryKey("cellB", "Step", 0))["filepath"]
+        == "/abs/cellB.nwb"
+    )
+    assert dataset.config(EntryKey("cellA", "IDRest", 1))["v_file"] == "A/v_2.ibw"
+    dataset.config(EntryKey("cellA", "IDRest", 1))["ljp"] = 3
+    assert "ljp" not in fm["cellA"]["IDRest"][1], "the dataset holds its own copy"
+
+
+def test_missing_and_corrupt_files_become_errors(tmp_path: Path) -> None:
+    (tmp_path / "A").mkdir()
+    (tmp_path / "A" / "v_1.ibw").write_bytes(b"\x00garbage" * 10)
+    (tmp_path / "A" / "i_1.ibw").write_bytes(b"\x00garbage" * 10)
+    dataset = Dataset(_fm(), tmp_path)
+    corrupt = load_entry(dataset, EntryKey("cellA", "IDRest", 0))
+    assert corrupt.error and corrupt.recordings == []
+    missing = load_entry(dataset, EntryKey("cellA", "IDRest", 1))
+    assert missing.error and "v_2.ibw" in missing.error or "i_2.ibw" in missing.error
+
+
+def test_unknown_protocol_is_an_error_row(tmp_path: Path) -> None:
+    dataset = Dataset({"c": {"TestPulse": [{"filepath": "x.nwb"}]}}, tmp_path)
+    loaded = load_entry(dataset, EntryKey("c", "TestPulse", 0))
+    assert loaded.error and "TestPulse" in loaded.error
+
+
+def test_ecode_overrides() -> None:
+    assert resolve_ecode("IDRest").__name__ == "Step"
+    assert resolve_ecode("Chirp", {"Chirp": "Ramp"}).__name__ == "Ramp"
+    assert ecode_name("TestPulse") is None
+    assert ecode_name("TestPulse", {"TestPulse": "Step"}) == "Step"
+
+
+def test_load_b6_sweep_gives_the_spec_recording() -> None:
+    root = shared_path("bluepyefe-exp-data")
+    fm = {
+        "MouseNeuron1": {
+            "IDRest": [
+                {
+                    "i_file": "B6/B6_Ch0_IDRest_181.ibw",
+                    "v_file": "B6/B6_Ch3_IDRest_181.ibw",
+                    **B6_CONFIG,
+                },
+            ]
+        }
+    }
+    loaded = load_entry(Dataset(fm, root), EntryKey("MouseNeuron1", "IDRest", 0))
+    assert loaded.error is None and loaded.trace_errors == {}
+    (recording,) = loaded.recordings
+    # spec §10.2: sweep 181 amp 0.11874 nA, hypamp -0.0125 nA, 26 spikes
+    assert recording.amp == pytest.approx(0.11874, abs=1e-5)
+    assert recording.hypamp == pytest.approx(-0.0125, abs=1e-6)
+    assert recording.spikecount == 26
+
+
+def test_load_nwb_entry_gives_sixteen_traces() -> None:
+    root = shared_path("bluepyefe-exp-data")
+    fm = {
+        "hippocampus_cell": {
+            "Step": [
+                {
+                    "filepath": "hippocampus-portal/99111002.nwb",
+                    "i_unit": "A",
+                    "v_unit": "V",
+                    "t_unit": "s",
+                    "ljp": 0.0,
+                }
+            ]
+        }
+    }
+    dataset = Dataset(fm, root)
+    loaded = load_entry(dataset, EntryKey("hippocampus_cell", "Step", 0))
+    assert loaded.error is None
+    assert len(loaded.recordings) == 16
+    assert loaded.trace_names[0] == "ic__Step__1"
+    # spec §10.3 RecordingTestNWB: recordings[1] has 2 spikes
+    assert loaded.recordings[1].spikecount == 2

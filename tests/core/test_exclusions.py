@@ -1,0 +1,124 @@
+"""Exclusions: keys, the immutable document, JSON, applying them to files_metadata."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from efex_gui.core.errors import MetadataError
+from efex_gui.core.exclusions import (
+    ExclusionKey,
+    Exclusions,
+    TraceFilter,
+    apply_exclusions,
+    entry_file,
+)
+
+
+def _files_metadata() -> dict:
+    return {
+        "c1": {
+            "IDRest": [
+                {"i_file": "c1/i_1.ibw", "v_file": "c1/v_1.ibw", "ljp": 14},
+                {"i_file": "c1/i_2.ibw", "v_file": "c1/v_2.ibw", "ljp": 14},
+            ],
+            "IV": [{"filepath": "c1.nwb"}],
+        },
+        "c2": {"IDRest": [{"filepath": "c2.nwb"}]},
+    }
+
+
+def test_key_levels_cover_what_is_below() -> None:
+    cell = ExclusionKey("c1")
+    protocol = ExclusionKey("c1", "IDRest")
+    entry = ExclusionKey("c1", "IDRest", "c1/v_1.ibw")
+    trace = ExclusionKey("c1", "IDRest", "c1/v_1.ibw", 3)
+    assert cell.covers(trace) and protocol.covers(entry) and entry.covers(trace)
+    assert not trace.covers(entry)
+    assert not ExclusionKey("c2").covers(entry)
+    assert trace.ancestors() == [cell, protocol, entry]
+    assert trace.as_list() == ["c1", "IDRest", "c1/v_1.ibw", 3]
+
+
+def test_key_cannot_skip_a_level() -> None:
+    with pytest.raises(MetadataError, match="skips a level"):
+        ExclusionKey("c1", None, "file.ibw")
+
+
+def test_exclusions_are_values_with_reasons() -> None:
+    empty = Exclusions()
+    one = empty.with_excluded([ExclusionKey("c1", "IDRest")], "noisy")
+    assert len(empty) == 0 and len(one) == 1
+    sweep = ExclusionKey("c1", "IDRest", "c1/v_1.ibw")
+    assert one.is_excluded(sweep) and one.reason(sweep) == "noisy"
+    assert one.covering(sweep) == ExclusionKey("c1", "IDRest")
+    assert not one.is_excluded(ExclusionKey("c1", "IV", "c1.nwb"))
+    assert one.without([ExclusionKey("c1", "IDRest")]) == empty
+    assert one == Exclusions({ExclusionKey("c1", "IDRest"): "noisy"})
+
+
+def test_json_round_trip_and_validation() -> None:
+    exclusions = Exclusions(
+        {
+            ExclusionKey("c1"): "",
+            ExclusionKey("c2", "IDRest", "c2.nwb", 4): "bridge drift",
+        }
+    )
+    data = exclusions.to_json()
+    assert data[1] == {"key": ["c2", "IDRest", "c2.nwb", 4], "reason": "bridge drift"}
+    assert Exclusions.from_json(data) == exclusions
+    with pytest.raises(MetadataError, match="#0"):
+        Exclusions.from_json([{"key": []}])
+    with pytest.raises(MetadataError, match="wrong types"):
+        Exclusions.from_json([{"key": ["c1", "IDRest", "f", "3"]}])
+
+
+def test_entry_file_names_the_entry() -> None:
+    assert entry_file({"filepath": "a.nwb", "v_file": "b"}) == "a.nwb"
+    assert entry_file({"v_file": "v.ibw", "i_file": "i.ibw"}) == "v.ibw"
+    with pytest.raises(MetadataError, match="filepath"):
+        entry_file({"i_unit": "pA"})
+
+
+def test_apply_exclusions_drops_entries_protocols_and_cells() -> None:
+    fm = _files_metadata()
+    exclusions = Exclusions(
+        {
+            ExclusionKey("c1", "IDRest", "c1/v_2.ibw"): "",
+            ExclusionKey("c2"): "",
+            ExclusionKey("c1", "IV", "c1.nwb", 2): "",
+        }
+    )
+    kept, partial = apply_exclusions(fm, exclusions)
+    assert list(kept) == ["c1"]
+    assert [e["v_file"] for e in kept["c1"]["IDRest"]] == ["c1/v_1.ibw"]
+    assert kept["c1"]["IV"] == fm["c1"]["IV"]
+    assert partial == {("c1", "IV", "c1.nwb"): {2}}
+    kept["c1"]["IDRest"][0]["ljp"] = 0
+    assert fm["c1"]["IDRest"][0]["ljp"] == 14, "the input must not be mutated"
+    assert len(fm["c1"]["IDRest"]) == 2
+
+
+def test_apply_no_exclusions_keeps_everything() -> None:
+    fm = _files_metadata()
+    kept, partial = apply_exclusions(fm, Exclusions())
+    assert kept == fm and partial == {}
+
+
+def test_trace_filter_drops_excluded_traces(monkeypatch: pytest.MonkeyPatch) -> None:
+    readers = pytest.importorskip("efex_gui.core.readers")
+    calls = []
+
+    def fake_read_file(config: dict) -> list[dict]:
+        calls.append(config)
+        return [{"id": f"t{i}"} for i in range(4)]
+
+    monkeypatch.setattr(readers, "read_file", fake_read_file)
+    reader = TraceFilter({("/data/c1.nwb", "IV"): {1, 3}})
+    kept = reader({"filepath": "/data/c1.nwb", "protocol_name": "IV"})
+    assert [t["id"] for t in kept] == ["t0", "t2"]
+    other = reader({"filepath": "/data/c1.nwb", "protocol_name": "IDRest"})
+    assert len(other) == 4
+    clone = pickle.loads(pickle.dumps(reader))
+    assert clone == reader

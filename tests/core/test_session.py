@@ -1,0 +1,177 @@
+"""Session: JSON round trip, relative paths, atomic save, migrations, extract kwargs."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from efex_gui.core.errors import MetadataError, SettingsError
+from efex_gui.core.exclusions import ExclusionKey, Exclusions, TraceFilter
+from efex_gui.core.session import (
+    FORMAT_VERSION,
+    ExtractionSettings,
+    Session,
+    atomic_write_text,
+    migrate,
+)
+from tests.conftest import shared_path
+
+FIXTURES = Path(__file__).resolve().parents[1] / "data" / "sessions"
+
+
+def _session(root: Path) -> Session:
+    return Session(
+        files_metadata={
+            "c1": {
+                "IDRest": [
+                    {"i_file": "c1/i_1.ibw", "v_file": "c1/v_1.ibw", "i_unit": "pA"},
+                    {"i_file": "c1/i_2.ibw", "v_file": "c1/v_2.ibw", "i_unit": "pA"},
+                ],
+                "IV": [{"filepath": "c1.nwb", "protocol_name": "IV"}],
+            }
+        },
+        data_root=root,
+        ecode_overrides={"Chirp": "Ramp"},
+        exclusions=Exclusions(
+            {
+                ExclusionKey("c1", "IDRest", "c1/v_2.ibw"): "seal lost",
+                ExclusionKey("c1", "IV", "c1.nwb", 1): "",
+            }
+        ),
+        targets=[
+            {
+                "efeature": "Spikecount",
+                "protocol": "IDRest",
+                "amplitude": 150,
+                "tolerance": 20,
+            }
+        ],
+        settings=ExtractionSettings(
+            protocols_rheobase=["IDRest"], efel_settings={"Threshold": -20.0}
+        ),
+    )
+
+
+def test_round_trip_is_identical(tmp_path: Path) -> None:
+    session = _session(tmp_path / "data")
+    path = tmp_path / "s.json"
+    session.save(path)
+    loaded = Session.load(path)
+    assert loaded == session
+    assert loaded.path == path.absolute()
+    doc = json.loads(path.read_text())
+    assert doc["kind"] == "efex-session" and doc["format_version"] == FORMAT_VERSION
+    assert doc["data_root"] == "data", "the data root is stored relative to the file"
+
+
+def test_session_and_data_can_move_together(tmp_path: Path) -> None:
+    session = _session(tmp_path / "project" / "data")
+    session.save(tmp_path / "project" / "s.json")
+    shutil.move(tmp_path / "project", tmp_path / "moved")
+    loaded = Session.load(tmp_path / "moved" / "s.json")
+    assert loaded.data_root == tmp_path / "moved" / "data"
+    kwargs = loaded.to_extract_kwargs()
+    entry = kwargs["files_metadata"]["c1"]["IDRest"][0]
+    assert entry["v_file"] == str(tmp_path / "moved" / "data" / "c1" / "v_1.ibw")
+
+
+def test_save_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "s.json"
+    path.write_text("old content")
+
+    def broken_replace(src: str, dst: str) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(OSError, match="disk full"):
+        _session(tmp_path).save(path)
+    assert path.read_text() == "old content"
+    assert [p.name for p in tmp_path.iterdir()] == ["s.json"], "no temporary left"
+    monkeypatch.undo()
+    atomic_write_text(path, "new")
+    assert path.read_text() == "new"
+
+
+def test_extract_kwargs_apply_exclusions(tmp_path: Path) -> None:
+    session = _session(tmp_path)
+    kwargs = session.to_extract_kwargs()
+    assert [e["v_file"] for e in kwargs["files_metadata"]["c1"]["IDRest"]] == [
+        str(tmp_path / "c1" / "v_1.ibw")
+    ]
+    assert kwargs["recording_reader"] == TraceFilter(
+        {(str(tmp_path / "c1.nwb"), "IV"): {1}}
+    )
+    assert (
+        kwargs["targets"] == session.targets
+        and kwargs["targets"] is not session.targets
+    )
+    assert kwargs["protocols_rheobase"] == ["IDRest"]
+    assert kwargs["efel_settings"] == {"Threshold": -20.0}
+    assert kwargs["rheobase_strategy"] == "absolute"
+    session.exclusions = Exclusions()
+    assert "recording_reader" not in session.to_extract_kwargs()
+    assert len(session.files_metadata["c1"]["IDRest"]) == 2, "session left untouched"
+
+
+def test_bad_documents_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text("{not json")
+    with pytest.raises(MetadataError, match="bad.json"):
+        Session.load(path)
+    with pytest.raises(MetadataError, match="newer"):
+        migrate({"kind": "efex-session", "format_version": FORMAT_VERSION + 1})
+    with pytest.raises(MetadataError, match="Not an efex session"):
+        migrate({"kind": "something-else", "format_version": 1})
+    with pytest.raises(SettingsError, match="bogus"):
+        Session.from_dict(
+            {
+                "kind": "efex-session",
+                "format_version": 1,
+                "files_metadata": {},
+                "settings": {"bogus": 1},
+            }
+        )
+    with pytest.raises(MetadataError, match="files_metadata"):
+        Session.from_dict(
+            {
+                "kind": "efex-session",
+                "format_version": 1,
+                "files_metadata": {"c": ["x"]},
+            }
+        )
+
+
+def test_v1_fixture_still_loads() -> None:
+    """A session file written by format version 1 (kept as a fixture) loads."""
+    session = Session.load(FIXTURES / "v1" / "b6b8_session.json")
+    assert session.data_root == (FIXTURES / "v1").resolve()
+    assert (
+        session.exclusions.reason(
+            ExclusionKey("MouseNeuron1", "IDRest", "B6/B6_Ch3_IDRest_185.ibw")
+        )
+        == "example exclusion"
+    )
+    assert session.settings.protocols_rheobase == ["IDRest"]
+
+
+def test_oracle_inputs_open_as_a_version_0_session() -> None:
+    inputs_path = shared_path("oracle", "bluepyefe-b6b8", "inputs.json")
+    inputs = json.loads(inputs_path.read_text())
+    inputs["data_root"] = ".."  # paths in inputs.json are relative to ../shared/data
+    session = Session.from_dict(inputs, inputs_path.parent.parent)
+    kwargs = session.to_extract_kwargs()
+    for key in (
+        "targets",
+        "protocols_rheobase",
+        "rheobase_strategy",
+        "efel_settings",
+        "threshold_nvalue_save",
+        "absolute_amplitude",
+    ):
+        assert kwargs[key] == inputs[key], key
+    first = kwargs["files_metadata"]["MouseNeuron1"]["IDRest"][0]
+    assert Path(first["v_file"]).is_file()
