@@ -242,3 +242,46 @@ def test_bad_arguments_raise_settings_errors(tmp_path: Path) -> None:
         write_demo_dataset(tmp_path, n_cells=0)
     with pytest.raises(SettingsError, match="one seed per cell"):
         simulate_cells([CellParameters()], [1, 2])
+
+
+def test_our_nwb_reader_reads_the_demo_sweeps(
+    demo: tuple[Path, dict[str, Any]],
+) -> None:
+    readers = pytest.importorskip("efex_gui.core.readers")
+    if not hasattr(readers, "read_file"):
+        pytest.skip("efex_gui.core.readers.read_file is not there yet")
+    folder, files_metadata = demo
+    entry = dict(files_metadata["SimCell2"]["IV"][0])
+    traces = readers.read_file(entry)
+    assert [t["id"] for t in traces] == [
+        f"CurrentClampSeries_{i:03d}" for i in range(8, 16)
+    ]
+    v, i, _ = _read_sweep(folder / "SimCell2.nwb", "CurrentClampSeries_009")
+    np.testing.assert_allclose(traces[1]["voltage"], v, rtol=1e-6)
+    np.testing.assert_allclose(traces[1]["current"], i, rtol=1e-6)
+    assert traces[1]["dt"] == pytest.approx(1e-4)
+
+
+def test_bluepyefe_reads_the_demo_dataset(
+    demo: tuple[Path, dict[str, Any]], cell: dict[str, Any]
+) -> None:
+    """BluePyEfe (run as an oracle) finds every sweep, the rheobase and the targets."""
+    extract = pytest.importorskip("bluepyefe.extract")
+    folder, files_metadata = demo
+    config = json.loads((folder / "config.json").read_text())
+    features, protocols, currents = extract.extract_efeatures(
+        output_directory=str(folder / "bluepyefe"),
+        files_metadata=json.loads(json.dumps(files_metadata)),
+        targets=config["targets"],
+        protocols_rheobase=config["protocols_rheobase"],
+        efel_settings=config["efel_settings"],
+    )
+    assert set(features) == {"IDRest_150", "IDRest_200", "IDRest_250", "IV_-40"}
+    assert all(entry["n"] == 3 for f in features.values() for entry in f["soma"])
+    for amplitude in (150, 200, 250):
+        step = protocols[f"IDRest_{amplitude}"]["step"]
+        assert step["thresh_perc"] == pytest.approx(amplitude, abs=2.0)
+        assert step["delay"] == pytest.approx(700.0, abs=0.2)
+    rheobases = currents["all_threshold_current"]
+    assert rheobases["SimCell1"] == pytest.approx(cell["rheobase_na"], abs=2e-3)
+    assert len({round(r, 3) for r in rheobases.values()}) == 3
