@@ -65,21 +65,19 @@ class Dataset:
 
     Parameters
     ----------
-    files_metadata : mapping
-        ``{cell: {protocol: [config, ...]}}``; deep-copied.
+    files_metadata : dict
+        ``{cell: {protocol: [config, ...]}}``, shared with the session (not copied).
     data_root : path-like, optional
         Folder that relative paths are relative to (the working directory if None).
     """
 
     def __init__(
         self,
-        files_metadata: Mapping[str, Mapping[str, list[dict[str, Any]]]],
+        files_metadata: dict[str, dict[str, list[dict[str, Any]]]],
         data_root: str | Path | None = None,
     ) -> None:
-        self.files_metadata: dict[str, dict[str, list[dict[str, Any]]]] = {
-            cell: {p: copy.deepcopy(list(e)) for p, e in protocols.items()}
-            for cell, protocols in files_metadata.items()
-        }
+        # Shared, not copied: the session owns the dict, the controller edits it.
+        self.files_metadata = files_metadata
         self.data_root = Path(data_root) if data_root is not None else None
         self._states: dict[EntryKey, EntryState] = {}
 
@@ -172,6 +170,26 @@ class Dataset:
             return ExclusionKey(sweep.cell, sweep.protocol, file)
         return ExclusionKey(sweep.cell, sweep.protocol, file, sweep.index)
 
+    def child_keys(self, key: ExclusionKey) -> list[ExclusionKey]:
+        """The exclusion keys one level below ``key`` (traces only once read)."""
+        if key.protocol is None:
+            return [ExclusionKey(key.cell, p) for p in self.protocols(key.cell)]
+        if key.file is None:
+            entries = self.entries(key.cell, key.protocol)
+            return [
+                ExclusionKey(key.cell, key.protocol, entry_file(c)) for c in entries
+            ]
+        if key.index is not None:
+            return []
+        for i, config in enumerate(self.entries(key.cell, key.protocol)):
+            n_traces = self.state(EntryKey(key.cell, key.protocol, i)).n_traces
+            if entry_file(config) == key.file and n_traces and n_traces > 1:
+                return [
+                    ExclusionKey(key.cell, key.protocol, key.file, j)
+                    for j in range(n_traces)
+                ]
+        return []
+
     def resolve(self, path: str) -> str:
         """An absolute path for a stored path."""
         p = Path(path)
@@ -231,14 +249,29 @@ def load_entry(
     efel_settings: Mapping[str, Any] | None = None,
     reader: Callable[[dict[str, Any]], list[dict[str, Any]]] | None = None,
 ) -> LoadedEntry:
+    """Read one entry of ``dataset``; see :func:`load_config`."""
+    try:
+        config = dataset.absolute_config(key)
+    except Exception as exc:
+        return LoadedEntry(key, error=_describe(exc))
+    return load_config(key, config, ecode_overrides, efel_settings, reader)
+
+
+def load_config(
+    key: EntryKey,
+    config: dict[str, Any],
+    ecode_overrides: Mapping[str, str] | None = None,
+    efel_settings: Mapping[str, Any] | None = None,
+    reader: Callable[[dict[str, Any]], list[dict[str, Any]]] | None = None,
+) -> LoadedEntry:
     """Read one entry and build one Recording per trace; never raises for bad input.
 
     Parameters
     ----------
-    dataset : Dataset
-        Where the entry is listed.
     key : EntryKey
-        Which entry.
+        Which entry (its protocol picks the eCode).
+    config : dict
+        The entry's metadata with absolute paths (not modified; a copy is used).
     ecode_overrides : mapping, optional
         Protocol name → eCode name overrides (see :func:`resolve_ecode`).
     efel_settings : mapping, optional
@@ -255,10 +288,10 @@ def load_entry(
     from efex_gui.core.readers import read_file
 
     result = LoadedEntry(key)
+    config = copy.deepcopy(config)
+    # BluePyEfe's Cell.read_recordings inserts the protocol name before reading.
+    config.setdefault("protocol_name", key.protocol)
     try:
-        config = dataset.absolute_config(key)
-        # BluePyEfe's Cell.read_recordings inserts the protocol name before reading.
-        config.setdefault("protocol_name", key.protocol)
         ecode = resolve_ecode(key.protocol, ecode_overrides)
         traces = (reader or read_file)(config)
     except Exception as exc:  # a bad file becomes an error row, never a crash

@@ -19,7 +19,7 @@ from a ``files_metadata`` dict; single traces of multi-trace files are left out 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -257,3 +257,40 @@ class TraceFilter:
 
     def __repr__(self) -> str:
         return f"TraceFilter({len(self.excluded)} files)"
+
+
+def include(
+    exclusions: Exclusions,
+    key: ExclusionKey,
+    children: Callable[[ExclusionKey], list[ExclusionKey]],
+) -> Exclusions:
+    """Return ``exclusions`` with ``key`` and everything below it included again.
+
+    Exclusions listed for ``key`` or below it are removed. An exclusion of a level
+    above ``key`` is split: it is replaced by exclusions of the siblings on the way
+    down (same reason), so only the branch leading to ``key`` comes back, as a tick
+    in a tree of check boxes does.
+
+    Parameters
+    ----------
+    exclusions : Exclusions
+        The current document.
+    key : ExclusionKey
+        What to include.
+    children : callable
+        ``key -> keys one level below`` (e.g. ``Dataset.child_keys``).
+    """
+    reasons = dict(exclusions.reasons)
+    for ancestor in key.ancestors():
+        if ancestor not in reasons:
+            continue
+        reason = reasons.pop(ancestor)
+        path = [a for a in key.ancestors() if ancestor.covers(a) and a != ancestor]
+        for level in [ancestor, *path]:
+            for child in children(level):
+                if not child.covers(key):
+                    reasons.setdefault(child, reason)
+    for listed in list(reasons):
+        if key.covers(listed):
+            del reasons[listed]
+    return Exclusions(reasons)

@@ -70,6 +70,25 @@ def test_loaded_entries_expand_into_traces(tmp_path: Path) -> None:
     assert not dataset.is_loaded(key)
 
 
+def test_child_keys_walk_one_level_down(tmp_path: Path) -> None:
+    dataset = Dataset(_fm(), tmp_path)
+    assert dataset.child_keys(ExclusionKey("cellB")) == [
+        ExclusionKey("cellB", "Step"),
+        ExclusionKey("cellB", "IV"),
+    ]
+    assert dataset.child_keys(ExclusionKey("cellA", "IDRest")) == [
+        ExclusionKey("cellA", "IDRest", "A/v_1.ibw"),
+        ExclusionKey("cellA", "IDRest", "A/v_2.ibw"),
+    ]
+    entry = ExclusionKey("cellB", "Step", "/abs/cellB.nwb")
+    assert dataset.child_keys(entry) == []
+    dataset.set_loaded(EntryKey("cellB", "Step", 0), ["a", "b"])
+    assert dataset.child_keys(entry) == [
+        ExclusionKey("cellB", "Step", "/abs/cellB.nwb", 0),
+        ExclusionKey("cellB", "Step", "/abs/cellB.nwb", 1),
+    ]
+
+
 def test_absolute_config_resolves_against_the_data_root(tmp_path: Path) -> None:
     fm = _fm()
     dataset = Dataset(fm, tmp_path)
@@ -82,7 +101,7 @@ def test_absolute_config_resolves_against_the_data_root(tmp_path: Path) -> None:
     )
     assert dataset.config(EntryKey("cellA", "IDRest", 1))["v_file"] == "A/v_2.ibw"
     dataset.config(EntryKey("cellA", "IDRest", 1))["ljp"] = 3
-    assert "ljp" not in fm["cellA"]["IDRest"][1], "the dataset holds its own copy"
+    assert fm["cellA"]["IDRest"][1]["ljp"] == 3, "the session's dict is shared"
 
 
 def test_missing_and_corrupt_files_become_errors(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from efex_gui.core.exclusions import (
     TraceFilter,
     apply_exclusions,
     entry_file,
+    include,
 )
 
 
@@ -122,3 +123,43 @@ def test_trace_filter_drops_excluded_traces(monkeypatch: pytest.MonkeyPatch) -> 
     assert len(other) == 4
     clone = pickle.loads(pickle.dumps(reader))
     assert clone == reader
+
+
+def _children(key: ExclusionKey) -> list[ExclusionKey]:
+    tree = {
+        ("c1",): ["IDRest", "IV"],
+        ("c1", "IDRest"): ["f1", "f2", "f3"],
+        ("c1", "IV"): ["nwb"],
+        ("c1", "IV", "nwb"): [0, 1, 2],
+    }
+    parts = tuple(key.as_list())
+    return [ExclusionKey(*parts, child) for child in tree.get(parts, [])]
+
+
+def test_include_splits_an_excluded_parent() -> None:
+    exclusions = Exclusions({ExclusionKey("c1"): "bad cell"})
+    result = include(exclusions, ExclusionKey("c1", "IDRest", "f2"), _children)
+    assert result == Exclusions(
+        {
+            ExclusionKey("c1", "IV"): "bad cell",
+            ExclusionKey("c1", "IDRest", "f1"): "bad cell",
+            ExclusionKey("c1", "IDRest", "f3"): "bad cell",
+        }
+    )
+    trace = include(result, ExclusionKey("c1", "IV", "nwb", 1), _children)
+    assert not trace.is_excluded(ExclusionKey("c1", "IV", "nwb", 1))
+    assert trace.is_excluded(ExclusionKey("c1", "IV", "nwb", 0))
+    assert trace.is_excluded(ExclusionKey("c1", "IV", "nwb", 2))
+
+
+def test_include_removes_exclusions_below() -> None:
+    exclusions = Exclusions(
+        {
+            ExclusionKey("c1", "IDRest", "f1"): "a",
+            ExclusionKey("c1", "IDRest", "f3"): "b",
+            ExclusionKey("c1", "IV"): "c",
+        }
+    )
+    result = include(exclusions, ExclusionKey("c1", "IDRest"), _children)
+    assert result == Exclusions({ExclusionKey("c1", "IV"): "c"})
+    assert include(result, ExclusionKey("c2"), _children) == result
