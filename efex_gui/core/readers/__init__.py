@@ -1,0 +1,135 @@
+"""File readers: files_metadata entries in, BluePyEfe trace dicts out.
+
+``read_file(config_data)`` picks the reader as BluePyEfe's ``Cell.reader`` does
+(spec §3.1): the path is ``filepath``, else ``v_file``; then the first of ``.abf``,
+``.ibw``/``.bwav``, ``.nwb``, ``.txt`` found as a **substring** of the path wins.
+Extensions BluePyEfe does not know (``.csv``, ``.dat``, ``.atf``, ``.wcp``) are then
+matched at the end of the path, case-insensitively, as is a BluePyEfe extension
+written in capitals (BluePyEfe raises there).
+
+``.txt`` goes to the LCCR reader (BluePyEfe's choice) when the metadata has
+``amplitudes``; otherwise to the plain-text reader (two/three columns, ``text.py``).
+
+New readers plug in with :func:`register_reader`. Every reader takes the metadata
+dict and returns a list of trace dicts with BluePyEfe's keys (``voltage``,
+``current``, ``dt``, ``t_unit``, ``i_unit``, ``v_unit`` and optionally ``amp``,
+``hypamp``, ``ton``, ``toff``, ``id``, ``repetition``); readers that choose channels or
+rebuild stimuli add ``current_source`` ("recorded", "protocol" or "metadata").
+
+Errors: ``ReaderError(path, reason)`` for unreadable files and unusable traces
+(NaN/inf, empty, length mismatch, ``dt <= 0``); ``ReaderFileNotFoundError`` (also a
+``FileNotFoundError``) for missing files; ``MetadataError`` (also a ``KeyError``) for
+missing metadata keys.
+"""
+
+from __future__ import annotations
+
+from efex_gui.core.errors import ReaderError
+from efex_gui.core.readers._common import (
+    Reader,
+    ReaderFileNotFoundError,
+    TraceDict,
+    config_path,
+)
+from efex_gui.core.readers.atf import atf_reader
+from efex_gui.core.readers.axon import axon_reader
+from efex_gui.core.readers.igor import igor_reader
+from efex_gui.core.readers.inspection import inspect_file, list_nwb_protocols
+from efex_gui.core.readers.lccr import csv_lccr_reader
+from efex_gui.core.readers.nwb import nwb_reader
+from efex_gui.core.readers.text import text_reader
+from efex_gui.core.readers.wcp import wcp_reader
+
+__all__ = [
+    "BLUEPYEFE_EXTENSIONS",
+    "READERS",
+    "ReaderFileNotFoundError",
+    "atf_reader",
+    "axon_reader",
+    "csv_lccr_reader",
+    "igor_reader",
+    "inspect_file",
+    "list_nwb_protocols",
+    "nwb_reader",
+    "read_file",
+    "reader_for",
+    "register_reader",
+    "text_reader",
+    "txt_reader",
+    "wcp_reader",
+]
+
+
+def txt_reader(config_data: dict) -> list[TraceDict]:
+    """Read a ``.txt`` file: LCCR when ``amplitudes`` is in the metadata, else text."""
+    if "amplitudes" in config_data:
+        return csv_lccr_reader(config_data)
+    return text_reader(config_data)
+
+
+#: extension -> reader, in dispatch order (BluePyEfe's four first)
+READERS: dict[str, Reader] = {
+    ".abf": axon_reader,
+    ".ibw": igor_reader,
+    ".bwav": igor_reader,
+    ".nwb": nwb_reader,
+    ".txt": txt_reader,
+    ".csv": text_reader,
+    ".dat": text_reader,
+    ".atf": atf_reader,
+    ".wcp": wcp_reader,
+}
+#: extensions BluePyEfe matches as substrings of the path
+BLUEPYEFE_EXTENSIONS = (".abf", ".ibw", ".bwav", ".nwb", ".txt")
+
+
+def register_reader(extension: str, reader: Reader) -> None:
+    """Add (or replace) the reader of files ending with ``extension`` (``".h5"``)."""
+    if not extension.startswith("."):
+        extension = "." + extension
+    READERS[extension.lower()] = reader
+
+
+def reader_for(path: str) -> Reader:
+    """Return the reader for a path (see the module docstring for the rule).
+
+    Raises
+    ------
+    ReaderError
+        If no reader matches.
+    """
+    for extension in BLUEPYEFE_EXTENSIONS:
+        if extension in path:
+            return READERS[extension]
+    lowered = path.lower()
+    for extension, reader in READERS.items():
+        if lowered.endswith(extension):
+            return reader
+    raise ReaderError(
+        path,
+        f"unknown format: the ephys file extension is not one of {', '.join(READERS)}",
+    )
+
+
+def read_file(config_data: dict) -> list[TraceDict]:
+    """Read the traces a files_metadata entry points at.
+
+    Parameters
+    ----------
+    config_data : dict
+        One files_metadata entry (``filepath`` or ``v_file``, units, ...).
+
+    Returns
+    -------
+    list of dict
+        The trace dicts, one per sweep.
+
+    Raises
+    ------
+    MetadataError
+        If neither ``filepath`` nor ``v_file`` is given, or a required key is missing.
+    ReaderError
+        If the format is unknown or the file cannot be read.
+    """
+    path = config_path(config_data)
+    return reader_for(path)(config_data)

@@ -1,0 +1,177 @@
+"""Pick the voltage and current channels of a sweep by unit (traps T1/T2/T21).
+
+Channel names and positions lie (an "_Ipatch" channel holding mV, the voltage on
+channel 1); units are the most reliable hint. The metadata may name the channels
+explicitly with ``v_channel`` / ``i_channel`` (a channel name or a 0-based index);
+an explicit choice wins over units, because units lie too.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from efex_gui.core.errors import MetadataError, ReaderError
+from efex_gui.core.units import is_known_unit
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Channel:
+    """One recorded channel of a file: its name, unit and one array per sweep."""
+
+    name: str
+    unit: str
+    sweeps: list[np.ndarray]
+
+
+def unit_kind(unit: str) -> str | None:
+    """Return 'voltage', 'current' or None for a unit string (µ is read as u)."""
+    clean = unit.strip().replace("µ", "u").replace("μ", "u")
+    for kind in ("voltage", "current"):
+        if is_known_unit(clean, kind):
+            return kind
+    return None
+
+
+def clean_unit(unit: str) -> str:
+    """Return a unit string our unit tables accept (spaces removed, µ → u)."""
+    return unit.strip().replace(" ", "").replace("µ", "u").replace("μ", "u")
+
+
+def _explicit(channels: list[Channel], key: str, wanted: Any, path: str) -> Channel:
+    if isinstance(wanted, int) and not isinstance(wanted, bool):
+        if 0 <= wanted < len(channels):
+            return channels[wanted]
+    else:
+        for channel in channels:
+            if channel.name.strip() == str(wanted).strip():
+                return channel
+    names = [c.name for c in channels]
+    raise MetadataError(
+        f"{key}={wanted!r} matches no channel of {path} (channels: {names})."
+    )
+
+
+def pick_channel(
+    channels: list[Channel],
+    kind: str,
+    config_data: dict,
+    path: str,
+    exclude: Channel | None = None,
+) -> Channel | None:
+    """Choose the channel of ``kind`` ('voltage' or 'current').
+
+    Parameters
+    ----------
+    channels : list of Channel
+        The file's channels.
+    kind : str
+        'voltage' or 'current'.
+    config_data : dict
+        Metadata; ``v_channel`` / ``i_channel`` select a channel explicitly.
+    path : str
+        The file (for messages).
+    exclude : Channel, optional
+        A channel already taken (never returned).
+
+    Returns
+    -------
+    Channel or None
+        The channel, or None when no channel has a unit of that kind.
+    """
+    key = "v_channel" if kind == "voltage" else "i_channel"
+    if config_data.get(key) is not None:
+        return _explicit(channels, key, config_data[key], path)
+    matches = [c for c in channels if unit_kind(c.unit) == kind and c is not exclude]
+    if len(matches) > 1:
+        logger.warning(
+            "%s: %d %s channels (%s); using %r. Set '%s' in the metadata to choose.",
+            path,
+            len(matches),
+            kind,
+            [c.name for c in matches],
+            matches[0].name,
+            key,
+        )
+    return matches[0] if matches else None
+
+
+def require_voltage(channels: list[Channel], config_data: dict, path: str) -> Channel:
+    """Return the voltage channel or raise a ``ReaderError`` that lists the channels."""
+    channel = pick_channel(channels, "voltage", config_data, path)
+    if channel is None:
+        found = ", ".join(f"{c.name!r} ({c.unit})" for c in channels) or "none"
+        raise ReaderError(
+            path,
+            f"no voltage channel found (channels: {found}); this may be a "
+            "voltage-clamp recording. Set 'v_channel' (and 'v_unit') in the metadata "
+            "to force one.",
+        )
+    return channel
+
+
+def channel_traces(
+    channels: list[Channel],
+    config_data: dict,
+    path: str,
+    dt: float,
+    t_unit: str,
+    stem: str,
+) -> list[dict]:
+    """One trace per sweep from recorded channels: voltage and current chosen by unit.
+
+    Without a current channel the step is synthesised from the metadata ``ton`` /
+    ``toff`` (ms), ``amp``, ``hypamp`` and ``i_unit``; without those, ``ReaderError``.
+    """
+    from efex_gui.core.readers._common import step_current
+    from efex_gui.core.units import time_factor_to_ms
+
+    voltage = require_voltage(channels, config_data, path)
+    current = pick_channel(channels, "current", config_data, path, exclude=voltage)
+    if current is voltage:
+        current = None
+    if current is None:
+        missing = [
+            k for k in ("ton", "toff", "amp", "i_unit") if config_data.get(k) is None
+        ]
+        if missing:
+            raise ReaderError(
+                path,
+                f"no current channel; give {missing} in the metadata (ton/toff "
+                "in ms, amp and hypamp in i_unit) to synthesise the step.",
+            )
+    traces = []
+    for index, v in enumerate(voltage.sweeps):
+        if current is not None:
+            i, i_unit, source = current.sweeps[index], current.unit, "recorded"
+        else:
+            dt_ms = dt * time_factor_to_ms(t_unit)
+            i = step_current(
+                len(v),
+                dt_ms,
+                float(config_data["ton"]),
+                float(config_data["toff"]),
+                float(config_data["amp"]),
+                float(config_data.get("hypamp") or 0.0),
+            )
+            i_unit, source = config_data["i_unit"], "metadata"
+        traces.append(
+            {
+                "voltage": v,
+                "current": i,
+                "dt": dt,
+                "t_unit": t_unit,
+                "v_unit": voltage.unit,
+                "i_unit": i_unit,
+                "id": f"{stem}_sweep{index}",
+                "current_source": source,
+                "v_channel": voltage.name,
+                "i_channel": current.name if current is not None else None,
+            }
+        )
+    return traces

@@ -1,0 +1,207 @@
+"""Helpers shared by every reader: metadata checks, file checks, trace validation.
+
+Error policy (the same for every reader in this package):
+
+* a missing file raises :class:`ReaderFileNotFoundError`, which is both our
+  :class:`~efex_gui.core.errors.ReaderError` and Python's ``FileNotFoundError``, so
+  scripts (and BluePyEfe's tests) that catch ``FileNotFoundError`` keep working;
+* an unreadable, truncated or foreign file raises ``ReaderError(path, reason)``;
+* a missing metadata key raises :class:`~efex_gui.core.errors.MetadataError` (also a
+  ``KeyError``, which is what BluePyEfe raises) naming the key and the file;
+* a trace that cannot be used downstream (NaN/inf samples, empty, voltage and current
+  of different lengths, ``dt <= 0``) raises ``ReaderError`` naming the file and trace.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+from efex_gui.core.errors import EfexError, MetadataError, ReaderError
+
+TraceDict = dict[str, Any]
+Reader = Callable[[dict], list[TraceDict]]
+
+logger = logging.getLogger(__name__)
+
+
+class ReaderFileNotFoundError(ReaderError, FileNotFoundError):
+    """A recording file does not exist (``ReaderError`` and ``FileNotFoundError``)."""
+
+
+def config_path(config_data: dict) -> str:
+    """Return the file a metadata dict points at (``filepath``, else ``v_file``).
+
+    Parameters
+    ----------
+    config_data : dict
+        One files_metadata entry.
+
+    Returns
+    -------
+    str
+        The path, as given.
+
+    Raises
+    ------
+    MetadataError
+        If neither ``filepath`` nor ``v_file`` is present.
+    """
+    if not isinstance(config_data, dict):
+        raise MetadataError(
+            f"The file metadata must be a dict, got {type(config_data).__name__}."
+        )
+    if "filepath" in config_data:
+        return str(config_data["filepath"])
+    if "v_file" in config_data:
+        return str(config_data["v_file"])
+    raise MetadataError(
+        "No 'filepath' or 'v_file' provided in the file metadata "
+        f"({sorted(config_data)!r}); cannot choose a reader."
+    )
+
+
+def check_metadata(config_data: dict, keys: Iterable[str], reader: str) -> None:
+    """Raise ``MetadataError`` naming the required keys missing from the metadata."""
+    missing = [k for k in keys if k not in config_data]
+    if missing:
+        where = config_data.get("filepath") or config_data.get("v_file") or "?"
+        raise MetadataError(
+            f"The trace reader {reader} expects the metadata {list(keys)}; "
+            f"missing {missing} for file {where}."
+        )
+
+
+def require_file(path: str) -> str:
+    """Check that ``path`` is an existing, non-empty regular file and return it."""
+    if not os.path.exists(path):
+        raise ReaderFileNotFoundError(path, "file not found")
+    if not os.path.isfile(path):
+        raise ReaderError(path, "not a regular file")
+    if os.path.getsize(path) == 0:
+        raise ReaderError(path, "the file is empty (0 bytes)")
+    return path
+
+
+@contextmanager
+def reading(path: str, what: str) -> Iterator[None]:
+    """Turn any low-level failure while reading ``path`` into a ``ReaderError``.
+
+    Our own errors (``EfexError``) pass through unchanged.
+    """
+    try:
+        yield
+    except EfexError:
+        raise
+    except FileNotFoundError as exc:
+        raise ReaderFileNotFoundError(path, f"file not found ({exc})") from exc
+    except MemoryError as exc:
+        raise ReaderError(path, f"cannot read as {what}: file too large") from exc
+    except Exception as exc:  # third-party readers raise anything on bad bytes
+        raise ReaderError(
+            path, f"cannot read as {what}: {type(exc).__name__}: {exc}"
+        ) from exc
+
+
+def _check_array(path: str, label: str, name: str, arr: Any) -> int:
+    values = np.asarray(arr)
+    if values.ndim != 1:
+        raise ReaderError(
+            path, f"{label}: {name} is not a 1-D trace (shape {values.shape})"
+        )
+    if values.size == 0:
+        raise ReaderError(path, f"{label}: {name} has no samples")
+    if values.dtype.kind not in "fiu":
+        raise ReaderError(path, f"{label}: {name} is not numeric ({values.dtype})")
+    if values.dtype.kind == "f" and not np.isfinite(values).all():
+        bad = int(np.count_nonzero(~np.isfinite(values)))
+        raise ReaderError(path, f"{label}: {name} holds {bad} NaN/inf samples")
+    return values.size
+
+
+def validate_trace(path: str, trace: TraceDict, index: int) -> TraceDict:
+    """Check one trace dict for what the downstream code cannot handle.
+
+    Parameters
+    ----------
+    path : str
+        The file the trace came from (for messages).
+    trace : dict
+        A reader's trace dict.
+    index : int
+        Position of the trace in the reader's output (for messages).
+
+    Returns
+    -------
+    dict
+        ``trace``, unchanged.
+
+    Raises
+    ------
+    ReaderError
+        Empty or non-finite data, voltage/current length mismatch, or ``dt <= 0``.
+    """
+    label = f"trace {trace.get('id', index)!s}"
+    n_v = _check_array(path, label, "voltage", trace.get("voltage"))
+    current = trace.get("current")
+    if current is not None and np.ndim(current) > 0:
+        n_i = _check_array(path, label, "current", current)
+        if n_i != n_v:
+            raise ReaderError(
+                path, f"{label}: voltage has {n_v} samples but current has {n_i}"
+            )
+    dt = trace.get("dt")
+    if dt is not None:
+        try:
+            ok = float(dt) > 0 and np.isfinite(float(dt))
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise ReaderError(path, f"{label}: impossible sampling interval dt={dt!r}")
+    return trace
+
+
+def validate_traces(
+    path: str, traces: list[TraceDict], skip_bad: bool = False
+) -> list[TraceDict]:
+    """Validate every trace of a reader's output (see :func:`validate_trace`).
+
+    With ``skip_bad`` (metadata ``"skip_bad_traces": true``), unusable traces are
+    dropped with a warning instead of failing the whole file.
+    """
+    kept = []
+    for index, trace in enumerate(traces):
+        try:
+            kept.append(validate_trace(path, trace, index))
+        except ReaderError as exc:
+            if not skip_bad:
+                raise
+            logger.warning("Skipping a trace: %s", exc)
+    return kept
+
+
+def step_current(
+    n_samples: int, dt: float, ton: float, toff: float, amp: float, hypamp: float
+) -> np.ndarray:
+    """Synthesise a step current as BluePyEfe's LCCR reader does (spec §7.4).
+
+    ``hypamp`` everywhere and ``hypamp + amp`` on ``[int(ton / dt), int(toff / dt))``;
+    ``ton``/``toff`` and ``dt`` in the same time unit.
+    """
+    current = np.full(n_samples, hypamp, dtype=np.float64)
+    current[int(ton / dt) : int(toff / dt)] = hypamp + amp
+    return current
+
+
+def decode(value: Any) -> str:
+    """Return a str for an HDF5/Igor attribute (bytes, 1-element array, str, ...)."""
+    if isinstance(value, np.ndarray):
+        value = value.reshape(-1)[0] if value.size else ""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return str(value)

@@ -1,0 +1,254 @@
+"""Cheap looks into recording files, for ``efex inspect`` and the GUI import dialog.
+
+``inspect_file(path)`` reports what a reader would see (format, sweeps, protocols,
+channels with units, sampling rate) reading headers and attributes only where the
+format allows it (NWB, ABF); ``list_nwb_protocols(path)`` lists an NWB file's
+protocols and their sweeps without loading any trace.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from efex_gui.core.errors import ReaderError
+from efex_gui.core.readers._common import decode, reading, require_file
+
+
+def list_nwb_protocols(path: str) -> dict[str, list[str]]:
+    """Return ``{protocol: [sweep names]}`` for an NWB file, reading attributes only.
+
+    Parameters
+    ----------
+    path : str
+        The ``.nwb`` file.
+
+    Returns
+    -------
+    dict
+        Protocol names (as the reader would match them) to series names.
+    """
+    from efex_gui.core.readers.nwb import detect_layout, open_nwb
+
+    with open_nwb(path) as f, reading(path, "an NWB file"):
+        layout = detect_layout(f)
+        protocols = _LISTERS[layout](f)
+    return {name: sweeps for name, sweeps in protocols.items() if sweeps}
+
+
+def _list_bbp(f: Any) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for cell in f["data_organization"].values():
+        for protocol, group in cell.items():
+            names = out.setdefault(protocol, [])
+            for repetition in group.values():
+                for sweep in repetition.values():
+                    names.extend(n for n in sweep if n.startswith(("ic_", "ccs_")))
+    return out
+
+
+def _list_scala(f: Any) -> dict[str, list[str]]:
+    from efex_gui.core.readers.nwb_layouts import scala_protocol
+
+    out: dict[str, list[str]] = {}
+    for name, series in f.get("acquisition", {}).items():
+        if hasattr(series, "attrs") and "data" in series:
+            out.setdefault(scala_protocol(series), []).append(name)
+    return out
+
+
+def _list_aibs(f: Any) -> dict[str, list[str]]:
+    from efex_gui.core.readers.nwb_layouts import _read_attr_or_dataset
+
+    out: dict[str, list[str]] = {}
+    for name, series in f["acquisition/timeseries"].items():
+        protocol = _read_attr_or_dataset(series, "aibs_stimulus_name") or "unknown"
+        out.setdefault(protocol, []).append(name)
+    return out
+
+
+def _list_vu(f: Any) -> dict[str, list[str]]:
+    from efex_gui.core.readers.nwb_layouts import _read_attr_or_dataset
+    from efex_gui.core.readers.nwb_obi import VU_PROTOCOLS
+
+    out: dict[str, list[str]] = {}
+    for name, stimulus in f["stimulus/presentation"].items():
+        description = _read_attr_or_dataset(stimulus, "stimulus_description") or ""
+        if description in VU_PROTOCOLS:
+            out.setdefault(VU_PROTOCOLS[description], []).append(name)
+    return out
+
+
+def _list_trt(f: Any) -> dict[str, list[str]]:
+    from efex_gui.core.readers.nwb_obi import trt_stimulus_name
+
+    presentation = f.get("stimulus/presentation", {})
+    return {
+        "Step": [n for n in f["acquisition"] if trt_stimulus_name(n) in presentation]
+    }
+
+
+_LISTERS = {
+    "bbp": _list_bbp,
+    "scala": _list_scala,
+    "aibs": _list_aibs,
+    "vu": _list_vu,
+    "trt": _list_trt,
+}
+
+
+def _inspect_nwb(path: str) -> dict[str, Any]:
+    from efex_gui.core.readers.nwb import detect_layout, open_nwb
+
+    with open_nwb(path) as f, reading(path, "an NWB file"):
+        layout = detect_layout(f)
+        protocols = _LISTERS[layout](f)
+        sweeps = []
+        for name, series in f.get("acquisition", {}).items():
+            if not hasattr(series, "attrs") or "data" not in series:
+                continue
+            rate = (
+                series["starting_time"].attrs.get("rate")
+                if "starting_time" in series
+                else None
+            )
+            sweeps.append(
+                {
+                    "id": name,
+                    "n_samples": int(series["data"].shape[0]),
+                    "sampling_rate": float(rate) if rate is not None else None,
+                    "unit": decode(series["data"].attrs.get("unit", "")),
+                    "type": decode(series.attrs.get("neurodata_type", "")),
+                }
+            )
+    rates = {s["sampling_rate"] for s in sweeps if s["sampling_rate"]}
+    return {
+        "format": "nwb",
+        "layout": layout,
+        "protocols": sorted(protocols),
+        "sweeps": sweeps,
+        "n_sweeps": len(sweeps),
+        "sampling_rate": rates.pop() if len(rates) == 1 else None,
+    }
+
+
+def _inspect_abf(path: str) -> dict[str, Any]:
+    from efex_gui.core.readers.axon import open_abf
+
+    io, block = open_abf(path)
+    header = io._axon_info
+    channels = []
+    for signal in block.segments[0].analogsignals:
+        names = signal.array_annotations.get("channel_names", [])
+        for name in names:
+            channels.append(
+                {"name": str(name).strip(), "unit": signal.units.dimensionality.string}
+            )
+    first = block.segments[0].analogsignals[0]
+    return {
+        "format": "abf",
+        "version": float(np.round(header["fFileVersionNumber"], 2)),
+        "n_sweeps": len(block.segments),
+        "channels": channels,
+        "sampling_rate": float(first.sampling_rate.rescale("Hz")),
+        "sweeps": [
+            {"id": f"sweep{k}", "n_samples": int(s.analogsignals[0].shape[0])}
+            for k, s in enumerate(block.segments)
+        ],
+        "protocols": [
+            os.path.splitext(
+                os.path.basename(
+                    str(header.get("sProtocolPath", "")).replace("\\", "/")
+                )
+            )[0]
+        ],
+    }
+
+
+def _inspect_igor(path: str) -> dict[str, Any]:
+    from efex_gui.core.readers._channels import unit_kind
+    from efex_gui.core.readers.igor import read_wave, wave_note_fields
+
+    wave = read_wave(path)
+    note = wave_note_fields(wave["note"])
+    return {
+        "format": "igor",
+        "version": wave["version"],
+        "n_sweeps": 1,
+        "channels": [
+            {
+                "name": wave["name"],
+                "unit": wave["unit"],
+                "kind": unit_kind(wave["unit"]),
+            }
+        ],
+        "sampling_rate": 1.0 / float(wave["dt"]) if wave["dt"] else None,
+        "dt": float(wave["dt"]),
+        "t_unit": wave["x_unit"] or None,
+        "sweeps": [{"id": wave["name"], "n_samples": int(np.size(wave["data"]))}],
+        "protocols": [note["PATTERN"]] if "PATTERN" in note else [],
+    }
+
+
+def _inspect_text(path: str) -> dict[str, Any]:
+    from efex_gui.core.readers.text import load_table
+
+    table = load_table(path)
+    return {
+        "format": "text",
+        "n_rows": int(table.shape[0]),
+        "n_columns": int(table.shape[1]),
+        "n_sweeps": None,
+        "protocols": [],
+        "sampling_rate": None,
+    }
+
+
+def inspect_file(path: str) -> dict[str, Any]:
+    """Describe a recording file without extracting anything.
+
+    Parameters
+    ----------
+    path : str
+        Any file a reader accepts.
+
+    Returns
+    -------
+    dict
+        Always ``path``, ``format``, ``n_sweeps``, ``protocols``, ``sampling_rate``;
+        plus, by format, ``sweeps`` (id, samples), ``channels`` (name, unit), ``layout``
+        (NWB), ``version`` (ABF, Igor), ``n_rows``/``n_columns`` (text).
+    """
+    path = str(path)
+    require_file(path)
+    lowered = path.lower()
+    if ".nwb" in lowered:
+        info = _inspect_nwb(path)
+    elif ".abf" in lowered:
+        info = _inspect_abf(path)
+    elif ".ibw" in lowered or ".bwav" in lowered:
+        info = _inspect_igor(path)
+    elif lowered.endswith((".txt", ".csv", ".dat", ".atf")):
+        info = (
+            _inspect_text(path)
+            if not lowered.endswith(".atf")
+            else {
+                "format": "atf",
+                "n_sweeps": None,
+                "protocols": [],
+                "sampling_rate": None,
+            }
+        )
+    elif lowered.endswith(".wcp"):
+        info = {
+            "format": "wcp",
+            "n_sweeps": None,
+            "protocols": [],
+            "sampling_rate": None,
+        }
+    else:
+        raise ReaderError(path, "unknown format")
+    info["path"] = path
+    return info
