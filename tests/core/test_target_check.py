@@ -1,0 +1,163 @@
+"""Target list checks made before a run (efex_gui.core.target_check)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from efex_gui.core.target_check import check_target_row, check_targets
+
+
+@dataclass
+class FakeRecording:
+    """A sweep with BluePyEfe's in_target rule (strict <, relative or absolute)."""
+
+    protocol_name: str
+    amp: float
+    amp_rel: float | None = None
+
+    def in_target(self, target: float, tolerance: float, absolute: bool) -> bool:
+        amp = self.amp if absolute else self.amp_rel
+        return bool(np.abs(target - amp) < tolerance)
+
+
+@dataclass
+class FakeCell:
+    name: str
+    rheobase: float | None
+    recordings: list[Any] = field(default_factory=list)
+
+
+def _cell(name: str, rheobase: float | None, amps_rel: list[float],
+          protocol: str = "IDRest") -> FakeCell:
+    rheo = rheobase or 0.1
+    return FakeCell(name, rheobase, [
+        FakeRecording(protocol, rheo * a / 100, a if rheobase else None)
+        for a in amps_rel
+    ])
+
+
+def _target(feature: str = "Spikecount", protocol: str = "IDRest",
+            amplitude: float = 150, tolerance: float = 20, **extra: Any) -> dict:
+    return {"efeature": feature, "protocol": protocol, "amplitude": amplitude,
+            "tolerance": tolerance, **extra}
+
+
+def test_valid_row_has_no_problem() -> None:
+    assert check_target_row(_target()) == []
+
+
+def test_impossible_rows_are_named() -> None:
+    assert "tolerance" in " ".join(check_target_row(_target(tolerance=0)))
+    assert "tolerance" in " ".join(check_target_row(_target(tolerance=-5)))
+    assert "amplitude" in " ".join(check_target_row(_target(amplitude="high")))
+    assert "amplitude" in " ".join(check_target_row(_target(amplitude=float("nan"))))
+    missing = {k: v for k, v in _target().items() if k != "protocol"}
+    assert "'protocol' is missing" in " ".join(check_target_row(missing))
+    assert check_target_row(_target(efel_settings=[1]))
+    assert check_target_row("Spikecount")
+
+
+def test_invalid_row_is_an_error_with_its_row() -> None:
+    check = check_targets([_target(), _target(tolerance=-1)])
+    assert check.has_errors
+    assert [i.kind for i in check.issues_for(1)] == ["invalid"]
+    assert check.issues_for(0) == []
+
+
+def test_unknown_efel_feature_and_setting() -> None:
+    check = check_targets([
+        _target(feature="Spikecountt"),
+        _target(feature="mean_frequency", efel_settings={"Treshold": -10}),
+    ])
+    assert check.worst_severity(0) == "error"
+    assert "Spikecountt" in check.issues_for(0)[0].message
+    assert [i.kind for i in check.issues_for(1)] == ["unknown_setting"]
+    assert check_targets([_target(efel_settings={"Threshold": -10,
+                                                 "stim_start": 10})]).issues == []
+
+
+def test_coverage_counts_sweeps_and_cells_within_tolerance() -> None:
+    cells = [
+        _cell("A", 0.1, [100, 147, 160, 171, 250]),  # 147, 160 within 150 ± 20
+        _cell("B", 0.2, [150, 200]),
+        _cell("C", None, [150]),  # no rheobase: skipped in relative mode
+    ]
+    check = check_targets([_target(), _target(amplitude=250)], cells)
+    first, second = check.coverage
+    assert (first.n_sweeps, first.cells) == (3, ("A", "B"))
+    assert (second.n_sweeps, second.cells) == (1, ("A",))
+    assert "single_value" in {i.kind for i in check.issues_for(1)}
+    assert check.issues_for(0) == []
+
+
+def test_match_is_strict() -> None:
+    cells = [_cell("A", 0.1, [130, 170])]  # exactly on the window edges
+    check = check_targets([_target()], cells)
+    assert check.coverage[0].n_sweeps == 0
+    assert [i.kind for i in check.issues] == ["unreachable"]
+
+
+def test_absolute_mode_uses_amp_and_all_cells() -> None:
+    cells = [_cell("A", None, [100, 150])]  # amps 0.1 and 0.15 nA
+    check = check_targets([_target(amplitude=0.15, tolerance=0.01)], cells,
+                          absolute_amplitude=True)
+    assert check.coverage[0].n_sweeps == 1
+
+
+def test_no_rheobase_anywhere_is_an_error() -> None:
+    check = check_targets([_target()], [_cell("A", None, [150])])
+    assert "no_rheobase" in check.kinds()
+    assert "unreachable" not in check.kinds()
+
+
+def test_unknown_protocol_suggests_case_variant() -> None:
+    check = check_targets([_target(protocol="idrest")], [_cell("A", 0.1, [150])])
+    (issue,) = check.issues
+    assert issue.kind == "unknown_protocol"
+    assert "'IDRest'" in issue.message
+
+
+def test_below_threshold_nvalue_save() -> None:
+    cells = [_cell("A", 0.1, [150, 155])]
+    check = check_targets([_target()], cells, threshold_nvalue_save=3)
+    assert [i.kind for i in check.issues] == ["below_threshold"]
+
+
+def test_protocol_window_uses_first_rows_tolerance() -> None:
+    cells = [_cell("A", 0.1, [150, 175])]
+    targets = [_target(tolerance=10), _target(feature="mean_frequency", tolerance=30)]
+    check = check_targets(targets, cells)
+    # the second row's wider tolerance is ignored, as the grouping stage does
+    assert [c.n_sweeps for c in check.coverage] == [1, 1]
+    assert "tolerance_ignored" in {i.kind for i in check.issues_for(1)}
+
+
+def test_overlapping_windows() -> None:
+    check = check_targets([_target(amplitude=150, tolerance=30),
+                           _target(amplitude=200, tolerance=25)])
+    (issue,) = [i for i in check.issues if i.kind == "overlap"]
+    assert issue.rows == (0, 1)
+    apart = check_targets([_target(amplitude=150, tolerance=25),
+                           _target(amplitude=200, tolerance=25)])
+    assert "overlap" not in apart.kinds()
+    other_protocol = check_targets([_target(amplitude=150, tolerance=30),
+                                    _target(protocol="IV", amplitude=160)])
+    assert "overlap" not in other_protocol.kinds()
+
+
+def test_same_name_with_different_settings_collides() -> None:
+    targets = [_target(), _target(amplitude=250, efel_settings={"Threshold": 0})]
+    check = check_targets(targets)
+    assert "name_collision" in check.kinds()
+    named = [_target(), _target(amplitude=250, efel_settings={"Threshold": 0},
+                                efeature_name="Spikecount_t0")]
+    assert "name_collision" not in check_targets(named).kinds()
+
+
+def test_duplicate_rows() -> None:
+    check = check_targets([_target(), _target(), _target(feature="AP_width")])
+    (issue,) = [i for i in check.issues if i.kind == "duplicate"]
+    assert issue.rows == (0, 1)
