@@ -1,0 +1,141 @@
+"""PosCheops and NegCheops eCodes: three triangular pulses (spec §3.5.6).
+
+The pulses ramp up then down on ``[ton, t1]``, ``[t2, t3]`` and ``[t4, toff]``; all six
+timings come from the metadata (BluePyEfe 2.3.63 falls back to default timings,
+written into the metadata, when one is missing).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from efex_gui.core.ecodes import detection
+from efex_gui.core.recording import Recording
+
+TIMINGS = ("ton", "t1", "t2", "t3", "t4", "toff")
+
+
+class PosCheops(Recording):
+    """Three depolarising triangular pulses; ``amp`` = peak above holding.
+
+    Parameters
+    ----------
+    config_data : dict
+        The user's metadata with ``ton, t1, t2, t3, t4, toff`` (ms).
+    reader_data : dict
+        One trace dict.
+    protocol_name : str
+        The protocol key.
+    efel_settings : dict, optional
+        Global efel settings for the construction-time spike count.
+    """
+
+    default_timings: dict[str, float] = {
+        "ton": 250.0, "t1": 8250.0, "t2": 10250.0, "t3": 14250.0, "t4": 16250.0,
+        "toff": 18916.0,
+    }  # fmt: skip
+
+    def __init__(
+        self,
+        config_data: dict,
+        reader_data: dict,
+        protocol_name: str = "PosCheops",
+        efel_settings: dict | None = None,
+    ) -> None:
+        super().__init__(config_data, reader_data, protocol_name)
+        for name in TIMINGS:
+            setattr(self, name, None)
+        self.tend = None
+        self.amp = None
+        self.hypamp = None
+        self.dt = None
+        self.amp_rel = None
+        self.hypamp_rel = None
+        self.export_attr = [
+            "ton", "t1", "t2", "t3", "t4", "toff", "tend", "amp", "hypamp", "dt",
+            "amp_rel", "hypamp_rel",
+        ]  # fmt: skip
+
+        if self.t is not None and self.current is not None:
+            self.interpret(self.t, self.current, self.config_data, self.reader_data)
+        if self.voltage is not None:
+            self.set_autothreshold()
+            self.compute_spikecount(efel_settings)
+
+    def get_stimulus_parameters(self) -> dict[str, Any]:
+        """Stimulus description for protocols.json."""
+        return {
+            "delay": self.ton,
+            "t1": self.t1,
+            "t2": self.t2,
+            "t3": self.t3,
+            "t4": self.t4,
+            "toff": self.toff,
+            "amp": self.amp,
+            "thresh_perc": self.amp_rel,
+            "duration": self.toff - self.ton,
+            "totduration": self.tend,
+        }
+
+    @staticmethod
+    def _peak(smooth: np.ndarray) -> Any:
+        return np.max(smooth)
+
+    def interpret(
+        self, t: Any, current: Any, config_data: dict, reader_data: dict
+    ) -> None:
+        """Read the timings; measure holding and peak on the smoothed current."""
+        self.dt = t[1]
+        missing = [k for k in TIMINGS if config_data.get(k) is None]
+        if missing:
+            self.warn(
+                f"Missing timing key(s) {missing} for {type(self).__name__}, using "
+                f"defaults: {self.default_timings}"
+            )
+            config_data.update(self.default_timings)
+        self.set_timing_ecode(list(TIMINGS), config_data)
+
+        smooth = detection.smooth(current)
+        hypamp = detection.median(smooth[: self.ton])
+        self.set_amplitudes_ecode("hypamp", config_data, reader_data, hypamp)
+        amp = self._peak(smooth) - self.hypamp
+        self.set_amplitudes_ecode("amp", config_data, reader_data, amp)
+
+        for name in TIMINGS:
+            self.index_to_ms(name, t)
+        self.tend = len(t) * self.dt
+
+    def generate(self) -> tuple[np.ndarray, np.ndarray]:
+        """Rebuild the stimulus: ``(t, current)``, ms and nA."""
+        idx = [int(getattr(self, name) / self.dt) for name in TIMINGS]
+        t = np.arange(0.0, self.tend, self.dt)
+        current = np.full(t.shape, np.float64(self.hypamp))
+        for start, end in ((idx[0], idx[1]), (idx[2], idx[3]), (idx[4], idx[5])):
+            mid = start + (end - start) // 2
+            current[start:mid] += np.linspace(0.0, self.amp, mid - start)
+            current[mid:end] += np.linspace(self.amp, 0.0, end - mid)
+        return t, current
+
+
+class NegCheops(PosCheops):
+    """Three hyperpolarising triangular pulses; ``amp`` = trough below holding."""
+
+    default_timings: dict[str, float] = {
+        "ton": 1750.0, "t1": 8416.0, "t2": 10416.0, "t3": 13748.0, "t4": 15748.0,
+        "toff": 17970.0,
+    }  # fmt: skip
+
+    def __init__(
+        self,
+        config_data: dict,
+        reader_data: dict,
+        protocol_name: str = "NegCheops",
+        efel_settings: dict | None = None,
+    ) -> None:
+        super().__init__(config_data, reader_data, protocol_name, efel_settings)
+
+    @staticmethod
+    def _peak(smooth: np.ndarray) -> Any:
+        return np.min(smooth)

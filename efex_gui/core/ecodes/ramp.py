@@ -1,0 +1,91 @@
+"""Ramp eCode: Ramp, APThreshold (spec §3.5.2).
+
+Stimulus model: a linear ramp from the holding current at ``ton`` to
+``hypamp + amp`` at ``toff``, then back to holding. ``ton`` must be in the metadata;
+``toff`` defaults to the position of the smoothed current's maximum.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from efex_gui.core.ecodes import detection
+from efex_gui.core.ecodes.step import Step
+from efex_gui.core.recording import Recording
+
+
+class Ramp(Recording):
+    """A linear current ramp on top of a holding current.
+
+    Parameters
+    ----------
+    config_data : dict
+        The user's metadata; ``ton`` (ms) is required, ``toff`` optional.
+    reader_data : dict
+        One trace dict.
+    protocol_name : str
+        The protocol key.
+    efel_settings : dict, optional
+        Global efel settings for the construction-time spike count.
+    """
+
+    def __init__(
+        self,
+        config_data: dict,
+        reader_data: dict,
+        protocol_name: str = "ramp",
+        efel_settings: dict | None = None,
+    ) -> None:
+        super().__init__(config_data, reader_data, protocol_name)
+        self.ton = None
+        self.toff = None
+        self.tend = None
+        self.amp = None
+        self.hypamp = None
+        self.dt = None
+        self.amp_rel = None
+        self.hypamp_rel = None
+        self.export_attr = [
+            "ton", "toff", "tend", "amp", "hypamp", "dt", "amp_rel", "hypamp_rel",
+        ]  # fmt: skip
+
+        if self.t is not None and self.current is not None:
+            self.interpret(self.t, self.current, self.config_data, self.reader_data)
+        if self.voltage is not None:
+            self.set_autothreshold()
+            self.compute_spikecount(efel_settings)
+
+    get_stimulus_parameters = Step.get_stimulus_parameters
+
+    def interpret(
+        self, t: Any, current: Any, config_data: dict, reader_data: dict
+    ) -> None:
+        """Find ``ton``, ``toff``, ``hypamp`` and ``amp``."""
+        self.dt = t[1]
+        self.set_timing_ecode(["ton"], config_data)
+        smooth = detection.smooth(current)
+        if config_data.get("toff") is not None:
+            self.set_timing_ecode(["toff"], config_data)
+        else:
+            self.toff = self.ton + int(np.argmax(smooth[self.ton :]))
+
+        self.set_amplitudes_ecode(
+            "hypamp", config_data, reader_data, detection.base_current(current)
+        )
+        amp = detection.median(current[self.toff - 10 : self.toff]) - self.hypamp
+        self.set_amplitudes_ecode("amp", config_data, reader_data, amp)
+
+        self.index_to_ms("ton", t)
+        self.index_to_ms("toff", t)
+        self.tend = len(t) * self.dt
+
+    def generate(self) -> tuple[np.ndarray, np.ndarray]:
+        """Rebuild the stimulus: ``(t, current)``, ms and nA."""
+        ton_idx = int(self.ton / self.dt)
+        toff_idx = int(self.toff / self.dt)
+        t = np.arange(0.0, self.tend, self.dt)
+        current = np.full(t.shape, np.float64(self.hypamp))
+        current[ton_idx:toff_idx] += np.linspace(0.0, self.amp, toff_idx - ton_idx)
+        return t, current

@@ -1,0 +1,134 @@
+"""Step eCode: IDRest, IDThresh, IV, APWaveform, FirePattern, Spontaneous, Delta, ...
+
+Stimulus model: a holding current ``hypamp`` everywhere, plus ``amp`` between
+``ton`` and ``toff`` (spec §3.5.1). The step is detected on the smoothed current
+unless the metadata gives its timing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from efex_gui.core.ecodes import detection
+from efex_gui.core.recording import Recording
+
+
+class Step(Recording):
+    """A square current step on top of a holding current.
+
+    Parameters
+    ----------
+    config_data : dict
+        The user's metadata (optional ``ton``/``toff`` in ms, ``amp``/``hypamp`` in
+        the file's current unit).
+    reader_data : dict
+        One trace dict (``ton``/``toff`` from a reader are sample indices).
+    protocol_name : str
+        The protocol key.
+    efel_settings : dict, optional
+        Global efel settings used for the construction-time spike count.
+    """
+
+    def __init__(
+        self,
+        config_data: dict,
+        reader_data: dict,
+        protocol_name: str = "step",
+        efel_settings: dict | None = None,
+    ) -> None:
+        super().__init__(config_data, reader_data, protocol_name)
+        self.ton = None
+        self.toff = None
+        self.tend = None
+        self.dt = None
+        self.amp_rel = None
+        self.hypamp_rel = None
+        self.export_attr = [
+            "ton", "toff", "tend", "amp", "hypamp", "dt", "amp_rel", "hypamp_rel",
+        ]  # fmt: skip
+
+        if self.t is not None and self.current is not None:
+            self.interpret(self.t, self.current, self.config_data, self.reader_data)
+        if self.voltage is not None:
+            self.set_autothreshold()
+            self.compute_spikecount(efel_settings)
+
+    def get_stimulus_parameters(self) -> dict[str, Any]:
+        """``delay``, ``amp``, ``thresh_perc``, ``duration``, ``totduration``."""
+        return {
+            "delay": self.ton,
+            "amp": self.amp,
+            "thresh_perc": self.amp_rel,
+            "duration": self.toff - self.ton,
+            "totduration": self.tend,
+        }
+
+    def interpret(
+        self, t: Any, current: Any, config_data: dict, reader_data: dict
+    ) -> None:
+        """Find ``ton``, ``toff``, ``hypamp`` and ``amp`` (spec §3.5.1)."""
+        self.dt = t[1]
+        ton = self._timing_index("ton", config_data, reader_data)
+        toff = self._timing_index("toff", config_data, reader_data)
+        smooth = detection.smooth(current)
+        threshold = detection.edge_threshold(current, detection.STEP_NOISE_FACTOR)
+        buffer = detection.buffer_samples(self.dt)
+
+        if ton is None:
+            if self.hypamp is None:
+                self.hypamp = detection.base_current(current)
+            deviation = np.abs(smooth - self.hypamp)
+            ton = detection.first_crossing(deviation, threshold, buffer)
+            if not detection.has_crossing(deviation, threshold, buffer, len(smooth)):
+                self.warn(
+                    "no current step found (edge threshold "
+                    f"{threshold:.4g} nA = {detection.STEP_NOISE_FACTOR} x the current "
+                    "noise, or a flat current): ton/toff fall back to the trace edges "
+                    "and amp is the median over the whole trace."
+                )
+        elif self.hypamp is None:
+            self.hypamp = detection.base_current(current, idx_ton=ton)
+
+        if toff is None:
+            deviation = np.abs(smooth - self.hypamp)
+            toff = detection.last_crossing(deviation, threshold, len(smooth) - buffer)
+
+        if self.amp is None:
+            self.amp = detection.median(current[ton:toff]) - self.hypamp
+
+        self.ton, self.toff = ton, toff
+        self.index_to_ms("ton", t)
+        self.index_to_ms("toff", t)
+        self.tend = len(t) * self.dt
+        self._check_timing()
+
+    def _timing_index(self, name: str, config_data: dict, reader_data: dict) -> Any:
+        """Config timing (ms → index), else the reader's (an index), else None."""
+        if config_data.get(name) is not None:
+            return int(round(config_data[name] / self.dt))
+        if reader_data.get(name) is not None:
+            index = reader_data[name]
+            # BluePyEfe slices with it and would crash on a float; round instead
+            return index if isinstance(index, (int, np.integer)) else int(round(index))
+        return None
+
+    def _check_timing(self) -> None:
+        if self.ton >= self.toff or self.ton >= self.tend or self.toff > self.tend:
+            self.warn(
+                "The automatic step detection failed for the recording "
+                f"{self.protocol_name} in files {self.files}. You should specify ton "
+                "and toff by hand in your files_metadata for this file."
+            )
+            self.ton = 0
+            self.toff = self.tend
+
+    def generate(self) -> tuple[np.ndarray, np.ndarray]:
+        """Rebuild the stimulus: ``(t, current)``, ms and nA."""
+        ton_idx = int(self.ton / self.dt)
+        toff_idx = int(self.toff / self.dt)
+        t = np.arange(0.0, self.tend, self.dt)
+        current = np.full(t.shape, np.float64(self.hypamp))
+        current[ton_idx:toff_idx] += np.float64(self.amp)
+        return t, current

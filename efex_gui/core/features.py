@@ -1,0 +1,233 @@
+"""The one door to efel (spec §3.2.6).
+
+efel keeps its settings in module-global state, so every call here starts with
+``efel.reset()``, sets every setting it needs, computes all the requested features of
+one trace in a single ``get_feature_values`` call, and does all of that under one
+module-level lock: two threads can never mix their settings. No other module of
+efex_gui imports efel.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
+from typing import Any
+
+import efel
+import numpy as np
+
+from efex_gui.core.errors import TargetError
+
+logger = logging.getLogger(__name__)
+
+#: Serialises every use of efel's global settings.
+EFEL_LOCK = threading.RLock()
+
+
+class UnknownFeatureError(TargetError, RuntimeError):
+    """efel does not know a feature name.
+
+    Also a ``RuntimeError``, what efel 5 itself raises for an unknown name.
+    """
+
+
+#: The feature that needs the list-valued ``multi_stim_start`` / ``multi_stim_end``.
+MULTI_STIM_FEATURE = "multiple_decay_time_constant_after_stim"
+
+
+def build_efel_settings(
+    efel_settings: Mapping[str, Any] | None,
+    stimulus_current: Any,
+    auto_threshold: Any = None,
+) -> dict[str, Any]:
+    """Merge the settings efel receives, in BluePyEfe's order.
+
+    Parameters
+    ----------
+    efel_settings : mapping or None
+        The caller's settings; ``stim_start`` / ``stim_end`` are left out (they
+        become trace fields).
+    stimulus_current : float or None
+        The eCode's primary amplitude (nA), passed as efel's ``stimulus_current``.
+    auto_threshold : float or None
+        Used as ``Threshold`` when the caller's settings have no ``Threshold`` key.
+
+    Returns
+    -------
+    dict
+        The settings to hand to efel, in insertion order.
+    """
+    given = dict(efel_settings or {})
+    settings: dict[str, Any] = {"stimulus_current": stimulus_current}
+    if "Threshold" not in given and auto_threshold is not None:
+        logger.debug(
+            "Threshold not in the efel settings: the automatic threshold "
+            "%s mV is used.",
+            auto_threshold,
+        )
+        settings["Threshold"] = auto_threshold
+    for key, value in given.items():
+        if key not in ("stim_start", "stim_end"):
+            settings[key] = value
+    return settings
+
+
+def call_efel(
+    t: Any,
+    voltage: Any,
+    current: Any,
+    features: Sequence[str],
+    settings: Mapping[str, Any] | None = None,
+    *,
+    stim_start: float,
+    stim_end: float,
+    stimulus_current: Any = None,
+    auto_threshold: Any = None,
+    multi_stim_start: Sequence[float] | None = None,
+    multi_stim_end: Sequence[float] | None = None,
+) -> dict[str, Any]:
+    """Compute efel features on one trace, exactly as BluePyEfe drives efel.
+
+    Parameters
+    ----------
+    t, voltage : array_like
+        Time (ms) and voltage (mV).
+    current : array_like or None
+        Current (nA), passed to efel as ``I`` when not None.
+    features : sequence of str
+        efel feature names; all are computed in one efel call.
+    settings : mapping, optional
+        efel settings. ``stim_start`` / ``stim_end`` in it override the eCode's
+        window (given as ``stim_start`` / ``stim_end``, in ms).
+    stim_start, stim_end : float
+        The eCode's stimulus window (ms).
+    stimulus_current : float, optional
+        The eCode's primary amplitude (nA).
+    auto_threshold : float, optional
+        Spike threshold used when ``settings`` has no ``Threshold``.
+    multi_stim_start, multi_stim_end : sequence of float, optional
+        Pulse windows (SpikeRec) for ``multiple_decay_time_constant_after_stim``.
+
+    Returns
+    -------
+    dict
+        ``{feature: numpy array or None}`` as efel returns it.
+
+    Raises
+    ------
+    ValueError
+        An efel setting has a value of the wrong type (e.g. ``Threshold: ["40."]``).
+    RuntimeError
+        efel does not know a feature name.
+    """
+    given = dict(settings or {})
+    efel_settings = build_efel_settings(given, stimulus_current, auto_threshold)
+    start = given.get("stim_start", stim_start)
+    end = given.get("stim_end", stim_end)
+    if MULTI_STIM_FEATURE in features:
+        if multi_stim_start is not None and multi_stim_end is not None:
+            efel_settings["multi_stim_start"] = list(multi_stim_start)
+            efel_settings["multi_stim_end"] = list(multi_stim_end)
+        elif "stim_start" in given and "stim_end" in given:
+            efel_settings["multi_stim_start"] = [given["stim_start"]]
+            efel_settings["multi_stim_end"] = [given["stim_end"]]
+    trace = {"T": t, "V": voltage, "stim_start": [start], "stim_end": [end]}
+    if current is not None:
+        trace["I"] = current
+    with EFEL_LOCK:
+        efel.reset()
+        for name, value in efel_settings.items():
+            if name in ("stim_start", "stim_end"):
+                value = float(value)
+            efel.set_setting(name, value)
+        return efel.get_feature_values([trace], list(features), raise_warnings=False)[0]
+
+
+def mean_feature_value(values: Any) -> float:
+    """Reduce one efel output array to BluePyEfe's per-recording value.
+
+    None entries are dropped; an empty result or an infinite mean gives NaN;
+    otherwise the NaN-ignoring mean.
+
+    Parameters
+    ----------
+    values : array_like or None
+        What efel returned for one feature.
+
+    Returns
+    -------
+    float
+        The per-recording value (NaN when there is none).
+    """
+    if values is None:
+        return np.nan
+    kept = [v for v in np.atleast_1d(np.asarray(values, dtype=object)) if v is not None]
+    if not kept:
+        return np.nan
+    with warnings.catch_warnings():
+        # an all-NaN input warns "Mean of empty slice"; NaN is the right answer
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(np.asarray(kept, dtype=float))
+    if np.isinf(mean):
+        return np.nan
+    return mean
+
+
+@lru_cache(maxsize=1)
+def _feature_names() -> tuple[str, ...]:
+    return tuple(efel.get_feature_names())
+
+
+def efel_feature_names() -> list[str]:
+    """Return efel's catalogue of feature names (sorted), e.g. for completion."""
+    return sorted(_feature_names())
+
+
+def is_efel_feature(name: str) -> bool:
+    """Whether efel knows the feature ``name``."""
+    return name in _feature_names()
+
+
+def describe_feature(name: str) -> str:
+    """Return a one-paragraph description of an efel feature, with its unit.
+
+    Python-implemented features carry a docstring in efel; C++ ones only a unit.
+
+    Parameters
+    ----------
+    name : str
+        efel feature name.
+
+    Returns
+    -------
+    str
+        A short description ("" for an unknown name).
+    """
+    if not is_efel_feature(name):
+        return ""
+    from efel import pyfeatures
+    from efel.units import get_unit
+
+    doc = ""
+    func = getattr(pyfeatures, name, None)
+    if callable(func) and func.__doc__:
+        doc = " ".join(func.__doc__.strip().split("\n\n")[0].split())
+    try:
+        unit = get_unit(name)
+    except Exception:  # efel raises a bare KeyError/ValueError for unknown units
+        unit = ""
+    parts = [p for p in (doc, f"Unit: {unit}." if unit else "") if p]
+    return " ".join(parts) if parts else name
+
+
+def efel_settings_names() -> list[str]:
+    """Return the names of efel's settings (for validation and completion)."""
+    return list(efel.Settings.__dataclass_fields__)
+
+
+def check_features(features: Iterable[str]) -> list[str]:
+    """Return the names among ``features`` that efel does not know."""
+    return [f for f in features if not is_efel_feature(f)]
