@@ -1,0 +1,194 @@
+"""Per-sweep efel value cache (efex_gui.core.feature_cache)."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from efex_gui.core.ecodes import ecode_for_protocol
+from efex_gui.core.errors import Cancelled
+from efex_gui.core.feature_cache import (
+    CacheStats,
+    FeatureCache,
+    extract_efeatures_cached,
+    settings_key,
+    sweep_identity,
+    target_groups,
+)
+from efex_gui.core.readers import read_file
+from efex_gui.core.synthetic import write_demo_dataset
+
+SETTINGS = {"strict_stiminterval": True, "Threshold": -20.0, "interp_step": 0.025}
+FEATURES = ["Spikecount", "mean_frequency", "AP_amplitude", "AP_width",
+            "time_to_first_spike", "voltage_base"]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    folder = tmp_path_factory.mktemp("demo")
+    return write_demo_dataset(Path(folder), n_cells=2, seed=3)
+
+
+class SimpleCell:
+    """The two attributes the cached stage uses."""
+
+    def __init__(self, name: str, recordings: list[Any]) -> None:
+        self.name = name
+        self.recordings = recordings
+
+    def get_recordings_by_protocol_name(self, name: str) -> list[Any]:
+        return [r for r in self.recordings if r.protocol_name == name]
+
+
+def _read(demo: dict, cell: str, protocol: str, **config_extra: Any) -> list[Any]:
+    config = {**copy.deepcopy(demo[cell][protocol][0]), **config_extra}
+    ecode = ecode_for_protocol(protocol)
+    return [ecode(config, trace, protocol, SETTINGS) for trace in read_file(config)]
+
+
+def _cell(demo: dict, name: str) -> SimpleCell:
+    return SimpleCell(name, _read(demo, name, "IDRest") + _read(demo, name, "IV"))
+
+
+def _same(a: float, b: float) -> bool:
+    return a == b or (np.isnan(a) and np.isnan(b))
+
+
+def test_values_equal_one_efel_call_per_sweep(demo: dict) -> None:
+    recordings = _read(demo, "SimCell1", "IDRest")
+    cache = FeatureCache()
+    for recording in recordings:
+        cached = cache.values(recording, FEATURES, SETTINGS)
+        recording.compute_efeatures(FEATURES, FEATURES, SETTINGS)
+        assert all(_same(cached[f], recording.efeatures[f]) for f in FEATURES)
+
+
+def test_second_lookup_calls_no_efel(
+    demo: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recordings = _read(demo, "SimCell1", "IDRest")
+    cache = FeatureCache()
+    first = [cache.values(r, FEATURES, SETTINGS) for r in recordings]
+    for recording in recordings:
+        monkeypatch.setattr(recording, "compute_efeatures", _forbidden)
+    again = [cache.values(r, FEATURES, SETTINGS) for r in recordings]
+    assert all(_same(a[f], b[f]) for a, b in zip(first, again, strict=True)
+               for f in FEATURES)
+
+
+def _forbidden(*args: Any, **kwargs: Any) -> None:
+    raise AssertionError("efel was called although the value is cached")
+
+
+def test_a_new_feature_computes_only_that_feature(demo: dict) -> None:
+    recordings = _read(demo, "SimCell1", "IDRest")
+    cache = FeatureCache()
+    for recording in recordings:
+        cache.values(recording, FEATURES[:3], SETTINGS)
+    stats = CacheStats()
+    for recording in recordings:
+        cache.values(recording, FEATURES[:4], SETTINGS, stats)
+    assert (stats.computed, stats.hits) == (len(recordings), 3 * len(recordings))
+
+
+def test_settings_and_sweep_content_are_part_of_the_key(demo: dict) -> None:
+    (first, *_), (shifted, *_) = (_read(demo, "SimCell1", "IDRest"),
+                                  _read(demo, "SimCell1", "IDRest", ljp=10.0))
+    cache = FeatureCache()
+    base = cache.values(first, ["voltage_base"], SETTINGS)["voltage_base"]
+    moved = cache.values(shifted, ["voltage_base"], SETTINGS)["voltage_base"]
+    assert moved == pytest.approx(base - 10.0)
+    assert sweep_identity(first) != sweep_identity(shifted)
+    other = cache.values(first, ["Spikecount"], {**SETTINGS, "Threshold": 10.0})
+    assert len(cache) == 3
+    assert other["Spikecount"] <= cache.values(first, ["Spikecount"],
+                                               SETTINGS)["Spikecount"]
+
+
+def test_identity_is_stable_across_reads(demo: dict) -> None:
+    one = _read(demo, "SimCell1", "IDRest")
+    two = _read(demo, "SimCell1", "IDRest")
+    assert [sweep_identity(r) for r in one] == [sweep_identity(r) for r in two]
+    assert len({sweep_identity(r) for r in one}) == len(one)
+
+
+def test_settings_key_ignores_order_and_numpy_types() -> None:
+    assert settings_key({"a": 1.0, "b": np.float64(2.0)}) == settings_key(
+        {"b": 2.0, "a": 1.0})
+    assert settings_key(None) == settings_key({})
+
+
+def test_target_groups_first_seen_order() -> None:
+    targets = [
+        {"efeature": "A", "protocol": "P", "amplitude": 1, "tolerance": 1},
+        {"efeature": "B", "protocol": "Q", "amplitude": 1, "tolerance": 1},
+        {"efeature": "C", "protocol": "P", "amplitude": 2, "tolerance": 1,
+         "efel_settings": {}},
+        {"efeature": "D", "protocol": "P", "amplitude": 2, "tolerance": 1,
+         "efel_settings": {"Threshold": 0}, "efeature_name": "D0"},
+    ]
+    assert target_groups(targets) == [
+        ({}, "P", ["A", "C"], ["A", "C"]),
+        ({}, "Q", ["B"], ["B"]),
+        ({"Threshold": 0}, "P", ["D"], ["D0"]),
+    ]
+
+
+def _targets() -> list[dict[str, Any]]:
+    return [
+        {"efeature": f, "protocol": "IDRest", "amplitude": 150, "tolerance": 20}
+        for f in FEATURES[:4]
+    ] + [
+        {"efeature": "voltage_base", "protocol": "IV", "amplitude": -40,
+         "tolerance": 10},
+        # same output name with other settings: the last group wins (spec §2.3)
+        {"efeature": "Spikecount", "protocol": "IDRest", "amplitude": 250,
+         "tolerance": 20, "efel_settings": {"Threshold": 0.0}},
+    ]
+
+
+def test_cached_stage_matches_uncached_extraction(demo: dict) -> None:
+    reference = [_cell(demo, "SimCell1"), _cell(demo, "SimCell2")]
+    for cell in reference:
+        for settings, protocol, features, names in target_groups(_targets()):
+            for recording in cell.get_recordings_by_protocol_name(protocol):
+                recording.compute_efeatures(features, names,
+                                            {**SETTINGS, **settings})
+    cells = [_cell(demo, "SimCell1"), _cell(demo, "SimCell2")]
+    cache = FeatureCache()
+    seen: list[tuple[int, int]] = []
+    stats = extract_efeatures_cached(cells, _targets(), SETTINGS, cache,
+                                     progress=lambda d, t: seen.append((d, t)))
+    for ref, cell in zip(reference, cells, strict=True):
+        for a, b in zip(ref.recordings, cell.recordings, strict=True):
+            assert a.efeatures.keys() == b.efeatures.keys()
+            assert all(_same(a.efeatures[k], b.efeatures[k]) for k in a.efeatures)
+    assert seen[-1][0] == seen[-1][1] and [d for d, _ in seen] == sorted(
+        d for d, _ in seen)
+    assert stats.computed > 0
+    again = extract_efeatures_cached(cells, _targets(), SETTINGS, cache)
+    assert (again.computed, again.efel_calls) == (0, 0)
+
+
+class _SetAfter:
+    """A cancel token that becomes set after ``n`` checks."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def is_set(self) -> bool:
+        self.n -= 1
+        return self.n < 0
+
+
+def test_cancel_stops_between_sweeps_and_keeps_cache(demo: dict) -> None:
+    cells = [_cell(demo, "SimCell1")]
+    cache = FeatureCache()
+    with pytest.raises(Cancelled):
+        extract_efeatures_cached(cells, _targets(), SETTINGS, cache,
+                                 cancel=_SetAfter(2))
+    assert len(cache) == 2
