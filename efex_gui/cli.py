@@ -1,0 +1,419 @@
+"""``efex``: the command line face of efex_gui.
+
+Subcommands::
+
+    efex extract CONFIG -o OUT [--workers N | --dask ADDRESS] [--plot] [--per-cell]
+                               [--low-memory] [--strict] [--data-root DIR] [--quiet]
+    efex rheobase CONFIG [--workers N | --dask ADDRESS] [--data-root DIR] [--quiet]
+    efex inspect FILE [FILE ...] [--json]
+    efex demo -o DIR [--cells N] [--seed S] [--workers N | --dask ADDRESS] [--quiet]
+
+CONFIG is an inputs document, a BluePyEfe 0.x configuration or a GUI session
+(:mod:`efex_gui.cli_config`). Results go to stdout, progress bars (tqdm) and warnings
+to stderr; ``--quiet`` keeps only errors. Exit codes: 0 success, 1 the run failed,
+2 bad usage or configuration (the message names the key), 3 partial success (some
+files could not be read and were skipped).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import sys
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from efex_gui import __version__
+from efex_gui.cli_config import RunConfig, load_run_config
+from efex_gui.cli_runtime import Progress, mapper
+from efex_gui.core.errors import (
+    Cancelled,
+    ECodeError,
+    EfexError,
+    MetadataError,
+    SettingsError,
+    TargetError,
+    UnitError,
+)
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
+RESULT_FILES = ("features.json", "protocols.json", "holding_threshold_currents.json")
+_USAGE_ERRORS = (MetadataError, SettingsError, TargetError, UnitError, ECodeError)
+
+
+def _out(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+
+
+def _err(text: str) -> None:
+    sys.stderr.write(f"efex: error: {text}\n")
+
+
+@contextlib.contextmanager
+def _console(quiet: bool) -> Iterator[None]:
+    """Send efex_gui's log records and Python warnings to stderr during a command."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("efex: %(levelname)s: %(message)s"))
+    logger = logging.getLogger("efex_gui")
+    old_level, old_propagate = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.ERROR if quiet else logging.WARNING)
+    logger.propagate = False
+    with warnings.catch_warnings():
+        if quiet:
+            warnings.simplefilter("ignore")
+        try:
+            yield
+        finally:
+            logger.removeHandler(handler)
+            logger.setLevel(old_level)
+            logger.propagate = old_propagate
+
+
+# --- extract ----------------------------------------------------------------------
+
+
+def _skipped_from_provenance(output: Path) -> list[list[str]]:
+    """The files the run skipped, as recorded in ``efex_provenance.json``."""
+    sidecar = output / "efex_provenance.json"
+    if not sidecar.is_file():
+        return []
+    try:
+        return list(
+            json.loads(sidecar.read_text(encoding="utf-8")).get("skipped_files", [])
+        )
+    except (OSError, ValueError):
+        return []
+
+
+def run_extract(
+    config: RunConfig,
+    output: Path,
+    args: argparse.Namespace,
+) -> tuple[tuple[dict[str, Any], dict[str, Any], dict[str, Any]], list[list[str]]]:
+    """Run ``extract_efeatures`` for a loaded configuration, writing into ``output``.
+
+    Returns the three output dicts and the ``(cell, path, reason)`` of skipped files.
+    """
+    from efex_gui.core.pipeline import extract_efeatures
+
+    kwargs = dict(config.kwargs)
+    for flag, key in (
+        ("plot", "plot"),
+        ("per_cell", "extract_per_cell"),
+        ("low_memory", "low_memory_mode"),
+    ):
+        if getattr(args, flag, False):
+            kwargs[key] = True
+    if config.exclusions is not None:
+        kwargs["exclusions"] = config.exclusions
+    progress = Progress("extracting", enabled=not args.quiet)
+    with mapper(args.workers, args.dask) as map_function, progress:
+        outputs = extract_efeatures(
+            str(output),
+            write_files=True,
+            map_function=map_function,
+            progress=progress,
+            strict=args.strict,
+            **kwargs,
+        )
+    return outputs, _skipped_from_provenance(output)
+
+
+def _summary(outputs: tuple[dict, dict, dict], output: Path, skipped: list) -> None:
+    features, _protocols, currents = outputs
+    n_values = sum(len(entry.get("soma", [])) for entry in features.values())
+    _out(f"{len(features)} protocols, {n_values} features")
+    for cell, value in currents.get("all_threshold_current", {}).items():
+        _out(f"  rheobase {cell}: {value:.4f} nA")
+    for cell, path, reason in skipped:
+        _out(f"  skipped ({cell}) {path}: {reason}")
+    _out(f"results in {output}:")
+    for name in RESULT_FILES:
+        _out(f"  {output / name}")
+
+
+def _output_folder(args: argparse.Namespace, config: RunConfig) -> Path:
+    if args.output is not None:
+        return Path(args.output).absolute()
+    if config.output_directory is not None:
+        return config.output_directory
+    raise SettingsError(
+        "no output folder: give -o OUT (or 'output_directory' in CONFIG)."
+    )
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    """``efex extract``."""
+    config = load_run_config(args.config, args.data_root)
+    output = _output_folder(args, config)
+    outputs, skipped = run_extract(config, output, args)
+    if not args.quiet:
+        _summary(outputs, output, skipped)
+    return EXIT_PARTIAL if skipped else EXIT_OK
+
+
+# --- rheobase ---------------------------------------------------------------------
+
+
+def _rheobase_rows(cells: list[Any], protocols: list[str]) -> list[tuple[str, ...]]:
+    rows = [("cell", "rheobase (nA)", "recordings", "spiking / rheobase protocols")]
+    for cell in cells:
+        used = [r for r in cell.recordings if r.protocol_name in protocols]
+        spiking = sum(1 for r in used if r.spikecount)
+        rheobase = "none" if cell.rheobase is None else f"{cell.rheobase:.4f}"
+        rows.append(
+            (cell.name, rheobase, str(len(cell.recordings)), f"{spiking} / {len(used)}")
+        )
+    return rows
+
+
+def _print_table(rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        _out("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+
+
+def cmd_rheobase(args: argparse.Namespace) -> int:
+    """``efex rheobase``: print each cell's rheobase (writes nothing)."""
+    from efex_gui.core.pipeline import (
+        DEFAULT_EFEL_SETTINGS,
+        PRESET_PROTOCOLS_RHEOBASE,
+        compute_rheobase,
+        read_recordings,
+    )
+    from efex_gui.core.stages import skipped_files
+
+    kwargs = load_run_config(args.config, args.data_root).kwargs
+    efel_settings = kwargs.get("efel_settings")
+    if efel_settings is None:
+        efel_settings = dict(DEFAULT_EFEL_SETTINGS)
+    protocols = kwargs.get("protocols_rheobase")
+    if protocols is None:
+        protocols = list(PRESET_PROTOCOLS_RHEOBASE)
+    progress = Progress("reading", enabled=not args.quiet)
+    with mapper(args.workers, args.dask) as map_function, progress:
+        cells = read_recordings(
+            kwargs["files_metadata"],
+            kwargs.get("recording_reader"),
+            map_function,
+            efel_settings,
+            progress=progress,
+            strict=args.strict,
+        )
+    compute_rheobase(
+        cells,
+        protocols,
+        kwargs.get("rheobase_strategy", "absolute"),
+        kwargs.get("rheobase_settings"),
+    )
+    _print_table(_rheobase_rows(cells, protocols))
+    skipped = skipped_files(cells)
+    for cell, path, reason in skipped:
+        _out(f"skipped ({cell}) {path}: {reason}")
+    return EXIT_PARTIAL if skipped else EXIT_OK
+
+
+# --- inspect ----------------------------------------------------------------------
+
+
+def _sweep_protocols(info: dict[str, Any]) -> dict[str, str]:
+    """Sweep name -> protocol, for NWB files (empty for other formats)."""
+    if info.get("format") != "nwb":
+        return {}
+    from efex_gui.core.readers import list_nwb_protocols
+
+    listing = list_nwb_protocols(info["path"])
+    return {sweep: name for name, sweeps in listing.items() for sweep in sweeps}
+
+
+def _describe(info: dict[str, Any]) -> list[str]:
+    """Human-readable lines for one ``inspect_file`` result."""
+    rate = info.get("sampling_rate")
+    protocols = ", ".join(map(str, info.get("protocols") or [])) or "-"
+    lines = [str(info["path"]), f"  format: {info.get('format')}"]
+    lines += [f"  {key}: {info[key]}" for key in ("layout", "version") if info.get(key)]
+    lines.append(f"  sweeps: {info.get('n_sweeps')}")
+    lines.append(f"  sampling rate: {f'{rate:g} Hz' if rate else 'unknown'}")
+    lines.append(f"  protocols: {protocols}")
+    for channel in info.get("channels", []):
+        lines.append(f"  channel {channel.get('name')}: {channel.get('unit')}")
+    protocol_of = _sweep_protocols(info)
+    for sweep in info.get("sweeps", []):
+        extra = [f"{k}={sweep[k]}" for k in ("unit", "type") if sweep.get(k)]
+        if sweep["id"] in protocol_of:
+            extra.insert(0, f"protocol={protocol_of[sweep['id']]}")
+        samples = f"{sweep.get('n_samples')} samples"
+        lines.append(f"    {sweep['id']}: {samples} {' '.join(extra)}".rstrip())
+    return lines
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    """``efex inspect``: what a reader sees in each file."""
+    from efex_gui.core.readers import inspect_file
+
+    infos, failed = [], 0
+    for path in args.files:
+        try:
+            info = inspect_file(str(path))
+            lines = _describe(info)
+        except EfexError as exc:
+            _err(str(exc))
+            failed += 1
+            continue
+        infos.append(info)
+        if not args.json:
+            _out("\n".join(lines))
+    if args.json:
+        _out(json.dumps(infos, indent=2, default=str))
+    if failed:
+        return EXIT_FAILURE if failed == len(args.files) else EXIT_PARTIAL
+    return EXIT_OK
+
+
+# --- demo -------------------------------------------------------------------------
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """``efex demo``: write the synthetic dataset, then extract it."""
+    from efex_gui.core.synthetic import write_demo_dataset
+
+    folder = Path(args.output).absolute()
+    write_demo_dataset(folder, n_cells=args.cells, seed=args.seed)
+    config = load_run_config(folder / "config.json")
+    output = folder / "efeatures"
+    outputs, skipped = run_extract(config, output, args)
+    if not args.quiet:
+        _out(f"demo dataset ({args.cells} simulated cells) in {folder}:")
+        _out(f"  config: {folder / 'config.json'}")
+        _summary(outputs, output, skipped)
+    return EXIT_PARTIAL if skipped else EXIT_OK
+
+
+# --- parser and entry point -------------------------------------------------------
+
+
+def _run_options(parser: argparse.ArgumentParser) -> None:
+    parallel = parser.add_mutually_exclusive_group()
+    parallel.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="read and extract cells in N processes",
+    )
+    parallel.add_argument(
+        "--dask",
+        default=None,
+        metavar="ADDRESS",
+        help="run cells on a dask.distributed scheduler "
+        "('local' starts a local cluster)",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="stop at the first unreadable file instead of skipping it",
+    )
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress bars, warnings or summary",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``efex`` argument parser."""
+    parser = argparse.ArgumentParser(prog="efex", description=__doc__.split("\n")[0])
+    parser.add_argument("--version", action="version", version=f"efex {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    extract = sub.add_parser("extract", help="extract e-features (BluePyEfe outputs)")
+    extract.add_argument("config", help="inputs JSON/YAML, legacy config or session")
+    extract.add_argument("-o", "--output", default=None, help="output folder")
+    extract.add_argument(
+        "--data-root", default=None, help="folder relative file paths start from"
+    )
+    extract.add_argument("--plot", action="store_true", help="also write PDF plots")
+    extract.add_argument(
+        "--per-cell", action="store_true", help="also write per-cell outputs"
+    )
+    extract.add_argument(
+        "--low-memory",
+        action="store_true",
+        help="drop traces once their features are computed",
+    )
+    _run_options(extract)
+    rheobase = sub.add_parser("rheobase", help="print each cell's rheobase")
+    rheobase.add_argument("config")
+    rheobase.add_argument("--data-root", default=None)
+    _run_options(rheobase)
+    inspect = sub.add_parser("inspect", help="what a reader sees in recording files")
+    inspect.add_argument("files", nargs="+", metavar="FILE")
+    inspect.add_argument("--json", action="store_true", help="print JSON")
+    inspect.add_argument("-q", "--quiet", action="store_true")
+    demo = sub.add_parser(
+        "demo", help="write the synthetic demo dataset and extract it"
+    )
+    demo.add_argument("-o", "--output", required=True, help="folder to write")
+    demo.add_argument("--cells", type=int, default=3, help="number of cells (3)")
+    demo.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    demo.add_argument("--plot", action="store_true", help="also write PDF plots")
+    _run_options(demo)
+    return parser
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "extract": cmd_extract,
+    "rheobase": cmd_rheobase,
+    "inspect": cmd_inspect,
+    "demo": cmd_demo,
+}
+
+
+def _exit_code(exc: BaseException) -> int:
+    if isinstance(exc, _USAGE_ERRORS):
+        return EXIT_USAGE
+    return EXIT_FAILURE
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``efex`` with ``argv`` (default: the process arguments).
+
+    Returns
+    -------
+    int
+        The exit code: 0 ok, 1 failure, 2 usage or configuration error, 3 partial.
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, usage errors
+        return int(exc.code or 0)
+    if getattr(args, "workers", None) is not None and args.workers < 1:
+        _err(f"--workers must be at least 1, got {args.workers}")
+        return EXIT_USAGE
+    with _console(args.quiet):
+        try:
+            return COMMANDS[args.command](args)
+        except KeyboardInterrupt:
+            _err("interrupted")
+            return 130
+        except Cancelled as exc:
+            _err(str(exc))
+            return EXIT_FAILURE
+        except Exception as exc:  # one clear line, whatever went wrong
+            message = (
+                str(exc)
+                if isinstance(exc, EfexError)
+                else (f"{type(exc).__name__}: {exc}")
+            )
+            _err(message)
+            return _exit_code(exc)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

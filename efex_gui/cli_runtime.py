@@ -1,0 +1,148 @@
+"""How ``efex`` runs the pipeline: map functions (processes, dask) and progress bars.
+
+:func:`mapper` yields the ``map_function`` given to the pipeline: the built-in
+``map``, a :class:`multiprocessing.pool.Pool`'s ``imap`` (results in order, as they
+come, so progress moves cell by cell), or :class:`DaskMap` over a
+``dask.distributed`` client. :class:`Progress` is the pipeline's
+``progress(done, total)`` callback drawn as a tqdm bar on stderr.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from efex_gui.core.errors import SettingsError
+
+__all__ = ["DaskMap", "Progress", "mapper"]
+
+
+class DaskMap:
+    """A ``map_function`` running each call on a ``dask.distributed`` client.
+
+    Parameters
+    ----------
+    client : dask.distributed.Client
+        A connected client.
+    """
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def __call__(
+        self, func: Callable[[Any], Any], iterable: Iterable[Any]
+    ) -> Iterator[Any]:
+        """Submit every item, then yield the results in order."""
+        futures = self.client.map(func, list(iterable), pure=False)
+        try:
+            for future in futures:
+                yield future.result()
+        finally:
+            self.client.cancel(futures)
+
+
+@contextlib.contextmanager
+def _dask_client(address: str, workers: int | None) -> Iterator[Any]:
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError as exc:  # pragma: no cover - dask is a test dependency
+        raise SettingsError(
+            "--dask needs dask.distributed (pip install 'dask[distributed]')."
+        ) from exc
+    if address == "local":
+        with (
+            LocalCluster(
+                n_workers=workers or 2, processes=True, threads_per_worker=1
+            ) as cluster,
+            Client(cluster) as client,
+        ):
+            yield client
+        return
+    try:
+        client = Client(address, timeout=30)
+    except OSError as exc:
+        raise SettingsError(
+            f"--dask: cannot reach the scheduler at {address!r} ({exc})."
+        ) from exc
+    with client:
+        yield client
+
+
+@contextlib.contextmanager
+def mapper(
+    workers: int | None = None, dask: str | None = None
+) -> Iterator[Callable[..., Any]]:
+    """The map function for ``--workers N`` / ``--dask ADDRESS`` (else ``map``).
+
+    Parameters
+    ----------
+    workers : int, optional
+        Number of worker processes; 1 or None runs in this process.
+    dask : str, optional
+        A scheduler address (``tcp://host:port``) or ``"local"``.
+
+    Yields
+    ------
+    callable
+        ``map_function(func, items)``.
+    """
+    if dask:
+        with _dask_client(dask, workers) as client:
+            yield DaskMap(client)
+    elif workers is not None and workers > 1:
+        with multiprocessing.get_context().Pool(workers) as pool:
+            yield pool.imap
+    else:
+        yield map
+
+
+class Progress:
+    """``progress(done, total)`` drawn as a tqdm bar on stderr (nothing when disabled).
+
+    Parameters
+    ----------
+    description : str
+        Label of the bar.
+    enabled : bool
+        False draws nothing (``--quiet``).
+    """
+
+    def __init__(self, description: str, enabled: bool = True) -> None:
+        self.description = description
+        self.enabled = enabled
+        self.bar: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        """Move the bar to ``done`` out of ``total``."""
+        if not self.enabled:
+            return
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(
+                total=total,
+                desc=self.description,
+                file=sys.stderr,
+                unit="step",
+                leave=False,
+                dynamic_ncols=True,
+            )
+        if self.bar.total != total:
+            self.bar.total = total
+        self.bar.n = done
+        self.bar.refresh()
+
+    def close(self) -> None:
+        """Remove the bar."""
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
