@@ -1,0 +1,78 @@
+"""NWB reader on the BBP-layout hippocampus file (spec §7.5, §10.3 test_nwbreader)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from efex_gui.core.errors import MetadataError
+from efex_gui.core.readers import (
+    inspect_file,
+    list_nwb_protocols,
+    nwb_reader,
+    read_file,
+)
+from tests.conftest import shared_path
+
+KEYS = {"voltage", "current", "dt", "id", "i_unit", "v_unit", "t_unit"}
+
+
+def _config(**extra: object) -> dict:
+    path = shared_path("bluepyefe-exp-data", "hippocampus-portal", "99111002.nwb")
+    return {"filepath": str(path), "protocol_name": "Step", **extra}
+
+
+def test_bbp_file_gives_16_step_sweeps_in_sweep_order() -> None:
+    traces = read_file(_config())
+    assert len(traces) == 16
+    assert [t["id"] for t in traces] == [f"ic__Step__{n}" for n in range(1, 17)]
+    for trace in traces:
+        assert set(trace) >= KEYS
+        assert trace["dt"] == pytest.approx(1e-4, rel=1e-12)
+        assert (trace["v_unit"], trace["i_unit"]) == ("volts", "amperes")
+        assert trace["voltage"].dtype == np.float32
+        assert trace["repetition"] == 1
+
+
+def test_bbp_steps_go_from_minus_2_to_plus_1_na() -> None:
+    traces = read_file(_config())
+    extremes = [t["current"][np.argmax(np.abs(t["current"]))] * 1e9 for t in traces]
+    assert extremes[0] == pytest.approx(-2.0, abs=1e-3)
+    assert extremes[-1] == pytest.approx(1.0, abs=1e-3)
+    assert np.all(np.diff(extremes) > 0)
+    # baseline offset of this file (formats.md T17): about -15 mV, in volts
+    assert np.median(traces[0]["voltage"][:100]) == pytest.approx(-0.015, abs=0.005)
+
+
+def test_protocol_match_is_case_insensitive_and_filters() -> None:
+    assert len(nwb_reader(_config(protocol_name="step"))) == 16
+    assert len(nwb_reader(_config(protocol_name=["IDRest", "Step"]))) == 16
+    assert nwb_reader(_config(protocol_name="IDRest")) == []
+
+
+def test_repetitions_select_and_an_absent_one_raises_value_error() -> None:
+    assert len(nwb_reader(_config(repetition=1))) == 16
+    assert len(nwb_reader(_config(repetition=["1"]))) == 16
+    with pytest.raises(ValueError, match="Repetition"):
+        nwb_reader(_config(repetition=2))
+
+
+def test_v_file_keeps_only_traces_described_by_that_file() -> None:
+    # every trace of this file has description "NA"
+    assert nwb_reader(_config(v_file="some_other_file.ibw")) == []
+
+
+def test_protocol_name_is_required() -> None:
+    config = _config()
+    del config["protocol_name"]
+    with pytest.raises(MetadataError, match="protocol_name"):
+        nwb_reader(config)
+
+
+def test_listing_and_inspection_read_no_traces() -> None:
+    path = _config()["filepath"]
+    listing = list_nwb_protocols(path)
+    assert list(listing) == ["Step"] and len(listing["Step"]) == 16
+    info = inspect_file(path)
+    assert info["layout"] == "bbp" and info["n_sweeps"] == 16
+    assert info["sampling_rate"] == 10000.0

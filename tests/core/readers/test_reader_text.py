@@ -1,0 +1,229 @@
+"""LCCR text (spec §10.3 test_lccr_csv_reader), two-column text, ATF and WinWCP."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from efex_gui.core.errors import MetadataError, ReaderError
+from efex_gui.core.readers import (
+    atf_reader,
+    csv_lccr_reader,
+    read_file,
+    text_reader,
+    wcp_reader,
+)
+from tests.conftest import shared_path
+
+AMPLITUDES = [
+    10,
+    -10,
+    20,
+    -20,
+    30,
+    -30,
+    40,
+    -40,
+    50,
+    -50,
+    60,
+    -60,
+    70,
+    -70,
+    80,
+    -80,
+    90,
+    -90,
+    100,
+    -100,
+    150,
+    200,
+    250,
+    300,
+    400,
+    500,
+    600,
+]
+LCCR_KEYS = {
+    "filename",
+    "current",
+    "voltage",
+    "t",
+    "dt",
+    "ton",
+    "toff",
+    "amp",
+    "hypamp",
+    "ljp",
+    "i_unit",
+    "v_unit",
+    "t_unit",
+}
+
+
+def _lccr(**extra: object) -> dict:
+    path = shared_path("bluepyefe-exp-data", "csv_lccr", "dummy", "dummy_ch1_cols.txt")
+    config = {
+        "filepath": str(path),
+        "dt": 0.1,
+        "amplitudes": AMPLITUDES,
+        "hypamp": -20,
+        "ton": 200,
+        "toff": 800,
+        "v_unit": "mV",
+        "t_unit": "ms",
+        "i_unit": "pA",
+        "remove_last_100ms": True,
+    }
+    config.update(extra)
+    return config
+
+
+def test_lccr_reads_27_traces_with_13_keys_and_13000_samples() -> None:
+    traces = read_file(_lccr())
+    assert len(traces) == 27
+    for trace, amplitude in zip(traces, AMPLITUDES, strict=True):
+        assert set(trace) == LCCR_KEYS
+        assert len(trace["voltage"]) == len(trace["current"]) == 13000
+        assert trace["amp"] == amplitude
+        assert (
+            trace["current"][1999] == -20 and trace["current"][2000] == -20 + amplitude
+        )
+        assert (
+            trace["current"][7999] == -20 + amplitude and trace["current"][8000] == -20
+        )
+
+
+def test_lccr_edge_cases() -> None:
+    assert csv_lccr_reader(_lccr(amplitudes=[])) == []
+    assert len(csv_lccr_reader(_lccr(amplitudes=AMPLITUDES[:3]))) == 3
+    assert len(csv_lccr_reader(_lccr(remove_last_100ms=False))[0]["voltage"]) == 14000
+    with pytest.raises(FileNotFoundError):
+        csv_lccr_reader(_lccr(filepath="/nonexistent/dummy.txt"))
+    with pytest.raises(ReaderError, match="nonexistent"):
+        csv_lccr_reader(_lccr(filepath="/nonexistent/dummy.txt"))
+    config = _lccr()
+    del config["hypamp"]
+    with pytest.raises(KeyError, match="hypamp"):
+        csv_lccr_reader(config)
+
+
+def test_lccr_dash_and_empty_cells_are_zero(tmp_path: Path) -> None:
+    path = tmp_path / "cells.txt"
+    path.write_text("1.5\t-\n-\t2.5\n3.5\t\n")
+    a, b = csv_lccr_reader(
+        _lccr(filepath=str(path), remove_last_100ms=False, amplitudes=[1, 2])
+    )
+    np.testing.assert_array_equal(a["voltage"], [1.5, 0.0, 3.5])
+    np.testing.assert_array_equal(b["voltage"], [0.0, 2.5, 0.0])
+
+
+def _example(**extra: object) -> dict:
+    path = shared_path("formats", "text", "example_trace1.txt")
+    config = {
+        "filepath": str(path),
+        "t_unit": "ms",
+        "v_unit": "mV",
+        "i_unit": "nA",
+        "ton": 700.0,
+        "toff": 2700.0,
+        "amp": 0.3,
+        "hypamp": -0.05,
+    }
+    config.update(extra)
+    return config
+
+
+def test_two_column_text_gets_dt_and_a_synthesised_step() -> None:
+    (trace,) = read_file(_example())
+    assert trace["voltage"].size == 12000
+    assert trace["dt"] == 0.25  # float32 time column rounded back
+    assert trace["current"][int(700 / 0.25) - 1] == -0.05
+    assert trace["current"][int(700 / 0.25)] == pytest.approx(0.25)
+    assert trace["current"][int(2700 / 0.25)] == -0.05
+    assert trace["current_source"] == "metadata"
+
+
+def test_text_needs_its_stimulus_and_units() -> None:
+    config = _example()
+    del config["amp"]
+    with pytest.raises(MetadataError, match="amp"):
+        text_reader(config)
+    config = _example()
+    del config["v_unit"]
+    with pytest.raises(MetadataError, match="v_unit"):
+        text_reader(config)
+
+
+def test_text_variants(tmp_path: Path) -> None:
+    three = tmp_path / "three.csv"
+    three.write_text("t,v,i\n0,-70,0\n0.1,-69,0.2\n0.2,-68,0.2\n")
+    (trace,) = read_file(
+        {"filepath": str(three), "t_unit": "ms", "v_unit": "mV", "i_unit": "nA"}
+    )
+    assert trace["dt"] == pytest.approx(0.1)
+    np.testing.assert_array_equal(trace["current"], [0, 0.2, 0.2])
+    uneven = tmp_path / "uneven.dat"
+    uneven.write_text("0 -70\n0.1 -70\n0.5 -70\n")
+    with pytest.raises(ReaderError, match="uniformly"):
+        read_file(
+            {
+                "filepath": str(uneven),
+                "t_unit": "ms",
+                "v_unit": "mV",
+                "i_unit": "nA",
+                "ton": 0,
+                "toff": 1,
+                "amp": 0,
+            }
+        )
+    single = tmp_path / "single.csv"
+    single.write_text("-70\n-69\n-68\n")
+    with pytest.raises(MetadataError, match="dt"):
+        read_file(
+            {
+                "filepath": str(single),
+                "t_unit": "ms",
+                "v_unit": "mV",
+                "i_unit": "nA",
+                "ton": 0,
+                "toff": 1,
+                "amp": 0,
+            }
+        )
+    (trace,) = read_file(
+        {
+            "filepath": str(single),
+            "t_unit": "ms",
+            "v_unit": "mV",
+            "i_unit": "nA",
+            "ton": 0,
+            "toff": 0.1,
+            "amp": 1,
+            "dt": 0.05,
+        }
+    )
+    np.testing.assert_array_equal(trace["current"], [1, 1, 0])
+
+
+def test_atf_voltage_clamp_file_needs_explicit_channels() -> None:
+    path = str(shared_path("formats", "atf", "18702001-step.atf"))
+    with pytest.raises(ReaderError, match="no voltage channel") as info:
+        atf_reader({"filepath": path})
+    assert "18702001-step.atf" in str(info.value)
+    traces = atf_reader({"filepath": path, "v_channel": "IN 1", "i_channel": "IN 0"})
+    assert len(traces) == 3
+    assert traces[0]["voltage"].size == 20000
+    assert traces[0]["dt"] == pytest.approx(5e-5)
+    assert traces[0]["t_unit"] == "s" and traces[0]["i_unit"] == "pA"
+
+
+def test_wcp_records_pick_channels_by_unit() -> None:
+    path = str(shared_path("formats", "wcp", "myokit-wcp-file.wcp"))
+    traces = wcp_reader({"filepath": path})
+    assert len(traces) == 11
+    assert traces[0]["voltage"].size == 256
+    assert (traces[0]["v_unit"], traces[0]["i_unit"]) == ("mV", "pA")
+    assert traces[0]["dt"] == pytest.approx(1e-3, rel=1e-6)
