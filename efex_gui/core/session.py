@@ -249,6 +249,68 @@ class Session:
         return keys
 
 
+def relativize_paths(
+    files_metadata: dict[str, dict[str, list[dict[str, Any]]]], root: str | Path
+) -> None:
+    """Rewrite absolute paths under ``root`` as relative ``/`` paths, in place."""
+    for protocols in files_metadata.values():
+        for entries in protocols.values():
+            for entry in entries:
+                for key in PATH_KEYS:
+                    value = entry.get(key)
+                    if isinstance(value, str) and Path(value).is_absolute():
+                        entry[key] = relative_to(value, root)
+
+
+def is_files_metadata(data: Any) -> bool:
+    """Whether ``data`` has the shape ``{cell: {protocol: [dict, ...]}}``."""
+    return (
+        isinstance(data, dict)
+        and bool(data)
+        and all(
+            isinstance(protocols, dict)
+            and all(
+                isinstance(entries, list) and all(isinstance(e, dict) for e in entries)
+                for entries in protocols.values()
+            )
+            for protocols in data.values()
+        )
+    )
+
+
+def open_json(path: str | Path) -> Session:
+    """Open a session file, an ``extract_efeatures`` config or a bare files_metadata.
+
+    Relative paths of a config or a files_metadata JSON are relative to its folder
+    (as ``inputs.json``-style configs are written); absolute paths under that folder
+    are made relative, so the session can move with its data.
+
+    Raises
+    ------
+    MetadataError
+        When the file is none of the three.
+    """
+    path = Path(path).absolute()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise MetadataError(f"{path}: not a readable JSON file ({exc}).") from exc
+    if isinstance(data, dict) and (
+        data.get("kind") == KIND or "files_metadata" in data
+    ):
+        session = Session.load(path)
+    elif is_files_metadata(data):
+        session = Session(files_metadata=data, data_root=path.parent)
+    else:
+        raise MetadataError(
+            f"{path}: neither a session, an extraction config nor a files_metadata."
+        )
+    if session.data_root is not None and not session.exclusions:
+        relativize_paths(session.files_metadata, session.data_root)
+    session.path = path if session.kind == KIND and "kind" in data else None
+    return session
+
+
 def atomic_write_text(path: str | Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file and ``os.replace``.
 

@@ -1,0 +1,364 @@
+"""RecordingStore: reads entries on the worker thread and keeps what was read.
+
+The store holds the Recordings built so far (derived state of the controller), runs
+one task at a time on the :class:`~efex_gui.app.worker.Worker`, and recomputes the
+rheobases when exclusions change. Full traces are kept for the most recently used
+entries only; the others keep their amplitudes and spike counts (``drop_traces``) and
+are read again when drawn.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from efex_gui.app.worker import ErrorReport, TaskContext, WorkerThread
+from efex_gui.core.dataset import (
+    Dataset,
+    EntryKey,
+    LoadedEntry,
+    SweepKey,
+    load_config,
+    load_entry,
+)
+from efex_gui.core.exclusions import Exclusions
+from efex_gui.core.session import Session
+
+logger = logging.getLogger(__name__)
+
+#: entries whose full traces stay in memory
+TRACE_CACHE_ENTRIES = 64
+LOAD_TASK = "Reading recordings"
+
+
+@dataclass(frozen=True)
+class SweepSummary:
+    """What the browser shows for one sweep."""
+
+    name: str
+    file: str
+    amp: float | None = None
+    amp_rel: float | None = None
+    spikecount: int | None = None
+    status: str = "not read"
+    reason: str = ""
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass
+class _Task:
+    name: str
+    fn: Callable[[TaskContext], Any]
+    on_partial: Callable[[list[Any]], None] | None
+    on_done: Callable[[], None] | None
+    context: TaskContext | None = None
+
+
+class RecordingStore(QObject):
+    """Recordings read so far, the reading tasks, and the rheobases."""
+
+    #: entries were read (list[EntryKey])
+    loaded = Signal(object)
+    #: rheobases recomputed (dict[str, float | None])
+    rheobase_changed = Signal(object)
+    task_started = Signal(str)
+    task_progressed = Signal(object)
+    task_finished = Signal(str)
+    task_failed = Signal(object)
+    task_cancelled = Signal()
+
+    def __init__(self, parent: QObject | None, worker: WorkerThread) -> None:
+        super().__init__(parent)
+        self._worker = worker.worker
+        self._worker.progressed.connect(self.task_progressed)
+        self._worker.yielded.connect(self._on_yielded)
+        self._worker.finished.connect(lambda _r: self._on_task_end("finished"))
+        self._worker.failed.connect(self._on_failed)
+        self._worker.cancelled.connect(lambda: self._on_task_end("cancelled"))
+        self._queue: list[_Task] = []
+        self._current: _Task | None = None
+        self.dataset = Dataset({}, None)
+        self.session = Session()
+        self._recordings: dict[EntryKey, list[Any]] = {}
+        self._full: OrderedDict[EntryKey, None] = OrderedDict()
+        self._generation: dict[EntryKey, int] = {}
+        self._to_load: set[EntryKey] = set()
+        self.rheobases: dict[str, float | None] = {}
+
+    def reset(self, dataset: Dataset, session: Session) -> None:
+        """Forget everything read: a new session was opened."""
+        self.dataset, self.session = dataset, session
+        self._recordings.clear()
+        self._full.clear()
+        self._generation.clear()
+        self._to_load.clear()
+        self._queue = [t for t in self._queue if t.name != LOAD_TASK]
+        self.rheobases = {}
+
+    # --- tasks ------------------------------------------------------------------
+    def run_task(
+        self,
+        name: str,
+        fn: Callable[[TaskContext], Any],
+        on_partial: Callable[[list[Any]], None] | None = None,
+        on_done: Callable[[], None] | None = None,
+    ) -> TaskContext:
+        """Queue ``fn(context)`` for the worker; it starts when the worker is free."""
+        task = _Task(name, fn, on_partial, on_done)
+        task.context = TaskContext(self._worker, name)
+        self._queue.append(task)
+        self._start_next()
+        return task.context
+
+    def is_busy(self) -> bool:
+        """Whether a task is running or queued."""
+        return self._current is not None or bool(self._queue)
+
+    def cancel(self) -> None:
+        """Cancel the running task and drop the queued ones."""
+        self._queue.clear()
+        self._to_load.clear()
+        if self._current is not None and self._current.context is not None:
+            self._current.context.cancel()
+
+    def _start_next(self) -> None:
+        if self._current is not None or not self._queue:
+            return
+        self._current = self._queue.pop(0)
+        assert self._current.context is not None
+        self.task_started.emit(self._current.name)
+        self._worker.submit(self._current.context, self._current.fn)
+
+    def _on_yielded(self, items: list[Any]) -> None:
+        if self._current is not None and self._current.on_partial is not None:
+            self._current.on_partial(items)
+
+    def _on_failed(self, report: ErrorReport) -> None:
+        self.task_failed.emit(report)
+        self._on_task_end(None)
+
+    def _on_task_end(self, outcome: str | None) -> None:
+        task, self._current = self._current, None
+        if task is not None:
+            if task.on_done is not None:
+                task.on_done()
+            if outcome == "finished":
+                self.task_finished.emit(task.name)
+            elif outcome == "cancelled":
+                self.task_cancelled.emit()
+        self._start_next()
+
+    # --- reading ----------------------------------------------------------------
+    def load(self, keys: Iterable[EntryKey]) -> None:
+        """Read these entries on the worker thread (merged with pending requests)."""
+        new = set(keys) - self._to_load
+        if not new:
+            return
+        self._to_load |= new
+        if self._current is None or self._current.name != LOAD_TASK:
+            self._queue_load()
+
+    def _queue_load(self) -> None:
+        keys = sorted(self._to_load)
+        self._to_load.clear()
+        jobs = [
+            (k, self.dataset.absolute_config(k), self._generation.get(k, 0))
+            for k in keys
+        ]
+        overrides = dict(self.session.ecode_overrides)
+        settings = self.efel_settings()
+
+        def read_all(context: TaskContext) -> int:
+            for done, (key, config, generation) in enumerate(jobs):
+                context.check()
+                context.partial(
+                    (load_config(key, config, overrides, settings), generation)
+                )
+                context.progress(done + 1, len(jobs), f"{key.cell} / {key.protocol}")
+            return len(jobs)
+
+        self.run_task(LOAD_TASK, read_all, self._on_read, self._on_load_done)
+
+    def _on_read(self, items: list[tuple[LoadedEntry, int]]) -> None:
+        keys = [r.key for r, gen in items if self._generation.get(r.key, 0) == gen]
+        for result, generation in items:
+            if self._generation.get(result.key, 0) == generation:
+                self._store(result, keep_traces=False)
+        if keys:
+            self.loaded.emit(keys)
+
+    def _on_load_done(self) -> None:
+        self.update_rheobase(self.session)
+        if self._to_load:
+            self._queue_load()
+
+    def efel_settings(self) -> dict[str, Any]:
+        """The efel settings the spike counts use (BluePyEfe's defaults if unset)."""
+        if self.session.settings.efel_settings is not None:
+            return dict(self.session.settings.efel_settings)
+        from efex_gui.core.stages import DEFAULT_EFEL_SETTINGS
+
+        return dict(DEFAULT_EFEL_SETTINGS)
+
+    def _store(self, result: LoadedEntry, keep_traces: bool) -> None:
+        key = result.key
+        if result.error is not None:
+            self.dataset.set_failed(key, result.error)
+            self._recordings.pop(key, None)
+            return
+        self.dataset.set_loaded(key, result.trace_names, result.trace_errors)
+        self._recordings[key] = result.recordings
+        self._apply_rheobase(key.cell, result.recordings)
+        if keep_traces:
+            self._touch(key)
+        else:
+            for recording in result.recordings:
+                if recording is not None and key not in self._full:
+                    recording.drop_traces()
+
+    def _touch(self, key: EntryKey) -> None:
+        self._full[key] = None
+        self._full.move_to_end(key)
+        while len(self._full) > TRACE_CACHE_ENTRIES:
+            old, _ = self._full.popitem(last=False)
+            for recording in self._recordings.get(old, []):
+                if recording is not None:
+                    recording.drop_traces()
+
+    def forget(self, key: EntryKey) -> None:
+        """Drop what was read for an entry (its metadata changed)."""
+        self._generation[key] = self._generation.get(key, 0) + 1
+        self._recordings.pop(key, None)
+        self._full.pop(key, None)
+        self.dataset.forget(key)
+
+    def normalize(self, sweep: SweepKey) -> SweepKey:
+        """The sweep's key with ``index 0`` once its entry is read (None before)."""
+        if sweep.index is None and self.dataset.state(sweep.entry_key).n_traces:
+            return SweepKey(sweep.cell, sweep.protocol, sweep.entry, 0)
+        return sweep
+
+    def recordings_for(self, sweep: SweepKey) -> list[Any]:
+        """Recordings with full traces for ``sweep``, read now if needed."""
+        key = sweep.entry_key
+        recordings = self._recordings.get(key)
+        if recordings is None or any(
+            r is not None and r.voltage is None for r in recordings
+        ):
+            result = load_entry(
+                self.dataset, key, self.session.ecode_overrides, self.efel_settings()
+            )
+            self._store(result, keep_traces=True)
+            self.loaded.emit([key])
+            recordings = self._recordings.get(key, [])
+        else:
+            self._touch(key)
+        if sweep.index is None:
+            return [r for r in recordings if r is not None]
+        if sweep.index < len(recordings) and recordings[sweep.index] is not None:
+            return [recordings[sweep.index]]
+        return []
+
+    def recording(self, sweep: SweepKey) -> Any | None:
+        """The Recording of a read sweep, possibly without traces (no file access)."""
+        recordings = self._recordings.get(sweep.entry_key)
+        index = self.normalize(sweep).index
+        if recordings is None or index is None or index >= len(recordings):
+            return None
+        return recordings[index]
+
+    # --- summaries and rheobase ----------------------------------------------------
+    def summary(self, sweep: SweepKey, exclusions: Exclusions) -> SweepSummary:
+        """Name, amplitudes, spike count and status of one sweep."""
+        key = sweep.entry_key
+        config = self.dataset.config(key)
+        state = self.dataset.state(key)
+        file = str(config.get("filepath") or config.get("v_file") or "")
+        sweep = self.normalize(sweep)
+        if state.n_traces and state.n_traces > 1 and sweep.index is not None:
+            name = state.trace_names[sweep.index]
+        else:
+            name = str(config.get("ordinal") or Path(file).stem)
+        reason = exclusions.reason(self.dataset.exclusion_key(sweep))
+        recording = self.recording(sweep)
+        values: dict[str, Any] = {}
+        if recording is not None:
+            values = {
+                "amp": _num(recording.amp),
+                "amp_rel": _num(getattr(recording, "amp_rel", None)),
+                "spikecount": recording.spikecount,
+                "warnings": tuple(getattr(recording, "warnings", ())),
+            }
+        if state.error is not None:
+            status, why = "unreadable", state.error
+        elif sweep.index is not None and sweep.index in state.trace_errors:
+            status, why = "error", state.trace_errors[sweep.index]
+        elif reason is not None:
+            status, why = "excluded", reason
+        else:
+            status, why = ("ok" if state.n_traces else "not read"), ""
+        return SweepSummary(name, file, status=status, reason=why, **values)
+
+    def update_rheobase(self, session: Session) -> None:
+        """Recompute per-cell rheobases from the sweeps read and not excluded."""
+        try:
+            rheobases = _compute_rheobases(self.dataset, self._recordings, session)
+        except Exception:  # a rheobase problem must not break browsing
+            logger.exception("Rheobase computation failed")
+            return
+        self.rheobases = rheobases
+        for key, recordings in self._recordings.items():
+            self._apply_rheobase(key.cell, recordings)
+        self.rheobase_changed.emit(dict(rheobases))
+
+    def _apply_rheobase(self, cell: str, recordings: list[Any]) -> None:
+        rheobase = self.rheobases.get(cell)
+        for recording in recordings:
+            if recording is None:
+                continue
+            if rheobase not in (None, 0.0) and recording.amp is not None:
+                recording.compute_relative_amp(rheobase)
+            else:
+                recording.amp_rel = None
+
+
+def _num(value: Any) -> float | None:
+    try:
+        return None if value is None else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _compute_rheobases(
+    dataset: Dataset, recordings: dict[EntryKey, list[Any]], session: Session
+) -> dict[str, float | None]:
+    from efex_gui.core.cell import Cell
+    from efex_gui.core.rheobase import compute_rheobase
+    from efex_gui.core.stages import PRESET_PROTOCOLS_RHEOBASE
+
+    settings = session.settings
+    if settings.absolute_amplitude:
+        return {}
+    protocols = settings.protocols_rheobase
+    if protocols is None:
+        protocols = list(PRESET_PROTOCOLS_RHEOBASE)
+    cells = {name: Cell(name) for name in dataset.cells()}
+    for key, recs in recordings.items():
+        for index, recording in enumerate(recs):
+            sweep = SweepKey(key.cell, key.protocol, key.entry, index)
+            excluded = session.exclusions.is_excluded(dataset.exclusion_key(sweep))
+            if recording is not None and not excluded and key.cell in cells:
+                cells[key.cell].recordings.append(recording)
+    compute_rheobase(
+        list(cells.values()),
+        protocols,
+        settings.rheobase_strategy,
+        settings.rheobase_settings,
+    )
+    return {name: cell.rheobase for name, cell in cells.items()}
