@@ -103,8 +103,11 @@ def reading(path: str, what: str) -> Iterator[None]:
     except MemoryError as exc:
         raise ReaderError(path, f"cannot read as {what}: file too large") from exc
     except Exception as exc:  # third-party readers raise anything on bad bytes
+        detail = str(exc)
+        if len(detail) > 200:  # some readers put raw bytes in their messages
+            detail = detail[:200] + "..."
         raise ReaderError(
-            path, f"cannot read as {what}: {type(exc).__name__}: {exc}"
+            path, f"cannot read as {what}: {type(exc).__name__}: {detail}"
         ) from exc
 
 
