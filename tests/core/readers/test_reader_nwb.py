@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import h5py
 import numpy as np
 import pytest
 
@@ -76,3 +79,107 @@ def test_listing_and_inspection_read_no_traces() -> None:
     info = inspect_file(path)
     assert info["layout"] == "bbp" and info["n_sweeps"] == 16
     assert info["sampling_rate"] == 10000.0
+
+
+def _series(
+    group: h5py.Group,
+    name: str,
+    kind: str,
+    data: np.ndarray,
+    unit: str,
+    sweep: int | None = None,
+) -> h5py.Group:
+    series = group.create_group(name)
+    series.attrs["neurodata_type"] = kind
+    series.attrs["stimulus_description"] = "IDRest"
+    series.create_dataset("data", data=data).attrs["unit"] = unit
+    series.create_dataset("starting_time", data=0.0).attrs["rate"] = 20000.0
+    if sweep is not None:
+        series.attrs["sweep_number"] = np.uint32(sweep)
+    return series
+
+
+def test_plain_nwb2_sweeps_pair_by_table_or_sweep_number(tmp_path: Path) -> None:
+    path = tmp_path / "plain.nwb"
+    with h5py.File(path, "w") as f:
+        acquisition = f.create_group("acquisition")
+        presentation = f.create_group("stimulus/presentation")
+        # paired through the intracellular_recordings table (object references)
+        response = _series(
+            acquisition, "response_a", "CurrentClampSeries", np.full(10, -0.07), "volts"
+        )
+        stimulus = _series(
+            presentation,
+            "command_a",
+            "CurrentClampStimulusSeries",
+            np.full(10, 1e-10),
+            "amperes",
+        )
+        ref = h5py.ref_dtype
+        row = np.dtype([("idx_start", "<i4"), ("count", "<i4"), ("timeseries", ref)])
+        table = f.create_group("general/intracellular_ephys/intracellular_recordings")
+        table.create_dataset(
+            "responses/response", data=np.array([(0, 10, response.ref)], dtype=row)
+        )
+        table.create_dataset(
+            "stimuli/stimulus", data=np.array([(0, 10, stimulus.ref)], dtype=row)
+        )
+        # paired through equal sweep numbers
+        _series(
+            acquisition,
+            "response_b",
+            "CurrentClampSeries",
+            np.full(10, -0.06),
+            "volts",
+            sweep=7,
+        )
+        _series(
+            presentation,
+            "command_other",
+            "CurrentClampStimulusSeries",
+            np.full(10, 3e-10),
+            "amperes",
+            sweep=6,
+        )
+        _series(
+            presentation,
+            "command_b",
+            "CurrentClampStimulusSeries",
+            np.full(10, 2e-10),
+            "amperes",
+            sweep=7,
+        )
+        # voltage clamp: never paired, never read
+        _series(acquisition, "vc", "VoltageClampSeries", np.zeros(10), "amperes", 7)
+    traces = nwb_reader({"filepath": str(path), "protocol_name": "IDRest"})
+    assert [t["id"] for t in traces] == ["response_a", "response_b"]
+    assert traces[0]["current"][0] == np.float32(1e-10)
+    assert traces[1]["current"][0] == np.float32(2e-10)
+    assert traces[0]["dt"] == pytest.approx(5e-5)
+
+
+def test_offset_is_applied_and_timestamps_give_dt(tmp_path: Path) -> None:
+    path = tmp_path / "offset.nwb"
+    with h5py.File(path, "w") as f:
+        acquisition = f.create_group("acquisition")
+        response = _series(
+            acquisition,
+            "CurrentClampSeries_1",
+            "CurrentClampSeries",
+            np.full(5, -70.0),
+            "volts",
+        )
+        response["data"].attrs["conversion"] = 1e-3
+        response["data"].attrs["offset"] = -0.01
+        del response["starting_time"]
+        response.create_dataset("timestamps", data=np.arange(5) * 2e-4)
+        _series(
+            f.create_group("stimulus/presentation"),
+            "CurrentClampStimulusSeries_1",
+            "CurrentClampStimulusSeries",
+            np.zeros(5),
+            "amperes",
+        )
+    (trace,) = nwb_reader({"filepath": str(path), "protocol_name": "IDRest"})
+    assert trace["voltage"][0] == np.float32(-0.08)
+    assert trace["dt"] == pytest.approx(2e-4)
