@@ -141,6 +141,10 @@ class Progress:
             self.bar.close()
             self.bar = None
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Progress:
+        # the pipeline may deep-copy its options; a bar on a stream cannot be copied
+        return self
+
     def __enter__(self) -> Progress:
         return self
 
