@@ -135,6 +135,7 @@ def _inspect_nwb(path: str) -> dict[str, Any]:
 
 
 def _inspect_abf(path: str) -> dict[str, Any]:
+    from efex_gui.core.readers._channels import unit_kind
     from efex_gui.core.readers.axon import open_abf
 
     io, block = open_abf(path)
@@ -143,8 +144,9 @@ def _inspect_abf(path: str) -> dict[str, Any]:
     for signal in block.segments[0].analogsignals:
         names = signal.array_annotations.get("channel_names", [])
         for name in names:
+            unit = signal.units.dimensionality.string
             channels.append(
-                {"name": str(name).strip(), "unit": signal.units.dimensionality.string}
+                {"name": str(name).strip(), "unit": unit, "kind": unit_kind(unit)}
             )
     first = block.segments[0].analogsignals[0]
     return {
@@ -206,6 +208,56 @@ def _inspect_text(path: str) -> dict[str, Any]:
     }
 
 
+def _channel_info(channels: list[Any]) -> list[dict[str, Any]]:
+    from efex_gui.core.readers._channels import unit_kind
+
+    return [
+        {"name": c.name, "unit": c.unit, "kind": unit_kind(c.unit)} for c in channels
+    ]
+
+
+def _inspect_wcp(path: str) -> dict[str, Any]:
+    from neo.io import WinWcpIO
+
+    from efex_gui.core.readers.axon_units import signal_channels
+
+    with reading(path, "a WinWCP file"):
+        block = WinWcpIO(filename=path).read_block()
+    channels = signal_channels(block)
+    rate = block.segments[0].analogsignals[0].sampling_rate if block.segments else None
+    return {
+        "format": "wcp",
+        "n_sweeps": len(block.segments),
+        "protocols": [],
+        "channels": _channel_info(channels),
+        "sampling_rate": float(rate.rescale("Hz")) if rate is not None else None,
+        "sweeps": [
+            {"id": f"record{k}", "n_samples": int(s.analogsignals[0].shape[0])}
+            for k, s in enumerate(block.segments)
+        ],
+    }
+
+
+def _inspect_atf(path: str) -> dict[str, Any]:
+    from efex_gui.core.readers.atf import _channels, _header
+
+    with reading(path, "an Axon Text File"), open(path, encoding="latin-1") as handle:
+        lines = handle.read().splitlines()
+    start, titles, signals = _header(path, lines)
+    with reading(path, "an Axon Text File"):
+        table = np.loadtxt(lines[start:], delimiter="\t", ndmin=2, dtype=np.float64)
+    channels = _channels(titles, signals, table, path)
+    dt = (table[-1, 0] - table[0, 0]) / max(table.shape[0] - 1, 1)
+    return {
+        "format": "atf",
+        "n_sweeps": len(channels[0].sweeps) if channels else 0,
+        "protocols": [],
+        "channels": _channel_info(channels),
+        "sampling_rate": float(1.0 / dt) if dt > 0 else None,
+        "time_title": titles[0],
+    }
+
+
 def inspect_file(path: str) -> dict[str, Any]:
     """Describe a recording file without extracting anything.
 
@@ -230,24 +282,12 @@ def inspect_file(path: str) -> dict[str, Any]:
         info = _inspect_abf(path)
     elif ".ibw" in lowered or ".bwav" in lowered:
         info = _inspect_igor(path)
-    elif lowered.endswith((".txt", ".csv", ".dat", ".atf")):
-        info = (
-            _inspect_text(path)
-            if not lowered.endswith(".atf")
-            else {
-                "format": "atf",
-                "n_sweeps": None,
-                "protocols": [],
-                "sampling_rate": None,
-            }
-        )
+    elif lowered.endswith(".atf"):
+        info = _inspect_atf(path)
     elif lowered.endswith(".wcp"):
-        info = {
-            "format": "wcp",
-            "n_sweeps": None,
-            "protocols": [],
-            "sampling_rate": None,
-        }
+        info = _inspect_wcp(path)
+    elif lowered.endswith((".txt", ".csv", ".dat")):
+        info = _inspect_text(path)
     else:
         raise ReaderError(path, "unknown format")
     info["path"] = path

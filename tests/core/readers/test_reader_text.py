@@ -11,6 +11,7 @@ from efex_gui.core.errors import MetadataError, ReaderError
 from efex_gui.core.readers import (
     atf_reader,
     csv_lccr_reader,
+    inspect_file,
     read_file,
     text_reader,
     wcp_reader,
@@ -227,3 +228,15 @@ def test_wcp_records_pick_channels_by_unit() -> None:
     assert traces[0]["voltage"].size == 256
     assert (traces[0]["v_unit"], traces[0]["i_unit"]) == ("mV", "pA")
     assert traces[0]["dt"] == pytest.approx(1e-3, rel=1e-6)
+
+
+def test_inspection_of_atf_and_wcp_lists_channels_by_kind() -> None:
+    atf = inspect_file(str(shared_path("formats", "atf", "18702001-step.atf")))
+    assert atf["n_sweeps"] == 3 and atf["sampling_rate"] == pytest.approx(20000.0)
+    assert [c["kind"] for c in atf["channels"]] == ["current", "current"]
+    wcp = inspect_file(str(shared_path("formats", "wcp", "myokit-wcp-file.wcp")))
+    assert wcp["n_sweeps"] == 11
+    assert {c["name"]: c["kind"] for c in wcp["channels"]} == {
+        "Im": "current",
+        "Vm": "voltage",
+    }
