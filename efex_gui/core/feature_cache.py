@@ -44,6 +44,7 @@ __all__ = [
     "FeatureCache",
     "extract_efeatures_cached",
     "settings_key",
+    "share_identity",
     "sweep_identity",
     "target_groups",
 ]
@@ -95,6 +96,14 @@ def sweep_identity(recording: Any) -> str:
     with contextlib.suppress(TypeError):  # not weak-referenceable: no memo
         _identities[recording] = identity
     return identity
+
+
+def share_identity(source: Any, copy: Any) -> None:
+    """Let ``copy`` (a shallow copy of ``source``) reuse its memoised identity."""
+    identity = _identities.get(source)
+    if identity is not None:
+        with contextlib.suppress(TypeError):
+            _identities[copy] = identity
 
 
 def _plain(value: Any) -> Any:

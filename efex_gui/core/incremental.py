@@ -1,0 +1,357 @@
+"""The extraction of a session, rerun cheaply after each edit (the GUI's pipeline).
+
+:class:`IncrementalExtractor` runs the same stages as
+:func:`efex_gui.core.pipeline.extract_efeatures` on a session (the arguments are
+defaulted by the pipeline's own ``_checked_arguments``; reading is the pipeline's
+``read_recordings``; rheobase, grouping and the output dicts are
+``compute_rheobase``, ``group_efeatures`` and ``create_feature_protocol_files``), with
+two caches in between:
+
+* recordings per files_metadata entry (keyed by the entry's absolute metadata, the
+  file's size and modification time and the global efel settings), so an exclusion,
+  a target change or a rheobase setting never re-reads a file;
+* per-sweep efel values (:class:`~efex_gui.core.feature_cache.FeatureCache`), so only
+  features never computed on a sweep with the same settings reach efel.
+
+Exclusions are applied the way ``Session.to_extract_kwargs`` applies them: excluded
+entries are not read; single traces of an entry are dropped by their index in the
+reader's list. Every run works on fresh shallow copies of the cached recordings, so a
+run never touches the objects of an earlier result (the GUI may be drawing them), and
+cancelling leaves the earlier result intact.
+
+Qt-free: the GUI's extraction worker calls :meth:`IncrementalExtractor.run` on its
+thread.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from efex_gui.core.auto_targets import default_auto_targets
+from efex_gui.core.cell import Cell
+from efex_gui.core.errors import Cancelled
+from efex_gui.core.exclusions import ExclusionKey, apply_exclusions, entry_file
+from efex_gui.core.feature_cache import (
+    CacheStats,
+    FeatureCache,
+    extract_efeatures_cached,
+    settings_key,
+    share_identity,
+)
+from efex_gui.core.grouping import create_feature_protocol_files, group_efeatures
+from efex_gui.core.pipeline import _checked_arguments
+from efex_gui.core.rheobase import compute_rheobase
+from efex_gui.core.session import PATH_KEYS, Session
+from efex_gui.core.stages import _prepare_targets, read_recordings
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["ExtractionResult", "IncrementalExtractor", "SweepRef", "inputs_signature"]
+
+#: ``progress(done, total, message)``
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class SweepRef:
+    """Where a recording comes from: its entry in ``files_metadata`` and trace index."""
+
+    cell: str
+    protocol: str
+    entry: int
+    index: int
+
+
+@dataclass
+class ExtractionResult:
+    """Everything one run produced (plain data; shown by the GUI, exported as is).
+
+    ``features``, ``protocol_definitions`` and ``currents`` are exactly the three dicts
+    that ``extract_efeatures`` returns for the same session.
+    """
+
+    cells: list[Any]
+    protocols: list[Any]
+    targets: list[dict[str, Any]]
+    auto_targets: bool
+    features: dict[str, Any]
+    protocol_definitions: dict[str, Any]
+    currents: dict[str, Any]
+    settings: dict[str, Any]
+    computed_rheobase: dict[str, Any]
+    rheobase_overrides: dict[str, float]
+    skipped: list[tuple[str, str, str]]
+    signature: str
+    stats: CacheStats = field(default_factory=CacheStats)
+    entries_read: int = 0
+    entries_cached: int = 0
+    refs: dict[int, SweepRef] = field(default_factory=dict)
+
+    def sweep_ref(self, recording: Any) -> SweepRef | None:
+        """The entry and trace index of one of this result's recordings."""
+        return self.refs.get(id(recording))
+
+    def cell(self, name: str) -> Any:
+        """The cell called ``name`` (None if absent)."""
+        return next((c for c in self.cells if c.name == name), None)
+
+
+def inputs_signature(session: Session, overrides: Mapping[str, float] | None) -> str:
+    """A digest of everything a run depends on (to tell a stale result)."""
+    document = session.to_dict()
+    document.pop("ecode_overrides", None)
+    document["rheobase_overrides"] = dict(sorted((overrides or {}).items()))
+    text = json.dumps(document, sort_keys=True, default=repr)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def _file_stamp(config: Mapping[str, Any]) -> list[Any]:
+    stamp = []
+    for key in PATH_KEYS:
+        if config.get(key):
+            try:
+                stat = os.stat(config[key])
+                stamp.append((config[key], stat.st_size, stat.st_mtime_ns))
+            except OSError:
+                stamp.append((config[key], None, None))
+    return stamp
+
+
+@dataclass
+class _Entry:
+    recordings: list[Any]
+    skipped: list[tuple[str, str]]
+
+
+@dataclass
+class _Plan:
+    """One kept entry: where it is, its absolute metadata, the traces to drop."""
+
+    ref: tuple[str, str, int]
+    config: dict[str, Any]
+    drop: set[int]
+
+
+class IncrementalExtractor:
+    """Runs a session's extraction, reusing recordings and efel values across runs.
+
+    Parameters
+    ----------
+    feature_cache : FeatureCache, optional
+        Shared per-sweep value cache (a new one by default).
+    """
+
+    def __init__(self, feature_cache: FeatureCache | None = None) -> None:
+        self.feature_cache = feature_cache or FeatureCache()
+        self._entries: dict[str, _Entry] = {}
+
+    def clear(self) -> None:
+        """Forget every cached recording and value."""
+        self._entries.clear()
+        self.feature_cache.clear()
+
+    # --- planning and reading -----------------------------------------------------
+    @staticmethod
+    def _plan(session: Session) -> tuple[list[_Plan], dict[str, Any]]:
+        kept, partial = apply_exclusions(session.files_metadata, session.exclusions)
+        plans = []
+        for cell, protocols in session.files_metadata.items():
+            for protocol, entries in protocols.items():
+                for position, config in enumerate(entries):
+                    file = entry_file(config)
+                    key = ExclusionKey(cell, protocol, file)
+                    if session.exclusions.is_excluded(key):
+                        continue
+                    absolute = session.absolute_files_metadata(
+                        {cell: {protocol: [config]}})[cell][protocol][0]
+                    drop = partial.get((cell, protocol, file), set())
+                    plans.append(_Plan((cell, protocol, position), absolute, drop))
+        return plans, session.absolute_files_metadata(kept)
+
+    def _read(
+        self, plan: _Plan, efel_settings: Mapping[str, Any]
+    ) -> tuple[_Entry, bool]:
+        cell, protocol, _ = plan.ref
+        key = json.dumps(
+            [cell, protocol, plan.config, settings_key(efel_settings),
+             _file_stamp(plan.config)],
+            sort_keys=True, default=repr)
+        if key in self._entries:
+            return self._entries[key], True
+        try:
+            (read,) = read_recordings(
+                {cell: {protocol: [copy.deepcopy(plan.config)]}}, None, map,
+                dict(efel_settings))
+            entry = _Entry(read.recordings, list(read.skipped_files))
+        except Cancelled:
+            raise
+        except Exception as exc:  # one bad file is reported, the run goes on
+            label = plan.config.get("filepath") or plan.config.get("v_file") or "?"
+            entry = _Entry([], [(str(label), f"{type(exc).__name__}: {exc}")])
+        self._entries[key] = entry
+        return entry, False
+
+    def _build_cells(
+        self,
+        plans: list[_Plan],
+        efel_settings: Mapping[str, Any],
+        result: ExtractionResult,
+        progress: Progress | None,
+        cancel: Any,
+    ) -> list[Any]:
+        cells: dict[str, Any] = {}
+        for done, plan in enumerate(plans):
+            _check(cancel)
+            if progress is not None:
+                progress(done, len(plans), f"Reading {plan.ref[0]} / {plan.ref[1]}")
+            entry, cached = self._read(plan, efel_settings)
+            result.entries_cached += cached
+            result.entries_read += not cached
+            cell_name, protocol, position = plan.ref
+            cell = cells.get(cell_name)
+            if cell is None:
+                cell = cells[cell_name] = Cell(cell_name)
+                cell.skipped_files = []
+            cell.skipped_files += entry.skipped
+            for index, recording in enumerate(entry.recordings):
+                if index in plan.drop:
+                    continue
+                fresh = _fresh_copy(recording)
+                cell.recordings.append(fresh)
+                result.refs[id(fresh)] = SweepRef(cell_name, protocol, position, index)
+        return list(cells.values())
+
+    # --- the run ----------------------------------------------------------------------
+    def run(
+        self,
+        session: Session,
+        rheobase_overrides: Mapping[str, float] | None = None,
+        *,
+        progress: Progress | None = None,
+        cancel: Any = None,
+    ) -> ExtractionResult:
+        """Extract the session's features, reusing what earlier runs computed.
+
+        Parameters
+        ----------
+        session : Session
+            The session (not modified; the caller may pass a copy).
+        rheobase_overrides : mapping, optional
+            ``{cell: rheobase in nA}`` replacing the computed rheobase of those cells
+            (new in efex_gui; the export then differs from ``extract_efeatures``).
+        progress : callable, optional
+            ``progress(done, total, message)``.
+        cancel : object, optional
+            Anything with ``is_set()``; checked between files and between sweeps.
+
+        Returns
+        -------
+        ExtractionResult
+            The cells, protocols and the three output dicts.
+
+        Raises
+        ------
+        Cancelled
+            When ``cancel`` was set; caches keep what was computed.
+        SettingsError, TargetError
+            Impossible settings or targets (as ``extract_efeatures``).
+        """
+        overrides = dict(rheobase_overrides or {})
+        settings = asdict(session.settings)
+        plans, files_metadata = self._plan(session)
+        targets, efel_settings, protocols_rheobase = _checked_arguments(
+            files_metadata, copy.deepcopy(session.targets), None,
+            settings["efel_settings"], settings["protocols_rheobase"],
+            settings["absolute_amplitude"], False, False, map,
+            settings["protocol_mode"])
+        result = ExtractionResult(
+            cells=[], protocols=[], targets=[], auto_targets=targets is None,
+            features={}, protocol_definitions={}, currents={},
+            settings={**settings, "efel_settings": efel_settings,
+                      "protocols_rheobase": protocols_rheobase},
+            computed_rheobase={}, rheobase_overrides=overrides, skipped=[],
+            signature=inputs_signature(session, overrides))
+        cells = self._build_cells(plans, efel_settings, result, progress, cancel)
+        result.cells = cells
+        result.skipped = [(c.name, path, reason) for c in cells
+                          for path, reason in c.skipped_files]
+        self._branch(result, targets, efel_settings, progress, cancel)
+        result.features, result.protocol_definitions, result.currents = (
+            create_feature_protocol_files(
+                cells, result.protocols, None, settings["threshold_nvalue_save"],
+                False, default_std_value=settings["default_std_value"]))
+        return result
+
+    def _branch(
+        self,
+        result: ExtractionResult,
+        targets: list[dict[str, Any]] | None,
+        efel_settings: dict[str, Any],
+        progress: Progress | None,
+        cancel: Any,
+    ) -> None:
+        """The targets branch or the auto branch of ``extract_efeatures`` (§2.12)."""
+        settings, cells = result.settings, result.cells
+        absolute = settings["absolute_amplitude"]
+        if targets is None:
+            strategy_settings = settings["rheobase_settings"]
+            if strategy_settings is None and settings["rheobase_strategy"] == "flush":
+                strategy_settings = {"upper_bound_spikecount": 4}
+            self._rheobase(result, strategy_settings)
+            if not any(cell.rheobase for cell in cells):
+                logger.warning("No cells with valid rheobase: empty output.")
+                return
+            recordings = [rec for cell in cells for rec in cell.recordings]
+            targets = []
+            for auto_target in default_auto_targets():
+                auto_target.select_ecode_and_amplitude(recordings)
+                targets += auto_target.generate_targets()
+        _prepare_targets(targets, False)
+        result.targets = targets
+        result.stats = extract_efeatures_cached(
+            cells, targets, efel_settings, self.feature_cache, cancel=cancel,
+            progress=None if progress is None else (
+                lambda d, t: progress(d, t, f"Features: sweep {d} of {t}")))
+        if not result.auto_targets and not absolute:
+            self._rheobase(result, settings["rheobase_settings"])
+        result.protocols = group_efeatures(
+            cells, targets, absolute, True, settings["protocol_mode"], efel_settings)
+
+    @staticmethod
+    def _rheobase(result: ExtractionResult, strategy_settings: Any) -> None:
+        settings = result.settings
+        compute_rheobase(result.cells, settings["protocols_rheobase"],
+                         settings["rheobase_strategy"], strategy_settings)
+        result.computed_rheobase = {c.name: c.rheobase for c in result.cells}
+        for cell in result.cells:
+            if cell.name in result.rheobase_overrides:
+                cell.rheobase = float(result.rheobase_overrides[cell.name])
+                cell.compute_relative_amp()
+
+
+def _fresh_copy(recording: Any) -> Any:
+    """A shallow copy with BluePyEfe's run-dependent state reset.
+
+    Traces are shared (never modified); features, relative amplitudes and warnings
+    belong to the copy.
+    """
+    fresh = copy.copy(recording)
+    fresh.efeatures = {}
+    fresh.warnings = list(getattr(recording, "warnings", []))
+    for name in vars(fresh):
+        if name.endswith("_rel"):
+            setattr(fresh, name, None)
+    share_identity(recording, fresh)
+    return fresh
+
+
+def _check(cancel: Any) -> None:
+    if cancel is not None and cancel.is_set():
+        raise Cancelled("The extraction was cancelled; the previous results are kept.")
