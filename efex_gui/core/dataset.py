@@ -316,3 +316,27 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, EfexError):
         return text
     return f"{type(exc).__name__}: {text}"
+
+
+def file_role(path: str) -> str | None:
+    """ "voltage" or "current" from a single-channel file's own unit, else None.
+
+    Reads the file's header only (the readers' ``inspect_file``).
+    """
+    from efex_gui.core.readers import inspect_file
+
+    channels = inspect_file(path).get("channels") or []
+    kinds = {c.get("kind") for c in channels} - {None}
+    if len(kinds) == 1:
+        (kind,) = kinds
+        return kind if kind in ("voltage", "current") else None
+    return None
+
+
+def file_protocols(path: str) -> list[str]:
+    """The protocol names recorded inside a file (NWB, ABF), from its metadata only."""
+    from efex_gui.core.readers import inspect_file, list_nwb_protocols
+
+    if ".nwb" in path.lower():
+        return list(list_nwb_protocols(path))
+    return [str(p) for p in inspect_file(path).get("protocols") or []]

@@ -11,6 +11,8 @@ from efex_gui.core.dataset import (
     EntryKey,
     SweepKey,
     ecode_name,
+    file_protocols,
+    file_role,
     load_entry,
     resolve_ecode,
 )
@@ -172,3 +174,12 @@ def test_load_nwb_entry_gives_sixteen_traces() -> None:
     assert loaded.trace_names[0] == "ic__Step__1"
     # spec §10.3 RecordingTestNWB: recordings[1] has 2 spikes
     assert loaded.recordings[1].spikecount == 2
+
+
+def test_file_role_and_protocols_from_headers() -> None:
+    cell = shared_path("sscx", "input-traces", "C080501B2-SR-C1")
+    # this cell's rig recorded the voltage on ch0 (the other cells: on ch1)
+    assert file_role(str(cell / "exp_IDrest_ch0_1000.ibw")) == "voltage"
+    assert file_role(str(cell / "exp_IDrest_ch1_1000.ibw")) == "current"
+    nwb = shared_path("bluepyefe-exp-data", "hippocampus-portal", "99111002.nwb")
+    assert file_protocols(str(nwb)) == ["Step"]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from efex_gui.core.dataset import file_role
 from efex_gui.core.errors import MetadataError
 from efex_gui.core.naming import (
     PRESET_PATTERNS,
@@ -210,10 +211,11 @@ def test_sscx_folder_gives_the_oracle_file_pairs() -> None:
     assert pattern is not None and pattern.regex == SSCX
     compiled = compile_pattern(pattern.regex)
     parsed = [n for n in (parse_name(p, compiled) for p in paths) if n]
-    readers = pytest.importorskip("efex_gui.core.readers")
-    role_of = getattr(readers, "channel_role", None)
-    if role_of is None:
-        pytest.skip("the readers offer no channel_role(path) yet")
+    root = str(traces)
+
+    def role_of(path: str) -> str | None:
+        return file_role(f"{root}/{path}")
+
     result = pair_files(parsed, role_of=role_of)
     assert not result.skipped
     fm = build_files_metadata(result.entries, {"i_unit": "A", "v_unit": "V"})

@@ -1,0 +1,1 @@
+"""The Qt application: orchestration only (controller, worker, preferences, main)."""

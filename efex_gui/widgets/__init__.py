@@ -1,0 +1,1 @@
+"""Qt views: each talks to the controller, never to core internals it mutates."""

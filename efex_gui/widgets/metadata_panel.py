@@ -1,0 +1,276 @@
+"""MetadataPanel: see and edit the metadata of the selected sweeps' files.
+
+Shows, for one or many selected entries, the user's metadata (units, dt, ljp, ton,
+toff, amp, hypamp; "(mixed)" when they differ, "(from file)" when unset), what the core
+detected on the first sweep, and plausibility problems with a one-click fix (core
+:mod:`efex_gui.core.plausibility`). "Apply" sends one undoable ``set_metadata``
+command with the fields the user changed; an emptied field removes the key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from efex_gui.app.controller import SessionController
+from efex_gui.core.dataset import EntryKey
+from efex_gui.core.plausibility import UnitSuggestion, check_metadata, check_units
+from efex_gui.resources import load_default
+
+UNIT_FIELDS = ("i_unit", "v_unit", "t_unit")
+NUMBER_FIELDS = ("dt", "ljp", "ton", "toff", "amp", "hypamp")
+LABELS = {
+    "i_unit": "Current unit", "v_unit": "Voltage unit", "t_unit": "Time unit",
+    "dt": "dt (in time unit)", "ljp": "LJP (mV)", "ton": "ton (ms)",
+    "toff": "toff (ms)", "amp": "amp (current unit)", "hypamp": "hypamp (current unit)",
+}  # fmt: skip
+MIXED = "(mixed)"
+FROM_FILE = "(from file)"
+
+
+class MetadataPanel(QWidget):
+    """Form over the selected entries' metadata, with problems and fixes."""
+
+    def __init__(
+        self, controller: SessionController, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.entries: list[EntryKey] = []
+        self._shown: dict[str, str] = {}
+        self.header = QLabel("No sweep selected", self)
+        self.header.setWordWrap(True)
+        self.fields: dict[str, QLineEdit] = {}
+        form = QFormLayout()
+        units = load_default("units")
+        for name in (*UNIT_FIELDS, *NUMBER_FIELDS):
+            if name in UNIT_FIELDS:
+                combo = QComboBox(self)
+                combo.setEditable(True)
+                combo.addItems(["", *units[name]])
+                edit = combo.lineEdit()
+                form.addRow(LABELS[name], combo)
+            else:
+                edit = QLineEdit(self)
+                form.addRow(LABELS[name], edit)
+            edit.textEdited.connect(self._on_edited)
+            self.fields[name] = edit
+        self.apply_button = QPushButton("Apply", self)
+        self.revert_button = QPushButton("Revert", self)
+        self.apply_button.clicked.connect(self.apply)
+        self.revert_button.clicked.connect(self.refresh)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.revert_button)
+        buttons.addWidget(self.apply_button)
+        self.detected = QLabel(self)
+        self.detected.setWordWrap(True)
+        self.detected.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+        )
+        self.problems = QVBoxLayout()
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.header)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.detected)
+        layout.addLayout(self.problems)
+        layout.addStretch(1)
+        self.fix_buttons: list[QPushButton] = []
+        controller.selection_changed.connect(self.refresh)
+        controller.metadata_changed.connect(self.refresh)
+        controller.entries_loaded.connect(self._on_entries_loaded)
+        controller.session_changed.connect(self.refresh)
+        self.refresh()
+
+    # --- showing ------------------------------------------------------------------
+    def refresh(self, *_args: Any) -> None:
+        """Show the metadata of the controller's selected entries."""
+        self.entries = self.controller.selected_entries()
+        configs = [self.controller.dataset.config(k) for k in self.entries]
+        self._shown = {}
+        for name, edit in self.fields.items():
+            values = {_text(c.get(name)) for c in configs}
+            edit.setStyleSheet("")
+            if len(values) == 1:
+                (value,) = values
+                edit.setText(value)
+                edit.setPlaceholderText(FROM_FILE)
+                self._shown[name] = value
+            else:
+                edit.setText("")
+                edit.setPlaceholderText(MIXED if configs else "")
+                self._shown[name] = ""
+            edit.setEnabled(bool(configs))
+        self.apply_button.setEnabled(False)
+        self.revert_button.setEnabled(False)
+        self._show_header(configs)
+        self._show_detected_and_problems(configs)
+
+    def _show_header(self, configs: list[dict[str, Any]]) -> None:
+        if not configs:
+            self.header.setText("No sweep selected")
+        elif len(configs) == 1:
+            key = self.entries[0]
+            files = [
+                str(configs[0][k])
+                for k in ("filepath", "v_file", "i_file")
+                if configs[0].get(k)
+            ]
+            self.header.setText(
+                f"<b>{key.cell} / {key.protocol}</b><br>" + "<br>".join(files)
+            )
+        else:
+            self.header.setText(f"<b>{len(configs)} files selected</b>")
+
+    def _show_detected_and_problems(self, configs: list[dict[str, Any]]) -> None:
+        for button in self.fix_buttons:
+            button.deleteLater()
+        self.fix_buttons = []
+        while self.problems.count():
+            item = self.problems.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+        problems = [p for c in configs for p in check_metadata(c)]
+        recording = self._first_recording()
+        self.detected.setText(_detected_text(recording))
+        suggestions = _unit_suggestions(recording) if recording is not None else []
+        for text in dict.fromkeys(problems):
+            self._add_problem(text)
+        for suggestion in suggestions:
+            self._add_problem(suggestion.message, suggestion)
+
+    def _first_recording(self) -> Any | None:
+        for sweep in self.controller.selection[:1]:
+            return self.controller.store.recording(sweep)
+        return None
+
+    def _add_problem(self, text: str, suggestion: UnitSuggestion | None = None) -> None:
+        row = QHBoxLayout()
+        label = QLabel(f"⚠ {text}", self)
+        label.setWordWrap(True)
+        label.setStyleSheet("color: #b26a00")
+        row.addWidget(label, 1)
+        if suggestion is not None and suggestion.proposed:
+            key = "v_unit" if suggestion.quantity == "voltage" else "i_unit"
+            button = QPushButton(f"Use {suggestion.proposed}", self)
+            button.clicked.connect(
+                lambda _=False, k=key, u=suggestion.proposed: self.set_field(k, u)
+            )
+            row.addWidget(button)
+            self.fix_buttons.append(button)
+        container = QWidget(self)
+        container.setLayout(row)
+        self.problems.addWidget(container)
+
+    def _on_entries_loaded(self, keys: list[EntryKey]) -> None:
+        if set(keys) & set(self.entries):
+            configs = [self.controller.dataset.config(k) for k in self.entries]
+            self._show_detected_and_problems(configs)
+
+    # --- editing ------------------------------------------------------------------
+    def _on_edited(self, _text: str) -> None:
+        changed = self.changes()
+        for name, edit in self.fields.items():
+            edit.setStyleSheet("background: #fff8e1" if name in changed else "")
+        self.apply_button.setEnabled(bool(changed))
+        self.revert_button.setEnabled(bool(changed))
+
+    def set_field(self, name: str, text: str) -> None:
+        """Type ``text`` into a field (as the user would) without applying it."""
+        self.fields[name].setText(text)
+        self._on_edited(text)
+
+    def changes(self) -> dict[str, Any]:
+        """Fields the user changed: value, or None to remove the key."""
+        changes: dict[str, Any] = {}
+        for name, edit in self.fields.items():
+            text = edit.text().strip()
+            if text == self._shown.get(name, ""):
+                continue
+            if not text:
+                changes[name] = None
+            elif name in NUMBER_FIELDS:
+                try:
+                    changes[name] = float(text)
+                except ValueError:
+                    continue
+            else:
+                changes[name] = text
+        return changes
+
+    def invalid_fields(self) -> list[str]:
+        """Number fields whose text is not a number."""
+        bad = []
+        for name in NUMBER_FIELDS:
+            text = self.fields[name].text().strip()
+            try:
+                float(text) if text else None
+            except ValueError:
+                bad.append(name)
+        return bad
+
+    def apply(self) -> None:
+        """Send the changed fields to the controller (one undoable edit)."""
+        changes = self.changes()
+        if changes and self.entries:
+            self.controller.set_metadata(list(self.entries), changes)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(value)
+    return str(value)
+
+
+def _fmt(value: Any, unit: str) -> str:
+    try:
+        return f"{float(value):.4g} {unit}"
+    except (TypeError, ValueError):
+        return "—"
+
+
+def _detected_text(recording: Any | None) -> str:
+    if recording is None:
+        return ""
+    rows = [
+        ("amp", _fmt(recording.amp, "nA")),
+        ("hypamp", _fmt(recording.hypamp, "nA")),
+        ("ton / toff", f"{_fmt(getattr(recording, 'ton', None), 'ms')} / "
+                       f"{_fmt(getattr(recording, 'toff', None), 'ms')}"),
+        ("spikes", "—" if recording.spikecount is None else str(recording.spikecount)),
+        ("auto threshold", _fmt(recording.auto_threshold, "mV")),
+    ]  # fmt: skip
+    text = "<b>Detected on the first sweep</b><br>" + "<br>".join(
+        f"{name}: {value}" for name, value in rows
+    )
+    for warning in getattr(recording, "warnings", []):
+        text += f"<br><span style='color:#b26a00'>⚠ {warning}</span>"
+    return text
+
+
+def _unit_suggestions(recording: Any) -> list[UnitSuggestion]:
+    reader = getattr(recording, "reader_data", None)
+    if not reader or reader.get("voltage") is None:
+        return []
+    config = recording.config_data
+    v_unit = config.get("v_unit") or reader.get("v_unit")
+    i_unit = config.get("i_unit") or reader.get("i_unit")
+    if not v_unit or not i_unit:
+        return []
+    return check_units(
+        reader.get("voltage"), reader.get("current", [0.0]), str(v_unit), str(i_unit)
+    )

@@ -1,0 +1,374 @@
+"""RecordingTreeModel: a Qt item-model adapter over the controller's Dataset.
+
+Cells → protocols → sweeps. The model stores nothing of its own except the row
+layout (how many rows each entry takes: one until it is read, then one per trace);
+every value comes from the controller when a view asks, and ticking a check box
+sends an exclusion command. Each index's internal pointer is its *parent* node, so
+``parent()`` needs no search.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor, QFont
+
+from efex_gui.app.controller import SessionController
+from efex_gui.core.dataset import EntryKey, SweepKey, ecode_name
+from efex_gui.core.exclusions import ExclusionKey
+
+COLUMNS = ("Name", "Amp (nA)", "Rel. amp (%)", "Spikes", "Status", "File")
+NAME, AMP, AMP_REL, SPIKES, STATUS, FILE = range(len(COLUMNS))
+#: role holding the node's key (SweepKey for sweeps, ExclusionKey for cells/protocols)
+KEY_ROLE = Qt.ItemDataRole.UserRole + 1
+#: role holding the node kind: "cell", "protocol" or "sweep"
+KIND_ROLE = Qt.ItemDataRole.UserRole + 2
+
+GREY = QColor(150, 150, 150)
+RED = QColor(198, 40, 40)
+AMBER = QColor(190, 120, 0)
+
+Index = QModelIndex | QPersistentModelIndex
+_NO_PARENT = QModelIndex()
+
+
+class _Node:
+    """A cell or protocol row (sweeps are rows of their protocol node)."""
+
+    def __init__(
+        self,
+        kind: str,
+        row: int,
+        parent: _Node | None,
+        cell: str = "",
+        protocol: str = "",
+    ) -> None:
+        self.kind, self.row, self.parent = kind, row, parent
+        self.cell, self.protocol = cell, protocol
+        self.children: list[_Node] = []
+        self.counts: list[int] = []
+        self.sweeps: list[SweepKey] = []
+
+    def exclusion_key(self) -> ExclusionKey:
+        if self.kind == "cell":
+            return ExclusionKey(self.cell)
+        return ExclusionKey(self.cell, self.protocol)
+
+
+class RecordingTreeModel(QAbstractItemModel):
+    """Cells, protocols and sweeps of the controller's dataset, with check boxes."""
+
+    def __init__(self, controller: SessionController, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self._root = _Node("root", 0, None)
+        self._build()
+        controller.session_changed.connect(self._on_session_changed)
+        controller.exclusions_changed.connect(self._on_values_changed)
+        controller.rheobase_changed.connect(self._on_values_changed)
+        controller.ecodes_changed.connect(self._on_values_changed)
+        controller.entries_loaded.connect(self._on_entries_changed)
+        controller.metadata_changed.connect(self._on_entries_changed)
+
+    # --- layout -----------------------------------------------------------------
+    def _build(self) -> None:
+        dataset = self.controller.dataset
+        self._root.children = []
+        for ci, cell in enumerate(dataset.cells()):
+            cell_node = _Node("cell", ci, self._root, cell)
+            for pi, protocol in enumerate(dataset.protocols(cell)):
+                node = _Node("protocol", pi, cell_node, cell, protocol)
+                node.counts = self._entry_counts(node)
+                node.sweeps = self._sweeps(node)
+                cell_node.children.append(node)
+            self._root.children.append(cell_node)
+
+    def _entry_counts(self, node: _Node) -> list[int]:
+        dataset = self.controller.dataset
+        return [
+            max(1, dataset.state(EntryKey(node.cell, node.protocol, i)).n_traces or 0)
+            for i in range(len(dataset.entries(node.cell, node.protocol)))
+        ]
+
+    def _sweeps(self, node: _Node) -> list[SweepKey]:
+        dataset = self.controller.dataset
+        sweeps = []
+        for entry, count in enumerate(node.counts):
+            read = dataset.state(EntryKey(node.cell, node.protocol, entry)).n_traces
+            sweeps.extend(
+                SweepKey(node.cell, node.protocol, entry, j if read else None)
+                for j in range(count)
+            )
+        return sweeps
+
+    def protocol_node(self, cell: str, protocol: str) -> _Node | None:
+        """The node of one protocol of one cell."""
+        for cell_node in self._root.children:
+            if cell_node.cell == cell:
+                for node in cell_node.children:
+                    if node.protocol == protocol:
+                        return node
+        return None
+
+    # --- Qt model interface --------------------------------------------------------
+    def index(
+        self, row: int, column: int, parent: Index = _NO_PARENT
+    ) -> QModelIndex:
+        node = self._node(parent)
+        if node is None or row < 0 or column < 0 or column >= len(COLUMNS):
+            return QModelIndex()
+        size = len(node.sweeps) if node.kind == "protocol" else len(node.children)
+        if row >= size:
+            return QModelIndex()
+        return self.createIndex(row, column, node)
+
+    def parent(self, index: Index = _NO_PARENT) -> QModelIndex:  # type: ignore[override]
+        if not index.isValid():
+            return QModelIndex()
+        owner: _Node = index.internalPointer()
+        if owner is self._root or owner.parent is None:
+            return QModelIndex()
+        return self.createIndex(owner.row, 0, owner.parent)
+
+    def rowCount(self, parent: Index = _NO_PARENT) -> int:
+        if parent.isValid() and parent.column() != 0:
+            return 0
+        node = self._node(parent)
+        if node is None:
+            return 0
+        return len(node.sweeps) if node.kind == "protocol" else len(node.children)
+
+    def columnCount(self, parent: Index = _NO_PARENT) -> int:
+        return len(COLUMNS)
+
+    def headerData(
+        self,
+        section: int,
+        orientation: Qt.Orientation,
+        role: int = Qt.ItemDataRole.DisplayRole,
+    ) -> Any:
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+        ):
+            return COLUMNS[section]
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        if index.column() == NAME:
+            flags |= Qt.ItemFlag.ItemIsUserCheckable
+        return flags
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        owner: _Node = index.internalPointer()
+        if owner.kind == "protocol":
+            return self._sweep_data(owner.sweeps[index.row()], index.column(), role)
+        return self._group_data(owner.children[index.row()], index.column(), role)
+
+    def setData(
+        self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole
+    ) -> bool:
+        if role != Qt.ItemDataRole.CheckStateRole or index.column() != NAME:
+            return False
+        checked = Qt.CheckState(value) == Qt.CheckState.Checked
+        self.controller.set_excluded([self.exclusion_key(index)], excluded=not checked)
+        return True
+
+    # --- helpers for views --------------------------------------------------------
+    def _node(self, index: Index) -> _Node | None:
+        """The cell/protocol node an index stands for (root if invalid; None: sweep)."""
+        if not index.isValid():
+            return self._root
+        owner: _Node = index.internalPointer()
+        return None if owner.kind == "protocol" else owner.children[index.row()]
+
+    def kind(self, index: Index) -> str:
+        """ "cell", "protocol" or "sweep"."""
+        owner: _Node = index.internalPointer()
+        return "sweep" if owner.kind == "protocol" else owner.children[index.row()].kind
+
+    def sweep(self, index: Index) -> SweepKey | None:
+        """The sweep a row stands for (None for cells and protocols)."""
+        owner: _Node = index.internalPointer()
+        return owner.sweeps[index.row()] if owner.kind == "protocol" else None
+
+    def sweeps_under(self, index: Index) -> list[SweepKey]:
+        """Every sweep of a row (itself, a protocol's sweeps, a cell's sweeps)."""
+        sweep = self.sweep(index)
+        if sweep is not None:
+            return [sweep]
+        node = self._node(index)
+        assert node is not None
+        if node.kind == "protocol":
+            return list(node.sweeps)
+        return [s for child in node.children for s in child.sweeps]
+
+    def exclusion_key(self, index: Index) -> ExclusionKey:
+        """The exclusion key of any row."""
+        sweep = self.sweep(index)
+        if sweep is not None:
+            return self.controller.exclusion_key(sweep)
+        node = self._node(index)
+        assert node is not None
+        return node.exclusion_key()
+
+    def index_of_sweep(self, sweep: SweepKey, column: int = 0) -> QModelIndex:
+        """The index of a sweep's row (invalid if not shown)."""
+        node = self.protocol_node(sweep.cell, sweep.protocol)
+        if node is None:
+            return QModelIndex()
+        for row, shown in enumerate(node.sweeps):
+            if shown == sweep or (
+                shown.entry == sweep.entry and (shown.index or 0) == (sweep.index or 0)
+            ):
+                return self.createIndex(row, column, node)
+        return QModelIndex()
+
+    # --- values -------------------------------------------------------------------
+    def _sweep_data(self, sweep: SweepKey, column: int, role: int) -> Any:
+        summary = self.controller.summary(sweep)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return {
+                NAME: summary.name,
+                AMP: _fmt(summary.amp, 4),
+                AMP_REL: _fmt(summary.amp_rel, 1),
+                SPIKES: "" if summary.spikecount is None else str(summary.spikecount),
+                STATUS: summary.status
+                + (f": {summary.reason}" if summary.reason else ""),
+                FILE: summary.file,
+            }[column]
+        if role == Qt.ItemDataRole.CheckStateRole and column == NAME:
+            excluded = self.controller.is_excluded(self.controller.exclusion_key(sweep))
+            return Qt.CheckState.Unchecked if excluded else Qt.CheckState.Checked
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if summary.status in ("unreadable", "error"):
+                return QBrush(RED)
+            if summary.status == "excluded":
+                return QBrush(GREY)
+            if summary.warnings and column == STATUS:
+                return QBrush(AMBER)
+        if role == Qt.ItemDataRole.FontRole and summary.status == "not read":
+            font = QFont()
+            font.setItalic(True)
+            return font
+        if role == Qt.ItemDataRole.ToolTipRole:
+            lines = [summary.file, f"{summary.status} {summary.reason}".strip()]
+            return "\n".join(lines + list(summary.warnings))
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (
+            AMP,
+            AMP_REL,
+            SPIKES,
+        ):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == KEY_ROLE:
+            return sweep
+        if role == KIND_ROLE:
+            return "sweep"
+        return None
+
+    def _group_data(self, node: _Node, column: int, role: int) -> Any:
+        key = node.exclusion_key()
+        exclusions = self.controller.session.exclusions
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._group_text(node, column)
+        if role == Qt.ItemDataRole.CheckStateRole and column == NAME:
+            if exclusions.is_excluded(key):
+                return Qt.CheckState.Unchecked
+            if any(key.covers(k) for k in exclusions.reasons):
+                return Qt.CheckState.PartiallyChecked
+            return Qt.CheckState.Checked
+        if role == Qt.ItemDataRole.ForegroundRole and exclusions.is_excluded(key):
+            return QBrush(GREY)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            reason = exclusions.reason(key)
+            return (
+                f"excluded: {reason or 'no reason given'}"
+                if reason is not None
+                else None
+            )
+        if role == KEY_ROLE:
+            return key
+        if role == KIND_ROLE:
+            return node.kind
+        return None
+
+    def _group_text(self, node: _Node, column: int) -> str:
+        if column == NAME:
+            return node.cell if node.kind == "cell" else node.protocol
+        if node.kind == "cell" and column == AMP_REL:
+            rheobase = self.controller.store.rheobases.get(node.cell)
+            return "" if rheobase is None else f"rheobase {rheobase:.4g} nA"
+        if node.kind == "protocol" and column == STATUS:
+            overrides = self.controller.session.ecode_overrides
+            name = ecode_name(node.protocol, overrides)
+            return f"eCode {name}" if name else "no eCode"
+        if column == SPIKES:
+            return (
+                f"{len(node.sweeps) if node.kind == 'protocol' else len(node.children)}"
+            )
+        return ""
+
+    # --- signal handlers ----------------------------------------------------------
+    def _on_session_changed(self, _session: Any) -> None:
+        self.beginResetModel()
+        self._build()
+        self.endResetModel()
+
+    def _on_values_changed(self, _value: Any = None) -> None:
+        last = len(COLUMNS) - 1
+        for cell_node in self._root.children:
+            self.dataChanged.emit(
+                self.index(cell_node.row, 0), self.index(cell_node.row, last)
+            )
+            for node in cell_node.children:
+                parent = self.createIndex(node.row, 0, cell_node)
+                self.dataChanged.emit(
+                    self.createIndex(node.row, 0, cell_node),
+                    self.createIndex(node.row, last, cell_node),
+                )
+                if node.sweeps:
+                    self.dataChanged.emit(
+                        self.index(0, 0, parent),
+                        self.index(len(node.sweeps) - 1, last, parent),
+                    )
+
+    def _on_entries_changed(self, keys: list[EntryKey]) -> None:
+        for cell, protocol in dict.fromkeys((k.cell, k.protocol) for k in keys):
+            node = self.protocol_node(cell, protocol)
+            if node is not None:
+                self._relayout(node)
+        self._on_values_changed()
+
+    def _relayout(self, node: _Node) -> None:
+        """Insert or remove the rows of entries whose number of traces changed."""
+        new_counts = self._entry_counts(node)
+        if len(new_counts) != len(node.counts):
+            self._on_session_changed(None)
+            return
+        parent = self.createIndex(node.row, 0, node.parent)
+        starts = [sum(node.counts[:i]) for i in range(len(node.counts))]
+        for entry in reversed(range(len(new_counts))):
+            old, new, start = node.counts[entry], new_counts[entry], starts[entry]
+            if new > old:
+                self.beginInsertRows(parent, start + old, start + new - 1)
+                node.counts[entry] = new
+                node.sweeps = self._sweeps(node)
+                self.endInsertRows()
+            elif new < old:
+                self.beginRemoveRows(parent, start + new, start + old - 1)
+                node.counts[entry] = new
+                node.sweeps = self._sweeps(node)
+                self.endRemoveRows()
+        node.sweeps = self._sweeps(node)
+
+
+def _fmt(value: float | None, digits: int) -> str:
+    if value is None:
+        return ""
+    return f"{value:.{digits}f}"

@@ -1,0 +1,218 @@
+"""TracePlot: voltage above current for the selected sweeps (pyqtgraph).
+
+Everything drawn comes from the core's Recording objects: ``t``, ``voltage``,
+``current`` (ms, mV, nA), the detected stimulus window (``ton``, ``toff``), efel's
+spikes (``peak_time``) and the spike threshold (the efel ``Threshold`` setting, else
+the recording's ``auto_threshold``). Excluded sweeps are drawn dimmed. Left/Right (or
+Up/Down) step through the sweeps, X or Space toggles the exclusion.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QKeyEvent
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from efex_gui.app.controller import SessionController
+from efex_gui.core.dataset import SweepKey
+
+#: at most this many sweeps are drawn at once
+MAX_DRAWN = 40
+DIM_ALPHA = 50
+STIMULUS_BRUSH = (255, 193, 7, 40)
+SPIKE_BRUSH = (229, 57, 53)
+
+
+def sweep_color(position: int, count: int) -> QColor:
+    """A distinct colour per overlaid sweep (one colour when alone)."""
+    if count <= 1:
+        return QColor(25, 90, 170)
+    return pg.intColor(position, hues=max(count, 2), values=1, maxValue=200)
+
+
+class TracePlot(QWidget):
+    """Two linked plots (voltage, current) of the controller's selected sweeps."""
+
+    #: the plot was redrawn (number of sweeps drawn)
+    drawn = Signal(int)
+
+    def __init__(
+        self, controller: SessionController, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.title = QLabel("Select a sweep in the browser", self)
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.graphics = pg.GraphicsLayoutWidget(self)
+        self.graphics.setBackground("w")
+        self.voltage_plot = self.graphics.addPlot(row=0, col=0)
+        self.current_plot = self.graphics.addPlot(row=1, col=0)
+        self.graphics.ci.layout.setRowStretchFactor(0, 3)
+        self.graphics.ci.layout.setRowStretchFactor(1, 1)
+        self.current_plot.setXLink(self.voltage_plot)
+        self.voltage_plot.setLabel("left", "Voltage", units="mV")
+        self.current_plot.setLabel("left", "Current", units="nA")
+        self.current_plot.setLabel("bottom", "Time", units="ms")
+        for plot in (self.voltage_plot, self.current_plot):
+            plot.showGrid(x=True, y=True, alpha=0.15)
+            plot.getAxis("left").enableAutoSIPrefix(False)
+            plot.getAxis("bottom").enableAutoSIPrefix(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.title)
+        layout.addWidget(self.graphics)
+        self.voltage_items: list[pg.PlotDataItem] = []
+        self.current_items: list[pg.PlotDataItem] = []
+        self.spike_items: list[pg.ScatterPlotItem] = []
+        self.threshold_line: pg.InfiniteLine | None = None
+        self.stimulus_regions: list[pg.LinearRegionItem] = []
+        self.drawn_sweeps: list[SweepKey] = []
+        self._redraw_timer = QTimer(self, singleShot=True, interval=15)
+        self._redraw_timer.timeout.connect(self.redraw)
+        controller.selection_changed.connect(self._schedule)
+        controller.exclusions_changed.connect(self._schedule)
+        controller.metadata_changed.connect(self._on_entries)
+        controller.rheobase_changed.connect(self._schedule)
+        controller.session_changed.connect(self._schedule)
+
+    def _schedule(self, *_args: Any) -> None:
+        # Holding an arrow key selects many sweeps quickly: draw the last one only.
+        self._redraw_timer.start()
+
+    def _on_entries(self, keys: list[Any]) -> None:
+        if set(keys) & {s.entry_key for s in self.controller.selection}:
+            self._schedule()
+
+    # --- drawing ------------------------------------------------------------------
+    def clear(self) -> None:
+        """Remove every drawn item."""
+        for plot in (self.voltage_plot, self.current_plot):
+            plot.clear()
+        self.voltage_items, self.current_items, self.spike_items = [], [], []
+        self.threshold_line, self.stimulus_regions, self.drawn_sweeps = None, [], []
+
+    def redraw(self) -> None:
+        """Draw the controller's selection now."""
+        self._redraw_timer.stop()
+        self.clear()
+        pairs = []
+        for sweep in self.controller.selection[:MAX_DRAWN]:
+            for recording in self.controller.recordings_for(sweep):
+                if recording is not None and recording.voltage is not None:
+                    pairs.append((sweep, recording))
+        for position, (sweep, recording) in enumerate(pairs):
+            excluded = self.controller.is_excluded(self.controller.exclusion_key(sweep))
+            self._draw_recording(recording, sweep_color(position, len(pairs)), excluded)
+            self.drawn_sweeps.append(sweep)
+        if pairs:
+            self._draw_stimulus(pairs[0][1])
+            self._draw_threshold(pairs[0][1])
+        self.title.setText(self._title(pairs))
+        self.drawn.emit(len(pairs))
+
+    def _draw_recording(self, recording: Any, color: QColor, excluded: bool) -> None:
+        color = QColor(color)
+        if excluded:
+            color.setAlpha(DIM_ALPHA)
+        pen = pg.mkPen(color, width=1)
+        t = np.asarray(recording.t, dtype=float)
+        for plot, values, items in (
+            (self.voltage_plot, recording.voltage, self.voltage_items),
+            (self.current_plot, recording.current, self.current_items),
+        ):
+            item = pg.PlotDataItem(t, np.asarray(values, dtype=float), pen=pen)
+            item.setDownsampling(auto=True, method="peak")
+            item.setClipToView(True)
+            item.setSkipFiniteCheck(True)
+            plot.addItem(item)
+            items.append(item)
+        peaks = recording.peak_time
+        if peaks is not None and len(peaks):
+            peaks = np.asarray(peaks, dtype=float)
+            heights = np.interp(peaks, t, np.asarray(recording.voltage, dtype=float))
+            brush = QColor(*SPIKE_BRUSH)
+            if excluded:
+                brush.setAlpha(DIM_ALPHA)
+            spikes = pg.ScatterPlotItem(
+                peaks, heights, size=7, brush=brush, pen=None, symbol="o"
+            )
+            self.voltage_plot.addItem(spikes)
+            self.spike_items.append(spikes)
+
+    def _draw_stimulus(self, recording: Any) -> None:
+        ton, toff = getattr(recording, "ton", None), getattr(recording, "toff", None)
+        if ton is None or toff is None or not np.isfinite([ton, toff]).all():
+            return
+        for plot in (self.voltage_plot, self.current_plot):
+            region = pg.LinearRegionItem(
+                (float(ton), float(toff)),
+                movable=False,
+                brush=pg.mkBrush(*STIMULUS_BRUSH),
+            )
+            region.setZValue(-10)
+            plot.addItem(region)
+            self.stimulus_regions.append(region)
+
+    def threshold_of(self, recording: Any) -> float | None:
+        """The spike threshold used for ``recording`` (mV)."""
+        threshold = self.controller.store.efel_settings().get("Threshold")
+        if threshold is None:
+            threshold = getattr(recording, "auto_threshold", None)
+        try:
+            value = float(threshold)
+        except (TypeError, ValueError):
+            return None
+        return value if np.isfinite(value) else None
+
+    def _draw_threshold(self, recording: Any) -> None:
+        threshold = self.threshold_of(recording)
+        if threshold is None:
+            return
+        self.threshold_line = pg.InfiniteLine(
+            threshold,
+            angle=0,
+            movable=False,
+            pen=pg.mkPen((120, 120, 120), style=Qt.PenStyle.DashLine),
+            label=f"threshold {threshold:.1f} mV",
+            labelOpts={"position": 0.03, "color": (90, 90, 90)},
+        )
+        self.voltage_plot.addItem(self.threshold_line)
+
+    def _title(self, pairs: list[tuple[SweepKey, Any]]) -> str:
+        if not pairs:
+            return "Select a sweep in the browser"
+        if len(pairs) > 1:
+            protocols = sorted({s.protocol for s, _ in pairs})
+            return f"{len(pairs)} sweeps overlaid ({', '.join(protocols)})"
+        sweep, recording = pairs[0]
+        summary = self.controller.summary(sweep)
+        parts = [f"<b>{sweep.cell} / {sweep.protocol} / {summary.name}</b>"]
+        if summary.amp is not None:
+            rel = f" ({summary.amp_rel:.0f} %)" if summary.amp_rel is not None else ""
+            parts.append(f"amp {summary.amp:.4g} nA{rel}")
+        if summary.spikecount is not None:
+            parts.append(f"{summary.spikecount} spikes")
+        if summary.status == "excluded":
+            parts.append(
+                f"<span style='color:#c62828'>excluded {summary.reason}</span>"
+            )
+        return " — ".join(parts)
+
+    # --- keys ---------------------------------------------------------------------
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        if key in (Qt.Key.Key_Right, Qt.Key.Key_Down):
+            self.controller.step_selection(1)
+        elif key in (Qt.Key.Key_Left, Qt.Key.Key_Up):
+            self.controller.step_selection(-1)
+        elif key in (Qt.Key.Key_X, Qt.Key.Key_Space):
+            self.controller.toggle_selection_excluded()
+        else:
+            super().keyPressEvent(event)
+            return
+        event.accept()
