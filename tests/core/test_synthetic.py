@@ -262,26 +262,59 @@ def test_our_nwb_reader_reads_the_demo_sweeps(
     assert traces[1]["dt"] == pytest.approx(1e-4)
 
 
-def test_bluepyefe_reads_the_demo_dataset(
-    demo: tuple[Path, dict[str, Any]], cell: dict[str, Any]
+def test_extract_efeatures_on_the_demo_is_plausible_and_matches_bluepyefe(
+    demo: tuple[Path, dict[str, Any]], cell: dict[str, Any], tmp_path: Path
 ) -> None:
-    """BluePyEfe (run as an oracle) finds every sweep, the rheobase and the targets."""
-    extract = pytest.importorskip("bluepyefe.extract")
+    api = pytest.importorskip("efex_gui.extract")
     folder, files_metadata = demo
     config = json.loads((folder / "config.json").read_text())
-    features, protocols, currents = extract.extract_efeatures(
-        output_directory=str(folder / "bluepyefe"),
-        files_metadata=json.loads(json.dumps(files_metadata)),
-        targets=config["targets"],
-        protocols_rheobase=config["protocols_rheobase"],
-        efel_settings=config["efel_settings"],
+    kwargs = {
+        "targets": config["targets"],
+        "protocols_rheobase": config["protocols_rheobase"],
+        "efel_settings": config["efel_settings"],
+    }
+    features, protocols, currents = api.extract_efeatures(
+        str(tmp_path / "efex"),
+        json.loads(json.dumps(files_metadata)),
+        write_files=True,
+        **kwargs,
     )
     assert set(features) == {"IDRest_150", "IDRest_200", "IDRest_250", "IV_-40"}
     assert all(entry["n"] == 3 for f in features.values() for entry in f["soma"])
-    for amplitude in (150, 200, 250):
-        step = protocols[f"IDRest_{amplitude}"]["step"]
-        assert step["thresh_perc"] == pytest.approx(amplitude, abs=2.0)
-        assert step["delay"] == pytest.approx(700.0, abs=0.2)
     rheobases = currents["all_threshold_current"]
-    assert rheobases["SimCell1"] == pytest.approx(cell["rheobase_na"], abs=2e-3)
     assert len({round(r, 3) for r in rheobases.values()}) == 3
+    assert rheobases["SimCell1"] == pytest.approx(cell["rheobase_na"], abs=2e-3)
+    by_name = {
+        name: {f["feature"]: f for f in entry["soma"]}
+        for name, entry in features.items()
+    }
+    counts = [by_name[f"IDRest_{a}"]["Spikecount"]["val"][0] for a in (150, 200, 250)]
+    assert 0 < counts[0] < counts[1] < counts[2]
+    assert 0.5 < by_name["IDRest_200"]["AP_width"]["val"][0] < 2.0
+    assert 100 < by_name["IV_-40"]["ohmic_input_resistance_vb_ssse"]["val"][0] < 200
+    assert protocols["IDRest_200"]["step"]["thresh_perc"] == pytest.approx(200, abs=2)
+    extract = pytest.importorskip("bluepyefe.extract")
+    extract.extract_efeatures(
+        str(tmp_path / "bluepyefe"),
+        json.loads(json.dumps(files_metadata)),
+        write_files=True,
+        **kwargs,
+    )
+    for name in ("features.json", "protocols.json", "holding_threshold_currents.json"):
+        ours = json.loads((tmp_path / "efex" / name).read_text())
+        theirs = json.loads((tmp_path / "bluepyefe" / name).read_text())
+        assert ours.keys() == theirs.keys()
+        np.testing.assert_allclose(
+            _numbers(ours), _numbers(theirs), rtol=1e-9, atol=0, err_msg=name
+        )
+
+
+def _numbers(document: Any) -> list[float]:
+    """Every number of a JSON document, in order (NaN kept)."""
+    if isinstance(document, dict):
+        return [x for value in document.values() for x in _numbers(value)]
+    if isinstance(document, list):
+        return [x for value in document for x in _numbers(value)]
+    if isinstance(document, bool) or not isinstance(document, (int, float)):
+        return []
+    return [float(document)]
