@@ -29,7 +29,13 @@ from typing import Any
 
 from efex_gui import __version__
 from efex_gui.cli_config import RunConfig, load_run_config
-from efex_gui.cli_runtime import Progress, mapper
+from efex_gui.cli_runtime import (
+    Progress,
+    describe_file,
+    format_table,
+    mapper,
+    rheobase_rows,
+)
 from efex_gui.core.errors import (
     Cancelled,
     ECodeError,
@@ -160,24 +166,6 @@ def cmd_extract(args: argparse.Namespace) -> int:
 # --- rheobase ---------------------------------------------------------------------
 
 
-def _rheobase_rows(cells: list[Any], protocols: list[str]) -> list[tuple[str, ...]]:
-    rows = [("cell", "rheobase (nA)", "recordings", "spiking / rheobase protocols")]
-    for cell in cells:
-        used = [r for r in cell.recordings if r.protocol_name in protocols]
-        spiking = sum(1 for r in used if r.spikecount)
-        rheobase = "none" if cell.rheobase is None else f"{cell.rheobase:.4f}"
-        rows.append(
-            (cell.name, rheobase, str(len(cell.recordings)), f"{spiking} / {len(used)}")
-        )
-    return rows
-
-
-def _print_table(rows: list[tuple[str, ...]]) -> None:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        _out("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
-
-
 def cmd_rheobase(args: argparse.Namespace) -> int:
     """``efex rheobase``: print each cell's rheobase (writes nothing)."""
     from efex_gui.core.pipeline import (
@@ -211,7 +199,7 @@ def cmd_rheobase(args: argparse.Namespace) -> int:
         kwargs.get("rheobase_strategy", "absolute"),
         kwargs.get("rheobase_settings"),
     )
-    _print_table(_rheobase_rows(cells, protocols))
+    _out(format_table(rheobase_rows(cells, protocols)))
     skipped = skipped_files(cells)
     for cell, path, reason in skipped:
         _out(f"skipped ({cell}) {path}: {reason}")
@@ -219,37 +207,6 @@ def cmd_rheobase(args: argparse.Namespace) -> int:
 
 
 # --- inspect ----------------------------------------------------------------------
-
-
-def _sweep_protocols(info: dict[str, Any]) -> dict[str, str]:
-    """Sweep name -> protocol, for NWB files (empty for other formats)."""
-    if info.get("format") != "nwb":
-        return {}
-    from efex_gui.core.readers import list_nwb_protocols
-
-    listing = list_nwb_protocols(info["path"])
-    return {sweep: name for name, sweeps in listing.items() for sweep in sweeps}
-
-
-def _describe(info: dict[str, Any]) -> list[str]:
-    """Human-readable lines for one ``inspect_file`` result."""
-    rate = info.get("sampling_rate")
-    protocols = ", ".join(map(str, info.get("protocols") or [])) or "-"
-    lines = [str(info["path"]), f"  format: {info.get('format')}"]
-    lines += [f"  {key}: {info[key]}" for key in ("layout", "version") if info.get(key)]
-    lines.append(f"  sweeps: {info.get('n_sweeps')}")
-    lines.append(f"  sampling rate: {f'{rate:g} Hz' if rate else 'unknown'}")
-    lines.append(f"  protocols: {protocols}")
-    for channel in info.get("channels", []):
-        lines.append(f"  channel {channel.get('name')}: {channel.get('unit')}")
-    protocol_of = _sweep_protocols(info)
-    for sweep in info.get("sweeps", []):
-        extra = [f"{k}={sweep[k]}" for k in ("unit", "type") if sweep.get(k)]
-        if sweep["id"] in protocol_of:
-            extra.insert(0, f"protocol={protocol_of[sweep['id']]}")
-        samples = f"{sweep.get('n_samples')} samples"
-        lines.append(f"    {sweep['id']}: {samples} {' '.join(extra)}".rstrip())
-    return lines
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
@@ -260,7 +217,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     for path in args.files:
         try:
             info = inspect_file(str(path))
-            lines = _describe(info)
+            lines = describe_file(info)
         except EfexError as exc:
             _err(str(exc))
             failed += 1

@@ -4,7 +4,8 @@
 ``map``, a :class:`multiprocessing.pool.Pool`'s ``imap`` (results in order, as they
 come, so progress moves cell by cell), or :class:`DaskMap` over a
 ``dask.distributed`` client. :class:`Progress` is the pipeline's
-``progress(done, total)`` callback drawn as a tqdm bar on stderr.
+``progress(done, total)`` callback drawn as a tqdm bar on stderr. The text helpers
+format what ``efex rheobase`` and ``efex inspect`` print.
 """
 
 from __future__ import annotations
@@ -17,7 +18,14 @@ from typing import Any
 
 from efex_gui.core.errors import SettingsError
 
-__all__ = ["DaskMap", "Progress", "mapper"]
+__all__ = [
+    "DaskMap",
+    "Progress",
+    "describe_file",
+    "format_table",
+    "mapper",
+    "rheobase_rows",
+]
 
 
 class DaskMap:
@@ -150,3 +158,59 @@ class Progress:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+# --- text output ------------------------------------------------------------------
+
+
+def rheobase_rows(cells: list[Any], protocols: list[str]) -> list[tuple[str, ...]]:
+    """Table rows of ``efex rheobase``: cell, rheobase, recordings, spiking ones."""
+    rows = [("cell", "rheobase (nA)", "recordings", "spiking / rheobase protocols")]
+    for cell in cells:
+        used = [r for r in cell.recordings if r.protocol_name in protocols]
+        spiking = sum(1 for r in used if r.spikecount)
+        rheobase = "none" if cell.rheobase is None else f"{cell.rheobase:.4f}"
+        rows.append(
+            (cell.name, rheobase, str(len(cell.recordings)), f"{spiking} / {len(used)}")
+        )
+    return rows
+
+
+def format_table(rows: list[tuple[str, ...]]) -> str:
+    """Left-aligned columns, two spaces apart."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    )
+
+
+def _sweep_protocols(info: dict[str, Any]) -> dict[str, str]:
+    """Sweep name -> protocol, for NWB files (empty for other formats)."""
+    if info.get("format") != "nwb":
+        return {}
+    from efex_gui.core.readers import list_nwb_protocols
+
+    listing = list_nwb_protocols(info["path"])
+    return {sweep: name for name, sweeps in listing.items() for sweep in sweeps}
+
+
+def describe_file(info: dict[str, Any]) -> list[str]:
+    """Human-readable lines for one ``inspect_file`` result."""
+    rate = info.get("sampling_rate")
+    protocols = ", ".join(map(str, info.get("protocols") or [])) or "-"
+    lines = [str(info["path"]), f"  format: {info.get('format')}"]
+    lines += [f"  {key}: {info[key]}" for key in ("layout", "version") if info.get(key)]
+    lines.append(f"  sweeps: {info.get('n_sweeps')}")
+    lines.append(f"  sampling rate: {f'{rate:g} Hz' if rate else 'unknown'}")
+    lines.append(f"  protocols: {protocols}")
+    for channel in info.get("channels", []):
+        lines.append(f"  channel {channel.get('name')}: {channel.get('unit')}")
+    protocol_of = _sweep_protocols(info)
+    for sweep in info.get("sweeps", []):
+        extra = [f"{k}={sweep[k]}" for k in ("unit", "type") if sweep.get(k)]
+        if sweep["id"] in protocol_of:
+            extra.insert(0, f"protocol={protocol_of[sweep['id']]}")
+        samples = f"{sweep.get('n_samples')} samples"
+        lines.append(f"    {sweep['id']}: {samples} {' '.join(extra)}".rstrip())
+    return lines
