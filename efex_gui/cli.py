@@ -268,7 +268,7 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="ADDRESS",
         help="run cells on a dask.distributed scheduler "
-        "('local' starts a local cluster)",
+        "('local' or 'local:N' starts a local cluster)",
     )
     parser.add_argument(
         "--strict",

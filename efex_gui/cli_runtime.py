@@ -52,18 +52,42 @@ class DaskMap:
             self.client.cancel(futures)
 
 
+def local_cluster_size(address: str) -> int | None:
+    """Workers of a ``local`` / ``local:N`` address (default 2); None for a real one.
+
+    Raises
+    ------
+    SettingsError
+        When N is not a positive integer.
+    """
+    name, _, size = address.partition(":")
+    if name != "local":
+        return None
+    if not size:
+        return 2
+    if not size.isdigit() or int(size) < 1:
+        raise SettingsError(
+            f"--dask {address!r}: use 'local' or 'local:N' with N >= 1."
+        )
+    return int(size)
+
+
 @contextlib.contextmanager
-def _dask_client(address: str, workers: int | None) -> Iterator[Any]:
+def _dask_client(address: str) -> Iterator[Any]:
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError as exc:  # pragma: no cover - dask is a test dependency
         raise SettingsError(
             "--dask needs dask.distributed (pip install 'dask[distributed]')."
         ) from exc
-    if address == "local":
+    n_local = local_cluster_size(address)
+    if n_local is not None:
         with (
             LocalCluster(
-                n_workers=workers or 2, processes=True, threads_per_worker=1
+                n_workers=n_local,
+                processes=True,
+                threads_per_worker=1,
+                dashboard_address=None,
             ) as cluster,
             Client(cluster) as client,
         ):
@@ -90,7 +114,8 @@ def mapper(
     workers : int, optional
         Number of worker processes; 1 or None runs in this process.
     dask : str, optional
-        A scheduler address (``tcp://host:port``) or ``"local"``.
+        A scheduler address (``tcp://host:port``), or ``"local"`` / ``"local:N"``
+        for a local cluster of 2 / N worker processes.
 
     Yields
     ------
@@ -98,7 +123,7 @@ def mapper(
         ``map_function(func, items)``.
     """
     if dask:
-        with _dask_client(dask, workers) as client:
+        with _dask_client(dask) as client:
             yield DaskMap(client)
     elif workers is not None and workers > 1:
         with multiprocessing.get_context().Pool(workers) as pool:

@@ -117,6 +117,17 @@ def test_dask_cluster_gives_the_serial_numbers(
     assert_outputs_equal(tmp_path, root / ORACLE)
 
 
+def test_dask_local_addresses() -> None:
+    from efex_gui.cli_runtime import local_cluster_size
+    from efex_gui.core.errors import SettingsError
+
+    assert local_cluster_size("local") == 2
+    assert local_cluster_size("local:3") == 3
+    assert local_cluster_size("tcp://127.0.0.1:8786") is None
+    with pytest.raises(SettingsError, match="local:N"):
+        local_cluster_size("local:zero")
+
+
 def test_session_file_runs_like_its_inputs(
     b6b8: tuple[Path, Path], tmp_path: Path
 ) -> None:
