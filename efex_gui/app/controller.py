@@ -146,7 +146,7 @@ class SessionController(QObject):
 
     def load_entries(self, keys: list[EntryKey]) -> None:
         """Read these entries (again) on the worker thread."""
-        self.store.load(keys)
+        self.store.load(keys, force=True)
 
     def cancel_task(self) -> None:
         """Ask the running task to stop."""

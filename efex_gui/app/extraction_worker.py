@@ -51,6 +51,8 @@ class _Runner(QObject):
     finished = Signal(object)
     failed = Signal(object)
     cancelled = Signal()
+    job_finished = Signal(str, object)
+    job_failed = Signal(object)
 
     def __init__(self, extractor: IncrementalExtractor) -> None:
         super().__init__()
@@ -67,14 +69,28 @@ class _Runner(QObject):
         except Cancelled:
             self.cancelled.emit()
         except Exception as exc:  # shown to the user, never swallowed
-            self.failed.emit(ExtractionError(
-                str(exc) or type(exc).__name__, traceback.format_exc()))
+            self.failed.emit(
+                ExtractionError(str(exc) or type(exc).__name__, traceback.format_exc())
+            )
         else:
             self.finished.emit(result)
 
     @Slot()
     def clear(self) -> None:
         self.extractor.clear()
+
+    @Slot(str, object)
+    def job(self, name: str, fn: Any) -> None:
+        try:
+            result = fn()
+        except Exception as exc:  # shown to the user, never swallowed
+            self.job_failed.emit(
+                ExtractionError(
+                    f"{name}: {exc}" if str(exc) else name, traceback.format_exc()
+                )
+            )
+        else:
+            self.job_finished.emit(name, result)
 
     def _progress(self, done: int, total: int, message: str) -> None:
         now = time.monotonic()
@@ -102,9 +118,14 @@ class ExtractionWorker(QObject):
     failed = Signal(object)
     #: the run stopped because it was cancelled
     cancelled = Signal()
+    #: a side job (e.g. writing plots) ended (its name, its result)
+    job_finished = Signal(str, object)
+    #: a side job raised (ExtractionError)
+    job_failed = Signal(object)
     #: internal: hand a request to the runner's thread
     _requested = Signal(object, object, object)
     _clear_requested = Signal()
+    _job_requested = Signal(str, object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -115,6 +136,9 @@ class ExtractionWorker(QObject):
         self._runner.moveToThread(self._thread)
         self._requested.connect(self._runner.run)
         self._clear_requested.connect(self._runner.clear)
+        self._job_requested.connect(self._runner.job)
+        self._runner.job_finished.connect(self.job_finished)
+        self._runner.job_failed.connect(self.job_failed)
         self._runner.started.connect(self.started)
         self._runner.progressed.connect(self.progressed)
         self._runner.finished.connect(self._on_finished)
@@ -139,6 +163,10 @@ class ExtractionWorker(QObject):
         """Ask the running run to stop at its next check (thread-safe)."""
         if self._cancel is not None:
             self._cancel.set()
+
+    def run_job(self, name: str, fn: Any) -> None:
+        """Run ``fn()`` on the worker thread after any queued run (no cancel)."""
+        self._job_requested.emit(name, fn)
 
     def clear_caches(self) -> None:
         """Forget cached recordings and values (done on the worker thread)."""

@@ -78,9 +78,11 @@ class RecordingStore(QObject):
         self._worker = worker.worker
         self._worker.progressed.connect(self.task_progressed)
         self._worker.yielded.connect(self._on_yielded)
-        self._worker.finished.connect(lambda _r: self._on_task_end("finished"))
+        # Bound methods of this GUI-thread object, never lambdas: a lambda would run
+        # in the worker's thread (direct connection) and overtake queued results.
+        self._worker.finished.connect(self._on_finished)
         self._worker.failed.connect(self._on_failed)
-        self._worker.cancelled.connect(lambda: self._on_task_end("cancelled"))
+        self._worker.cancelled.connect(self._on_cancelled)
         self._queue: list[_Task] = []
         self._current: _Task | None = None
         self.dataset = Dataset({}, None)
@@ -89,15 +91,20 @@ class RecordingStore(QObject):
         self._full: OrderedDict[EntryKey, None] = OrderedDict()
         self._generation: dict[EntryKey, int] = {}
         self._to_load: set[EntryKey] = set()
+        self._in_flight: dict[EntryKey, tuple[int, int]] = {}
+        #: bumped by reset(): results of an older session's reads are ignored
+        self._epoch = 0
         self.rheobases: dict[str, float | None] = {}
 
     def reset(self, dataset: Dataset, session: Session) -> None:
         """Forget everything read: a new session was opened."""
         self.dataset, self.session = dataset, session
+        self._epoch += 1
         self._recordings.clear()
         self._full.clear()
         self._generation.clear()
         self._to_load.clear()
+        self._in_flight.clear()
         self._queue = [t for t in self._queue if t.name != LOAD_TASK]
         self.rheobases = {}
 
@@ -124,6 +131,7 @@ class RecordingStore(QObject):
         """Cancel the running task and drop the queued ones."""
         self._queue.clear()
         self._to_load.clear()
+        self._in_flight.clear()
         if self._current is not None and self._current.context is not None:
             self._current.context.cancel()
 
@@ -138,6 +146,12 @@ class RecordingStore(QObject):
     def _on_yielded(self, items: list[Any]) -> None:
         if self._current is not None and self._current.on_partial is not None:
             self._current.on_partial(items)
+
+    def _on_finished(self, _result: Any) -> None:
+        self._on_task_end("finished")
+
+    def _on_cancelled(self) -> None:
+        self._on_task_end("cancelled")
 
     def _on_failed(self, report: ErrorReport) -> None:
         self.task_failed.emit(report)
@@ -155,9 +169,18 @@ class RecordingStore(QObject):
         self._start_next()
 
     # --- reading ----------------------------------------------------------------
-    def load(self, keys: Iterable[EntryKey]) -> None:
-        """Read these entries on the worker thread (merged with pending requests)."""
-        new = set(keys) - self._to_load
+    def load(self, keys: Iterable[EntryKey], force: bool = False) -> None:
+        """Read entries on the worker thread (merged with pending requests).
+
+        Entries already read are skipped unless ``force``; entries being read (for
+        their current metadata) are never queued twice.
+        """
+        new = {
+            k for k in keys
+            if k not in self._to_load
+            and self._in_flight.get(k) != self._stamp(k)
+            and (force or not self.dataset.is_loaded(k))
+        }  # fmt: skip
         if not new:
             return
         self._to_load |= new
@@ -167,10 +190,9 @@ class RecordingStore(QObject):
     def _queue_load(self) -> None:
         keys = sorted(self._to_load)
         self._to_load.clear()
-        jobs = [
-            (k, self.dataset.absolute_config(k), self._generation.get(k, 0))
-            for k in keys
-        ]
+        for key in keys:
+            self._in_flight[key] = self._stamp(key)
+        jobs = [(k, self.dataset.absolute_config(k), self._stamp(k)) for k in keys]
         overrides = dict(self.session.ecode_overrides)
         settings = self.efel_settings()
 
@@ -185,10 +207,13 @@ class RecordingStore(QObject):
 
         self.run_task(LOAD_TASK, read_all, self._on_read, self._on_load_done)
 
-    def _on_read(self, items: list[tuple[LoadedEntry, int]]) -> None:
-        keys = [r.key for r, gen in items if self._generation.get(r.key, 0) == gen]
+    def _on_read(self, items: list[tuple[LoadedEntry, tuple[int, int]]]) -> None:
         for result, generation in items:
-            if self._generation.get(result.key, 0) == generation:
+            if self._in_flight.get(result.key) == generation:
+                del self._in_flight[result.key]
+        keys = [r.key for r, stamp in items if self._stamp(r.key) == stamp]
+        for result, generation in items:
+            if self._stamp(result.key) == generation:
                 self._store(result, keep_traces=False)
         if keys:
             self.loaded.emit(keys)
@@ -230,6 +255,10 @@ class RecordingStore(QObject):
             for recording in self._recordings.get(old, []):
                 if recording is not None:
                     recording.drop_traces()
+
+    def _stamp(self, key: EntryKey) -> tuple[int, int]:
+        """(session epoch, metadata generation) of an entry: a read's validity."""
+        return self._epoch, self._generation.get(key, 0)
 
     def forget(self, key: EntryKey) -> None:
         """Drop what was read for an entry (its metadata changed)."""

@@ -340,3 +340,26 @@ def file_protocols(path: str) -> list[str]:
     if ".nwb" in path.lower():
         return list(list_nwb_protocols(path))
     return [str(p) for p in inspect_file(path).get("protocols") or []]
+
+
+def ecode_names() -> list[str]:
+    """Names a user can pick as an eCode override (each resolves to its own class)."""
+    from efex_gui.core.ecodes import eCodes
+
+    return sorted({cls.__name__ for cls in eCodes.values()})
+
+
+def ecode_table(
+    protocols: list[str], overrides: Mapping[str, str] | None = None
+) -> list[tuple[str, str | None, str | None]]:
+    """``(protocol, table key matched, eCode name)`` rows for the import dialog."""
+    from efex_gui.core.ecodes import ecode_key_for_protocol
+
+    return [
+        (
+            p,
+            ecode_key_for_protocol((overrides or {}).get(p) or p),
+            ecode_name(p, overrides),
+        )
+        for p in protocols
+    ]

@@ -69,10 +69,10 @@ class FileBrowser(QWidget):
         header = self.tree.header()
         header.setStretchLastSection(True)
         header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Interactive)
-        self.tree.setColumnWidth(NAME, 230)
+        self.tree.setColumnWidth(NAME, 250)
         for column in range(1, STATUS):
-            self.tree.setColumnWidth(column, 78)
-        self.tree.setColumnWidth(STATUS, 150)
+            self.tree.setColumnWidth(column, 86)
+        self.tree.setColumnWidth(STATUS, 190)
         self.tree.setColumnWidth(FILE, 200)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

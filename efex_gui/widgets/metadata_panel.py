@@ -32,7 +32,7 @@ UNIT_FIELDS = ("i_unit", "v_unit", "t_unit")
 NUMBER_FIELDS = ("dt", "ljp", "ton", "toff", "amp", "hypamp")
 LABELS = {
     "i_unit": "Current unit", "v_unit": "Voltage unit", "t_unit": "Time unit",
-    "dt": "dt (in time unit)", "ljp": "LJP (mV)", "ton": "ton (ms)",
+    "dt": "dt (time unit)", "ljp": "LJP (mV)", "ton": "ton (ms)",
     "toff": "toff (ms)", "amp": "amp (current unit)", "hypamp": "hypamp (current unit)",
 }  # fmt: skip
 MIXED = "(mixed)"
@@ -52,9 +52,10 @@ class MetadataPanel(QWidget):
         self.header = QLabel("No sweep selected", self)
         self.header.setWordWrap(True)
         self.fields: dict[str, QLineEdit] = {}
-        form = QFormLayout()
+        forms = (QFormLayout(), QFormLayout())
         units = load_default("units")
-        for name in (*UNIT_FIELDS, *NUMBER_FIELDS):
+        for position, name in enumerate((*UNIT_FIELDS, *NUMBER_FIELDS)):
+            form = forms[0] if position < 5 else forms[1]
             if name in UNIT_FIELDS:
                 combo = QComboBox(self)
                 combo.setEditable(True)
@@ -74,18 +75,25 @@ class MetadataPanel(QWidget):
         buttons.addStretch(1)
         buttons.addWidget(self.revert_button)
         buttons.addWidget(self.apply_button)
+        forms[1].addRow(buttons)
         self.detected = QLabel(self)
         self.detected.setWordWrap(True)
+        self.detected.setAlignment(Qt.AlignmentFlag.AlignTop)
         self.detected.setTextInteractionFlags(
             Qt.TextInteractionFlag.TextSelectableByMouse
         )
         self.problems = QVBoxLayout()
+        info = QVBoxLayout()
+        info.addWidget(self.detected)
+        info.addLayout(self.problems)
+        info.addStretch(1)
+        columns = QHBoxLayout()
+        columns.addLayout(forms[0], 3)
+        columns.addLayout(forms[1], 3)
+        columns.addLayout(info, 3)
         layout = QVBoxLayout(self)
         layout.addWidget(self.header)
-        layout.addLayout(form)
-        layout.addLayout(buttons)
-        layout.addWidget(self.detected)
-        layout.addLayout(self.problems)
+        layout.addLayout(columns)
         layout.addStretch(1)
         self.fix_buttons: list[QPushButton] = []
         controller.selection_changed.connect(self.refresh)

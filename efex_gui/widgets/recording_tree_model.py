@@ -112,9 +112,7 @@ class RecordingTreeModel(QAbstractItemModel):
         return None
 
     # --- Qt model interface --------------------------------------------------------
-    def index(
-        self, row: int, column: int, parent: Index = _NO_PARENT
-    ) -> QModelIndex:
+    def index(self, row: int, column: int, parent: Index = _NO_PARENT) -> QModelIndex:
         node = self._node(parent)
         if node is None or row < 0 or column < 0 or column >= len(COLUMNS):
             return QModelIndex()
@@ -301,18 +299,15 @@ class RecordingTreeModel(QAbstractItemModel):
     def _group_text(self, node: _Node, column: int) -> str:
         if column == NAME:
             return node.cell if node.kind == "cell" else node.protocol
-        if node.kind == "cell" and column == AMP_REL:
+        if column != STATUS:
+            return ""
+        if node.kind == "cell":
             rheobase = self.controller.store.rheobases.get(node.cell)
-            return "" if rheobase is None else f"rheobase {rheobase:.4g} nA"
-        if node.kind == "protocol" and column == STATUS:
-            overrides = self.controller.session.ecode_overrides
-            name = ecode_name(node.protocol, overrides)
-            return f"eCode {name}" if name else "no eCode"
-        if column == SPIKES:
-            return (
-                f"{len(node.sweeps) if node.kind == 'protocol' else len(node.children)}"
-            )
-        return ""
+            text = f"{len(node.children)} protocols"
+            return text if rheobase is None else f"rheobase {rheobase:.4g} nA · {text}"
+        name = ecode_name(node.protocol, self.controller.session.ecode_overrides)
+        ecode = f"eCode {name}" if name else "no eCode"
+        return f"{ecode} · {len(node.sweeps)} sweeps"
 
     # --- signal handlers ----------------------------------------------------------
     def _on_session_changed(self, _session: Any) -> None:

@@ -126,10 +126,11 @@ class TracePlot(QWidget):
             (self.current_plot, recording.current, self.current_items),
         ):
             item = pg.PlotDataItem(t, np.asarray(values, dtype=float), pen=pen)
-            item.setDownsampling(auto=True, method="peak")
-            item.setClipToView(True)
             item.setSkipFiniteCheck(True)
             plot.addItem(item)
+            # After addItem: pyqtgraph 0.14 looks for the ViewBox while adding.
+            item.setDownsampling(auto=True, method="peak")
+            item.setClipToView(True)
             items.append(item)
         peaks = recording.peak_time
         if peaks is not None and len(peaks):
@@ -179,7 +180,11 @@ class TracePlot(QWidget):
             movable=False,
             pen=pg.mkPen((120, 120, 120), style=Qt.PenStyle.DashLine),
             label=f"threshold {threshold:.1f} mV",
-            labelOpts={"position": 0.03, "color": (90, 90, 90)},
+            labelOpts={
+                "position": 0.9,
+                "color": (90, 90, 90),
+                "anchors": [(1, 1), (1, 1)],
+            },
         )
         self.voltage_plot.addItem(self.threshold_line)
 

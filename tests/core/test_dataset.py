@@ -11,6 +11,8 @@ from efex_gui.core.dataset import (
     EntryKey,
     SweepKey,
     ecode_name,
+    ecode_names,
+    ecode_table,
     file_protocols,
     file_role,
     load_entry,
@@ -183,3 +185,16 @@ def test_file_role_and_protocols_from_headers() -> None:
     assert file_role(str(cell / "exp_IDrest_ch1_1000.ibw")) == "current"
     nwb = shared_path("bluepyefe-exp-data", "hippocampus-portal", "99111002.nwb")
     assert file_protocols(str(nwb)) == ["Step"]
+
+
+def test_every_ecode_name_resolves_to_its_class() -> None:
+    names = ecode_names()
+    assert "Step" in names and "SAHP" in names and "Ramp" in names
+    for name in names:
+        assert resolve_ecode("AnyProtocol", {"AnyProtocol": name}).__name__ == name
+    rows = ecode_table(["IDRest", "APThreshold", "TestPulse"], {"TestPulse": "Step"})
+    assert rows == [
+        ("IDRest", "idrest", "Step"),
+        ("APThreshold", "apthresh", "Ramp"),
+        ("TestPulse", "step", "Step"),
+    ]

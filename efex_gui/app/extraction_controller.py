@@ -1,0 +1,482 @@
+"""ExtractionController: targets, settings, runs, results and export of a session.
+
+It sits beside part 1's :class:`~efex_gui.app.controller.SessionController`, listens
+to its signals and owns everything about extraction:
+
+* **targets and settings** live in the session (``session.targets``,
+  ``session.settings``); edits are undoable commands on the session's undo stack, so
+  they mark the session dirty and are saved with it;
+* **runs** go to an :class:`~efex_gui.app.extraction_worker.ExtractionWorker` (its own
+  thread, one run at a time); a cancelled or failed run leaves the last result as it
+  was;
+* **results** are an :class:`~efex_gui.core.incremental.ExtractionResult`; they are
+  *stale* when the session's inputs (files, metadata, exclusions, targets, settings,
+  rheobase overrides) differ from those of the run. After an exclusion, a target or a
+  rheobase change the controller reruns by itself: the caches make that a regrouping
+  without efel (see :attr:`last_update_seconds`);
+* **export** writes the result's three dicts (those ``extract_efeatures`` returns for
+  the same session) and the provenance sidecar.
+
+Widgets call the commands and redraw on the signals; they never touch the session.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QUndoCommand
+
+from efex_gui.app.extraction_worker import ExtractionError, ExtractionWorker
+from efex_gui.core.export import (
+    CURRENTS_FILE,
+    FEATURES_FILE,
+    PROTOCOLS_FILE,
+    PROVENANCE_FILE,
+    save_outputs,
+    write_provenance,
+)
+from efex_gui.core.incremental import ExtractionResult, inputs_signature
+from efex_gui.core.rheobase_review import RheobaseRow, review_rheobase
+from efex_gui.core.session import ExtractionSettings, Session
+from efex_gui.core.stages import PRESET_PROTOCOLS_RHEOBASE
+from efex_gui.core.target_check import TargetCheck, check_targets
+
+logger = logging.getLogger(__name__)
+
+EXPORT_FILES = (FEATURES_FILE, PROTOCOLS_FILE, CURRENTS_FILE, PROVENANCE_FILE)
+PLOTS_JOB = "Writing plots"
+
+
+class _SetCommand(QUndoCommand):
+    """Replace one value of the session (undo puts the old one back)."""
+
+    def __init__(self, apply: Callable[[Any], None], old: Any, new: Any, text: str):
+        super().__init__(text)
+        self._apply = apply
+        self._old, self._new = copy.deepcopy(old), copy.deepcopy(new)
+
+    def redo(self) -> None:
+        """Apply the new value."""
+        self._apply(copy.deepcopy(self._new))
+
+    def undo(self) -> None:
+        """Restore the old value."""
+        self._apply(copy.deepcopy(self._old))
+
+
+@dataclass
+class _CheckCell:
+    """What the target check needs of a cell."""
+
+    name: str
+    rheobase: Any = None
+    recordings: list[Any] = field(default_factory=list)
+
+
+class ExtractionController(QObject):
+    """Owns targets, settings, results and the extraction worker of a session.
+
+    Parameters
+    ----------
+    session_controller : SessionController
+        Part 1's controller (the session, its undo stack, the recordings read for
+        browsing, the selection).
+    parent : QObject, optional
+        Qt parent.
+    """
+
+    #: the target list changed (list[dict] | None: automatic targets)
+    targets_changed = Signal(object)
+    #: the extraction settings changed (ExtractionSettings)
+    settings_changed = Signal(object)
+    #: per-cell rheobase overrides changed (dict[str, float])
+    overrides_changed = Signal(object)
+    #: the target check was recomputed (TargetCheck)
+    check_changed = Signal(object)
+    #: a new result is available, or none (ExtractionResult | None)
+    results_changed = Signal(object)
+    #: whether the shown result lags behind the session (bool)
+    stale_changed = Signal(bool)
+    #: a run started (no payload)
+    run_started = Signal()
+    #: progress of the running run (ExtractionProgress)
+    run_progressed = Signal(object)
+    #: the run failed; the previous result is kept (ExtractionError)
+    run_failed = Signal(object)
+    #: the run was cancelled; the previous result is kept
+    run_cancelled = Signal()
+    #: seconds from an edit to the updated result on screen (float)
+    update_timed = Signal(float)
+    #: files were written by an export (list[Path])
+    exported = Signal(object)
+
+    def __init__(self, session_controller: Any, parent: QObject | None = None) -> None:
+        super().__init__(parent or session_controller)
+        self.sc = session_controller
+        self.worker = ExtractionWorker(self)
+        self.result: ExtractionResult | None = None
+        self.check: TargetCheck = TargetCheck()
+        self.overrides: dict[str, float] = {}
+        self.live_update = True
+        self.last_update_seconds: float | None = None
+        self._stale = False
+        self._rerun = False
+        self._edit_started: float | None = None
+        self._after_run: list[Callable[[ExtractionResult], None]] = []
+        self.worker.started.connect(lambda _name: self.run_started.emit())
+        self.worker.progressed.connect(self.run_progressed)
+        self.worker.finished.connect(self._on_finished)
+        self.worker.failed.connect(self._on_failed)
+        self.worker.cancelled.connect(self._on_cancelled)
+        self.worker.job_failed.connect(self.run_failed)
+        self._check_timer = QTimer(self, singleShot=True, interval=50)
+        self._check_timer.timeout.connect(self.update_check)
+        self._rerun_timer = QTimer(self, singleShot=True, interval=0)
+        self._rerun_timer.timeout.connect(self._auto_rerun)
+        sc = session_controller
+        sc.session_changed.connect(self._on_session_changed)
+        sc.exclusions_changed.connect(lambda _e: self._on_edit(rerun=True))
+        sc.metadata_changed.connect(lambda _k: self._on_edit(rerun=False))
+        sc.entries_loaded.connect(lambda _k: self._check_timer.start())
+        sc.rheobase_changed.connect(lambda _r: self._check_timer.start())
+
+    # --- state --------------------------------------------------------------------
+    @property
+    def session(self) -> Session:
+        """The session being edited (part 1's controller owns it)."""
+        return self.sc.session
+
+    @property
+    def targets(self) -> list[dict[str, Any]] | None:
+        """The session's targets (None: automatic targets)."""
+        return self.session.targets
+
+    @property
+    def settings(self) -> ExtractionSettings:
+        """The session's extraction settings."""
+        return self.session.settings
+
+    def protocols(self) -> list[str]:
+        """Protocol names of the session's files, in order of appearance."""
+        names: dict[str, None] = {}
+        for protocols in self.session.files_metadata.values():
+            names.update(dict.fromkeys(protocols))
+        return list(names)
+
+    def cells(self) -> list[str]:
+        """Cell names of the session."""
+        return list(self.session.files_metadata)
+
+    def is_running(self) -> bool:
+        """Whether a run is in progress."""
+        return self.worker.is_running()
+
+    def is_stale(self) -> bool:
+        """Whether the result (if any) lags behind the session."""
+        return self._stale
+
+    def signature(self) -> str:
+        """Digest of the current inputs (compared with the result's)."""
+        return inputs_signature(self.session, self.overrides)
+
+    # --- commands -------------------------------------------------------------------
+    def set_targets(self, targets: list[dict[str, Any]] | None, text: str = "") -> None:
+        """Replace the target list (None: automatic targets); undoable."""
+        if targets == self.session.targets:
+            return
+        label = text or ("Use automatic targets" if targets is None else "Edit targets")
+        self._push(self._apply_targets, self.session.targets, targets, label)
+
+    def set_settings(self, settings: ExtractionSettings, text: str = "") -> None:
+        """Replace the extraction settings; undoable."""
+        if settings == self.session.settings:
+            return
+        self._push(
+            self._apply_settings,
+            self.session.settings,
+            settings,
+            text or "Edit extraction settings",
+        )
+
+    def set_rheobase_override(self, cell: str, value: float | None) -> None:
+        """Use ``value`` (nA) as the rheobase of ``cell`` (None: the computed one)."""
+        new = dict(self.overrides)
+        if value is None:
+            new.pop(cell, None)
+        else:
+            new[cell] = float(value)
+        if new != self.overrides:
+            verb = "Reset" if value is None else "Override"
+            self._push(
+                self._apply_overrides,
+                self.overrides,
+                new,
+                f"{verb} the rheobase of {cell}",
+            )
+
+    def _push(
+        self, apply: Callable[[Any], None], old: Any, new: Any, text: str
+    ) -> None:
+        self.sc.undo_stack.push(_SetCommand(apply, old, new, text))
+
+    def _apply_targets(self, targets: list[dict[str, Any]] | None) -> None:
+        self.session.targets = targets
+        self.targets_changed.emit(targets)
+        self.sc.changed.emit()
+        self._on_edit(rerun=True)
+
+    def _apply_settings(self, settings: ExtractionSettings) -> None:
+        old = self.session.settings
+        self.session.settings = settings
+        self.settings_changed.emit(settings)
+        self.sc.changed.emit()
+        if (
+            old.efel_settings != settings.efel_settings
+            or (old.protocols_rheobase != settings.protocols_rheobase)
+            or old.rheobase_strategy != settings.rheobase_strategy
+            or (old.rheobase_settings != settings.rheobase_settings)
+            or old.absolute_amplitude != settings.absolute_amplitude
+        ):
+            # the browser's relative amplitudes and spike counts follow the settings
+            self.sc.store.update_rheobase(self.session)
+        # new efel settings mean new spike counts and features: rerun on request only
+        self._on_edit(rerun=old.efel_settings == settings.efel_settings)
+
+    def _apply_overrides(self, overrides: dict[str, float]) -> None:
+        self.overrides = overrides
+        self.overrides_changed.emit(dict(overrides))
+        self._on_edit(rerun=True)
+
+    # --- runs -----------------------------------------------------------------------
+    def run(self, then: Callable[[ExtractionResult], None] | None = None) -> bool:
+        """Start an extraction of the current session (False if one is running)."""
+        if then is not None:
+            self._after_run.append(then)
+        session = copy.deepcopy(self.session)
+        if not self.worker.start(session, dict(self.overrides)):
+            self._rerun = True
+            return False
+        self._rerun = False
+        return True
+
+    def cancel(self) -> None:
+        """Stop the running extraction; the last result stays."""
+        self._rerun = False
+        self._after_run.clear()
+        self.worker.cancel()
+
+    def _on_edit(self, rerun: bool) -> None:
+        self._edit_started = time.perf_counter()
+        self._update_stale()
+        self._check_timer.start()
+        if rerun and self.live_update and self.result is not None and self._stale:
+            self._rerun_timer.start()
+
+    def _auto_rerun(self) -> None:
+        if self.is_running():
+            self._rerun = True
+        elif self._stale:
+            self.run()
+
+    def _on_finished(self, result: ExtractionResult) -> None:
+        self.result = result
+        self._update_stale()
+        self.results_changed.emit(result)
+        if self._edit_started is not None:
+            # the views redraw in their slots, synchronously: this is on screen now
+            self.last_update_seconds = time.perf_counter() - self._edit_started
+            self._edit_started = None
+            logger.info(
+                "Results updated %.3f s after the edit.", self.last_update_seconds
+            )
+            self.update_timed.emit(self.last_update_seconds)
+        self._check_timer.start()
+        callbacks, self._after_run = self._after_run, []
+        if self._stale and self._rerun and self.live_update:
+            self._rerun_timer.start()
+        elif not self._stale:
+            for callback in callbacks:
+                callback(result)
+
+    def _on_failed(self, error: ExtractionError) -> None:
+        self._after_run.clear()
+        self.run_failed.emit(error)
+
+    def _on_cancelled(self) -> None:
+        self._after_run.clear()
+        self.run_cancelled.emit()
+
+    def _update_stale(self) -> None:
+        stale = self.result is not None and self.result.signature != self.signature()
+        if stale != self._stale:
+            self._stale = stale
+            self.stale_changed.emit(stale)
+
+    def _on_session_changed(self, _session: Session) -> None:
+        self.cancel()
+        self.result = None
+        self.overrides = {}
+        self._stale = False
+        self.worker.clear_caches()
+        self.results_changed.emit(None)
+        self.stale_changed.emit(False)
+        self.targets_changed.emit(self.session.targets)
+        self.settings_changed.emit(self.session.settings)
+        self.overrides_changed.emit({})
+        self._check_timer.start()
+
+    # --- target check ---------------------------------------------------------------
+    def check_cells(self) -> list[Any] | None:
+        """Cells for the target check: the recordings read for browsing, else the
+        last result's cells, else None."""
+        store, dataset = self.sc.store, self.sc.dataset
+        cells: dict[str, _CheckCell] = {}
+        for sweep in dataset.all_sweeps():
+            recording = store.recording(sweep)
+            if recording is None or self.sc.is_excluded(dataset.exclusion_key(sweep)):
+                continue
+            cell = cells.setdefault(
+                sweep.cell,
+                _CheckCell(sweep.cell, self._rheobase_for(sweep.cell, store)),
+            )
+            cell.recordings.append(recording)
+        if cells:
+            return list(cells.values())
+        return None if self.result is None else list(self.result.cells)
+
+    def _rheobase_for(self, cell: str, store: Any) -> Any:
+        if cell in self.overrides:
+            return self.overrides[cell]
+        return store.rheobases.get(cell)
+
+    def update_check(self) -> TargetCheck:
+        """Recompute the target check and emit ``check_changed``."""
+        targets = self.session.targets
+        if targets is None:
+            targets = self.result.targets if self.result is not None else []
+        settings = self.session.settings
+        self.check = check_targets(
+            targets,
+            self.check_cells(),
+            absolute_amplitude=settings.absolute_amplitude,
+            threshold_nvalue_save=settings.threshold_nvalue_save,
+        )
+        self.check_changed.emit(self.check)
+        return self.check
+
+    # --- rheobase review -------------------------------------------------------------
+    def rheobase_rows(self) -> list[RheobaseRow]:
+        """Per cell: sweeps, each strategy's rheobase, the override and the one used.
+
+        Uses the last result's cells, else the recordings read for browsing, and the
+        session's current settings (those of the next run).
+        """
+        cells = self.result.cells if self.result is not None else self.check_cells()
+        settings = self.settings
+        protocols = settings.protocols_rheobase
+        if protocols is None:
+            protocols = list(PRESET_PROTOCOLS_RHEOBASE)
+        strategy_settings = settings.rheobase_settings
+        if (strategy_settings is None and settings.rheobase_strategy == "flush"
+                and self.targets is None):
+            strategy_settings = {"upper_bound_spikecount": 4}  # the auto branch's
+        return review_rheobase(cells or [], protocols, settings.rheobase_strategy,
+                               strategy_settings, self.overrides)
+
+    # --- export ---------------------------------------------------------------------
+    def existing_export(self, folder: str | Path) -> list[Path]:
+        """The export files already in ``folder``."""
+        return [Path(folder) / n for n in EXPORT_FILES if (Path(folder) / n).exists()]
+
+    def export(
+        self, folder: str | Path, *, overwrite: bool = False, plots: bool = False
+    ) -> list[Path]:
+        """Write the current result into ``folder``.
+
+        Writes ``features.json``, ``protocols.json``,
+        ``holding_threshold_currents.json`` (each atomically, as
+        ``extract_efeatures(write_files=True)`` writes them) and
+        ``efex_provenance.json``; with ``plots`` the PDF report is written on the
+        worker thread afterwards.
+
+        Raises
+        ------
+        RuntimeError
+            No result, or the result is stale (run the extraction first).
+        FileExistsError
+            ``folder`` already holds an export and ``overwrite`` is False.
+        """
+        result = self.result
+        if result is None or self._stale:
+            raise RuntimeError(
+                "Run the extraction first: the results are not up to "
+                "date with the session."
+            )
+        existing = self.existing_export(folder)
+        if existing and not overwrite:
+            names = ", ".join(p.name for p in existing)
+            raise FileExistsError(f"{folder} already holds an export ({names}).")
+        written = save_outputs(
+            folder, result.features, result.protocol_definitions, result.currents
+        )
+        written.append(self._write_provenance(folder, result))
+        if plots:
+            self._write_plots(folder, result)
+        self.exported.emit(written)
+        return written
+
+    def _write_provenance(self, folder: str | Path, result: ExtractionResult) -> Path:
+        settings = dict(result.settings)
+        if result.rheobase_overrides:
+            settings["rheobase_overrides"] = dict(result.rheobase_overrides)
+            settings["computed_rheobase"] = dict(result.computed_rheobase)
+        session = self.session
+        return write_provenance(
+            folder,
+            settings=settings,
+            targets=result.targets,
+            files_metadata=session.to_extract_kwargs()["files_metadata"],
+            exclusions=session.exclusions.to_json(),
+            switches={},
+            skipped_files=result.skipped,
+            data_root=session.data_root,
+        )
+
+    def _write_plots(self, folder: str | Path, result: ExtractionResult) -> None:
+        efel_settings = result.settings["efel_settings"]
+
+        def write() -> str:
+            from efex_gui.report import plot_all_recordings_efeatures
+
+            plot_all_recordings_efeatures(
+                result.cells,
+                result.protocols,
+                output_dir=folder,
+                mapper=map,
+                efel_settings=efel_settings,
+            )
+            return str(folder)
+
+        self.worker.run_job(PLOTS_JOB, write)
+
+    def default_settings(self) -> ExtractionSettings:
+        """The defaults of ``resources/defaults/settings.json``."""
+        from efex_gui.resources import load_default
+
+        return ExtractionSettings.from_dict(load_default("settings")["settings"])
+
+    def with_settings(self, **changes: Any) -> ExtractionSettings:
+        """A copy of the current settings with ``changes``."""
+        return replace(copy.deepcopy(self.settings), **changes)
+
+    def shutdown(self, timeout_ms: int = 5000) -> bool:
+        """Cancel the run and stop the worker thread."""
+        self.cancel()
+        return self.worker.stop(timeout_ms)

@@ -1,0 +1,241 @@
+"""``efex-gui``: start the application.
+
+Usage::
+
+    efex-gui                      # empty window
+    efex-gui PATH                 # a folder (import dialog), a session or metadata JSON
+    efex-gui --demo               # write the synthetic demo dataset and open it
+    efex-gui --screenshot out.png [PATH | --demo]   # render the window to a PNG, exit
+
+``--screenshot`` works with ``QT_QPA_PLATFORM=offscreen``: folders are imported with
+the best-matching name pattern without showing the dialog, every sweep is read, and
+one sweep is selected (``--select CELL/PROTOCOL/ROW``) before the window is grabbed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line of ``efex-gui``."""
+    parser = argparse.ArgumentParser(
+        prog="efex-gui",
+        description="See, curate and extract e-features from patch-clamp recordings.",
+    )
+    parser.add_argument("path", nargs="?", help="folder, session, or metadata JSON")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="open the synthetic demo dataset (written on first use)",
+    )
+    parser.add_argument(
+        "--screenshot",
+        metavar="PNG",
+        help="render the main window to this PNG file and exit",
+    )
+    parser.add_argument(
+        "--size",
+        default="1600x1000",
+        help="window size for --screenshot (default 1600x1000)",
+    )
+    parser.add_argument(
+        "--select",
+        metavar="CELL/PROTOCOL/ROW",
+        help="sweep to select before the screenshot",
+    )
+    parser.add_argument(
+        "--no-restore",
+        action="store_true",
+        help="do not offer to restore an autosaved session",
+    )
+    return parser.parse_args(argv)
+
+
+def demo_folder() -> Path:
+    """Where ``--demo`` writes the synthetic dataset (the user's data folder)."""
+    from PySide6.QtCore import QStandardPaths
+
+    base = QStandardPaths.writableLocation(
+        QStandardPaths.StandardLocation.AppLocalDataLocation
+    )
+    return Path(base or Path.home() / ".efex_gui") / "demo"
+
+
+def ensure_demo(folder: Path) -> Path:
+    """Write the demo dataset into ``folder`` unless it is there; its config file."""
+    config = folder / "config.json"
+    if not config.exists():
+        from efex_gui.core.synthetic import write_demo_dataset
+
+        write_demo_dataset(folder)
+    return config
+
+
+def wait_until(predicate: Callable[[], bool], timeout_s: float = 120.0) -> bool:
+    """Run the event loop until ``predicate()`` holds (or the timeout passes)."""
+    from PySide6.QtWidgets import QApplication
+
+    end = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > end:
+            return False
+        QApplication.processEvents()
+        QApplication.instance().thread().msleep(10)  # type: ignore[union-attr]
+    return True
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Start the GUI; returns the exit code."""
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    # Qt is imported here, not at module level, so `import efex_gui` stays light.
+    import pyqtgraph as pg
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setOrganizationName("efex_gui")
+    app.setApplicationName("efex-gui")
+    pg.setConfigOptions(antialias=False, background="w", foreground="k")
+
+    from efex_gui.app.autosave import Autosaver
+    from efex_gui.app.controller import SessionController
+    from efex_gui.app.preferences import Preferences
+    from efex_gui.widgets.main_window import MainWindow
+
+    preferences = Preferences()
+    controller = SessionController()
+    window = MainWindow(controller, preferences)
+    autosaver = Autosaver(controller, period_s=preferences.autosave_seconds())
+    if args.screenshot:
+        code = _screenshot(args, window, controller)
+        autosaver.stop()
+        _teardown(window, controller)
+        return code
+    if not args.no_restore:
+        _offer_restore(window, controller)
+    if not _open_initial(args, window, controller, interactive=True):
+        logger.warning("Could not open %s", args.path)
+    window.show()
+    code = app.exec()
+    autosaver.stop()
+    if app.property("efex_clean_exit"):
+        autosaver.discard()
+    _teardown(window, controller)
+    return int(code)
+
+
+def _teardown(*objects: object) -> None:
+    """Delete the Qt objects while the interpreter is still whole.
+
+    Left to interpreter shutdown, PySide6 and pyqtgraph objects are freed in an
+    order that can crash ("bool_dealloc") after an otherwise clean run.
+    """
+    import gc
+
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtWidgets import QApplication
+
+    for obj in objects:
+        obj.deleteLater()  # type: ignore[attr-defined]
+    QApplication.processEvents()
+    QCoreApplication.sendPostedEvents(None, 0)
+    gc.collect()
+
+
+def _open_initial(
+    args: argparse.Namespace, window: object, controller: object, interactive: bool
+) -> bool:
+    from efex_gui.widgets.import_dialog import ImportDialog
+    from efex_gui.widgets.main_window import MainWindow
+
+    assert isinstance(window, MainWindow)
+    path = (
+        Path(ensure_demo(demo_folder()))
+        if args.demo
+        else (Path(args.path) if args.path else None)
+    )
+    if path is None:
+        return True
+    if path.is_dir() and not interactive:
+        dialog = ImportDialog(path.absolute(), None, window.preferences, window)
+        return window.import_files(path.absolute(), None, dialog)
+    ok = window.open_path(path)
+    if ok and path.suffix.lower() == ".json":
+        window.controller.load_all()
+    return ok
+
+
+def _offer_restore(window: object, controller: object) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from efex_gui.app.autosave import find_recovery
+    from efex_gui.app.controller import SessionController
+
+    assert isinstance(controller, SessionController)
+    found = find_recovery()
+    if found is None:
+        return
+    session, original = found
+    answer = QMessageBox.question(
+        None,
+        "Restore the autosaved session?",
+        "efex-gui did not close cleanly last time. Restore the session it had "
+        f"autosaved{f' (from {original})' if original else ''}?",
+    )
+    if answer == QMessageBox.StandardButton.Yes:
+        session.path = Path(original) if original else None
+        controller.set_session(session, saved=False)
+
+
+def _screenshot(args: argparse.Namespace, window: object, controller: object) -> int:
+    from efex_gui.app.controller import SessionController
+    from efex_gui.widgets.main_window import MainWindow
+
+    assert isinstance(window, MainWindow) and isinstance(controller, SessionController)
+    window.confirm_close = False
+    width, height = (int(v) for v in args.size.lower().split("x"))
+    window.resize(width, height)
+    window.show()
+    if not _open_initial(args, window, controller, interactive=False):
+        print(f"efex-gui: cannot open {args.path}", file=sys.stderr)  # noqa: T201
+        return 2
+    controller.load_all()
+    wait_until(lambda: not controller.is_busy(), timeout_s=600)
+    sweep = _pick_sweep(controller, args.select)
+    if sweep is not None:
+        controller.select_sweeps([sweep])
+        window.plot.redraw()
+    wait_until(lambda: False, timeout_s=0.3)  # let the views settle
+    ok = window.grab().save(args.screenshot)
+    window.close()
+    controller.shutdown()
+    return 0 if ok else 1
+
+
+def _pick_sweep(controller: object, spec: str | None) -> object:
+    from efex_gui.app.controller import SessionController
+
+    assert isinstance(controller, SessionController)
+    dataset = controller.dataset
+    if not dataset.cells():
+        return None
+    if spec:
+        cell, protocol, row = spec.split("/")
+        return dataset.sweeps(cell, protocol)[int(row)]
+    cell = dataset.cells()[0]
+    protocols = dataset.protocols(cell)
+    protocol = next((p for p in protocols if "idrest" in p.lower()), protocols[0])
+    sweeps = dataset.sweeps(cell, protocol)
+    return sweeps[len(sweeps) // 2]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,391 @@
+"""ImportDialog: from a folder of recordings to a files_metadata, with a live preview.
+
+The user picks a file-name pattern (a preset or their own regex), which channel is
+the current and which the voltage (or lets the files' units say), default units, dt
+and LJP, and may override the eCode of a protocol. The preview table updates as they
+type. All parsing is the core's (:mod:`efex_gui.core.naming`); the dialog only shows
+it. The settings can be saved to a JSON profile and are remembered for next time.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from efex_gui.app.preferences import Preferences
+from efex_gui.core.dataset import ecode_names, ecode_table, file_protocols, file_role
+from efex_gui.core.errors import EfexError
+from efex_gui.core.naming import (
+    PRESET_PATTERNS,
+    PairingResult,
+    best_pattern,
+    build_files_metadata,
+    compile_pattern,
+    pair_files,
+    parse_name,
+    scan_folder,
+)
+from efex_gui.resources import load_default
+
+DEFAULT_KEYS = ("i_unit", "v_unit", "t_unit", "dt", "ljp")
+CUSTOM = "Custom pattern"
+PREVIEW_COLUMNS = ("Cell", "Protocol", "Number", "eCode", "Current / file", "Voltage")
+
+
+class ImportDialog(QDialog):
+    """Build a files_metadata from the recordings in ``root``.
+
+    Parameters
+    ----------
+    root : Path
+        The data root: paths are stored relative to it.
+    paths : list of str, optional
+        Relative paths to consider (all recordings below ``root`` if None).
+    preferences : Preferences, optional
+        Where the last import settings are remembered.
+    """
+
+    def __init__(
+        self,
+        root: str | Path,
+        paths: list[str] | None = None,
+        preferences: Preferences | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Import recordings")
+        self.resize(1100, 720)
+        self.root = Path(root)
+        self.paths = list(paths) if paths is not None else scan_folder(self.root)
+        self.preferences = preferences
+        self.result = PairingResult()
+        self.ecode_overrides: dict[str, str] = {}
+        self.error = ""
+        self._role_cache: dict[str, str | None] = {}
+        self._protocol_cache: dict[str, list[str]] = {}
+        self._build_widgets()
+        self._timer = QTimer(self, singleShot=True, interval=150)
+        self._timer.timeout.connect(self.update_preview)
+        profile = load_default("import")
+        if preferences is not None:
+            profile.update(preferences.import_profile())
+        self.apply_profile(profile, guess_pattern=not profile.get("pattern"))
+        self.update_preview()
+
+    # --- widgets ------------------------------------------------------------------
+    def _build_widgets(self) -> None:
+        self.preset = QComboBox(self)
+        self.preset.addItems([p.name for p in PRESET_PATTERNS] + [CUSTOM])
+        self.preset.activated.connect(self._on_preset)
+        self.pattern = QLineEdit(self)
+        self.pattern.setToolTip(
+            "Regex matched against each path relative to the folder; groups: "
+            "cell, protocol, channel, number, repetition."
+        )
+        self.current_channel = QLineEdit(self, placeholderText="auto")
+        self.voltage_channel = QLineEdit(self, placeholderText="auto")
+        self.detect_roles = QCheckBox(
+            "Tell voltage from current by the files' units", self, checked=True
+        )
+        self.defaults: dict[str, QLineEdit] = {}
+        units = load_default("units")
+        defaults_box = QGroupBox("Metadata added to every file (empty: from the file)")
+        grid = QGridLayout(defaults_box)
+        for column, key in enumerate(DEFAULT_KEYS):
+            if key in units:
+                combo = QComboBox(self, editable=True)
+                combo.addItems(["", *units[key]])
+                edit = combo.lineEdit()
+                widget: QWidget = combo
+            else:
+                edit = widget = QLineEdit(self)
+            grid.addWidget(QLabel(key), 0, column)
+            grid.addWidget(widget, 1, column)
+            self.defaults[key] = edit
+        form = QFormLayout()
+        form.addRow("Folder", QLabel(f"{self.root}  ({len(self.paths)} files)"))
+        form.addRow("Name pattern", self.preset)
+        form.addRow("Regex", self.pattern)
+        channels = QHBoxLayout()
+        for label, edit in (
+            ("current", self.current_channel),
+            ("voltage", self.voltage_channel),
+        ):
+            channels.addWidget(QLabel(f"{label} channel"))
+            channels.addWidget(edit)
+        channels.addWidget(self.detect_roles)
+        form.addRow("Channels", channels)
+        self.preview = QTableWidget(0, len(PREVIEW_COLUMNS), self)
+        self.preview.setHorizontalHeaderLabels(PREVIEW_COLUMNS)
+        self.preview.horizontalHeader().setStretchLastSection(True)
+        self.ecodes = QTableWidget(0, 4, self)
+        self.ecodes.setHorizontalHeaderLabels(
+            ["Protocol", "Table key", "eCode", "Override"]
+        )
+        self.ecodes.horizontalHeader().setStretchLastSection(True)
+        tabs = QTabWidget(self)
+        tabs.addTab(self.preview, "Files")
+        tabs.addTab(self.ecodes, "Protocols → eCodes")
+        self.summary = QLabel(self)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel,
+            self,
+        )
+        self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        save, load = QPushButton("Save profile…"), QPushButton("Load profile…")
+        save.clicked.connect(self._save_profile)
+        load.clicked.connect(self._load_profile)
+        bottom = QHBoxLayout()
+        bottom.addWidget(save)
+        bottom.addWidget(load)
+        bottom.addWidget(self.summary, 1)
+        bottom.addWidget(buttons)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(defaults_box)
+        layout.addWidget(tabs, 1)
+        layout.addLayout(bottom)
+        for edit in (
+            self.pattern,
+            self.current_channel,
+            self.voltage_channel,
+            *self.defaults.values(),
+        ):
+            edit.textChanged.connect(self._schedule)
+        self.pattern.textEdited.connect(lambda _t: self.preset.setCurrentText(CUSTOM))
+        self.detect_roles.toggled.connect(self._schedule)
+
+    def _schedule(self, *_args: Any) -> None:
+        self._timer.start()
+
+    def _on_preset(self, index: int) -> None:
+        if index < len(PRESET_PATTERNS):
+            self.pattern.setText(PRESET_PATTERNS[index].regex)
+
+    # --- profile ------------------------------------------------------------------
+    def profile(self) -> dict[str, Any]:
+        """The dialog's settings as a JSON-ready dict."""
+        return {
+            "pattern": self.pattern.text(),
+            "current_channel": self.current_channel.text().strip(),
+            "voltage_channel": self.voltage_channel.text().strip(),
+            "detect_roles": self.detect_roles.isChecked(),
+            "defaults": {k: e.text().strip() for k, e in self.defaults.items()},
+            "ecode_overrides": dict(self.ecode_overrides),
+        }
+
+    def apply_profile(
+        self, profile: dict[str, Any], guess_pattern: bool = False
+    ) -> None:
+        """Fill the dialog from a profile (``guess_pattern``: pick the best preset)."""
+        pattern = profile.get("pattern") or ""
+        if guess_pattern or not pattern:
+            best = best_pattern(self.paths) or PRESET_PATTERNS[0]
+            pattern = best.regex
+        names = [p.regex for p in PRESET_PATTERNS]
+        self.preset.setCurrentIndex(
+            names.index(pattern) if pattern in names else len(names)
+        )
+        self.pattern.setText(pattern)
+        self.current_channel.setText(str(profile.get("current_channel") or ""))
+        self.voltage_channel.setText(str(profile.get("voltage_channel") or ""))
+        self.detect_roles.setChecked(bool(profile.get("detect_roles", True)))
+        for key, edit in self.defaults.items():
+            edit.setText(str((profile.get("defaults") or {}).get(key, "") or ""))
+        self.ecode_overrides = dict(profile.get("ecode_overrides") or {})
+        self._schedule()
+
+    def _save_profile(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self,
+            "Save import profile",
+            str(self.root / "import_profile.json"),
+            "JSON (*.json)",
+        )
+        if path:
+            Path(path).write_text(
+                json.dumps(self.profile(), indent=2), encoding="utf-8"
+            )
+
+    def _load_profile(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Load import profile", str(self.root), "JSON (*.json)"
+        )
+        if path:
+            self.apply_profile(json.loads(Path(path).read_text(encoding="utf-8")))
+
+    # --- preview ------------------------------------------------------------------
+    def _role_of(self, path: str) -> str | None:
+        if path not in self._role_cache:
+            self._role_cache[path] = file_role(str(self.root / path))
+        return self._role_cache[path]
+
+    def _protocols_of(self, path: str) -> list[str]:
+        if path not in self._protocol_cache:
+            self._protocol_cache[path] = file_protocols(str(self.root / path))
+        return self._protocol_cache[path]
+
+    def update_preview(self) -> None:
+        """Parse and pair the files with the current settings; refresh the tables."""
+        self._timer.stop()
+        try:
+            compiled = compile_pattern(self.pattern.text())
+        except EfexError as exc:
+            self.error, self.result = str(exc), PairingResult()
+        else:
+            self.error = ""
+            parsed = [parse_name(p, compiled) for p in self.paths]
+            self.result = pair_files(
+                [n for n in parsed if n is not None],
+                self.current_channel.text().strip() or None,
+                self.voltage_channel.text().strip() or None,
+                protocols_of=self._protocols_of,
+                role_of=self._role_of if self.detect_roles.isChecked() else None,
+            )
+            for path, name in zip(self.paths, parsed, strict=True):
+                if name is None:
+                    self.result.skipped[path] = "name does not match the pattern"
+        self._fill_preview()
+        self._fill_ecodes()
+        cells = {e.cell for e in self.result.entries}
+        protocols = {e.protocol for e in self.result.entries}
+        self.summary.setText(
+            self.error
+            or (
+                f"{len(self.result.entries)} recordings, {len(cells)} cells, "
+                f"{len(protocols)} protocols; {len(self.result.skipped)} files left out"
+            )
+        )
+        self.ok_button.setEnabled(bool(self.result.entries))
+
+    def _fill_preview(self) -> None:
+        table = self.preview
+        table.setUpdatesEnabled(False)
+        table.setRowCount(len(self.result.entries) + len(self.result.skipped))
+        overrides = self.ecode_overrides
+        rows = [
+            (
+                e.cell,
+                e.protocol,
+                e.number or "",
+                _ecode_label(e.protocol, overrides),
+                e.filepath or e.i_file or "",
+                e.v_file or "",
+            )
+            for e in self.result.entries
+        ]
+        for row, values in enumerate(rows):
+            for column, value in enumerate(values):
+                table.setItem(row, column, QTableWidgetItem(value))
+        for row, (path, reason) in enumerate(
+            sorted(self.result.skipped.items()), start=len(rows)
+        ):
+            for column, value in enumerate(("—", "", "", "", path, reason)):
+                item = QTableWidgetItem(value)
+                item.setForeground(QColor(198, 40, 40))
+                table.setItem(row, column, item)
+        table.setUpdatesEnabled(True)
+        table.resizeColumnsToContents()
+
+    def _fill_ecodes(self) -> None:
+        protocols = sorted({e.protocol for e in self.result.entries})
+        rows = ecode_table(protocols, self.ecode_overrides)
+        self.ecodes.setRowCount(len(rows))
+        choices = ["", *ecode_names()]
+        for row, (protocol, key, name) in enumerate(rows):
+            self.ecodes.setItem(row, 0, QTableWidgetItem(protocol))
+            self.ecodes.setItem(row, 1, QTableWidgetItem(key or "—"))
+            item = QTableWidgetItem(name or "no eCode: cannot be read")
+            if name is None:
+                item.setForeground(QColor(198, 40, 40))
+            self.ecodes.setItem(row, 2, item)
+            combo = QComboBox(self.ecodes)
+            combo.addItems(choices)
+            combo.setCurrentText(self.ecode_overrides.get(protocol, ""))
+            combo.currentTextChanged.connect(
+                lambda text, p=protocol: self.set_override(p, text)
+            )
+            self.ecodes.setCellWidget(row, 3, combo)
+
+    def set_override(self, protocol: str, name: str) -> None:
+        """Read ``protocol`` as the eCode ``name`` ('' for the table's choice)."""
+        if name:
+            self.ecode_overrides[protocol] = name
+        else:
+            self.ecode_overrides.pop(protocol, None)
+        self._schedule()
+
+    # --- result -------------------------------------------------------------------
+    def defaults_values(self) -> dict[str, Any]:
+        """The default metadata, numbers parsed (empty fields left out)."""
+        values: dict[str, Any] = {}
+        for key, edit in self.defaults.items():
+            text = edit.text().strip()
+            if not text:
+                continue
+            if key in ("dt", "ljp"):
+                try:
+                    values[key] = float(text)
+                except ValueError as exc:
+                    raise EfexError(f"{key} must be a number, got {text!r}.") from exc
+            else:
+                values[key] = text
+        return values
+
+    def files_metadata(self) -> dict[str, dict[str, list[dict[str, Any]]]]:
+        """The files_metadata the dialog builds (paths relative to ``root``)."""
+        return build_files_metadata(self.result.entries, self.defaults_values())
+
+    def accept(self) -> None:
+        self.update_preview()
+        try:
+            self.defaults_values()
+        except EfexError as exc:
+            self.summary.setText(str(exc))
+            return
+        if self.preferences is not None:
+            self.preferences.set_import_profile(self.profile())
+        super().accept()
+
+
+def _ecode_label(protocol: str, overrides: dict[str, str]) -> str:
+    from efex_gui.core.dataset import ecode_name
+
+    return ecode_name(protocol, overrides) or "—"
+
+
+def run_import_dialog(
+    root: str | Path,
+    paths: list[str] | None,
+    preferences: Preferences | None,
+    parent: QWidget | None = None,
+) -> ImportDialog | None:
+    """Show the dialog modally; the accepted dialog, or None."""
+    dialog = ImportDialog(root, paths, preferences, parent)
+    dialog.setWindowModality(Qt.WindowModality.WindowModal)
+    return dialog if dialog.exec() == QDialog.DialogCode.Accepted else None

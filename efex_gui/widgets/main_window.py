@@ -1,0 +1,399 @@
+"""MainWindow: menus, toolbar and docks wired to controller commands; no domain logic.
+
+The file browser on the left; the trace plot with the metadata panel below it on the
+right. Opening: File menu, toolbar, drag and drop of folders, recordings or JSON
+files (session, extraction config or files_metadata), and the recent-files menu.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QIcon,
+    QKeySequence,
+)
+from PySide6.QtWidgets import (
+    QApplication,
+    QFileDialog,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QStyle,
+    QWidget,
+)
+
+from efex_gui.app.controller import SessionController
+from efex_gui.app.preferences import Preferences
+from efex_gui.app.worker import ErrorReport
+from efex_gui.core.errors import EfexError
+from efex_gui.core.naming import RECORDING_EXTENSIONS, relative_to
+from efex_gui.resources import icon_path
+from efex_gui.widgets.file_browser import FileBrowser
+from efex_gui.widgets.import_dialog import ImportDialog
+from efex_gui.widgets.metadata_panel import MetadataPanel
+from efex_gui.widgets.task_status import TaskStatus
+from efex_gui.widgets.trace_plot import TracePlot
+
+logger = logging.getLogger(__name__)
+JSON_FILTER = "Sessions and metadata (*.json);;All files (*)"
+
+
+class MainWindow(QMainWindow):
+    """The application window."""
+
+    def __init__(
+        self,
+        controller: SessionController,
+        preferences: Preferences | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.preferences = preferences or Preferences()
+        #: set by tests and --screenshot: never ask before closing
+        self.confirm_close = True
+        self.setWindowIcon(QIcon(str(icon_path("app"))))
+        self.setAcceptDrops(True)
+        self.browser = FileBrowser(controller, self)
+        self.plot = TracePlot(controller, self)
+        self.metadata = MetadataPanel(controller, self)
+        right = QSplitter(Qt.Orientation.Vertical, self)
+        right.addWidget(self.plot)
+        right.addWidget(self.metadata)
+        right.setStretchFactor(0, 4)
+        right.setStretchFactor(1, 1)
+        right.setSizes([720, 260])
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.addWidget(self.browser)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setSizes([700, 900])
+        self.setCentralWidget(self.splitter)
+        self.task_status = TaskStatus(controller, self)
+        self.statusBar().addPermanentWidget(self.task_status)
+        self._make_actions()
+        self._make_menus()
+        controller.session_changed.connect(self._update_title)
+        controller.dirty_changed.connect(self._update_title)
+        controller.task_failed.connect(self._on_task_failed)
+        controller.rheobase_changed.connect(self._on_rheobase)
+        self._update_title()
+        geometry = self.preferences.geometry()
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1600, 1000)
+
+    # --- actions and menus --------------------------------------------------------
+    def _action(
+        self,
+        text: str,
+        slot: Any,
+        shortcut: Any = None,
+        icon: QIcon | None = None,
+        tip: str = "",
+    ) -> QAction:
+        action = QAction(text, self)
+        action.triggered.connect(slot)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if icon is not None:
+            action.setIcon(icon)
+        action.setStatusTip(tip or text.replace("…", ""))
+        return action
+
+    def _make_actions(self) -> None:
+        style = self.style()
+        sp = QStyle.StandardPixmap
+        self.open_folder_action = self._action(
+            "Open folder…",
+            self.open_folder_dialog,
+            "Ctrl+Shift+O",
+            style.standardIcon(sp.SP_DirOpenIcon),
+            "Import the recordings of a folder",
+        )
+        self.open_files_action = self._action(
+            "Open files…",
+            self.open_files_dialog,
+            None,
+            style.standardIcon(sp.SP_FileIcon),
+            "Import recording files",
+        )
+        self.open_json_action = self._action(
+            "Open session or metadata…",
+            self.open_json_dialog,
+            QKeySequence.StandardKey.Open,
+            style.standardIcon(sp.SP_DialogOpenButton),
+        )
+        self.save_action = self._action(
+            "Save session",
+            self.save,
+            QKeySequence.StandardKey.Save,
+            style.standardIcon(sp.SP_DialogSaveButton),
+        )
+        self.save_as_action = self._action(
+            "Save session as…", self.save_as, QKeySequence.StandardKey.SaveAs
+        )
+        self.quit_action = self._action(
+            "Quit", self.close, QKeySequence.StandardKey.Quit
+        )
+        stack = self.controller.undo_stack
+        self.undo_action = stack.createUndoAction(self, "Undo")
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.undo_action.setIcon(style.standardIcon(sp.SP_ArrowBack))
+        self.redo_action = stack.createRedoAction(self, "Redo")
+        self.redo_action.setShortcut(QKeySequence.StandardKey.Redo)
+        self.redo_action.setIcon(style.standardIcon(sp.SP_ArrowForward))
+        self.exclude_action = self._action(
+            "Exclude / include selection",
+            self.controller.toggle_selection_excluded,
+            None,
+            QIcon(str(icon_path("exclude"))),
+        )
+        self.exclude_reason_action = self._action(
+            "Exclude with reason…", lambda: self.browser.exclude_selected(True)
+        )
+        self.load_all_action = self._action(
+            "Read all sweeps",
+            self.controller.load_all,
+            "Ctrl+L",
+            QIcon(str(icon_path("load_all"))),
+            "Read every file in the background (amplitudes, spikes, rheobase)",
+        )
+        self.next_action = self._action(
+            "Next sweep", lambda: self.controller.step_selection(1), "Ctrl+Down"
+        )
+        self.previous_action = self._action(
+            "Previous sweep", lambda: self.controller.step_selection(-1), "Ctrl+Up"
+        )
+
+    def _make_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        for action in (
+            self.open_folder_action,
+            self.open_files_action,
+            self.open_json_action,
+        ):
+            file_menu.addAction(action)
+        self.recent_menu = file_menu.addMenu("Open recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addSeparator()
+        file_menu.addAction(self.save_action)
+        file_menu.addAction(self.save_as_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        edit_menu = self.menuBar().addMenu("&Edit")
+        for action in (self.undo_action, self.redo_action):
+            edit_menu.addAction(action)
+        edit_menu.addSeparator()
+        edit_menu.addAction(self.exclude_action)
+        edit_menu.addAction(self.exclude_reason_action)
+        view_menu = self.menuBar().addMenu("&View")
+        for action in (self.load_all_action, self.next_action, self.previous_action):
+            view_menu.addAction(action)
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction("About efex-gui", self._about)
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("main_toolbar")
+        for action in (
+            self.open_folder_action,
+            self.open_json_action,
+            self.save_action,
+            None,
+            self.undo_action,
+            self.redo_action,
+            None,
+            self.exclude_action,
+            self.load_all_action,
+        ):
+            if action is None:
+                toolbar.addSeparator()
+            else:
+                toolbar.addAction(action)
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for path in self.preferences.recent_files():
+            self.recent_menu.addAction(path, lambda p=path: self.open_path(p))
+        if self.recent_menu.isEmpty():
+            self.recent_menu.addAction("(none)").setEnabled(False)
+
+    # --- opening ------------------------------------------------------------------
+    def open_folder_dialog(self) -> None:
+        """Ask for a folder and import it."""
+        folder = QFileDialog.getExistingDirectory(
+            self, "Open folder", self.preferences.last_folder()
+        )
+        if folder:
+            self.open_path(folder)
+
+    def open_files_dialog(self) -> None:
+        """Ask for recording files and import them."""
+        patterns = " ".join(f"*{e}" for e in RECORDING_EXTENSIONS)
+        files, _ = QFileDialog.getOpenFileNames(
+            self,
+            "Open recordings",
+            self.preferences.last_folder(),
+            f"Recordings ({patterns});;All files (*)",
+        )
+        if files:
+            self.open_paths(files)
+
+    def open_json_dialog(self) -> None:
+        """Ask for a session, extraction config or files_metadata JSON and open it."""
+        path, _ = QFileDialog.getOpenFileName(
+            self,
+            "Open session or metadata",
+            self.preferences.last_folder(),
+            JSON_FILTER,
+        )
+        if path:
+            self.open_path(path)
+
+    def open_path(self, path: str | Path) -> bool:
+        """Open a folder (import), a JSON file, or one recording file."""
+        return self.open_paths([path])
+
+    def open_paths(self, paths: list[str | Path]) -> bool:
+        """Open dropped or chosen paths: one folder, one JSON, or recording files."""
+        resolved = [Path(p).absolute() for p in paths]
+        if not resolved:
+            return False
+        try:
+            if len(resolved) == 1 and resolved[0].suffix.lower() == ".json":
+                self.controller.open_json(resolved[0])
+                self.preferences.add_recent_file(resolved[0])
+            elif len(resolved) == 1 and resolved[0].is_dir():
+                return self.import_files(resolved[0], None)
+            else:
+                root = Path(os.path.commonpath([p.parent for p in resolved]))
+                return self.import_files(root, [relative_to(p, root) for p in resolved])
+        except (EfexError, OSError) as exc:
+            self.show_error("Cannot open", str(exc))
+            return False
+        self.preferences.set_last_folder(resolved[0].parent)
+        return True
+
+    def import_files(
+        self, root: Path, paths: list[str] | None, dialog: ImportDialog | None = None
+    ) -> bool:
+        """Run the import dialog (or use an accepted one) and start a session."""
+        if dialog is None:
+            dialog = ImportDialog(root, paths, self.preferences, self)
+            if dialog.exec() != ImportDialog.DialogCode.Accepted:
+                return False
+        self.controller.new_session(
+            dialog.files_metadata(), root, dialog.ecode_overrides
+        )
+        self.preferences.set_last_folder(root)
+        self.controller.load_all()
+        return True
+
+    # --- saving -------------------------------------------------------------------
+    def save(self) -> bool:
+        """Save the session where it was saved before, else ask for a file."""
+        if self.controller.session.path is None:
+            return self.save_as()
+        return self._save_to(self.controller.session.path)
+
+    def save_as(self) -> bool:
+        """Ask for a file name and save the session there."""
+        start = str(
+            self.controller.session.path
+            or Path(self.preferences.last_folder() or Path.cwd()) / "session.json"
+        )
+        path, _ = QFileDialog.getSaveFileName(self, "Save session", start, JSON_FILTER)
+        return bool(path) and self._save_to(Path(path))
+
+    def _save_to(self, path: Path) -> bool:
+        try:
+            saved = self.controller.save_session(path)
+        except (OSError, EfexError, ValueError) as exc:
+            self.show_error("Cannot save the session", str(exc))
+            return False
+        self.preferences.add_recent_file(saved)
+        self.statusBar().showMessage(f"Saved {saved}", 5000)
+        return True
+
+    # --- feedback -----------------------------------------------------------------
+    def show_error(self, title: str, message: str, details: str = "") -> None:
+        """A modal error box (only logged when the window is not shown)."""
+        logger.error("%s: %s", title, message)
+        if not self.isVisible():
+            return
+        box = QMessageBox(QMessageBox.Icon.Warning, title, message, parent=self)
+        if details:
+            box.setDetailedText(details)
+        box.open()
+
+    def _on_task_failed(self, report: ErrorReport) -> None:
+        self.show_error(f"{report.name} failed", report.message, report.details)
+
+    def _on_rheobase(self, rheobases: dict[str, float | None]) -> None:
+        known = sum(r is not None for r in rheobases.values())
+        self.statusBar().showMessage(
+            f"Rheobase found for {known} of {len(rheobases)} cells", 5000
+        )
+
+    def _update_title(self, *_args: Any) -> None:
+        session = self.controller.session
+        name = session.path.name if session.path else "untitled session"
+        star = " *" if self.controller.is_dirty() and session.files_metadata else ""
+        self.setWindowTitle(f"{name}{star} — efex-gui")
+
+    def _about(self) -> None:
+        from efex_gui import __version__
+
+        QMessageBox.about(
+            self,
+            "About efex-gui",
+            f"efex-gui {__version__}: see, curate and extract e-features "
+            "from patch-clamp recordings (BluePyEfe-compatible).",
+        )
+
+    # --- drag and drop, closing ---------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.open_paths(paths)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if (
+            self.confirm_close
+            and self.controller.is_dirty()
+            and self.controller.session.files_metadata
+        ):
+            answer = QMessageBox.question(
+                self,
+                "Unsaved changes",
+                "Save the session before closing?",
+                QMessageBox.StandardButton.Save
+                | QMessageBox.StandardButton.Discard
+                | QMessageBox.StandardButton.Cancel,
+            )
+            if answer == QMessageBox.StandardButton.Cancel or (
+                answer == QMessageBox.StandardButton.Save and not self.save()
+            ):
+                event.ignore()
+                return
+        self.preferences.set_geometry(self.saveGeometry())
+        self.controller.shutdown()
+        event.accept()
+        app = QApplication.instance()
+        if app is not None:
+            app.setProperty("efex_clean_exit", True)

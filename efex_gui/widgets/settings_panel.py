@@ -1,0 +1,418 @@
+"""SettingsPanel: the extraction settings of the session, as a form.
+
+Every widget edits one field of :class:`~efex_gui.core.session.ExtractionSettings`
+through the controller (an undoable command); the panel redraws from
+``settings_changed`` with its signals blocked, so there is no echo. Ranges and choices
+come from ``resources/defaults/settings.json``; spin boxes cannot hold impossible values
+and free-text fields are parsed when left, with the reason shown when refused.
+
+``None`` keeps BluePyEfe's meaning and is shown as such: "BluePyEfe's default efel
+settings" (Threshold −20 mV, strict stimulus interval, interp_step 0.025 ms), "the
+preset rheobase protocols", "the strategy's own defaults".
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from PySide6.QtCore import QSignalBlocker, Qt
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QRadioButton,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from efex_gui.app.extraction_controller import ExtractionController
+from efex_gui.core.session import ExtractionSettings
+from efex_gui.resources import load_default
+from efex_gui.widgets.target_table_model import (
+    EditRefusedError,
+    format_settings,
+    parse_settings,
+)
+
+
+def _spin(field: dict[str, Any], parent: QWidget) -> QSpinBox | QDoubleSpinBox:
+    if field["type"] == "int":
+        spin: QSpinBox | QDoubleSpinBox = QSpinBox(parent)
+    else:
+        spin = QDoubleSpinBox(parent)
+        spin.setDecimals(4)
+        spin.setSingleStep(0.005 if field.get("maximum", 1) <= 10 else 1.0)
+    spin.setRange(field.get("minimum", -1e9), field.get("maximum", 1e9))
+    if field.get("unit"):
+        spin.setSuffix(f" {field['unit']}")
+    spin.setKeyboardTracking(False)
+    return spin
+
+
+class _Field:
+    """A 'set' check box and an editor for one optional setting."""
+
+    def __init__(self, name: str, spec: dict[str, Any], parent: QWidget) -> None:
+        self.name, self.spec = name, spec
+        self.enabled = QCheckBox(name, parent)
+        self.enabled.setToolTip(spec.get("help", ""))
+        if spec["type"] == "bool":
+            self.editor: Any = QComboBox(parent)
+            self.editor.addItems(["true", "false"])
+        elif spec["type"] == "choice":
+            self.editor = QComboBox(parent)
+            self.editor.addItems(spec["choices"])
+        else:
+            self.editor = _spin(spec, parent)
+        self.editor.setToolTip(spec.get("help", ""))
+        self.enabled.toggled.connect(self.editor.setEnabled)
+
+    def set(self, present: bool, value: Any) -> None:
+        blockers = [QSignalBlocker(self.enabled), QSignalBlocker(self.editor)]
+        self.enabled.setChecked(present)
+        self.editor.setEnabled(present)
+        if value is None:
+            value = self.spec.get("default")
+        if isinstance(self.editor, QComboBox):
+            text = (
+                ("true" if value else "false") if self.spec["type"] == "bool" else value
+            )
+            self.editor.setCurrentText(str(text))
+        elif value is not None:
+            self.editor.setValue(value)
+        del blockers
+
+    def value(self) -> Any:
+        if self.spec["type"] == "bool":
+            return self.editor.currentText() == "true"
+        if self.spec["type"] == "choice":
+            return self.editor.currentText()
+        return self.editor.value()
+
+    def connect(self, slot: Any) -> None:
+        self.enabled.toggled.connect(slot)
+        if isinstance(self.editor, QComboBox):
+            self.editor.currentTextChanged.connect(slot)
+        else:
+            self.editor.valueChanged.connect(slot)
+
+
+class SettingsPanel(QWidget):
+    """Form over the session's extraction settings.
+
+    Parameters
+    ----------
+    controller : ExtractionController
+        Owner of the settings.
+    parent : QWidget, optional
+        Qt parent.
+    """
+
+    def __init__(
+        self, controller: ExtractionController, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.spec = load_default("settings")
+        self.message = QLabel(self)
+        self.message.setStyleSheet("color: #b00020;")
+        self.message.setWordWrap(True)
+        body = QWidget(self)
+        layout = QVBoxLayout(body)
+        layout.addWidget(self._efel_group(body))
+        layout.addWidget(self._rheobase_group(body))
+        layout.addWidget(self._output_group(body))
+        self.reset_button = QPushButton("Reset to defaults", body)
+        self.reset_button.clicked.connect(self.reset_to_defaults)
+        row = QHBoxLayout()
+        row.addWidget(self.reset_button)
+        row.addStretch(1)
+        layout.addLayout(row)
+        layout.addStretch(1)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(body)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.message)
+        outer.addWidget(scroll)
+        controller.settings_changed.connect(self.show_settings)
+        self.show_settings(controller.settings)
+
+    # --- groups -------------------------------------------------------------------
+    def _efel_group(self, parent: QWidget) -> QGroupBox:
+        group = QGroupBox("Spike detection and efel settings", parent)
+        form = QFormLayout(group)
+        defaults = format_settings(self.spec["default_efel_settings"])
+        self.efel_default = QCheckBox(f"BluePyEfe's defaults ({defaults})", group)
+        self.efel_default.toggled.connect(self._commit)
+        form.addRow(self.efel_default)
+        self.efel_fields = {
+            name: _Field(name, spec, group)
+            for name, spec in self.spec["efel_fields"].items()
+        }
+        for item in self.efel_fields.values():
+            item.connect(self._commit)
+            form.addRow(item.enabled, item.editor)
+        self.efel_other = QLineEdit(group)
+        self.efel_other.setPlaceholderText("other efel settings: name=value, …")
+        self.efel_other.editingFinished.connect(self._commit)
+        form.addRow("Other", self.efel_other)
+        note = QLabel(
+            "Unset Threshold: each sweep's automatic threshold (baseline + 20 mV).",
+            group,
+        )
+        note.setWordWrap(True)
+        form.addRow(note)
+        return group
+
+    def _rheobase_group(self, parent: QWidget) -> QGroupBox:
+        group = QGroupBox("Rheobase", parent)
+        form = QFormLayout(group)
+        self.protocols_default = QCheckBox(
+            "BluePyEfe's preset protocols ("
+            + ", ".join(self.spec["preset_protocols_rheobase"])
+            + ")",
+            group,
+        )
+        self.protocols_default.toggled.connect(self._commit)
+        form.addRow(self.protocols_default)
+        self.protocol_list = QListWidget(group)
+        self.protocol_list.setMaximumHeight(110)
+        self.protocol_list.itemChanged.connect(self._commit)
+        form.addRow("Protocols", self.protocol_list)
+        self.strategy = QComboBox(group)
+        self.strategy.addItems(list(self.spec["rheobase_strategies"]))
+        self.strategy.currentTextChanged.connect(self._on_strategy)
+        form.addRow("Strategy", self.strategy)
+        self.strategy_help = QLabel(group)
+        self.strategy_help.setWordWrap(True)
+        form.addRow(self.strategy_help)
+        self.strategy_form = QFormLayout()
+        form.addRow(self.strategy_form)
+        self.strategy_note = QLabel("(the strategy's own defaults)", group)
+        form.addRow(self.strategy_note)
+        self.strategy_fields: dict[str, _Field] = {}
+        self._fields_for: str | None = None
+        return group
+
+    def _output_group(self, parent: QWidget) -> QGroupBox:
+        group = QGroupBox("Amplitudes and output", parent)
+        form = QFormLayout(group)
+        self.relative = QRadioButton("relative, % of the rheobase", group)
+        self.absolute = QRadioButton("absolute, nA", group)
+        self.amplitude_group = QButtonGroup(group)
+        for button in (self.relative, self.absolute):
+            self.amplitude_group.addButton(button)
+        self.absolute.toggled.connect(self._commit)
+        row = QHBoxLayout()
+        row.addWidget(self.relative)
+        row.addWidget(self.absolute)
+        form.addRow("Target amplitudes", row)
+        self.protocol_mode = QComboBox(group)
+        self.protocol_mode.addItems(self.spec["protocol_modes"])
+        self.protocol_mode.currentTextChanged.connect(self._commit)
+        form.addRow("Protocol mode", self.protocol_mode)
+        spec = self.spec["threshold_nvalue_save"]
+        self.nvalue = _spin({"type": "int", **spec}, group)
+        self.nvalue.valueChanged.connect(self._commit)
+        form.addRow("threshold_nvalue_save", self.nvalue)
+        self.std_value = QLineEdit(group)
+        self.std_value.editingFinished.connect(self._commit)
+        form.addRow("default_std_value", self.std_value)
+        return group
+
+    # --- model → widgets ----------------------------------------------------------
+    def show_settings(self, settings: ExtractionSettings) -> None:
+        """Show ``settings`` without emitting edits."""
+        widgets = [
+            self.efel_default,
+            self.efel_other,
+            self.protocols_default,
+            self.protocol_list,
+            self.strategy,
+            self.absolute,
+            self.relative,
+            self.protocol_mode,
+            self.nvalue,
+            self.std_value,
+        ]
+        blockers = [QSignalBlocker(w) for w in widgets]
+        efel = settings.efel_settings
+        shown = self.spec["default_efel_settings"] if efel is None else efel
+        self.efel_default.setChecked(efel is None)
+        for name, item in self.efel_fields.items():
+            item.set(name in shown, shown.get(name))
+            item.enabled.setEnabled(efel is not None)
+            item.editor.setEnabled(efel is not None and name in shown)
+        self.efel_other.setText(
+            format_settings(
+                {k: v for k, v in shown.items() if k not in self.efel_fields}
+            )
+        )
+        self.efel_other.setEnabled(efel is not None)
+        self.protocols_default.setChecked(settings.protocols_rheobase is None)
+        self._fill_protocols(settings)
+        self.strategy.setCurrentText(settings.rheobase_strategy)
+        self._build_strategy_fields(settings)
+        self.absolute.setChecked(settings.absolute_amplitude)
+        self.relative.setChecked(not settings.absolute_amplitude)
+        self.protocol_mode.setCurrentText(settings.protocol_mode)
+        self.nvalue.setValue(settings.threshold_nvalue_save)
+        self.std_value.setText(repr(settings.default_std_value))
+        del blockers
+
+    def _fill_protocols(self, settings: ExtractionSettings | None = None) -> None:
+        settings = settings or self.controller.settings
+        chosen = settings.protocols_rheobase
+        checked = set(
+            self.spec["preset_protocols_rheobase"] if chosen is None else chosen
+        )
+        names = list(dict.fromkeys(self.controller.protocols() + list(chosen or [])))
+        blocker = QSignalBlocker(self.protocol_list)
+        self.protocol_list.clear()
+        for name in names:
+            item = QListWidgetItem(name, self.protocol_list)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(
+                Qt.CheckState.Checked if name in checked else Qt.CheckState.Unchecked
+            )
+        self.protocol_list.setEnabled(chosen is not None)
+        del blocker
+
+    def _build_strategy_fields(self, settings: ExtractionSettings) -> None:
+        name = settings.rheobase_strategy
+        spec = self.spec["rheobase_strategies"].get(name, {})
+        if name != self._fields_for:  # never while one of the fields is emitting
+            self.strategy_help.setText(spec.get("help", ""))
+            while self.strategy_form.rowCount():
+                self.strategy_form.removeRow(0)
+            self.strategy_fields = {}
+            for field_name, field in spec.get("fields", {}).items():
+                item = _Field(field_name, field, self)
+                item.connect(lambda *_: self._commit(strategy=True))
+                self.strategy_fields[field_name] = item
+                self.strategy_form.addRow(item.enabled, item.editor)
+            self._fields_for = name
+        values = settings.rheobase_settings or {}
+        for field_name, item in self.strategy_fields.items():
+            value = values.get(field_name)
+            if item.spec.get("optional"):
+                item.set(value is not None, value)
+            else:
+                item.set(True, value)
+                item.enabled.setEnabled(False)
+        self.strategy_note.setVisible(
+            settings.rheobase_settings is None and bool(self.strategy_fields))
+
+    # --- widgets → model ----------------------------------------------------------
+    def _on_strategy(self, name: str) -> None:
+        # another strategy takes other settings: back to its defaults
+        self._send(
+            self.controller.with_settings(
+                rheobase_strategy=name, rheobase_settings=None
+            )
+        )
+
+    def _commit(self, *_args: Any, strategy: bool = False) -> None:
+        try:
+            settings = self.read_settings(strategy)
+        except EditRefusedError as exc:
+            self.message.setText(str(exc))
+            self.show_settings(self.controller.settings)
+            return
+        self._send(settings)
+
+    def _send(self, settings: ExtractionSettings) -> None:
+        self.message.clear()
+        self.controller.set_settings(settings)
+
+    def read_settings(self, strategy: bool = False) -> ExtractionSettings:
+        """The settings the widgets show.
+
+        Parameters
+        ----------
+        strategy : bool
+            Read the strategy's fields (they were edited); otherwise the strategy
+            settings stay as they are (None keeps the strategy's defaults).
+
+        Raises
+        ------
+        EditRefusedError
+            A free-text field holds an impossible value.
+        """
+        current = self.controller.settings
+        return ExtractionSettings(
+            protocols_rheobase=self._read_protocols(),
+            rheobase_strategy=self.strategy.currentText(),
+            rheobase_settings=self._read_strategy(current, strategy),
+            efel_settings=self._read_efel(current),
+            threshold_nvalue_save=self.nvalue.value(),
+            protocol_mode=self.protocol_mode.currentText(),
+            absolute_amplitude=self.absolute.isChecked(),
+            default_std_value=self._read_std(),
+        )
+
+    def _read_efel(self, current: ExtractionSettings) -> dict[str, Any] | None:
+        if self.efel_default.isChecked():
+            return None
+        if current.efel_settings is None:  # just unticked: start from the defaults
+            return copy.deepcopy(self.spec["default_efel_settings"])
+        settings = {
+            name: item.value()
+            for name, item in self.efel_fields.items()
+            if item.enabled.isChecked()
+        }
+        other = parse_settings(self.efel_other.text())
+        clash = sorted(set(other) & set(self.efel_fields))
+        if clash:
+            raise EditRefusedError(f"Set {', '.join(clash)} with its own field.")
+        return {**settings, **other}
+
+    def _read_protocols(self) -> list[str] | None:
+        if self.protocols_default.isChecked():
+            return None
+        items = [self.protocol_list.item(i) for i in range(self.protocol_list.count())]
+        return [i.text() for i in items if i.checkState() == Qt.CheckState.Checked]
+
+    def _read_strategy(
+        self, current: ExtractionSettings, edited: bool
+    ) -> dict[str, Any] | None:
+        if self.strategy.currentText() != current.rheobase_strategy:
+            return None
+        if not edited:
+            return copy.deepcopy(current.rheobase_settings)
+        return {name: item.value() if item.enabled.isChecked() else None
+                for name, item in self.strategy_fields.items()}
+
+    def _read_std(self) -> float:
+        text = self.std_value.text().strip()
+        bounds = self.spec["default_std_value"]
+        try:
+            value = float(text)
+        except ValueError:
+            raise EditRefusedError(
+                f"default_std_value: {text!r} is not a number."
+            ) from None
+        if not bounds["minimum"] <= value <= bounds["maximum"]:
+            raise EditRefusedError(
+                f"default_std_value must be > 0 (between {bounds['minimum']} and "
+                f"{bounds['maximum']})."
+            )
+        return value
+
+    def reset_to_defaults(self) -> None:
+        """Replace every setting by the defaults of settings.json."""
+        self._send(self.controller.default_settings())

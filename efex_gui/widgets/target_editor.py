@@ -1,0 +1,425 @@
+"""TargetEditor: edit the target list, with completion and a live check panel.
+
+A table (one row per target: feature, protocol, amplitude, tolerance, efel settings,
+output name, matches) with add / duplicate / remove, multi-row editing (select rows,
+edit one cell: the value goes to every selected row), efel feature names completed
+from efel's catalogue with a description below the table, protocol names from the
+session's files, import and export of target lists (list or legacy dict form), presets
+(automatic targets, the examples shipped in ``resources/examples``) and the
+check panel of :mod:`efex_gui.core.target_check`, refreshed on every change.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QCompleter,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMenu,
+    QSplitter,
+    QStyle,
+    QStyledItemDelegate,
+    QTableView,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from efex_gui.app.extraction_controller import ExtractionController
+from efex_gui.core.errors import TargetError
+from efex_gui.core.features import describe_feature, efel_feature_names
+from efex_gui.core.target_check import TargetCheck
+from efex_gui.core.target_io import read_targets, write_targets
+from efex_gui.widgets.target_table_model import COLUMN, TargetTableModel
+
+Index = QModelIndex | QPersistentModelIndex
+JSON_FILTER = "Target lists (*.json);;All files (*)"
+_SEVERITY_ICON = {
+    "error": QStyle.StandardPixmap.SP_MessageBoxCritical,
+    "warning": QStyle.StandardPixmap.SP_MessageBoxWarning,
+    "info": QStyle.StandardPixmap.SP_MessageBoxInformation,
+}
+
+
+class _Delegate(QStyledItemDelegate):
+    """Commits a cell's value to every selected row of its column (one undo step)."""
+
+    def __init__(self, view: TargetTableView) -> None:
+        super().__init__(view)
+        self.view = view
+
+    def setModelData(self, editor: QWidget, model: Any, index: Index) -> None:
+        value = self.editor_value(editor)
+        if value is None:
+            super().setModelData(editor, model, index)
+            return
+        rows = self.view.selected_rows()
+        if index.row() not in rows:
+            rows = [index.row()]
+        model.set_values(rows, index.column(), value)
+
+    def editor_value(self, editor: QWidget) -> Any:
+        """The text of the editor (None: let Qt handle it)."""
+        if isinstance(editor, QLineEdit):
+            return editor.text()
+        if isinstance(editor, QComboBox):
+            return editor.currentText()
+        return None
+
+
+class _FeatureDelegate(_Delegate):
+    """A line edit completing efel feature names (substring, any case)."""
+
+    def createEditor(self, parent: QWidget, option: Any, index: Index) -> QWidget:
+        editor = QLineEdit(parent)
+        completer = QCompleter(efel_feature_names(), editor)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        editor.setCompleter(completer)
+        return editor
+
+
+class _ProtocolDelegate(_Delegate):
+    """An editable combo box listing the session's protocols."""
+
+    def __init__(self, view: TargetTableView, protocols: Any) -> None:
+        super().__init__(view)
+        self.protocols = protocols
+
+    def createEditor(self, parent: QWidget, option: Any, index: Index) -> QWidget:
+        editor = QComboBox(parent)
+        editor.setEditable(True)
+        editor.addItems(self.protocols())
+        return editor
+
+    def setEditorData(self, editor: QWidget, index: Index) -> None:
+        if isinstance(editor, QComboBox):
+            editor.setCurrentText(str(index.data(Qt.ItemDataRole.EditRole) or ""))
+        else:
+            super().setEditorData(editor, index)
+
+
+class TargetTableView(QTableView):
+    """The target table; Delete removes rows, Ctrl+D duplicates them."""
+
+    def selected_rows(self) -> list[int]:
+        """Indices of the selected rows, sorted."""
+        return sorted({i.row() for i in self.selectionModel().selectedIndexes()})
+
+
+class TargetEditor(QWidget):
+    """Editor of the session's target list and its live check.
+
+    Parameters
+    ----------
+    controller : ExtractionController
+        Owner of the targets (commands in, signals out).
+    parent : QWidget, optional
+        Qt parent.
+    """
+
+    def __init__(
+        self, controller: ExtractionController, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.model = TargetTableModel(self._commit, self)
+        self.model.edit_refused.connect(self.show_message)
+        self.view = TargetTableView(self)
+        self.view.setModel(self.model)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+            | QAbstractItemView.EditTrigger.AnyKeyPressed
+        )
+        self.view.setItemDelegate(_Delegate(self.view))
+        self.view.setItemDelegateForColumn(
+            COLUMN["efeature"], _FeatureDelegate(self.view)
+        )
+        self.view.setItemDelegateForColumn(
+            COLUMN["protocol"], _ProtocolDelegate(self.view, controller.protocols)
+        )
+        header = self.view.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        for column, width in ((0, 190), (1, 100), (2, 80), (3, 75), (4, 150), (5, 120)):
+            self.view.setColumnWidth(column, width)
+        self.view.verticalHeader().setDefaultSectionSize(22)
+        self.view.selectionModel().currentRowChanged.connect(self._describe_current)
+        self.banner = QLabel(self)
+        self.banner.setWordWrap(True)
+        self.description = QLabel(self)
+        self.description.setWordWrap(True)
+        self.description.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+        )
+        self.message = QLabel(self)
+        self.message.setStyleSheet("color: #b00020;")
+        self.message.setWordWrap(True)
+        self.summary = QLabel(self)
+        self.issues = QListWidget(self)
+        self.issues.itemClicked.connect(self._select_issue_rows)
+        self._make_toolbar()
+        self._layout()
+        controller.targets_changed.connect(self._refresh)
+        controller.results_changed.connect(self._refresh)
+        controller.check_changed.connect(self._on_check)
+        self._refresh()
+        self._on_check(controller.check)
+
+    # --- layout -------------------------------------------------------------------
+    def _button(
+        self, text: str, slot: Any, tip: str, icon: Any = None, shortcut: Any = None
+    ) -> QToolButton:
+        action = QAction(text, self)
+        action.setToolTip(tip)
+        action.triggered.connect(slot)
+        if icon is not None:
+            action.setIcon(self.style().standardIcon(icon))
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.addAction(action)
+        button = QToolButton(self)
+        button.setDefaultAction(action)
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        return button
+
+    def _make_toolbar(self) -> None:
+        sp = QStyle.StandardPixmap
+        self.add_button = self._button(
+            "Add", self.add_row, "Add a target row", sp.SP_FileDialogNewFolder, "Ctrl+N"
+        )
+        self.duplicate_button = self._button(
+            "Duplicate",
+            self.duplicate_rows,
+            "Duplicate the selected rows (Ctrl+D)",
+            None,
+            "Ctrl+D",
+        )
+        self.remove_button = self._button(
+            "Remove",
+            self.remove_rows,
+            "Remove the selected rows (Delete)",
+            sp.SP_TrashIcon,
+            QKeySequence.StandardKey.Delete,
+        )
+        self.import_button = self._button(
+            "Import…",
+            self.import_dialog,
+            "Read a target list (list or legacy form)",
+            sp.SP_DialogOpenButton,
+        )
+        self.export_button = self._button(
+            "Export…",
+            self.export_dialog,
+            "Write the target list (list form)",
+            sp.SP_DialogSaveButton,
+        )
+        self.preset_button = QToolButton(self)
+        self.preset_button.setText("Presets")
+        self.preset_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.preset_menu = QMenu(self)
+        self.preset_menu.aboutToShow.connect(self._fill_presets)
+        self.preset_button.setMenu(self.preset_menu)
+        self.edit_auto_button = self._button(
+            "Edit as a list",
+            self.edit_auto_as_list,
+            "Turn the automatic targets into an editable list",
+        )
+
+    def _layout(self) -> None:
+        bar = QHBoxLayout()
+        for button in (
+            self.add_button,
+            self.duplicate_button,
+            self.remove_button,
+            self.import_button,
+            self.export_button,
+            self.preset_button,
+        ):
+            bar.addWidget(button)
+        bar.addStretch(1)
+        bar.addWidget(self.edit_auto_button)
+        top = QWidget(self)
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.addLayout(bar)
+        top_layout.addWidget(self.banner)
+        top_layout.addWidget(self.view, 1)
+        top_layout.addWidget(self.description)
+        top_layout.addWidget(self.message)
+        bottom = QWidget(self)
+        bottom_layout = QVBoxLayout(bottom)
+        bottom_layout.setContentsMargins(0, 0, 0, 0)
+        bottom_layout.addWidget(self.summary)
+        bottom_layout.addWidget(self.issues, 1)
+        splitter = QSplitter(Qt.Orientation.Vertical, self)
+        splitter.addWidget(top)
+        splitter.addWidget(bottom)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(splitter)
+
+    # --- refresh ------------------------------------------------------------------
+    def _refresh(self, *_args: Any) -> None:
+        targets = self.controller.targets
+        auto = targets is None
+        if auto:
+            result = self.controller.result
+            shown = result.targets if result is not None and result.auto_targets else []
+            self.banner.setText(
+                "<b>Automatic targets</b>: BluePyEfe's default auto targets choose the "
+                "protocols and amplitudes from the data at each run"
+                + (" (below: the choice of the last run)." if shown else ".")
+                + " Use <i>Edit as a list</i> to change them."
+            )
+        else:
+            shown = targets
+        self.banner.setVisible(auto)
+        self.edit_auto_button.setVisible(auto)
+        for button in (self.add_button, self.duplicate_button, self.remove_button):
+            button.setEnabled(not auto)
+        self.model.set_targets(shown, read_only=auto)
+
+    def _on_check(self, check: TargetCheck) -> None:
+        self.model.set_check(check)
+        self.issues.clear()
+        style = self.style()
+        for issue in check.issues:
+            item = QListWidgetItem(
+                style.standardIcon(_SEVERITY_ICON[issue.severity]), issue.message
+            )
+            item.setData(Qt.ItemDataRole.UserRole, list(issue.rows))
+            item.setToolTip(issue.message)
+            self.issues.addItem(item)
+        counts = {
+            s: sum(i.severity == s for i in check.issues)
+            for s in ("error", "warning", "info")
+        }
+        n = self.model.rowCount()
+        if check.issues:
+            self.summary.setText(
+                f"Check: {n} targets — {counts['error']} errors, "
+                f"{counts['warning']} warnings, {counts['info']} notes"
+            )
+        else:
+            self.summary.setText(f"Check: {n} targets, no problem found.")
+
+    def _describe_current(self, current: QModelIndex, _previous: Any = None) -> None:
+        if not current.isValid():
+            self.description.clear()
+            return
+        name = self.model.index(current.row(), COLUMN["efeature"]).data()
+        text = describe_feature(str(name or ""))
+        self.description.setText(f"<b>{name}</b>: {text}" if text else "")
+
+    def show_message(self, text: str) -> None:
+        """Show why an edit was refused (cleared by the next successful edit)."""
+        self.message.setText(text)
+
+    def _select_issue_rows(self, item: QListWidgetItem) -> None:
+        rows = item.data(Qt.ItemDataRole.UserRole) or []
+        selection = self.view.selectionModel()
+        selection.clearSelection()
+        flags = selection.SelectionFlag.Select | selection.SelectionFlag.Rows
+        for row in rows:
+            selection.select(self.model.index(row, 0), flags)
+        if rows:
+            self.view.scrollTo(self.model.index(rows[0], 0))
+
+    # --- commands -----------------------------------------------------------------
+    def _commit(self, targets: list[dict[str, Any]] | None, text: str) -> None:
+        self.message.clear()
+        self.controller.set_targets(targets, text)
+
+    def add_row(self) -> None:
+        """Add a row after the current one (a copy of it, else a blank target)."""
+        rows = self.view.selected_rows()
+        targets = self.model.targets()
+        if rows:
+            new = copy.deepcopy(targets[rows[-1]])
+            at = rows[-1] + 1
+        else:
+            protocols = self.controller.protocols()
+            new = {
+                "efeature": "Spikecount",
+                "protocol": protocols[0] if protocols else "IDRest",
+                "amplitude": 150,
+                "tolerance": 20,
+            }
+            at = len(targets)
+        self.message.clear()
+        self.model.add(new, at)
+        self.view.selectRow(at)
+
+    def duplicate_rows(self) -> None:
+        """Duplicate the selected rows."""
+        self.model.duplicate(self.view.selected_rows())
+
+    def remove_rows(self) -> None:
+        """Remove the selected rows."""
+        self.model.remove(self.view.selected_rows())
+
+    def edit_auto_as_list(self) -> None:
+        """Replace automatic targets by the explicit list shown (or an empty one)."""
+        self._commit(self.model.targets(), "Edit the automatic targets as a list")
+
+    def import_file(self, path: str | Path) -> None:
+        """Replace the targets by those of a file (list or legacy form)."""
+        try:
+            targets = read_targets(path)
+        except TargetError as exc:
+            self.show_message(str(exc))
+            return
+        self._commit(targets, f"Import targets from {Path(path).name}")
+
+    def export_file(self, path: str | Path) -> None:
+        """Write the targets shown (list form)."""
+        write_targets(path, self.model.targets())
+
+    def import_dialog(self) -> None:
+        """Ask for a target file and import it."""
+        path, _ = QFileDialog.getOpenFileName(self, "Import targets", "", JSON_FILTER)
+        if path:
+            self.import_file(path)
+
+    def export_dialog(self) -> None:
+        """Ask for a file name and export the targets."""
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export targets", "targets.json", JSON_FILTER
+        )
+        if path:
+            self.export_file(path)
+
+    def _fill_presets(self) -> None:
+        menu = self.preset_menu
+        menu.clear()
+        menu.addAction(
+            "Automatic targets (chosen from the data at each run)",
+            lambda: self._commit(None, "Use automatic targets"),
+        )
+        from efex_gui.resources import resources_dir
+
+        examples = sorted((resources_dir() / "examples").glob("targets_*.json"))
+        if examples:
+            menu.addSeparator()
+        for path in examples:
+            label = path.stem.removeprefix("targets_").replace("_", " ")
+            menu.addAction(f"Example: {label}", lambda p=path: self.import_file(p))
