@@ -269,3 +269,11 @@ def test_missing_target_key_is_named():
 def test_write_files_needs_output_directory(tmp_path: Path):
     with pytest.raises(ValueError, match="output_directory cannot be None"):
         run([target()], output_directory=None, write_files=True)
+
+
+def test_protocol_names_are_exact_with_a_hint(caplog):
+    # §9.1-19: reproduced (exact, case-sensitive); the warning names the near miss
+    with caplog.at_level(logging.WARNING):
+        features, _, _ = run([{**target(), "protocol": "idrest"}])
+    assert features == {}
+    assert "case-sensitive" in caplog.text and "IDRest" in caplog.text
