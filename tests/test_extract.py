@@ -509,3 +509,10 @@ def test_same_signatures_as_bluepyefe() -> None:
         assert [(p.name, p.kind, p.default) for p in ours.values()] == [
             (p.name, p.kind, p.default) for p in theirs.values()
         ], name
+
+
+def test_plot_recordings(tmp_path: Path) -> None:
+    extract.plot_recordings(b6b8_metadata(), output_directory=tmp_path)
+    assert {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.pdf")} == {
+        f"{c}/{c}_IDRest_recordings.pdf" for c in ("MouseNeuron1", "MouseNeuron2")
+    }
