@@ -228,115 +228,74 @@ def extract_efeatures(
     tuple of dict
         ``(efeatures, protocol_definitions, current)``.
     """
-    options = RunOptions(
-        progress,
-        cancel,
-        strict,
-        strict_targets,
-        nan_as_null,
-        per_cell_consistent,
-        fresh_auto_targets,
-    )
+    options = RunOptions(progress, cancel, strict, strict_targets, nan_as_null,
+                         per_cell_consistent, fresh_auto_targets)
     targets, efel_settings, protocols_rheobase = _checked_arguments(
-        files_metadata,
-        targets,
-        auto_targets,
-        efel_settings,
-        protocols_rheobase,
-        absolute_amplitude,
-        low_memory_mode,
-        plot,
-        map_function,
-        protocol_mode,
+        files_metadata, targets, auto_targets, efel_settings, protocols_rheobase,
+        absolute_amplitude, low_memory_mode, plot, map_function, protocol_mode,
     )
+    settings = {
+        "efel_settings": efel_settings, "protocols_rheobase": protocols_rheobase,
+        "rheobase_strategy": rheobase_strategy, "rheobase_settings": rheobase_settings,
+        "absolute_amplitude": absolute_amplitude, "protocol_mode": protocol_mode,
+        "threshold_nvalue_save": threshold_nvalue_save,
+        "default_std_value": default_std_value, "low_memory_mode": low_memory_mode,
+    }
     if not absolute_amplitude and (targets is None or auto_targets is not None):
         cells, protocols, targets = _extract_auto_targets(
-            files_metadata,
-            protocols_rheobase,
-            recording_reader,
-            map_function,
-            protocol_mode,
-            efel_settings,
-            auto_targets,
-            rheobase_strategy,
-            rheobase_settings,
-            options,
+            files_metadata, protocols_rheobase, recording_reader, map_function,
+            protocol_mode, efel_settings, auto_targets, rheobase_strategy,
+            rheobase_settings, options,
         )
         if low_memory_mode:  # §9.1-15: BluePyEfe ignores it here; numbers unchanged
             for cell in cells:
                 drop_traces(cell)
     else:
         cells, protocols = _extract_with_targets(
-            files_metadata,
-            targets,
-            protocols_rheobase,
-            absolute_amplitude,
-            recording_reader,
-            map_function,
-            low_memory_mode,
-            protocol_mode,
-            efel_settings,
-            rheobase_strategy,
-            rheobase_settings,
-            options,
+            files_metadata, targets, protocols_rheobase, absolute_amplitude,
+            recording_reader, map_function, low_memory_mode, protocol_mode,
+            efel_settings, rheobase_strategy, rheobase_settings, options,
         )
     outputs = create_feature_protocol_files(
-        cells,
-        protocols,
-        output_directory,
-        threshold_nvalue_save,
-        write_files,
-        default_std_value=default_std_value,
-        nan_as_null=options.nan_as_null,
+        cells, protocols, output_directory, threshold_nvalue_save, write_files,
+        default_std_value=default_std_value, nan_as_null=options.nan_as_null,
     )
     if pickle_cells:
         write_pickles(cells, protocols, output_directory)
     if plot:
         from efex_gui.report import plot_all_recordings_efeatures
 
-        plot_all_recordings_efeatures(
-            cells,
-            protocols,
-            output_dir=output_directory,
-            mapper=map_function,
-            efel_settings=efel_settings,
-        )
+        plot_all_recordings_efeatures(cells, protocols, output_dir=output_directory,
+                                      mapper=map_function, efel_settings=efel_settings)
     if extract_per_cell and write_files:
-        consistent = options.per_cell_consistent
-        extract_efeatures_per_cell(
-            files_metadata,
-            cells,
-            output_directory,
-            targets,
-            protocol_mode,
-            threshold_nvalue_save,
-            write_files,
-            default_std_value=default_std_value if consistent else 1e-3,
-            efel_settings=efel_settings if consistent else None,
-            absolute_amplitude=absolute_amplitude if consistent else False,
-            nan_as_null=options.nan_as_null,
-        )
+        _per_cell(files_metadata, cells, output_directory, targets, settings, options)
     if write_files and provenance:
-        settings = {
-            "efel_settings": efel_settings,
-            "protocols_rheobase": protocols_rheobase,
-            "rheobase_strategy": rheobase_strategy,
-            "rheobase_settings": rheobase_settings,
-            "absolute_amplitude": absolute_amplitude,
-            "protocol_mode": protocol_mode,
-            "threshold_nvalue_save": threshold_nvalue_save,
-            "default_std_value": default_std_value,
-            "low_memory_mode": low_memory_mode,
-        }
         write_provenance(
-            output_directory,
-            settings=settings,
-            targets=targets,
-            files_metadata=files_metadata,
-            exclusions=exclusions,
-            switches=options.switches(),
-            skipped_files=skipped_files(cells),
+            output_directory, settings=settings, targets=targets,
+            files_metadata=files_metadata, exclusions=exclusions,
+            switches=options.switches(), skipped_files=skipped_files(cells),
         )
+    _finish(outputs, options, len(files_metadata))
+    return outputs
+
+
+def _per_cell(
+    files_metadata: FilesMetadata, cells: list[Any], output_directory: str | Path,
+    targets: list[dict[str, Any]], settings: dict[str, Any], options: RunOptions,
+) -> None:
+    """Per-cell outputs: BluePyEfe's (§2.8) or, with the switch, consistent ones."""
+    consistent = options.per_cell_consistent
+    extract_efeatures_per_cell(
+        files_metadata, cells, output_directory, targets, settings["protocol_mode"],
+        settings["threshold_nvalue_save"], True,
+        default_std_value=settings["default_std_value"] if consistent else 1e-3,
+        efel_settings=settings["efel_settings"] if consistent else None,
+        absolute_amplitude=settings["absolute_amplitude"] if consistent else False,
+        nan_as_null=options.nan_as_null,
+    )
+
+
+def _finish(outputs: tuple, options: RunOptions, n_cells: int) -> None:
     if not outputs[0] or not outputs[1]:
         logger.warning(
             "The output of the extraction is empty. Something went wrong. "
@@ -344,8 +303,7 @@ def extract_efeatures(
             "protocols_rheobase match each other."
         )
     if options.progress is not None:
-        options.progress(2 * len(files_metadata) + 1, 2 * len(files_metadata) + 1)
-    return outputs
+        options.progress(2 * n_cells + 1, 2 * n_cells + 1)
 
 
 def plot_recordings(
