@@ -173,3 +173,40 @@ def test_catalogue_and_descriptions():
     assert "ISI" in describe_feature("ISI_CV")
     assert describe_feature("nope") == ""
     assert "Threshold" in efel_settings_names()
+
+
+def test_fast_reset_gives_what_a_full_efel_reset_gives(monkeypatch):
+    t, v, i = _trace()
+    v = v.copy()
+    v[(t > 200) & (t < 700)] -= 5.0  # a hyperpolarising "response" for resistances
+    names = [
+        "peak_time",
+        "AP_width",
+        "voltage_base",
+        "ohmic_input_resistance",
+        "decay_time_constant_after_stim",
+        "mean_frequency",
+    ]
+    calls = [
+        ({"Threshold": -30.0, "interp_step": 0.025, "strict_stiminterval": True}, 0.2),
+        ({}, np.float32(-0.1)),  # a float32 stimulus_current is not passed on by efel
+        ({"voltage_base_start_perc": 0.5}, -0.1),
+    ]
+
+    def run():
+        return [
+            call_efel(
+                t, v, i, names, s, stim_start=200.0, stim_end=700.0, stimulus_current=sc
+            )
+            for s, sc in calls
+        ]
+
+    fast = run()
+    monkeypatch.setattr(features, "FAST_RESET", False)
+    full = run()
+    for a, b in zip(fast, full, strict=True):
+        for name in names:
+            if a[name] is None or b[name] is None:
+                assert a[name] is b[name] is None, name
+            else:
+                np.testing.assert_array_equal(a[name], b[name])
