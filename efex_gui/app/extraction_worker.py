@@ -15,6 +15,7 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
@@ -130,7 +131,8 @@ class ExtractionWorker(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.extractor = IncrementalExtractor()
-        self._thread = QThread()
+        # a child: Qt deletes it with the worker, after _stop_thread has ended it
+        self._thread = QThread(self)
         self._thread.setObjectName("efex-extraction")
         self._runner = _Runner(self.extractor)
         self._runner.moveToThread(self._thread)
@@ -145,6 +147,8 @@ class ExtractionWorker(QObject):
         self._runner.failed.connect(self._on_failed)
         self._runner.cancelled.connect(self._on_cancelled)
         self._cancel: threading.Event | None = None
+        self._events: list[threading.Event] = []
+        self.destroyed.connect(partial(_stop_thread, self._thread, self._events))
         self._thread.start()
 
     def is_running(self) -> bool:
@@ -156,6 +160,7 @@ class ExtractionWorker(QObject):
         if self._cancel is not None:
             return False
         self._cancel = threading.Event()
+        self._events[:] = [self._cancel]
         self._requested.emit(session, dict(overrides or {}), self._cancel)
         return True
 
@@ -189,3 +194,11 @@ class ExtractionWorker(QObject):
     def _on_cancelled(self) -> None:
         self._cancel = None
         self.cancelled.emit()
+
+
+def _stop_thread(thread: QThread, events: list[threading.Event], *_args: Any) -> None:
+    """End the worker's thread before Qt deletes it (a running QThread must not be)."""
+    for event in events:
+        event.set()
+    thread.quit()
+    thread.wait(10000)

@@ -355,3 +355,4 @@ def _fresh_copy(recording: Any) -> Any:
 def _check(cancel: Any) -> None:
     if cancel is not None and cancel.is_set():
         raise Cancelled("The extraction was cancelled; the previous results are kept.")
+

@@ -61,13 +61,26 @@ def _spin(field: dict[str, Any], parent: QWidget) -> QSpinBox | QDoubleSpinBox:
     return spin
 
 
+def _form(parent: QWidget | None) -> QFormLayout:
+    form = QFormLayout(parent) if parent is not None else QFormLayout()
+    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
+    return form
+
+
 class _Field:
     """A 'set' check box and an editor for one optional setting."""
 
-    def __init__(self, name: str, spec: dict[str, Any], parent: QWidget) -> None:
+    def __init__(self, name: str, spec: dict[str, Any], parent: QWidget,
+                 optional: bool = True) -> None:
         self.name, self.spec = name, spec
         self.enabled = QCheckBox(name, parent)
         self.enabled.setToolTip(spec.get("help", ""))
+        #: what the form shows left of the editor: the check box, or a plain label
+        self.label: QWidget = self.enabled
+        if not optional:
+            self.enabled.setChecked(True)
+            self.enabled.setVisible(False)
+            self.label = QLabel(name, parent)
         if spec["type"] == "bool":
             self.editor: Any = QComboBox(parent)
             self.editor.addItems(["true", "false"])
@@ -154,7 +167,7 @@ class SettingsPanel(QWidget):
     # --- groups -------------------------------------------------------------------
     def _efel_group(self, parent: QWidget) -> QGroupBox:
         group = QGroupBox("Spike detection and efel settings", parent)
-        form = QFormLayout(group)
+        form = _form(group)
         defaults = format_settings(self.spec["default_efel_settings"])
         self.efel_default = QCheckBox(f"BluePyEfe's defaults ({defaults})", group)
         self.efel_default.toggled.connect(self._commit)
@@ -165,9 +178,10 @@ class SettingsPanel(QWidget):
         }
         for item in self.efel_fields.values():
             item.connect(self._commit)
-            form.addRow(item.enabled, item.editor)
+            form.addRow(item.label, item.editor)
         self.efel_other = QLineEdit(group)
         self.efel_other.setPlaceholderText("other efel settings: name=value, …")
+        self.efel_other.setMinimumWidth(380)
         self.efel_other.editingFinished.connect(self._commit)
         form.addRow("Other", self.efel_other)
         note = QLabel(
@@ -180,7 +194,7 @@ class SettingsPanel(QWidget):
 
     def _rheobase_group(self, parent: QWidget) -> QGroupBox:
         group = QGroupBox("Rheobase", parent)
-        form = QFormLayout(group)
+        form = _form(group)
         self.protocols_default = QCheckBox(
             "BluePyEfe's preset protocols ("
             + ", ".join(self.spec["preset_protocols_rheobase"])
@@ -191,16 +205,18 @@ class SettingsPanel(QWidget):
         form.addRow(self.protocols_default)
         self.protocol_list = QListWidget(group)
         self.protocol_list.setMaximumHeight(110)
+        self.protocol_list.setMinimumWidth(300)
         self.protocol_list.itemChanged.connect(self._commit)
         form.addRow("Protocols", self.protocol_list)
         self.strategy = QComboBox(group)
         self.strategy.addItems(list(self.spec["rheobase_strategies"]))
+        self.strategy.setMinimumWidth(160)
         self.strategy.currentTextChanged.connect(self._on_strategy)
         form.addRow("Strategy", self.strategy)
         self.strategy_help = QLabel(group)
         self.strategy_help.setWordWrap(True)
         form.addRow(self.strategy_help)
-        self.strategy_form = QFormLayout()
+        self.strategy_form = _form(None)
         form.addRow(self.strategy_form)
         self.strategy_note = QLabel("(the strategy's own defaults)", group)
         form.addRow(self.strategy_note)
@@ -210,7 +226,7 @@ class SettingsPanel(QWidget):
 
     def _output_group(self, parent: QWidget) -> QGroupBox:
         group = QGroupBox("Amplitudes and output", parent)
-        form = QFormLayout(group)
+        form = _form(group)
         self.relative = QRadioButton("relative, % of the rheobase", group)
         self.absolute = QRadioButton("absolute, nA", group)
         self.amplitude_group = QButtonGroup(group)
@@ -301,19 +317,15 @@ class SettingsPanel(QWidget):
                 self.strategy_form.removeRow(0)
             self.strategy_fields = {}
             for field_name, field in spec.get("fields", {}).items():
-                item = _Field(field_name, field, self)
+                item = _Field(field_name, field, self, bool(field.get("optional")))
                 item.connect(lambda *_: self._commit(strategy=True))
                 self.strategy_fields[field_name] = item
-                self.strategy_form.addRow(item.enabled, item.editor)
+                self.strategy_form.addRow(item.label, item.editor)
             self._fields_for = name
         values = settings.rheobase_settings or {}
         for field_name, item in self.strategy_fields.items():
             value = values.get(field_name)
-            if item.spec.get("optional"):
-                item.set(value is not None, value)
-            else:
-                item.set(True, value)
-                item.enabled.setEnabled(False)
+            item.set(value is not None or not item.spec.get("optional"), value)
         self.strategy_note.setVisible(
             settings.rheobase_settings is None and bool(self.strategy_fields))
 

@@ -155,9 +155,12 @@ class TargetEditor(QWidget):
         )
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
-        for column, width in ((0, 190), (1, 100), (2, 80), (3, 75), (4, 150), (5, 120)):
-            self.view.setColumnWidth(column, width)
+        header.setSectionResizeMode(COLUMN["efel_settings"],
+                                    QHeaderView.ResizeMode.Stretch)
+        widths = {"efeature": 220, "protocol": 110, "amplitude": 80, "tolerance": 75,
+                  "efeature_name": 150, "matches": 150}
+        for key, width in widths.items():
+            self.view.setColumnWidth(COLUMN[key], width)
         self.view.verticalHeader().setDefaultSectionSize(22)
         self.view.selectionModel().currentRowChanged.connect(self._describe_current)
         self.banner = QLabel(self)

@@ -1,0 +1,296 @@
+"""The extraction part of the main window, installed by one call.
+
+:func:`install_extraction_ui` creates the :class:`ExtractionController` for the
+window's session controller and adds
+
+* an *Extraction* toolbar (:class:`ExtractionBar`): Extract, Cancel, a progress bar,
+  the state of the results (up to date, out of date, the time the last update took,
+  files that could not be read) and Export;
+* an *Extraction* menu with the same commands and the live-update switch;
+* five docks, tabified at the bottom: Targets, Settings, Rheobase, Feature plot,
+  Results.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QStyle,
+    QToolBar,
+    QToolButton,
+    QWidget,
+)
+
+from efex_gui.app.extraction_controller import ExtractionController
+from efex_gui.app.extraction_worker import ExtractionError, ExtractionProgress
+from efex_gui.core.incremental import ExtractionResult
+from efex_gui.widgets.feature_plot import FeaturePlot
+from efex_gui.widgets.results_table import ResultsTable
+from efex_gui.widgets.rheobase_view import RheobaseView
+from efex_gui.widgets.settings_panel import SettingsPanel
+from efex_gui.widgets.target_editor import TargetEditor
+
+
+class ExtractionBar(QWidget):
+    """Extract / Cancel / progress / state / Export, bound to the controller.
+
+    Parameters
+    ----------
+    controller : ExtractionController
+        The extraction controller.
+    parent : QWidget, optional
+        Qt parent.
+    """
+
+    def __init__(
+        self, controller: ExtractionController, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        style = self.style()
+        sp = QStyle.StandardPixmap
+        self.extract_button = QPushButton(style.standardIcon(sp.SP_MediaPlay),
+                                          "Extract", self)
+        self.extract_button.setToolTip("Extract the features of the session (Ctrl+E)")
+        self.extract_button.clicked.connect(self.extract)
+        self.cancel_button = QPushButton(style.standardIcon(sp.SP_MediaStop),
+                                         "Cancel", self)
+        self.cancel_button.clicked.connect(controller.cancel)
+        self.cancel_button.setEnabled(False)
+        self.progress = QProgressBar(self)
+        self.progress.setFixedWidth(200)
+        self.progress.setTextVisible(True)
+        self.progress.setVisible(False)
+        self.state = QLabel("No results yet", self)
+        self.problems = QToolButton(self)
+        self.problems.setIcon(style.standardIcon(sp.SP_MessageBoxWarning))
+        self.problems.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.problems.setAutoRaise(True)
+        self.problems.clicked.connect(self.show_problems)
+        self.problems.setVisible(False)
+        self.export_button = QPushButton(style.standardIcon(sp.SP_DialogSaveButton),
+                                         "Export…", self)
+        self.export_button.setToolTip(
+            "Write features.json, protocols.json, holding_threshold_currents.json and "
+            "the provenance sidecar")
+        self.export_button.clicked.connect(lambda: self.export_dialog(plots=False))
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 0, 4, 0)
+        for widget in (self.extract_button, self.cancel_button, self.progress,
+                       self.state, self.problems):
+            layout.addWidget(widget)
+        layout.addStretch(1)
+        layout.addWidget(self.export_button)
+        controller.run_started.connect(self._on_started)
+        controller.run_progressed.connect(self._on_progressed)
+        controller.results_changed.connect(self._on_results)
+        controller.run_failed.connect(self._on_failed)
+        controller.run_cancelled.connect(self._on_cancelled)
+        controller.stale_changed.connect(lambda _s: self._show_state())
+        controller.update_timed.connect(lambda _s: self._show_state())
+        controller.exported.connect(self._on_exported)
+        self.last_message = ""
+
+    # --- runs ---------------------------------------------------------------------
+    def extract(self) -> None:
+        """Start an extraction (queued after the running one)."""
+        self.controller.run()
+
+    def _on_started(self) -> None:
+        self.extract_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.progress.setRange(0, 0)
+        self.progress.setVisible(True)
+        self.state.setText("Extracting…")
+
+    def _on_progressed(self, progress: ExtractionProgress) -> None:
+        self.progress.setRange(0, max(progress.total, 1))
+        self.progress.setValue(progress.done)
+        self.progress.setFormat(f"{progress.done}/{progress.total}")
+        self.state.setText(progress.message)
+
+    def _ended(self) -> None:
+        self.extract_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        self.progress.setVisible(False)
+
+    def _on_results(self, result: ExtractionResult | None) -> None:
+        if not self.controller.is_running():
+            self._ended()
+        self._show_state()
+        skipped = [] if result is None else result.skipped
+        self.problems.setVisible(bool(skipped))
+        self.problems.setText(f"{len(skipped)} file(s) not read")
+        self.problems.setToolTip("\n".join(f"{c}: {p}: {r}" for c, p, r in skipped))
+
+    def _show_state(self) -> None:
+        controller = self.controller
+        result = controller.result
+        if controller.is_running():
+            return
+        if result is None:
+            text = "No results yet"
+        elif controller.is_stale():
+            text = "Results out of date — Extract again"
+        else:
+            stats = result.stats
+            text = (f"Up to date: {len(result.features)} protocols, "
+                    f"{stats.computed} values computed, {stats.hits} from the cache")
+            if controller.last_update_seconds is not None:
+                text += f"; updated {controller.last_update_seconds * 1000:.0f} ms " \
+                        "after the edit"
+        self.state.setText(text)
+
+    def _on_failed(self, error: ExtractionError) -> None:
+        self._ended()
+        self.last_message = f"Extraction failed: {error.message}"
+        self.state.setText(self.last_message + " (previous results kept)")
+        if self.isVisible():
+            box = QMessageBox(QMessageBox.Icon.Warning, "Extraction failed",
+                              error.message, parent=self)
+            box.setDetailedText(error.details)
+            box.open()
+
+    def _on_cancelled(self) -> None:
+        self._ended()
+        self.state.setText("Cancelled — previous results kept")
+
+    def show_problems(self) -> None:
+        """List the files that could not be read."""
+        result = self.controller.result
+        if result is not None and result.skipped:
+            QMessageBox.information(self, "Files not read",
+                                    self.problems.toolTip())
+
+    # --- export -------------------------------------------------------------------
+    def export_dialog(self, plots: bool = False) -> None:
+        """Ask for a folder, run the extraction if needed, then export."""
+        start = str(self.controller.session.data_root or Path.cwd())
+        folder = QFileDialog.getExistingDirectory(self, "Export into folder", start)
+        if folder:
+            self.export_to(folder, plots)
+
+    def export_to(self, folder: str | Path, plots: bool = False) -> None:
+        """Export into ``folder`` (asks before overwriting an earlier export)."""
+        controller = self.controller
+        if controller.result is None or controller.is_stale():
+            controller.run(then=lambda _r: self.export_to(folder, plots))
+            return
+        overwrite = False
+        existing = controller.existing_export(folder)
+        if existing:
+            names = ", ".join(p.name for p in existing)
+            answer = QMessageBox.question(
+                self, "Overwrite the export?",
+                f"{folder} already holds {names}. Replace them?")
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+            overwrite = True
+        try:
+            controller.export(folder, overwrite=overwrite, plots=plots)
+        except (OSError, RuntimeError) as exc:
+            QMessageBox.warning(self, "Export failed", str(exc))
+
+    def _on_exported(self, paths: list[Path]) -> None:
+        folder = paths[0].parent if paths else ""
+        self.state.setText(f"Exported {len(paths)} files to {folder}")
+
+
+def _dock(window: QMainWindow, title: str, widget: QWidget, name: str) -> QDockWidget:
+    dock = QDockWidget(title, window)
+    dock.setObjectName(name)
+    dock.setWidget(widget)
+    dock.setAllowedAreas(Qt.DockWidgetArea.AllDockWidgetAreas)
+    window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+    return dock
+
+
+def _menu(window: QMainWindow, controller: ExtractionController,
+          bar: ExtractionBar, docks: list[QDockWidget]) -> None:
+    menu = window.menuBar().addMenu("E&xtraction")
+    actions = [
+        ("Extract", bar.extract, "Ctrl+E"),
+        ("Cancel extraction", controller.cancel, None),
+        ("Export…", lambda: bar.export_dialog(plots=False), "Ctrl+Shift+E"),
+        ("Export with plots…", lambda: bar.export_dialog(plots=True), None),
+    ]
+    for text, slot, shortcut in actions:
+        action = QAction(text, window)
+        action.triggered.connect(slot)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        menu.addAction(action)
+    menu.addSeparator()
+    live = QAction("Update results after each edit", window)
+    live.setCheckable(True)
+    live.setChecked(controller.live_update)
+    live.toggled.connect(lambda on: setattr(controller, "live_update", on))
+    menu.addAction(live)
+    menu.addSeparator()
+    for dock in docks:
+        menu.addAction(dock.toggleViewAction())
+
+
+def install_extraction_ui(main_window: QMainWindow, session_controller: Any) -> Any:
+    """Add the extraction toolbar, menu and docks to ``main_window``.
+
+    Parameters
+    ----------
+    main_window : QMainWindow
+        Part 1's main window.
+    session_controller : SessionController
+        Its controller.
+
+    Returns
+    -------
+    ExtractionController
+        The controller of the extraction UI (also ``main_window.extraction``).
+    """
+    controller = ExtractionController(session_controller, main_window)
+    bar = ExtractionBar(controller, main_window)
+    toolbar = QToolBar("Extraction", main_window)
+    toolbar.setObjectName("extraction_toolbar")
+    toolbar.addWidget(bar)
+    main_window.addToolBarBreak()
+    main_window.addToolBar(toolbar)
+    editor = TargetEditor(controller, main_window)
+    settings = SettingsPanel(controller, main_window)
+    rheobase = RheobaseView(controller, main_window)
+    plot = FeaturePlot(controller, main_window)
+    results = ResultsTable(controller, main_window)
+    docks = [_dock(main_window, "Targets", editor, "targets_dock"),
+             _dock(main_window, "Settings", settings, "settings_dock"),
+             _dock(main_window, "Rheobase", rheobase, "rheobase_dock"),
+             _dock(main_window, "Feature plot", plot, "feature_plot_dock"),
+             _dock(main_window, "Results", results, "results_dock")]
+    for dock in docks[1:]:
+        main_window.tabifyDockWidget(docks[0], dock)
+    docks[0].raise_()
+
+    def show_feature(protocol: str, feature: str) -> None:
+        plot.choose(protocol, feature)
+        docks[3].raise_()
+
+    results.row_activated.connect(show_feature)
+    _menu(main_window, controller, bar, docks)
+    ui = {"bar": bar, "targets": editor, "settings": settings, "rheobase": rheobase,
+          "feature_plot": plot, "results": results, "docks": docks}
+    main_window.extraction = controller
+    main_window.extraction_ui = ui
+    app = QApplication.instance()
+    if app is not None:
+        app.aboutToQuit.connect(controller.shutdown)
+    return controller

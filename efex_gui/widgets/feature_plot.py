@@ -1,0 +1,271 @@
+"""FeaturePlot: one feature of one protocol, per sweep, for every cell.
+
+The x axis is the sweep's amplitude relative to its cell's rheobase (%) or, in
+absolute mode, its amplitude (nA); the y axis the feature value of the sweep (the value
+the export averages). Each cell has its colour and marker; black error bars show the
+target's mean ± std (the numbers of ``features.json``) at each target amplitude, over
+a light band marking the tolerance window. Clicking a point selects that sweep in the
+browser and trace view through the session controller (``select_sweeps``); "Exclude
+selected" then excludes it, and the result updates without efel.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from itertools import cycle
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QSignalBlocker
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from efex_gui.app.extraction_controller import ExtractionController
+from efex_gui.core.dataset import SweepKey
+from efex_gui.core.incremental import ExtractionResult
+
+COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
+          "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+SYMBOLS = ["o", "t", "t1", "s", "star", "d", "x"]
+
+
+@dataclass(frozen=True)
+class PlotPoint:
+    """One plotted sweep."""
+
+    cell: str
+    x: float
+    y: float
+    sweep: SweepKey | None
+    name: str
+
+
+@dataclass(frozen=True)
+class TargetMark:
+    """One target's mean ± std at its amplitude."""
+
+    x: float
+    mean: float
+    std: float
+    n: int
+    tolerance: float
+
+
+def _number(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def protocol_features(result: ExtractionResult | None) -> dict[str, list[str]]:
+    """Protocol → output names of its targets, in target order."""
+    features: dict[str, list[str]] = {}
+    for target in result.targets if result is not None else []:
+        name = target.get("efeature_name", target["efeature"])
+        names = features.setdefault(target["protocol"], [])
+        if name not in names:
+            names.append(name)
+    return features
+
+
+class FeaturePlot(QWidget):
+    """Feature value per sweep against amplitude, with the targets' mean ± std.
+
+    Parameters
+    ----------
+    controller : ExtractionController
+        Source of the results; its session controller receives the selection.
+    parent : QWidget, optional
+        Qt parent.
+    """
+
+    def __init__(
+        self, controller: ExtractionController, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.protocol_box = QComboBox(self)
+        self.feature_box = QComboBox(self)
+        self.feature_box.setMinimumContentsLength(22)
+        self.protocol_box.currentTextChanged.connect(self._fill_features)
+        self.feature_box.currentTextChanged.connect(self.redraw)
+        self.exclude_button = QPushButton("Exclude selected sweep", self)
+        self.exclude_button.setToolTip(
+            "Exclude (or include again) the sweep selected in the browser")
+        self.exclude_button.clicked.connect(
+            lambda: controller.sc.toggle_selection_excluded("excluded from the plot"))
+        self.status = QLabel(self)
+        self.plot = pg.PlotWidget(self)
+        self.plot.setBackground("w")
+        self.plot.showGrid(x=True, y=True, alpha=0.3)
+        self.legend = self.plot.addLegend(offset=(10, 10))
+        self.scatter: dict[str, pg.ScatterPlotItem] = {}
+        self.points: list[PlotPoint] = []
+        self.marks: list[TargetMark] = []
+        self.highlight = pg.ScatterPlotItem(size=16, pen=pg.mkPen("#d62728", width=2),
+                                            brush=None, symbol="o")
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Protocol", self))
+        bar.addWidget(self.protocol_box)
+        bar.addWidget(QLabel("Feature", self))
+        bar.addWidget(self.feature_box)
+        bar.addStretch(1)
+        bar.addWidget(self.exclude_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(bar)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.status)
+        controller.results_changed.connect(self.refresh)
+        controller.sc.selection_changed.connect(self._show_selection)
+        self.refresh()
+
+    # --- choices ------------------------------------------------------------------
+    def refresh(self, *_args: Any) -> None:
+        """Refill the protocol and feature choices (kept if still there), redraw."""
+        features = protocol_features(self.controller.result)
+        current = self.protocol_box.currentText()
+        blocker = QSignalBlocker(self.protocol_box)
+        self.protocol_box.clear()
+        self.protocol_box.addItems(list(features))
+        if current in features:
+            self.protocol_box.setCurrentText(current)
+        del blocker
+        self._fill_features()
+
+    def _fill_features(self, *_args: Any) -> None:
+        names = protocol_features(self.controller.result).get(
+            self.protocol_box.currentText(), [])
+        current = self.feature_box.currentText()
+        blocker = QSignalBlocker(self.feature_box)
+        self.feature_box.clear()
+        self.feature_box.addItems(names)
+        if current in names:
+            self.feature_box.setCurrentText(current)
+        del blocker
+        self.redraw()
+
+    def choose(self, protocol: str, feature: str) -> None:
+        """Show ``feature`` of ``protocol``."""
+        self.protocol_box.setCurrentText(protocol)
+        self.feature_box.setCurrentText(feature)
+
+    # --- drawing ------------------------------------------------------------------
+    def redraw(self, *_args: Any) -> None:
+        """Draw the chosen feature from the current result."""
+        self.plot.clear()
+        self.legend.clear()
+        self.scatter, self.points, self.marks = {}, [], []
+        result = self.controller.result
+        protocol = self.protocol_box.currentText()
+        feature = self.feature_box.currentText()
+        if result is None or not protocol or not feature:
+            self.status.setText("Run the extraction to plot features.")
+            return
+        absolute = bool(result.settings.get("absolute_amplitude"))
+        self.plot.setLabel("bottom", "Step amplitude (nA)" if absolute else
+                           "Relative step amplitude (% of rheobase)")
+        self.plot.setLabel("left", feature)
+        self._draw_targets(result, protocol, feature, absolute)
+        styles = zip(cycle(COLORS), cycle(SYMBOLS))
+        for cell, (color, symbol) in zip(result.cells, styles, strict=False):
+            self._draw_cell(result, cell, protocol, feature, absolute, color, symbol)
+        self.plot.addItem(self.highlight)
+        self._show_selection(self.controller.sc.selection)
+        self.status.setText(
+            f"{len(self.points)} sweeps of {len(self.scatter)} cells; black: target "
+            "mean ± std (n in the tooltip). Click a point to select its sweep.")
+
+    def _draw_cell(self, result: ExtractionResult, cell: Any, protocol: str,
+                   feature: str, absolute: bool, color: str, symbol: str) -> None:
+        points = []
+        for recording in cell.get_recordings_by_protocol_name(protocol):
+            x = _number(recording.amp if absolute else getattr(recording, "amp_rel",
+                                                                None))
+            y = _number(recording.efeatures.get(feature))
+            if x is None or y is None:
+                continue
+            ref = result.sweep_ref(recording)
+            sweep = None if ref is None else SweepKey(ref.cell, ref.protocol,
+                                                      ref.entry, ref.index)
+            points.append(PlotPoint(cell.name, x, y, sweep, recording.name))
+        self.points += points
+        if points:
+            item = pg.ScatterPlotItem(
+                x=[p.x for p in points], y=[p.y for p in points], data=points,
+                symbol=symbol, brush=pg.mkBrush(color), pen=pg.mkPen(color), size=9,
+                name=cell.name, hoverable=True, tip=self._tip)
+            item.sigClicked.connect(self._on_clicked)
+            self.plot.addItem(item)
+            self.scatter[cell.name] = item
+
+    def _draw_targets(self, result: ExtractionResult, protocol: str, feature: str,
+                      absolute: bool) -> None:
+        for prot in result.protocols:
+            if prot.name != protocol:
+                continue
+            for target in prot.feature_targets:
+                if target.efeature_name != feature or not target.sample_size:
+                    continue
+                x = _number(prot.amplitude)
+                if absolute:
+                    x = _number(np.nanmean([r.amp for r in prot.recordings]))
+                if x is None:
+                    continue
+                self.marks.append(TargetMark(x, float(target.mean), float(target.std),
+                                             target.sample_size, float(prot.tolerance)))
+        for mark in self.marks:
+            band = pg.LinearRegionItem(
+                (mark.x - mark.tolerance, mark.x + mark.tolerance), movable=False,
+                brush=pg.mkBrush(0, 0, 0, 18), pen=pg.mkPen(None))
+            self.plot.addItem(band)
+        if self.marks:
+            xs = np.array([m.x for m in self.marks])
+            means = np.array([m.mean for m in self.marks])
+            stds = np.array([m.std for m in self.marks])
+            self.plot.addItem(pg.ErrorBarItem(x=xs, y=means, height=2 * stds,
+                                              beam=0.0, pen=pg.mkPen("k", width=2)))
+            self.plot.addItem(pg.ScatterPlotItem(
+                x=xs, y=means, symbol="s", size=11, brush=pg.mkBrush("k"),
+                name="target mean ± std", hoverable=True,
+                data=list(self.marks), tip=self._mark_tip))
+
+    @staticmethod
+    def _tip(x: float, y: float, data: Any) -> str:
+        if isinstance(data, PlotPoint):
+            return f"{data.cell} {data.name}\nx = {x:.4g}\nvalue = {y:.4g}"
+        return f"x = {x:.4g}, y = {y:.4g}"
+
+    @staticmethod
+    def _mark_tip(x: float, y: float, data: Any) -> str:
+        if isinstance(data, TargetMark):
+            return f"target {x:g}: {data.mean:.4g} ± {data.std:.4g} (n = {data.n})"
+        return f"{x:.4g}: {y:.4g}"
+
+    # --- selection ----------------------------------------------------------------
+    def _on_clicked(self, _item: Any, spots: Any, *_args: Any) -> None:
+        for spot in spots:
+            point = spot.data()
+            if isinstance(point, PlotPoint):
+                self.select_point(point)
+                return
+
+    def select_point(self, point: PlotPoint) -> None:
+        """Select ``point``'s sweep in the browser and trace view."""
+        if point.sweep is not None:
+            self.controller.sc.select_sweeps([point.sweep])
+
+    def _show_selection(self, sweeps: Any) -> None:
+        chosen = set(sweeps or [])
+        picked = [p for p in self.points if p.sweep in chosen]
+        self.highlight.setData(x=[p.x for p in picked], y=[p.y for p in picked])
