@@ -40,7 +40,11 @@ from efex_gui.core.export import (
     write_pickles,
     write_provenance,
 )
-from efex_gui.core.grouping import create_feature_protocol_files, group_efeatures
+from efex_gui.core.grouping import (
+    create_feature_protocol_files,
+    group_efeatures,
+    validate_targets,
+)
 from efex_gui.core.legacy import convert_legacy_targets
 from efex_gui.core.protocol import check_protocol_mode
 from efex_gui.core.rheobase import compute_rheobase
@@ -161,6 +165,8 @@ def _checked_arguments(
             "absolute_amplitude=True needs explicit targets: automatic "
             "targets exist only for amplitudes relative to the rheobase."
         )
+    if targets is not None:
+        validate_targets(targets)  # before reading: fail fast, naming the target
     check_protocol_mode(protocol_mode)
     return targets, efel_settings, protocols_rheobase
 

@@ -262,8 +262,12 @@ def test_no_rheobase_gives_empty_output_and_nan_threshold():
 
 
 def test_missing_target_key_is_named():
+    bad_metadata = {"cell": {"IDRest": [{"filepath": "does-not-exist.ibw"}]}}
     with pytest.raises(TargetError, match="lacks the key 'tolerance'"):
-        run([{"efeature": "Spikecount", "protocol": "IDRest", "amplitude": 150}])
+        run([{"efeature": "Spikecount", "protocol": "IDRest", "amplitude": 150}],
+            files_metadata=bad_metadata, strict=True)
+    with pytest.raises(TargetError, match="negative tolerance"):
+        run([target(tolerance=-1)], files_metadata=bad_metadata, strict=True)
 
 
 def test_write_files_needs_output_directory(tmp_path: Path):
