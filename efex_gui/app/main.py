@@ -101,6 +101,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    from efex_gui.app.qt_compat import install_refcount_guard
+
+    install_refcount_guard(app)
     app.setOrganizationName("efex_gui")
     app.setApplicationName("efex-gui")
     pg.setConfigOptions(antialias=False, background="w", foreground="k")

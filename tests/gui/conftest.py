@@ -1,0 +1,59 @@
+"""GUI test fixtures: offscreen Qt, isolated settings, a controller, the demo data."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from collections.abc import Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import pytest  # noqa: E402
+from PySide6.QtCore import QSettings, QStandardPaths  # noqa: E402
+
+from efex_gui.app.controller import SessionController  # noqa: E402
+from efex_gui.app.preferences import Preferences  # noqa: E402
+from efex_gui.app.qt_compat import install_refcount_guard, top_up  # noqa: E402
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test under tests/gui as a GUI test."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.gui)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_qt_paths(qapp: Any) -> None:
+    """Keep QSettings/QStandardPaths of tests away from the user's; guard refcounts."""
+    QStandardPaths.setTestModeEnabled(True)
+    if install_refcount_guard(qapp) is not None:
+        top_up()
+
+
+@pytest.fixture
+def preferences(tmp_path: Path) -> Preferences:
+    """Preferences in a throw-away ini file."""
+    ini = QSettings(str(tmp_path / "prefs.ini"), QSettings.Format.IniFormat)
+    return Preferences(ini)
+
+
+@pytest.fixture
+def controller(qtbot: Any) -> Iterator[SessionController]:
+    """A controller whose worker thread is stopped after the test."""
+    controller = SessionController()
+    yield controller
+    assert controller.shutdown(), "the worker thread did not stop"
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The synthetic demo dataset (2 cells), written once per test run."""
+    from efex_gui.core.synthetic import write_demo_dataset
+
+    folder = tmp_path_factory.mktemp("demo")
+    write_demo_dataset(folder, n_cells=2, seed=0)
+    return folder

@@ -1,0 +1,31 @@
+"""Helpers shared by the GUI tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from efex_gui.app.controller import SessionController
+
+B6_UNITS = {"i_unit": "pA", "v_unit": "mV", "t_unit": "s", "dt": 0.00025, "ljp": 14.0}
+
+
+def b6b8_files_metadata(n_per_cell: int = 5) -> dict[str, Any]:
+    """BluePyEfe's B6/B8 test cells, paths relative to bluepyefe-exp-data."""
+    sweeps = {"B6": range(181, 186), "B8": range(145, 150)}
+    return {
+        f"MouseNeuron{i + 1}": {"IDRest": [
+            {"i_file": f"{cell}/{cell}_Ch0_IDRest_{n}.ibw",
+             "v_file": f"{cell}/{cell}_Ch3_IDRest_{n}.ibw", **B6_UNITS}
+            for n in list(numbers)[:n_per_cell]
+        ]}
+        for i, (cell, numbers) in enumerate(sweeps.items())
+    }  # fmt: skip
+
+
+def load_everything(qtbot: Any, controller: SessionController) -> None:
+    """Read every entry and wait until the reading task has ended."""
+    if not controller.dataset.entry_keys():
+        return
+    with qtbot.waitSignal(controller.task_finished, timeout=120_000):
+        controller.load_all()
+    qtbot.waitUntil(lambda: not controller._pending_loaded, timeout=5000)

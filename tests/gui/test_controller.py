@@ -1,0 +1,198 @@
+"""SessionController: commands in, signals out; reading off the GUI thread; undo."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from efex_gui.app.controller import SessionController
+from efex_gui.app.worker import ErrorReport, TaskContext
+from efex_gui.core.dataset import EntryKey, SweepKey
+from efex_gui.core.exclusions import ExclusionKey
+from efex_gui.core.session import Session
+from tests.conftest import shared_path
+from tests.gui.helpers import b6b8_files_metadata, load_everything
+
+
+def test_opening_lists_without_reading(
+    qtbot: Any, controller: SessionController, demo_dir: Path
+) -> None:
+    with qtbot.waitSignal(controller.session_changed):
+        controller.open_json(demo_dir / "config.json")
+    assert controller.dataset.cells() == ["SimCell1", "SimCell2"]
+    assert not any(
+        controller.dataset.is_loaded(k) for k in controller.dataset.entry_keys()
+    )
+    sweep = controller.dataset.sweeps("SimCell1", "IDRest")[0]
+    assert controller.summary(sweep).status == "not read"
+
+
+def test_reading_happens_on_the_worker_thread(
+    qtbot: Any,
+    controller: SessionController,
+    demo_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import efex_gui.app.loading as loading
+
+    threads = []
+    original = loading.load_config
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        threads.append(threading.current_thread())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(loading, "load_config", spy)
+    controller.open_json(demo_dir / "config.json")
+    with qtbot.waitSignal(controller.rheobase_changed, timeout=120_000) as rheobase:
+        controller.load_all()
+        controller.load_all()  # a second request must not read anything twice
+    assert threads and threading.main_thread() not in threads
+    assert len(threads) == len(controller.dataset.entry_keys())
+    assert set(rheobase.args[0]) == {"SimCell1", "SimCell2"}
+    qtbot.waitUntil(
+        lambda: all(
+            controller.dataset.is_loaded(k) for k in controller.dataset.entry_keys()
+        )
+    )
+    sweeps = controller.dataset.sweeps("SimCell1", "IDRest")
+    assert len(sweeps) == 8
+    summaries = [controller.summary(s) for s in sweeps]
+    assert all(s.status == "ok" and s.amp is not None for s in summaries)
+    assert any(s.amp_rel is not None for s in summaries)
+
+
+def test_exclusions_undo_and_redo(
+    qtbot: Any, controller: SessionController, demo_dir: Path
+) -> None:
+    controller.open_json(demo_dir / "config.json")
+    key = ExclusionKey("SimCell1", "IV")
+    with qtbot.waitSignal(controller.exclusions_changed) as changed:
+        controller.set_excluded([key], True, "leaky seal")
+    assert changed.args[0].reason(key) == "leaky seal"
+    assert controller.is_dirty()
+    with qtbot.waitSignal(controller.exclusions_changed):
+        controller.undo_stack.undo()
+    assert not controller.is_excluded(key)
+    controller.undo_stack.redo()
+    assert controller.session.exclusions.reason(key) == "leaky seal"
+    controller.set_excluded([ExclusionKey("SimCell1", "IV", "SimCell1.nwb")], False)
+    assert not controller.is_excluded(key)
+
+
+def test_metadata_edit_rereads_and_undoes(
+    qtbot: Any, controller: SessionController, demo_dir: Path
+) -> None:
+    controller.open_json(demo_dir / "config.json")
+    load_everything(qtbot, controller)
+    entry = EntryKey("SimCell1", "IDRest", 0)
+    sweep = SweepKey("SimCell1", "IDRest", 0, 3)
+    before = controller.recordings_for(sweep)[0].voltage.copy()
+    with qtbot.waitSignal(controller.metadata_changed):
+        controller.set_metadata([entry], {"ljp": 10.0})
+    assert controller.dataset.config(entry)["ljp"] == 10.0
+    after = controller.recordings_for(sweep)[0].voltage
+    assert after == pytest.approx(before - 10.0)
+    controller.undo_stack.undo()
+    assert "ljp" not in controller.dataset.config(entry)
+    assert controller.session.files_metadata["SimCell1"]["IDRest"][
+        0
+    ] == controller.dataset.config(entry)
+
+
+def test_corrupt_file_is_an_error_row(
+    qtbot: Any, controller: SessionController, demo_dir: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "broken.nwb").write_bytes(b"\x89HDF\r\n\x1a\n" + b"\x00" * 50)
+    good = demo_dir / "SimCell1.nwb"
+    fm = {
+        "good": {
+            "IDRest": [
+                {"filepath": str(good), "i_unit": "A", "v_unit": "V", "t_unit": "s"}
+            ]
+        },
+        "bad": {
+            "IDRest": [
+                {"filepath": "broken.nwb", "i_unit": "A", "v_unit": "V", "t_unit": "s"}
+            ]
+        },
+    }
+    controller.new_session(fm, tmp_path)
+    load_everything(qtbot, controller)
+    (bad,) = controller.dataset.sweeps("bad", "IDRest")
+    summary = controller.summary(bad)
+    assert summary.status == "unreadable" and "broken.nwb" in summary.reason
+    assert controller.recordings_for(bad) == []
+    assert all(
+        controller.summary(s).status == "ok"
+        for s in controller.dataset.sweeps("good", "IDRest")
+    )
+
+
+def test_session_save_and_reopen_is_identical(
+    qtbot: Any, controller: SessionController, demo_dir: Path, tmp_path: Path
+) -> None:
+    controller.open_json(demo_dir / "config.json")
+    load_everything(qtbot, controller)
+    sweep = controller.dataset.sweeps("SimCell2", "IDRest")[2]
+    controller.set_excluded([controller.exclusion_key(sweep)], True, "drift")
+    controller.set_metadata([EntryKey("SimCell1", "IV", 0)], {"ljp": 14.0})
+    controller.set_ecode_override("APWaveform", "Step")
+    path = controller.save_session(tmp_path / "project" / "s.json")
+    assert not controller.is_dirty()
+    before = controller.session
+    other = SessionController()
+    try:
+        other.open_json(path)
+        assert other.session == before
+        assert other.session.exclusions.reason(other.exclusion_key(sweep)) == "drift"
+        assert not other.is_dirty()
+        assert Session.load(path).to_extract_kwargs() == before.to_extract_kwargs()
+    finally:
+        other.shutdown()
+
+
+def test_worker_reports_failure_and_cancellation(
+    qtbot: Any, controller: SessionController
+) -> None:
+    def boom(context: TaskContext) -> None:
+        raise ValueError("bad value in file x")
+
+    with qtbot.waitSignal(controller.task_failed) as failed:
+        controller.run_in_worker("Boom", boom)
+    report = failed.args[0]
+    assert isinstance(report, ErrorReport) and "bad value" in report.message
+    assert "ValueError" in report.details
+
+    started = threading.Event()
+
+    def endless(context: TaskContext) -> None:
+        started.set()
+        while True:
+            context.check()
+            context.progress(1, 2, "waiting")
+
+    with qtbot.waitSignal(controller.task_cancelled, timeout=10_000):
+        controller.run_in_worker("Endless", endless)
+        qtbot.waitUntil(started.is_set)
+        controller.cancel_task()
+    assert not controller.is_busy()
+
+
+def test_b6b8_relative_amplitudes_follow_the_spec(
+    qtbot: Any, controller: SessionController
+) -> None:
+    root = shared_path("bluepyefe-exp-data")
+    controller.new_session(b6b8_files_metadata(), root)
+    controller.session.settings.protocols_rheobase = ["IDRest"]
+    load_everything(qtbot, controller)
+    # spec §10.2: absolute rheobases 0.118744 / 0.093745; sweep 183 at 200 %
+    rheobases = controller.store.rheobases
+    assert rheobases["MouseNeuron1"] == pytest.approx(0.118744, abs=1e-6)
+    assert rheobases["MouseNeuron2"] == pytest.approx(0.093745, abs=1e-6)
+    third = controller.summary(controller.dataset.sweeps("MouseNeuron1", "IDRest")[2])
+    assert third.amp_rel == pytest.approx(200.0, abs=0.01)
+    assert third.spikecount == 68
