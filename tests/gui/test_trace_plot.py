@@ -1,0 +1,100 @@
+"""TracePlot: the plotted arrays are the core's Recording arrays."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Qt
+
+from efex_gui.app.controller import SessionController
+from efex_gui.widgets.trace_plot import DIM_ALPHA, TracePlot
+from tests.conftest import shared_path
+from tests.gui.helpers import b6b8_files_metadata, load_everything
+
+
+def _plot(qtbot: Any, controller: SessionController) -> TracePlot:
+    plot = TracePlot(controller)
+    qtbot.addWidget(plot)
+    plot.resize(900, 600)
+    return plot
+
+
+def test_selected_sweep_is_drawn_from_its_recording(
+    qtbot: Any, controller: Any, demo_dir: Path
+) -> None:
+    plot = _plot(qtbot, controller)
+    controller.open_json(demo_dir / "config.json")
+    load_everything(qtbot, controller)
+    sweep = controller.dataset.sweeps("SimCell1", "IDRest")[5]
+    with qtbot.waitSignal(plot.drawn) as drawn:
+        controller.select_sweeps([sweep])
+    assert drawn.args == [1]
+    (recording,) = controller.recordings_for(sweep)
+    (voltage,), (current,) = plot.voltage_items, plot.current_items
+    np.testing.assert_array_equal(voltage.xData, recording.t)
+    np.testing.assert_array_equal(voltage.yData, recording.voltage)
+    np.testing.assert_array_equal(current.yData, recording.current)
+    assert voltage.opts["autoDownsample"] and voltage.opts["clipToView"]
+    assert recording.spikecount > 0
+    (spikes,) = plot.spike_items
+    np.testing.assert_allclose(spikes.data["x"], recording.peak_time)
+    region = plot.stimulus_regions[0].getRegion()
+    assert region == (recording.ton, recording.toff)
+    threshold = controller.store.efel_settings()["Threshold"]
+    assert plot.threshold_line.value() == threshold
+    assert f"{recording.spikecount} spikes" in plot.title.text()
+
+
+def test_overlay_and_dimmed_exclusions(
+    qtbot: Any, controller: Any, demo_dir: Path
+) -> None:
+    plot = _plot(qtbot, controller)
+    controller.open_json(demo_dir / "config.json")
+    load_everything(qtbot, controller)
+    sweeps = controller.dataset.sweeps("SimCell2", "IV")
+    with qtbot.waitSignal(plot.drawn) as drawn:
+        controller.select_sweeps(sweeps)
+    assert drawn.args == [len(sweeps)] and len(plot.voltage_items) == len(sweeps)
+    colours = {item.opts["pen"].color().name() for item in plot.voltage_items}
+    assert len(colours) == len(sweeps)
+    with qtbot.waitSignal(plot.drawn):
+        controller.set_excluded([controller.exclusion_key(sweeps[0])], True)
+    assert plot.voltage_items[0].opts["pen"].color().alpha() == DIM_ALPHA
+    assert plot.voltage_items[1].opts["pen"].color().alpha() == 255
+
+
+def test_keys_step_through_sweeps_and_toggle_exclusion(
+    qtbot: Any, controller: Any, demo_dir: Path
+) -> None:
+    plot = _plot(qtbot, controller)
+    controller.open_json(demo_dir / "config.json")
+    load_everything(qtbot, controller)
+    sweeps = controller.dataset.sweeps("SimCell1", "IDRest")
+    controller.select_sweeps([sweeps[0]])
+    with qtbot.waitSignal(plot.drawn):
+        qtbot.keyClick(plot, Qt.Key.Key_Right)
+    assert plot.drawn_sweeps == [sweeps[1]]
+    qtbot.keyClick(plot, Qt.Key.Key_Left)
+    assert controller.selection == [sweeps[0]]
+    qtbot.keyClick(plot, Qt.Key.Key_X)
+    assert controller.is_excluded(controller.exclusion_key(sweeps[0]))
+    qtbot.keyClick(plot, Qt.Key.Key_Space)
+    assert not controller.is_excluded(controller.exclusion_key(sweeps[0]))
+
+
+def test_draw_time_on_real_data(qtbot: Any, controller: Any) -> None:
+    """Selecting an unread B6 sweep reads and draws it (time printed, not asserted)."""
+    plot = _plot(qtbot, controller)
+    controller.new_session(b6b8_files_metadata(), shared_path("bluepyefe-exp-data"))
+    sweep = controller.dataset.sweeps("MouseNeuron1", "IDRest")[4]
+    start = time.perf_counter()
+    controller.select_sweeps([sweep])
+    plot.redraw()
+    elapsed = time.perf_counter() - start
+    print(f"\nB6 sweep read + drawn in {elapsed * 1000:.0f} ms")
+    (recording,) = controller.recordings_for(sweep)
+    assert recording.spikecount == 89  # spec §10.2, sweep 185
+    np.testing.assert_array_equal(plot.voltage_items[0].yData, recording.voltage)
