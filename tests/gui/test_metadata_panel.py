@@ -1,0 +1,71 @@
+"""MetadataPanel: shows and edits the selected entries' metadata, proposes fixes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from efex_gui.app.controller import SessionController
+from efex_gui.core.dataset import EntryKey
+from efex_gui.widgets.metadata_panel import MIXED, MetadataPanel
+from tests.conftest import shared_path
+from tests.gui.helpers import b6b8_files_metadata
+
+
+def _panel(qtbot: Any, controller: SessionController) -> MetadataPanel:
+    panel = MetadataPanel(controller)
+    qtbot.addWidget(panel)
+    return panel
+
+
+def test_shows_and_edits_one_or_many_entries(qtbot: Any, controller: Any) -> None:
+    panel = _panel(qtbot, controller)
+    fm = b6b8_files_metadata(2)
+    fm["MouseNeuron1"]["IDRest"][1]["ljp"] = 10.0
+    controller.new_session(fm, shared_path("bluepyefe-exp-data"))
+    first, second = controller.dataset.sweeps("MouseNeuron1", "IDRest")
+    controller.select_sweeps([first])
+    assert panel.fields["ljp"].text() == "14.0"
+    assert panel.fields["i_unit"].text() == "pA"
+    controller.select_sweeps([first, second])
+    assert panel.fields["ljp"].text() == ""
+    assert panel.fields["ljp"].placeholderText() == MIXED
+    assert panel.fields["v_unit"].text() == "mV"
+    panel.set_field("ljp", "12")
+    panel.set_field("ton", "700")
+    assert panel.changes() == {"ljp": 12.0, "ton": 700.0}
+    with qtbot.waitSignal(controller.metadata_changed):
+        panel.apply()
+    keys = [EntryKey("MouseNeuron1", "IDRest", i) for i in range(2)]
+    assert [controller.dataset.config(k)["ljp"] for k in keys] == [12.0, 12.0]
+    assert panel.fields["ljp"].text() == "12.0"
+    controller.undo_stack.undo()
+    assert [controller.dataset.config(k)["ljp"] for k in keys] == [14.0, 10.0]
+    assert all("ton" not in controller.dataset.config(k) for k in keys)
+
+
+def test_invalid_numbers_are_not_applied(qtbot: Any, controller: Any) -> None:
+    panel = _panel(qtbot, controller)
+    controller.new_session(b6b8_files_metadata(1), shared_path("bluepyefe-exp-data"))
+    controller.select_sweeps(controller.dataset.sweeps("MouseNeuron1", "IDRest"))
+    panel.set_field("dt", "0.25ms")
+    assert panel.invalid_fields() == ["dt"]
+    assert panel.changes() == {}
+    panel.set_field("ljp", "")
+    assert panel.changes() == {"ljp": None}, "an emptied field removes the key"
+
+
+def test_implausible_unit_gets_a_fix(qtbot: Any, controller: Any) -> None:
+    panel = _panel(qtbot, controller)
+    fm = b6b8_files_metadata(1)
+    fm["MouseNeuron1"]["IDRest"][0]["v_unit"] = "V"  # the data are in mV
+    controller.new_session(fm, shared_path("bluepyefe-exp-data"))
+    (sweep,) = controller.dataset.sweeps("MouseNeuron1", "IDRest")
+    controller.select_sweeps([sweep])
+    controller.recordings_for(sweep)  # read it, as drawing does
+    qtbot.waitUntil(lambda: bool(panel.fix_buttons))
+    (button,) = panel.fix_buttons
+    assert button.text() == "Use mV"
+    button.click()
+    assert panel.changes() == {"v_unit": "mV"}
+    panel.apply()
+    assert controller.dataset.config(sweep.entry_key)["v_unit"] == "mV"
