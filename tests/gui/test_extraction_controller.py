@@ -1,0 +1,224 @@
+"""ExtractionController: runs, stale results, incremental updates, export parity."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from efex_gui.app.extraction_controller import ExtractionController
+from efex_gui.core.dataset import SweepKey
+from efex_gui.core.session import Session
+from tests.conftest import shared_path
+from tests.gui.extraction_helpers import (
+    assert_same_files,
+    headless_export,
+    open_demo,
+    read_json,
+    run_and_wait,
+)
+
+
+@pytest.fixture
+def extraction(controller: Any, qtbot: Any) -> Iterator[ExtractionController]:
+    """An extraction controller whose worker thread is stopped after the test."""
+    extraction = ExtractionController(controller)
+    yield extraction
+    assert extraction.shutdown(), "the extraction thread did not stop"
+
+
+@pytest.fixture
+def demo(controller: Any, demo_dir: Path) -> Any:
+    open_demo(controller, demo_dir)
+    return controller
+
+
+def test_run_gives_headless_numbers(
+    qtbot: Any, demo: Any, extraction: ExtractionController, tmp_path: Path
+) -> None:
+    result = run_and_wait(qtbot, extraction)
+    assert result.features and not extraction.is_stale()
+    extraction.export(tmp_path / "gui")
+    headless_export(demo.session, tmp_path / "headless")
+    assert_same_files(tmp_path / "gui", tmp_path / "headless")
+    provenance = read_json(tmp_path / "gui" / "efex_provenance.json")
+    assert provenance["targets"] == result.targets
+
+
+def test_exclusion_updates_without_efel(
+    qtbot: Any, demo: Any, extraction: ExtractionController, tmp_path: Path
+) -> None:
+    first = run_and_wait(qtbot, extraction)
+    assert first.stats.computed > 0
+    recording = first.cells[0].get_recordings_by_protocol_name("IDRest")[4]
+    ref = first.sweep_ref(recording)
+    key = demo.exclusion_key(SweepKey(ref.cell, ref.protocol, ref.entry, ref.index))
+    with qtbot.waitSignal(extraction.update_timed, timeout=60_000) as timed:
+        demo.set_excluded([key], True, "test")
+    second = extraction.result
+    assert second is not first and not extraction.is_stale()
+    assert (second.stats.computed, second.stats.efel_calls) == (0, 0)
+    assert second.entries_read == 0
+    assert timed.args[0] == extraction.last_update_seconds
+    # the excluded sweep is gone, and the export matches the headless one
+    assert ref not in second.refs.values()
+    assert len(second.cells[0].recordings) == len(first.cells[0].recordings) - 1
+    extraction.export(tmp_path / "gui")
+    headless_export(demo.session, tmp_path / "headless")
+    assert_same_files(tmp_path / "gui", tmp_path / "headless")
+    # the first result's objects were not touched by the second run
+    assert recording in first.cells[0].recordings and recording.efeatures
+
+
+def test_target_amplitude_change_regroups_without_efel(
+    qtbot: Any, demo: Any, extraction: ExtractionController, tmp_path: Path
+) -> None:
+    run_and_wait(qtbot, extraction)
+    targets = copy.deepcopy(demo.session.targets)
+    for target in targets:
+        if target["amplitude"] == 250:
+            target["amplitude"] = 225
+    with qtbot.waitSignal(extraction.update_timed, timeout=60_000):
+        extraction.set_targets(targets)
+    result = extraction.result
+    assert result.stats.efel_calls == 0
+    assert "IDRest_225" in result.features and "IDRest_250" not in result.features
+    extraction.export(tmp_path / "gui")
+    headless_export(demo.session, tmp_path / "headless")
+    assert_same_files(tmp_path / "gui", tmp_path / "headless")
+
+
+def test_new_feature_computes_only_it(
+    qtbot: Any, demo: Any, extraction: ExtractionController
+) -> None:
+    first = run_and_wait(qtbot, extraction)
+    targets = copy.deepcopy(demo.session.targets)
+    targets.append({"efeature": "ISI_CV", "protocol": "IDRest", "amplitude": 200,
+                    "tolerance": 20})
+    with qtbot.waitSignal(extraction.update_timed, timeout=60_000):
+        extraction.set_targets(targets)
+    n_idrest = sum(len(c.get_recordings_by_protocol_name("IDRest"))
+                   for c in first.cells)
+    assert extraction.result.stats.computed == n_idrest
+
+
+def test_settings_change_marks_stale_and_undo_restores(
+    qtbot: Any, demo: Any, extraction: ExtractionController
+) -> None:
+    run_and_wait(qtbot, extraction)
+    with qtbot.waitSignal(extraction.stale_changed) as stale:
+        extraction.set_settings(extraction.with_settings(
+            efel_settings={"Threshold": -10.0, "interp_step": 0.025}))
+    assert stale.args == [True] and extraction.is_stale()
+    assert demo.is_dirty()
+    with qtbot.waitSignal(extraction.stale_changed) as fresh:
+        demo.undo_stack.undo()
+    assert fresh.args == [False]
+    with pytest.raises(RuntimeError, match="Run the extraction first"):
+        extraction.set_settings(extraction.with_settings(protocol_mode="median"))
+        extraction.live_update = False
+        extraction.export(Path("never-written"))
+
+
+def test_export_does_not_overwrite_without_asking(
+    qtbot: Any, demo: Any, extraction: ExtractionController, tmp_path: Path
+) -> None:
+    run_and_wait(qtbot, extraction)
+    written = extraction.export(tmp_path)
+    before = [p.read_bytes() for p in written]
+    with pytest.raises(FileExistsError, match="already holds an export"):
+        extraction.export(tmp_path)
+    assert extraction.existing_export(tmp_path) == written
+    assert extraction.export(tmp_path, overwrite=True) == written
+    assert [p.read_bytes() for p in written[:3]] == before[:3]
+
+
+def test_rheobase_override_reaches_results_and_provenance(
+    qtbot: Any, demo: Any, extraction: ExtractionController, tmp_path: Path
+) -> None:
+    first = run_and_wait(qtbot, extraction)
+    name = first.cells[0].name
+    computed = first.cells[0].rheobase
+    with qtbot.waitSignal(extraction.results_changed, timeout=60_000):
+        extraction.set_rheobase_override(name, computed * 1.2)
+    result = extraction.result
+    assert result.cell(name).rheobase == pytest.approx(computed * 1.2)
+    assert result.computed_rheobase[name] == computed
+    assert result.currents["all_threshold_current"][name] == pytest.approx(
+        computed * 1.2)
+    assert result.stats.efel_calls == 0
+    extraction.export(tmp_path)
+    provenance = read_json(tmp_path / "efex_provenance.json")
+    assert provenance["settings"]["rheobase_overrides"] == {name: computed * 1.2}
+    rows = {row.cell: row for row in extraction.rheobase_rows()}
+    assert rows[name].used == pytest.approx(computed * 1.2)
+    assert rows[name].computed == computed
+
+
+def test_failed_run_keeps_previous_result(
+    qtbot: Any, demo: Any, extraction: ExtractionController
+) -> None:
+    first = run_and_wait(qtbot, extraction)
+    extraction.live_update = False
+    targets = copy.deepcopy(demo.session.targets) + [
+        {"efeature": "no_such_feature", "protocol": "IDRest", "amplitude": 150,
+         "tolerance": 20}]
+    extraction.set_targets(targets)
+    with qtbot.waitSignal(extraction.run_failed, timeout=60_000) as failed:
+        extraction.run()
+    assert "no_such_feature" in failed.args[0].message
+    assert extraction.result is first and extraction.is_stale()
+    check = extraction.update_check()
+    assert "unknown_feature" in check.kinds()
+
+
+def test_target_check_uses_result_cells(
+    qtbot: Any, demo: Any, extraction: ExtractionController
+) -> None:
+    run_and_wait(qtbot, extraction)
+    check = extraction.update_check()
+    assert all(c is not None and c.n_sweeps >= 1 for c in check.coverage)
+    targets = copy.deepcopy(demo.session.targets)
+    targets[0]["amplitude"] = 1000
+    extraction.live_update = False
+    with qtbot.waitSignal(extraction.check_changed, timeout=5000) as changed:
+        extraction.set_targets(targets)
+    assert changed.args[0].coverage[0].n_sweeps == 0
+    assert "unreachable" in {i.kind for i in changed.args[0].issues_for(0)}
+
+
+def test_unreadable_file_is_reported_and_skipped(
+    qtbot: Any, demo: Any, extraction: ExtractionController
+) -> None:
+    session = demo.session
+    broken = dict(session.files_metadata["SimCell1"]["IDRest"][0],
+                  filepath="missing.nwb")
+    session.files_metadata["SimCell1"]["IDRest"].append(broken)
+    result = run_and_wait(qtbot, extraction)
+    assert [(cell, Path(path).name) for cell, path, _ in result.skipped] == [
+        ("SimCell1", "missing.nwb")]
+    assert result.features
+
+
+def test_b6b8_gui_export_equals_headless_and_oracle(
+    qtbot: Any, controller: Any, extraction: ExtractionController, tmp_path: Path
+) -> None:
+    root = shared_path()
+    oracle = shared_path("oracle", "bluepyefe-b6b8")
+    inputs = json.loads((oracle / "inputs.json").read_text())
+    controller.set_session(Session.from_dict(inputs, root))
+    run_and_wait(qtbot, extraction)
+    extraction.export(tmp_path / "gui")
+    headless_export(controller.session, tmp_path / "headless")
+    assert_same_files(tmp_path / "gui", tmp_path / "headless")
+    ours = read_json(tmp_path / "gui" / "features.json")
+    theirs = read_json(oracle / "features.json")
+    assert ours.keys() == theirs.keys()
+    for stimulus, locations in theirs.items():
+        for mine, ref in zip(ours[stimulus]["soma"], locations["soma"], strict=True):
+            assert mine["feature"] == ref["feature"]
+            assert mine["val"] == pytest.approx(ref["val"], rel=1e-9)
