@@ -81,7 +81,7 @@ class ImportDialog(QDialog):
         self.root = Path(root)
         self.paths = list(paths) if paths is not None else scan_folder(self.root)
         self.preferences = preferences
-        self.result = PairingResult()
+        self.pairing = PairingResult()
         self.ecode_overrides: dict[str, str] = {}
         self.error = ""
         self._role_cache: dict[str, str | None] = {}
@@ -256,11 +256,11 @@ class ImportDialog(QDialog):
         try:
             compiled = compile_pattern(self.pattern.text())
         except EfexError as exc:
-            self.error, self.result = str(exc), PairingResult()
+            self.error, self.pairing = str(exc), PairingResult()
         else:
             self.error = ""
             parsed = [parse_name(p, compiled) for p in self.paths]
-            self.result = pair_files(
+            self.pairing = pair_files(
                 [n for n in parsed if n is not None],
                 self.current_channel.text().strip() or None,
                 self.voltage_channel.text().strip() or None,
@@ -269,24 +269,25 @@ class ImportDialog(QDialog):
             )
             for path, name in zip(self.paths, parsed, strict=True):
                 if name is None:
-                    self.result.skipped[path] = "name does not match the pattern"
+                    self.pairing.skipped[path] = "name does not match the pattern"
         self._fill_preview()
         self._fill_ecodes()
-        cells = {e.cell for e in self.result.entries}
-        protocols = {e.protocol for e in self.result.entries}
+        cells = {e.cell for e in self.pairing.entries}
+        protocols = {e.protocol for e in self.pairing.entries}
         self.summary.setText(
             self.error
             or (
-                f"{len(self.result.entries)} recordings, {len(cells)} cells, "
-                f"{len(protocols)} protocols; {len(self.result.skipped)} files left out"
+                f"{len(self.pairing.entries)} recordings, {len(cells)} cells, "
+                f"{len(protocols)} protocols; "
+                f"{len(self.pairing.skipped)} files left out"
             )
         )
-        self.ok_button.setEnabled(bool(self.result.entries))
+        self.ok_button.setEnabled(bool(self.pairing.entries))
 
     def _fill_preview(self) -> None:
         table = self.preview
         table.setUpdatesEnabled(False)
-        table.setRowCount(len(self.result.entries) + len(self.result.skipped))
+        table.setRowCount(len(self.pairing.entries) + len(self.pairing.skipped))
         overrides = self.ecode_overrides
         rows = [
             (
@@ -297,13 +298,13 @@ class ImportDialog(QDialog):
                 e.filepath or e.i_file or "",
                 e.v_file or "",
             )
-            for e in self.result.entries
+            for e in self.pairing.entries
         ]
         for row, values in enumerate(rows):
             for column, value in enumerate(values):
                 table.setItem(row, column, QTableWidgetItem(value))
         for row, (path, reason) in enumerate(
-            sorted(self.result.skipped.items()), start=len(rows)
+            sorted(self.pairing.skipped.items()), start=len(rows)
         ):
             for column, value in enumerate(("—", "", "", "", path, reason)):
                 item = QTableWidgetItem(value)
@@ -313,7 +314,7 @@ class ImportDialog(QDialog):
         table.resizeColumnsToContents()
 
     def _fill_ecodes(self) -> None:
-        protocols = sorted({e.protocol for e in self.result.entries})
+        protocols = sorted({e.protocol for e in self.pairing.entries})
         rows = ecode_table(protocols, self.ecode_overrides)
         self.ecodes.setRowCount(len(rows))
         choices = ["", *ecode_names()]
@@ -359,7 +360,7 @@ class ImportDialog(QDialog):
 
     def files_metadata(self) -> dict[str, dict[str, list[dict[str, Any]]]]:
         """The files_metadata the dialog builds (paths relative to ``root``)."""
-        return build_files_metadata(self.result.entries, self.defaults_values())
+        return build_files_metadata(self.pairing.entries, self.defaults_values())
 
     def accept(self) -> None:
         self.update_preview()

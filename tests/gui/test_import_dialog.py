@@ -1,0 +1,124 @@
+"""ImportDialog: live preview of name parsing, channels, defaults, eCodes, profiles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from efex_gui.core.naming import PRESET_PATTERNS
+from efex_gui.widgets.import_dialog import CUSTOM, ImportDialog
+
+BBP_FILES = [
+    "B6/B6_Ch0_IDRest_181.ibw", "B6/B6_Ch3_IDRest_181.ibw",
+    "B6/B6_Ch0_IDRest_182.ibw", "B6/B6_Ch3_IDRest_182.ibw",
+    "B6/B6_Ch0_TestPulse_1.ibw", "B6/B6_Ch3_TestPulse_1.ibw",
+    "B6/B6_Ch0_IDRest_183.ibw", "notes/readme.txt",
+]  # fmt: skip
+
+
+@pytest.fixture
+def bbp_folder(tmp_path: Path) -> Path:
+    for rel in BBP_FILES:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(b"")
+    return tmp_path
+
+
+def _dialog(qtbot: Any, root: Path, preferences: Any) -> ImportDialog:
+    dialog = ImportDialog(root, None, preferences)
+    qtbot.addWidget(dialog)
+    return dialog
+
+
+def test_preview_pairs_files_with_the_guessed_pattern(
+    qtbot: Any, bbp_folder: Path, preferences: Any
+) -> None:
+    dialog = _dialog(qtbot, bbp_folder, preferences)
+    assert dialog.preset.currentText() == PRESET_PATTERNS[1].name
+    assert len(dialog.pairing.entries) == 3
+    assert dialog.preview.rowCount() == 3 + len(dialog.pairing.skipped)
+    assert dialog.preview.item(0, 0).text() == "B6"
+    skipped = {
+        dialog.preview.item(r, 4).text(): dialog.preview.item(r, 5).text()
+        for r in range(3, dialog.preview.rowCount())
+    }
+    assert "no voltage" in skipped["B6/B6_Ch0_IDRest_183.ibw"]
+    assert "does not match" in skipped["notes/readme.txt"]
+    assert "3 recordings, 1 cells, 2 protocols" in dialog.summary.text()
+
+
+def test_editing_the_pattern_updates_the_preview(
+    qtbot: Any, bbp_folder: Path, preferences: Any
+) -> None:
+    dialog = _dialog(qtbot, bbp_folder, preferences)
+    qtbot.keyClicks(dialog.pattern, "(")
+    qtbot.waitUntil(lambda: "not a valid regex" in dialog.summary.text())
+    assert not dialog.ok_button.isEnabled()
+    assert dialog.preset.currentText() == CUSTOM
+    dialog.pattern.setText(
+        r"(?P<cell>B6)/B6_Ch(?P<channel>\d)_(?P<protocol>IDRest)"
+        r"_(?P<number>\d+)\.ibw"
+    )
+    qtbot.waitUntil(lambda: len(dialog.pairing.entries) == 2)
+    assert dialog.ok_button.isEnabled()
+    dialog.current_channel.setText("3")
+    dialog.voltage_channel.setText("0")
+    qtbot.waitUntil(
+        lambda: dialog.pairing.entries[0].v_file.endswith("Ch0_IDRest_181.ibw")
+    )
+
+
+def test_ecode_table_and_override(
+    qtbot: Any, bbp_folder: Path, preferences: Any
+) -> None:
+    dialog = _dialog(qtbot, bbp_folder, preferences)
+    rows = {
+        dialog.ecodes.item(r, 0).text(): dialog.ecodes.item(r, 2).text()
+        for r in range(dialog.ecodes.rowCount())
+    }
+    assert rows["IDRest"] == "Step"
+    assert rows["TestPulse"].startswith("no eCode")
+    dialog.ecodes.cellWidget(1, 3).setCurrentText("Step")
+    qtbot.waitUntil(lambda: dialog.ecode_overrides == {"TestPulse": "Step"})
+    qtbot.waitUntil(lambda: dialog.ecodes.item(1, 2).text() == "Step")
+
+
+def test_defaults_profile_and_result(
+    qtbot: Any, bbp_folder: Path, preferences: Any
+) -> None:
+    dialog = _dialog(qtbot, bbp_folder, preferences)
+    dialog.defaults["i_unit"].setText("pA")
+    dialog.defaults["v_unit"].setText("mV")
+    dialog.defaults["ljp"].setText("fourteen")
+    dialog.accept()
+    assert dialog.result() != ImportDialog.DialogCode.Accepted
+    assert "ljp must be a number" in dialog.summary.text()
+    dialog.defaults["ljp"].setText("14")
+    dialog.accept()
+    fm = dialog.files_metadata()
+    assert fm["B6"]["IDRest"][0] == {
+        "ordinal": "181",
+        "i_file": "B6/B6_Ch0_IDRest_181.ibw",
+        "v_file": "B6/B6_Ch3_IDRest_181.ibw",
+        "i_unit": "pA",
+        "v_unit": "mV",
+        "t_unit": "s",
+        "ljp": 14.0,
+    }
+    assert preferences.import_profile()["defaults"]["ljp"] == "14"
+    again = _dialog(qtbot, bbp_folder, preferences)
+    assert again.defaults["v_unit"].text() == "mV", "settings are reused"
+    assert again.profile() == dialog.profile()
+
+
+def test_nwb_files_list_their_protocols(
+    qtbot: Any, demo_dir: Path, preferences: Any
+) -> None:
+    dialog = _dialog(qtbot, demo_dir, preferences)
+    assert dialog.pattern.text() == PRESET_PATTERNS[2].regex
+    fm = dialog.files_metadata()
+    assert sorted(fm) == ["SimCell1", "SimCell2"]
+    assert sorted(fm["SimCell1"]) == ["APWaveform", "IDRest", "IDthresh", "IV"]
+    assert fm["SimCell1"]["IV"] == [{"filepath": "SimCell1.nwb", "t_unit": "s"}]
