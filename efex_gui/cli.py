@@ -21,6 +21,7 @@ import argparse
 import contextlib
 import json
 import logging
+import os
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -34,6 +35,7 @@ from efex_gui.cli_runtime import (
     describe_file,
     format_table,
     mapper,
+    native_output,
     rheobase_rows,
 )
 from efex_gui.core.errors import (
@@ -59,17 +61,27 @@ def _err(text: str) -> None:
     sys.stderr.write(f"efex: error: {text}\n")
 
 
+def _log_stream(stack: contextlib.ExitStack) -> Any:
+    """stderr for log records, on its own descriptor when it is the real fd 2, so
+    records still show while :func:`native_output` silences fd 2."""
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        if sys.stderr.fileno() == 2:
+            sys.stderr.flush()
+            return stack.enter_context(os.fdopen(os.dup(2), "w", buffering=1))
+    return sys.stderr
+
+
 @contextlib.contextmanager
 def _console(quiet: bool) -> Iterator[None]:
     """Send efex_gui's log records and Python warnings to stderr during a command."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("efex: %(levelname)s: %(message)s"))
     logger = logging.getLogger("efex_gui")
     old_level, old_propagate = logger.level, logger.propagate
-    logger.addHandler(handler)
-    logger.setLevel(logging.ERROR if quiet else logging.WARNING)
-    logger.propagate = False
-    with warnings.catch_warnings():
+    with contextlib.ExitStack() as stack, warnings.catch_warnings():
+        handler = logging.StreamHandler(_log_stream(stack))
+        handler.setFormatter(logging.Formatter("efex: %(levelname)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.ERROR if quiet else logging.WARNING)
+        logger.propagate = False
         if quiet:
             warnings.simplefilter("ignore")
         try:
@@ -118,7 +130,11 @@ def run_extract(
     if config.exclusions is not None:
         kwargs["exclusions"] = config.exclusions
     progress = Progress("extracting", enabled=not args.quiet)
-    with mapper(args.workers, args.dask) as map_function, progress:
+    with (
+        native_output(args.quiet),
+        mapper(args.workers, args.dask) as map_function,
+        progress,
+    ):
         outputs = extract_efeatures(
             str(output),
             write_files=True,
@@ -184,7 +200,11 @@ def cmd_rheobase(args: argparse.Namespace) -> int:
     if protocols is None:
         protocols = list(PRESET_PROTOCOLS_RHEOBASE)
     progress = Progress("reading", enabled=not args.quiet)
-    with mapper(args.workers, args.dask) as map_function, progress:
+    with (
+        native_output(args.quiet),
+        mapper(args.workers, args.dask) as map_function,
+        progress,
+    ):
         cells = read_recordings(
             kwargs["files_metadata"],
             kwargs.get("recording_reader"),
@@ -193,12 +213,12 @@ def cmd_rheobase(args: argparse.Namespace) -> int:
             progress=progress,
             strict=args.strict,
         )
-    compute_rheobase(
-        cells,
-        protocols,
-        kwargs.get("rheobase_strategy", "absolute"),
-        kwargs.get("rheobase_settings"),
-    )
+        compute_rheobase(
+            cells,
+            protocols,
+            kwargs.get("rheobase_strategy", "absolute"),
+            kwargs.get("rheobase_settings"),
+        )
     _out(format_table(rheobase_rows(cells, protocols)))
     skipped = skipped_files(cells)
     for cell, path, reason in skipped:

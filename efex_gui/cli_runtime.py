@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -20,6 +21,7 @@ from efex_gui.core.errors import SettingsError
 
 __all__ = [
     "DaskMap",
+    "native_output",
     "Progress",
     "describe_file",
     "format_table",
@@ -130,6 +132,41 @@ def mapper(
             yield pool.imap
     else:
         yield map
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            stream.flush()
+
+
+@contextlib.contextmanager
+def native_output(quiet: bool) -> Iterator[None]:
+    """Keep stdout for results while the pipeline runs.
+
+    efel and LAPACK print from C (``4 or more spikes are needed...``, ``DLASCL``
+    messages) straight to file descriptors 1 and 2. Inside this context descriptor 1
+    goes to stderr, and with ``quiet`` both go to ``/dev/null``. Worker processes
+    started inside inherit the redirection.
+    """
+    try:
+        saved = (os.dup(1), os.dup(2))
+    except OSError:  # no standard descriptors (embedded interpreter)
+        yield
+        return
+    sink = os.open(os.devnull, os.O_WRONLY) if quiet else os.dup(2)
+    _flush()
+    try:
+        os.dup2(sink, 1)
+        if quiet:
+            os.dup2(sink, 2)
+        yield
+    finally:
+        _flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (*saved, sink):
+            os.close(fd)
 
 
 class Progress:

@@ -300,3 +300,21 @@ def test_python_dash_m_runs_the_cli() -> None:
     )
     assert result.returncode == 0
     assert result.stdout.startswith("efex ")
+
+
+def test_native_prints_never_reach_stdout(capfd: pytest.CaptureFixture[str]) -> None:
+    """efel/LAPACK print from C to fd 1: the CLI moves that to stderr (or nowhere)."""
+    import os
+
+    from efex_gui.cli_runtime import native_output
+
+    with native_output(quiet=False):
+        os.write(1, b"native noise\n")
+    out, err = capfd.readouterr()
+    assert "native noise" not in out and "native noise" in err
+    with native_output(quiet=True):
+        os.write(1, b"one\n")
+        os.write(2, b"two\n")
+    os.write(1, b"after\n")
+    out, err = capfd.readouterr()
+    assert out == "after\n" and err == ""
