@@ -155,13 +155,13 @@ class ExtractionController(QObject):
 
     @property
     def targets(self) -> list[dict[str, Any]] | None:
-        """The session's targets (None: automatic targets)."""
-        return self.session.targets
+        """A copy of the session's targets (None: automatic targets)."""
+        return copy.deepcopy(self.session.targets)
 
     @property
     def settings(self) -> ExtractionSettings:
-        """The session's extraction settings."""
-        return self.session.settings
+        """A copy of the session's extraction settings."""
+        return copy.deepcopy(self.session.settings)
 
     def protocols(self) -> list[str]:
         """Protocol names of the session's files, in order of appearance."""
