@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import shutil
@@ -17,6 +18,7 @@ from efex_gui.core.session import (
     Session,
     atomic_write_text,
     migrate,
+    open_json,
 )
 from tests.conftest import shared_path
 
@@ -175,3 +177,93 @@ def test_oracle_inputs_open_as_a_version_0_session() -> None:
         assert kwargs[key] == inputs[key], key
     first = kwargs["files_metadata"]["MouseNeuron1"]["IDRest"][0]
     assert Path(first["v_file"]).is_file()
+
+
+def test_open_json_reads_sessions_configs_and_bare_metadata(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    (data / "c1").mkdir(parents=True)
+    bare = {
+        "c1": {
+            "IDRest": [
+                {
+                    "i_file": str(data / "c1" / "i.ibw"),
+                    "v_file": str(data / "c1" / "v.ibw"),
+                }
+            ]
+        }
+    }
+    (data / "files_metadata.json").write_text(json.dumps(bare))
+    session = open_json(data / "files_metadata.json")
+    assert session.data_root == data and session.path is None
+    assert session.files_metadata["c1"]["IDRest"][0]["v_file"] == "c1/v.ibw"
+    config = {
+        "files_metadata": {"c1": {"IV": [{"filepath": "c1.nwb"}]}},
+        "targets": [],
+        "protocols_rheobase": ["IV"],
+        "write_files": True,
+    }
+    (data / "config.json").write_text(json.dumps(config))
+    session = open_json(data / "config.json")
+    assert session.settings.protocols_rheobase == ["IV"] and session.path is None
+    assert session.resolve("c1.nwb") == str(data / "c1.nwb")
+    _session(data).save(tmp_path / "s.json")
+    assert open_json(tmp_path / "s.json").path == (tmp_path / "s.json").absolute()
+    (tmp_path / "list.json").write_text("[1, 2]")
+    with pytest.raises(MetadataError, match="neither"):
+        open_json(tmp_path / "list.json")
+
+
+def test_extraction_of_a_session_equals_extraction_without_the_excluded() -> None:
+    """The session path (to_extract_kwargs) equals the inputs minus the excluded."""
+    extract = pytest.importorskip("efex_gui.extract")
+    inputs_path = shared_path("oracle", "bluepyefe-b6b8", "inputs.json")
+    inputs = json.loads(inputs_path.read_text())
+    inputs["data_root"] = ".."
+    session = Session.from_dict(inputs, inputs_path.parent.parent)
+    dropped = session.files_metadata["MouseNeuron1"]["IDRest"][3]
+    session.exclusions = Exclusions(
+        {ExclusionKey("MouseNeuron1", "IDRest", dropped["v_file"]): "noisy"}
+    )
+    ours = extract.extract_efeatures(
+        output_directory=None, **session.to_extract_kwargs()
+    )
+    reference = copy.deepcopy(inputs)
+    del reference["data_root"]
+    reference["files_metadata"]["MouseNeuron1"]["IDRest"].pop(3)
+    for protocols in reference["files_metadata"].values():
+        for entries in protocols.values():
+            for entry in entries:
+                for key in ("i_file", "v_file"):
+                    entry[key] = str(shared_path(entry[key]))
+    theirs = extract.extract_efeatures(output_directory=None, **reference)
+    assert json.dumps(ours, default=float) == json.dumps(theirs, default=float)
+    full = extract.extract_efeatures(
+        output_directory=None,
+        **Session.from_dict(inputs, inputs_path.parent.parent).to_extract_kwargs(),
+    )
+    assert json.dumps(full, default=float) != json.dumps(ours, default=float)
+
+
+def test_trace_filter_leaves_out_one_nwb_sweep() -> None:
+    from efex_gui.core.readers import read_file
+
+    nwb = shared_path("bluepyefe-exp-data", "hippocampus-portal", "99111002.nwb")
+    session = Session(
+        files_metadata={
+            "cell": {
+                "Step": [
+                    {"filepath": nwb.name, "i_unit": "A", "v_unit": "V", "t_unit": "s"}
+                ]
+            }
+        },
+        data_root=nwb.parent,
+        exclusions=Exclusions({ExclusionKey("cell", "Step", nwb.name, 3): ""}),
+    )
+    kwargs = session.to_extract_kwargs()
+    config = dict(kwargs["files_metadata"]["cell"]["Step"][0], protocol_name="Step")
+    kept = kwargs["recording_reader"](config)
+    everything = read_file(dict(config))
+    assert len(kept) == len(everything) - 1 == 15
+    assert [t["id"] for t in kept] == [
+        t["id"] for i, t in enumerate(everything) if i != 3
+    ]
