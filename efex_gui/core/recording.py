@@ -116,11 +116,14 @@ class Recording:
         """Number of detected spikes, or None when efel returned no ``peak_time``."""
         return None if self.peak_time is None else len(self.peak_time)
 
-    def warn(self, message: str) -> None:
-        """Record a warning about this sweep (kept in ``warnings`` and logged)."""
-        full = f"{self.protocol_name} {self.name}: {message}"
+    def warn(self, message: str, level: int = logging.WARNING) -> None:
+        """Record a warning about this sweep (kept in ``warnings`` and logged).
+
+        efex_gui's own scientific guards log at INFO (they are collected in
+        ``warnings`` for reports and the GUI); BluePyEfe's warnings keep WARNING.
+        """
         self.warnings.append(message)
-        logger.warning(full)
+        logger.log(level, "%s %s: %s", self.protocol_name, self.name, message)
 
     def _where(self) -> str:
         files = ", ".join(str(f) for f in self.files) or self.name or "<no file>"
@@ -281,7 +284,8 @@ class Recording:
         if not self.spikecount and len(window) and np.max(window) > threshold:
             self.warn(
                 f"no spike detected although the voltage crosses the spike "
-                f"threshold during the stimulus ({threshold:.2f} mV)."
+                f"threshold during the stimulus ({threshold:.2f} mV).",
+                logging.INFO,
             )
         idx_ton = self.ms_to_index(self.ton)
         if idx_ton > 0:
@@ -289,7 +293,8 @@ class Recording:
             if base > threshold:
                 self.warn(
                     f"the baseline voltage ({base:.2f} mV) is above the spike "
-                    f"threshold ({threshold:.2f} mV)."
+                    f"threshold ({threshold:.2f} mV).",
+                    logging.INFO,
                 )
 
     def compute_efeatures(

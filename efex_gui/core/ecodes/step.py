@@ -7,6 +7,7 @@ unless the metadata gives its timing.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import numpy as np
@@ -86,7 +87,8 @@ class Step(Recording):
                     "no current step found (edge threshold "
                     f"{threshold:.4g} nA = {detection.STEP_NOISE_FACTOR} x the current "
                     "noise, or a flat current): ton/toff fall back to the trace edges "
-                    "and amp is the median over the whole trace."
+                    "and amp is the median over the whole trace.",
+                    logging.INFO,
                 )
         elif self.hypamp is None:
             self.hypamp = detection.base_current(current, idx_ton=ton)
