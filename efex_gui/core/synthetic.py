@@ -39,6 +39,7 @@ from efex_gui.core.synthetic_model import (
 __all__ = [
     "DEMO_PROTOCOLS",
     "DEMO_TARGETS",
+    "demo_targets",
     "CellParameters",
     "StepProtocol",
     "demo_cell_parameters",
@@ -317,6 +318,11 @@ DEMO_TARGETS: tuple[dict[str, Any], ...] = tuple(
 )
 
 
+def demo_targets() -> list[dict[str, Any]]:
+    """Fresh copies of :data:`DEMO_TARGETS` (the pipeline adds keys to its targets)."""
+    return [dict(target) for target in DEMO_TARGETS]
+
+
 def demo_files_metadata(
     paths: dict[str, Any], protocols: tuple[StepProtocol, ...] = DEMO_PROTOCOLS
 ) -> dict[str, dict[str, list[dict[str, Any]]]]:
@@ -377,7 +383,7 @@ def write_demo_dataset(
     relative = demo_files_metadata({name: path.name for name, path in paths.items()})
     config = {
         "files_metadata": relative,
-        "targets": list(DEMO_TARGETS),
+        "targets": demo_targets(),
         "protocols_rheobase": ["IDthresh", "IDRest"],
         "rheobase_strategy": "absolute",
         "efel_settings": {
@@ -389,7 +395,7 @@ def write_demo_dataset(
     }
     for name, content in (
         ("files_metadata.json", files_metadata),
-        ("targets.json", list(DEMO_TARGETS)),
+        ("targets.json", demo_targets()),
         ("config.json", config),
     ):
         (folder / name).write_text(
