@@ -18,12 +18,14 @@ _TIME_CI = {"s": 1e3, "sec": 1e3, "seconds": 1e3}
 _CURRENT_CI = {"a": 1e9, "amperes": 1e9, "amps": 1e9}
 _VOLTAGE_CI = {"v": 1e3, "volts": 1e3}
 #: exact-case spellings -> factor
-_TIME_EXACT = {"ms": 1.0, "10th_ms": 0.1}
-_CURRENT_EXACT = {"mA": 1e6, "uA": 1e3, "pA": 1e-3, "nA": 1.0}
-_VOLTAGE_EXACT = {"uV": 1e-3, "mV": 1.0}
+_TIME_EXACT = {"ms": 1, "10th_ms": 0.1}
+_CURRENT_EXACT = {"mA": 1e6, "uA": 1e3, "pA": 1e-3, "nA": 1}
+_VOLTAGE_EXACT = {"uV": 1e-3, "mV": 1}
 
 
-def _factor(unit: Any, ci: dict[str, float], exact: dict[str, float], kind: str) -> float:
+def _factor(
+    unit: Any, ci: dict[str, float], exact: dict[str, float], kind: str
+) -> float:
     if isinstance(unit, bytes):
         unit = unit.decode()
     if not isinstance(unit, str):
@@ -72,7 +74,7 @@ def to_mv(value: Any, unit: Any) -> Any:
 
 
 def is_known_unit(unit: Any, kind: str) -> bool:
-    """Whether ``unit`` is an accepted spelling for ``kind`` ('time', 'current', 'voltage')."""
+    """Whether ``unit`` is an accepted spelling of ``kind`` (time, current, voltage)."""
     fn = {"time": time_factor_to_ms, "current": current_factor_to_na,
           "voltage": voltage_factor_to_mv}[kind]
     try:
