@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QProgressBar,
     QPushButton,
@@ -220,7 +221,13 @@ def _dock(window: QMainWindow, title: str, widget: QWidget, name: str) -> QDockW
 
 def _menu(window: QMainWindow, controller: ExtractionController,
           bar: ExtractionBar, docks: list[QDockWidget]) -> None:
-    menu = window.menuBar().addMenu("E&xtraction")
+    menubar = window.menuBar()
+    menu = QMenu("E&xtraction", window)
+    last = menubar.actions()[-1] if menubar.actions() else None
+    if last is not None and last.text().replace("&", "") == "Help":
+        menubar.insertMenu(last, menu)  # before Help, by convention the last menu
+    else:
+        menubar.addMenu(menu)
     actions = [
         ("Extract", bar.extract, "Ctrl+E"),
         ("Cancel extraction", controller.cancel, None),

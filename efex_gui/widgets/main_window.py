@@ -37,6 +37,7 @@ from efex_gui.app.worker import ErrorReport
 from efex_gui.core.errors import EfexError
 from efex_gui.core.naming import RECORDING_EXTENSIONS, relative_to
 from efex_gui.resources import icon_path
+from efex_gui.widgets.extraction_panel import install_extraction_ui
 from efex_gui.widgets.file_browser import FileBrowser
 from efex_gui.widgets.import_dialog import ImportDialog
 from efex_gui.widgets.metadata_panel import MetadataPanel
@@ -83,6 +84,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.task_status)
         self._make_actions()
         self._make_menus()
+        self.extraction = install_extraction_ui(self, controller)
         controller.session_changed.connect(self._update_title)
         controller.dirty_changed.connect(self._update_title)
         controller.task_failed.connect(self._on_task_failed)
