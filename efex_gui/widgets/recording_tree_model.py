@@ -63,6 +63,7 @@ class RecordingTreeModel(QAbstractItemModel):
         super().__init__(parent)
         self.controller = controller
         self._root = _Node("root", 0, None)
+        self._summaries: dict[SweepKey, Any] = {}
         self._build()
         controller.session_changed.connect(self._on_session_changed)
         controller.exclusions_changed.connect(self._on_values_changed)
@@ -229,8 +230,15 @@ class RecordingTreeModel(QAbstractItemModel):
         return QModelIndex()
 
     # --- values -------------------------------------------------------------------
+    def _summary(self, sweep: SweepKey) -> Any:
+        # A view asks data() for every role of every visible cell at each repaint.
+        summary = self._summaries.get(sweep)
+        if summary is None:
+            summary = self._summaries[sweep] = self.controller.summary(sweep)
+        return summary
+
     def _sweep_data(self, sweep: SweepKey, column: int, role: int) -> Any:
-        summary = self.controller.summary(sweep)
+        summary = self._summary(sweep)
         if role == Qt.ItemDataRole.DisplayRole:
             return {
                 NAME: summary.name,
@@ -311,34 +319,41 @@ class RecordingTreeModel(QAbstractItemModel):
 
     # --- signal handlers ----------------------------------------------------------
     def _on_session_changed(self, _session: Any) -> None:
+        self._summaries.clear()
         self.beginResetModel()
         self._build()
         self.endResetModel()
 
     def _on_values_changed(self, _value: Any = None) -> None:
-        last = len(COLUMNS) - 1
+        self._summaries.clear()
         for cell_node in self._root.children:
-            self.dataChanged.emit(
-                self.index(cell_node.row, 0), self.index(cell_node.row, last)
-            )
-            for node in cell_node.children:
-                parent = self.createIndex(node.row, 0, cell_node)
+            self._emit_changed(cell_node, cell_node.children)
+
+    def _emit_changed(self, cell_node: _Node, protocols: list[_Node]) -> None:
+        """dataChanged for a cell row, some of its protocol rows and their sweeps."""
+        last = len(COLUMNS) - 1
+        row = cell_node.row
+        self.dataChanged.emit(self.index(row, 0), self.index(row, last))
+        for node in protocols:
+            parent = self.createIndex(node.row, 0, cell_node)
+            self.dataChanged.emit(parent, self.createIndex(node.row, last, cell_node))
+            if node.sweeps:
                 self.dataChanged.emit(
-                    self.createIndex(node.row, 0, cell_node),
-                    self.createIndex(node.row, last, cell_node),
+                    self.index(0, 0, parent),
+                    self.index(len(node.sweeps) - 1, last, parent),
                 )
-                if node.sweeps:
-                    self.dataChanged.emit(
-                        self.index(0, 0, parent),
-                        self.index(len(node.sweeps) - 1, last, parent),
-                    )
 
     def _on_entries_changed(self, keys: list[EntryKey]) -> None:
+        self._summaries.clear()
+        touched: dict[str, list[_Node]] = {}
         for cell, protocol in dict.fromkeys((k.cell, k.protocol) for k in keys):
             node = self.protocol_node(cell, protocol)
             if node is not None:
                 self._relayout(node)
-        self._on_values_changed()
+                touched.setdefault(cell, []).append(node)
+        for cell_node in self._root.children:
+            if cell_node.cell in touched:
+                self._emit_changed(cell_node, touched[cell_node.cell])
 
     def _relayout(self, node: _Node) -> None:
         """Insert or remove the rows of entries whose number of traces changed."""

@@ -59,7 +59,6 @@ class TracePlot(QWidget):
         self.current_plot.setLabel("left", "Current", units="nA")
         self.current_plot.setLabel("bottom", "Time", units="ms")
         for plot in (self.voltage_plot, self.current_plot):
-            plot.showGrid(x=True, y=True, alpha=0.15)
             plot.getAxis("left").enableAutoSIPrefix(False)
             plot.getAxis("bottom").enableAutoSIPrefix(False)
         layout = QVBoxLayout(self)
