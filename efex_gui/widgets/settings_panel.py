@@ -397,7 +397,11 @@ class SettingsPanel(QWidget):
         if self.protocols_default.isChecked():
             return None
         items = [self.protocol_list.item(i) for i in range(self.protocol_list.count())]
-        return [i.text() for i in items if i.checkState() == Qt.CheckState.Checked]
+        checked = [i.text() for i in items if i.checkState() == Qt.CheckState.Checked]
+        # keep the stored order; newly ticked names go last
+        current = self.controller.settings.protocols_rheobase or []
+        kept = [name for name in current if name in checked]
+        return kept + [name for name in checked if name not in kept]
 
     def _read_strategy(
         self, current: ExtractionSettings, edited: bool
