@@ -192,3 +192,79 @@ def test_cancel_stops_between_sweeps_and_keeps_cache(demo: dict) -> None:
         extract_efeatures_cached(cells, _targets(), SETTINGS, cache,
                                  cancel=_SetAfter(2))
     assert len(cache) == 2
+
+
+# --- the incremental runner (efex_gui.core.incremental) ----------------------------
+
+
+def _session(demo: dict, targets: Any = "demo") -> Any:
+    from efex_gui.core.session import ExtractionSettings, Session
+    from efex_gui.core.synthetic import DEMO_TARGETS
+
+    return Session(
+        files_metadata=copy.deepcopy(demo),
+        targets=list(copy.deepcopy(DEMO_TARGETS)) if targets == "demo" else targets,
+        settings=ExtractionSettings(protocols_rheobase=["IDthresh", "IDRest"]))
+
+
+def _same_outputs(result: Any, session: Any) -> None:
+    import json
+
+    from efex_gui.extract import extract_efeatures
+
+    outputs = extract_efeatures(None, **session.to_extract_kwargs())
+    mine = (result.features, result.protocol_definitions, result.currents)
+    for ours, theirs in zip(mine, outputs, strict=True):
+        assert json.dumps(ours, sort_keys=True, default=float) == json.dumps(
+            theirs, sort_keys=True, default=float)
+
+
+def test_incremental_run_equals_extract_efeatures(demo: dict) -> None:
+    from efex_gui.core.exclusions import ExclusionKey
+    from efex_gui.core.incremental import IncrementalExtractor
+
+    extractor = IncrementalExtractor()
+    session = _session(demo)
+    first = extractor.run(session)
+    _same_outputs(first, session)
+    n_entries = sum(len(e) for p in demo.values() for e in p.values())
+    assert first.entries_read == n_entries and first.stats.computed > 0
+    file = demo["SimCell1"]["IDRest"][0]["filepath"]
+    session.exclusions = session.exclusions.with_excluded(
+        [ExclusionKey("SimCell1", "IDRest", file, 5), ExclusionKey("SimCell2", "IV")])
+    second = extractor.run(session)
+    _same_outputs(second, session)
+    assert (second.entries_read, second.stats.efel_calls) == (0, 0)
+    assert first.signature != second.signature
+    # the first result was not modified by the second run
+    assert len(first.cell("SimCell1").recordings) == len(
+        second.cell("SimCell1").recordings) + 1
+
+
+def test_incremental_auto_targets_and_overrides(demo: dict) -> None:
+    from efex_gui.core.incremental import IncrementalExtractor
+
+    extractor = IncrementalExtractor()
+    session = _session(demo, targets=None)
+    result = extractor.run(session)
+    _same_outputs(result, session)
+    assert result.auto_targets and result.targets
+    rheobase = result.cell("SimCell1").rheobase
+    overridden = extractor.run(session, {"SimCell1": rheobase * 2})
+    assert overridden.cell("SimCell1").rheobase == rheobase * 2
+    assert overridden.computed_rheobase["SimCell1"] == rheobase
+    assert overridden.signature != result.signature
+
+
+def test_incremental_reports_unreadable_files_and_cancels(demo: dict) -> None:
+    from efex_gui.core.incremental import IncrementalExtractor
+
+    session = _session(demo)
+    session.files_metadata["SimCell2"]["IDRest"].append(
+        {**session.files_metadata["SimCell2"]["IDRest"][0], "filepath": "/nope.nwb"})
+    extractor = IncrementalExtractor()
+    with pytest.raises(Cancelled):
+        extractor.run(session, cancel=_SetAfter(3))
+    result = extractor.run(session)
+    assert [(c, p) for c, p, _ in result.skipped] == [("SimCell2", "/nope.nwb")]
+    assert result.features

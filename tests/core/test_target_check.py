@@ -161,3 +161,36 @@ def test_duplicate_rows() -> None:
     check = check_targets([_target(), _target(), _target(feature="AP_width")])
     (issue,) = [i for i in check.issues if i.kind == "duplicate"]
     assert issue.rows == (0, 1)
+
+
+# --- reading and writing target lists (efex_gui.core.target_io) ---------------------
+
+
+def test_target_files_in_both_forms(tmp_path: Any) -> None:
+    import json
+
+    import pytest
+
+    from efex_gui.core.errors import TargetError
+    from efex_gui.core.legacy import convert_legacy_targets
+    from efex_gui.core.target_io import (
+        read_targets,
+        targets_from_document,
+        write_targets,
+    )
+
+    legacy = {"IDRest": {"amplitudes": [150, 200], "tolerances": [20],
+                         "efeatures": {"Spikecount": {"Threshold": -10.0}}}}
+    assert targets_from_document(legacy) == convert_legacy_targets(legacy)
+    as_list = [_target(), _target(feature="AP_width", efel_settings={})]
+    assert targets_from_document(as_list) == as_list
+    assert targets_from_document({"targets": legacy, "files_metadata": {}}) == (
+        convert_legacy_targets(legacy))
+    path = write_targets(tmp_path / "t.json", as_list)
+    assert read_targets(path) == as_list == json.loads(path.read_text())
+    for bad in ({"targets": None}, {"x": 1}, [1, 2], "Spikecount"):
+        with pytest.raises(TargetError):
+            targets_from_document(bad, "bad.json")
+    (tmp_path / "broken.json").write_text("[{")
+    with pytest.raises(TargetError, match="broken.json"):
+        read_targets(tmp_path / "broken.json")
