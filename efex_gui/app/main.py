@@ -127,6 +127,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not _open_initial(args, window, controller, interactive=True):
         logger.warning("Could not open %s", args.path)
     window.show()
+    if args.select:
+        wait_until(lambda: not controller.is_busy(), timeout_s=120)
+        sweep = _pick_sweep(controller, args.select)
+        if sweep is not None:
+            controller.select_sweeps([sweep])
     code = app.exec()
     autosaver.stop()
     if app.property("efex_clean_exit"):

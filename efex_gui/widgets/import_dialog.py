@@ -124,6 +124,7 @@ class ImportDialog(QDialog):
                 edit = widget = QLineEdit(self)
             grid.addWidget(QLabel(key), 0, column)
             grid.addWidget(widget, 1, column)
+            grid.setColumnStretch(column, 1)
             self.defaults[key] = edit
         form = QFormLayout()
         form.addRow("Folder", QLabel(f"{self.root}  ({len(self.paths)} files)"))
@@ -146,6 +147,9 @@ class ImportDialog(QDialog):
             ["Protocol", "Table key", "eCode", "Override"]
         )
         self.ecodes.horizontalHeader().setStretchLastSection(True)
+        for table in (self.preview, self.ecodes):
+            table.verticalHeader().setDefaultSectionSize(24)
+            table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         tabs = QTabWidget(self)
         tabs.addTab(self.preview, "Files")
         tabs.addTab(self.ecodes, "Protocols → eCodes")

@@ -23,6 +23,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QApplication,
+    QDockWidget,
     QFileDialog,
     QMainWindow,
     QMessageBox,
@@ -62,6 +63,7 @@ class MainWindow(QMainWindow):
         self.preferences = preferences or Preferences()
         #: set by tests and --screenshot: never ask before closing
         self.confirm_close = True
+        self._docks_sized = False
         self.setWindowIcon(QIcon(str(icon_path("app"))))
         self.setAcceptDrops(True)
         self.browser = FileBrowser(controller, self)
@@ -90,11 +92,23 @@ class MainWindow(QMainWindow):
         controller.task_failed.connect(self._on_task_failed)
         controller.rheobase_changed.connect(self._on_rheobase)
         self._update_title()
+        self._restore_geometry()
+
+    def _restore_geometry(self) -> None:
+        """Last session's geometry, else most of the screen."""
         geometry = self.preferences.geometry()
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
+        restored = geometry is not None and self.restoreGeometry(geometry)
+        if restored and self.width() >= 800 and self.height() >= 600:
+            return
+        screen = QApplication.primaryScreen()
+        available = screen.availableGeometry() if screen is not None else None
+        if available is None or available.width() < 800:
             self.resize(1600, 1000)
+        else:
+            self.resize(
+                min(1600, int(available.width() * 0.9)),
+                min(1000, int(available.height() * 0.9)),
+            )
 
     # --- actions and menus --------------------------------------------------------
     def _action(
@@ -363,6 +377,24 @@ class MainWindow(QMainWindow):
             "from patch-clamp recordings (BluePyEfe-compatible).",
         )
 
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        if not self._docks_sized:
+            # Docks added by extensions start small: the traces are the main view.
+            self._docks_sized = True
+            bottom = [
+                d
+                for d in self.findChildren(QDockWidget)
+                if self.dockWidgetArea(d) == Qt.DockWidgetArea.BottomDockWidgetArea
+                and d.isVisible()
+            ]
+            if bottom:
+                self.resizeDocks(
+                    bottom,
+                    [int(self.height() * 0.3)] * len(bottom),
+                    Qt.Orientation.Vertical,
+                )
+
     # --- drag and drop, closing ---------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls():
@@ -393,7 +425,8 @@ class MainWindow(QMainWindow):
             ):
                 event.ignore()
                 return
-        self.preferences.set_geometry(self.saveGeometry())
+        if self.confirm_close:  # not for tests and --screenshot
+            self.preferences.set_geometry(self.saveGeometry())
         self.controller.shutdown()
         event.accept()
         app = QApplication.instance()
