@@ -33,25 +33,20 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoCommand
 
-from efex_gui.app.extraction_worker import ExtractionError, ExtractionWorker
-from efex_gui.core.export import (
-    CURRENTS_FILE,
-    FEATURES_FILE,
-    PROTOCOLS_FILE,
-    PROVENANCE_FILE,
-    save_outputs,
-    write_provenance,
+from efex_gui.app.extraction_export import (
+    PLOTS_JOB,
+    existing_export,
+    plots_job,
+    write_export,
 )
+from efex_gui.app.extraction_worker import ExtractionError, ExtractionWorker
 from efex_gui.core.incremental import ExtractionResult, inputs_signature
-from efex_gui.core.rheobase_review import RheobaseRow, review_rheobase
+from efex_gui.core.rheobase_review import RheobaseRow, review_session
 from efex_gui.core.session import ExtractionSettings, Session
-from efex_gui.core.stages import PRESET_PROTOCOLS_RHEOBASE
 from efex_gui.core.target_check import TargetCheck, check_targets
 
 logger = logging.getLogger(__name__)
 
-EXPORT_FILES = (FEATURES_FILE, PROTOCOLS_FILE, CURRENTS_FILE, PROVENANCE_FILE)
-PLOTS_JOB = "Writing plots"
 
 
 class _SetCommand(QUndoCommand):
@@ -237,14 +232,8 @@ class ExtractionController(QObject):
         self.session.settings = settings
         self.settings_changed.emit(settings)
         self.sc.changed.emit()
-        if (
-            old.efel_settings != settings.efel_settings
-            or (old.protocols_rheobase != settings.protocols_rheobase)
-            or old.rheobase_strategy != settings.rheobase_strategy
-            or (old.rheobase_settings != settings.rheobase_settings)
-            or old.absolute_amplitude != settings.absolute_amplitude
-        ):
-            # the browser's relative amplitudes and spike counts follow the settings
+        if _rheobase_inputs(old) != _rheobase_inputs(settings):
+            # the browser's relative amplitudes follow the rheobase settings
             self.sc.store.update_rheobase(self.session)
         # new efel settings mean new spike counts and features: rerun on request only
         self._on_edit(rerun=old.efel_settings == settings.efel_settings)
@@ -379,32 +368,20 @@ class ExtractionController(QObject):
         session's current settings (those of the next run).
         """
         cells = self.result.cells if self.result is not None else self.check_cells()
-        settings = self.settings
-        protocols = settings.protocols_rheobase
-        if protocols is None:
-            protocols = list(PRESET_PROTOCOLS_RHEOBASE)
-        strategy_settings = settings.rheobase_settings
-        if (strategy_settings is None and settings.rheobase_strategy == "flush"
-                and self.targets is None):
-            strategy_settings = {"upper_bound_spikecount": 4}  # the auto branch's
-        return review_rheobase(cells or [], protocols, settings.rheobase_strategy,
-                               strategy_settings, self.overrides)
+        return review_session(cells or [], self.settings, self.targets is None,
+                              self.overrides)
 
     # --- export ---------------------------------------------------------------------
     def existing_export(self, folder: str | Path) -> list[Path]:
         """The export files already in ``folder``."""
-        return [Path(folder) / n for n in EXPORT_FILES if (Path(folder) / n).exists()]
+        return existing_export(folder)
 
     def export(
         self, folder: str | Path, *, overwrite: bool = False, plots: bool = False
     ) -> list[Path]:
-        """Write the current result into ``folder``.
+        """Write the current result into ``folder`` (see :func:`write_export`).
 
-        Writes ``features.json``, ``protocols.json``,
-        ``holding_threshold_currents.json`` (each atomically, as
-        ``extract_efeatures(write_files=True)`` writes them) and
-        ``efex_provenance.json``; with ``plots`` the PDF report is written on the
-        worker thread afterwards.
+        With ``plots`` the PDF report is then written on the worker thread.
 
         Raises
         ------
@@ -415,56 +392,13 @@ class ExtractionController(QObject):
         """
         result = self.result
         if result is None or self._stale:
-            raise RuntimeError(
-                "Run the extraction first: the results are not up to "
-                "date with the session."
-            )
-        existing = self.existing_export(folder)
-        if existing and not overwrite:
-            names = ", ".join(p.name for p in existing)
-            raise FileExistsError(f"{folder} already holds an export ({names}).")
-        written = save_outputs(
-            folder, result.features, result.protocol_definitions, result.currents
-        )
-        written.append(self._write_provenance(folder, result))
+            raise RuntimeError("Run the extraction first: the results are not up to "
+                               "date with the session.")
+        written = write_export(result, self.session, folder, overwrite=overwrite)
         if plots:
-            self._write_plots(folder, result)
+            self.worker.run_job(PLOTS_JOB, plots_job(result, folder))
         self.exported.emit(written)
         return written
-
-    def _write_provenance(self, folder: str | Path, result: ExtractionResult) -> Path:
-        settings = dict(result.settings)
-        if result.rheobase_overrides:
-            settings["rheobase_overrides"] = dict(result.rheobase_overrides)
-            settings["computed_rheobase"] = dict(result.computed_rheobase)
-        session = self.session
-        return write_provenance(
-            folder,
-            settings=settings,
-            targets=result.targets,
-            files_metadata=session.to_extract_kwargs()["files_metadata"],
-            exclusions=session.exclusions.to_json(),
-            switches={},
-            skipped_files=result.skipped,
-            data_root=session.data_root,
-        )
-
-    def _write_plots(self, folder: str | Path, result: ExtractionResult) -> None:
-        efel_settings = result.settings["efel_settings"]
-
-        def write() -> str:
-            from efex_gui.report import plot_all_recordings_efeatures
-
-            plot_all_recordings_efeatures(
-                result.cells,
-                result.protocols,
-                output_dir=folder,
-                mapper=map,
-                efel_settings=efel_settings,
-            )
-            return str(folder)
-
-        self.worker.run_job(PLOTS_JOB, write)
 
     def default_settings(self) -> ExtractionSettings:
         """The defaults of ``resources/defaults/settings.json``."""
@@ -480,3 +414,9 @@ class ExtractionController(QObject):
         """Cancel the run and stop the worker thread."""
         self.cancel()
         return self.worker.stop(timeout_ms)
+
+
+def _rheobase_inputs(settings: ExtractionSettings) -> tuple[Any, ...]:
+    return (settings.efel_settings, settings.protocols_rheobase,
+            settings.rheobase_strategy, settings.rheobase_settings,
+            settings.absolute_amplitude)

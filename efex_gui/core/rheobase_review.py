@@ -18,7 +18,13 @@ from efex_gui.core.rheobase import STRATEGIES
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["RheobasePoint", "RheobaseRow", "review_rheobase", "rheobase_by_strategy"]
+__all__ = [
+    "RheobasePoint",
+    "RheobaseRow",
+    "review_rheobase",
+    "review_session",
+    "rheobase_by_strategy",
+]
 
 
 @dataclass(frozen=True)
@@ -127,3 +133,45 @@ def review_rheobase(
             by_strategy=values, computed=computed, override=override,
             used=override if override is not None else computed))
     return rows
+
+
+def review_session(
+    cells: Iterable[Any],
+    settings: Any,
+    auto_targets: bool,
+    overrides: Mapping[str, float] | None = None,
+) -> list[RheobaseRow]:
+    """Review the rheobase of ``cells`` with a session's extraction settings.
+
+    ``None`` settings mean what the pipeline makes of them: the preset rheobase
+    protocols, and ``{"upper_bound_spikecount": 4}`` for ``flush`` in the automatic
+    targets branch (spec §2.12).
+
+    Parameters
+    ----------
+    cells : iterable of Cell
+        Cells with their recordings.
+    settings : ExtractionSettings
+        The session's settings.
+    auto_targets : bool
+        Whether the run uses automatic targets.
+    overrides : mapping, optional
+        ``{cell: rheobase}`` set by the user.
+
+    Returns
+    -------
+    list of RheobaseRow
+        In the cells' order.
+    """
+    from efex_gui.core.stages import PRESET_PROTOCOLS_RHEOBASE
+
+    protocols = settings.protocols_rheobase
+    if protocols is None:
+        protocols = list(PRESET_PROTOCOLS_RHEOBASE)
+    strategy_settings = settings.rheobase_settings
+    if strategy_settings is None and settings.rheobase_strategy == "flush" and (
+        auto_targets
+    ):
+        strategy_settings = {"upper_bound_spikecount": 4}
+    return review_rheobase(cells, protocols, settings.rheobase_strategy,
+                           strategy_settings, overrides)

@@ -21,8 +21,6 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
-    QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -32,7 +30,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QRadioButton,
     QScrollArea,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -40,86 +37,12 @@ from PySide6.QtWidgets import (
 from efex_gui.app.extraction_controller import ExtractionController
 from efex_gui.core.session import ExtractionSettings
 from efex_gui.resources import load_default
+from efex_gui.widgets.setting_fields import SettingField, form_layout, spin_box
 from efex_gui.widgets.target_table_model import (
     EditRefusedError,
     format_settings,
     parse_settings,
 )
-
-
-def _spin(field: dict[str, Any], parent: QWidget) -> QSpinBox | QDoubleSpinBox:
-    if field["type"] == "int":
-        spin: QSpinBox | QDoubleSpinBox = QSpinBox(parent)
-    else:
-        spin = QDoubleSpinBox(parent)
-        spin.setDecimals(4)
-        spin.setSingleStep(0.005 if field.get("maximum", 1) <= 10 else 1.0)
-    spin.setRange(field.get("minimum", -1e9), field.get("maximum", 1e9))
-    if field.get("unit"):
-        spin.setSuffix(f" {field['unit']}")
-    spin.setKeyboardTracking(False)
-    return spin
-
-
-def _form(parent: QWidget | None) -> QFormLayout:
-    form = QFormLayout(parent) if parent is not None else QFormLayout()
-    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
-    return form
-
-
-class _Field:
-    """A 'set' check box and an editor for one optional setting."""
-
-    def __init__(self, name: str, spec: dict[str, Any], parent: QWidget,
-                 optional: bool = True) -> None:
-        self.name, self.spec = name, spec
-        self.enabled = QCheckBox(name, parent)
-        self.enabled.setToolTip(spec.get("help", ""))
-        #: what the form shows left of the editor: the check box, or a plain label
-        self.label: QWidget = self.enabled
-        if not optional:
-            self.enabled.setChecked(True)
-            self.enabled.setVisible(False)
-            self.label = QLabel(name, parent)
-        if spec["type"] == "bool":
-            self.editor: Any = QComboBox(parent)
-            self.editor.addItems(["true", "false"])
-        elif spec["type"] == "choice":
-            self.editor = QComboBox(parent)
-            self.editor.addItems(spec["choices"])
-        else:
-            self.editor = _spin(spec, parent)
-        self.editor.setToolTip(spec.get("help", ""))
-        self.enabled.toggled.connect(self.editor.setEnabled)
-
-    def set(self, present: bool, value: Any) -> None:
-        blockers = [QSignalBlocker(self.enabled), QSignalBlocker(self.editor)]
-        self.enabled.setChecked(present)
-        self.editor.setEnabled(present)
-        if value is None:
-            value = self.spec.get("default")
-        if isinstance(self.editor, QComboBox):
-            text = (
-                ("true" if value else "false") if self.spec["type"] == "bool" else value
-            )
-            self.editor.setCurrentText(str(text))
-        elif value is not None:
-            self.editor.setValue(value)
-        del blockers
-
-    def value(self) -> Any:
-        if self.spec["type"] == "bool":
-            return self.editor.currentText() == "true"
-        if self.spec["type"] == "choice":
-            return self.editor.currentText()
-        return self.editor.value()
-
-    def connect(self, slot: Any) -> None:
-        self.enabled.toggled.connect(slot)
-        if isinstance(self.editor, QComboBox):
-            self.editor.currentTextChanged.connect(slot)
-        else:
-            self.editor.valueChanged.connect(slot)
 
 
 class SettingsPanel(QWidget):
@@ -167,13 +90,13 @@ class SettingsPanel(QWidget):
     # --- groups -------------------------------------------------------------------
     def _efel_group(self, parent: QWidget) -> QGroupBox:
         group = QGroupBox("Spike detection and efel settings", parent)
-        form = _form(group)
+        form = form_layout(group)
         defaults = format_settings(self.spec["default_efel_settings"])
         self.efel_default = QCheckBox(f"BluePyEfe's defaults ({defaults})", group)
         self.efel_default.toggled.connect(self._commit)
         form.addRow(self.efel_default)
         self.efel_fields = {
-            name: _Field(name, spec, group)
+            name: SettingField(name, spec, group)
             for name, spec in self.spec["efel_fields"].items()
         }
         for item in self.efel_fields.values():
@@ -194,7 +117,7 @@ class SettingsPanel(QWidget):
 
     def _rheobase_group(self, parent: QWidget) -> QGroupBox:
         group = QGroupBox("Rheobase", parent)
-        form = _form(group)
+        form = form_layout(group)
         self.protocols_default = QCheckBox(
             "BluePyEfe's preset protocols ("
             + ", ".join(self.spec["preset_protocols_rheobase"])
@@ -216,17 +139,17 @@ class SettingsPanel(QWidget):
         self.strategy_help = QLabel(group)
         self.strategy_help.setWordWrap(True)
         form.addRow(self.strategy_help)
-        self.strategy_form = _form(None)
+        self.strategy_form = form_layout(None)
         form.addRow(self.strategy_form)
         self.strategy_note = QLabel("(the strategy's own defaults)", group)
         form.addRow(self.strategy_note)
-        self.strategy_fields: dict[str, _Field] = {}
+        self.strategy_fields: dict[str, SettingField] = {}
         self._fields_for: str | None = None
         return group
 
     def _output_group(self, parent: QWidget) -> QGroupBox:
         group = QGroupBox("Amplitudes and output", parent)
-        form = _form(group)
+        form = form_layout(group)
         self.relative = QRadioButton("relative, % of the rheobase", group)
         self.absolute = QRadioButton("absolute, nA", group)
         self.amplitude_group = QButtonGroup(group)
@@ -242,7 +165,7 @@ class SettingsPanel(QWidget):
         self.protocol_mode.currentTextChanged.connect(self._commit)
         form.addRow("Protocol mode", self.protocol_mode)
         spec = self.spec["threshold_nvalue_save"]
-        self.nvalue = _spin({"type": "int", **spec}, group)
+        self.nvalue = spin_box({"type": "int", **spec}, group)
         self.nvalue.valueChanged.connect(self._commit)
         form.addRow("threshold_nvalue_save", self.nvalue)
         self.std_value = QLineEdit(group)
@@ -317,7 +240,8 @@ class SettingsPanel(QWidget):
                 self.strategy_form.removeRow(0)
             self.strategy_fields = {}
             for field_name, field in spec.get("fields", {}).items():
-                item = _Field(field_name, field, self, bool(field.get("optional")))
+                optional = bool(field.get("optional"))
+                item = SettingField(field_name, field, self, optional)
                 item.connect(lambda *_: self._commit(strategy=True))
                 self.strategy_fields[field_name] = item
                 self.strategy_form.addRow(item.label, item.editor)

@@ -19,20 +19,15 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QComboBox,
-    QCompleter,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMenu,
     QSplitter,
     QStyle,
-    QStyledItemDelegate,
-    QTableView,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -40,9 +35,15 @@ from PySide6.QtWidgets import (
 
 from efex_gui.app.extraction_controller import ExtractionController
 from efex_gui.core.errors import TargetError
-from efex_gui.core.features import describe_feature, efel_feature_names
+from efex_gui.core.features import describe_feature
 from efex_gui.core.target_check import TargetCheck
 from efex_gui.core.target_io import read_targets, write_targets
+from efex_gui.widgets.target_delegates import (
+    FeatureDelegate,
+    ProtocolDelegate,
+    RowsDelegate,
+    TargetTableView,
+)
 from efex_gui.widgets.target_table_model import COLUMN, TargetTableModel
 
 Index = QModelIndex | QPersistentModelIndex
@@ -52,72 +53,6 @@ _SEVERITY_ICON = {
     "warning": QStyle.StandardPixmap.SP_MessageBoxWarning,
     "info": QStyle.StandardPixmap.SP_MessageBoxInformation,
 }
-
-
-class _Delegate(QStyledItemDelegate):
-    """Commits a cell's value to every selected row of its column (one undo step)."""
-
-    def __init__(self, view: TargetTableView) -> None:
-        super().__init__(view)
-        self.view = view
-
-    def setModelData(self, editor: QWidget, model: Any, index: Index) -> None:
-        value = self.editor_value(editor)
-        if value is None:
-            super().setModelData(editor, model, index)
-            return
-        rows = self.view.selected_rows()
-        if index.row() not in rows:
-            rows = [index.row()]
-        model.set_values(rows, index.column(), value)
-
-    def editor_value(self, editor: QWidget) -> Any:
-        """The text of the editor (None: let Qt handle it)."""
-        if isinstance(editor, QLineEdit):
-            return editor.text()
-        if isinstance(editor, QComboBox):
-            return editor.currentText()
-        return None
-
-
-class _FeatureDelegate(_Delegate):
-    """A line edit completing efel feature names (substring, any case)."""
-
-    def createEditor(self, parent: QWidget, option: Any, index: Index) -> QWidget:
-        editor = QLineEdit(parent)
-        completer = QCompleter(efel_feature_names(), editor)
-        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        editor.setCompleter(completer)
-        return editor
-
-
-class _ProtocolDelegate(_Delegate):
-    """An editable combo box listing the session's protocols."""
-
-    def __init__(self, view: TargetTableView, protocols: Any) -> None:
-        super().__init__(view)
-        self.protocols = protocols
-
-    def createEditor(self, parent: QWidget, option: Any, index: Index) -> QWidget:
-        editor = QComboBox(parent)
-        editor.setEditable(True)
-        editor.addItems(self.protocols())
-        return editor
-
-    def setEditorData(self, editor: QWidget, index: Index) -> None:
-        if isinstance(editor, QComboBox):
-            editor.setCurrentText(str(index.data(Qt.ItemDataRole.EditRole) or ""))
-        else:
-            super().setEditorData(editor, index)
-
-
-class TargetTableView(QTableView):
-    """The target table; Delete removes rows, Ctrl+D duplicates them."""
-
-    def selected_rows(self) -> list[int]:
-        """Indices of the selected rows, sorted."""
-        return sorted({i.row() for i in self.selectionModel().selectedIndexes()})
 
 
 class TargetEditor(QWidget):
@@ -146,12 +81,12 @@ class TargetEditor(QWidget):
             | QAbstractItemView.EditTrigger.EditKeyPressed
             | QAbstractItemView.EditTrigger.AnyKeyPressed
         )
-        self.view.setItemDelegate(_Delegate(self.view))
+        self.view.setItemDelegate(RowsDelegate(self.view))
         self.view.setItemDelegateForColumn(
-            COLUMN["efeature"], _FeatureDelegate(self.view)
+            COLUMN["efeature"], FeatureDelegate(self.view)
         )
         self.view.setItemDelegateForColumn(
-            COLUMN["protocol"], _ProtocolDelegate(self.view, controller.protocols)
+            COLUMN["protocol"], ProtocolDelegate(self.view, controller.protocols)
         )
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)

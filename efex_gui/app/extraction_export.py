@@ -1,0 +1,97 @@
+"""Writing an extraction result: the three BluePyEfe files, provenance, plots.
+
+The three files are the result's dicts written by the core's ``save_outputs`` (each
+file atomically, as ``extract_efeatures(write_files=True)`` writes them), so a GUI
+export equals the headless extraction of the same session file by file. The sidecar
+``efex_provenance.json`` records the effective settings and targets, the exclusions,
+the inputs with their checksums, unreadable files and any rheobase override. Qt-free.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from efex_gui.core.export import (
+    CURRENTS_FILE,
+    FEATURES_FILE,
+    PROTOCOLS_FILE,
+    PROVENANCE_FILE,
+    save_outputs,
+    write_provenance,
+)
+from efex_gui.core.incremental import ExtractionResult
+from efex_gui.core.session import Session
+
+__all__ = ["EXPORT_FILES", "PLOTS_JOB", "existing_export", "plots_job", "write_export"]
+
+EXPORT_FILES = (FEATURES_FILE, PROTOCOLS_FILE, CURRENTS_FILE, PROVENANCE_FILE)
+PLOTS_JOB = "Writing plots"
+
+
+def existing_export(folder: str | Path) -> list[Path]:
+    """The export files already in ``folder``."""
+    return [Path(folder) / n for n in EXPORT_FILES if (Path(folder) / n).exists()]
+
+
+def write_export(
+    result: ExtractionResult,
+    session: Session,
+    folder: str | Path,
+    *,
+    overwrite: bool = False,
+) -> list[Path]:
+    """Write ``result`` into ``folder``: three BluePyEfe files and the sidecar.
+
+    Parameters
+    ----------
+    result : ExtractionResult
+        An up-to-date result of ``session``.
+    session : Session
+        The session (for the inputs and exclusions of the sidecar).
+    folder : str or Path
+        Output folder (created if needed).
+    overwrite : bool
+        Replace an earlier export.
+
+    Returns
+    -------
+    list of Path
+        features, protocols, currents and provenance files.
+
+    Raises
+    ------
+    FileExistsError
+        ``folder`` holds an export and ``overwrite`` is False (nothing written).
+    """
+    existing = existing_export(folder)
+    if existing and not overwrite:
+        names = ", ".join(p.name for p in existing)
+        raise FileExistsError(f"{folder} already holds an export ({names}).")
+    written = save_outputs(folder, result.features, result.protocol_definitions,
+                           result.currents)
+    settings = dict(result.settings)
+    if result.rheobase_overrides:
+        settings["rheobase_overrides"] = dict(result.rheobase_overrides)
+        settings["computed_rheobase"] = dict(result.computed_rheobase)
+    written.append(write_provenance(
+        folder, settings=settings, targets=result.targets,
+        files_metadata=session.to_extract_kwargs()["files_metadata"],
+        exclusions=session.exclusions.to_json(), switches={},
+        skipped_files=result.skipped, data_root=session.data_root))
+    return written
+
+
+def plots_job(result: ExtractionResult, folder: str | Path) -> Callable[[], str]:
+    """A function writing the PDF report of ``result`` (for the worker thread)."""
+    efel_settings = result.settings["efel_settings"]
+
+    def write() -> str:
+        from efex_gui.report import plot_all_recordings_efeatures
+
+        plot_all_recordings_efeatures(result.cells, result.protocols,
+                                      output_dir=folder, mapper=map,
+                                      efel_settings=efel_settings)
+        return str(folder)
+
+    return write

@@ -1,0 +1,96 @@
+"""Small form helpers of the settings panel: spin boxes, forms, optional fields.
+
+A :class:`SettingField` is one setting in a form: a check box ("set"; unticked means
+the key is absent) or a plain label for a required field, and an editor (spin box or
+combo box) whose range and choices come from ``resources/defaults/settings.json``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QSignalBlocker
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QSpinBox,
+    QWidget,
+)
+
+
+def spin_box(field: dict[str, Any], parent: QWidget) -> QSpinBox | QDoubleSpinBox:
+    if field["type"] == "int":
+        spin: QSpinBox | QDoubleSpinBox = QSpinBox(parent)
+    else:
+        spin = QDoubleSpinBox(parent)
+        spin.setDecimals(4)
+        spin.setSingleStep(0.005 if field.get("maximum", 1) <= 10 else 1.0)
+    spin.setRange(field.get("minimum", -1e9), field.get("maximum", 1e9))
+    if field.get("unit"):
+        spin.setSuffix(f" {field['unit']}")
+    spin.setKeyboardTracking(False)
+    return spin
+
+
+def form_layout(parent: QWidget | None) -> QFormLayout:
+    form = QFormLayout(parent) if parent is not None else QFormLayout()
+    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
+    return form
+
+
+class SettingField:
+    """A 'set' check box and an editor for one optional setting."""
+
+    def __init__(self, name: str, spec: dict[str, Any], parent: QWidget,
+                 optional: bool = True) -> None:
+        self.name, self.spec = name, spec
+        self.enabled = QCheckBox(name, parent)
+        self.enabled.setToolTip(spec.get("help", ""))
+        #: what the form shows left of the editor: the check box, or a plain label
+        self.label: QWidget = self.enabled
+        if not optional:
+            self.enabled.setChecked(True)
+            self.enabled.setVisible(False)
+            self.label = QLabel(name, parent)
+        if spec["type"] == "bool":
+            self.editor: Any = QComboBox(parent)
+            self.editor.addItems(["true", "false"])
+        elif spec["type"] == "choice":
+            self.editor = QComboBox(parent)
+            self.editor.addItems(spec["choices"])
+        else:
+            self.editor = spin_box(spec, parent)
+        self.editor.setToolTip(spec.get("help", ""))
+        self.enabled.toggled.connect(self.editor.setEnabled)
+
+    def set(self, present: bool, value: Any) -> None:
+        blockers = [QSignalBlocker(self.enabled), QSignalBlocker(self.editor)]
+        self.enabled.setChecked(present)
+        self.editor.setEnabled(present)
+        if value is None:
+            value = self.spec.get("default")
+        if isinstance(self.editor, QComboBox):
+            text = (
+                ("true" if value else "false") if self.spec["type"] == "bool" else value
+            )
+            self.editor.setCurrentText(str(text))
+        elif value is not None:
+            self.editor.setValue(value)
+        del blockers
+
+    def value(self) -> Any:
+        if self.spec["type"] == "bool":
+            return self.editor.currentText() == "true"
+        if self.spec["type"] == "choice":
+            return self.editor.currentText()
+        return self.editor.value()
+
+    def connect(self, slot: Any) -> None:
+        self.enabled.toggled.connect(slot)
+        if isinstance(self.editor, QComboBox):
+            self.editor.currentTextChanged.connect(slot)
+        else:
+            self.editor.valueChanged.connect(slot)
