@@ -96,13 +96,20 @@ class MetadataPanel(QWidget):
         layout.addLayout(columns)
         layout.addStretch(1)
         self.fix_buttons: list[QPushButton] = []
-        controller.selection_changed.connect(self.refresh)
+        controller.selection_changed.connect(self._on_selection_changed)
         controller.metadata_changed.connect(self.refresh)
         controller.entries_loaded.connect(self._on_entries_loaded)
         controller.session_changed.connect(self.refresh)
         self.refresh()
 
     # --- showing ------------------------------------------------------------------
+    def _on_selection_changed(self, _sweeps: Any) -> None:
+        # Nothing typed is lost: valid pending edits go to the files they were
+        # typed for (one undoable command) before the panel shows the new ones.
+        if self.entries and self.changes():
+            self.apply()
+        self.refresh()
+
     def refresh(self, *_args: Any) -> None:
         """Show the metadata of the controller's selected entries."""
         self.entries = self.controller.selected_entries()

@@ -69,3 +69,19 @@ def test_implausible_unit_gets_a_fix(qtbot: Any, controller: Any) -> None:
     assert panel.changes() == {"v_unit": "mV"}
     panel.apply()
     assert controller.dataset.config(sweep.entry_key)["v_unit"] == "mV"
+
+
+def test_pending_edits_are_kept_when_the_selection_moves(
+    qtbot: Any, controller: Any
+) -> None:
+    panel = _panel(qtbot, controller)
+    controller.new_session(b6b8_files_metadata(2), shared_path("bluepyefe-exp-data"))
+    first, second = controller.dataset.sweeps("MouseNeuron1", "IDRest")
+    controller.select_sweeps([first])
+    panel.set_field("ljp", "3")
+    controller.select_sweeps([second])
+    assert controller.dataset.config(first.entry_key)["ljp"] == 3.0
+    assert controller.dataset.config(second.entry_key)["ljp"] == 14.0
+    assert panel.fields["ljp"].text() == "14.0"
+    controller.undo_stack.undo()
+    assert controller.dataset.config(first.entry_key)["ljp"] == 14.0
