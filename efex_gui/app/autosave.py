@@ -60,6 +60,11 @@ class Autosaver(QObject):
         self._soon = QTimer(self, singleShot=True, interval=CHANGE_DELAY_MS)
         self._soon.timeout.connect(self.save_now)
         controller.changed.connect(self._soon.start)
+        controller.dirty_changed.connect(self._on_dirty_changed)
+
+    def _on_dirty_changed(self, dirty: bool) -> None:
+        if not dirty:  # saved: an older recovery copy would only confuse
+            self.discard()
 
     @property
     def session_file(self) -> Path:

@@ -96,8 +96,8 @@ def test_autosave_and_recovery(
     session, original = found
     assert original == str(saved.absolute())
     assert session == controller.session
-    saver.discard()
-    assert find_recovery(tmp_path / "recovery") is None
+    controller.save_session()
+    assert find_recovery(tmp_path / "recovery") is None, "saving drops the copy"
 
 
 def test_screenshot_command_line(tmp_path: Path) -> None:
