@@ -140,3 +140,32 @@ def test_window_shows_a_read_sweep(
         window.controller.select_sweeps([sweep])
     assert window.metadata.entries == [sweep.entry_key]
     assert "SimCell1 / IDRest" in window.plot.title.text()
+
+
+def test_start_offers_to_restore_a_crashed_session(
+    qtbot: Any,
+    controller: SessionController,
+    demo_dir: Path,
+    tmp_path: Path,
+    monkeypatch: Any,
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    import efex_gui.app.autosave as autosave
+    from efex_gui.app.main import _offer_restore
+
+    monkeypatch.setattr(autosave, "default_recovery_dir", lambda: tmp_path / "rec")
+    controller.open_json(demo_dir / "config.json")
+    controller.set_excluded([ExclusionKey("SimCell1", "IDRest")], True, "crash test")
+    assert Autosaver(controller, period_s=0).save_now()
+    expected = controller.session
+    fresh = SessionController()
+    try:
+        monkeypatch.setattr(
+            QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes
+        )
+        _offer_restore(None, fresh)
+        assert fresh.session == expected
+        assert fresh.is_dirty(), "a restored session still needs saving"
+    finally:
+        fresh.shutdown()
