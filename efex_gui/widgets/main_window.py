@@ -129,113 +129,79 @@ class MainWindow(QMainWindow):
         return action
 
     def _make_actions(self) -> None:
-        style = self.style()
-        sp = QStyle.StandardPixmap
-        self.open_folder_action = self._action(
-            "Open folder…",
-            self.open_folder_dialog,
-            "Ctrl+Shift+O",
-            style.standardIcon(sp.SP_DirOpenIcon),
-            "Import the recordings of a folder",
-        )
-        self.open_files_action = self._action(
-            "Open files…",
-            self.open_files_dialog,
-            None,
-            style.standardIcon(sp.SP_FileIcon),
-            "Import recording files",
-        )
-        self.open_json_action = self._action(
-            "Open session or metadata…",
-            self.open_json_dialog,
-            QKeySequence.StandardKey.Open,
-            style.standardIcon(sp.SP_DialogOpenButton),
-        )
-        self.save_action = self._action(
-            "Save session",
-            self.save,
-            QKeySequence.StandardKey.Save,
-            style.standardIcon(sp.SP_DialogSaveButton),
-        )
-        self.save_as_action = self._action(
-            "Save session as…", self.save_as, QKeySequence.StandardKey.SaveAs
-        )
-        self.quit_action = self._action(
-            "Quit", self.close, QKeySequence.StandardKey.Quit
-        )
+        style, sp, keys = self.style(), QStyle.StandardPixmap, QKeySequence.StandardKey
+        icon = style.standardIcon
+        svg = lambda name: QIcon(str(icon_path(name)))  # noqa: E731
+        specs = [  # attribute, text, slot, shortcut, icon, status tip
+            ("open_folder", "Open folder…", self.open_folder_dialog, "Ctrl+Shift+O",
+             icon(sp.SP_DirOpenIcon), "Import the recordings of a folder"),
+            ("open_files", "Open files…", self.open_files_dialog, None,
+             icon(sp.SP_FileIcon), "Import recording files"),
+            ("open_json", "Open session or metadata…", self.open_json_dialog,
+             keys.Open, icon(sp.SP_DialogOpenButton), ""),
+            ("save", "Save session", self.save, keys.Save,
+             icon(sp.SP_DialogSaveButton), ""),
+            ("save_as", "Save session as…", self.save_as, keys.SaveAs, None, ""),
+            ("quit", "Quit", self.close, keys.Quit, None, ""),
+            ("exclude", "Exclude / include selection",
+             self.controller.toggle_selection_excluded, None, svg("exclude"), ""),
+            ("exclude_reason", "Exclude with reason…",
+             lambda: self.browser.exclude_selected(True), None, None, ""),
+            ("load_all", "Read all sweeps", self.controller.load_all, "Ctrl+L",
+             svg("load_all"),
+             "Read every file in the background (amplitudes, spikes, rheobase)"),
+            ("next", "Next sweep", lambda: self.controller.step_selection(1),
+             "Ctrl+Down", None, ""),
+            ("previous", "Previous sweep", lambda: self.controller.step_selection(-1),
+             "Ctrl+Up", None, ""),
+        ]  # fmt: skip
+        for name, text, slot, shortcut, action_icon, tip in specs:
+            action = self._action(text, slot, shortcut, action_icon, tip)
+            setattr(self, f"{name}_action", action)
         stack = self.controller.undo_stack
         self.undo_action = stack.createUndoAction(self, "Undo")
-        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
-        self.undo_action.setIcon(style.standardIcon(sp.SP_ArrowBack))
+        self.undo_action.setShortcut(keys.Undo)
+        self.undo_action.setIcon(icon(sp.SP_ArrowBack))
         self.redo_action = stack.createRedoAction(self, "Redo")
-        self.redo_action.setShortcut(QKeySequence.StandardKey.Redo)
-        self.redo_action.setIcon(style.standardIcon(sp.SP_ArrowForward))
-        self.exclude_action = self._action(
-            "Exclude / include selection",
-            self.controller.toggle_selection_excluded,
-            None,
-            QIcon(str(icon_path("exclude"))),
-        )
-        self.exclude_reason_action = self._action(
-            "Exclude with reason…", lambda: self.browser.exclude_selected(True)
-        )
-        self.load_all_action = self._action(
-            "Read all sweeps",
-            self.controller.load_all,
-            "Ctrl+L",
-            QIcon(str(icon_path("load_all"))),
-            "Read every file in the background (amplitudes, spikes, rheobase)",
-        )
-        self.next_action = self._action(
-            "Next sweep", lambda: self.controller.step_selection(1), "Ctrl+Down"
-        )
-        self.previous_action = self._action(
-            "Previous sweep", lambda: self.controller.step_selection(-1), "Ctrl+Up"
-        )
+        self.redo_action.setShortcut(keys.Redo)
+        self.redo_action.setIcon(icon(sp.SP_ArrowForward))
 
     def _make_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        for action in (
-            self.open_folder_action,
-            self.open_files_action,
-            self.open_json_action,
-        ):
-            file_menu.addAction(action)
-        self.recent_menu = file_menu.addMenu("Open recent")
-        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        file_menu.addSeparator()
-        file_menu.addAction(self.save_action)
-        file_menu.addAction(self.save_as_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.quit_action)
-        edit_menu = self.menuBar().addMenu("&Edit")
-        for action in (self.undo_action, self.redo_action):
-            edit_menu.addAction(action)
-        edit_menu.addSeparator()
-        edit_menu.addAction(self.exclude_action)
-        edit_menu.addAction(self.exclude_reason_action)
-        view_menu = self.menuBar().addMenu("&View")
-        for action in (self.load_all_action, self.next_action, self.previous_action):
-            view_menu.addAction(action)
-        help_menu = self.menuBar().addMenu("&Help")
-        help_menu.addAction("About efex-gui", self._about)
+        a = self.__dict__
+        menus = {
+            "&File": ["open_folder", "open_files", "open_json", "RECENT", None,
+                      "save", "save_as", None, "quit"],
+            "&Edit": ["undo", "redo", None, "exclude", "exclude_reason"],
+            "&View": ["load_all", "next", "previous"],
+        }  # fmt: skip
+        for title, names in menus.items():
+            menu = self.menuBar().addMenu(title)
+            for name in names:
+                if name is None:
+                    menu.addSeparator()
+                elif name == "RECENT":
+                    self.recent_menu = menu.addMenu("Open recent")
+                    self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+                else:
+                    menu.addAction(a[f"{name}_action"])
+        self.menuBar().addMenu("&Help").addAction("About efex-gui", self._about)
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("main_toolbar")
-        for action in (
-            self.open_folder_action,
-            self.open_json_action,
-            self.save_action,
+        for name in (
+            "open_folder",
+            "open_json",
+            "save",
             None,
-            self.undo_action,
-            self.redo_action,
+            "undo",
+            "redo",
             None,
-            self.exclude_action,
-            self.load_all_action,
+            "exclude",
+            "load_all",
         ):
-            if action is None:
+            if name is None:
                 toolbar.addSeparator()
             else:
-                toolbar.addAction(action)
+                toolbar.addAction(a[f"{name}_action"])
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
