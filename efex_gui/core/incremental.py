@@ -44,6 +44,7 @@ from efex_gui.core.feature_cache import (
     extract_efeatures_cached,
     settings_key,
     share_identity,
+    sweep_identity,
 )
 from efex_gui.core.grouping import create_feature_protocol_files, group_efeatures
 from efex_gui.core.pipeline import _checked_arguments
@@ -105,9 +106,14 @@ class ExtractionResult:
 
 def inputs_signature(session: Session, overrides: Mapping[str, float] | None) -> str:
     """A digest of everything a run depends on (to tell a stale result)."""
-    document = session.to_dict()
-    document.pop("ecode_overrides", None)
-    document["rheobase_overrides"] = dict(sorted((overrides or {}).items()))
+    document = {
+        "data_root": str(session.data_root),
+        "files_metadata": session.files_metadata,
+        "exclusions": session.exclusions.to_json(),
+        "targets": session.targets,
+        "settings": asdict(session.settings),
+        "rheobase_overrides": dict(sorted((overrides or {}).items())),
+    }
     text = json.dumps(document, sort_keys=True, default=repr)
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
@@ -161,6 +167,7 @@ class IncrementalExtractor:
     @staticmethod
     def _plan(session: Session) -> tuple[list[_Plan], dict[str, Any]]:
         kept, partial = apply_exclusions(session.files_metadata, session.exclusions)
+        absolute = session.absolute_files_metadata()
         plans = []
         for cell, protocols in session.files_metadata.items():
             for protocol, entries in protocols.items():
@@ -169,10 +176,9 @@ class IncrementalExtractor:
                     key = ExclusionKey(cell, protocol, file)
                     if session.exclusions.is_excluded(key):
                         continue
-                    absolute = session.absolute_files_metadata(
-                        {cell: {protocol: [config]}})[cell][protocol][0]
                     drop = partial.get((cell, protocol, file), set())
-                    plans.append(_Plan((cell, protocol, position), absolute, drop))
+                    plans.append(_Plan((cell, protocol, position),
+                                       absolute[cell][protocol][position], drop))
         return plans, session.absolute_files_metadata(kept)
 
     def _read(
@@ -342,6 +348,7 @@ def _fresh_copy(recording: Any) -> Any:
     Traces are shared (never modified); features, relative amplitudes and warnings
     belong to the copy.
     """
+    sweep_identity(recording)  # memoised on the cached original, shared by copies
     fresh = copy.copy(recording)
     fresh.efeatures = {}
     fresh.warnings = list(getattr(recording, "warnings", []))
