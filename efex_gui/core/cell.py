@@ -115,7 +115,9 @@ class Cell:
             if "protocol_name" not in config_data:
                 config_data["protocol_name"] = protocol_name
             for reader_data in self.reader(config_data, recording_reader):
-                ecode = ecode_for_protocol(protocol_name)
+                # An "ecode" key (set by the app's eCode mapping) overrides the
+                # name-based lookup; BluePyEfe ignores the key.
+                ecode = ecode_for_protocol(config_data.get("ecode") or protocol_name)
                 recording = ecode(
                     config_data, reader_data, protocol_name, efel_settings
                 )

@@ -133,6 +133,10 @@ class Protocol:
         self.recordings.append(recording)
 
     def _ecode_class(self) -> type:
+        if self.recordings:
+            # The recordings' own class: the same as the name-based lookup unless
+            # the user mapped this protocol to another eCode ("ecode" metadata key).
+            return type(self.recordings[0])
         # Imported here: the eCode registry imports the Recording machinery, which
         # must not be loaded just to build targets.
         from efex_gui.core.ecodes import ecode_for_protocol

@@ -223,8 +223,14 @@ class Session:
         ``write_files`` are the caller's.
         """
         kept, partial = apply_exclusions(self.files_metadata, self.exclusions)
+        files_metadata = self.absolute_files_metadata(kept)
+        for protocols in files_metadata.values():
+            for protocol, entries in protocols.items():
+                if protocol in self.ecode_overrides:
+                    for entry in entries:
+                        entry.setdefault("ecode", self.ecode_overrides[protocol])
         kwargs: dict[str, Any] = {
-            "files_metadata": self.absolute_files_metadata(kept),
+            "files_metadata": files_metadata,
             "targets": copy.deepcopy(self.targets),
             **copy.deepcopy(asdict(self.settings)),
         }
