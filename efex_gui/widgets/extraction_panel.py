@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 
 from efex_gui.app.extraction_controller import ExtractionController
 from efex_gui.app.extraction_worker import ExtractionError, ExtractionProgress
+from efex_gui.app.qt_workarounds import pin_singletons
 from efex_gui.core.incremental import ExtractionResult
 from efex_gui.widgets.feature_plot import FeaturePlot
 from efex_gui.widgets.results_table import ResultsTable
@@ -266,6 +267,7 @@ def install_extraction_ui(main_window: QMainWindow, session_controller: Any) -> 
     ExtractionController
         The controller of the extraction UI (also ``main_window.extraction``).
     """
+    pin_singletons()  # PySide6 6.12 drops references to True/None on each emit
     controller = ExtractionController(session_controller, main_window)
     bar = ExtractionBar(controller, main_window)
     toolbar = QToolBar("Extraction", main_window)

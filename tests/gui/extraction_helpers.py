@@ -7,7 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from efex_gui.app.extraction_controller import ExtractionController
+from efex_gui.app.qt_workarounds import pin_singletons
 from efex_gui.core.session import Session
+
+# PySide6 6.12 releases True/None on every emit: without this, runs abort at random
+pin_singletons()
 
 THREE_FILES = ("features.json", "protocols.json", "holding_threshold_currents.json")
 
