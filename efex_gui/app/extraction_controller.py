@@ -246,6 +246,10 @@ class ExtractionController(QObject):
     # --- runs -----------------------------------------------------------------------
     def run(self, then: Callable[[ExtractionResult], None] | None = None) -> bool:
         """Start an extraction of the current session (False if one is running)."""
+        self._edit_started = None  # asked for: not an update after an edit
+        return self._start(then)
+
+    def _start(self, then: Callable[[ExtractionResult], None] | None = None) -> bool:
         if then is not None:
             self._after_run.append(then)
         session = copy.deepcopy(self.session)
@@ -262,17 +266,19 @@ class ExtractionController(QObject):
         self.worker.cancel()
 
     def _on_edit(self, rerun: bool) -> None:
-        self._edit_started = time.perf_counter()
         self._update_stale()
         self._check_timer.start()
         if rerun and self.live_update and self.result is not None and self._stale:
+            self._edit_started = time.perf_counter()
             self._rerun_timer.start()
+        elif not rerun:
+            self._edit_started = None
 
     def _auto_rerun(self) -> None:
         if self.is_running():
             self._rerun = True
         elif self._stale:
-            self.run()
+            self._start()
 
     def _on_finished(self, result: ExtractionResult) -> None:
         self.result = result

@@ -109,6 +109,8 @@ class FeaturePlot(QWidget):
         self.plot.setBackground("w")
         self.plot.showGrid(x=True, y=True, alpha=0.3)
         self.legend = self.plot.addLegend(offset=(10, 10))
+        for side in ("bottom", "left"):
+            self.plot.getAxis(side).enableAutoSIPrefix(False)
         self.scatter: dict[str, pg.ScatterPlotItem] = {}
         self.points: list[PlotPoint] = []
         self.marks: list[TargetMark] = []

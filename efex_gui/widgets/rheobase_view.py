@@ -77,6 +77,8 @@ class RheobaseView(QWidget):
         self.plot.setBackground("w")
         self.plot.showGrid(x=True, y=True, alpha=0.3)
         self.plot.setLabel("bottom", "Step amplitude (nA)")
+        for side in ("bottom", "left"):
+            self.plot.getAxis(side).enableAutoSIPrefix(False)
         self.plot.setLabel("left", "Spike count")
         self.legend = self.plot.addLegend(offset=(10, 10))
         self.points_item: pg.ScatterPlotItem | None = None
