@@ -452,7 +452,8 @@ def test_low_memory_mode_gives_identical_output(tmp_path: Path) -> None:
         for cell in cells
         for rec in cell.recordings
     )
-    assert cells[0].recordings[0].efeatures  # features kept
+    # features kept (on the recordings a target window holds, docs/compatibility.md)
+    assert any(rec.efeatures for rec in cells[0].recordings)
 
 
 def test_pickles_written(tmp_path: Path) -> None:

@@ -17,13 +17,18 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
+from functools import partial
 from typing import Any
 
 from efex_gui.core.auto_targets import AutoTarget, default_auto_targets
+from efex_gui.core.cell_tasks import CellTask, amplitude_windows
 from efex_gui.core.grouping import group_efeatures
-from efex_gui.core.rheobase import compute_rheobase
 from efex_gui.core.stages import (
+    _create_cell,
+    _mapped,
+    _prepare_targets,
+    _target_groups,
     extract_efeatures_at_targets,
     read_extract_low_memory,
     read_recordings,
@@ -56,6 +61,11 @@ class RunOptions:
     nan_as_null: bool = False
     per_cell_consistent: bool = False
     fresh_auto_targets: bool = False
+    #: BluePyEfe's features on every recording of a targeted protocol (§2.3)
+    extract_all_recordings: bool = False
+    #: The caller never sees the cells (``extract_efeatures`` without plot or
+    #: pickle): their traces go as soon as their features are computed.
+    private_cells: bool = False
 
     def stage_progress(
         self, stage: int, n_cells: int
@@ -66,9 +76,33 @@ class RunOptions:
         total, offset, report = 2 * n_cells + 1, stage * n_cells, self.progress
         return lambda done, _total: report(offset + done, total)
 
+    def cell_progress(self, n_cells: int) -> Callable[[int, int], None] | None:
+        """Progress callback of a map doing both stages per cell (2 units a cell)."""
+        if self.progress is None:
+            return None
+        total, report = 2 * n_cells + 1, self.progress
+
+        def cells_done(done: int, _total: int) -> None:
+            if done:  # the cell's reading unit, then its features unit
+                report(2 * done - 1, total)
+            report(2 * done, total)
+
+        return cells_done
+
     def switches(self) -> dict[str, bool]:
-        """The compatibility switches, for the provenance sidecar."""
-        return {k: v for k, v in asdict(self).items() if isinstance(v, bool)}
+        """The compatibility switches, for the provenance sidecar.
+
+        Built from the fields, not ``dataclasses.asdict`` (which deep-copies the
+        ``progress`` callback and fails on streams, locks or Qt objects).
+        """
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        return {
+            k: v for k, v in values.items()
+            if isinstance(v, bool) and k not in _INTERNAL
+        }
+
+
+_INTERNAL = ("private_cells",)
 
 
 FilesMetadata = Mapping[str, Mapping[str, list[dict[str, Any]]]]
@@ -141,25 +175,34 @@ def _extract_with_targets(
     rheobase_settings: Settings = None,
     options: RunOptions | None = None,
 ) -> tuple[list[Any], list[Any]]:
-    """Targets branch: features first, then rheobase, then grouping (spec §2.12)."""
+    """Targets branch (spec §2.12): per cell read, rheobase, features; then grouping.
+
+    BluePyEfe's numbers, computed in the order of :mod:`efex_gui.core.cell_tasks`
+    (features only on the recordings a target window holds, unless
+    ``options.extract_all_recordings``). ``low_memory_mode`` runs the cells one by
+    one in this process (BluePyEfe ignores ``map_function`` there too) and drops
+    their traces.
+    """
     options = options or RunOptions()
-    if low_memory_mode:
-        cells = _read_extract_low_memory(
-            files_metadata, recording_reader, targets, efel_settings, options
-        )
-    else:
-        cells = _read_extract(
-            files_metadata,
-            recording_reader,
-            map_function,
-            targets,
-            efel_settings,
-            options,
-        )
-    if not absolute_amplitude:
-        compute_rheobase(
-            cells, protocols_rheobase, rheobase_strategy, rheobase_settings
-        )
+    _prepare_targets(targets, options.strict_targets)
+    task = CellTask(
+        read=_reader(recording_reader, efel_settings, options),
+        groups=_target_groups(targets),
+        efel_settings=efel_settings,
+        protocols_rheobase=protocols_rheobase,
+        rheobase_strategy=rheobase_strategy,
+        rheobase_settings=rheobase_settings,
+        absolute_amplitude=absolute_amplitude,
+        windows=amplitude_windows(targets),
+        extract_all_recordings=options.extract_all_recordings,
+        drop=low_memory_mode or options.private_cells,
+        keep_spikecount=not options.private_cells,
+    )
+    items = list(files_metadata.items())
+    cells = _mapped(
+        map if low_memory_mode else map_function, task, items,
+        options.cell_progress(len(items)), options.cancel,
+    )
     protocols = group_efeatures(
         cells,
         targets,
@@ -170,6 +213,17 @@ def _extract_with_targets(
         strict_targets=options.strict_targets,
     )
     return cells, protocols
+
+
+def _reader(
+    recording_reader: Any, efel_settings: Settings, options: RunOptions
+) -> Callable[[Any], Any]:
+    return partial(
+        _create_cell,
+        recording_reader=recording_reader,
+        efel_settings=efel_settings,
+        strict=options.strict,
+    )
 
 
 def _fresh(auto_targets: list[AutoTarget]) -> list[AutoTarget]:
@@ -199,17 +253,17 @@ def _extract_auto_targets(
         auto_targets = default_auto_targets()
     elif options.fresh_auto_targets:
         auto_targets = _fresh(auto_targets)
-    n_cells = len(files_metadata)
-    cells = read_recordings(
-        files_metadata,
-        recording_reader,
-        map_function,
-        efel_settings,
-        progress=options.stage_progress(0, n_cells),
-        cancel=options.cancel,
-        strict=options.strict,
+    items = list(files_metadata.items())
+    first = CellTask(
+        read=_reader(recording_reader, efel_settings, options),
+        protocols_rheobase=protocols_rheobase,
+        rheobase_strategy=rheobase_strategy,
+        rheobase_settings=rheobase_settings,
     )
-    compute_rheobase(cells, protocols_rheobase, rheobase_strategy, rheobase_settings)
+    cells = _mapped(
+        map_function, first, items, options.stage_progress(0, len(items)),
+        options.cancel,
+    )
     if not any(cell.rheobase for cell in cells):
         logger.warning("No cells with valid rheobase: the output will be empty.")
         return cells, [], []
@@ -218,14 +272,19 @@ def _extract_auto_targets(
     for auto_target in auto_targets:
         auto_target.select_ecode_and_amplitude(recordings)
         targets += auto_target.generate_targets()
-    cells = extract_efeatures_at_targets(
-        cells,
-        targets,
-        map_function,
-        efel_settings,
-        progress=options.stage_progress(1, n_cells),
-        cancel=options.cancel,
-        strict_targets=options.strict_targets,
+    del recordings
+    _prepare_targets(targets, options.strict_targets)
+    second = CellTask(
+        groups=_target_groups(targets),
+        efel_settings=efel_settings,
+        windows=amplitude_windows(targets),
+        extract_all_recordings=options.extract_all_recordings,
+        drop=options.private_cells,
+        keep_spikecount=False,
+    )
+    cells = _mapped(
+        map_function, second, cells, options.stage_progress(1, len(items)),
+        options.cancel,
     )
     protocols = group_efeatures(
         cells,

@@ -21,6 +21,32 @@ logger = logging.getLogger(__name__)
 RecordingReader = Callable[[dict], list[dict]]
 
 
+class TraceCache:
+    """The trace dicts of the files one cell has read, so each file is read once.
+
+    Only the built-in readers are cached (``readers.cache_key``); every caller gets
+    its own shallow copies of the trace dicts (the arrays are shared, never modified).
+    """
+
+    def __init__(self) -> None:
+        self._traces: dict[tuple, list[dict]] = {}
+
+    def read(
+        self, cell: Cell, config_data: dict, recording_reader: RecordingReader | None
+    ) -> list[dict]:
+        """``cell.reader(config_data, recording_reader)``, from the cache if read."""
+        if recording_reader:
+            return cell.reader(config_data, recording_reader)
+        from efex_gui.core.readers import cache_key
+
+        key = cache_key(config_data)
+        if key is None:
+            return cell.reader(config_data)
+        if key not in self._traces:
+            self._traces[key] = cell.reader(config_data)
+        return [dict(trace) for trace in self._traces[key]]
+
+
 class Cell:
     """A cell: its name, its recordings and, once computed, its rheobase (nA).
 
@@ -88,6 +114,8 @@ class Cell:
         protocol_name: str,
         recording_reader: RecordingReader | None = None,
         efel_settings: dict | None = None,
+        *,
+        trace_cache: TraceCache | None = None,
     ) -> None:
         """Read every file of one protocol and append its recordings.
 
@@ -104,7 +132,9 @@ class Cell:
         recording_reader : callable, optional
             The user's reader.
         efel_settings : dict, optional
-            Global efel settings, used by the construction-time spike count.
+            Global efel settings, used by the (deferred) spike count.
+        trace_cache : TraceCache, keyword-only, optional
+            Files already read for this cell (each file is read once).
 
         Raises
         ------
@@ -114,7 +144,11 @@ class Cell:
         for config_data in protocol_data:
             if "protocol_name" not in config_data:
                 config_data["protocol_name"] = protocol_name
-            for reader_data in self.reader(config_data, recording_reader):
+            if trace_cache is not None:
+                traces = trace_cache.read(self, config_data, recording_reader)
+            else:
+                traces = self.reader(config_data, recording_reader)
+            for reader_data in traces:
                 # An "ecode" key (set by the app's eCode mapping) overrides the
                 # name-based lookup; BluePyEfe ignores the key.
                 ecode = ecode_for_protocol(config_data.get("ecode") or protocol_name)

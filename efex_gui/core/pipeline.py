@@ -33,6 +33,7 @@ from efex_gui.core.branches import (
     _read_extract,
     _read_extract_low_memory,
 )
+from efex_gui.core.cell_tasks import release_traces
 from efex_gui.core.errors import SettingsError, TargetError
 from efex_gui.core.export import (
     cells_pickle_output_path,
@@ -51,7 +52,6 @@ from efex_gui.core.rheobase import compute_rheobase
 from efex_gui.core.stages import (
     DEFAULT_EFEL_SETTINGS,
     PRESET_PROTOCOLS_RHEOBASE,
-    drop_traces,
     extract_efeatures_at_targets,
     read_recordings,
     skipped_files,
@@ -199,6 +199,7 @@ def extract_efeatures(
     nan_as_null: bool = False,
     per_cell_consistent: bool = False,
     fresh_auto_targets: bool = False,
+    extract_all_recordings: bool = False,
     provenance: bool = True,
     exclusions: Any = None,
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
@@ -224,6 +225,11 @@ def extract_efeatures(
         ``default_std_value`` (§9.1-13).
     fresh_auto_targets : bool
         Work on copies of the given AutoTargets, leaving them untouched (§9.1-18).
+    extract_all_recordings : bool
+        Compute the features on every recording of a targeted protocol, as
+        BluePyEfe does, instead of only on the recordings a target's amplitude
+        window holds (same outputs; only ``recording.efeatures`` of the other
+        recordings, seen in ``cells.pkl``, differ). Implied by ``plot``.
     provenance : bool
         With ``write_files``, also write ``efex_provenance.json``.
     exclusions : Any
@@ -234,8 +240,11 @@ def extract_efeatures(
     tuple of dict
         ``(efeatures, protocol_definitions, current)``.
     """
-    options = RunOptions(progress, cancel, strict, strict_targets, nan_as_null,
-                         per_cell_consistent, fresh_auto_targets)
+    options = RunOptions(
+        progress, cancel, strict, strict_targets, nan_as_null, per_cell_consistent,
+        fresh_auto_targets, extract_all_recordings or plot,
+        private_cells=not (plot or pickle_cells),
+    )
     targets, efel_settings, protocols_rheobase = _checked_arguments(
         files_metadata, targets, auto_targets, efel_settings, protocols_rheobase,
         absolute_amplitude, low_memory_mode, plot, map_function, protocol_mode,
@@ -255,7 +264,7 @@ def extract_efeatures(
         )
         if low_memory_mode:  # §9.1-15: BluePyEfe ignores it here; numbers unchanged
             for cell in cells:
-                drop_traces(cell)
+                release_traces(cell, keep_spikecount=not options.private_cells)
     else:
         cells, protocols = _extract_with_targets(
             files_metadata, targets, protocols_rheobase, absolute_amplitude,

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from typing import Any
 
-from efex_gui.core.cell import Cell
+from efex_gui.core.cell import Cell, TraceCache
 from efex_gui.core.errors import Cancelled, ECodeError, EfexError, TargetError
 from efex_gui.core.grouping import validate_targets
 
@@ -106,11 +106,14 @@ def _read_one(
     config: dict[str, Any],
     recording_reader: Any,
     efel_settings: Any,
+    cache: TraceCache | None = None,
 ) -> None:
     """Read one files_metadata entry; on failure remove its partial recordings."""
     before = len(cell.recordings)
     try:
-        cell.read_recordings([config], protocol_name, recording_reader, efel_settings)
+        cell.read_recordings(
+            [config], protocol_name, recording_reader, efel_settings, trace_cache=cache
+        )
     except ECodeError:
         raise
     except EfexError as exc:
@@ -131,18 +134,25 @@ def _create_cell(
     efel_settings: Mapping[str, Any] | None = None,
     strict: bool = False,
 ) -> Any:
-    """Read every file of one cell (module-level: picklable for process pools)."""
+    """Read every file of one cell (module-level: picklable for process pools).
+
+    A file listed under several protocols is read once (``TraceCache``).
+    """
     cell_name, protocols = cell_definition
     cell = Cell(name=cell_name)
     cell.skipped_files = []
+    cache = TraceCache()
     for protocol_name, protocol_data in protocols.items():
         if strict:
             cell.read_recordings(
-                protocol_data, protocol_name, recording_reader, efel_settings
+                protocol_data, protocol_name, recording_reader, efel_settings,
+                trace_cache=cache,
             )
             continue
         for config in protocol_data:
-            _read_one(cell, protocol_name, config, recording_reader, efel_settings)
+            _read_one(
+                cell, protocol_name, config, recording_reader, efel_settings, cache
+            )
     return cell
 
 

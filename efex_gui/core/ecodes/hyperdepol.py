@@ -68,7 +68,7 @@ class HyperDePol(Recording):
             self.interpret(self.t, self.current, self.config_data, self.reader_data)
         if self.voltage is not None:
             self.set_autothreshold()
-            self.compute_spikecount(efel_settings)
+            self.defer_spikecount(efel_settings)
 
     @property
     def thresh_perc(self) -> Any:

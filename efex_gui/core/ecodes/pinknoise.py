@@ -70,7 +70,7 @@ class PinkNoise(Recording):
             self.interpret(self.t, self.current, self.config_data, self.reader_data)
         if self.voltage is not None:
             self.set_autothreshold()
-            self.compute_spikecount(efel_settings)
+            self.defer_spikecount(efel_settings)
 
     def get_stimulus_parameters(self) -> dict[str, Any]:
         """Step keys plus ``dt`` and the normalised ``waveform``."""

@@ -55,7 +55,7 @@ class Ramp(Recording):
             self.interpret(self.t, self.current, self.config_data, self.reader_data)
         if self.voltage is not None:
             self.set_autothreshold()
-            self.compute_spikecount(efel_settings)
+            self.defer_spikecount(efel_settings)
 
     get_stimulus_parameters = Step.get_stimulus_parameters
 

@@ -64,7 +64,7 @@ class SAHP(Recording):
             self.interpret(self.t, self.current, self.config_data, self.reader_data)
         if self.voltage is not None:
             self.set_autothreshold()
-            self.compute_spikecount(efel_settings)
+            self.defer_spikecount(efel_settings)
 
     def get_stimulus_parameters(self) -> dict[str, Any]:
         """Stimulus description for protocols.json (``amp`` is the short step)."""

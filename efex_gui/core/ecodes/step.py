@@ -54,7 +54,7 @@ class Step(Recording):
             self.interpret(self.t, self.current, self.config_data, self.reader_data)
         if self.voltage is not None:
             self.set_autothreshold()
-            self.compute_spikecount(efel_settings)
+            self.defer_spikecount(efel_settings)
 
     def get_stimulus_parameters(self) -> dict[str, Any]:
         """``delay``, ``amp``, ``thresh_perc``, ``duration``, ``totduration``."""

@@ -24,7 +24,7 @@ missing metadata keys.
 
 from __future__ import annotations
 
-from efex_gui.core.errors import ReaderError
+from efex_gui.core.errors import EfexError, ReaderError
 from efex_gui.core.readers._common import (
     Reader,
     ReaderFileNotFoundError,
@@ -46,6 +46,7 @@ __all__ = [
     "ReaderFileNotFoundError",
     "atf_reader",
     "axon_reader",
+    "cache_key",
     "csv_lccr_reader",
     "igor_reader",
     "inspect_file",
@@ -133,3 +134,36 @@ def read_file(config_data: dict) -> list[TraceDict]:
     """
     path = config_path(config_data)
     return reader_for(path)(config_data)
+
+
+#: readers whose traces do not depend on the metadata's ``protocol_name``
+_PROTOCOL_FREE = (axon_reader, igor_reader, txt_reader, text_reader, atf_reader,
+                  wcp_reader, csv_lccr_reader)
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _frozen(value: object) -> object:
+    if isinstance(value, _PLAIN):
+        return (type(value).__name__, value)
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(v) for v in value)
+    raise TypeError
+
+
+def cache_key(config_data: dict) -> tuple | None:
+    """A key equal for two metadata entries that read the same traces, or None.
+
+    Two entries that differ only by ``protocol_name`` read the same traces with every
+    reader but the NWB one (which selects sweeps by protocol), so SSCx's ``Step``
+    entries, which point at the ``IDrest`` files, share them. None (do not cache)
+    for a registered reader, an unknown format or a value that is not plain data.
+    """
+    try:
+        reader = reader_for(config_path(config_data))
+        skip = ("protocol_name",) if reader in _PROTOCOL_FREE else ()
+        items = sorted((k, _frozen(v)) for k, v in config_data.items() if k not in skip)
+    except (EfexError, TypeError):
+        return None
+    if reader not in _PROTOCOL_FREE and reader is not nwb_reader:
+        return None
+    return (reader.__name__, tuple(items))
