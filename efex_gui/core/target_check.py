@@ -423,5 +423,6 @@ def check_targets(
         coverage = _coverage(windows, cells, absolute_amplitude, len(targets))
         issues += _coverage_issues(
             targets, coverage, cells, absolute_amplitude, threshold_nvalue_save)
-    issues.sort(key=lambda issue: (min(issue.rows, default=-1), issue.severity))
+    rank = {ERROR: 0, WARNING: 1, INFO: 2}
+    issues.sort(key=lambda issue: (rank[issue.severity], min(issue.rows, default=-1)))
     return TargetCheck(coverage=coverage, issues=issues)

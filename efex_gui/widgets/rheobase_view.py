@@ -199,7 +199,9 @@ class RheobaseView(QWidget):
                 "symbol": "o", "size": 9,
                 "data": point,
             })
-        self.points_item = pg.ScatterPlotItem(spots=spots, name="sweeps")
+        self.points_item = pg.ScatterPlotItem(
+            spots=spots, name="sweeps (open: no spike)", symbol="o",
+            pen=pg.mkPen("#333333"), brush=pg.mkBrush("#333333"))
         self.plot.addItem(self.points_item)
 
     def _draw_lines(self, row: RheobaseRow) -> None:

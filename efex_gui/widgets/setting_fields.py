@@ -26,7 +26,7 @@ def spin_box(field: dict[str, Any], parent: QWidget) -> QSpinBox | QDoubleSpinBo
         spin: QSpinBox | QDoubleSpinBox = QSpinBox(parent)
     else:
         spin = QDoubleSpinBox(parent)
-        spin.setDecimals(4)
+        spin.setDecimals(field.get("decimals", 4))
         spin.setSingleStep(0.005 if field.get("maximum", 1) <= 10 else 1.0)
     spin.setRange(field.get("minimum", -1e9), field.get("maximum", 1e9))
     if field.get("unit"):

@@ -67,9 +67,12 @@ class SettingsPanel(QWidget):
         self.message.setWordWrap(True)
         body = QWidget(self)
         layout = QVBoxLayout(body)
-        layout.addWidget(self._efel_group(body))
-        layout.addWidget(self._rheobase_group(body))
-        layout.addWidget(self._output_group(body))
+        groups = QHBoxLayout()  # side by side: the docks are wide and low
+        for group in (self._efel_group(body), self._rheobase_group(body),
+                      self._output_group(body)):
+            groups.addWidget(group, 0, Qt.AlignmentFlag.AlignTop)
+        groups.addStretch(1)
+        layout.addLayout(groups)
         self.reset_button = QPushButton("Reset to defaults", body)
         self.reset_button.clicked.connect(self.reset_to_defaults)
         row = QHBoxLayout()
@@ -104,7 +107,7 @@ class SettingsPanel(QWidget):
             form.addRow(item.label, item.editor)
         self.efel_other = QLineEdit(group)
         self.efel_other.setPlaceholderText("other efel settings: name=value, …")
-        self.efel_other.setMinimumWidth(380)
+        self.efel_other.setMinimumWidth(300)
         self.efel_other.editingFinished.connect(self._commit)
         form.addRow("Other", self.efel_other)
         note = QLabel(
@@ -118,17 +121,14 @@ class SettingsPanel(QWidget):
     def _rheobase_group(self, parent: QWidget) -> QGroupBox:
         group = QGroupBox("Rheobase", parent)
         form = form_layout(group)
-        self.protocols_default = QCheckBox(
-            "BluePyEfe's preset protocols ("
-            + ", ".join(self.spec["preset_protocols_rheobase"])
-            + ")",
-            group,
-        )
+        preset = ", ".join(self.spec["preset_protocols_rheobase"])
+        self.protocols_default = QCheckBox("BluePyEfe's preset protocols", group)
+        self.protocols_default.setToolTip(preset)
         self.protocols_default.toggled.connect(self._commit)
         form.addRow(self.protocols_default)
         self.protocol_list = QListWidget(group)
         self.protocol_list.setMaximumHeight(110)
-        self.protocol_list.setMinimumWidth(300)
+        self.protocol_list.setMinimumWidth(220)
         self.protocol_list.itemChanged.connect(self._commit)
         form.addRow("Protocols", self.protocol_list)
         self.strategy = QComboBox(group)
@@ -156,10 +156,10 @@ class SettingsPanel(QWidget):
         for button in (self.relative, self.absolute):
             self.amplitude_group.addButton(button)
         self.absolute.toggled.connect(self._commit)
-        row = QHBoxLayout()
-        row.addWidget(self.relative)
-        row.addWidget(self.absolute)
-        form.addRow("Target amplitudes", row)
+        column = QVBoxLayout()
+        column.addWidget(self.relative)
+        column.addWidget(self.absolute)
+        form.addRow("Target amplitudes", column)
         self.protocol_mode = QComboBox(group)
         self.protocol_mode.addItems(self.spec["protocol_modes"])
         self.protocol_mode.currentTextChanged.connect(self._commit)
