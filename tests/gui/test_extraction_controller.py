@@ -222,3 +222,21 @@ def test_b6b8_gui_export_equals_headless_and_oracle(
         for mine, ref in zip(ours[stimulus]["soma"], locations["soma"], strict=True):
             assert mine["feature"] == ref["feature"]
             assert mine["val"] == pytest.approx(ref["val"], rel=1e-9)
+
+
+def test_export_with_plots_writes_the_report_on_the_worker(
+    qtbot: Any, demo: Any, extraction: ExtractionController, tmp_path: Path
+) -> None:
+    session = demo.session
+    for cell in list(session.files_metadata)[1:]:
+        del session.files_metadata[cell]
+    session.targets = [t for t in session.targets if t["efeature"] == "Spikecount"]
+    run_and_wait(qtbot, extraction)
+    with qtbot.waitSignal(extraction.worker.job_finished, timeout=300_000) as job:
+        written = extraction.export(tmp_path, plots=True)
+    assert [p.name for p in written] == [
+        "features.json", "protocols.json", "holding_threshold_currents.json",
+        "efex_provenance.json"]
+    assert job.args[0] == "Writing plots"
+    pdfs = sorted(p.name for p in tmp_path.rglob("*.pdf"))
+    assert "IDRest_Spikecount_amp_rel.pdf" in pdfs and "legend.pdf" in pdfs
