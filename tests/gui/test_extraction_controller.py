@@ -240,3 +240,21 @@ def test_export_with_plots_writes_the_report_on_the_worker(
     assert job.args[0] == "Writing plots"
     pdfs = sorted(p.name for p in tmp_path.rglob("*.pdf"))
     assert "IDRest_Spikecount_amp_rel.pdf" in pdfs and "legend.pdf" in pdfs
+
+
+def test_targets_and_settings_are_saved_with_the_session(
+    qtbot: Any, demo: Any, extraction: ExtractionController, tmp_path: Path
+) -> None:
+    targets = extraction.targets[:3]
+    targets[0]["efel_settings"] = {"Threshold": -5.0}
+    extraction.set_targets(targets)
+    extraction.set_settings(extraction.with_settings(protocol_mode="median",
+                                                     threshold_nvalue_save=2))
+    assert demo.is_dirty()
+    demo.save_session(tmp_path / "session.json")
+    with qtbot.waitSignal(extraction.targets_changed) as shown:
+        demo.open_json(tmp_path / "session.json")
+    assert shown.args[0] == targets == extraction.targets
+    assert extraction.settings.protocol_mode == "median"
+    assert extraction.settings.threshold_nvalue_save == 2
+    assert extraction.result is None and not extraction.is_stale()
