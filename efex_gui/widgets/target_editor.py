@@ -247,6 +247,7 @@ class TargetEditor(QWidget):
             item.setData(Qt.ItemDataRole.UserRole, list(issue.rows))
             item.setToolTip(issue.message)
             self.issues.addItem(item)
+        self.issues.setVisible(bool(check.issues))
         counts = {
             s: sum(i.severity == s for i in check.issues)
             for s in ("error", "warning", "info")
