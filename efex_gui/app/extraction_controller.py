@@ -374,7 +374,8 @@ class ExtractionController(QObject):
         session's current settings (those of the next run).
         """
         cells = self.result.cells if self.result is not None else self.check_cells()
-        return review_session(cells or [], self.settings, self.targets is None,
+        return review_session(cells or [], self.session.settings,
+                              self.session.targets is None,
                               self.overrides)
 
     # --- export ---------------------------------------------------------------------
@@ -414,7 +415,7 @@ class ExtractionController(QObject):
 
     def with_settings(self, **changes: Any) -> ExtractionSettings:
         """A copy of the current settings with ``changes``."""
-        return replace(copy.deepcopy(self.settings), **changes)
+        return replace(self.settings, **changes)
 
     def shutdown(self, timeout_ms: int = 5000) -> bool:
         """Cancel the run and stop the worker thread."""
