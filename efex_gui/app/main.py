@@ -101,9 +101,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    from efex_gui.app.qt_compat import install_refcount_guard
+    from efex_gui.app.qt_workarounds import pin_singletons
 
-    install_refcount_guard(app)
+    pin_singletons()  # harmless elsewhere; needed with PySide6 6.12.0 on CPython 3.11
     app.setOrganizationName("efex_gui")
     app.setApplicationName("efex-gui")
     pg.setConfigOptions(antialias=False, background="w", foreground="k")

@@ -15,7 +15,9 @@ from PySide6.QtCore import QSettings, QStandardPaths  # noqa: E402
 
 from efex_gui.app.controller import SessionController  # noqa: E402
 from efex_gui.app.preferences import Preferences  # noqa: E402
-from efex_gui.app.qt_compat import install_refcount_guard, top_up  # noqa: E402
+from efex_gui.app.qt_workarounds import pin_singletons  # noqa: E402
+
+pin_singletons()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -28,10 +30,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(autouse=True)
 def _isolated_qt_paths(qapp: Any) -> None:
-    """Keep QSettings/QStandardPaths of tests away from the user's; guard refcounts."""
+    """Keep QSettings/QStandardPaths of tests away from the user's."""
     QStandardPaths.setTestModeEnabled(True)
-    if install_refcount_guard(qapp) is not None:
-        top_up()
 
 
 @pytest.fixture
