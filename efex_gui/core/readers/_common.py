@@ -67,14 +67,83 @@ def config_path(config_data: dict) -> str:
 
 
 def check_metadata(config_data: dict, keys: Iterable[str], reader: str) -> None:
-    """Raise ``MetadataError`` naming the required keys missing from the metadata."""
+    """Raise ``MetadataError`` naming the required keys missing from the metadata.
+
+    Also checks the type of the keys readers use (:func:`check_metadata_types`).
+    """
     missing = [k for k in keys if k not in config_data]
+    where = config_data.get("filepath") or config_data.get("v_file") or "?"
     if missing:
-        where = config_data.get("filepath") or config_data.get("v_file") or "?"
         raise MetadataError(
             f"The trace reader {reader} expects the metadata {list(keys)}; "
             f"missing {missing} for file {where}."
         )
+    check_metadata_types(config_data, str(where))
+
+
+_NUMBER_KEYS = ("dt", "ton", "toff", "amp", "hypamp", "ljp", "v_corr")
+_TEXT_KEYS = ("v_unit", "i_unit", "t_unit", "abf_layout")
+_PATH_KEYS = ("filepath", "v_file", "i_file")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+        value, bool | np.bool_
+    )
+
+
+def _is_list_of(value: Any, check: Callable[[Any], bool]) -> bool:
+    return isinstance(value, list | tuple | np.ndarray) and all(
+        check(v) for v in value
+    )
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str | bytes)
+
+
+def _is_channel(value: Any) -> bool:
+    return _is_text(value) or (_is_number(value) and float(value).is_integer())
+
+
+_SHAPES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    **{k: (_is_number, "a number") for k in _NUMBER_KEYS},
+    **{k: (_is_text, "a string") for k in _TEXT_KEYS},
+    **{k: (lambda v: isinstance(v, str | os.PathLike), "a path") for k in _PATH_KEYS},
+    "amplitudes": (lambda v: _is_list_of(v, _is_number), "a list of numbers"),
+    "protocol_name": (
+        lambda v: _is_text(v) or _is_list_of(v, _is_text),
+        "a string or a list of strings",
+    ),
+    "repetition": (
+        lambda v: _is_channel(v) or _is_list_of(v, _is_channel),
+        "an integer or a list of integers",
+    ),
+    "v_channel": (_is_channel, "a channel index or name"),
+    "i_channel": (_is_channel, "a channel index or name"),
+    "columns": (lambda v: _is_list_of(v, _is_text), "a list of column names"),
+}
+
+
+def check_metadata_types(config_data: dict, where: str = "?") -> None:
+    """Raise ``MetadataError`` for a reader key whose value has an impossible type.
+
+    ``None`` always passes (it means "not given"). Numbers are Python or NumPy reals
+    (not booleans); units are strings; ``amplitudes`` a list of numbers;
+    ``protocol_name`` a string or list of strings; ``repetition`` an integer, a
+    string or a list of them; channels an index or a name.
+
+    Raises
+    ------
+    MetadataError
+        Naming the key, its value and the file.
+    """
+    for key, (accepts, expected) in _SHAPES.items():
+        value = config_data.get(key)
+        if value is not None and not accepts(value):
+            raise MetadataError(
+                f"The metadata {key}={value!r} of file {where} should be {expected}."
+            )
 
 
 def require_file(path: str) -> str:
