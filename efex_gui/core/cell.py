@@ -14,6 +14,7 @@ import numpy as np
 
 from efex_gui.core.ecodes import ecode_for_protocol
 from efex_gui.core.errors import MetadataError
+from efex_gui.core.guards import recording_warnings, rheobase_warning
 from efex_gui.core.recording import Recording
 
 logger = logging.getLogger(__name__)
@@ -148,6 +149,8 @@ class Cell:
                 traces = trace_cache.read(self, config_data, recording_reader)
             else:
                 traces = self.reader(config_data, recording_reader)
+            if not traces:
+                self._warn_no_sweep(config_data, protocol_name)
             for reader_data in traces:
                 # An "ecode" key (set by the app's eCode mapping) overrides the
                 # name-based lookup; BluePyEfe ignores the key.
@@ -155,7 +158,17 @@ class Cell:
                 recording = ecode(
                     config_data, reader_data, protocol_name, efel_settings
                 )
+                for message in recording_warnings(recording):
+                    recording.warn(message, logging.INFO)
                 self.recordings.append(recording)
+
+    def _warn_no_sweep(self, config_data: dict, protocol_name: str) -> None:
+        path = config_data.get("filepath") or config_data.get("v_file")
+        self.warn(
+            f"file {path} gave no sweep for protocol '{protocol_name}' (no sweep of "
+            f"that protocol name {config_data.get('protocol_name')!r}, or sweeps "
+            "without a stimulus): nothing was read from it."
+        )
 
     def get_protocol_names(self) -> list[str]:
         """The distinct protocol names of the recordings (unordered)."""
@@ -217,21 +230,9 @@ class Cell:
             self.rheobase = None
 
     def _check_rheobase(self) -> None:
-        try:
-            value = float(self.rheobase)
-        except (TypeError, ValueError):
-            return
-        if np.isnan(value):
-            self.warn(
-                "the rheobase is NaN: every relative amplitude is NaN and the "
-                "cell matches no target."
-            )
-        elif value < 0:
-            self.warn(
-                f"the rheobase is negative ({value:.4g} nA): relative amplitudes flip "
-                "sign. A sweep at negative current was counted as spiking; check its "
-                "spike detection (Threshold) or the rheobase protocols."
-            )
+        message = rheobase_warning(self.rheobase)
+        if message:
+            self.warn(message)
 
     def drop_traces(self) -> None:
         """Forget every recording's traces (low-memory mode)."""

@@ -59,7 +59,9 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
-_UNITS = st.sampled_from(["mV", "V", "pA", "nA", "A", "s", "ms", "volts", "", "furlong"])
+_UNITS = st.sampled_from(
+    ["mV", "V", "pA", "nA", "A", "s", "ms", "volts", "", "furlong"]
+)
 _ODD = st.one_of(
     st.none(),
     st.booleans(),
@@ -84,7 +86,9 @@ def metadata(draw: Any) -> dict[str, Any]:
     if draw(st.booleans()):
         config["amplitudes"] = draw(st.one_of(st.lists(_NUMBER, max_size=4), _ODD))
     if draw(st.booleans()):
-        config["protocol_name"] = draw(st.one_of(st.sampled_from(["Step", "IDRest"]), _ODD))
+        config["protocol_name"] = draw(
+            st.one_of(st.sampled_from(["Step", "IDRest"]), _ODD)
+        )
     for key in ("v_channel", "i_channel", "repetition", "columns", "abf_layout"):
         if draw(st.integers(0, 3)) == 0:
             config[key] = draw(_ODD)

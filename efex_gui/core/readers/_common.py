@@ -93,9 +93,7 @@ def _is_number(value: Any) -> bool:
 
 
 def _is_list_of(value: Any, check: Callable[[Any], bool]) -> bool:
-    return isinstance(value, list | tuple | np.ndarray) and all(
-        check(v) for v in value
-    )
+    return isinstance(value, list | tuple | np.ndarray) and all(check(v) for v in value)
 
 
 def _is_text(value: Any) -> bool:
@@ -107,8 +105,8 @@ def _is_channel(value: Any) -> bool:
 
 
 _SHAPES: dict[str, tuple[Callable[[Any], bool], str]] = {
-    **{k: (_is_number, "a number") for k in _NUMBER_KEYS},
-    **{k: (_is_text, "a string") for k in _TEXT_KEYS},
+    **dict.fromkeys(_NUMBER_KEYS, (_is_number, "a number")),
+    **dict.fromkeys(_TEXT_KEYS, (_is_text, "a string")),
     **{k: (lambda v: isinstance(v, str | os.PathLike), "a path") for k in _PATH_KEYS},
     "amplitudes": (lambda v: _is_list_of(v, _is_number), "a list of numbers"),
     "protocol_name": (

@@ -1,0 +1,312 @@
+"""Scientific guards: where BluePyEfe silently computes wrong numbers, say so.
+
+Pure functions on values already in memory. Each returns a message (or None, or a
+list of messages) in words a user can act on; the callers (``Recording``, ``Cell``,
+the eCodes) put them in ``recording.warnings`` / ``cell.warnings``. **No guard changes a
+number**: the outputs stay BluePyEfe's, the warnings say which ones to distrust.
+
+Guards
+------
+* :func:`rheobase_warning` — a negative or NaN rheobase;
+* :func:`step_timing_warning` — a step found at the first or last samples (a failed
+  detection: ton = 2 ms without an edge, toff at the end);
+* :func:`baseline_warning` — a baseline above the spike threshold (spikes cannot be
+  counted, e.g. an NWB file at −15 mV with a −20 mV threshold);
+* :func:`clipping_warning` — a saturated voltage (a flat run at the extreme value);
+* :func:`voltage_range_warning` — a voltage outside −150…+80 mV (units or ljp wrong);
+* :func:`unit_warnings` — declared units that do not fit the values (V labelled mV,
+  A labelled pA), with the unit that would fit (:mod:`efex_gui.core.plausibility`).
+
+:func:`recording_warnings` runs the trace guards on one recording and
+:func:`collect_warnings` gathers every cell's and sweep's warnings for a summary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from efex_gui.core.errors import EfexError
+from efex_gui.core.plausibility import check_units
+from efex_gui.core.units import current_factor_to_na
+
+#: plausible membrane potentials (mV), after unit conversion and ljp
+VOLTAGE_RANGE_MV = (-150.0, 80.0)
+#: a step closer than this to the trace's edges (ms) was not detected
+EDGE_MS = 2.0
+#: a flat run at the extreme value at least this long (ms, and samples) is clipping
+CLIP_MIN_MS = 1.0
+CLIP_MIN_SAMPLES = 10
+#: a current peak below this (nA) is a unit error, not a 0 pA sweep's noise
+CURRENT_FLOOR_NA = 1e-10
+
+__all__ = [
+    "baseline_warning",
+    "clipping_warning",
+    "collect_warnings",
+    "format_warnings",
+    "recording_warnings",
+    "rheobase_warning",
+    "step_timing_warning",
+    "unit_warnings",
+    "voltage_range_warning",
+]
+
+
+def _real(value: Any) -> float | None:
+    """``float(value)``, or None when it is not a number."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def rheobase_warning(rheobase: Any) -> str | None:
+    """A message for a NaN or negative rheobase (nA), else None.
+
+    BluePyEfe keeps both: a NaN makes every relative amplitude NaN (the cell matches
+    no target) and a negative one flips the sign of the relative amplitudes.
+    """
+    value = _real(rheobase)
+    if value is None:
+        return None
+    if np.isnan(value):
+        return (
+            "the rheobase is NaN: every relative amplitude is NaN and the cell "
+            "matches no target."
+        )
+    if value < 0:
+        return (
+            f"the rheobase is negative ({value:.4g} nA): relative amplitudes flip "
+            "sign. A sweep at negative current was counted as spiking; check its "
+            "spike detection (Threshold) or the rheobase protocols."
+        )
+    return None
+
+
+def step_timing_warning(ton: Any, toff: Any, tend: Any, dt: Any) -> str | None:
+    """A message when the stimulus starts or ends at the trace's edges (ms), else None.
+
+    A step that starts within :data:`EDGE_MS` of the first sample (BluePyEfe's
+    detection without an edge puts ``ton`` at 2 ms) leaves no baseline before it, and
+    one that ends within :data:`EDGE_MS` of the end leaves no recovery: the step was
+    most likely not detected, and baseline or after-step features are wrong.
+    """
+    ton, toff, tend, dt = (_real(v) for v in (ton, toff, tend, dt))
+    if None in (ton, toff, tend, dt) or not np.isfinite([ton, toff, tend, dt]).all():
+        return None
+    margin = EDGE_MS + dt
+    edges = []
+    if ton <= margin:
+        edges.append(f"starts at {ton:g} ms, the first samples")
+    if toff >= tend - margin:
+        edges.append(f"ends at {toff:g} ms of {tend:g} ms, the last samples")
+    if not edges:
+        return None
+    return (
+        f"the stimulus {' and '.join(edges)}: the step was probably not detected "
+        "(no baseline or no recovery around it). Give ton and toff (ms) in the "
+        "files_metadata of this file."
+    )
+
+
+def baseline_warning(voltage: Any, idx_ton: int, threshold: Any) -> str | None:
+    """A message when the pre-stimulus baseline is above the spike threshold (mV).
+
+    Above the threshold, efel sees the whole trace as "above": spikes cannot be
+    counted, so spike counts, the rheobase and spike features are meaningless.
+    """
+    threshold = _real(threshold)
+    if threshold is None or np.isnan(threshold) or idx_ton <= 0:
+        return None
+    before = np.asarray(voltage[:idx_ton], dtype=float)
+    before = before[np.isfinite(before)]
+    if not before.size:
+        return None
+    base = float(np.median(before))
+    if base <= threshold:
+        return None
+    return (
+        f"baseline above spike threshold, spikes cannot be counted: the baseline "
+        f"voltage ({base:.2f} mV) is above the spike threshold ({threshold:.2f} mV). "
+        "Check v_unit, ljp or the efel setting Threshold."
+    )
+
+
+def _longest_run(mask: np.ndarray) -> int:
+    """Length of the longest run of True in a boolean array."""
+    if not mask.any():
+        return 0
+    edges = np.diff(np.concatenate(([0], mask.view(np.int8), [0])))
+    return int((np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)).max())
+
+
+def clipping_warning(voltage: Any, dt: Any) -> str | None:
+    """A message when the voltage is flat at its maximum or minimum (saturation).
+
+    A run of at least :data:`CLIP_MIN_MS` (and :data:`CLIP_MIN_SAMPLES` samples) at
+    exactly the extreme value means the amplifier or the digitiser saturated: spike
+    peaks, amplitudes and the voltage base are cut. Real recordings have noise, so
+    their extreme values last a few samples at most.
+    """
+    values = np.asarray(voltage, dtype=float)
+    dt = _real(dt)
+    if values.size < 2 or dt is None or not dt > 0:
+        return None
+    low, high = float(np.min(values)), float(np.max(values))
+    if not np.isfinite([low, high]).all() or low == high:
+        return None
+    needed = max(CLIP_MIN_SAMPLES, int(np.ceil(CLIP_MIN_MS / dt)))
+    for name, extreme in (("maximum", high), ("minimum", low)):
+        run = _longest_run(values == extreme)
+        if run >= needed:
+            return (
+                f"the voltage is flat at its {name} ({extreme:.4g} mV) for "
+                f"{run * dt:.3g} ms: the recording looks clipped or saturated, "
+                "and spike heights and voltage levels are cut."
+            )
+    return None
+
+
+def voltage_range_warning(voltage: Any) -> str | None:
+    """A message when the voltage (mV) leaves :data:`VOLTAGE_RANGE_MV`, else None."""
+    values = np.asarray(voltage, dtype=float)
+    if not values.size:
+        return None
+    low, high = float(np.nanmin(values)), float(np.nanmax(values))
+    if VOLTAGE_RANGE_MV[0] <= low and high <= VOLTAGE_RANGE_MV[1]:
+        return None
+    return (
+        f"the voltage spans {low:.4g} to {high:.4g} mV, outside the plausible "
+        f"{VOLTAGE_RANGE_MV[0]:g} to +{VOLTAGE_RANGE_MV[1]:g} mV: check v_unit, ljp "
+        "and that this channel is the membrane potential."
+    )
+
+
+def unit_warnings(voltage: Any, current: Any, v_unit: Any, i_unit: Any) -> list[str]:
+    """Messages for declared units that do not fit the values, as read.
+
+    Wraps :func:`efex_gui.core.plausibility.check_units`: a voltage that is below
+    1 mV in magnitude once converted "looks like V", a current 1000× off looks like
+    the neighbouring unit.
+    """
+    if not isinstance(v_unit, str) or not isinstance(i_unit, str):
+        return []
+    if current is None or np.ndim(current) == 0:
+        current = np.zeros(1)
+    return [
+        f"{item.message}: the numbers are computed with {item.declared!r} as given; "
+        f"fix {'v_unit' if item.quantity == 'voltage' else 'i_unit'} if it is wrong."
+        for item in check_units(voltage, current, v_unit, i_unit)
+        if item.quantity == "voltage" or not _tiny_but_plausible(current, i_unit)
+    ]
+
+
+def _tiny_but_plausible(current: Any, i_unit: str) -> bool:
+    """Whether a current is small but above :data:`CURRENT_FLOOR_NA` once converted.
+
+    A 0 pA sweep holds only noise (a few fA), too small for ``check_units`` but not a
+    unit error; a current in A labelled pA is ~1e-13 nA.
+    """
+    values = np.asarray(current, dtype=float)
+    values = values[np.isfinite(values)]
+    try:
+        factor = current_factor_to_na(i_unit)
+    except EfexError:
+        return False
+    peak = float(np.max(np.abs(np.percentile(values, [0.5, 99.5])))) * factor
+    return CURRENT_FLOOR_NA <= peak <= 1.0
+
+
+def _declared(recording: Any, key: str) -> Any:
+    config = recording.config_data or {}
+    reader = recording.reader_data or {}
+    return config.get(key) or reader.get(key)
+
+
+def recording_warnings(recording: Any) -> list[str]:
+    """Run the trace guards on one recording just built from a reader's trace.
+
+    Parameters
+    ----------
+    recording : Recording
+        With ``voltage`` (mV), ``dt`` or ``t`` (ms), ``reader_data`` (the trace as
+        read) and, for eCodes with a stimulus window, ``ton``/``toff``/``tend`` (ms).
+
+    Returns
+    -------
+    list of str
+        The messages, in a stable order (units, range, clipping, timing).
+    """
+    if getattr(recording, "voltage", None) is None:
+        return []
+    reader = recording.reader_data or {}
+    messages = []
+    if "voltage" in reader:
+        messages += unit_warnings(
+            reader["voltage"],
+            reader.get("current"),
+            _declared(recording, "v_unit"),
+            _declared(recording, "i_unit"),
+        )
+    dt = getattr(recording, "dt", None)
+    if _real(dt) is None and recording.t is not None and len(recording.t) > 1:
+        dt = recording.t[1] - recording.t[0]
+    from efex_gui.core.ecodes.step import Step
+
+    timing = None
+    if isinstance(recording, Step) and not any(
+        "ton" in m and "toff" in m for m in recording.warnings
+    ):
+        timing = step_timing_warning(
+            getattr(recording, "ton", None),
+            getattr(recording, "toff", None),
+            getattr(recording, "tend", None),
+            dt,
+        )  # else the eCode already said that its step detection failed
+    for message in (
+        voltage_range_warning(recording.voltage),
+        clipping_warning(recording.voltage, dt),
+        timing,
+    ):
+        if message:
+            messages.append(message)
+    return messages
+
+
+def collect_warnings(cells: Iterable[Any]) -> dict[str, list[str]]:
+    """Every warning of every cell and of its recordings, by cell name.
+
+    Recording warnings are prefixed with the protocol and sweep name. Cells without
+    any warning are left out.
+    """
+    out: dict[str, list[str]] = {}
+    for cell in cells:
+        messages = list(getattr(cell, "warnings", []))
+        for recording in getattr(cell, "recordings", []):
+            where = f"{recording.protocol_name} {recording.name}".strip()
+            messages += [f"{where}: {m}" for m in getattr(recording, "warnings", [])]
+        if messages:
+            out[str(cell.name)] = messages
+    return out
+
+
+def format_warnings(warnings: dict[str, Sequence[str]], limit: int = 5) -> list[str]:
+    """Summary lines: per cell, the number of warnings and the first ``limit``.
+
+    Identical messages are counted once with their number of occurrences.
+    """
+    lines = []
+    for cell, messages in warnings.items():
+        counts: dict[str, int] = {}
+        for message in messages:
+            counts[message] = counts.get(message, 0) + 1
+        lines.append(f"  {cell}: {len(messages)} warning(s)")
+        for message, count in list(counts.items())[:limit]:
+            times = f" (x{count})" if count > 1 else ""
+            lines.append(f"    - {message}{times}")
+        if len(counts) > limit:
+            lines.append(f"    ... and {len(counts) - limit} more")
+    return lines
