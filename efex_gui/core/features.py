@@ -153,9 +153,14 @@ def call_efel(
         elif "stim_start" in given and "stim_end" in given:
             efel_settings["multi_stim_start"] = [given["stim_start"]]
             efel_settings["multi_stim_end"] = [given["stim_end"]]
-    trace = {"T": t, "V": voltage, "stim_start": [start], "stim_end": [end]}
-    if current is not None:
-        trace["I"] = current
+    # efel copies every sample into a list; from a list of floats that copy is
+    # several times faster than from a NumPy array (same doubles reach efel)
+    trace = {
+        "T": _as_list(t), "V": _as_list(voltage), "stim_start": [start],
+        "stim_end": [end],
+    }
+    if current is not None and _needs_current(features, efel_settings):
+        trace["I"] = _as_list(current)
     with EFEL_LOCK:
         reset_efel()
         for name, value in efel_settings.items():
@@ -163,6 +168,90 @@ def call_efel(
                 value = float(value)
             efel.set_setting(name, value)
         return efel.get_feature_values([trace], list(features), raise_warnings=False)[0]
+
+
+#: Leave the current trace out of efel calls whose features never read it.
+OMIT_UNUSED_CURRENT = True
+
+#: efel's C++ features that read the current trace ``I``.
+_CURRENT_ROOTS = ("current", "current_base", "steady_state_current_stimend")
+
+
+def _needs_current(features: Sequence[str], settings: Mapping[str, Any]) -> bool:
+    """Whether the efel call must receive the current trace.
+
+    efel interpolates every trace it is given on every feature (the current doubles
+    the cost of a call) but only the features in :func:`current_features` read it, so
+    without them the results are the same arrays (checked on every efel feature over
+    the shared datasets). A custom ``dependencyfile_path`` keeps the current.
+    """
+    if not OMIT_UNUSED_CURRENT or "dependencyfile_path" in settings:
+        return True
+    readers = current_features()
+    return readers is None or any(f in readers for f in features)
+
+
+@lru_cache(maxsize=1)
+def current_features() -> frozenset[str] | None:
+    """The efel features that read the current trace, directly or not (None: unknown).
+
+    C++ features: the dependents of ``current``, ``current_base`` and
+    ``steady_state_current_stimend`` in efel's dependency file. Python features: those
+    whose source (or the source of a helper they call) names one of them.
+    """
+    try:
+        needs = set(_CURRENT_ROOTS)
+        _close_over(needs, _cpp_dependencies())
+        _close_over(needs, _python_sources())
+    except Exception:  # efel changed its layout: always pass the current
+        logger.debug("efel's dependencies are unreadable; the current is always sent")
+        return None
+    return frozenset(needs)
+
+
+def _cpp_dependencies() -> dict[str, str]:
+    path = efel.Settings().dependencyfile_path
+    table = {}
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            parts = line.split()
+            if parts:
+                table[parts[0].split(":")[-1]] = " ".join(parts[1:])
+    return table
+
+
+def _python_sources() -> dict[str, str]:
+    import inspect
+
+    from efel import pyfeatures
+
+    sources = {}
+    for module in vars(pyfeatures).values():
+        if inspect.ismodule(module) and module.__name__.startswith(pyfeatures.__name__):
+            for name, func in inspect.getmembers(module, inspect.isfunction):
+                sources[name] = inspect.getsource(func)
+    return sources
+
+
+def _close_over(needs: set[str], texts: Mapping[str, str]) -> None:
+    """Add every name whose text mentions a name of ``needs``, to a fixed point."""
+    import re
+
+    changed = True
+    while changed:
+        pattern = re.compile(r"\b(" + "|".join(map(re.escape, needs)) + r")\b")
+        changed = False
+        for name, text in texts.items():
+            if name not in needs and pattern.search(text):
+                needs.add(name)
+                changed = True
+
+
+def _as_list(values: Any) -> Any:
+    """A 1-D NumPy array as a list of Python numbers (exactly the same values)."""
+    if isinstance(values, np.ndarray) and values.ndim == 1:
+        return values.tolist()
+    return values
 
 
 def mean_feature_value(values: Any) -> float:

@@ -73,9 +73,10 @@ class Step(Recording):
         self.dt = t[1]
         ton = self._timing_index("ton", config_data, reader_data)
         toff = self._timing_index("toff", config_data, reader_data)
-        smooth = detection.smooth(current)
-        threshold = detection.edge_threshold(current, detection.STEP_NOISE_FACTOR)
-        buffer = detection.buffer_samples(self.dt)
+        if ton is None or toff is None:  # timings from the metadata need no filter
+            smooth = detection.smooth(current)
+            threshold = detection.edge_threshold(current, detection.STEP_NOISE_FACTOR)
+            buffer = detection.buffer_samples(self.dt)
 
         if ton is None:
             if self.hypamp is None:
