@@ -11,6 +11,7 @@ so the numbers downstream are BluePyEfe's bit for bit.
 from __future__ import annotations
 
 import logging
+import struct
 from typing import Any
 
 import numpy as np
@@ -54,6 +55,9 @@ def read_wave(path: str) -> dict[str, Any]:
     """
     require_file(path)
     with reading(path, "an Igor binary wave"):
+        fast = _read_plain_v5(path)
+        if fast is not None:
+            return fast
         loaded = binarywave.load(path)
     version = loaded.get("version")
     if version not in SUPPORTED_VERSIONS:
@@ -83,6 +87,60 @@ def read_wave(path: str) -> dict[str, Any]:
         "name": decode(header.get("bname", b"")),
         "version": version,
     }
+
+
+#: Igor type codes of the plain numeric waves the fast path reads
+_NUMERIC_TYPES = {2: "f4", 4: "f8", 8: "i1", 0x10: "i2", 0x20: "i4", 0x48: "u1",
+                  0x50: "u2", 0x60: "u4"}
+_BIN_HEADER5, _WAVE_HEADER5 = 64, 320
+
+
+def _read_plain_v5(path: str) -> dict[str, Any] | None:
+    """:func:`read_wave` for a 1-D numeric version-5 wave, without igor2's parser.
+
+    igor2 unpacks the headers field by field in Python (about 1 ms a wave); this
+    reads the few fields used with ``struct`` at TN003's offsets and builds the data
+    array exactly as igor2 does (same dtype and byte order, read-only). Anything else
+    (other versions, text/complex or multi-dimensional waves, truncated files) gives
+    None: igor2 reads it.
+    """
+    with open(path, "rb") as handle:
+        raw = handle.read()
+    if len(raw) < _BIN_HEADER5 + _WAVE_HEADER5:
+        return None
+    order = ">" if struct.unpack_from("<h", raw)[0] & 0xFF == 0 else "<"
+    version, _, wfm_size, formula_size, note_size, units_size = struct.unpack_from(
+        order + "hhiiii", raw
+    )
+    wave = _BIN_HEADER5
+    npnts, type_code = struct.unpack_from(order + "ih", raw, wave + 12)
+    dims = struct.unpack_from(order + "4i", raw, wave + 68)
+    kind = _NUMERIC_TYPES.get(type_code)
+    shape = [n for n in dims if n > 0]
+    if version != 5 or kind is None or len(shape) != 1 or shape[0] != npnts:
+        return None
+    dtype = np.dtype(kind).newbyteorder(order)
+    start, end = wave + _WAVE_HEADER5, _BIN_HEADER5 + wfm_size
+    note_at = end + formula_size
+    units_at = note_at + note_size
+    if end - start != npnts * dtype.itemsize or units_at + units_size > len(raw):
+        return None
+    data = np.ndarray(shape=(npnts,), dtype=dtype, buffer=raw[start:end], order="F")
+    unit = decode(raw[units_at : units_at + units_size])
+    return {
+        "data": data,
+        "unit": (unit or _chars(raw[wave + 148 : wave + 152])).replace(" ", ""),
+        "dt": np.float64(struct.unpack_from(order + "d", raw, wave + 84)[0]),
+        "x_unit": _chars(raw[wave + 152 : wave + 156]).replace(" ", ""),
+        "note": decode(raw[note_at:units_at]),
+        "name": decode(raw[wave + 28 : wave + 60].split(b"\x00", 1)[0]),
+        "version": version,
+    }
+
+
+def _chars(field: bytes) -> str:
+    """A fixed char field as igor2 + :func:`_join_units` render it (NULs dropped)."""
+    return "".join(decode(bytes([c])) for c in field if c)
 
 
 def _join_units(chars: Any) -> str:
