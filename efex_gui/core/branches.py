@@ -27,9 +27,9 @@ from efex_gui.core.grouping import group_efeatures
 from efex_gui.core.stages import (
     _create_cell,
     _mapped,
-    _prepare_targets,
     _target_groups,
     extract_efeatures_at_targets,
+    prepare_targets,
     read_extract_low_memory,
     read_recordings,
 )
@@ -66,6 +66,8 @@ class RunOptions:
     #: The caller never sees the cells (``extract_efeatures`` without plot or
     #: pickle): their traces go as soon as their features are computed.
     private_cells: bool = False
+    #: ``{cell: rheobase in nA}`` replacing the strategy's value (GUI overrides)
+    rheobase_overrides: Mapping[str, float] | None = None
 
     def stage_progress(
         self, stage: int, n_cells: int
@@ -184,7 +186,7 @@ def _extract_with_targets(
     their traces.
     """
     options = options or RunOptions()
-    _prepare_targets(targets, options.strict_targets)
+    prepare_targets(targets, options.strict_targets)
     task = CellTask(
         read=_reader(recording_reader, efel_settings, options),
         groups=_target_groups(targets),
@@ -192,6 +194,7 @@ def _extract_with_targets(
         protocols_rheobase=protocols_rheobase,
         rheobase_strategy=rheobase_strategy,
         rheobase_settings=rheobase_settings,
+        rheobase_overrides=options.rheobase_overrides,
         absolute_amplitude=absolute_amplitude,
         windows=amplitude_windows(targets),
         extract_all_recordings=options.extract_all_recordings,
@@ -259,6 +262,7 @@ def _extract_auto_targets(
         protocols_rheobase=protocols_rheobase,
         rheobase_strategy=rheobase_strategy,
         rheobase_settings=rheobase_settings,
+        rheobase_overrides=options.rheobase_overrides,
     )
     cells = _mapped(
         map_function, first, items, options.stage_progress(0, len(items)),
@@ -273,7 +277,7 @@ def _extract_auto_targets(
         auto_target.select_ecode_and_amplitude(recordings)
         targets += auto_target.generate_targets()
     del recordings
-    _prepare_targets(targets, options.strict_targets)
+    prepare_targets(targets, options.strict_targets)
     second = CellTask(
         groups=_target_groups(targets),
         efel_settings=efel_settings,

@@ -135,7 +135,7 @@ class CellTask:
         Target groups; None stops after the rheobase (auto branch, first pass).
     efel_settings : mapping, optional
         Global efel settings.
-    protocols_rheobase, rheobase_strategy, rheobase_settings
+    protocols_rheobase, rheobase_strategy, rheobase_settings, rheobase_overrides
         As ``compute_rheobase``; ``absolute_amplitude=True`` skips the rheobase.
     windows : list
         ``amplitude_windows(targets)``.
@@ -154,6 +154,7 @@ class CellTask:
     protocols_rheobase: Sequence[str] | None = None
     rheobase_strategy: str = "absolute"
     rheobase_settings: Mapping[str, Any] | None = None
+    rheobase_overrides: Mapping[str, float] | None = None
     absolute_amplitude: bool = False
     windows: list[tuple[str, Any, Any]] | None = None
     extract_all_recordings: bool = False
@@ -169,6 +170,7 @@ class CellTask:
                 self.protocols_rheobase,
                 self.rheobase_strategy,
                 dict(self.rheobase_settings or {}),
+                rheobase_overrides=self.rheobase_overrides,
             )
         if self.groups is None:
             return cell

@@ -2,7 +2,7 @@
 
 :class:`IncrementalExtractor` runs the same stages as
 :func:`efex_gui.core.pipeline.extract_efeatures` on a session (the arguments are
-defaulted by the pipeline's own ``_checked_arguments``; reading is the pipeline's
+defaulted by the pipeline's own ``checked_arguments``; reading is the pipeline's
 ``read_recordings``; rheobase, grouping and the output dicts are
 ``compute_rheobase``, ``group_efeatures`` and ``create_feature_protocol_files``), with
 two caches in between:
@@ -47,10 +47,10 @@ from efex_gui.core.feature_cache import (
     sweep_identity,
 )
 from efex_gui.core.grouping import create_feature_protocol_files, group_efeatures
-from efex_gui.core.pipeline import _checked_arguments
+from efex_gui.core.pipeline import checked_arguments
 from efex_gui.core.rheobase import compute_rheobase
 from efex_gui.core.session import PATH_KEYS, Session
-from efex_gui.core.stages import _prepare_targets, read_recordings
+from efex_gui.core.stages import prepare_targets, read_recordings
 
 logger = logging.getLogger(__name__)
 
@@ -104,8 +104,15 @@ class ExtractionResult:
         return next((c for c in self.cells if c.name == name), None)
 
 
-def inputs_signature(session: Session, overrides: Mapping[str, float] | None) -> str:
-    """A digest of everything a run depends on (to tell a stale result)."""
+def inputs_signature(
+    session: Session, overrides: Mapping[str, float] | None = None
+) -> str:
+    """A digest of everything a run depends on (to tell a stale result).
+
+    ``overrides`` default to the session's ``rheobase_overrides``.
+    """
+    if overrides is None:
+        overrides = session.rheobase_overrides
     document = {
         "data_root": str(session.data_root),
         "files_metadata": session.files_metadata,
@@ -251,7 +258,8 @@ class IncrementalExtractor:
             The session (not modified; the caller may pass a copy).
         rheobase_overrides : mapping, optional
             ``{cell: rheobase in nA}`` replacing the computed rheobase of those cells
-            (new in efex_gui; the export then differs from ``extract_efeatures``).
+            (default: the session's ``rheobase_overrides``, which
+            ``extract_efeatures`` honours as well).
         progress : callable, optional
             ``progress(done, total, message)``.
         cancel : object, optional
@@ -269,10 +277,11 @@ class IncrementalExtractor:
         SettingsError, TargetError
             Impossible settings or targets (as ``extract_efeatures``).
         """
-        overrides = dict(rheobase_overrides or {})
+        overrides = dict(session.rheobase_overrides if rheobase_overrides is None
+                         else rheobase_overrides)
         settings = asdict(session.settings)
         plans, files_metadata = self._plan(session)
-        targets, efel_settings, protocols_rheobase = _checked_arguments(
+        targets, efel_settings, protocols_rheobase = checked_arguments(
             files_metadata, copy.deepcopy(session.targets), None,
             settings["efel_settings"], settings["protocols_rheobase"],
             settings["absolute_amplitude"], False, False, map,
@@ -319,7 +328,7 @@ class IncrementalExtractor:
             for auto_target in default_auto_targets():
                 auto_target.select_ecode_and_amplitude(recordings)
                 targets += auto_target.generate_targets()
-        _prepare_targets(targets, False)
+        prepare_targets(targets, False)
         result.targets = targets
         result.stats = extract_efeatures_cached(
             cells, targets, efel_settings, self.feature_cache, cancel=cancel,

@@ -125,7 +125,7 @@ def extract_efeatures_per_cell(
             )
 
 
-def _checked_arguments(
+def checked_arguments(
     files_metadata: FilesMetadata,
     targets: Any,
     auto_targets: Any,
@@ -137,7 +137,26 @@ def _checked_arguments(
     map_function: Mapper,
     protocol_mode: str,
 ) -> tuple[Any, Any, Any]:
-    """Validate and default the arguments as BluePyEfe does (spec §2.1 steps 1-7)."""
+    """Validate and default the arguments as BluePyEfe does (spec §2.1 steps 1-7).
+
+    Parameters
+    ----------
+    files_metadata, targets, auto_targets, efel_settings, protocols_rheobase
+        As :func:`extract_efeatures`.
+    absolute_amplitude, low_memory_mode, plot, map_function, protocol_mode
+        As :func:`extract_efeatures`.
+
+    Returns
+    -------
+    tuple
+        ``(targets, efel_settings, protocols_rheobase)``: legacy targets converted,
+        defaults filled in.
+
+    Raises
+    ------
+    SettingsError, TargetError
+        Impossible combinations, naming the argument or target.
+    """
     if not files_metadata:
         raise SettingsError("Argument 'files_metadata' is empty")
     if efel_settings is None:
@@ -171,6 +190,10 @@ def _checked_arguments(
     return targets, efel_settings, protocols_rheobase
 
 
+#: the former private name, kept for callers that used it
+_checked_arguments = checked_arguments
+
+
 def extract_efeatures(
     output_directory: str | Path | None,
     files_metadata: FilesMetadata,
@@ -202,6 +225,7 @@ def extract_efeatures(
     extract_all_recordings: bool = False,
     provenance: bool = True,
     exclusions: Any = None,
+    rheobase_overrides: dict[str, float] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """Extract e-features: BluePyEfe's ``extract_efeatures`` (spec §2.1).
 
@@ -234,6 +258,10 @@ def extract_efeatures(
         With ``write_files``, also write ``efex_provenance.json``.
     exclusions : Any
         The exclusions applied to ``files_metadata``, recorded in the sidecar.
+    rheobase_overrides : dict, optional
+        ``{cell: rheobase in nA}`` used instead of the strategy's value for those
+        cells (a session's per-cell overrides); recorded in the sidecar. Ignored
+        with ``absolute_amplitude``.
 
     Returns
     -------
@@ -244,8 +272,9 @@ def extract_efeatures(
         progress, cancel, strict, strict_targets, nan_as_null, per_cell_consistent,
         fresh_auto_targets, extract_all_recordings or plot,
         private_cells=not (plot or pickle_cells),
+        rheobase_overrides=dict(rheobase_overrides or {}),
     )
-    targets, efel_settings, protocols_rheobase = _checked_arguments(
+    targets, efel_settings, protocols_rheobase = checked_arguments(
         files_metadata, targets, auto_targets, efel_settings, protocols_rheobase,
         absolute_amplitude, low_memory_mode, plot, map_function, protocol_mode,
     )
@@ -256,6 +285,8 @@ def extract_efeatures(
         "threshold_nvalue_save": threshold_nvalue_save,
         "default_std_value": default_std_value, "low_memory_mode": low_memory_mode,
     }
+    if rheobase_overrides:
+        settings["rheobase_overrides"] = dict(rheobase_overrides)
     if not absolute_amplitude and (targets is None or auto_targets is not None):
         cells, protocols, targets = _extract_auto_targets(
             files_metadata, protocols_rheobase, recording_reader, map_function,

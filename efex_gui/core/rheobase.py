@@ -14,7 +14,7 @@ warning, instead of crashing, when no sweep is eligible.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -198,6 +198,7 @@ def compute_rheobase(
     rheobase_settings: dict[str, Any] | None = None,
     *,
     reset: bool = False,
+    rheobase_overrides: Mapping[str, float] | None = None,
 ) -> None:
     """Compute each cell's rheobase, then its recordings' relative amplitudes.
 
@@ -214,6 +215,9 @@ def compute_rheobase(
     reset : bool
         Clear each cell's rheobase first. False (BluePyEfe) keeps an earlier rheobase
         when the strategy finds none.
+    rheobase_overrides : mapping, optional
+        ``{cell name: rheobase in nA}`` (new in efex_gui): these cells get the given
+        value instead of the strategy's, whatever the strategy finds.
 
     Raises
     ------
@@ -226,8 +230,11 @@ def compute_rheobase(
         raise SettingsError(f"Rheobase strategy {rheobase_strategy} unknown.")
     strategy = STRATEGIES[rheobase_strategy]
     settings = dict(rheobase_settings or {})
+    overrides = rheobase_overrides or {}
     for cell in cells:
         if reset:
             cell.rheobase = None
         strategy(cell, protocols_rheobase, **settings)
+        if cell.name in overrides:
+            cell.rheobase = float(overrides[cell.name])
         cell.compute_relative_amp()

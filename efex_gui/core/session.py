@@ -6,7 +6,7 @@ targets and the extraction settings. The GUI saves it; ``efex extract session.js
 runs it through :meth:`Session.to_extract_kwargs`, so the GUI's export and the CLI's
 are the same call on the same arguments.
 
-File layout (``format_version`` 1)::
+File layout (``format_version`` 2)::
 
     {"kind": "efex-session", "format_version": 1,
      "data_root": "<folder, relative to the session file>",
@@ -14,6 +14,7 @@ File layout (``format_version`` 1)::
      "ecode_overrides": {protocol: ecode name},
      "exclusions": [{"key": [cell, protocol, file, index], "reason": str}, ...],
      "targets": [...] or null,
+     "rheobase_overrides": {cell: rheobase in nA},
      "settings": {protocols_rheobase, rheobase_strategy, rheobase_settings,
                   efel_settings, threshold_nvalue_save, protocol_mode,
                   absolute_amplitude, default_std_value}}
@@ -21,13 +22,14 @@ File layout (``format_version`` 1)::
 Older layouts are upgraded on load by one function per version step
 (:data:`MIGRATIONS`). Version 0 is the shape of an ``inputs.json`` (the
 ``extract_efeatures`` keyword arguments with ``files_metadata`` and ``targets``),
-so such a file opens as a session.
+so such a file opens as a session; version 1 had no ``rheobase_overrides``.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import math
 import os
 import tempfile
 from collections.abc import Callable, Mapping
@@ -39,7 +41,7 @@ from efex_gui.core.errors import MetadataError, SettingsError
 from efex_gui.core.exclusions import Exclusions, TraceFilter, apply_exclusions
 from efex_gui.core.naming import relative_to
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 KIND = "efex-session"
 PATH_KEYS = ("filepath", "v_file", "i_file")
 
@@ -90,6 +92,8 @@ class Session:
         BluePyEfe targets; None for auto targets.
     settings : ExtractionSettings
         The other ``extract_efeatures`` arguments.
+    rheobase_overrides : dict
+        Cell name → rheobase (nA) used instead of the strategy's value.
     path : Path, optional
         Where the session was last loaded from or saved to (not saved, not compared).
     """
@@ -102,6 +106,7 @@ class Session:
     exclusions: Exclusions = field(default_factory=Exclusions)
     targets: list[dict[str, Any]] | None = None
     settings: ExtractionSettings = field(default_factory=ExtractionSettings)
+    rheobase_overrides: dict[str, float] = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
     kind: str = KIND
     path: Path | None = field(default=None, compare=False)
@@ -119,6 +124,7 @@ class Session:
             "ecode_overrides": dict(self.ecode_overrides),
             "exclusions": self.exclusions.to_json(),
             "targets": copy.deepcopy(self.targets),
+            "rheobase_overrides": dict(self.rheobase_overrides),
             "settings": asdict(self.settings),
         }
 
@@ -157,6 +163,7 @@ class Session:
             exclusions=Exclusions.from_json(doc.get("exclusions") or []),
             targets=copy.deepcopy(targets),
             settings=ExtractionSettings.from_dict(doc.get("settings") or {}),
+            rheobase_overrides=_overrides(doc.get("rheobase_overrides")),
         )
 
     def save(self, path: str | Path) -> None:
@@ -220,7 +227,9 @@ class Session:
         Exclusions are applied first (excluded entries leave ``files_metadata``; single
         traces of multi-trace files are dropped by a :class:`TraceFilter` passed as
         ``recording_reader``). Paths are absolute. ``output_directory`` and
-        ``write_files`` are the caller's.
+        ``write_files`` are the caller's. Rheobase overrides, when there are any,
+        are passed as ``rheobase_overrides`` (an argument of
+        :func:`efex_gui.core.pipeline.extract_efeatures`, not of BluePyEfe's).
         """
         kept, partial = apply_exclusions(self.files_metadata, self.exclusions)
         files_metadata = self.absolute_files_metadata(kept)
@@ -234,6 +243,8 @@ class Session:
             "targets": copy.deepcopy(self.targets),
             **copy.deepcopy(asdict(self.settings)),
         }
+        if self.rheobase_overrides:
+            kwargs["rheobase_overrides"] = dict(self.rheobase_overrides)
         if partial:
             kwargs["recording_reader"] = TraceFilter(
                 self._trace_filter_keys(kept, partial)
@@ -317,6 +328,27 @@ def open_json(path: str | Path) -> Session:
     return session
 
 
+def _overrides(data: Any) -> dict[str, float]:
+    """Validate a document's ``rheobase_overrides`` (cell → finite nA)."""
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise MetadataError("Session 'rheobase_overrides' must be {cell: nA}.")
+    out = {}
+    for cell, value in data.items():
+        if (
+            not isinstance(value, int | float)
+            or isinstance(value, bool)
+            or not math.isfinite(value)
+        ):
+            raise MetadataError(
+                f"Session 'rheobase_overrides': the rheobase of cell {cell!r} "
+                f"must be a finite number of nA, not {value!r}."
+            )
+        out[str(cell)] = float(value)
+    return out
+
+
 def atomic_write_text(path: str | Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file and ``os.replace``.
 
@@ -354,8 +386,16 @@ def _from_v0(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _from_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 → version 2: per-cell rheobase overrides (none)."""
+    return {**data, "format_version": 2, "rheobase_overrides": {}}
+
+
 #: version n → the function upgrading a version-n document to version n + 1
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _from_v0}
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    0: _from_v0,
+    1: _from_v1,
+}
 
 
 def document_version(data: Mapping[str, Any]) -> int:

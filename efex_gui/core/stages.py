@@ -36,6 +36,7 @@ __all__ = [
     "check_cancel",
     "drop_traces",
     "extract_efeatures_at_targets",
+    "prepare_targets",
     "read_extract_low_memory",
     "read_recordings",
     "skipped_files",
@@ -257,7 +258,24 @@ def _extract_efeatures_cell(
     return cell
 
 
-def _prepare_targets(targets: list[dict[str, Any]], strict_targets: bool) -> None:
+def prepare_targets(targets: list[dict[str, Any]], strict_targets: bool) -> None:
+    """Validate targets and complete them in place as the extraction uses them.
+
+    Adds ``location="soma"`` and ``efel_settings={}`` where missing, then checks that
+    no output name of a protocol is requested with two different settings.
+
+    Parameters
+    ----------
+    targets : list of dict
+        The target dicts (mutated).
+    strict_targets : bool
+        Raise :class:`TargetError` on such a name collision instead of warning.
+
+    Raises
+    ------
+    TargetError
+        An impossible target, or a collision with ``strict_targets``.
+    """
     validate_targets(targets)
     for target in targets:
         if "location" not in target:
@@ -265,6 +283,10 @@ def _prepare_targets(targets: list[dict[str, Any]], strict_targets: bool) -> Non
         if "efel_settings" not in target:
             target["efel_settings"] = {}
     _check_name_collisions(_target_groups(targets), strict_targets)
+
+
+#: the former private name, kept for callers that used it
+_prepare_targets = prepare_targets
 
 
 def extract_efeatures_at_targets(
@@ -300,7 +322,7 @@ def extract_efeatures_at_targets(
     list of Cell
         The cells with ``recording.efeatures`` filled (new objects with a process pool).
     """
-    _prepare_targets(targets, strict_targets)
+    prepare_targets(targets, strict_targets)
     func = partial(
         _extract_efeatures_cell, targets=targets, efel_settings=efel_settings
     )
@@ -338,7 +360,7 @@ def read_extract_low_memory(
         Same numbers as the normal path; recordings without ``t``, ``voltage``,
         ``current`` and ``reader_data``.
     """
-    _prepare_targets(targets, strict_targets)
+    prepare_targets(targets, strict_targets)
     cells = []
     items = list(files_metadata.items())
     _report(progress, 0, len(items))

@@ -210,7 +210,7 @@ def _session(demo: dict, targets: Any = "demo") -> Any:
 def _same_outputs(result: Any, session: Any) -> None:
     import json
 
-    from efex_gui.extract import extract_efeatures
+    from efex_gui.core.pipeline import extract_efeatures
 
     outputs = extract_efeatures(None, **session.to_extract_kwargs())
     mine = (result.features, result.protocol_definitions, result.currents)
@@ -254,6 +254,29 @@ def test_incremental_auto_targets_and_overrides(demo: dict) -> None:
     assert overridden.cell("SimCell1").rheobase == rheobase * 2
     assert overridden.computed_rheobase["SimCell1"] == rheobase
     assert overridden.signature != result.signature
+    session.rheobase_overrides = {"SimCell1": rheobase * 2}
+    from_session = extractor.run(session)
+    assert from_session.rheobase_overrides == {"SimCell1": rheobase * 2}
+    _same_outputs(from_session, session)  # the headless run honours them too
+    assert from_session.features != result.features
+
+
+def test_headless_overrides_in_both_branches_equal_the_incremental(
+    demo: dict,
+) -> None:
+    from efex_gui.core.incremental import IncrementalExtractor
+
+    extractor = IncrementalExtractor()
+    for targets in ("demo", None):
+        session = _session(demo, targets=targets)
+        plain = extractor.run(session)
+        rheobase = plain.cell("SimCell2").rheobase
+        session.rheobase_overrides = {"SimCell2": rheobase * 0.8}
+        overridden = extractor.run(session)
+        assert overridden.currents["all_threshold_current"]["SimCell2"] == (
+            rheobase * 0.8)
+        assert overridden.features != plain.features, targets
+        _same_outputs(overridden, session)
 
 
 def test_incremental_reports_unreadable_files_and_cancels(demo: dict) -> None:

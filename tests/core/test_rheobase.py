@@ -141,6 +141,17 @@ def test_stale_rheobase_survives_unless_reset(b6b8_cells):
     assert [c.rheobase for c in b6b8_cells] == [None, None]
 
 
+def test_overrides_replace_the_strategy_and_set_relative_amplitudes(b6b8_cells):
+    # the flush strategy with a bound finds none; the override still applies
+    assert _rheobases(b6b8_cells, "flush", {"upper_bound_spikecount": 4},
+                      rheobase_overrides={"B8": 0.2}) == [None, 0.2]
+    assert _rheobases(b6b8_cells, "absolute",
+                      rheobase_overrides={"B6": 0.25}) == pytest.approx(
+        [0.25, 0.093745], abs=1e-6)
+    recording = b6b8_cells[0].recordings[0]
+    assert recording.amp_rel == pytest.approx(100 * recording.amp / 0.25)
+
+
 def test_matches_bluepyefe_strategies(b6b8_cells):
     rheobase = pytest.importorskip("bluepyefe.rheobase")
     ours = {

@@ -158,6 +158,50 @@ def test_v1_fixture_still_loads() -> None:
         == "example exclusion"
     )
     assert session.settings.protocols_rheobase == ["IDRest"]
+    assert session.rheobase_overrides == {}, "version 1 had no overrides"
+
+
+def test_v1_document_is_upgraded_to_the_current_version(tmp_path: Path) -> None:
+    v1 = json.loads((FIXTURES / "v1" / "b6b8_session.json").read_text())
+    doc = migrate(v1)
+    assert doc["format_version"] == FORMAT_VERSION == 2
+    assert doc["rheobase_overrides"] == {}
+    assert {k: v for k, v in doc.items() if k not in ("format_version",
+                                                       "rheobase_overrides")} == {
+        k: v for k, v in v1.items() if k != "format_version"}
+    session = Session.load(FIXTURES / "v1" / "b6b8_session.json")
+    session.save(tmp_path / "s.json")
+    saved = json.loads((tmp_path / "s.json").read_text())
+    assert saved["format_version"] == 2 and saved["rheobase_overrides"] == {}
+
+
+def test_v2_fixture_loads_its_rheobase_overrides() -> None:
+    session = Session.load(FIXTURES / "v2" / "b6b8_session.json")
+    assert session.rheobase_overrides == {"MouseNeuron1": 0.12}
+    assert session.to_extract_kwargs()["rheobase_overrides"] == {"MouseNeuron1": 0.12}
+
+
+def test_rheobase_overrides_round_trip_and_reach_the_kwargs(tmp_path: Path) -> None:
+    session = _session(tmp_path)
+    assert "rheobase_overrides" not in session.to_extract_kwargs(), (
+        "without overrides the kwargs stay BluePyEfe's")
+    session.rheobase_overrides = {"c1": 0.25}
+    session.save(tmp_path / "s.json")
+    loaded = Session.load(tmp_path / "s.json")
+    assert loaded == session and loaded.rheobase_overrides == {"c1": 0.25}
+    kwargs = loaded.to_extract_kwargs()
+    assert kwargs["rheobase_overrides"] == {"c1": 0.25}
+    kwargs["rheobase_overrides"]["c1"] = 1.0
+    assert loaded.rheobase_overrides == {"c1": 0.25}, "the kwargs are a copy"
+
+
+@pytest.mark.parametrize("bad", [[0.1], {"c1": "0.1"}, {"c1": float("nan")},
+                                 {"c1": True}])
+def test_impossible_rheobase_overrides_are_refused(bad: object) -> None:
+    doc = {"kind": "efex-session", "format_version": FORMAT_VERSION,
+           "files_metadata": {}, "rheobase_overrides": bad}
+    with pytest.raises(MetadataError, match="rheobase_overrides"):
+        Session.from_dict(doc)
 
 
 def test_oracle_inputs_open_as_a_version_0_session() -> None:
