@@ -3,9 +3,10 @@
 It sits beside part 1's :class:`~efex_gui.app.controller.SessionController`, listens
 to its signals and owns everything about extraction:
 
-* **targets and settings** live in the session (``session.targets``,
-  ``session.settings``); edits are undoable commands on the session's undo stack, so
-  they mark the session dirty and are saved with it;
+* **targets, settings and rheobase overrides** live in the session
+  (``session.targets``, ``session.settings``, ``session.rheobase_overrides``); edits
+  are undoable commands on the session's undo stack, so they mark the session dirty
+  and are saved with it (and ``efex extract session.json`` honours them);
 * **runs** go to an :class:`~efex_gui.app.extraction_worker.ExtractionWorker` (its own
   thread, one run at a time); a cancelled or failed run leaves the last result as it
   was;
@@ -14,6 +15,8 @@ to its signals and owns everything about extraction:
   rheobase overrides) differ from those of the run. After an exclusion, a target or a
   rheobase change the controller reruns by itself: the caches make that a regrouping
   without efel (see :attr:`last_update_seconds`);
+* the **target check** and the **rheobase review** come from
+  :mod:`efex_gui.app.extraction_review`;
 * **export** writes the result's three dicts (those ``extract_efeatures`` returns for
   the same session) and the provenance sidecar.
 
@@ -26,7 +29,7 @@ import copy
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -39,15 +42,19 @@ from efex_gui.app.extraction_export import (
     plots_job,
     write_export,
 )
+from efex_gui.app.extraction_review import (
+    browsed_cells,
+    review_rows,
+    rheobase_inputs,
+    target_check,
+)
 from efex_gui.app.extraction_worker import ExtractionError, ExtractionWorker
 from efex_gui.core.incremental import ExtractionResult, inputs_signature
-from efex_gui.core.rheobase_review import RheobaseRow, review_session
+from efex_gui.core.rheobase_review import RheobaseRow
 from efex_gui.core.session import ExtractionSettings, Session
-from efex_gui.core.target_check import TargetCheck, check_targets
+from efex_gui.core.target_check import TargetCheck
 
 logger = logging.getLogger(__name__)
-
-
 
 class _SetCommand(QUndoCommand):
     """Replace one value of the session (undo puts the old one back)."""
@@ -64,15 +71,6 @@ class _SetCommand(QUndoCommand):
     def undo(self) -> None:
         """Restore the old value."""
         self._apply(copy.deepcopy(self._old))
-
-
-@dataclass
-class _CheckCell:
-    """What the target check needs of a cell."""
-
-    name: str
-    rheobase: Any = None
-    recordings: list[Any] = field(default_factory=list)
 
 
 class ExtractionController(QObject):
@@ -118,7 +116,6 @@ class ExtractionController(QObject):
         self.worker = ExtractionWorker(self)
         self.result: ExtractionResult | None = None
         self.check: TargetCheck = TargetCheck()
-        self.overrides: dict[str, float] = {}
         self.live_update = True
         self.last_update_seconds: float | None = None
         self._stale = False
@@ -158,6 +155,11 @@ class ExtractionController(QObject):
         """A copy of the session's extraction settings."""
         return copy.deepcopy(self.session.settings)
 
+    @property
+    def overrides(self) -> dict[str, float]:
+        """A copy of the session's per-cell rheobase overrides (nA)."""
+        return dict(self.session.rheobase_overrides)
+
     def protocols(self) -> list[str]:
         """Protocol names of the session's files, in order of appearance."""
         names: dict[str, None] = {}
@@ -179,7 +181,7 @@ class ExtractionController(QObject):
 
     def signature(self) -> str:
         """Digest of the current inputs (compared with the result's)."""
-        return inputs_signature(self.session, self.overrides)
+        return inputs_signature(self.session)
 
     # --- commands -------------------------------------------------------------------
     def set_targets(self, targets: list[dict[str, Any]] | None, text: str = "") -> None:
@@ -202,19 +204,16 @@ class ExtractionController(QObject):
 
     def set_rheobase_override(self, cell: str, value: float | None) -> None:
         """Use ``value`` (nA) as the rheobase of ``cell`` (None: the computed one)."""
-        new = dict(self.overrides)
+        old = self.overrides
+        new = dict(old)
         if value is None:
             new.pop(cell, None)
         else:
             new[cell] = float(value)
-        if new != self.overrides:
+        if new != old:
             verb = "Reset" if value is None else "Override"
-            self._push(
-                self._apply_overrides,
-                self.overrides,
-                new,
-                f"{verb} the rheobase of {cell}",
-            )
+            self._push(self._apply_overrides, old, new,
+                       f"{verb} the rheobase of {cell}")
 
     def _push(
         self, apply: Callable[[Any], None], old: Any, new: Any, text: str
@@ -232,15 +231,17 @@ class ExtractionController(QObject):
         self.session.settings = settings
         self.settings_changed.emit(settings)
         self.sc.changed.emit()
-        if _rheobase_inputs(old) != _rheobase_inputs(settings):
+        if rheobase_inputs(old) != rheobase_inputs(settings):
             # the browser's relative amplitudes follow the rheobase settings
             self.sc.store.update_rheobase(self.session)
         # new efel settings mean new spike counts and features: rerun on request only
         self._on_edit(rerun=old.efel_settings == settings.efel_settings)
 
     def _apply_overrides(self, overrides: dict[str, float]) -> None:
-        self.overrides = overrides
+        self.session.rheobase_overrides = overrides
         self.overrides_changed.emit(dict(overrides))
+        self.sc.changed.emit()
+        self.sc.store.update_rheobase(self.session)  # the browser's amp_rel follow
         self._on_edit(rerun=True)
 
     # --- runs -----------------------------------------------------------------------
@@ -253,7 +254,7 @@ class ExtractionController(QObject):
         if then is not None:
             self._after_run.append(then)
         session = copy.deepcopy(self.session)
-        if not self.worker.start(session, dict(self.overrides)):
+        if not self.worker.start(session, session.rheobase_overrides):
             self._rerun = True
             return False
         self._rerun = False
@@ -317,56 +318,30 @@ class ExtractionController(QObject):
     def _on_session_changed(self, _session: Session) -> None:
         self.cancel()
         self.result = None
-        self.overrides = {}
         self._stale = False
         self.worker.clear_caches()
         self.results_changed.emit(None)
         self.stale_changed.emit(False)
         self.targets_changed.emit(self.session.targets)
         self.settings_changed.emit(self.session.settings)
-        self.overrides_changed.emit({})
+        self.overrides_changed.emit(self.overrides)
         self._check_timer.start()
 
-    # --- target check ---------------------------------------------------------------
+    # --- target check and rheobase review -----------------------------------------
     def check_cells(self) -> list[Any] | None:
         """Cells for the target check: the recordings read for browsing, else the
         last result's cells, else None."""
-        store, dataset = self.sc.store, self.sc.dataset
-        cells: dict[str, _CheckCell] = {}
-        for sweep in dataset.all_sweeps():
-            recording = store.recording(sweep)
-            if recording is None or self.sc.is_excluded(dataset.exclusion_key(sweep)):
-                continue
-            cell = cells.setdefault(
-                sweep.cell,
-                _CheckCell(sweep.cell, self._rheobase_for(sweep.cell, store)),
-            )
-            cell.recordings.append(recording)
+        cells = browsed_cells(self.sc)
         if cells:
-            return list(cells.values())
+            return cells
         return None if self.result is None else list(self.result.cells)
-
-    def _rheobase_for(self, cell: str, store: Any) -> Any:
-        if cell in self.overrides:
-            return self.overrides[cell]
-        return store.rheobases.get(cell)
 
     def update_check(self) -> TargetCheck:
         """Recompute the target check and emit ``check_changed``."""
-        targets = self.session.targets
-        if targets is None:
-            targets = self.result.targets if self.result is not None else []
-        settings = self.session.settings
-        self.check = check_targets(
-            targets,
-            self.check_cells(),
-            absolute_amplitude=settings.absolute_amplitude,
-            threshold_nvalue_save=settings.threshold_nvalue_save,
-        )
+        self.check = target_check(self.session, self.check_cells(), self.result)
         self.check_changed.emit(self.check)
         return self.check
 
-    # --- rheobase review -------------------------------------------------------------
     def rheobase_rows(self) -> list[RheobaseRow]:
         """Per cell: sweeps, each strategy's rheobase, the override and the one used.
 
@@ -374,9 +349,7 @@ class ExtractionController(QObject):
         session's current settings (those of the next run).
         """
         cells = self.result.cells if self.result is not None else self.check_cells()
-        return review_session(cells or [], self.session.settings,
-                              self.session.targets is None,
-                              self.overrides)
+        return review_rows(self.session, cells)
 
     # --- export ---------------------------------------------------------------------
     def existing_export(self, folder: str | Path) -> list[Path]:
@@ -422,8 +395,3 @@ class ExtractionController(QObject):
         self.cancel()
         return self.worker.stop(timeout_ms)
 
-
-def _rheobase_inputs(settings: ExtractionSettings) -> tuple[Any, ...]:
-    return (settings.efel_settings, settings.protocols_rheobase,
-            settings.rheobase_strategy, settings.rheobase_settings,
-            settings.absolute_amplitude)

@@ -389,5 +389,6 @@ def _compute_rheobases(
         protocols,
         settings.rheobase_strategy,
         settings.rheobase_settings,
+        rheobase_overrides=session.rheobase_overrides,
     )
     return {name: cell.rheobase for name, cell in cells.items()}

@@ -159,6 +159,29 @@ def test_rheobase_override_reaches_results_and_provenance(
     assert rows[name].computed == computed
 
 
+def test_rheobase_override_is_saved_and_the_cli_reproduces_the_export(
+    qtbot: Any, demo: Any, extraction: ExtractionController, tmp_path: Path
+) -> None:
+    from efex_gui.cli import main
+
+    first = run_and_wait(qtbot, extraction)
+    name = first.cells[1].name
+    value = first.cells[1].rheobase * 0.9
+    with qtbot.waitSignal(extraction.results_changed, timeout=60_000):
+        extraction.set_rheobase_override(name, value)
+    assert demo.session.rheobase_overrides == {name: value} and demo.is_dirty()
+    assert demo.store.rheobases[name] == value, "the browser follows the override"
+    extraction.export(tmp_path / "gui")
+    demo.save_session(tmp_path / "session.json")
+    assert main(["extract", str(tmp_path / "session.json"), "-o",
+                 str(tmp_path / "cli"), "-q"]) == 0
+    assert_same_files(tmp_path / "gui", tmp_path / "cli")
+    assert read_json(tmp_path / "cli" / "holding_threshold_currents.json")[
+        "all_threshold_current"][name] == value
+    demo.undo_stack.undo()
+    assert demo.session.rheobase_overrides == {} and extraction.overrides == {}
+
+
 def test_failed_run_keeps_previous_result(
     qtbot: Any, demo: Any, extraction: ExtractionController
 ) -> None:

@@ -1,0 +1,103 @@
+"""What the extraction UI shows besides a run: the target check, the rheobase review.
+
+Both look at cells before any extraction is asked for: the recordings part 1 read for
+browsing (not excluded, with the browser's rheobases, which follow the session's
+rheobase settings and overrides), or else the last result's cells. Qt-free helpers of
+:class:`~efex_gui.app.extraction_controller.ExtractionController`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from efex_gui.core.rheobase_review import RheobaseRow, review_session
+from efex_gui.core.session import ExtractionSettings, Session
+from efex_gui.core.target_check import TargetCheck, check_targets
+
+__all__ = ["CheckCell", "browsed_cells", "review_rows", "rheobase_inputs",
+           "target_check"]
+
+
+@dataclass
+class CheckCell:
+    """What the target check and the rheobase review need of a cell."""
+
+    name: str
+    rheobase: Any = None
+    recordings: list[Any] = field(default_factory=list)
+
+
+def browsed_cells(session_controller: Any) -> list[CheckCell]:
+    """The cells of the recordings read for browsing, without excluded sweeps.
+
+    Parameters
+    ----------
+    session_controller : SessionController
+        Part 1's controller (its recording store, dataset and exclusions).
+
+    Returns
+    -------
+    list of CheckCell
+        Empty when nothing has been read yet.
+    """
+    store, dataset = session_controller.store, session_controller.dataset
+    cells: dict[str, CheckCell] = {}
+    for sweep in dataset.all_sweeps():
+        recording = store.recording(sweep)
+        if recording is None or session_controller.is_excluded(
+            dataset.exclusion_key(sweep)
+        ):
+            continue
+        cell = cells.setdefault(
+            sweep.cell, CheckCell(sweep.cell, store.rheobases.get(sweep.cell))
+        )
+        cell.recordings.append(recording)
+    return list(cells.values())
+
+
+def target_check(
+    session: Session, cells: list[Any] | None, result: Any = None
+) -> TargetCheck:
+    """Check the session's targets (or the last run's automatic ones) on ``cells``.
+
+    Parameters
+    ----------
+    session : Session
+        The session (targets and settings).
+    cells : list, optional
+        Cells to count matches on (None: only the checks needing no recording).
+    result : ExtractionResult, optional
+        The last result, whose targets stand for automatic targets.
+
+    Returns
+    -------
+    TargetCheck
+        Coverage per row and issues.
+    """
+    targets = session.targets
+    if targets is None:
+        targets = result.targets if result is not None else []
+    settings = session.settings
+    return check_targets(
+        targets,
+        cells,
+        absolute_amplitude=settings.absolute_amplitude,
+        threshold_nvalue_save=settings.threshold_nvalue_save,
+    )
+
+
+def review_rows(session: Session, cells: list[Any] | None) -> list[RheobaseRow]:
+    """Per cell: sweeps, each strategy's rheobase, the override and the one used.
+
+    With the session's current settings (those of the next run) and overrides.
+    """
+    return review_session(cells or [], session.settings, session.targets is None,
+                          session.rheobase_overrides)
+
+
+def rheobase_inputs(settings: ExtractionSettings) -> tuple[Any, ...]:
+    """The settings the browser's rheobases (and relative amplitudes) depend on."""
+    return (settings.efel_settings, settings.protocols_rheobase,
+            settings.rheobase_strategy, settings.rheobase_settings,
+            settings.absolute_amplitude)
