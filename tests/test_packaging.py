@@ -1,0 +1,231 @@
+"""Packaging: the wheel carries resources/ and installs; the app bundle (opt-in) runs.
+
+The wheel is built once per module (``pip wheel --no-deps``), installed into a fresh
+virtual environment that sees this interpreter's packages (``--system-site-packages``,
+so Qt is not downloaded again), and used from a folder outside the checkout.
+
+The PyInstaller bundle takes minutes to build: its smoke test runs only when
+``EFEX_TEST_BUNDLE=1`` (building it) or ``EFEX_BUNDLE_DIR=dist/efex-gui`` (a bundle
+built by ``packaging/build_bundle.sh``) is set.
+"""
+
+from __future__ import annotations
+
+import configparser
+import importlib.util
+import json
+import os
+import struct
+import subprocess
+import sys
+import venv
+import zipfile
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+RESOURCES = ROOT / "resources"
+ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
+
+
+def _smoke_module() -> ModuleType:
+    """``packaging/smoke_test.py`` (not a package, so loaded from its path)."""
+    spec = importlib.util.spec_from_file_location(
+        "efex_smoke_test", ROOT / "packaging" / "smoke_test.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _clean_env(**extra: str) -> dict[str, str]:
+    """The environment without anything that would put the checkout on sys.path."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    env.update(extra)
+    return env
+
+
+def _run(cmd: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        cmd, cwd=cwd, env=_clean_env(**env), capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, (
+        f"{' '.join(cmd)} failed ({result.returncode}):\n"
+        f"{result.stdout[-2000:]}\n{result.stderr[-3000:]}"
+    )
+    return result
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project's wheel, built from the checkout."""
+    out = tmp_path_factory.mktemp("wheel")
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), "."],
+        cwd=ROOT,
+        env=_clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if (
+        result.returncode != 0
+        and "hatchling" in result.stderr
+        and (
+            "No matching distribution" in result.stderr or "connection" in result.stderr
+        )
+    ):
+        pytest.skip(
+            f"cannot fetch the build backend (hatchling): {result.stderr[-300:]}"
+        )
+    assert result.returncode == 0, result.stderr[-3000:]
+    (found,) = out.glob("efex_gui-*.whl")
+    return found
+
+
+@pytest.fixture(scope="module")
+def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh venv (seeing this interpreter's packages) with the wheel installed."""
+    env_dir = tmp_path_factory.mktemp("venv")
+    venv.create(env_dir, system_site_packages=True, with_pip=True, symlinks=True)
+    python = _venv_bin(env_dir, "python")
+    # --no-index: every dependency must already be satisfied (nothing is downloaded);
+    # --force-reinstall: an editable install of the checkout may be visible already.
+    _run(
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-index",
+            "--no-deps",
+            "--force-reinstall",
+            str(wheel),
+        ],
+        cwd=env_dir,
+    )
+    return env_dir
+
+
+def _venv_bin(env_dir: Path, name: str) -> Path:
+    folder = env_dir / ("Scripts" if sys.platform.startswith("win") else "bin")
+    suffix = ".exe" if sys.platform.startswith("win") else ""
+    return folder / f"{name}{suffix}"
+
+
+def _resource_files() -> list[str]:
+    return sorted(
+        p.relative_to(RESOURCES).as_posix()
+        for p in RESOURCES.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    )
+
+
+@pytest.mark.slow
+def test_wheel_holds_every_resource_file_and_both_commands(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as zf:
+        names = set(zf.namelist())
+        (entry_points,) = [
+            n for n in names if n.endswith(".dist-info/entry_points.txt")
+        ]
+        scripts = zf.read(entry_points).decode()
+    missing = [
+        f for f in _resource_files() if f"efex_gui/resources_data/{f}" not in names
+    ]
+    assert not missing, f"resources missing from {wheel.name}: {missing}"
+    assert "efex_gui/app/main.py" in names and "efex_gui/core/features.py" in names
+    assert not [n for n in names if n.startswith(("tests/", "resources/"))]
+    assert "efex = efex_gui.cli:main" in scripts
+    assert "[gui_scripts]" in scripts and "efex-gui = efex_gui.app.main:main" in scripts
+
+
+@pytest.mark.slow
+def test_installed_wheel_finds_its_resources_outside_the_checkout(
+    installed: Path, tmp_path: Path
+) -> None:
+    probe = (
+        "import importlib.resources as ir, json, efex_gui, efex_gui.extract\n"
+        "from efex_gui.resources import resources_dir, icon_path, load_default\n"
+        "data = ir.files('efex_gui') / 'resources_data'\n"
+        "print(json.dumps({'module': efex_gui.__file__, 'dir': str(resources_dir()),\n"
+        "  'icon': str(icon_path('app')), 'settings': bool(load_default('settings')),\n"
+        "  'via_importlib': (data / 'icons' / 'app.svg').is_file()}))\n"
+    )
+    out = _run([str(_venv_bin(installed, "python")), "-c", probe], cwd=tmp_path)
+    found = json.loads(out.stdout.strip().splitlines()[-1])
+    venv_root = installed.resolve()
+    assert Path(found["module"]).resolve().is_relative_to(venv_root), found
+    assert Path(found["dir"]).resolve().is_relative_to(venv_root), found
+    assert Path(found["dir"]).name == "resources_data"
+    assert (
+        Path(found["icon"]).is_file() and found["settings"] and found["via_importlib"]
+    )
+
+
+@pytest.mark.slow
+def test_installed_cli_runs(installed: Path, tmp_path: Path) -> None:
+    out = _run([str(_venv_bin(installed, "efex")), "--version"], cwd=tmp_path)
+    assert out.stdout.strip().startswith("efex ")
+
+
+@pytest.mark.slow
+@pytest.mark.gui
+def test_installed_gui_opens_the_demo(installed: Path, tmp_path: Path) -> None:
+    smoke = _smoke_module()
+    png = tmp_path / "demo.png"
+    smoke.run_screenshot(_venv_bin(installed, "efex-gui"), png)
+    assert smoke.check_png(png) == []
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    header = path.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
+    width, height = struct.unpack(">II", header[16:24])
+    return width, height
+
+
+def test_icon_set_and_desktop_entry() -> None:
+    icons = RESOURCES / "icons"
+    for size in ICON_SIZES:
+        assert _png_size(icons / f"app-{size}.png") == (size, size)
+    assert (icons / "app.ico").read_bytes()[:4] == b"\x00\x00\x01\x00"
+    assert (icons / "app.icns").read_bytes()[:4] == b"icns"
+    entry = configparser.ConfigParser(interpolation=None)
+    entry.optionxform = str  # type: ignore[assignment,method-assign]
+    entry.read(RESOURCES / "efex-gui.desktop", encoding="utf-8")
+    desktop = entry["Desktop Entry"]
+    assert desktop["Type"] == "Application"
+    assert desktop["Exec"].split()[0] == "efex-gui"
+    assert desktop["Icon"] == "efex-gui" and desktop["Terminal"] == "false"
+
+
+def _bundle_dir(tmp_path: Path) -> Path:
+    given = os.environ.get("EFEX_BUNDLE_DIR")
+    if given:
+        return Path(given)
+    if os.environ.get("EFEX_TEST_BUNDLE") != "1":
+        pytest.skip(
+            "bundle smoke test is opt-in: set EFEX_TEST_BUNDLE=1 to build the "
+            "PyInstaller bundle (minutes), or EFEX_BUNDLE_DIR to test a built one"
+        )
+    _run(
+        ["bash", str(ROOT / "packaging" / "build_bundle.sh"), "--no-test"],
+        cwd=ROOT,
+        DIST=str(tmp_path / "dist"),
+        WORK=str(tmp_path / "work"),
+    )
+    return tmp_path / "dist" / "efex-gui"
+
+
+@pytest.mark.slow
+@pytest.mark.gui
+def test_bundle_starts_and_renders_the_demo(tmp_path: Path) -> None:
+    bundle = _bundle_dir(tmp_path)
+    smoke = _smoke_module()
+    png = tmp_path / "bundle.png"
+    assert smoke.main([str(bundle), "--png", str(png)]) == 0
+    assert smoke.check_png(png) == []
