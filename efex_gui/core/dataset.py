@@ -264,7 +264,7 @@ def load_config(
     efel_settings: Mapping[str, Any] | None = None,
     reader: Callable[[dict[str, Any]], list[dict[str, Any]]] | None = None,
 ) -> LoadedEntry:
-    """Read one entry and build one Recording per trace; never raises for bad input.
+    """Read one entry, build one Recording per trace, count its spikes; never raises.
 
     Parameters
     ----------
@@ -301,7 +301,11 @@ def load_config(
     for i, trace in enumerate(traces):
         result.trace_names.append(str(trace.get("id") or f"sweep {i}"))
         try:
-            result.recordings.append(ecode(config, trace, key.protocol, settings))
+            recording = ecode(config, trace, key.protocol, settings)
+            # The browser shows every count: made here, where the reading happens
+            # (a worker thread), not on first display.
+            _ = recording.spikecount
+            result.recordings.append(recording)
         except Exception as exc:
             result.recordings.append(None)
             result.trace_errors[i] = _describe(exc)

@@ -148,6 +148,8 @@ def test_load_b6_sweep_gives_the_spec_recording() -> None:
     loaded = load_entry(Dataset(fm, root), EntryKey("MouseNeuron1", "IDRest", 0))
     assert loaded.error is None and loaded.trace_errors == {}
     (recording,) = loaded.recordings
+    # counted by the reader (a worker thread in the GUI), not when first shown
+    assert not recording.spikecount_pending
     # spec §10.2: sweep 181 amp 0.11874 nA, hypamp -0.0125 nA, 26 spikes
     assert recording.amp == pytest.approx(0.11874, abs=1e-5)
     assert recording.hypamp == pytest.approx(-0.0125, abs=1e-6)
