@@ -4,6 +4,7 @@ Subcommands::
 
     efex extract CONFIG -o OUT [--workers N | --dask ADDRESS] [--plot] [--per-cell]
                                [--low-memory] [--strict] [--data-root DIR] [--quiet]
+                               [--overwrite]
     efex rheobase CONFIG [--workers N | --dask ADDRESS] [--data-root DIR] [--quiet]
     efex inspect FILE [FILE ...] [--json]
     efex demo -o DIR [--cells N] [--seed S] [--workers N | --dask ADDRESS] [--quiet]
@@ -12,7 +13,8 @@ CONFIG is an inputs document, a BluePyEfe 0.x configuration or a GUI session
 (:mod:`efex_gui.cli_config`). Results go to stdout, progress bars (tqdm) and warnings
 to stderr; ``--quiet`` keeps only errors. Exit codes: 0 success, 1 the run failed,
 2 bad usage or configuration (the message names the key), 3 partial success (some
-files could not be read and were skipped).
+files could not be read and were skipped). An existing result in the output folder is
+never replaced without ``--overwrite``; the summary ends with each cell's warnings.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from efex_gui.core.errors import (
     TargetError,
     UnitError,
 )
+from efex_gui.core.guards import format_warnings
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 RESULT_FILES = ("features.json", "protocols.json", "holding_threshold_currents.json")
@@ -95,17 +98,25 @@ def _console(quiet: bool) -> Iterator[None]:
 # --- extract ----------------------------------------------------------------------
 
 
-def _skipped_from_provenance(output: Path) -> list[list[str]]:
-    """The files the run skipped, as recorded in ``efex_provenance.json``."""
+def _from_provenance(output: Path, key: str, default: Any) -> Any:
+    """One entry of the run's ``efex_provenance.json`` (``default`` if absent)."""
     sidecar = output / "efex_provenance.json"
     if not sidecar.is_file():
-        return []
+        return default
     try:
-        return list(
-            json.loads(sidecar.read_text(encoding="utf-8")).get("skipped_files", [])
-        )
+        return json.loads(sidecar.read_text(encoding="utf-8")).get(key, default)
     except (OSError, ValueError):
-        return []
+        return default
+
+
+def _check_overwrite(output: Path, args: argparse.Namespace) -> None:
+    """Refuse to replace the results of an earlier run unless ``--overwrite``."""
+    existing = [name for name in RESULT_FILES if (output / name).exists()]
+    if existing and not getattr(args, "overwrite", False):
+        raise SettingsError(
+            f"{output} already holds results ({', '.join(existing)}): give "
+            "--overwrite to replace them, or another -o folder."
+        )
 
 
 def run_extract(
@@ -143,7 +154,7 @@ def run_extract(
             strict=args.strict,
             **kwargs,
         )
-    return outputs, _skipped_from_provenance(output)
+    return outputs, list(_from_provenance(output, "skipped_files", []))
 
 
 def _summary(outputs: tuple[dict, dict, dict], output: Path, skipped: list) -> None:
@@ -157,6 +168,11 @@ def _summary(outputs: tuple[dict, dict, dict], output: Path, skipped: list) -> N
     _out(f"results in {output}:")
     for name in RESULT_FILES:
         _out(f"  {output / name}")
+    warnings_by_cell = _from_provenance(output, "warnings", {})
+    if warnings_by_cell:
+        _out("warnings (details in efex_provenance.json):")
+        for line in format_warnings(warnings_by_cell):
+            _out(line)
 
 
 def _output_folder(args: argparse.Namespace, config: RunConfig) -> Path:
@@ -173,6 +189,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     """``efex extract``."""
     config = load_run_config(args.config, args.data_root)
     output = _output_folder(args, config)
+    _check_overwrite(output, args)
     outputs, skipped = run_extract(config, output, args)
     if not args.quiet:
         _summary(outputs, output, skipped)
@@ -260,6 +277,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from efex_gui.core.synthetic import write_demo_dataset
 
     folder = Path(args.output).absolute()
+    _check_overwrite(folder / "efeatures", args)
     write_demo_dataset(folder, n_cells=args.cells, seed=args.seed)
     config = load_run_config(folder / "config.json")
     output = folder / "efeatures"
@@ -340,6 +358,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0, help="random seed (0)")
     demo.add_argument("--plot", action="store_true", help="also write PDF plots")
     _run_options(demo)
+    for command in (extract, demo):
+        command.add_argument(
+            "--overwrite", action="store_true", help="replace earlier results in OUT"
+        )
     return parser
 
 

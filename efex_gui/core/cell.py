@@ -14,7 +14,11 @@ import numpy as np
 
 from efex_gui.core.ecodes import ecode_for_protocol
 from efex_gui.core.errors import MetadataError
-from efex_gui.core.guards import recording_warnings, rheobase_warning
+from efex_gui.core.guards import (
+    check_sampling_metadata,
+    recording_warnings,
+    rheobase_warning,
+)
 from efex_gui.core.recording import Recording
 
 logger = logging.getLogger(__name__)
@@ -145,6 +149,7 @@ class Cell:
         for config_data in protocol_data:
             if "protocol_name" not in config_data:
                 config_data["protocol_name"] = protocol_name
+            check_sampling_metadata(config_data, self._file_of(config_data))
             if trace_cache is not None:
                 traces = trace_cache.read(self, config_data, recording_reader)
             else:
@@ -162,12 +167,16 @@ class Cell:
                     recording.warn(message, logging.INFO)
                 self.recordings.append(recording)
 
+    @staticmethod
+    def _file_of(config_data: dict) -> str:
+        return str(config_data.get("filepath") or config_data.get("v_file") or "?")
+
     def _warn_no_sweep(self, config_data: dict, protocol_name: str) -> None:
-        path = config_data.get("filepath") or config_data.get("v_file")
         self.warn(
-            f"file {path} gave no sweep for protocol '{protocol_name}' (no sweep of "
-            f"that protocol name {config_data.get('protocol_name')!r}, or sweeps "
-            "without a stimulus): nothing was read from it."
+            f"file {self._file_of(config_data)} gave no sweep for protocol "
+            f"'{protocol_name}' (no sweep of that protocol name "
+            f"{config_data.get('protocol_name')!r}, or sweeps without a stimulus): "
+            "nothing was read from it."
         )
 
     def get_protocol_names(self) -> list[str]:

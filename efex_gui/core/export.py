@@ -338,6 +338,7 @@ def write_provenance(
     switches: Mapping[str, Any] | None = None,
     skipped_files: Iterable[Any] | None = None,
     data_root: str | Path | None = None,
+    warnings: Mapping[str, list[str]] | None = None,
 ) -> Path:
     """Write ``efex_provenance.json`` next to the three result files.
 
@@ -359,6 +360,9 @@ def write_provenance(
         ``(cell, path, reason)`` triples of files that could not be read.
     data_root : str or Path, optional
         Input paths under it are recorded relative to it.
+    warnings : dict, optional
+        ``{cell: [message, ...]}``: the scientific guards' warnings
+        (:func:`efex_gui.core.guards.collect_warnings`).
 
     Returns
     -------
@@ -385,6 +389,8 @@ def write_provenance(
         document["exclusions"] = exclusions
     if skipped_files:
         document["skipped_files"] = [list(item) for item in skipped_files]
+    if warnings:
+        document["warnings"] = {cell: list(items) for cell, items in warnings.items()}
     return write_json_atomic(
         out / PROVENANCE_FILE, document, nan_as_null=True, encoder=_ProvenanceEncoder
     )

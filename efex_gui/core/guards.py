@@ -14,6 +14,8 @@ Guards
   counted, e.g. an NWB file at −15 mV with a −20 mV threshold);
 * :func:`clipping_warning` — a saturated voltage (a flat run at the extreme value);
 * :func:`voltage_range_warning` — a voltage outside −150…+80 mV (units or ljp wrong);
+* :func:`check_sampling_metadata` — refuses a metadata ``dt`` <= 0 (an error, not a
+  warning: nothing sensible can be computed);
 * :func:`unit_warnings` — declared units that do not fit the values (V labelled mV,
   A labelled pA), with the unit that would fit (:mod:`efex_gui.core.plausibility`).
 
@@ -23,12 +25,13 @@ Guards
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from efex_gui.core.errors import EfexError
+from efex_gui.core.errors import EfexError, MetadataError
 from efex_gui.core.plausibility import check_units
 from efex_gui.core.units import current_factor_to_na
 
@@ -44,6 +47,7 @@ CURRENT_FLOOR_NA = 1e-10
 
 __all__ = [
     "baseline_warning",
+    "check_sampling_metadata",
     "clipping_warning",
     "collect_warnings",
     "format_warnings",
@@ -61,6 +65,28 @@ def _real(value: Any) -> float | None:
         return float(value)
     except (TypeError, ValueError):
         return None
+
+
+def check_sampling_metadata(config_data: Mapping[str, Any], where: str) -> None:
+    """Refuse a files_metadata ``dt`` that is not a positive finite number.
+
+    The metadata's ``dt`` wins over the file's; 0 makes every time 0 and the step
+    detection divide by zero (BluePyEfe crashes with an ``OverflowError``).
+
+    Raises
+    ------
+    MetadataError
+        Naming the value and ``where`` (the file).
+    """
+    dt = config_data.get("dt")
+    if dt is None:
+        return
+    value = _real(dt)
+    if value is None or not np.isfinite(value) or value <= 0:
+        raise MetadataError(
+            f"The metadata dt={dt!r} of file {where} is not a positive sampling "
+            "interval (in t_unit)."
+        )
 
 
 def rheobase_warning(rheobase: Any) -> str | None:
@@ -279,34 +305,41 @@ def recording_warnings(recording: Any) -> list[str]:
 def collect_warnings(cells: Iterable[Any]) -> dict[str, list[str]]:
     """Every warning of every cell and of its recordings, by cell name.
 
-    Recording warnings are prefixed with the protocol and sweep name. Cells without
-    any warning are left out.
+    Recording warnings are prefixed with ``[protocol sweep]``. Cells without any
+    warning are left out.
     """
     out: dict[str, list[str]] = {}
     for cell in cells:
         messages = list(getattr(cell, "warnings", []))
         for recording in getattr(cell, "recordings", []):
             where = f"{recording.protocol_name} {recording.name}".strip()
-            messages += [f"{where}: {m}" for m in getattr(recording, "warnings", [])]
+            messages += [f"[{where}] {m}" for m in getattr(recording, "warnings", [])]
         if messages:
             out[str(cell.name)] = messages
     return out
 
 
-def format_warnings(warnings: dict[str, Sequence[str]], limit: int = 5) -> list[str]:
-    """Summary lines: per cell, the number of warnings and the first ``limit``.
+_WHERE = re.compile(r"^\[(?P<where>[^\]]*)\] (?P<message>.*)$", re.DOTALL)
+_NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 
-    Identical messages are counted once with their number of occurrences.
+
+def format_warnings(warnings: dict[str, Sequence[str]], limit: int = 5) -> list[str]:
+    """Summary lines: per cell, its number of warnings and the first ``limit`` kinds.
+
+    Messages that differ only by their numbers and sweep are one kind, shown once
+    (its first occurrence) with the number of sweeps it concerns.
     """
     lines = []
     for cell, messages in warnings.items():
-        counts: dict[str, int] = {}
+        kinds: dict[str, list[str]] = {}
         for message in messages:
-            counts[message] = counts.get(message, 0) + 1
+            match = _WHERE.match(message)
+            text = match["message"] if match else message
+            kinds.setdefault(_NUMBER.sub("#", text), []).append(message)
         lines.append(f"  {cell}: {len(messages)} warning(s)")
-        for message, count in list(counts.items())[:limit]:
-            times = f" (x{count})" if count > 1 else ""
-            lines.append(f"    - {message}{times}")
-        if len(counts) > limit:
-            lines.append(f"    ... and {len(counts) - limit} more")
+        for same in list(kinds.values())[:limit]:
+            more = f" (and {len(same) - 1} more like it)" if len(same) > 1 else ""
+            lines.append(f"    - {same[0]}{more}")
+        if len(kinds) > limit:
+            lines.append(f"    ... {len(kinds) - limit} more kinds")
     return lines

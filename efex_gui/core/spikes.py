@@ -10,22 +10,15 @@ time they are read. :class:`~efex_gui.core.recording.Recording` inherits this.
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from efex_gui.core.errors import EfexError
+from efex_gui.core.guards import baseline_warning
 
 __all__ = ["LazySpikeCount", "TracesDroppedError"]
-
-
-def _median(values: Any) -> Any:
-    """``numpy.median`` that returns NaN quietly on an empty slice."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return np.median(values)
 
 
 class TracesDroppedError(EfexError, AttributeError):
@@ -144,15 +137,6 @@ class LazySpikeCount:
 
     def _check_baseline(self, threshold: Any) -> None:
         """Scientific guard on the baseline voltage (warning only)."""
-        threshold = self._finite(threshold)
-        if threshold is None:
-            return
-        idx_ton = self.ms_to_index(self.ton)
-        if idx_ton > 0:
-            base = float(_median(self.voltage[:idx_ton]))
-            if base > threshold:
-                self.warn(
-                    f"the baseline voltage ({base:.2f} mV) is above the spike "
-                    f"threshold ({threshold:.2f} mV).",
-                    logging.INFO,
-                )
+        message = baseline_warning(self.voltage, self.ms_to_index(self.ton), threshold)
+        if message:
+            self.warn(message, logging.INFO)

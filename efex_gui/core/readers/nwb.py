@@ -57,9 +57,10 @@ def sampling(series: h5py.Group, path: str) -> tuple[float, str]:
     """Return ``(dt, t_unit)`` of a series (``starting_time`` rate, else timestamps)."""
     if "starting_time" in series:
         start = series["starting_time"]
-        return 1.0 / float(start.attrs["rate"]), decode(
-            start.attrs.get("unit", "seconds")
-        )
+        rate = float(start.attrs["rate"])
+        if not (np.isfinite(rate) and rate > 0):
+            raise ReaderError(path, f"{series.name}: sampling rate {rate} Hz")
+        return 1.0 / rate, decode(start.attrs.get("unit", "seconds"))
     if "timestamps" in series:
         stamps = np.asarray(series["timestamps"][()], dtype=np.float64)
         steps = np.diff(stamps)

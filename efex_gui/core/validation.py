@@ -1,0 +1,157 @@
+"""Refuse impossible targets and settings before any file is read.
+
+BluePyEfe accepts most impossible values and then silently extracts nothing (a NaN
+amplitude or tolerance matches no sweep), crashes late (an unknown rheobase setting,
+after every file is read) or computes nonsense (a negative ``default_std_value``).
+These checks run at the start of an extraction, raise our error types (which keep
+BluePyEfe's exception types as bases) and name the value.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from efex_gui.core import features as _features
+from efex_gui.core.errors import SettingsError, TargetError
+
+__all__ = [
+    "RheobaseSettingsError",
+    "check_rheobase_settings",
+    "check_run_settings",
+    "check_target_values",
+]
+
+
+class RheobaseSettingsError(SettingsError, TypeError):
+    """A ``rheobase_settings`` key the strategy does not take.
+
+    Also a ``TypeError``, what BluePyEfe raises (an unexpected keyword argument).
+    """
+
+
+def _is_real(value: Any) -> bool:
+    try:
+        return not isinstance(value, bool | str | bytes) and math.isfinite(value)
+    except TypeError:
+        return False
+
+
+def _label(index: int, target: Mapping[str, Any]) -> str:
+    return f"Target #{index} ({target.get('protocol')!r}, {target.get('efeature')!r})"
+
+
+def check_target_values(targets: Iterable[Mapping[str, Any]]) -> None:
+    """Refuse targets whose values can never match or compute anything.
+
+    Parameters
+    ----------
+    targets : iterable of dict
+        Targets in the list format (spec §5.1), already checked for their keys.
+
+    Raises
+    ------
+    TargetError
+        An amplitude or tolerance that is not a finite number, a negative tolerance,
+        a feature name that is not a string.
+    efex_gui.core.features.UnknownFeatureError
+        efel does not know a feature (also a ``TargetError`` and a ``RuntimeError``,
+        what efel raises).
+    """
+    for index, target in enumerate(targets):
+        for key in ("amplitude", "tolerance"):
+            value = target.get(key)
+            if not _is_real(value):
+                raise TargetError(
+                    f"{_label(index, target)} has {key} {value!r}: it must be a "
+                    "finite number (in % of the rheobase, or in nA with "
+                    "absolute_amplitude)."
+                )
+        if target["tolerance"] < 0:
+            raise TargetError(
+                f"{_label(index, target)} has a negative tolerance "
+                f"{target['tolerance']}."
+            )
+        name = target.get("efeature")
+        if not isinstance(name, str) or not name:
+            raise TargetError(f"{_label(index, target)}: efeature must be a name.")
+        if _features.check_features([name]):
+            raise _features.UnknownFeatureError(
+                f"Unknown feature name: {name} ({_label(index, target)})"
+            )
+
+
+def check_rheobase_settings(
+    strategy: Any, rheobase_settings: Mapping[str, Any] | None
+) -> None:
+    """Refuse an unknown strategy, or a setting the strategy does not take.
+
+    Raises
+    ------
+    SettingsError
+        Unknown strategy (also a ``ValueError``).
+    RheobaseSettingsError
+        A setting the strategy does not take (also a ``TypeError``, as BluePyEfe).
+    """
+    from efex_gui.core.rheobase import STRATEGIES
+
+    if strategy not in STRATEGIES:
+        raise SettingsError(
+            f"Rheobase strategy {strategy} unknown: use one of {', '.join(STRATEGIES)}."
+        )
+    if rheobase_settings is None:
+        return
+    if not isinstance(rheobase_settings, Mapping):
+        raise RheobaseSettingsError(
+            f"rheobase_settings must be a dict, got {rheobase_settings!r}."
+        )
+    parameters = inspect.signature(STRATEGIES[strategy]).parameters
+    accepted = [n for n in parameters if n not in ("cell", "protocols_rheobase")]
+    for key in rheobase_settings:
+        if key not in accepted:
+            raise RheobaseSettingsError(
+                f"rheobase_settings {key!r} is not a setting of the {strategy!r} "
+                f"strategy (it takes {', '.join(accepted) or 'none'})."
+            )
+
+
+def check_run_settings(
+    *,
+    threshold_nvalue_save: Any = 1,
+    rheobase_strategy: str | None = "absolute",
+    rheobase_settings: Mapping[str, Any] | None = None,
+    default_std_value: Any = 1e-3,
+    efel_settings: Any = None,
+) -> None:
+    """Refuse impossible extraction settings (keyword-only, the API's names).
+
+    ``rheobase_strategy=None`` skips the rheobase checks (absolute amplitudes, where
+    no rheobase is computed).
+
+    ``threshold_nvalue_save=0`` is accepted as BluePyEfe does (every target is kept;
+    docs/compatibility.md §9.1-12); below 0 or not an integer it is refused.
+
+    Raises
+    ------
+    SettingsError
+        Naming the setting and its value (also a ``ValueError``).
+    RheobaseSettingsError
+        See :func:`check_rheobase_settings`.
+    """
+    value = threshold_nvalue_save
+    if not _is_real(value) or int(value) != value or value < 0:
+        raise SettingsError(
+            f"threshold_nvalue_save={value!r}: it must be a whole number of values "
+            "(1 or more keeps the features that many sweeps matched)."
+        )
+    if not _is_real(default_std_value) or default_std_value < 0:
+        raise SettingsError(
+            f"default_std_value={default_std_value!r}: it must be a finite number "
+            ">= 0 (the std used when a feature has a single value)."
+        )
+    if efel_settings is not None and not isinstance(efel_settings, Mapping):
+        raise SettingsError(f"efel_settings must be a dict, got {efel_settings!r}.")
+    if rheobase_strategy is not None:
+        check_rheobase_settings(rheobase_strategy, rheobase_settings)

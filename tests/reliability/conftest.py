@@ -1,0 +1,48 @@
+"""Fixtures of the reliability tests: a small synthetic dataset written once."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from efex_gui.core.synthetic import demo_targets, write_demo_dataset
+
+#: a few targets, enough to exercise reading, rheobase, features and export
+TARGETS = [t for t in demo_targets() if t["efeature"] in ("Spikecount", "AP_amplitude")]
+
+
+@pytest.fixture(scope="session")
+def demo_dataset(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Two simulated cells ``SimCell1`` and ``SimCell2`` as NWB files (never edited)."""
+    folder = tmp_path_factory.mktemp("demo")
+    return write_demo_dataset(folder, n_cells=2, seed=0)
+
+
+@pytest.fixture
+def files_metadata(demo_dataset: dict[str, Any]) -> dict[str, Any]:
+    """A fresh copy of the demo files_metadata (the pipeline mutates it)."""
+    return copy.deepcopy(demo_dataset)
+
+
+def extraction_kwargs(**extra: Any) -> dict[str, Any]:
+    """The settings of the demo's config.json, with ``extra`` on top."""
+    kwargs: dict[str, Any] = {
+        "targets": copy.deepcopy(TARGETS),
+        "protocols_rheobase": ["IDthresh", "IDRest"],
+        "efel_settings": {
+            "strict_stiminterval": True,
+            "Threshold": -20.0,
+            "interp_step": 0.025,
+        },
+    }
+    kwargs.update(extra)
+    return kwargs
+
+
+def provenance(folder: Path) -> dict[str, Any]:
+    """The ``efex_provenance.json`` of a run."""
+    return json.loads((folder / "efex_provenance.json").read_text(encoding="utf-8"))
