@@ -46,6 +46,7 @@ from efex_gui.core.grouping import (
     group_efeatures,
     validate_targets,
 )
+from efex_gui.core.guards import collect_warnings
 from efex_gui.core.legacy import convert_legacy_targets
 from efex_gui.core.protocol import check_protocol_mode
 from efex_gui.core.rheobase import compute_rheobase
@@ -56,6 +57,7 @@ from efex_gui.core.stages import (
     read_recordings,
     skipped_files,
 )
+from efex_gui.core.validation import check_run_settings, check_target_values
 
 logger = logging.getLogger(__name__)
 
@@ -186,6 +188,7 @@ def checked_arguments(
         )
     if targets is not None:
         validate_targets(targets)  # before reading: fail fast, naming the target
+        check_target_values(targets)
     check_protocol_mode(protocol_mode)
     return targets, efel_settings, protocols_rheobase
 
@@ -278,6 +281,12 @@ def extract_efeatures(
         files_metadata, targets, auto_targets, efel_settings, protocols_rheobase,
         absolute_amplitude, low_memory_mode, plot, map_function, protocol_mode,
     )
+    check_run_settings(  # the rheobase settings matter in relative mode only
+        threshold_nvalue_save=threshold_nvalue_save,
+        default_std_value=default_std_value, efel_settings=efel_settings,
+        rheobase_settings=rheobase_settings,
+        rheobase_strategy=None if absolute_amplitude else rheobase_strategy,
+    )
     settings = {
         "efel_settings": efel_settings, "protocols_rheobase": protocols_rheobase,
         "rheobase_strategy": rheobase_strategy, "rheobase_settings": rheobase_settings,
@@ -320,6 +329,7 @@ def extract_efeatures(
             output_directory, settings=settings, targets=targets,
             files_metadata=files_metadata, exclusions=exclusions,
             switches=options.switches(), skipped_files=skipped_files(cells),
+            warnings=collect_warnings(cells),
         )
     _finish(outputs, options, len(files_metadata))
     return outputs

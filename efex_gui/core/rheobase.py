@@ -223,11 +223,13 @@ def compute_rheobase(
     ------
     SettingsError
         Unknown strategy.
-    TypeError
-        A setting the strategy does not take.
+    RheobaseSettingsError
+        A setting the strategy does not take (a ``SettingsError`` and, as in
+        BluePyEfe, a ``TypeError``).
     """
-    if rheobase_strategy not in STRATEGIES:
-        raise SettingsError(f"Rheobase strategy {rheobase_strategy} unknown.")
+    from efex_gui.core.validation import check_rheobase_settings
+
+    check_rheobase_settings(rheobase_strategy, rheobase_settings)
     strategy = STRATEGIES[rheobase_strategy]
     settings = dict(rheobase_settings or {})
     overrides = rheobase_overrides or {}
