@@ -33,7 +33,7 @@ import numpy as np
 
 from efex_gui.core.errors import EfexError, MetadataError
 from efex_gui.core.plausibility import check_units
-from efex_gui.core.units import current_factor_to_na
+from efex_gui.core.units import current_factor_to_na, voltage_factor_to_mv
 
 #: plausible membrane potentials (mV), after unit conversion and ljp
 VOLTAGE_RANGE_MV = (-150.0, 80.0)
@@ -186,7 +186,10 @@ def clipping_warning(voltage: Any, dt: Any) -> str | None:
         return None
     needed = max(CLIP_MIN_SAMPLES, int(np.ceil(CLIP_MIN_MS / dt)))
     for name, extreme in (("maximum", high), ("minimum", low)):
-        run = _longest_run(values == extreme)
+        at_extreme = values == extreme
+        if np.count_nonzero(at_extreme) < needed:
+            continue
+        run = _longest_run(at_extreme)
         if run >= needed:
             return (
                 f"the voltage is flat at its {name} ({extreme:.4g} mV) for "
@@ -222,12 +225,36 @@ def unit_warnings(voltage: Any, current: Any, v_unit: Any, i_unit: Any) -> list[
         return []
     if current is None or np.ndim(current) == 0:
         current = np.zeros(1)
+    # a unit error is a factor of 1000: a thousand samples tell it as well
+    voltage, current = _thin(voltage), _thin(current)
+    if _plainly_plausible(voltage, current, v_unit, i_unit):
+        return []
     return [
         f"{item.message}: the numbers are computed with {item.declared!r} as given; "
         f"fix {'v_unit' if item.quantity == 'voltage' else 'i_unit'} if it is wrong."
         for item in check_units(voltage, current, v_unit, i_unit)
         if item.quantity == "voltage" or not _tiny_but_plausible(current, i_unit)
     ]
+
+
+def _plainly_plausible(voltage: Any, current: Any, v_unit: str, i_unit: str) -> bool:
+    """A cheap first look (mean |V|, max |I|) that clears most sweeps at once.
+
+    Only sweeps it does not clear go through the slower ``check_units``, which
+    decides (median |V|, percentiles of I).
+    """
+    try:
+        v_mv = float(np.mean(np.abs(voltage))) * voltage_factor_to_mv(v_unit)
+        i_na = float(np.max(np.abs(current))) * current_factor_to_na(i_unit)
+    except (EfexError, ValueError, TypeError):
+        return False
+    return bool(2.0 <= v_mv <= 500.0 and (i_na == 0 or 2e-3 <= i_na <= 50.0))
+
+
+def _thin(values: Any, n_max: int = 1024) -> np.ndarray:
+    """Every k-th sample, so that at most about ``n_max`` remain."""
+    values = np.asarray(values)
+    return values[:: max(1, len(values) // n_max)] if values.ndim == 1 else values
 
 
 def _tiny_but_plausible(current: Any, i_unit: str) -> bool:
