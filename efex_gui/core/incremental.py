@@ -173,8 +173,8 @@ class IncrementalExtractor:
     # --- planning and reading -----------------------------------------------------
     @staticmethod
     def _plan(session: Session) -> tuple[list[_Plan], dict[str, Any]]:
+        """The entries to read (absolute metadata) and the kept ``files_metadata``."""
         kept, partial = apply_exclusions(session.files_metadata, session.exclusions)
-        absolute = session.absolute_files_metadata()
         plans = []
         for cell, protocols in session.files_metadata.items():
             for protocol, entries in protocols.items():
@@ -185,8 +185,8 @@ class IncrementalExtractor:
                         continue
                     drop = partial.get((cell, protocol, file), set())
                     plans.append(_Plan((cell, protocol, position),
-                                       absolute[cell][protocol][position], drop))
-        return plans, session.absolute_files_metadata(kept)
+                                       _absolute(session, config), drop))
+        return plans, kept
 
     def _read(
         self, plan: _Plan, efel_settings: Mapping[str, Any]
@@ -218,6 +218,7 @@ class IncrementalExtractor:
         result: ExtractionResult,
         progress: Progress | None,
         cancel: Any,
+        copies: list[tuple[Any, Any]],
     ) -> list[Any]:
         cells: dict[str, Any] = {}
         for done, plan in enumerate(plans):
@@ -237,6 +238,7 @@ class IncrementalExtractor:
                 if index in plan.drop:
                     continue
                 fresh = _fresh_copy(recording)
+                copies.append((recording, fresh))
                 cell.recordings.append(fresh)
                 result.refs[id(fresh)] = SweepRef(cell_name, protocol, position, index)
         return list(cells.values())
@@ -293,11 +295,16 @@ class IncrementalExtractor:
                       "protocols_rheobase": protocols_rheobase},
             computed_rheobase={}, rheobase_overrides=overrides, skipped=[],
             signature=inputs_signature(session, overrides))
-        cells = self._build_cells(plans, efel_settings, result, progress, cancel)
-        result.cells = cells
-        result.skipped = [(c.name, path, reason) for c in cells
-                          for path, reason in c.skipped_files]
-        self._branch(result, targets, efel_settings, progress, cancel)
+        copies: list[tuple[Any, Any]] = []
+        try:
+            cells = self._build_cells(plans, efel_settings, result, progress, cancel,
+                                      copies)
+            result.cells = cells
+            result.skipped = [(c.name, path, reason) for c in cells
+                              for path, reason in c.skipped_files]
+            self._branch(result, targets, efel_settings, progress, cancel)
+        finally:
+            _keep_spike_counts(copies)
         result.features, result.protocol_definitions, result.currents = (
             create_feature_protocol_files(
                 cells, result.protocols, None, settings["threshold_nvalue_save"],
@@ -366,6 +373,30 @@ def _fresh_copy(recording: Any) -> Any:
             setattr(fresh, name, None)
     share_identity(recording, fresh)
     return fresh
+
+
+def _absolute(session: Session, config: Mapping[str, Any]) -> dict[str, Any]:
+    """One entry's metadata with absolute paths (a shallow copy: never mutated)."""
+    out = dict(config)
+    for key in PATH_KEYS:
+        if out.get(key):
+            out[key] = session.resolve(out[key])
+    return out
+
+
+def _keep_spike_counts(copies: list[tuple[Any, Any]]) -> None:
+    """Give cached recordings the spike counts their run copies computed.
+
+    Spike counts are computed on first use (``core.spikes``); a copy that resolved
+    one hands it (and the warning that may come with it) to its cached original, so
+    the next run's copies do not call efel for it again.
+    """
+    for original, fresh in copies:
+        if getattr(original, "spikecount_pending", False) and not getattr(
+            fresh, "spikecount_pending", True
+        ):
+            original.peak_time = fresh.peak_time
+            original.warnings = list(fresh.warnings)
 
 
 def _check(cancel: Any) -> None:

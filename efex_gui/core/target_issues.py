@@ -14,6 +14,7 @@ ERROR = "error"
 WARNING = "warning"
 INFO = "info"
 
+
 @dataclass(frozen=True)
 class TargetIssue:
     """One problem found in the target list.

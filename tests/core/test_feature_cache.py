@@ -241,6 +241,29 @@ def test_incremental_run_equals_extract_efeatures(demo: dict) -> None:
         second.cell("SimCell1").recordings) + 1
 
 
+def test_rerun_calls_efel_for_nothing_not_even_spike_counts(
+    demo: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from efex_gui.core import features
+    from efex_gui.core.exclusions import ExclusionKey
+    from efex_gui.core.incremental import IncrementalExtractor
+
+    extractor = IncrementalExtractor()
+    session = _session(demo)
+    first = extractor.run(session)
+    calls: list[Any] = []
+    real = features.call_efel
+    monkeypatch.setattr(features, "call_efel",
+                        lambda *a, **k: calls.append(a[3]) or real(*a, **k))
+    file = demo["SimCell2"]["IDRest"][0]["filepath"]
+    session.exclusions = session.exclusions.with_excluded(
+        [ExclusionKey("SimCell2", "IDRest", file, 3)])
+    second = extractor.run(session)
+    assert calls == [], "the rheobase's spike counts come from the first run"
+    assert [r.spikecount for r in second.cell("SimCell1").recordings] == [
+        r.spikecount for r in first.cell("SimCell1").recordings]
+
+
 def test_incremental_auto_targets_and_overrides(demo: dict) -> None:
     from efex_gui.core.incremental import IncrementalExtractor
 

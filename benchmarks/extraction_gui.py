@@ -1,0 +1,151 @@
+"""The extraction UI on the SSCx cells: exclusion → plots time, screenshots.
+
+Opens the ``sscx-dev4`` oracle inputs (4 cells, 1573 targets) as a session in the
+real main window, runs the extraction, then excludes sweeps from the feature plot and
+measures the time from the click to the redrawn plots (the controller's
+``update_timed`` plus the paint of the event loop). Prints the numbers, asserts
+nothing; ``--profile`` prints the GUI-side hot spots of one exclusion;
+``--screenshots DIR`` saves the target editor, settings, rheobase view, feature plot
+and results table.
+
+Usage::
+
+    xvfb-run -a -s "-screen 0 1600x1000x24" python3 benchmarks/extraction_gui.py \
+        [--exclusions 5] [--profile] [--screenshots docs/images]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import pstats
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+SHARED = ROOT.parent / "shared" / "data"
+
+
+def wait_for(app: Any, signal: Any, timeout_s: float = 600.0) -> list[Any]:
+    """Process events until ``signal`` is emitted; return its arguments."""
+    got: list[Any] = []
+
+    def slot(*args: Any) -> None:
+        got.append(args)
+
+    signal.connect(slot)
+    end = time.monotonic() + timeout_s
+    while not got and time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.002)
+    signal.disconnect(slot)
+    if not got:
+        raise TimeoutError(f"no {signal} within {timeout_s} s")
+    return list(got[0])
+
+
+def build(app: Any) -> tuple[Any, Any]:
+    """The main window with the SSCx session opened."""
+    from PySide6.QtCore import QSettings
+
+    from efex_gui.app.controller import SessionController
+    from efex_gui.app.preferences import Preferences
+    from efex_gui.core.session import Session
+    from efex_gui.widgets.main_window import MainWindow
+
+    inputs = json.loads((SHARED / "oracle" / "sscx-dev4" / "inputs.json").read_text())
+    ini = Path(tempfile.mkdtemp()) / "prefs.ini"
+    controller = SessionController()
+    window = MainWindow(controller, Preferences(QSettings(str(ini),
+                                                          QSettings.Format.IniFormat)))
+    window.confirm_close = False
+    window.resize(1600, 1000)
+    window.show()
+    controller.set_session(Session.from_dict(inputs, SHARED))
+    app.processEvents()
+    return window, controller
+
+
+def exclude_once(app: Any, window: Any, index: int) -> tuple[float, float]:
+    """Exclude one point of the feature plot: (controller time, time to painted)."""
+    extraction, plot = window.extraction, window.extraction_ui["feature_plot"]
+    point = plot.points[index % len(plot.points)]
+    plot.select_point(point)
+    app.processEvents()
+    start = time.perf_counter()
+    plot.exclude_button.click()
+    (seconds,) = wait_for(app, extraction.update_timed)
+    app.processEvents()  # the repaint of the docks
+    return seconds, time.perf_counter() - start
+
+
+def screenshots(app: Any, window: Any, folder: Path) -> None:
+    """Save each extraction dock, raised in turn, and the whole window."""
+    folder.mkdir(parents=True, exist_ok=True)
+    names = {"targets_dock": "extraction_targets", "settings_dock":
+             "extraction_settings", "rheobase_dock": "extraction_rheobase",
+             "feature_plot_dock": "extraction_feature_plot",
+             "results_dock": "extraction_results"}
+    for dock in window.extraction_ui["docks"]:
+        dock.raise_()
+        for _ in range(5):
+            app.processEvents()
+            time.sleep(0.05)
+        window.grab().save(str(folder / f"{names[dock.objectName()]}.png"))
+    print(f"screenshots in {folder}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the measurements."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--exclusions", type=int, default=5)
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--screenshots", type=Path)
+    parser.add_argument("--protocol", default="IDrest")
+    parser.add_argument("--feature", default="mean_frequency")
+    args = parser.parse_args(argv)
+
+    from PySide6.QtWidgets import QApplication
+
+    from efex_gui.app.qt_workarounds import pin_singletons
+
+    pin_singletons()
+    app = QApplication.instance() or QApplication(["efex-bench"])
+    window, _controller = build(app)
+    extraction = window.extraction
+    start = time.perf_counter()
+    extraction.run()
+    wait_for(app, extraction.results_changed)
+    print(f"first run: {time.perf_counter() - start:.1f} s")
+    plot = window.extraction_ui["feature_plot"]
+    window.extraction_ui["docks"][3].raise_()
+    plot.choose(args.protocol, args.feature)
+    app.processEvents()
+    times = [exclude_once(app, window, 3 * i + 1) for i in range(args.exclusions)]
+    core = [t[0] for t in times]
+    painted = [t[1] for t in times]
+    print(f"exclusion → results (controller): median {statistics.median(core):.3f} s,"
+          f" max {max(core):.3f} s")
+    print(f"exclusion click → plots painted: median {statistics.median(painted):.3f} s,"
+          f" max {max(painted):.3f} s")
+    if args.profile:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        exclude_once(app, window, 7)
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+    if args.screenshots:
+        screenshots(app, window, args.screenshots)
+    extraction.shutdown()
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
