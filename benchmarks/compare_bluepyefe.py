@@ -10,6 +10,11 @@ Usage (from the project root, with ../shared beside it)::
     python benchmarks/compare_bluepyefe.py --workers 2     # both with 2 processes
     python benchmarks/compare_bluepyefe.py --replicate 11  # 44 cells (4 x 11)
     python benchmarks/compare_bluepyefe.py --only efex     # skip BluePyEfe
+    python benchmarks/compare_bluepyefe.py --repeat 3      # 3 alternating pairs
+
+``cpu`` is the user + system time of the run's process and its pool workers (less
+sensitive than wall time to other jobs on a shared machine; with workers it includes
+their start-up). With ``--repeat`` the ratios use the medians.
 
 BluePyEfe (``pip install bluepyefe==2.3.63``) is used here only as the reference.
 """
@@ -19,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -46,14 +52,20 @@ if workers > 1:
     kwargs["map_function"] = pool.map
 if low_memory:
     kwargs["low_memory_mode"] = True
-t0 = time.perf_counter()
+def cpu():
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+t0, c0 = time.perf_counter(), cpu()
 extract_efeatures(output_directory=out, write_files=True, **kwargs)
 wall = time.perf_counter() - t0
 if pool is not None:
     pool.close(); pool.join()
+cpu_s = cpu() - c0
 self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 child_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps({"wall_s": wall, "peak_mb": max(self_kb, child_kb) / 1024,
+print(json.dumps({"wall_s": wall, "cpu_s": cpu_s,
+                  "peak_mb": max(self_kb, child_kb) / 1024,
                   "sum_peak_mb": (self_kb + child_kb) / 1024}))
 """
 
@@ -133,12 +145,19 @@ def max_rel_diff(a: object, b: object, path: str = "") -> tuple[float, str]:
     return (0.0, "") if a == b else (math.inf, f"{path}: {a!r} != {b!r}")
 
 
+def _medians(runs: list[dict]) -> dict:
+    return {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="sscx-dev4")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--replicate", type=int, default=1)
     parser.add_argument("--only", choices=["efex", "bluepyefe"])
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="alternate the runs N times (medians)"
+    )
     parser.add_argument(
         "--bluepyefe-low-memory",
         action="store_true",
@@ -163,25 +182,35 @@ def main() -> None:
             runs.append(("bluepyefe", False))
             if args.bluepyefe_low_memory:
                 runs.append(("bluepyefe", True))
-        results = {}
-        for lib, low in runs:
-            label = lib + (" low_memory_mode" if low else "")
-            out = Path(tmp) / label.replace(" ", "_")
-            res = run(lib, config, out, args.workers if not low else 1, low)
-            results[label] = (res, out)
-            print(
-                f"{label:28s} wall {res['wall_s']:8.2f} s"
-                f"   peak {res['peak_mb']:8.1f} MB"
-            )
+        results: dict[str, tuple[list[dict], Path]] = {}
+        for _ in range(args.repeat):
+            for lib, low in runs:
+                label = lib + (" low_memory_mode" if low else "")
+                out = Path(tmp) / label.replace(" ", "_")
+                res = run(lib, config, out, args.workers if not low else 1, low)
+                results.setdefault(label, ([], out))[0].append(res)
+                print(
+                    f"{label:28s} wall {res['wall_s']:8.2f} s"
+                    f"   cpu {res['cpu_s']:8.2f} s   peak {res['peak_mb']:8.1f} MB",
+                    flush=True,
+                )
+        med = {label: _medians(rs) for label, (rs, _) in results.items()}
+        if args.repeat > 1:
+            for label, m in med.items():
+                print(
+                    f"{label:28s} median wall {m['wall_s']:8.2f} s"
+                    f"   cpu {m['cpu_s']:8.2f} s   peak {m['peak_mb']:8.1f} MB"
+                )
         if "efex" in results and "bluepyefe" in results:
-            e, b = results["efex"][0], results["bluepyefe"][0]
+            e, b = med["efex"], med["bluepyefe"]
             print(
                 f"ratio efex/bluepyefe: time {e['wall_s'] / b['wall_s']:.3f} "
                 f"(speed-up x{b['wall_s'] / e['wall_s']:.1f}), "
+                f"cpu {e['cpu_s'] / b['cpu_s']:.3f}, "
                 f"peak memory {e['peak_mb'] / b['peak_mb']:.3f}"
             )
             if "bluepyefe low_memory_mode" in results:
-                lm = results["bluepyefe low_memory_mode"][0]
+                lm = med["bluepyefe low_memory_mode"]
                 print(
                     f"efex peak / bluepyefe low_memory_mode peak: "
                     f"{e['peak_mb'] / lm['peak_mb']:.3f}"
