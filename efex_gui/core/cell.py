@@ -16,7 +16,7 @@ from efex_gui.core.ecodes import ecode_for_protocol
 from efex_gui.core.errors import MetadataError
 from efex_gui.core.guards import (
     check_sampling_metadata,
-    recording_warnings,
+    guard_recording,
     rheobase_warning,
 )
 from efex_gui.core.recording import Recording
@@ -163,9 +163,7 @@ class Cell:
                 recording = ecode(
                     config_data, reader_data, protocol_name, efel_settings
                 )
-                for message in recording_warnings(recording):
-                    recording.warn(message, logging.INFO)
-                self.recordings.append(recording)
+                self.recordings.append(guard_recording(recording))
 
     @staticmethod
     def _file_of(config_data: dict) -> str:

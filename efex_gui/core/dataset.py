@@ -22,6 +22,7 @@ from typing import Any
 
 from efex_gui.core.errors import EfexError
 from efex_gui.core.exclusions import ExclusionKey, entry_file
+from efex_gui.core.guards import check_sampling_metadata, guard_recording
 
 PATH_KEYS = ("filepath", "v_file", "i_file")
 
@@ -293,6 +294,7 @@ def load_config(
     config.setdefault("protocol_name", key.protocol)
     try:
         ecode = resolve_ecode(key.protocol, ecode_overrides)
+        check_sampling_metadata(config, str(entry_file(config)))
         traces = (reader or read_file)(config)
     except Exception as exc:  # a bad file becomes an error row, never a crash
         result.error = _describe(exc)
@@ -301,7 +303,7 @@ def load_config(
     for i, trace in enumerate(traces):
         result.trace_names.append(str(trace.get("id") or f"sweep {i}"))
         try:
-            recording = ecode(config, trace, key.protocol, settings)
+            recording = guard_recording(ecode(config, trace, key.protocol, settings))
             # The browser shows every count: made here, where the reading happens
             # (a worker thread), not on first display.
             _ = recording.spikecount

@@ -19,12 +19,14 @@ Guards
 * :func:`unit_warnings` — declared units that do not fit the values (V labelled mV,
   A labelled pA), with the unit that would fit (:mod:`efex_gui.core.plausibility`).
 
-:func:`recording_warnings` runs the trace guards on one recording and
+:func:`recording_warnings` runs the trace guards on one recording (and
+:func:`guard_recording` stores them on it), and
 :func:`collect_warnings` gathers every cell's and sweep's warnings for a summary.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -51,6 +53,7 @@ __all__ = [
     "clipping_warning",
     "collect_warnings",
     "format_warnings",
+    "guard_recording",
     "recording_warnings",
     "rheobase_warning",
     "step_timing_warning",
@@ -327,6 +330,17 @@ def recording_warnings(recording: Any) -> list[str]:
         if message:
             messages.append(message)
     return messages
+
+
+def guard_recording(recording: Any) -> Any:
+    """Add :func:`recording_warnings` to ``recording.warnings`` (logged at INFO).
+
+    Called wherever a recording is built from a reader's trace (``Cell``, the GUI's
+    loading); returns the recording.
+    """
+    for message in recording_warnings(recording):
+        recording.warn(message, logging.INFO)
+    return recording
 
 
 def collect_warnings(cells: Iterable[Any]) -> dict[str, list[str]]:
