@@ -15,11 +15,13 @@ import configparser
 import importlib.util
 import json
 import os
+import shutil
 import struct
 import subprocess
 import sys
 import venv
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -139,6 +141,10 @@ def test_wheel_holds_every_resource_file_and_both_commands(wheel: Path) -> None:
     assert not missing, f"resources missing from {wheel.name}: {missing}"
     assert "efex_gui/app/main.py" in names and "efex_gui/core/features.py" in names
     assert not [n for n in names if n.startswith(("tests/", "resources/"))]
+    share = "efex_gui-" + wheel.name.split("-")[1] + ".data/data/share/"
+    assert share + "applications/efex-gui.desktop" in names
+    for size in ICON_SIZES:
+        assert f"{share}icons/hicolor/{size}x{size}/apps/efex-gui.png" in names
     assert "efex = efex_gui.cli:main" in scripts
     assert "[gui_scripts]" in scripts and "efex-gui = efex_gui.app.main:main" in scripts
 
@@ -203,29 +209,35 @@ def test_icon_set_and_desktop_entry() -> None:
     assert desktop["Icon"] == "efex-gui" and desktop["Terminal"] == "false"
 
 
-def _bundle_dir(tmp_path: Path) -> Path:
+@pytest.fixture
+def bundle_dir(tmp_path: Path) -> Iterator[Path]:
+    """A built bundle: EFEX_BUNDLE_DIR, or one built now (EFEX_TEST_BUNDLE=1)."""
     given = os.environ.get("EFEX_BUNDLE_DIR")
     if given:
-        return Path(given)
+        yield Path(given)
+        return
     if os.environ.get("EFEX_TEST_BUNDLE") != "1":
         pytest.skip(
             "bundle smoke test is opt-in: set EFEX_TEST_BUNDLE=1 to build the "
             "PyInstaller bundle (minutes), or EFEX_BUNDLE_DIR to test a built one"
         )
-    _run(
-        ["bash", str(ROOT / "packaging" / "build_bundle.sh"), "--no-test"],
-        cwd=ROOT,
-        DIST=str(tmp_path / "dist"),
-        WORK=str(tmp_path / "work"),
-    )
-    return tmp_path / "dist" / "efex-gui"
+    build = tmp_path / "pyinstaller"
+    try:
+        _run(
+            ["bash", str(ROOT / "packaging" / "build_bundle.sh"), "--no-test"],
+            cwd=ROOT,
+            DIST=str(build / "dist"),
+            WORK=str(build / "work"),
+        )
+        yield build / "dist" / "efex-gui"
+    finally:
+        shutil.rmtree(build, ignore_errors=True)  # some 400 MB
 
 
 @pytest.mark.slow
 @pytest.mark.gui
-def test_bundle_starts_and_renders_the_demo(tmp_path: Path) -> None:
-    bundle = _bundle_dir(tmp_path)
+def test_bundle_starts_and_renders_the_demo(bundle_dir: Path, tmp_path: Path) -> None:
     smoke = _smoke_module()
     png = tmp_path / "bundle.png"
-    assert smoke.main([str(bundle), "--png", str(png)]) == 0
+    assert smoke.main([str(bundle_dir), "--png", str(png)]) == 0
     assert smoke.check_png(png) == []
