@@ -28,6 +28,9 @@ from efex_gui.core.dataset import Dataset, EntryKey, SweepKey
 from efex_gui.core.exclusions import ExclusionKey, Exclusions, include
 from efex_gui.core.session import Session, open_json
 
+#: while files are read in the background, the views are told at most this often
+LOADED_BATCH_MS = 400
+
 
 class SessionController(QObject):
     """The single owner of project state; commands in, signals out."""
@@ -165,9 +168,14 @@ class SessionController(QObject):
         return self.store.summary(sweep, self.session.exclusions)
 
     def _on_loaded(self, keys: list[EntryKey]) -> None:
-        # Deferred: a read on demand may happen while a view is painting.
+        # Deferred: a read on demand may happen while a view is painting. While a
+        # background read runs, results are batched (the views and the target check
+        # redo their work per batch, not per file) and the timer is not restarted.
         self._pending_loaded.update(keys)
-        self._loaded_timer.start()
+        if not self._loaded_timer.isActive():
+            busy = self.store.is_busy()
+            self._loaded_timer.setInterval(LOADED_BATCH_MS if busy else 0)
+            self._loaded_timer.start()
 
     def _flush_loaded(self) -> None:
         keys, self._pending_loaded = sorted(self._pending_loaded), set()

@@ -43,11 +43,8 @@ def browsed_cells(session_controller: Any) -> list[CheckCell]:
     """
     store, dataset = session_controller.store, session_controller.dataset
     cells: dict[str, CheckCell] = {}
-    for sweep in dataset.all_sweeps():
-        recording = store.recording(sweep)
-        if recording is None or session_controller.is_excluded(
-            dataset.exclusion_key(sweep)
-        ):
+    for sweep, recording in store.read_recordings():
+        if session_controller.is_excluded(dataset.exclusion_key(sweep)):
             continue
         cell = cells.setdefault(
             sweep.cell, CheckCell(sweep.cell, store.rheobases.get(sweep.cell))

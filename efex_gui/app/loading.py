@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -192,15 +192,19 @@ class RecordingStore(QObject):
         self._to_load.clear()
         for key in keys:
             self._in_flight[key] = self._stamp(key)
-        jobs = [(k, self.dataset.absolute_config(k), self._stamp(k)) for k in keys]
+        # Configs are replaced, never changed in place, by metadata edits: the
+        # worker copies them (a stale copy's result is dropped by its stamp).
+        dataset = self.dataset
+        jobs = [(k, dataset.config(k), self._stamp(k)) for k in keys]
         overrides = dict(self.session.ecode_overrides)
         settings = self.efel_settings()
 
         def read_all(context: TaskContext) -> int:
             for done, (key, config, generation) in enumerate(jobs):
                 context.check()
+                absolute = dataset.absolute(config)
                 context.partial(
-                    (load_config(key, config, overrides, settings), generation)
+                    (load_config(key, absolute, overrides, settings), generation)
                 )
                 context.progress(done + 1, len(jobs), f"{key.cell} / {key.protocol}")
             return len(jobs)
@@ -293,6 +297,16 @@ class RecordingStore(QObject):
         if sweep.index < len(recordings) and recordings[sweep.index] is not None:
             return [recordings[sweep.index]]
         return []
+
+    def read_recordings(self) -> Iterator[tuple[SweepKey, Any]]:
+        """``(sweep, Recording)`` of every sweep read so far, in tree order.
+
+        The Recordings may have dropped their traces; no file is read.
+        """
+        for key in self.dataset.entry_keys():
+            for index, recording in enumerate(self._recordings.get(key) or ()):
+                if recording is not None:
+                    yield SweepKey(key.cell, key.protocol, key.entry, index), recording
 
     def recording(self, sweep: SweepKey) -> Any | None:
         """The Recording of a read sweep, possibly without traces (no file access)."""

@@ -109,7 +109,8 @@ class Dataset:
 
     def state(self, key: EntryKey) -> EntryState:
         """What is known about an entry (a fresh, empty state if never read)."""
-        return self._states.get(key, EntryState())
+        state = self._states.get(key)
+        return EntryState() if state is None else state
 
     def is_loaded(self, key: EntryKey) -> bool:
         """Whether the entry was read (successfully or not)."""
@@ -200,11 +201,15 @@ class Dataset:
 
     def absolute_config(self, key: EntryKey) -> dict[str, Any]:
         """A copy of an entry's config with absolute paths, ready for the readers."""
-        config = copy.deepcopy(self.config(key))
+        return self.absolute(self.config(key))
+
+    def absolute(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        """A copy of ``config`` (an entry's) with absolute paths."""
+        copied = copy.deepcopy(dict(config))
         for path_key in PATH_KEYS:
-            if config.get(path_key):
-                config[path_key] = self.resolve(config[path_key])
-        return config
+            if copied.get(path_key):
+                copied[path_key] = self.resolve(copied[path_key])
+        return copied
 
 
 @dataclass

@@ -105,6 +105,8 @@ class Exclusions:
 
     def covering(self, key: ExclusionKey) -> ExclusionKey | None:
         """The highest-level exclusion that covers ``key``, or None."""
+        if not self.reasons:
+            return None
         for candidate in [*key.ancestors(), key]:
             if candidate in self.reasons:
                 return candidate

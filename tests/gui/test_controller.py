@@ -63,6 +63,21 @@ def test_reading_happens_on_the_worker_thread(
     summaries = [controller.summary(s) for s in sweeps]
     assert all(s.status == "ok" and s.amp is not None for s in summaries)
     assert any(s.amp_rel is not None for s in summaries)
+    pending = [r.spikecount_pending for _s, r in controller.store.read_recordings()]
+    assert pending and not any(pending), "spikes are counted by the worker"
+
+
+def test_read_recordings_lists_what_was_read_in_tree_order(
+    qtbot: Any, controller: SessionController, demo_dir: Path
+) -> None:
+    controller.open_json(demo_dir / "config.json")
+    assert list(controller.store.read_recordings()) == []
+    load_everything(qtbot, controller)
+    expected = [
+        (s, controller.store.recording(s)) for s in controller.dataset.all_sweeps()
+    ]
+    assert list(controller.store.read_recordings()) == expected
+    assert all(r is not None for _s, r in expected)
 
 
 def test_exclusions_undo_and_redo(
