@@ -11,10 +11,12 @@ built by ``packaging/build_bundle.sh``) is set.
 
 from __future__ import annotations
 
+import argparse
 import configparser
 import importlib.util
 import json
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -241,3 +243,44 @@ def test_bundle_starts_and_renders_the_demo(bundle_dir: Path, tmp_path: Path) ->
     png = tmp_path / "bundle.png"
     assert smoke.main([str(bundle_dir), "--png", str(png)]) == 0
     assert smoke.check_png(png) == []
+
+
+# --- documentation shipped with the package ------------------------------------------
+
+DOCS = [
+    ROOT / "README.md",
+    ROOT / "packaging" / "README.md",
+    *(
+        ROOT / "docs" / name
+        for name in (
+            "user-guide.md",
+            "cli.md",
+            "migrating-from-bluepyefe.md",
+            "architecture.md",
+        )
+    ),
+]
+
+
+@pytest.mark.parametrize("page", DOCS, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_relative_links_and_pictures_of_the_docs_exist(page: Path) -> None:
+    text = page.read_text(encoding="utf-8")
+    targets = re.findall(r"\]\(([^)#\s]+)", text)
+    missing = [t for t in targets if "://" not in t and not (page.parent / t).exists()]
+    assert not missing, f"{page.name} links to missing files: {missing}"
+
+
+def test_cli_reference_names_every_command_and_option() -> None:
+    from efex_gui.cli import build_parser
+
+    text = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    (commands,) = [
+        a
+        for a in build_parser()._actions
+        if isinstance(a, argparse._SubParsersAction)
+    ]
+    for name, parser in commands.choices.items():
+        assert f"## `efex {name}`" in text, f"docs/cli.md has no section for {name}"
+        options = [o for a in parser._actions for o in a.option_strings]
+        missing = [o for o in options if o not in text]
+        assert not missing, f"docs/cli.md does not mention efex {name} {missing}"
