@@ -207,8 +207,29 @@ def run(folder: Path, load_seconds: float) -> None:
     read = [s for s in pick_sweeps(controller, 40) if loaded(s.entry_key)][:12]
     if read:
         report("select read sweep -> drawn", [time_draw(window, s) for s in read])
+    if read:
+        report("exclude/include a read sweep -> drawn", toggle_times(window, read))
     window.close()
     controller.shutdown()
+
+
+def toggle_times(window: Any, sweeps: list[Any]) -> list[float]:
+    """Seconds from toggling a sweep's exclusion to the plot's redraw."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    times = []
+    for sweep in sweeps[:6]:
+        time_draw(window, sweep)
+        for _ in range(2):
+            loop = QEventLoop()
+            window.plot.drawn.connect(loop.quit)
+            QTimer.singleShot(30_000, loop.quit)
+            start = time.perf_counter()
+            window.controller.toggle_selection_excluded()
+            loop.exec()
+            times.append(time.perf_counter() - start)
+            window.plot.drawn.disconnect(loop.quit)
+    return times
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -242,9 +242,11 @@ class SessionController(QObject):
             self.set_excluded(keys, not all_excluded, reason)
 
     def _apply_exclusions(self, exclusions: Exclusions) -> None:
+        changed = set(exclusions.reasons) ^ set(self.session.exclusions.reasons)
         self.session.exclusions = exclusions
         self.exclusions_changed.emit(exclusions)
-        self.store.update_rheobase(self.session)
+        # only the cells whose exclusions changed can have another rheobase
+        self.store.update_rheobase(self.session, {k.cell for k in changed})
         self.changed.emit()
 
     # --- metadata ---------------------------------------------------------------

@@ -18,6 +18,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from efex_gui.app.rheobases import compute_rheobases
 from efex_gui.app.worker import ErrorReport, TaskContext, WorkerThread
 from efex_gui.core.dataset import (
     Dataset,
@@ -348,17 +349,34 @@ class RecordingStore(QObject):
             status, why = ("ok" if state.n_traces else "not read"), ""
         return SweepSummary(name, file, status=status, reason=why, **values)
 
-    def update_rheobase(self, session: Session) -> None:
-        """Recompute per-cell rheobases from the sweeps read and not excluded."""
+    def update_rheobase(
+        self, session: Session, cells: Iterable[str] | None = None
+    ) -> None:
+        """Recompute per-cell rheobases from the sweeps read and not excluded.
+
+        Parameters
+        ----------
+        session : Session
+            Its settings, exclusions and rheobase overrides are used.
+        cells : iterable of str, optional
+            Only these cells changed (an exclusion); None: every cell.
+        """
+        only = None if cells is None else set(cells)
         try:
-            rheobases = _compute_rheobases(self.dataset, self._recordings, session)
+            rheobases = compute_rheobases(
+                self.dataset, self._recordings, session, only
+            )
         except Exception:  # a rheobase problem must not break browsing
             logger.exception("Rheobase computation failed")
             return
-        self.rheobases = rheobases
+        if only is None:
+            self.rheobases = rheobases
+        else:
+            self.rheobases = {**self.rheobases, **rheobases}
         for key, recordings in self._recordings.items():
-            self._apply_rheobase(key.cell, recordings)
-        self.rheobase_changed.emit(dict(rheobases))
+            if only is None or key.cell in only:
+                self._apply_rheobase(key.cell, recordings)
+        self.rheobase_changed.emit(dict(self.rheobases))
 
     def _apply_rheobase(self, cell: str, recordings: list[Any]) -> None:
         rheobase = self.rheobases.get(cell)
@@ -376,33 +394,3 @@ def _num(value: Any) -> float | None:
         return None if value is None else float(value)
     except (TypeError, ValueError):
         return None
-
-
-def _compute_rheobases(
-    dataset: Dataset, recordings: dict[EntryKey, list[Any]], session: Session
-) -> dict[str, float | None]:
-    from efex_gui.core.cell import Cell
-    from efex_gui.core.rheobase import compute_rheobase
-    from efex_gui.core.stages import PRESET_PROTOCOLS_RHEOBASE
-
-    settings = session.settings
-    if settings.absolute_amplitude:
-        return {}
-    protocols = settings.protocols_rheobase
-    if protocols is None:
-        protocols = list(PRESET_PROTOCOLS_RHEOBASE)
-    cells = {name: Cell(name) for name in dataset.cells()}
-    for key, recs in recordings.items():
-        for index, recording in enumerate(recs):
-            sweep = SweepKey(key.cell, key.protocol, key.entry, index)
-            excluded = session.exclusions.is_excluded(dataset.exclusion_key(sweep))
-            if recording is not None and not excluded and key.cell in cells:
-                cells[key.cell].recordings.append(recording)
-    compute_rheobase(
-        list(cells.values()),
-        protocols,
-        settings.rheobase_strategy,
-        settings.rheobase_settings,
-        rheobase_overrides=session.rheobase_overrides,
-    )
-    return {name: cell.rheobase for name, cell in cells.items()}

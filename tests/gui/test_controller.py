@@ -98,6 +98,28 @@ def test_exclusions_undo_and_redo(
     assert not controller.is_excluded(key)
 
 
+def test_an_exclusion_recomputes_the_rheobase_of_its_cell(
+    qtbot: Any, controller: SessionController, demo_dir: Path
+) -> None:
+    from efex_gui.app.rheobases import compute_rheobases
+
+    controller.open_json(demo_dir / "config.json")
+    load_everything(qtbot, controller)
+    before = dict(controller.store.rheobases)
+    assert all(v is not None for v in before.values())
+    with qtbot.waitSignal(controller.rheobase_changed) as changed:
+        controller.set_excluded([ExclusionKey("SimCell1")], True)
+    full = compute_rheobases(
+        controller.dataset, controller.store._recordings, controller.session
+    )
+    assert changed.args[0] == full == {"SimCell1": None, "SimCell2": before["SimCell2"]}
+    sweep = controller.dataset.sweeps("SimCell1", "IDRest")[0]
+    assert controller.summary(sweep).amp_rel is None
+    controller.undo_stack.undo()
+    assert controller.store.rheobases == before
+    assert controller.summary(sweep).amp_rel is not None
+
+
 def test_metadata_edit_rereads_and_undoes(
     qtbot: Any, controller: SessionController, demo_dir: Path
 ) -> None:
