@@ -15,6 +15,14 @@ WORK="${WORK:-$PWD/build/pyinstaller}"
 RUN_TEST=1
 [ "${1:-}" = "--no-test" ] && RUN_TEST=0
 
+# PyInstaller reads ELF files with objdump (binutils) on Linux.
+if [ "$(uname -s)" = "Linux" ] && ! command -v objdump >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
+    apt-get install -y -qq binutils >/dev/null || echo "warning: could not install binutils"
+  else
+    echo "warning: objdump not found (install binutils)" >&2
+  fi
+fi
 if ! "$PYTHON" -c "import PyInstaller" 2>/dev/null; then
   "$PYTHON" -m pip install --quiet "pyinstaller>=6.10"
 fi
