@@ -5,8 +5,10 @@ to its signals and owns everything about extraction:
 
 * **targets, settings and rheobase overrides** live in the session
   (``session.targets``, ``session.settings``, ``session.rheobase_overrides``); edits
-  are undoable commands on the session's undo stack, so they mark the session dirty
-  and are saved with it (and ``efex extract session.json`` honours them);
+  are undoable commands on the session's undo stack (the
+  :class:`~efex_gui.app.extraction_edits.ExtractionEdits` part), so they mark the
+  session dirty and are saved with it (and ``efex extract session.json`` honours
+  them);
 * **runs** go to an :class:`~efex_gui.app.extraction_worker.ExtractionWorker` (its own
   thread, one run at a time); a cancelled or failed run leaves the last result as it
   was;
@@ -29,51 +31,28 @@ import copy
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtGui import QUndoCommand
 
+from efex_gui.app.extraction_edits import ExtractionEdits
 from efex_gui.app.extraction_export import (
     PLOTS_JOB,
     existing_export,
     plots_job,
     write_export,
 )
-from efex_gui.app.extraction_review import (
-    browsed_cells,
-    review_rows,
-    rheobase_inputs,
-    target_check,
-)
+from efex_gui.app.extraction_review import browsed_cells, review_rows, target_check
 from efex_gui.app.extraction_worker import ExtractionError, ExtractionWorker
 from efex_gui.core.incremental import ExtractionResult, inputs_signature
 from efex_gui.core.rheobase_review import RheobaseRow
-from efex_gui.core.session import ExtractionSettings, Session
+from efex_gui.core.session import Session
 from efex_gui.core.target_check import TargetCheck
 
 logger = logging.getLogger(__name__)
 
-class _SetCommand(QUndoCommand):
-    """Replace one value of the session (undo puts the old one back)."""
-
-    def __init__(self, apply: Callable[[Any], None], old: Any, new: Any, text: str):
-        super().__init__(text)
-        self._apply = apply
-        self._old, self._new = copy.deepcopy(old), copy.deepcopy(new)
-
-    def redo(self) -> None:
-        """Apply the new value."""
-        self._apply(copy.deepcopy(self._new))
-
-    def undo(self) -> None:
-        """Restore the old value."""
-        self._apply(copy.deepcopy(self._old))
-
-
-class ExtractionController(QObject):
+class ExtractionController(ExtractionEdits, QObject):
     """Owns targets, settings, results and the extraction worker of a session.
 
     Parameters
@@ -129,7 +108,7 @@ class ExtractionController(QObject):
         self.worker.cancelled.connect(self._on_cancelled)
         self.worker.job_failed.connect(self.run_failed)
         self._check_timer = QTimer(self, singleShot=True, interval=50)
-        self._check_timer.timeout.connect(self.update_check)
+        self._check_timer.timeout.connect(self._timed_check)
         self._rerun_timer = QTimer(self, singleShot=True, interval=0)
         self._rerun_timer.timeout.connect(self._auto_rerun)
         sc = session_controller
@@ -144,21 +123,6 @@ class ExtractionController(QObject):
     def session(self) -> Session:
         """The session being edited (part 1's controller owns it)."""
         return self.sc.session
-
-    @property
-    def targets(self) -> list[dict[str, Any]] | None:
-        """A copy of the session's targets (None: automatic targets)."""
-        return copy.deepcopy(self.session.targets)
-
-    @property
-    def settings(self) -> ExtractionSettings:
-        """A copy of the session's extraction settings."""
-        return copy.deepcopy(self.session.settings)
-
-    @property
-    def overrides(self) -> dict[str, float]:
-        """A copy of the session's per-cell rheobase overrides (nA)."""
-        return dict(self.session.rheobase_overrides)
 
     def protocols(self) -> list[str]:
         """Protocol names of the session's files, in order of appearance."""
@@ -182,67 +146,6 @@ class ExtractionController(QObject):
     def signature(self) -> str:
         """Digest of the current inputs (compared with the result's)."""
         return inputs_signature(self.session)
-
-    # --- commands -------------------------------------------------------------------
-    def set_targets(self, targets: list[dict[str, Any]] | None, text: str = "") -> None:
-        """Replace the target list (None: automatic targets); undoable."""
-        if targets == self.session.targets:
-            return
-        label = text or ("Use automatic targets" if targets is None else "Edit targets")
-        self._push(self._apply_targets, self.session.targets, targets, label)
-
-    def set_settings(self, settings: ExtractionSettings, text: str = "") -> None:
-        """Replace the extraction settings; undoable."""
-        if settings == self.session.settings:
-            return
-        self._push(
-            self._apply_settings,
-            self.session.settings,
-            settings,
-            text or "Edit extraction settings",
-        )
-
-    def set_rheobase_override(self, cell: str, value: float | None) -> None:
-        """Use ``value`` (nA) as the rheobase of ``cell`` (None: the computed one)."""
-        old = self.overrides
-        new = dict(old)
-        if value is None:
-            new.pop(cell, None)
-        else:
-            new[cell] = float(value)
-        if new != old:
-            verb = "Reset" if value is None else "Override"
-            self._push(self._apply_overrides, old, new,
-                       f"{verb} the rheobase of {cell}")
-
-    def _push(
-        self, apply: Callable[[Any], None], old: Any, new: Any, text: str
-    ) -> None:
-        self.sc.undo_stack.push(_SetCommand(apply, old, new, text))
-
-    def _apply_targets(self, targets: list[dict[str, Any]] | None) -> None:
-        self.session.targets = targets
-        self.targets_changed.emit(targets)
-        self.sc.changed.emit()
-        self._on_edit(rerun=True)
-
-    def _apply_settings(self, settings: ExtractionSettings) -> None:
-        old = self.session.settings
-        self.session.settings = settings
-        self.settings_changed.emit(settings)
-        self.sc.changed.emit()
-        if rheobase_inputs(old) != rheobase_inputs(settings):
-            # the browser's relative amplitudes follow the rheobase settings
-            self.sc.store.update_rheobase(self.session)
-        # new efel settings mean new spike counts and features: rerun on request only
-        self._on_edit(rerun=old.efel_settings == settings.efel_settings)
-
-    def _apply_overrides(self, overrides: dict[str, float]) -> None:
-        self.session.rheobase_overrides = overrides
-        self.overrides_changed.emit(dict(overrides))
-        self.sc.changed.emit()
-        self.sc.store.update_rheobase(self.session)  # the browser's amp_rel follow
-        self._on_edit(rerun=True)
 
     # --- runs -----------------------------------------------------------------------
     def run(self, then: Callable[[ExtractionResult], None] | None = None) -> bool:
@@ -289,9 +192,8 @@ class ExtractionController(QObject):
             # the views redraw in their slots, synchronously: this is on screen now
             self.last_update_seconds = time.perf_counter() - self._edit_started
             self._edit_started = None
-            logger.info(
-                "Results updated %.3f s after the edit.", self.last_update_seconds
-            )
+            logger.info("Results updated %.3f s after the edit (the run: %.3f s).",
+                        self.last_update_seconds, result.seconds)
             self.update_timed.emit(self.last_update_seconds)
         self._check_timer.start()
         callbacks, self._after_run = self._after_run, []
@@ -303,11 +205,15 @@ class ExtractionController(QObject):
 
     def _on_failed(self, error: ExtractionError) -> None:
         self._after_run.clear()
+        self._edit_started = None
         self.run_failed.emit(error)
+        self._check_timer.start()
 
     def _on_cancelled(self) -> None:
         self._after_run.clear()
+        self._edit_started = None
         self.run_cancelled.emit()
+        self._check_timer.start()
 
     def _update_stale(self) -> None:
         stale = self.result is not None and self.result.signature != self.signature()
@@ -335,6 +241,11 @@ class ExtractionController(QObject):
         if cells:
             return cells
         return None if self.result is None else list(self.result.cells)
+
+    def _timed_check(self) -> None:
+        if self._edit_started is not None or self._rerun_timer.isActive():
+            return  # an update after an edit is running: plots first, check after
+        self.update_check()
 
     def update_check(self) -> TargetCheck:
         """Recompute the target check and emit ``check_changed``."""
@@ -379,16 +290,6 @@ class ExtractionController(QObject):
             self.worker.run_job(PLOTS_JOB, plots_job(result, folder))
         self.exported.emit(written)
         return written
-
-    def default_settings(self) -> ExtractionSettings:
-        """The defaults of ``resources/defaults/settings.json``."""
-        from efex_gui.resources import load_default
-
-        return ExtractionSettings.from_dict(load_default("settings")["settings"])
-
-    def with_settings(self, **changes: Any) -> ExtractionSettings:
-        """A copy of the current settings with ``changes``."""
-        return replace(self.settings, **changes)
 
     def shutdown(self, timeout_ms: int = 5000) -> bool:
         """Cancel the run and stop the worker thread."""

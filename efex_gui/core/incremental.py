@@ -30,6 +30,7 @@ import hashlib
 import json
 import logging
 import os
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -94,6 +95,8 @@ class ExtractionResult:
     entries_read: int = 0
     entries_cached: int = 0
     refs: dict[int, SweepRef] = field(default_factory=dict)
+    #: wall-clock seconds the run took
+    seconds: float = 0.0
 
     def sweep_ref(self, recording: Any) -> SweepRef | None:
         """The entry and trace index of one of this result's recordings."""
@@ -279,6 +282,7 @@ class IncrementalExtractor:
         SettingsError, TargetError
             Impossible settings or targets (as ``extract_efeatures``).
         """
+        started = time.perf_counter()
         overrides = dict(session.rheobase_overrides if rheobase_overrides is None
                          else rheobase_overrides)
         settings = asdict(session.settings)
@@ -309,6 +313,7 @@ class IncrementalExtractor:
             create_feature_protocol_files(
                 cells, result.protocols, None, settings["threshold_nvalue_save"],
                 False, default_std_value=settings["default_std_value"]))
+        result.seconds = time.perf_counter() - started
         return result
 
     def _branch(

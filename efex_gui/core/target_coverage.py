@@ -48,24 +48,48 @@ def coverage(
     absolute_amplitude: bool,
     n_rows: int,
 ) -> list[TargetCoverage | None]:
-    coverage: list[TargetCoverage | None] = [None] * n_rows
+    """Sweeps and cells within each window, for every row of the window.
+
+    Parameters
+    ----------
+    windows : dict
+        ``(protocol, amplitude) → (tolerance, rows)`` as the grouping uses them.
+    cells : sequence of Cell
+        Objects with ``name``, ``rheobase`` and ``recordings``.
+    absolute_amplitude : bool
+        Match on ``amp`` (nA) instead of ``amp_rel`` (cells without a rheobase then
+        count too).
+    n_rows : int
+        Number of target rows.
+
+    Returns
+    -------
+    list
+        Per row, its :class:`TargetCoverage` (None for rows in no window).
+    """
+    by_protocol: list[tuple[str, dict[str, list[Any]]]] = []
+    for cell in cells:
+        if cell.rheobase is None and not absolute_amplitude:
+            continue
+        recordings: dict[str, list[Any]] = {}
+        for rec in cell.recordings:
+            recordings.setdefault(rec.protocol_name, []).append(rec)
+        by_protocol.append((str(cell.name), recordings))
+    result: list[TargetCoverage | None] = [None] * n_rows
     for (protocol, amplitude), (tolerance, rows) in windows.items():
         n_sweeps = 0
         contributing = []
-        for cell in cells:
-            if cell.rheobase is None and not absolute_amplitude:
-                continue
-            matched = [
-                rec for rec in cell.recordings
-                if rec.protocol_name == protocol
-                and _in_window(rec, amplitude, tolerance, absolute_amplitude)
-            ]
-            n_sweeps += len(matched)
+        for name, recordings in by_protocol:
+            matched = sum(
+                _in_window(rec, amplitude, tolerance, absolute_amplitude)
+                for rec in recordings.get(protocol, ())
+            )
+            n_sweeps += matched
             if matched:
-                contributing.append(str(cell.name))
+                contributing.append(name)
         for row in rows:
-            coverage[row] = TargetCoverage(row, n_sweeps, tuple(contributing))
-    return coverage
+            result[row] = TargetCoverage(row, n_sweeps, tuple(contributing))
+    return result
 
 
 def coverage_issues(

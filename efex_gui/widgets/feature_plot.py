@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from efex_gui.app.extraction_controller import ExtractionController
 from efex_gui.core.dataset import SweepKey
 from efex_gui.core.incremental import ExtractionResult
+from efex_gui.widgets.deferred import RefreshWhenShown
 
 COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
           "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
@@ -78,7 +79,7 @@ def protocol_features(result: ExtractionResult | None) -> dict[str, list[str]]:
     return features
 
 
-class FeaturePlot(QWidget):
+class FeaturePlot(RefreshWhenShown, QWidget):
     """Feature value per sweep against amplitude, with the targets' mean ± std.
 
     Parameters
@@ -134,7 +135,12 @@ class FeaturePlot(QWidget):
 
     # --- choices ------------------------------------------------------------------
     def refresh(self, *_args: Any) -> None:
-        """Refill the protocol and feature choices (kept if still there), redraw."""
+        """Refill the protocol and feature choices (kept if still there), redraw.
+
+        Waits until the plot is shown when it is hidden behind another dock.
+        """
+        if self.defer_refresh():
+            return
         features = protocol_features(self.controller.result)
         current = self.protocol_box.currentText()
         blocker = QSignalBlocker(self.protocol_box)
@@ -159,6 +165,7 @@ class FeaturePlot(QWidget):
 
     def choose(self, protocol: str, feature: str) -> None:
         """Show ``feature`` of ``protocol``."""
+        self.flush_refresh()
         self.protocol_box.setCurrentText(protocol)
         self.feature_box.setCurrentText(feature)
 

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from efex_gui.app.extraction_controller import ExtractionController
 from efex_gui.core.incremental import ExtractionResult
+from efex_gui.widgets.deferred import RefreshWhenShown
 
 Index = QModelIndex | QPersistentModelIndex
 HEADERS = ["protocol_amplitude", "feature", "mean", "std", "n"]
@@ -122,7 +123,7 @@ class ResultsModel(QAbstractTableModel):
         return None
 
 
-class ResultsTable(QWidget):
+class ResultsTable(RefreshWhenShown, QWidget):
     """Sortable, copyable table of the extracted features.
 
     Parameters
@@ -172,7 +173,9 @@ class ResultsTable(QWidget):
         self.refresh()
 
     def refresh(self, *_args: Any) -> None:
-        """Show the current result's rows."""
+        """Show the current result's rows (when shown: hidden, it waits)."""
+        if self.defer_refresh():
+            return
         result = self.controller.result
         self.model.set_rows(result_rows(result))
         self.model.set_stale(self.controller.is_stale())

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from efex_gui.app.extraction_controller import ExtractionController
 from efex_gui.core.rheobase import STRATEGIES
 from efex_gui.core.rheobase_review import RheobaseRow
+from efex_gui.widgets.deferred import RefreshWhenShown
 
 STRATEGY_COLORS = {"absolute": "#1f77b4", "flush": "#2ca02c", "majority": "#9467bd",
                    "interpolation": "#8c564b"}
@@ -46,7 +47,7 @@ def _fmt(value: Any) -> str:
         return str(value)
 
 
-class RheobaseView(QWidget):
+class RheobaseView(RefreshWhenShown, QWidget):
     """Review and override the rheobase of each cell.
 
     Parameters
@@ -126,7 +127,12 @@ class RheobaseView(QWidget):
 
     # --- refresh ------------------------------------------------------------------
     def refresh(self, *_args: Any) -> None:
-        """Recompute the rows and redraw, keeping the selected cell."""
+        """Recompute the rows and redraw, keeping the selected cell.
+
+        Waits until the view is shown when it is hidden behind another dock.
+        """
+        if self.defer_refresh():
+            return
         selected = self.selected_cell()
         self.rows = self.controller.rheobase_rows()
         blocker = QSignalBlocker(self.table)
@@ -156,6 +162,7 @@ class RheobaseView(QWidget):
 
     def select_cell(self, name: str) -> None:
         """Select the row of cell ``name``."""
+        self.flush_refresh()
         for r, row in enumerate(self.rows):
             if row.cell == name:
                 self.table.selectRow(r)

@@ -113,8 +113,9 @@ class TargetEditor(QWidget):
         self.issues.itemClicked.connect(self._select_issue_rows)
         self._make_toolbar()
         self._layout()
+        self._shown_issues: list[Any] | None = None
         controller.targets_changed.connect(self._refresh)
-        controller.results_changed.connect(self._refresh)
+        controller.results_changed.connect(self._on_results)
         controller.check_changed.connect(self._on_check)
         self._refresh()
         self._on_check(controller.check)
@@ -216,6 +217,10 @@ class TargetEditor(QWidget):
         layout.addWidget(splitter)
 
     # --- refresh ------------------------------------------------------------------
+    def _on_results(self, _result: Any) -> None:
+        if self.controller.session.targets is None:  # shows the run's auto targets
+            self._refresh()
+
     def _refresh(self, *_args: Any) -> None:
         targets = self.controller.targets
         auto = targets is None
@@ -238,15 +243,8 @@ class TargetEditor(QWidget):
 
     def _on_check(self, check: TargetCheck) -> None:
         self.model.set_check(check)
-        self.issues.clear()
-        style = self.style()
-        for issue in check.issues:
-            item = QListWidgetItem(
-                style.standardIcon(_SEVERITY_ICON[issue.severity]), issue.message
-            )
-            item.setData(Qt.ItemDataRole.UserRole, list(issue.rows))
-            item.setToolTip(issue.message)
-            self.issues.addItem(item)
+        if check.issues != self._shown_issues:
+            self._fill_issues(check.issues)
         self.issues.setVisible(bool(check.issues))
         counts = {
             s: sum(i.severity == s for i in check.issues)
@@ -260,6 +258,19 @@ class TargetEditor(QWidget):
             )
         else:
             self.summary.setText(f"Check: {n} targets, no problem found.")
+
+    def _fill_issues(self, issues: list[Any]) -> None:
+        self._shown_issues = list(issues)
+        icons = {key: self.style().standardIcon(pixmap)
+                 for key, pixmap in _SEVERITY_ICON.items()}
+        self.issues.setUpdatesEnabled(False)
+        self.issues.clear()
+        for issue in issues:
+            item = QListWidgetItem(icons[issue.severity], issue.message)
+            item.setData(Qt.ItemDataRole.UserRole, list(issue.rows))
+            item.setToolTip(issue.message)
+            self.issues.addItem(item)
+        self.issues.setUpdatesEnabled(True)
 
     def _describe_current(self, current: QModelIndex, _previous: Any = None) -> None:
         if not current.isValid():

@@ -132,3 +132,33 @@ def test_results_table_sorts_and_copies_tsv(
         table.view.doubleClicked.emit(table.proxy.index(0, 0))
     assert activated.args == ["IDRest" if stimulus.startswith("IDRest") else "IV",
                               feature]
+
+
+def test_hidden_views_redraw_when_their_tab_is_raised(
+    qtbot: Any, extraction: ExtractionController
+) -> None:
+    from PySide6.QtWidgets import QDockWidget, QMainWindow
+
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    plot, table = FeaturePlot(extraction), ResultsTable(extraction)
+    docks = []
+    for title, widget in (("plot", plot), ("results", table)):
+        dock = QDockWidget(title, window)
+        dock.setWidget(widget)
+        window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+        docks.append(dock)
+    window.tabifyDockWidget(docks[0], docks[1])
+    window.show()
+    qtbot.waitExposed(window)
+    docks[0].raise_()
+    qtbot.waitUntil(lambda: table.visibleRegion().isEmpty())
+    run_and_wait(qtbot, extraction)
+    assert plot.protocol_box.count() > 0, "the visible plot follows at once"
+    assert table.model.rows == [], "the hidden table waits"
+    docks[1].raise_()
+    qtbot.waitUntil(lambda: bool(table.model.rows))
+    assert len(table.model.rows) == sum(
+        len(v["soma"]) for v in extraction.result.features.values())
+    plot.choose("IDRest", "Spikecount")  # a hidden plot catches up before choosing
+    assert plot.feature_box.currentText() == "Spikecount"
