@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
     QInputDialog,
+    QLabel,
     QMenu,
     QTreeView,
     QVBoxLayout,
@@ -29,10 +30,24 @@ from PySide6.QtWidgets import (
 
 from efex_gui.app.controller import SessionController
 from efex_gui.core.dataset import SweepKey
-from efex_gui.widgets.recording_tree_model import FILE, NAME, STATUS, RecordingTreeModel
+from efex_gui.widgets.recording_tree_model import NAME, RecordingTreeModel
 
 #: at most this many sweeps are overlaid when a protocol row is selected
 MAX_OVERLAY = 40
+#: first widths of the columns (name, amp, rel. amp, spikes, status, file)
+COLUMN_WIDTHS = (215, 72, 88, 52, 230, 260)
+#: what the empty browser says
+EMPTY_HINT = (
+    "<p><b>No recordings open.</b></p>"
+    "<p>Open a folder of recordings (<i>File → Open folder…</i>, Ctrl+Shift+O), "
+    "recording files, or a saved session or files_metadata JSON (Ctrl+O).</p>"
+    "<p>You can also drop a folder or files onto this window.</p>"
+    "<p>To try the app: <code>efex-gui --demo</code>.</p>"
+)
+TREE_TIP = (
+    "Cells → protocols → sweeps. Select a sweep to draw it (several: overlaid); "
+    "untick to exclude; X toggles the exclusion; right-click for more."
+)
 
 
 class RecordingTree(QTreeView):
@@ -66,17 +81,23 @@ class FileBrowser(QWidget):
         self.tree.setAlternatingRowColors(True)
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._on_context_menu)
+        self.tree.setToolTip(TREE_TIP)
         header = self.tree.header()
         header.setStretchLastSection(True)
         header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Interactive)
-        self.tree.setColumnWidth(NAME, 250)
-        for column in range(1, STATUS):
-            self.tree.setColumnWidth(column, 86)
-        self.tree.setColumnWidth(STATUS, 190)
-        self.tree.setColumnWidth(FILE, 200)
+        for column, width in enumerate(COLUMN_WIDTHS):
+            self.tree.setColumnWidth(column, width)
+        self.empty_hint = QLabel(EMPTY_HINT, self)
+        self.empty_hint.setWordWrap(True)
+        self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_hint.setMargin(24)
+        self.empty_hint.setStyleSheet("color: #555")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tree)
+        layout.addWidget(self.empty_hint, 1)
+        self.model.modelReset.connect(self._show_hint)
+        self._show_hint()
         self.tree.selectionModel().selectionChanged.connect(self._on_tree_selection)
         controller.selection_changed.connect(self._on_selection_changed)
         controller.session_changed.connect(self._on_session_changed)
@@ -131,8 +152,15 @@ class FileBrowser(QWidget):
         self.tree.viewport().update()
 
     def _on_session_changed(self, _session: Any) -> None:
+        self._show_hint()
         for row in range(self.model.rowCount()):
             self.tree.expand(self.model.index(row, 0))
+
+    def _show_hint(self) -> None:
+        """The tree when there is something to list, else how to open recordings."""
+        empty = self.model.rowCount() == 0
+        self.tree.setVisible(not empty)
+        self.empty_hint.setVisible(empty)
 
     # --- exclusion commands ---------------------------------------------------------
     def _selected_keys(self) -> list[Any]:
@@ -175,15 +203,28 @@ class FileBrowser(QWidget):
     def build_context_menu(self) -> QMenu:
         """The right-click menu for the current selection."""
         menu = QMenu(self)
-        menu.addAction("Exclude", lambda: self.exclude_selected(False))
-        menu.addAction("Exclude with reason…", lambda: self.exclude_selected(True))
-        menu.addAction("Include", self.include_selected)
-        menu.addSeparator()
-        menu.addAction("Read now", self._read_selected)
-        menu.addAction("Copy file path", self._copy_paths)
-        menu.addSeparator()
-        menu.addAction("Expand all", self.tree.expandAll)
-        menu.addAction("Collapse all", self.tree.collapseAll)
+        menu.setToolTipsVisible(True)
+        entries = [
+            ("Exclude", lambda: self.exclude_selected(False),
+             "Leave the selected sweeps, protocols or cells out of the extraction (X)"),
+            ("Exclude with reason…", lambda: self.exclude_selected(True),
+             "Exclude, and note why (kept in the session)"),
+            ("Include", self.include_selected, "Take the selection back in"),
+            None,
+            ("Read now", self._read_selected,
+             "Read the selected files again (after changing them on disk)"),
+            ("Copy file path", self._copy_paths,
+             "Copy the full paths of the selected files to the clipboard"),
+            None,
+            ("Expand all", self.tree.expandAll, "Show every sweep of every cell"),
+            ("Collapse all", self.tree.collapseAll, "Show the cells only"),
+        ]  # fmt: skip
+        for entry in entries:
+            if entry is None:
+                menu.addSeparator()
+                continue
+            text, slot, tip = entry
+            menu.addAction(text, slot).setToolTip(tip)
         return menu
 
     def _read_selected(self) -> None:

@@ -49,6 +49,7 @@ from efex_gui.core.naming import (
     scan_folder,
 )
 from efex_gui.resources import load_default
+from efex_gui.widgets.help import DEFAULT_TIPS, IMPORT_TIPS
 
 DEFAULT_KEYS = ("i_unit", "v_unit", "t_unit", "dt", "ljp")
 CUSTOM = "Custom pattern"
@@ -101,10 +102,6 @@ class ImportDialog(QDialog):
         self.preset.addItems([p.name for p in PRESET_PATTERNS] + [CUSTOM])
         self.preset.activated.connect(self._on_preset)
         self.pattern = QLineEdit(self)
-        self.pattern.setToolTip(
-            "Regex matched against each path relative to the folder; groups: "
-            "cell, protocol, channel, number, repetition."
-        )
         self.current_channel = QLineEdit(self, placeholderText="auto")
         self.voltage_channel = QLineEdit(self, placeholderText="auto")
         self.detect_roles = QCheckBox(
@@ -122,6 +119,8 @@ class ImportDialog(QDialog):
                 widget: QWidget = combo
             else:
                 edit = widget = QLineEdit(self)
+            widget.setToolTip(DEFAULT_TIPS[key])
+            edit.setToolTip(DEFAULT_TIPS[key])
             grid.addWidget(QLabel(key), 0, column)
             grid.addWidget(widget, 1, column)
             grid.setColumnStretch(column, 1)
@@ -159,14 +158,18 @@ class ImportDialog(QDialog):
             self,
         )
         self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.cancel_button = buttons.button(QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
-        save, load = QPushButton("Save profile…"), QPushButton("Load profile…")
-        save.clicked.connect(self._save_profile)
-        load.clicked.connect(self._load_profile)
+        self.save_button = QPushButton("Save profile…", self)
+        self.load_button = QPushButton("Load profile…", self)
+        self.save_button.clicked.connect(self._save_profile)
+        self.load_button.clicked.connect(self._load_profile)
+        for name, tip in IMPORT_TIPS.items():
+            getattr(self, name).setToolTip(tip)
         bottom = QHBoxLayout()
-        bottom.addWidget(save)
-        bottom.addWidget(load)
+        bottom.addWidget(self.save_button)
+        bottom.addWidget(self.load_button)
         bottom.addWidget(self.summary, 1)
         bottom.addWidget(buttons)
         layout = QVBoxLayout(self)
@@ -330,6 +333,7 @@ class ImportDialog(QDialog):
                 item.setForeground(QColor(198, 40, 40))
             self.ecodes.setItem(row, 2, item)
             combo = QComboBox(self.ecodes)
+            combo.setToolTip(f"Read {protocol} as this eCode (empty: the table's)")
             combo.addItems(choices)
             combo.setCurrentText(self.ecode_overrides.get(protocol, ""))
             combo.currentTextChanged.connect(

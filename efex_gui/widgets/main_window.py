@@ -40,6 +40,7 @@ from efex_gui.core.naming import RECORDING_EXTENSIONS, relative_to
 from efex_gui.resources import icon_path
 from efex_gui.widgets.extraction_panel import install_extraction_ui
 from efex_gui.widgets.file_browser import FileBrowser
+from efex_gui.widgets.help import about_html, show_shortcuts
 from efex_gui.widgets.import_dialog import ImportDialog
 from efex_gui.widgets.metadata_panel import MetadataPanel
 from efex_gui.widgets.task_status import TaskStatus
@@ -125,7 +126,10 @@ class MainWindow(QMainWindow):
             action.setShortcut(QKeySequence(shortcut))
         if icon is not None:
             action.setIcon(icon)
-        action.setStatusTip(tip or text.replace("…", ""))
+        tip = tip or text.replace("…", "")
+        action.setStatusTip(tip)
+        keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        action.setToolTip(f"{tip} ({keys})" if keys else tip)
         return action
 
     def _make_actions(self) -> None:
@@ -138,15 +142,22 @@ class MainWindow(QMainWindow):
             ("open_files", "Open files…", self.open_files_dialog, None,
              icon(sp.SP_FileIcon), "Import recording files"),
             ("open_json", "Open session or metadata…", self.open_json_dialog,
-             keys.Open, icon(sp.SP_DialogOpenButton), ""),
+             keys.Open, icon(sp.SP_DialogOpenButton),
+             "Open a saved session, an extraction config or a files_metadata JSON"),
             ("save", "Save session", self.save, keys.Save,
-             icon(sp.SP_DialogSaveButton), ""),
+             icon(sp.SP_DialogSaveButton),
+             "Save metadata, exclusions, targets and settings to the session file"),
             ("save_as", "Save session as…", self.save_as, keys.SaveAs, None, ""),
             ("quit", "Quit", self.close, keys.Quit, None, ""),
             ("exclude", "Exclude / include selection",
-             self.controller.toggle_selection_excluded, None, svg("exclude"), ""),
+             self.controller.toggle_selection_excluded, "Ctrl+Shift+X",
+             svg("exclude"), "Exclude the selected sweeps, or include them again"),
             ("exclude_reason", "Exclude with reason…",
              lambda: self.browser.exclude_selected(True), None, None, ""),
+            ("shortcuts", "Keyboard shortcuts", lambda: show_shortcuts(self),
+             keys.HelpContents, None, "Every key the window understands"),
+            ("about", "About efex-gui", self._about, None, None,
+             "Version of efex-gui and of efel, numpy, PySide6, pyqtgraph"),
             ("load_all", "Read all sweeps", self.controller.load_all, "Ctrl+L",
              svg("load_all"),
              "Read every file in the background (amplitudes, spikes, rheobase)"),
@@ -173,6 +184,7 @@ class MainWindow(QMainWindow):
                       "save", "save_as", None, "quit"],
             "&Edit": ["undo", "redo", None, "exclude", "exclude_reason"],
             "&View": ["load_all", "next", "previous"],
+            "&Help": ["shortcuts", "about"],
         }  # fmt: skip
         for title, names in menus.items():
             menu = self.menuBar().addMenu(title)
@@ -184,7 +196,6 @@ class MainWindow(QMainWindow):
                     self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
                 else:
                     menu.addAction(a[f"{name}_action"])
-        self.menuBar().addMenu("&Help").addAction("About efex-gui", self._about)
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("main_toolbar")
         for name in (
@@ -209,6 +220,11 @@ class MainWindow(QMainWindow):
             self.recent_menu.addAction(path, lambda p=path: self.open_path(p))
         if self.recent_menu.isEmpty():
             self.recent_menu.addAction("(none)").setEnabled(False)
+        else:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction(
+                "Clear the list", self.preferences.clear_recent_files
+            )
 
     # --- opening ------------------------------------------------------------------
     def open_folder_dialog(self) -> None:
@@ -278,6 +294,8 @@ class MainWindow(QMainWindow):
             dialog.files_metadata(), root, dialog.ecode_overrides
         )
         self.preferences.set_last_folder(root)
+        if paths is None:  # a whole folder: worth reopening from the menu
+            self.preferences.add_recent_file(root)
         self.controller.load_all()
         return True
 
@@ -334,14 +352,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{name}{star} — efex-gui")
 
     def _about(self) -> None:
-        from efex_gui import __version__
-
-        QMessageBox.about(
-            self,
-            "About efex-gui",
-            f"efex-gui {__version__}: see, curate and extract e-features "
-            "from patch-clamp recordings (BluePyEfe-compatible).",
-        )
+        QMessageBox.about(self, "About efex-gui", about_html())
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)

@@ -15,10 +15,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -35,6 +37,17 @@ LABELS = {
     "dt": "dt (time unit)", "ljp": "LJP (mV)", "ton": "ton (ms)",
     "toff": "toff (ms)", "amp": "amp (current unit)", "hypamp": "hypamp (current unit)",
 }  # fmt: skip
+TIPS = {
+    "i_unit": "Unit of the current trace (A, nA, pA ...). Empty: the file's own.",
+    "v_unit": "Unit of the voltage trace (V, mV ...). Empty: the file's own.",
+    "t_unit": "Unit of time for dt (s or ms). Empty: the file's own.",
+    "dt": "Sampling interval, in the time unit. Empty: from the file.",
+    "ljp": "Liquid junction potential (mV), subtracted from the voltage.",
+    "ton": "Stimulus start (ms). Empty: the core detects the step.",
+    "toff": "Stimulus end (ms). Empty: the core detects the step.",
+    "amp": "Step amplitude, in the current unit. Empty: measured on the trace.",
+    "hypamp": "Holding current, in the current unit. Empty: measured on the trace.",
+}
 MIXED = "(mixed)"
 FROM_FILE = "(from file)"
 
@@ -61,14 +74,25 @@ class MetadataPanel(QWidget):
                 combo.setEditable(True)
                 combo.addItems(["", *units[name]])
                 edit = combo.lineEdit()
-                form.addRow(LABELS[name], combo)
+                widget: QWidget = combo
             else:
-                edit = QLineEdit(self)
-                form.addRow(LABELS[name], edit)
+                edit = widget = QLineEdit(self)
+            form.addRow(LABELS[name], widget)
             edit.textEdited.connect(self._on_edited)
+            tip = (
+                f"{TIPS[name]}\nWith several files selected, a value typed here "
+                "goes to all of them; an emptied field removes the key."
+            )
+            widget.setToolTip(tip)
+            edit.setToolTip(tip)
             self.fields[name] = edit
         self.apply_button = QPushButton("Apply", self)
+        self.apply_button.setToolTip(
+            "Write the changed fields into the selected files' metadata "
+            "(one undoable edit; the sweeps are read again)"
+        )
         self.revert_button = QPushButton("Revert", self)
+        self.revert_button.setToolTip("Forget the changes typed since the last Apply")
         self.apply_button.clicked.connect(self.apply)
         self.revert_button.clicked.connect(self.refresh)
         buttons = QHBoxLayout()
@@ -91,10 +115,19 @@ class MetadataPanel(QWidget):
         columns.addLayout(forms[0], 3)
         columns.addLayout(forms[1], 3)
         columns.addLayout(info, 3)
-        layout = QVBoxLayout(self)
+        body = QWidget(self)
+        layout = QVBoxLayout(body)
         layout.addWidget(self.header)
         layout.addLayout(columns)
         layout.addStretch(1)
+        # Long warnings never get cut off: the panel scrolls when it is short.
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(body)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
         self.fix_buttons: list[QPushButton] = []
         controller.selection_changed.connect(self._on_selection_changed)
         controller.metadata_changed.connect(self.refresh)
@@ -180,6 +213,9 @@ class MetadataPanel(QWidget):
         if suggestion is not None and suggestion.proposed:
             key = "v_unit" if suggestion.quantity == "voltage" else "i_unit"
             button = QPushButton(f"Use {suggestion.proposed}", self)
+            button.setToolTip(
+                f"Put {suggestion.proposed} in the {key} field; Apply to keep it"
+            )
             button.clicked.connect(
                 lambda _=False, k=key, u=suggestion.proposed: self.set_field(k, u)
             )

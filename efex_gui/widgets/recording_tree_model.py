@@ -20,6 +20,16 @@ from efex_gui.core.exclusions import ExclusionKey
 
 COLUMNS = ("Name", "Amp (nA)", "Rel. amp (%)", "Spikes", "Status", "File")
 NAME, AMP, AMP_REL, SPIKES, STATUS, FILE = range(len(COLUMNS))
+COLUMN_TIPS = (
+    "Cell, protocol, or sweep (trace name inside the file, or the file's number). "
+    "Untick to exclude.",
+    "Stimulus step amplitude (nA) the core detected (or the metadata's amp)",
+    "Amplitude relative to the cell's rheobase (%), once a rheobase is found",
+    "Spikes efel finds during the stimulus (efel Threshold setting)",
+    "ok, excluded (with the reason), unreadable or error (with the reason); "
+    "amber: read with a warning (hover for it)",
+    "The sweep's file (voltage file of a pair), relative to the data folder",
+)
 #: role holding the node's key (SweepKey for sweeps, ExclusionKey for cells/protocols)
 KEY_ROLE = Qt.ItemDataRole.UserRole + 1
 #: role holding the node kind: "cell", "protocol" or "sweep"
@@ -149,11 +159,12 @@ class RecordingTreeModel(QAbstractItemModel):
         orientation: Qt.Orientation,
         role: int = Qt.ItemDataRole.DisplayRole,
     ) -> Any:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-        ):
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return COLUMN_TIPS[section]
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
@@ -314,7 +325,7 @@ class RecordingTreeModel(QAbstractItemModel):
         if node.kind == "cell":
             rheobase = self.controller.store.rheobases.get(node.cell)
             text = f"{len(node.children)} protocols"
-            return text if rheobase is None else f"rheobase {rheobase:.4g} nA · {text}"
+            return text if rheobase is None else f"rheobase {rheobase:.3g} nA · {text}"
         name = ecode_name(node.protocol, self.controller.session.ecode_overrides)
         ecode = f"eCode {name}" if name else "no eCode"
         return f"{ecode} · {len(node.sweeps)} sweeps"

@@ -24,6 +24,8 @@ class TaskStatus(QWidget):
         self.bar.setTextVisible(True)
         self.cancel_button = QPushButton("Cancel", self)
         self.cancel_button.clicked.connect(controller.cancel_task)
+        self.cancel_button.setToolTip("Stop the background task (what is done is kept)")
+        self.bar.setToolTip("Files read so far, of those to read")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.label)

@@ -15,7 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QKeyEvent
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
 from efex_gui.app.controller import SessionController
 from efex_gui.core.dataset import SweepKey
@@ -23,6 +23,14 @@ from efex_gui.core.dataset import SweepKey
 #: at most this many sweeps are drawn at once
 MAX_DRAWN = 40
 DIM_ALPHA = 50
+NOTHING_SELECTED = "Select a sweep in the browser (several: overlaid)"
+PLOT_TIP = (
+    "Voltage above current, time axes linked. Wheel: zoom; drag: pan (or box "
+    "zoom); right-drag: stretch; right-click: plot menu. Shaded: the stimulus "
+    "window (ton–toff); red dots: spikes; dashed: spike threshold.\n"
+    "Keys: ←/→ or ↑/↓ previous/next sweep, X or Space exclude/include, "
+    "A auto-range, B box zoom."
+)
 STIMULUS_BRUSH = (255, 193, 7, 40)
 SPIKE_BRUSH = (229, 57, 53)
 
@@ -46,10 +54,20 @@ class TracePlot(QWidget):
         super().__init__(parent)
         self.controller = controller
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.title = QLabel("Select a sweep in the browser", self)
+        self.title = QLabel(NOTHING_SELECTED, self)
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.title.setToolTip("Cell / protocol / sweep, its amplitude and spikes")
+        self.auto_button = QToolButton(self, text="Auto-range")
+        self.auto_button.setToolTip("Show the whole traces again (A)")
+        self.auto_button.clicked.connect(self.auto_range)
+        self.box_button = QToolButton(self, text="Box zoom", checkable=True)
+        self.box_button.setToolTip(
+            "On: drag a rectangle to zoom into it. Off: drag to pan (B)"
+        )
+        self.box_button.toggled.connect(self.set_box_zoom)
         self.graphics = pg.GraphicsLayoutWidget(self)
         self.graphics.setBackground("w")
+        self.graphics.setToolTip(PLOT_TIP)
         self.voltage_plot = self.graphics.addPlot(row=0, col=0)
         self.current_plot = self.graphics.addPlot(row=1, col=0)
         self.graphics.ci.layout.setRowStretchFactor(0, 3)
@@ -61,9 +79,13 @@ class TracePlot(QWidget):
         for plot in (self.voltage_plot, self.current_plot):
             plot.getAxis("left").enableAutoSIPrefix(False)
             plot.getAxis("bottom").enableAutoSIPrefix(False)
+        header = QHBoxLayout()
+        header.addWidget(self.title, 1)
+        header.addWidget(self.box_button)
+        header.addWidget(self.auto_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.title)
+        layout.addLayout(header)
         layout.addWidget(self.graphics)
         self.voltage_items: list[pg.PlotDataItem] = []
         self.current_items: list[pg.PlotDataItem] = []
@@ -189,7 +211,7 @@ class TracePlot(QWidget):
 
     def _title(self, pairs: list[tuple[SweepKey, Any]]) -> str:
         if not pairs:
-            return "Select a sweep in the browser"
+            return NOTHING_SELECTED
         if len(pairs) > 1:
             protocols = sorted({s.protocol for s, _ in pairs})
             return f"{len(pairs)} sweeps overlaid ({', '.join(protocols)})"
@@ -207,6 +229,18 @@ class TracePlot(QWidget):
             )
         return " — ".join(parts)
 
+    # --- view -----------------------------------------------------------------------
+    def auto_range(self) -> None:
+        """Fit both plots to the drawn traces again."""
+        for plot in (self.voltage_plot, self.current_plot):
+            plot.enableAutoRange()
+
+    def set_box_zoom(self, on: bool) -> None:
+        """Left-drag draws a zoom rectangle (on) or pans (off)."""
+        mode = pg.ViewBox.RectMode if on else pg.ViewBox.PanMode
+        for plot in (self.voltage_plot, self.current_plot):
+            plot.getViewBox().setMouseMode(mode)
+
     # --- keys ---------------------------------------------------------------------
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
@@ -216,6 +250,10 @@ class TracePlot(QWidget):
             self.controller.step_selection(-1)
         elif key in (Qt.Key.Key_X, Qt.Key.Key_Space):
             self.controller.toggle_selection_excluded()
+        elif key == Qt.Key.Key_A:
+            self.auto_range()
+        elif key == Qt.Key.Key_B:
+            self.box_button.toggle()
         else:
             super().keyPressEvent(event)
             return

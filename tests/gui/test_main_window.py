@@ -9,17 +9,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDropEvent, QImage
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QImage, QKeySequence
+from PySide6.QtWidgets import QToolBar, QWidget
 
 from efex_gui.app.autosave import Autosaver, find_recovery
 from efex_gui.app.controller import SessionController
 from efex_gui.core.exclusions import ExclusionKey
+from efex_gui.core.session import Session
 from efex_gui.widgets.import_dialog import ImportDialog
 from efex_gui.widgets.main_window import MainWindow
 from tests.gui.helpers import load_everything
 
 ROOT = Path(__file__).resolve().parents[2]
+#: object names of the buttons Qt puts in tables and tab bars
+QT_INTERNAL = ("qt_", "ScrollLeftButton", "ScrollRightButton")
 
 
 @pytest.fixture
@@ -169,3 +173,147 @@ def test_start_offers_to_restore_a_crashed_session(
         assert fresh.is_dirty(), "a restored session still needs saving"
     finally:
         fresh.shutdown()
+
+
+def _drop(window: MainWindow, *paths: Path) -> None:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier)  # fmt: skip
+    enter = QDragEnterEvent(QPoint(10, 10), *args)
+    window.dragEnterEvent(enter)
+    assert enter.isAccepted(), "the window takes file URLs"
+    window.dropEvent(QDropEvent(QPointF(10, 10), *args))
+
+
+def test_drop_a_folder_goes_through_the_import_dialog(
+    qtbot: Any, window: MainWindow, demo_dir: Path, monkeypatch: Any
+) -> None:
+    shown = []
+
+    def accept(dialog: ImportDialog) -> Any:
+        shown.append(dialog.root)
+        return ImportDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(ImportDialog, "exec", accept)
+    with qtbot.waitSignal(window.controller.session_changed):
+        _drop(window, demo_dir)
+    assert shown == [demo_dir]
+    assert window.controller.dataset.cells() == ["SimCell1", "SimCell2"]
+    assert window.controller.session.data_root == demo_dir
+    assert window.controller.is_busy(), "the import starts reading in the background"
+    window.controller.cancel_task()
+
+
+def test_drop_recording_files_imports_only_those(
+    qtbot: Any, window: MainWindow, demo_dir: Path, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(
+        ImportDialog, "exec", lambda self: ImportDialog.DialogCode.Accepted
+    )
+    _drop(window, demo_dir / "SimCell2.nwb")
+    assert window.controller.dataset.cells() == ["SimCell2"]
+    window.controller.cancel_task()
+
+
+def test_recent_files_menu_reopens_sessions_and_folders(
+    qtbot: Any, window: MainWindow, demo_dir: Path, tmp_path: Path, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(
+        ImportDialog, "exec", lambda self: ImportDialog.DialogCode.Accepted
+    )
+    assert window.open_path(demo_dir)
+    window.controller.cancel_task()
+    session = tmp_path / "saved.json"
+    assert window._save_to(session)
+    window.controller.set_session(Session())
+    window.recent_menu.aboutToShow.emit()
+    actions = {a.text(): a for a in window.recent_menu.actions() if a.text()}
+    assert list(actions)[:2] == [str(session), str(demo_dir)]
+    with qtbot.waitSignal(window.controller.session_changed):
+        actions[str(session)].trigger()
+    assert window.controller.session.path == session
+    assert window.controller.dataset.cells() == ["SimCell1", "SimCell2"]
+    actions["Clear the list"].trigger()
+    window.recent_menu.aboutToShow.emit()
+    assert [a.text() for a in window.recent_menu.actions()] == ["(none)"]
+
+
+def test_empty_window_says_how_to_open_recordings(
+    window: MainWindow, demo_dir: Path
+) -> None:
+    browser = window.browser
+    assert not browser.empty_hint.isHidden() and browser.tree.isHidden()
+    assert "drop" in browser.empty_hint.text()
+    window.open_path(demo_dir / "config.json")
+    assert browser.empty_hint.isHidden() and not browser.tree.isHidden()
+
+
+def test_help_lists_every_shortcut_and_the_versions(window: MainWindow) -> None:
+    import efel
+    import numpy
+    import pyqtgraph
+
+    from efex_gui.widgets.help import about_html, shortcut_html
+
+    sheet = shortcut_html(window)
+    native = QKeySequence.SequenceFormat.NativeText
+    for action in window.findChildren(QAction):
+        keys = action.shortcut().toString(native)
+        if keys:
+            assert keys in sheet, f"{action.text()} ({keys}) is not on the sheet"
+    about = about_html()
+    for version in (efel.__version__, numpy.__version__, pyqtgraph.__version__):
+        assert version in about
+    assert "PySide6" in about
+    help_menu = next(
+        a.menu() for a in window.menuBar().actions() if a.text() == "&Help"
+    )
+    assert [a.text() for a in help_menu.actions()] == [
+        "Keyboard shortcuts",
+        "About efex-gui",
+    ]
+
+
+def test_every_control_of_the_browser_plot_and_panel_has_a_tooltip(
+    qtbot: Any, window: MainWindow, demo_dir: Path, preferences: Any
+) -> None:
+    from PySide6.QtWidgets import (
+        QAbstractButton,
+        QAbstractItemView,
+        QComboBox,
+        QHeaderView,
+        QLineEdit,
+    )
+
+    window.open_path(demo_dir / "config.json")
+    dialog = ImportDialog(demo_dir, None, preferences)
+    qtbot.addWidget(dialog)
+    kinds = (QAbstractButton, QLineEdit, QComboBox, QAbstractItemView)
+    # header sections have their own tooltips (the model's headerData); combo
+    # boxes' inner line edits and lists show the combo's
+    parts = [window.browser, window.plot, window.metadata, window.task_status, dialog]
+    missing = []
+    for part in parts:
+        for widget in part.findChildren(QWidget):
+            inner = (
+                _has_ancestor(widget, QComboBox)
+                or isinstance(widget, QHeaderView)
+                or widget.objectName().startswith(QT_INTERNAL)
+            )
+            if isinstance(widget, kinds) and not inner and not widget.toolTip():
+                missing.append(f"{type(part).__name__}: {widget!r}")
+    assert not missing, "\n".join(missing)
+    toolbar = window.findChild(QToolBar, "main_toolbar")
+    assert all(a.toolTip() for a in toolbar.actions() if not a.isSeparator())
+    assert all(a.toolTip() for a in window.browser.build_context_menu().actions()
+               if not a.isSeparator())  # fmt: skip
+
+
+def _has_ancestor(widget: Any, kind: type) -> bool:
+    parent = widget.parent()
+    while parent is not None:
+        if isinstance(parent, kind):
+            return True
+        parent = parent.parent()
+    return False
