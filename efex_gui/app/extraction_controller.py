@@ -43,7 +43,7 @@ from efex_gui.app.extraction_export import (
     plots_job,
     write_export,
 )
-from efex_gui.app.extraction_review import browsed_cells, review_rows, target_check
+from efex_gui.app.extraction_review import check_cells, review_rows, target_check
 from efex_gui.app.extraction_worker import ExtractionError, ExtractionWorker
 from efex_gui.core.incremental import ExtractionResult, inputs_signature
 from efex_gui.core.rheobase_review import RheobaseRow
@@ -235,12 +235,9 @@ class ExtractionController(ExtractionEdits, QObject):
 
     # --- target check and rheobase review -----------------------------------------
     def check_cells(self) -> list[Any] | None:
-        """Cells for the target check: the recordings read for browsing, else the
-        last result's cells, else None."""
-        cells = browsed_cells(self.sc)
-        if cells:
-            return cells
-        return None if self.result is None else list(self.result.cells)
+        """Cells for the target check and the rheobase review (see
+        :func:`~efex_gui.app.extraction_review.check_cells`)."""
+        return check_cells(self.sc, self.result, self._stale)
 
     def _timed_check(self) -> None:
         if self._edit_started is not None or self._rerun_timer.isActive():
@@ -256,11 +253,10 @@ class ExtractionController(ExtractionEdits, QObject):
     def rheobase_rows(self) -> list[RheobaseRow]:
         """Per cell: sweeps, each strategy's rheobase, the override and the one used.
 
-        Uses the last result's cells, else the recordings read for browsing, and the
-        session's current settings (those of the next run).
+        On :meth:`check_cells`, with the session's current settings (those of the next
+        run).
         """
-        cells = self.result.cells if self.result is not None else self.check_cells()
-        return review_rows(self.session, cells)
+        return review_rows(self.session, self.check_cells())
 
     # --- export ---------------------------------------------------------------------
     def existing_export(self, folder: str | Path) -> list[Path]:

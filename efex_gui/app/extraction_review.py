@@ -1,8 +1,9 @@
 """What the extraction UI shows besides a run: the target check, the rheobase review.
 
-Both look at cells before any extraction is asked for: the recordings part 1 read for
-browsing (not excluded, with the browser's rheobases, which follow the session's
-rheobase settings and overrides), or else the last result's cells. Qt-free helpers of
+Both look at cells (:func:`check_cells`): the last result's, or, before any
+extraction, the recordings part 1 read for browsing once every file is read (not
+excluded, with the browser's rheobases, which follow the session's rheobase settings
+and overrides). Qt-free helpers of
 :class:`~efex_gui.app.extraction_controller.ExtractionController`.
 """
 
@@ -11,12 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from efex_gui.core.dataset import SweepKey
 from efex_gui.core.rheobase_review import RheobaseRow, review_session
 from efex_gui.core.session import ExtractionSettings, Session
 from efex_gui.core.target_check import TargetCheck, check_targets
 
-__all__ = ["CheckCell", "browsed_cells", "review_rows", "rheobase_inputs",
-           "target_check"]
+__all__ = ["CheckCell", "all_read", "browsed_cells", "check_cells", "review_rows",
+           "rheobase_inputs", "target_check"]
 
 
 @dataclass
@@ -51,6 +53,34 @@ def browsed_cells(session_controller: Any) -> list[CheckCell]:
         )
         cell.recordings.append(recording)
     return list(cells.values())
+
+
+def all_read(session_controller: Any) -> bool:
+    """Whether every entry that is not excluded has been read for browsing."""
+    sc = session_controller
+    dataset = sc.dataset
+    for key in dataset.entry_keys():
+        if not dataset.is_loaded(key) and not sc.is_excluded(
+            dataset.exclusion_key(SweepKey(key.cell, key.protocol, key.entry, None))
+        ):
+            return False
+    return True
+
+
+def check_cells(session_controller: Any, result: Any, stale: bool) -> list[Any] | None:
+    """The cells the target check and the rheobase review look at.
+
+    The last result's cells when it is up to date; else the recordings read for
+    browsing when every file has been read; else a stale result's cells; else None
+    (a partial reading would report every protocol not read yet as missing).
+    """
+    if result is not None and not stale:
+        return list(result.cells)
+    if all_read(session_controller):
+        cells = browsed_cells(session_controller)
+        if cells:
+            return cells
+    return None if result is None else list(result.cells)
 
 
 def target_check(

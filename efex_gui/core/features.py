@@ -317,6 +317,21 @@ def is_efel_feature(name: str) -> bool:
     return name in _feature_names()
 
 
+def feature_unit(name: str) -> str:
+    """The unit efel gives for a feature (``"mV"``, ``"Hz"``, ...).
+
+    Returns ``""`` for a unitless feature (efel's ``"constant"``), an unknown name, or a
+    feature efel has no unit for (e.g. ``Spikecount``).
+    """
+    from efel.units import get_unit
+
+    try:
+        unit = str(get_unit(name))
+    except Exception:  # efel raises a bare KeyError/ValueError for unknown units
+        return ""
+    return "" if unit in ("constant", "") else unit
+
+
 def describe_feature(name: str) -> str:
     """Return a one-paragraph description of an efel feature, with its unit.
 

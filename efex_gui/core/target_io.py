@@ -6,7 +6,9 @@
   converted by the core's :func:`~efex_gui.core.legacy.convert_legacy_targets`.
 
 A configuration or session file holding a ``"targets"`` key is accepted too. Files are
-written in the list form, atomically.
+written atomically, in the list form or, when the list is a full grid per protocol
+(every feature at every amplitude, one tolerance per amplitude, one set of efel
+settings per feature, no output names), in the legacy form (:func:`legacy_targets`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from efex_gui.core.errors import TargetError
 from efex_gui.core.legacy import convert_legacy_targets
 from efex_gui.core.session import atomic_write_text
 
-__all__ = ["read_targets", "targets_from_document", "write_targets"]
+__all__ = ["legacy_targets", "read_targets", "targets_from_document", "write_targets"]
 
 
 def _is_legacy(document: Mapping[str, Any]) -> bool:
@@ -86,8 +88,75 @@ def read_targets(path: str | Path) -> list[dict]:
     return targets_from_document(document, str(path))
 
 
-def write_targets(path: str | Path, targets: Sequence[Mapping[str, Any]]) -> Path:
-    """Write ``targets`` in the list form, atomically (2-space indent)."""
+def _grid(protocol: str, rows: list[tuple[int, Mapping[str, Any]]]) -> dict[str, Any]:
+    """One protocol's legacy entry (raises when the rows are not a full grid)."""
+    amplitudes: dict[Any, Any] = {}
+    features: dict[str, dict[str, Any]] = {}
+    for index, target in rows:
+        where = f"row {index + 1} ({target.get('efeature')} @ {protocol})"
+        if target.get("efeature_name", target["efeature"]) != target["efeature"]:
+            raise TargetError(f"{where}: an output name has no legacy form.")
+        if target.get("location", "soma") != "soma":
+            raise TargetError(f"{where}: the legacy form is for the soma only.")
+        tolerance = amplitudes.setdefault(target["amplitude"], target["tolerance"])
+        if tolerance != target["tolerance"]:
+            raise TargetError(f"{where}: two tolerances for one amplitude.")
+        settings = dict(target.get("efel_settings") or {})
+        if features.setdefault(target["efeature"], settings) != settings:
+            raise TargetError(f"{where}: two efel settings for one feature.")
+    pairs = {(t["amplitude"], t["efeature"]) for _, t in rows}
+    if len(pairs) != len(rows) or len(pairs) != len(amplitudes) * len(features):
+        raise TargetError(
+            f"{protocol}: the legacy form needs every feature at every amplitude, "
+            "once each.")
+    efeatures: Any = features if any(features.values()) else list(features)
+    return {"amplitudes": list(amplitudes), "tolerances": list(amplitudes.values()),
+            "efeatures": efeatures, "location": "soma"}
+
+
+def legacy_targets(targets: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The legacy dict form of a target list (the inverse of the core's conversion).
+
+    Parameters
+    ----------
+    targets : sequence of dict
+        Targets in the list form.
+
+    Returns
+    -------
+    dict
+        ``{protocol: {"amplitudes", "tolerances", "efeatures", "location"}}``;
+        ``convert_legacy_targets`` gives the same targets back (in protocol,
+        amplitude, feature order).
+
+    Raises
+    ------
+    TargetError
+        When the list has no legacy form, naming the row or protocol.
+    """
+    by_protocol: dict[str, list[tuple[int, Mapping[str, Any]]]] = {}
+    for index, target in enumerate(targets):
+        by_protocol.setdefault(target["protocol"], []).append((index, target))
+    return {protocol: _grid(protocol, rows) for protocol, rows in by_protocol.items()}
+
+
+def write_targets(
+    path: str | Path, targets: Sequence[Mapping[str, Any]], form: str = "list"
+) -> Path:
+    """Write ``targets`` atomically (2-space indent) in the ``"list"`` or ``"legacy"``
+    form.
+
+    Raises
+    ------
+    TargetError
+        ``form="legacy"`` for a list that has no legacy form (nothing written).
+    """
     path = Path(path)
-    atomic_write_text(path, json.dumps([dict(t) for t in targets], indent=2) + "\n")
+    if form == "legacy":
+        document: Any = legacy_targets(targets)
+    elif form == "list":
+        document = [dict(t) for t in targets]
+    else:
+        raise TargetError(f"Unknown target file form {form!r} (list or legacy).")
+    atomic_write_text(path, json.dumps(document, indent=2) + "\n")
     return path

@@ -70,17 +70,21 @@ class ExtractionBar(QWidget):
         self.extract_button.clicked.connect(self.extract)
         self.cancel_button = QPushButton(style.standardIcon(sp.SP_MediaStop),
                                          "Cancel", self)
+        self.cancel_button.setToolTip(
+            "Stop the extraction (within a second); the previous results stay")
         self.cancel_button.clicked.connect(controller.cancel)
         self.cancel_button.setEnabled(False)
         self.progress = QProgressBar(self)
         self.progress.setFixedWidth(200)
         self.progress.setTextVisible(True)
         self.progress.setVisible(False)
+        self.progress.setToolTip("Files read, then sweeps whose features are computed")
         self.state = QLabel("No results yet", self)
         self.problems = QToolButton(self)
         self.problems.setIcon(style.standardIcon(sp.SP_MessageBoxWarning))
         self.problems.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.problems.setAutoRaise(True)
+        self.problems.setToolTip("Files that could not be read")
         self.problems.clicked.connect(self.show_problems)
         self.problems.setVisible(False)
         self.export_button = QPushButton(style.standardIcon(sp.SP_DialogSaveButton),

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from efex_gui.app.extraction_controller import ExtractionController
 from efex_gui.core.dataset import SweepKey
+from efex_gui.core.features import feature_unit
 from efex_gui.core.incremental import ExtractionResult
 from efex_gui.widgets.deferred import RefreshWhenShown
 
@@ -79,6 +80,16 @@ def protocol_features(result: ExtractionResult | None) -> dict[str, list[str]]:
     return features
 
 
+def efel_name(result: ExtractionResult, protocol: str, output_name: str) -> str:
+    """The efel feature behind an output name of ``protocol``'s targets."""
+    for target in result.targets:
+        if target["protocol"] == protocol and target.get(
+            "efeature_name", target["efeature"]
+        ) == output_name:
+            return str(target["efeature"])
+    return output_name
+
+
 class FeaturePlot(RefreshWhenShown, QWidget):
     """Feature value per sweep against amplitude, with the targets' mean ± std.
 
@@ -96,7 +107,11 @@ class FeaturePlot(RefreshWhenShown, QWidget):
         super().__init__(parent)
         self.controller = controller
         self.protocol_box = QComboBox(self)
+        self.protocol_box.setToolTip("Protocol whose targeted features are plotted")
         self.feature_box = QComboBox(self)
+        self.feature_box.setToolTip(
+            "Feature (output name) plotted: one point per sweep, black squares the "
+            "target mean ± std of features.json")
         self.feature_box.setMinimumContentsLength(22)
         self.protocol_box.currentTextChanged.connect(self._fill_features)
         self.feature_box.currentTextChanged.connect(self.redraw)
@@ -109,7 +124,9 @@ class FeaturePlot(RefreshWhenShown, QWidget):
         self.plot = pg.PlotWidget(self)
         self.plot.setBackground("w")
         self.plot.showGrid(x=True, y=True, alpha=0.3)
-        self.legend = self.plot.addLegend(offset=(10, 10))
+        self.legend = self.plot.addLegend(
+            offset=(10, 10), labelTextColor="#202020", pen=pg.mkPen("#b0b0b0"),
+            brush=pg.mkBrush(255, 255, 255, 220))
         for side in ("bottom", "left"):
             self.plot.getAxis(side).enableAutoSIPrefix(False)
         self.scatter: dict[str, pg.ScatterPlotItem] = {}
@@ -184,7 +201,8 @@ class FeaturePlot(RefreshWhenShown, QWidget):
         absolute = bool(result.settings.get("absolute_amplitude"))
         self.plot.setLabel("bottom", "Step amplitude (nA)" if absolute else
                            "Relative step amplitude (% of rheobase)")
-        self.plot.setLabel("left", feature)
+        unit = feature_unit(efel_name(result, protocol, feature))
+        self.plot.setLabel("left", f"{feature} ({unit})" if unit else feature)
         self._draw_targets(result, protocol, feature, absolute)
         styles = zip(cycle(COLORS), cycle(SYMBOLS))
         for cell, (color, symbol) in zip(result.cells, styles, strict=False):

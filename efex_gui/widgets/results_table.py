@@ -156,6 +156,9 @@ class ResultsTable(RefreshWhenShown, QWidget):
         for column, width in enumerate((170, 260, 110, 110, 50)):
             self.view.setColumnWidth(column, width)
         self.view.verticalHeader().setDefaultSectionSize(20)
+        self.view.setToolTip(
+            "Click a header to sort; Ctrl+C copies the selected rows (or all) as "
+            "tab-separated text; double-click a row to plot the feature")
         self.view.doubleClicked.connect(self._on_double_clicked)
         copy_action = QAction("Copy (TSV)", self.view)
         copy_action.setShortcut(QKeySequence.StandardKey.Copy)

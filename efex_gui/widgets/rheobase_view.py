@@ -36,6 +36,13 @@ from efex_gui.widgets.deferred import RefreshWhenShown
 STRATEGY_COLORS = {"absolute": "#1f77b4", "flush": "#2ca02c", "majority": "#9467bd",
                    "interpolation": "#8c564b"}
 USED_COLOR = "#d62728"
+STRATEGY_TIPS = {
+    "absolute": "smallest amplitude with at least spike_threshold spikes",
+    "flush": "first spiking amplitude followed by flush_length spiking ones",
+    "majority": "centre of the first amplitude bin where most sweeps spike",
+    "interpolation": "amplitude at one spike on a linear fit from the last silent "
+                     "sweep (efel 5 gives silent sweeps no count: rarely found)",
+}
 
 
 def _fmt(value: Any) -> str:
@@ -64,9 +71,17 @@ class RheobaseView(RefreshWhenShown, QWidget):
         super().__init__(parent)
         self.controller = controller
         self.rows: list[RheobaseRow] = []
-        headers = ["Cell", "Used (nA)", *STRATEGIES, "Override"]
+        headers = ["Cell", "Used (nA)", *STRATEGIES, "Override (nA)"]
         self.table = QTableWidget(0, len(headers), self)
         self.table.setHorizontalHeaderLabels(headers)
+        tips = ["Cell name", "The rheobase the extraction uses (nA): the chosen "
+                "strategy's, or your override",
+                *(f"Rheobase (nA) of the {name} strategy: {STRATEGY_TIPS[name]}"
+                  for name in STRATEGIES),
+                "Your value for this cell (nA), saved in the session"]
+        for column, tip in enumerate(tips):
+            self.table.horizontalHeaderItem(column).setToolTip(tip)
+        self.table.setToolTip("Select a cell to plot its spike counts")
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -81,7 +96,9 @@ class RheobaseView(RefreshWhenShown, QWidget):
         for side in ("bottom", "left"):
             self.plot.getAxis(side).enableAutoSIPrefix(False)
         self.plot.setLabel("left", "Spike count")
-        self.legend = self.plot.addLegend(offset=(10, 10))
+        self.legend = self.plot.addLegend(
+            offset=(10, 10), labelTextColor="#202020", pen=pg.mkPen("#b0b0b0"),
+            brush=pg.mkBrush(255, 255, 255, 220))
         self.points_item: pg.ScatterPlotItem | None = None
         self.lines: dict[str, pg.InfiniteLine] = {}
         self.override_box = QDoubleSpinBox(self)
@@ -89,10 +106,16 @@ class RheobaseView(RefreshWhenShown, QWidget):
         self.override_box.setRange(-100.0, 100.0)
         self.override_box.setSingleStep(0.005)
         self.override_box.setSuffix(" nA")
+        self.override_box.setToolTip(
+            "Rheobase to use for the selected cell (nA); press Override to apply")
         self.set_button = QPushButton("Override", self)
-        self.set_button.setToolTip("Use this rheobase for the selected cell")
+        self.set_button.setToolTip(
+            "Use this rheobase for the selected cell (undoable, saved in the session, "
+            "honoured by efex extract)")
         self.set_button.clicked.connect(self.apply_override)
         self.clear_button = QPushButton("Use computed", self)
+        self.clear_button.setToolTip(
+            "Forget the override: the chosen strategy's rheobase is used again")
         self.clear_button.clicked.connect(self.clear_override)
         self.info = QLabel(self)
         self.info.setWordWrap(True)
@@ -121,6 +144,7 @@ class RheobaseView(RefreshWhenShown, QWidget):
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
+        splitter.setSizes([560, 840])  # the table's seven columns fit
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(splitter)
@@ -223,7 +247,11 @@ class RheobaseView(RefreshWhenShown, QWidget):
             self.plot.addItem(line)
             self.lines[name] = line
         if row.used is not None:
-            used = pg.InfiniteLine(pos=float(row.used), angle=90, label="used",
+            agree = [n for n, v in row.by_strategy.items() if v == row.used]
+            label = "override" if row.override is not None else "used"
+            if agree:
+                label += f" ({', '.join(agree)})"
+            used = pg.InfiniteLine(pos=float(row.used), angle=90, label=label,
                                    pen=pg.mkPen(USED_COLOR, width=3),
                                    labelOpts={"position": 0.95, "color": USED_COLOR})
             self.plot.addItem(used)

@@ -74,6 +74,8 @@ class SettingsPanel(QWidget):
         groups.addStretch(1)
         layout.addLayout(groups)
         self.reset_button = QPushButton("Reset to defaults", body)
+        self.reset_button.setToolTip(
+            "Every setting back to resources/defaults/settings.json (undoable)")
         self.reset_button.clicked.connect(self.reset_to_defaults)
         row = QHBoxLayout()
         row.addWidget(self.reset_button)
@@ -96,6 +98,8 @@ class SettingsPanel(QWidget):
         form = form_layout(group)
         defaults = format_settings(self.spec["default_efel_settings"])
         self.efel_default = QCheckBox(f"BluePyEfe's defaults ({defaults})", group)
+        self.efel_default.setToolTip(
+            "Ticked: efel_settings = None, BluePyEfe's defaults; untick to set them")
         self.efel_default.toggled.connect(self._commit)
         form.addRow(self.efel_default)
         self.efel_fields = {
@@ -108,6 +112,9 @@ class SettingsPanel(QWidget):
         self.efel_other = QLineEdit(group)
         self.efel_other.setPlaceholderText("other efel settings: name=value, …")
         self.efel_other.setMinimumWidth(300)
+        self.efel_other.setToolTip(
+            "Any other global efel setting, e.g. DerivativeThreshold=10, "
+            "stimulus_current=0.3 (target-level settings override them)")
         self.efel_other.editingFinished.connect(self._commit)
         form.addRow("Other", self.efel_other)
         note = QLabel(
@@ -129,11 +136,16 @@ class SettingsPanel(QWidget):
         self.protocol_list = QListWidget(group)
         self.protocol_list.setMaximumHeight(110)
         self.protocol_list.setMinimumWidth(220)
+        self.protocol_list.setToolTip(
+            "Protocols whose sweeps give the rheobase (exact, case-sensitive names)")
         self.protocol_list.itemChanged.connect(self._commit)
         form.addRow("Protocols", self.protocol_list)
         self.strategy = QComboBox(group)
         self.strategy.addItems(list(self.spec["rheobase_strategies"]))
         self.strategy.setMinimumWidth(160)
+        self.strategy.setToolTip(
+            "How the rheobase is found from the spike counts (the Rheobase tab shows "
+            "what each strategy gives)")
         self.strategy.currentTextChanged.connect(self._on_strategy)
         form.addRow("Strategy", self.strategy)
         self.strategy_help = QLabel(group)
@@ -152,6 +164,11 @@ class SettingsPanel(QWidget):
         form = form_layout(group)
         self.relative = QRadioButton("relative, % of the rheobase", group)
         self.absolute = QRadioButton("absolute, nA", group)
+        self.relative.setToolTip(
+            "Target amplitudes and tolerances in % of each cell's rheobase")
+        self.absolute.setToolTip(
+            "Target amplitudes and tolerances in nA (no rheobase; explicit targets "
+            "only)")
         self.amplitude_group = QButtonGroup(group)
         for button in (self.relative, self.absolute):
             self.amplitude_group.addButton(button)
@@ -162,13 +179,20 @@ class SettingsPanel(QWidget):
         form.addRow("Target amplitudes", column)
         self.protocol_mode = QComboBox(group)
         self.protocol_mode.addItems(self.spec["protocol_modes"])
+        self.protocol_mode.setToolTip(
+            "How the sweeps of a target are reduced to the stimulus written in "
+            "protocols.json")
         self.protocol_mode.currentTextChanged.connect(self._commit)
         form.addRow("Protocol mode", self.protocol_mode)
         spec = self.spec["threshold_nvalue_save"]
         self.nvalue = spin_box({"type": "int", **spec}, group)
+        self.nvalue.setToolTip(
+            "A feature with fewer values is left out of features.json")
         self.nvalue.valueChanged.connect(self._commit)
         form.addRow("threshold_nvalue_save", self.nvalue)
         self.std_value = QLineEdit(group)
+        self.std_value.setToolTip(
+            "Written as the std of a feature whose std is 0 (e.g. a single value)")
         self.std_value.editingFinished.connect(self._commit)
         form.addRow("default_std_value", self.std_value)
         return group

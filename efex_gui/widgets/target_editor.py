@@ -48,6 +48,8 @@ from efex_gui.widgets.target_table_model import COLUMN, TargetTableModel
 
 Index = QModelIndex | QPersistentModelIndex
 JSON_FILTER = "Target lists (*.json);;All files (*)"
+LIST_FILTER = "Target list, BluePyEfe 2 list form (*.json)"
+LEGACY_FILTER = "Target dict, BluePyEfe legacy form (*.json)"
 _SEVERITY_ICON = {
     "error": QStyle.StandardPixmap.SP_MessageBoxCritical,
     "warning": QStyle.StandardPixmap.SP_MessageBoxWarning,
@@ -75,6 +77,9 @@ class TargetEditor(QWidget):
         self.model.edit_refused.connect(self.show_message)
         self.view = TargetTableView(self)
         self.view.setModel(self.model)
+        self.view.setToolTip(
+            "Double-click (or type) to edit; select several rows to set one column "
+            "of all of them")
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setEditTriggers(
             QAbstractItemView.EditTrigger.DoubleClicked
@@ -92,7 +97,7 @@ class TargetEditor(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(COLUMN["efel_settings"],
                                     QHeaderView.ResizeMode.Stretch)
-        widths = {"efeature": 220, "protocol": 110, "amplitude": 80, "tolerance": 75,
+        widths = {"efeature": 290, "protocol": 110, "amplitude": 110, "tolerance": 100,
                   "efeature_name": 150, "matches": 150}
         for key, width in widths.items():
             self.view.setColumnWidth(COLUMN[key], width)
@@ -110,6 +115,8 @@ class TargetEditor(QWidget):
         self.message.setWordWrap(True)
         self.summary = QLabel(self)
         self.issues = QListWidget(self)
+        self.issues.setToolTip("Problems of the target list; click one to select its "
+                               "rows")
         self.issues.itemClicked.connect(self._select_issue_rows)
         self._make_toolbar()
         self._layout()
@@ -117,6 +124,9 @@ class TargetEditor(QWidget):
         controller.targets_changed.connect(self._refresh)
         controller.results_changed.connect(self._on_results)
         controller.check_changed.connect(self._on_check)
+        controller.settings_changed.connect(
+            lambda settings: self.model.set_absolute(settings.absolute_amplitude))
+        self.model.set_absolute(controller.session.settings.absolute_amplitude)
         self._refresh()
         self._on_check(controller.check)
 
@@ -166,11 +176,13 @@ class TargetEditor(QWidget):
         self.export_button = self._button(
             "Export…",
             self.export_dialog,
-            "Write the target list (list form)",
+            "Write the target list (BluePyEfe's list form, or the legacy dict form)",
             sp.SP_DialogSaveButton,
         )
         self.preset_button = QToolButton(self)
         self.preset_button.setText("Presets")
+        self.preset_button.setToolTip(
+            "Automatic targets, or one of the example target lists")
         self.preset_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.preset_menu = QMenu(self)
         self.preset_menu.aboutToShow.connect(self._fill_presets)
@@ -252,12 +264,14 @@ class TargetEditor(QWidget):
         }
         n = self.model.rowCount()
         if check.issues:
-            self.summary.setText(
-                f"Check: {n} targets — {counts['error']} errors, "
-                f"{counts['warning']} warnings, {counts['info']} notes"
-            )
+            text = (f"Check: {n} targets — {counts['error']} errors, "
+                    f"{counts['warning']} warnings, {counts['info']} notes")
         else:
-            self.summary.setText(f"Check: {n} targets, no problem found.")
+            text = f"Check: {n} targets, no problem found."
+        if n and all(c is None for c in check.coverage):
+            text += (" Matching sweeps are counted after Extract, or once every file "
+                     "is read (View ▸ Read all sweeps).")
+        self.summary.setText(text)
 
     def _fill_issues(self, issues: list[Any]) -> None:
         self._shown_issues = list(issues)
@@ -340,9 +354,17 @@ class TargetEditor(QWidget):
             return
         self._commit(targets, f"Import targets from {Path(path).name}")
 
-    def export_file(self, path: str | Path) -> None:
-        """Write the targets shown (list form)."""
-        write_targets(path, self.model.targets())
+    def export_file(self, path: str | Path, form: str = "list") -> bool:
+        """Write the targets shown in the ``"list"`` or ``"legacy"`` form.
+
+        Returns False (and shows why) when the list has no legacy form.
+        """
+        try:
+            write_targets(path, self.model.targets(), form)
+        except TargetError as exc:
+            self.show_message(f"Not exported: {exc}")
+            return False
+        return True
 
     def import_dialog(self) -> None:
         """Ask for a target file and import it."""
@@ -352,11 +374,11 @@ class TargetEditor(QWidget):
 
     def export_dialog(self) -> None:
         """Ask for a file name and export the targets."""
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Export targets", "targets.json", JSON_FILTER
+        path, chosen = QFileDialog.getSaveFileName(
+            self, "Export targets", "targets.json", f"{LIST_FILTER};;{LEGACY_FILTER}"
         )
         if path:
-            self.export_file(path)
+            self.export_file(path, "legacy" if chosen == LEGACY_FILTER else "list")
 
     def _fill_presets(self) -> None:
         menu = self.preset_menu

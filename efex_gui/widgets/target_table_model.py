@@ -49,6 +49,21 @@ _ICONS = {
     "warning": QStyle.StandardPixmap.SP_MessageBoxWarning,
     "info": QStyle.StandardPixmap.SP_MessageBoxInformation,
 }
+#: header tooltips, per column key
+HEADER_TIPS = {
+    "efeature": "efel feature name (double-click to edit, with completion)",
+    "protocol": "Protocol of the recordings the feature is computed on",
+    "amplitude": "Target stimulus amplitude: % of the cell's rheobase, or nA in "
+                 "absolute mode (Settings)",
+    "tolerance": "A sweep matches when |amplitude - target| < tolerance (same unit "
+                 "as the amplitude)",
+    "efel_settings": "efel settings of this target only (name=value, ...); they "
+                     "override the global ones",
+    "efeature_name": "Name in features.json (default: the efel name); needed when "
+                     "one feature is used with two settings",
+    "matches": "Sweeps (and cells) within the tolerance, counted on the last run or "
+               "once every file is read",
+}
 
 
 class EditRefusedError(ValueError):
@@ -145,6 +160,9 @@ class TargetTableModel(QAbstractTableModel):
         self._targets: list[dict[str, Any]] = []
         self._check = TargetCheck()
         self.read_only = False
+        #: amplitudes in nA (absolute mode) rather than % of the rheobase
+        self.absolute = False
+        self._icons: dict[str, Any] = {}
 
     # --- refresh from the controller -----------------------------------------------
     def set_targets(self, targets: Sequence[dict[str, Any]], read_only: bool) -> None:
@@ -186,11 +204,24 @@ class TargetTableModel(QAbstractTableModel):
         orientation: Qt.Orientation,
         role: int = Qt.ItemDataRole.DisplayRole,
     ) -> Any:
+        horizontal = orientation == Qt.Orientation.Horizontal
+        if role == Qt.ItemDataRole.ToolTipRole and horizontal:
+            return HEADER_TIPS.get(COLUMNS[section][0])
         if role != Qt.ItemDataRole.DisplayRole:
             return None
-        if orientation == Qt.Orientation.Horizontal:
-            return COLUMNS[section][1]
-        return str(section + 1)
+        if not horizontal:
+            return str(section + 1)
+        key, header = COLUMNS[section]
+        if key in ("amplitude", "tolerance"):
+            return f"{header} ({'nA' if self.absolute else '%'})"
+        return header
+
+    def set_absolute(self, absolute: bool) -> None:
+        """Show amplitudes and tolerances in nA (True) or % of the rheobase."""
+        if absolute != self.absolute:
+            self.absolute = absolute
+            self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0,
+                                        len(COLUMNS) - 1)
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
@@ -210,7 +241,7 @@ class TargetTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DecorationRole and key == "efeature":
             severity = self._check.worst_severity(row)
             if severity is not None:
-                return QApplication.style().standardIcon(_ICONS[severity])
+                return self._icon(severity)
         if role == Qt.ItemDataRole.ForegroundRole and self.read_only:
             return QBrush(QColor("gray"))
         if role == Qt.ItemDataRole.TextAlignmentRole and key in (
@@ -221,13 +252,18 @@ class TargetTableModel(QAbstractTableModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
+    def _icon(self, severity: str) -> Any:
+        if severity not in self._icons:
+            self._icons[severity] = QApplication.style().standardIcon(_ICONS[severity])
+        return self._icons[severity]
+
     def _text(self, row: int, key: str, target: dict[str, Any]) -> str:
         if key == "matches":
             coverage = (
                 self._check.coverage[row] if row < len(self._check.coverage) else None
             )
             if coverage is None:
-                return ""
+                return "—"
             return f"{coverage.n_sweeps} sweeps / {coverage.n_cells} cells"
         if key == "efel_settings":
             return format_settings(target.get("efel_settings"))
@@ -242,7 +278,10 @@ class TargetTableModel(QAbstractTableModel):
             coverage = (
                 self._check.coverage[row] if row < len(self._check.coverage) else None
             )
-            if coverage is not None and coverage.cells:
+            if coverage is None:
+                lines.insert(0, "Not counted yet: press Extract, or read every "
+                                "file (View ▸ Read all sweeps).")
+            elif coverage.cells:
                 lines.insert(0, "Cells: " + ", ".join(coverage.cells))
         return "\n".join(line for line in lines if line) or None
 

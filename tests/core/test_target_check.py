@@ -194,3 +194,39 @@ def test_target_files_in_both_forms(tmp_path: Any) -> None:
     (tmp_path / "broken.json").write_text("[{")
     with pytest.raises(TargetError, match="broken.json"):
         read_targets(tmp_path / "broken.json")
+
+
+def test_legacy_form_round_trips_and_refuses_what_it_cannot_hold(tmp_path: Any) -> None:
+    import json
+
+    import pytest
+
+    from efex_gui.core.errors import TargetError
+    from efex_gui.core.legacy import convert_legacy_targets
+    from efex_gui.core.target_io import legacy_targets, read_targets, write_targets
+
+    legacy = {
+        "IDRest": {"amplitudes": [150, 200], "tolerances": [20, 10],
+                   "efeatures": {"Spikecount": {"Threshold": -10.0},
+                                 "AP_width": {}}, "location": "soma"},
+        "IV": {"amplitudes": [-40], "tolerances": [10],
+               "efeatures": ["voltage_base"], "location": "soma"},
+    }
+    targets = convert_legacy_targets(legacy)
+    assert legacy_targets(targets) == legacy
+    path = write_targets(tmp_path / "legacy.json", targets, form="legacy")
+    assert json.loads(path.read_text()) == legacy
+    assert read_targets(path) == targets
+    holes = [t for t in targets if not (t["amplitude"] == 200
+                                        and t["efeature"] == "AP_width")]
+    for bad, match in (
+        (holes, "every feature at every amplitude"),
+        ([{**targets[0], "efeature_name": "sc"}], "output name"),
+        ([targets[0], {**targets[1], "efel_settings": {}, "efeature": "Spikecount",
+                       "amplitude": 200}], "two efel settings"),
+        ([targets[0], {**targets[1], "tolerance": 5, "amplitude": 150}],
+         "two tolerances"),
+    ):
+        with pytest.raises(TargetError, match=match):
+            write_targets(tmp_path / "bad.json", bad, form="legacy")
+    assert not (tmp_path / "bad.json").exists()

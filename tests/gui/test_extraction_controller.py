@@ -214,6 +214,26 @@ def test_target_check_uses_result_cells(
     assert "unreachable" in {i.kind for i in changed.args[0].issues_for(0)}
 
 
+def test_check_counts_on_complete_data_only(
+    qtbot: Any, demo: Any, extraction: ExtractionController
+) -> None:
+    from tests.gui.helpers import load_everything
+
+    keys = demo.dataset.entry_keys()
+    with qtbot.waitSignal(demo.task_finished, timeout=60_000):
+        demo.load_entries(keys[:1])  # one file read for browsing
+    qtbot.waitUntil(lambda: not demo._pending_loaded, timeout=5000)
+    check = extraction.update_check()
+    assert extraction.check_cells() is None, "a partial reading is not the data"
+    assert not {"unknown_protocol", "no_rheobase", "unreachable"} & check.kinds()
+    assert all(c is None for c in check.coverage)
+    load_everything(qtbot, demo)
+    check = extraction.update_check()
+    assert sum(c.n_sweeps for c in check.coverage) > 0
+    result = run_and_wait(qtbot, extraction)
+    assert extraction.check_cells() == result.cells
+
+
 def test_unreadable_file_is_reported_and_skipped(
     qtbot: Any, demo: Any, extraction: ExtractionController
 ) -> None:

@@ -117,6 +117,14 @@ def test_import_legacy_and_export_list(editor: TargetEditor, tmp_path: Path) -> 
     assert editor.controller.targets == expected
     editor.export_file(tmp_path / "out.json")
     assert json.loads((tmp_path / "out.json").read_text()) == expected
+    assert editor.export_file(tmp_path / "legacy.json", "legacy")
+    assert convert_legacy_targets(
+        json.loads((tmp_path / "legacy.json").read_text())) == expected
+    editor.model.set_values([0], COLUMN["amplitude"], "321")  # breaks the grid
+    assert not editor.export_file(tmp_path / "hole.json", "legacy")
+    assert "legacy form needs" in editor.message.text()
+    assert not (tmp_path / "hole.json").exists()
+    editor.controller.sc.undo_stack.undo()
     (tmp_path / "bad.json").write_text('{"not": "targets"}')
     editor.import_file(tmp_path / "bad.json")
     assert "not a target list" in editor.message.text()
@@ -167,3 +175,18 @@ def test_check_panel_lists_issues_and_selects_rows(
                 if "AP_amplitud" in editor.issues.item(i).text())
     editor._select_issue_rows(item)
     assert editor.view.selected_rows() == [2]
+
+
+def test_headers_carry_the_amplitude_unit_and_tips(editor: TargetEditor) -> None:
+    def header(key: str, role: Any = Qt.ItemDataRole.DisplayRole) -> Any:
+        return editor.model.headerData(COLUMN[key], Qt.Orientation.Horizontal, role)
+
+    assert header("amplitude") == "Amplitude (%)" and header("tolerance") == (
+        "Tolerance (%)")
+    controller = editor.controller
+    controller.set_settings(controller.with_settings(absolute_amplitude=True))
+    assert header("amplitude") == "Amplitude (nA)"
+    assert all(header(key, Qt.ItemDataRole.ToolTipRole) for key in COLUMN)
+    matches = editor.model.index(0, COLUMN["matches"])
+    assert matches.data() == "—" and "Extract" in matches.data(
+        Qt.ItemDataRole.ToolTipRole)
