@@ -233,6 +233,7 @@ class TracePlot(QWidget):
     def auto_range(self) -> None:
         """Fit both plots to the drawn traces again."""
         for plot in (self.voltage_plot, self.current_plot):
+            plot.getViewBox().autoRange()
             plot.enableAutoRange()
 
     def set_box_zoom(self, on: bool) -> None:

@@ -153,3 +153,55 @@ def test_sscx_cells_list_fast_without_reading(
     # the voltage of this cell was recorded on ch0 (the files' units say so)
     other = controller.dataset.entries("C080501B2-SR-C1", "IDrest")[0]
     assert "_ch0_" in other["v_file"] and "_ch1_" in other["i_file"]
+
+
+def test_context_menu_actions_act_on_the_selection(
+    qtbot: Any, controller: Any, demo_dir: Path, monkeypatch: Any
+) -> None:
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QInputDialog
+
+    browser = _browser(qtbot, controller)
+    model = browser.model
+    controller.open_json(demo_dir / "config.json")
+    load_everything(qtbot, controller)
+    iv = _row(model, "SimCell2", "IV")
+    browser.tree.setCurrentIndex(iv)
+    actions = {a.text(): a for a in browser.build_context_menu().actions()}
+    monkeypatch.setattr(
+        QInputDialog, "getText", lambda *a, **k: ("  noisy baseline ", True)
+    )
+    with qtbot.waitSignal(controller.exclusions_changed):
+        actions["Exclude with reason…"].trigger()
+    key = ExclusionKey("SimCell2", "IV")
+    assert controller.session.exclusions.reason(key) == "noisy baseline"
+    assert model.index(0, STATUS, iv).data() == "excluded: noisy baseline"
+    actions["Include"].trigger()
+    assert not controller.is_excluded(key)
+    actions["Copy file path"].trigger()
+    assert QGuiApplication.clipboard().text() == str(demo_dir / "SimCell2.nwb")
+    actions["Collapse all"].trigger()
+    assert not browser.tree.isExpanded(iv.parent())
+    actions["Expand all"].trigger()
+    assert browser.tree.isExpanded(iv)
+    with qtbot.waitSignal(controller.entries_loaded, timeout=60_000) as loaded:
+        actions["Read now"].trigger()
+    assert {k.protocol for k in loaded.args[0]} == {"IV"}
+
+
+def test_arrow_keys_in_the_tree_select_and_draw_sweeps(
+    qtbot: Any, controller: Any, demo_dir: Path
+) -> None:
+    browser = _browser(qtbot, controller)
+    model = browser.model
+    controller.open_json(demo_dir / "config.json")
+    load_everything(qtbot, controller)
+    idrest = _row(model, "SimCell1", "IDRest")
+    browser.tree.expand(idrest)
+    browser.tree.setCurrentIndex(model.index(2, 0, idrest))
+    with qtbot.waitSignal(controller.selection_changed) as selected:
+        qtbot.keyClick(browser.tree, Qt.Key.Key_Down)
+    assert selected.args[0] == [model.sweep(model.index(3, 0, idrest))]
+    with qtbot.waitSignal(controller.selection_changed) as selected:
+        qtbot.keyClick(browser.tree, Qt.Key.Key_Up)
+    assert selected.args[0] == [model.sweep(model.index(2, 0, idrest))]

@@ -122,3 +122,42 @@ def test_nwb_files_list_their_protocols(
     assert sorted(fm) == ["SimCell1", "SimCell2"]
     assert sorted(fm["SimCell1"]) == ["APWaveform", "IDRest", "IDthresh", "IV"]
     assert fm["SimCell1"]["IV"] == [{"filepath": "SimCell1.nwb", "t_unit": "s"}]
+
+
+def test_abf_files_take_their_protocol_names_from_inside(
+    qtbot: Any, tmp_path: Path, preferences: Any, controller: Any
+) -> None:
+    """ABF: one file per cell, the protocol name read from the file's header."""
+    import numpy as np
+
+    from tests.conftest import shared_path
+    from tests.gui.helpers import load_everything
+
+    abf = shared_path("formats", "abf")
+    for name in ("20303010_rita.abf", "File_axon_5.abf"):
+        (tmp_path / name).symlink_to(abf / name)
+    dialog = _dialog(qtbot, tmp_path, preferences)
+    assert dialog.pattern.text() == PRESET_PATTERNS[2].regex
+    rita = "3 -excitability_400ms50pA"  # the protocol file's name, inside the ABF
+    fm = dialog.files_metadata()
+    assert {c: list(p) for c, p in fm.items()} == {
+        "20303010_rita": [rita],
+        "File_axon_5": ["step cclamp"],
+    }
+    assert fm["20303010_rita"][rita][0]["filepath"] == "20303010_rita.abf"
+    rows = {
+        dialog.ecodes.item(r, 0).text(): r for r in range(dialog.ecodes.rowCount())
+    }
+    assert dialog.ecodes.item(rows["step cclamp"], 2).text() == "Step"
+    assert dialog.ecodes.item(rows[rita], 2).text().startswith("no eCode")
+    dialog.ecodes.cellWidget(rows[rita], 3).setCurrentText("Step")
+    qtbot.waitUntil(lambda: dialog.ecodes.item(rows[rita], 2).text() == "Step")
+    dialog.accept()
+    controller.new_session(dialog.files_metadata(), tmp_path, dialog.ecode_overrides)
+    load_everything(qtbot, controller)
+    sweeps = controller.dataset.sweeps("20303010_rita", rita)
+    summaries = [controller.summary(s) for s in sweeps]
+    assert [s.status for s in summaries] == ["ok"] * 13
+    # README: steps from -200 to +400 pA by 50
+    amps = sorted(s.amp for s in summaries)
+    np.testing.assert_allclose(amps, np.linspace(-0.2, 0.4, 13), atol=2e-3)

@@ -41,6 +41,10 @@ def test_shows_and_edits_one_or_many_entries(qtbot: Any, controller: Any) -> Non
     controller.undo_stack.undo()
     assert [controller.dataset.config(k)["ljp"] for k in keys] == [14.0, 10.0]
     assert all("ton" not in controller.dataset.config(k) for k in keys)
+    assert panel.fields["ljp"].placeholderText() == MIXED, "the panel follows undo"
+    controller.undo_stack.redo()
+    assert [controller.dataset.config(k)["ton"] for k in keys] == [700.0, 700.0]
+    assert panel.fields["ljp"].text() == "12.0"
 
 
 def test_invalid_numbers_are_not_applied(qtbot: Any, controller: Any) -> None:

@@ -98,3 +98,40 @@ def test_draw_time_on_real_data(qtbot: Any, controller: Any) -> None:
     (recording,) = controller.recordings_for(sweep)
     assert recording.spikecount == 89  # spec §10.2, sweep 185
     np.testing.assert_array_equal(plot.voltage_items[0].yData, recording.voltage)
+
+
+def test_auto_range_and_box_zoom(qtbot: Any, controller: Any, demo_dir: Path) -> None:
+    import pyqtgraph as pg
+
+    plot = _plot(qtbot, controller)
+    controller.open_json(demo_dir / "config.json")
+    load_everything(qtbot, controller)
+    sweep = controller.dataset.sweeps("SimCell1", "IDRest")[3]
+    with qtbot.waitSignal(plot.drawn):
+        controller.select_sweeps([sweep])
+    (recording,) = controller.recordings_for(sweep)
+    plot.voltage_plot.setXRange(100, 200, padding=0)
+    assert plot.current_plot.viewRange()[0] == [100, 200], "time axes are linked"
+    qtbot.keyClick(plot, Qt.Key.Key_A)
+    x_min, x_max = plot.voltage_plot.viewRange()[0]
+    assert x_min <= recording.t[0] and x_max >= recording.t[-1]
+    view = plot.voltage_plot.getViewBox()
+    assert view.state["mouseMode"] == pg.ViewBox.PanMode
+    qtbot.keyClick(plot, Qt.Key.Key_B)
+    assert plot.box_button.isChecked()
+    assert view.state["mouseMode"] == pg.ViewBox.RectMode
+    plot.box_button.click()
+    assert view.state["mouseMode"] == pg.ViewBox.PanMode
+
+
+def test_arrow_keys_work_after_clicking_into_the_plot(
+    qtbot: Any, controller: Any, demo_dir: Path
+) -> None:
+    plot = _plot(qtbot, controller)
+    controller.open_json(demo_dir / "config.json")
+    load_everything(qtbot, controller)
+    sweeps = controller.dataset.sweeps("SimCell1", "IDRest")
+    controller.select_sweeps([sweeps[0]])
+    with qtbot.waitSignal(controller.selection_changed):
+        qtbot.keyClick(plot.graphics, Qt.Key.Key_Right)
+    assert controller.selection == [sweeps[1]]
