@@ -317,3 +317,63 @@ def _has_ancestor(widget: Any, kind: type) -> bool:
             return True
         parent = parent.parent()
     return False
+
+
+def _tree_rows(window: MainWindow) -> list[tuple[Any, ...]]:
+    """Every row of the browser: its path, the shown columns and its check state."""
+    model = window.browser.model
+    rows = []
+
+    def walk(parent: Any, path: tuple[str, ...]) -> None:
+        for row in range(model.rowCount(parent)):
+            index = model.index(row, 0, parent)
+            values = tuple(
+                model.index(row, c, parent).data() for c in range(model.columnCount())
+            )
+            check = index.data(Qt.ItemDataRole.CheckStateRole)
+            rows.append((path, values, check))
+            walk(index, (*path, values[0]))
+
+    walk(model.index(-1, -1), ())
+    return rows
+
+
+def test_session_saved_from_the_window_reopens_identical(
+    qtbot: Any, window: MainWindow, demo_dir: Path, tmp_path: Path, preferences: Any
+) -> None:
+    window.open_path(demo_dir / "config.json")
+    load_everything(qtbot, window.controller)
+    model = window.browser.model
+    cell = model.index(1, 0)
+    iv = next(
+        model.index(r, 0, cell)
+        for r in range(model.rowCount(cell))
+        if model.index(r, 0, cell).data() == "IV"
+    )
+    with qtbot.waitSignal(window.controller.exclusions_changed):
+        model.setData(
+            model.index(2, 0, iv),
+            Qt.CheckState.Unchecked.value,
+            Qt.ItemDataRole.CheckStateRole,
+        )
+    sweep = model.sweep(model.index(0, 0, iv))
+    window.controller.select_sweeps([sweep])
+    window.metadata.set_field("ljp", "7")
+    with qtbot.waitSignal(window.controller.entries_loaded, timeout=60_000):
+        window.metadata.apply()
+    qtbot.waitUntil(lambda: not window.controller.is_busy(), timeout=60_000)
+    path = tmp_path / "study" / "session.json"
+    assert window._save_to(path)
+    before = _tree_rows(window)
+
+    other = MainWindow(SessionController(), preferences)
+    other.confirm_close = False
+    qtbot.addWidget(other)
+    try:
+        assert other.open_path(path)
+        load_everything(qtbot, other.controller)
+        assert other.controller.session == window.controller.session
+        assert _tree_rows(other) == before
+        assert other.controller.dataset.config(sweep.entry_key)["ljp"] == 7.0
+    finally:
+        other.controller.shutdown()
