@@ -12,32 +12,32 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtGui import QBrush, QFont
 
 from efex_gui.app.controller import SessionController
 from efex_gui.core.dataset import EntryKey, SweepKey, ecode_name
 from efex_gui.core.exclusions import ExclusionKey
-
-COLUMNS = ("Name", "Amp (nA)", "Rel. amp (%)", "Spikes", "Status", "File")
-NAME, AMP, AMP_REL, SPIKES, STATUS, FILE = range(len(COLUMNS))
-COLUMN_TIPS = (
-    "Cell, protocol, or sweep (trace name inside the file, or the file's number). "
-    "Untick to exclude.",
-    "Stimulus step amplitude (nA) the core detected (or the metadata's amp)",
-    "Amplitude relative to the cell's rheobase (%), once a rheobase is found",
-    "Spikes efel finds during the stimulus (efel Threshold setting)",
-    "ok, excluded (with the reason), unreadable or error (with the reason); "
-    "amber: read with a warning (hover for it)",
-    "The sweep's file (voltage file of a pair), relative to the data folder",
+from efex_gui.widgets.tree_text import (
+    AMBER,
+    AMP,
+    AMP_REL,
+    COLUMN_TIPS,
+    COLUMNS,
+    FILE,
+    GREY,
+    NAME,
+    RED,
+    SPIKES,
+    STATUS,
+    entry_paths,
+    fmt_number,
+    status_text,
 )
+
 #: role holding the node's key (SweepKey for sweeps, ExclusionKey for cells/protocols)
 KEY_ROLE = Qt.ItemDataRole.UserRole + 1
 #: role holding the node kind: "cell", "protocol" or "sweep"
 KIND_ROLE = Qt.ItemDataRole.UserRole + 2
-
-GREY = QColor(150, 150, 150)
-RED = QColor(198, 40, 40)
-AMBER = QColor(190, 120, 0)
 
 Index = QModelIndex | QPersistentModelIndex
 #: beyond this many protocols changed at once, views are refreshed in one go
@@ -255,11 +255,12 @@ class RecordingTreeModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return {
                 NAME: summary.name,
-                AMP: _fmt(summary.amp, 4),
-                AMP_REL: _fmt(summary.amp_rel, 1),
+                AMP: fmt_number(summary.amp, 4),
+                AMP_REL: fmt_number(summary.amp_rel, 1),
                 SPIKES: "" if summary.spikecount is None else str(summary.spikecount),
-                STATUS: summary.status
-                + (f": {summary.reason}" if summary.reason else ""),
+                STATUS: status_text(
+                    summary, entry_paths(self.controller.dataset, sweep.entry_key)
+                ),
                 FILE: summary.file,
             }[column]
         if role == Qt.ItemDataRole.CheckStateRole and column == NAME:
@@ -324,7 +325,8 @@ class RecordingTreeModel(QAbstractItemModel):
             return ""
         if node.kind == "cell":
             rheobase = self.controller.store.rheobases.get(node.cell)
-            text = f"{len(node.children)} protocols"
+            count = len(node.children)
+            text = f"{count} protocol{'s' if count != 1 else ''}"
             return text if rheobase is None else f"rheobase {rheobase:.3g} nA · {text}"
         name = ecode_name(node.protocol, self.controller.session.ecode_overrides)
         ecode = f"eCode {name}" if name else "no eCode"
@@ -400,9 +402,3 @@ class RecordingTreeModel(QAbstractItemModel):
                 node.sweeps = self._sweeps(node)
                 self.endRemoveRows()
         node.sweeps = self._sweeps(node)
-
-
-def _fmt(value: float | None, digits: int) -> str:
-    if value is None:
-        return ""
-    return f"{value:.{digits}f}"

@@ -9,6 +9,7 @@ Up/Down) step through the sweeps, X or Space toggles the exclusion.
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWi
 
 from efex_gui.app.controller import SessionController
 from efex_gui.core.dataset import SweepKey
+from efex_gui.widgets.tree_text import entry_paths, status_text
 
 #: at most this many sweeps are drawn at once
 MAX_DRAWN = 40
@@ -210,6 +212,8 @@ class TracePlot(QWidget):
         self.voltage_plot.addItem(self.threshold_line)
 
     def _title(self, pairs: list[tuple[SweepKey, Any]]) -> str:
+        if not pairs and self.controller.selection:
+            return self._nothing_drawn_title(self.controller.selection[0])
         if not pairs:
             return NOTHING_SELECTED
         if len(pairs) > 1:
@@ -228,6 +232,16 @@ class TracePlot(QWidget):
                 f"<span style='color:#c62828'>excluded {summary.reason}</span>"
             )
         return " — ".join(parts)
+
+    def _nothing_drawn_title(self, sweep: SweepKey) -> str:
+        """Why a selected sweep shows no trace (unreadable file, bad trace)."""
+        summary = self.controller.summary(sweep)
+        paths = entry_paths(self.controller.dataset, sweep.entry_key)
+        reason = html.escape(status_text(summary, paths))
+        return (
+            f"<b>{html.escape(f'{sweep.cell} / {sweep.protocol} / {summary.name}')}"
+            f"</b> — <span style='color:#c62828'>nothing to draw ({reason})</span>"
+        )
 
     # --- view -----------------------------------------------------------------------
     def auto_range(self) -> None:

@@ -377,3 +377,57 @@ def test_session_saved_from_the_window_reopens_identical(
         assert other.controller.dataset.config(sweep.entry_key)["ljp"] == 7.0
     finally:
         other.controller.shutdown()
+
+
+def test_unreadable_file_shows_its_reason_in_the_tree_and_the_plot(
+    qtbot: Any, window: MainWindow, tmp_path: Path
+) -> None:
+    from efex_gui.widgets.recording_tree_model import STATUS
+
+    (tmp_path / "B6").mkdir()
+    for name in ("B6_Ch0_IDRest_190.ibw", "B6_Ch3_IDRest_190.ibw"):
+        (tmp_path / "B6" / name).write_bytes(b"\x00" * 100)  # truncated wave
+    fm = {"B6": {"IDRest": [{
+        "i_file": "B6/B6_Ch0_IDRest_190.ibw", "v_file": "B6/B6_Ch3_IDRest_190.ibw",
+        "i_unit": "pA", "v_unit": "mV", "t_unit": "s",
+    }]}}  # fmt: skip
+    window.controller.new_session(fm, tmp_path)
+    load_everything(qtbot, window.controller)
+    (sweep,) = window.controller.dataset.sweeps("B6", "IDRest")
+    index = window.browser.model.index_of_sweep(sweep, STATUS)
+    status = index.data()
+    assert status.startswith("unreadable: B6_Ch3_IDRest_190.ibw:"), status
+    assert str(tmp_path) not in status, "the file column has the path"
+    assert str(tmp_path) in index.data(Qt.ItemDataRole.ToolTipRole)
+    with qtbot.waitSignal(window.plot.drawn) as drawn:
+        window.controller.select_sweeps([sweep])
+    assert drawn.args == [0]
+    assert "nothing to draw (unreadable: B6_Ch3" in window.plot.title.text()
+
+
+def test_implausible_units_are_flagged_in_the_tree_and_fixed_from_the_panel(
+    qtbot: Any, window: MainWindow
+) -> None:
+    from efex_gui.widgets.recording_tree_model import STATUS
+    from tests.conftest import shared_path
+    from tests.gui.helpers import b6b8_files_metadata
+
+    fm = b6b8_files_metadata(1)
+    fm["MouseNeuron1"]["IDRest"][0]["v_unit"] = "V"  # the numbers are mV
+    window.controller.new_session(fm, shared_path("bluepyefe-exp-data"))
+    load_everything(qtbot, window.controller)
+    (sweep,) = window.controller.dataset.sweeps("MouseNeuron1", "IDRest")
+    index = window.browser.model.index_of_sweep(sweep, STATUS)
+    assert "⚠" in index.data()
+    assert 'looks like "mV"' in index.data(Qt.ItemDataRole.ToolTipRole)
+    with qtbot.waitSignal(window.plot.drawn):
+        window.controller.select_sweeps([sweep])
+    qtbot.waitUntil(lambda: bool(window.metadata.fix_buttons))
+    (fix,) = window.metadata.fix_buttons
+    fix.click()
+    signals = [window.controller.entries_loaded, window.plot.drawn]
+    with qtbot.waitSignals(signals, timeout=60_000):
+        window.metadata.apply_button.click()
+    index = window.browser.model.index_of_sweep(sweep, STATUS)
+    assert index.data() == "ok"
+    assert window.plot.voltage_items[0].yData.max() < 80  # mV again
