@@ -89,6 +89,11 @@ def exclude_once(app: Any, window: Any, index: int) -> tuple[float, float, float
 def screenshots(app: Any, window: Any, folder: Path) -> None:
     """Save each extraction dock, raised in turn, and the whole window."""
     folder.mkdir(parents=True, exist_ok=True)
+    editor = window.extraction_ui["targets"]
+    targets = window.extraction.targets or []
+    row = next((i for i, t in enumerate(targets) if t["protocol"] == "IDrest"), 0)
+    editor.view.selectRow(row)
+    editor.view.scrollTo(editor.model.index(row, 0))
     names = {"targets_dock": "extraction_targets", "settings_dock":
              "extraction_settings", "rheobase_dock": "extraction_rheobase",
              "feature_plot_dock": "extraction_feature_plot",

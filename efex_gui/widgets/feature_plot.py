@@ -37,6 +37,21 @@ from efex_gui.widgets.deferred import RefreshWhenShown
 COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
           "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 SYMBOLS = ["o", "t", "t1", "s", "star", "d", "x"]
+#: the same markers as text, for the legend line above the plot
+SYMBOL_TEXT = {"o": "●", "t": "▼", "t1": "▲", "s": "■", "star": "★", "d": "◆",
+               "x": "✕"}
+TEXT_COLOR = "#202020"
+
+
+def style_plot(plot: pg.PlotWidget) -> None:
+    """White background, dark axes and labels, no SI prefixes (units are in labels)."""
+    plot.setBackground("w")
+    plot.showGrid(x=True, y=True, alpha=0.3)
+    for side in ("bottom", "left"):
+        axis = plot.getAxis(side)
+        axis.enableAutoSIPrefix(False)
+        axis.setPen(pg.mkPen("#505050"))
+        axis.setTextPen(pg.mkPen(TEXT_COLOR))
 
 
 @dataclass(frozen=True)
@@ -122,13 +137,12 @@ class FeaturePlot(RefreshWhenShown, QWidget):
             lambda: controller.sc.toggle_selection_excluded("excluded from the plot"))
         self.status = QLabel(self)
         self.plot = pg.PlotWidget(self)
-        self.plot.setBackground("w")
-        self.plot.showGrid(x=True, y=True, alpha=0.3)
-        self.legend = self.plot.addLegend(
-            offset=(10, 10), labelTextColor="#202020", pen=pg.mkPen("#b0b0b0"),
-            brush=pg.mkBrush(255, 255, 255, 220))
-        for side in ("bottom", "left"):
-            self.plot.getAxis(side).enableAutoSIPrefix(False)
+        style_plot(self.plot)
+        #: the legend: one coloured marker per cell, above the plot (never on data)
+        self.legend = QLabel(self)
+        self.legend.setWordWrap(True)
+        self.legend.setToolTip("Marker and colour of each cell; black squares with "
+                               "bars: the target's mean ± std")
         self.scatter: dict[str, pg.ScatterPlotItem] = {}
         self.points: list[PlotPoint] = []
         self.marks: list[TargetMark] = []
@@ -144,6 +158,7 @@ class FeaturePlot(RefreshWhenShown, QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(bar)
+        layout.addWidget(self.legend)
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.status)
         controller.results_changed.connect(self.refresh)
@@ -191,12 +206,17 @@ class FeaturePlot(RefreshWhenShown, QWidget):
         """Draw the chosen feature from the current result."""
         self.plot.clear()
         self.legend.clear()
+        self.plot.setLabel("left", "")
+        self.plot.setLabel("bottom", "")
         self.scatter, self.points, self.marks = {}, [], []
         result = self.controller.result
         protocol = self.protocol_box.currentText()
         feature = self.feature_box.currentText()
         if result is None or not protocol or not feature:
-            self.status.setText("Run the extraction to plot features.")
+            self.status.setText(
+                "Nothing to plot yet: press Extract (toolbar), then choose a protocol "
+                "and a feature." if result is None else
+                "The last run extracted no feature: check the targets (Targets tab).")
             return
         absolute = bool(result.settings.get("absolute_amplitude"))
         self.plot.setLabel("bottom", "Step amplitude (nA)" if absolute else
@@ -205,8 +225,13 @@ class FeaturePlot(RefreshWhenShown, QWidget):
         self.plot.setLabel("left", f"{feature} ({unit})" if unit else feature)
         self._draw_targets(result, protocol, feature, absolute)
         styles = zip(cycle(COLORS), cycle(SYMBOLS))
+        legend = ['<span style="color:black">■</span> target mean ± std']
         for cell, (color, symbol) in zip(result.cells, styles, strict=False):
             self._draw_cell(result, cell, protocol, feature, absolute, color, symbol)
+            if cell.name in self.scatter:
+                legend.append(f'<span style="color:{color}">{SYMBOL_TEXT[symbol]}'
+                              f"</span> {cell.name}")
+        self.legend.setText("&nbsp;&nbsp; ".join(legend))
         self.plot.addItem(self.highlight)
         self._show_selection(self.controller.sc.selection)
         self.status.setText(

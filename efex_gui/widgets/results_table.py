@@ -1,4 +1,4 @@
-"""ResultsTable: the rows of ``features.json`` (stimulus, feature, mean, std, n).
+"""ResultsTable: the rows of ``features.json`` (stimulus, feature, mean, std, n, unit).
 
 Sortable by any column; Ctrl+C (or the context menu) copies the selected rows, or all
 rows when none is selected, as tab-separated text with a header line, ready to paste
@@ -31,11 +31,12 @@ from PySide6.QtWidgets import (
 )
 
 from efex_gui.app.extraction_controller import ExtractionController
+from efex_gui.core.features import feature_unit
 from efex_gui.core.incremental import ExtractionResult
 from efex_gui.widgets.deferred import RefreshWhenShown
 
 Index = QModelIndex | QPersistentModelIndex
-HEADERS = ["protocol_amplitude", "feature", "mean", "std", "n"]
+HEADERS = ["protocol_amplitude", "feature", "mean", "std", "n", "unit"]
 
 
 @dataclass(frozen=True)
@@ -48,10 +49,12 @@ class ResultRow:
     std: float
     n: int
     protocol: str
+    #: efel's unit of the feature ("" when unitless)
+    unit: str = ""
 
     def values(self) -> list[Any]:
         """The cells of the row, in :data:`HEADERS` order."""
-        return [self.stimulus, self.feature, self.mean, self.std, self.n]
+        return [self.stimulus, self.feature, self.mean, self.std, self.n, self.unit]
 
 
 def result_rows(result: ExtractionResult | None) -> list[ResultRow]:
@@ -66,7 +69,8 @@ def result_rows(result: ExtractionResult | None) -> list[ResultRow]:
             rows.append(ResultRow(
                 stimulus, str(entry.get("efeature_name", entry["feature"])),
                 float(mean), float(std), int(entry["n"]),
-                protocol_of.get(stimulus, stimulus)))
+                protocol_of.get(stimulus, stimulus),
+                feature_unit(str(entry["feature"]))))
     return rows
 
 
@@ -118,7 +122,7 @@ class ResultsModel(QAbstractTableModel):
             return QBrush(QColor("gray"))
         if role == Qt.ItemDataRole.ToolTipRole and index.column() == 4 and row.n == 1:
             return "A single value: the std is the default_std_value."
-        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() >= 2:
+        if role == Qt.ItemDataRole.TextAlignmentRole and 2 <= index.column() <= 4:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
@@ -153,7 +157,7 @@ class ResultsTable(RefreshWhenShown, QWidget):
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in enumerate((170, 260, 110, 110, 50)):
+        for column, width in enumerate((170, 260, 110, 110, 50, 60)):
             self.view.setColumnWidth(column, width)
         self.view.verticalHeader().setDefaultSectionSize(20)
         self.view.setToolTip(

@@ -32,6 +32,7 @@ from efex_gui.app.extraction_controller import ExtractionController
 from efex_gui.core.rheobase import STRATEGIES
 from efex_gui.core.rheobase_review import RheobaseRow
 from efex_gui.widgets.deferred import RefreshWhenShown
+from efex_gui.widgets.feature_plot import TEXT_COLOR, style_plot
 
 STRATEGY_COLORS = {"absolute": "#1f77b4", "flush": "#2ca02c", "majority": "#9467bd",
                    "interpolation": "#8c564b"}
@@ -90,15 +91,9 @@ class RheobaseView(RefreshWhenShown, QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.itemSelectionChanged.connect(self._draw_selected)
         self.plot = pg.PlotWidget(self)
-        self.plot.setBackground("w")
-        self.plot.showGrid(x=True, y=True, alpha=0.3)
+        style_plot(self.plot)
         self.plot.setLabel("bottom", "Step amplitude (nA)")
-        for side in ("bottom", "left"):
-            self.plot.getAxis(side).enableAutoSIPrefix(False)
         self.plot.setLabel("left", "Spike count")
-        self.legend = self.plot.addLegend(
-            offset=(10, 10), labelTextColor="#202020", pen=pg.mkPen("#b0b0b0"),
-            brush=pg.mkBrush(255, 255, 255, 220))
         self.points_item: pg.ScatterPlotItem | None = None
         self.lines: dict[str, pg.InfiniteLine] = {}
         self.override_box = QDoubleSpinBox(self)
@@ -197,7 +192,7 @@ class RheobaseView(RefreshWhenShown, QWidget):
 
     def _draw_selected(self) -> None:
         self.plot.clear()
-        self.legend.clear()
+        self.plot.setTitle(None)
         self.lines = {}
         self.points_item = None
         row = self._row()
@@ -205,14 +200,15 @@ class RheobaseView(RefreshWhenShown, QWidget):
         for widget in (self.override_box, self.set_button, self.clear_button):
             widget.setEnabled(has_row)
         if row is None:
-            self.info.setText("Run the extraction, or read the recordings, to see "
-                              "the rheobase of each cell.")
+            self.info.setText("No rheobase to review yet: press Extract, or read "
+                              "every file (View ▸ Read all sweeps).")
             return
         self.override_box.setValue(float(row.used) if row.used is not None else 0.0)
         self._draw_points(row)
         self._draw_lines(row)
         self.plot.setTitle(f"{row.cell}: rheobase {_fmt(row.used)} nA"
-                           + (" (override)" if row.override is not None else ""))
+                           + (" (override)" if row.override is not None else ""),
+                           color=TEXT_COLOR)
         silent = sum(p.spikecount is None for p in row.points)
         self.info.setText(
             f"{len(row.points)} sweeps of the rheobase protocols; {silent} without "
@@ -231,7 +227,7 @@ class RheobaseView(RefreshWhenShown, QWidget):
                 "data": point,
             })
         self.points_item = pg.ScatterPlotItem(
-            spots=spots, name="sweeps (open: no spike)", symbol="o",
+            spots=spots, symbol="o",
             pen=pg.mkPen("#333333"), brush=pg.mkBrush("#333333"))
         self.plot.addItem(self.points_item)
 

@@ -23,8 +23,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QMenu,
     QSplitter,
     QStyle,
@@ -38,6 +36,7 @@ from efex_gui.core.errors import TargetError
 from efex_gui.core.features import describe_feature
 from efex_gui.core.target_check import TargetCheck
 from efex_gui.core.target_io import read_targets, write_targets
+from efex_gui.widgets.target_check_panel import TargetCheckPanel
 from efex_gui.widgets.target_delegates import (
     FeatureDelegate,
     ProtocolDelegate,
@@ -50,11 +49,6 @@ Index = QModelIndex | QPersistentModelIndex
 JSON_FILTER = "Target lists (*.json);;All files (*)"
 LIST_FILTER = "Target list, BluePyEfe 2 list form (*.json)"
 LEGACY_FILTER = "Target dict, BluePyEfe legacy form (*.json)"
-_SEVERITY_ICON = {
-    "error": QStyle.StandardPixmap.SP_MessageBoxCritical,
-    "warning": QStyle.StandardPixmap.SP_MessageBoxWarning,
-    "info": QStyle.StandardPixmap.SP_MessageBoxInformation,
-}
 
 
 class TargetEditor(QWidget):
@@ -113,14 +107,12 @@ class TargetEditor(QWidget):
         self.message = QLabel(self)
         self.message.setStyleSheet("color: #b00020;")
         self.message.setWordWrap(True)
-        self.summary = QLabel(self)
-        self.issues = QListWidget(self)
-        self.issues.setToolTip("Problems of the target list; click one to select its "
-                               "rows")
-        self.issues.itemClicked.connect(self._select_issue_rows)
+        self.check_panel = TargetCheckPanel(controller.sc.load_all, self)
+        self.check_panel.rows_chosen.connect(self.select_rows)
+        #: the check panel's parts (summary line, issue list)
+        self.summary, self.issues = self.check_panel.summary, self.check_panel.issues
         self._make_toolbar()
         self._layout()
-        self._shown_issues: list[Any] | None = None
         controller.targets_changed.connect(self._refresh)
         controller.results_changed.connect(self._on_results)
         controller.check_changed.connect(self._on_check)
@@ -214,14 +206,9 @@ class TargetEditor(QWidget):
         top_layout.addWidget(self.view, 1)
         top_layout.addWidget(self.description)
         top_layout.addWidget(self.message)
-        bottom = QWidget(self)
-        bottom_layout = QVBoxLayout(bottom)
-        bottom_layout.setContentsMargins(0, 0, 0, 0)
-        bottom_layout.addWidget(self.summary)
-        bottom_layout.addWidget(self.issues, 1)
         splitter = QSplitter(Qt.Orientation.Vertical, self)
         splitter.addWidget(top)
-        splitter.addWidget(bottom)
+        splitter.addWidget(self.check_panel)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
@@ -255,36 +242,7 @@ class TargetEditor(QWidget):
 
     def _on_check(self, check: TargetCheck) -> None:
         self.model.set_check(check)
-        if check.issues != self._shown_issues:
-            self._fill_issues(check.issues)
-        self.issues.setVisible(bool(check.issues))
-        counts = {
-            s: sum(i.severity == s for i in check.issues)
-            for s in ("error", "warning", "info")
-        }
-        n = self.model.rowCount()
-        if check.issues:
-            text = (f"Check: {n} targets — {counts['error']} errors, "
-                    f"{counts['warning']} warnings, {counts['info']} notes")
-        else:
-            text = f"Check: {n} targets, no problem found."
-        if n and all(c is None for c in check.coverage):
-            text += (" Matching sweeps are counted after Extract, or once every file "
-                     "is read (View ▸ Read all sweeps).")
-        self.summary.setText(text)
-
-    def _fill_issues(self, issues: list[Any]) -> None:
-        self._shown_issues = list(issues)
-        icons = {key: self.style().standardIcon(pixmap)
-                 for key, pixmap in _SEVERITY_ICON.items()}
-        self.issues.setUpdatesEnabled(False)
-        self.issues.clear()
-        for issue in issues:
-            item = QListWidgetItem(icons[issue.severity], issue.message)
-            item.setData(Qt.ItemDataRole.UserRole, list(issue.rows))
-            item.setToolTip(issue.message)
-            self.issues.addItem(item)
-        self.issues.setUpdatesEnabled(True)
+        self.check_panel.show_check(check, self.model.rowCount())
 
     def _describe_current(self, current: QModelIndex, _previous: Any = None) -> None:
         if not current.isValid():
@@ -298,8 +256,8 @@ class TargetEditor(QWidget):
         """Show why an edit was refused (cleared by the next successful edit)."""
         self.message.setText(text)
 
-    def _select_issue_rows(self, item: QListWidgetItem) -> None:
-        rows = item.data(Qt.ItemDataRole.UserRole) or []
+    def select_rows(self, rows: list[int]) -> None:
+        """Select these rows of the table (e.g. those of a clicked issue)."""
         selection = self.view.selectionModel()
         selection.clearSelection()
         flags = selection.SelectionFlag.Select | selection.SelectionFlag.Rows

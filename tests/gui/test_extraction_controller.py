@@ -124,6 +124,43 @@ def test_settings_change_marks_stale_and_undo_restores(
         extraction.export(Path("never-written"))
 
 
+def test_metadata_edit_marks_stale_without_a_rerun(
+    qtbot: Any, demo: Any, extraction: ExtractionController
+) -> None:
+    from efex_gui.core.dataset import EntryKey
+
+    first = run_and_wait(qtbot, extraction)
+    # an edit of the data reruns only on request (its efel values are all new)
+    with qtbot.assertNotEmitted(extraction.run_started, wait=100), \
+            qtbot.waitSignal(extraction.stale_changed) as stale:
+        demo.set_metadata([EntryKey("SimCell1", "IDRest", 0)], {"ljp": 5.0})
+    assert stale.args == [True] and extraction.is_stale()
+    assert extraction.result is first and not extraction.is_running()
+
+
+def test_provenance_names_inputs_exclusions_and_versions(
+    qtbot: Any, demo: Any, extraction: ExtractionController, tmp_path: Path
+) -> None:
+    import hashlib
+
+    first = run_and_wait(qtbot, extraction)
+    recording = first.cells[0].get_recordings_by_protocol_name("IDRest")[2]
+    ref = first.sweep_ref(recording)
+    key = demo.exclusion_key(SweepKey(ref.cell, ref.protocol, ref.entry, ref.index))
+    with qtbot.waitSignal(extraction.update_timed, timeout=60_000):
+        demo.set_excluded([key], True, "seal lost")
+    extraction.export(tmp_path)
+    provenance = read_json(tmp_path / "efex_provenance.json")
+    assert {"efex_gui", "efel", "numpy"} <= set(provenance["versions"])
+    assert provenance["exclusions"] == demo.session.exclusions.to_json()
+    assert "seal lost" in json.dumps(provenance["exclusions"])
+    files = {Path(f["path"]).name: f for f in provenance["input_files"]}
+    nwb = Path(demo.session.resolve(demo.session.files_metadata["SimCell1"][
+        "IDRest"][0]["filepath"]))
+    assert files[nwb.name]["sha256"] == hashlib.sha256(nwb.read_bytes()).hexdigest()
+    assert provenance["settings"]["efel_settings"] == first.settings["efel_settings"]
+
+
 def test_export_does_not_overwrite_without_asking(
     qtbot: Any, demo: Any, extraction: ExtractionController, tmp_path: Path
 ) -> None:
@@ -135,6 +172,32 @@ def test_export_does_not_overwrite_without_asking(
     assert extraction.existing_export(tmp_path) == written
     assert extraction.export(tmp_path, overwrite=True) == written
     assert [p.read_bytes() for p in written[:3]] == before[:3]
+
+
+
+def test_export_bar_asks_before_replacing_an_export(
+    qtbot: Any, demo: Any, extraction: ExtractionController, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from efex_gui.widgets.extraction_panel import ExtractionBar
+
+    bar = ExtractionBar(extraction)
+    qtbot.addWidget(bar)
+    run_and_wait(qtbot, extraction)
+    (tmp_path / "features.json").write_text("an older export")
+    asked: list[str] = []
+    answer = QMessageBox.StandardButton.No
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda _parent, _title, text: asked.append(text) or answer)
+    bar.export_to(tmp_path)
+    assert asked and "features.json" in asked[0]
+    assert (tmp_path / "features.json").read_text() == "an older export"
+    answer = QMessageBox.StandardButton.Yes
+    with qtbot.waitSignal(extraction.exported):
+        bar.export_to(tmp_path)
+    assert (tmp_path / "features.json").read_text() != "an older export"
 
 
 def test_rheobase_override_reaches_results_and_provenance(

@@ -54,6 +54,8 @@ def test_points_are_the_sweep_values(
         (float(stim.split("_")[1]), e["val"][0], e["val"][1], e["n"])
         for stim, e in entries.items())
     assert "Relative" in plot.plot.getAxis("bottom").labelText
+    assert plot.plot.getAxis("left").labelText == "mean_frequency (Hz)"
+    assert all(cell.name in plot.legend.text() for cell in result.cells)
 
 
 def test_clicking_a_point_selects_its_sweep(
@@ -120,11 +122,15 @@ def test_results_table_sorts_and_copies_tsv(
     text = table.copy()
     lines = text.splitlines()
     assert lines[0] == "\t".join(HEADERS) and len(lines) == 2
-    stimulus, feature, mean, std, count = lines[1].split("\t")
+    stimulus, feature, mean, std, count, unit = lines[1].split("\t")
     entry = next(e for e in result.features[stimulus]["soma"]
                  if e["efeature_name"] == feature)
     assert float(mean) == entry["val"][0] == max(means)
     assert (float(std), int(count)) == (entry["val"][1], entry["n"])
+    assert unit == {"Spikecount": "", "mean_frequency": "Hz", "ISI_CV": "",
+                    "AP1_amp": "mV", "AP_width": "ms", "AP_amplitude": "mV",
+                    "time_to_first_spike": "ms", "voltage_base": "mV"}.get(
+                        entry["feature"], unit)
     assert QApplication.clipboard().text() == text
     table.view.clearSelection()
     assert len(table.to_tsv().splitlines()) == n + 1

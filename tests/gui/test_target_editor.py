@@ -173,7 +173,7 @@ def test_check_panel_lists_issues_and_selects_rows(
                              Qt.ItemDataRole.DecorationRole) is None
     item = next(editor.issues.item(i) for i in range(editor.issues.count())
                 if "AP_amplitud" in editor.issues.item(i).text())
-    editor._select_issue_rows(item)
+    editor.issues.itemClicked.emit(item)
     assert editor.view.selected_rows() == [2]
 
 
@@ -190,3 +190,20 @@ def test_headers_carry_the_amplitude_unit_and_tips(editor: TargetEditor) -> None
     matches = editor.model.index(0, COLUMN["matches"])
     assert matches.data() == "—" and "Extract" in matches.data(
         Qt.ItemDataRole.ToolTipRole)
+
+
+def test_count_button_reads_every_file_then_matches_are_counted(
+    editor: TargetEditor, qtbot: Any
+) -> None:
+    panel = editor.check_panel
+    editor.controller.update_check()
+    assert not panel.count_button.isHidden() and "once every file" in (
+        editor.summary.text())
+    sc = editor.controller.sc
+    with qtbot.waitSignal(editor.controller.check_changed, timeout=120_000,
+                          check_params_cb=lambda c: any(c.coverage)):
+        panel.count_button.click()
+    qtbot.waitUntil(lambda: panel.count_button.isHidden(), timeout=5000)
+    assert all(sc.dataset.is_loaded(k) for k in sc.dataset.entry_keys())
+    n = editor.model.index(0, COLUMN["matches"]).data()
+    assert n.endswith("cells") and n != "0 sweeps / 0 cells"
