@@ -229,7 +229,10 @@ def _python_sources() -> dict[str, str]:
     for module in vars(pyfeatures).values():
         if inspect.ismodule(module) and module.__name__.startswith(pyfeatures.__name__):
             for name, func in inspect.getmembers(module, inspect.isfunction):
-                sources[name] = inspect.getsource(func)
+                try:
+                    sources[name] = inspect.getsource(func)
+                except (OSError, TypeError):  # no source (frozen app): assume it does
+                    sources[name] = _CURRENT_ROOTS[0]
     return sources
 
 

@@ -283,3 +283,18 @@ def test_prepared_targets_give_the_windows_of_their_first_tolerance() -> None:
                    "tolerance": 5})
     prepare_targets(chosen, strict_targets=False)
     assert amplitude_windows(chosen) == [("IDRest", 150, 20)]
+
+
+def test_without_efel_sources_python_features_keep_the_current(monkeypatch) -> None:
+    import inspect
+
+    def no_source(_obj: Any) -> str:
+        raise OSError("frozen application")
+
+    monkeypatch.setattr(inspect, "getsource", no_source)
+    features.current_features.cache_clear()
+    try:
+        assert features._needs_current(["ISI_CV"], {})  # a Python feature
+        assert not features._needs_current(["AP_height"], {})  # C++: dependency file
+    finally:
+        features.current_features.cache_clear()
