@@ -109,7 +109,6 @@ class MetadataPanel(QWidget):
         self.problems = QVBoxLayout()
         info = QVBoxLayout()
         info.addWidget(self.detected)
-        info.addLayout(self.problems)
         info.addStretch(1)
         columns = QHBoxLayout()
         columns.addLayout(forms[0], 3)
@@ -118,6 +117,7 @@ class MetadataPanel(QWidget):
         body = QWidget(self)
         layout = QVBoxLayout(body)
         layout.addWidget(self.header)
+        layout.addLayout(self.problems)  # first: a proposed fix is seen at once
         layout.addLayout(columns)
         layout.addStretch(1)
         # Long warnings never get cut off: the panel scrolls when it is short.

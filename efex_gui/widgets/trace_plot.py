@@ -24,7 +24,10 @@ from efex_gui.widgets.tree_text import entry_paths, status_text
 
 #: at most this many sweeps are drawn at once
 MAX_DRAWN = 40
+#: overlays of up to this many sweeps get a legend
+MAX_LEGEND = 12
 DIM_ALPHA = 50
+TITLE_TIP = "Cell / protocol / sweep, its amplitude and spikes"
 NOTHING_SELECTED = "Select a sweep in the browser (several: overlaid)"
 PLOT_TIP = (
     "Voltage above current, time axes linked. Wheel: zoom; drag: pan (or box "
@@ -58,7 +61,7 @@ class TracePlot(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.title = QLabel(NOTHING_SELECTED, self)
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.title.setToolTip("Cell / protocol / sweep, its amplitude and spikes")
+        self.title.setToolTip(TITLE_TIP)
         self.auto_button = QToolButton(self, text="Auto-range")
         self.auto_button.setToolTip("Show the whole traces again (A)")
         self.auto_button.clicked.connect(self.auto_range)
@@ -75,6 +78,7 @@ class TracePlot(QWidget):
         self.graphics.ci.layout.setRowStretchFactor(0, 3)
         self.graphics.ci.layout.setRowStretchFactor(1, 1)
         self.current_plot.setXLink(self.voltage_plot)
+        self.legend = self.voltage_plot.addLegend(offset=(-10, 10))
         self.voltage_plot.setLabel("left", "Voltage", units="mV")
         self.current_plot.setLabel("left", "Current", units="nA")
         self.current_plot.setLabel("bottom", "Time", units="ms")
@@ -128,17 +132,35 @@ class TracePlot(QWidget):
             for recording in self.controller.recordings_for(sweep):
                 if recording is not None and recording.voltage is not None:
                     pairs.append((sweep, recording))
+        named = 1 < len(pairs) <= MAX_LEGEND
         for position, (sweep, recording) in enumerate(pairs):
             excluded = self.controller.is_excluded(self.controller.exclusion_key(sweep))
-            self._draw_recording(recording, sweep_color(position, len(pairs)), excluded)
+            color = sweep_color(position, len(pairs))
+            name = self._legend_name(sweep) if named else None
+            self._draw_recording(recording, color, excluded, len(pairs) > 1, name)
             self.drawn_sweeps.append(sweep)
         if pairs:
             self._draw_stimulus(pairs[0][1])
             self._draw_threshold(pairs[0][1])
         self.title.setText(self._title(pairs))
+        warnings = self.controller.summary(pairs[0][0]).warnings if pairs else ()
+        self.title.setToolTip("\n".join(warnings) if len(pairs) == 1 and warnings
+                              else TITLE_TIP)  # fmt: skip
         self.drawn.emit(len(pairs))
 
-    def _draw_recording(self, recording: Any, color: QColor, excluded: bool) -> None:
+    def _legend_name(self, sweep: SweepKey) -> str:
+        summary = self.controller.summary(sweep)
+        amp = "" if summary.amp is None else f" · {summary.amp:.3g} nA"
+        return f"{summary.name}{amp}"
+
+    def _draw_recording(
+        self,
+        recording: Any,
+        color: QColor,
+        excluded: bool,
+        overlay: bool = False,
+        name: str | None = None,
+    ) -> None:
         color = QColor(color)
         if excluded:
             color.setAlpha(DIM_ALPHA)
@@ -148,7 +170,10 @@ class TracePlot(QWidget):
             (self.voltage_plot, recording.voltage, self.voltage_items),
             (self.current_plot, recording.current, self.current_items),
         ):
-            item = pg.PlotDataItem(t, np.asarray(values, dtype=float), pen=pen)
+            label = name if plot is self.voltage_plot else None
+            item = pg.PlotDataItem(
+                t, np.asarray(values, dtype=float), pen=pen, name=label
+            )
             item.setSkipFiniteCheck(True)
             plot.addItem(item)
             # After addItem: pyqtgraph 0.14 looks for the ViewBox while adding.
@@ -159,11 +184,13 @@ class TracePlot(QWidget):
         if peaks is not None and len(peaks):
             peaks = np.asarray(peaks, dtype=float)
             heights = np.interp(peaks, t, np.asarray(recording.voltage, dtype=float))
-            brush = QColor(*SPIKE_BRUSH)
+            # overlaid: each sweep's spikes in its colour, outlined
+            brush = QColor(color) if overlay else QColor(*SPIKE_BRUSH)
             if excluded:
                 brush.setAlpha(DIM_ALPHA)
+            outline = pg.mkPen((40, 40, 40), width=0.5) if overlay else None
             spikes = pg.ScatterPlotItem(
-                peaks, heights, size=7, brush=brush, pen=None, symbol="o"
+                peaks, heights, size=7, brush=brush, pen=outline, symbol="o"
             )
             self.voltage_plot.addItem(spikes)
             self.spike_items.append(spikes)
@@ -206,6 +233,7 @@ class TracePlot(QWidget):
             labelOpts={
                 "position": 0.9,
                 "color": (90, 90, 90),
+                "fill": (255, 255, 255, 210),
                 "anchors": [(1, 1), (1, 1)],
             },
         )
@@ -230,6 +258,12 @@ class TracePlot(QWidget):
         if summary.status == "excluded":
             parts.append(
                 f"<span style='color:#c62828'>excluded {summary.reason}</span>"
+            )
+        if summary.warnings:
+            count = len(summary.warnings)
+            parts.append(
+                f"<span style='color:#b26a00'>⚠ {count} warning"
+                f"{'s' if count > 1 else ''} (hover)</span>"
             )
         return " — ".join(parts)
 

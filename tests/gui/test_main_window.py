@@ -377,6 +377,7 @@ def test_session_saved_from_the_window_reopens_identical(
         assert other.controller.dataset.config(sweep.entry_key)["ljp"] == 7.0
     finally:
         other.controller.shutdown()
+        other.controller.blockSignals(True)  # its window goes first at teardown
 
 
 def test_unreadable_file_shows_its_reason_in_the_tree_and_the_plot(
@@ -422,6 +423,8 @@ def test_implausible_units_are_flagged_in_the_tree_and_fixed_from_the_panel(
     assert 'looks like "mV"' in index.data(Qt.ItemDataRole.ToolTipRole)
     with qtbot.waitSignal(window.plot.drawn):
         window.controller.select_sweeps([sweep])
+    assert "⚠ 2 warnings" in window.plot.title.text()
+    assert "looks like" in window.plot.title.toolTip()
     qtbot.waitUntil(lambda: bool(window.metadata.fix_buttons))
     (fix,) = window.metadata.fix_buttons
     fix.click()

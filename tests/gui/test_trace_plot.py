@@ -60,6 +60,11 @@ def test_overlay_and_dimmed_exclusions(
     assert drawn.args == [len(sweeps)] and len(plot.voltage_items) == len(sweeps)
     colours = {item.opts["pen"].color().name() for item in plot.voltage_items}
     assert len(colours) == len(sweeps)
+    names = [label.text for _sample, label in plot.legend.items]
+    assert len(names) == len(sweeps) and all(" nA" in n for n in names)
+    spike_colours = {s.opts["brush"].color().name() for s in plot.spike_items}
+    assert len(spike_colours) == len(plot.spike_items) > 1
+    assert spike_colours <= colours, "each sweep's spikes take its colour"
     with qtbot.waitSignal(plot.drawn):
         controller.set_excluded([controller.exclusion_key(sweeps[0])], True)
     assert plot.voltage_items[0].opts["pen"].color().alpha() == DIM_ALPHA
