@@ -62,9 +62,14 @@ def test_overlay_and_dimmed_exclusions(
     assert len(colours) == len(sweeps)
     names = [label.text for _sample, label in plot.legend.items]
     assert len(names) == len(sweeps) and all(" nA" in n for n in names)
+    spiking = controller.dataset.sweeps("SimCell2", "IDRest")[-3:]
+    with qtbot.waitSignal(plot.drawn):
+        controller.select_sweeps(spiking)
+    pens = {item.opts["pen"].color().name() for item in plot.voltage_items}
     spike_colours = {s.opts["brush"].color().name() for s in plot.spike_items}
-    assert len(spike_colours) == len(plot.spike_items) > 1
-    assert spike_colours <= colours, "each sweep's spikes take its colour"
+    assert len(spike_colours) == len(plot.spike_items) == 3
+    assert spike_colours == pens, "each sweep's spikes take its colour"
+    controller.select_sweeps(sweeps)
     with qtbot.waitSignal(plot.drawn):
         controller.set_excluded([controller.exclusion_key(sweeps[0])], True)
     assert plot.voltage_items[0].opts["pen"].color().alpha() == DIM_ALPHA
