@@ -35,7 +35,7 @@ from efex_gui.widgets.recording_tree_model import NAME, RecordingTreeModel
 #: at most this many sweeps are overlaid when a protocol row is selected
 MAX_OVERLAY = 40
 #: first widths of the columns (name, amp, rel. amp, spikes, status, file)
-COLUMN_WIDTHS = (215, 72, 88, 52, 230, 260)
+COLUMN_WIDTHS = (245, 70, 86, 50, 215, 260)
 #: what the empty browser says
 EMPTY_HINT = (
     "<p><b>No recordings open.</b></p>"

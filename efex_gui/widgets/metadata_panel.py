@@ -183,13 +183,14 @@ class MetadataPanel(QWidget):
             self.header.setText(f"<b>{len(configs)} files selected</b>")
 
     def _show_detected_and_problems(self, configs: list[dict[str, Any]]) -> None:
-        for button in self.fix_buttons:
-            button.deleteLater()
-        self.fix_buttons = []
+        self.fix_buttons = []  # they live in the problem rows deleted below
         while self.problems.count():
-            item = self.problems.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+            widget = self.problems.takeAt(0).widget()
+            if widget is not None:
+                # hidden now: deleteLater waits for the event loop, and a row left
+                # out of the layout would be drawn over the form until then
+                widget.hide()
+                widget.deleteLater()
         problems = [p for c in configs for p in check_metadata(c)]
         recording = self._first_recording()
         self.detected.setText(_detected_text(recording))

@@ -78,7 +78,9 @@ class TracePlot(QWidget):
         self.graphics.ci.layout.setRowStretchFactor(0, 3)
         self.graphics.ci.layout.setRowStretchFactor(1, 1)
         self.current_plot.setXLink(self.voltage_plot)
-        self.legend = self.voltage_plot.addLegend(offset=(-10, 10))
+        self.legend = self.voltage_plot.addLegend(
+            offset=(-10, 10), brush=(255, 255, 255, 190), labelTextSize="8pt"
+        )
         self.voltage_plot.setLabel("left", "Voltage", units="mV")
         self.current_plot.setLabel("left", "Current", units="nA")
         self.current_plot.setLabel("bottom", "Time", units="ms")
@@ -149,9 +151,9 @@ class TracePlot(QWidget):
         self.drawn.emit(len(pairs))
 
     def _legend_name(self, sweep: SweepKey) -> str:
+        """Short: the amplitude (the names are in the browser), else the name."""
         summary = self.controller.summary(sweep)
-        amp = "" if summary.amp is None else f" · {summary.amp:.3g} nA"
-        return f"{summary.name}{amp}"
+        return summary.name if summary.amp is None else f"{summary.amp:.3g} nA"
 
     def _draw_recording(
         self,

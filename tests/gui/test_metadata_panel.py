@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtWidgets import QLabel
+
 from efex_gui.app.controller import SessionController
 from efex_gui.core.dataset import EntryKey
 from efex_gui.widgets.metadata_panel import MIXED, MetadataPanel
@@ -73,6 +75,13 @@ def test_implausible_unit_gets_a_fix(qtbot: Any, controller: Any) -> None:
     assert panel.changes() == {"v_unit": "mV"}
     panel.apply()
     assert controller.dataset.config(sweep.entry_key)["v_unit"] == "mV"
+    controller.new_session(b6b8_files_metadata(1), shared_path("bluepyefe-exp-data"))
+    shown = [
+        w.text()
+        for w in panel.findChildren(QLabel)
+        if w.isVisibleTo(panel) and "looks like" in w.text()
+    ]
+    assert shown == [], "no problem of the previous selection stays on screen"
 
 
 def test_pending_edits_are_kept_when_the_selection_moves(

@@ -61,7 +61,7 @@ def test_overlay_and_dimmed_exclusions(
     colours = {item.opts["pen"].color().name() for item in plot.voltage_items}
     assert len(colours) == len(sweeps)
     names = [label.text for _sample, label in plot.legend.items]
-    assert len(names) == len(sweeps) and all(" nA" in n for n in names)
+    assert len(names) == len(sweeps) and all(n.endswith(" nA") for n in names)
     spiking = controller.dataset.sweeps("SimCell2", "IDRest")[-3:]
     with qtbot.waitSignal(plot.drawn):
         controller.select_sweeps(spiking)
