@@ -12,7 +12,14 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QDockWidget,
+    QLabel,
+    QVBoxLayout,
+    QWidget,
+)
 
 #: attribute of ImportDialog → its tooltip
 IMPORT_TIPS = {
@@ -78,13 +85,28 @@ SHORTCUTS: list[tuple[str, list[tuple[str, str]]]] = [
 
 
 def action_shortcuts(window: QWidget) -> list[tuple[str, str]]:
-    """``(keys, what)`` of every action of ``window`` that has a shortcut."""
+    """``(keys, what)`` of every action of ``window`` that has a shortcut.
+
+    Actions of a dock (the extraction panels) are named with the dock's title.
+    """
     found: dict[str, str] = {}
     for action in window.findChildren(QAction):
         keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
-        if keys and keys not in found:
-            found[keys] = action.text().replace("&", "").replace("…", "")
-    return sorted(found.items(), key=lambda kv: kv[1].lower())
+        if not keys or keys in found:
+            continue
+        text = action.text().replace("&", "").replace("…", "")
+        if text.startswith(("Undo ", "Redo ")):  # QUndoStack adds the last command
+            text = text.split()[0]
+        dock = _dock_title(action)
+        found[keys] = f"{dock}: {text}" if dock else text
+    return sorted(found.items(), key=lambda kv: (":" in kv[1], kv[1].lower()))
+
+
+def _dock_title(action: QAction) -> str:
+    parent = action.parent()
+    while parent is not None and not isinstance(parent, QDockWidget):
+        parent = parent.parent()
+    return parent.windowTitle() if parent is not None else ""
 
 
 def shortcut_html(window: QWidget | None = None) -> str:

@@ -135,6 +135,7 @@ class TracePlot(QWidget):
                 if recording is not None and recording.voltage is not None:
                     pairs.append((sweep, recording))
         named = 1 < len(pairs) <= MAX_LEGEND
+        self.legend.setColumnCount(2 if len(pairs) > MAX_LEGEND // 2 else 1)
         for position, (sweep, recording) in enumerate(pairs):
             excluded = self.controller.is_excluded(self.controller.exclusion_key(sweep))
             color = sweep_color(position, len(pairs))
@@ -236,7 +237,7 @@ class TracePlot(QWidget):
                 "position": 0.9,
                 "color": (90, 90, 90),
                 "fill": (255, 255, 255, 210),
-                "anchors": [(1, 1), (1, 1)],
+                "anchors": [(1, 0), (1, 0)],  # below the line: seen at the top
             },
         )
         self.voltage_plot.addItem(self.threshold_line)
@@ -258,9 +259,8 @@ class TracePlot(QWidget):
         if summary.spikecount is not None:
             parts.append(f"{summary.spikecount} spikes")
         if summary.status == "excluded":
-            parts.append(
-                f"<span style='color:#c62828'>excluded {summary.reason}</span>"
-            )
+            why = f": {html.escape(summary.reason)}" if summary.reason else ""
+            parts.append(f"<span style='color:#c62828'>excluded{why}</span>")
         if summary.warnings:
             count = len(summary.warnings)
             parts.append(
