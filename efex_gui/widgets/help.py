@@ -56,6 +56,11 @@ IMPORT_TIPS = {
     "save_button": "Save the pattern, channels, defaults and eCode overrides",
     "load_button": "Load saved import settings",
 }
+#: default metadata key → its label
+DEFAULT_LABELS = {
+    "i_unit": "Current unit", "v_unit": "Voltage unit", "t_unit": "Time unit",
+    "dt": "dt (in the time unit)", "ljp": "LJP (mV)",
+}  # fmt: skip
 #: default metadata key → tooltip
 DEFAULT_TIPS = {
     "i_unit": "Current unit for every file (empty: the file's own unit)",
@@ -82,6 +87,11 @@ SHORTCUTS: list[tuple[str, list[tuple[str, str]]]] = [
         ("Wheel / drag / right-drag", "Zoom / pan (or box) / stretch an axis"),
     ]),
 ]  # fmt: skip
+
+
+def plural(count: int, word: str) -> str:
+    """``"1 cell"``, ``"2 cells"``."""
+    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def action_shortcuts(window: QWidget) -> list[tuple[str, str]]:

@@ -49,7 +49,7 @@ from efex_gui.core.naming import (
     scan_folder,
 )
 from efex_gui.resources import load_default
-from efex_gui.widgets.help import DEFAULT_TIPS, IMPORT_TIPS
+from efex_gui.widgets.help import DEFAULT_LABELS, DEFAULT_TIPS, IMPORT_TIPS, plural
 
 DEFAULT_KEYS = ("i_unit", "v_unit", "t_unit", "dt", "ljp")
 CUSTOM = "Custom pattern"
@@ -121,7 +121,7 @@ class ImportDialog(QDialog):
                 edit = widget = QLineEdit(self)
             widget.setToolTip(DEFAULT_TIPS[key])
             edit.setToolTip(DEFAULT_TIPS[key])
-            grid.addWidget(QLabel(key), 0, column)
+            grid.addWidget(QLabel(DEFAULT_LABELS[key]), 0, column)
             grid.addWidget(widget, 1, column)
             grid.setColumnStretch(column, 1)
             self.defaults[key] = edit
@@ -284,9 +284,9 @@ class ImportDialog(QDialog):
         self.summary.setText(
             self.error
             or (
-                f"{len(self.pairing.entries)} recordings, {len(cells)} cells, "
-                f"{len(protocols)} protocols; "
-                f"{len(self.pairing.skipped)} files left out"
+                f"{plural(len(self.pairing.entries), 'recording')}, "
+                f"{plural(len(cells), 'cell')}, {plural(len(protocols), 'protocol')}; "
+                f"{plural(len(self.pairing.skipped), 'file')} left out"
             )
         )
         self.ok_button.setEnabled(bool(self.pairing.entries))

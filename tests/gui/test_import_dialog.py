@@ -46,7 +46,7 @@ def test_preview_pairs_files_with_the_guessed_pattern(
     }
     assert "no voltage" in skipped["B6/B6_Ch0_IDRest_183.ibw"]
     assert "does not match" in skipped["notes/readme.txt"]
-    assert "3 recordings, 1 cells, 2 protocols" in dialog.summary.text()
+    assert "3 recordings, 1 cell, 2 protocols" in dialog.summary.text()
 
 
 def test_editing_the_pattern_updates_the_preview(
