@@ -113,10 +113,11 @@ class ExtractionController(ExtractionEdits, QObject):
         self._rerun_timer.timeout.connect(self._auto_rerun)
         sc = session_controller
         sc.session_changed.connect(self._on_session_changed)
-        sc.exclusions_changed.connect(lambda _e: self._on_edit(rerun=True))
-        sc.metadata_changed.connect(lambda _k: self._on_edit(rerun=False))
-        sc.entries_loaded.connect(lambda _k: self._check_timer.start())
-        sc.rheobase_changed.connect(lambda _r: self._check_timer.start())
+        # bound methods, not lambdas: Qt disconnects them when this object goes
+        sc.exclusions_changed.connect(self._on_exclusions_changed)
+        sc.metadata_changed.connect(self._on_metadata_changed)
+        sc.entries_loaded.connect(self._schedule_check)
+        sc.rheobase_changed.connect(self._schedule_check)
 
     # --- state --------------------------------------------------------------------
     @property
@@ -168,6 +169,15 @@ class ExtractionController(ExtractionEdits, QObject):
         self._rerun = False
         self._after_run.clear()
         self.worker.cancel()
+
+    def _on_exclusions_changed(self, _exclusions: Any) -> None:
+        self._on_edit(rerun=True)
+
+    def _on_metadata_changed(self, _keys: Any) -> None:
+        self._on_edit(rerun=False)
+
+    def _schedule_check(self, *_args: Any) -> None:
+        self._check_timer.start()
 
     def _on_edit(self, rerun: bool) -> None:
         self._update_stale()

@@ -105,8 +105,8 @@ class ExtractionBar(QWidget):
         controller.results_changed.connect(self._on_results)
         controller.run_failed.connect(self._on_failed)
         controller.run_cancelled.connect(self._on_cancelled)
-        controller.stale_changed.connect(lambda _s: self._show_state())
-        controller.update_timed.connect(lambda _s: self._show_state())
+        controller.stale_changed.connect(self._show_state)
+        controller.update_timed.connect(self._show_state)
         controller.exported.connect(self._on_exported)
         self.last_message = ""
 
@@ -142,7 +142,7 @@ class ExtractionBar(QWidget):
         self.problems.setText(f"{len(skipped)} file(s) not read")
         self.problems.setToolTip("\n".join(f"{c}: {p}: {r}" for c, p, r in skipped))
 
-    def _show_state(self) -> None:
+    def _show_state(self, *_args: Any) -> None:
         controller = self.controller
         result = controller.result
         if controller.is_running():

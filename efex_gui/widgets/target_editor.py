@@ -116,8 +116,7 @@ class TargetEditor(QWidget):
         controller.targets_changed.connect(self._refresh)
         controller.results_changed.connect(self._on_results)
         controller.check_changed.connect(self._on_check)
-        controller.settings_changed.connect(
-            lambda settings: self.model.set_absolute(settings.absolute_amplitude))
+        controller.settings_changed.connect(self._on_settings)
         self.model.set_absolute(controller.session.settings.absolute_amplitude)
         self._refresh()
         self._on_check(controller.check)
@@ -216,6 +215,9 @@ class TargetEditor(QWidget):
         layout.addWidget(splitter)
 
     # --- refresh ------------------------------------------------------------------
+    def _on_settings(self, settings: Any) -> None:
+        self.model.set_absolute(settings.absolute_amplitude)
+
     def _on_results(self, _result: Any) -> None:
         if self.controller.session.targets is None:  # shows the run's auto targets
             self._refresh()
