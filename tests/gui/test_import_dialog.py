@@ -161,3 +161,29 @@ def test_abf_files_take_their_protocol_names_from_inside(
     # README: steps from -200 to +400 pA by 50
     amps = sorted(s.amp for s in summaries)
     np.testing.assert_allclose(amps, np.linspace(-0.2, 0.4, 13), atol=2e-3)
+
+
+def test_profile_with_ecode_mapping_saved_and_loaded(
+    qtbot: Any, bbp_folder: Path, preferences: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    from PySide6.QtWidgets import QFileDialog
+
+    profile = tmp_path / "lab.json"
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda *a, **k: (str(profile), "")
+    )
+    monkeypatch.setattr(
+        QFileDialog, "getOpenFileName", lambda *a, **k: (str(profile), "")
+    )
+    dialog = _dialog(qtbot, bbp_folder, preferences)
+    dialog.set_override("TestPulse", "Step")
+    dialog.current_channel.setText("3")
+    dialog.save_button.click()
+    assert profile.exists()
+    other = ImportDialog(bbp_folder, None, None)
+    qtbot.addWidget(other)
+    assert other.ecode_overrides == {}
+    other.load_button.click()
+    assert other.ecode_overrides == {"TestPulse": "Step"}
+    assert other.current_channel.text() == "3"
+    qtbot.waitUntil(lambda: other.profile() == dialog.profile())
