@@ -31,6 +31,7 @@ from efex_gui.widgets.tree_text import (
     STATUS,
     entry_paths,
     fmt_number,
+    spikes_text,
     status_text,
 )
 
@@ -257,7 +258,7 @@ class RecordingTreeModel(QAbstractItemModel):
                 NAME: summary.name,
                 AMP: fmt_number(summary.amp, 4),
                 AMP_REL: fmt_number(summary.amp_rel, 1),
-                SPIKES: "" if summary.spikecount is None else str(summary.spikecount),
+                SPIKES: spikes_text(summary),
                 STATUS: status_text(
                     summary, entry_paths(self.controller.dataset, sweep.entry_key)
                 ),

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWi
 
 from efex_gui.app.controller import SessionController
 from efex_gui.core.dataset import SweepKey
-from efex_gui.widgets.tree_text import entry_paths, status_text
+from efex_gui.widgets.tree_text import entry_paths, spikes_text, status_text
 
 #: at most this many sweeps are drawn at once
 MAX_DRAWN = 40
@@ -256,8 +256,9 @@ class TracePlot(QWidget):
         if summary.amp is not None:
             rel = f" ({summary.amp_rel:.0f} %)" if summary.amp_rel is not None else ""
             parts.append(f"amp {summary.amp:.4g} nA{rel}")
-        if summary.spikecount is not None:
-            parts.append(f"{summary.spikecount} spikes")
+        count = spikes_text(summary)
+        if count:
+            parts.append(f"{count} spike{'' if count == '1' else 's'}")
         if summary.status == "excluded":
             why = f": {html.escape(summary.reason)}" if summary.reason else ""
             parts.append(f"<span style='color:#c62828'>excluded{why}</span>")

@@ -58,6 +58,13 @@ def status_text(summary: Any, paths: dict[str, str]) -> str:
     return summary.status + (f": {reason}" if reason else "")
 
 
+def spikes_text(summary: Any) -> str:
+    """The spike count; 0 for a read sweep where efel found no spike (None)."""
+    if summary.spikecount is not None:
+        return str(summary.spikecount)
+    return "0" if summary.amp is not None else ""
+
+
 def fmt_number(value: float | None, digits: int) -> str:
     """``value`` with ``digits`` decimals (empty for None)."""
     if value is None:

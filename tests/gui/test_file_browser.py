@@ -205,3 +205,18 @@ def test_arrow_keys_in_the_tree_select_and_draw_sweeps(
     with qtbot.waitSignal(controller.selection_changed) as selected:
         qtbot.keyClick(browser.tree, Qt.Key.Key_Up)
     assert selected.args[0] == [model.sweep(model.index(2, 0, idrest))]
+
+
+def test_a_read_sweep_without_spikes_shows_zero(
+    qtbot: Any, controller: Any, demo_dir: Path
+) -> None:
+    from efex_gui.widgets.recording_tree_model import SPIKES
+
+    browser = _browser(qtbot, controller)
+    controller.open_json(demo_dir / "config.json")
+    iv = controller.dataset.sweeps("SimCell1", "IV")
+    assert browser.model.index_of_sweep(iv[0], SPIKES).data() == "", "not read yet"
+    load_everything(qtbot, controller)
+    sweep = controller.dataset.sweeps("SimCell1", "IV")[0]
+    assert controller.summary(sweep).spikecount is None  # efel: no peak_time
+    assert browser.model.index_of_sweep(sweep, SPIKES).data() == "0"
