@@ -152,6 +152,7 @@ class ExtractionController(ExtractionEdits, QObject):
     def run(self, then: Callable[[ExtractionResult], None] | None = None) -> bool:
         """Start an extraction of the current session (False if one is running)."""
         self._edit_started = None  # asked for: not an update after an edit
+        self.last_update_seconds = None
         return self._start(then)
 
     def _start(self, then: Callable[[ExtractionResult], None] | None = None) -> bool:
