@@ -30,10 +30,18 @@ def run_and_wait(qtbot: Any, extraction: ExtractionController) -> Any:
 
 
 def headless_export(session: Session, folder: Path) -> None:
-    """What ``efex_gui.extract.extract_efeatures`` writes for the same session."""
+    """What ``efex_gui.extract.extract_efeatures`` writes for the same session.
+
+    With rheobase overrides (not a BluePyEfe argument) the core's
+    ``extract_efeatures``, which ``efex extract session.json`` runs.
+    """
+    from efex_gui.core import pipeline
     from efex_gui.extract import extract_efeatures
 
-    extract_efeatures(str(folder), write_files=True, **session.to_extract_kwargs())
+    kwargs = session.to_extract_kwargs()
+    run = pipeline.extract_efeatures if "rheobase_overrides" in kwargs else (
+        extract_efeatures)
+    run(str(folder), write_files=True, **kwargs)
 
 
 def assert_same_files(gui: Path, headless: Path) -> None:
