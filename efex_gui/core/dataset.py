@@ -212,6 +212,37 @@ class Dataset:
         return copied
 
 
+def guess_data_root(
+    files_metadata: Mapping[str, Mapping[str, list[Mapping[str, Any]]]],
+    folder: str | Path,
+    levels: int = 3,
+    sample: int = 5,
+) -> Path:
+    """The folder the relative paths of ``files_metadata`` are relative to.
+
+    Tries ``folder``, then up to ``levels`` folders above it, then the working
+    directory; the first where the first ``sample`` relative paths all exist wins.
+    ``folder`` when none does (the files then show as unreadable, with the path).
+    """
+    folder = Path(folder)
+    relative = []
+    for protocols in files_metadata.values():
+        for entries in protocols.values():
+            for entry in entries:
+                relative += [
+                    v for v in (entry.get(k) for k in PATH_KEYS)
+                    if isinstance(v, str) and v and not Path(v).is_absolute()
+                ]  # fmt: skip
+                if len(relative) >= sample:
+                    break
+    if not relative:
+        return folder
+    for root in (folder, *list(folder.parents)[:levels], Path.cwd()):
+        if all((root / p).exists() for p in relative[:sample]):
+            return root
+    return folder
+
+
 @dataclass
 class LoadedEntry:
     """What :func:`load_entry` returns: recordings, and errors per trace or entry."""

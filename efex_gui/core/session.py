@@ -37,6 +37,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from efex_gui.core.dataset import guess_data_root
 from efex_gui.core.errors import MetadataError, SettingsError
 from efex_gui.core.exclusions import Exclusions, TraceFilter, apply_exclusions
 from efex_gui.core.naming import relative_to
@@ -299,8 +300,10 @@ def open_json(path: str | Path) -> Session:
     """Open a session file, an ``extract_efeatures`` config or a bare files_metadata.
 
     Relative paths of a config or a files_metadata JSON are relative to its folder
-    (as ``inputs.json``-style configs are written); absolute paths under that folder
-    are made relative, so the session can move with its data.
+    (as ``inputs.json``-style configs are written), or else to the first folder above
+    it, or the working directory, where they exist (:func:`guess_data_root`);
+    absolute paths under that folder are made relative, so the session can move with
+    its data.
 
     Raises
     ------
@@ -322,6 +325,9 @@ def open_json(path: str | Path) -> Session:
         raise MetadataError(
             f"{path}: neither a session, an extraction config nor a files_metadata."
         )
+    if "kind" not in data and session.data_root is not None:
+        # configs are often written next to, not above, their data
+        session.data_root = guess_data_root(session.files_metadata, session.data_root)
     if session.data_root is not None and not session.exclusions:
         relativize_paths(session.files_metadata, session.data_root)
     session.path = path if session.kind == KIND and "kind" in data else None

@@ -311,3 +311,28 @@ def test_trace_filter_leaves_out_one_nwb_sweep() -> None:
     assert [t["id"] for t in kept] == [
         t["id"] for i, t in enumerate(everything) if i != 3
     ]
+
+
+def test_config_paths_relative_to_a_folder_above_are_found(tmp_path: Path) -> None:
+    (tmp_path / "data" / "cellA").mkdir(parents=True)
+    (tmp_path / "data" / "cellA" / "a.nwb").write_bytes(b"")
+    configs = tmp_path / "data" / "configs" / "run1"
+    configs.mkdir(parents=True)
+    fm = {"cellA": {"IDRest": [{"filepath": "cellA/a.nwb"}]}}
+    (configs / "inputs.json").write_text(json.dumps({"files_metadata": fm}))
+    session = open_json(configs / "inputs.json")
+    assert session.data_root == tmp_path / "data"
+    assert session.files_metadata == fm
+    (configs / "missing.json").write_text(
+        json.dumps({"cellA": {"IDRest": [{"filepath": "nowhere/b.nwb"}]}})
+    )
+    assert open_json(configs / "missing.json").data_root == configs, "no guess"
+
+
+def test_oracle_inputs_open_with_their_data() -> None:
+    inputs = shared_path("oracle", "sscx-dev4", "inputs.json")
+    session = open_json(inputs)
+    assert session.data_root == inputs.parents[2]  # ../shared/data
+    kwargs = session.to_extract_kwargs()
+    first = kwargs["files_metadata"]["C060109A1-SR-C1"]["IDrest"][0]
+    assert Path(first["v_file"]).is_file()
