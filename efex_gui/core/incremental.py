@@ -26,21 +26,20 @@ thread.
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import logging
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from efex_gui.core.auto_targets import default_auto_targets
 from efex_gui.core.cell import Cell
 from efex_gui.core.errors import Cancelled
 from efex_gui.core.exclusions import ExclusionKey, apply_exclusions, entry_file
+from efex_gui.core.extraction_result import ExtractionResult, SweepRef, inputs_signature
 from efex_gui.core.feature_cache import (
-    CacheStats,
     FeatureCache,
     extract_efeatures_cached,
     settings_key,
@@ -59,73 +58,6 @@ __all__ = ["ExtractionResult", "IncrementalExtractor", "SweepRef", "inputs_signa
 
 #: ``progress(done, total, message)``
 Progress = Callable[[int, int, str], None]
-
-
-@dataclass(frozen=True)
-class SweepRef:
-    """Where a recording comes from: its entry in ``files_metadata`` and trace index."""
-
-    cell: str
-    protocol: str
-    entry: int
-    index: int
-
-
-@dataclass
-class ExtractionResult:
-    """Everything one run produced (plain data; shown by the GUI, exported as is).
-
-    ``features``, ``protocol_definitions`` and ``currents`` are exactly the three dicts
-    that ``extract_efeatures`` returns for the same session.
-    """
-
-    cells: list[Any]
-    protocols: list[Any]
-    targets: list[dict[str, Any]]
-    auto_targets: bool
-    features: dict[str, Any]
-    protocol_definitions: dict[str, Any]
-    currents: dict[str, Any]
-    settings: dict[str, Any]
-    computed_rheobase: dict[str, Any]
-    rheobase_overrides: dict[str, float]
-    skipped: list[tuple[str, str, str]]
-    signature: str
-    stats: CacheStats = field(default_factory=CacheStats)
-    entries_read: int = 0
-    entries_cached: int = 0
-    refs: dict[int, SweepRef] = field(default_factory=dict)
-    #: wall-clock seconds the run took
-    seconds: float = 0.0
-
-    def sweep_ref(self, recording: Any) -> SweepRef | None:
-        """The entry and trace index of one of this result's recordings."""
-        return self.refs.get(id(recording))
-
-    def cell(self, name: str) -> Any:
-        """The cell called ``name`` (None if absent)."""
-        return next((c for c in self.cells if c.name == name), None)
-
-
-def inputs_signature(
-    session: Session, overrides: Mapping[str, float] | None = None
-) -> str:
-    """A digest of everything a run depends on (to tell a stale result).
-
-    ``overrides`` default to the session's ``rheobase_overrides``.
-    """
-    if overrides is None:
-        overrides = session.rheobase_overrides
-    document = {
-        "data_root": str(session.data_root),
-        "files_metadata": session.files_metadata,
-        "exclusions": session.exclusions.to_json(),
-        "targets": session.targets,
-        "settings": asdict(session.settings),
-        "rheobase_overrides": dict(sorted((overrides or {}).items())),
-    }
-    text = json.dumps(document, sort_keys=True, default=repr)
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
 def _file_stamp(config: Mapping[str, Any]) -> list[Any]:
