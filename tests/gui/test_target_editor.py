@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLineEdit
+from PySide6.QtWidgets import QComboBox, QLineEdit
 
 from efex_gui.app.extraction_controller import ExtractionController
 from efex_gui.core.legacy import convert_legacy_targets
@@ -207,3 +207,17 @@ def test_count_button_reads_every_file_then_matches_are_counted(
     assert all(sc.dataset.is_loaded(k) for k in sc.dataset.entry_keys())
     n = editor.model.index(0, COLUMN["matches"]).data()
     assert n.endswith("cells") and n != "0 sweeps / 0 cells"
+
+
+def test_protocol_choices_come_from_the_loaded_data(editor: TargetEditor) -> None:
+    index = _index(editor, 0, "protocol")
+    delegate = editor.view.itemDelegateForColumn(COLUMN["protocol"])
+    box = delegate.createEditor(editor.view.viewport(), None, index)
+    delegate.setEditorData(box, index)
+    assert isinstance(box, QComboBox)
+    choices = [box.itemText(i) for i in range(box.count())]
+    assert choices == editor.controller.protocols() and "IDRest" in choices
+    assert box.currentText() == editor.controller.targets[0]["protocol"]
+    box.setCurrentText("IV")
+    delegate.setModelData(box, editor.model, index)
+    assert editor.controller.targets[0]["protocol"] == "IV"
