@@ -234,6 +234,9 @@ class ExtractionController(ExtractionEdits, QObject):
 
     def _on_session_changed(self, _session: Session) -> None:
         self.cancel()
+        self._rerun_timer.stop()
+        self._edit_started = None
+        self.last_update_seconds = None
         self.result = None
         self._stale = False
         self.worker.clear_caches()
