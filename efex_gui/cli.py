@@ -235,6 +235,7 @@ def cmd_rheobase(args: argparse.Namespace) -> int:
             protocols,
             kwargs.get("rheobase_strategy", "absolute"),
             kwargs.get("rheobase_settings"),
+            rheobase_overrides=kwargs.get("rheobase_overrides"),
         )
     _out(format_table(rheobase_rows(cells, protocols)))
     skipped = skipped_files(cells)

@@ -318,3 +318,20 @@ def test_native_prints_never_reach_stdout(capfd: pytest.CaptureFixture[str]) -> 
     os.write(1, b"after\n")
     out, err = capfd.readouterr()
     assert out == "after\n" and err == ""
+
+
+def test_rheobase_honours_a_session_override(
+    b6b8: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    session_module = pytest.importorskip("efex_gui.core.session")
+    inputs, root = b6b8
+    session = session_module.Session.from_dict(_load(inputs), base_dir=root)
+    session.rheobase_overrides = {"MouseNeuron1": 0.2}
+    session.save(tmp_path / "run.efex.json")
+    assert main(["rheobase", str(tmp_path / "run.efex.json"), "-q"]) == EXIT_OK
+    (line,) = [
+        row
+        for row in capsys.readouterr().out.splitlines()
+        if row.startswith("MouseNeuron1")
+    ]
+    assert line.split()[1] == "0.2000"

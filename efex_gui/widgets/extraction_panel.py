@@ -292,9 +292,9 @@ def install_extraction_ui(main_window: QMainWindow, session_controller: Any) -> 
     for dock in docks[1:]:
         main_window.tabifyDockWidget(docks[0], dock)
     docks[0].raise_()
-    # give the docks about 45 % of the height once the window has its size
+    # give the docks about 35 % of the height once the window has its size
     QTimer.singleShot(0, lambda: main_window.resizeDocks(
-        [docks[0]], [int(main_window.height() * 0.45)], Qt.Orientation.Vertical))
+        [docks[0]], [int(main_window.height() * 0.35)], Qt.Orientation.Vertical))
 
     def show_feature(protocol: str, feature: str) -> None:
         plot.choose(protocol, feature)
