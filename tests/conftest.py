@@ -1,4 +1,4 @@
-"""Shared fixtures: where ../shared/data is, and a skip with a clear reason when it is absent."""
+"""Shared fixtures: where ../shared/data is, and a clear skip when it is absent."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ def shared_path(*parts: str) -> Path:
     path = SHARED_DATA.joinpath(*parts)
     if not path.exists():
         pytest.skip(
-            f"needs the shared recordings at {path} (../shared/data beside the project); "
+            f"needs the shared recordings at {path} "
+            "(../shared/data beside the project); "
             "set EFEX_SHARED_DATA to point elsewhere"
         )
     return path

@@ -1,1 +1,1 @@
-"""The Qt-free extraction core: readers, eCodes, features, rheobase, grouping, export."""
+"""The Qt-free extraction core: readers, eCodes, features, rheobase, export."""

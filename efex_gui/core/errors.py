@@ -56,8 +56,8 @@ class TargetError(EfexError, ValueError):
 
 
 class SettingsError(EfexError, ValueError):
-    """An extraction setting is impossible (unknown strategy, threshold_nvalue_save < 1, ...)."""
+    """An extraction setting is impossible (unknown strategy, bad value, ...)."""
 
 
-class Cancelled(EfexError):
+class Cancelled(EfexError):  # noqa: N818 (a state, not an error)
     """A long task was cancelled by its caller; partial results were discarded."""
