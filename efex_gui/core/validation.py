@@ -130,8 +130,9 @@ def check_run_settings(
     ``rheobase_strategy=None`` skips the rheobase checks (absolute amplitudes, where
     no rheobase is computed).
 
-    ``threshold_nvalue_save=0`` is accepted as BluePyEfe does (every target is kept;
-    docs/compatibility.md §9.1-12); below 0 or not an integer it is refused.
+    ``threshold_nvalue_save`` must be a whole number >= 1: BluePyEfe accepts 0, which
+    keeps targets that no sweep matched (``val`` NaN, or a crash when a whole protocol
+    is empty; docs/compatibility.md §9.1-12), so 0 is refused here.
 
     Raises
     ------
@@ -141,10 +142,11 @@ def check_run_settings(
         See :func:`check_rheobase_settings`.
     """
     value = threshold_nvalue_save
-    if not _is_real(value) or int(value) != value or value < 0:
+    if not _is_real(value) or int(value) != value or value < 1:
         raise SettingsError(
-            f"threshold_nvalue_save={value!r}: it must be a whole number of values "
-            "(1 or more keeps the features that many sweeps matched)."
+            f"threshold_nvalue_save={value!r}: it must be a whole number >= 1 "
+            "(a feature is kept when at least that many sweeps gave a value; 0 would "
+            "keep features that no sweep matched)."
         )
     if not _is_real(default_std_value) or default_std_value < 0:
         raise SettingsError(

@@ -13,7 +13,7 @@ import pytest
 
 from efex_gui.core import pipeline
 from efex_gui.core.auto_targets import default_auto_targets
-from efex_gui.core.errors import Cancelled, TargetError
+from efex_gui.core.errors import Cancelled, SettingsError, TargetError
 from tests.conftest import shared_path
 
 pytestmark = pytest.mark.shared
@@ -142,12 +142,9 @@ def test_threshold_nvalue_save():
         [target(), target(amplitude=900)], threshold_nvalue_save=3
     )
     assert features == {} and protocols == {}
-    # §9.1-12: 0 with an unmatched target no longer crashes; the empty protocol
-    # is left out
-    features, protocols, _ = run(
-        [target(), target(amplitude=900)], threshold_nvalue_save=0
-    )
-    assert list(features) == list(protocols) == ["IDRest_150"]
+    # §9.1-12: 0 (BluePyEfe crashes on an unmatched target) is refused up front
+    with pytest.raises(SettingsError, match="threshold_nvalue_save"):
+        run([target(), target(amplitude=900)], threshold_nvalue_save=0)
 
 
 def test_save_files_used_and_no_files_key_by_default():

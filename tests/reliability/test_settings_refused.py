@@ -117,12 +117,12 @@ def test_bluepyefe_exception_types_are_kept() -> None:
         compute_rheobase([], ["IDRest"], "bogus")
 
 
-def test_threshold_nvalue_save_zero_stays_accepted(files_metadata: dict) -> None:
-    """BluePyEfe accepts 0 (docs/compatibility.md §9.1-12): it is not refused."""
-    features, _, _ = extract_efeatures(
-        None, files_metadata, **extraction_kwargs(threshold_nvalue_save=0)
-    )
-    assert features
+def test_threshold_nvalue_save_zero_is_refused(files_metadata: dict) -> None:
+    """BluePyEfe accepts 0 and then keeps unmatched targets (§9.1-12): refused here."""
+    with pytest.raises(SettingsError, match="threshold_nvalue_save=0"):
+        extract_efeatures(
+            None, files_metadata, **extraction_kwargs(threshold_nvalue_save=0)
+        )
 
 
 def test_rheobase_settings_are_not_checked_in_absolute_mode(
