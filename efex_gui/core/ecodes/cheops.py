@@ -12,12 +12,12 @@ from typing import Any
 import numpy as np
 
 from efex_gui.core.ecodes import detection
-from efex_gui.core.recording import Recording
+from efex_gui.core.ecodes.base import ECode
 
 TIMINGS = ("ton", "t1", "t2", "t3", "t4", "toff")
 
 
-class PosCheops(Recording):
+class PosCheops(ECode):
     """Three depolarising triangular pulses; ``amp`` = peak above holding.
 
     Parameters
@@ -32,6 +32,8 @@ class PosCheops(Recording):
         Global efel settings for the construction-time spike count.
     """
 
+    _exported = (*TIMINGS, "tend", "amp", "hypamp", "dt", "amp_rel", "hypamp_rel")
+
     default_timings: dict[str, float] = {
         "ton": 250.0, "t1": 8250.0, "t2": 10250.0, "t3": 14250.0, "t4": 16250.0,
         "toff": 18916.0,
@@ -44,25 +46,7 @@ class PosCheops(Recording):
         protocol_name: str = "PosCheops",
         efel_settings: dict | None = None,
     ) -> None:
-        super().__init__(config_data, reader_data, protocol_name)
-        for name in TIMINGS:
-            setattr(self, name, None)
-        self.tend = None
-        self.amp = None
-        self.hypamp = None
-        self.dt = None
-        self.amp_rel = None
-        self.hypamp_rel = None
-        self.export_attr = [
-            "ton", "t1", "t2", "t3", "t4", "toff", "tend", "amp", "hypamp", "dt",
-            "amp_rel", "hypamp_rel",
-        ]  # fmt: skip
-
-        if self.t is not None and self.current is not None:
-            self.interpret(self.t, self.current, self.config_data, self.reader_data)
-        if self.voltage is not None:
-            self.set_autothreshold()
-            self.defer_spikecount(efel_settings)
+        super().__init__(config_data, reader_data, protocol_name, efel_settings)
 
     def get_stimulus_parameters(self) -> dict[str, Any]:
         """Stimulus description for protocols.json."""
@@ -88,13 +72,7 @@ class PosCheops(Recording):
     ) -> None:
         """Read the timings; measure holding and peak on the smoothed current."""
         self.dt = t[1]
-        missing = [k for k in TIMINGS if config_data.get(k) is None]
-        if missing:
-            self.warn(
-                f"Missing timing key(s) {missing} for {type(self).__name__}, using "
-                f"defaults: {self.default_timings}"
-            )
-            config_data.update(self.default_timings)
+        self._fill_default_timings(config_data, TIMINGS, self.default_timings)
         self.set_timing_ecode(list(TIMINGS), config_data)
 
         smooth = detection.smooth(current)
@@ -103,15 +81,12 @@ class PosCheops(Recording):
         amp = self._peak(smooth) - self.hypamp
         self.set_amplitudes_ecode("amp", config_data, reader_data, amp)
 
-        for name in TIMINGS:
-            self.index_to_ms(name, t)
-        self.tend = len(t) * self.dt
+        self._timings_to_ms(t, TIMINGS)
 
     def generate(self) -> tuple[np.ndarray, np.ndarray]:
         """Rebuild the stimulus: ``(t, current)``, ms and nA."""
-        idx = [int(getattr(self, name) / self.dt) for name in TIMINGS]
-        t = np.arange(0.0, self.tend, self.dt)
-        current = np.full(t.shape, np.float64(self.hypamp))
+        idx = self._indices(*TIMINGS)
+        t, current = self._holding_trace()
         for start, end in ((idx[0], idx[1]), (idx[2], idx[3]), (idx[4], idx[5])):
             mid = start + (end - start) // 2
             current[start:mid] += np.linspace(0.0, self.amp, mid - start)

@@ -57,6 +57,12 @@ def median(values: Any) -> Any:
         return np.median(values)
 
 
+def median_outside(values: Any, start: int, stop: int) -> Any:
+    """Median of ``values`` before ``start`` and from ``stop`` on (the holding)."""
+    values = np.asarray(values)
+    return median(np.concatenate((values[:start], values[stop:])))
+
+
 def base_current(current: Any, idx_ton: int = BASE_CURRENT_SAMPLES) -> float:
     """Holding current: median of the smoothed first ``idx_ton`` samples.
 

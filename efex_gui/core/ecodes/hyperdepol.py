@@ -13,12 +13,12 @@ from typing import Any
 import numpy as np
 
 from efex_gui.core.ecodes import detection
-from efex_gui.core.recording import Recording
+from efex_gui.core.ecodes.base import ECode
 
 TIMINGS = ("ton", "tmid", "toff")
 
 
-class HyperDePol(Recording):
+class HyperDePol(ECode):
     """Two consecutive steps; ``amp`` (first) is the matched amplitude.
 
     Parameters
@@ -32,6 +32,12 @@ class HyperDePol(Recording):
     efel_settings : dict, optional
         Global efel settings for the construction-time spike count.
     """
+
+    _exported = (
+        "ton", "tmid", "toff", "tend", "amp", "amp2", "hypamp", "dt", "amp_rel",
+        "amp2_rel", "hypamp_rel",
+    )  # fmt: skip
+    relative_amplitudes = ("amp", "amp2", "hypamp")
 
     #: 2.3.63 defaults (ms) used when a timing is missing; None: timings required.
     default_timings: dict[str, float] | None = {
@@ -47,28 +53,7 @@ class HyperDePol(Recording):
         protocol_name: str = "HyperDePol",
         efel_settings: dict | None = None,
     ) -> None:
-        super().__init__(config_data, reader_data, protocol_name)
-        self.ton = None
-        self.tmid = None
-        self.toff = None
-        self.tend = None
-        self.amp = None
-        self.amp2 = None
-        self.hypamp = None
-        self.dt = None
-        self.amp_rel = None
-        self.amp2_rel = None
-        self.hypamp_rel = None
-        self.export_attr = [
-            "ton", "tmid", "toff", "tend", "amp", "amp2", "hypamp", "dt", "amp_rel",
-            "amp2_rel", "hypamp_rel",
-        ]  # fmt: skip
-
-        if self.t is not None and self.current is not None:
-            self.interpret(self.t, self.current, self.config_data, self.reader_data)
-        if self.voltage is not None:
-            self.set_autothreshold()
-            self.defer_spikecount(efel_settings)
+        super().__init__(config_data, reader_data, protocol_name, efel_settings)
 
     @property
     def thresh_perc(self) -> Any:
@@ -88,46 +73,29 @@ class HyperDePol(Recording):
             "totduration": self.tend,
         }
 
-    def compute_relative_amp(self, amp_threshold: float) -> None:
-        """Amplitudes of both steps and of the holding in % of the rheobase."""
-        self.amp_rel = 100.0 * self.amp / amp_threshold
-        self.amp2_rel = 100.0 * self.amp2 / amp_threshold
-        self.hypamp_rel = 100.0 * self.hypamp / amp_threshold
-
     def interpret(
         self, t: Any, current: Any, config_data: dict, reader_data: dict
     ) -> None:
         """Read the timings, then measure both steps on the smoothed current."""
         self.dt = t[1]
-        missing = [k for k in TIMINGS if config_data.get(k) is None]
-        if missing and self.default_timings is not None:
-            self.warn(
-                f"Missing timing key(s) {missing} for {type(self).__name__}, using "
-                f"defaults: {self.default_timings}"
-            )
-            config_data.update(self.default_timings)
+        self._fill_default_timings(config_data, TIMINGS, self.default_timings)
         self.set_timing_ecode(list(TIMINGS), config_data)
 
         smooth = detection.smooth(current)
         ton, tmid, toff = self.ton, self.tmid, self.toff
-        hypamp = detection.median(np.concatenate((smooth[:ton], smooth[toff:])))
+        hypamp = detection.median_outside(smooth, ton, toff)
         self.set_amplitudes_ecode("hypamp", config_data, reader_data, hypamp)
         amp = detection.median(smooth[ton:tmid]) - self.hypamp
         self.set_amplitudes_ecode("amp", config_data, reader_data, amp)
         amp2 = detection.median(smooth[tmid:toff]) - self.hypamp
         self.set_amplitudes_ecode("amp2", config_data, reader_data, amp2)
 
-        for name in TIMINGS:
-            self.index_to_ms(name, t)
-        self.tend = len(t) * self.dt
+        self._timings_to_ms(t, TIMINGS)
 
     def generate(self) -> tuple[np.ndarray, np.ndarray]:
         """Rebuild the stimulus: ``(t, current)``, ms and nA."""
-        ton_idx = int(self.ton / self.dt)
-        tmid_idx = int(self.tmid / self.dt)
-        toff_idx = int(self.toff / self.dt)
-        t = np.arange(0.0, self.tend, self.dt)
-        current = np.full(t.shape, np.float64(self.hypamp))
+        ton_idx, tmid_idx, toff_idx = self._indices(*TIMINGS)
+        t, current = self._holding_trace()
         current[ton_idx:tmid_idx] += np.float64(self.amp)
         current[tmid_idx:toff_idx] += np.float64(self.amp2)
         return t, current

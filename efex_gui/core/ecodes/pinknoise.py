@@ -16,8 +16,7 @@ from typing import Any
 import numpy as np
 
 from efex_gui.core.ecodes import detection
-from efex_gui.core.ecodes.step import Step
-from efex_gui.core.recording import Recording
+from efex_gui.core.ecodes.base import ECode
 
 #: Length (ms) of the stretches at both ends used to estimate the noise.
 NOISE_WINDOW_MS = 10.0
@@ -26,7 +25,7 @@ NOISE_FACTOR = 4.5
 RELATIVE_THRESHOLD = 0.02
 
 
-class PinkNoise(Recording):
+class PinkNoise(ECode):
     """A noise current between ``ton`` and ``toff``.
 
     Parameters
@@ -44,6 +43,11 @@ class PinkNoise(Recording):
     #: Whether detection runs on the smoothed (True) or the raw current.
     detect_on_smoothed = True
 
+    _exported = (
+        "ton", "toff", "tend", "amp", "hypamp", "dt", "waveform", "amp_rel",
+        "hypamp_rel",
+    )  # fmt: skip
+
     def __init__(
         self,
         config_data: dict,
@@ -51,48 +55,22 @@ class PinkNoise(Recording):
         protocol_name: str = "PinkNoise",
         efel_settings: dict | None = None,
     ) -> None:
-        super().__init__(config_data, reader_data, protocol_name)
-        self.ton = None
-        self.toff = None
-        self.tend = None
-        self.amp = None
-        self.hypamp = None
-        self.dt = None
-        self.waveform = None
-        self.amp_rel = None
-        self.hypamp_rel = None
-        self.export_attr = [
-            "ton", "toff", "tend", "amp", "hypamp", "dt", "waveform", "amp_rel",
-            "hypamp_rel",
-        ]  # fmt: skip
-
-        if self.t is not None and self.current is not None:
-            self.interpret(self.t, self.current, self.config_data, self.reader_data)
-        if self.voltage is not None:
-            self.set_autothreshold()
-            self.defer_spikecount(efel_settings)
+        super().__init__(config_data, reader_data, protocol_name, efel_settings)
 
     def get_stimulus_parameters(self) -> dict[str, Any]:
         """Step keys plus ``dt`` and the normalised ``waveform``."""
-        params = Step.get_stimulus_parameters(self)
+        params = super().get_stimulus_parameters()
         params["dt"] = self.dt
         params["waveform"] = self.waveform
         return params
-
-    def _timing(self, name: str, config_data: dict, reader_data: dict) -> int | None:
-        if config_data.get(name) is not None:
-            return int(round(config_data[name] / self.dt))
-        if reader_data.get(name) is not None:
-            return int(round(reader_data[name]))
-        return None
 
     def interpret(
         self, t: Any, current: Any, config_data: dict, reader_data: dict
     ) -> None:
         """Timings (given or detected), holding, amplitude and waveform."""
         self.dt = t[1]
-        ton = self._timing("ton", config_data, reader_data)
-        toff = self._timing("toff", config_data, reader_data)
+        ton = self._timing_index("ton", config_data, reader_data)
+        toff = self._timing_index("toff", config_data, reader_data)
         hypamp = detection.base_current(
             current, detection.BASE_CURRENT_SAMPLES if ton is None else ton
         )
@@ -107,9 +85,7 @@ class PinkNoise(Recording):
         self.set_amplitudes_ecode("amp", config_data, reader_data, amp)
         self.waveform = window / self.amp
         self.ton, self.toff = ton, toff
-        self.index_to_ms("ton", t)
-        self.index_to_ms("toff", t)
-        self.tend = len(t) * self.dt
+        self._timings_to_ms(t, ("ton", "toff"))
 
     def _detect(self, current: Any) -> tuple[int, int]:
         """First and one-past-last index of the active region."""
@@ -134,8 +110,7 @@ class PinkNoise(Recording):
 
     def generate(self) -> tuple[np.ndarray, np.ndarray]:
         """Rebuild the stimulus: ``(t, current)``, ms and nA."""
-        t = np.arange(0.0, self.tend, self.dt)
-        current = np.full(t.shape, np.float64(self.hypamp))
+        t, current = self._holding_trace()
         ton_idx = int(round(self.ton / self.dt))
         waveform = np.asarray(self.waveform, dtype=np.float64)
         stop = min(len(t), ton_idx + len(waveform))

@@ -12,11 +12,10 @@ from typing import Any
 import numpy as np
 
 from efex_gui.core.ecodes import detection
-from efex_gui.core.ecodes.step import Step
-from efex_gui.core.recording import Recording
+from efex_gui.core.ecodes.base import ECode
 
 
-class Ramp(Recording):
+class Ramp(ECode):
     """A linear current ramp on top of a holding current.
 
     Parameters
@@ -31,6 +30,8 @@ class Ramp(Recording):
         Global efel settings for the construction-time spike count.
     """
 
+    _exported = ("ton", "toff", "tend", "amp", "hypamp", "dt", "amp_rel", "hypamp_rel")
+
     def __init__(
         self,
         config_data: dict,
@@ -38,26 +39,7 @@ class Ramp(Recording):
         protocol_name: str = "ramp",
         efel_settings: dict | None = None,
     ) -> None:
-        super().__init__(config_data, reader_data, protocol_name)
-        self.ton = None
-        self.toff = None
-        self.tend = None
-        self.amp = None
-        self.hypamp = None
-        self.dt = None
-        self.amp_rel = None
-        self.hypamp_rel = None
-        self.export_attr = [
-            "ton", "toff", "tend", "amp", "hypamp", "dt", "amp_rel", "hypamp_rel",
-        ]  # fmt: skip
-
-        if self.t is not None and self.current is not None:
-            self.interpret(self.t, self.current, self.config_data, self.reader_data)
-        if self.voltage is not None:
-            self.set_autothreshold()
-            self.defer_spikecount(efel_settings)
-
-    get_stimulus_parameters = Step.get_stimulus_parameters
+        super().__init__(config_data, reader_data, protocol_name, efel_settings)
 
     def interpret(
         self, t: Any, current: Any, config_data: dict, reader_data: dict
@@ -77,15 +59,11 @@ class Ramp(Recording):
         amp = detection.median(current[self.toff - 10 : self.toff]) - self.hypamp
         self.set_amplitudes_ecode("amp", config_data, reader_data, amp)
 
-        self.index_to_ms("ton", t)
-        self.index_to_ms("toff", t)
-        self.tend = len(t) * self.dt
+        self._timings_to_ms(t, ("ton", "toff"))
 
     def generate(self) -> tuple[np.ndarray, np.ndarray]:
         """Rebuild the stimulus: ``(t, current)``, ms and nA."""
-        ton_idx = int(self.ton / self.dt)
-        toff_idx = int(self.toff / self.dt)
-        t = np.arange(0.0, self.tend, self.dt)
-        current = np.full(t.shape, np.float64(self.hypamp))
+        ton_idx, toff_idx = self._indices("ton", "toff")
+        t, current = self._holding_trace()
         current[ton_idx:toff_idx] += np.linspace(0.0, self.amp, toff_idx - ton_idx)
         return t, current

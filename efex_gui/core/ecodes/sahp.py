@@ -13,14 +13,14 @@ from typing import Any
 import numpy as np
 
 from efex_gui.core.ecodes import detection
-from efex_gui.core.recording import Recording
+from efex_gui.core.ecodes.base import ECode
 
 #: Samples kept away from the long step's edges when looking for the short step.
 INNER_MARGIN = 50
 TIMINGS = ("ton", "tmid", "tmid2", "toff")
 
 
-class SAHP(Recording):
+class SAHP(ECode):
     """A long step with a short, stronger step in its middle.
 
     Parameters
@@ -35,6 +35,12 @@ class SAHP(Recording):
         Global efel settings for the construction-time spike count.
     """
 
+    _exported = (
+        "ton", "tmid", "tmid2", "toff", "tend", "amp", "amp2", "hypamp", "dt",
+        "amp_rel", "amp2_rel", "hypamp_rel",
+    )  # fmt: skip
+    relative_amplitudes = ("amp", "amp2", "hypamp")
+
     def __init__(
         self,
         config_data: dict,
@@ -42,29 +48,7 @@ class SAHP(Recording):
         protocol_name: str = "sAHP",
         efel_settings: dict | None = None,
     ) -> None:
-        super().__init__(config_data, reader_data, protocol_name)
-        self.ton = None
-        self.tmid = None
-        self.tmid2 = None
-        self.toff = None
-        self.tend = None
-        self.amp = None
-        self.amp2 = None
-        self.hypamp = None
-        self.dt = None
-        self.amp_rel = None
-        self.amp2_rel = None
-        self.hypamp_rel = None
-        self.export_attr = [
-            "ton", "tmid", "tmid2", "toff", "tend", "amp", "amp2", "hypamp", "dt",
-            "amp_rel", "amp2_rel", "hypamp_rel",
-        ]  # fmt: skip
-
-        if self.t is not None and self.current is not None:
-            self.interpret(self.t, self.current, self.config_data, self.reader_data)
-        if self.voltage is not None:
-            self.set_autothreshold()
-            self.defer_spikecount(efel_settings)
+        super().__init__(config_data, reader_data, protocol_name, efel_settings)
 
     def get_stimulus_parameters(self) -> dict[str, Any]:
         """Stimulus description for protocols.json (``amp`` is the short step)."""
@@ -79,12 +63,6 @@ class SAHP(Recording):
             "duration": self.tmid2 - self.tmid,
             "totduration": self.tend,
         }
-
-    def compute_relative_amp(self, amp_threshold: float) -> None:
-        """Amplitudes of both steps and of the holding in % of the rheobase."""
-        self.amp_rel = 100.0 * self.amp / amp_threshold
-        self.amp2_rel = 100.0 * self.amp2 / amp_threshold
-        self.hypamp_rel = 100.0 * self.hypamp / amp_threshold
 
     def in_target(
         self, target: float, tolerance: float, absolute_amplitude: bool = False
@@ -119,19 +97,16 @@ class SAHP(Recording):
     ) -> None:
         self.set_timing_ecode(list(TIMINGS), config_data)
         ton, tmid, tmid2, toff = self.ton, self.tmid, self.tmid2, self.toff
-        hypamp = detection.median(np.concatenate((smooth[:ton], smooth[toff:])))
+        hypamp = detection.median_outside(smooth, ton, toff)
         self.set_amplitudes_ecode("hypamp", config_data, reader_data, hypamp)
         long_step = np.concatenate((smooth[ton:tmid], smooth[tmid2:toff]))
         amp = detection.median(long_step) - self.hypamp
         self.set_amplitudes_ecode("amp", config_data, reader_data, amp)
         amp2 = detection.median(smooth[tmid:tmid2]) - self.hypamp
         self.set_amplitudes_ecode("amp2", config_data, reader_data, amp2)
+        self._timings_to_ms(t, TIMINGS)
         if config_data.get("tend") is not None:
             self.tend = config_data["tend"]
-        else:
-            self.tend = len(t) * self.dt
-        for name in TIMINGS:
-            self.index_to_ms(name, t)
 
     def _detect(
         self, t: Any, current: Any, smooth: np.ndarray, config_data: dict
@@ -143,7 +118,7 @@ class SAHP(Recording):
         deviation = np.abs(smooth - self.hypamp)
 
         if config_data.get("ton") is not None:
-            ton = int(round(config_data["ton"] / self.dt))
+            ton = self.ms_to_index(config_data["ton"])
         else:
             ton = detection.first_crossing(deviation, threshold, buffer)
         window = deviation[ton : len(smooth) - buffer] > threshold
@@ -161,9 +136,7 @@ class SAHP(Recording):
         self.amp2 = detection.median(smooth[tmid:tmid2]) - self.hypamp
 
         self.ton, self.tmid, self.tmid2, self.toff = ton, tmid, tmid2, toff
-        for name in TIMINGS:
-            self.index_to_ms(name, t)
-        self.tend = len(t) * self.dt
+        self._timings_to_ms(t, TIMINGS)
         self._check_detection()
 
     def _check_detection(self) -> None:
@@ -184,12 +157,8 @@ class SAHP(Recording):
 
     def generate(self) -> tuple[np.ndarray, np.ndarray]:
         """Rebuild the stimulus: ``(t, current)``, ms and nA."""
-        ton_idx = int(self.ton / self.dt)
-        tmid_idx = int(self.tmid / self.dt)
-        tmid2_idx = int(self.tmid2 / self.dt)
-        toff_idx = int(self.toff / self.dt)
-        t = np.arange(0.0, self.tend, self.dt)
-        current = np.full(t.shape, np.float64(self.hypamp))
+        ton_idx, tmid_idx, tmid2_idx, toff_idx = self._indices(*TIMINGS)
+        t, current = self._holding_trace()
         current[ton_idx:tmid_idx] += np.float64(self.amp)
         current[tmid2_idx:toff_idx] += np.float64(self.amp)
         current[tmid_idx:tmid2_idx] += np.float64(self.amp2)

@@ -13,8 +13,7 @@ from typing import Any
 import numpy as np
 
 from efex_gui.core.ecodes import detection
-from efex_gui.core.ecodes.step import Step
-from efex_gui.core.recording import Recording
+from efex_gui.core.ecodes.base import ECode
 
 #: Default ton / toff, used as sample indices (BluePyEfe's quirk).
 DEFAULT_TON_INDEX = 150
@@ -28,7 +27,7 @@ CHIRP_DEFAULTS = {
 }
 
 
-class SineSpec(Recording):
+class SineSpec(ECode):
     """A chirp current between ``ton`` and ``toff``.
 
     Parameters
@@ -43,6 +42,11 @@ class SineSpec(Recording):
         Global efel settings for the construction-time spike count.
     """
 
+    _attributes = (
+        "ton", "toff", "tend", "amp", "hypamp", "dt", "amp_rel", "hypamp_rel",
+    )  # fmt: skip
+    _exported = (*_attributes, *CHIRP_DEFAULTS)
+
     def __init__(
         self,
         config_data: dict,
@@ -50,34 +54,19 @@ class SineSpec(Recording):
         protocol_name: str = "SineSpec",
         efel_settings: dict | None = None,
     ) -> None:
-        super().__init__(config_data, reader_data, protocol_name)
-        self.ton = None
-        self.toff = None
-        self.tend = None
-        self.amp = None
-        self.hypamp = None
-        self.dt = None
-        self.amp_rel = None
-        self.hypamp_rel = None
+        super().__init__(config_data, reader_data, protocol_name, efel_settings)
+
+    def _init_parameters(self, config_data: dict, reader_data: dict) -> None:
+        """The chirp constants: config, else reader, else BluePyEfe's defaults."""
         for key, default in CHIRP_DEFAULTS.items():
             value = config_data.get(key)
             if value is None:
                 value = reader_data.get(key)
             setattr(self, key, default if value is None else value)
-        self.export_attr = [
-            "ton", "toff", "tend", "amp", "hypamp", "dt", "amp_rel", "hypamp_rel",
-            *CHIRP_DEFAULTS,
-        ]  # fmt: skip
-
-        if self.t is not None and self.current is not None:
-            self.interpret(self.t, self.current, self.config_data, self.reader_data)
-        if self.voltage is not None:
-            self.set_autothreshold()
-            self.defer_spikecount(efel_settings)
 
     def get_stimulus_parameters(self) -> dict[str, Any]:
         """Step keys plus the four chirp constants."""
-        params = Step.get_stimulus_parameters(self)
+        params = super().get_stimulus_parameters()
         params.update({key: getattr(self, key) for key in CHIRP_DEFAULTS})
         return params
 
@@ -104,20 +93,17 @@ class SineSpec(Recording):
         self.set_amplitudes_ecode(
             "amp", config_data, reader_data, np.max(smooth) - self.hypamp
         )
-        self.index_to_ms("ton", t)
-        self.index_to_ms("toff", t)
-        self.tend = len(t) * self.dt
+        self._timings_to_ms(t, ("ton", "toff"))
 
     def generate(self) -> tuple[np.ndarray, np.ndarray]:
         """Rebuild the stimulus: ``(t, current)``, ms and nA."""
-        t = np.arange(0.0, self.tend, self.dt)
+        t, current = self._holding_trace()
         tau = t / 1000.0 - self.chirp_time_offset
         with np.errstate(all="ignore"):
             frequency = self.chirp_frequency_base + self.chirp_frequency_scale / (
                 self.chirp_frequency_denominator - tau
             )
             chirp = self.amp * np.sin(2.0 * np.pi * frequency * tau)
-        current = np.full(t.shape, np.float64(self.hypamp))
-        ton_idx, toff_idx = int(self.ton / self.dt), int(self.toff / self.dt)
+        ton_idx, toff_idx = self._indices("ton", "toff")
         current[ton_idx:toff_idx] += chirp[ton_idx:toff_idx]
         return t, current

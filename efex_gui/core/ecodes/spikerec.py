@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from efex_gui.core.ecodes import detection
-from efex_gui.core.recording import Recording
+from efex_gui.core.ecodes.base import ECode
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ MAX_GAP_SAMPLES = 10
 PULSE_FRACTION = 0.1
 
 
-class SpikeRec(Recording):
+class SpikeRec(ECode):
     """Pulse train; efel window is the whole trace, pulses given as multi_stim.
 
     Parameters
@@ -38,6 +38,12 @@ class SpikeRec(Recording):
         Global efel settings for the construction-time spike count.
     """
 
+    _exported = (
+        "tend", "tspike", "spike_duration", "delta", "amp", "hypamp", "dt",
+        "amp_rel", "hypamp_rel",
+    )  # fmt: skip
+    _attributes = ("toff", *_exported, "multi_stim_start", "multi_stim_end")
+
     def __init__(
         self,
         config_data: dict,
@@ -45,29 +51,7 @@ class SpikeRec(Recording):
         protocol_name: str = "SpikeRec",
         efel_settings: dict | None = None,
     ) -> None:
-        super().__init__(config_data, reader_data, protocol_name)
-        self.toff = None
-        self.tend = None
-        self.tspike = None
-        self.spike_duration = None
-        self.delta = None
-        self.amp = None
-        self.hypamp = None
-        self.dt = None
-        self.amp_rel = None
-        self.hypamp_rel = None
-        self.multi_stim_start = None
-        self.multi_stim_end = None
-        self.export_attr = [
-            "tend", "tspike", "spike_duration", "delta", "amp", "hypamp", "dt",
-            "amp_rel", "hypamp_rel",
-        ]  # fmt: skip
-
-        if self.t is not None and self.current is not None:
-            self.interpret(self.t, self.current, self.config_data, self.reader_data)
-        if self.voltage is not None:
-            self.set_autothreshold()
-            self.defer_spikecount(efel_settings)
+        super().__init__(config_data, reader_data, protocol_name, efel_settings)
 
     @property
     def ton(self) -> float:
@@ -127,8 +111,7 @@ class SpikeRec(Recording):
 
     def generate(self) -> tuple[np.ndarray, np.ndarray]:
         """Rebuild the stimulus: ``(t, current)``, ms and nA."""
-        t = np.arange(0.0, self.tend, self.dt)
-        current = np.full(t.shape, np.float64(self.hypamp))
+        t, current = self._holding_trace()
         period = self.spike_duration + self.delta
         for i in range(len(self.tspike)):
             start = self.tspike[0] + i * period

@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 
 from efex_gui.core.ecodes import detection
-from efex_gui.core.recording import Recording
+from efex_gui.core.ecodes.base import ECode
 
 
-class Step(Recording):
+class Step(ECode):
     """A square current step on top of a holding current.
 
     Parameters
@@ -32,6 +32,10 @@ class Step(Recording):
         Global efel settings used for the construction-time spike count.
     """
 
+    #: ``amp`` and ``hypamp`` keep the metadata's values (Recording.standardize_trace)
+    _attributes = ("ton", "toff", "tend", "dt", "amp_rel", "hypamp_rel")
+    _exported = ("ton", "toff", "tend", "amp", "hypamp", "dt", "amp_rel", "hypamp_rel")
+
     def __init__(
         self,
         config_data: dict,
@@ -39,32 +43,7 @@ class Step(Recording):
         protocol_name: str = "step",
         efel_settings: dict | None = None,
     ) -> None:
-        super().__init__(config_data, reader_data, protocol_name)
-        self.ton = None
-        self.toff = None
-        self.tend = None
-        self.dt = None
-        self.amp_rel = None
-        self.hypamp_rel = None
-        self.export_attr = [
-            "ton", "toff", "tend", "amp", "hypamp", "dt", "amp_rel", "hypamp_rel",
-        ]  # fmt: skip
-
-        if self.t is not None and self.current is not None:
-            self.interpret(self.t, self.current, self.config_data, self.reader_data)
-        if self.voltage is not None:
-            self.set_autothreshold()
-            self.defer_spikecount(efel_settings)
-
-    def get_stimulus_parameters(self) -> dict[str, Any]:
-        """``delay``, ``amp``, ``thresh_perc``, ``duration``, ``totduration``."""
-        return {
-            "delay": self.ton,
-            "amp": self.amp,
-            "thresh_perc": self.amp_rel,
-            "duration": self.toff - self.ton,
-            "totduration": self.tend,
-        }
+        super().__init__(config_data, reader_data, protocol_name, efel_settings)
 
     def interpret(
         self, t: Any, current: Any, config_data: dict, reader_data: dict
@@ -102,20 +81,8 @@ class Step(Recording):
             self.amp = detection.median(current[ton:toff]) - self.hypamp
 
         self.ton, self.toff = ton, toff
-        self.index_to_ms("ton", t)
-        self.index_to_ms("toff", t)
-        self.tend = len(t) * self.dt
+        self._timings_to_ms(t, ("ton", "toff"))
         self._check_timing()
-
-    def _timing_index(self, name: str, config_data: dict, reader_data: dict) -> Any:
-        """Config timing (ms → index), else the reader's (an index), else None."""
-        if config_data.get(name) is not None:
-            return int(round(config_data[name] / self.dt))
-        if reader_data.get(name) is not None:
-            index = reader_data[name]
-            # BluePyEfe slices with it and would crash on a float; round instead
-            return index if isinstance(index, (int, np.integer)) else int(round(index))
-        return None
 
     def _check_timing(self) -> None:
         if self.ton >= self.toff or self.ton >= self.tend or self.toff > self.tend:
@@ -129,9 +96,7 @@ class Step(Recording):
 
     def generate(self) -> tuple[np.ndarray, np.ndarray]:
         """Rebuild the stimulus: ``(t, current)``, ms and nA."""
-        ton_idx = int(self.ton / self.dt)
-        toff_idx = int(self.toff / self.dt)
-        t = np.arange(0.0, self.tend, self.dt)
-        current = np.full(t.shape, np.float64(self.hypamp))
+        ton_idx, toff_idx = self._indices("ton", "toff")
+        t, current = self._holding_trace()
         current[ton_idx:toff_idx] += np.float64(self.amp)
         return t, current
