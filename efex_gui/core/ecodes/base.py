@@ -9,7 +9,7 @@ attribute names are BluePyEfe's, so pickles written by earlier versions keep loa
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -100,13 +100,18 @@ class ECode(Recording):
             return int(round(reader_data[name]))
         return None
 
-    def _fill_default_timings(
+    def _read_timings(
         self,
         config_data: dict,
-        names: Iterable[str],
-        defaults: Mapping[str, float] | None,
+        names: Sequence[str],
+        defaults: Mapping[str, float] | None = None,
     ) -> None:
-        """When a timing is missing, warn and write ``defaults`` into the metadata."""
+        """Store the config timings ``names`` (ms) as sample indices.
+
+        When one is missing and ``defaults`` is given, warn and write ``defaults``
+        into the metadata first (BluePyEfe 2.3.63); otherwise a missing timing
+        raises :class:`~efex_gui.core.recording.TimingMetadataError`.
+        """
         missing = [k for k in names if config_data.get(k) is None]
         if missing and defaults is not None:
             self.warn(
@@ -114,6 +119,20 @@ class ECode(Recording):
                 f"defaults: {defaults}"
             )
             config_data.update(defaults)
+        self.set_timing_ecode(list(names), config_data)
+
+    def _detection_failed(self, timings: str) -> None:
+        """Warn that the step detection failed; the window becomes the whole trace.
+
+        ``timings`` names what the user should give, e.g. ``"ton and toff"``.
+        """
+        self.warn(
+            "The automatic step detection failed for the recording "
+            f"{self.protocol_name} in files {self.files}. You should specify "
+            f"{timings} by hand in your files_metadata for this file."
+        )
+        self.ton = 0
+        self.toff = self.tend
 
     def _timings_to_ms(self, t: Any, names: Iterable[str]) -> None:
         """Turn the sample indices ``names`` into times (ms); ``tend`` = trace end."""

@@ -20,16 +20,8 @@ TIMINGS = ("ton", "t1", "t2", "t3", "t4", "toff")
 class PosCheops(ECode):
     """Three depolarising triangular pulses; ``amp`` = peak above holding.
 
-    Parameters
-    ----------
-    config_data : dict
-        The user's metadata with ``ton, t1, t2, t3, t4, toff`` (ms).
-    reader_data : dict
-        One trace dict.
-    protocol_name : str
-        The protocol key.
-    efel_settings : dict, optional
-        Global efel settings for the construction-time spike count.
+    The parameters are :class:`~efex_gui.core.ecodes.base.ECode`'s; ``config_data``
+    gives ``ton, t1, t2, t3, t4, toff`` (ms).
     """
 
     _exported = (*TIMINGS, "tend", "amp", "hypamp", "dt", "amp_rel", "hypamp_rel")
@@ -72,8 +64,7 @@ class PosCheops(ECode):
     ) -> None:
         """Read the timings; measure holding and peak on the smoothed current."""
         self.dt = t[1]
-        self._fill_default_timings(config_data, TIMINGS, self.default_timings)
-        self.set_timing_ecode(list(TIMINGS), config_data)
+        self._read_timings(config_data, TIMINGS, self.default_timings)
 
         smooth = detection.smooth(current)
         hypamp = detection.median(smooth[: self.ton])

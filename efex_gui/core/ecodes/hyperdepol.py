@@ -21,16 +21,8 @@ TIMINGS = ("ton", "tmid", "toff")
 class HyperDePol(ECode):
     """Two consecutive steps; ``amp`` (first) is the matched amplitude.
 
-    Parameters
-    ----------
-    config_data : dict
-        The user's metadata with ``ton``, ``tmid``, ``toff`` (ms).
-    reader_data : dict
-        One trace dict.
-    protocol_name : str
-        The protocol key.
-    efel_settings : dict, optional
-        Global efel settings for the construction-time spike count.
+    The parameters are :class:`~efex_gui.core.ecodes.base.ECode`'s; ``config_data``
+    gives ``ton``, ``tmid``, ``toff`` (ms).
     """
 
     _exported = (
@@ -78,8 +70,7 @@ class HyperDePol(ECode):
     ) -> None:
         """Read the timings, then measure both steps on the smoothed current."""
         self.dt = t[1]
-        self._fill_default_timings(config_data, TIMINGS, self.default_timings)
-        self.set_timing_ecode(list(TIMINGS), config_data)
+        self._read_timings(config_data, TIMINGS, self.default_timings)
 
         smooth = detection.smooth(current)
         ton, tmid, toff = self.ton, self.tmid, self.toff

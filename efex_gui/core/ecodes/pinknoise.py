@@ -28,16 +28,8 @@ RELATIVE_THRESHOLD = 0.02
 class PinkNoise(ECode):
     """A noise current between ``ton`` and ``toff``.
 
-    Parameters
-    ----------
-    config_data : dict
-        The user's metadata (optional ``ton``/``toff`` in ms).
-    reader_data : dict
-        One trace dict (optional ``ton``/``toff`` as indices).
-    protocol_name : str
-        The protocol key.
-    efel_settings : dict, optional
-        Global efel settings for the construction-time spike count.
+    The parameters are :class:`~efex_gui.core.ecodes.base.ECode`'s. ``config_data``
+    may give ``ton``/``toff`` (ms), a reader as sample indices.
     """
 
     #: Whether detection runs on the smoothed (True) or the raw current.

@@ -18,16 +18,8 @@ from efex_gui.core.ecodes.base import ECode
 class Ramp(ECode):
     """A linear current ramp on top of a holding current.
 
-    Parameters
-    ----------
-    config_data : dict
-        The user's metadata; ``ton`` (ms) is required, ``toff`` optional.
-    reader_data : dict
-        One trace dict.
-    protocol_name : str
-        The protocol key.
-    efel_settings : dict, optional
-        Global efel settings for the construction-time spike count.
+    The parameters are :class:`~efex_gui.core.ecodes.base.ECode`'s; ``config_data``
+    needs ``ton`` (ms), ``toff`` is optional.
     """
 
     _exported = ("ton", "toff", "tend", "amp", "hypamp", "dt", "amp_rel", "hypamp_rel")

@@ -23,16 +23,8 @@ TIMINGS = ("ton", "tmid", "tmid2", "toff")
 class SAHP(ECode):
     """A long step with a short, stronger step in its middle.
 
-    Parameters
-    ----------
-    config_data : dict
-        The user's metadata; ``ton, tmid, tmid2, toff`` (ms), optional ``tend`` (ms).
-    reader_data : dict
-        One trace dict.
-    protocol_name : str
-        The protocol key.
-    efel_settings : dict, optional
-        Global efel settings for the construction-time spike count.
+    The parameters are :class:`~efex_gui.core.ecodes.base.ECode`'s; ``config_data``
+    gives ``ton, tmid, tmid2, toff`` (ms) and optionally ``tend`` (ms).
     """
 
     _exported = (
@@ -95,7 +87,7 @@ class SAHP(ECode):
     def _interpret_from_config(
         self, t: Any, smooth: np.ndarray, config_data: dict, reader_data: dict
     ) -> None:
-        self.set_timing_ecode(list(TIMINGS), config_data)
+        self._read_timings(config_data, TIMINGS)
         ton, tmid, tmid2, toff = self.ton, self.tmid, self.tmid2, self.toff
         hypamp = detection.median_outside(smooth, ton, toff)
         self.set_amplitudes_ecode("hypamp", config_data, reader_data, hypamp)
@@ -147,13 +139,7 @@ class SAHP(ECode):
             or self.tmid == self.ton
             or self.tmid2 == self.toff
         ):
-            self.warn(
-                "The automatic step detection failed for the recording "
-                f"{self.protocol_name} in files {self.files}. You should specify ton, "
-                "tmid, tmid2 and toff by hand in your files_metadata for this file."
-            )
-            self.ton = 0
-            self.toff = self.tend
+            self._detection_failed("ton, tmid, tmid2 and toff")
 
     def generate(self) -> tuple[np.ndarray, np.ndarray]:
         """Rebuild the stimulus: ``(t, current)``, ms and nA."""

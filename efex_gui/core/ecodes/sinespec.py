@@ -30,16 +30,8 @@ CHIRP_DEFAULTS = {
 class SineSpec(ECode):
     """A chirp current between ``ton`` and ``toff``.
 
-    Parameters
-    ----------
-    config_data : dict
-        The user's metadata (optional ``ton``/``toff`` in ms and chirp constants).
-    reader_data : dict
-        One trace dict.
-    protocol_name : str
-        The protocol key.
-    efel_settings : dict, optional
-        Global efel settings for the construction-time spike count.
+    The parameters are :class:`~efex_gui.core.ecodes.base.ECode`'s; ``config_data``
+    may give ``ton``/``toff`` (ms) and the chirp constants.
     """
 
     _attributes = (

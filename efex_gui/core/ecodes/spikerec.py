@@ -26,16 +26,7 @@ PULSE_FRACTION = 0.1
 class SpikeRec(ECode):
     """Pulse train; efel window is the whole trace, pulses given as multi_stim.
 
-    Parameters
-    ----------
-    config_data : dict
-        The user's metadata.
-    reader_data : dict
-        One trace dict.
-    protocol_name : str
-        The protocol key.
-    efel_settings : dict, optional
-        Global efel settings for the construction-time spike count.
+    The parameters are :class:`~efex_gui.core.ecodes.base.ECode`'s.
     """
 
     _exported = (

@@ -19,17 +19,9 @@ from efex_gui.core.ecodes.base import ECode
 class Step(ECode):
     """A square current step on top of a holding current.
 
-    Parameters
-    ----------
-    config_data : dict
-        The user's metadata (optional ``ton``/``toff`` in ms, ``amp``/``hypamp`` in
-        the file's current unit).
-    reader_data : dict
-        One trace dict (``ton``/``toff`` from a reader are sample indices).
-    protocol_name : str
-        The protocol key.
-    efel_settings : dict, optional
-        Global efel settings used for the construction-time spike count.
+    The parameters are :class:`~efex_gui.core.ecodes.base.ECode`'s. ``config_data``
+    may give ``ton``/``toff`` (ms) and ``amp``/``hypamp`` (the file's current unit);
+    ``ton``/``toff`` from a reader are sample indices.
     """
 
     #: ``amp`` and ``hypamp`` keep the metadata's values (Recording.standardize_trace)
@@ -86,13 +78,7 @@ class Step(ECode):
 
     def _check_timing(self) -> None:
         if self.ton >= self.toff or self.ton >= self.tend or self.toff > self.tend:
-            self.warn(
-                "The automatic step detection failed for the recording "
-                f"{self.protocol_name} in files {self.files}. You should specify ton "
-                "and toff by hand in your files_metadata for this file."
-            )
-            self.ton = 0
-            self.toff = self.tend
+            self._detection_failed("ton and toff")
 
     def generate(self) -> tuple[np.ndarray, np.ndarray]:
         """Rebuild the stimulus: ``(t, current)``, ms and nA."""
