@@ -11,36 +11,8 @@ import pytest
 from efex_gui.core.readers import read_file
 from efex_gui.core.units import is_known_unit
 from tests.conftest import SHARED_DATA, shared_path
+from tests.core.readers._samples import LCCR_FILE, TEXT_FILE, lccr_config, text_config
 
-LCCR_AMPLITUDES = [
-    10,
-    -10,
-    20,
-    -20,
-    30,
-    -30,
-    40,
-    -40,
-    50,
-    -50,
-    60,
-    -60,
-    70,
-    -70,
-    80,
-    -80,
-    90,
-    -90,
-    100,
-    -100,
-    150,
-    200,
-    250,
-    300,
-    400,
-    500,
-    600,
-]
 ABF_UNITS = {"i_unit": "pA", "v_unit": "mV", "t_unit": "s"}
 
 
@@ -105,38 +77,9 @@ def _cases() -> list[tuple[str, dict]]:
     )
     for abf in sorted(glob.glob(f"{data}/formats/abf/*.abf")):
         cases.append((os.path.basename(abf), dict(ABF_UNITS, filepath=abf)))
-    cases.append(
-        (
-            "lccr",
-            {
-                "filepath": f"{exp}/csv_lccr/dummy/dummy_ch1_cols.txt",
-                "dt": 0.1,
-                "amplitudes": LCCR_AMPLITUDES,
-                "hypamp": -20,
-                "ton": 200,
-                "toff": 800,
-                "v_unit": "mV",
-                "t_unit": "ms",
-                "i_unit": "pA",
-                "remove_last_100ms": True,
-            },
-        )
-    )
-    cases.append(
-        (
-            "text",
-            {
-                "filepath": f"{data}/formats/text/example_trace1.txt",
-                "t_unit": "ms",
-                "v_unit": "mV",
-                "i_unit": "nA",
-                "ton": 700.0,
-                "toff": 2700.0,
-                "amp": 0.3,
-                "hypamp": 0.0,
-            },
-        )
-    )
+    lccr = lccr_config(SHARED_DATA.joinpath(*LCCR_FILE), remove_last_100ms=True)
+    cases.append(("lccr", lccr))
+    cases.append(("text", text_config(SHARED_DATA.joinpath(*TEXT_FILE), hypamp=0.0)))
     cases.append(("wcp", {"filepath": f"{data}/formats/wcp/myokit-wcp-file.wcp"}))
     return cases
 

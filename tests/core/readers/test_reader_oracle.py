@@ -19,36 +19,7 @@ import pytest
 
 from efex_gui.core.readers import read_file
 from tests.conftest import SHARED_DATA, shared_path
-
-AMPLITUDES = [
-    10,
-    -10,
-    20,
-    -20,
-    30,
-    -30,
-    40,
-    -40,
-    50,
-    -50,
-    60,
-    -60,
-    70,
-    -70,
-    80,
-    -80,
-    90,
-    -90,
-    100,
-    -100,
-    150,
-    200,
-    250,
-    300,
-    400,
-    500,
-    600,
-]
+from tests.core.readers._samples import LCCR_FILE, lccr_config
 
 
 @pytest.fixture(scope="module")
@@ -111,20 +82,9 @@ def test_nwb_bbp_file(oracle: Any) -> None:
 
 
 def test_lccr(oracle: Any) -> None:
-    path = shared_path("bluepyefe-exp-data", "csv_lccr", "dummy", "dummy_ch1_cols.txt")
-    base = {
-        "filepath": str(path),
-        "dt": 0.1,
-        "amplitudes": AMPLITUDES,
-        "hypamp": -20,
-        "ton": 200,
-        "toff": 800,
-        "v_unit": "mV",
-        "t_unit": "ms",
-        "i_unit": "pA",
-    }
+    path = shared_path(*LCCR_FILE)
     for extra in ({"remove_last_100ms": True}, {"dt": 0.3, "ton": 200.05, "ljp": 14}):
-        config = {**base, **extra}
+        config = lccr_config(path, **extra)
         assert_same_traces(
             read_file(dict(config)), _quiet(oracle.csv_lccr_reader, config)
         )

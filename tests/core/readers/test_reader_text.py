@@ -17,36 +17,15 @@ from efex_gui.core.readers import (
     wcp_reader,
 )
 from tests.conftest import shared_path
+from tests.core.readers._samples import (
+    LCCR_AMPLITUDES,
+    LCCR_FILE,
+    TEXT_FILE,
+    lccr_config,
+    text_config,
+    text_units,
+)
 
-AMPLITUDES = [
-    10,
-    -10,
-    20,
-    -20,
-    30,
-    -30,
-    40,
-    -40,
-    50,
-    -50,
-    60,
-    -60,
-    70,
-    -70,
-    80,
-    -80,
-    90,
-    -90,
-    100,
-    -100,
-    150,
-    200,
-    250,
-    300,
-    400,
-    500,
-    600,
-]
 LCCR_KEYS = {
     "filename",
     "current",
@@ -65,27 +44,13 @@ LCCR_KEYS = {
 
 
 def _lccr(**extra: object) -> dict:
-    path = shared_path("bluepyefe-exp-data", "csv_lccr", "dummy", "dummy_ch1_cols.txt")
-    config = {
-        "filepath": str(path),
-        "dt": 0.1,
-        "amplitudes": AMPLITUDES,
-        "hypamp": -20,
-        "ton": 200,
-        "toff": 800,
-        "v_unit": "mV",
-        "t_unit": "ms",
-        "i_unit": "pA",
-        "remove_last_100ms": True,
-    }
-    config.update(extra)
-    return config
+    return lccr_config(shared_path(*LCCR_FILE), **{"remove_last_100ms": True, **extra})
 
 
 def test_lccr_reads_27_traces_with_13_keys_and_13000_samples() -> None:
     traces = read_file(_lccr())
     assert len(traces) == 27
-    for trace, amplitude in zip(traces, AMPLITUDES, strict=True):
+    for trace, amplitude in zip(traces, LCCR_AMPLITUDES, strict=True):
         assert set(trace) == LCCR_KEYS
         assert len(trace["voltage"]) == len(trace["current"]) == 13000
         assert trace["amp"] == amplitude
@@ -99,7 +64,7 @@ def test_lccr_reads_27_traces_with_13_keys_and_13000_samples() -> None:
 
 def test_lccr_edge_cases() -> None:
     assert csv_lccr_reader(_lccr(amplitudes=[])) == []
-    assert len(csv_lccr_reader(_lccr(amplitudes=AMPLITUDES[:3]))) == 3
+    assert len(csv_lccr_reader(_lccr(amplitudes=LCCR_AMPLITUDES[:3]))) == 3
     assert len(csv_lccr_reader(_lccr(remove_last_100ms=False))[0]["voltage"]) == 14000
     with pytest.raises(FileNotFoundError):
         csv_lccr_reader(_lccr(filepath="/nonexistent/dummy.txt"))
@@ -122,19 +87,7 @@ def test_lccr_dash_and_empty_cells_are_zero(tmp_path: Path) -> None:
 
 
 def _example(**extra: object) -> dict:
-    path = shared_path("formats", "text", "example_trace1.txt")
-    config = {
-        "filepath": str(path),
-        "t_unit": "ms",
-        "v_unit": "mV",
-        "i_unit": "nA",
-        "ton": 700.0,
-        "toff": 2700.0,
-        "amp": 0.3,
-        "hypamp": -0.05,
-    }
-    config.update(extra)
-    return config
+    return text_config(shared_path(*TEXT_FILE), **extra)
 
 
 def test_two_column_text_gets_dt_and_a_synthesised_step() -> None:
@@ -161,51 +114,18 @@ def test_text_needs_its_stimulus_and_units() -> None:
 def test_text_variants(tmp_path: Path) -> None:
     three = tmp_path / "three.csv"
     three.write_text("t,v,i\n0,-70,0\n0.1,-69,0.2\n0.2,-68,0.2\n")
-    (trace,) = read_file(
-        {"filepath": str(three), "t_unit": "ms", "v_unit": "mV", "i_unit": "nA"}
-    )
+    (trace,) = read_file(text_units(three))
     assert trace["dt"] == pytest.approx(0.1)
     np.testing.assert_array_equal(trace["current"], [0, 0.2, 0.2])
     uneven = tmp_path / "uneven.dat"
     uneven.write_text("0 -70\n0.1 -70\n0.5 -70\n")
     with pytest.raises(ReaderError, match="uniformly"):
-        read_file(
-            {
-                "filepath": str(uneven),
-                "t_unit": "ms",
-                "v_unit": "mV",
-                "i_unit": "nA",
-                "ton": 0,
-                "toff": 1,
-                "amp": 0,
-            }
-        )
+        read_file(text_units(uneven, ton=0, toff=1, amp=0))
     single = tmp_path / "single.csv"
     single.write_text("-70\n-69\n-68\n")
     with pytest.raises(MetadataError, match="dt"):
-        read_file(
-            {
-                "filepath": str(single),
-                "t_unit": "ms",
-                "v_unit": "mV",
-                "i_unit": "nA",
-                "ton": 0,
-                "toff": 1,
-                "amp": 0,
-            }
-        )
-    (trace,) = read_file(
-        {
-            "filepath": str(single),
-            "t_unit": "ms",
-            "v_unit": "mV",
-            "i_unit": "nA",
-            "ton": 0,
-            "toff": 0.1,
-            "amp": 1,
-            "dt": 0.05,
-        }
-    )
+        read_file(text_units(single, ton=0, toff=1, amp=0))
+    (trace,) = read_file(text_units(single, ton=0, toff=0.1, amp=1, dt=0.05))
     np.testing.assert_array_equal(trace["current"], [1, 1, 0])
 
 
