@@ -56,7 +56,7 @@ def build(app: Any) -> tuple[Any, Any]:
 
     from efex_gui.app.controller import SessionController
     from efex_gui.app.preferences import Preferences
-    from efex_gui.core.session import Session
+    from efex_gui.core.session.document import Session
     from efex_gui.widgets.main_window import MainWindow
 
     inputs = json.loads((SHARED / "oracle" / "sscx-dev4" / "inputs.json").read_text())

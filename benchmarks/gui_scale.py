@@ -135,7 +135,7 @@ def run(folder: Path, load_seconds: float) -> None:
     pin_singletons()
     from efex_gui.app.controller import SessionController
     from efex_gui.app.preferences import Preferences
-    from efex_gui.core.naming import scan_folder
+    from efex_gui.core.importing.file_names import scan_folder
     from efex_gui.widgets.import_dialog import ImportDialog
     from efex_gui.widgets.main_window import MainWindow
 

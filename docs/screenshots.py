@@ -194,7 +194,7 @@ def run(out: Path, size: tuple[int, int]) -> list[Path]:
     from PySide6.QtWidgets import QApplication
 
     from efex_gui.app.qt_workarounds import pin_singletons
-    from efex_gui.core.synthetic import write_demo_dataset
+    from efex_gui.core.synthetic.demo import write_demo_dataset
 
     pin_singletons()
     app = QApplication.instance() or QApplication(["efex-gui"])

@@ -49,7 +49,7 @@ from efex_gui.core.errors import (
     TargetError,
     UnitError,
 )
-from efex_gui.core.guards import format_warnings
+from efex_gui.core.recordings.checks import format_warnings
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 RESULT_FILES = ("features.json", "protocols.json", "holding_threshold_currents.json")
@@ -128,7 +128,7 @@ def run_extract(
 
     Returns the three output dicts and the ``(cell, path, reason)`` of skipped files.
     """
-    from efex_gui.core.pipeline import extract_efeatures
+    from efex_gui.core.extraction.pipeline import extract_efeatures
 
     kwargs = dict(config.kwargs)
     for flag, key in (
@@ -140,6 +140,10 @@ def run_extract(
             kwargs[key] = True
     if config.exclusions is not None:
         kwargs["exclusions"] = config.exclusions
+    if kwargs.get("plot"):  # the core never plots; matplotlib only when asked
+        from efex_gui.report import plot_extraction
+
+        kwargs["plotter"] = plot_extraction
     progress = Progress("extracting", enabled=not args.quiet)
     with (
         native_output(args.quiet),
@@ -201,13 +205,13 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 def cmd_rheobase(args: argparse.Namespace) -> int:
     """``efex rheobase``: print each cell's rheobase (writes nothing)."""
-    from efex_gui.core.pipeline import (
+    from efex_gui.core.extraction.pipeline import (
         DEFAULT_EFEL_SETTINGS,
         PRESET_PROTOCOLS_RHEOBASE,
         compute_rheobase,
         read_recordings,
     )
-    from efex_gui.core.stages import skipped_files
+    from efex_gui.core.extraction.read_and_extract import skipped_files
 
     kwargs = load_run_config(args.config, args.data_root).kwargs
     efel_settings = kwargs.get("efel_settings")
@@ -275,7 +279,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """``efex demo``: write the synthetic dataset, then extract it."""
-    from efex_gui.core.synthetic import write_demo_dataset
+    from efex_gui.core.synthetic.demo import write_demo_dataset
 
     folder = Path(args.output).absolute()
     _check_overwrite(folder / "efeatures", args)

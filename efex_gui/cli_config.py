@@ -6,9 +6,9 @@ Three shapes are accepted (JSON, or YAML for ``.yaml`` / ``.yml``):
 * an *inputs* document: ``files_metadata``, ``targets`` (list, or legacy dict) and the
   other ``extract_efeatures`` keyword arguments, as in the oracle ``inputs.json``;
 * a BluePyEfe 0.x configuration (``cells``, ``features``, ``options``), translated by
-  :func:`efex_gui.core.legacy.translate_legacy_config`;
+  :func:`efex_gui.core.importing.legacy_formats.translate_legacy_config`;
 * a session saved by the GUI (``"kind": "efex-session"``), run through
-  :meth:`efex_gui.core.session.Session.to_extract_kwargs`.
+  :meth:`efex_gui.core.session.document.Session.to_extract_kwargs`.
 
 Relative paths in ``files_metadata`` start from the configuration file's folder, or
 from ``data_root`` when given. Every problem raises an
@@ -159,7 +159,7 @@ def _check_inputs(data: dict[str, Any], source: Path) -> None:
 
 
 def _auto_targets(specs: list[Any], source: Path) -> list[Any]:
-    from efex_gui.core.auto_targets import AutoTarget
+    from efex_gui.core.targets.auto import AutoTarget
 
     targets = []
     for index, spec in enumerate(specs):
@@ -185,7 +185,7 @@ def _from_inputs(data: dict[str, Any], base: Path, source: Path) -> RunConfig:
 
 
 def _from_legacy(data: dict[str, Any], base: Path, source: Path) -> RunConfig:
-    from efex_gui.core.legacy import translate_legacy_config
+    from efex_gui.core.importing.legacy_formats import translate_legacy_config
 
     try:
         kwargs = translate_legacy_config(copy.deepcopy(data))
@@ -196,7 +196,7 @@ def _from_legacy(data: dict[str, Any], base: Path, source: Path) -> RunConfig:
 
 
 def _from_session(source: Path, data_root: Path | None) -> RunConfig:
-    from efex_gui.core.session import Session
+    from efex_gui.core.session.document import Session
 
     session = Session.load(source)
     if data_root is not None:

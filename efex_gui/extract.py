@@ -5,12 +5,12 @@ name, parameters, defaults and return values; on the same inputs the numbers are
 same (within 1e-9 relative). Replace ``from bluepyefe.extract import ...`` with
 ``from efex_gui.extract import ...``.
 
-The functions call :mod:`efex_gui.core.pipeline`, the same code the ``efex`` CLI and the
-GUI run. Differences from BluePyEfe are deliberate and listed, with the test that pins
-each one, in ``docs/compatibility.md`` (e.g. an unreadable file is skipped with a
-warning instead of stopping the run; ``protocol_mode="lnmc"`` raises a clear error
-before reading). Importing this module never imports Qt or matplotlib; ``plot=True``
-loads matplotlib on demand.
+The functions call :mod:`efex_gui.core.extraction.pipeline`, the same code the ``efex``
+CLI and the GUI run. Differences from BluePyEfe are deliberate and listed, with the test
+that pins each one, in ``docs/compatibility.md`` (e.g. an unreadable file is skipped
+with a warning instead of stopping the run; ``protocol_mode="lnmc"`` raises a clear
+error before reading). Importing this module never imports Qt or matplotlib;
+``plot=True`` loads matplotlib on demand.
 
 Also available here: :func:`default_auto_targets`, :class:`AutoTarget`,
 :func:`translate_legacy_config`, :class:`EFeatureTarget`, :class:`Protocol`.
@@ -22,13 +22,16 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from efex_gui.core import pipeline as _pipeline
-from efex_gui.core.auto_targets import AutoTarget, default_auto_targets
-from efex_gui.core.export import build_current_dict, save_outputs
-from efex_gui.core.legacy import translate_legacy_config
-from efex_gui.core.protocol import Protocol
-from efex_gui.core.stages import DEFAULT_EFEL_SETTINGS, PRESET_PROTOCOLS_RHEOBASE
-from efex_gui.core.target import EFeatureTarget
+from efex_gui.core.export.outputs import build_current_dict, save_outputs
+from efex_gui.core.extraction import pipeline as _pipeline
+from efex_gui.core.extraction.protocol import Protocol
+from efex_gui.core.extraction.read_and_extract import (
+    DEFAULT_EFEL_SETTINGS,
+    PRESET_PROTOCOLS_RHEOBASE,
+)
+from efex_gui.core.importing.legacy_formats import translate_legacy_config
+from efex_gui.core.targets.auto import AutoTarget, default_auto_targets
+from efex_gui.core.targets.target import EFeatureTarget
 
 __all__ = [
     "DEFAULT_EFEL_SETTINGS",
@@ -355,6 +358,9 @@ def extract_efeatures(
     tuple of dict
         ``(efeatures, protocol_definitions, current)``.
     """
+    plotter = None
+    if plot:  # matplotlib is imported only when plots are asked for
+        from efex_gui.report import plot_extraction as plotter
     return _pipeline.extract_efeatures(
         output_directory,
         files_metadata,
@@ -375,6 +381,7 @@ def extract_efeatures(
         auto_targets,
         pickle_cells,
         default_std_value,
+        plotter=plotter,
     )
 
 
@@ -397,9 +404,12 @@ def plot_recordings(
     map_function : callable
         Function used to map (parallelise) reading and plotting, across cells.
     """
-    return _pipeline.plot_recordings(
-        files_metadata, output_directory, recording_reader, map_function
+    from efex_gui.report import plot_all_recordings
+
+    cells = _pipeline.read_recordings(
+        files_metadata, recording_reader, map_function, efel_settings=None
     )
+    plot_all_recordings(cells, output_dir=output_directory, mapper=map_function)
 
 
 def _build_current_dict(cells: list[Any], default_std_value: float) -> dict[str, Any]:

@@ -380,3 +380,25 @@ def plot_all_recordings_efeatures(
             ]
     written.append(_plot_legend(cells, out))
     return written
+
+
+def plot_extraction(
+    cells: list[Any],
+    protocols: list[Any],
+    output_directory: str | Path | None,
+    map_function: Mapper | None,
+    efel_settings: dict[str, Any] | None,
+) -> None:
+    """The plots of ``extract_efeatures(plot=True)``, in the core's plotter signature.
+
+    :func:`efex_gui.core.extraction.pipeline.extract_efeatures` never plots; the
+    façade (:mod:`efex_gui.extract`) and the CLI pass this function as its
+    ``plotter``.
+    """
+    plot_all_recordings_efeatures(
+        cells,
+        protocols,
+        output_dir=output_directory,  # type: ignore[arg-type]  # as BluePyEfe
+        mapper=map_function,  # type: ignore[arg-type]
+        efel_settings=efel_settings,
+    )

@@ -48,7 +48,9 @@ def assert_outputs_equal(folder: Path, reference: Path) -> None:
 
 @pytest.fixture
 def pipeline() -> None:
-    pytest.importorskip("efex_gui.core.pipeline", reason="the pipeline has not landed")
+    pytest.importorskip(
+        "efex_gui.core.extraction.pipeline", reason="the pipeline has not landed"
+    )
 
 
 @pytest.fixture
@@ -131,7 +133,7 @@ def test_dask_local_addresses() -> None:
 def test_session_file_runs_like_its_inputs(
     b6b8: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    session_module = pytest.importorskip("efex_gui.core.session")
+    session_module = pytest.importorskip("efex_gui.core.session.document")
     inputs, root = b6b8
     session = session_module.Session.from_dict(_load(inputs), base_dir=root)
     session.save(tmp_path / "run.efex.json")
@@ -250,8 +252,8 @@ def test_unreadable_config_and_usage_errors_exit_2(
 def test_inspect_prints_the_sweeps(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from efex_gui.core.synthetic import StepProtocol, simulate_cell
-    from efex_gui.core.synthetic_nwb import write_nwb
+    from efex_gui.core.synthetic.demo import StepProtocol, simulate_cell
+    from efex_gui.core.synthetic.nwb_writer import write_nwb
 
     protocols = (
         StepProtocol("IDRest", (150.0, 250.0), 50.0, 250.0, 300.0),
@@ -323,7 +325,7 @@ def test_native_prints_never_reach_stdout(capfd: pytest.CaptureFixture[str]) -> 
 def test_rheobase_honours_a_session_override(
     b6b8: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    session_module = pytest.importorskip("efex_gui.core.session")
+    session_module = pytest.importorskip("efex_gui.core.session.document")
     inputs, root = b6b8
     session = session_module.Session.from_dict(_load(inputs), base_dir=root)
     session.rheobase_overrides = {"MouseNeuron1": 0.2}

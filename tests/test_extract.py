@@ -490,7 +490,7 @@ def test_unreadable_file_is_skipped(tmp_path: Path) -> None:
     assert [len(cell.recordings) for cell in cells] == [5, 5]
     assert [path for path, _ in cells[0].skipped_files] == [str(broken)]
     from efex_gui.core.errors import ReaderError
-    from efex_gui.core.pipeline import read_recordings
+    from efex_gui.core.extraction.pipeline import read_recordings
 
     with pytest.raises(ReaderError, match="broken.ibw"):
         read_recordings(metadata, strict=True)

@@ -64,7 +64,7 @@ def test_efel_only_in_core_features() -> None:
 
 def test_file_format_libraries_only_in_readers() -> None:
     readers = PACKAGE / "core" / "readers"
-    writer = PACKAGE / "core" / "synthetic_nwb.py"  # writes the demo's NWB files
+    writer = PACKAGE / "core" / "synthetic" / "nwb_writer.py"  # the demo's NWB files
     others = [
         p for p in PACKAGE.rglob("*.py") if readers not in p.parents and p != writer
     ]
@@ -79,3 +79,130 @@ def test_rule_checker_sees_imports_inside_functions(tmp_path: Path) -> None:
     module = tmp_path / "m.py"
     module.write_text("def f():\n    from PySide6.QtCore import QObject\n")
     assert _imports(module) == {"PySide6.QtCore"}
+
+
+# --- one-way imports inside the core ------------------------------------------------
+
+
+def _module_names(root: Path, package: str) -> dict[str, Path]:
+    """``{dotted module name: path}`` of every module of ``package`` under ``root``."""
+    names = {}
+    for path in sorted(root.rglob("*.py")):
+        parts = list(path.relative_to(root).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        names[".".join([package, *parts])] = path
+    return names
+
+
+def _import_graph(root: Path, package: str) -> dict[str, set[str]]:
+    """Module → the modules of ``package`` it imports, anywhere in its source.
+
+    ``from pkg import name`` points at ``pkg.name`` when that is a module, else at
+    ``pkg``; an import inside a function or under ``TYPE_CHECKING`` counts as well.
+    """
+    modules = _module_names(root, package)
+
+    def known(name: str) -> str | None:
+        while name and name not in modules:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    for name, path in modules.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                targets = [
+                    f"{node.module}.{a.name}"
+                    if f"{node.module}.{a.name}" in modules
+                    else node.module
+                    for a in node.names
+                ]
+            else:
+                continue
+            for target in targets:
+                if target == package or target.startswith(package + "."):
+                    resolved = known(target)
+                    if resolved is not None and resolved != name:
+                        graph[name].add(resolved)
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for child in sorted(graph.get(node, ())):
+            if child not in index:
+                visit(child)
+                low[node] = min(low[node], low[child])
+            elif child in on_stack:
+                low[node] = min(low[node], index[child])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def _room(module: str) -> str:
+    """``efex_gui.core.extraction.pipeline`` → ``extraction``; top modules are rooms."""
+    return module.split(".")[2] if module.count(".") >= 2 else "core"
+
+
+CORE_GRAPH = _import_graph(PACKAGE / "core", "efex_gui.core")
+
+
+def test_core_modules_import_one_way() -> None:
+    assert _cycles(CORE_GRAPH) == []
+
+
+def test_core_rooms_import_one_way() -> None:
+    rooms: dict[str, set[str]] = {}
+    for module, imported in CORE_GRAPH.items():
+        room = rooms.setdefault(_room(module), set())
+        room.update(
+            _room(target) for target in imported if _room(target) != _room(module)
+        )
+    assert _cycles(rooms) == []
+
+
+def test_core_imports_nothing_above_it() -> None:
+    """The core imports only itself from efex_gui (plus the version in efex_gui)."""
+    found = [
+        f"{path.relative_to(PACKAGE.parent)} imports {name}"
+        for path in _modules("core")
+        for name in _imports(path)
+        if name.startswith("efex_gui.") and not name.startswith("efex_gui.core")
+    ]
+    assert found == []
+
+
+def test_cycle_checker_counts_imports_inside_functions(tmp_path: Path) -> None:
+    (tmp_path / "__init__.py").write_text("")
+    (tmp_path / "a.py").write_text("from pkg.b import f\n")
+    (tmp_path / "b.py").write_text("def f():\n    from pkg import a\n")
+    (tmp_path / "c.py").write_text("import pkg.a\n")
+    graph = _import_graph(tmp_path, "pkg")
+    assert graph["pkg.b"] == {"pkg.a"}
+    assert _cycles(graph) == [["pkg.a", "pkg.b"]]

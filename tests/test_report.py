@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from efex_gui import report
-from efex_gui.core.protocol import Protocol
-from efex_gui.core.target import EFeatureTarget
+from efex_gui.core.extraction.protocol import Protocol
+from efex_gui.core.targets.target import EFeatureTarget
 
 DT = 0.1  # ms
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QStandardPaths, QTimer
 
 from efex_gui.app.controller import SessionController
-from efex_gui.core.session import Session, atomic_write_text
+from efex_gui.core.session.document import Session, atomic_write_text
 
 logger = logging.getLogger(__name__)
 

@@ -2,8 +2,9 @@
 
 Widgets call commands (``open_json``, ``select_sweeps``, ``set_excluded``,
 ``set_metadata`` ...); the controller updates the session, keeps the derived state
-(the :class:`~efex_gui.core.dataset.Dataset` listing, the Recordings read so far, the
-rheobases) and emits one signal per kind of change. Reading files runs on the worker
+(the :class:`~efex_gui.core.session.dataset.Dataset` listing, the Recordings read so
+far, the rheobases) and emits one signal per kind of change. Reading files runs on the
+worker
 thread (see :mod:`efex_gui.app.loading`); edits go through a QUndoStack.
 """
 
@@ -24,9 +25,9 @@ from efex_gui.app.undo import (
     SetOverridesCommand,
 )
 from efex_gui.app.worker import TaskContext, WorkerThread
-from efex_gui.core.dataset import Dataset, EntryKey, SweepKey
-from efex_gui.core.exclusions import ExclusionKey, Exclusions, include
-from efex_gui.core.session import Session, open_json
+from efex_gui.core.session.dataset import Dataset, EntryKey, SweepKey
+from efex_gui.core.session.document import Session, open_json
+from efex_gui.core.session.exclusions import ExclusionKey, Exclusions, include
 
 #: while files are read in the background, the views are told at most this often
 LOADED_BATCH_MS = 400

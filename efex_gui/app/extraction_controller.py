@@ -12,7 +12,8 @@ to its signals and owns everything about extraction:
 * **runs** go to an :class:`~efex_gui.app.extraction_worker.ExtractionWorker` (its own
   thread, one run at a time); a cancelled or failed run leaves the last result as it
   was;
-* **results** are an :class:`~efex_gui.core.incremental.ExtractionResult`; they are
+* **results** are an :class:`~efex_gui.core.extraction.incremental.ExtractionResult`;
+they are
   *stale* when the session's inputs (files, metadata, exclusions, targets, settings,
   rheobase overrides) differ from those of the run. After an exclusion, a target or a
   rheobase change the controller reruns by itself: the caches make that a regrouping
@@ -45,10 +46,10 @@ from efex_gui.app.extraction_export import (
 )
 from efex_gui.app.extraction_review import check_cells, review_rows, target_check
 from efex_gui.app.extraction_worker import ExtractionError, ExtractionWorker
-from efex_gui.core.incremental import ExtractionResult, inputs_signature
-from efex_gui.core.rheobase_review import RheobaseRow
-from efex_gui.core.session import Session
-from efex_gui.core.target_check import TargetCheck
+from efex_gui.core.extraction.incremental import ExtractionResult, inputs_signature
+from efex_gui.core.rheobase.review import RheobaseRow
+from efex_gui.core.session.document import Session
+from efex_gui.core.targets.check import TargetCheck
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from typing import Any
 from PySide6.QtGui import QUndoCommand
 
 from efex_gui.app.extraction_review import rheobase_inputs
-from efex_gui.core.session import ExtractionSettings
+from efex_gui.core.session.document import ExtractionSettings
 
 __all__ = ["ExtractionEdits"]
 

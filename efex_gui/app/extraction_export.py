@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from efex_gui.core.export import (
+from efex_gui.core.export.outputs import (
     CURRENTS_FILE,
     FEATURES_FILE,
     PROTOCOLS_FILE,
@@ -20,8 +20,8 @@ from efex_gui.core.export import (
     save_outputs,
     write_provenance,
 )
-from efex_gui.core.incremental import ExtractionResult
-from efex_gui.core.session import Session
+from efex_gui.core.extraction.incremental import ExtractionResult
+from efex_gui.core.session.document import Session
 
 __all__ = ["EXPORT_FILES", "PLOTS_JOB", "existing_export", "plots_job", "write_export"]
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from efex_gui.core.dataset import SweepKey
-from efex_gui.core.rheobase_review import RheobaseRow, review_session
-from efex_gui.core.session import ExtractionSettings, Session
-from efex_gui.core.target_check import TargetCheck, check_targets
+from efex_gui.core.rheobase.review import RheobaseRow, review_session
+from efex_gui.core.session.dataset import SweepKey
+from efex_gui.core.session.document import ExtractionSettings, Session
+from efex_gui.core.targets.check import TargetCheck, check_targets
 
 __all__ = ["CheckCell", "all_read", "browsed_cells", "check_cells", "review_rows",
            "rheobase_inputs", "target_check"]

@@ -1,7 +1,7 @@
 """ExtractionWorker: the session's extraction on its own QThread.
 
-The worker owns an :class:`~efex_gui.core.incremental.IncrementalExtractor` (its
-recording and feature caches live on the worker thread and are touched by no other
+The worker owns an :class:`~efex_gui.core.extraction.incremental.IncrementalExtractor`
+(its recording and feature caches live on the worker thread and are touched by no other
 thread) and runs one extraction at a time. Each run ends with exactly one of
 ``finished(ExtractionResult)``, ``failed(ExtractionError)`` or ``cancelled()``.
 Cancellation is a ``threading.Event`` checked by the core between files and between
@@ -21,7 +21,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from efex_gui.core.errors import Cancelled
-from efex_gui.core.incremental import IncrementalExtractor
+from efex_gui.core.extraction.incremental import IncrementalExtractor
 
 #: seconds between two progress emissions
 THROTTLE_S = 0.05

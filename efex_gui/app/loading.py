@@ -20,7 +20,7 @@ from PySide6.QtCore import QObject, Signal
 
 from efex_gui.app.rheobases import compute_rheobases
 from efex_gui.app.worker import ErrorReport, TaskContext, WorkerThread
-from efex_gui.core.dataset import (
+from efex_gui.core.session.dataset import (
     Dataset,
     EntryKey,
     LoadedEntry,
@@ -28,8 +28,8 @@ from efex_gui.core.dataset import (
     load_config,
     load_entry,
 )
-from efex_gui.core.exclusions import Exclusions
-from efex_gui.core.session import Session
+from efex_gui.core.session.document import Session
+from efex_gui.core.session.exclusions import Exclusions
 
 logger = logging.getLogger(__name__)
 
@@ -232,7 +232,7 @@ class RecordingStore(QObject):
         """The efel settings the spike counts use (BluePyEfe's defaults if unset)."""
         if self.session.settings.efel_settings is not None:
             return dict(self.session.settings.efel_settings)
-        from efex_gui.core.stages import DEFAULT_EFEL_SETTINGS
+        from efex_gui.core.extraction.read_and_extract import DEFAULT_EFEL_SETTINGS
 
         return dict(DEFAULT_EFEL_SETTINGS)
 

@@ -73,7 +73,7 @@ def ensure_demo(folder: Path) -> Path:
     """Write the demo dataset into ``folder`` unless it is there; its config file."""
     config = folder / "config.json"
     if not config.exists():
-        from efex_gui.core.synthetic import write_demo_dataset
+        from efex_gui.core.synthetic.demo import write_demo_dataset
 
         write_demo_dataset(folder)
     return config

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from efex_gui.core.dataset import Dataset, EntryKey, SweepKey
-from efex_gui.core.session import Session
+from efex_gui.core.session.dataset import Dataset, EntryKey, SweepKey
+from efex_gui.core.session.document import Session
 
 
 def compute_rheobases(
@@ -37,9 +37,9 @@ def compute_rheobases(
     dict
         Cell name → rheobase; empty when amplitudes are absolute.
     """
-    from efex_gui.core.cell import Cell
-    from efex_gui.core.rheobase import compute_rheobase
-    from efex_gui.core.stages import PRESET_PROTOCOLS_RHEOBASE
+    from efex_gui.core.extraction.read_and_extract import PRESET_PROTOCOLS_RHEOBASE
+    from efex_gui.core.recordings.cell import Cell
+    from efex_gui.core.rheobase.strategies import compute_rheobase
 
     settings = session.settings
     if settings.absolute_amplitude:

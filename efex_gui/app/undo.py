@@ -8,8 +8,8 @@ from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
-from efex_gui.core.dataset import EntryKey
-from efex_gui.core.exclusions import Exclusions
+from efex_gui.core.session.dataset import EntryKey
+from efex_gui.core.session.exclusions import Exclusions
 
 
 class SetExclusionsCommand(QUndoCommand):

@@ -61,3 +61,10 @@ class SettingsError(EfexError, ValueError):
 
 class Cancelled(EfexError):  # noqa: N818 (a state, not an error)
     """A long task was cancelled by its caller; partial results were discarded."""
+
+
+class RheobaseSettingsError(SettingsError, TypeError):
+    """A ``rheobase_settings`` key the strategy does not take.
+
+    Also a ``TypeError``, what BluePyEfe raises (an unexpected keyword argument).
+    """

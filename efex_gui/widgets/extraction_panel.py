@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 from efex_gui.app.extraction_controller import ExtractionController
 from efex_gui.app.extraction_worker import ExtractionError, ExtractionProgress
 from efex_gui.app.qt_workarounds import pin_singletons
-from efex_gui.core.incremental import ExtractionResult
+from efex_gui.core.extraction.incremental import ExtractionResult
 from efex_gui.widgets.feature_plot import FeaturePlot
 from efex_gui.widgets.results_table import ResultsTable
 from efex_gui.widgets.rheobase_view import RheobaseView

@@ -29,9 +29,9 @@ from PySide6.QtWidgets import (
 )
 
 from efex_gui.app.extraction_controller import ExtractionController
-from efex_gui.core.dataset import SweepKey
+from efex_gui.core.extraction.incremental import ExtractionResult
 from efex_gui.core.features import feature_unit
-from efex_gui.core.incremental import ExtractionResult
+from efex_gui.core.session.dataset import SweepKey
 from efex_gui.widgets.deferred import RefreshWhenShown
 
 COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from efex_gui.app.controller import SessionController
-from efex_gui.core.dataset import SweepKey
+from efex_gui.core.session.dataset import SweepKey
 from efex_gui.widgets.recording_tree_model import NAME, RecordingTreeModel
 
 #: at most this many sweeps are overlaid when a protocol row is selected

@@ -3,8 +3,9 @@
 The user picks a file-name pattern (a preset or their own regex), which channel is
 the current and which the voltage (or lets the files' units say), default units, dt
 and LJP, and may override the eCode of a protocol. The preview table updates as they
-type. All parsing is the core's (:mod:`efex_gui.core.naming`); the dialog only shows
-it. The settings can be saved to a JSON profile and are remembered for next time.
+type. All parsing is the core's (:mod:`efex_gui.core.importing.file_names`); the dialog
+only shows it. The settings can be saved to a JSON profile and are remembered for next
+time.
 """
 
 from __future__ import annotations
@@ -36,9 +37,8 @@ from PySide6.QtWidgets import (
 )
 
 from efex_gui.app.preferences import Preferences
-from efex_gui.core.dataset import ecode_names, ecode_table, file_protocols, file_role
 from efex_gui.core.errors import EfexError
-from efex_gui.core.naming import (
+from efex_gui.core.importing.file_names import (
     PRESET_PATTERNS,
     PairingResult,
     best_pattern,
@@ -47,6 +47,12 @@ from efex_gui.core.naming import (
     pair_files,
     parse_name,
     scan_folder,
+)
+from efex_gui.core.session.dataset import (
+    ecode_names,
+    ecode_table,
+    file_protocols,
+    file_role,
 )
 from efex_gui.resources import load_default
 from efex_gui.widgets.help import DEFAULT_LABELS, DEFAULT_TIPS, IMPORT_TIPS, plural
@@ -383,7 +389,7 @@ class ImportDialog(QDialog):
 
 
 def _ecode_label(protocol: str, overrides: dict[str, str]) -> str:
-    from efex_gui.core.dataset import ecode_name
+    from efex_gui.core.session.dataset import ecode_name
 
     return ecode_name(protocol, overrides) or "—"
 

@@ -36,7 +36,7 @@ from efex_gui.app.controller import SessionController
 from efex_gui.app.preferences import Preferences
 from efex_gui.app.worker import ErrorReport
 from efex_gui.core.errors import EfexError
-from efex_gui.core.naming import RECORDING_EXTENSIONS, relative_to
+from efex_gui.core.importing.file_names import RECORDING_EXTENSIONS, relative_to
 from efex_gui.resources import icon_path
 from efex_gui.widgets.extraction_panel import install_extraction_ui
 from efex_gui.widgets.file_browser import FileBrowser

@@ -3,8 +3,9 @@
 Shows, for one or many selected entries, the user's metadata (units, dt, ljp, ton,
 toff, amp, hypamp; "(mixed)" when they differ, "(from file)" when unset), what the core
 detected on the first sweep, and plausibility problems with a one-click fix (core
-:mod:`efex_gui.core.plausibility`). "Apply" sends one undoable ``set_metadata``
-command with the fields the user changed; an emptied field removes the key.
+:mod:`efex_gui.core.recordings.unit_checks`). "Apply" sends one undoable
+``set_metadata`` command with the fields the user changed; an emptied field removes the
+key.
 """
 
 from __future__ import annotations
@@ -26,8 +27,12 @@ from PySide6.QtWidgets import (
 )
 
 from efex_gui.app.controller import SessionController
-from efex_gui.core.dataset import EntryKey
-from efex_gui.core.plausibility import UnitSuggestion, check_metadata, check_units
+from efex_gui.core.recordings.unit_checks import (
+    UnitSuggestion,
+    check_metadata,
+    check_units,
+)
+from efex_gui.core.session.dataset import EntryKey
 from efex_gui.resources import load_default
 
 UNIT_FIELDS = ("i_unit", "v_unit", "t_unit")

@@ -15,8 +15,8 @@ from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelInde
 from PySide6.QtGui import QBrush, QFont
 
 from efex_gui.app.controller import SessionController
-from efex_gui.core.dataset import EntryKey, SweepKey, ecode_name
-from efex_gui.core.exclusions import ExclusionKey
+from efex_gui.core.session.dataset import EntryKey, SweepKey, ecode_name
+from efex_gui.core.session.exclusions import ExclusionKey
 from efex_gui.widgets.tree_text import (
     AMBER,
     AMP,

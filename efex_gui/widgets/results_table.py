@@ -31,8 +31,8 @@ from PySide6.QtWidgets import (
 )
 
 from efex_gui.app.extraction_controller import ExtractionController
+from efex_gui.core.extraction.incremental import ExtractionResult
 from efex_gui.core.features import feature_unit
-from efex_gui.core.incremental import ExtractionResult
 from efex_gui.widgets.deferred import RefreshWhenShown
 
 Index = QModelIndex | QPersistentModelIndex

@@ -29,8 +29,8 @@ from PySide6.QtWidgets import (
 )
 
 from efex_gui.app.extraction_controller import ExtractionController
-from efex_gui.core.rheobase import STRATEGIES
-from efex_gui.core.rheobase_review import RheobaseRow
+from efex_gui.core.rheobase.review import RheobaseRow
+from efex_gui.core.rheobase.strategies import STRATEGIES
 from efex_gui.widgets.deferred import RefreshWhenShown
 from efex_gui.widgets.feature_plot import TEXT_COLOR, style_plot
 

@@ -1,10 +1,11 @@
 """SettingsPanel: the extraction settings of the session, as a form.
 
-Every widget edits one field of :class:`~efex_gui.core.session.ExtractionSettings`
-through the controller (an undoable command); the panel redraws from
-``settings_changed`` with its signals blocked, so there is no echo. Ranges and choices
-come from ``resources/defaults/settings.json``; spin boxes cannot hold impossible values
-and free-text fields are parsed when left, with the reason shown when refused.
+Every widget edits one field of
+:class:`~efex_gui.core.session.document.ExtractionSettings` through the controller (an
+undoable command); the panel redraws from ``settings_changed`` with its signals blocked,
+so there is no echo. Ranges and choices come from ``resources/defaults/settings.json``;
+spin boxes cannot hold impossible values and free-text fields are parsed when left, with
+the reason shown when refused.
 
 ``None`` keeps BluePyEfe's meaning and is shown as such: "BluePyEfe's default efel
 settings" (Threshold −20 mV, strict stimulus interval, interp_step 0.025 ms), "the
@@ -35,7 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from efex_gui.app.extraction_controller import ExtractionController
-from efex_gui.core.session import ExtractionSettings
+from efex_gui.core.session.document import ExtractionSettings
 from efex_gui.resources import load_default
 from efex_gui.widgets.setting_fields import SettingField, form_layout, spin_box
 from efex_gui.widgets.target_table_model import (

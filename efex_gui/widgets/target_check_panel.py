@@ -2,7 +2,7 @@
 
 A summary line (targets, errors, warnings, notes; a hint and a *Read every file*
 button while matches cannot be counted) and the list of issues of
-:mod:`efex_gui.core.target_check`, worst first. Clicking an issue selects its rows in
+:mod:`efex_gui.core.targets.check`, worst first. Clicking an issue selects its rows in
 the table (:attr:`TargetCheckPanel.rows_chosen`).
 """
 
@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from efex_gui.core.target_check import TargetCheck
+from efex_gui.core.targets.check import TargetCheck
 
 _SEVERITY_ICON = {
     "error": QStyle.StandardPixmap.SP_MessageBoxCritical,

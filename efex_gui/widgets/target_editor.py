@@ -6,7 +6,7 @@ edit one cell: the value goes to every selected row), efel feature names complet
 from efel's catalogue with a description below the table, protocol names from the
 session's files, import and export of target lists (list or legacy dict form), presets
 (automatic targets, the examples shipped in ``resources/examples``) and the
-check panel of :mod:`efex_gui.core.target_check`, refreshed on every change.
+check panel of :mod:`efex_gui.core.targets.check`, refreshed on every change.
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ from PySide6.QtWidgets import (
 from efex_gui.app.extraction_controller import ExtractionController
 from efex_gui.core.errors import TargetError
 from efex_gui.core.features import describe_feature
-from efex_gui.core.target_check import TargetCheck
-from efex_gui.core.target_io import read_targets, write_targets
+from efex_gui.core.targets.check import TargetCheck
+from efex_gui.core.targets.files import read_targets, write_targets
 from efex_gui.widgets.target_check_panel import TargetCheckPanel
 from efex_gui.widgets.target_delegates import (
     FeatureDelegate,

@@ -29,7 +29,7 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QApplication, QStyle
 
 from efex_gui.core.features import describe_feature, efel_settings_names
-from efex_gui.core.target_check import TargetCheck, check_target_row
+from efex_gui.core.targets.check import TargetCheck, check_target_row
 
 Index = QModelIndex | QPersistentModelIndex
 

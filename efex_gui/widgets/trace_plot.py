@@ -19,7 +19,7 @@ from PySide6.QtGui import QColor, QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
 from efex_gui.app.controller import SessionController
-from efex_gui.core.dataset import SweepKey
+from efex_gui.core.session.dataset import SweepKey
 from efex_gui.widgets.tree_text import entry_paths, spikes_text, status_text
 
 #: at most this many sweeps are drawn at once

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from efex_gui.core.auto_targets import AutoTarget, default_auto_targets
+from efex_gui.core.targets.auto import AutoTarget, default_auto_targets
 
 
 def _recs(protocol, amps_rel):

@@ -7,10 +7,10 @@ import pickle
 import numpy as np
 import pytest
 
-from efex_gui.core.cell import Cell
-from efex_gui.core.ecodes import SAHP, Ramp, Step
 from efex_gui.core.errors import ECodeError, MetadataError
-from efex_gui.core.rheobase import compute_rheobase
+from efex_gui.core.recordings.cell import Cell
+from efex_gui.core.recordings.ecodes import SAHP, Ramp, Step
+from efex_gui.core.rheobase.strategies import compute_rheobase
 from tests.core.ecode_data import SAHP_TIMING, b6b8_files, b95_config, x_files
 
 # spec §10.2: sweep → (amp, hypamp, ton, toff, spikes, auto threshold, amp_rel)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from efex_gui.core.dataset import (
+from efex_gui.core.session.dataset import (
     Dataset,
     EntryKey,
     SweepKey,
@@ -18,7 +18,7 @@ from efex_gui.core.dataset import (
     load_entry,
     resolve_ecode,
 )
-from efex_gui.core.exclusions import ExclusionKey
+from efex_gui.core.session.exclusions import ExclusionKey
 from tests.conftest import shared_path
 
 B6_CONFIG = {"i_unit": "pA", "v_unit": "mV", "t_unit": "s", "dt": 0.00025, "ljp": 14.0}

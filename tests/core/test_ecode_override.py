@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from efex_gui.core.cell import Cell
-from efex_gui.core.ecodes.step import Step
 from efex_gui.core.errors import ECodeError
-from efex_gui.core.session import Session
+from efex_gui.core.recordings.cell import Cell
+from efex_gui.core.recordings.ecodes.step import Step
+from efex_gui.core.session.document import Session
 from efex_gui.extract import extract_efeatures
 from tests.conftest import shared_path
 

@@ -9,8 +9,9 @@ import json
 import numpy as np
 import pytest
 
-from efex_gui.core import ecodes
-from efex_gui.core.ecodes import (
+from efex_gui.core.errors import ECodeError
+from efex_gui.core.recordings import ecodes
+from efex_gui.core.recordings.ecodes import (
     SAHP,
     CapCheck,
     DeHyperPol,
@@ -24,8 +25,7 @@ from efex_gui.core.ecodes import (
     Step,
     ecode_for_protocol,
 )
-from efex_gui.core.errors import ECodeError
-from efex_gui.core.recording import TimingMetadataError
+from efex_gui.core.recordings.recording import TimingMetadataError
 from tests.conftest import shared_path
 from tests.core.ecode_data import (
     SAHP_TIMING,

@@ -7,12 +7,12 @@ import pickle
 import pytest
 
 from efex_gui.core.errors import MetadataError
-from efex_gui.core.exclusions import (
+from efex_gui.core.importing.file_names import entry_file
+from efex_gui.core.session.exclusions import (
     ExclusionKey,
     Exclusions,
     TraceFilter,
     apply_exclusions,
-    entry_file,
     include,
 )
 

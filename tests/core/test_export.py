@@ -12,8 +12,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from efex_gui.core import export
-from efex_gui.core.export import (
+from efex_gui.core.export import outputs as export
+from efex_gui.core.export.outputs import (
     build_current_dict,
     dumps_json,
     save_outputs,

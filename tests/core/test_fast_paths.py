@@ -18,15 +18,23 @@ import pytest
 
 from efex_gui.core import features
 from efex_gui.core import readers as readers_pkg
-from efex_gui.core.branches import RunOptions
-from efex_gui.core.cell_tasks import CellTask, amplitude_windows, matched_recordings
-from efex_gui.core.ecodes import Step
-from efex_gui.core.grouping import group_efeatures
-from efex_gui.core.pipeline import extract_efeatures
+from efex_gui.core.extraction.cell_task import (
+    CellTask,
+    amplitude_windows,
+    matched_recordings,
+)
+from efex_gui.core.extraction.grouping import group_efeatures
+from efex_gui.core.extraction.pipeline import extract_efeatures
+from efex_gui.core.extraction.read_and_extract import (
+    _create_cell,
+    prepare_targets,
+    read_recordings,
+)
+from efex_gui.core.extraction.run_branches import RunOptions
 from efex_gui.core.readers import cache_key, igor
-from efex_gui.core.rheobase import compute_rheobase
-from efex_gui.core.spikes import TracesDroppedError
-from efex_gui.core.stages import _create_cell, prepare_targets, read_recordings
+from efex_gui.core.recordings.ecodes import Step
+from efex_gui.core.recordings.spikes import TracesDroppedError
+from efex_gui.core.rheobase.strategies import compute_rheobase
 from tests.conftest import shared_path
 
 SETTINGS = {"strict_stiminterval": True, "Threshold": -20.0, "interp_step": 0.025}

@@ -1,4 +1,4 @@
-"""Per-sweep efel value cache (efex_gui.core.feature_cache)."""
+"""Per-sweep efel value cache (efex_gui.core.extraction.feature_cache)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from efex_gui.core.ecodes import ecode_for_protocol
 from efex_gui.core.errors import Cancelled
-from efex_gui.core.feature_cache import (
+from efex_gui.core.extraction.feature_cache import (
     CacheStats,
     FeatureCache,
     extract_efeatures_cached,
@@ -20,7 +19,8 @@ from efex_gui.core.feature_cache import (
     target_groups,
 )
 from efex_gui.core.readers import read_file
-from efex_gui.core.synthetic import write_demo_dataset
+from efex_gui.core.recordings.ecodes import ecode_for_protocol
+from efex_gui.core.synthetic.demo import write_demo_dataset
 
 SETTINGS = {"strict_stiminterval": True, "Threshold": -20.0, "interp_step": 0.025}
 FEATURES = ["Spikecount", "mean_frequency", "AP_amplitude", "AP_width",
@@ -194,12 +194,12 @@ def test_cancel_stops_between_sweeps_and_keeps_cache(demo: dict) -> None:
     assert len(cache) == 2
 
 
-# --- the incremental runner (efex_gui.core.incremental) ----------------------------
+# --- the incremental runner (efex_gui.core.extraction.incremental) --------------------
 
 
 def _session(demo: dict, targets: Any = "demo") -> Any:
-    from efex_gui.core.session import ExtractionSettings, Session
-    from efex_gui.core.synthetic import DEMO_TARGETS
+    from efex_gui.core.session.document import ExtractionSettings, Session
+    from efex_gui.core.synthetic.demo import DEMO_TARGETS
 
     return Session(
         files_metadata=copy.deepcopy(demo),
@@ -210,7 +210,7 @@ def _session(demo: dict, targets: Any = "demo") -> Any:
 def _same_outputs(result: Any, session: Any) -> None:
     import json
 
-    from efex_gui.core.pipeline import extract_efeatures
+    from efex_gui.core.extraction.pipeline import extract_efeatures
 
     outputs = extract_efeatures(None, **session.to_extract_kwargs())
     mine = (result.features, result.protocol_definitions, result.currents)
@@ -220,8 +220,8 @@ def _same_outputs(result: Any, session: Any) -> None:
 
 
 def test_incremental_run_equals_extract_efeatures(demo: dict) -> None:
-    from efex_gui.core.exclusions import ExclusionKey
-    from efex_gui.core.incremental import IncrementalExtractor
+    from efex_gui.core.extraction.incremental import IncrementalExtractor
+    from efex_gui.core.session.exclusions import ExclusionKey
 
     extractor = IncrementalExtractor()
     session = _session(demo)
@@ -245,8 +245,8 @@ def test_rerun_calls_efel_for_nothing_not_even_spike_counts(
     demo: dict, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from efex_gui.core import features
-    from efex_gui.core.exclusions import ExclusionKey
-    from efex_gui.core.incremental import IncrementalExtractor
+    from efex_gui.core.extraction.incremental import IncrementalExtractor
+    from efex_gui.core.session.exclusions import ExclusionKey
 
     extractor = IncrementalExtractor()
     session = _session(demo)
@@ -265,7 +265,7 @@ def test_rerun_calls_efel_for_nothing_not_even_spike_counts(
 
 
 def test_incremental_auto_targets_and_overrides(demo: dict) -> None:
-    from efex_gui.core.incremental import IncrementalExtractor
+    from efex_gui.core.extraction.incremental import IncrementalExtractor
 
     extractor = IncrementalExtractor()
     session = _session(demo, targets=None)
@@ -287,7 +287,7 @@ def test_incremental_auto_targets_and_overrides(demo: dict) -> None:
 def test_headless_overrides_in_both_branches_equal_the_incremental(
     demo: dict,
 ) -> None:
-    from efex_gui.core.incremental import IncrementalExtractor
+    from efex_gui.core.extraction.incremental import IncrementalExtractor
 
     extractor = IncrementalExtractor()
     for targets in ("demo", None):
@@ -303,7 +303,7 @@ def test_headless_overrides_in_both_branches_equal_the_incremental(
 
 
 def test_incremental_reports_unreadable_files_and_cancels(demo: dict) -> None:
-    from efex_gui.core.incremental import IncrementalExtractor
+    from efex_gui.core.extraction.incremental import IncrementalExtractor
 
     session = _session(demo)
     session.files_metadata["SimCell2"]["IDRest"].append(

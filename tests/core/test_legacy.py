@@ -8,7 +8,10 @@ import json
 import pytest
 
 from efex_gui.core.errors import MetadataError, TargetError
-from efex_gui.core.legacy import convert_legacy_targets, translate_legacy_config
+from efex_gui.core.importing.legacy_formats import (
+    convert_legacy_targets,
+    translate_legacy_config,
+)
 from tests.conftest import shared_path
 
 

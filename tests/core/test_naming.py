@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from efex_gui.core.dataset import file_role
 from efex_gui.core.errors import MetadataError
-from efex_gui.core.naming import (
+from efex_gui.core.importing.file_names import (
     PRESET_PATTERNS,
     ImportEntry,
     ParsedName,
@@ -22,6 +21,7 @@ from efex_gui.core.naming import (
     relative_to,
     scan_folder,
 )
+from efex_gui.core.session.dataset import file_role
 from tests.conftest import shared_path
 
 SSCX, BBP, SINGLE = (p.regex for p in PRESET_PATTERNS)

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from efex_gui.core import pipeline
-from efex_gui.core.auto_targets import default_auto_targets
 from efex_gui.core.errors import Cancelled, SettingsError, TargetError
+from efex_gui.core.extraction import pipeline
+from efex_gui.core.targets.auto import default_auto_targets
 from tests.conftest import shared_path
 
 pytestmark = pytest.mark.shared

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from efex_gui.core.plausibility import check_metadata, check_units
+from efex_gui.core.recordings.unit_checks import check_metadata, check_units
 
 
 def _trace(v_mv: float = -70.0, step_na: float = 0.2) -> tuple[np.ndarray, np.ndarray]:

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from efex_gui.core.errors import SettingsError
-from efex_gui.core.protocol import Protocol, check_protocol_mode
-from efex_gui.core.target import EFeatureTarget
+from efex_gui.core.extraction.protocol import Protocol, check_protocol_mode
+from efex_gui.core.targets.target import EFeatureTarget
 
 
 class FakeStep:

@@ -7,10 +7,10 @@ import pickle
 import numpy as np
 import pytest
 
-from efex_gui.core.ecodes import Step
 from efex_gui.core.errors import MetadataError, UnitError
 from efex_gui.core.features import UnknownFeatureError
-from efex_gui.core.recording import Recording
+from efex_gui.core.recordings.ecodes import Step
+from efex_gui.core.recordings.recording import Recording
 from tests.core.ecode_data import b95_config, nwb_config, read_traces
 
 

@@ -8,9 +8,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from efex_gui.core.cell import Cell
 from efex_gui.core.errors import SettingsError
-from efex_gui.core.rheobase import (
+from efex_gui.core.recordings.cell import Cell
+from efex_gui.core.rheobase.strategies import (
     compute_rheobase,
     compute_rheobase_flush,
     compute_rheobase_interpolation,

@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from efex_gui.core.errors import MetadataError, SettingsError
-from efex_gui.core.exclusions import ExclusionKey, Exclusions, TraceFilter
-from efex_gui.core.session import (
+from efex_gui.core.session.document import (
     FORMAT_VERSION,
     ExtractionSettings,
     Session,
@@ -20,6 +19,7 @@ from efex_gui.core.session import (
     migrate,
     open_json,
 )
+from efex_gui.core.session.exclusions import ExclusionKey, Exclusions, TraceFilter
 from tests.conftest import shared_path
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "sessions"

@@ -10,7 +10,7 @@ import h5py
 import numpy as np
 import pytest
 
-from efex_gui.core.synthetic import (
+from efex_gui.core.synthetic.demo import (
     DEMO_PROTOCOLS,
     DEMO_TARGETS,
     StepProtocol,
@@ -18,7 +18,7 @@ from efex_gui.core.synthetic import (
     simulate_cells,
     write_demo_dataset,
 )
-from efex_gui.core.synthetic_model import CellParameters
+from efex_gui.core.synthetic.model import CellParameters
 
 efel = pytest.importorskip("efel")
 

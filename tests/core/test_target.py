@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from efex_gui.core.target import EFeatureTarget
+from efex_gui.core.targets.target import EFeatureTarget
 
 
 def _target(**kwargs):

@@ -1,4 +1,4 @@
-"""Target list checks made before a run (efex_gui.core.target_check)."""
+"""Target list checks made before a run (efex_gui.core.targets.check)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from efex_gui.core.target_check import check_target_row, check_targets
+from efex_gui.core.targets.check import check_target_row, check_targets
 
 
 @dataclass
@@ -163,7 +163,7 @@ def test_duplicate_rows() -> None:
     assert issue.rows == (0, 1)
 
 
-# --- reading and writing target lists (efex_gui.core.target_io) ---------------------
+# --- reading and writing target lists (efex_gui.core.targets.files) -------------------
 
 
 def test_target_files_in_both_forms(tmp_path: Any) -> None:
@@ -172,8 +172,8 @@ def test_target_files_in_both_forms(tmp_path: Any) -> None:
     import pytest
 
     from efex_gui.core.errors import TargetError
-    from efex_gui.core.legacy import convert_legacy_targets
-    from efex_gui.core.target_io import (
+    from efex_gui.core.importing.legacy_formats import convert_legacy_targets
+    from efex_gui.core.targets.files import (
         read_targets,
         targets_from_document,
         write_targets,
@@ -202,8 +202,8 @@ def test_legacy_form_round_trips_and_refuses_what_it_cannot_hold(tmp_path: Any) 
     import pytest
 
     from efex_gui.core.errors import TargetError
-    from efex_gui.core.legacy import convert_legacy_targets
-    from efex_gui.core.target_io import legacy_targets, read_targets, write_targets
+    from efex_gui.core.importing.legacy_formats import convert_legacy_targets
+    from efex_gui.core.targets.files import legacy_targets, read_targets, write_targets
 
     legacy = {
         "IDRest": {"amplitudes": [150, 200], "tolerances": [20, 10],

@@ -8,7 +8,7 @@ from typing import Any
 
 from efex_gui.app.extraction_controller import ExtractionController
 from efex_gui.app.qt_workarounds import pin_singletons
-from efex_gui.core.session import Session
+from efex_gui.core.session.document import Session
 
 # PySide6 6.12 releases True/None on every emit: without this, runs abort at random
 pin_singletons()
@@ -35,7 +35,7 @@ def headless_export(session: Session, folder: Path) -> None:
     With rheobase overrides (not a BluePyEfe argument) the core's
     ``extract_efeatures``, which ``efex extract session.json`` runs.
     """
-    from efex_gui.core import pipeline
+    from efex_gui.core.extraction import pipeline
     from efex_gui.extract import extract_efeatures
 
     kwargs = session.to_extract_kwargs()

@@ -10,9 +10,9 @@ import pytest
 
 from efex_gui.app.controller import SessionController
 from efex_gui.app.worker import ErrorReport, TaskContext
-from efex_gui.core.dataset import EntryKey, SweepKey
-from efex_gui.core.exclusions import ExclusionKey
-from efex_gui.core.session import Session
+from efex_gui.core.session.dataset import EntryKey, SweepKey
+from efex_gui.core.session.document import Session
+from efex_gui.core.session.exclusions import ExclusionKey
 from tests.conftest import shared_path
 from tests.gui.helpers import b6b8_files_metadata, load_everything
 

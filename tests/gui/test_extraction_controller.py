@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from efex_gui.app.extraction_controller import ExtractionController
-from efex_gui.core.dataset import SweepKey
-from efex_gui.core.session import Session
+from efex_gui.core.session.dataset import SweepKey
+from efex_gui.core.session.document import Session
 from tests.conftest import shared_path
 from tests.gui.extraction_helpers import (
     assert_same_files,
@@ -127,7 +127,7 @@ def test_settings_change_marks_stale_and_undo_restores(
 def test_metadata_edit_marks_stale_without_a_rerun(
     qtbot: Any, demo: Any, extraction: ExtractionController
 ) -> None:
-    from efex_gui.core.dataset import EntryKey
+    from efex_gui.core.session.dataset import EntryKey
 
     first = run_and_wait(qtbot, extraction)
     # an edit of the data reruns only on request (its efel values are all new)

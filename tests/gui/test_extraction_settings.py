@@ -11,8 +11,11 @@ import pytest
 from PySide6.QtCore import Qt
 
 from efex_gui.app.extraction_controller import ExtractionController
-from efex_gui.core.session import ExtractionSettings
-from efex_gui.core.stages import DEFAULT_EFEL_SETTINGS, PRESET_PROTOCOLS_RHEOBASE
+from efex_gui.core.extraction.read_and_extract import (
+    DEFAULT_EFEL_SETTINGS,
+    PRESET_PROTOCOLS_RHEOBASE,
+)
+from efex_gui.core.session.document import ExtractionSettings
 from efex_gui.resources import load_default
 from efex_gui.widgets.settings_panel import SettingsPanel
 from tests.gui.extraction_helpers import open_demo
@@ -37,7 +40,7 @@ def test_defaults_file_matches_the_core() -> None:
     assert spec["default_efel_settings"] == DEFAULT_EFEL_SETTINGS
     assert spec["preset_protocols_rheobase"] == PRESET_PROTOCOLS_RHEOBASE
     assert ExtractionSettings.from_dict(spec["settings"]) == ExtractionSettings()
-    from efex_gui.core.rheobase import STRATEGIES
+    from efex_gui.core.rheobase.strategies import STRATEGIES
 
     assert list(spec["rheobase_strategies"]) == list(STRATEGIES)
 

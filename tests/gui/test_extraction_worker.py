@@ -14,8 +14,8 @@ from efex_gui.app.extraction_worker import (
     ExtractionProgress,
     ExtractionWorker,
 )
-from efex_gui.core.incremental import ExtractionResult
-from efex_gui.core.session import Session, open_json
+from efex_gui.core.extraction.incremental import ExtractionResult
+from efex_gui.core.session.document import Session, open_json
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from typing import Any
 from PySide6.QtCore import QItemSelectionModel, Qt
 
 from efex_gui.app.controller import SessionController
-from efex_gui.core.exclusions import ExclusionKey
+from efex_gui.core.session.exclusions import ExclusionKey
 from efex_gui.widgets.file_browser import FileBrowser
 from efex_gui.widgets.import_dialog import ImportDialog
 from efex_gui.widgets.recording_tree_model import GREY, KIND_ROLE, NAME, STATUS

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from efex_gui.core.naming import PRESET_PATTERNS
+from efex_gui.core.importing.file_names import PRESET_PATTERNS
 from efex_gui.widgets.import_dialog import CUSTOM, ImportDialog
 
 BBP_FILES = [

@@ -15,8 +15,8 @@ from PySide6.QtWidgets import QToolBar, QWidget
 
 from efex_gui.app.autosave import Autosaver, find_recovery
 from efex_gui.app.controller import SessionController
-from efex_gui.core.exclusions import ExclusionKey
-from efex_gui.core.session import Session
+from efex_gui.core.session.document import Session
+from efex_gui.core.session.exclusions import ExclusionKey
 from efex_gui.widgets.import_dialog import ImportDialog
 from efex_gui.widgets.main_window import MainWindow
 from tests.gui.helpers import load_everything

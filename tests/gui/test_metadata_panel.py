@@ -7,7 +7,7 @@ from typing import Any
 from PySide6.QtWidgets import QLabel
 
 from efex_gui.app.controller import SessionController
-from efex_gui.core.dataset import EntryKey
+from efex_gui.core.session.dataset import EntryKey
 from efex_gui.widgets.metadata_panel import MIXED, MetadataPanel
 from tests.conftest import shared_path
 from tests.gui.helpers import b6b8_files_metadata

@@ -10,9 +10,9 @@ import pytest
 from PySide6.QtCore import Qt
 
 from efex_gui.app.extraction_controller import ExtractionController
-from efex_gui.core.cell import Cell
-from efex_gui.core.rheobase import STRATEGIES, compute_rheobase
-from efex_gui.core.rheobase_review import review_rheobase, rheobase_by_strategy
+from efex_gui.core.recordings.cell import Cell
+from efex_gui.core.rheobase.review import review_rheobase, rheobase_by_strategy
+from efex_gui.core.rheobase.strategies import STRATEGIES, compute_rheobase
 from efex_gui.widgets.rheobase_view import RheobaseView
 from tests.gui.extraction_helpers import open_demo, run_and_wait
 from tests.gui.helpers import load_everything

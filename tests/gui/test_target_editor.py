@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLineEdit
 
 from efex_gui.app.extraction_controller import ExtractionController
-from efex_gui.core.legacy import convert_legacy_targets
+from efex_gui.core.importing.legacy_formats import convert_legacy_targets
 from efex_gui.resources import resource_path
 from efex_gui.widgets.target_editor import TargetEditor
 from efex_gui.widgets.target_table_model import COLUMN, parse_settings

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from efex_gui.core.synthetic import demo_targets, write_demo_dataset
+from efex_gui.core.synthetic.demo import demo_targets, write_demo_dataset
 
 #: a few targets, enough to exercise reading, rheobase, features and export
 TARGETS = [t for t in demo_targets() if t["efeature"] in ("Spikecount", "AP_amplitude")]

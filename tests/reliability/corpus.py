@@ -1,8 +1,8 @@
 """Damaged inputs, made in a temporary folder from good ones.
 
 Every function takes a good file (a synthetic NWB written by
-:mod:`efex_gui.core.synthetic` or a shared recording) and writes a damaged copy; the
-originals are never touched. ``DAMAGES`` maps each damage class of
+:mod:`efex_gui.core.synthetic.demo` or a shared recording) and writes a damaged copy;
+the originals are never touched. ``DAMAGES`` maps each damage class of
 ``docs/reliability.md`` to a maker ``(source, folder) -> (path, metadata changes)``.
 """
 

@@ -16,9 +16,10 @@ from typing import Any
 
 import pytest
 
-from efex_gui.core import export, session
-from efex_gui.core.export import save_outputs, write_json_atomic, write_pickles
-from efex_gui.core.session import Session, atomic_write_text
+from efex_gui.core.export import outputs as export
+from efex_gui.core.export.outputs import save_outputs, write_json_atomic, write_pickles
+from efex_gui.core.session import document as session
+from efex_gui.core.session.document import Session, atomic_write_text
 from efex_gui.extract import extract_efeatures
 from tests.reliability.conftest import extraction_kwargs
 

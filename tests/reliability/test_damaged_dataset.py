@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from efex_gui.core import pipeline
 from efex_gui.core.errors import EfexError, MetadataError, ReaderError
+from efex_gui.core.extraction import pipeline
 from efex_gui.core.readers import read_file
 from efex_gui.extract import extract_efeatures, read_recordings
 from tests.conftest import shared_path

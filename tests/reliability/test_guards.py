@@ -1,8 +1,8 @@
 """Scientific guards: each fires on the case it names, and is quiet on clean data.
 
 The guards only add warnings; the oracle tests (tests/test_oracle.py) prove the numbers
-did not change. Here: the pure functions of ``efex_gui.core.guards``, then the guards
-seen on recordings and cells built from traces.
+did not change. Here: the pure functions of ``efex_gui.core.recordings.checks``, then
+the guards seen on recordings and cells built from traces.
 """
 
 from __future__ import annotations
@@ -12,10 +12,9 @@ import json
 import numpy as np
 import pytest
 
-from efex_gui.core.cell import Cell
-from efex_gui.core.ecodes.step import Step
 from efex_gui.core.errors import MetadataError
-from efex_gui.core.guards import (
+from efex_gui.core.recordings.cell import Cell
+from efex_gui.core.recordings.checks import (
     baseline_warning,
     check_sampling_metadata,
     clipping_warning,
@@ -27,6 +26,7 @@ from efex_gui.core.guards import (
     unit_warnings,
     voltage_range_warning,
 )
+from efex_gui.core.recordings.ecodes.step import Step
 from tests.conftest import shared_path
 
 DT = 0.1  # ms

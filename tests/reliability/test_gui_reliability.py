@@ -124,7 +124,7 @@ def test_corrupt_file_is_an_error_row_without_a_dialog(
 EDIT_AND_RUN = """
 import sys
 import efex_gui.app.main as app_main
-from efex_gui.core.exclusions import ExclusionKey
+from efex_gui.core.session.exclusions import ExclusionKey
 
 opened = app_main._open_initial
 

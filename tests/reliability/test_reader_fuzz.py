@@ -160,7 +160,7 @@ def test_mutated_real_files_raise_only_our_errors(
 @pytest.fixture(scope="module")
 def small_nwb(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small synthetic NWB file (two short sweeps)."""
-    from efex_gui.core.synthetic_nwb import write_nwb
+    from efex_gui.core.synthetic.nwb_writer import write_nwb
 
     rng = np.random.default_rng(0)
     sweeps = [

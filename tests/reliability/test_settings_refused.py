@@ -12,10 +12,9 @@ from typing import Any
 
 import pytest
 
-from efex_gui.core.errors import SettingsError, TargetError
+from efex_gui.core.errors import RheobaseSettingsError, SettingsError, TargetError
 from efex_gui.core.features import UnknownFeatureError
-from efex_gui.core.rheobase import compute_rheobase
-from efex_gui.core.validation import RheobaseSettingsError
+from efex_gui.core.rheobase.strategies import compute_rheobase
 from efex_gui.extract import extract_efeatures
 from tests.reliability.conftest import TARGETS, extraction_kwargs
 

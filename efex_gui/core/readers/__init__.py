@@ -36,7 +36,7 @@ from efex_gui.core.readers.axon import axon_reader
 from efex_gui.core.readers.igor import igor_reader
 from efex_gui.core.readers.inspection import inspect_file, list_nwb_protocols
 from efex_gui.core.readers.lccr import csv_lccr_reader
-from efex_gui.core.readers.nwb import nwb_reader
+from efex_gui.core.readers.nwb.reader import nwb_reader
 from efex_gui.core.readers.text import text_reader
 from efex_gui.core.readers.wcp import wcp_reader
 

@@ -30,7 +30,7 @@ def list_nwb_protocols(path: str) -> dict[str, list[str]]:
     dict
         Protocol names (as the reader would match them) to series names.
     """
-    from efex_gui.core.readers.nwb import detect_layout, open_nwb
+    from efex_gui.core.readers.nwb.hdf5 import detect_layout, open_nwb
 
     with open_nwb(path) as f, reading(path, "an NWB file"):
         layout = detect_layout(f)
@@ -50,7 +50,7 @@ def _list_bbp(f: Any) -> dict[str, list[str]]:
 
 
 def _list_scala(f: Any) -> dict[str, list[str]]:
-    from efex_gui.core.readers.nwb_layouts import scala_protocol
+    from efex_gui.core.readers.nwb.layouts import scala_protocol
 
     out: dict[str, list[str]] = {}
     for name, series in f.get("acquisition", {}).items():
@@ -60,29 +60,29 @@ def _list_scala(f: Any) -> dict[str, list[str]]:
 
 
 def _list_aibs(f: Any) -> dict[str, list[str]]:
-    from efex_gui.core.readers.nwb_layouts import _read_attr_or_dataset
+    from efex_gui.core.readers.nwb.hdf5 import read_attr_or_dataset
 
     out: dict[str, list[str]] = {}
     for name, series in f["acquisition/timeseries"].items():
-        protocol = _read_attr_or_dataset(series, "aibs_stimulus_name") or "unknown"
+        protocol = read_attr_or_dataset(series, "aibs_stimulus_name") or "unknown"
         out.setdefault(protocol, []).append(name)
     return out
 
 
 def _list_vu(f: Any) -> dict[str, list[str]]:
-    from efex_gui.core.readers.nwb_layouts import _read_attr_or_dataset
-    from efex_gui.core.readers.nwb_obi import VU_PROTOCOLS
+    from efex_gui.core.readers.nwb.hdf5 import read_attr_or_dataset
+    from efex_gui.core.readers.nwb.obi import VU_PROTOCOLS
 
     out: dict[str, list[str]] = {}
     for name, stimulus in f["stimulus/presentation"].items():
-        description = _read_attr_or_dataset(stimulus, "stimulus_description") or ""
+        description = read_attr_or_dataset(stimulus, "stimulus_description") or ""
         if description in VU_PROTOCOLS:
             out.setdefault(VU_PROTOCOLS[description], []).append(name)
     return out
 
 
 def _list_trt(f: Any) -> dict[str, list[str]]:
-    from efex_gui.core.readers.nwb_obi import trt_stimulus_name
+    from efex_gui.core.readers.nwb.obi import trt_stimulus_name
 
     presentation = f.get("stimulus/presentation", {})
     return {
@@ -100,7 +100,7 @@ _LISTERS = {
 
 
 def _inspect_nwb(path: str) -> dict[str, Any]:
-    from efex_gui.core.readers.nwb import detect_layout, open_nwb
+    from efex_gui.core.readers.nwb.hdf5 import detect_layout, open_nwb
 
     with open_nwb(path) as f, reading(path, "an NWB file"):
         layout = detect_layout(f)

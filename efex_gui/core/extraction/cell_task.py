@@ -1,0 +1,186 @@
+"""The work done on one cell in a worker: read → rheobase → features → drop traces.
+
+BluePyEfe (spec §2.12) reads every cell, computes the targeted features on **every**
+recording of a targeted protocol, then the rheobase, then keeps the recordings within
+a target's amplitude window. The features of the other recordings never reach an
+output, so :class:`CellTask` changes the order, not the numbers:
+
+1. read the cell's files, each file once (a protocol that reuses another protocol's
+   files, like SSCx ``Step``, shares its traces), with deferred spike counts;
+2. compute the cell's rheobase (it needs the spike counts of ``protocols_rheobase``
+   only: the other recordings never pay for theirs) and the relative amplitudes;
+3. compute the features, one efel call per recording and settings group, on the
+   recordings that some (protocol, amplitude) window of the targets holds, with the
+   same criterion as :func:`~efex_gui.core.extraction.grouping.group_efeatures`;
+4. drop the traces when nobody will look at them, so a worker holds one cell at a
+   time and sends back only numbers.
+
+Every step is per cell, so ``map_function`` (process pool, dask) gets one task per cell
+and nothing else to synchronise. ``extract_all_recordings=True`` restores BluePyEfe's
+"every recording of a targeted protocol" (``docs/compatibility.md``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from efex_gui.core.rheobase.strategies import compute_rheobase
+
+__all__ = [
+    "CellTask",
+    "amplitude_windows",
+    "extract_cell_features",
+    "matched_recordings",
+    "release_traces",
+]
+
+#: (settings, protocol, efel names, output names) as ``stages._target_groups`` gives
+TargetGroup = tuple[dict[str, Any], str, list[str], list[str]]
+
+
+def amplitude_windows(
+    targets: Iterable[Mapping[str, Any]],
+) -> list[tuple[str, Any, Any]]:
+    """The ``(protocol, amplitude, tolerance)`` windows grouping will use.
+
+    One per (protocol, amplitude), with the tolerance of its first target (spec §2.5,
+    §9.1-9), in first-seen order.
+    """
+    windows: list[tuple[str, Any, Any]] = []
+    for target in targets:
+        name, amplitude = target["protocol"], target["amplitude"]
+        if not any(w[0] == name and w[1] == amplitude for w in windows):
+            windows.append((name, amplitude, target["tolerance"]))
+    return windows
+
+
+def matched_recordings(
+    cell: Any,
+    windows: Sequence[tuple[str, Any, Any]],
+    absolute_amplitude: bool = False,
+) -> list[Any]:
+    """Recordings of ``cell`` that some window holds (``group_efeatures``' criterion).
+
+    Without a rheobase (relative amplitudes) a cell contributes no recording.
+    """
+    if cell.rheobase is None and not absolute_amplitude:
+        return []
+    matched: dict[int, Any] = {}
+    for name, amplitude, tolerance in windows:
+        for recording in cell.get_recordings_by_protocol_name(name):
+            if id(recording) not in matched and recording.in_target(
+                amplitude, tolerance, absolute_amplitude
+            ):
+                matched[id(recording)] = recording
+    return [rec for rec in cell.recordings if id(rec) in matched]
+
+
+def extract_cell_features(
+    cell: Any,
+    groups: Sequence[TargetGroup],
+    efel_settings: Mapping[str, Any] | None,
+    recordings: Iterable[Any] | None = None,
+) -> Any:
+    """Compute each target group on the given recordings of its protocol, in order.
+
+    Parameters
+    ----------
+    cell : Cell
+        The cell (mutated).
+    groups : sequence
+        ``(settings, protocol, features, names)`` in first-seen order; target-level
+        settings win over ``efel_settings``.
+    efel_settings : mapping, optional
+        Global efel settings.
+    recordings : iterable of Recording, optional
+        Restrict to these recordings (default: every recording of the protocol).
+
+    Returns
+    -------
+    Cell
+        ``cell``.
+    """
+    chosen = None if recordings is None else {id(rec) for rec in recordings}
+    base = {} if efel_settings is None else dict(efel_settings)
+    for group_settings, protocol, features, names in groups:
+        settings = {**base, **group_settings}
+        for recording in cell.get_recordings_by_protocol_name(protocol):
+            if chosen is None or id(recording) in chosen:
+                recording.compute_efeatures(features, names, settings)
+    return cell
+
+
+def release_traces(cell: Any, keep_spikecount: bool = True) -> None:
+    """Drop every recording's traces (see ``Recording.drop_traces``)."""
+    for recording in cell.recordings:
+        if hasattr(recording, "spikecount_pending"):
+            recording.drop_traces(keep_spikecount=keep_spikecount)
+        else:  # a foreign recording class
+            recording.t = recording.voltage = recording.current = None
+            recording.reader_data = None
+
+
+@dataclass
+class CellTask:
+    """One cell's whole extraction, as a picklable callable for ``map_function``.
+
+    Attributes
+    ----------
+    read : callable
+        ``read((cell_name, protocols)) -> Cell`` (``stages._create_cell`` bound to
+        the reader, settings and strictness).
+    groups : list, optional
+        Target groups; None stops after the rheobase (auto branch, first pass).
+    efel_settings : mapping, optional
+        Global efel settings.
+    protocols_rheobase, rheobase_strategy, rheobase_settings, rheobase_overrides
+        As ``compute_rheobase``; ``absolute_amplitude=True`` skips the rheobase.
+    windows : list
+        ``amplitude_windows(targets)``.
+    extract_all_recordings : bool
+        BluePyEfe's behaviour: features on every recording of a targeted protocol.
+    drop : bool
+        Drop the traces after the features.
+    keep_spikecount : bool
+        With ``drop``: compute the deferred spike counts first (pickles, callers that
+        read ``peak_time``); False when nobody will read them.
+    """
+
+    read: Callable[[Any], Any] | None = None
+    groups: list[TargetGroup] | None = None
+    efel_settings: Mapping[str, Any] | None = None
+    protocols_rheobase: Sequence[str] | None = None
+    rheobase_strategy: str = "absolute"
+    rheobase_settings: Mapping[str, Any] | None = None
+    rheobase_overrides: Mapping[str, float] | None = None
+    absolute_amplitude: bool = False
+    windows: list[tuple[str, Any, Any]] | None = None
+    extract_all_recordings: bool = False
+    drop: bool = False
+    keep_spikecount: bool = True
+
+    def __call__(self, item: Any) -> Any:
+        """Run the task on ``(cell_name, protocols)`` (with ``read``) or on a Cell."""
+        cell = self.read(item) if self.read is not None else item
+        if self.read is not None and not self.absolute_amplitude:
+            compute_rheobase(
+                [cell],
+                self.protocols_rheobase,
+                self.rheobase_strategy,
+                dict(self.rheobase_settings or {}),
+                rheobase_overrides=self.rheobase_overrides,
+            )
+        if self.groups is None:
+            return cell
+        if self.extract_all_recordings:
+            extract_cell_features(cell, self.groups, self.efel_settings)
+        else:
+            chosen = matched_recordings(
+                cell, self.windows or [], self.absolute_amplitude
+            )
+            extract_cell_features(cell, self.groups, self.efel_settings, chosen)
+        if self.drop:
+            release_traces(cell, self.keep_spikecount)
+        return cell

@@ -1,0 +1,262 @@
+"""Stage 3 of the pipeline: targets → Protocols → the three output dicts.
+
+* :func:`group_efeatures` builds one
+:class:`~efex_gui.core.extraction.protocol.Protocol` per
+  (protocol name, amplitude) of the targets and attaches every recording whose amplitude
+  is strictly within the tolerance (spec §2.5);
+* :func:`create_feature_protocol_files` turns them into the ``features``, ``protocols``
+  and ``currents`` dicts and optionally writes them (spec §2.6).
+
+Both follow BluePyEfe; the deliberate differences (``threshold_nvalue_save=0`` no
+longer crashes on an empty protocol, ``strict_targets`` turns the silent tolerance and
+name conflicts into errors) are listed in ``docs/compatibility.md``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from efex_gui.core.errors import SettingsError, TargetError
+from efex_gui.core.export.outputs import build_current_dict, save_outputs
+from efex_gui.core.extraction.protocol import Protocol
+from efex_gui.core.targets.target import EFeatureTarget
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "create_feature_protocol_files",
+    "global_rheobase",
+    "group_efeatures",
+    "validate_targets",
+]
+
+_REQUIRED_TARGET_KEYS = ("efeature", "protocol", "amplitude", "tolerance")
+
+
+def validate_targets(targets: Iterable[Mapping[str, Any]]) -> None:
+    """Check that every target dict has the keys grouping needs.
+
+    Raises
+    ------
+    TargetError
+        Naming the target (index, protocol, feature) and the missing key, or a
+        negative tolerance.
+    """
+    for index, target in enumerate(targets):
+        if not isinstance(target, Mapping):
+            raise TargetError(f"Target #{index} is not a dict: {target!r}.")
+        for key in _REQUIRED_TARGET_KEYS:
+            if key not in target:
+                raise TargetError(
+                    f"Target #{index} ({target.get('protocol')!r}, "
+                    f"{target.get('efeature')!r}) lacks the key {key!r}."
+                )
+        tolerance = target["tolerance"]
+        if isinstance(tolerance, int | float) and tolerance < 0:
+            raise TargetError(
+                f"Target #{index} ({target['protocol']!r}, {target['efeature']!r}) has "
+                f"a negative tolerance {tolerance}."
+            )
+
+
+def global_rheobase(cells: Iterable[Any]) -> float:
+    """Mean rheobase of the cells that have one (NaN when none has)."""
+    values = [cell.rheobase for cell in cells if cell.rheobase is not None]
+    return np.nanmean(values) if values else np.nan
+
+
+def _build_protocols(
+    targets: Iterable[Mapping[str, Any]],
+    rheobase: float | None,
+    protocol_mode: str,
+    efel_settings: Mapping[str, Any],
+    strict_targets: bool,
+) -> list[Protocol]:
+    protocols: list[Protocol] = []
+    for target in targets:
+        efel_target = EFeatureTarget(
+            efeature_name=target.get("efeature_name", target["efeature"]),
+            efel_feature_name=target["efeature"],
+            protocol_name=target["protocol"],
+            amplitude=target["amplitude"],
+            tolerance=target["tolerance"],
+            efel_settings={**efel_settings, **target.get("efel_settings", {})},
+        )
+        for protocol in protocols:
+            if protocol.name == target["protocol"] and (
+                protocol.amplitude == target["amplitude"]
+            ):
+                _check_tolerance(protocol, target, strict_targets)
+                protocol.feature_targets.append(efel_target)
+                break
+        else:
+            protocols.append(
+                Protocol(
+                    name=target["protocol"],
+                    amplitude=target["amplitude"],
+                    tolerance=target["tolerance"],
+                    feature_targets=[efel_target],
+                    global_rheobase=rheobase,
+                    mode=protocol_mode,
+                )
+            )
+    return protocols
+
+
+def _check_tolerance(
+    protocol: Protocol, target: Mapping[str, Any], strict_targets: bool
+) -> None:
+    """§9.1-9: a protocol keeps the tolerance of its first target."""
+    if target["tolerance"] == protocol.tolerance:
+        return
+    message = (
+        f"Target {target['efeature']!r} of {protocol.stimulus_name} has tolerance "
+        f"{target['tolerance']} but the protocol uses the first target's tolerance "
+        f"{protocol.tolerance} for every feature."
+    )
+    if strict_targets:
+        raise TargetError(message)
+    logger.warning(message)
+
+
+def group_efeatures(
+    cells: list[Any],
+    targets: list[Mapping[str, Any]],
+    absolute_amplitude: bool = False,
+    use_global_rheobase: bool = True,
+    protocol_mode: str = "mean",
+    efel_settings: Mapping[str, Any] | None = None,
+    *,
+    strict_targets: bool = False,
+) -> list[Protocol]:
+    """Group the recordings' feature values by target (spec §2.5).
+
+    Parameters
+    ----------
+    cells : list of Cell
+        Cells with features extracted (and rheobase computed unless absolute).
+    targets : list of dict
+        Target dicts (``efeature``, ``protocol``, ``amplitude``, ``tolerance``,
+        optional ``efel_settings`` and ``efeature_name``).
+    absolute_amplitude : bool
+        Match on absolute amplitudes (nA) instead of % of rheobase.
+    use_global_rheobase : bool
+        Rescale averaged step amplitudes with the cells' mean rheobase.
+    protocol_mode : str
+        ``"mean"``, ``"median"``, ``"min"`` or ``"max"`` (stimulus reduction).
+    efel_settings : dict, optional
+        Global efel settings, merged under each target's own settings.
+    strict_targets : bool, keyword-only
+        Raise :class:`TargetError` when two targets of one protocol and amplitude
+        have different tolerances (BluePyEfe silently keeps the first).
+
+    Returns
+    -------
+    list of Protocol
+        One per (protocol, amplitude), in order of first appearance.
+    """
+    settings = {} if efel_settings is None else efel_settings
+    rheobase = None
+    if use_global_rheobase and not absolute_amplitude:
+        rheobase = global_rheobase(cells)
+    protocols = _build_protocols(
+        targets, rheobase, protocol_mode, settings, strict_targets
+    )
+    for protocol in protocols:
+        for cell in cells:
+            if cell.rheobase is None and not absolute_amplitude:
+                continue
+            for recording in cell.get_recordings_by_protocol_name(protocol.name):
+                if recording.in_target(
+                    protocol.amplitude, protocol.tolerance, absolute_amplitude
+                ):
+                    protocol.append(recording)
+    _warn_unrecorded_protocols(cells, protocols)
+    return protocols
+
+
+def _warn_unrecorded_protocols(cells: list[Any], protocols: list[Protocol]) -> None:
+    recorded = {rec.protocol_name for cell in cells for rec in cell.recordings}
+    for name in dict.fromkeys(protocol.name for protocol in protocols):
+        if name in recorded:
+            continue
+        near = sorted(n for n in recorded if str(n).lower() == str(name).lower())
+        hint = f" (names are case-sensitive; recorded: {near})" if near else ""
+        logger.warning("No recording of protocol %r in any cell%s.", name, hint)
+
+
+def create_feature_protocol_files(
+    cells: list[Any],
+    protocols: list[Protocol],
+    output_directory: str | Path | None = None,
+    threshold_nvalue_save: int = 1,
+    write_files: bool = True,
+    save_files_used: bool = False,
+    default_std_value: float = 1e-3,
+    *,
+    nan_as_null: bool = False,
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Build (and optionally write) features, protocols and currents (spec §2.6).
+
+    Parameters
+    ----------
+    cells : list of Cell
+        All cells (for the holding / threshold currents).
+    protocols : list of Protocol
+        Output of :func:`group_efeatures`.
+    output_directory : str or Path, optional
+        Where to write; required when ``write_files``.
+    threshold_nvalue_save : int
+        Targets with fewer values are dropped; protocols left empty are dropped.
+    write_files : bool
+        Write ``features.json``, ``protocols.json`` and
+        ``holding_threshold_currents.json``.
+    save_files_used : bool
+        Add the files of each value to the features (BluePyEfe crashes instead).
+    default_std_value : float
+        Replaces standard deviations of exactly 0.
+    nan_as_null : bool, keyword-only
+        Write NaN as ``null`` instead of BluePyEfe's bare ``NaN``.
+
+    Returns
+    -------
+    tuple of dict
+        ``(features, protocols, currents)``.
+    """
+    features: dict[str, Any] = {}
+    stimuli: dict[str, Any] = {}
+    for protocol in protocols:
+        entries = []
+        for target in protocol.feature_targets:
+            if target.sample_size < threshold_nvalue_save:
+                logger.warning(
+                    "Number of values < threshold_nvalue_save for efeature %s "
+                    "stimulus %s. The efeature will be ignored.",
+                    target.efeature_name,
+                    protocol.stimulus_name,
+                )
+                continue
+            entries.append(target.as_dict(save_files_used, default_std_value))
+        if not entries or not protocol.recordings:
+            logger.warning(
+                "No efeatures for stimulus %s. The protocol will not be created.",
+                protocol.stimulus_name,
+            )
+            continue
+        features[protocol.stimulus_name] = {"soma": entries}
+        stimuli[protocol.stimulus_name] = protocol.as_dict()
+    currents = build_current_dict(cells, default_std_value)
+    if write_files:
+        if not output_directory:
+            raise SettingsError(
+                "output_directory cannot be None if write_files is True."
+            )
+        save_outputs(
+            output_directory, features, stimuli, currents, nan_as_null=nan_as_null
+        )
+    return features, stimuli, currents

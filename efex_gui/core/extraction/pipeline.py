@@ -1,0 +1,378 @@
+"""The whole extraction, as BluePyEfe's ``extract`` module (spec §1-2).
+
+:func:`extract_efeatures` validates its arguments, then takes the **targets branch**
+(read → extract features → rheobase → group) or the **auto branch** (read → rheobase →
+choose targets from the recordings → extract → group), and builds, writes, pickles and
+plots the outputs. The stages live in :mod:`efex_gui.core.extraction.read_and_extract`
+(reading, features), :mod:`efex_gui.core.rheobase.strategies`,
+:mod:`efex_gui.core.extraction.grouping` and the two branches in
+:mod:`efex_gui.core.extraction.run_branches`; all are re-exported here so this module
+offers every function of ``bluepyefe.extract``.
+
+Besides BluePyEfe's arguments, :func:`extract_efeatures` takes keyword-only ones:
+``progress`` / ``cancel`` (see :mod:`efex_gui.core.extraction.read_and_extract`),
+``strict`` (raise on an unreadable file instead of skipping it), and the compatibility
+switches of ``docs/compatibility.md`` (``strict_targets``, ``nan_as_null``,
+``per_cell_consistent``, ``fresh_auto_targets``), plus ``provenance`` and ``exclusions``
+for the sidecar.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from efex_gui.core.errors import SettingsError, TargetError
+from efex_gui.core.export.outputs import (
+    cells_pickle_output_path,
+    protocols_pickle_output_path,
+    write_pickles,
+    write_provenance,
+)
+from efex_gui.core.extraction.argument_checks import (
+    check_run_settings,
+    check_target_values,
+)
+from efex_gui.core.extraction.cell_task import release_traces
+from efex_gui.core.extraction.grouping import (
+    create_feature_protocol_files,
+    group_efeatures,
+    validate_targets,
+)
+from efex_gui.core.extraction.protocol import check_protocol_mode
+from efex_gui.core.extraction.read_and_extract import (
+    DEFAULT_EFEL_SETTINGS,
+    PRESET_PROTOCOLS_RHEOBASE,
+    extract_efeatures_at_targets,
+    read_recordings,
+    skipped_files,
+)
+from efex_gui.core.extraction.run_branches import (
+    FilesMetadata,
+    Mapper,
+    RunOptions,
+    Settings,
+    _extract_auto_targets,
+    _extract_with_targets,
+    _read_extract,
+    _read_extract_low_memory,
+)
+from efex_gui.core.importing.legacy_formats import convert_legacy_targets
+from efex_gui.core.recordings.checks import collect_warnings
+from efex_gui.core.rheobase.strategies import compute_rheobase
+from efex_gui.core.targets.auto import AutoTarget
+
+logger = logging.getLogger(__name__)
+
+#: ``plotter(cells, protocols, output_directory, map_function, efel_settings)``: draws
+#: the plots of ``plot=True``. The core never plots; the façade and the CLI pass one.
+Plotter = Callable[[list[Any], list[Any], "str | Path | None", Mapper, Settings], None]
+
+__all__ = [
+    "DEFAULT_EFEL_SETTINGS",
+    "PRESET_PROTOCOLS_RHEOBASE",
+    "RunOptions",
+    "cells_pickle_output_path",
+    "compute_rheobase",
+    "convert_legacy_targets",
+    "create_feature_protocol_files",
+    "extract_efeatures",
+    "extract_efeatures_at_targets",
+    "extract_efeatures_per_cell",
+    "group_efeatures",
+    "protocols_pickle_output_path",
+    "read_recordings",
+    # BluePyEfe's private orchestration functions, importable from here as there
+    "_extract_auto_targets",
+    "_extract_with_targets",
+    "_read_extract",
+    "_read_extract_low_memory",
+]
+
+
+def extract_efeatures_per_cell(
+    files_metadata: FilesMetadata,
+    cells: list[Any],
+    output_directory: str | Path,
+    targets: list[dict[str, Any]],
+    protocol_mode: str,
+    threshold_nvalue_save: int,
+    write_files: bool,
+    default_std_value: float = 1e-3,
+    *,
+    efel_settings: Settings = None,
+    absolute_amplitude: bool = False,
+    nan_as_null: bool = False,
+) -> None:
+    """Write each cell's own features, protocols and currents (spec §2.8).
+
+    By default as BluePyEfe (§9.1-13): grouped without the global efel settings and in
+    relative mode. ``efel_settings`` / ``absolute_amplitude`` (keyword-only) make the
+    per-cell files consistent with the run that computed the values.
+    """
+    for cell_name in files_metadata:
+        for cell in cells:
+            if cell.name != cell_name:
+                continue
+            protocols = group_efeatures(
+                [cell],
+                targets,
+                absolute_amplitude,
+                use_global_rheobase=True,
+                protocol_mode=protocol_mode,
+                efel_settings=efel_settings,
+            )
+            create_feature_protocol_files(
+                [cell],
+                protocols,
+                output_directory=Path(output_directory) / cell_name,
+                threshold_nvalue_save=threshold_nvalue_save,
+                write_files=write_files,
+                default_std_value=default_std_value,
+                nan_as_null=nan_as_null,
+            )
+
+
+def checked_arguments(
+    files_metadata: FilesMetadata,
+    targets: Any,
+    auto_targets: Any,
+    efel_settings: Settings,
+    protocols_rheobase: list[str] | None,
+    absolute_amplitude: bool,
+    low_memory_mode: bool,
+    plot: bool,
+    map_function: Mapper,
+    protocol_mode: str,
+) -> tuple[Any, Any, Any]:
+    """Validate and default the arguments as BluePyEfe does (spec §2.1 steps 1-7).
+
+    Parameters
+    ----------
+    files_metadata, targets, auto_targets, efel_settings, protocols_rheobase
+        As :func:`extract_efeatures`.
+    absolute_amplitude, low_memory_mode, plot, map_function, protocol_mode
+        As :func:`extract_efeatures`.
+
+    Returns
+    -------
+    tuple
+        ``(targets, efel_settings, protocols_rheobase)``: legacy targets converted,
+        defaults filled in.
+
+    Raises
+    ------
+    SettingsError, TargetError
+        Impossible combinations, naming the argument or target.
+    """
+    if not files_metadata:
+        raise SettingsError("Argument 'files_metadata' is empty")
+    if efel_settings is None:
+        logger.warning("efel_settings is None: using %s.", DEFAULT_EFEL_SETTINGS)
+        efel_settings = DEFAULT_EFEL_SETTINGS.copy()
+    if protocols_rheobase is None and not absolute_amplitude:
+        logger.warning(
+            "protocols_rheobase is None: using %s.", PRESET_PROTOCOLS_RHEOBASE
+        )
+        protocols_rheobase = PRESET_PROTOCOLS_RHEOBASE.copy()
+    if low_memory_mode and map_function not in (map, None):
+        logger.warning(
+            "low_memory_mode is not compatible with map_function: "
+            "the map function is ignored."
+        )
+    if low_memory_mode and plot:
+        raise SettingsError("plot cannot be used in low_memory_mode mode.")
+    if isinstance(targets, dict):
+        logger.warning("Targets given in the legacy (dict) format: converting them.")
+        targets = convert_legacy_targets(targets)
+    if targets is not None and auto_targets is not None:
+        raise SettingsError("Cannot specify both targets and auto_targets.")
+    if absolute_amplitude and targets is None:
+        raise TargetError(
+            "absolute_amplitude=True needs explicit targets: automatic "
+            "targets exist only for amplitudes relative to the rheobase."
+        )
+    if targets is not None:
+        validate_targets(targets)  # before reading: fail fast, naming the target
+        check_target_values(targets)
+    check_protocol_mode(protocol_mode)
+    return targets, efel_settings, protocols_rheobase
+
+
+#: the former private name, kept for callers that used it
+_checked_arguments = checked_arguments
+
+
+def extract_efeatures(
+    output_directory: str | Path | None,
+    files_metadata: FilesMetadata,
+    targets: list[dict[str, Any]] | dict[str, Any] | None = None,
+    threshold_nvalue_save: int = 1,
+    protocols_rheobase: list[str] | None = None,
+    absolute_amplitude: bool = False,
+    recording_reader: Callable[..., Any] | None = None,
+    map_function: Mapper = map,
+    write_files: bool = False,
+    plot: bool = False,
+    low_memory_mode: bool = False,
+    protocol_mode: str = "mean",
+    efel_settings: Settings = None,
+    extract_per_cell: bool = False,
+    rheobase_strategy: str = "absolute",
+    rheobase_settings: Settings = None,
+    auto_targets: list[AutoTarget] | None = None,
+    pickle_cells: bool = False,
+    default_std_value: float = 1e-3,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    cancel: Any = None,
+    strict: bool = False,
+    strict_targets: bool = False,
+    nan_as_null: bool = False,
+    per_cell_consistent: bool = False,
+    fresh_auto_targets: bool = False,
+    extract_all_recordings: bool = False,
+    provenance: bool = True,
+    exclusions: Any = None,
+    rheobase_overrides: dict[str, float] | None = None,
+    plotter: Plotter | None = None,
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Extract e-features: BluePyEfe's ``extract_efeatures`` (spec §2.1).
+
+    The positional parameters are BluePyEfe's (documented in
+    ``efex_gui.extract.extract_efeatures``). Keyword-only extras:
+
+    Parameters
+    ----------
+    progress : callable, optional
+        ``progress(done, total)`` over ``2 * n_cells + 1`` units.
+    cancel : object with ``is_set()``, optional
+        Checked between cells; raises :class:`~efex_gui.core.errors.Cancelled`.
+    strict : bool
+        Raise on an unreadable file instead of skipping it (``cell.skipped_files``).
+    strict_targets : bool
+        Raise on conflicting targets (§9.1-8, §9.1-9) instead of warning.
+    nan_as_null : bool
+        Write NaN as ``null`` in the JSON files (§9.1-20).
+    per_cell_consistent : bool
+        Per-cell outputs with the run's efel settings, amplitude mode and
+        ``default_std_value`` (§9.1-13).
+    fresh_auto_targets : bool
+        Work on copies of the given AutoTargets, leaving them untouched (§9.1-18).
+    extract_all_recordings : bool
+        Compute the features on every recording of a targeted protocol, as
+        BluePyEfe does, instead of only on the recordings a target's amplitude
+        window holds (same outputs; only ``recording.efeatures`` of the other
+        recordings, seen in ``cells.pkl``, differ). Implied by ``plot``.
+    provenance : bool
+        With ``write_files``, also write ``efex_provenance.json``.
+    exclusions : Any
+        The exclusions applied to ``files_metadata``, recorded in the sidecar.
+    rheobase_overrides : dict, optional
+        ``{cell: rheobase in nA}`` used instead of the strategy's value for those
+        cells (a session's per-cell overrides); recorded in the sidecar. Ignored
+        with ``absolute_amplitude``.
+    plotter : callable, optional
+        With ``plot``: ``plotter(cells, protocols, output_directory, map_function,
+        efel_settings)`` draws the plots. The core never plots (it imports no
+        matplotlib): :mod:`efex_gui.extract` and the CLI pass
+        :func:`efex_gui.report.plot_all_recordings_efeatures` through this.
+
+    Returns
+    -------
+    tuple of dict
+        ``(efeatures, protocol_definitions, current)``.
+    """
+    if plot and plotter is None:
+        raise SettingsError(
+            "plot=True needs a plotter (the core draws nothing): call "
+            "efex_gui.extract.extract_efeatures, which passes efex_gui.report's."
+        )
+    options = RunOptions(
+        progress, cancel, strict, strict_targets, nan_as_null, per_cell_consistent,
+        fresh_auto_targets, extract_all_recordings or plot,
+        private_cells=not (plot or pickle_cells),
+        rheobase_overrides=dict(rheobase_overrides or {}),
+    )
+    targets, efel_settings, protocols_rheobase = checked_arguments(
+        files_metadata, targets, auto_targets, efel_settings, protocols_rheobase,
+        absolute_amplitude, low_memory_mode, plot, map_function, protocol_mode,
+    )
+    check_run_settings(  # the rheobase settings matter in relative mode only
+        threshold_nvalue_save=threshold_nvalue_save,
+        default_std_value=default_std_value, efel_settings=efel_settings,
+        rheobase_settings=rheobase_settings,
+        rheobase_strategy=None if absolute_amplitude else rheobase_strategy,
+    )
+    settings = {
+        "efel_settings": efel_settings, "protocols_rheobase": protocols_rheobase,
+        "rheobase_strategy": rheobase_strategy, "rheobase_settings": rheobase_settings,
+        "absolute_amplitude": absolute_amplitude, "protocol_mode": protocol_mode,
+        "threshold_nvalue_save": threshold_nvalue_save,
+        "default_std_value": default_std_value, "low_memory_mode": low_memory_mode,
+    }
+    if rheobase_overrides:
+        settings["rheobase_overrides"] = dict(rheobase_overrides)
+    if not absolute_amplitude and (targets is None or auto_targets is not None):
+        cells, protocols, targets = _extract_auto_targets(
+            files_metadata, protocols_rheobase, recording_reader, map_function,
+            protocol_mode, efel_settings, auto_targets, rheobase_strategy,
+            rheobase_settings, options,
+        )
+        if low_memory_mode:  # §9.1-15: BluePyEfe ignores it here; numbers unchanged
+            for cell in cells:
+                release_traces(cell, keep_spikecount=not options.private_cells)
+    else:
+        cells, protocols = _extract_with_targets(
+            files_metadata, targets, protocols_rheobase, absolute_amplitude,
+            recording_reader, map_function, low_memory_mode, protocol_mode,
+            efel_settings, rheobase_strategy, rheobase_settings, options,
+        )
+    outputs = create_feature_protocol_files(
+        cells, protocols, output_directory, threshold_nvalue_save, write_files,
+        default_std_value=default_std_value, nan_as_null=options.nan_as_null,
+    )
+    if pickle_cells:
+        write_pickles(cells, protocols, output_directory)
+    if plot and plotter is not None:
+        plotter(cells, protocols, output_directory, map_function, efel_settings)
+    if extract_per_cell and write_files:
+        _per_cell(files_metadata, cells, output_directory, targets, settings, options)
+    if write_files and provenance:
+        write_provenance(
+            output_directory, settings=settings, targets=targets,
+            files_metadata=files_metadata, exclusions=exclusions,
+            switches=options.switches(), skipped_files=skipped_files(cells),
+            warnings=collect_warnings(cells),
+        )
+    _finish(outputs, options, len(files_metadata))
+    return outputs
+
+
+def _per_cell(
+    files_metadata: FilesMetadata, cells: list[Any], output_directory: str | Path,
+    targets: list[dict[str, Any]], settings: dict[str, Any], options: RunOptions,
+) -> None:
+    """Per-cell outputs: BluePyEfe's (§2.8) or, with the switch, consistent ones."""
+    consistent = options.per_cell_consistent
+    extract_efeatures_per_cell(
+        files_metadata, cells, output_directory, targets, settings["protocol_mode"],
+        settings["threshold_nvalue_save"], True,
+        default_std_value=settings["default_std_value"] if consistent else 1e-3,
+        efel_settings=settings["efel_settings"] if consistent else None,
+        absolute_amplitude=settings["absolute_amplitude"] if consistent else False,
+        nan_as_null=options.nan_as_null,
+    )
+
+
+def _finish(outputs: tuple, options: RunOptions, n_cells: int) -> None:
+    if not outputs[0] or not outputs[1]:
+        logger.warning(
+            "The output of the extraction is empty. Something went wrong. "
+            "Please check that your targets, files_metadata and "
+            "protocols_rheobase match each other."
+        )
+    if options.progress is not None:
+        options.progress(2 * n_cells + 1, 2 * n_cells + 1)

@@ -1,0 +1,365 @@
+"""Stages 1-2 of the pipeline: reading recordings and computing their features.
+
+:func:`read_recordings` and :func:`extract_efeatures_at_targets` are BluePyEfe's (spec
+§2.2-2.3), with its positional signatures and defaults, plus keyword-only arguments:
+
+* ``progress`` — ``callable(done, total)``, called in the calling process;
+* ``cancel`` — an object with ``is_set()``; checked between cells, raises
+  :class:`~efex_gui.core.errors.Cancelled`;
+* ``strict`` — by default a file that cannot be read (any :class:`EfexError` but an
+  unknown eCode) is skipped with a warning and listed in ``cell.skipped_files`` as
+  ``(path, reason)``; ``strict=True`` raises as BluePyEfe does.
+
+Parallelism is across cells through ``map_function`` (``map`` or e.g.
+``multiprocessing.Pool(2).map``); the per-cell workers are module-level functions so
+cells can be pickled to and from worker processes.
+:mod:`efex_gui.core.extraction.pipeline` chains the stages.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from functools import partial
+from typing import Any
+
+from efex_gui.core.errors import Cancelled, ECodeError, EfexError, TargetError
+from efex_gui.core.extraction.grouping import validate_targets
+from efex_gui.core.recordings.cell import Cell, TraceCache
+from efex_gui.core.rheobase.strategies import PRESET_PROTOCOLS_RHEOBASE
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "DEFAULT_EFEL_SETTINGS",
+    "PRESET_PROTOCOLS_RHEOBASE",
+    "check_cancel",
+    "drop_traces",
+    "extract_efeatures_at_targets",
+    "prepare_targets",
+    "read_extract_low_memory",
+    "read_recordings",
+    "skipped_files",
+]
+
+DEFAULT_EFEL_SETTINGS: dict[str, Any] = {
+    "strict_stiminterval": True,
+    "Threshold": -20.0,
+    "interp_step": 0.025,
+}
+
+Progress = Callable[[int, int], None] | None
+
+
+def check_cancel(cancel: Any) -> None:
+    """Raise :class:`Cancelled` if ``cancel.is_set()``."""
+    if cancel is not None and cancel.is_set():
+        raise Cancelled("The extraction was cancelled; partial results were discarded.")
+
+
+def _report(progress: Progress, done: int, total: int) -> None:
+    if progress is not None:
+        progress(done, total)
+
+
+def _mapped(
+    map_function: Callable[..., Iterable[Any]] | None,
+    func: Callable[[Any], Any],
+    items: list[Any],
+    progress: Progress,
+    cancel: Any,
+) -> list[Any]:
+    """``list(map_function(func, items))`` with progress and cancellation per item."""
+    check_cancel(cancel)
+    _report(progress, 0, len(items))
+    results = []
+    # None is accepted as the built-in map (BluePyEfe calls None and fails).
+    for done, result in enumerate((map_function or map)(func, items), start=1):
+        results.append(result)
+        _report(progress, done, len(items))
+        check_cancel(cancel)
+    return results
+
+
+def _file_label(config: Mapping[str, Any]) -> str:
+    return str(
+        config.get("filepath")
+        or config.get("v_file")
+        or config.get("i_file")
+        or "<no file>"
+    )
+
+
+def _read_one(
+    cell: Any,
+    protocol_name: str,
+    config: dict[str, Any],
+    recording_reader: Any,
+    efel_settings: Any,
+    cache: TraceCache | None = None,
+) -> None:
+    """Read one files_metadata entry; on failure remove its partial recordings."""
+    before = len(cell.recordings)
+    try:
+        cell.read_recordings(
+            [config], protocol_name, recording_reader, efel_settings, trace_cache=cache
+        )
+    except ECodeError:
+        raise
+    except EfexError as exc:
+        del cell.recordings[before:]
+        cell.skipped_files.append((_file_label(config), str(exc)))
+        logger.warning(
+            "Cell %s, protocol %s: skipped %s: %s",
+            cell.name,
+            protocol_name,
+            _file_label(config),
+            exc,
+        )
+
+
+def _create_cell(
+    cell_definition: tuple[str, Mapping[str, list[dict[str, Any]]]],
+    recording_reader: Any = None,
+    efel_settings: Mapping[str, Any] | None = None,
+    strict: bool = False,
+) -> Any:
+    """Read every file of one cell (module-level: picklable for process pools).
+
+    A file listed under several protocols is read once (``TraceCache``).
+    """
+    cell_name, protocols = cell_definition
+    cell = Cell(name=cell_name)
+    cell.skipped_files = []
+    cache = TraceCache()
+    for protocol_name, protocol_data in protocols.items():
+        if strict:
+            cell.read_recordings(
+                protocol_data, protocol_name, recording_reader, efel_settings,
+                trace_cache=cache,
+            )
+            continue
+        for config in protocol_data:
+            _read_one(
+                cell, protocol_name, config, recording_reader, efel_settings, cache
+            )
+    return cell
+
+
+def read_recordings(
+    files_metadata: Mapping[str, Mapping[str, list[dict[str, Any]]]],
+    recording_reader: Callable[..., Any] | None = None,
+    map_function: Callable[..., Iterable[Any]] | None = map,
+    efel_settings: Mapping[str, Any] | None = None,
+    *,
+    progress: Progress = None,
+    cancel: Any = None,
+    strict: bool = False,
+) -> list[Any]:
+    """Read the recordings of every cell (spec §2.2).
+
+    Parameters
+    ----------
+    files_metadata : dict
+        ``{cell_id: {protocol_name: [file_metadata, ...]}}``.
+    recording_reader : callable, optional
+        Custom reader ``reader(file_metadata) -> list of trace dicts``.
+    map_function : callable
+        ``map``-like function; parallelism is across cells.
+    efel_settings : dict, optional
+        efel settings for the spike count done while reading (feeds the rheobase).
+    progress, cancel, strict : keyword-only
+        See the module docstring.
+
+    Returns
+    -------
+    list of Cell
+        In ``files_metadata`` order.
+    """
+    func = partial(
+        _create_cell,
+        recording_reader=recording_reader,
+        efel_settings=efel_settings,
+        strict=strict,
+    )
+    return _mapped(map_function, func, list(files_metadata.items()), progress, cancel)
+
+
+def skipped_files(cells: Iterable[Any]) -> list[tuple[str, str, str]]:
+    """Return ``(cell, path, reason)`` for every file skipped while reading."""
+    return [
+        (cell.name, path, reason)
+        for cell in cells
+        for path, reason in getattr(cell, "skipped_files", [])
+    ]
+
+
+def _target_groups(
+    targets: Iterable[Mapping[str, Any]],
+) -> list[tuple[dict[str, Any], str, list[str], list[str]]]:
+    """Group targets by identical (efel_settings, protocol), first-seen order."""
+    groups: list[tuple[dict[str, Any], str, list[str], list[str]]] = []
+    for target in targets:
+        settings, protocol = target["efel_settings"], target["protocol"]
+        for group in groups:
+            if group[0] == settings and group[1] == protocol:
+                break
+        else:
+            group = (settings, protocol, [], [])
+            groups.append(group)
+        group[2].append(target["efeature"])
+        group[3].append(target.get("efeature_name", target["efeature"]))
+    return groups
+
+
+def _check_name_collisions(
+    groups: list[tuple[dict[str, Any], str, list[str], list[str]]], strict: bool
+) -> None:
+    """§9.1-8: one output name computed with two different settings on a protocol."""
+    owner: dict[tuple[str, str], dict[str, Any]] = {}
+    for settings, protocol, _, names in groups:
+        for name in names:
+            first = owner.setdefault((protocol, name), settings)
+            if first is settings or first == settings:
+                continue
+            message = (
+                f"Feature {name!r} of protocol {protocol!r} is requested with "
+                f"different efel settings ({first} and {settings}): the values of the "
+                "last settings are reported for both. Give them distinct "
+                "'efeature_name's."
+            )
+            if strict:
+                raise TargetError(message)
+            logger.warning(message)
+
+
+def _extract_efeatures_cell(
+    cell: Any,
+    targets: list[Mapping[str, Any]],
+    efel_settings: Mapping[str, Any] | None = None,
+) -> Any:
+    """Compute the targeted features on one cell (module-level: picklable)."""
+    settings = {} if efel_settings is None else efel_settings
+    for group_settings, protocol, features, names in _target_groups(targets):
+        cell.extract_efeatures(
+            protocol, features, names, efel_settings={**settings, **group_settings}
+        )
+    return cell
+
+
+def prepare_targets(targets: list[dict[str, Any]], strict_targets: bool) -> None:
+    """Validate targets and complete them in place as the extraction uses them.
+
+    Adds ``location="soma"`` and ``efel_settings={}`` where missing, then checks that
+    no output name of a protocol is requested with two different settings.
+
+    Parameters
+    ----------
+    targets : list of dict
+        The target dicts (mutated).
+    strict_targets : bool
+        Raise :class:`TargetError` on such a name collision instead of warning.
+
+    Raises
+    ------
+    TargetError
+        An impossible target, or a collision with ``strict_targets``.
+    """
+    validate_targets(targets)
+    for target in targets:
+        if "location" not in target:
+            target["location"] = "soma"
+        if "efel_settings" not in target:
+            target["efel_settings"] = {}
+    _check_name_collisions(_target_groups(targets), strict_targets)
+
+
+#: the former private name, kept for callers that used it
+_prepare_targets = prepare_targets
+
+
+def extract_efeatures_at_targets(
+    cells: list[Any],
+    targets: list[dict[str, Any]],
+    map_function: Callable[..., Iterable[Any]] | None = map,
+    efel_settings: Mapping[str, Any] | None = None,
+    *,
+    progress: Progress = None,
+    cancel: Any = None,
+    strict_targets: bool = False,
+) -> list[Any]:
+    """Compute the targets' features on every recording of their protocols (§2.3).
+
+    Parameters
+    ----------
+    cells : list of Cell
+        The cells read by :func:`read_recordings`.
+    targets : list of dict
+        Target dicts; ``location`` and ``efel_settings`` are added when missing.
+    map_function : callable
+        ``map``-like function, across cells.
+    efel_settings : dict, optional
+        Global efel settings (target-level settings win).
+    progress, cancel : keyword-only
+        See the module docstring.
+    strict_targets : bool, keyword-only
+        Raise :class:`TargetError` when one output name of a protocol is requested
+        with two different settings (BluePyEfe overwrites silently, §9.1-8).
+
+    Returns
+    -------
+    list of Cell
+        The cells with ``recording.efeatures`` filled (new objects with a process pool).
+    """
+    prepare_targets(targets, strict_targets)
+    func = partial(
+        _extract_efeatures_cell, targets=targets, efel_settings=efel_settings
+    )
+    return _mapped(map_function, func, list(cells), progress, cancel)
+
+
+def drop_traces(cell: Any) -> None:
+    """Free the traces of a cell's recordings (low-memory mode)."""
+    for recording in cell.recordings:
+        if hasattr(recording, "drop_traces"):
+            recording.drop_traces()
+            continue
+        recording.t = None
+        recording.voltage = None
+        recording.current = None
+        recording.reader_data = None
+
+
+def read_extract_low_memory(
+    files_metadata: Mapping[str, Mapping[str, list[dict[str, Any]]]],
+    recording_reader: Callable[..., Any] | None,
+    targets: list[dict[str, Any]],
+    efel_settings: Mapping[str, Any] | None,
+    *,
+    progress: Progress = None,
+    cancel: Any = None,
+    strict: bool = False,
+    strict_targets: bool = False,
+) -> list[Any]:
+    """Read and extract cell by cell, dropping the traces after each (§2.12).
+
+    Returns
+    -------
+    list of Cell
+        Same numbers as the normal path; recordings without ``t``, ``voltage``,
+        ``current`` and ``reader_data``.
+    """
+    prepare_targets(targets, strict_targets)
+    cells = []
+    items = list(files_metadata.items())
+    _report(progress, 0, len(items))
+    for done, item in enumerate(items, start=1):
+        check_cancel(cancel)
+        cell = _create_cell(item, recording_reader, efel_settings, strict)
+        cell = _extract_efeatures_cell(cell, targets, efel_settings)
+        drop_traces(cell)
+        gc.collect()
+        cells.append(cell)
+        _report(progress, done, len(items))
+    return cells

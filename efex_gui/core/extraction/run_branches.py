@@ -1,0 +1,301 @@
+"""The two branches of an extraction run (spec §2.12), and the run options.
+
+* targets branch — :func:`_extract_with_targets`: read and extract the targeted
+  features (normally through ``map_function``, or cell by cell in low-memory mode),
+  then compute the rheobase, then group;
+* auto branch — :func:`_extract_auto_targets`: read, compute the rheobase, let the
+  :class:`~efex_gui.core.targets.auto.AutoTarget` objects choose protocols and
+  amplitudes from the recordings, then extract and group.
+
+:class:`RunOptions` carries the keyword-only extras of
+:func:`efex_gui.core.extraction.pipeline.extract_efeatures` (progress, cancellation,
+strictness, compatibility switches) through both branches.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, fields
+from functools import partial
+from typing import Any
+
+from efex_gui.core.extraction.cell_task import CellTask, amplitude_windows
+from efex_gui.core.extraction.grouping import group_efeatures
+from efex_gui.core.extraction.read_and_extract import (
+    _create_cell,
+    _mapped,
+    _target_groups,
+    extract_efeatures_at_targets,
+    prepare_targets,
+    read_extract_low_memory,
+    read_recordings,
+)
+from efex_gui.core.targets.auto import AutoTarget, default_auto_targets
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "FilesMetadata",
+    "Mapper",
+    "RunOptions",
+    "Settings",
+    "_extract_auto_targets",
+    "_extract_with_targets",
+    "_read_extract",
+    "_read_extract_low_memory",
+]
+
+Mapper = Callable[..., Iterable[Any]] | None
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """The keyword-only extras of :func:`extract_efeatures` (not BluePyEfe's)."""
+
+    progress: Callable[[int, int], None] | None = None
+    cancel: Any = None
+    strict: bool = False
+    strict_targets: bool = False
+    nan_as_null: bool = False
+    per_cell_consistent: bool = False
+    fresh_auto_targets: bool = False
+    #: BluePyEfe's features on every recording of a targeted protocol (§2.3)
+    extract_all_recordings: bool = False
+    #: The caller never sees the cells (``extract_efeatures`` without plot or
+    #: pickle): their traces go as soon as their features are computed.
+    private_cells: bool = False
+    #: ``{cell: rheobase in nA}`` replacing the strategy's value (GUI overrides)
+    rheobase_overrides: Mapping[str, float] | None = None
+
+    def stage_progress(
+        self, stage: int, n_cells: int
+    ) -> Callable[[int, int], None] | None:
+        """Progress callback of stage ``stage`` (0 read, 1 extract) on 2n+1 units."""
+        if self.progress is None:
+            return None
+        total, offset, report = 2 * n_cells + 1, stage * n_cells, self.progress
+        return lambda done, _total: report(offset + done, total)
+
+    def cell_progress(self, n_cells: int) -> Callable[[int, int], None] | None:
+        """Progress callback of a map doing both stages per cell (2 units a cell)."""
+        if self.progress is None:
+            return None
+        total, report = 2 * n_cells + 1, self.progress
+
+        def cells_done(done: int, _total: int) -> None:
+            if done:  # the cell's reading unit, then its features unit
+                report(2 * done - 1, total)
+            report(2 * done, total)
+
+        return cells_done
+
+    def switches(self) -> dict[str, bool]:
+        """The compatibility switches, for the provenance sidecar.
+
+        Built from the fields, not ``dataclasses.asdict`` (which deep-copies the
+        ``progress`` callback and fails on streams, locks or Qt objects).
+        """
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        return {
+            k: v for k, v in values.items()
+            if isinstance(v, bool) and k not in _INTERNAL
+        }
+
+
+_INTERNAL = ("private_cells",)
+
+
+FilesMetadata = Mapping[str, Mapping[str, list[dict[str, Any]]]]
+Settings = Mapping[str, Any] | None
+
+
+def _read_extract(
+    files_metadata: FilesMetadata,
+    recording_reader: Any,
+    map_function: Mapper,
+    targets: list[dict[str, Any]],
+    efel_settings: Settings,
+    options: RunOptions | None = None,
+) -> list[Any]:
+    """Read then extract, both through ``map_function`` (spec §2.12)."""
+    options = options or RunOptions()
+    n_cells = len(files_metadata)
+    cells = read_recordings(
+        files_metadata,
+        recording_reader,
+        map_function,
+        efel_settings,
+        progress=options.stage_progress(0, n_cells),
+        cancel=options.cancel,
+        strict=options.strict,
+    )
+    return extract_efeatures_at_targets(
+        cells,
+        targets,
+        map_function,
+        efel_settings,
+        progress=options.stage_progress(1, n_cells),
+        cancel=options.cancel,
+        strict_targets=options.strict_targets,
+    )
+
+
+def _read_extract_low_memory(
+    files_metadata: FilesMetadata,
+    recording_reader: Any,
+    targets: list[dict[str, Any]],
+    efel_settings: Settings,
+    options: RunOptions | None = None,
+) -> list[Any]:
+    """Cell by cell, traces dropped after extraction (spec §2.12)."""
+    options = options or RunOptions()
+    return read_extract_low_memory(
+        files_metadata,
+        recording_reader,
+        targets,
+        efel_settings,
+        progress=options.stage_progress(1, len(files_metadata)),
+        cancel=options.cancel,
+        strict=options.strict,
+        strict_targets=options.strict_targets,
+    )
+
+
+def _extract_with_targets(
+    files_metadata: FilesMetadata,
+    targets: list[dict[str, Any]],
+    protocols_rheobase: list[str] | None,
+    absolute_amplitude: bool,
+    recording_reader: Any,
+    map_function: Mapper,
+    low_memory_mode: bool,
+    protocol_mode: str,
+    efel_settings: Settings,
+    rheobase_strategy: str = "absolute",
+    rheobase_settings: Settings = None,
+    options: RunOptions | None = None,
+) -> tuple[list[Any], list[Any]]:
+    """Targets branch (spec §2.12): per cell read, rheobase, features; then grouping.
+
+    BluePyEfe's numbers, computed in the order of
+    :mod:`efex_gui.core.extraction.cell_task` (features only on the recordings a target
+    window holds, unless ``options.extract_all_recordings``). ``low_memory_mode`` runs
+    the cells one by one in this process (BluePyEfe ignores ``map_function`` there too)
+    and drops their traces.
+    """
+    options = options or RunOptions()
+    prepare_targets(targets, options.strict_targets)
+    task = CellTask(
+        read=_reader(recording_reader, efel_settings, options),
+        groups=_target_groups(targets),
+        efel_settings=efel_settings,
+        protocols_rheobase=protocols_rheobase,
+        rheobase_strategy=rheobase_strategy,
+        rheobase_settings=rheobase_settings,
+        rheobase_overrides=options.rheobase_overrides,
+        absolute_amplitude=absolute_amplitude,
+        windows=amplitude_windows(targets),
+        extract_all_recordings=options.extract_all_recordings,
+        drop=low_memory_mode or options.private_cells,
+        keep_spikecount=not options.private_cells,
+    )
+    items = list(files_metadata.items())
+    cells = _mapped(
+        map if low_memory_mode else map_function, task, items,
+        options.cell_progress(len(items)), options.cancel,
+    )
+    protocols = group_efeatures(
+        cells,
+        targets,
+        absolute_amplitude,
+        True,
+        protocol_mode,
+        efel_settings,
+        strict_targets=options.strict_targets,
+    )
+    return cells, protocols
+
+
+def _reader(
+    recording_reader: Any, efel_settings: Settings, options: RunOptions
+) -> Callable[[Any], Any]:
+    return partial(
+        _create_cell,
+        recording_reader=recording_reader,
+        efel_settings=efel_settings,
+        strict=options.strict,
+    )
+
+
+def _fresh(auto_targets: list[AutoTarget]) -> list[AutoTarget]:
+    fresh = copy.deepcopy(auto_targets)
+    for auto_target in fresh:
+        auto_target.reset()
+    return fresh
+
+
+def _extract_auto_targets(
+    files_metadata: FilesMetadata,
+    protocols_rheobase: list[str] | None,
+    recording_reader: Any,
+    map_function: Mapper,
+    protocol_mode: str,
+    efel_settings: Settings,
+    auto_targets: list[AutoTarget] | None = None,
+    rheobase_strategy: str = "flush",
+    rheobase_settings: Settings = None,
+    options: RunOptions | None = None,
+) -> tuple[list[Any], list[Any], list[dict[str, Any]]]:
+    """Auto branch: rheobase first, then targets chosen from the recordings (§2.12)."""
+    options = options or RunOptions()
+    if rheobase_settings is None and rheobase_strategy == "flush":
+        rheobase_settings = {"upper_bound_spikecount": 4}
+    if auto_targets is None:
+        auto_targets = default_auto_targets()
+    elif options.fresh_auto_targets:
+        auto_targets = _fresh(auto_targets)
+    items = list(files_metadata.items())
+    first = CellTask(
+        read=_reader(recording_reader, efel_settings, options),
+        protocols_rheobase=protocols_rheobase,
+        rheobase_strategy=rheobase_strategy,
+        rheobase_settings=rheobase_settings,
+        rheobase_overrides=options.rheobase_overrides,
+    )
+    cells = _mapped(
+        map_function, first, items, options.stage_progress(0, len(items)),
+        options.cancel,
+    )
+    if not any(cell.rheobase for cell in cells):
+        logger.warning("No cells with valid rheobase: the output will be empty.")
+        return cells, [], []
+    recordings = [recording for cell in cells for recording in cell.recordings]
+    targets: list[dict[str, Any]] = []
+    for auto_target in auto_targets:
+        auto_target.select_ecode_and_amplitude(recordings)
+        targets += auto_target.generate_targets()
+    del recordings
+    prepare_targets(targets, options.strict_targets)
+    second = CellTask(
+        groups=_target_groups(targets),
+        efel_settings=efel_settings,
+        windows=amplitude_windows(targets),
+        extract_all_recordings=options.extract_all_recordings,
+        drop=options.private_cells,
+        keep_spikecount=False,
+    )
+    cells = _mapped(
+        map_function, second, cells, options.stage_progress(1, len(items)),
+        options.cancel,
+    )
+    protocols = group_efeatures(
+        cells,
+        targets,
+        use_global_rheobase=True,
+        protocol_mode=protocol_mode,
+        efel_settings=efel_settings,
+        strict_targets=options.strict_targets,
+    )
+    return cells, protocols, targets

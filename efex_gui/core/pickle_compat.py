@@ -1,0 +1,74 @@
+"""Old module paths kept importable: pickles written before the core moved still load.
+
+``cells.pkl`` and ``protocols.pkl`` store each object's class by module path
+(``efex_gui.core.cell.Cell``, ``efex_gui.core.ecodes.step.Step``,
+``efex_gui.core.protocol.Protocol``, ``efex_gui.core.target.EFeatureTarget``...). Those
+modules moved into rooms (issue 11, ``/work/notes/moves.tsv``); :data:`ALIASES` maps
+the old paths of every module whose classes a pickle can hold to their new ones, and
+:func:`install` puts a finder on ``sys.meta_path`` that answers an import of an old path
+with the new module itself (same module object, so ``isinstance`` holds). A plain
+``pickle.load`` works; nothing else in efex_gui imports the old paths.
+
+apply_moves: keep (this file names the pre-move paths on purpose)
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.abc
+import importlib.machinery
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+__all__ = ["ALIASES", "install", "new_name"]
+
+#: Old module path (and everything under it) → new path, for the pickled classes.
+ALIASES: dict[str, str] = {
+    "efex_gui.core.cell": "efex_gui.core.recordings.cell",
+    "efex_gui.core.recording": "efex_gui.core.recordings.recording",
+    "efex_gui.core.spikes": "efex_gui.core.recordings.spikes",
+    "efex_gui.core.ecodes": "efex_gui.core.recordings.ecodes",
+    "efex_gui.core.protocol": "efex_gui.core.extraction.protocol",
+    "efex_gui.core.target": "efex_gui.core.targets.target",
+    "efex_gui.core.auto_targets": "efex_gui.core.targets.auto",
+}
+
+
+def new_name(old: str) -> str | None:
+    """The current path of a pre-move module path, or None if it did not move here."""
+    for prefix, new in ALIASES.items():
+        if old == prefix or old.startswith(prefix + "."):
+            return new + old[len(prefix) :]
+    return None
+
+
+class _AliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Answers an import of an old path with the module at its new path."""
+
+    def find_spec(
+        self,
+        fullname: str,
+        path: Sequence[str] | None = None,
+        target: ModuleType | None = None,
+    ) -> importlib.machinery.ModuleSpec | None:
+        if new_name(fullname) is None:
+            return None
+        return importlib.machinery.ModuleSpec(fullname, self)
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
+        new = new_name(spec.name)
+        assert new is not None  # find_spec only answers old names
+        return importlib.import_module(new)
+
+    def exec_module(self, module: ModuleType) -> None:
+        """Nothing to run: the module at the new path is already executed."""
+
+
+_FINDER = _AliasFinder()
+
+
+def install() -> None:
+    """Put the alias finder on ``sys.meta_path`` (once)."""
+    if _FINDER not in sys.meta_path:
+        sys.meta_path.insert(0, _FINDER)

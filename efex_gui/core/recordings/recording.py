@@ -1,0 +1,339 @@
+"""``Recording``: one sweep, standardised to ms / mV / nA (spec §3.2).
+
+The attribute and method names are BluePyEfe's, so code written against
+``bluepyefe.recording.Recording`` keeps working. The eCodes
+(``efex_gui.core.recordings.ecodes``) subclass it and add the stimulus interpretation.
+Recordings are plain picklable objects (process pools, ``cells.pkl``).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings as _pywarnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from efex_gui.core import features as _features
+from efex_gui.core.errors import MetadataError
+from efex_gui.core.recordings.spikes import LazySpikeCount, TracesDroppedError
+from efex_gui.core.units import to_ms, to_mv, to_na
+
+__all__ = ["Recording", "TimingMetadataError", "TracesDroppedError"]
+
+logger = logging.getLogger(__name__)
+
+
+class TimingMetadataError(MetadataError, AttributeError):
+    """A timing an eCode needs (``ton``, ``tmid``, ...) is missing from the metadata.
+
+    Also an ``AttributeError``, the type BluePyEfe raises in this case.
+    """
+
+
+def _config_or_reader(config: Mapping, reader: Mapping, key: str) -> Any:
+    """The config value if present and not None, else the reader's (or None)."""
+    if config.get(key) is not None:
+        return config[key]
+    return reader.get(key)
+
+
+def _median(values: Any) -> Any:
+    """``numpy.median`` that returns NaN quietly on an empty slice."""
+    with _pywarnings.catch_warnings():
+        _pywarnings.simplefilter("ignore", RuntimeWarning)
+        return np.median(values)
+
+
+class Recording(LazySpikeCount):
+    """One recorded sweep and what was computed on it.
+
+    Parameters
+    ----------
+    config_data : dict
+        The user's metadata for the file (units, ``dt``, ``ljp``, timings, ...).
+    reader_data : dict
+        One trace dict from a reader (``voltage``, ``current``, ``dt``, units, ...).
+        Empty for a blank eCode (used when averaging a protocol's stimulus).
+    protocol_name : str
+        The files_metadata protocol key the recording was read under.
+    """
+
+    #: True for the eCodes whose stimulus is one step from ``ton`` to ``toff`` (Step
+    #: and its subclasses): the guards check that timing
+    #: (:func:`~efex_gui.core.recordings.checks.guard_recording`).
+    is_step: ClassVar[bool] = False
+
+    def __init__(
+        self, config_data: dict, reader_data: dict, protocol_name: str
+    ) -> None:
+        self.config_data = config_data
+        self.reader_data = reader_data
+        self.protocol_name = protocol_name
+
+        if "filepath" in config_data:
+            self.files = [config_data["filepath"]]
+        elif "i_file" in config_data:
+            self.files = [config_data["i_file"], config_data["v_file"]]
+        else:
+            self.files = []
+
+        self.id = reader_data.get("id")
+        self.location = None
+        self.efeatures: dict[str, Any] = {}
+
+        self.t = None
+        self.current = None
+        self.voltage = None
+        self.amp = None
+        self.hypamp = None
+        self.repetition = None
+        self.export_attr: list[str] | None = None
+        self.auto_threshold = None
+        #: efel settings of a spike count not computed yet (see ``defer_spikecount``)
+        self._spikecount_settings: dict[str, Any] | None = None
+        self._peak_time: Any = None
+        #: Problems found while interpreting this sweep (new in efex_gui).
+        self.warnings: list[str] = []
+
+        if len(reader_data):
+            self.standardize_trace(config_data, reader_data)
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def name(self) -> str:
+        """The trace id if any, else the stem of ``filepath`` or ``v_file``, else ''."""
+        if self.id:
+            return str(self.id)
+        for key in ("filepath", "v_file"):
+            if self.config_data.get(key):
+                return Path(str(self.config_data[key])).stem
+        return ""
+
+    @property
+    def time(self) -> Any:
+        """Alias of ``t`` (ms)."""
+        return self.t
+
+    @time.setter
+    def time(self, value: Any) -> None:
+        self.t = value
+
+    def warn(self, message: str, level: int = logging.WARNING) -> None:
+        """Record a warning about this sweep (kept in ``warnings`` and logged).
+
+        efex_gui's own scientific guards log at INFO (they are collected in
+        ``warnings`` for reports and the GUI); BluePyEfe's warnings keep WARNING.
+        """
+        self.warnings.append(message)
+        logger.log(level, "%s %s: %s", self.protocol_name, self.name, message)
+
+    def _where(self) -> str:
+        files = ", ".join(str(f) for f in self.files) or self.name or "<no file>"
+        return f"protocol '{self.protocol_name}', file {files}"
+
+    # ------------------------------------------------------------------ reading
+    def standardize_trace(self, config_data: Mapping, reader_data: Mapping) -> None:
+        """Convert the trace to ms / mV / nA, config values winning over reader ones.
+
+        Sets ``t``, ``current``, ``voltage``, ``amp``, ``hypamp`` and ``repetition``
+        (spec §3.2.1).
+
+        Raises
+        ------
+        MetadataError
+            ``dt``, ``t_unit``, ``i_unit`` or ``v_unit`` is missing everywhere.
+        UnitError
+            A unit is not one BluePyEfe accepts.
+        """
+        dt = _config_or_reader(config_data, reader_data, "dt")
+        if dt is None:
+            raise MetadataError(
+                f"Sampling rate not configured ('dt' missing) for {self._where()}."
+            )
+        t_unit = self._unit(config_data, reader_data, "t_unit", "time")
+        self.t = to_ms(np.arange(len(reader_data["voltage"])) * dt, t_unit)
+
+        i_unit = self._unit(config_data, reader_data, "i_unit", "current")
+        self.current = to_na(reader_data.get("current", 0), i_unit)
+        for key in ("amp", "hypamp"):
+            source = config_data if key in config_data else reader_data
+            value = source.get(key)
+            setattr(self, key, None if value is None else to_na(value, i_unit))
+
+        v_unit = self._unit(config_data, reader_data, "v_unit", "voltage")
+        self.voltage = to_mv(reader_data["voltage"], v_unit)
+        if config_data.get("v_corr") is not None:
+            self.voltage = (
+                self.voltage - _median(self.voltage[:100]) + config_data["v_corr"]
+            )
+        if config_data.get("ljp") is not None:
+            self.voltage = self.voltage - config_data["ljp"]
+
+        if "repetition" in reader_data:
+            self.repetition = reader_data["repetition"]
+
+    def _unit(self, config: Mapping, reader: Mapping, key: str, kind: str) -> Any:
+        unit = config.get(key) or reader.get(key)
+        if not unit:
+            raise MetadataError(
+                f"The {kind} unit '{key}' is not configured for {self._where()}."
+            )
+        return unit
+
+    def current_unit(self) -> Any:
+        """The current unit of the file (config first, then reader)."""
+        unit = self.config_data.get("i_unit") or self.reader_data.get("i_unit")
+        if not unit:
+            raise MetadataError(
+                f"The current unit 'i_unit' is not configured for {self._where()}."
+            )
+        return unit
+
+    # ------------------------------------------------------------------ building blocks
+    def set_timing_ecode(
+        self, name_timings: Sequence[str], config_data: Mapping
+    ) -> None:
+        """Store config timings (ms) as sample indices; all of them are required."""
+        for name in name_timings:
+            if config_data.get(name) is None:
+                raise TimingMetadataError(
+                    f"For protocol {self.protocol_name}, {name} should be specified "
+                    f"in the config (in ms) ({self._where()})."
+                )
+            setattr(self, name, int(round(config_data[name] / self.dt)))
+
+    def set_amplitudes_ecode(
+        self, amp_name: str, config_data: Mapping, reader_data: Mapping, value: Any
+    ) -> None:
+        """Set an amplitude: config (→ nA), else reader (→ nA), else ``value`` (nA)."""
+        unit = self.current_unit()
+        if config_data.get(amp_name) is not None:
+            setattr(self, amp_name, to_na(config_data[amp_name], unit))
+        elif reader_data.get(amp_name) is not None:
+            setattr(self, amp_name, to_na(reader_data[amp_name], unit))
+        else:
+            setattr(self, amp_name, value)
+
+    def index_to_ms(self, name_timing: str, time_series: Any) -> None:
+        """Replace the stored sample index ``name_timing`` by its time (ms)."""
+        setattr(self, name_timing, time_series[int(round(getattr(self, name_timing)))])
+
+    def ms_to_index(self, timing: float) -> int:
+        """The sample index of a time in ms."""
+        return int(round(timing / self.dt))
+
+    def get_params(self) -> dict[str, Any]:
+        """The eCode parameters listed in ``export_attr`` and their values."""
+        return {attr: getattr(self, attr) for attr in self.export_attr or []}
+
+    def get_stimulus_parameters(self) -> dict[str, Any]:
+        """The stimulus description written to protocols.json (eCode-specific)."""
+        raise NotImplementedError
+
+    def generate(self) -> tuple[Any, Any]:
+        """Rebuild the stimulus: ``(t, current)`` in ms and nA (eCode-specific)."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------- spikes, features
+    def set_autothreshold(self, offset_voltage: float = 20.0) -> None:
+        """Spike threshold from the baseline and step voltages (spec §3.2.3)."""
+        idx_ton = self.ms_to_index(self.ton)
+        idx_toff = self.ms_to_index(self.toff)
+        base = _median(self.voltage[:idx_ton])
+        step = _median(self.voltage[idx_ton:idx_toff])
+        threshold = max(base, step) + offset_voltage
+        self.auto_threshold = np.clip(threshold, base + offset_voltage, 50.0)
+
+    def call_efel(
+        self, efeatures: Sequence[str], efel_settings: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Run efel on this sweep (spec §3.2.6); returns efel's raw arrays."""
+        return _features.call_efel(
+            self.t,
+            self.voltage,
+            self.current,
+            efeatures,
+            efel_settings,
+            stim_start=self.ton,
+            stim_end=self.toff,
+            stimulus_current=self.amp,
+            auto_threshold=self.auto_threshold,
+            multi_stim_start=getattr(self, "multi_stim_start", None),
+            multi_stim_end=getattr(self, "multi_stim_end", None),
+        )
+
+    def compute_efeatures(
+        self,
+        efeatures: Sequence[str],
+        efeature_names: Sequence[str | None] | None = None,
+        efel_settings: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Compute efel features and store their per-sweep mean in ``efeatures``.
+
+        Parameters
+        ----------
+        efeatures : sequence of str
+            efel feature names, all computed in one efel call.
+        efeature_names : sequence of str, optional
+            Names to store them under (None entries → the efel name).
+        efel_settings : mapping, optional
+            efel settings (``stim_start`` / ``stim_end`` override the window).
+
+        Raises
+        ------
+        efex_gui.core.features.UnknownFeatureError
+            efel does not know one of the features (also a ``RuntimeError``).
+        """
+        efeatures = list(efeatures)
+        if efeature_names is None:
+            efeature_names = efeatures
+        names = [
+            n if n is not None else f
+            for n, f in zip(efeature_names, efeatures, strict=False)
+        ]
+        # one efel call; a feature requested twice (one target per amplitude) is
+        # computed once: efel returns the same array for both
+        unique = list(dict.fromkeys(efeatures))
+        unknown = _features.check_features(unique)
+        if unknown:
+            raise _features.UnknownFeatureError(
+                f"Unknown feature name: {unknown[0]} ({self._where()})"
+            )
+        values = self.call_efel(unique, efel_settings)
+        means = {f: _features.mean_feature_value(values[f]) for f in unique}
+        for name, feature in zip(names, efeatures, strict=False):
+            self.efeatures[name] = means[feature]
+
+    # ------------------------------------------------------------------ amplitudes
+    def compute_relative_amp(self, amp_threshold: float) -> None:
+        """Amplitudes in % of the rheobase ``amp_threshold`` (nA)."""
+        self.amp_rel = 100.0 * self.amp / amp_threshold
+        self.hypamp_rel = 100.0 * self.hypamp / amp_threshold
+
+    def in_target(
+        self, target: float, tolerance: float, absolute_amplitude: bool = False
+    ) -> bool:
+        """Whether |target - matched amplitude| < tolerance (strict)."""
+        amp = self.amp if absolute_amplitude else self.amp_rel
+        return bool(np.abs(target - amp) < tolerance)
+
+    # ------------------------------------------------------------------ memory
+    def drop_traces(self, keep_spikecount: bool = True) -> None:
+        """Forget the raw and converted traces (low-memory mode); results are kept.
+
+        Parameters
+        ----------
+        keep_spikecount : bool
+            Compute a deferred spike count first, so ``peak_time`` stays readable.
+            False leaves it uncomputed: reading it then raises
+            :class:`TracesDroppedError` (for runs whose recordings nobody reads).
+        """
+        if keep_spikecount and self.spikecount_pending:
+            self._resolve_spikecount()
+        self.t = None
+        self.voltage = None
+        self.current = None
+        self.reader_data = None

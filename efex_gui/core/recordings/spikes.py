@@ -1,0 +1,143 @@
+"""Spike counts computed on first use (spec §3.2.4), and their scientific guards.
+
+BluePyEfe counts the spikes of every recording when it builds it; only the rheobase
+(the recordings of ``protocols_rheobase``), plots and the GUI ever read the count. The
+eCodes therefore call :meth:`LazySpikeCount.defer_spikecount`: ``peak_time`` and
+``spikecount`` are computed, with the very settings BluePyEfe would use, the first
+time they are read. :class:`~efex_gui.core.recordings.recording.Recording` inherits
+this.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from efex_gui.core.errors import EfexError
+from efex_gui.core.recordings.checks import baseline_warning
+
+__all__ = ["LazySpikeCount", "TracesDroppedError"]
+
+
+class TracesDroppedError(EfexError, AttributeError):
+    """A value needs the traces, which a low-memory run has already dropped."""
+
+
+class LazySpikeCount:
+    """``peak_time`` / ``spikecount`` of a recording, possibly deferred.
+
+    Relies on the recording's ``voltage``, ``ton``, ``toff``, ``auto_threshold``,
+    ``call_efel``, ``ms_to_index``, ``warn`` and ``_where``.
+    """
+
+    _spikecount_settings: dict[str, Any] | None = None
+    _peak_time: Any = None
+
+    @property
+    def peak_time(self) -> Any:
+        """Spike peak times (ms) inside the stimulus window, or None without spikes.
+
+        Computed on first access when the eCode deferred it (``defer_spikecount``).
+        """
+        if self._spikecount_settings is not None:
+            self._resolve_spikecount()
+        return self._peak_time
+
+    @peak_time.setter
+    def peak_time(self, value: Any) -> None:
+        self._spikecount_settings = None
+        self._peak_time = value
+
+    @property
+    def spikecount(self) -> int | None:
+        """Number of detected spikes, or None when efel returned no ``peak_time``."""
+        peak_time = self.peak_time
+        return None if peak_time is None else len(peak_time)
+
+    @property
+    def spikecount_pending(self) -> bool:
+        """Whether the spike count is deferred and not computed yet."""
+        return self._spikecount_settings is not None
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # pickles written before the spike count became lazy hold ``peak_time``
+        if "peak_time" in state:
+            state["_peak_time"] = state.pop("peak_time")
+        state.setdefault("_spikecount_settings", None)
+        self.__dict__.update(state)
+
+    def _spikecount_settings_for(
+        self, efel_settings: Mapping[str, Any] | None
+    ) -> dict[str, Any]:
+        settings: dict[str, Any] = {"strict_stiminterval": True}
+        if efel_settings:
+            settings.update(efel_settings)
+        if settings.get("Threshold") is None:
+            settings["Threshold"] = self.auto_threshold
+        return settings
+
+    def compute_spikecount(
+        self, efel_settings: Mapping[str, Any] | None = None
+    ) -> None:
+        """Detect spikes inside the stimulus window and store ``peak_time``."""
+        settings = self._spikecount_settings_for(efel_settings)
+        self.peak_time = self.call_efel(["peak_time"], settings)["peak_time"]
+        self._check_spike_detection(settings["Threshold"])
+        self._check_baseline(settings["Threshold"])
+
+    def defer_spikecount(
+        self, efel_settings: Mapping[str, Any] | None = None
+    ) -> None:
+        """Schedule :meth:`compute_spikecount`: done on first access of ``peak_time``.
+
+        The eCodes call this at construction (BluePyEfe computes the count there):
+        only the recordings whose count is read (the rheobase protocols, plots, the
+        GUI) pay the efel call. The values are those of ``compute_spikecount``; the
+        baseline guard runs now, the spike-detection guard when the count is made.
+        """
+        settings = self._spikecount_settings_for(efel_settings)
+        self._check_baseline(settings["Threshold"])
+        self._peak_time = None
+        self._spikecount_settings = settings
+
+    def _resolve_spikecount(self) -> None:
+        settings = self._spikecount_settings
+        if self.voltage is None:
+            raise TracesDroppedError(
+                f"The spike count of {self._where()} was never computed and its "
+                "traces were dropped (low-memory run): keep the traces (pickle_cells "
+                "or plot) or call compute_spikecount before drop_traces."
+            )
+        self._spikecount_settings = None
+        self._peak_time = self.call_efel(["peak_time"], settings)["peak_time"]
+        self._check_spike_detection(settings["Threshold"])
+
+    @staticmethod
+    def _finite(threshold: Any) -> float | None:
+        try:
+            threshold = float(threshold)
+        except (TypeError, ValueError):
+            return None
+        return None if np.isnan(threshold) else threshold
+
+    def _check_spike_detection(self, threshold: Any) -> None:
+        """Scientific guard on the spike count (warning only, numbers unchanged)."""
+        threshold = self._finite(threshold)
+        if threshold is None:
+            return
+        window = self.voltage[self.ms_to_index(self.ton) : self.ms_to_index(self.toff)]
+        if not self.spikecount and len(window) and np.max(window) > threshold:
+            self.warn(
+                f"no spike detected although the voltage crosses the spike "
+                f"threshold during the stimulus ({threshold:.2f} mV).",
+                logging.INFO,
+            )
+
+    def _check_baseline(self, threshold: Any) -> None:
+        """Scientific guard on the baseline voltage (warning only)."""
+        message = baseline_warning(self.voltage, self.ms_to_index(self.ton), threshold)
+        if message:
+            self.warn(message, logging.INFO)

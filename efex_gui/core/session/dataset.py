@@ -1,0 +1,408 @@
+"""A lazy listing of a files_metadata dict: cells → protocols → entries → sweeps.
+
+Listing never opens a file. Each files_metadata entry (a V/I file pair, or one file
+read for one protocol) is one *entry*; how many traces (sweeps) an entry holds is
+known only once it has been read. Until then it shows as a single sweep with
+``index None``. :func:`load_entry` reads one entry and builds the core's Recording
+objects (the slow part, run by the GUI's worker thread); the caller records the
+outcome with :meth:`Dataset.set_loaded` or :meth:`Dataset.set_failed`.
+
+Paths inside the files_metadata held by a :class:`Dataset` are those of the session
+(relative to ``data_root`` or absolute); :meth:`Dataset.absolute_config` resolves them
+for the readers.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from efex_gui.core.errors import EfexError
+from efex_gui.core.importing.file_names import entry_file
+from efex_gui.core.recordings.checks import check_sampling_metadata, guard_recording
+from efex_gui.core.session.exclusions import ExclusionKey
+
+PATH_KEYS = ("filepath", "v_file", "i_file")
+
+
+@dataclass(frozen=True, order=True)
+class EntryKey:
+    """Address of one files_metadata entry: cell, protocol and position in its list."""
+
+    cell: str
+    protocol: str
+    entry: int
+
+
+@dataclass(frozen=True, order=True)
+class SweepKey:
+    """Address of one sweep: an entry and the trace index (None: not read yet)."""
+
+    cell: str
+    protocol: str
+    entry: int
+    index: int | None = None
+
+    @property
+    def entry_key(self) -> EntryKey:
+        """The entry this sweep belongs to."""
+        return EntryKey(self.cell, self.protocol, self.entry)
+
+
+@dataclass
+class EntryState:
+    """What is known about an entry after reading it."""
+
+    n_traces: int | None = None
+    trace_names: list[str] = field(default_factory=list)
+    error: str | None = None
+    trace_errors: dict[int, str] = field(default_factory=dict)
+
+
+class Dataset:
+    """Cells → protocols → entries of a files_metadata dict, read lazily.
+
+    Parameters
+    ----------
+    files_metadata : dict
+        ``{cell: {protocol: [config, ...]}}``, shared with the session (not copied).
+    data_root : path-like, optional
+        Folder that relative paths are relative to (the working directory if None).
+    """
+
+    def __init__(
+        self,
+        files_metadata: dict[str, dict[str, list[dict[str, Any]]]],
+        data_root: str | Path | None = None,
+    ) -> None:
+        # Shared, not copied: the session owns the dict, the controller edits it.
+        self.files_metadata = files_metadata
+        self.data_root = Path(data_root) if data_root is not None else None
+        self._states: dict[EntryKey, EntryState] = {}
+
+    def cells(self) -> list[str]:
+        """Cell names in files_metadata order."""
+        return list(self.files_metadata)
+
+    def protocols(self, cell: str) -> list[str]:
+        """Protocol names of ``cell`` in files_metadata order."""
+        return list(self.files_metadata[cell])
+
+    def entries(self, cell: str, protocol: str) -> list[dict[str, Any]]:
+        """The stored (session-relative) configs of one protocol of one cell."""
+        return self.files_metadata[cell][protocol]
+
+    def entry_keys(self) -> list[EntryKey]:
+        """Every entry of the dataset, in order."""
+        return [
+            EntryKey(cell, protocol, i)
+            for cell, protocols in self.files_metadata.items()
+            for protocol, entries in protocols.items()
+            for i in range(len(entries))
+        ]
+
+    def config(self, key: EntryKey) -> dict[str, Any]:
+        """The stored config of an entry (mutable: edit through the controller)."""
+        return self.files_metadata[key.cell][key.protocol][key.entry]
+
+    def state(self, key: EntryKey) -> EntryState:
+        """What is known about an entry (a fresh, empty state if never read)."""
+        state = self._states.get(key)
+        return EntryState() if state is None else state
+
+    def is_loaded(self, key: EntryKey) -> bool:
+        """Whether the entry was read (successfully or not)."""
+        state = self._states.get(key)
+        return state is not None and (
+            state.n_traces is not None or state.error is not None
+        )
+
+    def sweeps(self, cell: str, protocol: str) -> list[SweepKey]:
+        """One sweep per trace of read entries, else one per entry, of a protocol."""
+        sweeps = []
+        for i in range(len(self.files_metadata[cell][protocol])):
+            state = self.state(EntryKey(cell, protocol, i))
+            if state.n_traces:
+                sweeps.extend(
+                    SweepKey(cell, protocol, i, j) for j in range(state.n_traces)
+                )
+            else:
+                sweeps.append(SweepKey(cell, protocol, i, None))
+        return sweeps
+
+    def all_sweeps(self) -> list[SweepKey]:
+        """Every sweep of the dataset, in tree order."""
+        return [
+            s
+            for c in self.cells()
+            for p in self.protocols(c)
+            for s in self.sweeps(c, p)
+        ]
+
+    def set_loaded(
+        self,
+        key: EntryKey,
+        trace_names: list[str],
+        trace_errors: Mapping[int, str] | None = None,
+    ) -> None:
+        """Record that an entry was read and holds ``len(trace_names)`` traces."""
+        self._states[key] = EntryState(
+            len(trace_names), list(trace_names), None, dict(trace_errors or {})
+        )
+
+    def set_failed(self, key: EntryKey, reason: str) -> None:
+        """Record that an entry could not be read, and why."""
+        self._states[key] = EntryState(None, [], reason)
+
+    def forget(self, key: EntryKey) -> None:
+        """Drop what is known about an entry (after its metadata changed)."""
+        self._states.pop(key, None)
+
+    def file(self, key: EntryKey) -> str:
+        """The stored path that identifies an entry (``filepath`` or ``v_file``)."""
+        return entry_file(self.config(key))
+
+    def exclusion_key(self, sweep: SweepKey) -> ExclusionKey:
+        """The exclusion key of a sweep (the entry's key for single-trace entries)."""
+        file = self.file(sweep.entry_key)
+        n_traces = self.state(sweep.entry_key).n_traces
+        if sweep.index is None or n_traces == 1:
+            return ExclusionKey(sweep.cell, sweep.protocol, file)
+        return ExclusionKey(sweep.cell, sweep.protocol, file, sweep.index)
+
+    def child_keys(self, key: ExclusionKey) -> list[ExclusionKey]:
+        """The exclusion keys one level below ``key`` (traces only once read)."""
+        if key.protocol is None:
+            return [ExclusionKey(key.cell, p) for p in self.protocols(key.cell)]
+        if key.file is None:
+            entries = self.entries(key.cell, key.protocol)
+            return [
+                ExclusionKey(key.cell, key.protocol, entry_file(c)) for c in entries
+            ]
+        if key.index is not None:
+            return []
+        for i, config in enumerate(self.entries(key.cell, key.protocol)):
+            n_traces = self.state(EntryKey(key.cell, key.protocol, i)).n_traces
+            if entry_file(config) == key.file and n_traces and n_traces > 1:
+                return [
+                    ExclusionKey(key.cell, key.protocol, key.file, j)
+                    for j in range(n_traces)
+                ]
+        return []
+
+    def resolve(self, path: str) -> str:
+        """An absolute path for a stored path."""
+        p = Path(path)
+        if not p.is_absolute() and self.data_root is not None:
+            p = self.data_root / p
+        return str(p)
+
+    def absolute_config(self, key: EntryKey) -> dict[str, Any]:
+        """A copy of an entry's config with absolute paths, ready for the readers."""
+        return self.absolute(self.config(key))
+
+    def absolute(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        """A copy of ``config`` (an entry's) with absolute paths."""
+        copied = copy.deepcopy(dict(config))
+        for path_key in PATH_KEYS:
+            if copied.get(path_key):
+                copied[path_key] = self.resolve(copied[path_key])
+        return copied
+
+
+def guess_data_root(
+    files_metadata: Mapping[str, Mapping[str, list[Mapping[str, Any]]]],
+    folder: str | Path,
+    levels: int = 3,
+    sample: int = 5,
+) -> Path:
+    """The folder the relative paths of ``files_metadata`` are relative to.
+
+    Tries ``folder``, then up to ``levels`` folders above it, then the working
+    directory; the first where the first ``sample`` relative paths all exist wins.
+    ``folder`` when none does (the files then show as unreadable, with the path).
+    """
+    folder = Path(folder)
+    relative = []
+    for protocols in files_metadata.values():
+        for entries in protocols.values():
+            for entry in entries:
+                relative += [
+                    v for v in (entry.get(k) for k in PATH_KEYS)
+                    if isinstance(v, str) and v and not Path(v).is_absolute()
+                ]  # fmt: skip
+                if len(relative) >= sample:
+                    break
+    if not relative:
+        return folder
+    for root in (folder, *list(folder.parents)[:levels], Path.cwd()):
+        if all((root / p).exists() for p in relative[:sample]):
+            return root
+    return folder
+
+
+@dataclass
+class LoadedEntry:
+    """What :func:`load_entry` returns: recordings, and errors per trace or entry."""
+
+    key: EntryKey
+    recordings: list[Any] = field(default_factory=list)
+    trace_names: list[str] = field(default_factory=list)
+    trace_errors: dict[int, str] = field(default_factory=dict)
+    error: str | None = None
+
+
+def resolve_ecode(protocol: str, overrides: Mapping[str, str] | None = None) -> type:
+    """The eCode class for ``protocol``, honouring a user's override.
+
+    An override maps a protocol name to another name that the core's table resolves
+    (``{"MyStep": "Step"}``, ``{"FastRamp": "Ramp"}``).
+
+    Raises
+    ------
+    ECodeError
+        When neither the override nor the protocol name matches an eCode.
+    """
+    from efex_gui.core.recordings.ecodes import ecode_for_protocol
+
+    name = (overrides or {}).get(protocol) or protocol
+    return ecode_for_protocol(name)
+
+
+def ecode_name(protocol: str, overrides: Mapping[str, str] | None = None) -> str | None:
+    """The eCode class name for ``protocol`` or None when nothing matches."""
+    try:
+        return resolve_ecode(protocol, overrides).__name__
+    except (EfexError, KeyError):
+        return None
+
+
+def load_entry(
+    dataset: Dataset,
+    key: EntryKey,
+    ecode_overrides: Mapping[str, str] | None = None,
+    efel_settings: Mapping[str, Any] | None = None,
+    reader: Callable[[dict[str, Any]], list[dict[str, Any]]] | None = None,
+) -> LoadedEntry:
+    """Read one entry of ``dataset``; see :func:`load_config`."""
+    try:
+        config = dataset.absolute_config(key)
+    except Exception as exc:
+        return LoadedEntry(key, error=_describe(exc))
+    return load_config(key, config, ecode_overrides, efel_settings, reader)
+
+
+def load_config(
+    key: EntryKey,
+    config: dict[str, Any],
+    ecode_overrides: Mapping[str, str] | None = None,
+    efel_settings: Mapping[str, Any] | None = None,
+    reader: Callable[[dict[str, Any]], list[dict[str, Any]]] | None = None,
+) -> LoadedEntry:
+    """Read one entry, build one Recording per trace, count its spikes; never raises.
+
+    Parameters
+    ----------
+    key : EntryKey
+        Which entry (its protocol picks the eCode).
+    config : dict
+        The entry's metadata with absolute paths (not modified; a copy is used).
+    ecode_overrides : mapping, optional
+        Protocol name → eCode name overrides (see :func:`resolve_ecode`).
+    efel_settings : mapping, optional
+        Global efel settings, used by the Recording for its spike count.
+    reader : callable, optional
+        Replacement for the core's ``read_file`` (a user's ``recording_reader``).
+
+    Returns
+    -------
+    LoadedEntry
+        ``error`` is set when the whole entry failed (unreadable file, unknown
+        eCode); ``trace_errors`` when single traces could not be interpreted.
+    """
+    from efex_gui.core.readers import read_file
+
+    result = LoadedEntry(key)
+    config = copy.deepcopy(config)
+    # BluePyEfe's Cell.read_recordings inserts the protocol name before reading.
+    config.setdefault("protocol_name", key.protocol)
+    try:
+        ecode = resolve_ecode(key.protocol, ecode_overrides)
+        check_sampling_metadata(config, str(entry_file(config)))
+        traces = (reader or read_file)(config)
+    except Exception as exc:  # a bad file becomes an error row, never a crash
+        result.error = _describe(exc)
+        return result
+    settings = dict(efel_settings) if efel_settings is not None else None
+    for i, trace in enumerate(traces):
+        result.trace_names.append(str(trace.get("id") or f"sweep {i}"))
+        try:
+            recording = guard_recording(ecode(config, trace, key.protocol, settings))
+            # The browser shows every count: made here, where the reading happens
+            # (a worker thread), not on first display.
+            _ = recording.spikecount
+            result.recordings.append(recording)
+        except Exception as exc:
+            result.recordings.append(None)
+            result.trace_errors[i] = _describe(exc)
+    if not traces:
+        result.error = "the file holds no trace for this protocol"
+    return result
+
+
+def _describe(exc: BaseException) -> str:
+    """A one-line reason for an error row."""
+    text = str(exc).strip() or type(exc).__name__
+    if isinstance(exc, EfexError):
+        return text
+    return f"{type(exc).__name__}: {text}"
+
+
+def file_role(path: str) -> str | None:
+    """ "voltage" or "current" from a single-channel file's own unit, else None.
+
+    Reads the file's header only (the readers' ``inspect_file``).
+    """
+    from efex_gui.core.readers import inspect_file
+
+    channels = inspect_file(path).get("channels") or []
+    kinds = {c.get("kind") for c in channels} - {None}
+    if len(kinds) == 1:
+        (kind,) = kinds
+        return kind if kind in ("voltage", "current") else None
+    return None
+
+
+def file_protocols(path: str) -> list[str]:
+    """The protocol names recorded inside a file (NWB, ABF), from its metadata only."""
+    from efex_gui.core.readers import inspect_file, list_nwb_protocols
+
+    if ".nwb" in path.lower():
+        return list(list_nwb_protocols(path))
+    return [str(p) for p in inspect_file(path).get("protocols") or []]
+
+
+def ecode_names() -> list[str]:
+    """Names a user can pick as an eCode override (each resolves to its own class)."""
+    from efex_gui.core.recordings.ecodes import eCodes
+
+    return sorted({cls.__name__ for cls in eCodes.values()})
+
+
+def ecode_table(
+    protocols: list[str], overrides: Mapping[str, str] | None = None
+) -> list[tuple[str, str | None, str | None]]:
+    """``(protocol, table key matched, eCode name)`` rows for the import dialog."""
+    from efex_gui.core.recordings.ecodes import ecode_key_for_protocol
+
+    return [
+        (
+            p,
+            ecode_key_for_protocol((overrides or {}).get(p) or p),
+            ecode_name(p, overrides),
+        )
+        for p in protocols
+    ]

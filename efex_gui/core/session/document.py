@@ -1,0 +1,432 @@
+"""The session: everything needed to reproduce an extraction, as a versioned JSON file.
+
+A :class:`Session` is plain data (no Qt): the data root, the ``files_metadata`` with
+the user's metadata edits, protocol → eCode overrides, exclusions with reasons,
+targets and the extraction settings. The GUI saves it; ``efex extract session.json``
+runs it through :meth:`Session.to_extract_kwargs`, so the GUI's export and the CLI's
+are the same call on the same arguments.
+
+File layout (``format_version`` 2)::
+
+    {"kind": "efex-session", "format_version": 1,
+     "data_root": "<folder, relative to the session file>",
+     "files_metadata": {cell: {protocol: [entry, ...]}},   # paths relative to data_root
+     "ecode_overrides": {protocol: ecode name},
+     "exclusions": [{"key": [cell, protocol, file, index], "reason": str}, ...],
+     "targets": [...] or null,
+     "rheobase_overrides": {cell: rheobase in nA},
+     "settings": {protocols_rheobase, rheobase_strategy, rheobase_settings,
+                  efel_settings, threshold_nvalue_save, protocol_mode,
+                  absolute_amplitude, default_std_value}}
+
+Older layouts are upgraded on load by one function per version step
+(:data:`MIGRATIONS`). Version 0 is the shape of an ``inputs.json`` (the
+``extract_efeatures`` keyword arguments with ``files_metadata`` and ``targets``),
+so such a file opens as a session; version 1 had no ``rheobase_overrides``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import os
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from efex_gui.core.errors import MetadataError, SettingsError
+from efex_gui.core.importing.file_names import relative_to
+from efex_gui.core.session.dataset import guess_data_root
+from efex_gui.core.session.exclusions import Exclusions, TraceFilter, apply_exclusions
+
+FORMAT_VERSION = 2
+KIND = "efex-session"
+PATH_KEYS = ("filepath", "v_file", "i_file")
+
+
+@dataclass
+class ExtractionSettings:
+    """The ``extract_efeatures`` keyword arguments a session keeps (BluePyEfe defaults).
+
+    ``None`` keeps BluePyEfe's meaning: default efel settings, default rheobase
+    protocols.
+    """
+
+    protocols_rheobase: list[str] | None = None
+    rheobase_strategy: str = "absolute"
+    rheobase_settings: dict[str, Any] | None = None
+    efel_settings: dict[str, Any] | None = None
+    threshold_nvalue_save: int = 1
+    protocol_mode: str = "mean"
+    absolute_amplitude: bool = False
+    default_std_value: float = 1e-3
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ExtractionSettings:
+        """Build from a dict, rejecting unknown keys with a clear error."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise SettingsError(f"Unknown session settings: {', '.join(unknown)}.")
+        return cls(**copy.deepcopy(dict(data)))
+
+
+@dataclass
+class Session:
+    """Project state: what to read, how to interpret it, what to leave out.
+
+    Parameters
+    ----------
+    files_metadata : dict
+        ``{cell: {protocol: [entry, ...]}}``; paths relative to ``data_root`` (or
+        absolute).
+    data_root : Path, optional
+        Absolute folder the relative paths start from (working directory if None).
+    ecode_overrides : dict
+        Protocol name → name resolved by the eCode table instead.
+    exclusions : Exclusions
+        Excluded cells, protocols, entries and traces.
+    targets : list of dict, optional
+        BluePyEfe targets; None for auto targets.
+    settings : ExtractionSettings
+        The other ``extract_efeatures`` arguments.
+    rheobase_overrides : dict
+        Cell name → rheobase (nA) used instead of the strategy's value.
+    path : Path, optional
+        Where the session was last loaded from or saved to (not saved, not compared).
+    """
+
+    files_metadata: dict[str, dict[str, list[dict[str, Any]]]] = field(
+        default_factory=dict
+    )
+    data_root: Path | None = None
+    ecode_overrides: dict[str, str] = field(default_factory=dict)
+    exclusions: Exclusions = field(default_factory=Exclusions)
+    targets: list[dict[str, Any]] | None = None
+    settings: ExtractionSettings = field(default_factory=ExtractionSettings)
+    rheobase_overrides: dict[str, float] = field(default_factory=dict)
+    format_version: int = FORMAT_VERSION
+    kind: str = KIND
+    path: Path | None = field(default=None, compare=False)
+
+    # --- (de)serialisation ------------------------------------------------------
+    def to_dict(self, base_dir: str | Path | None = None) -> dict[str, Any]:
+        """The JSON document, with ``data_root`` relative to ``base_dir``."""
+        root = self.data_root if self.data_root is not None else Path.cwd()
+        stored_root = relative_to(root, base_dir) if base_dir is not None else str(root)
+        return {
+            "kind": KIND,
+            "format_version": FORMAT_VERSION,
+            "data_root": stored_root,
+            "files_metadata": copy.deepcopy(self.files_metadata),
+            "ecode_overrides": dict(self.ecode_overrides),
+            "exclusions": self.exclusions.to_json(),
+            "targets": copy.deepcopy(self.targets),
+            "rheobase_overrides": dict(self.rheobase_overrides),
+            "settings": asdict(self.settings),
+        }
+
+    @classmethod
+    def from_dict(
+        cls, data: Mapping[str, Any], base_dir: str | Path | None = None
+    ) -> Session:
+        """Build from a JSON document of any known version (upgraded first).
+
+        Raises
+        ------
+        MetadataError
+            When the document is not a session or is damaged.
+        SettingsError
+            When its settings are unknown.
+        """
+        doc = migrate(data)
+        fm = doc.get("files_metadata")
+        if not isinstance(fm, dict) or not all(
+            isinstance(p, dict) and all(isinstance(e, list) for e in p.values())
+            for p in fm.values()
+        ):
+            raise MetadataError(
+                "Session 'files_metadata' must be {cell: {protocol: [...]}}."
+            )
+        root = Path(doc.get("data_root") or ".")
+        if not root.is_absolute():
+            root = Path(base_dir or Path.cwd()) / root
+        targets = doc.get("targets")
+        if targets is not None and not isinstance(targets, list):
+            raise MetadataError("Session 'targets' must be a list or null.")
+        return cls(
+            files_metadata=copy.deepcopy(fm),
+            data_root=Path(os.path.normpath(root)),
+            ecode_overrides=dict(doc.get("ecode_overrides") or {}),
+            exclusions=Exclusions.from_json(doc.get("exclusions") or []),
+            targets=copy.deepcopy(targets),
+            settings=ExtractionSettings.from_dict(doc.get("settings") or {}),
+            rheobase_overrides=_overrides(doc.get("rheobase_overrides")),
+        )
+
+    def save(self, path: str | Path) -> None:
+        """Write the session to ``path`` atomically (temporary file, ``os.replace``)."""
+        path = Path(path).absolute()
+        text = json.dumps(self.to_dict(path.parent), indent=2, allow_nan=True)
+        atomic_write_text(path, text + "\n")
+        self.path = path
+
+    @classmethod
+    def load(cls, path: str | Path) -> Session:
+        """Read a session file (any known version).
+
+        Raises
+        ------
+        MetadataError
+            When the file is not valid JSON or not a session.
+        """
+        path = Path(path).absolute()
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise MetadataError(
+                f"{path}: not a readable session file ({exc})."
+            ) from exc
+        if not isinstance(data, dict):
+            raise MetadataError(f"{path}: a session file holds a JSON object.")
+        try:
+            session = cls.from_dict(data, path.parent)
+        except (MetadataError, SettingsError) as exc:
+            raise type(exc)(f"{path}: {exc}") from exc
+        session.path = path
+        return session
+
+    # --- use --------------------------------------------------------------------
+    def resolve(self, path: str) -> str:
+        """An absolute path for a path stored in ``files_metadata``."""
+        p = Path(path)
+        if not p.is_absolute():
+            p = (self.data_root or Path.cwd()) / p
+        return str(p)
+
+    def absolute_files_metadata(
+        self,
+        files_metadata: Mapping[str, Mapping[str, list[dict[str, Any]]]] | None = None,
+    ) -> dict[str, dict[str, list[dict[str, Any]]]]:
+        """A copy of ``files_metadata`` (default: the session's) with absolute paths."""
+        source = self.files_metadata if files_metadata is None else files_metadata
+        out = copy.deepcopy(dict(source))
+        for protocols in out.values():
+            for entries in protocols.values():
+                for entry in entries:
+                    for key in PATH_KEYS:
+                        if entry.get(key):
+                            entry[key] = self.resolve(entry[key])
+        return out
+
+    def to_extract_kwargs(self) -> dict[str, Any]:
+        """The ``extract_efeatures`` keyword arguments that reproduce this session.
+
+        Exclusions are applied first (excluded entries leave ``files_metadata``; single
+        traces of multi-trace files are dropped by a :class:`TraceFilter` passed as
+        ``recording_reader``). Paths are absolute. ``output_directory`` and
+        ``write_files`` are the caller's. Rheobase overrides, when there are any,
+        are passed as ``rheobase_overrides`` (an argument of
+        :func:`efex_gui.core.extraction.pipeline.extract_efeatures`, not of
+        BluePyEfe's).
+        """
+        kept, partial = apply_exclusions(self.files_metadata, self.exclusions)
+        files_metadata = self.absolute_files_metadata(kept)
+        for protocols in files_metadata.values():
+            for protocol, entries in protocols.items():
+                if protocol in self.ecode_overrides:
+                    for entry in entries:
+                        entry.setdefault("ecode", self.ecode_overrides[protocol])
+        kwargs: dict[str, Any] = {
+            "files_metadata": files_metadata,
+            "targets": copy.deepcopy(self.targets),
+            **copy.deepcopy(asdict(self.settings)),
+        }
+        if self.rheobase_overrides:
+            kwargs["rheobase_overrides"] = dict(self.rheobase_overrides)
+        if partial:
+            kwargs["recording_reader"] = TraceFilter(
+                self._trace_filter_keys(kept, partial)
+            )
+        return kwargs
+
+    def _trace_filter_keys(
+        self,
+        kept: Mapping[str, Mapping[str, list[dict[str, Any]]]],
+        partial: Mapping[tuple[str, str, str], set[int]],
+    ) -> dict[tuple[str, str], set[int]]:
+        """Re-key partial exclusions by (absolute path, protocol_name at read time)."""
+        keys: dict[tuple[str, str], set[int]] = {}
+        for (cell, protocol, file), indices in partial.items():
+            for entry in kept[cell][protocol]:
+                if (entry.get("filepath") or entry.get("v_file")) == file:
+                    name = str(entry.get("protocol_name", protocol))
+                    keys.setdefault((self.resolve(file), name), set()).update(indices)
+        return keys
+
+
+def relativize_paths(
+    files_metadata: dict[str, dict[str, list[dict[str, Any]]]], root: str | Path
+) -> None:
+    """Rewrite absolute paths under ``root`` as relative ``/`` paths, in place."""
+    for protocols in files_metadata.values():
+        for entries in protocols.values():
+            for entry in entries:
+                for key in PATH_KEYS:
+                    value = entry.get(key)
+                    if isinstance(value, str) and Path(value).is_absolute():
+                        entry[key] = relative_to(value, root)
+
+
+def is_files_metadata(data: Any) -> bool:
+    """Whether ``data`` has the shape ``{cell: {protocol: [dict, ...]}}``."""
+    return (
+        isinstance(data, dict)
+        and bool(data)
+        and all(
+            isinstance(protocols, dict)
+            and all(
+                isinstance(entries, list) and all(isinstance(e, dict) for e in entries)
+                for entries in protocols.values()
+            )
+            for protocols in data.values()
+        )
+    )
+
+
+def open_json(path: str | Path) -> Session:
+    """Open a session file, an ``extract_efeatures`` config or a bare files_metadata.
+
+    Relative paths of a config or a files_metadata JSON are relative to its folder
+    (as ``inputs.json``-style configs are written), or else to the first folder above
+    it, or the working directory, where they exist (:func:`guess_data_root`);
+    absolute paths under that folder are made relative, so the session can move with
+    its data.
+
+    Raises
+    ------
+    MetadataError
+        When the file is none of the three.
+    """
+    path = Path(path).absolute()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise MetadataError(f"{path}: not a readable JSON file ({exc}).") from exc
+    if isinstance(data, dict) and (
+        data.get("kind") == KIND or "files_metadata" in data
+    ):
+        session = Session.load(path)
+    elif is_files_metadata(data):
+        session = Session(files_metadata=data, data_root=path.parent)
+    else:
+        raise MetadataError(
+            f"{path}: neither a session, an extraction config nor a files_metadata."
+        )
+    if "kind" not in data and session.data_root is not None:
+        # configs are often written next to, not above, their data
+        session.data_root = guess_data_root(session.files_metadata, session.data_root)
+    if session.data_root is not None and not session.exclusions:
+        relativize_paths(session.files_metadata, session.data_root)
+    session.path = path if session.kind == KIND and "kind" in data else None
+    return session
+
+
+def _overrides(data: Any) -> dict[str, float]:
+    """Validate a document's ``rheobase_overrides`` (cell → finite nA)."""
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise MetadataError("Session 'rheobase_overrides' must be {cell: nA}.")
+    out = {}
+    for cell, value in data.items():
+        if (
+            not isinstance(value, int | float)
+            or isinstance(value, bool)
+            or not math.isfinite(value)
+        ):
+            raise MetadataError(
+                f"Session 'rheobase_overrides': the rheobase of cell {cell!r} "
+                f"must be a finite number of nA, not {value!r}."
+            )
+        out[str(cell)] = float(value)
+    return out
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and ``os.replace``.
+
+    A crash mid-write leaves the old file intact, never a truncated one.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# --- migrations ---------------------------------------------------------------------
+
+
+def _from_v0(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 0 (an inputs.json: extract_efeatures arguments) → version 1."""
+    settings_keys = {f.name for f in fields(ExtractionSettings)}
+    return {
+        "kind": KIND,
+        "format_version": 1,
+        "data_root": data.get("data_root", "."),
+        "files_metadata": data.get("files_metadata"),
+        "ecode_overrides": {},
+        "exclusions": [],
+        "targets": data.get("targets"),
+        "settings": {k: v for k, v in data.items() if k in settings_keys},
+    }
+
+
+def _from_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 → version 2: per-cell rheobase overrides (none)."""
+    return {**data, "format_version": 2, "rheobase_overrides": {}}
+
+
+#: version n → the function upgrading a version-n document to version n + 1
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    0: _from_v0,
+    1: _from_v1,
+}
+
+
+def document_version(data: Mapping[str, Any]) -> int:
+    """The format version of a session document (0 for a bare inputs.json)."""
+    if "format_version" not in data and "kind" not in data and "files_metadata" in data:
+        return 0
+    if data.get("kind") != KIND:
+        raise MetadataError(f"Not an efex session (kind {data.get('kind')!r}).")
+    version = data.get("format_version")
+    if not isinstance(version, int) or version < 0:
+        raise MetadataError(f"Session format_version {version!r} is not a version.")
+    return version
+
+
+def migrate(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Upgrade a session document to :data:`FORMAT_VERSION`, one step at a time."""
+    doc = copy.deepcopy(dict(data))
+    version = document_version(doc)
+    if version > FORMAT_VERSION:
+        raise MetadataError(
+            f"Session format_version {version} was written by a newer efex_gui "
+            f"(this one reads up to {FORMAT_VERSION})."
+        )
+    while version < FORMAT_VERSION:
+        doc = MIGRATIONS[version](doc)
+        version += 1
+    return doc

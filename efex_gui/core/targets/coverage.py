@@ -1,0 +1,141 @@
+"""The part of the target check that needs recordings: sweeps within each window.
+
+The matching follows the grouping stage exactly (spec §2.5, §5.3): rows of one
+protocol and amplitude share one window, with the *first* row's tolerance; a sweep
+counts when ``recording.in_target(amplitude, tolerance, absolute_amplitude)`` is true;
+in relative mode cells without a rheobase are skipped. Sweep counts are an upper bound
+of the final ``n``: a sweep whose feature value is NaN is not counted by the export.
+Qt-free.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from efex_gui.core.targets.issues import ERROR, WARNING, TargetCoverage, TargetIssue
+
+__all__ = ["Windows", "coverage", "coverage_issues", "row_label"]
+
+#: (protocol, amplitude) → (first row's tolerance, rows)
+Windows = dict[tuple[str, Any], tuple[float, list[int]]]
+
+
+def row_label(index: int, target: Mapping[str, Any]) -> str:
+    """``row 3 (AP_amplitude @ IDRest 150)``, for messages."""
+    return (
+        f"row {index + 1} ({target.get('efeature')} @ {target.get('protocol')} "
+        f"{target.get('amplitude')})"
+    )
+
+
+def _in_window(recording: Any, amplitude: Any, tolerance: Any, absolute: bool) -> bool:
+    try:
+        return bool(recording.in_target(amplitude, tolerance, absolute))
+    except (AttributeError, TypeError, ValueError):
+        # not interpretable (no amplitude, no relative amplitude yet)
+        return False
+
+
+def coverage(
+    windows: Windows,
+    cells: Sequence[Any],
+    absolute_amplitude: bool,
+    n_rows: int,
+) -> list[TargetCoverage | None]:
+    """Sweeps and cells within each window, for every row of the window.
+
+    Parameters
+    ----------
+    windows : dict
+        ``(protocol, amplitude) → (tolerance, rows)`` as the grouping uses them.
+    cells : sequence of Cell
+        Objects with ``name``, ``rheobase`` and ``recordings``.
+    absolute_amplitude : bool
+        Match on ``amp`` (nA) instead of ``amp_rel`` (cells without a rheobase then
+        count too).
+    n_rows : int
+        Number of target rows.
+
+    Returns
+    -------
+    list
+        Per row, its :class:`TargetCoverage` (None for rows in no window).
+    """
+    by_protocol: list[tuple[str, dict[str, list[Any]]]] = []
+    for cell in cells:
+        if cell.rheobase is None and not absolute_amplitude:
+            continue
+        recordings: dict[str, list[Any]] = {}
+        for rec in cell.recordings:
+            recordings.setdefault(rec.protocol_name, []).append(rec)
+        by_protocol.append((str(cell.name), recordings))
+    result: list[TargetCoverage | None] = [None] * n_rows
+    for (protocol, amplitude), (tolerance, rows) in windows.items():
+        n_sweeps = 0
+        contributing = []
+        for name, recordings in by_protocol:
+            matched = sum(
+                _in_window(rec, amplitude, tolerance, absolute_amplitude)
+                for rec in recordings.get(protocol, ())
+            )
+            n_sweeps += matched
+            if matched:
+                contributing.append(name)
+        for row in rows:
+            result[row] = TargetCoverage(row, n_sweeps, tuple(contributing))
+    return result
+
+
+def coverage_issues(
+    targets: Sequence[Mapping[str, Any]],
+    coverage: list[TargetCoverage | None],
+    cells: Sequence[Any],
+    absolute_amplitude: bool,
+    threshold_nvalue_save: int,
+) -> list[TargetIssue]:
+    issues = []
+    recorded = {rec.protocol_name for cell in cells for rec in cell.recordings}
+    no_rheobase = (not absolute_amplitude and cells
+                   and all(cell.rheobase is None for cell in cells))
+    if no_rheobase:
+        issues.append(TargetIssue(
+            ERROR, "no_rheobase",
+            "No cell has a rheobase: in relative mode every target is unreachable. "
+            "Check the rheobase protocols and strategy.",
+            tuple(range(len(targets)))))
+    for row, cov in enumerate(coverage):
+        if cov is None:
+            continue
+        target = targets[row]
+        if target["protocol"] not in recorded:
+            issues.append(_unknown_protocol(row, target, recorded))
+        elif cov.n_sweeps == 0 and not no_rheobase:
+            issues.append(TargetIssue(
+                WARNING, "unreachable",
+                f"{row_label(row, target)}: no sweep within ± {target['tolerance']}; "
+                "the feature will be missing from the export.", (row,)))
+        elif 0 < cov.n_sweeps < threshold_nvalue_save:
+            issues.append(TargetIssue(
+                WARNING, "below_threshold",
+                f"{row_label(row, target)}: at most {cov.n_sweeps} value(s), fewer "
+                f"than threshold_nvalue_save = {threshold_nvalue_save}; it will be "
+                "dropped.",
+                (row,)))
+        elif cov.n_sweeps == 1:
+            issues.append(TargetIssue(
+                WARNING, "single_value",
+                f"{row_label(row, target)}: a single sweep matches; its std will be "
+                "the default_std_value.", (row,)))
+    return issues
+
+
+def _unknown_protocol(
+    row: int, target: Mapping[str, Any], recorded: set[str]
+) -> TargetIssue:
+    near = sorted(p for p in recorded if p.lower() == str(target["protocol"]).lower())
+    hint = f" (names are case-sensitive; did you mean {near[0]!r}?)" if near else ""
+    return TargetIssue(
+        ERROR, "unknown_protocol",
+        f"{row_label(row, target)}: no loaded recording has the protocol "
+        f"{target['protocol']!r}{hint}.", (row,))
