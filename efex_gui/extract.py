@@ -12,24 +12,35 @@ with a warning instead of stopping the run; ``protocol_mode="lnmc"`` raises a cl
 error before reading). Importing this module never imports Qt or matplotlib;
 ``plot=True`` loads matplotlib on demand.
 
-Also available here: :func:`default_auto_targets`, :class:`AutoTarget`,
-:func:`translate_legacy_config`, :class:`EFeatureTarget`, :class:`Protocol`.
+Every public name of ``bluepyefe.extract`` 2.3.63 is here, including :class:`Cell`, the
+four ``compute_rheobase_*`` strategies and the two ``plot_all_recordings*`` functions
+(``tests/test_extract.py`` compares the list with BluePyEfe's module). Also here:
+:func:`default_auto_targets`, :class:`AutoTarget`, :func:`translate_legacy_config`.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from efex_gui.core.export.outputs import build_current_dict, save_outputs
 from efex_gui.core.extraction import pipeline as _pipeline
+from efex_gui.core.extraction.grouping import build_protocols
 from efex_gui.core.extraction.protocol import Protocol
 from efex_gui.core.extraction.read_and_extract import (
     DEFAULT_EFEL_SETTINGS,
     PRESET_PROTOCOLS_RHEOBASE,
 )
 from efex_gui.core.importing.legacy_formats import translate_legacy_config
+from efex_gui.core.recordings.cell import Cell
+from efex_gui.core.rheobase.strategies import (
+    compute_rheobase_absolute,
+    compute_rheobase_flush,
+    compute_rheobase_interpolation,
+    compute_rheobase_majority_bin,
+)
 from efex_gui.core.targets.auto import AutoTarget, default_auto_targets
 from efex_gui.core.targets.target import EFeatureTarget
 
@@ -37,10 +48,15 @@ __all__ = [
     "DEFAULT_EFEL_SETTINGS",
     "PRESET_PROTOCOLS_RHEOBASE",
     "AutoTarget",
+    "Cell",
     "EFeatureTarget",
     "Protocol",
     "cells_pickle_output_path",
     "compute_rheobase",
+    "compute_rheobase_absolute",
+    "compute_rheobase_flush",
+    "compute_rheobase_interpolation",
+    "compute_rheobase_majority_bin",
     "convert_legacy_targets",
     "create_feature_protocol_files",
     "default_auto_targets",
@@ -48,11 +64,15 @@ __all__ = [
     "extract_efeatures_at_targets",
     "extract_efeatures_per_cell",
     "group_efeatures",
+    "plot_all_recordings",
+    "plot_all_recordings_efeatures",
     "plot_recordings",
     "protocols_pickle_output_path",
     "read_recordings",
     "translate_legacy_config",
 ]
+
+logger = logging.getLogger(__name__)
 
 FilesMetadata = Mapping[str, Mapping[str, list[dict[str, Any]]]]
 Mapper = Callable[..., Iterable[Any]] | None
@@ -412,6 +432,85 @@ def plot_recordings(
     plot_all_recordings(cells, output_dir=output_directory, mapper=map_function)
 
 
+def plot_all_recordings(
+    cells: list[Any],
+    output_dir: str | Path,
+    show: bool = False,
+    mapper: Mapper = map,
+) -> list[Path]:
+    """Plot every recording of every cell: one multi-page PDF per cell and protocol.
+
+    Parameters
+    ----------
+    cells : list of Cell
+        The cells, with their recordings.
+    output_dir : str
+        Where the plots are saved.
+    show : bool
+        Also show the figures.
+    mapper : callable
+        Function used to map (parallelise) the plotting, across cells.
+    """
+    from efex_gui.report import plot_all_recordings as plot
+
+    return plot(cells, output_dir, show, mapper if mapper is not None else map)
+
+
+def plot_all_recordings_efeatures(
+    cells: list[Any],
+    protocols: list[Any],
+    output_dir: str | Path | None = None,
+    show: bool = False,
+    mapper: Mapper = map,
+    efel_settings: dict[str, Any] | None = None,
+) -> list[Path]:
+    """Plot the recordings, then each efeature per cell and across cells.
+
+    Parameters
+    ----------
+    cells : list of Cell
+        The cells, with their recordings and efeatures.
+    protocols : list of Protocol
+        The protocols of :func:`group_efeatures`.
+    output_dir : str
+        Where the plots are saved (required, although BluePyEfe defaults it to None
+        and then fails when saving).
+    show : bool
+        Also show the figures.
+    mapper : callable
+        Function used to map (parallelise) the plotting, across cells.
+    efel_settings : dict, optional
+        eFEL settings for the impedance plots.
+    """
+    from efex_gui.core.errors import SettingsError
+    from efex_gui.report import plot_all_recordings_efeatures as plot
+
+    if output_dir is None:
+        raise SettingsError(
+            "plot_all_recordings_efeatures needs output_dir: the folder the PDFs go to."
+        )
+    return plot(
+        cells,
+        protocols,
+        output_dir,
+        show,
+        mapper if mapper is not None else map,
+        efel_settings,
+    )
+
+
+def _build_protocols(
+    targets: list[dict[str, Any]],
+    global_rheobase: float | None,
+    protocol_mode: str,
+    efel_settings: Settings = None,
+) -> list[Protocol]:
+    """The Protocols that the targets ask for (BluePyEfe's private helper)."""
+    return build_protocols(
+        targets, global_rheobase, protocol_mode, efel_settings or {}, False
+    )
+
+
 def _build_current_dict(cells: list[Any], default_std_value: float) -> dict[str, Any]:
     """Holding and threshold currents of the cells (BluePyEfe's private helper)."""
     return build_current_dict(cells, default_std_value)
@@ -433,4 +532,8 @@ def __getattr__(name: str) -> Any:
         "_extract_auto_targets",
     ):
         return getattr(_pipeline, name)
+    if name in ("_create_cell", "_extract_efeatures_cell"):
+        from efex_gui.core.extraction import read_and_extract
+
+        return getattr(read_and_extract, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

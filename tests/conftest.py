@@ -1,4 +1,4 @@
-"""Shared fixtures: where ../shared/data is, and a clear skip when it is absent."""
+"""Shared fixtures: ../shared/data (a clear skip when absent) and the simulated demo."""
 
 from __future__ import annotations
 
@@ -27,3 +27,18 @@ def shared_path(*parts: str) -> Path:
 def shared_data() -> Path:
     """The ../shared/data folder (skips when absent)."""
     return shared_path()
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The simulated demo dataset (2 cells, seed 0), simulated once per test session.
+
+    ``SimCell1.nwb``, ``SimCell2.nwb``, ``files_metadata.json`` (absolute paths),
+    ``targets.json`` and ``config.json``. Shared by every test: never write into it
+    (copy what you change).
+    """
+    from efex_gui.core.synthetic.demo import write_demo_dataset
+
+    folder = tmp_path_factory.mktemp("demo")
+    write_demo_dataset(folder, n_cells=2, seed=0)
+    return folder

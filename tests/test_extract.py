@@ -512,6 +512,50 @@ def test_same_signatures_as_bluepyefe() -> None:
         ], name
 
 
+def test_every_name_of_bluepyefe_extract() -> None:
+    """Every name of ``bluepyefe.extract`` but its imported modules, with BluePyEfe's
+    parameters first (ours may add keyword-only ones)."""
+    bpe = pytest.importorskip("bluepyefe.extract")
+    names = [
+        n
+        for n in dir(bpe)
+        if not n.startswith("__") and not inspect.ismodule(getattr(bpe, n))
+    ]
+    assert {"Cell", "compute_rheobase_flush", "plot_all_recordings_efeatures"} <= set(
+        names
+    )
+    missing = [n for n in names if not hasattr(extract, n)]
+    assert missing == []
+    for name in names:
+        theirs, ours = getattr(bpe, name), getattr(extract, name)
+        if not inspect.isfunction(theirs):
+            continue
+        expected = [p.name for p in inspect.signature(theirs).parameters.values()]
+        found = [p.name for p in inspect.signature(ours).parameters.values()]
+        assert found[: len(expected)] == expected, name
+        assert all(
+            p.kind is p.KEYWORD_ONLY or p.default is not p.empty
+            for p in list(inspect.signature(ours).parameters.values())[len(expected) :]
+        ), name
+
+
+def test_plot_all_recordings_efeatures_from_the_facade(tmp_path: Path) -> None:
+    metadata = {"MouseNeuron1": b6b8_metadata()["MouseNeuron1"]}
+    targets = [
+        t for t in extract.convert_legacy_targets(legacy_targets((150,)))
+        if t["efeature"] == "Spikecount"
+    ]  # fmt: skip
+    cells, protocols, _ = stagewise(metadata, targets, ["IDRest"])
+    written = extract.plot_all_recordings_efeatures(cells, protocols, tmp_path)
+    assert {p.name for p in written} >= {
+        "MouseNeuron1_IDRest_recordings.pdf",
+        "IDRest_Spikecount_amp_rel.pdf",
+    }
+    assert all(path.is_file() for path in written)
+    with pytest.raises(SettingsError, match="output_dir"):
+        extract.plot_all_recordings_efeatures(cells, protocols)
+
+
 def test_plot_recordings(tmp_path: Path) -> None:
     extract.plot_recordings(b6b8_metadata(), output_directory=tmp_path)
     assert {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.pdf")} == {

@@ -1,5 +1,8 @@
 """One QObject worker living in one QThread: runs slow core work off the GUI thread.
 
+The app's only worker type: the controller's reading tasks and the
+:class:`~efex_gui.app.extraction_worker.ExtractionWorker` both run on a :class:`Worker`.
+
 A task is a plain function ``fn(context) -> result`` that knows nothing of Qt: it
 reports through the :class:`TaskContext` (``progress``, ``partial``) and checks
 ``context.cancelled`` between units of work. The worker turns that into signals,
@@ -59,6 +62,10 @@ class TaskContext:
         """Whether the user asked to stop."""
         return self._cancel.is_set()
 
+    def is_set(self) -> bool:
+        """Whether the user asked to stop (the core's ``CancelToken`` protocol)."""
+        return self._cancel.is_set()
+
     def cancel(self) -> None:
         """Ask the task to stop at its next check (thread-safe)."""
         self._cancel.set()
@@ -69,9 +76,13 @@ class TaskContext:
             raise Cancelled(f"{self.name} was cancelled.")
 
     def progress(self, done: int, total: int, message: str = "") -> None:
-        """Report progress (emitted at most every ``THROTTLE_S`` seconds)."""
+        """Report progress (emitted at most every ``THROTTLE_S`` seconds, and always
+        at the end of a stage, ``done >= total``)."""
         self._progress = TaskProgress(self.name, done, total, message)
-        self._maybe_flush()
+        if done >= total:
+            self.flush()
+        else:
+            self._maybe_flush()
 
     def partial(self, item: Any) -> None:
         """Hand one partial result to the GUI (batched)."""

@@ -22,6 +22,14 @@ _TIME_EXACT = {"ms": 1, "10th_ms": 0.1}
 _CURRENT_EXACT = {"mA": 1e6, "uA": 1e3, "pA": 1e-3, "nA": 1}
 _VOLTAGE_EXACT = {"uV": 1e-3, "mV": 1}
 
+#: The one list of unit spellings offered per metadata key, in menu order (the GUI's
+#: unit menus, the unit plausibility checks). Each is accepted by the tables above.
+UNIT_CHOICES: dict[str, tuple[str, ...]] = {
+    "t_unit": ("s", "ms", "10th_ms"),
+    "i_unit": ("pA", "nA", "uA", "mA", "A"),
+    "v_unit": ("mV", "V", "uV"),
+}
+
 
 def _factor(
     unit: Any, ci: dict[str, float], exact: dict[str, float], kind: str

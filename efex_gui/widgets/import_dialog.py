@@ -54,6 +54,7 @@ from efex_gui.core.session.dataset import (
     file_protocols,
     file_role,
 )
+from efex_gui.core.units import UNIT_CHOICES
 from efex_gui.resources import load_default
 from efex_gui.widgets.help import DEFAULT_LABELS, DEFAULT_TIPS, IMPORT_TIPS, plural
 
@@ -114,7 +115,7 @@ class ImportDialog(QDialog):
             "Tell voltage from current by the files' units", self, checked=True
         )
         self.defaults: dict[str, QLineEdit] = {}
-        units = load_default("units")
+        units = UNIT_CHOICES
         defaults_box = QGroupBox("Metadata added to every file (empty: from the file)")
         grid = QGridLayout(defaults_box)
         for column, key in enumerate(DEFAULT_KEYS):

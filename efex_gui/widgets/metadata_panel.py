@@ -33,7 +33,7 @@ from efex_gui.core.recordings.unit_checks import (
     check_units,
 )
 from efex_gui.core.session.dataset import EntryKey
-from efex_gui.resources import load_default
+from efex_gui.core.units import UNIT_CHOICES
 
 UNIT_FIELDS = ("i_unit", "v_unit", "t_unit")
 NUMBER_FIELDS = ("dt", "ljp", "ton", "toff", "amp", "hypamp")
@@ -71,7 +71,7 @@ class MetadataPanel(QWidget):
         self.header.setWordWrap(True)
         self.fields: dict[str, QLineEdit] = {}
         forms = (QFormLayout(), QFormLayout())
-        units = load_default("units")
+        units = UNIT_CHOICES
         for position, name in enumerate((*UNIT_FIELDS, *NUMBER_FIELDS)):
             form = forms[0] if position < 5 else forms[1]
             if name in UNIT_FIELDS:

@@ -53,7 +53,7 @@ def test_write_json_atomic_leaves_no_temporary_file(tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(export.os, "replace", boom)
+    monkeypatch.setattr(os, "replace", boom)
     with pytest.raises(OSError, match="disk full"):
         write_json_atomic(tmp_path / "f.json", {"a": 2})
     assert os.listdir(tmp_path) == ["f.json"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 from typing import Any
 
@@ -20,17 +21,19 @@ from efex_gui.core.extraction.feature_cache import (
 )
 from efex_gui.core.readers import read_file
 from efex_gui.core.recordings.ecodes import ecode_for_protocol
-from efex_gui.core.synthetic.demo import write_demo_dataset
 
 SETTINGS = {"strict_stiminterval": True, "Threshold": -20.0, "interp_step": 0.025}
 FEATURES = ["Spikecount", "mean_frequency", "AP_amplitude", "AP_width",
             "time_to_first_spike", "voltage_base"]
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    folder = tmp_path_factory.mktemp("demo")
-    return write_demo_dataset(Path(folder), n_cells=2, seed=3)
+@pytest.fixture
+def demo(demo_dir: Path) -> dict[str, Any]:
+    """A fresh copy of the demo's files_metadata."""
+    files_metadata: dict[str, Any] = json.loads(
+        (demo_dir / "files_metadata.json").read_text(encoding="utf-8")
+    )
+    return files_metadata
 
 
 class SimpleCell:

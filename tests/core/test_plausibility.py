@@ -47,3 +47,22 @@ def test_check_metadata() -> None:
     assert check_metadata({"filepath": "a.nwb", "dt": 0.1, "ton": 1, "toff": 2}) == []
     problems = check_metadata({"dt": 0, "ton": 5, "toff": 2})
     assert len(problems) == 3
+
+
+def test_every_offered_unit_is_understood() -> None:
+    """The one unit list (GUI menus, unit checks) holds only readable spellings."""
+    from efex_gui.core.units import (
+        UNIT_CHOICES,
+        current_factor_to_na,
+        time_factor_to_ms,
+        voltage_factor_to_mv,
+    )
+
+    factors = {
+        "t_unit": time_factor_to_ms,
+        "i_unit": current_factor_to_na,
+        "v_unit": voltage_factor_to_mv,
+    }
+    assert set(UNIT_CHOICES) == set(factors)
+    for key, units in UNIT_CHOICES.items():
+        assert [factors[key](unit) > 0 for unit in units] == [True] * len(units)

@@ -47,13 +47,3 @@ def controller(qtbot: Any) -> Iterator[SessionController]:
     controller = SessionController()
     yield controller
     assert controller.shutdown(), "the worker thread did not stop"
-
-
-@pytest.fixture(scope="session")
-def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The synthetic demo dataset (2 cells), written once per test run."""
-    from efex_gui.core.synthetic.demo import write_demo_dataset
-
-    folder = tmp_path_factory.mktemp("demo")
-    write_demo_dataset(folder, n_cells=2, seed=0)
-    return folder

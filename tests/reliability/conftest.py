@@ -9,17 +9,19 @@ from typing import Any
 
 import pytest
 
-from efex_gui.core.synthetic.demo import demo_targets, write_demo_dataset
+from efex_gui.core.synthetic.demo import demo_targets
 
 #: a few targets, enough to exercise reading, rheobase, features and export
 TARGETS = [t for t in demo_targets() if t["efeature"] in ("Spikecount", "AP_amplitude")]
 
 
 @pytest.fixture(scope="session")
-def demo_dataset(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def demo_dataset(demo_dir: Path) -> dict[str, Any]:
     """Two simulated cells ``SimCell1`` and ``SimCell2`` as NWB files (never edited)."""
-    folder = tmp_path_factory.mktemp("demo")
-    return write_demo_dataset(folder, n_cells=2, seed=0)
+    files_metadata: dict[str, Any] = json.loads(
+        (demo_dir / "files_metadata.json").read_text(encoding="utf-8")
+    )
+    return files_metadata
 
 
 @pytest.fixture

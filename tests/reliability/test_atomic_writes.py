@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
+from efex_gui.core import atomic_files
 from efex_gui.core.export import outputs as export
 from efex_gui.core.export.outputs import save_outputs, write_json_atomic, write_pickles
-from efex_gui.core.session import document as session
 from efex_gui.core.session.document import Session, atomic_write_text
 from efex_gui.extract import extract_efeatures
 from tests.reliability.conftest import extraction_kwargs
@@ -79,7 +79,7 @@ def test_json_export_keeps_the_previous_file(
     target = tmp_path / "features.json"
     write_json_atomic(target, {"IDRest_150": {"soma": [1.0, float("nan")]}})
     before = _snapshot(tmp_path)
-    _break(monkeypatch, export, failure)
+    _break(monkeypatch, atomic_files, failure)
     with pytest.raises(OSError):
         write_json_atomic(target, {"IDRest_150": {"soma": [2.0]}})
     assert _snapshot(tmp_path) == before  # same bytes, no temporary file
@@ -92,7 +92,7 @@ def test_the_three_outputs_and_the_pickles_keep_their_previous_content(
     save_outputs(tmp_path, {"a": 1}, {"b": 2}, {"c": 3})
     write_pickles([{"cell": 1}], [{"protocol": 1}], tmp_path)
     before = _snapshot(tmp_path)
-    _break(monkeypatch, export, failure)
+    _break(monkeypatch, atomic_files, failure)
     with pytest.raises(OSError):
         save_outputs(tmp_path, {"a": 10}, {"b": 20}, {"c": 30})
     with pytest.raises(OSError):
@@ -108,7 +108,7 @@ def test_sessions_keep_the_previous_file(
     first = Session(files_metadata={"c": {"IDRest": [{"filepath": "a.nwb"}]}})
     first.save(path)
     before = _snapshot(tmp_path)
-    _break(monkeypatch, session, failure)
+    _break(monkeypatch, atomic_files, failure)
     second = Session(files_metadata={"c": {"IDRest": [{"filepath": "b.nwb"}]}})
     with pytest.raises(OSError):
         second.save(path)
@@ -135,7 +135,7 @@ def test_a_failed_export_mid_run_leaves_every_file_whole(
     def second_fails(path: Any, obj: Any, **options: Any) -> Path:
         calls.append(Path(path).name)
         if len(calls) == 2:
-            monkeypatch.setattr(export.os, "fdopen", _half_writer(os.fdopen))
+            monkeypatch.setattr(atomic_files.os, "fdopen", _half_writer(os.fdopen))
         return real(path, obj, **options)
 
     monkeypatch.setattr(export, "write_json_atomic", second_fails)
@@ -148,3 +148,19 @@ def test_a_failed_export_mid_run_leaves_every_file_whole(
         json.loads(content)  # whole
         if name != calls[0]:
             assert content == before[name], name
+
+
+def test_every_writer_syncs_to_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """JSON outputs, pickles, sessions and text files are fsynced before the rename."""
+    synced: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(
+        atomic_files.os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd))[1]
+    )
+    save_outputs(tmp_path, {}, {}, {})
+    write_pickles([], [], tmp_path)
+    Session().save(tmp_path / "s.json")
+    atomic_write_text(tmp_path / "t.txt", "x")
+    assert len(synced) == 3 + 2 + 1 + 1

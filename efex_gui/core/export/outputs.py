@@ -8,8 +8,9 @@ bare token ``NaN`` as BluePyEfe does (``nan_as_null=True`` writes ``null`` inste
 §9.1-20). Nothing is added to them; what they cannot carry (versions, settings, input
 checksums, exclusions) goes into a sidecar, ``efex_provenance.json``.
 
-Every file is written atomically: to a temporary file in the same folder, then
-``os.replace``, so a crash never leaves half a JSON file behind.
+Every file is written atomically (:func:`efex_gui.core.atomic_files.write_atomic`: a
+temporary file in the same folder, fsync, ``os.replace``), so a crash never leaves half
+a JSON file behind.
 """
 
 from __future__ import annotations
@@ -18,15 +19,15 @@ import hashlib
 import json
 import logging
 import math
-import os
 import pickle
-import tempfile
 from collections.abc import Iterable, Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from efex_gui.core.atomic_files import write_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +130,7 @@ def write_json_atomic(
     nan_as_null: bool = False,
     encoder: type[json.JSONEncoder] = NumpyEncoder,
 ) -> Path:
-    """Write ``obj`` to ``path`` as JSON, atomically (temporary file + ``os.replace``).
+    """Write ``obj`` to ``path`` as JSON, atomically (:func:`write_atomic`).
 
     Parameters
     ----------
@@ -145,17 +146,8 @@ def write_json_atomic(
     Path
         ``path``.
     """
-    path = Path(path)
     text = dumps_json(obj, nan_as_null=nan_as_null, encoder=encoder)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomic(path, lambda handle: handle.write(text))
 
 
 def save_outputs(
@@ -233,14 +225,7 @@ def protocols_pickle_output_path(output_directory: str | Path) -> Path:
 
 
 def _pickle_atomic(path: Path, obj: Any) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            pickle.dump(obj, handle)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, lambda handle: pickle.dump(obj, handle), binary=True)
 
 
 def write_pickles(

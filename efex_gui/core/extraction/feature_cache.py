@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from efex_gui.core.errors import Cancelled
+from efex_gui.core.progress import check_cancel
 
 __all__ = [
     "CacheStats",
@@ -298,8 +298,7 @@ def extract_efeatures_cached(
     ]
     stats = CacheStats()
     for done, (recording, settings, features, names) in enumerate(work):
-        if cancel is not None and cancel.is_set():
-            raise Cancelled("The extraction was cancelled; the results were kept.")
+        check_cancel(cancel, "the results were kept")
         values = cache.values(recording, features, settings, stats)
         for name, feature in zip(names, features, strict=True):
             recording.efeatures[name] = values[feature]

@@ -70,13 +70,14 @@ def global_rheobase(cells: Iterable[Any]) -> float:
     return np.nanmean(values) if values else np.nan
 
 
-def _build_protocols(
+def build_protocols(
     targets: Iterable[Mapping[str, Any]],
     rheobase: float | None,
     protocol_mode: str,
     efel_settings: Mapping[str, Any],
     strict_targets: bool,
 ) -> list[Protocol]:
+    """One Protocol per (protocol, amplitude) of the targets, holding their targets."""
     protocols: list[Protocol] = []
     for target in targets:
         efel_target = EFeatureTarget(
@@ -164,7 +165,7 @@ def group_efeatures(
     rheobase = None
     if use_global_rheobase and not absolute_amplitude:
         rheobase = global_rheobase(cells)
-    protocols = _build_protocols(
+    protocols = build_protocols(
         targets, rheobase, protocol_mode, settings, strict_targets
     )
     for protocol in protocols:

@@ -31,7 +31,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -51,6 +51,7 @@ from efex_gui.core.extraction.pipeline import checked_arguments
 from efex_gui.core.extraction.read_and_extract import prepare_targets, read_recordings
 from efex_gui.core.extraction.result import ExtractionResult, SweepRef, inputs_signature
 from efex_gui.core.importing.file_names import entry_file
+from efex_gui.core.progress import LabelledProgress, check_cancel
 from efex_gui.core.recordings.cell import Cell
 from efex_gui.core.rheobase.strategies import compute_rheobase
 from efex_gui.core.session.document import PATH_KEYS, Session
@@ -61,8 +62,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["ExtractionResult", "IncrementalExtractor", "SweepRef", "inputs_signature"]
 
-#: ``progress(done, total, message)``
-Progress = Callable[[int, int, str], None]
+Progress = LabelledProgress
 
 
 def _file_stamp(config: Mapping[str, Any]) -> list[Any]:
@@ -162,7 +162,7 @@ class IncrementalExtractor:
     ) -> list[Any]:
         cells: dict[str, Any] = {}
         for done, plan in enumerate(plans):
-            _check(cancel)
+            check_cancel(cancel, "the previous results are kept")
             if progress is not None:
                 progress(done, len(plans), f"Reading {plan.ref[0]} / {plan.ref[1]}")
             entry, cached = self._read(plan, efel_settings)
@@ -339,9 +339,4 @@ def _keep_spike_counts(copies: list[tuple[Any, Any]]) -> None:
         ):
             original.peak_time = fresh.peak_time
             original.warnings = list(fresh.warnings)
-
-
-def _check(cancel: Any) -> None:
-    if cancel is not None and cancel.is_set():
-        raise Cancelled("The extraction was cancelled; the previous results are kept.")
 

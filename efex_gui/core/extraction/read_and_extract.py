@@ -24,8 +24,10 @@ from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from typing import Any
 
-from efex_gui.core.errors import Cancelled, ECodeError, EfexError, TargetError
+from efex_gui.core.errors import ECodeError, EfexError, TargetError
 from efex_gui.core.extraction.grouping import validate_targets
+from efex_gui.core.progress import Progress as _Progress
+from efex_gui.core.progress import check_cancel
 from efex_gui.core.recordings.cell import Cell, TraceCache
 from efex_gui.core.rheobase.strategies import PRESET_PROTOCOLS_RHEOBASE
 
@@ -49,13 +51,7 @@ DEFAULT_EFEL_SETTINGS: dict[str, Any] = {
     "interp_step": 0.025,
 }
 
-Progress = Callable[[int, int], None] | None
-
-
-def check_cancel(cancel: Any) -> None:
-    """Raise :class:`Cancelled` if ``cancel.is_set()``."""
-    if cancel is not None and cancel.is_set():
-        raise Cancelled("The extraction was cancelled; partial results were discarded.")
+Progress = _Progress | None
 
 
 def _report(progress: Progress, done: int, total: int) -> None:

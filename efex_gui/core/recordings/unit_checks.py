@@ -13,10 +13,12 @@ import numpy as np
 
 from efex_gui.core.errors import EfexError, MetadataError
 from efex_gui.core.importing.file_names import entry_file
-from efex_gui.core.units import current_factor_to_na, voltage_factor_to_mv
+from efex_gui.core.units import (
+    UNIT_CHOICES,
+    current_factor_to_na,
+    voltage_factor_to_mv,
+)
 
-_VOLTAGE_UNITS = ("uV", "mV", "V")
-_CURRENT_UNITS = ("pA", "nA", "uA", "mA", "A")
 #: plausible magnitudes after conversion: median |V| in mV, peak |I| in nA
 _VOLTAGE_RANGE_MV = (1.0, 1000.0)
 _CURRENT_RANGE_NA = (1e-3, 100.0)
@@ -78,7 +80,7 @@ def check_units(
             "voltage",
             float(np.median(np.abs(v))),
             v_unit,
-            _VOLTAGE_UNITS,
+            UNIT_CHOICES["v_unit"],
             voltage_factor_to_mv,
             _VOLTAGE_RANGE_MV,
         )
@@ -91,7 +93,7 @@ def check_units(
             "current",
             peak,
             i_unit,
-            _CURRENT_UNITS,
+            UNIT_CHOICES["i_unit"],
             current_factor_to_na,
             _CURRENT_RANGE_NA,
         )

@@ -31,12 +31,12 @@ import copy
 import json
 import math
 import os
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from efex_gui.core.atomic_files import atomic_write_text
 from efex_gui.core.errors import MetadataError, SettingsError
 from efex_gui.core.importing.file_names import relative_to
 from efex_gui.core.session.dataset import guess_data_root
@@ -354,25 +354,6 @@ def _overrides(data: Any) -> dict[str, float]:
             )
         out[str(cell)] = float(value)
     return out
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and ``os.replace``.
-
-    A crash mid-write leaves the old file intact, never a truncated one.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # --- migrations ---------------------------------------------------------------------

@@ -20,9 +20,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from efex_gui.core.atomic_files import atomic_write_text
 from efex_gui.core.errors import TargetError
 from efex_gui.core.importing.legacy_formats import convert_legacy_targets
-from efex_gui.core.session.document import atomic_write_text
 
 __all__ = ["legacy_targets", "read_targets", "targets_from_document", "write_targets"]
 
