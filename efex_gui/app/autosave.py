@@ -1,18 +1,34 @@
-"""Autosave to a recovery file, and the offer to restore it after a crash.
+"""Autosave to a recovery folder per running instance, and the offer to restore it.
 
-While the session has unsaved changes, it is written every few seconds (and shortly
-after each change) to ``recovery/session.json`` in the application's data folder,
-beside a small note saying which file it belongs to. A clean exit deletes both, so
-finding them at start means the last run did not end cleanly.
+Each running window (one per process) autosaves its session, while it has unsaved
+changes, into its own folder ``<application data>/recovery/<instance id>/``: the
+session, a note saying which file it belongs to, and a lock file
+(:class:`~PySide6.QtCore.QLockFile`) held for as long as the instance runs. A clean
+exit deletes the folder.
+
+At start, :func:`find_recoveries` lists the folders whose lock it can take: their
+instance is gone (a crash, ``kill -9``), since a live instance holds its lock. The
+lock stays with the finder until the person chose, so a crashed instance's recovery
+is offered to one instance at a time, and a live instance's autosave is never offered
+to another. Once offered it is either restored (adopted by the new instance) or
+moved to ``recovery/declined/``: it is offered once.
+
+The session a window replaces keeps its recovery copy until the person chose (the
+window asks Save / Discard / Cancel before replacing it); the copy is dropped once
+the session is saved or replaced.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import shutil
+import time
+import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QStandardPaths, QTimer
+from PySide6.QtCore import QLockFile, QObject, QStandardPaths, QTimer
 
 from efex_gui.app.controller import SessionController
 from efex_gui.core.session.document import Session, atomic_write_text
@@ -21,6 +37,10 @@ logger = logging.getLogger(__name__)
 
 #: milliseconds between a change and its autosave
 CHANGE_DELAY_MS = 2000
+SESSION_NAME = "session.json"
+NOTE_NAME = "note.json"
+LOCK_NAME = "instance.lock"
+DECLINED = "declined"
 
 
 def default_recovery_dir() -> Path:
@@ -31,15 +51,24 @@ def default_recovery_dir() -> Path:
     return Path(base or Path.home() / ".efex_gui") / "recovery"
 
 
+def _lock(path: Path) -> QLockFile | None:
+    """The lock at ``path`` if nobody alive holds it (never considered stale by age)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = QLockFile(str(path))
+    lock.setStaleLockTime(0)  # a live instance's lock never goes stale
+    return lock if lock.tryLock(0) else None
+
+
 class Autosaver(QObject):
-    """Writes the controller's session to a recovery file while it is dirty.
+    """Writes the controller's session to this instance's recovery folder while dirty.
 
     Parameters
     ----------
     controller : SessionController
         Whose session to keep.
     folder : Path, optional
-        Recovery folder (:func:`default_recovery_dir` if None).
+        Recovery root (:func:`default_recovery_dir` if None); this instance writes
+        into a sub-folder named by a fresh id, locked while it lives.
     period_s : int
         Seconds between periodic saves (0 disables the timer, not the on-change save).
     """
@@ -52,7 +81,11 @@ class Autosaver(QObject):
     ) -> None:
         super().__init__(controller)
         self.controller = controller
-        self.folder = Path(folder) if folder is not None else default_recovery_dir()
+        self.root = Path(folder) if folder is not None else default_recovery_dir()
+        self.folder = self.root / uuid.uuid4().hex
+        self._lock = _lock(self.folder / LOCK_NAME)
+        if self._lock is None:  # cannot happen for a fresh id, unless unwritable
+            logger.warning("Cannot lock the recovery folder %s", self.folder)
         self._periodic = QTimer(self, interval=max(1, period_s) * 1000)
         self._periodic.timeout.connect(self.save_now)
         if period_s > 0:
@@ -61,20 +94,25 @@ class Autosaver(QObject):
         self._soon.timeout.connect(self.save_now)
         controller.changed.connect(self._soon.start)
         controller.dirty_changed.connect(self._on_dirty_changed)
+        controller.session_changed.connect(self._on_session_changed)
 
     def _on_dirty_changed(self, dirty: bool) -> None:
         if not dirty:  # saved: an older recovery copy would only confuse
             self.discard()
 
+    def _on_session_changed(self, _session: Session) -> None:
+        # the window asked before replacing: the old session's copy has served
+        self.discard()
+
     @property
     def session_file(self) -> Path:
         """The recovery copy of the session."""
-        return self.folder / "session.json"
+        return self.folder / SESSION_NAME
 
     @property
     def note_file(self) -> Path:
         """What the recovery copy belongs to."""
-        return self.folder / "note.json"
+        return self.folder / NOTE_NAME
 
     def save_now(self) -> bool:
         """Write the recovery copy if the session has unsaved changes."""
@@ -84,7 +122,10 @@ class Autosaver(QObject):
         try:
             session_copy = Session.from_dict(session.to_dict(self.folder), self.folder)
             session_copy.save(self.session_file)
-            note = {"original": str(session.path) if session.path else None}
+            note = {
+                "original": str(session.path) if session.path else None,
+                "saved_at": time.time(),
+            }
             atomic_write_text(self.note_file, json.dumps(note))
         except Exception:  # autosave must never disturb the user
             logger.exception("Autosave failed")
@@ -92,7 +133,7 @@ class Autosaver(QObject):
         return True
 
     def discard(self) -> None:
-        """Delete the recovery copy (after a save or a clean exit)."""
+        """Delete the recovery copy (after a save, a replacement or a clean exit)."""
         for path in (self.session_file, self.note_file):
             path.unlink(missing_ok=True)
 
@@ -101,18 +142,91 @@ class Autosaver(QObject):
         self._periodic.stop()
         self._soon.stop()
 
+    def close(self) -> None:
+        """Stop, delete the copy and release the folder (a clean exit)."""
+        self.stop()
+        self.discard()
+        if self._lock is not None:
+            self._lock.unlock()
+            self._lock = None
+        shutil.rmtree(self.folder, ignore_errors=True)
 
-def find_recovery(folder: Path | None = None) -> tuple[Session, str | None] | None:
-    """The session left by a run that did not end cleanly, and its original file."""
-    folder = Path(folder) if folder is not None else default_recovery_dir()
-    session_file = folder / "session.json"
-    if not session_file.exists():
-        return None
+
+@dataclass
+class Recovery:
+    """A recovery copy left by an instance that is gone; its lock is held.
+
+    Call :meth:`adopted` once restored, or :meth:`decline`; either releases it.
+    """
+
+    folder: Path
+    session: Session
+    original: str | None
+    saved_at: float | None
+    lock: QLockFile | None = field(repr=False, default=None)
+
+    def adopted(self) -> None:
+        """The session was restored (and autosaved by this instance): drop the copy."""
+        self._release()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def decline(self) -> Path:
+        """Not restored: move it to ``recovery/declined/`` (never offered again)."""
+        target = self.folder.parent / DECLINED / self.folder.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self._release()
+        (self.folder / LOCK_NAME).unlink(missing_ok=True)
+        shutil.move(str(self.folder), str(target))
+        return target
+
+    def release(self) -> None:
+        """Leave it for another time (keep the copy, release the lock)."""
+        self._release()
+
+    def _release(self) -> None:
+        if self.lock is not None:
+            self.lock.unlock()
+            self.lock = None
+
+
+def find_recoveries(folder: Path | None = None) -> list[Recovery]:
+    """Recovery copies of instances that are gone, newest first, each locked."""
+    root = Path(folder) if folder is not None else default_recovery_dir()
+    if not root.is_dir():
+        return []
+    found = []
+    for candidate in sorted(p for p in root.iterdir() if p.is_dir()):
+        if candidate.name == DECLINED or not (candidate / SESSION_NAME).exists():
+            continue
+        lock = _lock(candidate / LOCK_NAME)
+        if lock is None:  # its instance is alive (or another one is offering it)
+            continue
+        recovery = _read_recovery(candidate, lock)
+        if recovery is not None:
+            found.append(recovery)
+    found.sort(key=lambda r: r.saved_at or 0.0, reverse=True)
+    return found
+
+
+def _read_recovery(folder: Path, lock: QLockFile) -> Recovery | None:
     try:
-        session = Session.load(session_file)
-        note = json.loads((folder / "note.json").read_text(encoding="utf-8"))
+        session = Session.load(folder / SESSION_NAME)
+        note = json.loads((folder / NOTE_NAME).read_text(encoding="utf-8"))
     except Exception:
-        logger.warning("Ignoring an unreadable recovery file %s", session_file)
+        logger.warning("Ignoring an unreadable recovery file in %s", folder)
+        lock.unlock()
         return None
     session.path = None
-    return session, note.get("original")
+    return Recovery(folder, session, note.get("original"), note.get("saved_at"), lock)
+
+
+def find_recovery(folder: Path | None = None) -> tuple[Session, str | None] | None:
+    """The newest recovery copy left by an instance that is gone, and its original.
+
+    The copies found are released again (a convenience for scripts and tests; the
+    application uses :func:`find_recoveries`).
+    """
+    found = find_recoveries(folder)
+    for recovery in found:
+        recovery.release()
+    return (found[0].session, found[0].original) if found else None

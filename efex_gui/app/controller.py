@@ -119,9 +119,14 @@ class SessionController(QObject):
 
     def open_json(self, path: str | Path) -> Session:
         """Open a session, an extraction config or a files_metadata JSON."""
-        session = open_json(path)
+        session = self.read_json(path)
         self.set_session(session, saved=session.path is not None)
         return session
+
+    @staticmethod
+    def read_json(path: str | Path) -> Session:
+        """Read a session, config or files_metadata JSON without opening it yet."""
+        return open_json(path)
 
     def save_session(self, path: str | Path | None = None) -> Path:
         """Save to ``path`` (or where it was last saved) atomically."""

@@ -53,6 +53,7 @@ from efex_gui.core.targets.check import TargetCheck
 
 logger = logging.getLogger(__name__)
 
+
 class ExtractionController(ExtractionEdits, QObject):
     """Owns targets, settings, results and the extraction worker of a session.
 
@@ -99,6 +100,8 @@ class ExtractionController(ExtractionEdits, QObject):
         self.live_update = True
         self.last_update_seconds: float | None = None
         self._stale = False
+        #: signature of the result saved with the session (None: none saved)
+        self._saved_signature: str | None = None
         self._rerun = False
         self._edit_started: float | None = None
         self._after_run: list[Callable[[ExtractionResult], None]] = []
@@ -144,6 +147,17 @@ class ExtractionController(ExtractionEdits, QObject):
     def is_stale(self) -> bool:
         """Whether the result (if any) lags behind the session."""
         return self._stale
+
+    def has_unsaved_results(self) -> bool:
+        """Whether the shown result is not the one saved with the session."""
+        return self.result is not None and self.result.signature != (
+            self._saved_signature
+        )
+
+    def save_results(self, session_path: str | Path) -> None:
+        """Record that the current result is saved with the session at ``path``."""
+        if self.result is not None:
+            self._saved_signature = self.result.signature
 
     def signature(self) -> str:
         """Digest of the current inputs (compared with the result's)."""
@@ -204,8 +218,11 @@ class ExtractionController(ExtractionEdits, QObject):
             # the views redraw in their slots, synchronously: this is on screen now
             self.last_update_seconds = time.perf_counter() - self._edit_started
             self._edit_started = None
-            logger.info("Results updated %.3f s after the edit (the run: %.3f s).",
-                        self.last_update_seconds, result.seconds)
+            logger.info(
+                "Results updated %.3f s after the edit (the run: %.3f s).",
+                self.last_update_seconds,
+                result.seconds,
+            )
             self.update_timed.emit(self.last_update_seconds)
         self._check_timer.start()
         callbacks, self._after_run = self._after_run, []
@@ -240,6 +257,7 @@ class ExtractionController(ExtractionEdits, QObject):
         self.last_update_seconds = None
         self.result = None
         self._stale = False
+        self._saved_signature = None
         self.worker.clear_caches()
         self.results_changed.emit(None)
         self.stale_changed.emit(False)
@@ -294,8 +312,10 @@ class ExtractionController(ExtractionEdits, QObject):
         """
         result = self.result
         if result is None or self._stale:
-            raise RuntimeError("Run the extraction first: the results are not up to "
-                               "date with the session.")
+            raise RuntimeError(
+                "Run the extraction first: the results are not up to "
+                "date with the session."
+            )
         written = write_export(result, self.session, folder, overwrite=overwrite)
         if plots:
             self.worker.run_job(PLOTS_JOB, plots_job(result, folder))
@@ -306,4 +326,3 @@ class ExtractionController(ExtractionEdits, QObject):
         """Cancel the run and stop the worker thread."""
         self.cancel()
         return self.worker.stop(timeout_ms)
-

@@ -119,11 +119,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     autosaver = Autosaver(controller, period_s=preferences.autosave_seconds())
     if args.screenshot:
         code = _screenshot(args, window, controller)
-        autosaver.stop()
+        autosaver.close()
         _teardown(window, controller)
         return code
     if not args.no_restore:
-        _offer_restore(window, controller)
+        _offer_restore(window, controller, autosaver)
     if not _open_initial(args, window, controller, interactive=True):
         logger.warning("Could not open %s", args.path)
     window.show()
@@ -133,9 +133,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if sweep is not None:
             controller.select_sweeps([sweep])
     code = app.exec()
-    autosaver.stop()
     if app.property("efex_clean_exit"):
-        autosaver.discard()
+        autosaver.close()
+    else:
+        autosaver.stop()
     _teardown(window, controller)
     return int(code)
 
@@ -175,32 +176,46 @@ def _open_initial(
     if path.is_dir() and not interactive:
         dialog = ImportDialog(path.absolute(), None, window.preferences, window)
         return window.import_files(path.absolute(), None, dialog)
-    ok = window.open_path(path)
-    if ok and path.suffix.lower() == ".json":
-        window.controller.load_all()
-    return ok
+    return window.open_path(path)  # a JSON starts reading in the background
 
 
-def _offer_restore(window: object, controller: object) -> None:
-    from PySide6.QtWidgets import QMessageBox
+def _offer_restore(window: object, controller: object, autosaver: object) -> None:
+    """Offer each recovery copy left by a crashed instance, once, newest first.
 
-    from efex_gui.app.autosave import find_recovery
+    The question goes through ``QMessageBox.question`` (patched in tests). A
+    restored session is autosaved by this instance before the old copy goes; a
+    declined one is moved to ``recovery/declined`` and never offered again.
+    """
+    from PySide6.QtWidgets import QMessageBox, QWidget
+
+    from efex_gui.app.autosave import Autosaver, find_recoveries
     from efex_gui.app.controller import SessionController
 
     assert isinstance(controller, SessionController)
-    found = find_recovery()
-    if found is None:
-        return
-    session, original = found
-    answer = QMessageBox.question(
-        None,
-        "Restore the autosaved session?",
-        "efex-gui did not close cleanly last time. Restore the session it had "
-        f"autosaved{f' (from {original})' if original else ''}?",
-    )
-    if answer == QMessageBox.StandardButton.Yes:
+    assert isinstance(autosaver, Autosaver)
+    found = find_recoveries(autosaver.root)
+    for position, recovery in enumerate(found):
+        original = recovery.original
+        answer = QMessageBox.question(
+            window if isinstance(window, QWidget) else None,
+            "Restore the autosaved session?",
+            "efex-gui did not close cleanly last time. Restore the session it had "
+            f"autosaved{f' (from {original})' if original else ''}?",
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            kept = recovery.decline()
+            logger.warning("Autosaved session not restored; kept in %s", kept)
+            continue
+        session = recovery.session
         session.path = Path(original) if original else None
         controller.set_session(session, saved=False)
+        if autosaver.save_now():  # the copy is ours before the old one goes
+            recovery.adopted()
+        else:
+            recovery.release()
+        for rest in found[position + 1 :]:
+            rest.release()  # offered at a later start
+        return
 
 
 def _screenshot(args: argparse.Namespace, window: object, controller: object) -> int:

@@ -43,6 +43,7 @@ from efex_gui.widgets.file_browser import FileBrowser
 from efex_gui.widgets.help import about_html, show_shortcuts
 from efex_gui.widgets.import_dialog import ImportDialog
 from efex_gui.widgets.metadata_panel import MetadataPanel
+from efex_gui.widgets.session_document import SessionDocument
 from efex_gui.widgets.task_status import TaskStatus
 from efex_gui.widgets.trace_plot import TracePlot
 
@@ -50,7 +51,7 @@ logger = logging.getLogger(__name__)
 JSON_FILTER = "Sessions and metadata (*.json);;All files (*)"
 
 
-class MainWindow(QMainWindow):
+class MainWindow(SessionDocument, QMainWindow):
     """The application window."""
 
     def __init__(
@@ -62,7 +63,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.controller = controller
         self.preferences = preferences or Preferences()
-        #: set by tests and --screenshot: never ask before closing
+        #: set by tests and --screenshot: never ask before closing or replacing
         self.confirm_close = True
         self._docks_sized = False
         self.setWindowIcon(QIcon(str(icon_path("app"))))
@@ -88,6 +89,7 @@ class MainWindow(QMainWindow):
         self._make_actions()
         self._make_menus()
         self.extraction = install_extraction_ui(self, controller)
+        self.extraction.results_changed.connect(self._update_title)
         controller.session_changed.connect(self._update_title)
         controller.dirty_changed.connect(self._update_title)
         controller.task_failed.connect(self._on_task_failed)
@@ -148,6 +150,10 @@ class MainWindow(QMainWindow):
              icon(sp.SP_DialogSaveButton),
              "Save metadata, exclusions, targets and settings to the session file"),
             ("save_as", "Save session as…", self.save_as, keys.SaveAs, None, ""),
+            ("new_session", "New session", self.new_session, keys.New, None,
+             "Start an empty session (asks to save unsaved changes first)"),
+            ("close_session", "Close session", self.close_session, keys.Close,
+             None, "Close the session (asks to save unsaved changes first)"),
             ("quit", "Quit", self.close, keys.Quit, None, ""),
             ("exclude", "Exclude / include selection",
              self.controller.toggle_selection_excluded, "Ctrl+Shift+X",
@@ -180,8 +186,9 @@ class MainWindow(QMainWindow):
     def _make_menus(self) -> None:
         a = self.__dict__
         menus = {
-            "&File": ["open_folder", "open_files", "open_json", "RECENT", None,
-                      "save", "save_as", None, "quit"],
+            "&File": ["new_session", "open_folder", "open_files", "open_json",
+                      "RECENT", None, "save", "save_as", None, "close_session",
+                      "quit"],
             "&Edit": ["undo", "redo", None, "exclude", "exclude_reason"],
             "&View": ["load_all", "next", "previous"],
             "&Help": ["shortcuts", "about"],
@@ -269,8 +276,12 @@ class MainWindow(QMainWindow):
             return False
         try:
             if len(resolved) == 1 and resolved[0].suffix.lower() == ".json":
-                self.controller.open_json(resolved[0])
+                session = self.controller.read_json(resolved[0])
+                if not self.confirm_replace(f"opening {resolved[0].name}"):
+                    return False
+                self.controller.set_session(session, saved=session.path is not None)
                 self.preferences.add_recent_file(resolved[0])
+                self.controller.load_all()
             elif len(resolved) == 1 and resolved[0].is_dir():
                 return self.import_files(resolved[0], None)
             else:
@@ -290,6 +301,8 @@ class MainWindow(QMainWindow):
             dialog = ImportDialog(root, paths, self.preferences, self)
             if dialog.exec() != ImportDialog.DialogCode.Accepted:
                 return False
+        if not self.confirm_replace(f"importing {root.name or root}"):
+            return False
         self.controller.new_session(
             dialog.files_metadata(), root, dialog.ecode_overrides
         )
@@ -318,6 +331,9 @@ class MainWindow(QMainWindow):
     def _save_to(self, path: Path) -> bool:
         try:
             saved = self.controller.save_session(path)
+            extraction = getattr(self, "extraction", None)
+            if extraction is not None:
+                extraction.save_results(saved)
         except (OSError, EfexError, ValueError) as exc:
             self.show_error("Cannot save the session", str(exc))
             return False
@@ -344,12 +360,6 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(
             f"Rheobase found for {known} of {len(rheobases)} cells", 5000
         )
-
-    def _update_title(self, *_args: Any) -> None:
-        session = self.controller.session
-        name = session.path.name if session.path else "untitled session"
-        star = " *" if self.controller.is_dirty() and session.files_metadata else ""
-        self.setWindowTitle(f"{name}{star} — efex-gui")
 
     def _about(self) -> None:
         QMessageBox.about(self, "About efex-gui", about_html())
@@ -384,24 +394,9 @@ class MainWindow(QMainWindow):
             self.open_paths(paths)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if (
-            self.confirm_close
-            and self.controller.is_dirty()
-            and self.controller.session.files_metadata
-        ):
-            answer = QMessageBox.question(
-                self,
-                "Unsaved changes",
-                "Save the session before closing?",
-                QMessageBox.StandardButton.Save
-                | QMessageBox.StandardButton.Discard
-                | QMessageBox.StandardButton.Cancel,
-            )
-            if answer == QMessageBox.StandardButton.Cancel or (
-                answer == QMessageBox.StandardButton.Save and not self.save()
-            ):
-                event.ignore()
-                return
+        if not self.confirm_replace("quitting"):
+            event.ignore()
+            return
         if self.confirm_close:  # not for tests and --screenshot
             self.preferences.set_geometry(self.saveGeometry())
         self.controller.shutdown()

@@ -41,10 +41,11 @@ def test_open_json_and_save_updates_title_and_recent(
     assert window.controller.dataset.cells() == ["SimCell1", "SimCell2"]
     assert window.windowTitle().startswith("untitled session")
     window.controller.set_excluded([ExclusionKey("SimCell1")], True)
-    assert "*" in window.windowTitle()
+    assert window.isWindowModified()
     path = tmp_path / "s.json"
     assert window._save_to(path)
-    assert window.windowTitle() == "s.json — efex-gui"
+    assert window.windowTitle() == "s.json[*] — efex-gui"
+    assert not window.isWindowModified()
     assert window.preferences.recent_files()[0] == str(path)
 
 
@@ -95,6 +96,10 @@ def test_autosave_and_recovery(
     assert not saver.save_now(), "nothing to save while the session is saved"
     controller.set_excluded([ExclusionKey("SimCell2", "IV")], True, "drift")
     assert saver.save_now()
+    assert find_recovery(tmp_path / "recovery") is None, (
+        "a live instance's autosave is never offered to another"
+    )
+    saver._lock.unlock()  # what a crash leaves: the copy, and nobody holding it
     found = find_recovery(tmp_path / "recovery")
     assert found is not None
     session, original = found
@@ -161,16 +166,34 @@ def test_start_offers_to_restore_a_crashed_session(
     monkeypatch.setattr(autosave, "default_recovery_dir", lambda: tmp_path / "rec")
     controller.open_json(demo_dir / "config.json")
     controller.set_excluded([ExclusionKey("SimCell1", "IDRest")], True, "crash test")
-    assert Autosaver(controller, period_s=0).save_now()
+    crashed = Autosaver(controller, period_s=0)
+    assert crashed.save_now()
     expected = controller.session
     fresh = SessionController()
+    asked: list[str] = []
+
+    def yes(*args: Any, **kwargs: Any) -> QMessageBox.StandardButton:
+        asked.append(args[2])
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", yes)
     try:
-        monkeypatch.setattr(
-            QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes
-        )
-        _offer_restore(None, fresh)
+        _offer_restore(None, fresh, Autosaver(fresh, period_s=0))
+        assert not asked, "the first instance is alive: its autosave is not offered"
+        crashed._lock.unlock()  # the first instance dies
+        mine = Autosaver(fresh, period_s=0)
+        _offer_restore(None, fresh, mine)
+        assert len(asked) == 1
         assert fresh.session == expected
         assert fresh.is_dirty(), "a restored session still needs saving"
+        assert mine.session_file.exists(), "the restored session is autosaved anew"
+        assert not crashed.folder.exists(), "the crashed copy was adopted"
+        third = SessionController()
+        try:
+            _offer_restore(None, third, Autosaver(third, period_s=0))
+        finally:
+            third.shutdown()
+        assert len(asked) == 1, "a crashed instance's recovery is offered once"
     finally:
         fresh.shutdown()
 

@@ -147,8 +147,8 @@ QMessageBox.question = staticmethod(
     lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.Yes)
 offer = app_main._offer_restore
 
-def offer_and_look(window, controller):
-    offer(window, controller)
+def offer_and_look(window, controller, autosaver):
+    offer(window, controller, autosaver)
     state["controller"] = controller
 
 def report(*args):
@@ -213,7 +213,7 @@ def test_killed_app_is_restored_from_its_autosave(
         app.send_signal(signal.SIGKILL)
         _, stderr = app.communicate(timeout=60)
     assert app.returncode == -signal.SIGKILL, stderr
-    assert recovery.parent.name == "recovery"
+    assert recovery.parent.parent.name == "recovery", "one folder per instance"
     restart = subprocess.run(
         [sys.executable, "-c", RESTART],
         cwd=ROOT,
