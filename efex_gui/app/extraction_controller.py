@@ -47,6 +47,7 @@ from efex_gui.app.extraction_export import (
 from efex_gui.app.extraction_review import check_cells, review_rows, target_check
 from efex_gui.app.extraction_worker import ExtractionError, ExtractionWorker
 from efex_gui.core.extraction.incremental import ExtractionResult, inputs_signature
+from efex_gui.core.extraction.result_store import load_result, results_path, save_result
 from efex_gui.core.rheobase.review import RheobaseRow
 from efex_gui.core.session.document import Session
 from efex_gui.core.targets.check import TargetCheck
@@ -102,6 +103,10 @@ class ExtractionController(ExtractionEdits, QObject):
         self._stale = False
         #: signature of the result saved with the session (None: none saved)
         self._saved_signature: str | None = None
+        #: files changed on disk since the shown result (restored) was computed
+        self.changed_files: list[str] = []
+        #: whether the shown result was read back from beside the session file
+        self.restored = False
         self._rerun = False
         self._edit_started: float | None = None
         self._after_run: list[Callable[[ExtractionResult], None]] = []
@@ -155,9 +160,27 @@ class ExtractionController(ExtractionEdits, QObject):
         )
 
     def save_results(self, session_path: str | Path) -> None:
-        """Record that the current result is saved with the session at ``path``."""
+        """Save the current result beside the session file at ``session_path``.
+
+        Reopening the session shows it at once (see
+        :mod:`~efex_gui.core.extraction.result_store`).
+        """
         if self.result is not None:
+            save_result(self.result, self.session, results_path(session_path))
             self._saved_signature = self.result.signature
+
+    def _restore_results(self) -> None:
+        """Show the result saved beside the session file, if there is one."""
+        path = self.session.path
+        stored = load_result(results_path(path)) if path is not None else None
+        if stored is None:
+            return
+        self.result = stored.result
+        self.changed_files = stored.changed_files
+        self.restored = True
+        self._saved_signature = stored.result.signature
+        self._update_stale()
+        self.results_changed.emit(self.result)
 
     def signature(self) -> str:
         """Digest of the current inputs (compared with the result's)."""
@@ -212,6 +235,8 @@ class ExtractionController(ExtractionEdits, QObject):
 
     def _on_finished(self, result: ExtractionResult) -> None:
         self.result = result
+        self.changed_files = []
+        self.restored = False
         self._update_stale()
         self.results_changed.emit(result)
         if self._edit_started is not None:
@@ -245,7 +270,9 @@ class ExtractionController(ExtractionEdits, QObject):
         self._check_timer.start()
 
     def _update_stale(self) -> None:
-        stale = self.result is not None and self.result.signature != self.signature()
+        stale = self.result is not None and (
+            self.result.signature != self.signature() or bool(self.changed_files)
+        )
         if stale != self._stale:
             self._stale = stale
             self.stale_changed.emit(stale)
@@ -258,9 +285,12 @@ class ExtractionController(ExtractionEdits, QObject):
         self.result = None
         self._stale = False
         self._saved_signature = None
+        self.changed_files = []
+        self.restored = False
         self.worker.clear_caches()
         self.results_changed.emit(None)
         self.stale_changed.emit(False)
+        self._restore_results()
         self.targets_changed.emit(self.session.targets)
         self.settings_changed.emit(self.session.settings)
         self.overrides_changed.emit(self.overrides)

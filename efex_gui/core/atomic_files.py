@@ -3,18 +3,31 @@
 A crash or an error mid-write (serialising, a full disk, the rename) leaves the previous
 file whole and no temporary file behind. Every file efex_gui writes for the user goes
 through :func:`write_atomic`: the three JSON outputs and the provenance sidecar, the
-pickles, session files, target lists and the autosave note.
+pickles, session files, target lists and the autosave note. The file gets the
+permissions an ordinary ``open()`` would give it (``0666 & ~umask``), not
+``mkstemp``'s 0600.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["atomic_write_text", "write_atomic"]
+__all__ = ["atomic_write_text", "current_umask", "write_atomic"]
+
+_UMASK_LOCK = threading.Lock()
+
+
+def current_umask() -> int:
+    """The process umask (read by setting it and putting it back, under a lock)."""
+    with _UMASK_LOCK:
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
 
 
 def write_atomic(
@@ -53,6 +66,8 @@ def write_atomic(
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
+        # mkstemp made it 0600: give it what open() would have (0666 & ~umask)
+        os.chmod(tmp, 0o666 & ~current_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -149,8 +149,14 @@ class ExtractionBar(QWidget):
             return
         if result is None:
             text = "No results yet"
+        elif controller.changed_files:
+            text = (f"Results out of date: {len(controller.changed_files)} file(s) "
+                    "changed on disk — Extract again")
         elif controller.is_stale():
             text = "Results out of date — Extract again"
+        elif controller.restored:
+            text = (f"Results saved with the session: {len(result.features)} "
+                    "protocols (up to date)")
         else:
             stats = result.stats
             text = (f"Up to date: {len(result.features)} protocols, "

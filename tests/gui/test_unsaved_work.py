@@ -19,8 +19,8 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from efex_gui.app.autosave import Autosaver
 from efex_gui.app.controller import SessionController
-from efex_gui.core.dataset import EntryKey
-from efex_gui.core.exclusions import ExclusionKey
+from efex_gui.core.session.dataset import EntryKey
+from efex_gui.core.session.exclusions import ExclusionKey
 from efex_gui.widgets.import_dialog import ImportDialog
 from efex_gui.widgets.main_window import MainWindow
 from tests.gui.extraction_helpers import run_and_wait

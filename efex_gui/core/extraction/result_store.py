@@ -1,0 +1,174 @@
+"""The last extraction result of a session, kept beside the session file.
+
+Saving a session also writes ``<session stem>.efex-results`` next to it: the
+:class:`~efex_gui.core.extraction.result.ExtractionResult` of the last run, the
+digest of the inputs it was computed from (:func:`inputs_signature`) and the size
+and modification time of every file it read. Reopening the session shows these
+results at once, instead of a silent re-extraction; they are marked stale when the
+session's inputs or any file changed since.
+
+The file is a pickle (the result holds the cells and recordings the feature plot and
+the rheobase review draw). It is read with an unpickler that only builds efex_gui's
+own classes, numpy arrays and plain Python values, so a results file from elsewhere
+cannot run code. Qt-free.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import pickle
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from efex_gui.core.atomic_files import write_atomic
+from efex_gui.core.extraction.result import ExtractionResult
+from efex_gui.core.session.document import PATH_KEYS, Session
+
+logger = logging.getLogger(__name__)
+
+KIND = "efex-results"
+FORMAT_VERSION = 1
+SUFFIX = ".efex-results"
+#: plain builtins a results file may name
+ALLOWED_BUILTINS = frozenset(
+    {"dict", "list", "tuple", "set", "frozenset", "str", "bytes", "bytearray",
+     "int", "float", "complex", "bool", "slice", "range", "object"}
+)  # fmt: skip
+#: the numpy globals that rebuild arrays, dtypes and scalars
+NUMPY_GLOBALS = frozenset(
+    (module, name)
+    for module in ("numpy", "numpy.core.multiarray", "numpy._core.multiarray")
+    for name in ("_reconstruct", "scalar", "ndarray", "dtype")
+) | {("numpy._core.numeric", "_frombuffer"), ("numpy.core.numeric", "_frombuffer")}
+
+
+@dataclass
+class StoredResult:
+    """A result read back from beside its session.
+
+    Attributes
+    ----------
+    result : ExtractionResult
+        The result of the last run saved with the session.
+    changed_files : list of str
+        Files whose size or modification time differ from those of the run (the
+        result is stale if any).
+    """
+
+    result: ExtractionResult
+    changed_files: list[str]
+
+
+def results_path(session_path: str | Path) -> Path:
+    """``<folder>/<stem>.efex-results`` for the session file ``session_path``."""
+    path = Path(session_path)
+    return path.with_name(path.stem + SUFFIX)
+
+
+def session_files(session: Session) -> list[str]:
+    """Absolute paths of every file the session's ``files_metadata`` names."""
+    files: dict[str, None] = {}
+    for protocols in session.files_metadata.values():
+        for entries in protocols.values():
+            for entry in entries:
+                for key in PATH_KEYS:
+                    if entry.get(key):
+                        files[session.resolve(str(entry[key]))] = None
+    return list(files)
+
+
+def file_stamps(paths: Iterable[str]) -> dict[str, tuple[int, int] | None]:
+    """Size and modification time (ns) per file (None when it cannot be read)."""
+    stamps: dict[str, tuple[int, int] | None] = {}
+    for path in paths:
+        try:
+            stat = os.stat(path)
+            stamps[path] = (stat.st_size, stat.st_mtime_ns)
+        except OSError:
+            stamps[path] = None
+    return stamps
+
+
+def _recordings(result: ExtractionResult) -> list[Any]:
+    return [r for cell in result.cells for r in getattr(cell, "recordings", [])]
+
+
+def save_result(result: ExtractionResult, session: Session, path: str | Path) -> Path:
+    """Write ``result`` of ``session`` to ``path`` atomically; returns ``path``.
+
+    The recordings keep their traces (ms / mV / nA) and features; the traces as the
+    reader returned them (``reader_data``, a second copy) are left out.
+    """
+    recordings = _recordings(result)
+    refs = {
+        i: result.refs[id(r)] for i, r in enumerate(recordings) if id(r) in result.refs
+    }
+    document = {
+        "kind": KIND,
+        "format_version": FORMAT_VERSION,
+        "signature": result.signature,
+        "files": file_stamps(session_files(session)),
+        "refs": refs,  # by position: ``result.refs`` is keyed by id()
+        "result": result,
+    }
+    raw = [r.reader_data for r in recordings]
+    saved_refs, result.refs = result.refs, {}
+    try:
+        for recording in recordings:
+            recording.reader_data = None
+        data = pickle.dumps(document, protocol=5)
+    finally:
+        result.refs = saved_refs
+        for recording, reader_data in zip(recordings, raw, strict=True):
+            recording.reader_data = reader_data
+    write_atomic(
+        path, lambda handle: handle.write(data), binary=True, make_parents=True
+    )
+    return Path(path)
+
+
+def load_result(path: str | Path) -> StoredResult | None:
+    """Read a results file (None, with a log line, if absent, foreign or damaged)."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    try:
+        document = _SafeUnpickler(io.BytesIO(path.read_bytes())).load()
+    except Exception as exc:
+        logger.warning("Ignoring the saved results %s: %s", path, exc)
+        return None
+    if (
+        not isinstance(document, Mapping)
+        or document.get("kind") != KIND
+        or document.get("format_version") != FORMAT_VERSION
+        or not isinstance(document.get("result"), ExtractionResult)
+    ):
+        logger.warning("Ignoring the saved results %s: not an efex results file", path)
+        return None
+    result = document["result"]
+    recordings = _recordings(result)
+    refs = document.get("refs") or {}
+    result.refs = {id(recordings[i]): ref for i, ref in refs.items()}
+    recorded = document.get("files") or {}
+    now = file_stamps(recorded)
+    changed = [f for f, stamp in recorded.items() if now.get(f) != stamp]
+    return StoredResult(result, changed)
+
+
+class _SafeUnpickler(pickle.Unpickler):
+    """Builds only efex_gui's classes, numpy arrays and plain values."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module == "builtins" and name in ALLOWED_BUILTINS:
+            return super().find_class(module, name)
+        if (module, name) in NUMPY_GLOBALS or module == "numpy.dtypes":
+            return super().find_class(module, name)
+        if module.split(".")[0] in ("efex_gui", "collections"):
+            found = super().find_class(module, name)
+            if isinstance(found, type):  # classes only: no function is called
+                return found
+        raise pickle.UnpicklingError(f"{module}.{name} is not allowed in results")

@@ -1,0 +1,83 @@
+"""A session is a document: reopened, it shows its last results at once."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from efex_gui.app.controller import SessionController
+from efex_gui.core.session.exclusions import ExclusionKey
+from efex_gui.widgets.main_window import MainWindow
+from tests.gui.extraction_helpers import run_and_wait
+
+
+def _window(qtbot: Any, preferences: Any) -> MainWindow:
+    window = MainWindow(SessionController(), preferences)
+    window.confirm_close = False
+    qtbot.addWidget(window)
+    return window
+
+
+def test_reopened_session_shows_its_results_at_once_and_reads_in_background(
+    qtbot: Any, preferences: Any, demo_dir: Path, tmp_path: Path
+) -> None:
+    first = _window(qtbot, preferences)
+    first.open_path(demo_dir / "config.json")
+    first.controller.set_excluded([ExclusionKey("SimCell2", "IV")], True, "drift")
+    result = run_and_wait(qtbot, first.extraction)
+    assert first.has_unsaved_work()
+    session_file = tmp_path / "curated.json"
+    assert first._save_to(session_file)
+    assert not first.has_unsaved_work(), "the results were saved with the session"
+    assert (tmp_path / "curated.efex-results").exists()
+    first.controller.shutdown()
+
+    second = _window(qtbot, preferences)
+    extraction = second.extraction
+    try:
+        with qtbot.waitSignal(extraction.results_changed, check_params_cb=bool):
+            assert second.open_path(session_file)
+        assert second.controller.is_busy(), "the files are read without Ctrl+L"
+        assert not extraction.is_running(), "no silent re-extraction"
+        shown = extraction.result
+        assert shown is not None and not extraction.is_stale()
+        assert shown.features == result.features
+        assert shown.currents == result.currents
+        assert second.extraction_ui["results"].model.rows
+        assert "saved with the session" in second.extraction_ui["bar"].state.text()
+        assert not second.has_unsaved_work()
+        plot = second.extraction_ui["feature_plot"]
+        plot.choose("IDRest", "mean_frequency")
+        assert plot.points, "the feature plot draws the saved result"
+        assert all(p.sweep is not None for p in plot.points), (
+            "each point still knows its sweep (click to exclude)"
+        )
+    finally:
+        second.controller.shutdown()
+
+
+def test_results_of_changed_files_are_marked_stale(
+    qtbot: Any, preferences: Any, demo_dir: Path, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    for path in demo_dir.iterdir():
+        (data / path.name).write_bytes(path.read_bytes())
+    first = _window(qtbot, preferences)
+    first.open_path(data / "config.json")
+    run_and_wait(qtbot, first.extraction)
+    assert first._save_to(tmp_path / "s.json")
+    first.controller.shutdown()
+    nwb = data / "SimCell1.nwb"
+    os.utime(nwb, ns=(nwb.stat().st_atime_ns, nwb.stat().st_mtime_ns + 10**9))
+
+    second = _window(qtbot, preferences)
+    try:
+        assert second.open_path(tmp_path / "s.json")
+        assert second.extraction.result is not None
+        assert second.extraction.is_stale()
+        assert second.extraction.changed_files == [str(nwb)]
+        assert "1 file(s) changed" in second.extraction_ui["bar"].state.text()
+    finally:
+        second.controller.shutdown()
