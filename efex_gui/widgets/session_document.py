@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QMainWindow, QMessageBox
 
-from efex_gui.core.session import Session
+from efex_gui.core.session.document import Session
 
 if TYPE_CHECKING:
     from efex_gui.app.controller import SessionController
