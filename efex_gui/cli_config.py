@@ -1,14 +1,18 @@
 """What ``efex extract`` and ``efex rheobase`` run: a configuration file made into the
 keyword arguments of ``extract_efeatures``.
 
-Three shapes are accepted (JSON, or YAML for ``.yaml`` / ``.yml``):
+Four shapes are accepted (JSON, or YAML for ``.yaml`` / ``.yml``):
 
 * an *inputs* document: ``files_metadata``, ``targets`` (list, or legacy dict) and the
   other ``extract_efeatures`` keyword arguments, as in the oracle ``inputs.json``;
 * a BluePyEfe 0.x configuration (``cells``, ``features``, ``options``), translated by
   :func:`efex_gui.core.importing.legacy_formats.translate_legacy_config`;
 * a session saved by the GUI (``"kind": "efex-session"``), run through
-  :meth:`efex_gui.core.session.document.Session.to_extract_kwargs`.
+  :meth:`efex_gui.core.session.document.Session.to_extract_kwargs`;
+* a run's provenance sidecar ``efex_provenance.json``: its recipe
+  (:func:`efex_gui.core.export.recipe.recipe_kwargs`), after checking that every
+  input file still has its recorded SHA-256 (paths start from the recorded
+  ``data_root``, or ``--data-root``).
 
 Relative paths in ``files_metadata`` start from the configuration file's folder, or
 from ``data_root`` when given. Every problem raises an
@@ -59,7 +63,7 @@ class RunConfig:
     path : Path
         The configuration file.
     kind : str
-        ``"inputs"``, ``"legacy"`` or ``"session"``.
+        ``"inputs"``, ``"legacy"``, ``"session"`` or ``"provenance"``.
     kwargs : dict
         ``extract_efeatures`` keyword arguments (absolute paths), without
         ``output_directory``, ``map_function`` and ``write_files``.
@@ -209,6 +213,16 @@ def _from_session(source: Path, data_root: Path | None) -> RunConfig:
     )
 
 
+def _from_provenance(
+    data: dict[str, Any], source: Path, data_root: Path | None
+) -> RunConfig:
+    """A run's ``efex_provenance.json``: its recipe, every input's SHA-256 checked."""
+    from efex_gui.core.export.recipe import recipe_kwargs
+
+    kwargs, _root = recipe_kwargs(data, data_root)
+    return RunConfig(source, "provenance", kwargs, exclusions=data.get("exclusions"))
+
+
 def load_run_config(path: str | Path, data_root: str | Path | None = None) -> RunConfig:
     """Load a configuration file of any accepted shape.
 
@@ -232,6 +246,8 @@ def load_run_config(path: str | Path, data_root: str | Path | None = None) -> Ru
     source = Path(path).absolute()
     data = read_document(source)
     root = Path(data_root).absolute() if data_root is not None else None
+    if {"recipe", "input_files", "versions"} <= set(data):
+        return _from_provenance(data, source, root)
     if data.get("kind") == "efex-session" or "format_version" in data:
         return _from_session(source, root)
     base = root if root is not None else source.parent

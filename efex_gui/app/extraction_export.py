@@ -20,6 +20,7 @@ from efex_gui.core.export.outputs import (
     save_outputs,
     write_provenance,
 )
+from efex_gui.core.export.recipe import build_recipe, recording_metadata
 from efex_gui.core.extraction.incremental import ExtractionResult
 from efex_gui.core.session.document import Session
 
@@ -74,11 +75,17 @@ def write_export(
     if result.rheobase_overrides:
         settings["rheobase_overrides"] = dict(result.rheobase_overrides)
         settings["computed_rheobase"] = dict(result.computed_rheobase)
+    kwargs = session.to_extract_kwargs()
+    given = {k: v for k, v in kwargs.items() if k not in ("files_metadata",)}
+    options = {"rheobase_overrides": dict(kwargs.get("rheobase_overrides") or {})}
+    recipe = build_recipe(kwargs["files_metadata"], given, options,
+                          kwargs.get("recording_reader"), session.data_root)
     written.append(write_provenance(
         folder, settings=settings, targets=result.targets,
-        files_metadata=session.to_extract_kwargs()["files_metadata"],
+        files_metadata=kwargs["files_metadata"],
         exclusions=session.exclusions.to_json(), switches={},
-        skipped_files=result.skipped, data_root=session.data_root))
+        skipped_files=result.skipped, recipe=recipe,
+        recordings=recording_metadata(result.cells, recipe["data_root"])))
     return written
 
 

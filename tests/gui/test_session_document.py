@@ -81,3 +81,31 @@ def test_results_of_changed_files_are_marked_stale(
         assert "1 file(s) changed" in second.extraction_ui["bar"].state.text()
     finally:
         second.controller.shutdown()
+
+
+def test_gui_export_sidecar_reproduces_the_export_on_the_cli(
+    qtbot: Any, preferences: Any, demo_dir: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    from efex_gui.cli import main
+
+    window = _window(qtbot, preferences)
+    try:
+        window.open_path(demo_dir / "config.json")
+        window.controller.set_excluded(
+            [ExclusionKey("SimCell1", "IDRest", "SimCell1.nwb", 2)], True, "clipped"
+        )
+        window.extraction.set_rheobase_override("SimCell2", 0.06)
+        run_and_wait(qtbot, window.extraction)
+        window.extraction.export(tmp_path / "gui")
+    finally:
+        window.controller.shutdown()
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    shutil.copy(tmp_path / "gui" / "efex_provenance.json", copy)
+    sidecar = copy / "efex_provenance.json"
+    assert main(["extract", str(sidecar), "-o", str(tmp_path / "cli"), "-q"]) == 0
+    for name in ("features.json", "protocols.json", "holding_threshold_currents.json"):
+        gui = (tmp_path / "gui" / name).read_bytes()
+        assert gui == (tmp_path / "cli" / name).read_bytes(), name

@@ -250,6 +250,11 @@ def write_pickles(
 _PATH_KEYS = ("filepath", "i_file", "v_file")
 
 
+def file_sha256(path: str | Path) -> str | None:
+    """The SHA-256 of a file (hex), or None when it cannot be read."""
+    return _sha256(Path(path))
+
+
 def _sha256(path: Path) -> str | None:
     digest = hashlib.sha256()
     try:
@@ -324,6 +329,8 @@ def write_provenance(
     skipped_files: Iterable[Any] | None = None,
     data_root: str | Path | None = None,
     warnings: Mapping[str, list[str]] | None = None,
+    recipe: Mapping[str, Any] | None = None,
+    recordings: list[dict[str, Any]] | None = None,
 ) -> Path:
     """Write ``efex_provenance.json`` next to the three result files.
 
@@ -348,6 +355,12 @@ def write_provenance(
     warnings : dict, optional
         ``{cell: [message, ...]}``: the scientific guards' warnings
         (:func:`efex_gui.core.recordings.checks.collect_warnings`).
+    recipe : dict, optional
+        What reproduces the run (:func:`efex_gui.core.export.recipe.build_recipe`);
+        input paths are then recorded relative to its ``data_root``.
+    recordings : list of dict, optional
+        Per recording, the metadata used and their sources
+        (:func:`efex_gui.core.export.recipe.recording_metadata`).
 
     Returns
     -------
@@ -358,6 +371,8 @@ def write_provenance(
 
     out = Path(output_directory)
     out.mkdir(parents=True, exist_ok=True)
+    if recipe is not None:
+        data_root = recipe["data_root"]
     document: dict[str, Any] = {
         "format_version": PROVENANCE_FORMAT_VERSION,
         "versions": {
@@ -376,6 +391,10 @@ def write_provenance(
         document["skipped_files"] = [list(item) for item in skipped_files]
     if warnings:
         document["warnings"] = {cell: list(items) for cell, items in warnings.items()}
+    if recipe is not None:
+        document["recipe"] = dict(recipe)
+    if recordings is not None:
+        document["recordings"] = recordings
     return write_json_atomic(
         out / PROVENANCE_FILE, document, nan_as_null=True, encoder=_ProvenanceEncoder
     )

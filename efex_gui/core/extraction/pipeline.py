@@ -19,6 +19,7 @@ for the sidecar.
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -31,6 +32,8 @@ from efex_gui.core.export.outputs import (
     write_pickles,
     write_provenance,
 )
+from efex_gui.core.export.recipe import ARGUMENTS as RECIPE_ARGUMENTS
+from efex_gui.core.export.recipe import build_recipe, recording_metadata
 from efex_gui.core.extraction.argument_checks import (
     check_run_settings,
     check_target_values,
@@ -285,6 +288,7 @@ def extract_efeatures(
     tuple of dict
         ``(efeatures, protocol_definitions, current)``.
     """
+    given = _given_arguments(locals())
     if plot and plotter is None:
         raise SettingsError(
             "plot=True needs a plotter (the core draws nothing): call "
@@ -341,14 +345,28 @@ def extract_efeatures(
     if extract_per_cell and write_files:
         _per_cell(files_metadata, cells, output_directory, targets, settings, options)
     if write_files and provenance:
+        recipe = build_recipe(
+            files_metadata, given,
+            {"nan_as_null": nan_as_null, "per_cell_consistent": per_cell_consistent,
+             "strict_targets": strict_targets,
+             "rheobase_overrides": dict(rheobase_overrides or {})},
+            recording_reader,
+        )
         write_provenance(
             output_directory, settings=settings, targets=targets,
             files_metadata=files_metadata, exclusions=exclusions,
             switches=options.switches(), skipped_files=skipped_files(cells),
-            warnings=collect_warnings(cells),
+            warnings=collect_warnings(cells), recipe=recipe,
+            recordings=recording_metadata(cells, recipe["data_root"]),
         )
     _finish(outputs, options, len(files_metadata))
     return outputs
+
+
+def _given_arguments(arguments: dict[str, Any]) -> dict[str, Any]:
+    """The arguments as the caller gave them (before defaults), for the recipe."""
+    keep = {"targets", "auto_targets", *RECIPE_ARGUMENTS}
+    return copy.deepcopy({k: v for k, v in arguments.items() if k in keep})
 
 
 def _per_cell(
