@@ -3,7 +3,8 @@
 - ``efex_gui.core``, ``efex_gui.extract`` and the CLI never import Qt or matplotlib
   (matplotlib only through the lazily imported ``efex_gui.report``);
 - efel is imported only by ``efex_gui.core.features``;
-- h5py, neo, igor2 only under ``efex_gui.core.readers`` (and the demo NWB writer);
+- h5py, neo, igor2, pyabf, myokit only under ``efex_gui.core.readers`` (and the demo
+  NWB writer);
 - nothing in efex_gui imports bluepyefe (tests and benchmarks may, as an oracle);
 - the core never imports the app or the widgets.
 """
@@ -68,7 +69,7 @@ def test_file_format_libraries_only_in_readers() -> None:
     others = [
         p for p in PACKAGE.rglob("*.py") if readers not in p.parents and p != writer
     ]
-    assert _offenders(others, ("h5py", "neo", "igor2")) == []
+    assert _offenders(others, ("h5py", "neo", "igor2", "pyabf", "myokit")) == []
 
 
 def test_nothing_imports_bluepyefe() -> None:

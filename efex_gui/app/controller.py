@@ -169,6 +169,10 @@ class SessionController(QObject):
         """The Recordings of a sweep (all traces of an unread entry), read if needed."""
         return self.store.recordings_for(sweep)
 
+    def raw_trace(self, sweep: SweepKey) -> tuple[Any | None, str | None]:
+        """The raw trace and fix kind of a sweep that could not be interpreted."""
+        return self.store.raw_trace(sweep)
+
     def summary(self, sweep: SweepKey) -> SweepSummary:
         """What the browser shows for one sweep."""
         return self.store.summary(sweep, self.session.exclusions)

@@ -89,6 +89,9 @@ class RecordingStore(QObject):
         self.dataset = Dataset({}, None)
         self.session = Session()
         self._recordings: dict[EntryKey, list[Any]] = {}
+        #: raw traces of what could not be interpreted, kept for display only
+        self._raw: dict[EntryKey, dict[int, Any]] = {}
+        self._fix: dict[EntryKey, str | None] = {}
         self._full: OrderedDict[EntryKey, None] = OrderedDict()
         self._generation: dict[EntryKey, int] = {}
         self._to_load: set[EntryKey] = set()
@@ -102,6 +105,8 @@ class RecordingStore(QObject):
         self.dataset, self.session = dataset, session
         self._epoch += 1
         self._recordings.clear()
+        self._raw.clear()
+        self._fix.clear()
         self._full.clear()
         self._generation.clear()
         self._to_load.clear()
@@ -238,6 +243,11 @@ class RecordingStore(QObject):
 
     def _store(self, result: LoadedEntry, keep_traces: bool) -> None:
         key = result.key
+        self._fix[key] = result.fix
+        if keep_traces:
+            self._raw[key] = result.raw
+        else:
+            self._raw.pop(key, None)
         if result.error is not None:
             self.dataset.set_failed(key, result.error)
             self._recordings.pop(key, None)
@@ -269,8 +279,26 @@ class RecordingStore(QObject):
         """Drop what was read for an entry (its metadata changed)."""
         self._generation[key] = self._generation.get(key, 0) + 1
         self._recordings.pop(key, None)
+        self._raw.pop(key, None)
+        self._fix.pop(key, None)
         self._full.pop(key, None)
         self.dataset.forget(key)
+
+    def raw_trace(self, sweep: SweepKey) -> tuple[Any | None, str | None]:
+        """The raw trace of a sweep that could not be interpreted, and its fix kind.
+
+        Reads the entry now when it was read in the background (raw traces are only
+        kept for what is displayed).
+        """
+        key = sweep.entry_key
+        if key not in self._raw and self._fix.get(key) is not None:
+            result = load_entry(
+                self.dataset, key, self.session.ecode_overrides, self.efel_settings()
+            )
+            self._store(result, keep_traces=True)
+        raw = self._raw.get(key, {})
+        index = sweep.index if sweep.index is not None else 0
+        return raw.get(index), self._fix.get(key)
 
     def normalize(self, sweep: SweepKey) -> SweepKey:
         """The sweep's key with ``index 0`` once its entry is read (None before)."""
@@ -340,7 +368,8 @@ class RecordingStore(QObject):
                 "warnings": tuple(getattr(recording, "warnings", ())),
             }
         if state.error is not None:
-            status, why = "unreadable", state.error
+            refused = self._fix.get(key) == "not_recording"  # read, not current clamp
+            status, why = ("refused" if refused else "unreadable"), state.error
         elif sweep.index is not None and sweep.index in state.trace_errors:
             status, why = "error", state.trace_errors[sweep.index]
         elif reason is not None:
@@ -363,9 +392,7 @@ class RecordingStore(QObject):
         """
         only = None if cells is None else set(cells)
         try:
-            rheobases = compute_rheobases(
-                self.dataset, self._recordings, session, only
-            )
+            rheobases = compute_rheobases(self.dataset, self._recordings, session, only)
         except Exception:  # a rheobase problem must not break browsing
             logger.exception("Rheobase computation failed")
             return

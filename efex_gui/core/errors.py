@@ -29,6 +29,26 @@ class ReaderError(EfexError):
         super().__init__(f"{self.path}: {reason}")
 
 
+class NotARecordingError(ReaderError):
+    """A readable file that holds no current-clamp recording to extract from.
+
+    Parameters
+    ----------
+    path : str
+        The file.
+    kind : str
+        What the file is, in a few words ("voltage clamp", "no continuous signal",
+        "a stimulus template").
+    detail : str
+        What it holds ("11 records of membrane current").
+    """
+
+    def __init__(self, path: str, kind: str, detail: str) -> None:
+        self.kind = kind
+        self.detail = detail
+        super().__init__(path, f"{kind}: {detail}; not a current-clamp recording")
+
+
 class MetadataError(EfexError, KeyError):
     """A files_metadata entry is missing a key or holds an impossible value.
 
@@ -38,6 +58,25 @@ class MetadataError(EfexError, KeyError):
 
     def __str__(self) -> str:  # KeyError quotes its message; we do not.
         return str(self.args[0]) if self.args else ""
+
+
+class MissingMetadataError(MetadataError):
+    """Several metadata keys a file needs are missing: all of them, named at once.
+
+    Parameters
+    ----------
+    path : str
+        The file.
+    missing : list of str
+        The keys to give, in the order a form should ask for them.
+    message : str
+        The sentence for the person.
+    """
+
+    def __init__(self, path: str, missing: list[str], message: str) -> None:
+        self.path = str(path)
+        self.missing = list(missing)
+        super().__init__(message)
 
 
 class UnitError(EfexError, ValueError):

@@ -48,11 +48,13 @@ from efex_gui.core.importing.file_names import (
     parse_name,
     scan_folder,
 )
+from efex_gui.core.importing.profile import starting_profile
 from efex_gui.core.session.dataset import (
     ecode_names,
     ecode_table,
     file_protocols,
     file_role,
+    file_splits,
 )
 from efex_gui.core.units import UNIT_CHOICES
 from efex_gui.resources import load_default
@@ -92,16 +94,37 @@ class ImportDialog(QDialog):
         self.pairing = PairingResult()
         self.ecode_overrides: dict[str, str] = {}
         self.error = ""
+        #: metadata of the last import, offered (not applied) for another folder
+        self.carried: dict[str, Any] = {}
+        #: protocols whose eCode was guessed from the name (to be confirmed)
+        self.guessed: dict[str, str] = {}
         self._role_cache: dict[str, str | None] = {}
         self._protocol_cache: dict[str, list[str]] = {}
+        self._split_cache: dict[str, list[tuple[str, dict[str, Any]]]] = {}
         self._build_widgets()
         self._timer = QTimer(self, singleShot=True, interval=150)
         self._timer.timeout.connect(self.update_preview)
-        profile = load_default("import")
-        if preferences is not None:
-            profile.update(preferences.import_profile())
-        self.apply_profile(profile, guess_pattern=not profile.get("pattern"))
+        self.apply_profile(self._starting_profile(), guess_pattern=False)
         self.update_preview()
+
+    def _starting_profile(self) -> dict[str, Any]:
+        """The last import's settings where they fit this folder (core's rule)."""
+        remembered = self.preferences.import_profile() if self.preferences else {}
+        start = starting_profile(
+            load_default("import"), remembered, str(self.root), self.paths
+        )
+        self.carried = start.carried
+        self.notice.setText(start.notice)
+        self.carry_button.setVisible(bool(start.carried))
+        return start.profile
+
+    def _apply_carried(self) -> None:
+        """Apply the last import's metadata the person chose to carry over."""
+        for key, value in self.carried.items():
+            if key in self.defaults:
+                self.defaults[key].setText(str(value))
+        self.notice.setText("Metadata of your last import applied.")
+        self.carry_button.hide()
 
     # --- widgets ------------------------------------------------------------------
     def _build_widgets(self) -> None:
@@ -132,8 +155,20 @@ class ImportDialog(QDialog):
             grid.addWidget(widget, 1, column)
             grid.setColumnStretch(column, 1)
             self.defaults[key] = edit
+        self.notice = QLabel(self, wordWrap=True)
+        self.notice.setStyleSheet("color: #b26a00")
+        self.carry_button = QPushButton("Apply them", self)
+        self.carry_button.setToolTip(
+            "Use the units, dt and LJP of your last import for this folder too"
+        )
+        self.carry_button.hide()
+        self.carry_button.clicked.connect(self._apply_carried)
+        notice = QHBoxLayout()
+        notice.addWidget(self.notice, 1)
+        notice.addWidget(self.carry_button)
         form = QFormLayout()
         form.addRow("Folder", QLabel(f"{self.root}  ({len(self.paths)} files)"))
+        form.addRow(notice)
         form.addRow("Name pattern", self.preset)
         form.addRow("Regex", self.pattern)
         channels = QHBoxLayout()
@@ -211,6 +246,7 @@ class ImportDialog(QDialog):
             "detect_roles": self.detect_roles.isChecked(),
             "defaults": {k: e.text().strip() for k, e in self.defaults.items()},
             "ecode_overrides": dict(self.ecode_overrides),
+            "folder": str(self.root),
         }
 
     def apply_profile(
@@ -264,6 +300,11 @@ class ImportDialog(QDialog):
             self._protocol_cache[path] = file_protocols(str(self.root / path))
         return self._protocol_cache[path]
 
+    def _splits_of(self, path: str) -> list[tuple[str, dict[str, Any]]]:
+        if path not in self._split_cache:
+            self._split_cache[path] = file_splits(str(self.root / path))
+        return self._split_cache[path]
+
     def update_preview(self) -> None:
         """Parse and pair the files with the current settings; refresh the tables."""
         self._timer.stop()
@@ -280,6 +321,7 @@ class ImportDialog(QDialog):
                 self.voltage_channel.text().strip() or None,
                 protocols_of=self._protocols_of,
                 role_of=self._role_of if self.detect_roles.isChecked() else None,
+                splits_of=self._splits_of,
             )
             for path, name in zip(self.paths, parsed, strict=True):
                 if name is None:
@@ -327,8 +369,21 @@ class ImportDialog(QDialog):
         table.setUpdatesEnabled(True)
         table.resizeColumnsToContents()
 
+    def _guess_ecodes(self, protocols: list[str]) -> None:
+        """Pre-select the eCode other labs' names suggest (confirm or change it)."""
+        from efex_gui.core.recordings.ecodes.names import guess_from_name
+
+        for protocol in protocols:
+            if protocol in self.ecode_overrides or protocol in self.guessed:
+                continue
+            guess = guess_from_name(protocol)
+            if guess.how == "name" and guess.ecode is not None:
+                self.ecode_overrides[protocol] = guess.ecode
+                self.guessed[protocol] = guess.reason
+
     def _fill_ecodes(self) -> None:
         protocols = sorted({e.protocol for e in self.pairing.entries})
+        self._guess_ecodes(protocols)
         rows = ecode_table(protocols, self.ecode_overrides)
         self.ecodes.setRowCount(len(rows))
         choices = ["", *ecode_names()]
@@ -338,6 +393,10 @@ class ImportDialog(QDialog):
             item = QTableWidgetItem(name or "no eCode: cannot be read")
             if name is None:
                 item.setForeground(QColor(198, 40, 40))
+            elif protocol in self.guessed:
+                item.setText(f"{name} (guessed: confirm or change)")
+                item.setToolTip(self.guessed[protocol])
+                item.setForeground(QColor(178, 106, 0))
             self.ecodes.setItem(row, 2, item)
             combo = QComboBox(self.ecodes)
             combo.setToolTip(f"Read {protocol} as this eCode (empty: the table's)")
@@ -350,6 +409,8 @@ class ImportDialog(QDialog):
 
     def set_override(self, protocol: str, name: str) -> None:
         """Read ``protocol`` as the eCode ``name`` ('' for the table's choice)."""
+        if self.ecode_overrides.get(protocol) != name:
+            self.guessed.pop(protocol, None)  # the person chose: no longer a guess
         if name:
             self.ecode_overrides[protocol] = name
         else:

@@ -71,6 +71,8 @@ class MainWindow(SessionDocument, QMainWindow):
         self.browser = FileBrowser(controller, self)
         self.plot = TracePlot(controller, self)
         self.metadata = MetadataPanel(controller, self)
+        self.plot.metadata_requested.connect(self.metadata.focus_fields)
+        self.plot.text_form_requested.connect(self._describe_text_file)
         right = QSplitter(Qt.Orientation.Vertical, self)
         right.addWidget(self.plot)
         right.addWidget(self.metadata)
@@ -96,6 +98,13 @@ class MainWindow(SessionDocument, QMainWindow):
         controller.rheobase_changed.connect(self._on_rheobase)
         self._update_title()
         self._restore_geometry()
+
+    def _describe_text_file(self, key: Any) -> None:
+        """Open the one form that asks everything a text file still needs."""
+        from efex_gui.widgets.text_form import TextForm
+
+        self.text_form = TextForm(self.controller, key, self)
+        self.text_form.open()
 
     def _restore_geometry(self) -> None:
         """Last session's geometry, else most of the screen."""

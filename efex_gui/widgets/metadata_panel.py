@@ -10,6 +10,7 @@ key.
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -139,6 +140,11 @@ class MetadataPanel(QWidget):
         controller.entries_loaded.connect(self._on_entries_loaded)
         controller.session_changed.connect(self.refresh)
         self.refresh()
+
+    def focus_fields(self) -> None:
+        """Put the cursor in the first empty field (the trace plot's "Fix" button)."""
+        empty = [e for e in self.fields.values() if not e.text()]
+        (empty or list(self.fields.values()))[0].setFocus()
 
     # --- showing ------------------------------------------------------------------
     def _on_selection_changed(self, _sweeps: Any) -> None:
@@ -311,9 +317,20 @@ def _detected_text(recording: Any | None) -> str:
         ("spikes", "—" if recording.spikecount is None else str(recording.spikecount)),
         ("auto threshold", _fmt(recording.auto_threshold, "mV")),
     ]  # fmt: skip
-    text = "<b>Detected on the first sweep</b><br>" + "<br>".join(
+    reader = getattr(recording, "reader_data", None) or {}
+    title = (
+        "From the file's protocol (first sweep)"
+        if reader.get("stimulus_source") == "file"
+        else "Detected on the first sweep"
+    )
+    text = f"<b>{title}</b><br>" + "<br>".join(
         f"{name}: {value}" for name, value in rows
     )
+    for key in ("stimulus_note", "reader_note"):
+        if reader.get(key):
+            text += f"<br><i>{html.escape(str(reader[key]))}</i>"
+    if reader.get("holding_current_pa") is not None:
+        text += f"<br>holding current: {reader['holding_current_pa']:.4g} pA"
     for warning in getattr(recording, "warnings", []):
         text += f"<br><span style='color:#b26a00'>⚠ {warning}</span>"
     return text

@@ -268,7 +268,7 @@ class RecordingTreeModel(QAbstractItemModel):
             excluded = self.controller.is_excluded(self.controller.exclusion_key(sweep))
             return Qt.CheckState.Unchecked if excluded else Qt.CheckState.Checked
         if role == Qt.ItemDataRole.ForegroundRole:
-            if summary.status in ("unreadable", "error"):
+            if summary.status in ("unreadable", "refused", "error"):
                 return QBrush(RED)
             if summary.status == "excluded":
                 return QBrush(GREY)
@@ -330,8 +330,7 @@ class RecordingTreeModel(QAbstractItemModel):
             text = f"{count} protocol{'s' if count != 1 else ''}"
             return text if rheobase is None else f"rheobase {rheobase:.3g} nA · {text}"
         name = ecode_name(node.protocol, self.controller.session.ecode_overrides)
-        ecode = f"eCode {name}" if name else "no eCode"
-        return f"{ecode} · {len(node.sweeps)} sweeps"
+        return f"{_ecode_text(node.protocol, name)} · {len(node.sweeps)} sweeps"
 
     # --- signal handlers ----------------------------------------------------------
     def _on_session_changed(self, _session: Any) -> None:
@@ -403,3 +402,15 @@ class RecordingTreeModel(QAbstractItemModel):
                 node.sweeps = self._sweeps(node)
                 self.endRemoveRows()
         node.sweeps = self._sweeps(node)
+
+
+def _ecode_text(protocol: str, name: str | None) -> str:
+    """The eCode, or the one other labs' names suggest, or why there is none."""
+    from efex_gui.core.recordings.ecodes.names import guess_from_name
+
+    if name:
+        return f"eCode {name}"
+    guess = guess_from_name(protocol)
+    if guess.ecode:
+        return f"eCode {guess.ecode} (guessed)"
+    return "no eCode" if guess.how == "name" else "eCode from the stimulus"

@@ -16,7 +16,15 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QKeyEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from efex_gui.app.controller import SessionController
 from efex_gui.core.session.dataset import SweepKey
@@ -52,6 +60,10 @@ class TracePlot(QWidget):
 
     #: the plot was redrawn (number of sweeps drawn)
     drawn = Signal(int)
+    #: the person asked to fix the selected sweep's metadata (the "Fix" button)
+    metadata_requested = Signal()
+    #: the person asked to describe the selected text file (its entry key)
+    text_form_requested = Signal(object)
 
     def __init__(
         self, controller: SessionController, parent: QWidget | None = None
@@ -87,8 +99,14 @@ class TracePlot(QWidget):
         for plot in (self.voltage_plot, self.current_plot):
             plot.getAxis("left").enableAutoSIPrefix(False)
             plot.getAxis("bottom").enableAutoSIPrefix(False)
+        self.title.setWordWrap(True)
+        self.fix_button = QPushButton(self)
+        self.fix_button.hide()
+        self.fix_button.clicked.connect(self._on_fix)
+        self._fix_kind: str | None = None
         header = QHBoxLayout()
         header.addWidget(self.title, 1)
+        header.addWidget(self.fix_button)
         header.addWidget(self.box_button)
         header.addWidget(self.auto_button)
         layout = QVBoxLayout(self)
@@ -145,11 +163,87 @@ class TracePlot(QWidget):
         if pairs:
             self._draw_stimulus(pairs[0][1])
             self._draw_threshold(pairs[0][1])
+        self._show_fix(None)
+        if not pairs and self.controller.selection:
+            self._draw_raw(self.controller.selection[0])
+        else:
+            self._set_units("mV", "nA", "ms")
         self.title.setText(self._title(pairs))
         warnings = self.controller.summary(pairs[0][0]).warnings if pairs else ()
         self.title.setToolTip("\n".join(warnings) if len(pairs) == 1 and warnings
                               else TITLE_TIP)  # fmt: skip
         self.drawn.emit(len(pairs))
+
+    # --- what could not be interpreted ---------------------------------------------
+    def _set_units(self, v_label: str, i_label: str, t_label: str) -> None:
+        self.voltage_plot.setLabel("left", "Voltage", units=v_label)
+        self.current_plot.setLabel("left", "Current", units=i_label)
+        self.current_plot.setLabel("bottom", "Time", units=t_label)
+
+    def _draw_raw(self, sweep: SweepKey) -> None:
+        """The file's raw voltage and current when the sweep was not interpreted."""
+        raw, fix = self.controller.raw_trace(sweep)
+        self._show_fix(fix)
+        if raw is None:
+            return
+        pen = pg.mkPen(QColor(90, 90, 90), width=1)
+        for plot, values, items in (
+            (self.voltage_plot, raw.voltage, self.voltage_items),
+            (self.current_plot, raw.current, self.current_items),
+        ):
+            if values is None:
+                continue
+            item = pg.PlotDataItem(raw.t, values, pen=pen)
+            plot.addItem(item)
+            item.setDownsampling(auto=True, method="peak")
+            item.setClipToView(True)
+            items.append(item)
+        self._set_units(raw.v_label, raw.i_label or "none", raw.t_label)
+
+    def _show_fix(self, kind: str | None) -> None:
+        self._fix_kind = kind
+        labels = {
+            "text": "Describe the file…",
+            "ecode": "Choose eCode…",
+            "metadata": "Fix metadata…",
+            "not_recording": "Exclude file",
+            "exclude": "Exclude file",
+        }
+        self.fix_button.setVisible(kind in labels)
+        if kind in labels:
+            from efex_gui.core.recordings.interpretation import FIXES
+
+            self.fix_button.setText(labels[kind])
+            self.fix_button.setToolTip(FIXES[kind].capitalize())
+
+    def _on_fix(self) -> None:
+        if not self.controller.selection:
+            return
+        sweep = self.controller.selection[0]
+        if self._fix_kind == "ecode":
+            self._choose_ecode(sweep)
+        elif self._fix_kind in ("exclude", "not_recording"):
+            key = self.controller.exclusion_key(sweep)
+            reason = self.controller.summary(sweep).reason
+            self.controller.set_excluded([key], True, reason or "not current clamp")
+        elif self._fix_kind == "text":
+            self.text_form_requested.emit(sweep.entry_key)
+        else:
+            self.metadata_requested.emit()
+
+    def _choose_ecode(self, sweep: SweepKey) -> None:
+        from efex_gui.core.session.dataset import ecode_names
+
+        menu = QMenu(self)
+        for name in ecode_names():
+            action = menu.addAction(name)
+            action.triggered.connect(
+                lambda _=False, n=name: self.controller.set_ecode_override(
+                    sweep.protocol, n
+                )
+            )
+        menu.popup(self.fix_button.mapToGlobal(self.fix_button.rect().bottomLeft()))
+        self.ecode_menu = menu
 
     def _legend_name(self, sweep: SweepKey) -> str:
         """Short: the amplitude (the names are in the browser), else the name."""
@@ -275,9 +369,12 @@ class TracePlot(QWidget):
         summary = self.controller.summary(sweep)
         paths = entry_paths(self.controller.dataset, sweep.entry_key)
         reason = html.escape(status_text(summary, paths))
+        what = (
+            "raw traces, not interpreted" if self.voltage_items else "nothing to draw"
+        )
         return (
             f"<b>{html.escape(f'{sweep.cell} / {sweep.protocol} / {summary.name}')}"
-            f"</b> — <span style='color:#c62828'>nothing to draw ({reason})</span>"
+            f"</b> — <span style='color:#c62828'>{what}: {reason}</span>"
         )
 
     # --- view -----------------------------------------------------------------------

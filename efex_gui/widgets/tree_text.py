@@ -49,7 +49,7 @@ def status_text(summary: Any, paths: dict[str, str]) -> str:
         reader's message are shortened to file names (the tooltip keeps them).
     """
     reason = summary.reason
-    if reason and summary.status in ("unreadable", "error"):
+    if reason and summary.status in ("unreadable", "refused", "error"):
         for absolute, stored in paths.items():
             reason = reason.replace(absolute, Path(stored).name)
     if not reason and summary.warnings:

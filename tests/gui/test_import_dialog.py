@@ -145,13 +145,15 @@ def test_abf_files_take_their_protocol_names_from_inside(
         "File_axon_5": ["step cclamp"],
     }
     assert fm["20303010_rita"][rita][0]["filepath"] == "20303010_rita.abf"
-    rows = {
-        dialog.ecodes.item(r, 0).text(): r for r in range(dialog.ecodes.rowCount())
-    }
+    rows = {dialog.ecodes.item(r, 0).text(): r for r in range(dialog.ecodes.rowCount())}
     assert dialog.ecodes.item(rows["step cclamp"], 2).text() == "Step"
-    assert dialog.ecodes.item(rows[rita], 2).text().startswith("no eCode")
+    # an unknown name: the other labs' dictionary suggests Step ("excitability")
+    guessed = dialog.ecodes.item(rows[rita], 2)
+    assert guessed.text() == "Step (guessed: confirm or change)"
+    assert "excitab" in guessed.toolTip()
+    assert dialog.ecode_overrides == {rita: "Step"}
     dialog.ecodes.cellWidget(rows[rita], 3).setCurrentText("Step")
-    qtbot.waitUntil(lambda: dialog.ecodes.item(rows[rita], 2).text() == "Step")
+    assert "Step" in dialog.ecodes.cellWidget(rows[rita], 3).currentText()
     dialog.accept()
     controller.new_session(dialog.files_metadata(), tmp_path, dialog.ecode_overrides)
     load_everything(qtbot, controller)
@@ -187,3 +189,34 @@ def test_profile_with_ecode_mapping_saved_and_loaded(
     assert other.ecode_overrides == {"TestPulse": "Step"}
     assert other.current_channel.text() == "3"
     qtbot.waitUntil(lambda: other.profile() == dialog.profile())
+
+
+def test_another_labs_folder_gets_its_own_preset_and_no_ljp(
+    qtbot: Any, bbp_folder: Path, preferences: Any, tmp_path_factory: Any
+) -> None:
+    dialog = _dialog(qtbot, bbp_folder, preferences)
+    dialog.defaults["ljp"].setText("14")
+    dialog.defaults["i_unit"].setText("pA")
+    dialog.accept()
+    # another lab: SSCx-style names the BBP pattern does not match
+    other = tmp_path_factory.mktemp("sscx")
+    for rel in ("C1/X_IDrest_ch0_1.ibw", "C1/X_IDrest_ch1_1.ibw"):
+        (other / rel).parent.mkdir(parents=True, exist_ok=True)
+        (other / rel).write_bytes(b"")
+    fresh = _dialog(qtbot, other, preferences)
+    assert fresh.pattern.text() == PRESET_PATTERNS[0].regex
+    assert fresh.defaults["ljp"].text() == ""
+    assert "guessed for this folder" in fresh.notice.text()
+    # a folder the remembered pattern matches: the LJP is offered, not applied
+    same_lab = tmp_path_factory.mktemp("bbp2")
+    for rel in ("B9/B9_Ch0_IDRest_1.ibw", "B9/B9_Ch3_IDRest_1.ibw"):
+        (same_lab / rel).parent.mkdir(parents=True, exist_ok=True)
+        (same_lab / rel).write_bytes(b"")
+    offered = _dialog(qtbot, same_lab, preferences)
+    assert offered.pattern.text() == dialog.pattern.text()
+    assert offered.defaults["ljp"].text() == ""
+    assert "ljp 14" in offered.notice.text()
+    assert offered.carry_button.isVisibleTo(offered)
+    offered.carry_button.click()
+    assert offered.defaults["ljp"].text() == "14"
+    assert offered.defaults["i_unit"].text() == "pA"

@@ -145,3 +145,61 @@ def test_arrow_keys_work_after_clicking_into_the_plot(
     with qtbot.waitSignal(controller.selection_changed):
         qtbot.keyClick(plot.graphics, Qt.Key.Key_Right)
     assert controller.selection == [sweeps[1]]
+
+
+def test_a_refused_file_is_drawn_raw_with_the_reason_and_a_fix(
+    qtbot: Any, controller: Any
+) -> None:
+    wcp = shared_path("formats", "wcp", "myokit-wcp-file.wcp")
+    plot = _plot(qtbot, controller)
+    controller.new_session({"c": {"IV": [{"filepath": wcp.name}]}}, wcp.parent)
+    load_everything(qtbot, controller)
+    sweep = controller.dataset.sweeps("c", "IV")[0]
+    with qtbot.waitSignal(plot.drawn):
+        controller.select_sweeps([sweep])
+    # the clamp command and the membrane current, as they are in the file
+    (voltage,), (current,) = plot.voltage_items, plot.current_items
+    assert -81 < float(np.median(voltage.yData)) < -79
+    assert current.yData.size == voltage.yData.size == 256
+    title = plot.title.text()
+    assert "raw traces, not interpreted" in title
+    assert "voltage clamp: 11 records of membrane current" in title
+    assert plot.fix_button.isVisibleTo(plot)
+    assert plot.fix_button.text() == "Exclude file"
+    with qtbot.waitSignal(controller.exclusions_changed):
+        plot.fix_button.click()
+    assert controller.is_excluded(controller.exclusion_key(sweep))
+
+
+def test_an_unknown_ecode_offers_the_ecode_choice(
+    qtbot: Any, controller: Any, tmp_path: Path
+) -> None:
+    # a noisy stimulus under an unknown name: no eCode can be guessed
+    rng = np.random.default_rng(0)
+    t = np.arange(4000) * 0.1
+    np.savetxt(
+        tmp_path / "n.txt",
+        np.column_stack([t, -70 + rng.normal(0, 1, 4000), rng.normal(0, 0.1, 4000)]),
+    )
+    entry = {
+        "filepath": "n.txt",
+        "t_unit": "ms",
+        "v_unit": "mV",
+        "i_unit": "nA",
+        "columns": ["t", "v", "i"],
+    }
+    plot = _plot(qtbot, controller)
+    controller.new_session({"c": {"Prot_9": [entry]}}, tmp_path)
+    load_everything(qtbot, controller)
+    sweep = controller.dataset.sweeps("c", "Prot_9")[0]
+    with qtbot.waitSignal(plot.drawn):
+        controller.select_sweeps([sweep])
+    assert plot.fix_button.text() == "Choose eCode…"
+    assert "neither a step nor a ramp" in plot.title.text()
+    assert plot.voltage_items and plot.current_items
+    plot.fix_button.click()
+    step = next(a for a in plot.ecode_menu.actions() if a.text() == "Step")
+    with qtbot.waitSignal(plot.drawn, timeout=20_000):
+        step.trigger()
+    assert controller.session.ecode_overrides == {"Prot_9": "Step"}
+    assert not plot.fix_button.isVisibleTo(plot)

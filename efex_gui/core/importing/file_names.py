@@ -40,6 +40,10 @@ RECORDING_EXTENSIONS = (
     ".dat",
     ".atf",
     ".wcp",
+    ".axgd",
+    ".axgx",
+    ".smr",
+    ".edr",
 )
 
 
@@ -76,8 +80,8 @@ PRESET_PATTERNS: tuple[NamePattern, ...] = (
         "B6/B6_Ch3_IDRest_181.ibw",
     ),
     NamePattern(
-        "One file per cell, protocols inside (NWB, ABF)",
-        r"(?:.*/)?(?P<cell>[^/]+)\.(?:nwb|abf|NWB|ABF)",
+        "One file per cell, protocols inside (NWB, ABF, HEKA)",
+        r"(?:.*/)?(?P<cell>[^/]+)\.(?:nwb|abf|dat|NWB|ABF|DAT)",
         "cell_001.nwb",
     ),
 )
@@ -106,6 +110,8 @@ class ImportEntry:
     i_file: str | None = None
     filepath: str | None = None
     repetition: str | None = None
+    #: keys selecting one recording inside a multi-cell file (HEKA group, channel)
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def config(self, defaults: Mapping[str, Any]) -> dict[str, Any]:
         """The entry as a BluePyEfe file-metadata dict, with the non-empty defaults."""
@@ -114,6 +120,9 @@ class ImportEntry:
             config["ordinal"] = self.number
         if self.filepath is not None:
             config["filepath"] = self.filepath
+            if self.filepath.lower().endswith(".abf"):
+                # channels by unit and the stimulus from the epoch table (issue 13)
+                config["abf_layout"] = "units"
         else:
             config["i_file"] = self.i_file
             config["v_file"] = self.v_file
@@ -122,6 +131,7 @@ class ImportEntry:
                 config[key] = value
         if self.repetition is not None:
             config["repetition"] = int(self.repetition)
+        config.update(self.extra)
         return config
 
 
@@ -240,6 +250,7 @@ def pair_files(
     voltage_channel: str | None = None,
     protocols_of: Callable[[str], list[str]] | None = None,
     role_of: Callable[[str], str | None] | None = None,
+    splits_of: Callable[[str], list[tuple[str, dict[str, Any]]]] | None = None,
 ) -> PairingResult:
     """Group parsed names into files_metadata entries.
 
@@ -257,6 +268,10 @@ def pair_files(
         ``path -> "voltage" | "current" | None`` from the file's own units; asked
         for the first file of each (cell, channel), since rigs differ on which
         channel records what.
+    splits_of : callable, optional
+        ``path -> [(cell suffix, metadata keys), ...]`` for single files holding
+        several cells (a HEKA bundle's groups and amplifier channels): one entry per
+        split, in a cell named ``"<cell> <suffix>"``.
 
     Returns
     -------
@@ -270,7 +285,7 @@ def pair_files(
         if name.cell is None:
             result.skipped[name.path] = "no cell in the name"
         elif name.channel is None:
-            _add_single_file(name, protocols_of, result)
+            _add_single_file(name, protocols_of, result, splits_of)
         elif name.protocol is None:
             result.skipped[name.path] = "no protocol in the name"
         else:
@@ -334,6 +349,7 @@ def _add_single_file(
     name: ParsedName,
     protocols_of: Callable[[str], list[str]] | None,
     result: PairingResult,
+    splits_of: Callable[[str], list[tuple[str, dict[str, Any]]]] | None = None,
 ) -> None:
     assert name.cell is not None
     if name.protocol is not None:
@@ -350,16 +366,22 @@ def _add_single_file(
         if not protocols:
             result.skipped[name.path] = "no protocol found in the file"
             return
+    try:
+        splits = (splits_of(name.path) if splits_of else []) or [("", {})]
+    except Exception:  # the reader will report a bad file
+        splits = [("", {})]
     for protocol in protocols:
-        result.entries.append(
-            ImportEntry(
-                name.cell,
-                protocol,
-                name.number,
-                filepath=name.path,
-                repetition=name.repetition,
+        for suffix, keys in splits:
+            result.entries.append(
+                ImportEntry(
+                    f"{name.cell} {suffix}" if suffix else name.cell,
+                    protocol,
+                    name.number,
+                    filepath=name.path,
+                    repetition=name.repetition,
+                    extra=dict(keys),
+                )
             )
-        )
 
 
 def build_files_metadata(

@@ -1,11 +1,12 @@
 """File readers: files_metadata entries in, BluePyEfe trace dicts out.
 
-``read_file(config_data)`` picks the reader as BluePyEfe's ``Cell.reader`` does
-(spec §3.1): the path is ``filepath``, else ``v_file``; then the first of ``.abf``,
-``.ibw``/``.bwav``, ``.nwb``, ``.txt`` found as a **substring** of the path wins.
-Extensions BluePyEfe does not know (``.csv``, ``.dat``, ``.atf``, ``.wcp``) are then
-matched at the end of the path, case-insensitively, as is a BluePyEfe extension
-written in capitals (BluePyEfe raises there).
+``read_file(config_data)`` picks the reader from the path (``filepath``, else
+``v_file``): the extension at the **end** of the path wins, case-insensitively, so
+``X.abf.csv`` is a CSV file; only when no known extension ends the path is the first
+of ``.abf``, ``.ibw``/``.bwav``, ``.nwb``, ``.txt`` found as a substring used, as
+BluePyEfe's ``Cell.reader`` does (spec §3.1; docs/compatibility.md). ``.dat`` files are
+HEKA PatchMaster bundles when their first bytes say so, else text; AxoGraph, Spike2,
+WinEDR and the other formats of ``NEO_FORMATS`` go through one generic neo path.
 
 ``.txt`` goes to the LCCR reader (BluePyEfe's choice) when the metadata has
 ``amplitudes``; otherwise to the plain-text reader (two/three columns, ``text.py``).
@@ -33,9 +34,11 @@ from efex_gui.core.readers._common import (
 )
 from efex_gui.core.readers.atf import atf_reader
 from efex_gui.core.readers.axon import axon_reader
+from efex_gui.core.readers.heka import heka_reader, is_patchmaster
 from efex_gui.core.readers.igor import igor_reader
 from efex_gui.core.readers.inspection import inspect_file, list_nwb_protocols
 from efex_gui.core.readers.lccr import csv_lccr_reader
+from efex_gui.core.readers.neo_generic import NEO_FORMATS, UNREADABLE, neo_reader
 from efex_gui.core.readers.nwb.reader import nwb_reader
 from efex_gui.core.readers.text import text_reader
 from efex_gui.core.readers.wcp import wcp_reader
@@ -48,9 +51,12 @@ __all__ = [
     "axon_reader",
     "cache_key",
     "csv_lccr_reader",
+    "dat_reader",
+    "heka_reader",
     "igor_reader",
     "inspect_file",
     "list_nwb_protocols",
+    "neo_reader",
     "nwb_reader",
     "read_file",
     "reader_for",
@@ -68,6 +74,13 @@ def txt_reader(config_data: dict) -> list[TraceDict]:
     return text_reader(config_data)
 
 
+def dat_reader(config_data: dict) -> list[TraceDict]:
+    """Read a ``.dat`` file: a HEKA PatchMaster bundle by its first bytes, else text."""
+    if is_patchmaster(config_path(config_data)):
+        return heka_reader(config_data)
+    return text_reader(config_data)
+
+
 #: extension -> reader, in dispatch order (BluePyEfe's four first)
 READERS: dict[str, Reader] = {
     ".abf": axon_reader,
@@ -76,9 +89,10 @@ READERS: dict[str, Reader] = {
     ".nwb": nwb_reader,
     ".txt": txt_reader,
     ".csv": text_reader,
-    ".dat": text_reader,
+    ".dat": dat_reader,
     ".atf": atf_reader,
     ".wcp": wcp_reader,
+    **dict.fromkeys([*NEO_FORMATS, *UNREADABLE], neo_reader),
 }
 #: extensions BluePyEfe matches as substrings of the path
 BLUEPYEFE_EXTENSIONS = (".abf", ".ibw", ".bwav", ".nwb", ".txt")
@@ -99,13 +113,13 @@ def reader_for(path: str) -> Reader:
     ReaderError
         If no reader matches.
     """
-    for extension in BLUEPYEFE_EXTENSIONS:
-        if extension in path:
-            return READERS[extension]
     lowered = path.lower()
     for extension, reader in READERS.items():
         if lowered.endswith(extension):
             return reader
+    for extension in BLUEPYEFE_EXTENSIONS:
+        if extension in path:
+            return READERS[extension]
     raise ReaderError(
         path,
         f"unknown format: the ephys file extension is not one of {', '.join(READERS)}",
@@ -137,8 +151,16 @@ def read_file(config_data: dict) -> list[TraceDict]:
 
 
 #: readers whose traces do not depend on the metadata's ``protocol_name``
-_PROTOCOL_FREE = (axon_reader, igor_reader, txt_reader, text_reader, atf_reader,
-                  wcp_reader, csv_lccr_reader)
+_PROTOCOL_FREE = (
+    axon_reader,
+    igor_reader,
+    txt_reader,
+    text_reader,
+    atf_reader,
+    wcp_reader,
+    csv_lccr_reader,
+    neo_reader,
+)
 _PLAIN = (str, int, float, bool, type(None))
 
 
@@ -164,6 +186,6 @@ def cache_key(config_data: dict) -> tuple | None:
         items = sorted((k, _frozen(v)) for k, v in config_data.items() if k not in skip)
     except (EfexError, TypeError):
         return None
-    if reader not in _PROTOCOL_FREE and reader is not nwb_reader:
+    if reader not in _PROTOCOL_FREE and reader not in (nwb_reader, dat_reader):
         return None
     return (reader.__name__, tuple(items))

@@ -102,8 +102,17 @@ def pick_channel(
 
 
 def require_voltage(channels: list[Channel], config_data: dict, path: str) -> Channel:
-    """Return the voltage channel or raise a ``ReaderError`` that lists the channels."""
+    """Return the voltage channel or raise a ``ReaderError`` that lists the channels.
+
+    Only current channels (a voltage-clamp run, trap T11) raise
+    :class:`~efex_gui.core.errors.NotARecordingError` ("voltage clamp: 3 sweeps of
+    membrane current").
+    """
     channel = pick_channel(channels, "voltage", config_data, path)
+    if channel is None and any(unit_kind(c.unit) == "current" for c in channels):
+        from efex_gui.core.readers.clamp import refuse_voltage_clamp
+
+        refuse_voltage_clamp(path, len(channels[0].sweeps), "sweeps")
     if channel is None:
         found = ", ".join(f"{c.name!r} ({c.unit})" for c in channels) or "none"
         raise ReaderError(
@@ -113,6 +122,53 @@ def require_voltage(channels: list[Channel], config_data: dict, path: str) -> Ch
             "to force one.",
         )
     return channel
+
+
+def _choose_voltage(
+    channels: list[Channel], config_data: dict, path: str, dt_ms: float
+) -> Channel:
+    """The voltage channel; refuses voltage clamp unless the raw channels are asked."""
+    from efex_gui.core.readers.clamp import refuse_voltage_clamp, voltage_is_clamped
+    from efex_gui.core.readers.raw import RAW_ONLY
+    from efex_gui.core.units import to_mv
+
+    if config_data.get(RAW_ONLY):
+        return pick_channel(channels, "voltage", config_data, path) or channels[0]
+    voltage = require_voltage(channels, config_data, path)
+    if config_data.get("v_channel") is None and voltage_is_clamped(
+        [to_mv(v, voltage.unit) for v in voltage.sweeps], dt_ms
+    ):
+        refuse_voltage_clamp(path, len(voltage.sweeps))
+    return voltage
+
+
+def _metadata_step(config_data: dict, n: int, dt_ms: float) -> np.ndarray:
+    from efex_gui.core.readers._common import step_current
+
+    return step_current(
+        n,
+        dt_ms,
+        float(config_data["ton"]),
+        float(config_data["toff"]),
+        float(config_data["amp"]),
+        float(config_data.get("hypamp") or 0.0),
+    )
+
+
+def _check_step_metadata(config_data: dict, path: str) -> bool:
+    """Whether the step can come from the metadata; raises when it must and cannot."""
+    from efex_gui.core.readers.raw import RAW_ONLY
+
+    missing = [
+        k for k in ("ton", "toff", "amp", "i_unit") if config_data.get(k) is None
+    ]
+    if missing and not config_data.get(RAW_ONLY):
+        raise ReaderError(
+            path,
+            f"no current channel; give {missing} in the metadata (ton/toff "
+            "in ms, amp and hypamp in i_unit) to synthesise the step.",
+        )
+    return not missing
 
 
 def channel_traces(
@@ -126,39 +182,24 @@ def channel_traces(
     """One trace per sweep from recorded channels: voltage and current chosen by unit.
 
     Without a current channel the step is synthesised from the metadata ``ton`` /
-    ``toff`` (ms), ``amp``, ``hypamp`` and ``i_unit``; without those, ``ReaderError``.
+    ``toff`` (ms), ``amp``, ``hypamp`` and ``i_unit``; without those, ``ReaderError``
+    (with :data:`~efex_gui.core.readers.raw.RAW_ONLY`: no current).
     """
-    from efex_gui.core.readers._common import step_current
     from efex_gui.core.units import time_factor_to_ms
 
-    voltage = require_voltage(channels, config_data, path)
+    dt_ms = dt * time_factor_to_ms(t_unit)
+    voltage = _choose_voltage(channels, config_data, path, dt_ms)
     current = pick_channel(channels, "current", config_data, path, exclude=voltage)
     if current is voltage:
         current = None
-    if current is None:
-        missing = [
-            k for k in ("ton", "toff", "amp", "i_unit") if config_data.get(k) is None
-        ]
-        if missing:
-            raise ReaderError(
-                path,
-                f"no current channel; give {missing} in the metadata (ton/toff "
-                "in ms, amp and hypamp in i_unit) to synthesise the step.",
-            )
+    synthesise = current is None and _check_step_metadata(config_data, path)
     traces = []
     for index, v in enumerate(voltage.sweeps):
+        i, i_unit, source = None, None, "none"
         if current is not None:
             i, i_unit, source = current.sweeps[index], current.unit, "recorded"
-        else:
-            dt_ms = dt * time_factor_to_ms(t_unit)
-            i = step_current(
-                len(v),
-                dt_ms,
-                float(config_data["ton"]),
-                float(config_data["toff"]),
-                float(config_data["amp"]),
-                float(config_data.get("hypamp") or 0.0),
-            )
+        elif synthesise:
+            i = _metadata_step(config_data, len(v), dt_ms)
             i_unit, source = config_data["i_unit"], "metadata"
         traces.append(
             {
@@ -170,6 +211,7 @@ def channel_traces(
                 "i_unit": i_unit,
                 "id": f"{stem}_sweep{index}",
                 "current_source": source,
+                "clamp": "current",
                 "v_channel": voltage.name,
                 "i_channel": current.name if current is not None else None,
             }

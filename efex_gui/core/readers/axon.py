@@ -15,7 +15,12 @@ Two paths:
   current-clamp files): voltage chosen by unit, current from a recorded current
   channel, else rebuilt from the protocol (ABF2 epoch table via neo, ABF1 epoch table
   from the header), else synthesised from metadata ``ton``/``toff``/``amp``/``hypamp``;
-  exact ``dt`` and units returned.
+  exact ``dt`` and units returned; the step's timing and amplitudes from the epoch
+  table (``stimulus_source`` "file").
+
+Both paths refuse voltage-clamp files (no voltage channel, or a command DAC in a
+voltage unit) with :class:`~efex_gui.core.errors.NotARecordingError`: BluePyEfe would
+take the membrane current for a voltage (docs/compatibility.md).
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from efex_gui.core.readers._common import (
     require_file,
     validate_traces,
 )
+from efex_gui.core.readers.raw import RAW_ONLY
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +93,18 @@ def bluepyefe_layout(block: Any) -> list[TraceDict] | None:
     return traces
 
 
+def _refuse_voltage_clamp(block: Any, path: str) -> None:
+    """Refuse a voltage-clamp file before BluePyEfe's rule takes a current for Vm."""
+    from efex_gui.core.readers._channels import unit_kind
+    from efex_gui.core.readers.axon_units import _protocol, signal_channels
+    from efex_gui.core.readers.clamp import refuse_voltage_clamp
+
+    kinds = {unit_kind(c.unit) for c in signal_channels(block)}
+    if "current" in kinds and "voltage" not in kinds:
+        refuse_voltage_clamp(path, len(block.segments), "sweeps")
+    _protocol(path, len(block.segments))
+
+
 def _layout(config_data: dict) -> str:
     layout = config_data.get("abf_layout", "bluepyefe")
     if layout not in LAYOUTS:
@@ -122,6 +140,10 @@ def axon_reader(config_data: dict) -> list[TraceDict]:
     path = str(config_data["filepath"])
     io, block = open_abf(path)
     layout = _layout(config_data)
+    if config_data.get(RAW_ONLY):
+        layout = "units"
+    if layout == "bluepyefe":
+        _refuse_voltage_clamp(block, path)
     traces = bluepyefe_layout(block) if layout == "bluepyefe" else None
     if traces is None:
         from efex_gui.core.readers.axon_units import traces_by_units

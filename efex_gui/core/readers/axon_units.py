@@ -4,13 +4,19 @@ Where the current comes from, in order (recorded in each trace's ``current_sourc
 
 1. ``"recorded"``: an ADC channel in a current unit (I_Com, Imemb, ...);
 2. ``"protocol"``: the command waveform of the first enabled DAC in a current unit,
-   rebuilt from the epoch table (ABF2 through neo's ``read_protocol``, which adds the
-   1/64 pre-sweep holding period; ABF1 from the header's epoch table, step epochs only,
-   holding assumed 0 and the DAC unit taken from the metadata's ``i_unit``, which ABF1
-   headers do not give neo);
+   rebuilt from the epoch table by pyabf (ABF1 and ABF2,
+   :mod:`efex_gui.core.readers.abf_protocol`);
 3. ``"metadata"``: a step synthesised from metadata ``ton``/``toff`` (ms), ``amp`` and
    ``hypamp`` (in ``i_unit``);
 4. otherwise a ``ReaderError`` saying what to add to the metadata.
+
+With a recorded or rebuilt current, the step's timing and amplitudes come from the
+epoch table (the test step: the epoch whose level changes across sweeps) and the
+trace says so (``stimulus_source`` "file", ``ton``/``toff`` as sample indices,
+``amp``/``hypamp`` in the trace's current unit, ``stimulus_note`` naming the test
+step and the other epochs). A voltage-clamp file (its command DAC in a voltage unit)
+is refused, and so is a file whose sweep structure neo and the header disagree on
+(trap T9).
 """
 
 from __future__ import annotations
@@ -30,12 +36,14 @@ from efex_gui.core.readers._channels import (
     unit_kind,
 )
 from efex_gui.core.readers._common import TraceDict, step_current
+from efex_gui.core.readers.abf_protocol import AbfProtocol, read_abf_protocol
+from efex_gui.core.readers.clamp import refuse_voltage_clamp
+from efex_gui.core.readers.raw import RAW_ONLY
+from efex_gui.core.units import current_factor_to_na
 
 logger = logging.getLogger(__name__)
 
-#: ABF1 epoch type for a step
-_ABF1_STEP = 1
-_ABF1_EPOCHS_PER_DAC = 10
+_EPISODIC = 5
 
 
 def signal_channels(block: Any) -> list[Channel]:
@@ -57,76 +65,76 @@ def signal_channels(block: Any) -> list[Channel]:
     return list(channels.values())
 
 
-def _abf2_commands(io: Any) -> list[Channel]:
-    try:
-        protocol = io.read_protocol()
-    except Exception:  # neo raises on ABF1 and on gap-free files
-        return []
-    dac_info = io._axon_info.get("listDACInfo", [])
-    commands: list[Channel] = []
-    for d_index in range(len(protocol[0].analogsignals) if protocol else 0):
-        enabled = d_index < len(dac_info) and dac_info[d_index].get("nWaveformEnable")
-        signal = protocol[0].analogsignals[d_index]
-        unit = clean_unit(signal.units.dimensionality.string)
-        if not enabled or unit_kind(unit) != "current":
-            continue
-        sweeps = [np.asarray(seg.analogsignals[d_index]).ravel() for seg in protocol]
-        commands.append(Channel(str(signal.name).strip(), unit, sweeps))
-    return commands
-
-
-def _abf1_commands(io: Any, n_points: list[int], i_unit: Any) -> list[Channel]:
-    header = io._axon_info
-    if header.get("fFileVersionNumber", 2) >= 2 or header.get("nOperationMode") != 5:
-        return []
-    if i_unit is None or unit_kind(str(i_unit)) != "current":
-        return []
-    dac = int(header.get("nActiveDACChannel", 0))
-    first = dac * _ABF1_EPOCHS_PER_DAC
-    epochs = range(first, first + _ABF1_EPOCHS_PER_DAC)
-    n_channels = max(int(header["nADCNumChannels"]), 1)
-    offset = int(header["lNumSamplesPerEpisode"] // n_channels // 64)
-    sweeps = []
-    for sweep, n in enumerate(n_points):
-        command = np.zeros(n, dtype=np.float64)
-        position = offset
-        for e in epochs:
-            if header["nEpochType"][e] == 0:
-                continue
-            length = int(
-                header["lEpochInitDuration"][e] + sweep * header["lEpochDurationInc"][e]
-            )
-            if header["nEpochType"][e] == _ABF1_STEP:
-                level = (
-                    header["fEpochInitLevel"][e] + sweep * header["fEpochLevelInc"][e]
-                )
-                command[position : position + length] = level
-            position += length
-        sweeps.append(command)
-    if not any(np.ptp(s) > 0 for s in sweeps):
-        return []
-    return [Channel(f"DAC {dac} (epoch table)", str(i_unit), sweeps)]
-
-
 def _flat(channel: Channel) -> bool:
     return all(np.ptp(s) == 0 for s in channel.sweeps)
 
 
+def _command(protocol: AbfProtocol | None) -> Channel | None:
+    if protocol is None or protocol.clamp != "current" or not protocol.commands:
+        return None
+    name = f"DAC {protocol.dac} (epoch table)"
+    channel = Channel(name, protocol.dac_unit, protocol.commands)
+    return None if _flat(channel) else channel
+
+
 def _current(
-    io: Any, channels: list[Channel], voltage: Channel, config_data: dict, path: str
+    protocol: AbfProtocol | None,
+    channels: list[Channel],
+    voltage: Channel,
+    config_data: dict,
+    path: str,
 ) -> tuple[Channel | None, str]:
     recorded = pick_channel(channels, "current", config_data, path, exclude=voltage)
     if recorded is not None and recorded is not voltage:
         return recorded, "recorded"
+    command = _command(protocol)
     n_points = [len(s) for s in voltage.sweeps]
-    commands = _abf2_commands(io) or _abf1_commands(
-        io, n_points, config_data.get("i_unit")
-    )
-    commands = [c for c in commands if [len(s) for s in c.sweeps] == n_points]
-    live = [c for c in commands if not _flat(c)]
-    if live:
-        return live[0], "protocol"
+    if command is not None and [len(s) for s in command.sweeps] == n_points:
+        return command, "protocol"
     return None, "metadata"
+
+
+def _protocol(path: str, n_segments: int) -> AbfProtocol | None:
+    """The file's protocol (None when pyabf cannot read it); refuses VC and T9."""
+    try:
+        protocol = read_abf_protocol(path)
+    except Exception as exc:  # pyabf raises anything on odd headers
+        logger.info("%s: pyabf cannot read the protocol (%s)", path, exc)
+        return None
+    if protocol.clamp == "voltage":
+        refuse_voltage_clamp(path, protocol.n_sweeps, "sweeps")
+    if protocol.mode == _EPISODIC and protocol.n_sweeps != n_segments:
+        raise ReaderError(
+            path,
+            f"the readers disagree on the sweep structure: neo reads {n_segments} "
+            f"sweep(s), the header's protocol {protocol.n_sweeps}; the file was "
+            "probably re-saved by another program. Export it again from Clampfit.",
+        )
+    return protocol
+
+
+def file_stimulus(
+    protocol: AbfProtocol | None, sweep: int, i_unit: str
+) -> dict[str, Any]:
+    """The trace keys of the step the protocol describes ("file" stimulus source).
+
+    ``ton``/``toff`` are sample indices, ``amp``/``hypamp`` in ``i_unit``; without a
+    test step only ``stimulus_note`` says why.
+    """
+    if protocol is None:
+        return {"stimulus_note": "the protocol could not be read"}
+    test = protocol.test
+    if test is None or protocol.clamp != "current" or unit_kind(i_unit) != "current":
+        return {"stimulus_note": protocol.note or "no step in the protocol"}
+    factor = current_factor_to_na(protocol.dac_unit) / current_factor_to_na(i_unit)
+    return {
+        "ton": test.start,
+        "toff": test.stop,
+        "amp": (test.levels[sweep] - protocol.holding) * factor,
+        "hypamp": protocol.holding * factor,
+        "stimulus_source": "file",
+        "stimulus_note": protocol.summary(),
+    }
 
 
 def _metadata_current(config_data: dict, n: int, dt_ms: float, path: str) -> np.ndarray:
@@ -154,8 +162,19 @@ def traces_by_units(
 ) -> list[TraceDict]:
     """Build one trace per sweep, voltage/current chosen by unit (see module doc)."""
     channels = signal_channels(block)
-    voltage = require_voltage(channels, config_data, path)
-    current, source = _current(io, channels, voltage, config_data, path)
+    raw = bool(config_data.get(RAW_ONLY))
+    try:
+        protocol = _protocol(path, len(block.segments))
+    except ReaderError:
+        if not raw:
+            raise
+        protocol = None
+    voltage = (
+        (pick_channel(channels, "voltage", config_data, path) or channels[0])
+        if raw
+        else require_voltage(channels, config_data, path)
+    )
+    current, source = _current(protocol, channels, voltage, config_data, path)
     rate = float(block.segments[0].analogsignals[0].sampling_rate.rescale("Hz"))
     dt = 1.0 / rate
     stem = os.path.splitext(os.path.basename(path))[0]
@@ -163,21 +182,25 @@ def traces_by_units(
     for index, v in enumerate(voltage.sweeps):
         if current is not None:
             i, i_unit = current.sweeps[index], current.unit
+        elif raw and config_data.get("amp") is None:
+            i, i_unit, source = None, None, "none"
         else:
             i = _metadata_current(config_data, len(v), dt * 1e3, path)
             i_unit = config_data["i_unit"]
-        traces.append(
-            {
-                "voltage": v,
-                "current": i,
-                "dt": dt,
-                "v_unit": voltage.unit,
-                "i_unit": i_unit,
-                "t_unit": "s",
-                "id": f"{stem}_sweep{index}",
-                "current_source": source,
-                "v_channel": voltage.name,
-                "i_channel": current.name if current is not None else None,
-            }
-        )
+        trace = {
+            "voltage": v,
+            "current": i,
+            "dt": dt,
+            "v_unit": voltage.unit,
+            "i_unit": i_unit,
+            "t_unit": "s",
+            "id": f"{stem}_sweep{index}",
+            "current_source": source,
+            "clamp": "current",
+            "v_channel": voltage.name,
+            "i_channel": current.name if current is not None else None,
+        }
+        if source != "metadata":
+            trace.update(file_stimulus(protocol, index, str(i_unit)))
+        traces.append(trace)
     return traces

@@ -50,20 +50,24 @@ def _list_bbp(f: Any) -> dict[str, list[str]]:
 
 
 def _list_scala(f: Any) -> dict[str, list[str]]:
-    from efex_gui.core.readers.nwb.layouts import scala_protocol
+    from efex_gui.core.readers.nwb.layouts import is_voltage_clamp, scala_protocol
 
     out: dict[str, list[str]] = {}
     for name, series in f.get("acquisition", {}).items():
-        if hasattr(series, "attrs") and "data" in series:
+        readable = hasattr(series, "attrs") and "data" in series
+        if readable and not is_voltage_clamp(series):
             out.setdefault(scala_protocol(series), []).append(name)
     return out
 
 
 def _list_aibs(f: Any) -> dict[str, list[str]]:
     from efex_gui.core.readers.nwb.hdf5 import read_attr_or_dataset
+    from efex_gui.core.readers.nwb.layouts import is_voltage_clamp
 
     out: dict[str, list[str]] = {}
     for name, series in f["acquisition/timeseries"].items():
+        if is_voltage_clamp(series):
+            continue
         protocol = read_attr_or_dataset(series, "aibs_stimulus_name") or "unknown"
         out.setdefault(protocol, []).append(name)
     return out
@@ -127,7 +131,9 @@ def _inspect_nwb(path: str) -> dict[str, Any]:
     return {
         "format": "nwb",
         "layout": layout,
-        "protocols": sorted(protocols),
+        # the same list as the import dialog's (list_nwb_protocols)
+        "protocols": sorted(name for name, names in protocols.items() if names),
+        "n_voltage_clamp": sum(s["type"] == "VoltageClampSeries" for s in sweeps),
         "sweeps": sweeps,
         "n_sweeps": len(sweeps),
         "sampling_rate": rates.pop() if len(rates) == 1 else None,
@@ -258,6 +264,74 @@ def _inspect_atf(path: str) -> dict[str, Any]:
     }
 
 
+def _inspect_heka(path: str) -> dict[str, Any]:
+    from efex_gui.core.readers.heka import open_heka
+    from efex_gui.core.readers.heka_file import RECORDING_MODES
+
+    bundle = open_heka(path)
+    series, protocols, rates = [], [], set()
+    with reading(path, "a HEKA PatchMaster bundle"):
+        for group in bundle:
+            for index, one in enumerate(group):
+                if not len(one):
+                    continue
+                first = one[0][0]
+                rates.add(round(1.0 / float(first._dt), 6))
+                if one.label() not in protocols:
+                    protocols.append(one.label())
+                series.append(
+                    {
+                        "group": group.label(),
+                        "series": index,
+                        "protocol": one.label(),
+                        "n_sweeps": len(one),
+                        "planned_sweeps": int(one.stimulus().sweep_count()),
+                        "channels": list(one.channel_names()),
+                        "modes": sorted(
+                            {RECORDING_MODES.get(t.recording_mode, "?") for t in one[0]}
+                        ),
+                    }
+                )
+    return {
+        "format": "heka",
+        "version": bundle.version(),
+        "n_sweeps": sum(s["n_sweeps"] for s in series),
+        "series": series,
+        "protocols": protocols,
+        "sampling_rate": rates.pop() if len(rates) == 1 else None,
+    }
+
+
+def _inspect_neo(path: str) -> dict[str, Any]:
+    from efex_gui.core.readers.axon_units import signal_channels
+    from efex_gui.core.readers.neo_generic import _io
+
+    io = _io(path)
+    with reading(path, f"a {type(io).__name__} file"):
+        block = io.read_block()
+    channels = signal_channels(block)
+    first = block.segments[0].analogsignals if block.segments else []
+    return {
+        "format": type(io).__name__.removesuffix("IO").lower(),
+        "n_sweeps": len(block.segments),
+        "protocols": [],
+        "channels": _channel_info(channels),
+        "sampling_rate": float(first[0].sampling_rate.rescale("Hz")) if first else None,
+    }
+
+
+_INSPECTORS = {
+    ".nwb": _inspect_nwb,
+    ".abf": _inspect_abf,
+    ".ibw": _inspect_igor,
+    ".bwav": _inspect_igor,
+    ".atf": _inspect_atf,
+    ".wcp": _inspect_wcp,
+    ".txt": _inspect_text,
+    ".csv": _inspect_text,
+}
+
+
 def inspect_file(path: str) -> dict[str, Any]:
     """Describe a recording file without extracting anything.
 
@@ -273,22 +347,27 @@ def inspect_file(path: str) -> dict[str, Any]:
         plus, by format, ``sweeps`` (id, samples), ``channels`` (name, unit), ``layout``
         (NWB), ``version`` (ABF, Igor), ``n_rows``/``n_columns`` (text).
     """
+    from efex_gui.core.readers import READERS, reader_for
+
     path = str(path)
     require_file(path)
     lowered = path.lower()
-    if ".nwb" in lowered:
-        info = _inspect_nwb(path)
-    elif ".abf" in lowered:
-        info = _inspect_abf(path)
-    elif ".ibw" in lowered or ".bwav" in lowered:
-        info = _inspect_igor(path)
-    elif lowered.endswith(".atf"):
-        info = _inspect_atf(path)
-    elif lowered.endswith(".wcp"):
-        info = _inspect_wcp(path)
-    elif lowered.endswith((".txt", ".csv", ".dat")):
-        info = _inspect_text(path)
-    else:
-        raise ReaderError(path, "unknown format")
+    reader = reader_for(path)
+    extension = next(
+        (e for e in READERS if lowered.endswith(e) and READERS[e] is reader),
+        next((e for e in READERS if e in lowered and READERS[e] is reader), ""),
+    )
+    inspector = _INSPECTORS.get(extension)
+    if extension == ".dat":
+        from efex_gui.core.readers.heka import is_patchmaster
+
+        inspector = _inspect_heka if is_patchmaster(path) else _inspect_text
+    if inspector is None:
+        from efex_gui.core.readers.neo_generic import NEO_FORMATS, UNREADABLE
+
+        if extension not in NEO_FORMATS and extension not in UNREADABLE:
+            raise ReaderError(path, "unknown format")
+        inspector = _inspect_neo
+    info = inspector(path)
     info["path"] = path
     return info

@@ -22,7 +22,7 @@ import re
 
 import numpy as np
 
-from efex_gui.core.errors import MetadataError, ReaderError
+from efex_gui.core.errors import MetadataError, MissingMetadataError, ReaderError
 from efex_gui.core.readers._common import (
     TraceDict,
     check_metadata,
@@ -31,6 +31,7 @@ from efex_gui.core.readers._common import (
     step_current,
     validate_traces,
 )
+from efex_gui.core.readers.raw import RAW_ONLY
 from efex_gui.core.units import time_factor_to_ms
 
 _NUMBER_LINE = re.compile(r"^\s*[-+]?(\d|\.\d)")
@@ -53,8 +54,8 @@ def load_table(path: str) -> np.ndarray:
     if head[:4] in HEKA_MAGIC:
         raise ReaderError(
             path,
-            "this is a HEKA PatchMaster bundle, which is not "
-            "supported yet; export the sweeps as NWB or text",
+            "this is a HEKA PatchMaster file, not text: give it the .dat extension "
+            "to read it as one",
         )
     if b"\x00" in head:
         raise ReaderError(path, "binary content: this is not a text file")
@@ -69,6 +70,41 @@ def load_table(path: str) -> np.ndarray:
             lines[start:], delimiter=delimiter, ndmin=2, dtype=np.float64
         )
     return table
+
+
+_WHY = (
+    "v_unit/t_unit/i_unit: the units; columns: which column is what; dt: the "
+    "sampling interval when there is no time column; ton/toff (ms) and amp: the "
+    "step when there is no current column"
+)
+
+
+def missing_text_metadata(config_data: dict, n_columns: int) -> list[str]:
+    """Every key a text file still needs, all at once (not one per attempt).
+
+    Parameters
+    ----------
+    config_data : dict
+        The file's metadata.
+    n_columns : int
+        The number of numeric columns in the file.
+
+    Returns
+    -------
+    list of str
+        In the order a form asks: ``columns``, ``v_unit``, ``t_unit``, ``dt``,
+        ``i_unit``, ``ton``, ``toff``, ``amp``.
+    """
+    given = config_data.get("columns")
+    columns = [str(c).lower() for c in (given or _DEFAULT_COLUMNS.get(n_columns, []))]
+    missing = [] if columns else ["columns"]
+    missing += [k for k in ("v_unit", "t_unit") if not config_data.get(k)]
+    if columns and "t" not in columns and config_data.get("dt") is None:
+        missing.append("dt")
+    needs = ["i_unit"] if "i" in columns else ["i_unit", "ton", "toff", "amp"]
+    if columns:
+        missing += [k for k in needs if config_data.get(k) in (None, "")]
+    return missing
 
 
 def _columns(config_data: dict, n_columns: int, path: str) -> list[str]:
@@ -121,16 +157,30 @@ def text_reader(config_data: dict) -> list[TraceDict]:
         One trace: ``voltage``, ``current``, ``dt``, ``t_unit``, ``v_unit``,
         ``i_unit``, ``id``, ``current_source``.
     """
-    check_metadata(config_data, ["filepath", "v_unit", "t_unit"], "text_reader")
+    check_metadata(config_data, ["filepath"], "text_reader")
     path = str(config_data["filepath"])
     table = load_table(path)
+    missing = missing_text_metadata(config_data, table.shape[1])
+    if missing and not config_data.get(RAW_ONLY):
+        raise MissingMetadataError(
+            path,
+            missing,
+            f"{os.path.basename(path)} needs {', '.join(missing)} in its metadata "
+            f"({_WHY}).",
+        )
+    check_metadata(config_data, ["v_unit", "t_unit"], "text_reader")
     columns = _columns(config_data, table.shape[1], path)
     column = {name: table[:, k] for k, name in enumerate(columns)}
     dt = _dt(config_data, column.get("t"), path)
     voltage = np.ascontiguousarray(column["v"])
+    raw = bool(config_data.get(RAW_ONLY))
+    current: np.ndarray | None = None
     if "i" in column:
-        check_metadata(config_data, ["i_unit"], "text_reader")
+        if not raw:
+            check_metadata(config_data, ["i_unit"], "text_reader")
         current, source = np.ascontiguousarray(column["i"]), "recorded"
+    elif raw and any(config_data.get(k) is None for k in ("i_unit", "ton", "amp")):
+        source = "none"
     else:
         check_metadata(config_data, ["i_unit", "ton", "toff", "amp"], "text_reader")
         dt_ms = dt * time_factor_to_ms(config_data["t_unit"])
@@ -149,7 +199,7 @@ def text_reader(config_data: dict) -> list[TraceDict]:
         "dt": dt,
         "t_unit": config_data["t_unit"],
         "v_unit": config_data["v_unit"],
-        "i_unit": config_data["i_unit"],
+        "i_unit": config_data.get("i_unit"),
         "id": os.path.splitext(os.path.basename(path))[0],
         "current_source": source,
     }

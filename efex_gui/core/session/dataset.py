@@ -14,6 +14,7 @@ for the readers.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -253,6 +254,12 @@ class LoadedEntry:
     trace_names: list[str] = field(default_factory=list)
     trace_errors: dict[int, str] = field(default_factory=dict)
     error: str | None = None
+    #: the raw traces of what could not be interpreted (trace index -> RawTrace)
+    raw: dict[int, Any] = field(default_factory=dict)
+    #: the fix the GUI offers for ``error`` / the trace errors (interpretation.FIXES)
+    fix: str | None = None
+    #: notes for every sweep of the entry (a guessed eCode, ...)
+    notes: list[str] = field(default_factory=list)
 
 
 def resolve_ecode(protocol: str, overrides: Mapping[str, str] | None = None) -> type:
@@ -324,23 +331,67 @@ def load_config(
         eCode); ``trace_errors`` when single traces could not be interpreted.
     """
     from efex_gui.core.readers import read_file
+    from efex_gui.core.recordings.interpretation import (
+        fix_for,
+        guess_entry_ecode,
+        raw_traces,
+    )
 
     result = LoadedEntry(key)
     config = copy.deepcopy(config)
+    read = reader or read_file
     # BluePyEfe's Cell.read_recordings inserts the protocol name before reading.
     config.setdefault("protocol_name", key.protocol)
     try:
-        ecode = resolve_ecode(key.protocol, ecode_overrides)
+        ecode = _ecode_or_none(key.protocol, ecode_overrides)
         check_sampling_metadata(config, str(entry_file(config)))
-        traces = (reader or read_file)(config)
+        traces = read(config)
+        if ecode is None:
+            ecode, note = guess_entry_ecode(key.protocol, traces)
+            result.notes.append(note)
     except Exception as exc:  # a bad file becomes an error row, never a crash
-        result.error = _describe(exc)
+        result.error, result.fix = _describe(exc), fix_for(exc)
+        result.raw = dict(enumerate(raw_traces(config, read)))
         return result
+    if ecode is None:
+        result.error, result.fix = result.notes[-1], "ecode"
+        result.raw = dict(enumerate(raw_traces(config, read)))
+        return result
+    _interpret(result, ecode, config, traces, efel_settings)
+    if not traces:
+        result.error = "the file holds no trace for this protocol"
+    return result
+
+
+def _ecode_or_none(protocol: str, overrides: Mapping[str, str] | None) -> type | None:
+    """:func:`resolve_ecode`, None for a name no table knows (guessed later)."""
+    from efex_gui.core.errors import ECodeError
+
+    try:
+        return resolve_ecode(protocol, overrides)
+    except ECodeError:
+        return None
+
+
+def _interpret(
+    result: LoadedEntry,
+    ecode: type,
+    config: dict[str, Any],
+    traces: list[dict[str, Any]],
+    efel_settings: Mapping[str, Any] | None,
+) -> None:
+    """One Recording per trace; a trace that fails keeps its raw data."""
+    from efex_gui.core.readers.raw import raw_trace
+    from efex_gui.core.recordings.interpretation import fix_for
+
     settings = dict(efel_settings) if efel_settings is not None else None
     for i, trace in enumerate(traces):
         result.trace_names.append(str(trace.get("id") or f"sweep {i}"))
         try:
-            recording = guard_recording(ecode(config, trace, key.protocol, settings))
+            recording = guard_recording(ecode(config, trace, result.key.protocol,
+                                              settings))  # fmt: skip
+            for note in result.notes:
+                recording.warnings.append(note)
             # The browser shows every count: made here, where the reading happens
             # (a worker thread), not on first display.
             _ = recording.spikecount
@@ -348,9 +399,9 @@ def load_config(
         except Exception as exc:
             result.recordings.append(None)
             result.trace_errors[i] = _describe(exc)
-    if not traces:
-        result.error = "the file holds no trace for this protocol"
-    return result
+            result.fix = fix_for(exc)
+            with contextlib.suppress(Exception):  # no samples to show
+                result.raw[i] = raw_trace(trace, config)
 
 
 def _describe(exc: BaseException) -> str:
@@ -383,6 +434,33 @@ def file_protocols(path: str) -> list[str]:
     if ".nwb" in path.lower():
         return list(list_nwb_protocols(path))
     return [str(p) for p in inspect_file(path).get("protocols") or []]
+
+
+def file_splits(path: str) -> list[tuple[str, dict[str, Any]]]:
+    """The cells inside one file: ``[(cell suffix, metadata keys), ...]``.
+
+    A HEKA bundle with several groups or amplifier channels holds one cell per
+    (group, channel) (trap T20); each becomes its own cell in the import, selected
+    with ``heka_group`` and ``v_channel``. Other files hold one cell: ``[]``.
+    """
+    from efex_gui.core.readers import inspect_file
+    from efex_gui.core.readers.heka import is_patchmaster
+
+    if not path.lower().endswith(".dat") or not is_patchmaster(path):
+        return []
+    series = inspect_file(path).get("series") or []
+    groups = list(dict.fromkeys(s["group"] for s in series))
+    channels = list(dict.fromkeys(c for s in series for c in s["channels"]))
+    if len(groups) * len(channels) <= 1:
+        return []
+    return [
+        (
+            channel if len(groups) == 1 else f"{group} {channel}",
+            {"heka_group": g, "v_channel": channel},
+        )
+        for g, group in enumerate(groups)
+        for channel in channels
+    ]
 
 
 def ecode_names() -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from efex_gui.core.errors import MetadataError, ReaderError
+from efex_gui.core.errors import MetadataError, NotARecordingError
 from efex_gui.core.readers import axon_reader, inspect_file, read_file
 from tests.conftest import shared_path
 
@@ -71,7 +71,9 @@ def test_abf1_merged_voltage_channels() -> None:
     compat = axon_reader(_abf("190619B_0003.abf"))
     assert len(compat) == 10 and compat[0]["dt"] == 1e-4
     # ... the units path picks IN 0 and rebuilds the ABF1 step from the epoch table
-    traces = axon_reader(_abf("190619B_0003.abf", abf_layout="units", i_unit="pA"))
+    # (pyabf gives the DAC unit: no i_unit needed in the metadata)
+    traces = axon_reader(_abf("190619B_0003.abf", abf_layout="units"))
+    assert traces[0]["i_unit"] == "pA"
     assert traces[0]["v_channel"] == "IN 0"
     for k, trace in enumerate(traces):
         if k == 2:  # -120 + 2 x 60 = 0 pA: no step
@@ -82,12 +84,6 @@ def test_abf1_merged_voltage_channels() -> None:
             pytest.approx(2.048, abs=1e-3),
         )
         assert level == pytest.approx(-120.0 + 60.0 * k)
-
-
-def test_abf1_without_stimulus_metadata_gives_a_clear_error() -> None:
-    with pytest.raises(ReaderError, match="ton") as info:
-        axon_reader(_abf("190619B_0003.abf", abf_layout="units"))
-    assert "190619B_0003.abf" in str(info.value)
 
 
 def test_recorded_current_channel_is_preferred() -> None:
@@ -113,15 +109,20 @@ def test_explicit_channels_and_bad_layout() -> None:
         axon_reader(_abf("190619B_0003.abf", v_channel="IN 7"))
 
 
-def test_gap_free_file_reads_as_one_trace() -> None:
-    (trace,) = read_file(_abf("2020_07_29_0062.abf"))
+def test_gap_free_file_reads_as_one_trace_and_says_why_no_step() -> None:
+    (trace,) = read_file(_abf("2020_07_29_0062.abf", abf_layout="units"))
     assert trace["voltage"].size == 184320
+    assert "gap-free" in trace["stimulus_note"]
+    assert "ton" not in trace and "stimulus_source" not in trace
 
 
-def test_voltage_clamp_file_has_no_voltage_channel() -> None:
+@pytest.mark.parametrize("layout", ["bluepyefe", "units"])
+def test_voltage_clamp_abf_is_refused_saying_what_it_is(layout: str) -> None:
     path = str(shared_path("formats", "atf", "18702001-step.abf"))
-    with pytest.raises(ReaderError, match="voltage-clamp"):
-        axon_reader({"filepath": path, "abf_layout": "units"})
+    with pytest.raises(NotARecordingError) as info:
+        axon_reader({"filepath": path, "abf_layout": layout})
+    assert info.value.kind == "voltage clamp"
+    assert "3 sweeps of membrane current" in str(info.value)
 
 
 def test_inspection_reports_channels_and_rate() -> None:

@@ -80,7 +80,15 @@ def _cases() -> list[tuple[str, dict]]:
     lccr = lccr_config(SHARED_DATA.joinpath(*LCCR_FILE), remove_last_100ms=True)
     cases.append(("lccr", lccr))
     cases.append(("text", text_config(SHARED_DATA.joinpath(*TEXT_FILE), hypamp=0.0)))
-    cases.append(("wcp", {"filepath": f"{data}/formats/wcp/myokit-wcp-file.wcp"}))
+    # a voltage-clamp file read with its channels forced (refused otherwise)
+    cases.append(
+        (
+            "wcp",
+            {"filepath": f"{data}/formats/wcp/myokit-wcp-file.wcp", "v_channel": "Vm"},
+        )
+    )
+    heka = f"{data}/formats/heka/190604s1c7r1.dat"
+    cases.append(("heka", {"filepath": heka}))
     return cases
 
 
@@ -112,3 +120,22 @@ def test_every_sample_reads_into_valid_traces(config: dict | None) -> None:
         assert is_known_unit(units["v_unit"], "voltage"), units
         assert is_known_unit(units["i_unit"], "current"), units
         assert is_known_unit(units["t_unit"], "time"), units
+
+
+VOLTAGE_CLAMP = (
+    ("wcp", "myokit-wcp-file.wcp"),
+    ("atf", "18702001-step.atf"),
+    ("atf", "18702001-step.abf"),
+)
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize(("folder", "name"), VOLTAGE_CLAMP)
+def test_every_voltage_clamp_sample_is_refused(folder: str, name: str) -> None:
+    from efex_gui.core.errors import NotARecordingError
+
+    path = str(shared_path("formats", folder, name))
+    with pytest.raises(NotARecordingError) as info:
+        read_file({"filepath": path})
+    assert info.value.kind == "voltage clamp"
+    assert "of membrane current" in info.value.detail

@@ -112,8 +112,11 @@ def test_heka_bundle_gets_a_specific_message(tmp_path: Path) -> None:
         read_file({"filepath": str(bundle), "t_unit": "s", "v_unit": "V"})
 
 
-def test_dispatch_follows_bluepyefe_substring_order() -> None:
-    assert reader_for("/data/cell.abf.txt") is READERS[".abf"]
+def test_dispatch_reads_the_suffix_from_the_end() -> None:
+    # a text export named after its ABF source is text (issue 13)
+    assert reader_for("/data/cell.abf.txt") is READERS[".txt"]
+    assert reader_for("/data/X.abf.csv") is READERS[".csv"]
+    # no known suffix at the end: BluePyEfe's substring order
     assert reader_for("/data/cell.nwb.backup") is READERS[".nwb"]
     assert reader_for("/data/CELL.WCP") is READERS[".wcp"]
     with pytest.raises(MetadataError, match="filepath") as info:

@@ -183,3 +183,61 @@ def test_offset_is_applied_and_timestamps_give_dt(tmp_path: Path) -> None:
     (trace,) = nwb_reader({"filepath": str(path), "protocol_name": "IDRest"})
     assert trace["voltage"][0] == np.float32(-0.08)
     assert trace["dt"] == pytest.approx(2e-4)
+
+
+def _vc_file(path: Path, n_cc: int, n_vc: int) -> Path:
+    """Scala-named series; the voltage-clamp ones have a stimulus twin by name."""
+    with h5py.File(path, "w") as f:
+        acquisition = f.create_group("acquisition")
+        presentation = f.create_group("stimulus/presentation")
+        for k in range(n_cc):
+            _series(
+                acquisition,
+                f"CurrentClampSeries_{k}",
+                "CurrentClampSeries",
+                np.full(10, -0.07),
+                "volts",
+            )
+            _series(
+                presentation,
+                f"CurrentClampStimulusSeries_{k}",
+                "CurrentClampStimulusSeries",
+                np.full(10, 1e-10),
+                "amperes",
+            )
+        for k in range(n_vc):
+            _series(
+                acquisition,
+                f"VoltageClampSeries_{k}",
+                "VoltageClampSeries",
+                np.zeros(10),
+                "amperes",
+            )
+            _series(
+                presentation,
+                f"VoltageClampStimulusSeries_{k}",
+                "VoltageClampStimulusSeries",
+                np.full(10, -0.07),
+                "volts",
+            )
+    return path
+
+
+def test_voltage_clamp_series_are_skipped_with_a_count(tmp_path: Path) -> None:
+    path = _vc_file(tmp_path / "mixed.nwb", n_cc=2, n_vc=3)
+    traces = nwb_reader({"filepath": str(path), "protocol_name": "IDRest"})
+    assert [t["id"] for t in traces] == ["CurrentClampSeries_0", "CurrentClampSeries_1"]
+    assert traces[0]["reader_note"] == "3 voltage-clamp series skipped"
+    info = inspect_file(str(path))
+    assert info["n_voltage_clamp"] == 3
+    # the import dialog and `efex inspect` list the same protocols
+    assert info["protocols"] == sorted(list_nwb_protocols(str(path))) == ["IDRest"]
+
+
+def test_a_voltage_clamp_only_nwb_is_refused(tmp_path: Path) -> None:
+    from efex_gui.core.errors import NotARecordingError
+
+    path = _vc_file(tmp_path / "vc.nwb", n_cc=0, n_vc=2)
+    with pytest.raises(NotARecordingError, match="voltage clamp: 2 series"):
+        nwb_reader({"filepath": str(path), "protocol_name": None})
+    assert inspect_file(str(path))["protocols"] == []

@@ -98,9 +98,13 @@ def test_abf_files_bluepyefe_can_read(oracle: Any) -> None:
             expected = _quiet(oracle.axon_reader, {"filepath": path})
         except Exception:  # BluePyEfe cannot read single-channel files; we can
             continue
+        if "memtest" in path or "18702001" in path:
+            # voltage clamp: BluePyEfe reads the membrane current as a voltage, we
+            # refuse it (docs/compatibility.md)
+            continue
         assert_same_traces(read_file({"filepath": path}), expected)
         compared += 1
-    assert compared >= 4
+    assert compared >= 3
 
 
 def _series(

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from efex_gui.core.errors import MetadataError, ReaderError
+from efex_gui.core.errors import MetadataError, NotARecordingError, ReaderError
 from efex_gui.core.readers import (
     atf_reader,
     csv_lccr_reader,
@@ -129,9 +129,9 @@ def test_text_variants(tmp_path: Path) -> None:
     np.testing.assert_array_equal(trace["current"], [1, 1, 0])
 
 
-def test_atf_voltage_clamp_file_needs_explicit_channels() -> None:
+def test_atf_voltage_clamp_file_is_refused_unless_channels_are_forced() -> None:
     path = str(shared_path("formats", "atf", "18702001-step.atf"))
-    with pytest.raises(ReaderError, match="no voltage channel") as info:
+    with pytest.raises(NotARecordingError, match="voltage clamp: 3 sweeps") as info:
         atf_reader({"filepath": path})
     assert "18702001-step.atf" in str(info.value)
     traces = atf_reader({"filepath": path, "v_channel": "IN 1", "i_channel": "IN 0"})
@@ -141,9 +141,18 @@ def test_atf_voltage_clamp_file_needs_explicit_channels() -> None:
     assert traces[0]["t_unit"] == "s" and traces[0]["i_unit"] == "pA"
 
 
+def test_wcp_voltage_clamp_is_refused_with_what_the_file_is() -> None:
+    # Vm is a clean -80/-20 mV command: the membrane current is the response
+    path = str(shared_path("formats", "wcp", "myokit-wcp-file.wcp"))
+    with pytest.raises(NotARecordingError) as info:
+        wcp_reader({"filepath": path})
+    assert info.value.kind == "voltage clamp"
+    assert info.value.detail == "11 records of membrane current"
+
+
 def test_wcp_records_pick_channels_by_unit() -> None:
     path = str(shared_path("formats", "wcp", "myokit-wcp-file.wcp"))
-    traces = wcp_reader({"filepath": path})
+    traces = wcp_reader({"filepath": path, "v_channel": "Vm"})
     assert len(traces) == 11
     assert traces[0]["voltage"].size == 256
     assert (traces[0]["v_unit"], traces[0]["i_unit"]) == ("mV", "pA")
@@ -160,3 +169,20 @@ def test_inspection_of_atf_and_wcp_lists_channels_by_kind() -> None:
         "Im": "current",
         "Vm": "voltage",
     }
+
+
+def test_every_missing_text_metadata_key_is_named_at_once(tmp_path: Path) -> None:
+    from efex_gui.core.errors import MissingMetadataError
+    from efex_gui.core.readers.text import missing_text_metadata
+
+    path = tmp_path / "v_only.csv"
+    np.savetxt(path, np.full((50, 1), -70.0))
+    with pytest.raises(MissingMetadataError) as info:
+        read_file({"filepath": str(path)})
+    assert info.value.missing == [
+        "v_unit", "t_unit", "dt", "i_unit", "ton", "toff", "amp"
+    ]  # fmt: skip
+    assert missing_text_metadata({"columns": ["t", "v", "i"]}, 3) == [
+        "v_unit", "t_unit", "i_unit"
+    ]  # fmt: skip
+    assert missing_text_metadata({}, 5) == ["columns", "v_unit", "t_unit"]

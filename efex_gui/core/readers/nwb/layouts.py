@@ -130,8 +130,12 @@ def read_aibs(
     wanted = _lower(protocols)
     presentation = f.get("stimulus/presentation", {})
     traces = []
+    voltage_clamp = 0
     for sweep in f["acquisition/timeseries"]:
         series = f["acquisition/timeseries"][sweep]
+        if is_voltage_clamp(series):
+            voltage_clamp += 1
+            continue
         protocol = read_attr_or_dataset(series, "aibs_stimulus_name")
         if wanted and (protocol is None or protocol.lower() not in wanted):
             continue
@@ -140,7 +144,7 @@ def read_aibs(
         traces.append(
             format_trace(series, presentation[sweep], series, sweep, None, path)
         )
-    return traces
+    return _note_voltage_clamp(traces, voltage_clamp, path)
 
 
 def scala_protocol(series: h5py.Group) -> str:
@@ -177,9 +181,13 @@ def read_scala(
     acquisition = f.get("acquisition", {})
     presentation = f.get("stimulus/presentation", {})
     traces = []
+    voltage_clamp = 0
     for sweep in acquisition:
         series = acquisition[sweep]
         if not isinstance(series, h5py.Group) or "data" not in series:
+            continue
+        if is_voltage_clamp(series):
+            voltage_clamp += 1
             continue
         protocol = scala_protocol(series)
         if wanted is not None and protocol.lower() not in wanted:
@@ -198,4 +206,37 @@ def read_scala(
             if repetition not in repetitions:
                 continue
         traces.append(format_trace(series, current, series, sweep, repetition, path))
+    return _note_voltage_clamp(traces, voltage_clamp, path)
+
+
+#: NWB types of voltage-clamp responses (trap T11)
+VC_RESPONSES = ("VoltageClampSeries",)
+
+
+def is_voltage_clamp(series: h5py.Group) -> bool:
+    """Whether an acquisition series is a voltage-clamp response.
+
+    NWB 2 says it in ``neurodata_type``; NWB 1 (AIBS, MIES before 2019) only in the
+    ``ancestry`` list (trap T14).
+    """
+    if decode(series.attrs.get("neurodata_type", "")) in VC_RESPONSES:
+        return True
+    ancestry = series.attrs.get("ancestry")
+    if ancestry is None:
+        return False
+    names = [decode(a) for a in np.atleast_1d(ancestry)]
+    return any(name in VC_RESPONSES for name in names)
+
+
+def _note_voltage_clamp(
+    traces: list[TraceDict], voltage_clamp: int, path: str
+) -> list[TraceDict]:
+    """Say how many voltage-clamp series were skipped; refuse a file of only those."""
+    from efex_gui.core.readers.clamp import plural, refuse_voltage_clamp
+
+    if voltage_clamp and not traces:
+        refuse_voltage_clamp(path, voltage_clamp, "series")
+    if voltage_clamp:
+        note = f"{plural(voltage_clamp, 'voltage-clamp series')} skipped"
+        traces[0]["reader_note"] = note.replace("seriess", "series")
     return traces
