@@ -128,8 +128,8 @@ def _choose_voltage(
     channels: list[Channel], config_data: dict, path: str, dt_ms: float
 ) -> Channel:
     """The voltage channel; refuses voltage clamp unless the raw channels are asked."""
+    from efex_gui.core.readers._common import RAW_ONLY
     from efex_gui.core.readers.clamp import refuse_voltage_clamp, voltage_is_clamped
-    from efex_gui.core.readers.raw import RAW_ONLY
     from efex_gui.core.units import to_mv
 
     if config_data.get(RAW_ONLY):
@@ -157,7 +157,7 @@ def _metadata_step(config_data: dict, n: int, dt_ms: float) -> np.ndarray:
 
 def _check_step_metadata(config_data: dict, path: str) -> bool:
     """Whether the step can come from the metadata; raises when it must and cannot."""
-    from efex_gui.core.readers.raw import RAW_ONLY
+    from efex_gui.core.readers._common import RAW_ONLY
 
     missing = [
         k for k in ("ton", "toff", "amp", "i_unit") if config_data.get(k) is None

@@ -25,6 +25,8 @@ import numpy as np
 from efex_gui.core.errors import EfexError, MetadataError, ReaderError
 
 TraceDict = dict[str, Any]
+#: metadata key asking a reader for the raw channels (no refusal, no stimulus needed)
+RAW_ONLY = "_raw_only"
 Reader = Callable[[dict], list[TraceDict]]
 
 logger = logging.getLogger(__name__)

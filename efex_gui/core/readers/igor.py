@@ -90,8 +90,16 @@ def read_wave(path: str) -> dict[str, Any]:
 
 
 #: Igor type codes of the plain numeric waves the fast path reads
-_NUMERIC_TYPES = {2: "f4", 4: "f8", 8: "i1", 0x10: "i2", 0x20: "i4", 0x48: "u1",
-                  0x50: "u2", 0x60: "u4"}
+_NUMERIC_TYPES = {
+    2: "f4",
+    4: "f8",
+    8: "i1",
+    0x10: "i2",
+    0x20: "i4",
+    0x48: "u1",
+    0x50: "u2",
+    0x60: "u4",
+}
 _BIN_HEADER5, _WAVE_HEADER5 = 64, 320
 
 

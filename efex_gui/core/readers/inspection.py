@@ -332,6 +332,20 @@ _INSPECTORS = {
 }
 
 
+def _extension(path: str) -> str:
+    """The format's extension, read as the readers do: from the end, else BluePyEfe's
+    substring rule."""
+    from efex_gui.core.readers.neo_generic import NEO_FORMATS, UNREADABLE
+
+    lowered = path.lower()
+    known = [*_INSPECTORS, ".dat", *NEO_FORMATS, *UNREADABLE]
+    ending = [e for e in known if lowered.endswith(e)]
+    if ending:
+        return max(ending, key=len)
+    substring = [e for e in (".abf", ".ibw", ".bwav", ".nwb", ".txt") if e in path]
+    return substring[0] if substring else ""
+
+
 def inspect_file(path: str) -> dict[str, Any]:
     """Describe a recording file without extracting anything.
 
@@ -347,16 +361,9 @@ def inspect_file(path: str) -> dict[str, Any]:
         plus, by format, ``sweeps`` (id, samples), ``channels`` (name, unit), ``layout``
         (NWB), ``version`` (ABF, Igor), ``n_rows``/``n_columns`` (text).
     """
-    from efex_gui.core.readers import READERS, reader_for
-
     path = str(path)
     require_file(path)
-    lowered = path.lower()
-    reader = reader_for(path)
-    extension = next(
-        (e for e in READERS if lowered.endswith(e) and READERS[e] is reader),
-        next((e for e in READERS if e in lowered and READERS[e] is reader), ""),
-    )
+    extension = _extension(path)
     inspector = _INSPECTORS.get(extension)
     if extension == ".dat":
         from efex_gui.core.readers.heka import is_patchmaster

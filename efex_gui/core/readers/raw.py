@@ -14,8 +14,9 @@ from typing import Any
 
 import numpy as np
 
-#: metadata key asking a reader for the raw channels (no refusal, no stimulus needed)
-RAW_ONLY = "_raw_only"
+from efex_gui.core.readers._common import RAW_ONLY
+
+__all__ = ["RAW_ONLY", "RawTrace", "raw_trace"]
 
 
 @dataclass(frozen=True)
