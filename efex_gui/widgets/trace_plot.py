@@ -101,6 +101,7 @@ class TracePlot(QWidget):
             plot.getAxis("bottom").enableAutoSIPrefix(False)
         self.title.setWordWrap(True)
         self.fix_button = QPushButton(self)
+        self.fix_button.setToolTip("Fix what kept this sweep from being interpreted")
         self.fix_button.hide()
         self.fix_button.clicked.connect(self._on_fix)
         self._fix_kind: str | None = None
@@ -374,7 +375,7 @@ class TracePlot(QWidget):
         )
         return (
             f"<b>{html.escape(f'{sweep.cell} / {sweep.protocol} / {summary.name}')}"
-            f"</b> — <span style='color:#c62828'>{what}: {reason}</span>"
+            f"</b> — <span style='color:#c62828'>{what} ({reason})</span>"
         )
 
     # --- view -----------------------------------------------------------------------

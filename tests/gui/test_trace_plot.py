@@ -163,7 +163,8 @@ def test_a_refused_file_is_drawn_raw_with_the_reason_and_a_fix(
     assert current.yData.size == voltage.yData.size == 256
     title = plot.title.text()
     assert "raw traces, not interpreted" in title
-    assert "voltage clamp: 11 records of membrane current" in title
+    refused = "(refused: myokit-wcp-file.wcp: voltage clamp: 11 records of membrane"
+    assert refused in title
     assert plot.fix_button.isVisibleTo(plot)
     assert plot.fix_button.text() == "Exclude file"
     with qtbot.waitSignal(controller.exclusions_changed):
