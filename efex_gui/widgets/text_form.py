@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from efex_gui.app.controller import SessionController
 from efex_gui.core.session.dataset import EntryKey
-from efex_gui.resources import load_default
+from efex_gui.core.units import UNIT_CHOICES
 
 #: the keys the form asks, in order, with their label
 FIELDS = {
@@ -67,7 +67,7 @@ class TextForm(QDialog):
         self.setWindowTitle(f"Describe {self._file_name()}")
         self.resize(900, 640)
         self.fields: dict[str, QLineEdit] = {}
-        units = load_default("units")
+        units = UNIT_CHOICES
         form = QFormLayout()
         for name, label in FIELDS.items():
             if name in units:
