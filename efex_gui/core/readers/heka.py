@@ -76,8 +76,37 @@ def open_heka(path: str) -> Any:
         )
     if magic != BUNDLE_MAGIC:
         raise ReaderError(path, f"not a PatchMaster bundle (starts with {magic!r})")
+    _check_bundle(path)
     with reading(path, "a HEKA PatchMaster bundle"):
         return open_patchmaster(path)
+
+
+def _check_bundle(path: str) -> None:
+    """Refuse a damaged bundle before myokit opens it (it would leak the file)."""
+    import struct
+
+    size = os.path.getsize(path)
+    with open(path, "rb") as handle:
+        header = handle.read(256)
+    little = len(header) > 52 and header[52] != 0
+    items = {}
+    for k in range(12):
+        start = 64 + 16 * k
+        if start + 16 > len(header):
+            break
+        offset, length = struct.unpack(
+            "<ii" if little else ">ii", header[start : start + 8]
+        )
+        name = header[start + 8 : start + 16].split(b"\0")[0].decode("latin-1")
+        items[name] = (offset, length)
+    for name in (".pul", ".pgf"):
+        offset, length = items.get(name, (0, 0))
+        if length <= 0 or offset < 0 or offset + length > size:
+            raise ReaderError(
+                path,
+                f"a damaged HEKA PatchMaster bundle: its {name} part is missing or "
+                "cut off; open it in PatchMaster and save it again",
+            )
 
 
 def _clamp_of(trace: Any) -> str | None:
@@ -119,10 +148,9 @@ def heka_reader(config_data: dict) -> list[TraceDict]:
     """
     check_metadata(config_data, ["filepath"], "heka_reader")
     path = str(config_data["filepath"])
-    bundle = open_heka(path)
     traces: list[TraceDict] = []
     skipped = 0
-    with reading(path, "a HEKA PatchMaster bundle"):
+    with open_heka(path) as bundle, reading(path, "a HEKA PatchMaster bundle"):
         for g, s, series in _selected_series(bundle, config_data):
             new, vc = _series_traces(path, g, s, series, config_data)
             traces.extend(new)
@@ -257,12 +285,12 @@ def _from_metadata(
 
 def heka_protocols(path: str) -> list[str]:
     """The series labels of a bundle, each once, in recording order."""
-    bundle = open_heka(path)
     labels: list[str] = []
-    for group in bundle:
-        for series in group:
-            if len(series) and series.label() not in labels:
-                labels.append(series.label())
+    with open_heka(path) as bundle:
+        for group in bundle:
+            for series in group:
+                if len(series) and series.label() not in labels:
+                    labels.append(series.label())
     return labels
 
 

@@ -76,10 +76,14 @@ def open_patchmaster(path: str) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         bundle = PatchMasterFile(path)
+    try:
         bundle._handle.seek(bundle._items[".pul"][0])
         bundle._pulsed_tree = TreeNode.read(
             bundle, bundle._handle, (PulsedFile, Group, Series, Sweep, _trace_class())
         )
+    except BaseException:
+        bundle.close()
+        raise
     return bundle
 
 

@@ -268,9 +268,8 @@ def _inspect_heka(path: str) -> dict[str, Any]:
     from efex_gui.core.readers.heka import open_heka
     from efex_gui.core.readers.heka_file import RECORDING_MODES
 
-    bundle = open_heka(path)
     series, protocols, rates = [], [], set()
-    with reading(path, "a HEKA PatchMaster bundle"):
+    with open_heka(path) as bundle, reading(path, "a HEKA PatchMaster bundle"):
         for group in bundle:
             for index, one in enumerate(group):
                 if not len(one):
@@ -292,9 +291,10 @@ def _inspect_heka(path: str) -> dict[str, Any]:
                         ),
                     }
                 )
+        version = bundle.version()
     return {
         "format": "heka",
-        "version": bundle.version(),
+        "version": version,
         "n_sweeps": sum(s["n_sweeps"] for s in series),
         "series": series,
         "protocols": protocols,
