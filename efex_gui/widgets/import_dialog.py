@@ -326,6 +326,7 @@ class ImportDialog(QDialog):
             for path, name in zip(self.paths, parsed, strict=True):
                 if name is None:
                     self.pairing.skipped[path] = "name does not match the pattern"
+        self._guess_ecodes(sorted({e.protocol for e in self.pairing.entries}))
         self._fill_preview()
         self._fill_ecodes()
         cells = {e.cell for e in self.pairing.entries}
@@ -350,7 +351,8 @@ class ImportDialog(QDialog):
                 e.cell,
                 e.protocol,
                 e.number or "",
-                _ecode_label(e.protocol, overrides),
+                _ecode_label(e.protocol, overrides)
+                + (" (guessed)" if e.protocol in self.guessed else ""),
                 e.filepath or e.i_file or "",
                 e.v_file or "",
             )
