@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from efex_gui.core.errors import MetadataError, NotARecordingError
+from efex_gui.core.errors import MetadataError, NotARecordingError, ReaderError
 from efex_gui.core.readers import axon_reader, inspect_file, read_file
 from tests.conftest import shared_path
 
@@ -129,3 +129,29 @@ def test_inspection_reports_channels_and_rate() -> None:
     info = inspect_file(_abf("2020_03_02_0000.abf")["filepath"])
     assert info["n_sweeps"] == 16 and info["sampling_rate"] == 10000.0
     assert [c["unit"] for c in info["channels"]] == ["mV", "pA"]
+
+
+def test_readers_disagreeing_on_the_sweeps_are_flagged(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # trap T9: a file re-saved by another program (neo 1 sweep, the header 3)
+    from efex_gui.core.readers import axon_units
+    from efex_gui.core.readers.abf_protocol import AbfProtocol
+
+    fake = AbfProtocol("1.8", 5, 3, 50000, 0.1, dac=0, dac_unit="pA")
+    monkeypatch.setattr(axon_units, "read_abf_protocol", lambda path: fake)
+    with pytest.raises(
+        ReaderError, match="disagree on the sweep structure: neo reads 1"
+    ):
+        axon_units._protocol("x.abf", 1)
+
+
+@pytest.mark.parametrize(("mode", "words"), [(1, "event-driven"), (3, "gap-free")])
+def test_non_episodic_protocols_say_why_there_is_no_step(mode: int, words: str) -> None:
+    from efex_gui.core.readers.abf_protocol import MODES, AbfProtocol
+    from efex_gui.core.readers.axon_units import file_stimulus
+
+    protocol = AbfProtocol("2.9", mode, 1, 1000, 0.1, dac=0, dac_unit="pA")
+    protocol.note = f"{MODES[mode]} recording: no step protocol"
+    keys = file_stimulus(protocol, 0, "pA")
+    assert words in keys["stimulus_note"] and "ton" not in keys
