@@ -15,6 +15,8 @@ import numpy as np
 
 from efex_gui.core.errors import ReaderError
 from efex_gui.core.readers._common import decode, reading, require_file
+from efex_gui.core.readers.clamp import clamp_of_channels
+from efex_gui.core.units import time_factor_to_ms
 
 
 def list_nwb_protocols(path: str) -> dict[str, list[str]]:
@@ -232,6 +234,9 @@ def _inspect_wcp(path: str) -> dict[str, Any]:
     channels = signal_channels(block)
     rate = block.segments[0].analogsignals[0].sampling_rate if block.segments else None
     return {
+        "clamp": clamp_of_channels(channels, 1e3 / float(rate.rescale("Hz")))
+        if rate is not None
+        else None,
         "format": "wcp",
         "n_sweeps": len(block.segments),
         "protocols": [],
@@ -242,6 +247,17 @@ def _inspect_wcp(path: str) -> dict[str, Any]:
             for k, s in enumerate(block.segments)
         ],
     }
+
+
+def _atf_time_factor(title: str) -> float:
+    """ms per unit of an ATF time column title ("Time (s)"); seconds by default."""
+    from efex_gui.core.readers.atf import _TITLE
+
+    match = _TITLE.match(title)
+    try:
+        return time_factor_to_ms(match.group("unit").strip() if match else "s")
+    except Exception:  # an odd unit: the clamp check is only a hint
+        return 1e3
 
 
 def _inspect_atf(path: str) -> dict[str, Any]:
@@ -255,6 +271,7 @@ def _inspect_atf(path: str) -> dict[str, Any]:
     channels = _channels(titles, signals, table, path)
     dt = (table[-1, 0] - table[0, 0]) / max(table.shape[0] - 1, 1)
     return {
+        "clamp": clamp_of_channels(channels, dt * _atf_time_factor(titles[0])),
         "format": "atf",
         "n_sweeps": len(channels[0].sweeps) if channels else 0,
         "protocols": [],
@@ -311,7 +328,9 @@ def _inspect_neo(path: str) -> dict[str, Any]:
         block = io.read_block()
     channels = signal_channels(block)
     first = block.segments[0].analogsignals if block.segments else []
+    rate = float(first[0].sampling_rate.rescale("Hz")) if first else None
     return {
+        "clamp": clamp_of_channels(channels, 1e3 / rate) if rate else None,
         "format": type(io).__name__.removesuffix("IO").lower(),
         "n_sweeps": len(block.segments),
         "protocols": [],
@@ -377,4 +396,29 @@ def inspect_file(path: str) -> dict[str, Any]:
         inspector = _inspect_neo
     info = inspector(path)
     info["path"] = path
+    info.setdefault("clamp", _clamp(info, path))
     return info
+
+
+def _clamp(info: dict[str, Any], path: str) -> str | None:
+    """The clamp mode the readers would report: 'current', 'voltage' or None."""
+    if info["format"] == "abf":
+        from efex_gui.core.readers.abf_protocol import read_abf_protocol
+
+        try:
+            return read_abf_protocol(path).clamp or None
+        except Exception:  # pyabf cannot read the header: the channels decide
+            kinds = {c["kind"] for c in info.get("channels", [])}
+            return "current" if "voltage" in kinds else None
+    if info["format"] == "heka":
+        modes = {m for s in info.get("series", []) for m in s["modes"]}
+        return (
+            "current"
+            if "current clamp" in modes
+            else ("voltage" if "voltage clamp" in modes else None)
+        )
+    if info["format"] == "nwb":
+        if info["protocols"]:
+            return "current"
+        return "voltage" if info.get("n_voltage_clamp") else None
+    return None

@@ -139,3 +139,24 @@ def test_every_voltage_clamp_sample_is_refused(folder: str, name: str) -> None:
         read_file({"filepath": path})
     assert info.value.kind == "voltage clamp"
     assert "of membrane current" in info.value.detail
+
+
+CLAMPS = (
+    ("abf", "17o05028_ic_steps.abf", "current"),
+    ("abf", "190619B_0003.abf", "current"),
+    ("heka", "190604s1c7r1.dat", "current"),
+    ("wcp", "myokit-wcp-file.wcp", "voltage"),
+    ("atf", "18702001-step.atf", "voltage"),
+    ("atf", "18702001-step.abf", "voltage"),
+    ("text", "example_trace1.txt", None),
+)
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize(("folder", "name", "clamp"), CLAMPS)
+def test_inspection_reports_the_clamp_mode(
+    folder: str, name: str, clamp: str | None
+) -> None:
+    from efex_gui.core.readers import inspect_file
+
+    assert inspect_file(str(shared_path("formats", folder, name)))["clamp"] == clamp
