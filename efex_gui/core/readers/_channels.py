@@ -217,3 +217,24 @@ def channel_traces(
             }
         )
     return traces
+
+
+def clamp_of_channels(channels: list[Channel], dt_ms: float) -> str | None:
+    """'voltage', 'current' or None (unknown) from a file's channels (see module doc).
+
+    Parameters
+    ----------
+    channels : sequence of Channel
+        The file's channels (``unit`` and ``sweeps``).
+    dt_ms : float
+        The sampling interval (ms).
+    """
+    from efex_gui.core.readers.clamp import voltage_is_clamped
+    from efex_gui.core.units import to_mv
+
+    kinds = [unit_kind(c.unit) for c in channels]
+    if "voltage" not in kinds:
+        return "voltage" if "current" in kinds else None
+    voltage = channels[kinds.index("voltage")]
+    sweeps = [to_mv(np.asarray(s), voltage.unit) for s in voltage.sweeps]
+    return "voltage" if voltage_is_clamped(sweeps, dt_ms) else "current"

@@ -19,7 +19,6 @@ Readers report the clamp of every trace in its ``clamp`` key ("current" or
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
@@ -99,24 +98,3 @@ def refuse_voltage_clamp(path: str, n_sweeps: int, unit: str = "records") -> Non
         "voltage clamp",
         f"{plural(n_sweeps, unit.rstrip('s'))} of membrane current",
     )
-
-
-def clamp_of_channels(channels: Sequence[Any], dt_ms: float) -> str | None:
-    """'voltage', 'current' or None (unknown) from a file's channels (see module doc).
-
-    Parameters
-    ----------
-    channels : sequence of Channel
-        The file's channels (``unit`` and ``sweeps``).
-    dt_ms : float
-        The sampling interval (ms).
-    """
-    from efex_gui.core.readers._channels import unit_kind
-    from efex_gui.core.units import to_mv
-
-    kinds = [unit_kind(c.unit) for c in channels]
-    if "voltage" not in kinds:
-        return "voltage" if "current" in kinds else None
-    voltage = channels[kinds.index("voltage")]
-    sweeps = [to_mv(np.asarray(s), voltage.unit) for s in voltage.sweeps]
-    return "voltage" if voltage_is_clamped(sweeps, dt_ms) else "current"

@@ -297,3 +297,41 @@ def heka_protocols(path: str) -> list[str]:
 def heka_stem(path: str) -> str:
     """The file name without its extension (for trace ids)."""
     return os.path.splitext(os.path.basename(path))[0]
+
+
+def inspect_heka(path: str) -> dict[str, Any]:
+    """What ``efex inspect`` shows of a bundle: its series, channels and modes."""
+    from efex_gui.core.readers.heka_file import RECORDING_MODES
+
+    series, protocols, rates = [], [], set()
+    with open_heka(path) as bundle, reading(path, "a HEKA PatchMaster bundle"):
+        for group in bundle:
+            for index, one in enumerate(group):
+                if not len(one):
+                    continue
+                first = one[0][0]
+                rates.add(round(1.0 / float(first._dt), 6))
+                if one.label() not in protocols:
+                    protocols.append(one.label())
+                series.append(
+                    {
+                        "group": group.label(),
+                        "series": index,
+                        "protocol": one.label(),
+                        "n_sweeps": len(one),
+                        "planned_sweeps": int(one.stimulus().sweep_count()),
+                        "channels": list(one.channel_names()),
+                        "modes": sorted(
+                            {RECORDING_MODES.get(t.recording_mode, "?") for t in one[0]}
+                        ),
+                    }
+                )
+        version = bundle.version()
+    return {
+        "format": "heka",
+        "version": version,
+        "n_sweeps": sum(s["n_sweeps"] for s in series),
+        "series": series,
+        "protocols": protocols,
+        "sampling_rate": rates.pop() if len(rates) == 1 else None,
+    }

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from efex_gui.core.errors import ReaderError
+from efex_gui.core.readers._channels import clamp_of_channels
 from efex_gui.core.readers._common import decode, reading, require_file
-from efex_gui.core.readers.clamp import clamp_of_channels
 from efex_gui.core.units import time_factor_to_ms
 
 
@@ -281,64 +281,6 @@ def _inspect_atf(path: str) -> dict[str, Any]:
     }
 
 
-def _inspect_heka(path: str) -> dict[str, Any]:
-    from efex_gui.core.readers.heka import open_heka
-    from efex_gui.core.readers.heka_file import RECORDING_MODES
-
-    series, protocols, rates = [], [], set()
-    with open_heka(path) as bundle, reading(path, "a HEKA PatchMaster bundle"):
-        for group in bundle:
-            for index, one in enumerate(group):
-                if not len(one):
-                    continue
-                first = one[0][0]
-                rates.add(round(1.0 / float(first._dt), 6))
-                if one.label() not in protocols:
-                    protocols.append(one.label())
-                series.append(
-                    {
-                        "group": group.label(),
-                        "series": index,
-                        "protocol": one.label(),
-                        "n_sweeps": len(one),
-                        "planned_sweeps": int(one.stimulus().sweep_count()),
-                        "channels": list(one.channel_names()),
-                        "modes": sorted(
-                            {RECORDING_MODES.get(t.recording_mode, "?") for t in one[0]}
-                        ),
-                    }
-                )
-        version = bundle.version()
-    return {
-        "format": "heka",
-        "version": version,
-        "n_sweeps": sum(s["n_sweeps"] for s in series),
-        "series": series,
-        "protocols": protocols,
-        "sampling_rate": rates.pop() if len(rates) == 1 else None,
-    }
-
-
-def _inspect_neo(path: str) -> dict[str, Any]:
-    from efex_gui.core.readers.axon_units import signal_channels
-    from efex_gui.core.readers.neo_generic import _io
-
-    io = _io(path)
-    with reading(path, f"a {type(io).__name__} file"):
-        block = io.read_block()
-    channels = signal_channels(block)
-    first = block.segments[0].analogsignals if block.segments else []
-    rate = float(first[0].sampling_rate.rescale("Hz")) if first else None
-    return {
-        "clamp": clamp_of_channels(channels, 1e3 / rate) if rate else None,
-        "format": type(io).__name__.removesuffix("IO").lower(),
-        "n_sweeps": len(block.segments),
-        "protocols": [],
-        "channels": _channel_info(channels),
-        "sampling_rate": float(first[0].sampling_rate.rescale("Hz")) if first else None,
-    }
-
-
 _INSPECTORS = {
     ".nwb": _inspect_nwb,
     ".abf": _inspect_abf,
@@ -385,15 +327,19 @@ def inspect_file(path: str) -> dict[str, Any]:
     extension = _extension(path)
     inspector = _INSPECTORS.get(extension)
     if extension == ".dat":
-        from efex_gui.core.readers.heka import is_patchmaster
+        from efex_gui.core.readers.heka import inspect_heka, is_patchmaster
 
-        inspector = _inspect_heka if is_patchmaster(path) else _inspect_text
+        inspector = inspect_heka if is_patchmaster(path) else _inspect_text
     if inspector is None:
-        from efex_gui.core.readers.neo_generic import NEO_FORMATS, UNREADABLE
+        from efex_gui.core.readers.neo_generic import (
+            NEO_FORMATS,
+            UNREADABLE,
+            inspect_neo,
+        )
 
         if extension not in NEO_FORMATS and extension not in UNREADABLE:
             raise ReaderError(path, "unknown format")
-        inspector = _inspect_neo
+        inspector = inspect_neo
     info = inspector(path)
     info["path"] = path
     info.setdefault("clamp", _clamp(info, path))

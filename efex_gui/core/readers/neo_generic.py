@@ -20,7 +20,12 @@ import os
 from typing import Any
 
 from efex_gui.core.errors import NotARecordingError, ReaderError
-from efex_gui.core.readers._channels import Channel, channel_traces, unit_kind
+from efex_gui.core.readers._channels import (
+    Channel,
+    channel_traces,
+    clamp_of_channels,
+    unit_kind,
+)
 from efex_gui.core.readers._common import (
     TraceDict,
     check_metadata,
@@ -139,3 +144,26 @@ def neo_reader(config_data: dict) -> list[TraceDict]:
         block = io.read_block()
     traces = traces_from_block(block, config_data, path)
     return validate_traces(path, traces, bool(config_data.get("skip_bad_traces")))
+
+
+def inspect_neo(path: str) -> dict[str, Any]:
+    """What ``efex inspect`` shows of a file neo reads: channels, sweeps, clamp."""
+    from efex_gui.core.readers.axon_units import signal_channels
+
+    io = _io(path)
+    with reading(path, f"a {type(io).__name__} file"):
+        block = io.read_block()
+    channels = signal_channels(block)
+    first = block.segments[0].analogsignals if block.segments else []
+    rate = float(first[0].sampling_rate.rescale("Hz")) if first else None
+    return {
+        "clamp": clamp_of_channels(channels, 1e3 / rate) if rate else None,
+        "format": type(io).__name__.removesuffix("IO").lower(),
+        "n_sweeps": len(block.segments),
+        "protocols": [],
+        "channels": [
+            {"name": c.name, "unit": c.unit, "kind": unit_kind(c.unit)}
+            for c in channels
+        ],
+        "sampling_rate": rate,
+    }
