@@ -84,7 +84,7 @@ def check_metadata(config_data: dict, keys: Iterable[str], reader: str) -> None:
 
 
 _NUMBER_KEYS = ("dt", "ton", "toff", "amp", "hypamp", "ljp", "v_corr")
-_TEXT_KEYS = ("v_unit", "i_unit", "t_unit", "abf_layout")
+_TEXT_KEYS = ("v_unit", "i_unit", "t_unit", "abf_layout", "abf_epoch")
 _PATH_KEYS = ("filepath", "v_file", "i_file")
 
 

@@ -10,7 +10,8 @@ pre-sweep holding period of 1/64 of the sweep. pyabf rebuilds it for ABF1 and AB
 * its epochs with their levels in every sweep, and the **test step**: the step epoch
   whose level changes across sweeps (the first of them for dual steps), else the
   step epoch furthest from holding; the other non-holding epochs (pre-pulses, second
-  steps) are kept in ``others`` so they can be shown and chosen;
+  steps) are kept in ``others`` so they can be shown and chosen (metadata
+  ``abf_epoch``: the letter of the epoch to use as the test step);
 * what the acquisition mode means: gap-free (3) and event-driven (1, 2) recordings
   have no step protocol, and say so in ``note``.
 """
@@ -155,6 +156,26 @@ def choose_test_step(epochs: list[Epoch], holding: float) -> Epoch | None:
     if steps:
         return max(steps, key=lambda e: max(abs(v - holding) for v in e.levels))
     return None
+
+
+def choose_epoch(protocol: AbfProtocol, letter: str, path: str) -> None:
+    """Make epoch ``letter`` the test step (metadata ``abf_epoch``, e.g. "E").
+
+    Raises
+    ------
+    MetadataError
+        No epoch of that letter, naming the epochs there are.
+    """
+    from efex_gui.core.errors import MetadataError
+
+    for epoch in protocol.epochs:
+        if epoch.letter == letter.strip().upper():
+            protocol.test = epoch
+            return
+    letters = ", ".join(e.letter for e in protocol.epochs) or "none"
+    raise MetadataError(
+        f"abf_epoch={letter!r} is not an epoch of {path} (epochs: {letters})."
+    )
 
 
 def read_abf_protocol(path: str) -> AbfProtocol:

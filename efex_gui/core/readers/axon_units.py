@@ -36,7 +36,11 @@ from efex_gui.core.readers._channels import (
     unit_kind,
 )
 from efex_gui.core.readers._common import TraceDict, step_current
-from efex_gui.core.readers.abf_protocol import AbfProtocol, read_abf_protocol
+from efex_gui.core.readers.abf_protocol import (
+    AbfProtocol,
+    choose_epoch,
+    read_abf_protocol,
+)
 from efex_gui.core.readers.clamp import refuse_voltage_clamp
 from efex_gui.core.readers.raw import RAW_ONLY
 from efex_gui.core.units import current_factor_to_na
@@ -165,6 +169,8 @@ def traces_by_units(
     raw = bool(config_data.get(RAW_ONLY))
     try:
         protocol = _protocol(path, len(block.segments))
+        if protocol is not None and config_data.get("abf_epoch"):
+            choose_epoch(protocol, str(config_data["abf_epoch"]), path)
     except ReaderError:
         if not raw:
             raise

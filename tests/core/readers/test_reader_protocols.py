@@ -60,6 +60,18 @@ def test_dual_step_reports_the_test_step_and_the_other_epochs() -> None:
     assert "1646.9-2146.8 ms" in note
 
 
+def test_another_epoch_can_be_chosen_as_the_test_step() -> None:
+    from efex_gui.core.errors import MetadataError
+
+    path = str(shared_path("formats", "abf", "17o05028_ic_steps.abf"))
+    steps = _steps({"filepath": path, "abf_layout": "units", "abf_epoch": "E"})
+    assert steps[15].ton == pytest.approx(1647.0, abs=2.0)
+    assert steps[15].toff == pytest.approx(2147.0, abs=2.0)
+    assert steps[15].amp * 1e3 == pytest.approx(100.0)
+    with pytest.raises(MetadataError, match="epochs: A, B, C, D, E"):
+        read_file({"filepath": path, "abf_layout": "units", "abf_epoch": "Z"})
+
+
 def test_model_cell_amplitude_is_the_command_not_the_recorded_current() -> None:
     # I_Com is ~10 % above the command (trap T8): the protocol wins
     path = str(shared_path("formats", "abf", "2020_03_02_0000.abf"))
