@@ -1,0 +1,169 @@
+"""The cell summary made headless: computed for a run configuration, written out.
+
+:func:`summarize_run` reads the recordings and computes the rheobase exactly as
+``efex rheobase`` and the extraction do (:func:`~efex_gui.core.stages.read_recordings`,
+:func:`~efex_gui.core.rheobase.compute_rheobase`, same arguments), then summarises
+every cell. :func:`summary_document` is the ``efex summary --json`` document
+``{"cells": {name: {measure: float | null, "n": {measure: int}}}}``;
+:func:`write_summary` writes it as JSON, CSV or Excel (``.xlsx``, via openpyxl).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from efex_gui.core.analysis.cell_summary import (
+    MEASURES,
+    CellSummary,
+    Progress,
+    SummaryContext,
+    summarize_cells,
+)
+from efex_gui.core.analysis.protocol_map import MeasureProtocols
+from efex_gui.core.errors import SettingsError
+
+__all__ = [
+    "SUMMARY_FORMATS",
+    "summarize_run",
+    "summary_document",
+    "summary_table",
+    "write_summary",
+]
+
+#: file suffixes :func:`write_summary` writes
+SUMMARY_FORMATS = (".csv", ".json", ".xlsx")
+
+
+def summarize_run(
+    kwargs: Mapping[str, Any],
+    protocols: MeasureProtocols | None = None,
+    *,
+    progress: Progress | None = None,
+    cancel: Any = None,
+) -> tuple[list[CellSummary], list[Any]]:
+    """Read a run's recordings, compute rheobases, summarise every cell.
+
+    Parameters
+    ----------
+    kwargs : mapping
+        ``extract_efeatures`` keyword arguments (``files_metadata``,
+        ``efel_settings``, ``protocols_rheobase``, ``rheobase_strategy``,
+        ``rheobase_settings``, ``rheobase_overrides``, ``recording_reader``).
+    protocols : MeasureProtocols, optional
+        Which protocols feed which measure (default mapping).
+    progress, cancel : optional
+        As :func:`summarize_cells`.
+
+    Returns
+    -------
+    tuple
+        The summaries and the cells they were computed from.
+    """
+    from efex_gui.core.rheobase import compute_rheobase
+    from efex_gui.core.stages import (
+        DEFAULT_EFEL_SETTINGS,
+        PRESET_PROTOCOLS_RHEOBASE,
+        read_recordings,
+    )
+
+    efel_settings = kwargs.get("efel_settings")
+    if efel_settings is None:
+        efel_settings = dict(DEFAULT_EFEL_SETTINGS)
+    protocols_rheobase = kwargs.get("protocols_rheobase")
+    if protocols_rheobase is None:
+        protocols_rheobase = list(PRESET_PROTOCOLS_RHEOBASE)
+    cells = read_recordings(
+        kwargs["files_metadata"], kwargs.get("recording_reader"), map, efel_settings
+    )
+    compute_rheobase(
+        cells,
+        protocols_rheobase,
+        kwargs.get("rheobase_strategy", "absolute"),
+        kwargs.get("rheobase_settings"),
+        rheobase_overrides=kwargs.get("rheobase_overrides"),
+    )
+    context = SummaryContext(
+        protocols=protocols or MeasureProtocols(),
+        protocols_rheobase=list(protocols_rheobase),
+        efel_settings=dict(efel_settings),
+    )
+    summaries = summarize_cells(cells, context, progress=progress, cancel=cancel)
+    return summaries, cells
+
+
+def summary_document(summaries: Sequence[CellSummary]) -> dict[str, Any]:
+    """``{"cells": {name: {measure: float | None, ..., "n": {measure: int}}}}``."""
+    return {"cells": {s.cell: s.to_json() for s in summaries}}
+
+
+def summary_table(summaries: Sequence[CellSummary]) -> list[list[Any]]:
+    """Header and one row per cell: the measures, their sweep counts, the notes."""
+    header: list[Any] = ["cell", *MEASURES, *(f"n_{m}" for m in MEASURES), "notes"]
+    rows = [header]
+    for summary in summaries:
+        notes = [
+            f"{name}: {summary.measures[name].note}"
+            for name in MEASURES
+            if summary.measures[name].note
+        ]
+        rows.append(
+            [
+                summary.cell,
+                *(summary.value(m) for m in MEASURES),
+                *(summary.measures[m].n for m in MEASURES),
+                "; ".join(notes),
+            ]
+        )
+    return rows
+
+
+def summary_csv(summaries: Sequence[CellSummary]) -> str:
+    """The table as CSV text (empty cells for missing values)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    for row in summary_table(summaries):
+        writer.writerow(["" if value is None else value for value in row])
+    return buffer.getvalue()
+
+
+def _write_xlsx(summaries: Sequence[CellSummary], path: Path) -> None:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "cells"
+    for row in summary_table(summaries):
+        sheet.append(row)
+    sheet.freeze_panes = "B2"
+    workbook.save(path)
+
+
+def write_summary(summaries: Sequence[CellSummary], path: str | Path) -> Path:
+    """Write the summary as ``.csv``, ``.json`` or ``.xlsx`` (from the suffix).
+
+    Raises
+    ------
+    SettingsError
+        Another suffix; the message lists the accepted ones.
+    """
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix == ".csv":
+        target.write_text(summary_csv(summaries), encoding="utf-8")
+    elif suffix == ".json":
+        text = json.dumps(summary_document(summaries), indent=2)
+        target.write_text(text + "\n", encoding="utf-8")
+    elif suffix == ".xlsx":
+        _write_xlsx(summaries, target)
+    else:
+        kind = suffix or "a file without suffix"
+        raise SettingsError(
+            f"{target}: cannot write a cell summary as {kind}; use "
+            f"{', '.join(SUMMARY_FORMATS)}"
+        )
+    return target
