@@ -7,12 +7,13 @@ Subcommands::
                                [--overwrite]
     efex rheobase CONFIG [--workers N | --dask ADDRESS] [--data-root DIR] [--quiet]
     efex inspect FILE [FILE ...] [--json]
+    efex summary PATH [--json] [-o FILE] [--protocols MAP] [--data-root DIR] [--quiet]
     efex demo -o DIR [--cells N] [--seed S] [--workers N | --dask ADDRESS] [--quiet]
 
 CONFIG is an inputs document, a BluePyEfe 0.x configuration or a GUI session
-(:mod:`efex_gui.cli_config`). Results go to stdout, progress bars (tqdm) and warnings
-to stderr; ``--quiet`` keeps only errors. Exit codes: 0 success, 1 the run failed,
-2 bad usage or configuration (the message names the key), 3 partial success (some
+(:mod:`efex_gui.cli_config`); ``efex summary`` also takes a bare folder. Results go
+to stdout, progress bars (tqdm) and warnings to stderr; ``--quiet`` keeps only
+errors. Exit codes: 0 success, 1 the run failed, 2 bad usage or configuration (the message names the key), 3 partial success (some
 files could not be read and were skipped). An existing result in the output folder is
 never replaced without ``--overwrite``; the summary ends with each cell's warnings.
 """
@@ -31,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from efex_gui import __version__
-from efex_gui.cli_config import RunConfig, load_run_config
+from efex_gui.cli_config import RunConfig, load_run_config, load_run_input
 from efex_gui.cli_runtime import (
     Progress,
     describe_file,
@@ -274,6 +275,54 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --- summary ----------------------------------------------------------------------
+
+
+def _summary_rows(summaries: list[Any]) -> list[tuple[str, ...]]:
+    from efex_gui.core.analysis.summary_io import summary_table
+
+    table = summary_table(summaries)
+    width = 1 + (len(table[0]) - 2) // 2  # cell + the measures
+    rows = [tuple(str(v) for v in table[0][:width])]
+    for row in table[1:]:
+        values = (f"{v:.4g}" if isinstance(v, float) else "-" for v in row[1:width])
+        rows.append((str(row[0]), *values))
+    return rows
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    """``efex summary``: the cell summary (rheobase, Rin, RMP, tau, sag, f-I, AP)."""
+    from efex_gui.core.analysis.protocol_map import MeasureProtocols
+    from efex_gui.core.analysis.summary_io import (
+        summarize_run,
+        summary_document,
+        write_summary,
+    )
+    from efex_gui.core.stages import skipped_files
+
+    config = load_run_input(args.path, args.data_root)
+    protocols = None
+    if args.protocols:
+        from efex_gui.cli_config import read_document
+
+        protocols = MeasureProtocols.from_dict(read_document(args.protocols))
+    with native_output(args.quiet):
+        summaries, cells = summarize_run(config.kwargs, protocols)
+    if args.output:
+        path = write_summary(summaries, args.output)
+        if not args.quiet:
+            _out(f"cell summary of {len(summaries)} cells written to {path}")
+    if args.json:
+        _out(json.dumps(summary_document(summaries), indent=2))
+    elif not args.output:
+        _out(format_table(_summary_rows(summaries)))
+    skipped = skipped_files(cells)
+    if skipped:
+        cell, path, reason = skipped[0]
+        _err(f"{len(skipped)} files skipped, the first ({cell}) {path}: {reason}")
+    return EXIT_PARTIAL if skipped else EXIT_OK
+
+
 # --- demo -------------------------------------------------------------------------
 
 
@@ -355,6 +404,28 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("files", nargs="+", metavar="FILE")
     inspect.add_argument("--json", action="store_true", help="print JSON")
     inspect.add_argument("-q", "--quiet", action="store_true")
+    summary = sub.add_parser(
+        "summary", help="per-cell summary: rheobase, Rin, RMP, tau, sag, f-I, AP"
+    )
+    summary.add_argument(
+        "path", help="folder of recordings, inputs/legacy config or session"
+    )
+    summary.add_argument(
+        "--json", action="store_true", help="print the summary as JSON"
+    )
+    summary.add_argument(
+        "-o", "--output", default=None, help="write it to FILE (.csv, .json or .xlsx)"
+    )
+    summary.add_argument(
+        "--protocols",
+        default=None,
+        metavar="MAP",
+        help="JSON {measure: [protocol, ...]} replacing the default protocols",
+    )
+    summary.add_argument(
+        "--data-root", default=None, help="folder relative file paths start from"
+    )
+    summary.add_argument("-q", "--quiet", action="store_true", help="only errors")
     demo = sub.add_parser(
         "demo", help="write the synthetic demo dataset and extract it"
     )
@@ -374,6 +445,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "extract": cmd_extract,
     "rheobase": cmd_rheobase,
     "inspect": cmd_inspect,
+    "summary": cmd_summary,
     "demo": cmd_demo,
 }
 
