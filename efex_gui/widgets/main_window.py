@@ -38,6 +38,7 @@ from efex_gui.app.worker import ErrorReport
 from efex_gui.core.errors import EfexError
 from efex_gui.core.importing.file_names import RECORDING_EXTENSIONS, relative_to
 from efex_gui.resources import icon_path
+from efex_gui.widgets.cell_analysis_ui import install_cell_analysis
 from efex_gui.widgets.extraction_panel import install_extraction_ui
 from efex_gui.widgets.file_browser import FileBrowser
 from efex_gui.widgets.help import about_html, show_shortcuts
@@ -92,6 +93,7 @@ class MainWindow(SessionDocument, QMainWindow):
         self._make_menus()
         self.extraction = install_extraction_ui(self, controller)
         self.extraction.results_changed.connect(self._update_title)
+        self.cell_analysis = install_cell_analysis(self, self.extraction)
         controller.session_changed.connect(self._update_title)
         controller.dirty_changed.connect(self._update_title)
         controller.task_failed.connect(self._on_task_failed)

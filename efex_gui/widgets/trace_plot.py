@@ -120,6 +120,8 @@ class TracePlot(QWidget):
         self.threshold_line: pg.InfiniteLine | None = None
         self.stimulus_regions: list[pg.LinearRegionItem] = []
         self.drawn_sweeps: list[SweepKey] = []
+        #: display-only voltage transform ``f(recording, voltage)`` (trace_tools)
+        self.display_transform: Any = None
         self._redraw_timer = QTimer(self, singleShot=True, interval=15)
         self._redraw_timer.timeout.connect(self.redraw)
         controller.selection_changed.connect(self._schedule)
@@ -264,8 +266,11 @@ class TracePlot(QWidget):
             color.setAlpha(DIM_ALPHA)
         pen = pg.mkPen(color, width=1)
         t = np.asarray(recording.t, dtype=float)
+        voltage = np.asarray(recording.voltage, dtype=float)
+        if self.display_transform is not None:
+            voltage = self.display_transform(recording, voltage)
         for plot, values, items in (
-            (self.voltage_plot, recording.voltage, self.voltage_items),
+            (self.voltage_plot, voltage, self.voltage_items),
             (self.current_plot, recording.current, self.current_items),
         ):
             label = name if plot is self.voltage_plot else None
@@ -281,7 +286,7 @@ class TracePlot(QWidget):
         peaks = recording.peak_time
         if peaks is not None and len(peaks):
             peaks = np.asarray(peaks, dtype=float)
-            heights = np.interp(peaks, t, np.asarray(recording.voltage, dtype=float))
+            heights = np.interp(peaks, t, voltage)
             # overlaid: each sweep's spikes in its colour, outlined
             brush = QColor(color) if overlay else QColor(*SPIKE_BRUSH)
             if excluded:

@@ -1,0 +1,185 @@
+"""CellAnalysisController: the cell summary and curves of the latest extraction.
+
+Each time the extraction controller publishes a result, the summary of its cells
+(:func:`efex_gui.core.analysis.cell_summary.summarize_cells`) is computed as a side
+job of the extraction worker (its thread, after any queued run: efel is called from
+one thread), and
+``summaries_changed`` carries the list of :class:`CellSummary`. The per-sweep efel
+values are cached across runs, so an exclusion recomputes nothing. Curves, phase plots
+and aligned spikes are computed on demand from the same cache (fast: numpy only).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from efex_gui.core.analysis.cell_summary import (
+    CellSummary,
+    SummaryContext,
+    summarize_cells,
+)
+from efex_gui.core.analysis.curves import Curve, fi_curve, iv_curves
+from efex_gui.core.analysis.protocol_map import MeasureProtocols
+from efex_gui.core.analysis.summary_io import write_summary
+from efex_gui.core.analysis.sweep_values import SweepValuesCache
+from efex_gui.core.dataset import SweepKey
+from efex_gui.core.extraction_result import ExtractionResult
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["CELLS_JOB", "CellAnalysisController"]
+
+#: the name of the extraction worker's side job that computes the summaries
+CELLS_JOB = "Cell summary"
+
+
+class CellAnalysisController(QObject):
+    """Owns the cell summaries of the latest extraction result.
+
+    Parameters
+    ----------
+    extraction : ExtractionController
+        Publishes the results (``results_changed``); its ``sc`` is the session
+        controller that receives sweep selections.
+    parent : QObject, optional
+        Qt parent.
+    """
+
+    #: new summaries (list of CellSummary)
+    summaries_changed = Signal(object)
+    #: the summary is being computed (True) or done (False)
+    busy_changed = Signal(bool)
+    #: computing the summary failed (ExtractionError)
+    failed = Signal(object)
+    #: the cells the curves show changed (list of names; empty: every cell)
+    curve_cells_changed = Signal(object)
+
+    def __init__(self, extraction: Any, parent: QObject | None = None) -> None:
+        super().__init__(parent or extraction)
+        self.extraction = extraction
+        self.sc = extraction.sc
+        self.protocols = MeasureProtocols()
+        self.cache = SweepValuesCache()
+        self.result: ExtractionResult | None = None
+        self.summaries: list[CellSummary] = []
+        #: the cells the curves show (empty: every cell); view state
+        self.curve_cells: list[str] = []
+        self._generation = 0
+        self._pending = 0
+        extraction.worker.job_finished.connect(self._on_job_finished)
+        extraction.worker.job_failed.connect(self._on_job_failed)
+        extraction.results_changed.connect(self._on_results)
+
+    # --- computing ------------------------------------------------------------------
+    def context(self) -> SummaryContext:
+        """The summary context of the current result (its efel settings)."""
+        settings = self.result.settings if self.result is not None else {}
+        return SummaryContext(
+            protocols=self.protocols,
+            protocols_rheobase=list(settings.get("protocols_rheobase") or []),
+            efel_settings=dict(settings.get("efel_settings") or {}),
+            cache=self.cache,
+        )
+
+    def _on_results(self, result: ExtractionResult) -> None:
+        self.result = result
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Recompute the summaries of the current result (on the worker thread)."""
+        if self.result is None:
+            return
+        self._generation += 1
+        generation, cells, context = (
+            self._generation,
+            list(self.result.cells),
+            (self.context()),
+        )
+
+        def job() -> tuple[int, list[CellSummary]]:
+            return generation, summarize_cells(cells, context)
+
+        self._pending += 1
+        self.busy_changed.emit(True)
+        self.extraction.worker.run_job(CELLS_JOB, job)
+
+    def _task_done(self) -> None:
+        self._pending = max(0, self._pending - 1)
+        if self._pending == 0:
+            self.busy_changed.emit(False)
+
+    def _on_job_finished(self, name: str, outcome: Any) -> None:
+        if name != CELLS_JOB:
+            return
+        self._task_done()
+        generation, summaries = outcome
+        if generation == self._generation:
+            self.summaries = summaries
+            self.summaries_changed.emit(summaries)
+
+    def _on_job_failed(self, error: Any) -> None:
+        if not str(getattr(error, "message", "")).startswith(CELLS_JOB):
+            return
+        self._task_done()
+        logger.error("Cell summary failed: %s\n%s", error.message, error.details)
+        self.failed.emit(error)
+
+    def set_protocols(self, protocols: MeasureProtocols) -> None:
+        """Use another protocol mapping and recompute."""
+        self.protocols = protocols
+        self.refresh()
+
+    def set_curve_cells(self, cells: list[str]) -> None:
+        """Show the curves of ``cells`` (empty: every cell)."""
+        if list(cells) != self.curve_cells:
+            self.curve_cells = list(cells)
+            self.curve_cells_changed.emit(list(cells))
+
+    # --- reading ----------------------------------------------------------------------
+    def summary(self, cell: str) -> CellSummary | None:
+        """The summary of ``cell`` (None if absent)."""
+        return next((s for s in self.summaries if s.cell == cell), None)
+
+    def sweep_keys(self, recordings: Any) -> list[SweepKey]:
+        """The browser addresses of the result's ``recordings``."""
+        keys = []
+        if self.result is None:
+            return keys
+        for recording in recordings:
+            ref = self.result.sweep_ref(recording)
+            if ref is not None:
+                keys.append(SweepKey(ref.cell, ref.protocol, ref.entry, ref.index))
+        return keys
+
+    def select_recordings(self, recordings: Any) -> None:
+        """Select the sweeps of ``recordings`` in the browser and trace plot."""
+        keys = self.sweep_keys(recordings)
+        if keys:
+            self.sc.select_sweeps(keys)
+
+    def curves(self, cells: list[str] | None = None) -> dict[str, list[Curve]]:
+        """``{"fi": [...], "iv_steady": [...], "iv_peak": [...]}`` of ``cells``."""
+        out: dict[str, list[Curve]] = {"fi": [], "iv_steady": [], "iv_peak": []}
+        if self.result is None:
+            return out
+        context = self.context()
+        for cell in self.result.cells:
+            if cells is not None and cell.name not in cells:
+                continue
+            out["fi"].append(fi_curve(cell, context))
+            steady, peak = iv_curves(cell, context)
+            out["iv_steady"].append(steady)
+            out["iv_peak"].append(peak)
+        return out
+
+    def rheobases(self) -> dict[str, float | None]:
+        """``{cell: rheobase (nA)}`` of the summaries."""
+        return {s.cell: s.value("rheobase_nA") for s in self.summaries}
+
+    def export(self, path: str | Path) -> Path:
+        """Write the summaries (``.csv``, ``.json`` or ``.xlsx``)."""
+        return write_summary(self.summaries, path)

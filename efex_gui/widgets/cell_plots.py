@@ -1,0 +1,323 @@
+"""The Cell curves dock: f-I and I-V curves, phase plot and first spikes (pyqtgraph).
+
+f-I and I-V: one colour per cell (the cells selected in the Cells table, else every
+cell) and, with two cells or more, the mean ± s.e.m. across cells in black; x in nA or
+in % of each cell's rheobase. Click a point to select its sweep. Phase plot and first
+spikes: the sweeps selected in the browser, every one of them drawn; the first
+spikes are aligned on their onset with the threshold marked, and averaged in black.
+Everything drawn is computed by :mod:`efex_gui.core.analysis`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from efex_gui.app.cell_analysis import CellAnalysisController
+from efex_gui.core.analysis.curves import Curve, mean_curve
+from efex_gui.core.analysis.waveforms import (
+    aligned_first_spike,
+    average_spike,
+    phase_plot,
+)
+from efex_gui.widgets.figure_export import add_export_menu, figure_actions
+
+#: curves of up to this many cells get a legend (more: hover a point for its cell)
+MAX_LEGEND = 10
+MEAN_PEN = pg.mkPen((0, 0, 0), width=3)
+X_MODES = {"nA": ("Current", "nA", 0.02), "%": ("Current", "% rheobase", 10.0)}
+
+
+def cell_color(position: int, count: int) -> Any:
+    """A distinct colour per cell."""
+    return pg.intColor(position, hues=max(count, 2), values=1, maxValue=200)
+
+
+def _plot(title: str, x: tuple[str, str], y: tuple[str, str]) -> pg.PlotWidget:
+    widget = pg.PlotWidget(background="w")
+    item = widget.getPlotItem()
+    item.setTitle(title)
+    item.setLabel("bottom", x[0], units=x[1])
+    item.setLabel("left", y[0], units=y[1])
+    for axis in ("bottom", "left"):
+        item.getAxis(axis).enableAutoSIPrefix(False)
+    item.showGrid(x=True, y=True, alpha=0.15)
+    return widget
+
+
+class CellPlots(QWidget):
+    """Four tabs: f-I, I-V, phase plot, first spikes."""
+
+    #: the plots were redrawn (name of the tab)
+    drawn = Signal(str)
+
+    def __init__(
+        self, controller: CellAnalysisController, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.x_mode = QComboBox(self)
+        self.x_mode.addItem("Current in nA", "nA")
+        self.x_mode.addItem("Current in % of rheobase", "%")
+        self.x_mode.setToolTip("x axis of the f-I and I-V curves")
+        self.x_mode.currentIndexChanged.connect(self.draw_curves)
+        self.note = QLabel(self)
+        self.tabs = QTabWidget(self)
+        self.fi = _plot("f-I", ("Current", "nA"), ("Rate", "Hz"))
+        self.iv = _plot("I-V", ("Current", "nA"), ("Voltage", "mV"))
+        self.phase = _plot("Phase plot", ("V", "mV"), ("dV/dt", "mV/ms"))
+        self.spikes = _plot("First spikes", ("Time from onset", "ms"),
+                            ("Voltage", "mV"))  # fmt: skip
+        self.figure_button = QToolButton(self, text="Figure")
+        self.figure_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.figure_button.setToolTip("Export or copy the shown plot")
+        for name, widget in (("f-I", self.fi), ("I-V", self.iv),
+                             ("Phase plot", self.phase),
+                             ("First spikes", self.spikes)):  # fmt: skip
+            self.tabs.addTab(widget, name)
+            add_export_menu(self, widget.getPlotItem(), self._provenance,
+                            name.replace(" ", "_").lower())  # fmt: skip
+        self.tabs.currentChanged.connect(self._update_figure_menu)
+        header = QHBoxLayout()
+        header.addWidget(self.x_mode)
+        header.addWidget(self.note, 1)
+        header.addWidget(self.figure_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(header)
+        layout.addWidget(self.tabs)
+        self.legends = {w: w.getPlotItem().addLegend(offset=(-10, 10),
+                                                     labelTextSize="8pt")
+                        for w in (self.fi, self.iv)}  # fmt: skip
+        self.points: dict[str, list[pg.ScatterPlotItem]] = {"fi": [], "iv": []}
+        self.sweep_counts = {"phase": 0, "spikes": 0}
+        self._sweeps_timer = QTimer(self, singleShot=True, interval=30)
+        self._sweeps_timer.timeout.connect(self.draw_sweeps)
+        controller.summaries_changed.connect(self.draw_curves)
+        controller.curve_cells_changed.connect(self.draw_curves)
+        controller.sc.selection_changed.connect(self._sweeps_timer.start)
+        self._update_figure_menu()
+
+    # --- figure -----------------------------------------------------------------------
+    def current_plot(self) -> pg.PlotItem:
+        """The plot item of the shown tab."""
+        return self.tabs.currentWidget().getPlotItem()
+
+    def _provenance(self) -> dict[str, Any]:
+        return {
+            "plot": self.tabs.tabText(self.tabs.currentIndex()),
+            "cells": self.controller.curve_cells or "all",
+            "sweeps": [
+                list(map(str, (s.cell, s.protocol, s.entry, s.index)))
+                for s in self.controller.sc.selection
+            ],  # fmt: skip
+            "x_axis": self.x_mode.currentData(),
+            "measure_protocols": self.controller.protocols.to_dict(),
+            "efel_settings": self.controller.context().efel_settings,
+        }
+
+    def _update_figure_menu(self, *_args: Any) -> None:
+        for action in self.figure_button.actions():
+            self.figure_button.removeAction(action)
+        name = self.tabs.tabText(self.tabs.currentIndex()).replace(" ", "_").lower()
+        for action in figure_actions(self, self.current_plot(), self._provenance,
+                                     name):  # fmt: skip
+            self.figure_button.addAction(action)
+
+    # --- curves -----------------------------------------------------------------------
+    def draw_curves(self, *_args: Any) -> None:
+        """Redraw the f-I and I-V curves of the chosen cells."""
+        cells = self.controller.curve_cells or None
+        curves = self.controller.curves(cells)
+        relative = self.x_mode.currentData() == "%"
+        rheobases = self.controller.rheobases() if relative else None
+        label, unit, width = X_MODES["%" if relative else "nA"]
+        for widget in (self.fi, self.iv):
+            widget.getPlotItem().setLabel("bottom", label, units=unit)
+        self._draw_family(self.fi, "fi", curves["fi"], rheobases, width)
+        self._draw_family(self.iv, "iv", curves["iv_steady"], rheobases, width,
+                          extra=curves["iv_peak"])  # fmt: skip
+        count = len(curves["fi"])
+        crowded = count > MAX_LEGEND
+        self.note.setText(
+            f"{count} cell{'s' * (count != 1)}"
+            + ("; hover a point for its cell" if crowded else "")
+            + ("; black: mean ± s.e.m." if count > 1 else "")
+        )
+        self.drawn.emit("curves")
+
+    def _x(self, curve: Curve, rheobases: dict[str, float | None] | None) -> Any:
+        if rheobases is None:
+            return curve.x
+        rheobase = rheobases.get(curve.cell)
+        return curve.x * 100.0 / rheobase if rheobase else None
+
+    def _draw_family(
+        self,
+        widget: pg.PlotWidget,
+        key: str,
+        curves: list[Curve],
+        rheobases: dict[str, float | None] | None,
+        width: float,
+        extra: list[Curve] | None = None,
+    ) -> None:
+        plot = widget.getPlotItem()
+        plot.clear()
+        self.legends[widget].clear()
+        self.points[key] = []
+        named = len(curves) <= MAX_LEGEND
+        for position, curve in enumerate(curves):
+            color = cell_color(position, len(curves))
+            x = self._x(curve, rheobases)
+            if x is None or not len(x):
+                continue
+            plot.plot(x, curve.y, pen=pg.mkPen(color, width=1.5),
+                      name=curve.cell if named else None)  # fmt: skip
+            self._add_points(plot, key, curve, x, color, filled=True)
+            if extra is not None:
+                peak = extra[position]
+                px = self._x(peak, rheobases)
+                if px is not None and len(px):
+                    plot.plot(
+                        px,
+                        peak.y,
+                        pen=pg.mkPen(color, width=1, style=Qt.PenStyle.DashLine),
+                    )
+                    self._add_points(plot, key, peak, px, color, filled=False)
+        if len(curves) > 1:
+            self._draw_mean(plot, curves, rheobases, width)
+
+    def _add_points(
+        self,
+        plot: pg.PlotItem,
+        key: str,
+        curve: Curve,
+        x: Any,
+        color: Any,
+        filled: bool,
+    ) -> None:
+        kind = {"fi": "rate", "iv_steady": "steady state", "iv_peak": "peak"}
+        data = [(curve.cell, kind[curve.kind], p.recording) for p in curve.points]
+        points = pg.ScatterPlotItem(
+            x,
+            curve.y,
+            data=data,
+            size=7,
+            pen=pg.mkPen(color),
+            brush=pg.mkBrush(color) if filled else pg.mkBrush(255, 255, 255),
+            hoverable=True,
+            tip=lambda x, y, data: f"{data[0]} ({data[1]}): {x:.4g}, {y:.4g}",
+        )
+        points.sigClicked.connect(self._on_point_clicked)
+        plot.addItem(points)
+        self.points[key].append(points)
+
+    def _draw_mean(
+        self,
+        plot: pg.PlotItem,
+        curves: list[Curve],
+        rheobases: dict[str, float | None] | None,
+        width: float,
+    ) -> None:
+        mean = mean_curve(curves, width, rheobases)
+        if not len(mean.x):
+            return
+        plot.plot(mean.x, mean.mean, pen=MEAN_PEN, name="mean ± s.e.m.")
+        sem = np.nan_to_num(mean.sem)
+        plot.addItem(
+            pg.ErrorBarItem(
+                x=mean.x,
+                y=mean.mean,
+                height=2 * sem,
+                beam=0,
+                pen=pg.mkPen((0, 0, 0), width=1.5),
+            )
+        )
+
+    def _on_point_clicked(self, _item: Any, points: Any, *_args: Any) -> None:
+        recordings = [p.data()[2] for p in points[:1]]
+        self.controller.select_recordings(recordings)
+
+    # --- sweeps -----------------------------------------------------------------------
+    def selected_recordings(self) -> list[Any]:
+        """The recordings of the sweeps selected in the browser."""
+        out = []
+        for sweep in self.controller.sc.selection:
+            for recording in self.controller.sc.recordings_for(sweep):
+                if recording is not None and recording.voltage is not None:
+                    out.append(recording)
+        return out
+
+    def draw_sweeps(self) -> None:
+        """Redraw the phase plot and the first spikes of the selected sweeps."""
+        recordings = self.selected_recordings()
+        self._draw_phase(recordings)
+        self._draw_spikes(recordings)
+        self.drawn.emit("sweeps")
+
+    def _draw_phase(self, recordings: list[Any]) -> None:
+        plot = self.phase.getPlotItem()
+        plot.clear()
+        drawn = 0
+        for position, recording in enumerate(recordings):
+            data = phase_plot(recording)
+            if data is None:
+                continue
+            color = cell_color(position, len(recordings))
+            plot.plot(data.voltage_mv, data.dvdt_mv_per_ms, pen=pg.mkPen(color))
+            drawn += 1
+        self.sweep_counts["phase"] = drawn
+        plot.setTitle(f"Phase plot of {drawn} selected sweep{'s' * (drawn != 1)}"
+                      " (stimulus window)")  # fmt: skip
+
+    def _draw_spikes(self, recordings: list[Any]) -> None:
+        plot = self.spikes.getPlotItem()
+        plot.clear()
+        context = self.controller.context()
+        spikes = [s for s in (aligned_first_spike(r, context) for r in recordings)
+                  if s is not None]  # fmt: skip
+        for position, spike in enumerate(spikes):
+            color = cell_color(position, len(spikes))
+            plot.plot(spike.time_ms, spike.voltage_mv, pen=pg.mkPen(color))
+        if spikes:
+            plot.addItem(
+                pg.ScatterPlotItem(
+                    np.zeros(len(spikes)),
+                    [s.threshold_mv for s in spikes],
+                    size=8,
+                    symbol="x",
+                    pen=pg.mkPen((200, 0, 0), width=2),
+                )
+            )
+        mean = average_spike(spikes)
+        if mean is not None and len(spikes) > 1:
+            plot.plot(mean.time_ms, mean.voltage_mv, pen=MEAN_PEN)
+        if mean is not None:
+            plot.addItem(
+                pg.InfiniteLine(
+                    mean.threshold_mv,
+                    angle=0,
+                    pen=pg.mkPen((200, 0, 0), style=Qt.PenStyle.DashLine),
+                    label=f"threshold {mean.threshold_mv:.1f} mV",
+                    labelOpts={"position": 0.85, "color": (200, 0, 0)},
+                )
+            )
+        self.sweep_counts["spikes"] = len(spikes)
+        without = len(recordings) - len(spikes)
+        plot.setTitle(
+            f"First spike of {len(spikes)} sweep{'s' * (len(spikes) != 1)}"
+            + (f" ({without} without a spike)" if without else "")
+            + ("; black: average" if len(spikes) > 1 else "")
+        )
