@@ -13,9 +13,10 @@ Subcommands::
 CONFIG is an inputs document, a BluePyEfe 0.x configuration or a GUI session
 (:mod:`efex_gui.cli_config`); ``efex summary`` also takes a bare folder. Results go
 to stdout, progress bars (tqdm) and warnings to stderr; ``--quiet`` keeps only
-errors. Exit codes: 0 success, 1 the run failed, 2 bad usage or configuration (the message names the key), 3 partial success (some
-files could not be read and were skipped). An existing result in the output folder is
-never replaced without ``--overwrite``; the summary ends with each cell's warnings.
+errors. Exit codes: 0 success, 1 the run failed, 2 bad usage or configuration (the
+message names the key), 3 partial success (some files could not be read and were
+skipped). An existing result in the output folder is never replaced without
+``--overwrite``; the summary ends with each cell's warnings.
 """
 
 from __future__ import annotations

@@ -269,8 +269,9 @@ def folder_files_metadata(folder: str | Path) -> dict[str, Any]:
 
     The file-name pattern is the preset matching most files (the import dialog's
     first guess), channel roles and in-file protocols are read from the files'
-    headers, and so are the units of split voltage/current files (:func:`_header_units`);
-    no timings or ``ljp`` are added (the eCodes detect the steps).
+    headers, and so are the units of split voltage/current files
+    (:func:`_header_units`); no timings or ``ljp`` are added (the eCodes detect
+    the steps).
 
     Raises
     ------

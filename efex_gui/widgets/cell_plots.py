@@ -98,7 +98,8 @@ class CellPlots(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(header)
         layout.addWidget(self.tabs)
-        self.legends = {w: w.getPlotItem().addLegend(offset=(-10, 10),
+        # top left: the curves rise to the right, that corner stays empty
+        self.legends = {w: w.getPlotItem().addLegend(offset=(10, 10),
                                                      labelTextSize="8pt")
                         for w in (self.fi, self.iv)}  # fmt: skip
         self.points: dict[str, list[pg.ScatterPlotItem]] = {"fi": [], "iv": []}

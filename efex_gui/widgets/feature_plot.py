@@ -34,13 +34,27 @@ from efex_gui.core.features import feature_unit
 from efex_gui.core.session.dataset import SweepKey
 from efex_gui.widgets.deferred import RefreshWhenShown
 
-COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
-          "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+COLORS = [
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+]
 SYMBOLS = ["o", "t", "t1", "s", "star", "d", "x"]
 #: the same markers as text, for the legend line above the plot
-SYMBOL_TEXT = {"o": "●", "t": "▼", "t1": "▲", "s": "■", "star": "★", "d": "◆",
-               "x": "✕"}
+SYMBOL_TEXT = {"o": "●", "t": "▼", "t1": "▲", "s": "■", "star": "★", "d": "◆", "x": "✕"}
 TEXT_COLOR = "#202020"
+#: up to this many cells the legend line names them all (more: in its tooltip)
+MAX_LEGEND_CELLS = 12
+LEGEND_TIP = (
+    "Marker and colour of each cell; black squares with bars: the target's mean ± std"
+)
 
 
 def style_plot(plot: pg.PlotWidget) -> None:
@@ -98,9 +112,10 @@ def protocol_features(result: ExtractionResult | None) -> dict[str, list[str]]:
 def efel_name(result: ExtractionResult, protocol: str, output_name: str) -> str:
     """The efel feature behind an output name of ``protocol``'s targets."""
     for target in result.targets:
-        if target["protocol"] == protocol and target.get(
-            "efeature_name", target["efeature"]
-        ) == output_name:
+        if (
+            target["protocol"] == protocol
+            and target.get("efeature_name", target["efeature"]) == output_name
+        ):
             return str(target["efeature"])
     return output_name
 
@@ -126,28 +141,31 @@ class FeaturePlot(RefreshWhenShown, QWidget):
         self.feature_box = QComboBox(self)
         self.feature_box.setToolTip(
             "Feature (output name) plotted: one point per sweep, black squares the "
-            "target mean ± std of features.json")
+            "target mean ± std of features.json"
+        )
         self.feature_box.setMinimumContentsLength(22)
         self.protocol_box.currentTextChanged.connect(self._fill_features)
         self.feature_box.currentTextChanged.connect(self.redraw)
         self.exclude_button = QPushButton("Exclude selected sweep", self)
         self.exclude_button.setToolTip(
-            "Exclude (or include again) the sweep selected in the browser")
+            "Exclude (or include again) the sweep selected in the browser"
+        )
         self.exclude_button.clicked.connect(
-            lambda: controller.sc.toggle_selection_excluded("excluded from the plot"))
+            lambda: controller.sc.toggle_selection_excluded("excluded from the plot")
+        )
         self.status = QLabel(self)
         self.plot = pg.PlotWidget(self)
         style_plot(self.plot)
         #: the legend: one coloured marker per cell, above the plot (never on data)
         self.legend = QLabel(self)
         self.legend.setWordWrap(True)
-        self.legend.setToolTip("Marker and colour of each cell; black squares with "
-                               "bars: the target's mean ± std")
+        self.legend.setToolTip(LEGEND_TIP)
         self.scatter: dict[str, pg.ScatterPlotItem] = {}
         self.points: list[PlotPoint] = []
         self.marks: list[TargetMark] = []
-        self.highlight = pg.ScatterPlotItem(size=16, pen=pg.mkPen("#d62728", width=2),
-                                            brush=None, symbol="o")
+        self.highlight = pg.ScatterPlotItem(
+            size=16, pen=pg.mkPen("#d62728", width=2), brush=None, symbol="o"
+        )
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Protocol", self))
         bar.addWidget(self.protocol_box)
@@ -185,7 +203,8 @@ class FeaturePlot(RefreshWhenShown, QWidget):
 
     def _fill_features(self, *_args: Any) -> None:
         names = protocol_features(self.controller.result).get(
-            self.protocol_box.currentText(), [])
+            self.protocol_box.currentText(), []
+        )
         current = self.feature_box.currentText()
         blocker = QSignalBlocker(self.feature_box)
         self.feature_box.clear()
@@ -202,6 +221,20 @@ class FeaturePlot(RefreshWhenShown, QWidget):
         self.feature_box.setCurrentText(feature)
 
     # --- drawing ------------------------------------------------------------------
+    def _set_legend(self, entries: list[str]) -> None:
+        """One line above the plot; with many cells the full legend is the tooltip
+        (44 cells would take four lines from the plot)."""
+        text = "&nbsp;&nbsp; ".join(entries)
+        if len(entries) - 1 <= MAX_LEGEND_CELLS:
+            self.legend.setText(text)
+            self.legend.setToolTip(LEGEND_TIP)
+            return
+        self.legend.setText(
+            f"{entries[0]}&nbsp;&nbsp; {len(entries) - 1} cells: hover here for the "
+            "legend, or a point for its cell"
+        )
+        self.legend.setToolTip(text.replace("&nbsp;&nbsp; ", "<br>"))
+
     def redraw(self, *_args: Any) -> None:
         """Draw the chosen feature from the current result."""
         self.plot.clear()
@@ -215,12 +248,19 @@ class FeaturePlot(RefreshWhenShown, QWidget):
         if result is None or not protocol or not feature:
             self.status.setText(
                 "Nothing to plot yet: press Extract (toolbar), then choose a protocol "
-                "and a feature." if result is None else
-                "The last run extracted no feature: check the targets (Targets tab).")
+                "and a feature."
+                if result is None
+                else "The last run extracted no feature: check the targets "
+                "(Targets tab)."
+            )
             return
         absolute = bool(result.settings.get("absolute_amplitude"))
-        self.plot.setLabel("bottom", "Step amplitude (nA)" if absolute else
-                           "Relative step amplitude (% of rheobase)")
+        self.plot.setLabel(
+            "bottom",
+            "Step amplitude (nA)"
+            if absolute
+            else "Relative step amplitude (% of rheobase)",
+        )
         unit = feature_unit(efel_name(result, protocol, feature))
         self.plot.setLabel("left", f"{feature} ({unit})" if unit else feature)
         self._draw_targets(result, protocol, feature, absolute)
@@ -229,40 +269,64 @@ class FeaturePlot(RefreshWhenShown, QWidget):
         for cell, (color, symbol) in zip(result.cells, styles, strict=False):
             self._draw_cell(result, cell, protocol, feature, absolute, color, symbol)
             if cell.name in self.scatter:
-                legend.append(f'<span style="color:{color}">{SYMBOL_TEXT[symbol]}'
-                              f"</span> {cell.name}")
-        self.legend.setText("&nbsp;&nbsp; ".join(legend))
+                legend.append(
+                    f'<span style="color:{color}">{SYMBOL_TEXT[symbol]}'
+                    f"</span> {cell.name}"
+                )
+        self._set_legend(legend)
         self.plot.addItem(self.highlight)
         self._show_selection(self.controller.sc.selection)
         self.status.setText(
             f"{len(self.points)} sweeps of {len(self.scatter)} cells; black: target "
-            "mean ± std (n in the tooltip). Click a point to select its sweep.")
+            "mean ± std (n in the tooltip). Click a point to select its sweep."
+        )
 
-    def _draw_cell(self, result: ExtractionResult, cell: Any, protocol: str,
-                   feature: str, absolute: bool, color: str, symbol: str) -> None:
+    def _draw_cell(
+        self,
+        result: ExtractionResult,
+        cell: Any,
+        protocol: str,
+        feature: str,
+        absolute: bool,
+        color: str,
+        symbol: str,
+    ) -> None:
         points = []
         for recording in cell.get_recordings_by_protocol_name(protocol):
-            x = _number(recording.amp if absolute else getattr(recording, "amp_rel",
-                                                                None))
+            x = _number(
+                recording.amp if absolute else getattr(recording, "amp_rel", None)
+            )
             y = _number(recording.efeatures.get(feature))
             if x is None or y is None:
                 continue
             ref = result.sweep_ref(recording)
-            sweep = None if ref is None else SweepKey(ref.cell, ref.protocol,
-                                                      ref.entry, ref.index)
+            sweep = (
+                None
+                if ref is None
+                else SweepKey(ref.cell, ref.protocol, ref.entry, ref.index)
+            )
             points.append(PlotPoint(cell.name, x, y, sweep, recording.name))
         self.points += points
         if points:
             item = pg.ScatterPlotItem(
-                x=[p.x for p in points], y=[p.y for p in points], data=points,
-                symbol=symbol, brush=pg.mkBrush(color), pen=pg.mkPen(color), size=9,
-                name=cell.name, hoverable=True, tip=self._tip)
+                x=[p.x for p in points],
+                y=[p.y for p in points],
+                data=points,
+                symbol=symbol,
+                brush=pg.mkBrush(color),
+                pen=pg.mkPen(color),
+                size=9,
+                name=cell.name,
+                hoverable=True,
+                tip=self._tip,
+            )
             item.sigClicked.connect(self._on_clicked)
             self.plot.addItem(item)
             self.scatter[cell.name] = item
 
-    def _draw_targets(self, result: ExtractionResult, protocol: str, feature: str,
-                      absolute: bool) -> None:
+    def _draw_targets(
+        self, result: ExtractionResult, protocol: str, feature: str, absolute: bool
+    ) -> None:
         for prot in result.protocols:
             if prot.name != protocol:
                 continue
@@ -274,23 +338,45 @@ class FeaturePlot(RefreshWhenShown, QWidget):
                     x = _number(np.nanmean([r.amp for r in prot.recordings]))
                 if x is None:
                     continue
-                self.marks.append(TargetMark(x, float(target.mean), float(target.std),
-                                             target.sample_size, float(prot.tolerance)))
+                self.marks.append(
+                    TargetMark(
+                        x,
+                        float(target.mean),
+                        float(target.std),
+                        target.sample_size,
+                        float(prot.tolerance),
+                    )
+                )
         for mark in self.marks:
             band = pg.LinearRegionItem(
-                (mark.x - mark.tolerance, mark.x + mark.tolerance), movable=False,
-                brush=pg.mkBrush(0, 0, 0, 18), pen=pg.mkPen(None))
+                (mark.x - mark.tolerance, mark.x + mark.tolerance),
+                movable=False,
+                brush=pg.mkBrush(0, 0, 0, 18),
+                pen=pg.mkPen(None),
+            )
             self.plot.addItem(band)
         if self.marks:
             xs = np.array([m.x for m in self.marks])
             means = np.array([m.mean for m in self.marks])
             stds = np.array([m.std for m in self.marks])
-            self.plot.addItem(pg.ErrorBarItem(x=xs, y=means, height=2 * stds,
-                                              beam=0.0, pen=pg.mkPen("k", width=2)))
-            self.plot.addItem(pg.ScatterPlotItem(
-                x=xs, y=means, symbol="s", size=11, brush=pg.mkBrush("k"),
-                name="target mean ± std", hoverable=True,
-                data=list(self.marks), tip=self._mark_tip))
+            self.plot.addItem(
+                pg.ErrorBarItem(
+                    x=xs, y=means, height=2 * stds, beam=0.0, pen=pg.mkPen("k", width=2)
+                )
+            )
+            self.plot.addItem(
+                pg.ScatterPlotItem(
+                    x=xs,
+                    y=means,
+                    symbol="s",
+                    size=11,
+                    brush=pg.mkBrush("k"),
+                    name="target mean ± std",
+                    hoverable=True,
+                    data=list(self.marks),
+                    tip=self._mark_tip,
+                )
+            )
 
     @staticmethod
     def _tip(x: float, y: float, data: Any) -> str:

@@ -34,15 +34,19 @@ from efex_gui.core.rheobase.strategies import STRATEGIES
 from efex_gui.widgets.deferred import RefreshWhenShown
 from efex_gui.widgets.feature_plot import TEXT_COLOR, style_plot
 
-STRATEGY_COLORS = {"absolute": "#1f77b4", "flush": "#2ca02c", "majority": "#9467bd",
-                   "interpolation": "#8c564b"}
+STRATEGY_COLORS = {
+    "absolute": "#1f77b4",
+    "flush": "#2ca02c",
+    "majority": "#9467bd",
+    "interpolation": "#8c564b",
+}
 USED_COLOR = "#d62728"
 STRATEGY_TIPS = {
     "absolute": "smallest amplitude with at least spike_threshold spikes",
     "flush": "first spiking amplitude followed by flush_length spiking ones",
     "majority": "centre of the first amplitude bin where most sweeps spike",
     "interpolation": "amplitude at one spike on a linear fit from the last silent "
-                     "sweep (efel 5 gives silent sweeps no count: rarely found)",
+    "sweep (efel 5 gives silent sweeps no count: rarely found)",
 }
 
 
@@ -75,11 +79,16 @@ class RheobaseView(RefreshWhenShown, QWidget):
         headers = ["Cell", "Used (nA)", *STRATEGIES, "Override (nA)"]
         self.table = QTableWidget(0, len(headers), self)
         self.table.setHorizontalHeaderLabels(headers)
-        tips = ["Cell name", "The rheobase the extraction uses (nA): the chosen "
-                "strategy's, or your override",
-                *(f"Rheobase (nA) of the {name} strategy: {STRATEGY_TIPS[name]}"
-                  for name in STRATEGIES),
-                "Your value for this cell (nA), saved in the session"]
+        tips = [
+            "Cell name",
+            "The rheobase the extraction uses (nA): the chosen "
+            "strategy's, or your override",
+            *(
+                f"Rheobase (nA) of the {name} strategy: {STRATEGY_TIPS[name]}"
+                for name in STRATEGIES
+            ),
+            "Your value for this cell (nA), saved in the session",
+        ]
         for column, tip in enumerate(tips):
             self.table.horizontalHeaderItem(column).setToolTip(tip)
         self.table.setToolTip("Select a cell to plot its spike counts")
@@ -87,7 +96,8 @@ class RheobaseView(RefreshWhenShown, QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents)
+            QHeaderView.ResizeMode.ResizeToContents
+        )
         self.table.verticalHeader().setVisible(False)
         self.table.itemSelectionChanged.connect(self._draw_selected)
         self.plot = pg.PlotWidget(self)
@@ -102,15 +112,18 @@ class RheobaseView(RefreshWhenShown, QWidget):
         self.override_box.setSingleStep(0.005)
         self.override_box.setSuffix(" nA")
         self.override_box.setToolTip(
-            "Rheobase to use for the selected cell (nA); press Override to apply")
+            "Rheobase to use for the selected cell (nA); press Override to apply"
+        )
         self.set_button = QPushButton("Override", self)
         self.set_button.setToolTip(
             "Use this rheobase for the selected cell (undoable, saved in the session, "
-            "honoured by efex extract)")
+            "honoured by efex extract)"
+        )
         self.set_button.clicked.connect(self.apply_override)
         self.clear_button = QPushButton("Use computed", self)
         self.clear_button.setToolTip(
-            "Forget the override: the chosen strategy's rheobase is used again")
+            "Forget the override: the chosen strategy's rheobase is used again"
+        )
         self.clear_button.clicked.connect(self.clear_override)
         self.info = QLabel(self)
         self.info.setWordWrap(True)
@@ -157,9 +170,12 @@ class RheobaseView(RefreshWhenShown, QWidget):
         blocker = QSignalBlocker(self.table)
         self.table.setRowCount(len(self.rows))
         for r, row in enumerate(self.rows):
-            values = [row.cell, _fmt(row.used),
-                      *(_fmt(row.by_strategy.get(s)) for s in STRATEGIES),
-                      _fmt(row.override) if row.override is not None else ""]
+            values = [
+                row.cell,
+                _fmt(row.used),
+                *(_fmt(row.by_strategy.get(s)) for s in STRATEGIES),
+                _fmt(row.override) if row.override is not None else "",
+            ]
             for c, text in enumerate(values):
                 item = QTableWidgetItem(text)
                 if c == 1 and row.override is not None:
@@ -200,46 +216,68 @@ class RheobaseView(RefreshWhenShown, QWidget):
         for widget in (self.override_box, self.set_button, self.clear_button):
             widget.setEnabled(has_row)
         if row is None:
-            self.info.setText("No rheobase to review yet: press Extract, or read "
-                              "every file (View ▸ Read all sweeps).")
+            self.info.setText(
+                "No rheobase to review yet: press Extract, or read "
+                "every file (View ▸ Read all sweeps)."
+            )
             return
         self.override_box.setValue(float(row.used) if row.used is not None else 0.0)
         self._draw_points(row)
         self._draw_lines(row)
-        self.plot.setTitle(f"{row.cell}: rheobase {_fmt(row.used)} nA"
-                           + (" (override)" if row.override is not None else ""),
-                           color=TEXT_COLOR)
+        self.plot.setTitle(
+            f"{row.cell}: rheobase {_fmt(row.used)} nA"
+            + (" (override)" if row.override is not None else ""),
+            color=TEXT_COLOR,
+        )
         silent = sum(p.spikecount is None for p in row.points)
         self.info.setText(
             f"{len(row.points)} sweeps of the rheobase protocols; {silent} without "
             "spikes (open circles: not seen by the strategies, efel gives no spike "
-            "count).")
+            "count)."
+        )
 
     def _draw_points(self, row: RheobaseRow) -> None:
         spots = []
         for point in row.points:
             spiking = point.spikecount is not None
-            spots.append({
-                "pos": (point.amp, point.spikecount if spiking else 0),
-                "brush": pg.mkBrush("#333333" if spiking else None),
-                "pen": pg.mkPen("#333333"),
-                "symbol": "o", "size": 9,
-                "data": point,
-            })
+            spots.append(
+                {
+                    "pos": (point.amp, point.spikecount if spiking else 0),
+                    "brush": pg.mkBrush("#333333" if spiking else None),
+                    "pen": pg.mkPen("#333333"),
+                    "symbol": "o",
+                    "size": 9,
+                    "data": point,
+                }
+            )
         self.points_item = pg.ScatterPlotItem(
-            spots=spots, symbol="o",
-            pen=pg.mkPen("#333333"), brush=pg.mkBrush("#333333"))
+            spots=spots,
+            symbol="o",
+            pen=pg.mkPen("#333333"),
+            brush=pg.mkBrush("#333333"),
+        )
         self.plot.addItem(self.points_item)
 
     def _draw_lines(self, row: RheobaseRow) -> None:
-        for name, value in row.by_strategy.items():
-            if value is None or value == row.used:
-                continue
+        # one label height apart, so strategies with close values stay readable
+        others = [
+            (n, v)
+            for n, v in row.by_strategy.items()
+            if v is not None and v != row.used
+        ]
+        for step, (name, value) in enumerate(others):
             line = pg.InfiniteLine(
-                pos=float(value), angle=90, label=name,
-                pen=pg.mkPen(STRATEGY_COLORS.get(name, "k"), width=1,
-                             style=Qt.PenStyle.DashLine),
-                labelOpts={"position": 0.85, "color": STRATEGY_COLORS.get(name, "k")})
+                pos=float(value),
+                angle=90,
+                label=name,
+                pen=pg.mkPen(
+                    STRATEGY_COLORS.get(name, "k"), width=1, style=Qt.PenStyle.DashLine
+                ),
+                labelOpts={
+                    "position": 0.82 - 0.1 * step,
+                    "color": STRATEGY_COLORS.get(name, "k"),
+                },
+            )
             self.plot.addItem(line)
             self.lines[name] = line
         if row.used is not None:
@@ -247,9 +285,13 @@ class RheobaseView(RefreshWhenShown, QWidget):
             label = "override" if row.override is not None else "used"
             if agree:
                 label += f" ({', '.join(agree)})"
-            used = pg.InfiniteLine(pos=float(row.used), angle=90, label=label,
-                                   pen=pg.mkPen(USED_COLOR, width=3),
-                                   labelOpts={"position": 0.95, "color": USED_COLOR})
+            used = pg.InfiniteLine(
+                pos=float(row.used),
+                angle=90,
+                label=label,
+                pen=pg.mkPen(USED_COLOR, width=3),
+                labelOpts={"position": 0.95, "color": USED_COLOR},
+            )
             self.plot.addItem(used)
             self.lines["used"] = used
 

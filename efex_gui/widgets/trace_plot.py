@@ -349,7 +349,14 @@ class TracePlot(QWidget):
             return NOTHING_SELECTED
         if len(pairs) > 1:
             protocols = sorted({s.protocol for s, _ in pairs})
-            return f"{len(pairs)} sweeps overlaid ({', '.join(protocols)})"
+            text = f"{len(pairs)} sweeps overlaid ({', '.join(protocols)})"
+            selected = len(self.controller.selection)
+            if selected > MAX_DRAWN:
+                text += (
+                    f" — <span style='color:#b26a00'>the first {MAX_DRAWN} of "
+                    f"{selected} selected sweeps</span>"
+                )
+            return text
         sweep, recording = pairs[0]
         summary = self.controller.summary(sweep)
         parts = [f"<b>{sweep.cell} / {sweep.protocol} / {summary.name}</b>"]

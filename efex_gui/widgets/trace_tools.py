@@ -132,8 +132,8 @@ class TraceTools(QObject):
             self.readout.setText("")
         else:
             self.readout.setText(
-                f"Δt {readout.dt_ms:.3g} ms   ΔV {readout.dv_mv:.3g} mV   "
-                f"mean {readout.mean_mv:.4g} mV (first sweep)"
+                f"Δt {readout.dt_ms:.2f} ms   ΔV {readout.dv_mv:.2f} mV   "
+                f"mean {readout.mean_mv:.2f} mV (first sweep)"
             )
         self.readout_changed.emit(readout)
 
