@@ -299,7 +299,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
         summary_document,
         write_summary,
     )
-    from efex_gui.core.stages import skipped_files
+    from efex_gui.core.extraction.read_and_extract import skipped_files
 
     config = load_run_input(args.path, args.data_root)
     protocols = None

@@ -278,8 +278,7 @@ def folder_files_metadata(folder: str | Path) -> dict[str, Any]:
     MetadataError
         No recording file, or no name matching a known pattern.
     """
-    from efex_gui.core.dataset import file_protocols, file_role
-    from efex_gui.core.naming import (
+    from efex_gui.core.importing.file_names import (
         best_pattern,
         build_files_metadata,
         compile_pattern,
@@ -287,6 +286,7 @@ def folder_files_metadata(folder: str | Path) -> dict[str, Any]:
         parse_name,
         scan_folder,
     )
+    from efex_gui.core.session.dataset import file_protocols, file_role
 
     root = Path(folder).absolute()
     paths = scan_folder(root)

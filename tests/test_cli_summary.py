@@ -11,13 +11,13 @@ import pytest
 
 from efex_gui.cli import EXIT_OK, EXIT_USAGE, main
 from efex_gui.core.analysis.cell_summary import MEASURES
-from efex_gui.core.exclusions import ExclusionKey
-from efex_gui.core.session import open_json
+from efex_gui.core.session.document import open_json
+from efex_gui.core.session.exclusions import ExclusionKey
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from efex_gui.core.synthetic import write_demo_dataset
+    from efex_gui.core.synthetic.demo import write_demo_dataset
 
     folder = tmp_path_factory.mktemp("summary_demo")
     write_demo_dataset(folder, n_cells=2, seed=0)

@@ -26,8 +26,8 @@ from efex_gui.core.analysis.curves import Curve, fi_curve, iv_curves
 from efex_gui.core.analysis.protocol_map import MeasureProtocols
 from efex_gui.core.analysis.summary_io import write_summary
 from efex_gui.core.analysis.sweep_values import SweepValuesCache
-from efex_gui.core.dataset import SweepKey
-from efex_gui.core.extraction_result import ExtractionResult
+from efex_gui.core.extraction.result import ExtractionResult
+from efex_gui.core.session.dataset import SweepKey
 
 logger = logging.getLogger(__name__)
 

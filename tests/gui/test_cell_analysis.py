@@ -17,7 +17,7 @@ from efex_gui.app.cell_analysis import CellAnalysisController
 from efex_gui.app.extraction_controller import ExtractionController
 from efex_gui.core.analysis.cell_summary import MEASURES, summarize_cells
 from efex_gui.core.analysis.display import low_pass
-from efex_gui.core.dataset import SweepKey
+from efex_gui.core.session.dataset import SweepKey
 from efex_gui.widgets.cell_plots import CellPlots
 from efex_gui.widgets.cells_view import SINGLE_MARK, CellsView
 from efex_gui.widgets.figure_export import export_figure

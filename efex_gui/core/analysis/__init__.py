@@ -2,5 +2,5 @@
 
 Qt-free. Everything here reads the cells the extraction built (so exclusions,
 windows and overrides apply) and reaches efel only through
-:meth:`efex_gui.core.recording.Recording.call_efel`.
+:meth:`efex_gui.core.recordings.recording.Recording.call_efel`.
 """

@@ -1,8 +1,9 @@
 """The cell summary made headless: computed for a run configuration, written out.
 
 :func:`summarize_run` reads the recordings and computes the rheobase exactly as
-``efex rheobase`` and the extraction do (:func:`~efex_gui.core.stages.read_recordings`,
-:func:`~efex_gui.core.rheobase.compute_rheobase`, same arguments), then summarises
+``efex rheobase`` and the extraction do (``read_recordings`` of
+:mod:`efex_gui.core.extraction.read_and_extract` and ``compute_rheobase`` of
+:mod:`efex_gui.core.rheobase.strategies`, same arguments), then summarises
 every cell. :func:`summary_document` is the ``efex summary --json`` document
 ``{"cells": {name: {measure: float | null, "n": {measure: int}}}}``;
 :func:`write_summary` writes it as JSON, CSV or Excel (``.xlsx``, via openpyxl).
@@ -64,12 +65,12 @@ def summarize_run(
     tuple
         The summaries and the cells they were computed from.
     """
-    from efex_gui.core.rheobase import compute_rheobase
-    from efex_gui.core.stages import (
+    from efex_gui.core.extraction.read_and_extract import (
         DEFAULT_EFEL_SETTINGS,
         PRESET_PROTOCOLS_RHEOBASE,
         read_recordings,
     )
+    from efex_gui.core.rheobase.strategies import compute_rheobase
 
     efel_settings = kwargs.get("efel_settings")
     if efel_settings is None:

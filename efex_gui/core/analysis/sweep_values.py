@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from efex_gui.core.feature_cache import settings_key, sweep_identity
+from efex_gui.core.extraction.feature_cache import settings_key, sweep_identity
 
 __all__ = ["SWEEP_FEATURES", "SweepValues", "SweepValuesCache", "sweep_values"]
 

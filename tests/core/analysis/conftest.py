@@ -10,15 +10,15 @@ import pytest
 
 from efex_gui.core.analysis.cell_summary import CellSummary
 from efex_gui.core.analysis.summary_io import summarize_run
-from efex_gui.core.synthetic import (
+from efex_gui.core.synthetic.demo import (
     DEMO_PROTOCOLS,
     demo_cell_parameters,
     demo_files_metadata,
     simulate_cells,
 )
-from efex_gui.core.synthetic_nwb import write_nwb
+from efex_gui.core.synthetic.nwb_writer import write_nwb
 
-#: the demo dataset's efel settings (efex_gui.core.synthetic.write_demo_dataset)
+#: the demo dataset's efel settings (efex_gui.core.synthetic.demo.write_demo_dataset)
 DEMO_EFEL_SETTINGS = {
     "strict_stiminterval": True,
     "Threshold": -20.0,

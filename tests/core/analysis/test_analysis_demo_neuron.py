@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq
 
-from efex_gui.core.synthetic import CellParameters
-from efex_gui.core.synthetic_model import resting_potential, steady_state_current
+from efex_gui.core.synthetic.demo import CellParameters
+from efex_gui.core.synthetic.model import resting_potential, steady_state_current
 
 
 def _steady_voltage(params: CellParameters, amp_na: float) -> float:
