@@ -181,6 +181,8 @@ class CellPlots(QWidget):
         named = len(curves) <= MAX_LEGEND
         for position, curve in enumerate(curves):
             color = cell_color(position, len(curves))
+            if not named:  # many cells: lighter, so the mean stays visible
+                color.setAlpha(110)
             x = self._x(curve, rheobases)
             if x is None or not len(x):
                 continue
@@ -233,19 +235,17 @@ class CellPlots(QWidget):
         width: float,
     ) -> None:
         mean = mean_curve(curves, width, rheobases)
-        if not len(mean.x):
+        shared = mean.n >= 2  # a bin with one cell has no mean across cells
+        if not np.any(shared):
             return
-        plot.plot(mean.x, mean.mean, pen=MEAN_PEN, name="mean ± s.e.m.")
-        sem = np.nan_to_num(mean.sem)
-        plot.addItem(
-            pg.ErrorBarItem(
-                x=mean.x,
-                y=mean.mean,
-                height=2 * sem,
-                beam=0,
-                pen=pg.mkPen((0, 0, 0), width=1.5),
-            )
+        x, y, sem = mean.x[shared], mean.mean[shared], mean.sem[shared]
+        line = plot.plot(x, y, pen=MEAN_PEN, name="mean ± s.e.m.")
+        bars = pg.ErrorBarItem(
+            x=x, y=y, height=2 * sem, beam=0, pen=pg.mkPen((0, 0, 0), width=1.5)
         )
+        plot.addItem(bars)
+        for item in (line, bars):  # above the cells' curves
+            item.setZValue(10)
 
     def _on_point_clicked(self, _item: Any, points: Any, *_args: Any) -> None:
         recordings = [p.data()[2] for p in points[:1]]

@@ -182,7 +182,10 @@ class CellsView(QWidget):
 
     def select_sweeps_of(self, index: QModelIndex) -> None:
         """Select the sweeps the clicked value came from."""
-        summary, name = self.model.measure_at(self.proxy.mapToSource(index))
+        source = self.proxy.mapToSource(index)
+        if not source.isValid():
+            return
+        summary, name = self.model.measure_at(source)
         if name is not None:
             self.controller.select_recordings(summary.measures[name].sweeps)
 
