@@ -247,3 +247,53 @@ def test_figure_export_png_svg_and_sidecar(
     plots.figure_button.actions()[1].trigger()  # Copy figure
     assert not QApplication.clipboard().image().isNull()
     assert math.isfinite(analysis.summaries[0].value("rmp_mV"))
+
+
+def test_crowded_views_stay_readable(
+    qtbot: Any, analysis: CellAnalysisController
+) -> None:
+    from efex_gui.core.rheobase.review import RheobaseRow
+    from efex_gui.widgets.feature_plot import FeaturePlot
+    from efex_gui.widgets.rheobase_view import RheobaseView
+
+    plot = FeaturePlot(analysis.extraction)
+    qtbot.addWidget(plot)
+    entries = ["■ target"] + [f"● Cell{i}" for i in range(44)]
+    plot._set_legend(entries)
+    assert "44 cells" in plot.legend.text() and "Cell3" not in plot.legend.text()
+    assert all(f"Cell{i}<br>" in plot.legend.toolTip() for i in range(43))
+    plot._set_legend(entries[:4])
+    assert "Cell2" in plot.legend.text()
+    view = RheobaseView(analysis.extraction)
+    qtbot.addWidget(view)
+    row = RheobaseRow(
+        "c",
+        [],
+        {"absolute": 0.1, "flush": 0.101, "majority": 0.102, "interpolation": 0.1},
+        0.1,
+        None,
+        0.1,
+    )
+    view._draw_lines(row)
+    positions = [view.lines[n].label.orthoPos for n in ("flush", "majority")]
+    assert len(set(positions)) == 2  # close values, labels one above the other
+    trace = TracePlot(analysis.sc)
+    qtbot.addWidget(trace)
+    sweeps = [
+        SweepKey(c, p, 0, i)
+        for c in ("SimCell1", "SimCell2")
+        for p, n in (("IDRest", 8), ("IDthresh", 13), ("IV", 8))
+        for i in range(n)
+    ]
+    with qtbot.waitSignal(trace.drawn, timeout=60_000):
+        analysis.sc.select_sweeps(sweeps)
+    assert "the first 40 of 58 selected sweeps" in trace.title.text()
+
+
+def test_click_outside_the_rows_is_ignored(
+    qtbot: Any, analysis: CellAnalysisController
+) -> None:
+    view = CellsView(analysis)
+    qtbot.addWidget(view)
+    with qtbot.assertNotEmitted(analysis.sc.selection_changed):
+        view.select_sweeps_of(view.proxy.index(0, 2))  # no summary yet
