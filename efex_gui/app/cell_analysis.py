@@ -122,7 +122,8 @@ class CellAnalysisController(QObject):
             self.summaries_changed.emit(summaries)
 
     def _on_job_failed(self, error: Any) -> None:
-        if not str(getattr(error, "message", "")).startswith(CELLS_JOB):
+        name = getattr(error, "name", None) or str(getattr(error, "message", ""))
+        if not name.startswith(CELLS_JOB):
             return
         self._task_done()
         logger.error("Cell summary failed: %s\n%s", error.message, error.details)

@@ -21,6 +21,7 @@ from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from efex_gui import __version__
+from efex_gui.core.atomic_files import atomic_write_text
 from efex_gui.core.errors import SettingsError
 
 __all__ = ["FIGURE_WIDTH_PX", "add_export_menu", "copy_figure", "export_figure"]
@@ -41,8 +42,7 @@ def _sidecar(path: Path, provenance: dict[str, Any]) -> Path:
         "efex_gui_version": __version__,
         **provenance,
     }
-    sidecar.write_text(json.dumps(document, indent=2, default=str) + "\n",
-                       encoding="utf-8")  # fmt: skip
+    atomic_write_text(sidecar, json.dumps(document, indent=2, default=str) + "\n")
     return sidecar
 
 

@@ -26,6 +26,7 @@ from efex_gui.core.analysis.cell_summary import (
     summarize_cells,
 )
 from efex_gui.core.analysis.protocol_map import MeasureProtocols
+from efex_gui.core.atomic_files import atomic_write_text, write_atomic
 from efex_gui.core.errors import SettingsError
 
 __all__ = [
@@ -141,7 +142,7 @@ def _write_xlsx(summaries: Sequence[CellSummary], path: Path) -> None:
     for row in summary_table(summaries):
         sheet.append(row)
     sheet.freeze_panes = "B2"
-    workbook.save(path)
+    write_atomic(path, workbook.save, binary=True)
 
 
 def write_summary(summaries: Sequence[CellSummary], path: str | Path) -> Path:
@@ -155,10 +156,10 @@ def write_summary(summaries: Sequence[CellSummary], path: str | Path) -> Path:
     target = Path(path)
     suffix = target.suffix.lower()
     if suffix == ".csv":
-        target.write_text(summary_csv(summaries), encoding="utf-8")
+        atomic_write_text(target, summary_csv(summaries))
     elif suffix == ".json":
         text = json.dumps(summary_document(summaries), indent=2)
-        target.write_text(text + "\n", encoding="utf-8")
+        atomic_write_text(target, text + "\n")
     elif suffix == ".xlsx":
         _write_xlsx(summaries, target)
     else:
