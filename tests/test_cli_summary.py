@@ -54,7 +54,7 @@ def test_csv_output(capsys: Any, demo: Path, tmp_path: Path, from_config: Any) -
     out = tmp_path / "cells.csv"
     assert main(["summary", str(demo / "config.json"), "-o", str(out)]) == EXIT_OK
     assert "2 cells written" in capsys.readouterr().out
-    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    rows = list(csv.DictReader(out.read_text(encoding="utf-8").splitlines()))
     assert [r["cell"] for r in rows] == ["SimCell1", "SimCell2"]
     expected = from_config["cells"]["SimCell2"]
     assert float(rows[1]["rmp_mV"]) == pytest.approx(expected["rmp_mV"])

@@ -91,7 +91,8 @@ def test_json_csv_and_xlsx_outputs(demo_cells: Any, tmp_path: Path) -> None:
     assert cell["n"]["input_resistance_MOhm"] == 6
     path = write_summary(summaries, tmp_path / "cells.json")
     assert json.loads(path.read_text()) == json.loads(json.dumps(document))
-    rows = list(csv.reader(write_summary(summaries, tmp_path / "c.csv").open()))
+    written = write_summary(summaries, tmp_path / "c.csv")
+    rows = list(csv.reader(written.read_text(encoding="utf-8").splitlines()))
     assert rows[0][:3] == ["cell", "rheobase_nA", "input_resistance_MOhm"]
     assert float(rows[1][2]) == pytest.approx(cell["input_resistance_MOhm"])
     from openpyxl import load_workbook
