@@ -207,6 +207,12 @@ def _input_resistance(cell: Any, context: SummaryContext) -> Measure:
         for s in sweeps
     ]
     slope = _slope([s.amp_na for s in sweeps], deflections)
+    if not slope > 0:  # a membrane cannot have one: the step windows are wrong
+        return Measure(
+            None,
+            reason=f"the {'/'.join(protocols)} steps give a slope of {slope:.3g} MΩ "
+            "(check their stimulus windows)",
+        )
     return Measure(_finite(slope), tuple(s.recording for s in sweeps))
 
 

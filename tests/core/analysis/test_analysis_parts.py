@@ -182,3 +182,29 @@ def test_cursors_baseline_and_low_pass() -> None:
     assert np.std(smooth[:400] - v[:400]) < 0.4 * np.std(noisy[:400] - v[:400])
     assert low_pass(noisy, 0.1, 6000.0) is not None
     assert np.array_equal(low_pass(noisy, 0.1, 6000.0), noisy)  # above Nyquist
+
+
+def test_a_negative_input_resistance_is_refused() -> None:
+    from efex_gui.core.analysis.sweep_values import SweepValues
+
+    # what wrongly detected windows give: a "deflection" that shrinks with the step
+    steps = [
+        SweepValues(
+            None,
+            amp,
+            1000.0,
+            {"voltage_base": -70.0, "steady_state_voltage_stimend": -70.0 - amp},
+        )
+        for amp in (-0.1, -0.05)
+    ]
+
+    class Fixed(SummaryContext):
+        def sweeps(self, cell: Any, protocols: Any) -> list[SweepValues]:
+            return steps
+
+    cell = type("Stub", (), {"name": "c", "recordings": [], "rheobase": None})()
+    rin = summarize_cell(cell, Fixed()).measures["input_resistance_MOhm"]
+    assert rin.value is None and rin.n == 0
+    assert rin.note == (
+        "the IV/IDhyperpol steps give a slope of -1 MΩ (check their stimulus windows)"
+    )
