@@ -2,21 +2,24 @@
 
 Subcommands::
 
-    efex extract CONFIG -o OUT [--workers N | --dask ADDRESS] [--plot] [--per-cell]
-                               [--low-memory] [--strict] [--data-root DIR] [--quiet]
-                               [--overwrite]
-    efex rheobase CONFIG [--workers N | --dask ADDRESS] [--data-root DIR] [--quiet]
-    efex inspect FILE [FILE ...] [--json]
+    efex extract CONFIG|FOLDER -o OUT [--targets TARGETS.json] [--workers N |
+                               --dask ADDRESS] [--plot] [--per-cell] [--low-memory]
+                               [--strict] [--data-root DIR] [--quiet] [--overwrite]
+    efex rheobase PATH [--json] [--workers N | --dask ADDRESS] [--data-root DIR]
+    efex inspect PATH [PATH ...] [--json]
     efex summary PATH [--json] [-o FILE] [--protocols MAP] [--data-root DIR] [--quiet]
     efex demo -o DIR [--cells N] [--seed S] [--workers N | --dask ADDRESS] [--quiet]
 
 CONFIG is an inputs document, a BluePyEfe 0.x configuration or a GUI session
-(:mod:`efex_gui.cli_config`); ``efex summary`` also takes a bare folder. Results go
-to stdout, progress bars (tqdm) and warnings to stderr; ``--quiet`` keeps only
-errors. Exit codes: 0 success, 1 the run failed, 2 bad usage or configuration (the
-message names the key), 3 partial success (some files could not be read and were
-skipped). An existing result in the output folder is never replaced without
-``--overwrite``; the summary ends with each cell's warnings.
+(:mod:`efex_gui.cli_config`); a FOLDER is imported as the GUI imports it by default
+(preset name pattern guessed, each protocol's consensus stimulus window); a PATH is any
+of these or a recording file (``efex summary`` also takes a bare folder). ``--json``
+documents of inspect/rheobase: :mod:`efex_gui.cli_inspect`. Results go to stdout,
+progress bars (tqdm) and warnings to stderr; ``--quiet`` keeps only errors. Exit codes:
+0 success, 1 the run failed, 2 bad usage or configuration (the message names the key),
+3 partial success (some files could not be read and were skipped). An existing result
+in the output folder is never replaced without ``--overwrite``; the summary ends with
+each cell's warnings.
 """
 
 from __future__ import annotations
@@ -191,9 +194,39 @@ def _output_folder(args: argparse.Namespace, config: RunConfig) -> Path:
     )
 
 
+def _run_config(args: argparse.Namespace) -> RunConfig:
+    """The configuration of ``efex extract``: a CONFIG file, or a FOLDER imported."""
+    from efex_gui.cli_inspect import load_path
+
+    source = Path(args.config).absolute()
+    if source.is_dir():
+        loaded = load_path(source)
+        config = RunConfig(source, "folder", loaded.kwargs)
+    else:
+        config = load_run_config(args.config, args.data_root)
+    if getattr(args, "targets", None):
+        config.kwargs["targets"] = _read_targets(Path(args.targets).absolute())
+    return config
+
+
+def _read_targets(path: Path) -> Any:
+    """The targets of ``--targets``: a list, a legacy dict, or ``{"targets": ...}``."""
+    try:
+        targets = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise SettingsError(
+            f"--targets {path}: not a readable JSON file ({exc})."
+        ) from exc
+    if isinstance(targets, dict) and "targets" in targets:
+        targets = targets["targets"]
+    if not isinstance(targets, list | dict):
+        raise SettingsError(f"--targets {path}: expected a list of targets.")
+    return targets
+
+
 def cmd_extract(args: argparse.Namespace) -> int:
     """``efex extract``."""
-    config = load_run_config(args.config, args.data_root)
+    config = _run_config(args)
     output = _output_folder(args, config)
     _check_overwrite(output, args)
     outputs, skipped = run_extract(config, output, args)
@@ -207,6 +240,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 def cmd_rheobase(args: argparse.Namespace) -> int:
     """``efex rheobase``: print each cell's rheobase (writes nothing)."""
+    from efex_gui.cli_inspect import load_path, rheobase_document
     from efex_gui.core.extraction.pipeline import (
         DEFAULT_EFEL_SETTINGS,
         PRESET_PROTOCOLS_RHEOBASE,
@@ -215,7 +249,7 @@ def cmd_rheobase(args: argparse.Namespace) -> int:
     )
     from efex_gui.core.extraction.read_and_extract import skipped_files
 
-    kwargs = load_run_config(args.config, args.data_root).kwargs
+    kwargs = load_path(args.config, args.data_root).kwargs
     efel_settings = kwargs.get("efel_settings")
     if efel_settings is None:
         efel_settings = dict(DEFAULT_EFEL_SETTINGS)
@@ -235,6 +269,7 @@ def cmd_rheobase(args: argparse.Namespace) -> int:
             efel_settings,
             progress=progress,
             strict=args.strict,
+            consensus_timing=bool(kwargs.get("consensus_timing", False)),
         )
         compute_rheobase(
             cells,
@@ -243,8 +278,12 @@ def cmd_rheobase(args: argparse.Namespace) -> int:
             kwargs.get("rheobase_settings"),
             rheobase_overrides=kwargs.get("rheobase_overrides"),
         )
-    _out(format_table(rheobase_rows(cells, protocols)))
     skipped = skipped_files(cells)
+    if args.json:
+        strategy = kwargs.get("rheobase_strategy", "absolute")
+        _out(json.dumps(rheobase_document(cells, strategy), indent=2))
+        return EXIT_PARTIAL if skipped else EXIT_OK
+    _out(format_table(rheobase_rows(cells, protocols)))
     for cell, path, reason in skipped:
         _out(f"skipped ({cell}) {path}: {reason}")
     return EXIT_PARTIAL if skipped else EXIT_OK
@@ -253,24 +292,56 @@ def cmd_rheobase(args: argparse.Namespace) -> int:
 # --- inspect ----------------------------------------------------------------------
 
 
-def cmd_inspect(args: argparse.Namespace) -> int:
-    """``efex inspect``: what a reader sees in each file."""
-    from efex_gui.core.readers import inspect_file
+def _inspect_json(args: argparse.Namespace) -> int:
+    """``efex inspect --json``: files and recordings as the extraction sees them."""
+    from efex_gui.cli_inspect import all_files, inspect_document, load_path
+    from efex_gui.core.extraction.read_and_extract import read_recordings
 
-    infos, failed = [], 0
+    loaded, cells, failed = [], [], 0
     for path in args.files:
         try:
-            info = inspect_file(str(path))
-            lines = describe_file(info)
+            item = load_path(path)
         except EfexError as exc:
             _err(str(exc))
             failed += 1
             continue
-        infos.append(info)
-        if not args.json:
-            _out("\n".join(lines))
+        kwargs = item.kwargs
+        try:
+            with native_output(args.quiet):
+                read = read_recordings(
+                    kwargs.get("files_metadata") or {},
+                    kwargs.get("recording_reader"),
+                    map,
+                    kwargs.get("efel_settings"),
+                    consensus_timing=bool(kwargs.get("consensus_timing", False)),
+                )
+        except EfexError as exc:  # e.g. no eCode for a protocol: the files refused
+            for file in all_files(kwargs.get("files_metadata") or {}):
+                item.refused.setdefault(file, str(exc))
+            read = []
+        loaded.append(item)
+        cells.append(read)
+    document = inspect_document(loaded, cells)
+    _out(json.dumps(document, indent=2))
+    refused = any(f["status"] == "refused" for f in document["files"])
+    if failed:
+        return EXIT_FAILURE if failed == len(args.files) else EXIT_PARTIAL
+    return EXIT_PARTIAL if refused else EXIT_OK
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    """``efex inspect``: what a reader sees in each file (``--json``: see above)."""
+    from efex_gui.core.readers import inspect_file
+
     if args.json:
-        _out(json.dumps(infos, indent=2, default=str))
+        return _inspect_json(args)
+    failed = 0
+    for path in args.files:
+        try:
+            _out("\n".join(describe_file(inspect_file(str(path)))))
+        except EfexError as exc:
+            _err(str(exc))
+            failed += 1
     if failed:
         return EXIT_FAILURE if failed == len(args.files) else EXIT_PARTIAL
     return EXIT_OK
@@ -382,8 +453,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"efex {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     extract = sub.add_parser("extract", help="extract e-features (BluePyEfe outputs)")
-    extract.add_argument("config", help="inputs JSON/YAML, legacy config or session")
+    extract.add_argument(
+        "config", help="inputs JSON/YAML, legacy config, session, or a folder"
+    )
     extract.add_argument("-o", "--output", default=None, help="output folder")
+    extract.add_argument(
+        "--targets", default=None, help="targets JSON (list, or legacy dict)"
+    )
     extract.add_argument(
         "--data-root", default=None, help="folder relative file paths start from"
     )
@@ -398,11 +474,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _run_options(extract)
     rheobase = sub.add_parser("rheobase", help="print each cell's rheobase")
-    rheobase.add_argument("config")
+    rheobase.add_argument("config", metavar="PATH")
     rheobase.add_argument("--data-root", default=None)
+    rheobase.add_argument("--json", action="store_true", help="print JSON")
     _run_options(rheobase)
     inspect = sub.add_parser("inspect", help="what a reader sees in recording files")
-    inspect.add_argument("files", nargs="+", metavar="FILE")
+    inspect.add_argument("files", nargs="+", metavar="PATH")
     inspect.add_argument("--json", action="store_true", help="print JSON")
     inspect.add_argument("-q", "--quiet", action="store_true")
     summary = sub.add_parser(

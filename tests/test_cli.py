@@ -269,7 +269,8 @@ def test_inspect_prints_the_sweeps(
         )
     assert main(["inspect", "--json", str(path), str(tmp_path / "no.nwb")]) == 3
     captured = capsys.readouterr()
-    assert json.loads(captured.out)[0]["n_sweeps"] == 3
+    document = json.loads(captured.out)
+    assert [r["protocol"] for r in document["recordings"]] == ["IDRest", "IDRest", "IV"]
     assert "no.nwb" in captured.err
 
 

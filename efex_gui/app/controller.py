@@ -25,6 +25,7 @@ from efex_gui.app.undo import (
     SetOverridesCommand,
 )
 from efex_gui.app.worker import TaskContext, WorkerThread
+from efex_gui.core.recordings.timing_consensus import SOURCE_KEY
 from efex_gui.core.session.dataset import Dataset, EntryKey, SweepKey
 from efex_gui.core.session.document import Session, open_json
 from efex_gui.core.session.exclusions import ExclusionKey, Exclusions, include
@@ -50,6 +51,8 @@ class SessionController(QObject):
     selection_changed = Signal(object)
     #: per-cell rheobases were recomputed (dict[str, float | None])
     rheobase_changed = Signal(object)
+    #: the QC flags were recomputed (dict[SweepKey, list[QCResult]])
+    qc_changed = Signal(object)
     #: the session differs, or no longer differs, from its file (bool)
     dirty_changed = Signal(bool)
     #: any change worth autosaving (no payload)
@@ -73,6 +76,7 @@ class SessionController(QObject):
         self.store = RecordingStore(self, self._worker)
         self.store.loaded.connect(self._on_loaded)
         self.store.rheobase_changed.connect(self.rheobase_changed)
+        self.store.qc_changed.connect(self.qc_changed)
         for name in (
             "task_started",
             "task_progressed",
@@ -266,6 +270,8 @@ class SessionController(QObject):
         new: ConfigSnapshot = {}
         for key, config in old.items():
             edited = dict(config)
+            if {"ton", "toff"} & set(changes) and SOURCE_KEY not in changes:
+                edited.pop(SOURCE_KEY, None)  # a window the person sets is theirs
             for name, value in changes.items():
                 if value is None:
                     edited.pop(name, None)

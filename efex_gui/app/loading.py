@@ -20,16 +20,22 @@ from PySide6.QtCore import QObject, Signal
 
 from efex_gui.app.rheobases import compute_rheobases
 from efex_gui.app.worker import ErrorReport, TaskContext, WorkerThread
+from efex_gui.core.recordings.sweep_qc import QCResult, evaluate_recordings, flagged
+from efex_gui.core.recordings.timing_consensus import ProtocolTiming
 from efex_gui.core.session.dataset import (
     Dataset,
     EntryKey,
     LoadedEntry,
     SweepKey,
-    load_config,
     load_entry,
 )
 from efex_gui.core.session.document import Session
 from efex_gui.core.session.exclusions import Exclusions
+from efex_gui.core.session.protocol_reading import (
+    consensus_metadata,
+    load_protocol_group,
+    measure_entry,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +56,34 @@ class SweepSummary:
     status: str = "not read"
     reason: str = ""
     warnings: tuple[str, ...] = ()
+    #: QC flags: one "label: value > threshold unit" line per flagging check
+    flags: tuple[str, ...] = ()
+
+
+def _flag_lines(results: list[QCResult]) -> tuple[str, ...]:
+    from efex_gui.core.recordings.qc_settings import CHECKS
+
+    checks = {c.name: c for c in CHECKS}
+    return tuple(
+        f"{checks[r.check].label}: {r.value:.3g} > {r.threshold:.3g} "
+        f"{checks[r.check].unit}"
+        for r in flagged(results)
+    )
+
+
+def _groups(jobs: list[Any]) -> list[list[Any]]:
+    """Consecutive jobs of the same (cell, protocol), in order."""
+    groups: list[list[Any]] = []
+    for job in jobs:
+        key = job[0]
+        if groups and (groups[-1][0][0].cell, groups[-1][0][0].protocol) == (
+            key.cell,
+            key.protocol,
+        ):
+            groups[-1].append(job)
+        else:
+            groups.append([job])
+    return groups
 
 
 @dataclass
@@ -68,6 +102,8 @@ class RecordingStore(QObject):
     loaded = Signal(object)
     #: rheobases recomputed (dict[str, float | None])
     rheobase_changed = Signal(object)
+    #: QC flags recomputed (dict[SweepKey, list[QCResult]])
+    qc_changed = Signal(object)
     task_started = Signal(str)
     task_progressed = Signal(object)
     task_finished = Signal(str)
@@ -99,6 +135,10 @@ class RecordingStore(QObject):
         #: bumped by reset(): results of an older session's reads are ignored
         self._epoch = 0
         self.rheobases: dict[str, float | None] = {}
+        #: QC results of every sweep read (see :meth:`update_qc`)
+        self.qc: dict[SweepKey, list[QCResult]] = {}
+        #: consensus windows found, by (cell, protocol)
+        self.timings: dict[tuple[str, str], ProtocolTiming] = {}
 
     def reset(self, dataset: Dataset, session: Session) -> None:
         """Forget everything read: a new session was opened."""
@@ -113,6 +153,8 @@ class RecordingStore(QObject):
         self._in_flight.clear()
         self._queue = [t for t in self._queue if t.name != LOAD_TASK]
         self.rheobases = {}
+        self.qc = {}
+        self.timings = {}
 
     # --- tasks ------------------------------------------------------------------
     def run_task(
@@ -206,30 +248,51 @@ class RecordingStore(QObject):
         settings = self.efel_settings()
 
         def read_all(context: TaskContext) -> int:
-            for done, (key, config, generation) in enumerate(jobs):
-                context.check()
-                absolute = dataset.absolute(config)
-                context.partial(
-                    (load_config(key, absolute, overrides, settings), generation)
+            done = 0
+            for group in _groups(jobs):
+                configs = [(key, dataset.absolute(c)) for key, c, _ in group]
+                results, timing = load_protocol_group(
+                    configs, overrides, settings, check=context.check
                 )
-                context.progress(done + 1, len(jobs), f"{key.cell} / {key.protocol}")
+                context.partial(
+                    [(r, job[2], timing) for r, job in zip(results, group, strict=True)]
+                )
+                done += len(group)
+                key = group[0][0]
+                context.progress(done, len(jobs), f"{key.cell} / {key.protocol}")
             return len(jobs)
 
         self.run_task(LOAD_TASK, read_all, self._on_read, self._on_load_done)
 
-    def _on_read(self, items: list[tuple[LoadedEntry, tuple[int, int]]]) -> None:
-        for result, generation in items:
+    def _on_read(self, batches: list[list[tuple[Any, ...]]]) -> None:
+        items = [item for batch in batches for item in batch]
+        for result, generation, _ in items:
             if self._in_flight.get(result.key) == generation:
                 del self._in_flight[result.key]
-        keys = [r.key for r, stamp in items if self._stamp(r.key) == stamp]
-        for result, generation in items:
+        keys = [r.key for r, stamp, _ in items if self._stamp(r.key) == stamp]
+        for result, generation, timing in items:
             if self._stamp(result.key) == generation:
                 self._store(result, keep_traces=False)
+                self._keep_timing(result.key, timing)
         if keys:
             self.loaded.emit(keys)
 
+    def _keep_timing(self, key: EntryKey, timing: ProtocolTiming | None) -> None:
+        """Remember a protocol's consensus and write it into the entry's metadata.
+
+        Written only where the metadata has no window of its own, so that a re-read,
+        an extraction and an exported files_metadata use the window the tree shows.
+        """
+        if timing is None:
+            return
+        self.timings[(key.cell, key.protocol)] = timing
+        config = self.dataset.config(key)
+        if timing.found and config.get("ton") is None and config.get("toff") is None:
+            config.update(consensus_metadata(timing))
+
     def _on_load_done(self) -> None:
         self.update_rheobase(self.session)
+        self.update_qc()
         if self._to_load:
             self._queue_load()
 
@@ -316,7 +379,7 @@ class RecordingStore(QObject):
             result = load_entry(
                 self.dataset, key, self.session.ecode_overrides, self.efel_settings()
             )
-            self._store(result, keep_traces=True)
+            self._store(measure_entry(result), keep_traces=True)
             self.loaded.emit([key])
             recordings = self._recordings.get(key, [])
         else:
@@ -344,6 +407,23 @@ class RecordingStore(QObject):
         if recordings is None or index is None or index >= len(recordings):
             return None
         return recordings[index]
+
+    # --- QC -----------------------------------------------------------------------
+    def update_qc(self) -> None:
+        """Re-evaluate the QC flags of every sweep read (session's QC settings)."""
+        by_cell: dict[str, list[tuple[SweepKey, Any]]] = {}
+        for sweep, recording in self.read_recordings():
+            by_cell.setdefault(sweep.cell, []).append((sweep, recording))
+        qc: dict[SweepKey, list[QCResult]] = {}
+        for pairs in by_cell.values():
+            results = evaluate_recordings([r for _, r in pairs], self.session.qc)
+            qc.update(zip([s for s, _ in pairs], results, strict=True))
+        self.qc = qc
+        self.qc_changed.emit(dict(qc))
+
+    def qc_results(self, sweep: SweepKey) -> list[QCResult]:
+        """The QC results of a read sweep (empty when not read or not evaluated)."""
+        return self.qc.get(self.normalize(sweep), [])
 
     # --- summaries and rheobase ----------------------------------------------------
     def summary(self, sweep: SweepKey, exclusions: Exclusions) -> SweepSummary:
@@ -376,7 +456,12 @@ class RecordingStore(QObject):
             status, why = "excluded", reason
         else:
             status, why = ("ok" if state.n_traces else "not read"), ""
-        return SweepSummary(name, file, status=status, reason=why, **values)
+        flags = _flag_lines(self.qc_results(sweep))
+        if flags and status == "ok":
+            status, why = "flagged", ", ".join(f.split(":")[0] for f in flags)
+        return SweepSummary(
+            name, file, status=status, reason=why, flags=flags, **values
+        )
 
     def update_rheobase(
         self, session: Session, cells: Iterable[str] | None = None

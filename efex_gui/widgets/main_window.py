@@ -44,6 +44,7 @@ from efex_gui.widgets.file_browser import FileBrowser
 from efex_gui.widgets.help import about_html, show_shortcuts
 from efex_gui.widgets.import_dialog import ImportDialog
 from efex_gui.widgets.metadata_panel import MetadataPanel
+from efex_gui.widgets.qc_panel import install_qc_ui
 from efex_gui.widgets.session_document import SessionDocument
 from efex_gui.widgets.task_status import TaskStatus
 from efex_gui.widgets.trace_plot import TracePlot
@@ -94,6 +95,7 @@ class MainWindow(SessionDocument, QMainWindow):
         self.extraction = install_extraction_ui(self, controller)
         self.extraction.results_changed.connect(self._update_title)
         self.cell_analysis = install_cell_analysis(self, self.extraction)
+        self.qc = install_qc_ui(self, controller)
         controller.session_changed.connect(self._update_title)
         controller.dirty_changed.connect(self._update_title)
         controller.task_failed.connect(self._on_task_failed)

@@ -54,6 +54,13 @@ TIPS = {
     "amp": "Step amplitude, in the current unit. Empty: measured on the trace.",
     "hypamp": "Holding current, in the current unit. Empty: measured on the trace.",
 }
+SOURCE_TEXT = {
+    "user": "your metadata (ton/toff)",
+    "file": "the file's own protocol",
+    "consensus": "the protocol's consensus over its sweeps",
+    "detected": "this sweep's own detection",
+    "none": "—",
+}
 MIXED = "(mixed)"
 FROM_FILE = "(from file)"
 
@@ -138,6 +145,7 @@ class MetadataPanel(QWidget):
         controller.selection_changed.connect(self._on_selection_changed)
         controller.metadata_changed.connect(self.refresh)
         controller.entries_loaded.connect(self._on_entries_loaded)
+        controller.qc_changed.connect(self._on_qc_changed)
         controller.session_changed.connect(self.refresh)
         self.refresh()
 
@@ -204,12 +212,35 @@ class MetadataPanel(QWidget):
                 widget.deleteLater()
         problems = [p for c in configs for p in check_metadata(c)]
         recording = self._first_recording()
-        self.detected.setText(_detected_text(recording))
+        self.detected.setText(_detected_text(recording) + self._qc_text())
         suggestions = _unit_suggestions(recording) if recording is not None else []
         for text in dict.fromkeys(problems):
             self._add_problem(text)
         for suggestion in suggestions:
             self._add_problem(suggestion.message, suggestion)
+
+    def _on_qc_changed(self, *_args: Any) -> None:
+        if self.controller.selection:
+            self.detected.setText(
+                _detected_text(self._first_recording()) + self._qc_text()
+            )
+
+    def _qc_text(self) -> str:
+        """The first selected sweep's QC results (flags first, then the rest)."""
+        from efex_gui.app.qc_actions import check_label
+
+        if not self.controller.selection:
+            return ""
+        results = self.controller.store.qc_results(self.controller.selection[0])
+        if not results:
+            return ""
+        rows = []
+        for result in sorted(results, key=lambda r: not r.flagged):
+            value = "n/a" if result.value is None else f"{result.value:.3g}"
+            line = f"{check_label(result.check)}: {value} (≤ {result.threshold:g})"
+            flag = f"<span style='color:#7b1fa2'>⚑ {line}</span>"
+            rows.append(flag if result.flagged else line)
+        return "<br><b>Automatic QC</b><br>" + "<br>".join(rows)
 
     def _first_recording(self) -> Any | None:
         for sweep in self.controller.selection[:1]:
@@ -309,7 +340,11 @@ def _fmt(value: Any, unit: str) -> str:
 def _detected_text(recording: Any | None) -> str:
     if recording is None:
         return ""
+    from efex_gui.core.recordings.timing_consensus import stimulus_source
+
+    source = stimulus_source(recording) if hasattr(recording, "ton") else "none"
     rows = [
+        ("window from", SOURCE_TEXT.get(source, source)),
         ("amp", _fmt(recording.amp, "nA")),
         ("hypamp", _fmt(recording.hypamp, "nA")),
         ("ton / toff", f"{_fmt(getattr(recording, 'ton', None), 'ms')} / "

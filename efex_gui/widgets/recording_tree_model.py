@@ -26,6 +26,7 @@ from efex_gui.widgets.tree_text import (
     FILE,
     GREY,
     NAME,
+    PURPLE,
     RED,
     SPIKES,
     STATUS,
@@ -272,6 +273,8 @@ class RecordingTreeModel(QAbstractItemModel):
                 return QBrush(RED)
             if summary.status == "excluded":
                 return QBrush(GREY)
+            if summary.status == "flagged" and column in (NAME, STATUS):
+                return QBrush(PURPLE)
             if summary.warnings and column == STATUS:
                 return QBrush(AMBER)
         if role == Qt.ItemDataRole.FontRole and summary.status == "not read":
@@ -280,6 +283,9 @@ class RecordingTreeModel(QAbstractItemModel):
             return font
         if role == Qt.ItemDataRole.ToolTipRole:
             lines = [summary.file, f"{summary.status} {summary.reason}".strip()]
+            if summary.flags:
+                lines.append("QC flags (the sweep is still used; you decide):")
+                lines += [f"  • {flag}" for flag in summary.flags]
             return "\n".join(lines + list(summary.warnings))
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (
             AMP,

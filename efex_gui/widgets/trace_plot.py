@@ -10,16 +10,18 @@ Up/Down) step through the sweeps, X or Space toggles the exclusion.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QKeyEvent
+from PySide6.QtGui import QColor, QCursor, QKeyEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMenu,
+    QMessageBox,
     QPushButton,
     QToolButton,
     QVBoxLayout,
@@ -27,6 +29,8 @@ from PySide6.QtWidgets import (
 )
 
 from efex_gui.app.controller import SessionController
+from efex_gui.app.qc_actions import SCOPES, WindowScope, apply_window
+from efex_gui.core.errors import MetadataError
 from efex_gui.core.session.dataset import SweepKey
 from efex_gui.widgets.tree_text import entry_paths, spikes_text, status_text
 
@@ -40,7 +44,9 @@ NOTHING_SELECTED = "Select a sweep in the browser (several: overlaid)"
 PLOT_TIP = (
     "Voltage above current, time axes linked. Wheel: zoom; drag: pan (or box "
     "zoom); right-drag: stretch; right-click: plot menu. Shaded: the stimulus "
-    "window (ton–toff); red dots: spikes; dashed: spike threshold.\n"
+    "window (ton–toff): drag it or its edges to set the window (snaps to samples; "
+    "on release choose this sweep, this protocol in this cell or in every cell); "
+    "red dots: spikes; dashed: spike threshold.\n"
     "Keys: ←/→ or ↑/↓ previous/next sweep, X or Space exclude/include, "
     "A auto-range, B box zoom."
 )
@@ -64,6 +70,10 @@ class TracePlot(QWidget):
     metadata_requested = Signal()
     #: the person asked to describe the selected text file (its entry key)
     text_form_requested = Signal(object)
+    #: a dragged stimulus window was refused (the message)
+    window_refused = Signal(str)
+    #: a dragged stimulus window was applied (list[EntryKey])
+    window_applied = Signal(object)
 
     def __init__(
         self, controller: SessionController, parent: QWidget | None = None
@@ -122,6 +132,9 @@ class TracePlot(QWidget):
         self.drawn_sweeps: list[SweepKey] = []
         #: display-only voltage transform ``f(recording, voltage)`` (trace_tools)
         self.display_transform: Any = None
+        #: asks where a dropped window applies (None: cancelled); tests replace it
+        self.choose_scope: Callable[[], WindowScope | None] = self._ask_scope
+        self._window_owner: tuple[SweepKey, Any] | None = None
         self._redraw_timer = QTimer(self, singleShot=True, interval=15)
         self._redraw_timer.timeout.connect(self.redraw)
         controller.selection_changed.connect(self._schedule)
@@ -145,6 +158,7 @@ class TracePlot(QWidget):
             plot.clear()
         self.voltage_items, self.current_items, self.spike_items = [], [], []
         self.threshold_line, self.stimulus_regions, self.drawn_sweeps = None, [], []
+        self._window_owner = None
 
     def redraw(self) -> None:
         """Draw the controller's selection now."""
@@ -164,6 +178,7 @@ class TracePlot(QWidget):
             self._draw_recording(recording, color, excluded, len(pairs) > 1, name)
             self.drawn_sweeps.append(sweep)
         if pairs:
+            self._window_owner = pairs[0]
             self._draw_stimulus(pairs[0][1])
             self._draw_threshold(pairs[0][1])
         self._show_fix(None)
@@ -305,12 +320,78 @@ class TracePlot(QWidget):
         for plot in (self.voltage_plot, self.current_plot):
             region = pg.LinearRegionItem(
                 (float(ton), float(toff)),
-                movable=False,
+                movable=True,
                 brush=pg.mkBrush(*STIMULUS_BRUSH),
             )
             region.setZValue(-10)
             plot.addItem(region)
+            region.sigRegionChanged.connect(self._on_region_moved)
+            region.sigRegionChangeFinished.connect(self._on_region_dropped)
             self.stimulus_regions.append(region)
+
+    # --- the draggable stimulus window --------------------------------------------
+    def _snapped(self, region: pg.LinearRegionItem) -> tuple[float, float]:
+        """The region's edges on the drawn sweep's sample grid (ms)."""
+        dt = float(self._window_owner[1].dt) if self._window_owner else 0.0
+        low, high = (float(v) for v in region.getRegion())
+        if dt > 0:
+            low = round(round(low / dt) * dt, 9)
+            high = round(round(high / dt) * dt, 9)
+        return low, high
+
+    def _on_region_moved(self, region: pg.LinearRegionItem) -> None:
+        """Snap to samples and keep the voltage and current bands together."""
+        snapped = self._snapped(region)
+        for other in self.stimulus_regions:
+            if tuple(other.getRegion()) != snapped:
+                other.blockSignals(True)
+                other.setRegion(snapped)
+                other.blockSignals(False)
+
+    def _on_region_dropped(self, region: pg.LinearRegionItem) -> None:
+        if self._window_owner is None:
+            return
+        sweep, recording = self._window_owner
+        ton, toff = self._snapped(region)
+        if (ton, toff) == (float(recording.ton), float(recording.toff)):
+            return
+        self.drop_window(sweep, ton, toff, len(recording.t) * float(recording.dt))
+
+    def drop_window(
+        self, sweep: SweepKey, ton: float, toff: float, duration: float
+    ) -> bool:
+        """Apply a dropped window where the person chooses (False: refused)."""
+        if not (0.0 <= ton < toff <= duration):
+            message = (
+                f"The stimulus window {ton:g}-{toff:g} ms is outside the trace "
+                f"(0-{duration:g} ms): drag it inside the sweep, start before end."
+            )
+            return self._refuse(message)
+        scope = self.choose_scope()
+        if scope is None:
+            self._schedule()  # cancelled: the band goes back
+            return False
+        try:
+            keys = apply_window(self.controller, sweep, ton, toff, scope, duration)
+        except MetadataError as exc:
+            return self._refuse(str(exc))
+        self.window_applied.emit(keys)
+        return True
+
+    def _refuse(self, message: str) -> bool:
+        self.window_refused.emit(message)
+        if self.isVisible():
+            QMessageBox.warning(self, "Stimulus window refused", message)
+        self._schedule()
+        return False
+
+    def _ask_scope(self) -> WindowScope | None:
+        menu = QMenu(self)
+        menu.addSection("Apply this stimulus window to")
+        actions = {menu.addAction(text): scope for scope, text in SCOPES}
+        menu.setActiveAction(next(iter(actions)))
+        chosen = menu.exec(QCursor.pos())
+        return actions.get(chosen) if chosen is not None else None
 
     def threshold_of(self, recording: Any) -> float | None:
         """The spike threshold used for ``recording`` (mV)."""

@@ -20,14 +20,15 @@ COLUMN_TIPS = (
     "Stimulus step amplitude (nA) the core detected (or the metadata's amp)",
     "Amplitude relative to the cell's rheobase (%), once a rheobase is found",
     "Spikes efel finds during the stimulus (efel Threshold setting)",
-    "ok, excluded (with the reason), unreadable or error (with the reason); "
-    "amber: read with a warning (hover for it)",
+    "ok, flagged (purple: automatic QC checks, hover for them), excluded (with the "
+    "reason), unreadable or error (with the reason); amber: read with a warning",
     "The sweep's file (voltage file of a pair), relative to the data folder",
 )
 
 GREY = QColor(150, 150, 150)
 RED = QColor(198, 40, 40)
 AMBER = QColor(190, 120, 0)
+PURPLE = QColor(123, 31, 162)
 
 
 def entry_paths(dataset: Any, key: Any) -> dict[str, str]:
@@ -52,9 +53,12 @@ def status_text(summary: Any, paths: dict[str, str]) -> str:
     if reason and summary.status in ("unreadable", "refused", "error"):
         for absolute, stored in paths.items():
             reason = reason.replace(absolute, Path(stored).name)
-    if not reason and summary.warnings:
+    if summary.warnings and (not reason or summary.status == "flagged"):
         count = len(summary.warnings)
-        return f"{summary.status} ⚠ {count} warning{'s' if count > 1 else ''} (hover)"
+        warned = f"⚠ {count} warning{'s' if count > 1 else ''} (hover)"
+        if summary.status == "flagged":  # the warnings first: they may explain flags
+            return f"flagged {warned}: {reason}"
+        return f"{summary.status} {warned}"
     return summary.status + (f": {reason}" if reason else "")
 
 

@@ -39,13 +39,13 @@ def test_reading_happens_on_the_worker_thread(
     import efex_gui.app.loading as loading
 
     threads = []
-    original = loading.load_config
+    original = loading.load_protocol_group
 
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        threads.append(threading.current_thread())
-        return original(*args, **kwargs)
+    def spy(jobs: Any, *args: Any, **kwargs: Any) -> Any:
+        threads.extend([threading.current_thread()] * len(jobs))  # one per entry
+        return original(jobs, *args, **kwargs)
 
-    monkeypatch.setattr(loading, "load_config", spy)
+    monkeypatch.setattr(loading, "load_protocol_group", spy)
     controller.open_json(demo_dir / "config.json")
     with qtbot.waitSignal(controller.rheobase_changed, timeout=120_000) as rheobase:
         controller.load_all()

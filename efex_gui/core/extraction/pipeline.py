@@ -241,6 +241,7 @@ def extract_efeatures(
     exclusions: Any = None,
     rheobase_overrides: dict[str, float] | None = None,
     plotter: Plotter | None = None,
+    consensus_timing: bool = False,
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """Extract e-features: BluePyEfe's ``extract_efeatures`` (spec §2.1).
 
@@ -282,6 +283,11 @@ def extract_efeatures(
         efel_settings)`` draws the plots. The core never plots (it imports no
         matplotlib): :mod:`efex_gui.extract` and the CLI pass
         :func:`efex_gui.report.plot_all_recordings_efeatures` through this.
+    consensus_timing : bool
+        The sweeps of each Step protocol of a cell share their consensus stimulus
+        window (:mod:`efex_gui.core.recordings.timing_consensus`), as a folder
+        import does; False keeps BluePyEfe's per-sweep detection
+        (docs/compatibility.md).
 
     Returns
     -------
@@ -299,6 +305,7 @@ def extract_efeatures(
         fresh_auto_targets, extract_all_recordings or plot,
         private_cells=not (plot or pickle_cells),
         rheobase_overrides=dict(rheobase_overrides or {}),
+        consensus_timing=consensus_timing,
     )
     targets, efel_settings, protocols_rheobase = checked_arguments(
         files_metadata, targets, auto_targets, efel_settings, protocols_rheobase,

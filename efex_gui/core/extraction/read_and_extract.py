@@ -120,10 +120,13 @@ def _create_cell(
     recording_reader: Any = None,
     efel_settings: Mapping[str, Any] | None = None,
     strict: bool = False,
+    consensus_timing: bool = False,
 ) -> Any:
     """Read every file of one cell (module-level: picklable for process pools).
 
-    A file listed under several protocols is read once (``TraceCache``).
+    A file listed under several protocols is read once (``TraceCache``). With
+    ``consensus_timing`` each Step protocol's sweeps share their consensus window
+    (:func:`efex_gui.core.recordings.timing_consensus.apply_consensus`).
     """
     cell_name, protocols = cell_definition
     cell = Cell(name=cell_name)
@@ -140,6 +143,11 @@ def _create_cell(
             _read_one(
                 cell, protocol_name, config, recording_reader, efel_settings, cache
             )
+    if consensus_timing:
+        from efex_gui.core.recordings.timing_consensus import apply_consensus
+
+        timings = apply_consensus(cell_name, cell.recordings, efel_settings)
+        cell.protocol_timings = timings
     return cell
 
 
@@ -152,6 +160,7 @@ def read_recordings(
     progress: Progress = None,
     cancel: Any = None,
     strict: bool = False,
+    consensus_timing: bool = False,
 ) -> list[Any]:
     """Read the recordings of every cell (spec §2.2).
 
@@ -167,6 +176,9 @@ def read_recordings(
         efel settings for the spike count done while reading (feeds the rheobase).
     progress, cancel, strict : keyword-only
         See the module docstring.
+    consensus_timing : bool, keyword-only
+        Each Step protocol's sweeps share their consensus window (not BluePyEfe's
+        per-sweep detection; docs/compatibility.md).
 
     Returns
     -------
@@ -178,6 +190,7 @@ def read_recordings(
         recording_reader=recording_reader,
         efel_settings=efel_settings,
         strict=strict,
+        consensus_timing=consensus_timing,
     )
     return _mapped(map_function, func, list(files_metadata.items()), progress, cancel)
 
@@ -337,6 +350,7 @@ def read_extract_low_memory(
     cancel: Any = None,
     strict: bool = False,
     strict_targets: bool = False,
+    consensus_timing: bool = False,
 ) -> list[Any]:
     """Read and extract cell by cell, dropping the traces after each (§2.12).
 
@@ -352,7 +366,9 @@ def read_extract_low_memory(
     _report(progress, 0, len(items))
     for done, item in enumerate(items, start=1):
         check_cancel(cancel)
-        cell = _create_cell(item, recording_reader, efel_settings, strict)
+        cell = _create_cell(
+            item, recording_reader, efel_settings, strict, consensus_timing
+        )
         cell = _extract_efeatures_cell(cell, targets, efel_settings)
         drop_traces(cell)
         gc.collect()

@@ -68,6 +68,9 @@ class RunOptions:
     private_cells: bool = False
     #: ``{cell: rheobase in nA}`` replacing the strategy's value (GUI overrides)
     rheobase_overrides: Mapping[str, float] | None = None
+    #: Step protocols share their consensus window (timing_consensus), not
+    #: BluePyEfe's per-sweep detection (docs/compatibility.md)
+    consensus_timing: bool = False
 
     def stage_progress(
         self, stage: int, n_cells: int
@@ -130,6 +133,7 @@ def _read_extract(
         progress=options.stage_progress(0, n_cells),
         cancel=options.cancel,
         strict=options.strict,
+        consensus_timing=options.consensus_timing,
     )
     return extract_efeatures_at_targets(
         cells,
@@ -160,6 +164,7 @@ def _read_extract_low_memory(
         cancel=options.cancel,
         strict=options.strict,
         strict_targets=options.strict_targets,
+        consensus_timing=options.consensus_timing,
     )
 
 
@@ -226,6 +231,7 @@ def _reader(
         recording_reader=recording_reader,
         efel_settings=efel_settings,
         strict=options.strict,
+        consensus_timing=options.consensus_timing,
     )
 
 

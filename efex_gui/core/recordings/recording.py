@@ -12,7 +12,7 @@ import logging
 import warnings as _pywarnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -20,6 +20,9 @@ from efex_gui.core import features as _features
 from efex_gui.core.errors import MetadataError
 from efex_gui.core.recordings.spikes import LazySpikeCount, TracesDroppedError
 from efex_gui.core.units import to_ms, to_mv, to_na
+
+if TYPE_CHECKING:
+    from efex_gui.core.recordings.timing_consensus import TimingSource
 
 __all__ = ["Recording", "TimingMetadataError", "TracesDroppedError"]
 
@@ -97,6 +100,9 @@ class Recording(LazySpikeCount):
         self._peak_time: Any = None
         #: Problems found while interpreting this sweep (new in efex_gui).
         self.warnings: list[str] = []
+        #: Where ton/toff come from (None: from the metadata, see
+        #: ``timing_consensus.stimulus_source``); set by a consensus or a user window.
+        self.stimulus_source: TimingSource | None = None
 
         if len(reader_data):
             self.standardize_trace(config_data, reader_data)

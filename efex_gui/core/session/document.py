@@ -39,6 +39,7 @@ from typing import Any
 from efex_gui.core.atomic_files import atomic_write_text
 from efex_gui.core.errors import MetadataError, SettingsError
 from efex_gui.core.importing.file_names import relative_to
+from efex_gui.core.recordings.qc_settings import QCSettings
 from efex_gui.core.session.dataset import guess_data_root
 from efex_gui.core.session.exclusions import Exclusions, TraceFilter, apply_exclusions
 
@@ -95,6 +96,8 @@ class Session:
         The other ``extract_efeatures`` arguments.
     rheobase_overrides : dict
         Cell name → rheobase (nA) used instead of the strategy's value.
+    qc : QCSettings
+        The automatic sweep QC: which checks run and their thresholds.
     path : Path, optional
         Where the session was last loaded from or saved to (not saved, not compared).
     """
@@ -108,6 +111,7 @@ class Session:
     targets: list[dict[str, Any]] | None = None
     settings: ExtractionSettings = field(default_factory=ExtractionSettings)
     rheobase_overrides: dict[str, float] = field(default_factory=dict)
+    qc: QCSettings = field(default_factory=QCSettings)
     format_version: int = FORMAT_VERSION
     kind: str = KIND
     path: Path | None = field(default=None, compare=False)
@@ -127,6 +131,7 @@ class Session:
             "targets": copy.deepcopy(self.targets),
             "rheobase_overrides": dict(self.rheobase_overrides),
             "settings": asdict(self.settings),
+            "qc": self.qc.to_dict(),
         }
 
     @classmethod
@@ -165,6 +170,7 @@ class Session:
             targets=copy.deepcopy(targets),
             settings=ExtractionSettings.from_dict(doc.get("settings") or {}),
             rheobase_overrides=_overrides(doc.get("rheobase_overrides")),
+            qc=QCSettings.from_dict(doc.get("qc")),
         )
 
     def save(self, path: str | Path) -> None:

@@ -1,0 +1,192 @@
+"""The default import of a bare folder, headless (the GUI's import dialog defaults).
+
+:func:`import_folder` does what the import dialog does when the person accepts it
+without changing anything: the remembered (or built-in) import profile, the preset
+name pattern that matches most files, channel roles from the files' units, the
+profile's metadata defaults and, when the profile carries them, its protocol
+timings. The CLI (``efex inspect``/``rheobase``/``extract`` on a folder) and the
+tests use it, so a folder opened by a script is read as the GUI reads it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from efex_gui.core.errors import MetadataError
+from efex_gui.core.importing.file_names import (
+    PRESET_PATTERNS,
+    best_pattern,
+    build_files_metadata,
+    compile_pattern,
+    pair_files,
+    parse_name,
+    scan_folder,
+)
+
+__all__ = ["FolderImport", "import_folder", "parse_profile_defaults"]
+
+#: profile defaults that are numbers (the others are unit names)
+NUMERIC_DEFAULTS = ("dt", "ljp")
+
+
+@dataclass
+class FolderImport:
+    """What :func:`import_folder` built from a folder.
+
+    Attributes
+    ----------
+    files_metadata : dict
+        ``{cell: {protocol: [config, ...]}}``, paths relative to ``root``.
+    root : Path
+        The folder (the data root of the paths).
+    pattern : str
+        The name pattern used.
+    ecode_overrides : dict
+        Protocol → eCode overrides of the profile.
+    skipped : dict
+        Relative path → why the file was left out.
+    """
+
+    files_metadata: dict[str, dict[str, list[dict[str, Any]]]]
+    root: Path
+    pattern: str
+    ecode_overrides: dict[str, str] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+
+def parse_profile_defaults(defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """The profile's metadata defaults, numbers parsed, empty values left out.
+
+    Raises
+    ------
+    MetadataError
+        ``dt`` or ``ljp`` is not a number.
+    """
+    values: dict[str, Any] = {}
+    for key, raw in defaults.items():
+        text = str(raw if raw is not None else "").strip()
+        if not text:
+            continue
+        if key in NUMERIC_DEFAULTS:
+            try:
+                values[key] = float(text)
+            except ValueError as exc:
+                raise MetadataError(
+                    f"Import profile: {key} must be a number, got {text!r}."
+                ) from exc
+        else:
+            values[key] = text
+    return values
+
+
+def _protocol_timings(profile: Mapping[str, Any]) -> dict[str, dict[str, float]]:
+    """``{protocol: {"ton": ms, "toff": ms}}`` from the profile's protocol table."""
+    table = profile.get("protocol_timings") or {}
+    timings: dict[str, dict[str, float]] = {}
+    for protocol, values in table.items():
+        picked = {
+            k: float(values[k])
+            for k in ("ton", "toff")
+            if isinstance(values, Mapping) and values.get(k) not in (None, "")
+        }
+        if picked:
+            timings[str(protocol)] = picked
+    return timings
+
+
+def import_folder(
+    root: str | Path,
+    profile: Mapping[str, Any] | None = None,
+    paths: list[str] | None = None,
+) -> FolderImport:
+    """Build the files_metadata of a folder the way the import dialog does by default.
+
+    Parameters
+    ----------
+    root : path-like
+        The folder to import (searched recursively).
+    profile : mapping, optional
+        An import profile (keys of ``resources/defaults/import.json``, plus an
+        optional ``protocol_timings`` table); missing keys take the built-in
+        defaults. An empty ``pattern`` means: the preset matching most files.
+    paths : list of str, optional
+        Only these files (``/``-separated, relative to ``root``); default: every
+        recording file below ``root``.
+
+    Returns
+    -------
+    FolderImport
+        A folder whose files only match a preset with their folder's name in front
+        (one cell's folder opened alone) is imported from its parent folder, with
+        only its files.
+
+    Raises
+    ------
+    MetadataError
+        The folder does not exist, holds no recording, or no entry could be built.
+    """
+    try:
+        return _import(Path(root), profile, paths)
+    except MetadataError:
+        folder = Path(root).absolute()
+        if paths is not None or not folder.is_dir() or (profile or {}).get("pattern"):
+            raise
+        inside = [f"{folder.name}/{p}" for p in scan_folder(folder)]
+        try:
+            return _import(folder.parent, profile, inside)
+        except MetadataError:
+            pass
+        raise
+
+
+def _import(
+    folder: Path, profile: Mapping[str, Any] | None, paths: list[str] | None
+) -> FolderImport:
+    """:func:`import_folder` of exactly ``folder``."""
+    from efex_gui.core.session.dataset import file_protocols, file_role
+    from efex_gui.resources import load_default
+
+    if not folder.is_dir():
+        raise MetadataError(f"{folder} is not a folder.")
+    merged: dict[str, Any] = dict(load_default("import"))
+    merged.update(profile or {})
+    paths = scan_folder(folder) if paths is None else list(paths)
+    if not paths:
+        raise MetadataError(f"No recording file found in {folder}.")
+    pattern = merged.get("pattern") or ""
+    if not pattern:
+        pattern = (best_pattern(paths) or PRESET_PATTERNS[0]).regex
+    compiled = compile_pattern(pattern)
+    parsed = [parse_name(p, compiled) for p in paths]
+    pairing = pair_files(
+        [n for n in parsed if n is not None],
+        str(merged.get("current_channel") or "").strip() or None,
+        str(merged.get("voltage_channel") or "").strip() or None,
+        protocols_of=lambda p: file_protocols(str(folder / p)),
+        role_of=(lambda p: file_role(str(folder / p)))
+        if merged.get("detect_roles", True)
+        else None,
+    )
+    for path, name in zip(paths, parsed, strict=True):
+        if name is None:
+            pairing.skipped[path] = "name does not match the pattern"
+    if not pairing.entries:
+        raise MetadataError(
+            f"No recording in {folder} could be imported with the name pattern "
+            f"{pattern!r} ({len(pairing.skipped)} files left out)."
+        )
+    files_metadata = build_files_metadata(
+        pairing.entries,
+        parse_profile_defaults(merged.get("defaults") or {}),
+        _protocol_timings(merged),
+    )
+    return FolderImport(
+        files_metadata,
+        folder,
+        pattern,
+        dict(merged.get("ecode_overrides") or {}),
+        dict(pairing.skipped),
+    )

@@ -1,0 +1,162 @@
+"""QC in the GUI: consensus windows on reading, flags in the tree and the QC panel,
+"Exclude all flagged by <check>", QC settings, and the draggable stimulus window."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+
+from efex_gui.app.controller import SessionController
+from efex_gui.core.recordings.timing_consensus import SOURCE_KEY, stimulus_source
+from efex_gui.widgets.qc_panel import QCPanel
+from efex_gui.widgets.trace_plot import TracePlot
+from tests.gui.helpers import load_everything
+
+
+def _loaded(qtbot: Any, controller: SessionController, demo_dir: Path) -> None:
+    controller.open_json(demo_dir / "config.json")
+    load_everything(qtbot, controller)
+
+
+def test_reading_gives_each_protocol_its_consensus_window(
+    qtbot: Any, controller: SessionController, demo_dir: Path
+) -> None:
+    _loaded(qtbot, controller, demo_dir)
+    (key,) = [k for k in controller.dataset.entry_keys()
+              if (k.cell, k.protocol) == ("SimCell1", "IDRest")]  # fmt: skip
+    config = controller.dataset.config(key)
+    assert config[SOURCE_KEY] == "consensus"
+    assert abs(config["ton"] - 700.0) < 1 and abs(config["toff"] - 2700.0) < 1
+    for sweep in controller.dataset.sweeps("SimCell1", "IDRest"):
+        recording = controller.store.recording(sweep)
+        assert stimulus_source(recording) == "consensus"
+        assert recording.qc_measures is not None
+    assert controller.store.qc, "QC evaluated once the reading ended"
+
+
+def _panel(qtbot: Any, controller: SessionController) -> QCPanel:
+    panel = QCPanel(controller)
+    qtbot.addWidget(panel)
+    return panel
+
+
+def _tighten(panel: QCPanel, check_row: int, threshold: str) -> None:
+    panel.settings_table.item(check_row, 1).setText(threshold)
+
+
+def test_qc_panel_groups_flags_and_excludes_them_in_one_undoable_step(
+    qtbot: Any, controller: SessionController, demo_dir: Path
+) -> None:
+    _loaded(qtbot, controller, demo_dir)
+    panel = _panel(qtbot, controller)
+    assert panel.tree.topLevelItemCount() == 0  # the clean demo: nothing flagged
+    row = [c.name for c in panel_checks()].index("vm_delta")
+    with qtbot.waitSignal(controller.qc_changed):
+        _tighten(panel, row, "0")
+    assert controller.session.qc.thresholds["vm_delta"] == 0.0
+    (group,) = [
+        panel.tree.topLevelItem(i) for i in range(panel.tree.topLevelItemCount())
+    ]
+    flagged = group.childCount()
+    assert flagged > 10 and group.text(0) == f"Vm before vs end ({flagged})"
+    first = group.child(0)
+    sweep = first.data(0, Qt.ItemDataRole.UserRole)
+    summary = controller.summary(sweep)
+    assert summary.status == "flagged" and "Vm before vs end" in summary.reason
+    assert any("Vm before vs end" in line for line in summary.flags)
+    with qtbot.waitSignal(controller.selection_changed):
+        panel.tree.itemClicked.emit(first, 0)
+    assert controller.selection == [sweep]
+    panel.tree.setCurrentItem(group)
+    assert panel.exclude_button.text() == "Exclude all flagged by Vm before vs end"
+    depth = controller.undo_stack.count()
+    panel.exclude_button.click()
+    assert controller.undo_stack.count() == depth + 1
+    key = controller.exclusion_key(sweep)
+    assert controller.session.exclusions.reason(key) == "QC: Vm before vs end"
+    assert controller.summary(sweep).status == "excluded"
+    controller.undo_stack.undo()
+    assert not controller.is_excluded(key)
+    assert controller.summary(sweep).status == "flagged"
+
+
+def test_a_switched_off_check_flags_nothing(
+    qtbot: Any, controller: SessionController, demo_dir: Path
+) -> None:
+    _loaded(qtbot, controller, demo_dir)
+    panel = _panel(qtbot, controller)
+    row = [c.name for c in panel_checks()].index("vm_delta")
+    _tighten(panel, row, "0")
+    with qtbot.waitSignal(controller.qc_changed):
+        panel.settings_table.item(row, 0).setCheckState(Qt.CheckState.Unchecked)
+    assert controller.session.qc.enabled["vm_delta"] is False
+    assert panel.tree.topLevelItemCount() == 0
+
+
+def panel_checks() -> Any:
+    from efex_gui.core.recordings.qc_settings import CHECKS
+
+    return CHECKS
+
+
+def _plot(qtbot: Any, controller: SessionController) -> TracePlot:
+    plot = TracePlot(controller)
+    qtbot.addWidget(plot)
+    plot.resize(900, 600)
+    return plot
+
+
+def test_dragging_the_window_sets_it_for_the_protocol_and_can_be_undone(
+    qtbot: Any, controller: SessionController, demo_dir: Path
+) -> None:
+    _loaded(qtbot, controller, demo_dir)
+    plot = _plot(qtbot, controller)
+    plot.choose_scope = lambda: "protocol"
+    sweep = controller.dataset.sweeps("SimCell1", "IV")[2]
+    with qtbot.waitSignal(plot.drawn):
+        controller.select_sweeps([sweep])
+    voltage_band, current_band = plot.stimulus_regions
+    before = controller.recordings_for(sweep)[0]
+    old = (before.ton, before.toff)
+    voltage_band.setRegion((300.04, 1199.97))  # the drag: snapped to dt = 0.1 ms
+    assert current_band.getRegion() == voltage_band.getRegion()
+    with qtbot.waitSignal(plot.window_applied) as applied:
+        voltage_band.sigRegionChangeFinished.emit(voltage_band)  # the release
+    keys = applied.args[0]
+    assert {k.cell for k in keys} == {"SimCell1"} and {k.protocol for k in keys} == {
+        "IV"
+    }
+    config = controller.dataset.config(keys[0])
+    assert (config["ton"], config["toff"]) == (300.0, 1200.0)
+    assert SOURCE_KEY not in config
+    qtbot.waitUntil(lambda: len(plot.stimulus_regions) == 2)
+    (after,) = controller.recordings_for(sweep)
+    assert (after.ton, after.toff) == (300.0, 1200.0)
+    assert stimulus_source(after) == "user"
+    assert plot.stimulus_regions[0].getRegion() == (300.0, 1200.0)
+    other_cell = controller.dataset.sweeps("SimCell2", "IV")[0]
+    assert stimulus_source(controller.recordings_for(other_cell)[0]) == "consensus"
+    controller.undo_stack.undo()
+    (undone,) = controller.recordings_for(sweep)
+    assert (undone.ton, undone.toff) == old
+    assert stimulus_source(undone) == "consensus"
+
+
+def test_a_window_outside_the_trace_is_refused(
+    qtbot: Any, controller: SessionController, demo_dir: Path
+) -> None:
+    _loaded(qtbot, controller, demo_dir)
+    plot = _plot(qtbot, controller)
+    plot.choose_scope = lambda: "all_cells"
+    sweep = controller.dataset.sweeps("SimCell1", "IV")[0]
+    with qtbot.waitSignal(plot.drawn):
+        controller.select_sweeps([sweep])
+    band = plot.stimulus_regions[0]
+    depth = controller.undo_stack.count()
+    band.setRegion((400.0, 2000.0))  # the IV sweeps last 1500 ms
+    with qtbot.waitSignal(plot.window_refused) as refused:
+        band.sigRegionChangeFinished.emit(band)
+    assert "outside the trace" in refused.args[0] and "1500" in refused.args[0]
+    assert controller.undo_stack.count() == depth
