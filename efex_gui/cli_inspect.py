@@ -63,7 +63,7 @@ def _absolute(files_metadata: dict[str, Any], root: Path) -> dict[str, Any]:
 
 
 def _imported(root: Path, paths: list[str] | None, kind: str) -> LoadedPath:
-    from efex_gui.core.importing.folder_import import import_folder
+    from efex_gui.core.session.folder_import import import_folder
 
     found = import_folder(root, paths=paths)
     root = found.root

@@ -156,7 +156,7 @@ def test_settings_round_trip_in_the_session_and_bad_values_are_refused():
 
 def test_flag_rates_on_the_shared_sscx_cells_are_low():
     from efex_gui.core.extraction.read_and_extract import read_recordings
-    from efex_gui.core.importing.folder_import import import_folder
+    from efex_gui.core.session.folder_import import import_folder
 
     folder = shared_path("sscx", "input-traces")
     imported = import_folder(folder)

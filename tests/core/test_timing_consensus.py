@@ -163,7 +163,7 @@ LAB_TIMINGS = {
 @pytest.fixture(scope="module")
 def sscx_consensus() -> tuple[list[Any], Path]:
     from efex_gui.core.extraction.read_and_extract import read_recordings
-    from efex_gui.core.importing.folder_import import import_folder
+    from efex_gui.core.session.folder_import import import_folder
 
     folder = shared_path("sscx", "input-traces")
     imported = import_folder(folder)

@@ -12,7 +12,7 @@ import logging
 import warnings as _pywarnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
@@ -21,12 +21,13 @@ from efex_gui.core.errors import MetadataError
 from efex_gui.core.recordings.spikes import LazySpikeCount, TracesDroppedError
 from efex_gui.core.units import to_ms, to_mv, to_na
 
-if TYPE_CHECKING:
-    from efex_gui.core.recordings.timing_consensus import TimingSource
-
-__all__ = ["Recording", "TimingMetadataError", "TracesDroppedError"]
+__all__ = ["Recording", "TimingMetadataError", "TimingSource", "TracesDroppedError"]
 
 logger = logging.getLogger(__name__)
+
+#: Where a recording's ton/toff come from, most trusted first (see
+#: :mod:`efex_gui.core.recordings.timing_consensus`).
+TimingSource = Literal["user", "file", "consensus", "detected", "none"]
 
 
 class TimingMetadataError(MetadataError, AttributeError):

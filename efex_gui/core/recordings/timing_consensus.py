@@ -27,10 +27,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_args
+from typing import Any, get_args
 
 import numpy as np
 
+from efex_gui.core.recordings.recording import TimingSource
 from efex_gui.core.recordings.step_window import StepWindow, find_step
 from efex_gui.core.units import to_na
 
@@ -48,7 +49,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-TimingSource = Literal["user", "file", "consensus", "detected", "none"]
 TIMING_SOURCES: tuple[str, ...] = get_args(TimingSource)
 #: Clear steps within this distance (ms) of the median window agree with it.
 AGREEMENT_MS = 5.0

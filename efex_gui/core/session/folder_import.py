@@ -26,8 +26,17 @@ from efex_gui.core.importing.file_names import (
     scan_folder,
 )
 
-__all__ = ["FolderImport", "import_folder", "parse_profile_defaults"]
+__all__ = ["DEFAULT_PROFILE", "FolderImport", "import_folder", "parse_profile_defaults"]
 
+#: The built-in import profile: ``resources/defaults/import.json`` (the GUI's; a test
+#: keeps the two equal; the core reads no resource file).
+DEFAULT_PROFILE: dict[str, Any] = {
+    "pattern": "",
+    "current_channel": "",
+    "voltage_channel": "",
+    "detect_roles": True,
+    "defaults": {"i_unit": "", "v_unit": "", "t_unit": "s", "dt": "", "ljp": ""},
+}
 #: profile defaults that are numbers (the others are unit names)
 NUMERIC_DEFAULTS = ("dt", "ljp")
 
@@ -109,7 +118,7 @@ def import_folder(
     root : path-like
         The folder to import (searched recursively).
     profile : mapping, optional
-        An import profile (keys of ``resources/defaults/import.json``, plus an
+        An import profile (keys of :data:`DEFAULT_PROFILE`, plus an
         optional ``protocol_timings`` table); missing keys take the built-in
         defaults. An empty ``pattern`` means: the preset matching most files.
     paths : list of str, optional
@@ -147,11 +156,10 @@ def _import(
 ) -> FolderImport:
     """:func:`import_folder` of exactly ``folder``."""
     from efex_gui.core.session.dataset import file_protocols, file_role
-    from efex_gui.resources import load_default
 
     if not folder.is_dir():
         raise MetadataError(f"{folder} is not a folder.")
-    merged: dict[str, Any] = dict(load_default("import"))
+    merged: dict[str, Any] = dict(DEFAULT_PROFILE)
     merged.update(profile or {})
     paths = scan_folder(folder) if paths is None else list(paths)
     if not paths:
