@@ -56,6 +56,7 @@ from efex_gui.core.session.dataset import (
     file_role,
     file_splits,
 )
+from efex_gui.core.session.folder_import import protocol_timings
 from efex_gui.core.units import UNIT_CHOICES
 from efex_gui.resources import load_default
 from efex_gui.widgets.help import DEFAULT_LABELS, DEFAULT_TIPS, IMPORT_TIPS, plural
@@ -93,6 +94,8 @@ class ImportDialog(QDialog):
         self.preferences = preferences
         self.pairing = PairingResult()
         self.ecode_overrides: dict[str, str] = {}
+        #: protocol -> {"ton": ms, "toff": ms} typed in the timings table
+        self.protocol_timings: dict[str, dict[str, float]] = {}
         self.error = ""
         #: metadata of the last import, offered (not applied) for another folder
         self.carried: dict[str, Any] = {}
@@ -194,6 +197,17 @@ class ImportDialog(QDialog):
         tabs = QTabWidget(self)
         tabs.addTab(self.preview, "Files")
         tabs.addTab(self.ecodes, "Protocols → eCodes")
+        self.timings_table = QTableWidget(0, 3, self)
+        self.timings_table.setHorizontalHeaderLabels(
+            ["Protocol", "ton (ms)", "toff (ms)"]
+        )
+        self.timings_table.horizontalHeader().setStretchLastSection(True)
+        self.timings_table.setToolTip(
+            "The lab's protocol timings (e.g. IDrest 700-2700 ms): written as ton/toff "
+            "of every file of the protocol. Empty: the protocol's consensus window."
+        )
+        self.timings_table.itemChanged.connect(self._on_timing_edited)
+        tabs.addTab(self.timings_table, "Protocol timings")
         self.summary = QLabel(self)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel,
@@ -247,6 +261,7 @@ class ImportDialog(QDialog):
             "defaults": {k: e.text().strip() for k, e in self.defaults.items()},
             "ecode_overrides": dict(self.ecode_overrides),
             "folder": str(self.root),
+            "protocol_timings": {p: dict(v) for p, v in self.protocol_timings.items()},
         }
 
     def apply_profile(
@@ -268,6 +283,7 @@ class ImportDialog(QDialog):
         for key, edit in self.defaults.items():
             edit.setText(str((profile.get("defaults") or {}).get(key, "") or ""))
         self.ecode_overrides = dict(profile.get("ecode_overrides") or {})
+        self.protocol_timings = protocol_timings(profile)
         self._schedule()
 
     def _save_profile(self) -> None:
@@ -329,6 +345,7 @@ class ImportDialog(QDialog):
         self._guess_ecodes(sorted({e.protocol for e in self.pairing.entries}))
         self._fill_preview()
         self._fill_ecodes()
+        self._fill_timings()
         cells = {e.cell for e in self.pairing.entries}
         protocols = {e.protocol for e in self.pairing.entries}
         self.summary.setText(
@@ -409,6 +426,37 @@ class ImportDialog(QDialog):
             )
             self.ecodes.setCellWidget(row, 3, combo)
 
+    def _fill_timings(self) -> None:
+        protocols = sorted({e.protocol for e in self.pairing.entries})
+        table = self.timings_table
+        table.blockSignals(True)
+        table.setRowCount(len(protocols))
+        for row, protocol in enumerate(protocols):
+            name = QTableWidgetItem(protocol)
+            name.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            table.setItem(row, 0, name)
+            values = self.protocol_timings.get(protocol, {})
+            for column, key in ((1, "ton"), (2, "toff")):
+                value = values.get(key)
+                table.setItem(
+                    row, column, QTableWidgetItem("" if value is None else f"{value:g}")
+                )
+        table.blockSignals(False)
+
+    def _on_timing_edited(self, item: QTableWidgetItem) -> None:
+        if item.column() == 0:
+            return
+        protocol = self.timings_table.item(item.row(), 0).text()
+        key = "ton" if item.column() == 1 else "toff"
+        values = self.protocol_timings.setdefault(protocol, {})
+        try:
+            values[key] = float(item.text())
+        except ValueError:
+            values.pop(key, None)
+            item.setText("")
+        if not values:
+            self.protocol_timings.pop(protocol, None)
+
     def set_override(self, protocol: str, name: str) -> None:
         """Read ``protocol`` as the eCode ``name`` ('' for the table's choice)."""
         if self.ecode_overrides.get(protocol) != name:
@@ -438,7 +486,9 @@ class ImportDialog(QDialog):
 
     def files_metadata(self) -> dict[str, dict[str, list[dict[str, Any]]]]:
         """The files_metadata the dialog builds (paths relative to ``root``)."""
-        return build_files_metadata(self.pairing.entries, self.defaults_values())
+        return build_files_metadata(
+            self.pairing.entries, self.defaults_values(), self.protocol_timings
+        )
 
     def accept(self) -> None:
         self.update_preview()

@@ -220,3 +220,26 @@ def test_another_labs_folder_gets_its_own_preset_and_no_ljp(
     offered.carry_button.click()
     assert offered.defaults["ljp"].text() == "14"
     assert offered.defaults["i_unit"].text() == "pA"
+
+
+def test_protocol_timings_table_sets_ton_toff_and_is_saved_in_the_profile(
+    qtbot: Any, bbp_folder: Path, preferences: Any
+) -> None:
+    dialog = _dialog(qtbot, bbp_folder, preferences)
+    table = dialog.timings_table
+    rows = {table.item(r, 0).text(): r for r in range(table.rowCount())}
+    assert set(rows) == {"IDRest", "TestPulse"}
+    table.item(rows["IDRest"], 1).setText("700")
+    table.item(rows["IDRest"], 2).setText("2700")
+    table.item(rows["TestPulse"], 1).setText("soon")  # not a number: left empty
+    assert table.item(rows["TestPulse"], 1).text() == ""
+    files_metadata = dialog.files_metadata()
+    for entry in files_metadata["B6"]["IDRest"]:
+        assert (entry["ton"], entry["toff"]) == (700.0, 2700.0)
+    assert "ton" not in files_metadata["B6"]["TestPulse"][0]
+    profile = dialog.profile()
+    assert profile["protocol_timings"] == {"IDRest": {"ton": 700.0, "toff": 2700.0}}
+    again = _dialog(qtbot, bbp_folder, preferences)
+    again.apply_profile(profile)
+    again.update_preview()
+    assert again.files_metadata()["B6"]["IDRest"][0]["toff"] == 2700.0

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from efex_gui.core.recordings.qc_settings import CHECKS, QCSettings
+from efex_gui.core.recordings.step_window import find_step
 
 __all__ = [
     "QCResult",
@@ -140,10 +141,18 @@ def _is_step(recording: Any) -> bool:
 
 
 def _own_disagreement(recording: Any) -> float | None:
-    own = getattr(recording, "own_window", None)
-    if own is None or not own.clear:
+    """Distance (ms) of the sweep's own clear step from the window in use.
+
+    Whatever the window's source: a consensus, the person's window or the file's
+    that misses the sweep's step is flagged alike (Step sweeps only).
+    """
+    if not _is_step(recording):
         return None
-    if getattr(recording, "stimulus_source", None) != "consensus":
+    own = getattr(recording, "own_window", None)
+    if own is None:
+        own = find_step(recording.current, float(recording.dt))
+        recording.own_window = own
+    if own is None or not own.clear:
         return None
     return float(max(abs(own.ton - recording.ton), abs(own.toff - recording.toff)))
 

@@ -26,7 +26,13 @@ from efex_gui.core.importing.file_names import (
     scan_folder,
 )
 
-__all__ = ["DEFAULT_PROFILE", "FolderImport", "import_folder", "parse_profile_defaults"]
+__all__ = [
+    "DEFAULT_PROFILE",
+    "FolderImport",
+    "import_folder",
+    "parse_profile_defaults",
+    "protocol_timings",
+]
 
 #: The built-in import profile: ``resources/defaults/import.json`` (the GUI's; a test
 #: keeps the two equal; the core reads no resource file).
@@ -91,7 +97,7 @@ def parse_profile_defaults(defaults: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _protocol_timings(profile: Mapping[str, Any]) -> dict[str, dict[str, float]]:
+def protocol_timings(profile: Mapping[str, Any]) -> dict[str, dict[str, float]]:
     """``{protocol: {"ton": ms, "toff": ms}}`` from the profile's protocol table."""
     table = profile.get("protocol_timings") or {}
     timings: dict[str, dict[str, float]] = {}
@@ -189,7 +195,7 @@ def _import(
     files_metadata = build_files_metadata(
         pairing.entries,
         parse_profile_defaults(merged.get("defaults") or {}),
-        _protocol_timings(merged),
+        protocol_timings(merged),
     )
     return FolderImport(
         files_metadata,
