@@ -108,6 +108,8 @@ class ExtractionController(ExtractionEdits, QObject):
         #: whether the shown result was read back from beside the session file
         self.restored = False
         self._rerun = False
+        #: a run asked for while files were being read (it starts when they are)
+        self._waiting_for_reads = False
         self._edit_started: float | None = None
         self._after_run: list[Callable[[ExtractionResult], None]] = []
         self.worker.started.connect(lambda _name: self.run_started.emit())
@@ -127,6 +129,8 @@ class ExtractionController(ExtractionEdits, QObject):
         sc.metadata_changed.connect(self._on_metadata_changed)
         sc.entries_loaded.connect(self._schedule_check)
         sc.rheobase_changed.connect(self._schedule_check)
+        for signal in (sc.task_finished, sc.task_failed, sc.task_cancelled):
+            signal.connect(self._on_reads_done)
 
     # --- state --------------------------------------------------------------------
     @property
@@ -196,6 +200,13 @@ class ExtractionController(ExtractionEdits, QObject):
     def _start(self, then: Callable[[ExtractionResult], None] | None = None) -> bool:
         if then is not None:
             self._after_run.append(then)
+        if self.sc.is_busy():
+            # Files are being read: each protocol's consensus stimulus window is
+            # written into their metadata when its sweeps are read. Run once they are,
+            # so the numbers use the windows the browser shows.
+            self._waiting_for_reads = True
+            return True
+        self._waiting_for_reads = False
         session = copy.deepcopy(self.session)
         if not self.worker.start(session, session.rheobase_overrides):
             self._rerun = True
@@ -203,8 +214,13 @@ class ExtractionController(ExtractionEdits, QObject):
         self._rerun = False
         return True
 
+    def _on_reads_done(self, *_args: Any) -> None:
+        if self._waiting_for_reads and not self.sc.is_busy():
+            self._start()
+
     def cancel(self) -> None:
         """Stop the running extraction; the last result stays."""
+        self._waiting_for_reads = False
         self._rerun = False
         self._after_run.clear()
         self.worker.cancel()
