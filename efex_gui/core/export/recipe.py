@@ -27,6 +27,7 @@ from typing import Any
 
 from efex_gui.core.errors import MetadataError
 from efex_gui.core.export.outputs import file_sha256
+from efex_gui.core.recordings.timing_consensus import stimulus_source
 from efex_gui.core.session.exclusions import TraceFilter
 
 RECIPE_VERSION = 1
@@ -160,6 +161,8 @@ def recording_metadata(
                     continue
                 value = getattr(recording, key, None)
                 source = _source(key, recording, "detected")
+                if key in ("ton", "toff"):  # user, file, consensus or detected
+                    source = stimulus_source(recording)
                 values[key] = {"value": _plain(value), "source": source}
             rows.append({
                 "cell": str(getattr(cell, "name", "")),
