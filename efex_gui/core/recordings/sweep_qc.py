@@ -106,6 +106,14 @@ def _longest_run_at_extremes(values: np.ndarray) -> float:
     return float(best)
 
 
+def _clipping(voltage: np.ndarray) -> float | None:
+    """The clipping run, or None for a noiseless trace (most samples repeat: a
+    simulated or hand-made file, where every plateau would look clipped)."""
+    if voltage.size < 3 or np.median(np.abs(np.diff(voltage))) == 0:
+        return None
+    return _longest_run_at_extremes(voltage)
+
+
 def _line_amplitude(values: np.ndarray, dt: float) -> float | None:
     """Largest amplitude (mV) of a 50 or 60 Hz sine in ``values`` (detrended)."""
     n = values.size
@@ -190,7 +198,7 @@ def sweep_measures(recording: Any) -> dict[str, float | None]:
         "vm_delta": float(abs(np.mean(pre) - np.mean(post)))
         if long_enough and ends
         else None,
-        "clipping": _longest_run_at_extremes(voltage) if voltage.size else None,
+        "clipping": _clipping(voltage),
         "line_noise": line,
         "window_disagreement": _own_disagreement(recording),
         "baseline_vm": float(np.median(pre)) if long_enough else None,
