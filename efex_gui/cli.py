@@ -166,7 +166,11 @@ def run_extract(
     return outputs, list(_from_provenance(output, "skipped_files", []))
 
 
-def _summary(outputs: tuple[dict, dict, dict], output: Path, skipped: list) -> None:
+def _summary(
+    outputs: tuple[dict[str, Any], dict[str, Any], dict[str, Any]],
+    output: Path,
+    skipped: list[Any],
+) -> None:
     features, _protocols, currents = outputs
     n_values = sum(len(entry.get("soma", [])) for entry in features.values())
     _out(f"{len(features)} protocols, {n_values} features")

@@ -41,7 +41,7 @@ __all__ = [
 PATH_KEYS = ("filepath", "v_file", "i_file")
 
 #: keys an inputs document may hold, with the types each accepts (None = any)
-_INPUT_KEYS: dict[str, tuple[type, ...] | None] = {
+_INPUT_KEYS: dict[str, tuple[type, ...]] = {
     "files_metadata": (dict,),
     "targets": (list, dict, type(None)),
     "threshold_nvalue_save": (int,),

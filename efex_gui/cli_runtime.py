@@ -137,7 +137,8 @@ def mapper(
 def _flush() -> None:
     for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
         with contextlib.suppress(AttributeError, OSError, ValueError):
-            stream.flush()
+            if stream is not None:
+                stream.flush()
 
 
 @contextlib.contextmanager
@@ -227,7 +228,9 @@ class Progress:
 
 def rheobase_rows(cells: list[Any], protocols: list[str]) -> list[tuple[str, ...]]:
     """Table rows of ``efex rheobase``: cell, rheobase, recordings, spiking ones."""
-    rows = [("cell", "rheobase (nA)", "recordings", "spiking / rheobase protocols")]
+    rows: list[tuple[str, ...]] = [
+        ("cell", "rheobase (nA)", "recordings", "spiking / rheobase protocols")
+    ]
     for cell in cells:
         used = [r for r in cell.recordings if r.protocol_name in protocols]
         spiking = sum(1 for r in used if r.spikecount)

@@ -378,9 +378,11 @@ def extract_efeatures(
     tuple of dict
         ``(efeatures, protocol_definitions, current)``.
     """
-    plotter = None
+    plotter: _pipeline.Plotter | None = None
     if plot:  # matplotlib is imported only when plots are asked for
-        from efex_gui.report import plot_extraction as plotter
+        from efex_gui.report import plot_extraction
+
+        plotter = plot_extraction
     return _pipeline.extract_efeatures(
         output_directory,
         files_metadata,
@@ -517,7 +519,10 @@ def _build_current_dict(cells: list[Any], default_std_value: float) -> dict[str,
 
 
 def _saving_data(
-    output_directory: str | Path, feat: dict, stim: dict, currents: dict
+    output_directory: str | Path,
+    feat: dict[str, Any],
+    stim: dict[str, Any],
+    currents: dict[str, Any],
 ) -> None:
     """Write the three JSON files (BluePyEfe's private helper)."""
     save_outputs(Path(output_directory), feat, stim, currents)

@@ -22,7 +22,7 @@ accepted for compatibility and ignored: nothing is ever displayed.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from itertools import cycle
 from pathlib import Path
@@ -99,7 +99,7 @@ def plot_recording(
 
 
 def _recordings_page(
-    cell_name: str, protocol: str, page: int, recordings: list
+    cell_name: str, protocol: str, page: int, recordings: list[Any]
 ) -> Figure:
     rows = 2 * ((PER_PAGE + COLUMNS - 1) // COLUMNS)
     fig = Figure(figsize=(3.0 * COLUMNS, 2.4 * rows), dpi=DPI)
@@ -122,11 +122,13 @@ def _recordings_page(
     return fig
 
 
-def plot_cell_recordings(cell: Any, output_dir: str | Path, show: bool = False) -> list:
+def plot_cell_recordings(
+    cell: Any, output_dir: str | Path, show: bool = False
+) -> list[Any]:
     """Write one multi-page PDF per protocol of ``cell`` (module-level: picklable)."""
     written = []
     folder = Path(output_dir) / str(cell.name)
-    by_protocol: dict[str, list] = {}
+    by_protocol: dict[str, list[Any]] = {}
     for recording in cell.recordings:
         by_protocol.setdefault(recording.protocol_name, []).append(recording)
     for protocol, recordings in by_protocol.items():
@@ -157,7 +159,10 @@ def _number(value: Any) -> float:
 
 
 def plot_all_recordings(
-    cells: list[Any], output_dir: str | Path, show: bool = False, mapper: Mapper = map
+    cells: list[Any],
+    output_dir: str | Path,
+    show: bool = False,
+    mapper: Mapper | None = map,
 ) -> list[Path]:
     """Plot every recording of every cell (one PDF per cell and protocol).
 
@@ -188,7 +193,9 @@ def _impedance(recording: Any) -> tuple[np.ndarray, np.ndarray]:
     return freq[keep], smooth / (peak or 1.0)
 
 
-def _plot_impedances(cell: Any, protocol: str, recordings: list, folder: Path) -> list:
+def _plot_impedances(
+    cell: Any, protocol: str, recordings: list[Any], folder: Path
+) -> list[Any]:
     written = []
     for i, recording in enumerate(recordings):
         try:
@@ -223,7 +230,9 @@ def _features_by_protocol(protocols: Iterable[Any]) -> dict[str, list[str]]:
     return features
 
 
-def _points(recordings: Iterable[Any], feature: str, key_amp: str) -> tuple[list, list]:
+def _points(
+    recordings: Iterable[Any], feature: str, key_amp: str
+) -> tuple[list[Any], list[Any]]:
     xs, ys = [], []
     for recording in recordings:
         x = getattr(recording, key_amp, None)
@@ -336,7 +345,7 @@ def plot_all_recordings_efeatures(
     protocols: list[Any],
     output_dir: str | Path,
     show: bool = False,
-    mapper: Mapper = map,
+    mapper: Mapper | None = map,
     efel_settings: dict[str, Any] | None = None,
 ) -> list[Path]:
     """Plot the recordings, then each feature per cell and across cells (§6.6).
@@ -387,7 +396,7 @@ def plot_extraction(
     protocols: list[Any],
     output_directory: str | Path | None,
     map_function: Mapper | None,
-    efel_settings: dict[str, Any] | None,
+    efel_settings: Mapping[str, Any] | None,
 ) -> None:
     """The plots of ``extract_efeatures(plot=True)``, in the core's plotter signature.
 
@@ -399,6 +408,6 @@ def plot_extraction(
         cells,
         protocols,
         output_dir=output_directory,  # type: ignore[arg-type]  # as BluePyEfe
-        mapper=map_function,  # type: ignore[arg-type]
-        efel_settings=efel_settings,
+        mapper=map_function,
+        efel_settings=None if efel_settings is None else dict(efel_settings),
     )

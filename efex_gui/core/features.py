@@ -167,7 +167,10 @@ def call_efel(
             if name in ("stim_start", "stim_end"):
                 value = float(value)
             efel.set_setting(name, value)
-        return efel.get_feature_values([trace], list(features), raise_warnings=False)[0]
+        values: dict[str, Any] = efel.get_feature_values(
+            [trace], list(features), raise_warnings=False
+        )[0]
+        return values
 
 
 #: Leave the current trace out of efel calls whose features never read it.
@@ -284,7 +287,7 @@ def mean_feature_value(values: Any) -> float:
     with warnings.catch_warnings():
         # an all-NaN input warns "Mean of empty slice"; NaN is the right answer
         warnings.simplefilter("ignore", RuntimeWarning)
-        mean = np.nanmean(np.asarray(kept, dtype=float))
+        mean: float = np.nanmean(np.asarray(kept, dtype=float))
     if np.isinf(mean):
         return np.nan
     return mean
@@ -299,7 +302,7 @@ def _mean_of_numbers(values: np.ndarray) -> float:
     numbers = values.astype(np.float64, copy=False)
     if not numbers.size or np.isnan(numbers).all():
         return np.nan
-    mean = np.nanmean(numbers)
+    mean = np.float64(np.nanmean(numbers))
     if np.isinf(mean):
         return np.nan
     return mean

@@ -181,7 +181,9 @@ def _mean_std(values: list[Any], default_std_value: float) -> list[Any]:
     return [mean, std]
 
 
-def build_current_dict(cells: Iterable[Any], default_std_value: float = 1e-3) -> dict:
+def build_current_dict(
+    cells: Iterable[Any], default_std_value: float = 1e-3
+) -> dict[str, Any]:
     """Return the holding and threshold currents of the cells (spec §6.3).
 
     Parameters

@@ -167,7 +167,7 @@ class CellTask:
         if self.read is not None and not self.absolute_amplitude:
             compute_rheobase(
                 [cell],
-                self.protocols_rheobase,
+                self.protocols_rheobase or (),
                 self.rheobase_strategy,
                 dict(self.rheobase_settings or {}),
                 rheobase_overrides=self.rheobase_overrides,

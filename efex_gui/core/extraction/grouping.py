@@ -15,7 +15,7 @@ name conflicts into errors) are listed in ``docs/compatibility.md``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -127,7 +127,7 @@ def _check_tolerance(
 
 def group_efeatures(
     cells: list[Any],
-    targets: list[Mapping[str, Any]],
+    targets: Sequence[Mapping[str, Any]],
     absolute_amplitude: bool = False,
     use_global_rheobase: bool = True,
     protocol_mode: str = "mean",

@@ -66,7 +66,7 @@ Progress = LabelledProgress
 
 
 def _file_stamp(config: Mapping[str, Any]) -> list[Any]:
-    stamp = []
+    stamp: list[tuple[Any, int | None, int | None]] = []
     for key in PATH_KEYS:
         if config.get(key):
             try:

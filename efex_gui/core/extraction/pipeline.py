@@ -23,7 +23,7 @@ import copy
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from efex_gui.core.errors import SettingsError, TargetError
 from efex_gui.core.export.outputs import (
@@ -336,6 +336,8 @@ def extract_efeatures(
             for cell in cells:
                 release_traces(cell, keep_spikecount=not options.private_cells)
     else:
+        # checked_arguments refused a targets branch without targets
+        targets = cast("list[dict[str, Any]]", targets)
         cells, protocols = _extract_with_targets(
             files_metadata, targets, protocols_rheobase, absolute_amplitude,
             recording_reader, map_function, low_memory_mode, protocol_mode,
@@ -346,11 +348,14 @@ def extract_efeatures(
         default_std_value=default_std_value, nan_as_null=options.nan_as_null,
     )
     if pickle_cells:
-        write_pickles(cells, protocols, output_directory)
+        write_pickles(cells, protocols, _folder(output_directory))
     if plot and plotter is not None:
         plotter(cells, protocols, output_directory, map_function, efel_settings)
     if extract_per_cell and write_files:
-        _per_cell(files_metadata, cells, output_directory, targets, settings, options)
+        _per_cell(
+            files_metadata, cells, _folder(output_directory),
+            targets, settings, options,
+        )
     if write_files and provenance:
         recipe = build_recipe(
             files_metadata, given,
@@ -360,7 +365,7 @@ def extract_efeatures(
             recording_reader,
         )
         write_provenance(
-            output_directory, settings=settings, targets=targets,
+            _folder(output_directory), settings=settings, targets=targets,
             files_metadata=files_metadata, exclusions=exclusions,
             switches=options.switches(), skipped_files=skipped_files(cells),
             warnings=collect_warnings(cells), recipe=recipe,
@@ -374,6 +379,15 @@ def _given_arguments(arguments: dict[str, Any]) -> dict[str, Any]:
     """The arguments as the caller gave them (before defaults), for the recipe."""
     keep = {"targets", "auto_targets", *RECIPE_ARGUMENTS}
     return copy.deepcopy({k: v for k, v in arguments.items() if k in keep})
+
+
+def _folder(output_directory: str | Path | None) -> str | Path:
+    """The output folder, refused when None (nothing can be written there)."""
+    if output_directory is None:
+        raise SettingsError(
+            "output_directory is None: give the folder the files are written to."
+        )
+    return output_directory
 
 
 def _per_cell(
@@ -392,7 +406,7 @@ def _per_cell(
     )
 
 
-def _finish(outputs: tuple, options: RunOptions, n_cells: int) -> None:
+def _finish(outputs: tuple[Any, ...], options: RunOptions, n_cells: int) -> None:
     if not outputs[0] or not outputs[1]:
         logger.warning(
             "The output of the extraction is empty. Something went wrong. "

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -245,7 +245,7 @@ def _check_name_collisions(
 
 def _extract_efeatures_cell(
     cell: Any,
-    targets: list[Mapping[str, Any]],
+    targets: Sequence[Mapping[str, Any]],
     efel_settings: Mapping[str, Any] | None = None,
 ) -> Any:
     """Compute the targeted features on one cell (module-level: picklable)."""

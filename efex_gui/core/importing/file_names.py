@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -223,7 +223,7 @@ def best_pattern(
 
 
 def _pick_channels(
-    channels: list[str],
+    channels: Sequence[str],
     current_channel: str | None,
     voltage_channel: str | None,
     roles: Mapping[str, str | None] | None = None,
@@ -294,7 +294,10 @@ def pair_files(
         by_channel = {n.channel: n for n in names}
         roles = _channel_roles(cell, names, role_of, role_cache)
         picked = _pick_channels(
-            list(by_channel), current_channel, voltage_channel, roles
+            [c for c in by_channel if c is not None],  # paired files have channels
+            current_channel,
+            voltage_channel,
+            roles,
         )
         if isinstance(picked, str):
             for n in names:

@@ -25,6 +25,8 @@ missing metadata keys.
 
 from __future__ import annotations
 
+from typing import Any
+
 from efex_gui.core.errors import EfexError, ReaderError
 from efex_gui.core.readers._common import (
     Reader,
@@ -67,7 +69,7 @@ __all__ = [
 ]
 
 
-def txt_reader(config_data: dict) -> list[TraceDict]:
+def txt_reader(config_data: dict[str, Any]) -> list[TraceDict]:
     """Read a ``.txt`` file: LCCR when ``amplitudes`` is in the metadata, else text."""
     if "amplitudes" in config_data:
         return csv_lccr_reader(config_data)
@@ -126,7 +128,7 @@ def reader_for(path: str) -> Reader:
     )
 
 
-def read_file(config_data: dict) -> list[TraceDict]:
+def read_file(config_data: dict[str, Any]) -> list[TraceDict]:
     """Read the traces a files_metadata entry points at.
 
     Parameters
@@ -172,7 +174,7 @@ def _frozen(value: object) -> object:
     raise TypeError
 
 
-def cache_key(config_data: dict) -> tuple | None:
+def cache_key(config_data: dict[str, Any]) -> tuple[Any, ...] | None:
     """A key equal for two metadata entries that read the same traces, or None.
 
     Two entries that differ only by ``protocol_name`` read the same traces with every

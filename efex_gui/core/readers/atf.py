@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+from typing import Any
 
 import numpy as np
 
@@ -68,7 +69,7 @@ def _channels(
     return channels
 
 
-def atf_reader(config_data: dict) -> list[TraceDict]:
+def atf_reader(config_data: dict[str, Any]) -> list[TraceDict]:
     """Read an ATF file: one trace per sweep (``Trace #n``).
 
     Parameters

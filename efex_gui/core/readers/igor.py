@@ -127,7 +127,7 @@ def _read_plain_v5(path: str) -> dict[str, Any] | None:
     shape = [n for n in dims if n > 0]
     if version != 5 or kind is None or len(shape) != 1 or shape[0] != npnts:
         return None
-    dtype = np.dtype(kind).newbyteorder(order)
+    dtype = np.dtype(kind).newbyteorder(">" if order == ">" else "<")  # the same
     start, end = wave + _WAVE_HEADER5, _BIN_HEADER5 + wfm_size
     note_at = end + formula_size
     units_at = note_at + note_size
@@ -165,7 +165,7 @@ def wave_note_fields(note: str) -> dict[str, str]:
     return fields
 
 
-def igor_reader(config_data: dict) -> list[TraceDict]:
+def igor_reader(config_data: dict[str, Any]) -> list[TraceDict]:
     """Read one voltage/current pair of Igor waves (BluePyEfe's ``igor_reader``).
 
     Parameters

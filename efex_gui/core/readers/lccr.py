@@ -12,6 +12,7 @@ which is a ``FileNotFoundError`` as BluePyEfe's test expects.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import numpy as np
 
@@ -76,7 +77,7 @@ def read_columns(path: str, delimiter: str | None = "\t") -> np.ndarray:
     return table
 
 
-def csv_lccr_reader(config_data: dict) -> list[TraceDict]:
+def csv_lccr_reader(config_data: dict[str, Any]) -> list[TraceDict]:
     """Read an LCCR text file: one trace per (column, amplitude) pair.
 
     Parameters
@@ -127,7 +128,7 @@ def csv_lccr_reader(config_data: dict) -> list[TraceDict]:
     return validate_traces(path, traces, bool(config_data.get("skip_bad_traces")))
 
 
-def _positive(config_data: dict, key: str, path: str) -> np.float64:
+def _positive(config_data: dict[str, Any], key: str, path: str) -> np.float64:
     try:
         value = np.float64(config_data[key])
     except (TypeError, ValueError) as exc:

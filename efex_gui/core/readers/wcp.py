@@ -10,6 +10,7 @@ trap T22), in seconds.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from neo.io import WinWcpIO
 
@@ -25,7 +26,7 @@ from efex_gui.core.readers._common import (
 from efex_gui.core.readers.axon_units import signal_channels
 
 
-def wcp_reader(config_data: dict) -> list[TraceDict]:
+def wcp_reader(config_data: dict[str, Any]) -> list[TraceDict]:
     """Read a WinWCP file: one trace per record.
 
     Parameters

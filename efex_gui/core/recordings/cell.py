@@ -7,7 +7,7 @@ Names and behaviour follow ``bluepyefe.cell.Cell``; plotting lives in
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -23,7 +23,7 @@ from efex_gui.core.recordings.recording import Recording
 
 logger = logging.getLogger(__name__)
 
-RecordingReader = Callable[[dict], list[dict]]
+RecordingReader = Callable[[dict[str, Any]], list[dict[str, Any]]]
 
 
 class TraceCache:
@@ -34,11 +34,14 @@ class TraceCache:
     """
 
     def __init__(self) -> None:
-        self._traces: dict[tuple, list[dict]] = {}
+        self._traces: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
 
     def read(
-        self, cell: Cell, config_data: dict, recording_reader: RecordingReader | None
-    ) -> list[dict]:
+        self,
+        cell: Cell,
+        config_data: dict[str, Any],
+        recording_reader: RecordingReader | None,
+    ) -> list[dict[str, Any]]:
         """``cell.reader(config_data, recording_reader)``, from the cache if read."""
         if recording_reader:
             return cell.reader(config_data, recording_reader)
@@ -61,6 +64,9 @@ class Cell:
         The cell id (the files_metadata key).
     """
 
+    #: ``(file, reason)`` of the files a run could not read (set by read_recordings)
+    skipped_files: list[tuple[str, str]]
+
     def __init__(self, name: str) -> None:
         self.name = name
         self.recordings: list[Recording] = []
@@ -80,8 +86,10 @@ class Cell:
         logger.warning("Cell %s: %s", self.name, message)
 
     def reader(
-        self, config_data: dict, recording_reader: RecordingReader | None = None
-    ) -> list[dict]:
+        self,
+        config_data: dict[str, Any],
+        recording_reader: RecordingReader | None = None,
+    ) -> list[dict[str, Any]]:
         """Read the traces of one files_metadata entry.
 
         Parameters
@@ -115,10 +123,10 @@ class Cell:
 
     def read_recordings(
         self,
-        protocol_data: Iterable[dict],
+        protocol_data: Iterable[dict[str, Any]],
         protocol_name: str,
         recording_reader: RecordingReader | None = None,
-        efel_settings: dict | None = None,
+        efel_settings: Mapping[str, Any] | None = None,
         *,
         trace_cache: TraceCache | None = None,
     ) -> None:
@@ -166,10 +174,10 @@ class Cell:
                 self.recordings.append(guard_recording(recording))
 
     @staticmethod
-    def _file_of(config_data: dict) -> str:
+    def _file_of(config_data: dict[str, Any]) -> str:
         return str(config_data.get("filepath") or config_data.get("v_file") or "?")
 
-    def _warn_no_sweep(self, config_data: dict, protocol_name: str) -> None:
+    def _warn_no_sweep(self, config_data: dict[str, Any], protocol_name: str) -> None:
         self.warn(
             f"file {self._file_of(config_data)} gave no sweep for protocol "
             f"'{protocol_name}' (no sweep of that protocol name "
@@ -198,7 +206,7 @@ class Cell:
         protocol_name: str,
         efeatures: Sequence[str],
         efeature_names: Sequence[str | None] | None = None,
-        efel_settings: dict | None = None,
+        efel_settings: dict[str, Any] | None = None,
     ) -> None:
         """Compute ``efeatures`` on every recording of ``protocol_name``.
 

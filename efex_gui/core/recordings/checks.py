@@ -257,8 +257,8 @@ def _plainly_plausible(voltage: Any, current: Any, v_unit: str, i_unit: str) -> 
 
 def _thin(values: Any, n_max: int = 1024) -> np.ndarray:
     """Every k-th sample, so that at most about ``n_max`` remain."""
-    values = np.asarray(values)
-    return values[:: max(1, len(values) // n_max)] if values.ndim == 1 else values
+    array: np.ndarray = np.asarray(values)
+    return array[:: max(1, len(array) // n_max)] if array.ndim == 1 else array
 
 
 def _tiny_but_plausible(current: Any, i_unit: str) -> bool:

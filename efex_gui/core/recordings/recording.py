@@ -37,7 +37,9 @@ class TimingMetadataError(MetadataError, AttributeError):
     """
 
 
-def _config_or_reader(config: Mapping, reader: Mapping, key: str) -> Any:
+def _config_or_reader(
+    config: Mapping[str, Any], reader: Mapping[str, Any], key: str
+) -> Any:
     """The config value if present and not None, else the reader's (or None)."""
     if config.get(key) is not None:
         return config[key]
@@ -70,8 +72,28 @@ class Recording(LazySpikeCount):
     #: (:func:`~efex_gui.core.recordings.checks.guard_recording`).
     is_step: ClassVar[bool] = False
 
+    # Set by the constructor, the eCodes and the rheobase (BluePyEfe's attributes; None
+    # until known). Traces are NumPy arrays in ms / nA / mV, None once dropped.
+    t: Any
+    current: Any
+    voltage: Any
+    reader_data: Any
+    amp: Any
+    hypamp: Any
+    amp_rel: Any
+    hypamp_rel: Any
+    auto_threshold: Any
+    #: the stimulus window and the end of the sweep, and the sampling step (ms)
+    ton: Any
+    toff: Any
+    tend: Any
+    dt: Any
+
     def __init__(
-        self, config_data: dict, reader_data: dict, protocol_name: str
+        self,
+        config_data: dict[str, Any],
+        reader_data: dict[str, Any],
+        protocol_name: str,
     ) -> None:
         self.config_data = config_data
         self.reader_data = reader_data
@@ -142,7 +164,9 @@ class Recording(LazySpikeCount):
         return f"protocol '{self.protocol_name}', file {files}"
 
     # ------------------------------------------------------------------ reading
-    def standardize_trace(self, config_data: Mapping, reader_data: Mapping) -> None:
+    def standardize_trace(
+        self, config_data: Mapping[str, Any], reader_data: Mapping[str, Any]
+    ) -> None:
         """Convert the trace to ms / mV / nA, config values winning over reader ones.
 
         Sets ``t``, ``current``, ``voltage``, ``amp``, ``hypamp`` and ``repetition``
@@ -182,7 +206,9 @@ class Recording(LazySpikeCount):
         if "repetition" in reader_data:
             self.repetition = reader_data["repetition"]
 
-    def _unit(self, config: Mapping, reader: Mapping, key: str, kind: str) -> Any:
+    def _unit(
+        self, config: Mapping[str, Any], reader: Mapping[str, Any], key: str, kind: str
+    ) -> Any:
         unit = config.get(key) or reader.get(key)
         if not unit:
             raise MetadataError(
@@ -201,7 +227,7 @@ class Recording(LazySpikeCount):
 
     # ------------------------------------------------------------------ building blocks
     def set_timing_ecode(
-        self, name_timings: Sequence[str], config_data: Mapping
+        self, name_timings: Sequence[str], config_data: Mapping[str, Any]
     ) -> None:
         """Store config timings (ms) as sample indices; all of them are required."""
         for name in name_timings:
@@ -213,7 +239,11 @@ class Recording(LazySpikeCount):
             setattr(self, name, int(round(config_data[name] / self.dt)))
 
     def set_amplitudes_ecode(
-        self, amp_name: str, config_data: Mapping, reader_data: Mapping, value: Any
+        self,
+        amp_name: str,
+        config_data: Mapping[str, Any],
+        reader_data: Mapping[str, Any],
+        value: Any,
     ) -> None:
         """Set an amplitude: config (→ nA), else reader (→ nA), else ``value`` (nA)."""
         unit = self.current_unit()

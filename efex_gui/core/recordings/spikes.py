@@ -11,7 +11,7 @@ this.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -29,12 +29,35 @@ class TracesDroppedError(EfexError, AttributeError):
 class LazySpikeCount:
     """``peak_time`` / ``spikecount`` of a recording, possibly deferred.
 
-    Relies on the recording's ``voltage``, ``ton``, ``toff``, ``auto_threshold``,
-    ``call_efel``, ``ms_to_index``, ``warn`` and ``_where``.
+    The host class (:class:`~efex_gui.core.recordings.recording.Recording`) provides
+    the attributes and methods declared below.
     """
 
     _spikecount_settings: dict[str, Any] | None = None
     _peak_time: Any = None
+    #: the host's voltage trace (mV), None once the traces are dropped
+    voltage: Any
+    #: the host's stimulus window (ms) and automatic spike threshold (mV)
+    ton: Any
+    toff: Any
+    auto_threshold: Any
+
+    def call_efel(
+        self, efeatures: Sequence[str], efel_settings: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Run efel on the host's sweep (provided by the host)."""
+        raise NotImplementedError
+
+    def ms_to_index(self, timing: float) -> int:
+        """The sample index of a time in ms (provided by the host)."""
+        raise NotImplementedError
+
+    def warn(self, message: str, level: int = logging.WARNING) -> None:
+        """Record a warning about the sweep (provided by the host)."""
+        raise NotImplementedError
+
+    def _where(self) -> str:
+        raise NotImplementedError
 
     @property
     def peak_time(self) -> Any:
@@ -105,6 +128,7 @@ class LazySpikeCount:
 
     def _resolve_spikecount(self) -> None:
         settings = self._spikecount_settings
+        assert settings is not None  # only called while the count is pending
         if self.voltage is None:
             raise TracesDroppedError(
                 f"The spike count of {self._where()} was never computed and its "

@@ -71,7 +71,7 @@ def check_units(
     list of UnitSuggestion
         Empty when both units look right. ``proposed`` is None when no unit fits.
     """
-    out = []
+    out: list[UnitSuggestion] = []
     v = np.asarray(voltage, dtype=float)
     v = v[np.isfinite(v)]
     if v.size:

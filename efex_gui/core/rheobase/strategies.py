@@ -209,7 +209,7 @@ def compute_rheobase(
     cells: Iterable[Any],
     protocols_rheobase: Sequence[str],
     rheobase_strategy: str = "absolute",
-    rheobase_settings: dict[str, Any] | None = None,
+    rheobase_settings: Mapping[str, Any] | None = None,
     *,
     reset: bool = False,
     rheobase_overrides: Mapping[str, float] | None = None,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -123,7 +123,7 @@ class Dataset:
 
     def sweeps(self, cell: str, protocol: str) -> list[SweepKey]:
         """One sweep per trace of read entries, else one per entry, of a protocol."""
-        sweeps = []
+        sweeps: list[SweepKey] = []
         for i in range(len(self.files_metadata[cell][protocol])):
             state = self.state(EntryKey(cell, protocol, i))
             if state.n_traces:
@@ -215,7 +215,7 @@ class Dataset:
 
 
 def guess_data_root(
-    files_metadata: Mapping[str, Mapping[str, list[Mapping[str, Any]]]],
+    files_metadata: Mapping[str, Mapping[str, Sequence[Mapping[str, Any]]]],
     folder: str | Path,
     levels: int = 3,
     sample: int = 5,

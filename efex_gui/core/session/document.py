@@ -219,7 +219,9 @@ class Session:
     ) -> dict[str, dict[str, list[dict[str, Any]]]]:
         """A copy of ``files_metadata`` (default: the session's) with absolute paths."""
         source = self.files_metadata if files_metadata is None else files_metadata
-        out = copy.deepcopy(dict(source))
+        out: dict[str, dict[str, list[dict[str, Any]]]] = copy.deepcopy(
+            {cell: dict(protocols) for cell, protocols in source.items()}
+        )
         for protocols in out.values():
             for entries in protocols.values():
                 for entry in entries:

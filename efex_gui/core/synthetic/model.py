@@ -130,7 +130,8 @@ class SweepBatch:
 
     def column(self, attribute: str) -> np.ndarray:
         values = np.array([getattr(p, attribute) for p in self.params])
-        return values[self.cell_of_sweep]
+        per_sweep: np.ndarray = values[self.cell_of_sweep]
+        return per_sweep
 
 
 def _command_events(batch: SweepBatch, dt: float) -> dict[int, list[tuple[int, float]]]:
@@ -152,7 +153,8 @@ def _noise_chunk(batch: SweepBatch, n_steps: int) -> np.ndarray:
         batch.rngs[c].standard_normal((n_steps, int(np.sum(cells == c))))
         for c in range(len(batch.params))
     ]
-    return np.concatenate(parts, axis=1) * batch.column("noise_na")
+    noise: np.ndarray = np.concatenate(parts, axis=1) * batch.column("noise_na")
+    return noise
 
 
 def integrate(batch: SweepBatch) -> np.ndarray:
@@ -206,12 +208,13 @@ def steady_state_current(params: CellParameters, v_mv: np.ndarray) -> np.ndarray
     fast, slow = _rate_tables(SIM_DT_MS)
     i, j = _grid_index(np.asarray(v_mv) - params.v_t_mv), _grid_index(np.asarray(v_mv))
     m, h, n = fast[0][i], fast[2][i], fast[4][i]
-    return (
+    current: np.ndarray = (
         params.g_leak_us * (v_mv - params.e_leak_mv)
         + (params.g_kd_us * n**4 + params.g_m_us * slow[0][j]) * (v_mv - E_K_MV)
         + params.g_h_us * slow[2][j] * (v_mv - E_H_MV)
         + params.g_na_us * m**3 * h * (v_mv - E_NA_MV)
     )
+    return current
 
 
 def resting_potential(params: CellParameters) -> float:

@@ -76,7 +76,7 @@ def check_target_row(target: Any) -> list[str]:
     tolerance = target.get("tolerance")
     if "tolerance" in target and not _is_number(tolerance):
         problems.append(f"tolerance {tolerance!r} is not a finite number")
-    elif "tolerance" in target and tolerance <= 0:
+    elif "tolerance" in target and tolerance is not None and tolerance <= 0:
         problems.append(
             f"tolerance {tolerance} must be > 0 (the match is strict: "
             "|amplitude - target| < tolerance)"

@@ -33,7 +33,9 @@ def _is_legacy(document: Mapping[str, Any]) -> bool:
     )
 
 
-def targets_from_document(document: Any, source: str = "<document>") -> list[dict]:
+def targets_from_document(
+    document: Any, source: str = "<document>"
+) -> list[dict[str, Any]]:
     """Return the target list held by a JSON document.
 
     Parameters
@@ -59,7 +61,8 @@ def targets_from_document(document: Any, source: str = "<document>") -> list[dic
         if inner is None:
             raise TargetError(
                 f"{source}: 'targets' is null (automatic targets); there is no list "
-                "to import.")
+                "to import."
+            )
         return targets_from_document(inner, source)
     if isinstance(document, Mapping) and _is_legacy(document):
         return copy.deepcopy(convert_legacy_targets(dict(document)))
@@ -70,10 +73,11 @@ def targets_from_document(document: Any, source: str = "<document>") -> list[dic
     raise TargetError(
         f"{source}: not a target list (expected a list of targets, a legacy "
         "{protocol: {amplitudes, tolerances, efeatures}} dict, or a file with a "
-        "'targets' key).")
+        "'targets' key)."
+    )
 
 
-def read_targets(path: str | Path) -> list[dict]:
+def read_targets(path: str | Path) -> list[dict[str, Any]]:
     """Read a target file in either form.
 
     Raises
@@ -109,10 +113,15 @@ def _grid(protocol: str, rows: list[tuple[int, Mapping[str, Any]]]) -> dict[str,
     if len(pairs) != len(rows) or len(pairs) != len(amplitudes) * len(features):
         raise TargetError(
             f"{protocol}: the legacy form needs every feature at every amplitude, "
-            "once each.")
+            "once each."
+        )
     efeatures: Any = features if any(features.values()) else list(features)
-    return {"amplitudes": list(amplitudes), "tolerances": list(amplitudes.values()),
-            "efeatures": efeatures, "location": "soma"}
+    return {
+        "amplitudes": list(amplitudes),
+        "tolerances": list(amplitudes.values()),
+        "efeatures": efeatures,
+        "location": "soma",
+    }
 
 
 def legacy_targets(targets: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

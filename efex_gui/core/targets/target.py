@@ -75,12 +75,12 @@ class EFeatureTarget:
     @property
     def mean(self) -> float:
         """NaN-ignoring mean of the values (NaN when there is none)."""
-        return np.nanmean(self._values)
+        return np.float64(np.nanmean(self._values))
 
     @property
     def std(self) -> float:
         """NaN-ignoring population standard deviation (ddof 0) of the values."""
-        return np.nanstd(self._values)
+        return np.float64(np.nanstd(self._values))
 
     @property
     def sample_size(self) -> int:

@@ -87,7 +87,7 @@ def read_bbp(
     f: h5py.File,
     protocols: list[str] | None,
     repetitions: list[int] | None,
-    config_data: dict,
+    config_data: dict[str, Any],
     path: str,
 ) -> list[TraceDict]:
     """Read a BBP-converted file through its ``data_organization`` hierarchy."""
@@ -123,7 +123,7 @@ def read_aibs(
     f: h5py.File,
     protocols: list[str] | None,
     repetitions: list[int] | None,
-    config_data: dict,
+    config_data: dict[str, Any],
     path: str,
 ) -> list[TraceDict]:
     """Read an Allen Institute NWB 1 file (``acquisition/timeseries``)."""
@@ -173,7 +173,7 @@ def read_scala(
     f: h5py.File,
     protocols: list[str] | None,
     repetitions: list[int] | None,
-    config_data: dict,
+    config_data: dict[str, Any],
     path: str,
 ) -> list[TraceDict]:
     """Read the Scala layout (``…Series_N`` + ``…StimulusSeries_N``), the default."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 import h5py
 import numpy as np
@@ -75,7 +76,7 @@ def read_trt(
     f: h5py.File,
     protocols: list[str] | None,
     repetitions: list[int] | None,
-    config_data: dict,
+    config_data: dict[str, Any],
     path: str,
 ) -> list[TraceDict]:
     """Read the TRT layout (DANDI 000292/000293): step protocols only."""
@@ -141,7 +142,7 @@ def read_vu(
     f: h5py.File,
     protocols: list[str] | None,
     repetitions: list[int] | None,
-    config_data: dict,
+    config_data: dict[str, Any],
     path: str,
 ) -> list[TraceDict]:
     """Read the VU layout (``…DA…`` stimuli with ``…AD…`` responses)."""

@@ -35,7 +35,7 @@ def _layout_readers() -> dict[str, Any]:
     }
 
 
-def nwb_reader(config_data: dict) -> list[TraceDict]:
+def nwb_reader(config_data: dict[str, Any]) -> list[TraceDict]:
     """Read the traces of the requested protocols from an NWB file.
 
     Parameters

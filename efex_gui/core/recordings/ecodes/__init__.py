@@ -9,6 +9,7 @@ table is walked in order and the first key that is a substring of
 from __future__ import annotations
 
 from efex_gui.core.errors import ECodeError
+from efex_gui.core.recordings.ecodes.base import ECode
 from efex_gui.core.recordings.ecodes.capcheck import CapCheck
 from efex_gui.core.recordings.ecodes.cheops import NegCheops, PosCheops
 from efex_gui.core.recordings.ecodes.hyperdepol import DeHyperPol, HyperDePol
@@ -18,10 +19,9 @@ from efex_gui.core.recordings.ecodes.sahp import SAHP
 from efex_gui.core.recordings.ecodes.sinespec import SineSpec
 from efex_gui.core.recordings.ecodes.spikerec import SpikeRec
 from efex_gui.core.recordings.ecodes.step import Step
-from efex_gui.core.recordings.recording import Recording
 
 #: Lower-case key → eCode class, in BluePyEfe 2.3.63's matching order.
-eCodes: dict[str, type[Recording]] = {  # noqa: N816 (BluePyEfe's name)
+eCodes: dict[str, type[ECode]] = {  # noqa: N816 (BluePyEfe's name)
     "spontaneous": Step,
     "idrest": Step,
     "idthresh": Step,
@@ -77,7 +77,7 @@ def ecode_key_for_protocol(protocol_name: str) -> str | None:
     return None
 
 
-def ecode_for_protocol(protocol_name: str) -> type[Recording]:
+def ecode_for_protocol(protocol_name: str) -> type[ECode]:
     """Return the eCode class for a protocol name (first substring match).
 
     Parameters

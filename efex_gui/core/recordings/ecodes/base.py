@@ -42,10 +42,10 @@ class ECode(Recording):
 
     def __init__(
         self,
-        config_data: dict,
-        reader_data: dict,
+        config_data: dict[str, Any],
+        reader_data: dict[str, Any],
         protocol_name: str,
-        efel_settings: dict | None = None,
+        efel_settings: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(config_data, reader_data, protocol_name)
         attributes = self._exported if self._attributes is None else self._attributes
@@ -60,11 +60,17 @@ class ECode(Recording):
             self.set_autothreshold()
             self.defer_spikecount(efel_settings)
 
-    def _init_parameters(self, config_data: dict, reader_data: dict) -> None:
+    def _init_parameters(
+        self, config_data: dict[str, Any], reader_data: dict[str, Any]
+    ) -> None:
         """Set parameters read from the metadata before interpretation (a hook)."""
 
     def interpret(
-        self, t: Any, current: Any, config_data: dict, reader_data: dict
+        self,
+        t: Any,
+        current: Any,
+        config_data: dict[str, Any],
+        reader_data: dict[str, Any],
     ) -> None:
         """Find the stimulus timings and amplitudes (eCode-specific)."""
         raise NotImplementedError
@@ -87,7 +93,7 @@ class ECode(Recording):
 
     # ------------------------------------------------------------------ timings
     def _timing_index(
-        self, name: str, config_data: Mapping, reader_data: Mapping
+        self, name: str, config_data: Mapping[str, Any], reader_data: Mapping[str, Any]
     ) -> int | None:
         """Config timing (ms → index), else the reader's (an index), else None.
 
@@ -102,7 +108,7 @@ class ECode(Recording):
 
     def _read_timings(
         self,
-        config_data: dict,
+        config_data: dict[str, Any],
         names: Sequence[str],
         defaults: Mapping[str, float] | None = None,
     ) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from efex_gui.core.recordings.ecodes.pinknoise import PinkNoise
 
 
@@ -12,9 +14,9 @@ class CapCheck(PinkNoise):
 
     def __init__(
         self,
-        config_data: dict,
-        reader_data: dict,
+        config_data: dict[str, Any],
+        reader_data: dict[str, Any],
         protocol_name: str = "CapCheck",
-        efel_settings: dict | None = None,
+        efel_settings: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(config_data, reader_data, protocol_name, efel_settings)

@@ -24,6 +24,11 @@ class PosCheops(ECode):
     ``config_data`` gives ``ton, t1, t2, t3, t4, toff`` (ms).
     """
 
+    # set by the constructor (None until interpreted; ms / nA / % of the rheobase)
+    t1: Any
+    t2: Any
+    t3: Any
+    t4: Any
     _exported = (*TIMINGS, "tend", "amp", "hypamp", "dt", "amp_rel", "hypamp_rel")
 
     default_timings: dict[str, float] = {
@@ -33,10 +38,10 @@ class PosCheops(ECode):
 
     def __init__(
         self,
-        config_data: dict,
-        reader_data: dict,
+        config_data: dict[str, Any],
+        reader_data: dict[str, Any],
         protocol_name: str = "PosCheops",
-        efel_settings: dict | None = None,
+        efel_settings: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(config_data, reader_data, protocol_name, efel_settings)
 
@@ -60,7 +65,11 @@ class PosCheops(ECode):
         return np.max(smooth)
 
     def interpret(
-        self, t: Any, current: Any, config_data: dict, reader_data: dict
+        self,
+        t: Any,
+        current: Any,
+        config_data: dict[str, Any],
+        reader_data: dict[str, Any],
     ) -> None:
         """Read the timings; measure holding and peak on the smoothed current."""
         self.dt = t[1]
@@ -95,10 +104,10 @@ class NegCheops(PosCheops):
 
     def __init__(
         self,
-        config_data: dict,
-        reader_data: dict,
+        config_data: dict[str, Any],
+        reader_data: dict[str, Any],
         protocol_name: str = "NegCheops",
-        efel_settings: dict | None = None,
+        efel_settings: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(config_data, reader_data, protocol_name, efel_settings)
 

@@ -80,7 +80,8 @@ def base_current(current: Any, idx_ton: int = BASE_CURRENT_SAMPLES) -> float:
     """
     current = np.asarray(current)
     idx = min(int(idx_ton), len(current))
-    return median(smooth(current[:idx]))
+    holding: float = median(smooth(current[:idx]))
+    return holding
 
 
 def edge_threshold(current: Any, factor: float = STEP_NOISE_FACTOR) -> float:
@@ -91,7 +92,8 @@ def edge_threshold(current: Any, factor: float = STEP_NOISE_FACTOR) -> float:
     """
     current = np.asarray(current)
     ends = np.concatenate((current[:NOISE_SAMPLES], current[-NOISE_SAMPLES:]))
-    return max(factor * np.std(ends), MIN_EDGE_THRESHOLD)
+    threshold: float = max(factor * np.std(ends), MIN_EDGE_THRESHOLD)
+    return threshold
 
 
 def buffer_samples(dt: float) -> int:

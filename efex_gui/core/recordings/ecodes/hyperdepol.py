@@ -25,6 +25,10 @@ class HyperDePol(ECode):
     ``config_data`` gives ``ton``, ``tmid``, ``toff`` (ms).
     """
 
+    # set by the constructor (None until interpreted; ms / nA / % of the rheobase)
+    tmid: Any
+    amp2: Any
+    amp2_rel: Any
     _exported = (
         "ton", "tmid", "toff", "tend", "amp", "amp2", "hypamp", "dt", "amp_rel",
         "amp2_rel", "hypamp_rel",
@@ -40,10 +44,10 @@ class HyperDePol(ECode):
 
     def __init__(
         self,
-        config_data: dict,
-        reader_data: dict,
+        config_data: dict[str, Any],
+        reader_data: dict[str, Any],
         protocol_name: str = "HyperDePol",
-        efel_settings: dict | None = None,
+        efel_settings: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(config_data, reader_data, protocol_name, efel_settings)
 
@@ -66,7 +70,11 @@ class HyperDePol(ECode):
         }
 
     def interpret(
-        self, t: Any, current: Any, config_data: dict, reader_data: dict
+        self,
+        t: Any,
+        current: Any,
+        config_data: dict[str, Any],
+        reader_data: dict[str, Any],
     ) -> None:
         """Read the timings, then measure both steps on the smoothed current."""
         self.dt = t[1]
@@ -103,10 +111,10 @@ class DeHyperPol(HyperDePol):
 
     def __init__(
         self,
-        config_data: dict,
-        reader_data: dict,
+        config_data: dict[str, Any],
+        reader_data: dict[str, Any],
         protocol_name: str = "DeHyperPol",
-        efel_settings: dict | None = None,
+        efel_settings: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(config_data, reader_data, protocol_name, efel_settings)
 

@@ -42,10 +42,10 @@ class PinkNoise(ECode):
 
     def __init__(
         self,
-        config_data: dict,
-        reader_data: dict,
+        config_data: dict[str, Any],
+        reader_data: dict[str, Any],
         protocol_name: str = "PinkNoise",
-        efel_settings: dict | None = None,
+        efel_settings: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(config_data, reader_data, protocol_name, efel_settings)
 
@@ -57,7 +57,11 @@ class PinkNoise(ECode):
         return params
 
     def interpret(
-        self, t: Any, current: Any, config_data: dict, reader_data: dict
+        self,
+        t: Any,
+        current: Any,
+        config_data: dict[str, Any],
+        reader_data: dict[str, Any],
     ) -> None:
         """Timings (given or detected), holding, amplitude and waveform."""
         self.dt = t[1]

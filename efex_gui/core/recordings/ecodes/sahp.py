@@ -27,6 +27,11 @@ class SAHP(ECode):
     ``config_data`` gives ``ton, tmid, tmid2, toff`` (ms) and optionally ``tend`` (ms).
     """
 
+    # set by the constructor (None until interpreted; ms / nA / % of the rheobase)
+    tmid: Any
+    tmid2: Any
+    amp2: Any
+    amp2_rel: Any
     _exported = (
         "ton", "tmid", "tmid2", "toff", "tend", "amp", "amp2", "hypamp", "dt",
         "amp_rel", "amp2_rel", "hypamp_rel",
@@ -35,10 +40,10 @@ class SAHP(ECode):
 
     def __init__(
         self,
-        config_data: dict,
-        reader_data: dict,
+        config_data: dict[str, Any],
+        reader_data: dict[str, Any],
         protocol_name: str = "sAHP",
-        efel_settings: dict | None = None,
+        efel_settings: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(config_data, reader_data, protocol_name, efel_settings)
 
@@ -64,7 +69,11 @@ class SAHP(ECode):
         return bool(np.abs(target - amp) < tolerance)
 
     def interpret(
-        self, t: Any, current: Any, config_data: dict, reader_data: dict
+        self,
+        t: Any,
+        current: Any,
+        config_data: dict[str, Any],
+        reader_data: dict[str, Any],
     ) -> None:
         """Timings from the metadata if all four are there, else detected."""
         self.dt = t[1]
@@ -85,7 +94,11 @@ class SAHP(ECode):
                 self.toff = self.tmid2 = self.tend
 
     def _interpret_from_config(
-        self, t: Any, smooth: np.ndarray, config_data: dict, reader_data: dict
+        self,
+        t: Any,
+        smooth: np.ndarray,
+        config_data: dict[str, Any],
+        reader_data: dict[str, Any],
     ) -> None:
         self._read_timings(config_data, TIMINGS)
         ton, tmid, tmid2, toff = self.ton, self.tmid, self.tmid2, self.toff
@@ -101,7 +114,7 @@ class SAHP(ECode):
             self.tend = config_data["tend"]
 
     def _detect(
-        self, t: Any, current: Any, smooth: np.ndarray, config_data: dict
+        self, t: Any, current: Any, smooth: np.ndarray, config_data: dict[str, Any]
     ) -> None:
         """Detect both steps (config amplitudes are ignored in this mode)."""
         threshold = detection.edge_threshold(current, detection.SAHP_NOISE_FACTOR)

@@ -34,6 +34,11 @@ class SineSpec(ECode):
     ``config_data`` may give ``ton``/``toff`` (ms) and the chirp constants.
     """
 
+    # the chirp constants, set from CHIRP_DEFAULTS by _init_parameters
+    chirp_time_offset: float
+    chirp_frequency_base: float
+    chirp_frequency_scale: float
+    chirp_frequency_denominator: float
     _attributes = (
         "ton", "toff", "tend", "amp", "hypamp", "dt", "amp_rel", "hypamp_rel",
     )  # fmt: skip
@@ -41,14 +46,16 @@ class SineSpec(ECode):
 
     def __init__(
         self,
-        config_data: dict,
-        reader_data: dict,
+        config_data: dict[str, Any],
+        reader_data: dict[str, Any],
         protocol_name: str = "SineSpec",
-        efel_settings: dict | None = None,
+        efel_settings: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(config_data, reader_data, protocol_name, efel_settings)
 
-    def _init_parameters(self, config_data: dict, reader_data: dict) -> None:
+    def _init_parameters(
+        self, config_data: dict[str, Any], reader_data: dict[str, Any]
+    ) -> None:
         """The chirp constants: config, else reader, else BluePyEfe's defaults."""
         for key, default in CHIRP_DEFAULTS.items():
             value = config_data.get(key)
@@ -63,7 +70,11 @@ class SineSpec(ECode):
         return params
 
     def interpret(
-        self, t: Any, current: Any, config_data: dict, reader_data: dict
+        self,
+        t: Any,
+        current: Any,
+        config_data: dict[str, Any],
+        reader_data: dict[str, Any],
     ) -> None:
         """Timings from the metadata (else 150 / 5100 samples), then amplitudes."""
         self.dt = t[1]

@@ -37,10 +37,10 @@ class SpikeRec(ECode):
 
     def __init__(
         self,
-        config_data: dict,
-        reader_data: dict,
+        config_data: dict[str, Any],
+        reader_data: dict[str, Any],
         protocol_name: str = "SpikeRec",
-        efel_settings: dict | None = None,
+        efel_settings: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(config_data, reader_data, protocol_name, efel_settings)
 
@@ -76,7 +76,11 @@ class SpikeRec(ECode):
         return bool(np.abs(target - self.delta) < tolerance)
 
     def interpret(
-        self, t: Any, current: Any, config_data: dict, reader_data: dict
+        self,
+        t: Any,
+        current: Any,
+        config_data: dict[str, Any],
+        reader_data: dict[str, Any],
     ) -> None:
         """Find the holding, the peak current and the pulses."""
         self.dt = t[1]

@@ -31,15 +31,19 @@ class Step(ECode):
 
     def __init__(
         self,
-        config_data: dict,
-        reader_data: dict,
+        config_data: dict[str, Any],
+        reader_data: dict[str, Any],
         protocol_name: str = "step",
-        efel_settings: dict | None = None,
+        efel_settings: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(config_data, reader_data, protocol_name, efel_settings)
 
     def interpret(
-        self, t: Any, current: Any, config_data: dict, reader_data: dict
+        self,
+        t: Any,
+        current: Any,
+        config_data: dict[str, Any],
+        reader_data: dict[str, Any],
     ) -> None:
         """Find ``ton``, ``toff``, ``hypamp`` and ``amp`` (spec §3.5.1)."""
         self.dt = t[1]
