@@ -33,6 +33,7 @@ from efex_gui.core.extraction.read_and_extract import (
     DEFAULT_EFEL_SETTINGS,
     PRESET_PROTOCOLS_RHEOBASE,
 )
+from efex_gui.core.extraction.request import ExtractionRequest, Plotter, RunExtras
 from efex_gui.core.importing.legacy_formats import translate_legacy_config
 from efex_gui.core.recordings.cell import Cell
 from efex_gui.core.rheobase.strategies import (
@@ -378,14 +379,12 @@ def extract_efeatures(
     tuple of dict
         ``(efeatures, protocol_definitions, current)``.
     """
-    plotter: _pipeline.Plotter | None = None
+    plotter: Plotter | None = None
     if plot:  # matplotlib is imported only when plots are asked for
         from efex_gui.report import plot_extraction
 
         plotter = plot_extraction
-    return _pipeline.extract_efeatures(
-        output_directory,
-        files_metadata,
+    request = ExtractionRequest(
         targets,
         threshold_nvalue_save,
         protocols_rheobase,
@@ -403,7 +402,9 @@ def extract_efeatures(
         auto_targets,
         pickle_cells,
         default_std_value,
-        plotter=plotter,
+    )
+    return _pipeline.run_extraction(
+        output_directory, files_metadata, request, RunExtras(plotter=plotter)
     )
 
 

@@ -388,3 +388,18 @@ def test_nwb_and_sscx_sweeps_agree_with_bluepyefe():
             key = ecodes.ecode_key_for_protocol(protocol)
             diffs, _, _ = _compare(key, config, trace, protocol, settings)
             assert diffs == [], (protocol, config.get("v_file"), config.get("filepath"))
+
+
+def test_default_protocol_names_are_bluepyefes() -> None:
+    """An eCode built without a protocol name gets BluePyEfe's default for it."""
+    import inspect
+
+    bpe = pytest.importorskip("bluepyefe.ecode")
+    from efex_gui.core.recordings.ecodes import eCodes
+
+    theirs_by_name = {cls.__name__: cls for cls in bpe.eCodes.values()}
+    for cls in set(eCodes.values()):
+        theirs = theirs_by_name[cls.__name__]
+        default = inspect.signature(theirs.__init__).parameters["protocol_name"].default
+        assert cls.default_protocol_name == default, cls.__name__
+        assert cls({}, {}).protocol_name == default

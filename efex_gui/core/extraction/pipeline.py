@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Callable
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -52,6 +52,12 @@ from efex_gui.core.extraction.read_and_extract import (
     read_recordings,
     skipped_files,
 )
+from efex_gui.core.extraction.request import (
+    ExtractionRequest,
+    Plotter,
+    RunExtras,
+    split_arguments,
+)
 from efex_gui.core.extraction.run_branches import (
     FilesMetadata,
     Mapper,
@@ -65,17 +71,17 @@ from efex_gui.core.extraction.run_branches import (
 from efex_gui.core.importing.legacy_formats import convert_legacy_targets
 from efex_gui.core.recordings.checks import collect_warnings
 from efex_gui.core.rheobase.strategies import compute_rheobase
-from efex_gui.core.targets.auto import AutoTarget
 
 logger = logging.getLogger(__name__)
 
-#: ``plotter(cells, protocols, output_directory, map_function, efel_settings)``: draws
-#: the plots of ``plot=True``. The core never plots; the façade and the CLI pass one.
-Plotter = Callable[[list[Any], list[Any], "str | Path | None", Mapper, Settings], None]
+_NO_EXTRAS = RunExtras()
 
 __all__ = [
     "DEFAULT_EFEL_SETTINGS",
     "PRESET_PROTOCOLS_RHEOBASE",
+    "ExtractionRequest",
+    "Plotter",
+    "RunExtras",
     "RunOptions",
     "cells_pickle_output_path",
     "compute_rheobase",
@@ -87,6 +93,7 @@ __all__ = [
     "group_efeatures",
     "protocols_pickle_output_path",
     "read_recordings",
+    "run_extraction",
     # BluePyEfe's private orchestration functions, importable from here as there
     "_extract_auto_targets",
     "_extract_with_targets",
@@ -212,165 +219,89 @@ def extract_efeatures(
     output_directory: str | Path | None,
     files_metadata: FilesMetadata,
     targets: list[dict[str, Any]] | dict[str, Any] | None = None,
-    threshold_nvalue_save: int = 1,
-    protocols_rheobase: list[str] | None = None,
-    absolute_amplitude: bool = False,
-    recording_reader: Callable[..., Any] | None = None,
-    map_function: Mapper = map,
-    write_files: bool = False,
-    plot: bool = False,
-    low_memory_mode: bool = False,
-    protocol_mode: str = "mean",
-    efel_settings: Settings = None,
-    extract_per_cell: bool = False,
-    rheobase_strategy: str = "absolute",
-    rheobase_settings: Settings = None,
-    auto_targets: list[AutoTarget] | None = None,
-    pickle_cells: bool = False,
-    default_std_value: float = 1e-3,
-    *,
-    progress: Callable[[int, int], None] | None = None,
-    cancel: Any = None,
-    strict: bool = False,
-    strict_targets: bool = False,
-    nan_as_null: bool = False,
-    per_cell_consistent: bool = False,
-    fresh_auto_targets: bool = False,
-    extract_all_recordings: bool = False,
-    provenance: bool = True,
-    exclusions: Any = None,
-    rheobase_overrides: dict[str, float] | None = None,
-    plotter: Plotter | None = None,
-    consensus_timing: bool = False,
+    **kwargs: Any,
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """Extract e-features: BluePyEfe's ``extract_efeatures`` (spec §2.1).
+    """Extract e-features: BluePyEfe's ``extract_efeatures`` (spec §2.1), by keyword.
 
-    The positional parameters are BluePyEfe's (documented in
-    ``efex_gui.extract.extract_efeatures``). Keyword-only extras:
+    The keyword arguments are the fields of
+    :class:`~efex_gui.core.extraction.request.ExtractionRequest` (BluePyEfe's
+    parameters and defaults) and of
+    :class:`~efex_gui.core.extraction.request.RunExtras` (efex_gui's additions); see
+    :func:`run_extraction`.
+    """
+    request, extras = split_arguments({"targets": targets, **kwargs})
+    return run_extraction(output_directory, files_metadata, request, extras)
 
-    Parameters
-    ----------
-    progress : callable, optional
-        ``progress(done, total)`` over ``2 * n_cells + 1`` units.
-    cancel : object with ``is_set()``, optional
-        Checked between cells; raises :class:`~efex_gui.core.errors.Cancelled`.
-    strict : bool
-        Raise on an unreadable file instead of skipping it (``cell.skipped_files``).
-    strict_targets : bool
-        Raise on conflicting targets (§9.1-8, §9.1-9) instead of warning.
-    nan_as_null : bool
-        Write NaN as ``null`` in the JSON files (§9.1-20).
-    per_cell_consistent : bool
-        Per-cell outputs with the run's efel settings, amplitude mode and
-        ``default_std_value`` (§9.1-13).
-    fresh_auto_targets : bool
-        Work on copies of the given AutoTargets, leaving them untouched (§9.1-18).
-    extract_all_recordings : bool
-        Compute the features on every recording of a targeted protocol, as
-        BluePyEfe does, instead of only on the recordings a target's amplitude
-        window holds (same outputs; only ``recording.efeatures`` of the other
-        recordings, seen in ``cells.pkl``, differ). Implied by ``plot``.
-    provenance : bool
-        With ``write_files``, also write ``efex_provenance.json``.
-    exclusions : Any
-        The exclusions applied to ``files_metadata``, recorded in the sidecar.
-    rheobase_overrides : dict, optional
-        ``{cell: rheobase in nA}`` used instead of the strategy's value for those
-        cells (a session's per-cell overrides); recorded in the sidecar. Ignored
-        with ``absolute_amplitude``.
-    plotter : callable, optional
-        With ``plot``: ``plotter(cells, protocols, output_directory, map_function,
-        efel_settings)`` draws the plots. The core never plots (it imports no
-        matplotlib): :mod:`efex_gui.extract` and the CLI pass
-        :func:`efex_gui.report.plot_all_recordings_efeatures` through this.
-    consensus_timing : bool
-        The sweeps of each Step protocol of a cell share their consensus stimulus
-        window (:mod:`efex_gui.core.recordings.timing_consensus`), as a folder
-        import does; False keeps BluePyEfe's per-sweep detection
-        (docs/compatibility.md).
+
+def run_extraction(
+    output_directory: str | Path | None,
+    files_metadata: FilesMetadata,
+    request: ExtractionRequest,
+    extras: RunExtras = _NO_EXTRAS,
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Run an extraction: check the arguments, take the targets or the auto branch,
+    build, write, pickle, plot and record the outputs.
 
     Returns
     -------
     tuple of dict
         ``(efeatures, protocol_definitions, current)``.
     """
-    given = _given_arguments(locals())
-    if plot and plotter is None:
+    r, e = request, extras
+    given = _given_arguments({f.name: getattr(r, f.name) for f in fields(r)})
+    if r.plot and e.plotter is None:
         raise SettingsError(
             "plot=True needs a plotter (the core draws nothing): call "
             "efex_gui.extract.extract_efeatures, which passes efex_gui.report's."
         )
     options = RunOptions(
-        progress, cancel, strict, strict_targets, nan_as_null, per_cell_consistent,
-        fresh_auto_targets, extract_all_recordings or plot,
-        private_cells=not (plot or pickle_cells),
-        rheobase_overrides=dict(rheobase_overrides or {}),
-        consensus_timing=consensus_timing,
+        **{
+            **vars(e),
+            "extract_all_recordings": e.extract_all_recordings or r.plot,
+            "rheobase_overrides": dict(e.rheobase_overrides or {}),
+        },
+        private_cells=not (r.plot or r.pickle_cells),
     )
     targets, efel_settings, protocols_rheobase = checked_arguments(
-        files_metadata, targets, auto_targets, efel_settings, protocols_rheobase,
-        absolute_amplitude, low_memory_mode, plot, map_function, protocol_mode,
+        files_metadata, r.targets, r.auto_targets, r.efel_settings,
+        r.protocols_rheobase, r.absolute_amplitude, r.low_memory_mode, r.plot,
+        r.map_function, r.protocol_mode,
     )
     check_run_settings(  # the rheobase settings matter in relative mode only
-        threshold_nvalue_save=threshold_nvalue_save,
-        default_std_value=default_std_value, efel_settings=efel_settings,
-        rheobase_settings=rheobase_settings,
-        rheobase_strategy=None if absolute_amplitude else rheobase_strategy,
+        threshold_nvalue_save=r.threshold_nvalue_save,
+        default_std_value=r.default_std_value, efel_settings=efel_settings,
+        rheobase_settings=r.rheobase_settings,
+        rheobase_strategy=None if r.absolute_amplitude else r.rheobase_strategy,
     )
-    settings = {
-        "efel_settings": efel_settings, "protocols_rheobase": protocols_rheobase,
-        "rheobase_strategy": rheobase_strategy, "rheobase_settings": rheobase_settings,
-        "absolute_amplitude": absolute_amplitude, "protocol_mode": protocol_mode,
-        "threshold_nvalue_save": threshold_nvalue_save,
-        "default_std_value": default_std_value, "low_memory_mode": low_memory_mode,
-    }
-    if rheobase_overrides:
-        settings["rheobase_overrides"] = dict(rheobase_overrides)
-    if not absolute_amplitude and (targets is None or auto_targets is not None):
+    r = replace(
+        r, targets=targets, efel_settings=efel_settings,
+        protocols_rheobase=protocols_rheobase,
+    )
+    if not r.absolute_amplitude and (targets is None or r.auto_targets is not None):
         cells, protocols, targets = _extract_auto_targets(
-            files_metadata, protocols_rheobase, recording_reader, map_function,
-            protocol_mode, efel_settings, auto_targets, rheobase_strategy,
-            rheobase_settings, options,
+            files_metadata, protocols_rheobase, r.recording_reader, r.map_function,
+            r.protocol_mode, efel_settings, r.auto_targets, r.rheobase_strategy,
+            r.rheobase_settings, options,
         )
-        if low_memory_mode:  # §9.1-15: BluePyEfe ignores it here; numbers unchanged
+        if r.low_memory_mode:  # §9.1-15: BluePyEfe ignores it; numbers unchanged
             for cell in cells:
                 release_traces(cell, keep_spikecount=not options.private_cells)
     else:
         # checked_arguments refused a targets branch without targets
         targets = cast("list[dict[str, Any]]", targets)
         cells, protocols = _extract_with_targets(
-            files_metadata, targets, protocols_rheobase, absolute_amplitude,
-            recording_reader, map_function, low_memory_mode, protocol_mode,
-            efel_settings, rheobase_strategy, rheobase_settings, options,
+            files_metadata, targets, protocols_rheobase, r.absolute_amplitude,
+            r.recording_reader, r.map_function, r.low_memory_mode, r.protocol_mode,
+            efel_settings, r.rheobase_strategy, r.rheobase_settings, options,
         )
     outputs = create_feature_protocol_files(
-        cells, protocols, output_directory, threshold_nvalue_save, write_files,
-        default_std_value=default_std_value, nan_as_null=options.nan_as_null,
+        cells, protocols, output_directory, r.threshold_nvalue_save, r.write_files,
+        default_std_value=r.default_std_value, nan_as_null=options.nan_as_null,
     )
-    if pickle_cells:
-        write_pickles(cells, protocols, _folder(output_directory))
-    if plot and plotter is not None:
-        plotter(cells, protocols, output_directory, map_function, efel_settings)
-    if extract_per_cell and write_files:
-        _per_cell(
-            files_metadata, cells, _folder(output_directory),
-            targets, settings, options,
-        )
-    if write_files and provenance:
-        recipe = build_recipe(
-            files_metadata, given,
-            {"nan_as_null": nan_as_null, "per_cell_consistent": per_cell_consistent,
-             "strict_targets": strict_targets,
-             "rheobase_overrides": dict(rheobase_overrides or {})},
-            recording_reader,
-        )
-        write_provenance(
-            _folder(output_directory), settings=settings, targets=targets,
-            files_metadata=files_metadata, exclusions=exclusions,
-            switches=options.switches(), skipped_files=skipped_files(cells),
-            warnings=collect_warnings(cells), recipe=recipe,
-            recordings=recording_metadata(cells, recipe["data_root"]),
-        )
+    _write_outputs(
+        output_directory, files_metadata, cells, protocols,
+        replace(r, targets=targets), e, options, given,
+    )
     _finish(outputs, options, len(files_metadata))
     return outputs
 
@@ -380,6 +311,51 @@ def _given_arguments(arguments: dict[str, Any]) -> dict[str, Any]:
     keep = {"targets", "auto_targets", *RECIPE_ARGUMENTS}
     return copy.deepcopy({k: v for k, v in arguments.items() if k in keep})
 
+def _write_outputs(
+    output_directory: str | Path | None, files_metadata: FilesMetadata,
+    cells: list[Any], protocols: list[Any], r: ExtractionRequest, e: RunExtras,
+    options: RunOptions, given: dict[str, Any],
+) -> None:
+    """Pickles, plots, per-cell outputs and the provenance sidecar (with the recipe:
+    ``given`` holds the arguments as the caller gave them), as asked."""
+    settings = {
+        "efel_settings": r.efel_settings,
+        "protocols_rheobase": r.protocols_rheobase,
+        "rheobase_strategy": r.rheobase_strategy,
+        "rheobase_settings": r.rheobase_settings,
+        "absolute_amplitude": r.absolute_amplitude, "protocol_mode": r.protocol_mode,
+        "threshold_nvalue_save": r.threshold_nvalue_save,
+        "default_std_value": r.default_std_value,
+        "low_memory_mode": r.low_memory_mode,
+    }
+    if e.rheobase_overrides:
+        settings["rheobase_overrides"] = dict(e.rheobase_overrides)
+    targets = cast("list[dict[str, Any]]", r.targets)
+    if r.pickle_cells:
+        write_pickles(cells, protocols, _folder(output_directory))
+    if r.plot and e.plotter is not None:
+        e.plotter(cells, protocols, output_directory, r.map_function, r.efel_settings)
+    if r.extract_per_cell and r.write_files:
+        _per_cell(
+            files_metadata, cells, _folder(output_directory), targets, settings,
+            options,
+        )
+    if r.write_files and e.provenance:
+        recipe = build_recipe(
+            files_metadata, given,
+            {"nan_as_null": e.nan_as_null,
+             "per_cell_consistent": e.per_cell_consistent,
+             "strict_targets": e.strict_targets,
+             "rheobase_overrides": dict(e.rheobase_overrides or {})},
+            r.recording_reader,
+        )
+        write_provenance(
+            _folder(output_directory), settings=settings, targets=targets,
+            files_metadata=files_metadata, exclusions=e.exclusions,
+            switches=options.switches(), skipped_files=skipped_files(cells),
+            warnings=collect_warnings(cells), recipe=recipe,
+            recordings=recording_metadata(cells, recipe["data_root"]),
+        )
 
 def _folder(output_directory: str | Path | None) -> str | Path:
     """The output folder, refused when None (nothing can be written there)."""

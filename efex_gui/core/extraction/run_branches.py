@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from functools import partial
 from typing import Any
@@ -32,6 +32,7 @@ from efex_gui.core.extraction.read_and_extract import (
     read_extract_low_memory,
     read_recordings,
 )
+from efex_gui.core.extraction.request import Mapper, RunExtras, Settings
 from efex_gui.core.targets.auto import AutoTarget, default_auto_targets
 
 logger = logging.getLogger(__name__)
@@ -47,30 +48,16 @@ __all__ = [
     "_read_extract_low_memory",
 ]
 
-Mapper = Callable[..., Iterable[Any]] | None
 
 
 @dataclass(frozen=True)
-class RunOptions:
-    """The keyword-only extras of :func:`extract_efeatures` (not BluePyEfe's)."""
+class RunOptions(RunExtras):
+    """The :class:`RunExtras` of a run as the branches use them, plus what the
+    pipeline derives: ``extract_all_recordings`` is implied by ``plot``, and
+    ``private_cells`` says that the caller never sees the cells (no plot, no pickle):
+    their traces go as soon as their features are computed."""
 
-    progress: Callable[[int, int], None] | None = None
-    cancel: Any = None
-    strict: bool = False
-    strict_targets: bool = False
-    nan_as_null: bool = False
-    per_cell_consistent: bool = False
-    fresh_auto_targets: bool = False
-    #: BluePyEfe's features on every recording of a targeted protocol (§2.3)
-    extract_all_recordings: bool = False
-    #: The caller never sees the cells (``extract_efeatures`` without plot or
-    #: pickle): their traces go as soon as their features are computed.
     private_cells: bool = False
-    #: ``{cell: rheobase in nA}`` replacing the strategy's value (GUI overrides)
-    rheobase_overrides: Mapping[str, float] | None = None
-    #: Step protocols share their consensus window (timing_consensus), not
-    #: BluePyEfe's per-sweep detection (docs/compatibility.md)
-    consensus_timing: bool = False
 
     def stage_progress(
         self, stage: int, n_cells: int
@@ -107,11 +94,10 @@ class RunOptions:
         }
 
 
-_INTERNAL = ("private_cells",)
+_INTERNAL = ("private_cells", "provenance")  # not compatibility switches
 
 
 FilesMetadata = Mapping[str, Mapping[str, list[dict[str, Any]]]]
-Settings = Mapping[str, Any] | None
 
 
 def _read_extract(

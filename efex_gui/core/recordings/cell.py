@@ -19,7 +19,7 @@ from efex_gui.core.recordings.checks import (
     rheobase_warning,
 )
 from efex_gui.core.recordings.ecodes import ecode_for_protocol
-from efex_gui.core.recordings.recording import Recording
+from efex_gui.core.recordings.recording import Metadata, Recording
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ class TraceCache:
     def read(
         self,
         cell: Cell,
-        config_data: dict[str, Any],
+        config_data: Metadata,
         recording_reader: RecordingReader | None,
     ) -> list[dict[str, Any]]:
         """``cell.reader(config_data, recording_reader)``, from the cache if read."""
@@ -86,9 +86,7 @@ class Cell:
         logger.warning("Cell %s: %s", self.name, message)
 
     def reader(
-        self,
-        config_data: dict[str, Any],
-        recording_reader: RecordingReader | None = None,
+        self, config_data: Metadata, recording_reader: RecordingReader | None = None
     ) -> list[dict[str, Any]]:
         """Read the traces of one files_metadata entry.
 
@@ -174,10 +172,10 @@ class Cell:
                 self.recordings.append(guard_recording(recording))
 
     @staticmethod
-    def _file_of(config_data: dict[str, Any]) -> str:
+    def _file_of(config_data: Metadata) -> str:
         return str(config_data.get("filepath") or config_data.get("v_file") or "?")
 
-    def _warn_no_sweep(self, config_data: dict[str, Any], protocol_name: str) -> None:
+    def _warn_no_sweep(self, config_data: Metadata, protocol_name: str) -> None:
         self.warn(
             f"file {self._file_of(config_data)} gave no sweep for protocol "
             f"'{protocol_name}' (no sweep of that protocol name "

@@ -30,6 +30,12 @@ logger = logging.getLogger(__name__)
 TimingSource = Literal["user", "file", "consensus", "detected", "none"]
 
 
+#: a files_metadata entry: the user's metadata of one file (units, dt, ton, ...)
+Metadata = dict[str, Any]
+#: one trace of a reader (voltage, current, dt, units, id, repetition, ...)
+Trace = dict[str, Any]
+
+
 class TimingMetadataError(MetadataError, AttributeError):
     """A timing an eCode needs (``ton``, ``tmid``, ...) is missing from the metadata.
 
@@ -90,10 +96,7 @@ class Recording(LazySpikeCount):
     dt: Any
 
     def __init__(
-        self,
-        config_data: dict[str, Any],
-        reader_data: dict[str, Any],
-        protocol_name: str,
+        self, config_data: Metadata, reader_data: Trace, protocol_name: str
     ) -> None:
         self.config_data = config_data
         self.reader_data = reader_data

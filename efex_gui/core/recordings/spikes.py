@@ -111,9 +111,7 @@ class LazySpikeCount:
         self._check_spike_detection(settings["Threshold"])
         self._check_baseline(settings["Threshold"])
 
-    def defer_spikecount(
-        self, efel_settings: Mapping[str, Any] | None = None
-    ) -> None:
+    def defer_spikecount(self, efel_settings: Mapping[str, Any] | None = None) -> None:
         """Schedule :meth:`compute_spikecount`: done on first access of ``peak_time``.
 
         The eCodes call this at construction (BluePyEfe computes the count there):

@@ -10,11 +10,11 @@ attribute names are BluePyEfe's, so pickles written by earlier versions keep loa
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from efex_gui.core.recordings.recording import Recording
+from efex_gui.core.recordings.recording import Metadata, Recording, Trace
 
 
 class ECode(Recording):
@@ -39,14 +39,18 @@ class ECode(Recording):
     _attributes: tuple[str, ...] | None = None
     #: Amplitudes that ``compute_relative_amp`` gives in % of the rheobase.
     relative_amplitudes: tuple[str, ...] = ("amp", "hypamp")
+    #: The protocol name when none is given (BluePyEfe's default of each eCode).
+    default_protocol_name: ClassVar[str] = ""
 
     def __init__(
         self,
-        config_data: dict[str, Any],
-        reader_data: dict[str, Any],
-        protocol_name: str,
+        config_data: Metadata,
+        reader_data: Trace,
+        protocol_name: str | None = None,
         efel_settings: Mapping[str, Any] | None = None,
     ) -> None:
+        if protocol_name is None:
+            protocol_name = self.default_protocol_name
         super().__init__(config_data, reader_data, protocol_name)
         attributes = self._exported if self._attributes is None else self._attributes
         for name in attributes:
@@ -60,17 +64,11 @@ class ECode(Recording):
             self.set_autothreshold()
             self.defer_spikecount(efel_settings)
 
-    def _init_parameters(
-        self, config_data: dict[str, Any], reader_data: dict[str, Any]
-    ) -> None:
+    def _init_parameters(self, config_data: Metadata, reader_data: Trace) -> None:
         """Set parameters read from the metadata before interpretation (a hook)."""
 
     def interpret(
-        self,
-        t: Any,
-        current: Any,
-        config_data: dict[str, Any],
-        reader_data: dict[str, Any],
+        self, t: Any, current: Any, config_data: Metadata, reader_data: Trace
     ) -> None:
         """Find the stimulus timings and amplitudes (eCode-specific)."""
         raise NotImplementedError
@@ -108,7 +106,7 @@ class ECode(Recording):
 
     def _read_timings(
         self,
-        config_data: dict[str, Any],
+        config_data: Metadata,
         names: Sequence[str],
         defaults: Mapping[str, float] | None = None,
     ) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from efex_gui.core.recordings.ecodes.pinknoise import PinkNoise
 
 
@@ -12,11 +10,4 @@ class CapCheck(PinkNoise):
 
     detect_on_smoothed = False
 
-    def __init__(
-        self,
-        config_data: dict[str, Any],
-        reader_data: dict[str, Any],
-        protocol_name: str = "CapCheck",
-        efel_settings: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(config_data, reader_data, protocol_name, efel_settings)
+    default_protocol_name = "CapCheck"

@@ -13,6 +13,7 @@ import numpy as np
 
 from efex_gui.core.recordings.ecodes import detection
 from efex_gui.core.recordings.ecodes.base import ECode
+from efex_gui.core.recordings.recording import Metadata, Trace
 
 TIMINGS = ("ton", "t1", "t2", "t3", "t4", "toff")
 
@@ -36,14 +37,7 @@ class PosCheops(ECode):
         "toff": 18916.0,
     }  # fmt: skip
 
-    def __init__(
-        self,
-        config_data: dict[str, Any],
-        reader_data: dict[str, Any],
-        protocol_name: str = "PosCheops",
-        efel_settings: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(config_data, reader_data, protocol_name, efel_settings)
+    default_protocol_name = "PosCheops"
 
     def get_stimulus_parameters(self) -> dict[str, Any]:
         """Stimulus description for protocols.json."""
@@ -65,11 +59,7 @@ class PosCheops(ECode):
         return np.max(smooth)
 
     def interpret(
-        self,
-        t: Any,
-        current: Any,
-        config_data: dict[str, Any],
-        reader_data: dict[str, Any],
+        self, t: Any, current: Any, config_data: Metadata, reader_data: Trace
     ) -> None:
         """Read the timings; measure holding and peak on the smoothed current."""
         self.dt = t[1]
@@ -102,14 +92,7 @@ class NegCheops(PosCheops):
         "toff": 17970.0,
     }  # fmt: skip
 
-    def __init__(
-        self,
-        config_data: dict[str, Any],
-        reader_data: dict[str, Any],
-        protocol_name: str = "NegCheops",
-        efel_settings: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(config_data, reader_data, protocol_name, efel_settings)
+    default_protocol_name = "NegCheops"
 
     @staticmethod
     def _peak(smooth: np.ndarray) -> Any:

@@ -14,6 +14,7 @@ import numpy as np
 
 from efex_gui.core.recordings.ecodes import detection
 from efex_gui.core.recordings.ecodes.base import ECode
+from efex_gui.core.recordings.recording import Metadata, Trace
 
 TIMINGS = ("ton", "tmid", "toff")
 
@@ -42,14 +43,7 @@ class HyperDePol(ECode):
         "toff": 970.0,
     }
 
-    def __init__(
-        self,
-        config_data: dict[str, Any],
-        reader_data: dict[str, Any],
-        protocol_name: str = "HyperDePol",
-        efel_settings: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(config_data, reader_data, protocol_name, efel_settings)
+    default_protocol_name = "HyperDePol"
 
     @property
     def thresh_perc(self) -> Any:
@@ -70,11 +64,7 @@ class HyperDePol(ECode):
         }
 
     def interpret(
-        self,
-        t: Any,
-        current: Any,
-        config_data: dict[str, Any],
-        reader_data: dict[str, Any],
+        self, t: Any, current: Any, config_data: Metadata, reader_data: Trace
     ) -> None:
         """Read the timings, then measure both steps on the smoothed current."""
         self.dt = t[1]
@@ -109,14 +99,7 @@ class DeHyperPol(HyperDePol):
 
     default_timings = None
 
-    def __init__(
-        self,
-        config_data: dict[str, Any],
-        reader_data: dict[str, Any],
-        protocol_name: str = "DeHyperPol",
-        efel_settings: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(config_data, reader_data, protocol_name, efel_settings)
+    default_protocol_name = "DeHyperPol"
 
     @property
     def thresh_perc(self) -> Any:

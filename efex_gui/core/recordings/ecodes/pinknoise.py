@@ -17,6 +17,7 @@ import numpy as np
 
 from efex_gui.core.recordings.ecodes import detection
 from efex_gui.core.recordings.ecodes.base import ECode
+from efex_gui.core.recordings.recording import Metadata, Trace
 
 #: Length (ms) of the stretches at both ends used to estimate the noise.
 NOISE_WINDOW_MS = 10.0
@@ -40,14 +41,7 @@ class PinkNoise(ECode):
         "hypamp_rel",
     )  # fmt: skip
 
-    def __init__(
-        self,
-        config_data: dict[str, Any],
-        reader_data: dict[str, Any],
-        protocol_name: str = "PinkNoise",
-        efel_settings: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(config_data, reader_data, protocol_name, efel_settings)
+    default_protocol_name = "PinkNoise"
 
     def get_stimulus_parameters(self) -> dict[str, Any]:
         """Step keys plus ``dt`` and the normalised ``waveform``."""
@@ -57,11 +51,7 @@ class PinkNoise(ECode):
         return params
 
     def interpret(
-        self,
-        t: Any,
-        current: Any,
-        config_data: dict[str, Any],
-        reader_data: dict[str, Any],
+        self, t: Any, current: Any, config_data: Metadata, reader_data: Trace
     ) -> None:
         """Timings (given or detected), holding, amplitude and waveform."""
         self.dt = t[1]

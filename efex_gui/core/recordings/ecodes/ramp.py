@@ -13,6 +13,7 @@ import numpy as np
 
 from efex_gui.core.recordings.ecodes import detection
 from efex_gui.core.recordings.ecodes.base import ECode
+from efex_gui.core.recordings.recording import Metadata, Trace
 
 
 class Ramp(ECode):
@@ -24,21 +25,10 @@ class Ramp(ECode):
 
     _exported = ("ton", "toff", "tend", "amp", "hypamp", "dt", "amp_rel", "hypamp_rel")
 
-    def __init__(
-        self,
-        config_data: dict[str, Any],
-        reader_data: dict[str, Any],
-        protocol_name: str = "ramp",
-        efel_settings: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(config_data, reader_data, protocol_name, efel_settings)
+    default_protocol_name = "ramp"
 
     def interpret(
-        self,
-        t: Any,
-        current: Any,
-        config_data: dict[str, Any],
-        reader_data: dict[str, Any],
+        self, t: Any, current: Any, config_data: Metadata, reader_data: Trace
     ) -> None:
         """Find ``ton``, ``toff``, ``hypamp`` and ``amp``."""
         self.dt = t[1]

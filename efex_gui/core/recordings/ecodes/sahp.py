@@ -14,6 +14,7 @@ import numpy as np
 
 from efex_gui.core.recordings.ecodes import detection
 from efex_gui.core.recordings.ecodes.base import ECode
+from efex_gui.core.recordings.recording import Metadata, Trace
 
 #: Samples kept away from the long step's edges when looking for the short step.
 INNER_MARGIN = 50
@@ -38,14 +39,7 @@ class SAHP(ECode):
     )  # fmt: skip
     relative_amplitudes = ("amp", "amp2", "hypamp")
 
-    def __init__(
-        self,
-        config_data: dict[str, Any],
-        reader_data: dict[str, Any],
-        protocol_name: str = "sAHP",
-        efel_settings: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(config_data, reader_data, protocol_name, efel_settings)
+    default_protocol_name = "sAHP"
 
     def get_stimulus_parameters(self) -> dict[str, Any]:
         """Stimulus description for protocols.json (``amp`` is the short step)."""
@@ -69,11 +63,7 @@ class SAHP(ECode):
         return bool(np.abs(target - amp) < tolerance)
 
     def interpret(
-        self,
-        t: Any,
-        current: Any,
-        config_data: dict[str, Any],
-        reader_data: dict[str, Any],
+        self, t: Any, current: Any, config_data: Metadata, reader_data: Trace
     ) -> None:
         """Timings from the metadata if all four are there, else detected."""
         self.dt = t[1]
@@ -94,11 +84,7 @@ class SAHP(ECode):
                 self.toff = self.tmid2 = self.tend
 
     def _interpret_from_config(
-        self,
-        t: Any,
-        smooth: np.ndarray,
-        config_data: dict[str, Any],
-        reader_data: dict[str, Any],
+        self, t: Any, smooth: np.ndarray, config_data: Metadata, reader_data: Trace
     ) -> None:
         self._read_timings(config_data, TIMINGS)
         ton, tmid, tmid2, toff = self.ton, self.tmid, self.tmid2, self.toff
@@ -114,7 +100,7 @@ class SAHP(ECode):
             self.tend = config_data["tend"]
 
     def _detect(
-        self, t: Any, current: Any, smooth: np.ndarray, config_data: dict[str, Any]
+        self, t: Any, current: Any, smooth: np.ndarray, config_data: Metadata
     ) -> None:
         """Detect both steps (config amplitudes are ignored in this mode)."""
         threshold = detection.edge_threshold(current, detection.SAHP_NOISE_FACTOR)

@@ -14,6 +14,7 @@ import numpy as np
 
 from efex_gui.core.recordings.ecodes import detection
 from efex_gui.core.recordings.ecodes.base import ECode
+from efex_gui.core.recordings.recording import Metadata, Trace
 
 #: Default ton / toff, used as sample indices (BluePyEfe's quirk).
 DEFAULT_TON_INDEX = 150
@@ -44,18 +45,9 @@ class SineSpec(ECode):
     )  # fmt: skip
     _exported = (*_attributes, *CHIRP_DEFAULTS)
 
-    def __init__(
-        self,
-        config_data: dict[str, Any],
-        reader_data: dict[str, Any],
-        protocol_name: str = "SineSpec",
-        efel_settings: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(config_data, reader_data, protocol_name, efel_settings)
+    default_protocol_name = "SineSpec"
 
-    def _init_parameters(
-        self, config_data: dict[str, Any], reader_data: dict[str, Any]
-    ) -> None:
+    def _init_parameters(self, config_data: Metadata, reader_data: Trace) -> None:
         """The chirp constants: config, else reader, else BluePyEfe's defaults."""
         for key, default in CHIRP_DEFAULTS.items():
             value = config_data.get(key)
@@ -70,11 +62,7 @@ class SineSpec(ECode):
         return params
 
     def interpret(
-        self,
-        t: Any,
-        current: Any,
-        config_data: dict[str, Any],
-        reader_data: dict[str, Any],
+        self, t: Any, current: Any, config_data: Metadata, reader_data: Trace
     ) -> None:
         """Timings from the metadata (else 150 / 5100 samples), then amplitudes."""
         self.dt = t[1]

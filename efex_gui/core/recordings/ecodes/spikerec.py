@@ -14,6 +14,7 @@ import numpy as np
 
 from efex_gui.core.recordings.ecodes import detection
 from efex_gui.core.recordings.ecodes.base import ECode
+from efex_gui.core.recordings.recording import Metadata, Trace
 
 logger = logging.getLogger(__name__)
 
@@ -35,14 +36,7 @@ class SpikeRec(ECode):
     )  # fmt: skip
     _attributes = ("toff", *_exported, "multi_stim_start", "multi_stim_end")
 
-    def __init__(
-        self,
-        config_data: dict[str, Any],
-        reader_data: dict[str, Any],
-        protocol_name: str = "SpikeRec",
-        efel_settings: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(config_data, reader_data, protocol_name, efel_settings)
+    default_protocol_name = "SpikeRec"
 
     @property
     def ton(self) -> float:
@@ -76,11 +70,7 @@ class SpikeRec(ECode):
         return bool(np.abs(target - self.delta) < tolerance)
 
     def interpret(
-        self,
-        t: Any,
-        current: Any,
-        config_data: dict[str, Any],
-        reader_data: dict[str, Any],
+        self, t: Any, current: Any, config_data: Metadata, reader_data: Trace
     ) -> None:
         """Find the holding, the peak current and the pulses."""
         self.dt = t[1]

@@ -14,6 +14,7 @@ import numpy as np
 
 from efex_gui.core.recordings.ecodes import detection
 from efex_gui.core.recordings.ecodes.base import ECode
+from efex_gui.core.recordings.recording import Metadata, Trace
 
 
 class Step(ECode):
@@ -29,21 +30,10 @@ class Step(ECode):
     _attributes = ("ton", "toff", "tend", "dt", "amp_rel", "hypamp_rel")
     _exported = ("ton", "toff", "tend", "amp", "hypamp", "dt", "amp_rel", "hypamp_rel")
 
-    def __init__(
-        self,
-        config_data: dict[str, Any],
-        reader_data: dict[str, Any],
-        protocol_name: str = "step",
-        efel_settings: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(config_data, reader_data, protocol_name, efel_settings)
+    default_protocol_name = "step"
 
     def interpret(
-        self,
-        t: Any,
-        current: Any,
-        config_data: dict[str, Any],
-        reader_data: dict[str, Any],
+        self, t: Any, current: Any, config_data: Metadata, reader_data: Trace
     ) -> None:
         """Find ``ton``, ``toff``, ``hypamp`` and ``amp`` (spec §3.5.1)."""
         self.dt = t[1]
