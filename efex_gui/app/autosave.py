@@ -31,7 +31,8 @@ from pathlib import Path
 from PySide6.QtCore import QLockFile, QObject, QStandardPaths, QTimer
 
 from efex_gui.app.controller import SessionController
-from efex_gui.core.session.document import Session, atomic_write_text
+from efex_gui.core.atomic_files import atomic_write_text
+from efex_gui.core.session.document import Session
 
 logger = logging.getLogger(__name__)
 

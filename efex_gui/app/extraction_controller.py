@@ -136,7 +136,8 @@ class ExtractionController(ExtractionEdits, QObject):
     @property
     def session(self) -> Session:
         """The session being edited (part 1's controller owns it)."""
-        return self.sc.session
+        session: Session = self.sc.session
+        return session
 
     def protocols(self) -> list[str]:
         """Protocol names of the session's files, in order of appearance."""

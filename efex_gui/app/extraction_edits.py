@@ -56,12 +56,14 @@ class ExtractionEdits:
     @property
     def targets(self) -> list[dict[str, Any]] | None:
         """A copy of the session's targets (None: automatic targets)."""
-        return copy.deepcopy(self.session.targets)
+        targets: list[dict[str, Any]] | None = copy.deepcopy(self.session.targets)
+        return targets
 
     @property
     def settings(self) -> ExtractionSettings:
         """A copy of the session's extraction settings."""
-        return copy.deepcopy(self.session.settings)
+        settings: ExtractionSettings = copy.deepcopy(self.session.settings)
+        return settings
 
     @property
     def overrides(self) -> dict[str, float]:
@@ -96,8 +98,9 @@ class ExtractionEdits:
             new[cell] = float(value)
         if new != old:
             verb = "Reset" if value is None else "Override"
-            self._push(self._apply_overrides, old, new,
-                       f"{verb} the rheobase of {cell}")
+            self._push(
+                self._apply_overrides, old, new, f"{verb} the rheobase of {cell}"
+            )
 
     def _push(
         self, apply: Callable[[Any], None], old: Any, new: Any, text: str

@@ -20,6 +20,11 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the GUI modules are imported when the app starts
+    from efex_gui.app.controller import SessionController
+    from efex_gui.core.session.dataset import SweepKey
 
 logger = logging.getLogger(__name__)
 
@@ -243,10 +248,7 @@ def _screenshot(args: argparse.Namespace, window: object, controller: object) ->
     return 0 if ok else 1
 
 
-def _pick_sweep(controller: object, spec: str | None) -> object:
-    from efex_gui.app.controller import SessionController
-
-    assert isinstance(controller, SessionController)
+def _pick_sweep(controller: SessionController, spec: str | None) -> SweepKey | None:
     dataset = controller.dataset
     if not dataset.cells():
         return None

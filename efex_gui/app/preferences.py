@@ -29,7 +29,7 @@ class Preferences:
     # recent files
     def recent_files(self) -> list[str]:
         """Most recent first; files that no longer exist are left out."""
-        value = self.settings.value("recent_files", [])
+        value: Any = self.settings.value("recent_files", [])
         files = [value] if isinstance(value, str) else list(value or [])
         return [f for f in files if Path(f).exists()]
 
@@ -74,7 +74,8 @@ class Preferences:
     def autosave_seconds(self) -> int:
         """Seconds between autosaves of a changed session (0: never)."""
         try:
-            return int(self.settings.value("autosave_seconds", DEFAULT_AUTOSAVE_S))
+            value: Any = self.settings.value("autosave_seconds", DEFAULT_AUTOSAVE_S)
+            return int(value)
         except (TypeError, ValueError):
             return DEFAULT_AUTOSAVE_S
 

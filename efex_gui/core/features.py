@@ -156,7 +156,9 @@ def call_efel(
     # efel copies every sample into a list; from a list of floats that copy is
     # several times faster than from a NumPy array (same doubles reach efel)
     trace = {
-        "T": _as_list(t), "V": _as_list(voltage), "stim_start": [start],
+        "T": _as_list(t),
+        "V": _as_list(voltage),
+        "stim_start": [start],
         "stim_end": [end],
     }
     if current is not None and _needs_current(features, efel_settings):

@@ -64,14 +64,17 @@ class ExtractionBar(QWidget):
         self.controller = controller
         style = self.style()
         sp = QStyle.StandardPixmap
-        self.extract_button = QPushButton(style.standardIcon(sp.SP_MediaPlay),
-                                          "Extract", self)
+        self.extract_button = QPushButton(
+            style.standardIcon(sp.SP_MediaPlay), "Extract", self
+        )
         self.extract_button.setToolTip("Extract the features of the session (Ctrl+E)")
         self.extract_button.clicked.connect(self.extract)
-        self.cancel_button = QPushButton(style.standardIcon(sp.SP_MediaStop),
-                                         "Cancel", self)
+        self.cancel_button = QPushButton(
+            style.standardIcon(sp.SP_MediaStop), "Cancel", self
+        )
         self.cancel_button.setToolTip(
-            "Stop the extraction (within a second); the previous results stay")
+            "Stop the extraction (within a second); the previous results stay"
+        )
         self.cancel_button.clicked.connect(controller.cancel)
         self.cancel_button.setEnabled(False)
         self.progress = QProgressBar(self)
@@ -87,16 +90,23 @@ class ExtractionBar(QWidget):
         self.problems.setToolTip("Files that could not be read")
         self.problems.clicked.connect(self.show_problems)
         self.problems.setVisible(False)
-        self.export_button = QPushButton(style.standardIcon(sp.SP_DialogSaveButton),
-                                         "Export…", self)
+        self.export_button = QPushButton(
+            style.standardIcon(sp.SP_DialogSaveButton), "Export…", self
+        )
         self.export_button.setToolTip(
             "Write features.json, protocols.json, holding_threshold_currents.json and "
-            "the provenance sidecar")
+            "the provenance sidecar"
+        )
         self.export_button.clicked.connect(lambda: self.export_dialog(plots=False))
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 0)
-        for widget in (self.extract_button, self.cancel_button, self.progress,
-                       self.state, self.problems):
+        for widget in (
+            self.extract_button,
+            self.cancel_button,
+            self.progress,
+            self.state,
+            self.problems,
+        ):
             layout.addWidget(widget)
         layout.addStretch(1)
         layout.addWidget(self.export_button)
@@ -150,20 +160,28 @@ class ExtractionBar(QWidget):
         if result is None:
             text = "No results yet"
         elif controller.changed_files:
-            text = (f"Results out of date: {len(controller.changed_files)} file(s) "
-                    "changed on disk — Extract again")
+            text = (
+                f"Results out of date: {len(controller.changed_files)} file(s) "
+                "changed on disk — Extract again"
+            )
         elif controller.is_stale():
             text = "Results out of date — Extract again"
         elif controller.restored:
-            text = (f"Results saved with the session: {len(result.features)} "
-                    "protocols (up to date)")
+            text = (
+                f"Results saved with the session: {len(result.features)} "
+                "protocols (up to date)"
+            )
         else:
             stats = result.stats
-            text = (f"Up to date: {len(result.features)} protocols, "
-                    f"{stats.computed} values computed, {stats.hits} from the cache")
+            text = (
+                f"Up to date: {len(result.features)} protocols, "
+                f"{stats.computed} values computed, {stats.hits} from the cache"
+            )
             if controller.last_update_seconds is not None:
-                text += f"; updated {controller.last_update_seconds * 1000:.0f} ms " \
-                        "after the edit"
+                text += (
+                    f"; updated {controller.last_update_seconds * 1000:.0f} ms "
+                    "after the edit"
+                )
         self.state.setText(text)
 
     def _on_failed(self, error: ExtractionError) -> None:
@@ -171,8 +189,12 @@ class ExtractionBar(QWidget):
         self.last_message = f"Extraction failed: {error.message}"
         self.state.setText(self.last_message + " (previous results kept)")
         if self.isVisible():
-            box = QMessageBox(QMessageBox.Icon.Warning, "Extraction failed",
-                              error.message, parent=self)
+            box = QMessageBox(
+                QMessageBox.Icon.Warning,
+                "Extraction failed",
+                error.message,
+                parent=self,
+            )
             box.setDetailedText(error.details)
             box.open()
 
@@ -184,8 +206,7 @@ class ExtractionBar(QWidget):
         """List the files that could not be read."""
         result = self.controller.result
         if result is not None and result.skipped:
-            QMessageBox.information(self, "Files not read",
-                                    self.problems.toolTip())
+            QMessageBox.information(self, "Files not read", self.problems.toolTip())
 
     # --- export -------------------------------------------------------------------
     def export_dialog(self, plots: bool = False) -> None:
@@ -206,8 +227,10 @@ class ExtractionBar(QWidget):
         if existing:
             names = ", ".join(p.name for p in existing)
             answer = QMessageBox.question(
-                self, "Overwrite the export?",
-                f"{folder} already holds {names}. Replace them?")
+                self,
+                "Overwrite the export?",
+                f"{folder} already holds {names}. Replace them?",
+            )
             if answer != QMessageBox.StandardButton.Yes:
                 return
             overwrite = True
@@ -230,8 +253,12 @@ def _dock(window: QMainWindow, title: str, widget: QWidget, name: str) -> QDockW
     return dock
 
 
-def _menu(window: QMainWindow, controller: ExtractionController,
-          bar: ExtractionBar, docks: list[QDockWidget]) -> None:
+def _menu(
+    window: QMainWindow,
+    controller: ExtractionController,
+    bar: ExtractionBar,
+    docks: list[QDockWidget],
+) -> None:
     menubar = window.menuBar()
     menu = QMenu("E&xtraction", window)
     last = menubar.actions()[-1] if menubar.actions() else None
@@ -262,7 +289,9 @@ def _menu(window: QMainWindow, controller: ExtractionController,
         menu.addAction(dock.toggleViewAction())
 
 
-def install_extraction_ui(main_window: QMainWindow, session_controller: Any) -> Any:
+def install_extraction_ui(
+    main_window: QMainWindow, session_controller: Any
+) -> tuple[ExtractionController, dict[str, Any]]:
     """Add the extraction toolbar, menu and docks to ``main_window``.
 
     Parameters
@@ -274,8 +303,9 @@ def install_extraction_ui(main_window: QMainWindow, session_controller: Any) -> 
 
     Returns
     -------
-    ExtractionController
-        The controller of the extraction UI (also ``main_window.extraction``).
+    tuple
+        The controller of the extraction UI, and its widgets by name (the window
+        keeps them as ``extraction`` and ``extraction_ui``).
     """
     pin_singletons()  # PySide6 6.12 drops references to True/None on each emit
     controller = ExtractionController(session_controller, main_window)
@@ -290,17 +320,23 @@ def install_extraction_ui(main_window: QMainWindow, session_controller: Any) -> 
     rheobase = RheobaseView(controller, main_window)
     plot = FeaturePlot(controller, main_window)
     results = ResultsTable(controller, main_window)
-    docks = [_dock(main_window, "Targets", editor, "targets_dock"),
-             _dock(main_window, "Settings", settings, "settings_dock"),
-             _dock(main_window, "Rheobase", rheobase, "rheobase_dock"),
-             _dock(main_window, "Feature plot", plot, "feature_plot_dock"),
-             _dock(main_window, "Results", results, "results_dock")]
+    docks = [
+        _dock(main_window, "Targets", editor, "targets_dock"),
+        _dock(main_window, "Settings", settings, "settings_dock"),
+        _dock(main_window, "Rheobase", rheobase, "rheobase_dock"),
+        _dock(main_window, "Feature plot", plot, "feature_plot_dock"),
+        _dock(main_window, "Results", results, "results_dock"),
+    ]
     for dock in docks[1:]:
         main_window.tabifyDockWidget(docks[0], dock)
     docks[0].raise_()
     # give the docks about 35 % of the height once the window has its size
-    QTimer.singleShot(0, lambda: main_window.resizeDocks(
-        [docks[0]], [int(main_window.height() * 0.35)], Qt.Orientation.Vertical))
+    QTimer.singleShot(
+        0,
+        lambda: main_window.resizeDocks(
+            [docks[0]], [int(main_window.height() * 0.35)], Qt.Orientation.Vertical
+        ),
+    )
 
     def show_feature(protocol: str, feature: str) -> None:
         plot.choose(protocol, feature)
@@ -308,11 +344,16 @@ def install_extraction_ui(main_window: QMainWindow, session_controller: Any) -> 
 
     results.row_activated.connect(show_feature)
     _menu(main_window, controller, bar, docks)
-    ui = {"bar": bar, "targets": editor, "settings": settings, "rheobase": rheobase,
-          "feature_plot": plot, "results": results, "docks": docks}
-    main_window.extraction = controller
-    main_window.extraction_ui = ui
+    ui = {
+        "bar": bar,
+        "targets": editor,
+        "settings": settings,
+        "rheobase": rheobase,
+        "feature_plot": plot,
+        "results": results,
+        "docks": docks,
+    }
     app = QApplication.instance()
     if app is not None:
         app.aboutToQuit.connect(controller.shutdown)
-    return controller
+    return controller, ui

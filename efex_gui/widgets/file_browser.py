@@ -30,7 +30,8 @@ from PySide6.QtWidgets import (
 
 from efex_gui.app.controller import SessionController
 from efex_gui.core.session.dataset import SweepKey
-from efex_gui.widgets.recording_tree_model import NAME, RecordingTreeModel
+from efex_gui.widgets.recording_tree_model import RecordingTreeModel
+from efex_gui.widgets.tree_text import NAME
 
 #: at most this many sweeps are overlaid when a protocol row is selected
 MAX_OVERLAY = 40

@@ -138,8 +138,9 @@ class ImportDialog(QDialog):
         self.current_channel = QLineEdit(self, placeholderText="auto")
         self.voltage_channel = QLineEdit(self, placeholderText="auto")
         self.detect_roles = QCheckBox(
-            "Tell voltage from current by the files' units", self, checked=True
+            "Tell voltage from current by the files' units", self
         )
+        self.detect_roles.setChecked(True)
         self.defaults: dict[str, QLineEdit] = {}
         units = UNIT_CHOICES
         defaults_box = QGroupBox("Metadata added to every file (empty: from the file)")
@@ -148,10 +149,13 @@ class ImportDialog(QDialog):
             if key in units:
                 combo = QComboBox(self, editable=True)
                 combo.addItems(["", *units[key]])
-                edit = combo.lineEdit()
+                line = combo.lineEdit()
+                assert line is not None  # an editable combo box has one
+                edit: QLineEdit = line
                 widget: QWidget = combo
             else:
-                edit = widget = QLineEdit(self)
+                edit = QLineEdit(self)
+                widget = edit
             widget.setToolTip(DEFAULT_TIPS[key])
             edit.setToolTip(DEFAULT_TIPS[key])
             grid.addWidget(QLabel(DEFAULT_LABELS[key]), 0, column)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +94,7 @@ class MainWindow(SessionDocument, QMainWindow):
         self.statusBar().addPermanentWidget(self.task_status)
         self._make_actions()
         self._make_menus()
-        self.extraction = install_extraction_ui(self, controller)
+        self.extraction, self.extraction_ui = install_extraction_ui(self, controller)
         self.extraction.results_changed.connect(self._update_title)
         self.cell_analysis = install_cell_analysis(self, self.extraction)
         self.qc = install_qc_ui(self, controller)
@@ -150,7 +152,10 @@ class MainWindow(SessionDocument, QMainWindow):
     def _make_actions(self) -> None:
         style, sp, keys = self.style(), QStyle.StandardPixmap, QKeySequence.StandardKey
         icon = style.standardIcon
-        svg = lambda name: QIcon(str(icon_path(name)))  # noqa: E731
+
+        def svg(name: str) -> QIcon:
+            return QIcon(str(icon_path(name)))
+
         specs = [  # attribute, text, slot, shortcut, icon, status tip
             ("open_folder", "Open folder…", self.open_folder_dialog, "Ctrl+Shift+O",
              icon(sp.SP_DirOpenIcon), "Import the recordings of a folder"),
@@ -172,17 +177,17 @@ class MainWindow(SessionDocument, QMainWindow):
              self.controller.toggle_selection_excluded, "Ctrl+Shift+X",
              svg("exclude"), "Exclude the selected sweeps, or include them again"),
             ("exclude_reason", "Exclude with reason…",
-             lambda: self.browser.exclude_selected(True), None, None, ""),
-            ("shortcuts", "Keyboard shortcuts", lambda: show_shortcuts(self),
+             partial(self.browser.exclude_selected, True), None, None, ""),
+            ("shortcuts", "Keyboard shortcuts", partial(show_shortcuts, self),
              keys.HelpContents, None, "Every key the window understands"),
             ("about", "About efex-gui", self._about, None, None,
              "Version of efex-gui and of efel, numpy, PySide6, pyqtgraph"),
             ("load_all", "Read all sweeps", self.controller.load_all, "Ctrl+L",
              svg("load_all"),
              "Read every file in the background (amplitudes, spikes, rheobase)"),
-            ("next", "Next sweep", lambda: self.controller.step_selection(1),
+            ("next", "Next sweep", partial(self.controller.step_selection, 1),
              "Ctrl+Down", None, ""),
-            ("previous", "Previous sweep", lambda: self.controller.step_selection(-1),
+            ("previous", "Previous sweep", partial(self.controller.step_selection, -1),
              "Ctrl+Up", None, ""),
         ]  # fmt: skip
         for name, text, slot, shortcut, action_icon, tip in specs:
@@ -198,7 +203,7 @@ class MainWindow(SessionDocument, QMainWindow):
 
     def _make_menus(self) -> None:
         a = self.__dict__
-        menus = {
+        menus: dict[str, list[str | None]] = {
             "&File": ["new_session", "open_folder", "open_files", "open_json",
                       "RECENT", None, "save", "save_as", None, "close_session",
                       "quit"],
@@ -237,7 +242,7 @@ class MainWindow(SessionDocument, QMainWindow):
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
         for path in self.preferences.recent_files():
-            self.recent_menu.addAction(path, lambda p=path: self.open_path(p))
+            self.recent_menu.addAction(path, partial(self.open_path, path))
         if self.recent_menu.isEmpty():
             self.recent_menu.addAction("(none)").setEnabled(False)
         else:
@@ -282,7 +287,7 @@ class MainWindow(SessionDocument, QMainWindow):
         """Open a folder (import), a JSON file, or one recording file."""
         return self.open_paths([path])
 
-    def open_paths(self, paths: list[str | Path]) -> bool:
+    def open_paths(self, paths: Sequence[str | Path]) -> bool:
         """Open dropped or chosen paths: one folder, one JSON, or recording files."""
         resolved = [Path(p).absolute() for p in paths]
         if not resolved:

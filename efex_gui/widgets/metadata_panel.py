@@ -86,10 +86,13 @@ class MetadataPanel(QWidget):
                 combo = QComboBox(self)
                 combo.setEditable(True)
                 combo.addItems(["", *units[name]])
-                edit = combo.lineEdit()
+                line = combo.lineEdit()
+                assert line is not None  # an editable combo box has one
+                edit: QLineEdit = line
                 widget: QWidget = combo
             else:
-                edit = widget = QLineEdit(self)
+                edit = QLineEdit(self)
+                widget = edit
             form.addRow(LABELS[name], widget)
             edit.textEdited.connect(self._on_edited)
             tip = (
@@ -204,7 +207,8 @@ class MetadataPanel(QWidget):
     def _show_detected_and_problems(self, configs: list[dict[str, Any]]) -> None:
         self.fix_buttons = []  # they live in the problem rows deleted below
         while self.problems.count():
-            widget = self.problems.takeAt(0).widget()
+            item = self.problems.takeAt(0)
+            widget = item.widget() if item is not None else None
             if widget is not None:
                 # hidden now: deleteLater waits for the event loop, and a row left
                 # out of the layout would be drawn over the form until then

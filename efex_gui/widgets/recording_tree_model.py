@@ -108,7 +108,7 @@ class RecordingTreeModel(QAbstractItemModel):
 
     def _sweeps(self, node: _Node) -> list[SweepKey]:
         dataset = self.controller.dataset
-        sweeps = []
+        sweeps: list[SweepKey] = []
         for entry, count in enumerate(node.counts):
             read = dataset.state(EntryKey(node.cell, node.protocol, entry)).n_traces
             sweeps.extend(

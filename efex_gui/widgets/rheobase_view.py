@@ -90,7 +90,9 @@ class RheobaseView(RefreshWhenShown, QWidget):
             "Your value for this cell (nA), saved in the session",
         ]
         for column, tip in enumerate(tips):
-            self.table.horizontalHeaderItem(column).setToolTip(tip)
+            header = self.table.horizontalHeaderItem(column)
+            assert header is not None  # set by setHorizontalHeaderLabels
+            header.setToolTip(tip)
         self.table.setToolTip("Select a cell to plot its spike counts")
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)

@@ -69,14 +69,18 @@ class SettingsPanel(QWidget):
         body = QWidget(self)
         layout = QVBoxLayout(body)
         groups = QHBoxLayout()  # side by side: the docks are wide and low
-        for group in (self._efel_group(body), self._rheobase_group(body),
-                      self._output_group(body)):
+        for group in (
+            self._efel_group(body),
+            self._rheobase_group(body),
+            self._output_group(body),
+        ):
             groups.addWidget(group, 0, Qt.AlignmentFlag.AlignTop)
         groups.addStretch(1)
         layout.addLayout(groups)
         self.reset_button = QPushButton("Reset to defaults", body)
         self.reset_button.setToolTip(
-            "Every setting back to resources/defaults/settings.json (undoable)")
+            "Every setting back to resources/defaults/settings.json (undoable)"
+        )
         self.reset_button.clicked.connect(self.reset_to_defaults)
         row = QHBoxLayout()
         row.addWidget(self.reset_button)
@@ -100,7 +104,8 @@ class SettingsPanel(QWidget):
         defaults = format_settings(self.spec["default_efel_settings"])
         self.efel_default = QCheckBox(f"BluePyEfe's defaults ({defaults})", group)
         self.efel_default.setToolTip(
-            "Ticked: efel_settings = None, BluePyEfe's defaults; untick to set them")
+            "Ticked: efel_settings = None, BluePyEfe's defaults; untick to set them"
+        )
         self.efel_default.toggled.connect(self._commit)
         form.addRow(self.efel_default)
         self.efel_fields = {
@@ -115,7 +120,8 @@ class SettingsPanel(QWidget):
         self.efel_other.setMinimumWidth(300)
         self.efel_other.setToolTip(
             "Any other global efel setting, e.g. DerivativeThreshold=10, "
-            "stimulus_current=0.3 (target-level settings override them)")
+            "stimulus_current=0.3 (target-level settings override them)"
+        )
         self.efel_other.editingFinished.connect(self._commit)
         form.addRow("Other", self.efel_other)
         note = QLabel(
@@ -138,7 +144,8 @@ class SettingsPanel(QWidget):
         self.protocol_list.setMaximumHeight(110)
         self.protocol_list.setMinimumWidth(220)
         self.protocol_list.setToolTip(
-            "Protocols whose sweeps give the rheobase (exact, case-sensitive names)")
+            "Protocols whose sweeps give the rheobase (exact, case-sensitive names)"
+        )
         self.protocol_list.itemChanged.connect(self._commit)
         form.addRow("Protocols", self.protocol_list)
         self.strategy = QComboBox(group)
@@ -146,7 +153,8 @@ class SettingsPanel(QWidget):
         self.strategy.setMinimumWidth(160)
         self.strategy.setToolTip(
             "How the rheobase is found from the spike counts (the Rheobase tab shows "
-            "what each strategy gives)")
+            "what each strategy gives)"
+        )
         self.strategy.currentTextChanged.connect(self._on_strategy)
         form.addRow("Strategy", self.strategy)
         self.strategy_help = QLabel(group)
@@ -166,10 +174,12 @@ class SettingsPanel(QWidget):
         self.relative = QRadioButton("relative, % of the rheobase", group)
         self.absolute = QRadioButton("absolute, nA", group)
         self.relative.setToolTip(
-            "Target amplitudes and tolerances in % of each cell's rheobase")
+            "Target amplitudes and tolerances in % of each cell's rheobase"
+        )
         self.absolute.setToolTip(
             "Target amplitudes and tolerances in nA (no rheobase; explicit targets "
-            "only)")
+            "only)"
+        )
         self.amplitude_group = QButtonGroup(group)
         for button in (self.relative, self.absolute):
             self.amplitude_group.addButton(button)
@@ -182,18 +192,21 @@ class SettingsPanel(QWidget):
         self.protocol_mode.addItems(self.spec["protocol_modes"])
         self.protocol_mode.setToolTip(
             "How the sweeps of a target are reduced to the stimulus written in "
-            "protocols.json")
+            "protocols.json"
+        )
         self.protocol_mode.currentTextChanged.connect(self._commit)
         form.addRow("Protocol mode", self.protocol_mode)
         spec = self.spec["threshold_nvalue_save"]
         self.nvalue = spin_box({"type": "int", **spec}, group)
         self.nvalue.setToolTip(
-            "A feature with fewer values is left out of features.json")
+            "A feature with fewer values is left out of features.json"
+        )
         self.nvalue.valueChanged.connect(self._commit)
         form.addRow("threshold_nvalue_save", self.nvalue)
         self.std_value = QLineEdit(group)
         self.std_value.setToolTip(
-            "Written as the std of a feature whose std is 0 (e.g. a single value)")
+            "Written as the std of a feature whose std is 0 (e.g. a single value)"
+        )
         self.std_value.editingFinished.connect(self._commit)
         form.addRow("default_std_value", self.std_value)
         return group
@@ -276,7 +289,8 @@ class SettingsPanel(QWidget):
             value = values.get(field_name)
             item.set(value is not None or not item.spec.get("optional"), value)
         self.strategy_note.setVisible(
-            settings.rheobase_settings is None and bool(self.strategy_fields))
+            settings.rheobase_settings is None and bool(self.strategy_fields)
+        )
 
     # --- widgets → model ----------------------------------------------------------
     def _on_strategy(self, name: str) -> None:
@@ -320,7 +334,7 @@ class SettingsPanel(QWidget):
             rheobase_strategy=self.strategy.currentText(),
             rheobase_settings=self._read_strategy(current, strategy),
             efel_settings=self._read_efel(current),
-            threshold_nvalue_save=self.nvalue.value(),
+            threshold_nvalue_save=int(self.nvalue.value()),
             protocol_mode=self.protocol_mode.currentText(),
             absolute_amplitude=self.absolute.isChecked(),
             default_std_value=self._read_std(),
@@ -330,7 +344,8 @@ class SettingsPanel(QWidget):
         if self.efel_default.isChecked():
             return None
         if current.efel_settings is None:  # just unticked: start from the defaults
-            return copy.deepcopy(self.spec["default_efel_settings"])
+            defaults: dict[str, Any] = copy.deepcopy(self.spec["default_efel_settings"])
+            return defaults
         settings = {
             name: item.value()
             for name, item in self.efel_fields.items()
@@ -359,8 +374,10 @@ class SettingsPanel(QWidget):
             return None
         if not edited:
             return copy.deepcopy(current.rheobase_settings)
-        return {name: item.value() if item.enabled.isChecked() else None
-                for name, item in self.strategy_fields.items()}
+        return {
+            name: item.value() if item.enabled.isChecked() else None
+            for name, item in self.strategy_fields.items()
+        }
 
     def _read_std(self) -> float:
         text = self.std_value.text().strip()

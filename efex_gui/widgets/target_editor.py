@@ -12,6 +12,7 @@ check panel of :mod:`efex_gui.core.targets.check`, refreshed on every change.
 from __future__ import annotations
 
 import copy
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +74,8 @@ class TargetEditor(QWidget):
         self.view.setModel(self.model)
         self.view.setToolTip(
             "Double-click (or type) to edit; select several rows to set one column "
-            "of all of them")
+            "of all of them"
+        )
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setEditTriggers(
             QAbstractItemView.EditTrigger.DoubleClicked
@@ -89,10 +91,17 @@ class TargetEditor(QWidget):
         )
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(COLUMN["efel_settings"],
-                                    QHeaderView.ResizeMode.Stretch)
-        widths = {"efeature": 290, "protocol": 110, "amplitude": 110, "tolerance": 100,
-                  "efeature_name": 150, "matches": 150}
+        header.setSectionResizeMode(
+            COLUMN["efel_settings"], QHeaderView.ResizeMode.Stretch
+        )
+        widths = {
+            "efeature": 290,
+            "protocol": 110,
+            "amplitude": 110,
+            "tolerance": 100,
+            "efeature_name": 150,
+            "matches": 150,
+        }
         for key, width in widths.items():
             self.view.setColumnWidth(COLUMN[key], width)
         self.view.verticalHeader().setDefaultSectionSize(22)
@@ -173,7 +182,8 @@ class TargetEditor(QWidget):
         self.preset_button = QToolButton(self)
         self.preset_button.setText("Presets")
         self.preset_button.setToolTip(
-            "Automatic targets, or one of the example target lists")
+            "Automatic targets, or one of the example target lists"
+        )
         self.preset_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.preset_menu = QMenu(self)
         self.preset_menu.aboutToShow.connect(self._fill_presets)
@@ -235,7 +245,7 @@ class TargetEditor(QWidget):
                 + " Use <i>Edit as a list</i> to change them."
             )
         else:
-            shown = targets
+            shown = targets or []
         self.banner.setVisible(auto)
         self.edit_auto_button.setVisible(auto)
         for button in (self.add_button, self.duplicate_button, self.remove_button):
@@ -354,4 +364,4 @@ class TargetEditor(QWidget):
             menu.addSeparator()
         for path in examples:
             label = path.stem.removeprefix("targets_").replace("_", " ")
-            menu.addAction(f"Example: {label}", lambda p=path: self.import_file(p))
+            menu.addAction(f"Example: {label}", partial(self.import_file, path))

@@ -54,15 +54,15 @@ HEADER_TIPS = {
     "efeature": "efel feature name (double-click to edit, with completion)",
     "protocol": "Protocol of the recordings the feature is computed on",
     "amplitude": "Target stimulus amplitude: % of the cell's rheobase, or nA in "
-                 "absolute mode (Settings)",
+    "absolute mode (Settings)",
     "tolerance": "A sweep matches when |amplitude - target| < tolerance (same unit "
-                 "as the amplitude)",
+    "as the amplitude)",
     "efel_settings": "efel settings of this target only (name=value, ...); they "
-                     "override the global ones",
+    "override the global ones",
     "efeature_name": "Name in features.json (default: the efel name); needed when "
-                     "one feature is used with two settings",
+    "one feature is used with two settings",
     "matches": "Sweeps (and cells) within the tolerance, counted on the last run or "
-               "once every file is read",
+    "once every file is read",
 }
 
 
@@ -167,16 +167,16 @@ class TargetTableModel(QAbstractTableModel):
     # --- refresh from the controller -----------------------------------------------
     def set_targets(self, targets: Sequence[dict[str, Any]], read_only: bool) -> None:
         """Show ``targets`` (a copy); ``dataChanged`` only when the rows match."""
-        targets = copy.deepcopy(list(targets))
-        if len(targets) == len(self._targets) and read_only == self.read_only:
-            self._targets = targets
-            if targets:
+        rows = copy.deepcopy(list(targets))
+        if len(rows) == len(self._targets) and read_only == self.read_only:
+            self._targets = rows
+            if rows:
                 self.dataChanged.emit(
-                    self.index(0, 0), self.index(len(targets) - 1, len(COLUMNS) - 1)
+                    self.index(0, 0), self.index(len(rows) - 1, len(COLUMNS) - 1)
                 )
             return
         self.beginResetModel()
-        self._targets, self.read_only = targets, read_only
+        self._targets, self.read_only = rows, read_only
         self.endResetModel()
 
     def set_check(self, check: TargetCheck) -> None:
@@ -220,8 +220,7 @@ class TargetTableModel(QAbstractTableModel):
         """Show amplitudes and tolerances in nA (True) or % of the rheobase."""
         if absolute != self.absolute:
             self.absolute = absolute
-            self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0,
-                                        len(COLUMNS) - 1)
+            self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(COLUMNS) - 1)
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
@@ -279,8 +278,11 @@ class TargetTableModel(QAbstractTableModel):
                 self._check.coverage[row] if row < len(self._check.coverage) else None
             )
             if coverage is None:
-                lines.insert(0, "Not counted yet: press Extract, or read every "
-                                "file (View ▸ Read all sweeps).")
+                lines.insert(
+                    0,
+                    "Not counted yet: press Extract, or read every "
+                    "file (View ▸ Read all sweeps).",
+                )
             elif coverage.cells:
                 lines.insert(0, "Cells: " + ", ".join(coverage.cells))
         return "\n".join(line for line in lines if line) or None

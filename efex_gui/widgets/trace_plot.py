@@ -58,7 +58,8 @@ def sweep_color(position: int, count: int) -> QColor:
     """A distinct colour per overlaid sweep (one colour when alone)."""
     if count <= 1:
         return QColor(25, 90, 170)
-    return pg.intColor(position, hues=max(count, 2), values=1, maxValue=200)
+    color: QColor = pg.intColor(position, hues=max(count, 2), values=1, maxValue=200)
+    return color
 
 
 class TracePlot(QWidget):
@@ -84,10 +85,13 @@ class TracePlot(QWidget):
         self.title = QLabel(NOTHING_SELECTED, self)
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.title.setToolTip(TITLE_TIP)
-        self.auto_button = QToolButton(self, text="Auto-range")
+        self.auto_button = QToolButton(self)
+        self.auto_button.setText("Auto-range")
         self.auto_button.setToolTip("Show the whole traces again (A)")
         self.auto_button.clicked.connect(self.auto_range)
-        self.box_button = QToolButton(self, text="Box zoom", checkable=True)
+        self.box_button = QToolButton(self)
+        self.box_button.setText("Box zoom")
+        self.box_button.setCheckable(True)
         self.box_button.setToolTip(
             "On: drag a rectangle to zoom into it. Off: drag to pan (B)"
         )
@@ -395,7 +399,7 @@ class TracePlot(QWidget):
 
     def threshold_of(self, recording: Any) -> float | None:
         """The spike threshold used for ``recording`` (mV)."""
-        threshold = self.controller.store.efel_settings().get("Threshold")
+        threshold: Any = self.controller.store.efel_settings().get("Threshold")
         if threshold is None:
             threshold = getattr(recording, "auto_threshold", None)
         try:
@@ -451,10 +455,10 @@ class TracePlot(QWidget):
             why = f": {html.escape(summary.reason)}" if summary.reason else ""
             parts.append(f"<span style='color:#c62828'>excluded{why}</span>")
         if summary.warnings:
-            count = len(summary.warnings)
+            n_warnings = len(summary.warnings)
             parts.append(
-                f"<span style='color:#b26a00'>⚠ {count} warning"
-                f"{'s' if count > 1 else ''} (hover)</span>"
+                f"<span style='color:#b26a00'>⚠ {n_warnings} warning"
+                f"{'s' if n_warnings > 1 else ''} (hover)</span>"
             )
         return " — ".join(parts)
 

@@ -59,7 +59,8 @@ def status_text(summary: Any, paths: dict[str, str]) -> str:
         if summary.status == "flagged":  # the warnings first: they may explain flags
             return f"flagged {warned}: {reason}"
         return f"{summary.status} {warned}"
-    return summary.status + (f": {reason}" if reason else "")
+    status: str = summary.status
+    return status + (f": {reason}" if reason else "")
 
 
 def spikes_text(summary: Any) -> str:

@@ -124,8 +124,11 @@ class IncrementalExtractor:
                     if session.exclusions.is_excluded(key):
                         continue
                     drop = partial.get((cell, protocol, file), set())
-                    plans.append(_Plan((cell, protocol, position),
-                                       _absolute(session, config), drop))
+                    plans.append(
+                        _Plan(
+                            (cell, protocol, position), _absolute(session, config), drop
+                        )
+                    )
         return plans, kept
 
     def _read(
@@ -133,15 +136,25 @@ class IncrementalExtractor:
     ) -> tuple[_Entry, bool]:
         cell, protocol, _ = plan.ref
         key = json.dumps(
-            [cell, protocol, plan.config, settings_key(efel_settings),
-             _file_stamp(plan.config)],
-            sort_keys=True, default=repr)
+            [
+                cell,
+                protocol,
+                plan.config,
+                settings_key(efel_settings),
+                _file_stamp(plan.config),
+            ],
+            sort_keys=True,
+            default=repr,
+        )
         if key in self._entries:
             return self._entries[key], True
         try:
             (read,) = read_recordings(
-                {cell: {protocol: [copy.deepcopy(plan.config)]}}, None, map,
-                dict(efel_settings))
+                {cell: {protocol: [copy.deepcopy(plan.config)]}},
+                None,
+                map,
+                dict(efel_settings),
+            )
             entry = _Entry(read.recordings, list(read.skipped_files))
         except Cancelled:
             raise
@@ -220,36 +233,67 @@ class IncrementalExtractor:
             Impossible settings or targets (as ``extract_efeatures``).
         """
         started = time.perf_counter()
-        overrides = dict(session.rheobase_overrides if rheobase_overrides is None
-                         else rheobase_overrides)
+        overrides = dict(
+            session.rheobase_overrides
+            if rheobase_overrides is None
+            else rheobase_overrides
+        )
         settings = asdict(session.settings)
         plans, files_metadata = self._plan(session)
         targets, efel_settings, protocols_rheobase = checked_arguments(
-            files_metadata, copy.deepcopy(session.targets), None,
-            settings["efel_settings"], settings["protocols_rheobase"],
-            settings["absolute_amplitude"], False, False, map,
-            settings["protocol_mode"])
+            files_metadata,
+            copy.deepcopy(session.targets),
+            None,
+            settings["efel_settings"],
+            settings["protocols_rheobase"],
+            settings["absolute_amplitude"],
+            False,
+            False,
+            map,
+            settings["protocol_mode"],
+        )
         result = ExtractionResult(
-            cells=[], protocols=[], targets=[], auto_targets=targets is None,
-            features={}, protocol_definitions={}, currents={},
-            settings={**settings, "efel_settings": efel_settings,
-                      "protocols_rheobase": protocols_rheobase},
-            computed_rheobase={}, rheobase_overrides=overrides, skipped=[],
-            signature=inputs_signature(session, overrides))
+            cells=[],
+            protocols=[],
+            targets=[],
+            auto_targets=targets is None,
+            features={},
+            protocol_definitions={},
+            currents={},
+            settings={
+                **settings,
+                "efel_settings": efel_settings,
+                "protocols_rheobase": protocols_rheobase,
+            },
+            computed_rheobase={},
+            rheobase_overrides=overrides,
+            skipped=[],
+            signature=inputs_signature(session, overrides),
+        )
         copies: list[tuple[Any, Any]] = []
         try:
-            cells = self._build_cells(plans, efel_settings, result, progress, cancel,
-                                      copies)
+            cells = self._build_cells(
+                plans, efel_settings, result, progress, cancel, copies
+            )
             result.cells = cells
-            result.skipped = [(c.name, path, reason) for c in cells
-                              for path, reason in c.skipped_files]
+            result.skipped = [
+                (c.name, path, reason)
+                for c in cells
+                for path, reason in c.skipped_files
+            ]
             self._branch(result, targets, efel_settings, progress, cancel)
         finally:
             _keep_spike_counts(copies)
         result.features, result.protocol_definitions, result.currents = (
             create_feature_protocol_files(
-                cells, result.protocols, None, settings["threshold_nvalue_save"],
-                False, default_std_value=settings["default_std_value"]))
+                cells,
+                result.protocols,
+                None,
+                settings["threshold_nvalue_save"],
+                False,
+                default_std_value=settings["default_std_value"],
+            )
+        )
         result.seconds = time.perf_counter() - started
         return result
 
@@ -280,19 +324,30 @@ class IncrementalExtractor:
         prepare_targets(targets, False)
         result.targets = targets
         result.stats = extract_efeatures_cached(
-            cells, targets, efel_settings, self.feature_cache, cancel=cancel,
-            progress=None if progress is None else (
-                lambda d, t: progress(d, t, f"Features: sweep {d} of {t}")))
+            cells,
+            targets,
+            efel_settings,
+            self.feature_cache,
+            cancel=cancel,
+            progress=None
+            if progress is None
+            else (lambda d, t: progress(d, t, f"Features: sweep {d} of {t}")),
+        )
         if not result.auto_targets and not absolute:
             self._rheobase(result, settings["rheobase_settings"])
         result.protocols = group_efeatures(
-            cells, targets, absolute, True, settings["protocol_mode"], efel_settings)
+            cells, targets, absolute, True, settings["protocol_mode"], efel_settings
+        )
 
     @staticmethod
     def _rheobase(result: ExtractionResult, strategy_settings: Any) -> None:
         settings = result.settings
-        compute_rheobase(result.cells, settings["protocols_rheobase"],
-                         settings["rheobase_strategy"], strategy_settings)
+        compute_rheobase(
+            result.cells,
+            settings["protocols_rheobase"],
+            settings["rheobase_strategy"],
+            strategy_settings,
+        )
         result.computed_rheobase = {c.name: c.rheobase for c in result.cells}
         for cell in result.cells:
             if cell.name in result.rheobase_overrides:
@@ -339,4 +394,3 @@ def _keep_spike_counts(copies: list[tuple[Any, Any]]) -> None:
         ):
             original.peak_time = fresh.peak_time
             original.warnings = list(fresh.warnings)
-

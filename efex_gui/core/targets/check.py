@@ -99,28 +99,42 @@ def _static_issues(
     for index, target in enumerate(targets):
         problems = check_target_row(target)
         if problems:
-            label = row_label(index, target) if isinstance(target, Mapping) else (
-                f"row {index + 1}")
-            issues.append(TargetIssue(
-                ERROR, "invalid", f"{label}: {'; '.join(problems)}.", (index,)))
+            label = (
+                row_label(index, target)
+                if isinstance(target, Mapping)
+                else (f"row {index + 1}")
+            )
+            issues.append(
+                TargetIssue(
+                    ERROR, "invalid", f"{label}: {'; '.join(problems)}.", (index,)
+                )
+            )
             continue
         if target["efeature"] not in known_features:
-            issues.append(TargetIssue(
-                ERROR, "unknown_feature",
-                f"{row_label(index, target)}: efel has no feature named "
-                f"{target['efeature']!r}.", (index,)))
+            issues.append(
+                TargetIssue(
+                    ERROR,
+                    "unknown_feature",
+                    f"{row_label(index, target)}: efel has no feature named "
+                    f"{target['efeature']!r}.",
+                    (index,),
+                )
+            )
         unknown = sorted(set(target.get("efel_settings", {})) - setting_names)
         if unknown:
-            issues.append(TargetIssue(
-                WARNING, "unknown_setting",
-                f"{row_label(index, target)}: efel has no setting named "
-                f"{', '.join(map(repr, unknown))}.", (index,)))
+            issues.append(
+                TargetIssue(
+                    WARNING,
+                    "unknown_setting",
+                    f"{row_label(index, target)}: efel has no setting named "
+                    f"{', '.join(map(repr, unknown))}.",
+                    (index,),
+                )
+            )
     return issues
 
 
-def _windows(
-    targets: Sequence[Mapping[str, Any]], valid: list[bool]
-) -> Windows:
+def _windows(targets: Sequence[Mapping[str, Any]], valid: list[bool]) -> Windows:
     """(protocol, amplitude) → (first row's tolerance, rows), as grouping does."""
     windows: Windows = {}
     for index, target in enumerate(targets):
@@ -142,25 +156,33 @@ def _interference_issues(
     for (protocol, amplitude), (tolerance, rows) in windows.items():
         ignored = [r for r in rows if targets[r]["tolerance"] != tolerance]
         if ignored:
-            issues.append(TargetIssue(
-                WARNING, "tolerance_ignored",
-                f"{protocol} {amplitude}: rows {_rows(ignored)} have a tolerance "
-                f"different from row {rows[0] + 1}'s ({tolerance}); the first row's "
-                "tolerance is used for every feature of this protocol and amplitude.",
-                tuple(rows)))
+            issues.append(
+                TargetIssue(
+                    WARNING,
+                    "tolerance_ignored",
+                    f"{protocol} {amplitude}: rows {_rows(ignored)} have a tolerance "
+                    f"different from row {rows[0] + 1}'s ({tolerance}); the first row's "
+                    "tolerance is used for every feature of this protocol and amplitude.",
+                    tuple(rows),
+                )
+            )
     keys = list(windows)
     for i, (protocol_a, amp_a) in enumerate(keys):
-        for protocol_b, amp_b in keys[i + 1:]:
+        for protocol_b, amp_b in keys[i + 1 :]:
             if protocol_a != protocol_b:
                 continue
             tol_a, rows_a = windows[(protocol_a, amp_a)]
             tol_b, rows_b = windows[(protocol_b, amp_b)]
             if abs(amp_a - amp_b) < tol_a + tol_b:
-                issues.append(TargetIssue(
-                    WARNING, "overlap",
-                    f"{protocol_a}: the windows {amp_a} ± {tol_a} and {amp_b} ± "
-                    f"{tol_b} overlap; a sweep between them counts for both.",
-                    tuple(rows_a + rows_b)))
+                issues.append(
+                    TargetIssue(
+                        WARNING,
+                        "overlap",
+                        f"{protocol_a}: the windows {amp_a} ± {tol_a} and {amp_b} ± "
+                        f"{tol_b} overlap; a sweep between them counts for both.",
+                        tuple(rows_a + rows_b),
+                    )
+                )
     issues += _name_issues(targets, windows)
     return issues
 
@@ -179,22 +201,33 @@ def _name_issues(
     for (protocol, name), rows in by_name.items():
         settings = [targets[r].get("efel_settings", {}) for r in rows]
         if any(s != settings[0] for s in settings[1:]):
-            issues.append(TargetIssue(
-                WARNING, "name_collision",
-                f"{protocol}: {name!r} is requested with different efel settings in "
-                f"rows {_rows(rows)}; the values of the last settings would be "
-                "reported for all of them. Give them distinct efeature names.",
-                tuple(rows)))
+            issues.append(
+                TargetIssue(
+                    WARNING,
+                    "name_collision",
+                    f"{protocol}: {name!r} is requested with different efel settings in "
+                    f"rows {_rows(rows)}; the values of the last settings would be "
+                    "reported for all of them. Give them distinct efeature names.",
+                    tuple(rows),
+                )
+            )
         seen: dict[tuple[Any, str], int] = {}
         for row in rows:
             target = targets[row]
-            key = (target["amplitude"], repr(sorted(
-                target.get("efel_settings", {}).items())))
+            key = (
+                target["amplitude"],
+                repr(sorted(target.get("efel_settings", {}).items())),
+            )
             if key in seen:
-                issues.append(TargetIssue(
-                    INFO, "duplicate",
-                    f"row {row + 1} repeats row {seen[key] + 1} ({name} @ {protocol} "
-                    f"{target['amplitude']}).", (seen[key], row)))
+                issues.append(
+                    TargetIssue(
+                        INFO,
+                        "duplicate",
+                        f"row {row + 1} repeats row {seen[key] + 1} ({name} @ {protocol} "
+                        f"{target['amplitude']}).",
+                        (seen[key], row),
+                    )
+                )
             else:
                 seen[key] = row
     return issues
@@ -244,7 +277,8 @@ def check_targets(
         cells = list(cells)
         coverage = compute_coverage(windows, cells, absolute_amplitude, len(targets))
         issues += coverage_issues(
-            targets, coverage, cells, absolute_amplitude, threshold_nvalue_save)
+            targets, coverage, cells, absolute_amplitude, threshold_nvalue_save
+        )
     rank = {ERROR: 0, WARNING: 1, INFO: 2}
     issues.sort(key=lambda issue: (rank[issue.severity], min(issue.rows, default=-1)))
     return TargetCheck(coverage=coverage, issues=issues)

@@ -107,7 +107,9 @@ class EFeatureTarget:
             logger.info(
                 "Trying to append NaN value to efeature %s for protocol %s %s. "
                 "Value will be ignored.",
-                self.efeature_name, self.protocol_name, self.amplitude,
+                self.efeature_name,
+                self.protocol_name,
+                self.amplitude,
             )
             return
         self._values.append(value)
@@ -155,7 +157,10 @@ class EFeatureTarget:
         if std == 0.0:
             logger.warning(
                 "Standard deviation for efeatures %s stimulus %s %s is 0 and will be "
-                "set to %s", self.efeature_name, self.protocol_name, self.amplitude,
+                "set to %s",
+                self.efeature_name,
+                self.protocol_name,
+                self.amplitude,
                 default_std_value,
             )
             std = default_std_value
