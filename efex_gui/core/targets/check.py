@@ -161,8 +161,9 @@ def _interference_issues(
                     WARNING,
                     "tolerance_ignored",
                     f"{protocol} {amplitude}: rows {_rows(ignored)} have a tolerance "
-                    f"different from row {rows[0] + 1}'s ({tolerance}); the first row's "
-                    "tolerance is used for every feature of this protocol and amplitude.",
+                    f"different from row {rows[0] + 1}'s ({tolerance}); the first "
+                    "row's tolerance is used for every feature of this protocol and "
+                    "amplitude.",
                     tuple(rows),
                 )
             )
@@ -205,8 +206,8 @@ def _name_issues(
                 TargetIssue(
                     WARNING,
                     "name_collision",
-                    f"{protocol}: {name!r} is requested with different efel settings in "
-                    f"rows {_rows(rows)}; the values of the last settings would be "
+                    f"{protocol}: {name!r} is requested with different efel settings "
+                    f"in rows {_rows(rows)}; the values of the last settings would be "
                     "reported for all of them. Give them distinct efeature names.",
                     tuple(rows),
                 )
@@ -223,8 +224,8 @@ def _name_issues(
                     TargetIssue(
                         INFO,
                         "duplicate",
-                        f"row {row + 1} repeats row {seen[key] + 1} ({name} @ {protocol} "
-                        f"{target['amplitude']}).",
+                        f"row {row + 1} repeats row {seen[key] + 1} "
+                        f"({name} @ {protocol} {target['amplitude']}).",
                         (seen[key], row),
                     )
                 )
