@@ -73,9 +73,13 @@ class TextForm(QDialog):
             if name in units:
                 combo = QComboBox(self, editable=True)
                 combo.addItems(["", *units[name]])
-                edit, widget = combo.lineEdit(), combo
+                line = combo.lineEdit()
+                assert line is not None  # an editable combo box has one
+                edit: QLineEdit = line
+                widget: QWidget = combo
             else:
-                edit = widget = QLineEdit(self)
+                edit = QLineEdit(self)
+                widget = edit
             edit.setText(_text(self.config.get(name)))
             edit.textChanged.connect(self.update_preview)
             form.addRow(label, widget)

@@ -76,7 +76,7 @@ def txt_reader(config_data: dict[str, Any]) -> list[TraceDict]:
     return text_reader(config_data)
 
 
-def dat_reader(config_data: dict) -> list[TraceDict]:
+def dat_reader(config_data: dict[str, Any]) -> list[TraceDict]:
     """Read a ``.dat`` file: a HEKA PatchMaster bundle by its first bytes, else text."""
     if is_patchmaster(config_path(config_data)):
         return heka_reader(config_data)

@@ -60,7 +60,7 @@ def _explicit(channels: list[Channel], key: str, wanted: Any, path: str) -> Chan
 def pick_channel(
     channels: list[Channel],
     kind: str,
-    config_data: dict,
+    config_data: dict[str, Any],
     path: str,
     exclude: Channel | None = None,
 ) -> Channel | None:
@@ -101,7 +101,9 @@ def pick_channel(
     return matches[0] if matches else None
 
 
-def require_voltage(channels: list[Channel], config_data: dict, path: str) -> Channel:
+def require_voltage(
+    channels: list[Channel], config_data: dict[str, Any], path: str
+) -> Channel:
     """Return the voltage channel or raise a ``ReaderError`` that lists the channels.
 
     Only current channels (a voltage-clamp run, trap T11) raise
@@ -125,7 +127,7 @@ def require_voltage(channels: list[Channel], config_data: dict, path: str) -> Ch
 
 
 def _choose_voltage(
-    channels: list[Channel], config_data: dict, path: str, dt_ms: float
+    channels: list[Channel], config_data: dict[str, Any], path: str, dt_ms: float
 ) -> Channel:
     """The voltage channel; refuses voltage clamp unless the raw channels are asked."""
     from efex_gui.core.readers._common import RAW_ONLY
@@ -142,7 +144,7 @@ def _choose_voltage(
     return voltage
 
 
-def _metadata_step(config_data: dict, n: int, dt_ms: float) -> np.ndarray:
+def _metadata_step(config_data: dict[str, Any], n: int, dt_ms: float) -> np.ndarray:
     from efex_gui.core.readers._common import step_current
 
     return step_current(
@@ -155,7 +157,7 @@ def _metadata_step(config_data: dict, n: int, dt_ms: float) -> np.ndarray:
     )
 
 
-def _check_step_metadata(config_data: dict, path: str) -> bool:
+def _check_step_metadata(config_data: dict[str, Any], path: str) -> bool:
     """Whether the step can come from the metadata; raises when it must and cannot."""
     from efex_gui.core.readers._common import RAW_ONLY
 
@@ -173,12 +175,12 @@ def _check_step_metadata(config_data: dict, path: str) -> bool:
 
 def channel_traces(
     channels: list[Channel],
-    config_data: dict,
+    config_data: dict[str, Any],
     path: str,
     dt: float,
     t_unit: str,
     stem: str,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """One trace per sweep from recorded channels: voltage and current chosen by unit.
 
     Without a current channel the step is synthesised from the metadata ``ton`` /

@@ -27,7 +27,7 @@ from efex_gui.core.errors import EfexError, MetadataError, ReaderError
 TraceDict = dict[str, Any]
 #: metadata key asking a reader for the raw channels (no refusal, no stimulus needed)
 RAW_ONLY = "_raw_only"
-Reader = Callable[[dict], list[TraceDict]]
+Reader = Callable[[dict[str, Any]], list[TraceDict]]
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ class ReaderFileNotFoundError(ReaderError, FileNotFoundError):
     """A recording file does not exist (``ReaderError`` and ``FileNotFoundError``)."""
 
 
-def config_path(config_data: dict) -> str:
+def config_path(config_data: dict[str, Any]) -> str:
     """Return the file a metadata dict points at (``filepath``, else ``v_file``).
 
     Parameters
@@ -68,7 +68,9 @@ def config_path(config_data: dict) -> str:
     )
 
 
-def check_metadata(config_data: dict, keys: Iterable[str], reader: str) -> None:
+def check_metadata(
+    config_data: dict[str, Any], keys: Iterable[str], reader: str
+) -> None:
     """Raise ``MetadataError`` naming the required keys missing from the metadata.
 
     Also checks the type of the keys readers use (:func:`check_metadata_types`).
@@ -125,7 +127,7 @@ _SHAPES: dict[str, tuple[Callable[[Any], bool], str]] = {
 }
 
 
-def check_metadata_types(config_data: dict, where: str = "?") -> None:
+def check_metadata_types(config_data: dict[str, Any], where: str = "?") -> None:
     """Raise ``MetadataError`` for a reader key whose value has an impossible type.
 
     ``None`` always passes (it means "not given"). Numbers are Python or NumPy reals

@@ -105,8 +105,8 @@ def _refuse_voltage_clamp(block: Any, path: str) -> None:
     _protocol(path, len(block.segments))
 
 
-def _layout(config_data: dict) -> str:
-    layout = config_data.get("abf_layout", "bluepyefe")
+def _layout(config_data: dict[str, Any]) -> str:
+    layout: str = config_data.get("abf_layout", "bluepyefe")
     if layout not in LAYOUTS:
         raise MetadataError(
             f"abf_layout={layout!r} is not one of {LAYOUTS} "
@@ -120,7 +120,7 @@ def _layout(config_data: dict) -> str:
     return layout
 
 
-def axon_reader(config_data: dict) -> list[TraceDict]:
+def axon_reader(config_data: dict[str, Any]) -> list[TraceDict]:
     """Read an ABF file: one trace per sweep (BluePyEfe's ``axon_reader``).
 
     Parameters

@@ -85,7 +85,7 @@ def _current(
     protocol: AbfProtocol | None,
     channels: list[Channel],
     voltage: Channel,
-    config_data: dict,
+    config_data: dict[str, Any],
     path: str,
 ) -> tuple[Channel | None, str]:
     recorded = pick_channel(channels, "current", config_data, path, exclude=voltage)
@@ -141,7 +141,9 @@ def file_stimulus(
     }
 
 
-def _metadata_current(config_data: dict, n: int, dt_ms: float, path: str) -> np.ndarray:
+def _metadata_current(
+    config_data: dict[str, Any], n: int, dt_ms: float, path: str
+) -> np.ndarray:
     needed = ["ton", "toff", "amp", "i_unit"]
     missing = [k for k in needed if config_data.get(k) is None]
     if missing:
@@ -162,7 +164,7 @@ def _metadata_current(config_data: dict, n: int, dt_ms: float, path: str) -> np.
 
 
 def traces_by_units(
-    io: Any, block: Any, config_data: dict, path: str
+    io: Any, block: Any, config_data: dict[str, Any], path: str
 ) -> list[TraceDict]:
     """Build one trace per sweep, voltage/current chosen by unit (see module doc)."""
     channels = signal_channels(block)

@@ -117,7 +117,9 @@ def _clamp_of(trace: Any) -> str | None:
     return None
 
 
-def _selected_series(bundle: Any, config_data: dict) -> list[tuple[str, int, Any]]:
+def _selected_series(
+    bundle: Any, config_data: dict[str, Any]
+) -> list[tuple[str, int, Any]]:
     wanted = config_data.get("protocol_name")
     names = {wanted} if isinstance(wanted, str) else set(wanted or [])
     group_index = config_data.get("heka_group")
@@ -132,7 +134,7 @@ def _selected_series(bundle: Any, config_data: dict) -> list[tuple[str, int, Any
     return matching or series
 
 
-def heka_reader(config_data: dict) -> list[TraceDict]:
+def heka_reader(config_data: dict[str, Any]) -> list[TraceDict]:
     """Read a PatchMaster bundle: one trace per sweep and amplifier channel.
 
     Parameters
@@ -165,7 +167,7 @@ def heka_reader(config_data: dict) -> list[TraceDict]:
 
 
 def _series_traces(
-    path: str, group: str, index: int, series: Any, config_data: dict
+    path: str, group: str, index: int, series: Any, config_data: dict[str, Any]
 ) -> tuple[list[TraceDict], int]:
     wanted = config_data.get("v_channel")
     traces, skipped = [], 0
@@ -236,7 +238,7 @@ def _trace_base(
 
 
 def _with_stimulus(
-    out: TraceDict, path: str, config_data: dict, stim: Stimulus | str
+    out: TraceDict, path: str, config_data: dict[str, Any], stim: Stimulus | str
 ) -> TraceDict:
     if isinstance(stim, str) or stim.current_na is None:
         reason = stim if isinstance(stim, str) else stim.reason
@@ -254,7 +256,7 @@ def _with_stimulus(
 
 
 def _from_metadata(
-    out: TraceDict, path: str, config_data: dict, reason: str
+    out: TraceDict, path: str, config_data: dict[str, Any], reason: str
 ) -> TraceDict:
     """The step from the metadata when the pulse generator cannot give it."""
     missing = [k for k in ("ton", "toff", "amp") if config_data.get(k) is None]

@@ -278,7 +278,7 @@ def match_responses(
         assert target is not None
         out[o] = _moved(stim, target.holding_na)
         out[s] = Stimulus(
-            np.full_like(stim.current_na, stim.holding_na),  # type: ignore[arg-type]
+            np.full_like(stim.current_na, stim.holding_na),
             holding_na=stim.holding_na,
             reason="no stimulus on this amplifier channel",
         )

@@ -102,7 +102,9 @@ def check_recording(block: Any, channels: list[Channel], path: str) -> None:
     )
 
 
-def traces_from_block(block: Any, config_data: dict, path: str) -> list[TraceDict]:
+def traces_from_block(
+    block: Any, config_data: dict[str, Any], path: str
+) -> list[TraceDict]:
     """One trace per segment of a neo block, channels chosen by unit."""
     channels = signal_channels(block)
     if config_data.get("v_channel") is None:
@@ -122,7 +124,7 @@ def traces_from_block(block: Any, config_data: dict, path: str) -> list[TraceDic
     return traces
 
 
-def neo_reader(config_data: dict) -> list[TraceDict]:
+def neo_reader(config_data: dict[str, Any]) -> list[TraceDict]:
     """Read a file with the neo IO of its extension (see the module docstring).
 
     Parameters

@@ -62,7 +62,7 @@ def raw_trace(trace: dict[str, Any], config: dict[str, Any]) -> RawTrace:
         )
     else:
         current = None
-    dt = config.get("dt") or trace.get("dt")
+    dt: Any = config.get("dt") or trace.get("dt")
     t_unit = config.get("t_unit") or trace.get("t_unit")
     try:
         t = np.arange(voltage.size) * float(dt) * time_factor_to_ms(t_unit)

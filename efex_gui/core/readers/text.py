@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import re
+from typing import Any
 
 import numpy as np
 
@@ -79,7 +80,7 @@ _WHY = (
 )
 
 
-def missing_text_metadata(config_data: dict, n_columns: int) -> list[str]:
+def missing_text_metadata(config_data: dict[str, Any], n_columns: int) -> list[str]:
     """Every key a text file still needs, all at once (not one per attempt).
 
     Parameters
@@ -107,7 +108,7 @@ def missing_text_metadata(config_data: dict, n_columns: int) -> list[str]:
     return missing
 
 
-def _columns(config_data: dict, n_columns: int, path: str) -> list[str]:
+def _columns(config_data: dict[str, Any], n_columns: int, path: str) -> list[str]:
     columns = config_data.get("columns") or _DEFAULT_COLUMNS.get(n_columns)
     if columns is None:
         raise MetadataError(
@@ -123,7 +124,7 @@ def _columns(config_data: dict, n_columns: int, path: str) -> list[str]:
     return columns
 
 
-def _dt(config_data: dict, time: np.ndarray | None, path: str) -> float:
+def _dt(config_data: dict[str, Any], time: np.ndarray | None, path: str) -> float:
     if config_data.get("dt") is not None:
         return float(config_data["dt"])
     if time is None or time.size < 2:
@@ -141,7 +142,7 @@ def _dt(config_data: dict, time: np.ndarray | None, path: str) -> float:
     return rounded if abs(rounded - dt) <= 1e-6 * dt else float(dt)
 
 
-def text_reader(config_data: dict) -> list[TraceDict]:
+def text_reader(config_data: dict[str, Any]) -> list[TraceDict]:
     """Read a single-trace text file (see the module docstring for the metadata).
 
     Parameters
