@@ -394,8 +394,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
         _out(format_table(_summary_rows(summaries)))
     skipped = skipped_files(cells)
     if skipped:
-        cell, path, reason = skipped[0]
-        _err(f"{len(skipped)} files skipped, the first ({cell}) {path}: {reason}")
+        cell, file, reason = skipped[0]
+        _err(f"{len(skipped)} files skipped, the first ({cell}) {file}: {reason}")
     return EXIT_PARTIAL if skipped else EXIT_OK
 
 

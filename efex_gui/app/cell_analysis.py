@@ -147,7 +147,7 @@ class CellAnalysisController(QObject):
 
     def sweep_keys(self, recordings: Any) -> list[SweepKey]:
         """The browser addresses of the result's ``recordings``."""
-        keys = []
+        keys: list[SweepKey] = []
         if self.result is None:
             return keys
         for recording in recordings:

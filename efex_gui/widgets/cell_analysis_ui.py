@@ -39,7 +39,7 @@ def _analysis_menu(window: QMainWindow, items: dict[str, Any]) -> QMenu:
     else:
         menubar.addMenu(menu)
     cells, plots, tools = items["cells"], items["plots"], items["tools"]
-    trace = window.plot.graphics.ci
+    trace = window.plot.graphics.ci  # type: ignore[attr-defined]
     entries = [
         ("Export cell summary as CSV…", lambda: cells.export_dialog(".csv")),
         ("Export cell summary as Excel…", lambda: cells.export_dialog(".xlsx")),

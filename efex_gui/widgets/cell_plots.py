@@ -80,7 +80,8 @@ class CellPlots(QWidget):
         self.phase = _plot("Phase plot", ("V", "mV"), ("dV/dt", "mV/ms"))
         self.spikes = _plot("First spikes", ("Time from onset", "ms"),
                             ("Voltage", "mV"))  # fmt: skip
-        self.figure_button = QToolButton(self, text="Figure")
+        self.figure_button = QToolButton(self)
+        self.figure_button.setText("Figure")
         self.figure_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.figure_button.setToolTip("Export or copy the shown plot")
         for name, widget in (("f-I", self.fi), ("I-V", self.iv),
@@ -114,7 +115,9 @@ class CellPlots(QWidget):
     # --- figure -----------------------------------------------------------------------
     def current_plot(self) -> pg.PlotItem:
         """The plot item of the shown tab."""
-        return self.tabs.currentWidget().getPlotItem()
+        widget: Any = self.tabs.currentWidget()  # every tab is a pg.PlotWidget
+        item: pg.PlotItem = widget.getPlotItem()
+        return item
 
     def _provenance(self) -> dict[str, Any]:
         return {

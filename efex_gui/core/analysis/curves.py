@@ -87,12 +87,9 @@ def iv_curves(cell: Any, context: SummaryContext | None = None) -> tuple[Curve, 
     for s in sweeps:
         if s.spike_count > 0:
             continue
-        if s.get("steady_state_voltage_stimend") is not None:
-            steady.append(
-                CurvePoint(
-                    s.amp_na, s.values["steady_state_voltage_stimend"], s.recording
-                )  # type: ignore[arg-type]
-            )
+        steady_v = s.get("steady_state_voltage_stimend")
+        if steady_v is not None:
+            steady.append(CurvePoint(s.amp_na, steady_v, s.recording))
         extreme = s.get("minimum_voltage" if s.amp_na < 0 else "maximum_voltage")
         if extreme is not None:
             peak.append(CurvePoint(s.amp_na, extreme, s.recording))

@@ -45,7 +45,8 @@ def low_pass(voltage_mv: np.ndarray, dt_ms: float, cutoff_hz: float) -> np.ndarr
     if cutoff_hz <= 0 or cutoff_hz >= nyquist_hz or len(v) < 16:
         return v
     sos = signal.butter(4, cutoff_hz / nyquist_hz, output="sos")
-    return signal.sosfiltfilt(sos, v)
+    filtered: np.ndarray = signal.sosfiltfilt(sos, v)
+    return filtered
 
 
 @dataclass(frozen=True)
