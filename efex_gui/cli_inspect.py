@@ -175,8 +175,9 @@ def _files(
             for entry in entries:
                 pair = [str(entry[k]) for k in PATH_KEYS if entry.get(k)]
                 why = next((reasons[p] for p in pair if p in reasons), None)
-                for p in pair if why is not None else ():
-                    reasons.setdefault(p, why)
+                if why is not None:
+                    for p in pair:
+                        reasons.setdefault(p, why)
     ordered = list(dict.fromkeys(paths + sorted(refused)))
     return [
         {

@@ -450,7 +450,8 @@ class ImportDialog(QDialog):
     def _on_timing_edited(self, item: QTableWidgetItem) -> None:
         if item.column() == 0:
             return
-        protocol = self.timings_table.item(item.row(), 0).text()
+        name_item = self.timings_table.item(item.row(), 0)
+        protocol = name_item.text() if name_item is not None else ""
         key = "ton" if item.column() == 1 else "toff"
         values = self.protocol_timings.setdefault(protocol, {})
         try:

@@ -192,9 +192,11 @@ class QCPanel(QWidget):
         settings = QCSettings(dict(current.enabled), dict(current.thresholds))
         for row, check in enumerate(CHECKS):
             name = self.settings_table.item(row, 0)
+            threshold = self.settings_table.item(row, 1)
+            assert name is not None and threshold is not None  # built in __init__
             settings.enabled[check.name] = name.checkState() == Qt.CheckState.Checked
             try:
-                value = float(self.settings_table.item(row, 1).text())
+                value = float(threshold.text())
             except ValueError:
                 continue
             if value >= 0:

@@ -66,6 +66,8 @@ class Cell:
 
     #: ``(file, reason)`` of the files a run could not read (set by read_recordings)
     skipped_files: list[tuple[str, str]]
+    #: each protocol's consensus stimulus window (set with ``consensus_timing``)
+    protocol_timings: Any
 
     def __init__(self, name: str) -> None:
         self.name = name

@@ -253,7 +253,7 @@ def _cell_values(
     measures: Sequence[dict[str, float | None]], protocols: Sequence[str]
 ) -> dict[str, list[float | None]]:
     """Values of the cell checks; holding and amplitude series per protocol."""
-    values = {
+    values: dict[str, list[float | None]] = {
         "baseline_vm_offset": _offsets([m.get("baseline_vm") for m in measures]),
         "holding_change": [None] * len(measures),
         "spike_rundown": _rundown([m.get("spike_peak") for m in measures]),
@@ -321,7 +321,8 @@ def flagged(results: Sequence[QCResult]) -> list[QCResult]:
 def _ordinal(recording: Any) -> float:
     """The acquisition number of a sweep (its file's ``ordinal``), else +inf."""
     try:
-        return float((recording.config_data or {}).get("ordinal"))
+        ordinal: Any = (recording.config_data or {}).get("ordinal")
+        return float(ordinal)
     except (TypeError, ValueError):
         return float("inf")
 

@@ -140,7 +140,11 @@ def protocol_consensus(
     ProtocolTiming
     """
     clear = [w for w in windows if w is not None and w.clear]
-    base = {"cell": cell, "protocol": protocol, "n_sweeps": len(windows)}
+    base: dict[str, Any] = {
+        "cell": cell,
+        "protocol": protocol,
+        "n_sweeps": len(windows),
+    }
     if not clear:
         return ProtocolTiming(
             ton=None, toff=None, windows=tuple(windows), **base,
@@ -269,7 +273,7 @@ def apply_consensus(
             recording.own_window = window
             if stimulus_source(recording) != "detected":
                 continue
-            if timing.found:
+            if timing.found and timing.ton is not None and timing.toff is not None:
                 apply_timing(
                     recording, timing.ton, timing.toff, "consensus", efel_settings
                 )
