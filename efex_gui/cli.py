@@ -5,6 +5,7 @@ Subcommands::
     efex extract CONFIG|FOLDER -o OUT [--targets TARGETS.json] [--workers N |
                                --dask ADDRESS] [--plot] [--per-cell] [--low-memory]
                                [--strict] [--data-root DIR] [--quiet] [--overwrite]
+                               [--no-cache]
     efex rheobase PATH [--json] [--workers N | --dask ADDRESS] [--data-root DIR]
     efex inspect PATH [PATH ...] [--json]
     efex summary PATH [--json] [-o FILE] [--protocols MAP] [--data-root DIR] [--quiet]
@@ -20,6 +21,9 @@ progress bars (tqdm) and warnings to stderr; ``--quiet`` keeps only errors. Exit
 3 partial success (some files could not be read and were skipped). An existing result
 in the output folder is never replaced without ``--overwrite``; the summary ends with
 each cell's warnings.
+Per-sweep efel values are kept in the persistent feature cache
+(:mod:`efex_gui.core.extraction.feature_store`; ``EFEX_CACHE_DIR``), so a second
+run on the same data skips efel; ``--no-cache`` bypasses it.
 """
 
 from __future__ import annotations
@@ -133,6 +137,7 @@ def run_extract(
 
     Returns the three output dicts and the ``(cell, path, reason)`` of skipped files.
     """
+    from efex_gui.core.extraction.feature_store import open_default_store
     from efex_gui.core.extraction.pipeline import extract_efeatures
 
     kwargs = dict(config.kwargs)
@@ -149,6 +154,7 @@ def run_extract(
         from efex_gui.report import plot_extraction
 
         kwargs["plotter"] = plot_extraction
+    kwargs["feature_store"] = open_default_store(not getattr(args, "no_cache", False))
     progress = Progress("extracting", enabled=not args.quiet)
     with (
         native_output(args.quiet),
@@ -442,6 +448,12 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
         "--strict",
         action="store_true",
         help="stop at the first unreadable file instead of skipping it",
+    )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="neither read nor write the persistent feature cache "
+        "(default: EFEX_CACHE_DIR or the user cache folder)",
     )
     parser.add_argument(
         "-q",

@@ -42,3 +42,13 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("demo")
     write_demo_dataset(folder, n_cells=2, seed=0)
     return folder
+
+
+@pytest.fixture(autouse=True)
+def _own_feature_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Every test gets an empty persistent feature cache (never the user's)."""
+    folder = tmp_path_factory.mktemp("efex-cache")
+    monkeypatch.setenv("EFEX_CACHE_DIR", str(folder))
+    return folder

@@ -209,7 +209,8 @@ class ExtractionController(ExtractionEdits, QObject):
             return True
         self._waiting_for_reads = False
         session = copy.deepcopy(self.session)
-        if not self.worker.start(session, session.rheobase_overrides):
+        preread = self.sc.store.entries_read()  # never read a file twice
+        if not self.worker.start(session, session.rheobase_overrides, preread):
             self._rerun = True
             return False
         self._rerun = False

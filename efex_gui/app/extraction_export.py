@@ -94,11 +94,14 @@ def plots_job(result: ExtractionResult, folder: str | Path) -> Callable[[], str]
     efel_settings = result.settings["efel_settings"]
 
     def write() -> str:
+        from efex_gui.core.recordings.traces import traces_reloaded
         from efex_gui.report import plot_all_recordings_efeatures
 
-        plot_all_recordings_efeatures(result.cells, result.protocols,
-                                      output_dir=folder, mapper=map,
-                                      efel_settings=efel_settings)
+        recordings = [rec for cell in result.cells for rec in cell.recordings]
+        with traces_reloaded(recordings):  # the run dropped them (memory)
+            plot_all_recordings_efeatures(result.cells, result.protocols,
+                                          output_dir=folder, mapper=map,
+                                          efel_settings=efel_settings)
         return str(folder)
 
     return write

@@ -20,6 +20,8 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, Signal
 
 from efex_gui.app.worker import ErrorReport, TaskContext, TaskProgress, Worker
+from efex_gui.core.extraction.feature_cache import FeatureCache
+from efex_gui.core.extraction.feature_store import open_default_store
 from efex_gui.core.extraction.incremental import IncrementalExtractor
 
 #: ``done`` of ``total`` units of the current stage, and what is being done
@@ -56,7 +58,11 @@ class ExtractionWorker(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.extractor = IncrementalExtractor()
+        # values also go to the persistent cache: a reopened session, a second
+        # window or a later ``efex extract`` on the same data finds them there
+        self.extractor = IncrementalExtractor(
+            FeatureCache(store=open_default_store())
+        )
         # a child: Qt deletes it with the worker, after _stop_thread has ended it
         self._thread = QThread(self)
         self._thread.setObjectName("efex-extraction")
@@ -79,8 +85,17 @@ class ExtractionWorker(QObject):
         """Whether a run was started and has not ended yet."""
         return self._context is not None
 
-    def start(self, session: Any, overrides: dict[str, float] | None = None) -> bool:
-        """Start a run on ``session`` (a copy the worker may keep); False if busy."""
+    def start(
+        self,
+        session: Any,
+        overrides: dict[str, float] | None = None,
+        preread: Any = None,
+    ) -> bool:
+        """Start a run on ``session`` (a copy the worker may keep); False if busy.
+
+        ``preread``: the recordings the browser read
+        (``RecordingStore.entries_read``), used instead of reading their files again.
+        """
         if self._context is not None:
             return False
         overrides = dict(overrides or {})
@@ -90,7 +105,8 @@ class ExtractionWorker(QObject):
             _RUN,
             self._context,
             lambda context: self.extractor.run(
-                session, overrides, progress=context.progress, cancel=context
+                session, overrides, progress=context.progress, cancel=context,
+                preread=preread,
             ),
         )
         return True

@@ -128,6 +128,8 @@ class RecordingStore(QObject):
         #: raw traces of what could not be interpreted, kept for display only
         self._raw: dict[EntryKey, dict[int, Any]] = {}
         self._fix: dict[EntryKey, str | None] = {}
+        #: the efel settings each entry's spike counts were made with
+        self._read_settings: dict[EntryKey, dict[str, Any]] = {}
         self._full: OrderedDict[EntryKey, None] = OrderedDict()
         self._generation: dict[EntryKey, int] = {}
         self._to_load: set[EntryKey] = set()
@@ -147,6 +149,7 @@ class RecordingStore(QObject):
         self._recordings.clear()
         self._raw.clear()
         self._fix.clear()
+        self._read_settings.clear()
         self._full.clear()
         self._generation.clear()
         self._to_load.clear()
@@ -272,6 +275,7 @@ class RecordingStore(QObject):
         keys = [r.key for r, stamp, _ in items if self._stamp(r.key) == stamp]
         for result, generation, timing in items:
             if self._stamp(result.key) == generation:
+                self._read_settings[result.key] = self.efel_settings()
                 self._store(result, keep_traces=False)
                 self._keep_timing(result.key, timing)
         if keys:
@@ -376,8 +380,9 @@ class RecordingStore(QObject):
         if recordings is None or any(
             r is not None and r.voltage is None for r in recordings
         ):
+            self._read_settings[key] = settings = self.efel_settings()
             result = load_entry(
-                self.dataset, key, self.session.ecode_overrides, self.efel_settings()
+                self.dataset, key, self.session.ecode_overrides, settings
             )
             self._store(measure_entry(result), keep_traces=True)
             self.loaded.emit([key])
@@ -389,6 +394,23 @@ class RecordingStore(QObject):
         if sweep.index < len(recordings) and recordings[sweep.index] is not None:
             return [recordings[sweep.index]]
         return []
+
+    def entries_read(
+        self,
+    ) -> dict[tuple[str, str, int], tuple[dict[str, Any], list[Any]]]:
+        """What was read, for the extraction (``IncrementalExtractor``'s ``preread``).
+
+        ``{(cell, protocol, position): (efel settings of the spike counts,
+        recordings)}``; the lists are copies, the Recordings are shared (the
+        extraction copies them before use and never changes them).
+        """
+        return {
+            (key.cell, key.protocol, key.entry): (
+                dict(self._read_settings.get(key, {})), list(recordings)
+            )
+            for key, recordings in self._recordings.items()
+            if key in self._read_settings
+        }
 
     def read_recordings(self) -> Iterator[tuple[SweepKey, Any]]:
         """``(sweep, Recording)`` of every sweep read so far, in tree order.

@@ -78,6 +78,11 @@ def build_efel_settings(
     return settings
 
 
+def efel_version() -> str:
+    """The installed efel's version (part of the persistent cache keys)."""
+    return str(getattr(efel, "__version__", "unknown"))
+
+
 def reset_efel() -> None:
     """Put efel's settings back to their defaults before a call.
 

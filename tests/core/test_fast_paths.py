@@ -108,8 +108,13 @@ def test_drop_traces_computes_the_count_unless_told_not_to() -> None:
     kept.drop_traces()
     assert kept.voltage is None and kept.spikecount == count
     dropped.drop_traces(keep_spikecount=False)
+    lost = one_sweep()
+    lost.drop_traces(keep_spikecount=False)
+    # read from its file again on demand, the traces dropped again after
+    assert dropped.spikecount == count and dropped.voltage is None
+    lost.source_index = None  # not from a file the core can read again
     with pytest.raises(TracesDroppedError, match="dropped"):
-        _ = dropped.spikecount
+        _ = lost.spikecount
 
 
 def test_only_the_rheobase_protocols_pay_for_a_spike_count() -> None:

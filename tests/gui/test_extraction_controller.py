@@ -74,10 +74,21 @@ def test_exclusion_updates_without_efel(
     assert recording in first.cells[0].recordings and recording.efeatures
 
 
-def test_target_amplitude_change_regroups_without_efel(
+def _newly_matched(first: Any, result: Any) -> int:
+    """Sweeps that a target window of ``result`` holds and none of ``first`` did."""
+    from efex_gui.core.extraction.cell_task import amplitude_windows, matched_recordings
+
+    def held(run: Any) -> set[Any]:
+        return {run.sweep_ref(r) for c in run.cells
+                for r in matched_recordings(c, amplitude_windows(run.targets))}
+
+    return len(held(result) - held(first))
+
+
+def test_target_amplitude_change_computes_only_newly_held_sweeps(
     qtbot: Any, demo: Any, extraction: ExtractionController, tmp_path: Path
 ) -> None:
-    run_and_wait(qtbot, extraction)
+    first = run_and_wait(qtbot, extraction)
     targets = copy.deepcopy(demo.session.targets)
     for target in targets:
         if target["amplitude"] == 250:
@@ -85,7 +96,10 @@ def test_target_amplitude_change_regroups_without_efel(
     with qtbot.waitSignal(extraction.update_timed, timeout=60_000):
         extraction.set_targets(targets)
     result = extraction.result
-    assert result.stats.efel_calls == 0
+    # features are computed where a target window holds a sweep (as the CLI):
+    # only the sweeps the moved window newly holds reach efel, once per sweep
+    assert result.stats.efel_calls == _newly_matched(first, result) > 0
+    assert result.stats.hits > 0
     assert "IDRest_225" in result.features and "IDRest_250" not in result.features
     extraction.export(tmp_path / "gui")
     headless_export(demo.session, tmp_path / "headless")
@@ -101,9 +115,16 @@ def test_new_feature_computes_only_it(
                     "tolerance": 20})
     with qtbot.waitSignal(extraction.update_timed, timeout=60_000):
         extraction.set_targets(targets)
-    n_idrest = sum(len(c.get_recordings_by_protocol_name("IDRest"))
-                   for c in first.cells)
-    assert extraction.result.stats.computed == n_idrest
+    from efex_gui.core.extraction.cell_task import amplitude_windows, matched_recordings
+
+    result = extraction.result
+    n_idrest = sum(
+        r.protocol_name == "IDRest"
+        for c in result.cells
+        for r in matched_recordings(c, amplitude_windows(result.targets))
+    )
+    assert result.stats.computed == n_idrest > 0  # the new feature, nothing else
+    assert len(first.cells) == len(result.cells)
 
 
 def test_settings_change_marks_stale_and_undo_restores(
@@ -213,7 +234,9 @@ def test_rheobase_override_reaches_results_and_provenance(
     assert result.computed_rheobase[name] == computed
     assert result.currents["all_threshold_current"][name] == pytest.approx(
         computed * 1.2)
-    assert result.stats.efel_calls == 0
+    # the shifted relative amplitudes bring new sweeps into the target windows:
+    # only those reach efel
+    assert result.stats.efel_calls == _newly_matched(first, result)
     extraction.export(tmp_path)
     provenance = read_json(tmp_path / "efex_provenance.json")
     assert provenance["settings"]["rheobase_overrides"] == {name: computed * 1.2}

@@ -26,6 +26,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from efex_gui.core.extraction.feature_cache import (
+    FeatureCache,
+    extract_cell_features,
+)
+from efex_gui.core.extraction.feature_store import FeatureStore
 from efex_gui.core.rheobase.strategies import compute_rheobase
 
 __all__ = [
@@ -49,9 +54,19 @@ def amplitude_windows(
     §9.1-9), in first-seen order.
     """
     windows: list[tuple[str, Any, Any]] = []
+    seen: list[tuple[str, Any]] = []
+    hashable: set[tuple[str, Any]] = set()
     for target in targets:
         name, amplitude = target["protocol"], target["amplitude"]
-        if not any(w[0] == name and w[1] == amplitude for w in windows):
+        try:  # a set lookup for the usual numbers, equality for anything else
+            new = (name, amplitude) not in hashable
+        except TypeError:
+            new = not any(w == (name, amplitude) for w in seen)
+        if new:
+            try:
+                hashable.add((name, amplitude))
+            except TypeError:
+                seen.append((name, amplitude))
             windows.append((name, amplitude, target["tolerance"]))
     return windows
 
@@ -75,41 +90,6 @@ def matched_recordings(
             ):
                 matched[id(recording)] = recording
     return [rec for rec in cell.recordings if id(rec) in matched]
-
-
-def extract_cell_features(
-    cell: Any,
-    groups: Sequence[TargetGroup],
-    efel_settings: Mapping[str, Any] | None,
-    recordings: Iterable[Any] | None = None,
-) -> Any:
-    """Compute each target group on the given recordings of its protocol, in order.
-
-    Parameters
-    ----------
-    cell : Cell
-        The cell (mutated).
-    groups : sequence
-        ``(settings, protocol, features, names)`` in first-seen order; target-level
-        settings win over ``efel_settings``.
-    efel_settings : mapping, optional
-        Global efel settings.
-    recordings : iterable of Recording, optional
-        Restrict to these recordings (default: every recording of the protocol).
-
-    Returns
-    -------
-    Cell
-        ``cell``.
-    """
-    chosen = None if recordings is None else {id(rec) for rec in recordings}
-    base = {} if efel_settings is None else dict(efel_settings)
-    for group_settings, protocol, features, names in groups:
-        settings = {**base, **group_settings}
-        for recording in cell.get_recordings_by_protocol_name(protocol):
-            if chosen is None or id(recording) in chosen:
-                recording.compute_efeatures(features, names, settings)
-    return cell
 
 
 def release_traces(cell: Any, keep_spikecount: bool = True) -> None:
@@ -146,6 +126,11 @@ class CellTask:
     keep_spikecount : bool
         With ``drop``: compute the deferred spike counts first (pickles, callers that
         read ``peak_time``); False when nobody will read them.
+    store : FeatureStore, optional
+        The persistent feature cache (values computed once, reused by every later
+        run); picklable, opened in each worker process.
+    rheobase : bool, optional
+        Compute the rheobase (default: when the task reads the cell).
     """
 
     read: Callable[[Any], Any] | None = None
@@ -160,11 +145,14 @@ class CellTask:
     extract_all_recordings: bool = False
     drop: bool = False
     keep_spikecount: bool = True
+    store: FeatureStore | None = None
+    rheobase: bool | None = None
 
     def __call__(self, item: Any) -> Any:
         """Run the task on ``(cell_name, protocols)`` (with ``read``) or on a Cell."""
         cell = self.read(item) if self.read is not None else item
-        if self.read is not None and not self.absolute_amplitude:
+        rheobase = self.read is not None if self.rheobase is None else self.rheobase
+        if rheobase and not self.absolute_amplitude:
             compute_rheobase(
                 [cell],
                 self.protocols_rheobase or (),
@@ -174,13 +162,15 @@ class CellTask:
             )
         if self.groups is None:
             return cell
-        if self.extract_all_recordings:
-            extract_cell_features(cell, self.groups, self.efel_settings)
-        else:
+        cache = None if self.store is None else FeatureCache(store=self.store)
+        chosen = None
+        if not self.extract_all_recordings:
             chosen = matched_recordings(
                 cell, self.windows or [], self.absolute_amplitude
             )
-            extract_cell_features(cell, self.groups, self.efel_settings, chosen)
+        extract_cell_features(
+            cell, self.groups, self.efel_settings, chosen, cache=cache
+        )
         if self.drop:
             release_traces(cell, self.keep_spikecount)
         return cell

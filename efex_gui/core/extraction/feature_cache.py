@@ -37,11 +37,14 @@ from typing import Any
 
 import numpy as np
 
-from efex_gui.core.progress import check_cancel
+from efex_gui.core.errors import Cancelled
+from efex_gui.core.extraction.feature_store import FeatureStore, sweep_key
+from efex_gui.core.recordings.traces import needs_traces, traces_reloaded
 
 __all__ = [
     "CacheStats",
     "FeatureCache",
+    "extract_cell_features",
     "extract_efeatures_cached",
     "settings_key",
     "share_identity",
@@ -134,42 +137,68 @@ class CacheStats:
         self.efel_calls += other.efel_calls
 
 
+#: one unit of work: (recording, merged efel settings, efel feature names)
+WorkItem = tuple[Any, Mapping[str, Any], Sequence[str]]
+
+
 class FeatureCache:
-    """Per-sweep efel values keyed by (sweep identity, protocol, efel settings).
+    """Per-sweep efel values in memory, backed by an optional :class:`FeatureStore`.
+
+    The key of a recording read by the core from files is the persistent
+    :func:`~efex_gui.core.extraction.feature_store.sweep_key` (file identity,
+    metadata, efel inputs, settings, versions): it needs no trace, so values cached
+    on disk are
+    found without reading the file again. Other recordings (a user's reader, traces
+    built in memory) are keyed by :func:`sweep_identity`, a digest of what efel
+    receives, and stay in memory only.
 
     Parameters
     ----------
     max_sweeps : int
-        Bound on the number of (sweep, protocol, settings) entries kept; the oldest
-        are forgotten first.
+        Bound on the number of (sweep, settings) entries kept in memory; the least
+        recently used are forgotten first.
+    store : FeatureStore, optional
+        The persistent cache; values computed here are written to it, values missing
+        here are looked up in it.
     """
 
-    def __init__(self, max_sweeps: int = 200_000) -> None:
+    def __init__(
+        self, max_sweeps: int = 200_000, store: FeatureStore | None = None
+    ) -> None:
         self.max_sweeps = max_sweeps
-        self._values: dict[tuple[str, str, str], dict[str, float]] = {}
+        self.store = store
+        self._values: dict[str, dict[str, Any]] = {}
 
     def __len__(self) -> int:
         return len(self._values)
 
     def clear(self) -> None:
-        """Forget every value."""
+        """Forget every value held in memory (the persistent store is kept)."""
         self._values.clear()
 
-    def key(
-        self, recording: Any, settings: Mapping[str, Any] | None
-    ) -> tuple[str, str, str]:
+    def key(self, recording: Any, settings: Mapping[str, Any] | None) -> str:
         """The cache key of a recording computed with ``settings``."""
-        return (
-            sweep_identity(recording),
-            str(recording.protocol_name),
-            settings_key(settings),
+        persistent = sweep_key(recording, settings)
+        if persistent is not None:
+            return persistent
+        return "|".join(
+            (
+                "mem",
+                sweep_identity(recording),
+                str(recording.protocol_name),
+                settings_key(settings),
+            )
         )
 
     def cached(
         self, recording: Any, features: Iterable[str], settings: Mapping[str, Any]
-    ) -> dict[str, float]:
+    ) -> dict[str, Any]:
         """The values of ``features`` already known for this recording and settings."""
-        known = self._values.get(self.key(recording, settings), {})
+        key = self.key(recording, settings)
+        known = self._values.get(key)
+        if known is None and self.store is not None and not key.startswith("mem|"):
+            known = self.store.get_many([key]).get(key)
+        known = known or {}
         return {f: known[f] for f in features if f in known}
 
     def values(
@@ -178,12 +207,8 @@ class FeatureCache:
         features: Sequence[str],
         settings: Mapping[str, Any],
         stats: CacheStats | None = None,
-    ) -> dict[str, float]:
+    ) -> dict[str, Any]:
         """Return the per-sweep values of ``features``, computing the missing ones.
-
-        The missing features are computed in one efel call through the recording's
-        own ``compute_efeatures`` (into a scratch dict: ``recording.efeatures`` is
-        left as it was).
 
         Parameters
         ----------
@@ -201,27 +226,117 @@ class FeatureCache:
         dict
             ``{efel feature: value}`` (NaN when efel gives nothing).
         """
-        key = self.key(recording, settings)
-        known = self._values.setdefault(key, {})
-        missing = list(dict.fromkeys(f for f in features if f not in known))
-        if missing:
-            saved = recording.efeatures
-            recording.efeatures = {}
-            try:
-                recording.compute_efeatures(missing, missing, dict(settings))
-                known.update(recording.efeatures)
-            finally:
-                recording.efeatures = saved
+        return self.fill([(recording, settings, features)], stats)[0]
+
+    def fill(
+        self,
+        items: Sequence[WorkItem],
+        stats: CacheStats | None = None,
+        *,
+        cancel: Any = None,
+        on_sweep: Callable[[], None] | None = None,
+    ) -> list[dict[str, Any]]:
+        """The values of many sweeps: memory, then one store lookup, then efel.
+
+        The missing features of a sweep are computed in one efel call through the
+        recording's own ``compute_efeatures`` (into a scratch dict:
+        ``recording.efeatures`` is left as it was); a recording whose traces were
+        dropped gets them back for the call (:mod:`efex_gui.core.recordings.traces`,
+        each entry read once) and loses them again after it. What was computed is
+        written to the store in one transaction, also when the run is cancelled.
+
+
+        Parameters
+        ----------
+        items : sequence of (recording, settings, features)
+            The sweeps, their merged efel settings and feature names.
+        stats : CacheStats, optional
+            Counters to update.
+        cancel : object, optional
+            Anything with ``is_set()``; checked before every sweep.
+        on_sweep : callable, optional
+            Called after every sweep (progress).
+
+        Returns
+        -------
+        list of dict
+            ``{efel feature: value}`` per item.
+
+        Raises
+        ------
+        Cancelled
+            When ``cancel.is_set()``; what was computed is kept.
+        """
+        stats = stats if stats is not None else CacheStats()
+        keys = [self.key(recording, settings) for recording, settings, _ in items]
+        self._load([k for k in keys if k not in self._values])
+        missing = [
+            [f for f in dict.fromkeys(features) if f not in self._values.get(k, {})]
+            for k, (_, _, features) in zip(keys, items, strict=True)
+        ]
+        dry = [r for (r, _, _), m in zip(items, missing, strict=True) if m]
+        computed: dict[str, dict[str, Any]] = {}
+        results = []
+        try:
+            with traces_reloaded(r for r in dry if needs_traces(r)):
+                for key, (recording, settings, features), todo in zip(
+                    keys, items, missing, strict=True
+                ):
+                    if cancel is not None and cancel.is_set():
+                        raise Cancelled(
+                            "The extraction was cancelled; the results were kept."
+                        )
+                    known = self._remember(key)
+                    todo = [f for f in todo if f not in known]
+                    if todo:
+                        new = _compute(recording, todo, settings)
+                        known.update(new)
+                        computed.setdefault(key, {}).update(new)
+                    stats.computed += len(todo)
+                    stats.hits += len(set(features)) - len(todo)
+                    stats.efel_calls += 1 if todo else 0
+                    results.append({f: known[f] for f in features})
+                    if on_sweep is not None:
+                        on_sweep()
+        finally:
+            self._save(computed)
             self._trim()
-        if stats is not None:
-            stats.computed += len(missing)
-            stats.hits += len(set(features)) - len(missing)
-            stats.efel_calls += 1 if missing else 0
-        return {f: known[f] for f in features}
+        return results
+
+    def _remember(self, key: str) -> dict[str, Any]:
+        known = self._values.pop(key, None)
+        self._values[key] = known = {} if known is None else known
+        return known
+
+    def _load(self, keys: list[str]) -> None:
+        if self.store is None:
+            return
+        wanted = [k for k in keys if not k.startswith("mem|")]
+        if wanted:
+            self._values.update(self.store.get_many(wanted))
+
+    def _save(self, computed: dict[str, dict[str, Any]]) -> None:
+        if self.store is None:
+            return
+        persistent = {k: v for k, v in computed.items() if not k.startswith("mem|")}
+        if persistent:
+            self.store.put_many(persistent)
 
     def _trim(self) -> None:
         while len(self._values) > self.max_sweeps:
             self._values.pop(next(iter(self._values)))
+
+
+def _compute(
+    recording: Any, features: list[str], settings: Mapping[str, Any]
+) -> dict[str, Any]:
+    saved = recording.efeatures
+    recording.efeatures = {}
+    try:
+        recording.compute_efeatures(features, features, dict(settings))
+        return dict(recording.efeatures)
+    finally:
+        recording.efeatures = saved
 
 
 def target_groups(
@@ -247,6 +362,79 @@ def target_groups(
         group[2].append(target["efeature"])
         group[3].append(target.get("efeature_name", target["efeature"]))
     return groups
+
+
+def extract_cell_features(
+    cell: Any,
+    groups: Sequence[tuple[dict[str, Any], str, list[str], list[str]]],
+    efel_settings: Mapping[str, Any] | None,
+    recordings: Iterable[Any] | None = None,
+    *,
+    cache: FeatureCache | None = None,
+    stats: CacheStats | None = None,
+    cancel: Any = None,
+    on_sweep: Callable[[], None] | None = None,
+) -> Any:
+    """Compute each target group on the given recordings of its protocol, in order.
+
+    The one feature stage of every extraction (CLI, ``efex_gui.extract``, GUI):
+    values go to ``recording.efeatures`` in the order of spec §2.3 (so its
+    overwrite hazard behaves the same), one efel call per recording and group.
+
+    Parameters
+    ----------
+    cell : Cell
+        The cell (mutated).
+    groups : sequence
+        ``(settings, protocol, features, names)`` in first-seen order; target-level
+        settings win over ``efel_settings``.
+    efel_settings : mapping, optional
+        Global efel settings.
+    recordings : iterable of Recording, optional
+        Restrict to these recordings (default: every recording of the protocol).
+    cache : FeatureCache, optional
+        Values looked up there (memory, then the persistent store) and stored
+        there; efel computes only what is missing. None: efel computes everything.
+    stats : CacheStats, optional
+        Counters of hits and computed values (with ``cache``).
+    cancel : object, optional
+        Anything with ``is_set()``, checked before every sweep.
+    on_sweep : callable, optional
+        Called after every sweep.
+
+    Returns
+    -------
+    Cell
+        ``cell``.
+
+    Raises
+    ------
+    Cancelled
+        When ``cancel`` is set.
+    """
+    chosen = None if recordings is None else {id(rec) for rec in recordings}
+    base = {} if efel_settings is None else dict(efel_settings)
+    work = [
+        (recording, {**base, **group_settings}, features, names)
+        for group_settings, protocol, features, names in groups
+        for recording in cell.get_recordings_by_protocol_name(protocol)
+        if chosen is None or id(recording) in chosen
+    ]
+    if cache is None:
+        for recording, settings, features, names in work:
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("The extraction was cancelled.")
+            recording.compute_efeatures(features, names, settings)
+            if on_sweep is not None:
+                on_sweep()
+        return cell
+    values = cache.fill(
+        [(r, s, f) for r, s, f, _ in work], stats, cancel=cancel, on_sweep=on_sweep
+    )
+    for (recording, _, features, names), known in zip(work, values, strict=True):
+        for name, feature in zip(names, features, strict=False):
+            recording.efeatures[feature if name is None else name] = known[feature]
+    return cell
 
 
 def extract_efeatures_cached(
@@ -288,20 +476,28 @@ def extract_efeatures_cached(
     Cancelled
         When ``cancel.is_set()``; the cache keeps what was computed so far.
     """
-    base = dict(efel_settings or {})
     groups = target_groups(targets)
-    work = [
-        (recording, {**base, **settings}, features, names)
-        for cell in cells
-        for settings, protocol, features, names in groups
-        for recording in cell.get_recordings_by_protocol_name(protocol)
-    ]
     stats = CacheStats()
-    for done, (recording, settings, features, names) in enumerate(work):
-        check_cancel(cancel, "the results were kept")
-        values = cache.values(recording, features, settings, stats)
-        for name, feature in zip(names, features, strict=True):
-            recording.efeatures[name] = values[feature]
+    total = sum(
+        len(cell.get_recordings_by_protocol_name(protocol))
+        for cell in cells
+        for _, protocol, _, _ in groups
+    )
+    done = [0]
+
+    def on_sweep() -> None:
+        done[0] += 1
         if progress is not None:
-            progress(done + 1, len(work))
+            progress(done[0], total)
+
+    for cell in cells:
+        extract_cell_features(
+            cell,
+            groups,
+            efel_settings,
+            cache=cache,
+            stats=stats,
+            cancel=cancel,
+            on_sweep=on_sweep,
+        )
     return stats

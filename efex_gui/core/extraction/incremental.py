@@ -1,18 +1,26 @@
 """The extraction of a session, rerun cheaply after each edit (the GUI's pipeline).
 
-:class:`IncrementalExtractor` runs the same stages as
-:func:`efex_gui.core.extraction.pipeline.extract_efeatures` on a session (the arguments
-are defaulted by the pipeline's own ``checked_arguments``; reading is the pipeline's
-``read_recordings``; rheobase, grouping and the output dicts are
-``compute_rheobase``, ``group_efeatures`` and ``create_feature_protocol_files``), with
-two caches in between:
+:class:`IncrementalExtractor` runs the extraction of
+:func:`efex_gui.core.extraction.pipeline.extract_efeatures` on a session, cell by cell
+in the order of :mod:`efex_gui.core.extraction.cell_task` (read → rheobase → features on
+the recordings a target window holds → drop the traces), with the same stage functions
+(``checked_arguments``, ``read_recordings``, ``compute_rheobase``,
+``extract_cell_features``, ``group_efeatures``, ``create_feature_protocol_files``) and
+three caches:
 
-* recordings per files_metadata entry (keyed by the entry's absolute metadata, the
-  file's size and modification time and the global efel settings), so an exclusion,
-  a target change or a rheobase setting never re-reads a file;
-* per-sweep efel values (:class:`~efex_gui.core.extraction.feature_cache.FeatureCache`),
-so only
-  features never computed on a sweep with the same settings reach efel.
+* the recordings the browser already read (``preread``: the GUI hands over what its
+  store holds, so no file is read twice), else recordings per files_metadata entry
+  read here (keyed by the entry's absolute metadata, the file's size and
+  modification time and the global efel settings), so an exclusion, a target change
+  or a rheobase setting never re-reads a file;
+* per-sweep efel values
+  (:class:`~efex_gui.core.extraction.feature_cache.FeatureCache`, in memory and, when
+  given a store, on disk: a reopened session or a second GUI finds its values there), so
+  only features never computed on a sweep with the same settings reach efel.
+
+Traces are dropped once a cell is done (memory stays flat with the number of
+cells); a value not cached yet reads its file again
+(:mod:`efex_gui.core.recordings.traces`).
 
 Exclusions are applied the way ``Session.to_extract_kwargs`` applies them: excluded
 entries are not read; single traces of an entry are dropped by their index in the
@@ -36,12 +44,17 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from efex_gui.core.errors import Cancelled
+from efex_gui.core.extraction.cell_task import (
+    amplitude_windows,
+    extract_cell_features,
+    matched_recordings,
+)
 from efex_gui.core.extraction.feature_cache import (
     FeatureCache,
-    extract_efeatures_cached,
     settings_key,
     share_identity,
     sweep_identity,
+    target_groups,
 )
 from efex_gui.core.extraction.grouping import (
     create_feature_protocol_files,
@@ -53,9 +66,11 @@ from efex_gui.core.extraction.result import ExtractionResult, SweepRef, inputs_s
 from efex_gui.core.importing.file_names import entry_file
 from efex_gui.core.progress import LabelledProgress, check_cancel
 from efex_gui.core.recordings.cell import Cell
+from efex_gui.core.recordings.ecodes import ecode_for_protocol
+from efex_gui.core.recordings.traces import can_reload
 from efex_gui.core.rheobase.strategies import compute_rheobase
 from efex_gui.core.session.document import PATH_KEYS, Session
-from efex_gui.core.session.exclusions import ExclusionKey, apply_exclusions
+from efex_gui.core.session.exclusions import ExclusionKey
 from efex_gui.core.targets.auto import default_auto_targets
 
 logger = logging.getLogger(__name__)
@@ -81,6 +96,8 @@ def _file_stamp(config: Mapping[str, Any]) -> list[Any]:
 class _Entry:
     recordings: list[Any]
     skipped: list[tuple[str, str]]
+    #: the browser's recordings (its traces are its own business)
+    borrowed: bool = False
 
 
 @dataclass
@@ -92,49 +109,78 @@ class _Plan:
     drop: set[int]
 
 
+@dataclass
+class _DoneCell:
+    """A cell processed by an earlier run (targets branch), reused when unchanged."""
+
+    cell: Any
+    refs: dict[int, SweepRef]
+    computed_rheobase: Any
+
+
+#: ``{(cell, protocol, position): (efel settings, recordings)}`` read by the browser
+Preread = Mapping[tuple[str, str, int], tuple[Mapping[str, Any], list[Any]]]
+
+
 class IncrementalExtractor:
     """Runs a session's extraction, reusing recordings and efel values across runs.
 
     Parameters
     ----------
     feature_cache : FeatureCache, optional
-        Shared per-sweep value cache (a new one by default).
+        Shared per-sweep value cache (a new in-memory one by default).
     """
 
     def __init__(self, feature_cache: FeatureCache | None = None) -> None:
-        self.feature_cache = feature_cache or FeatureCache()
+        # not `or`: an empty cache is falsy (it has a length)
+        self.feature_cache = (
+            FeatureCache() if feature_cache is None else feature_cache
+        )
         self._entries: dict[str, _Entry] = {}
+        #: cells of the last run, by everything they depend on
+        self._done: dict[str, _DoneCell] = {}
 
     def clear(self) -> None:
-        """Forget every cached recording and value."""
+        """Forget every cached recording and value held in memory."""
         self._entries.clear()
+        self._done.clear()
         self.feature_cache.clear()
 
     # --- planning and reading -----------------------------------------------------
     @staticmethod
-    def _plan(session: Session) -> tuple[list[_Plan], dict[str, Any]]:
-        """The entries to read (absolute metadata) and the kept ``files_metadata``."""
-        kept, partial = apply_exclusions(session.files_metadata, session.exclusions)
-        plans = []
+    def _plan(session: Session) -> tuple[dict[str, list[_Plan]], dict[str, Any]]:
+        """The entries to read per cell (absolute metadata), and the kept cells.
+
+        Exclusions as ``apply_exclusions`` applies them (excluded entries left out,
+        excluded traces of an entry dropped by index), without its deep copy.
+        """
+        exclusions = session.exclusions
+        partial: dict[tuple[str, str, str], set[int]] = {}
+        for k in exclusions.reasons:
+            if k.index is not None:
+                partial.setdefault((k.cell, k.protocol, k.file), set()).add(
+                    int(k.index))
+        resolved: dict[str, str] = {}
+        plans: dict[str, list[_Plan]] = {}
         for cell, protocols in session.files_metadata.items():
             for protocol, entries in protocols.items():
                 for position, config in enumerate(entries):
                     file = entry_file(config)
-                    key = ExclusionKey(cell, protocol, file)
-                    if session.exclusions.is_excluded(key):
+                    if exclusions.is_excluded(ExclusionKey(cell, protocol, file)):
                         continue
                     drop = partial.get((cell, protocol, file), set())
-                    plans.append(
-                        _Plan(
-                            (cell, protocol, position), _absolute(session, config), drop
-                        )
-                    )
-        return plans, kept
+                    plans.setdefault(cell, []).append(_Plan(
+                        (cell, protocol, position),
+                        _absolute(session, config, resolved), drop))
+        return plans, dict.fromkeys(plans, True)  # only its emptiness is used
 
     def _read(
-        self, plan: _Plan, efel_settings: Mapping[str, Any]
+        self, plan: _Plan, efel_settings: Mapping[str, Any], preread: Preread | None
     ) -> tuple[_Entry, bool]:
         cell, protocol, _ = plan.ref
+        reused = _reuse(plan, efel_settings, (preread or {}).get(plan.ref))
+        if reused is not None:
+            return reused, True
         key = json.dumps(
             [
                 cell,
@@ -164,37 +210,32 @@ class IncrementalExtractor:
         self._entries[key] = entry
         return entry, False
 
-    def _build_cells(
+    def _build_cell(
         self,
+        name: str,
         plans: list[_Plan],
         efel_settings: Mapping[str, Any],
         result: ExtractionResult,
-        progress: Progress | None,
-        cancel: Any,
         copies: list[tuple[Any, Any]],
-    ) -> list[Any]:
-        cells: dict[str, Any] = {}
-        for done, plan in enumerate(plans):
-            check_cancel(cancel, "the previous results are kept")
-            if progress is not None:
-                progress(done, len(plans), f"Reading {plan.ref[0]} / {plan.ref[1]}")
-            entry, cached = self._read(plan, efel_settings)
+        preread: Preread | None,
+    ) -> Any:
+        """One cell's fresh recordings; ``copies`` gets (original, copy) pairs."""
+        cell = Cell(name)
+        cell.skipped_files = []
+        for plan in plans:
+            entry, cached = self._read(plan, efel_settings, preread)
             result.entries_cached += cached
             result.entries_read += not cached
-            cell_name, protocol, position = plan.ref
-            cell = cells.get(cell_name)
-            if cell is None:
-                cell = cells[cell_name] = Cell(cell_name)
-                cell.skipped_files = []
             cell.skipped_files += entry.skipped
+            _, protocol, position = plan.ref
             for index, recording in enumerate(entry.recordings):
                 if index in plan.drop:
                     continue
                 fresh = _fresh_copy(recording)
-                copies.append((recording, fresh))
+                copies.append((None if entry.borrowed else recording, fresh))
                 cell.recordings.append(fresh)
-                result.refs[id(fresh)] = SweepRef(cell_name, protocol, position, index)
-        return list(cells.values())
+                result.refs[id(fresh)] = SweepRef(name, protocol, position, index)
+        return cell
 
     # --- the run ----------------------------------------------------------------------
     def run(
@@ -204,6 +245,7 @@ class IncrementalExtractor:
         *,
         progress: Progress | None = None,
         cancel: Any = None,
+        preread: Preread | None = None,
     ) -> ExtractionResult:
         """Extract the session's features, reusing what earlier runs computed.
 
@@ -219,6 +261,10 @@ class IncrementalExtractor:
             ``progress(done, total, message)``.
         cancel : object, optional
             Anything with ``is_set()``; checked between files and between sweeps.
+        preread : mapping, optional
+            Recordings already read (the GUI's browser), by ``(cell, protocol,
+            position)`` with the efel settings of their spike counts; used instead
+            of reading the file when they were read from the same metadata.
 
         Returns
         -------
@@ -253,106 +299,213 @@ class IncrementalExtractor:
             settings["protocol_mode"],
         )
         result = ExtractionResult(
-            cells=[],
-            protocols=[],
-            targets=[],
-            auto_targets=targets is None,
-            features={},
-            protocol_definitions={},
-            currents={},
-            settings={
-                **settings,
-                "efel_settings": efel_settings,
-                "protocols_rheobase": protocols_rheobase,
-            },
-            computed_rheobase={},
-            rheobase_overrides=overrides,
-            skipped=[],
-            signature=inputs_signature(session, overrides),
-        )
-        copies: list[tuple[Any, Any]] = []
+            cells=[], protocols=[], targets=[], auto_targets=targets is None,
+            features={}, protocol_definitions={}, currents={},
+            settings={**settings, "efel_settings": efel_settings,
+                      "protocols_rheobase": protocols_rheobase},
+            computed_rheobase={}, rheobase_overrides=overrides, skipped=[],
+            signature=inputs_signature(session, overrides))
+        run = _Run(self, result, efel_settings, plans, progress, cancel, preread)
         try:
-            cells = self._build_cells(
-                plans, efel_settings, result, progress, cancel, copies
-            )
-            result.cells = cells
-            result.skipped = [
-                (c.name, path, reason)
-                for c in cells
-                for path, reason in c.skipped_files
-            ]
-            self._branch(result, targets, efel_settings, progress, cancel)
+            if targets is None:
+                run.auto_branch()
+            else:
+                run.targets_branch(targets)
         finally:
-            _keep_spike_counts(copies)
+            _keep_spike_counts(run.copies)
+            for original, _ in run.copies:  # the extractor's own reads: numbers only
+                if original is not None:
+                    _drop(original)
+        result.skipped = [(c.name, path, reason) for c in result.cells
+                          for path, reason in c.skipped_files]
         result.features, result.protocol_definitions, result.currents = (
             create_feature_protocol_files(
-                cells,
-                result.protocols,
-                None,
-                settings["threshold_nvalue_save"],
-                False,
-                default_std_value=settings["default_std_value"],
-            )
-        )
+                result.cells, result.protocols, None,
+                settings["threshold_nvalue_save"], False,
+                default_std_value=settings["default_std_value"]))
         result.seconds = time.perf_counter() - started
         return result
 
-    def _branch(
+
+class _Run:
+    """One run of :class:`IncrementalExtractor`: the two branches, cell by cell."""
+
+    def __init__(
         self,
+        extractor: IncrementalExtractor,
         result: ExtractionResult,
-        targets: list[dict[str, Any]] | None,
         efel_settings: dict[str, Any],
+        plans: dict[str, list[_Plan]],
         progress: Progress | None,
         cancel: Any,
+        preread: Preread | None,
     ) -> None:
-        """The targets branch or the auto branch of ``extract_efeatures`` (§2.12)."""
-        settings, cells = result.settings, result.cells
-        absolute = settings["absolute_amplitude"]
-        if targets is None:
-            strategy_settings = settings["rheobase_settings"]
-            if strategy_settings is None and settings["rheobase_strategy"] == "flush":
-                strategy_settings = {"upper_bound_spikecount": 4}
-            self._rheobase(result, strategy_settings)
-            if not any(cell.rheobase for cell in cells):
-                logger.warning("No cells with valid rheobase: empty output.")
-                return
-            recordings = [rec for cell in cells for rec in cell.recordings]
-            targets = []
-            for auto_target in default_auto_targets():
-                auto_target.select_ecode_and_amplitude(recordings)
-                targets += auto_target.generate_targets()
-        prepare_targets(targets, False)
-        result.targets = targets
-        result.stats = extract_efeatures_cached(
-            cells,
-            targets,
-            efel_settings,
-            self.feature_cache,
-            cancel=cancel,
-            progress=None
-            if progress is None
-            else (lambda d, t: progress(d, t, f"Features: sweep {d} of {t}")),
-        )
-        if not result.auto_targets and not absolute:
-            self._rheobase(result, settings["rheobase_settings"])
-        result.protocols = group_efeatures(
-            cells, targets, absolute, True, settings["protocol_mode"], efel_settings
-        )
+        self.extractor, self.result = extractor, result
+        self.efel_settings, self.plans = efel_settings, plans
+        self.progress, self.cancel, self.preread = progress, cancel, preread
+        self.copies: list[tuple[Any, Any]] = []
+        self.n_read = self.n_features = 0
+        self.windows: list[tuple[str, Any, Any]] | None = None
+        self.groups: list[Any] | None = None
+        self.absolute = bool(result.settings["absolute_amplitude"])
 
-    @staticmethod
-    def _rheobase(result: ExtractionResult, strategy_settings: Any) -> None:
-        settings = result.settings
-        compute_rheobase(
-            result.cells,
-            settings["protocols_rheobase"],
-            settings["rheobase_strategy"],
-            strategy_settings,
+    def _report(self, done: int, total: int, message: str) -> None:
+        check_cancel(self.cancel, "the previous results are kept")
+        if self.progress is not None:
+            self.progress(done, total, message)
+
+    def _cell(self, name: str) -> Any:
+        """Read one cell (``Reading`` progress over every entry of the run)."""
+        plans = self.plans[name]
+        total = sum(len(p) for p in self.plans.values())
+        for plan in plans:
+            self._report(self.n_read, total, f"Reading {name} / {plan.ref[1]}")
+            self.n_read += 1
+        return self.extractor._build_cell(
+            name, plans, self.efel_settings, self.result, self.copies, self.preread)
+
+    def _features(self, cell: Any, targets: list[dict[str, Any]]) -> None:
+        """Features of one cell (``Features`` progress in cells), traces dropped."""
+        total = len(self.plans)
+        self._report(self.n_features, total, f"Features: cell {cell.name}")
+        if self.windows is None:
+            self.windows = amplitude_windows(targets)
+            self.groups = target_groups(targets)
+        chosen = matched_recordings(cell, self.windows, self.absolute)
+        extract_cell_features(
+            cell, self.groups or [], self.efel_settings, chosen,
+            cache=self.extractor.feature_cache, stats=self.result.stats,
+            cancel=self.cancel)
+        self._drop(cell)
+        self.n_features += 1
+        self._report(self.n_features, total, f"Features: cell {cell.name}")
+
+    def _drop(self, cell: Any) -> None:
+        """Forget the traces of a cell's copies and of the originals read here."""
+        for recording in cell.recordings:
+            _drop(recording)
+        for original, _ in self.copies:
+            if original is not None:
+                _drop(original)
+
+    def targets_branch(self, targets: list[dict[str, Any]]) -> None:
+        """Per cell: read, rheobase, features, drop; then group (§2.12)."""
+        prepare_targets(targets, False)
+        self.result.targets = targets
+        settings = self.result.settings
+        common = json.dumps(
+            [targets, settings, self.efel_settings], sort_keys=True, default=repr)
+        done = self.extractor._done
+        for name in self.plans:
+            signature = self._signature(name, common)
+            if signature in done:  # nothing this cell depends on changed
+                self._reuse_cell(done[signature])
+                continue
+            cell = self._cell(name)
+            self.result.cells.append(cell)
+            if not self.absolute:
+                self._rheobase(cell, settings["rheobase_settings"])
+            self._features(cell, targets)
+            done[signature] = _DoneCell(
+                cell, {k: v for k, v in self.result.refs.items()
+                       if v.cell == name},
+                self.result.computed_rheobase.get(name))
+        self.extractor._done = {
+            k: v for k, v in done.items()
+            if any(c is v.cell for c in self.result.cells)
+        }
+        self._group(targets)
+
+    def _signature(self, name: str, common: str) -> str:
+        """Everything one cell's result depends on, in the targets branch."""
+        plans = [
+            [p.ref, p.config, sorted(p.drop), _file_stamp(p.config)]
+            for p in self.plans[name]
+        ]
+        override = self.result.rheobase_overrides.get(name)
+        return json.dumps([name, plans, override, common], sort_keys=True,
+                          default=repr)
+
+    def _reuse_cell(self, done: _DoneCell) -> None:
+        """An earlier run's cell, unchanged: shared, never modified by either run."""
+        self.result.cells.append(done.cell)
+        self.result.refs.update(done.refs)
+        self.result.computed_rheobase[done.cell.name] = done.computed_rheobase
+        self.n_read += len(self.plans[done.cell.name])
+        self.n_features += 1
+        self.result.entries_cached += len(self.plans[done.cell.name])
+
+    def auto_branch(self) -> None:
+        """Rheobase of every cell, targets chosen from the recordings, features."""
+        settings = self.result.settings
+        strategy_settings = settings["rheobase_settings"]
+        if strategy_settings is None and settings["rheobase_strategy"] == "flush":
+            strategy_settings = {"upper_bound_spikecount": 4}
+        for name in self.plans:
+            cell = self._cell(name)
+            self.result.cells.append(cell)
+            self._rheobase(cell, strategy_settings)
+            self._drop(cell)
+        cells = self.result.cells
+        if not any(cell.rheobase for cell in cells):
+            logger.warning("No cells with valid rheobase: empty output.")
+            return
+        recordings = [rec for cell in cells for rec in cell.recordings]
+        targets: list[dict[str, Any]] = []
+        for auto_target in default_auto_targets():
+            auto_target.select_ecode_and_amplitude(recordings)
+            targets += auto_target.generate_targets()
+        prepare_targets(targets, False)
+        self.result.targets = targets
+        for cell in cells:
+            self._features(cell, targets)
+        self._group(targets)
+
+    def _group(self, targets: list[dict[str, Any]]) -> None:
+        self.result.protocols = group_efeatures(
+            self.result.cells, targets, self.absolute, True,
+            self.result.settings["protocol_mode"], self.efel_settings)
+
+    def _rheobase(self, cell: Any, strategy_settings: Any) -> None:
+        settings, result = self.result.settings, self.result
+        compute_rheobase([cell], settings["protocols_rheobase"],
+                         settings["rheobase_strategy"], strategy_settings)
+        result.computed_rheobase[cell.name] = cell.rheobase
+        if cell.name in result.rheobase_overrides:
+            cell.rheobase = float(result.rheobase_overrides[cell.name])
+            cell.compute_relative_amp()
+
+
+def _drop(recording: Any) -> None:
+    """Forget a recording's traces; a pending spike count is read again on demand."""
+    if can_reload(recording):
+        recording.t = recording.voltage = recording.current = None
+
+
+def _reuse(
+    plan: _Plan,
+    efel_settings: Mapping[str, Any],
+    read: tuple[Mapping[str, Any], list[Any]] | None,
+) -> _Entry | None:
+    """The browser's recordings of an entry, if read as ``read_recordings`` would."""
+    if read is None:
+        return None
+    settings, recordings = read
+    cell, protocol, _ = plan.ref
+    expected = {**plan.config}
+    expected.setdefault("protocol_name", protocol)
+    ecode = ecode_for_protocol(plan.config.get("ecode") or protocol)
+    if (
+        not recordings
+        or dict(settings) != dict(efel_settings)
+        or any(
+            r is None or type(r) is not ecode or r.config_data != expected
+            or r.spikecount_pending
+            for r in recordings
         )
-        result.computed_rheobase = {c.name: c.rheobase for c in result.cells}
-        for cell in result.cells:
-            if cell.name in result.rheobase_overrides:
-                cell.rheobase = float(result.rheobase_overrides[cell.name])
-                cell.compute_relative_amp()
+    ):
+        return None
+    return _Entry(list(recordings), [], borrowed=True)
 
 
 def _fresh_copy(recording: Any) -> Any:
@@ -372,12 +525,17 @@ def _fresh_copy(recording: Any) -> Any:
     return fresh
 
 
-def _absolute(session: Session, config: Mapping[str, Any]) -> dict[str, Any]:
+def _absolute(
+    session: Session, config: Mapping[str, Any], resolved: dict[str, str]
+) -> dict[str, Any]:
     """One entry's metadata with absolute paths (a shallow copy: never mutated)."""
     out = dict(config)
     for key in PATH_KEYS:
-        if out.get(key):
-            out[key] = session.resolve(out[key])
+        path = out.get(key)
+        if path:
+            if path not in resolved:
+                resolved[path] = session.resolve(path)
+            out[key] = resolved[path]
     return out
 
 
@@ -389,6 +547,8 @@ def _keep_spike_counts(copies: list[tuple[Any, Any]]) -> None:
     the next run's copies do not call efel for it again.
     """
     for original, fresh in copies:
+        if original is None:
+            continue
         if getattr(original, "spikecount_pending", False) and not getattr(
             fresh, "spikecount_pending", True
         ):

@@ -98,6 +98,12 @@ class RunExtras:
         window (:mod:`efex_gui.core.recordings.timing_consensus`), as a folder
         import does; False keeps BluePyEfe's per-sweep detection
         (docs/compatibility.md).
+    feature_store : FeatureStore, optional
+        The persistent feature cache
+        (:func:`~efex_gui.core.extraction.feature_store.open_default_store`):
+        per-sweep values of earlier runs on the same files, metadata, settings and
+        versions are reused, new ones stored. None (the Python API's default: like
+        BluePyEfe it writes nothing but its outputs): no cache.
     """
 
     progress: Progress | None = None
@@ -113,6 +119,7 @@ class RunExtras:
     rheobase_overrides: Mapping[str, float] | None = None
     plotter: Plotter | None = None
     consensus_timing: bool = False
+    feature_store: Any = None
 
 
 _REQUEST_FIELDS = frozenset(f.name for f in fields(ExtractionRequest))

@@ -191,6 +191,7 @@ def _extract_with_targets(
         extract_all_recordings=options.extract_all_recordings,
         drop=low_memory_mode or options.private_cells,
         keep_spikecount=not options.private_cells,
+        store=options.feature_store,
     )
     items = list(files_metadata.items())
     cells = _mapped(
@@ -277,6 +278,7 @@ def _extract_auto_targets(
         extract_all_recordings=options.extract_all_recordings,
         drop=options.private_cells,
         keep_spikecount=False,
+        store=options.feature_store,
     )
     cells = _mapped(
         map_function, second, cells, options.stage_progress(1, len(items)),

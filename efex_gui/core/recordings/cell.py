@@ -164,13 +164,15 @@ class Cell:
                 traces = self.reader(config_data, recording_reader)
             if not traces:
                 self._warn_no_sweep(config_data, protocol_name)
-            for reader_data in traces:
+            for index, reader_data in enumerate(traces):
                 # An "ecode" key (set by the app's eCode mapping) overrides the
                 # name-based lookup; BluePyEfe ignores the key.
                 ecode = ecode_for_protocol(config_data.get("ecode") or protocol_name)
                 recording = ecode(
                     config_data, reader_data, protocol_name, efel_settings
                 )
+                if not recording_reader:  # the persistent cache keys on it
+                    recording.source_index = index
                 self.recordings.append(guard_recording(recording))
 
     @staticmethod

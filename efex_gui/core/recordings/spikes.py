@@ -128,6 +128,12 @@ class LazySpikeCount:
         settings = self._spikecount_settings
         assert settings is not None  # only called while the count is pending
         if self.voltage is None:
+            from efex_gui.core.recordings.traces import can_reload, traces_reloaded
+
+            if can_reload(self):  # traces dropped to save memory: read them again
+                with traces_reloaded([self]):
+                    self._resolve_spikecount()
+                return
             raise TracesDroppedError(
                 f"The spike count of {self._where()} was never computed and its "
                 "traces were dropped (low-memory run): keep the traces (pickle_cells "

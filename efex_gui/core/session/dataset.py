@@ -357,7 +357,7 @@ def load_config(
         result.error, result.fix = result.notes[-1], "ecode"
         result.raw = dict(enumerate(raw_traces(config, read)))
         return result
-    _interpret(result, ecode, config, traces, efel_settings)
+    _interpret(result, ecode, config, traces, efel_settings, from_file=reader is None)
     if not traces:
         result.error = "the file holds no trace for this protocol"
     return result
@@ -379,8 +379,13 @@ def _interpret(
     config: dict[str, Any],
     traces: list[dict[str, Any]],
     efel_settings: Mapping[str, Any] | None,
+    from_file: bool = False,
 ) -> None:
-    """One Recording per trace; a trace that fails keeps its raw data."""
+    """One Recording per trace; a trace that fails keeps its raw data.
+
+    ``from_file``: read by the core's reader (``source_index`` set: the persistent
+    feature cache keys on it).
+    """
     from efex_gui.core.readers.raw import raw_trace
     from efex_gui.core.recordings.interpretation import fix_for
 
@@ -392,6 +397,8 @@ def _interpret(
                                               settings))  # fmt: skip
             for note in result.notes:
                 recording.warnings.append(note)
+            if from_file:
+                recording.source_index = i
             # The browser shows every count: made here, where the reading happens
             # (a worker thread), not on first display.
             _ = recording.spikecount

@@ -1,0 +1,336 @@
+"""A day in the GUI, timed: open, read all, extract, exclude, save, close, reopen.
+
+In one process, with the real main window (offscreen): open INPUTS (an inputs or
+extraction-config JSON, a saved session, or a folder of recordings), read every
+entry in the browser, extract, make 5 exclusions from the feature plot (click to
+redrawn plots), save the session, close the window, open the saved session in a new
+window and wait for its results. Then, in a subprocess, ``efex extract`` on the same
+inputs. Prints one JSON document::
+
+    {"cells": int,
+     "gui": {"open_s", "read_all_s", "extract_s", "exclusion_ms_median",
+             "reopen_results_s", "peak_rss_mb"},
+     "cli": {"extract_s", "peak_rss_mb"}}
+
+``--copies K`` replicates the cells K times (symlinked copies of their files under
+new paths, so that no replica shares a cache entry with another: 4 SSCx cells →
+44 with ``--copies 11``). The GUI and the CLI each start from an empty persistent
+feature cache of their own (the reopen uses the GUI's, as a user's would). Asserts
+nothing; never run as a test.
+
+Usage::
+
+    QT_QPA_PLATFORM=offscreen python3 benchmarks/gui_workflow.py \\
+        ../shared/data/oracle/sscx-dev4/inputs.json --data-root ../shared/data \\
+        [--copies 11] --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+PATH_KEYS = ("filepath", "v_file", "i_file")
+
+
+def wait_for(app: Any, signal: Any, timeout_s: float = 3600.0) -> list[Any]:
+    """Process events until ``signal`` is emitted; return its arguments."""
+    got: list[Any] = []
+
+    def slot(*args: Any) -> None:
+        got.append(args)
+
+    signal.connect(slot)
+    end = time.monotonic() + timeout_s
+    while not got and time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.001)
+    signal.disconnect(slot)
+    if not got:
+        raise TimeoutError(f"no {signal} within {timeout_s} s")
+    return list(got[0])
+
+
+def spin_until(app: Any, done: Any, timeout_s: float = 3600.0) -> None:
+    """Process events until ``done()`` is true."""
+    end = time.monotonic() + timeout_s
+    while not done():
+        if time.monotonic() > end:
+            raise TimeoutError("condition not reached")
+        app.processEvents()
+        time.sleep(0.001)
+
+
+# --- inputs --------------------------------------------------------------------------
+
+
+def _replica(path: str, root: Path, copy: int, work: Path) -> str:
+    """``path`` (absolute) seen through a symlink under ``work/copy<k>``."""
+    source = Path(path)
+    try:
+        relative = source.relative_to(root)
+    except ValueError:
+        relative = Path(*source.parts[1:])
+    target = work / f"copy{copy}" / relative
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.symlink_to(source)
+    return str(target)
+
+
+def prepare_json(inputs: Path, data_root: Path, copies: int, work: Path,
+                 shared_files: bool = False) -> Path:
+    """A copy of an inputs/config JSON with absolute paths and replicated cells.
+
+    Replicas read symlinks under their own folder (distinct paths: no cache entry
+    shared), or with ``shared_files`` the very same paths (memory runs: the values of
+    the first copy serve the others, only the number of cells held grows).
+    """
+    document = json.loads(inputs.read_text())
+    files_metadata = document["files_metadata"]
+    replicated: dict[str, Any] = {}
+    for k in range(copies):
+        for cell, protocols in files_metadata.items():
+            name = cell if copies == 1 else f"{cell}-c{k}"
+            replicated[name] = {
+                protocol: [
+                    {
+                        key: (
+                            _replica(str((data_root / value).absolute()),
+                                     data_root.absolute(), k, work)
+                            if key in PATH_KEYS and copies > 1 and not shared_files
+                            else str((data_root / value).absolute())
+                            if key in PATH_KEYS else value
+                        )
+                        for key, value in entry.items()
+                    }
+                    for entry in entries
+                ]
+                for protocol, entries in protocols.items()
+            }
+    document["files_metadata"] = replicated
+    document.pop("output_directory", None)
+    out = work / "inputs.json"
+    out.write_text(json.dumps(document))
+    return out
+
+
+def prepare_folder(folder: Path, copies: int, work: Path, controller: Any,
+                   preferences: Any) -> Path:
+    """Import a folder with the import dialog's guesses; save it as a session."""
+    from efex_gui.widgets.import_dialog import ImportDialog
+
+    source = folder
+    if copies > 1:
+        source = work / "folder"
+        for k in range(copies):
+            target = source / f"copy{k}"
+            target.mkdir(parents=True, exist_ok=True)
+            for item in folder.iterdir():
+                (target / item.name).symlink_to(item.absolute())
+    dialog = ImportDialog(source, None, preferences, None)
+    files_metadata = dialog.files_metadata()
+    controller.new_session(files_metadata, source, dialog.ecode_overrides)
+    dialog.close()
+    out = work / "imported-session.json"
+    controller.save_session(out)
+    return out
+
+
+# --- the GUI -------------------------------------------------------------------------
+
+
+def make_window(app: Any, work: Path) -> tuple[Any, Any]:
+    """A main window on a fresh controller (offscreen), preferences in ``work``."""
+    from PySide6.QtCore import QSettings
+
+    from efex_gui.app.controller import SessionController
+    from efex_gui.app.preferences import Preferences
+    from efex_gui.widgets.main_window import MainWindow
+
+    ini = work / f"prefs-{time.monotonic_ns()}.ini"
+    controller = SessionController()
+    window = MainWindow(controller, Preferences(QSettings(str(ini),
+                                                          QSettings.Format.IniFormat)))
+    window.confirm_close = False
+    window.resize(1600, 1000)
+    window.show()
+    app.processEvents()
+    return window, controller
+
+
+def exclude_once(app: Any, window: Any, index: int) -> float:
+    """Exclude one point of the feature plot: click → plots redrawn, in ms."""
+    extraction, plot = window.extraction, window.extraction_ui["feature_plot"]
+    point = plot.points[index % len(plot.points)]
+    plot.select_point(point)
+    app.processEvents()
+    start = time.perf_counter()
+    plot.exclude_button.click()
+    wait_for(app, extraction.update_timed)
+    app.processEvents()  # the repaint of the docks
+    return 1000 * (time.perf_counter() - start)
+
+
+def show_a_feature(app: Any, window: Any) -> None:
+    """Raise the feature plot on the first target's protocol and feature."""
+    plot = window.extraction_ui["feature_plot"]
+    window.extraction_ui["docks"][3].raise_()
+    pairs = [(t["protocol"], t["efeature"]) for t in window.extraction.result.targets]
+    if ("IDrest", "mean_frequency") in pairs:  # the SSCx view of the other benchmark
+        pairs.insert(0, ("IDrest", "mean_frequency"))
+    for protocol, feature in dict.fromkeys(pairs):
+        plot.choose(protocol, feature)
+        app.processEvents()
+        if len(plot.points) >= 10:
+            return
+
+
+def gui_run(app: Any, opened: Path, work: Path, n_exclusions: int) -> dict[str, Any]:
+    """The GUI part of the workflow; returns its numbers."""
+    window, controller = make_window(app, work)
+    numbers: dict[str, Any] = {}
+    start = time.perf_counter()
+    controller.open_json(opened)
+    app.processEvents()
+    numbers["open_s"] = time.perf_counter() - start
+    start = time.perf_counter()
+    controller.load_all()
+    spin_until(app, lambda: not controller.is_busy())
+    numbers["read_all_s"] = time.perf_counter() - start
+    start = time.perf_counter()
+    window.extraction.run()
+    wait_for(app, window.extraction.results_changed)
+    numbers["extract_s"] = time.perf_counter() - start
+    show_a_feature(app, window)
+    clicks = [exclude_once(app, window, 3 * i + 1) for i in range(n_exclusions)]
+    numbers["exclusion_ms_median"] = statistics.median(clicks)
+    numbers["exclusion_ms"] = clicks
+    saved = work / "saved-session.json"
+    controller.save_session(saved)
+    window.extraction.shutdown()
+    window.close()
+    controller.shutdown()
+    app.processEvents()
+    numbers["reopen_results_s"] = reopen(app, saved, work)
+    numbers["cells"] = len(controller.session.files_metadata)
+    return numbers
+
+
+def reopen(app: Any, saved: Path, work: Path) -> float:
+    """Seconds from opening the saved session to its results shown."""
+    window, controller = make_window(app, work)
+    extraction = window.extraction
+    shown: list[Any] = []
+    extraction.results_changed.connect(
+        lambda result: shown.append(result) if result is not None else None)
+    start = time.perf_counter()
+    controller.open_json(saved)
+    app.processEvents()
+    if not shown and extraction.result is None and not extraction.worker.is_running():
+        extraction.run()  # nothing restored the results: extract (cache: no efel)
+    spin_until(app, lambda: bool(shown))
+    app.processEvents()
+    seconds = time.perf_counter() - start
+    extraction.shutdown()
+    window.close()
+    controller.shutdown()
+    return seconds
+
+
+# --- the CLI -------------------------------------------------------------------------
+
+
+def cli_run(opened: Path, work: Path) -> dict[str, float]:
+    """``efex extract`` in a subprocess with its own empty cache."""
+    env = {**os.environ, "EFEX_CACHE_DIR": str(work / "cli-cache"),
+           "PYTHONPATH": str(ROOT)}
+    # /usr/bin/time measures the child alone (a forked child of this big process
+    # would inherit its resident size in ru_maxrss)
+    rss_file = work / "cli-maxrss.txt"
+    start = time.perf_counter()
+    subprocess.run(
+        ["/usr/bin/time", "-f", "%M", "-o", str(rss_file), sys.executable, "-m",
+         "efex_gui", "extract", str(opened), "-o", str(work / "cli-out"), "-q",
+         "--overwrite"],
+        check=False, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+    )
+    seconds = time.perf_counter() - start
+    peak_kb = float(rss_file.read_text().split()[-1])
+    return {"extract_s": seconds, "peak_rss_mb": peak_kb / 1024}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the workflow and print its numbers."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("inputs", type=Path)
+    parser.add_argument("--copies", type=int, default=1)
+    parser.add_argument("--data-root", type=Path, default=None,
+                        help="folder the JSON's relative paths start from "
+                        "(default: the JSON's folder)")
+    parser.add_argument("--exclusions", type=int, default=5)
+    parser.add_argument("--json", action="store_true", help="print only the JSON")
+    parser.add_argument("--work", type=Path, default=None)
+    parser.add_argument("--shared-files", action="store_true",
+                        help="replicas read the same paths (memory scaling runs)")
+    args = parser.parse_args(argv)
+    work = args.work or Path(tempfile.mkdtemp(prefix="efex-workflow-"))
+    work.mkdir(parents=True, exist_ok=True)
+    os.environ["EFEX_CACHE_DIR"] = str(work / "gui-cache")
+    logging.disable(logging.WARNING)  # the per-sweep notes of the eCodes
+
+    from PySide6.QtWidgets import QApplication
+
+    from efex_gui.app.qt_workarounds import pin_singletons
+
+    pin_singletons()
+    app = QApplication.instance() or QApplication(["efex-workflow"])
+    if args.inputs.is_dir():
+        from PySide6.QtCore import QSettings
+
+        from efex_gui.app.controller import SessionController
+        from efex_gui.app.preferences import Preferences
+
+        prefs = Preferences(QSettings(str(work / "import.ini"),
+                                      QSettings.Format.IniFormat))
+        opened = prepare_folder(args.inputs, args.copies, work, SessionController(),
+                                prefs)
+    elif _is_session(args.inputs):
+        opened = args.inputs
+    else:
+        root = args.data_root or args.inputs.parent
+        opened = prepare_json(args.inputs, root, args.copies, work,
+                              args.shared_files)
+    gui = gui_run(app, opened, work, args.exclusions)
+    gui["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    cells = gui.pop("cells")
+    cli = cli_run(opened, work)
+    document = {"cells": cells, "gui": gui, "cli": cli}
+    if not args.json:
+        print(f"work folder: {work}")  # noqa: T201
+    print(json.dumps(document, indent=None if args.json else 2))  # noqa: T201
+    return 0
+
+
+def _is_session(path: Path) -> bool:
+    try:
+        document = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(document, dict) and "format_version" in document
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,100 @@
+"""Traces read again on demand, so that nobody has to hold them all.
+
+Reading a sweep is cheap (a few ms); holding every trace of 44 cells is not (GBs).
+The GUI and the incremental extraction therefore keep each recording's numbers (amp,
+stimulus window, spike count, features) and drop its traces
+(``Recording.drop_traces``); when efel needs them again (a feature not cached yet, a
+deferred spike count, a PDF report), :func:`reload_traces` reads each entry once and
+gives the recordings their arrays back; :func:`traces_reloaded` lends them for a
+block of code.
+
+Only recordings built by the core from a file (``source_index`` set) can be reloaded:
+the trace at that position of what the reader returns for the recording's own
+metadata (``config_data``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["can_reload", "needs_traces", "reload_traces", "traces_reloaded"]
+
+
+def needs_traces(recording: Any) -> bool:
+    """Whether the recording's traces were dropped."""
+    return getattr(recording, "voltage", None) is None
+
+
+def can_reload(recording: Any) -> bool:
+    """Whether :func:`reload_traces` can give this recording its traces back."""
+    return (
+        getattr(recording, "source_index", None) is not None
+        and isinstance(getattr(recording, "config_data", None), dict)
+        and bool(getattr(recording, "files", None))
+    )
+
+
+def _entry_key(recording: Any) -> str:
+    return json.dumps(
+        [type(recording).__qualname__, recording.protocol_name, recording.config_data],
+        sort_keys=True, default=repr,
+    )
+
+
+def reload_traces(recordings: Iterable[Any]) -> list[Any]:
+    """Give dropped recordings their traces back, reading each entry once.
+
+    Parameters
+    ----------
+    recordings : iterable of Recording
+        Recordings; those with traces or that cannot be reloaded are left alone.
+
+    Returns
+    -------
+    list of Recording
+        The recordings that got their traces back.
+
+    Raises
+    ------
+    EfexError
+        The file cannot be read any more (moved, damaged).
+    """
+    from efex_gui.core.readers import read_file
+
+    by_entry: dict[str, list[Any]] = {}
+    for recording in recordings:
+        if needs_traces(recording) and can_reload(recording):
+            by_entry.setdefault(_entry_key(recording), []).append(recording)
+    reloaded = []
+    for group in by_entry.values():
+        traces = read_file(dict(group[0].config_data))
+        for recording in group:
+            if recording.source_index >= len(traces):
+                logger.warning("%s: the file no longer holds trace %d",
+                               recording.files, recording.source_index)
+                continue
+            fresh = type(recording)(
+                dict(recording.config_data), traces[recording.source_index],
+                recording.protocol_name, None,
+            )
+            recording.t, recording.voltage = fresh.t, fresh.voltage
+            recording.current = fresh.current
+            reloaded.append(recording)
+    return reloaded
+
+
+@contextmanager
+def traces_reloaded(recordings: Iterable[Any]) -> Iterator[list[Any]]:
+    """Reload the recordings' traces for the ``with`` block, drop them after it."""
+    reloaded = reload_traces(recordings)
+    try:
+        yield reloaded
+    finally:
+        for recording in reloaded:
+            recording.t = recording.voltage = recording.current = None
