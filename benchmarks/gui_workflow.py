@@ -90,8 +90,9 @@ def _replica(path: str, root: Path, copy: int, work: Path) -> str:
     return str(target)
 
 
-def prepare_json(inputs: Path, data_root: Path, copies: int, work: Path,
-                 shared_files: bool = False) -> Path:
+def prepare_json(
+    inputs: Path, data_root: Path, copies: int, work: Path, shared_files: bool = False
+) -> Path:
     """A copy of an inputs/config JSON with absolute paths and replicated cells.
 
     Replicas read symlinks under their own folder (distinct paths: no cache entry
@@ -108,11 +109,16 @@ def prepare_json(inputs: Path, data_root: Path, copies: int, work: Path,
                 protocol: [
                     {
                         key: (
-                            _replica(str((data_root / value).absolute()),
-                                     data_root.absolute(), k, work)
+                            _replica(
+                                str((data_root / value).absolute()),
+                                data_root.absolute(),
+                                k,
+                                work,
+                            )
                             if key in PATH_KEYS and copies > 1 and not shared_files
                             else str((data_root / value).absolute())
-                            if key in PATH_KEYS else value
+                            if key in PATH_KEYS
+                            else value
                         )
                         for key, value in entry.items()
                     }
@@ -127,8 +133,9 @@ def prepare_json(inputs: Path, data_root: Path, copies: int, work: Path,
     return out
 
 
-def prepare_folder(folder: Path, copies: int, work: Path, controller: Any,
-                   preferences: Any) -> Path:
+def prepare_folder(
+    folder: Path, copies: int, work: Path, controller: Any, preferences: Any
+) -> Path:
     """Import a folder with the import dialog's guesses; save it as a session."""
     from efex_gui.widgets.import_dialog import ImportDialog
 
@@ -162,8 +169,9 @@ def make_window(app: Any, work: Path) -> tuple[Any, Any]:
 
     ini = work / f"prefs-{time.monotonic_ns()}.ini"
     controller = SessionController()
-    window = MainWindow(controller, Preferences(QSettings(str(ini),
-                                                          QSettings.Format.IniFormat)))
+    window = MainWindow(
+        controller, Preferences(QSettings(str(ini), QSettings.Format.IniFormat))
+    )
     window.confirm_close = False
     window.resize(1600, 1000)
     window.show()
@@ -235,7 +243,8 @@ def reopen(app: Any, saved: Path, work: Path) -> float:
     extraction = window.extraction
     shown: list[Any] = []
     extraction.results_changed.connect(
-        lambda result: shown.append(result) if result is not None else None)
+        lambda result: shown.append(result) if result is not None else None
+    )
     start = time.perf_counter()
     controller.open_json(saved)
     app.processEvents()
@@ -255,17 +264,36 @@ def reopen(app: Any, saved: Path, work: Path) -> float:
 
 def cli_run(opened: Path, work: Path) -> dict[str, float]:
     """``efex extract`` in a subprocess with its own empty cache."""
-    env = {**os.environ, "EFEX_CACHE_DIR": str(work / "cli-cache"),
-           "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "EFEX_CACHE_DIR": str(work / "cli-cache"),
+        "PYTHONPATH": str(ROOT),
+    }
     # /usr/bin/time measures the child alone (a forked child of this big process
     # would inherit its resident size in ru_maxrss)
     rss_file = work / "cli-maxrss.txt"
     start = time.perf_counter()
     subprocess.run(
-        ["/usr/bin/time", "-f", "%M", "-o", str(rss_file), sys.executable, "-m",
-         "efex_gui", "extract", str(opened), "-o", str(work / "cli-out"), "-q",
-         "--overwrite"],
-        check=False, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+        [
+            "/usr/bin/time",
+            "-f",
+            "%M",
+            "-o",
+            str(rss_file),
+            sys.executable,
+            "-m",
+            "efex_gui",
+            "extract",
+            str(opened),
+            "-o",
+            str(work / "cli-out"),
+            "-q",
+            "--overwrite",
+        ],
+        check=False,
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
     )
     seconds = time.perf_counter() - start
     peak_kb = float(rss_file.read_text().split()[-1])
@@ -277,14 +305,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("inputs", type=Path)
     parser.add_argument("--copies", type=int, default=1)
-    parser.add_argument("--data-root", type=Path, default=None,
-                        help="folder the JSON's relative paths start from "
-                        "(default: the JSON's folder)")
+    parser.add_argument(
+        "--data-root",
+        type=Path,
+        default=None,
+        help="folder the JSON's relative paths start from (default: the JSON's folder)",
+    )
     parser.add_argument("--exclusions", type=int, default=5)
     parser.add_argument("--json", action="store_true", help="print only the JSON")
     parser.add_argument("--work", type=Path, default=None)
-    parser.add_argument("--shared-files", action="store_true",
-                        help="replicas read the same paths (memory scaling runs)")
+    parser.add_argument(
+        "--shared-files",
+        action="store_true",
+        help="replicas read the same paths (memory scaling runs)",
+    )
     args = parser.parse_args(argv)
     work = args.work or Path(tempfile.mkdtemp(prefix="efex-workflow-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -303,16 +337,17 @@ def main(argv: list[str] | None = None) -> int:
         from efex_gui.app.controller import SessionController
         from efex_gui.app.preferences import Preferences
 
-        prefs = Preferences(QSettings(str(work / "import.ini"),
-                                      QSettings.Format.IniFormat))
-        opened = prepare_folder(args.inputs, args.copies, work, SessionController(),
-                                prefs)
+        prefs = Preferences(
+            QSettings(str(work / "import.ini"), QSettings.Format.IniFormat)
+        )
+        opened = prepare_folder(
+            args.inputs, args.copies, work, SessionController(), prefs
+        )
     elif _is_session(args.inputs):
         opened = args.inputs
     else:
         root = args.data_root or args.inputs.parent
-        opened = prepare_json(args.inputs, root, args.copies, work,
-                              args.shared_files)
+        opened = prepare_json(args.inputs, root, args.copies, work, args.shared_files)
     gui = gui_run(app, opened, work, args.exclusions)
     gui["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     cells = gui.pop("cells")

@@ -60,9 +60,7 @@ class ExtractionWorker(QObject):
         super().__init__(parent)
         # values also go to the persistent cache: a reopened session, a second
         # window or a later ``efex extract`` on the same data finds them there
-        self.extractor = IncrementalExtractor(
-            FeatureCache(store=open_default_store())
-        )
+        self.extractor = IncrementalExtractor(FeatureCache(store=open_default_store()))
         # a child: Qt deletes it with the worker, after _stop_thread has ended it
         self._thread = QThread(self)
         self._thread.setObjectName("efex-extraction")
@@ -105,7 +103,10 @@ class ExtractionWorker(QObject):
             _RUN,
             self._context,
             lambda context: self.extractor.run(
-                session, overrides, progress=context.progress, cancel=context,
+                session,
+                overrides,
+                progress=context.progress,
+                cancel=context,
                 preread=preread,
             ),
         )

@@ -43,7 +43,8 @@ def can_reload(recording: Any) -> bool:
 def _entry_key(recording: Any) -> str:
     return json.dumps(
         [type(recording).__qualname__, recording.protocol_name, recording.config_data],
-        sort_keys=True, default=repr,
+        sort_keys=True,
+        default=repr,
     )
 
 
@@ -76,12 +77,17 @@ def reload_traces(recordings: Iterable[Any]) -> list[Any]:
         traces = read_file(dict(group[0].config_data))
         for recording in group:
             if recording.source_index >= len(traces):
-                logger.warning("%s: the file no longer holds trace %d",
-                               recording.files, recording.source_index)
+                logger.warning(
+                    "%s: the file no longer holds trace %d",
+                    recording.files,
+                    recording.source_index,
+                )
                 continue
             fresh = type(recording)(
-                dict(recording.config_data), traces[recording.source_index],
-                recording.protocol_name, None,
+                dict(recording.config_data),
+                traces[recording.source_index],
+                recording.protocol_name,
+                None,
             )
             recording.t, recording.voltage = fresh.t, fresh.voltage
             recording.current = fresh.current
