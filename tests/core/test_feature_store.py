@@ -347,3 +347,24 @@ def test_a_reopened_session_computes_nothing(demo: dict, tmp_path: Path) -> None
     assert first.stats.computed > 0
     assert (again.stats.computed, again.stats.efel_calls) == (0, 0)
     assert again.features == first.features
+
+
+def test_the_incremental_run_holds_no_trace_afterwards(demo: dict) -> None:
+    """Memory flat with the number of cells: numbers kept, traces read on demand."""
+    from efex_gui.core.extraction.incremental import IncrementalExtractor
+    from efex_gui.core.session.document import ExtractionSettings, Session
+    from efex_gui.core.synthetic.demo import DEMO_TARGETS
+
+    session = Session(
+        files_metadata=copy.deepcopy(demo),
+        targets=copy.deepcopy(list(DEMO_TARGETS)),
+        settings=ExtractionSettings(protocols_rheobase=["IDthresh", "IDRest"]),
+    )
+    extractor = IncrementalExtractor()
+    result = extractor.run(session)
+    held = [r for c in result.cells for r in c.recordings]
+    held += [r for e in extractor._entries.values() for r in e.recordings]
+    assert held and all(r.voltage is None and r.reader_data is None for r in held)
+    assert any(r.efeatures for r in held)
+    counts = [r.spikecount for c in result.cells for r in c.recordings]  # re-read
+    assert any(n for n in counts if n is not None)

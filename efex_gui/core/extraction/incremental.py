@@ -477,9 +477,14 @@ class _Run:
 
 
 def _drop(recording: Any) -> None:
-    """Forget a recording's traces; a pending spike count is read again on demand."""
+    """Forget a recording's traces; a pending spike count is read again on demand.
+
+    ``reader_data`` (the reader's raw arrays: a second copy of the traces) goes too,
+    as in ``Recording.drop_traces``.
+    """
     if can_reload(recording):
         recording.t = recording.voltage = recording.current = None
+        recording.reader_data = None
 
 
 def _reuse(
