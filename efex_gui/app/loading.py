@@ -406,7 +406,8 @@ class RecordingStore(QObject):
         """
         return {
             (key.cell, key.protocol, key.entry): (
-                dict(self._read_settings.get(key, {})), list(recordings)
+                dict(self._read_settings.get(key, {})),
+                list(recordings),
             )
             for key, recordings in self._recordings.items()
             if key in self._read_settings
