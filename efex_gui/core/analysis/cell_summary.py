@@ -147,10 +147,16 @@ class SummaryContext:
 
     def sweeps(self, cell: Any, protocols: Iterable[str]) -> list[SweepValues]:
         """The values of the cell's sweeps of ``protocols`` (case-insensitive)."""
+        from efex_gui.core.recordings.traces import needs_traces, traces_reloaded
+
         wanted = tuple(protocols)
+        chosen = [
+            r for r in cell.recordings if matches_protocol(r.protocol_name, wanted)
+        ]
         found = []
-        for recording in cell.recordings:
-            if matches_protocol(recording.protocol_name, wanted):
+        # an extraction's cells hold no traces (memory): read back for the efel call
+        with traces_reloaded(r for r in chosen if needs_traces(r)):
+            for recording in chosen:
                 values = self.cache.get(recording, self.efel_settings)
                 if values is not None:
                     found.append(values)
