@@ -85,7 +85,8 @@ def write_export(
         files_metadata=kwargs["files_metadata"],
         exclusions=session.exclusions.to_json(), switches={},
         skipped_files=result.skipped, recipe=recipe,
-        recordings=recording_metadata(result.cells, recipe["data_root"])))
+        recordings=recording_metadata(result.cells, recipe["data_root"]),
+        qc=session.qc.to_dict()))
     return written
 
 

@@ -182,6 +182,23 @@ def test_provenance_names_inputs_exclusions_and_versions(
     assert provenance["settings"]["efel_settings"] == first.settings["efel_settings"]
 
 
+def test_provenance_records_the_qc_switches_and_thresholds(
+    qtbot: Any, demo: Any, extraction: ExtractionController, tmp_path: Path
+) -> None:
+    from efex_gui.core.recordings.qc_settings import QCSettings
+
+    run_and_wait(qtbot, extraction)
+    qc = QCSettings()
+    qc.enabled["line_noise"] = False
+    qc.thresholds["pre_noise_rms"] = 0.25
+    demo.session.qc = qc
+    extraction.export(tmp_path)
+    recorded = read_json(tmp_path / "efex_provenance.json")["qc"]
+    assert recorded["line_noise"]["enabled"] is False
+    assert recorded["pre_noise_rms"]["threshold"] == 0.25
+    assert QCSettings.from_dict(recorded) == qc
+
+
 def test_export_does_not_overwrite_without_asking(
     qtbot: Any, demo: Any, extraction: ExtractionController, tmp_path: Path
 ) -> None:

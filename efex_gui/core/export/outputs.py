@@ -333,6 +333,7 @@ def write_provenance(
     warnings: Mapping[str, list[str]] | None = None,
     recipe: Mapping[str, Any] | None = None,
     recordings: list[dict[str, Any]] | None = None,
+    qc: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write ``efex_provenance.json`` next to the three result files.
 
@@ -363,6 +364,9 @@ def write_provenance(
     recordings : list of dict, optional
         Per recording, the metadata used and their sources
         (:func:`efex_gui.core.export.recipe.recording_metadata`).
+    qc : dict, optional
+        The sweep QC checks' switches and thresholds used to flag sweeps
+        (:meth:`efex_gui.core.recordings.qc_settings.QCSettings.to_dict`).
 
     Returns
     -------
@@ -397,6 +401,8 @@ def write_provenance(
         document["recipe"] = dict(recipe)
     if recordings is not None:
         document["recordings"] = recordings
+    if qc is not None:
+        document["qc"] = dict(qc)
     return write_json_atomic(
         out / PROVENANCE_FILE, document, nan_as_null=True, encoder=_ProvenanceEncoder
     )

@@ -192,7 +192,8 @@ def _by_protocol(cell: Any) -> Callable[[str], list[Any]]:
     """
     method = getattr(type(cell), "get_recordings_by_protocol_name", None)
     if method is not Cell.get_recordings_by_protocol_name:
-        return cell.get_recordings_by_protocol_name  # a foreign cell class
+        foreign: Callable[[str], list[Any]] = cell.get_recordings_by_protocol_name
+        return foreign  # a foreign cell class
     index: dict[Any, list[Any]] = {}
     for recording in cell.recordings:
         index.setdefault(recording.protocol_name, []).append(recording)

@@ -155,7 +155,7 @@ class IncrementalExtractor:
         excluded traces of an entry dropped by index), without its deep copy.
         """
         exclusions = session.exclusions
-        partial: dict[tuple[str, str, str], set[int]] = {}
+        partial: dict[tuple[str, str | None, str | None], set[int]] = {}
         for k in exclusions.reasons:
             if k.index is not None:
                 partial.setdefault((k.cell, k.protocol, k.file), set()).add(
