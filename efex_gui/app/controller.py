@@ -28,7 +28,12 @@ from efex_gui.app.worker import TaskContext, WorkerThread
 from efex_gui.core.recordings.timing_consensus import SOURCE_KEY
 from efex_gui.core.session.dataset import Dataset, EntryKey, SweepKey
 from efex_gui.core.session.document import Session, open_json
-from efex_gui.core.session.exclusions import ExclusionKey, Exclusions, include
+from efex_gui.core.session.exclusions import (
+    ExclusionKey,
+    Exclusions,
+    include,
+    same_recording_keys,
+)
 
 #: while files are read in the background, the views are told at most this often
 LOADED_BATCH_MS = 400
@@ -232,7 +237,12 @@ class SessionController(QObject):
     def set_excluded(
         self, keys: list[ExclusionKey], excluded: bool, reason: str = ""
     ) -> None:
-        """Exclude (or include again) cells, protocols, entries or traces; undoable."""
+        """Exclude (or include again) cells, protocols, entries or traces; undoable.
+
+        A file follows its recording: excluded (or included) under one protocol, it
+        is under every protocol that reads it (:func:`same_recording_keys`).
+        """
+        keys = same_recording_keys(self.session.files_metadata, keys)
         old = self.session.exclusions
         if excluded:
             new = old.with_excluded(keys, reason)

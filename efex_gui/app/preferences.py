@@ -9,6 +9,11 @@ from typing import Any
 from PySide6.QtCore import QByteArray, QSettings
 
 MAX_RECENT = 10
+#: the short list offered when excluding (editable in Edit → Exclusion reasons…)
+DEFAULT_EXCLUSION_REASONS = (
+    "noisy baseline", "drift", "unstable access", "clipped", "failed step",
+    "wrong protocol", "other",
+)  # fmt: skip
 DEFAULT_AUTOSAVE_S = 60
 
 
@@ -69,6 +74,20 @@ class Preferences:
     def set_window_state(self, state: QByteArray) -> None:
         """Save the main-window state."""
         self.settings.setValue("window_state", state)
+
+    # exclusion reasons
+    def exclusion_reasons(self) -> list[str]:
+        """The common reasons offered when excluding (the defaults if never set)."""
+        value = self.settings.value("exclusion_reasons")
+        if value is None:
+            return list(DEFAULT_EXCLUSION_REASONS)
+        reasons = [value] if isinstance(value, str) else list(value or [])
+        return [str(r).strip() for r in reasons if str(r).strip()]
+
+    def set_exclusion_reasons(self, reasons: list[str]) -> None:
+        """Replace the list of common reasons (blank lines dropped, order kept)."""
+        kept = list(dict.fromkeys(r.strip() for r in reasons if r.strip()))
+        self.settings.setValue("exclusion_reasons", kept)
 
     # autosave
     def autosave_seconds(self) -> int:

@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QHBoxLayout,
-    QLabel,
     QMainWindow,
     QMenu,
     QMessageBox,
@@ -39,6 +38,7 @@ from efex_gui.app.extraction_controller import ExtractionController
 from efex_gui.app.extraction_worker import ExtractionError, ExtractionProgress
 from efex_gui.app.qt_workarounds import pin_singletons
 from efex_gui.core.extraction.incremental import ExtractionResult
+from efex_gui.widgets.elided_label import ElidedLabel
 from efex_gui.widgets.feature_plot import FeaturePlot
 from efex_gui.widgets.results_table import ResultsTable
 from efex_gui.widgets.rheobase_view import RheobaseView
@@ -82,7 +82,7 @@ class ExtractionBar(QWidget):
         self.progress.setTextVisible(True)
         self.progress.setVisible(False)
         self.progress.setToolTip("Files read, then sweeps whose features are computed")
-        self.state = QLabel("No results yet", self)
+        self.state = ElidedLabel("No results yet", self)
         self.problems = QToolButton(self)
         self.problems.setIcon(style.standardIcon(sp.SP_MessageBoxWarning))
         self.problems.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
@@ -100,15 +100,10 @@ class ExtractionBar(QWidget):
         self.export_button.clicked.connect(lambda: self.export_dialog(plots=False))
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 0)
-        for widget in (
-            self.extract_button,
-            self.cancel_button,
-            self.progress,
-            self.state,
-            self.problems,
-        ):
+        for widget in (self.extract_button, self.cancel_button, self.progress):
             layout.addWidget(widget)
-        layout.addStretch(1)
+        layout.addWidget(self.state, 1)  # elided: a long message never widens
+        layout.addWidget(self.problems)
         layout.addWidget(self.export_button)
         controller.run_started.connect(self._on_started)
         controller.run_progressed.connect(self._on_progressed)

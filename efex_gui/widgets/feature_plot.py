@@ -33,6 +33,7 @@ from efex_gui.core.extraction.incremental import ExtractionResult
 from efex_gui.core.features import feature_unit
 from efex_gui.core.session.dataset import SweepKey
 from efex_gui.widgets.deferred import RefreshWhenShown
+from efex_gui.widgets.elided_label import ElidedLabel
 
 COLORS = [
     "#1f77b4",
@@ -153,7 +154,7 @@ class FeaturePlot(RefreshWhenShown, QWidget):
         self.exclude_button.clicked.connect(
             lambda: controller.sc.toggle_selection_excluded("excluded from the plot")
         )
-        self.status = QLabel(self)
+        self.status = ElidedLabel(parent=self)
         self.plot = pg.PlotWidget(self)
         style_plot(self.plot)
         #: the legend: one coloured marker per cell, above the plot (never on data)

@@ -7,6 +7,7 @@ signals and blocks its own echo when it follows the controller's selection.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import (
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from efex_gui.app.controller import SessionController
+from efex_gui.app.preferences import DEFAULT_EXCLUSION_REASONS
 from efex_gui.core.session.dataset import SweepKey
 from efex_gui.widgets.recording_tree_model import RecordingTreeModel
 from efex_gui.widgets.tree_text import NAME
@@ -73,6 +75,8 @@ class FileBrowser(QWidget):
         self, controller: SessionController, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
+        #: the common exclusion reasons offered (the window binds the preferences')
+        self.reasons: Callable[[], list[str]] = lambda: list(DEFAULT_EXCLUSION_REASONS)
         self.controller = controller
         self.model = RecordingTreeModel(controller, self)
         self.tree = RecordingTree(self)
@@ -183,10 +187,19 @@ class FileBrowser(QWidget):
             return
         reason = ""
         if ask_reason:
-            reason, ok = QInputDialog.getText(self, "Exclude", "Reason (optional):")
+            reason, ok = QInputDialog.getItem(
+                self, "Exclude", "Reason (choose one, or type your own):",
+                ["", *self.reasons()], 0, True,
+            )  # fmt: skip
             if not ok:
                 return
-        self.controller.set_excluded(keys, True, reason.strip())
+        self.exclude_selected_because(reason)
+
+    def exclude_selected_because(self, reason: str) -> None:
+        """Exclude the selected rows for ``reason`` (saved and exported with them)."""
+        keys = self._selected_keys()
+        if keys:
+            self.controller.set_excluded(keys, True, reason.strip())
 
     def include_selected(self) -> None:
         """Include the selected rows again."""
@@ -226,6 +239,12 @@ class FileBrowser(QWidget):
                 continue
             text, slot, tip = entry
             menu.addAction(text, slot).setToolTip(tip)
+            if text == "Include":  # then the common reasons, one click each
+                because = menu.addMenu("Exclude because")
+                for reason in self.reasons():
+                    because.addAction(
+                        reason, lambda r=reason: self.exclude_selected_because(r)
+                    )
         return menu
 
     def _read_selected(self) -> None:

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QFileDialog,
+    QInputDialog,
     QMainWindow,
     QMessageBox,
     QSplitter,
@@ -73,6 +74,7 @@ class MainWindow(SessionDocument, QMainWindow):
         self.setWindowIcon(QIcon(str(icon_path("app"))))
         self.setAcceptDrops(True)
         self.browser = FileBrowser(controller, self)
+        self.browser.reasons = self.preferences.exclusion_reasons
         self.plot = TracePlot(controller, self)
         self.metadata = MetadataPanel(controller, self)
         self.plot.metadata_requested.connect(self.metadata.focus_fields)
@@ -178,6 +180,9 @@ class MainWindow(SessionDocument, QMainWindow):
              svg("exclude"), "Exclude the selected sweeps, or include them again"),
             ("exclude_reason", "Exclude with reason…",
              partial(self.browser.exclude_selected, True), None, None, ""),
+            ("edit_reasons", "Exclusion reasons…", self.edit_exclusion_reasons,
+             None, None, "Edit the short list of common reasons offered when "
+             "excluding"),
             ("shortcuts", "Keyboard shortcuts", partial(show_shortcuts, self),
              keys.HelpContents, None, "Every key the window understands"),
             ("about", "About efex-gui", self._about, None, None,
@@ -207,7 +212,8 @@ class MainWindow(SessionDocument, QMainWindow):
             "&File": ["new_session", "open_folder", "open_files", "open_json",
                       "RECENT", None, "save", "save_as", None, "close_session",
                       "quit"],
-            "&Edit": ["undo", "redo", None, "exclude", "exclude_reason"],
+            "&Edit": ["undo", "redo", None, "exclude", "exclude_reason",
+                      "edit_reasons"],
             "&View": ["load_all", "next", "previous"],
             "&Help": ["shortcuts", "about"],
         }  # fmt: skip
@@ -329,6 +335,15 @@ class MainWindow(SessionDocument, QMainWindow):
             self.preferences.add_recent_file(root)
         self.controller.load_all()
         return True
+
+    def edit_exclusion_reasons(self) -> None:
+        """Edit the common exclusion reasons, one per line (kept in preferences)."""
+        text, ok = QInputDialog.getMultiLineText(
+            self, "Exclusion reasons", "Common reasons, one per line:",
+            "\n".join(self.preferences.exclusion_reasons()),
+        )  # fmt: skip
+        if ok:
+            self.preferences.set_exclusion_reasons(text.splitlines())
 
     # --- saving -------------------------------------------------------------------
     def save(self) -> bool:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QPushButton, QWidget
 
 from efex_gui.app.controller import SessionController
 from efex_gui.app.worker import ErrorReport, TaskProgress
+from efex_gui.widgets.elided_label import ElidedLabel
 
 
 class TaskStatus(QWidget):
@@ -18,7 +19,7 @@ class TaskStatus(QWidget):
     ) -> None:
         super().__init__(parent)
         self.controller = controller
-        self.label = QLabel(self)
+        self.label = ElidedLabel(parent=self)
         self.bar = QProgressBar(self)
         self.bar.setMaximumWidth(220)
         self.bar.setTextVisible(True)
@@ -28,7 +29,7 @@ class TaskStatus(QWidget):
         self.bar.setToolTip("Files read so far, of those to read")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.label)
+        layout.addWidget(self.label, 1)
         layout.addWidget(self.bar)
         layout.addWidget(self.cancel_button)
         controller.task_started.connect(self._on_started)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -227,3 +228,17 @@ def test_sscx_folder_gives_the_oracle_file_pairs() -> None:
             }
             theirs = {(e["i_file"], e["v_file"]) for e in protocols[protocol]}
             assert ours == theirs, (cell, protocol)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="symlinks need privileges")
+def test_symlinked_cell_folders_are_followed_once(tmp_path: Path) -> None:
+    from efex_gui.core.importing.file_names import scan_folder
+
+    store = tmp_path / "store" / "cellA"
+    store.mkdir(parents=True)
+    (store / "cellA_IDRest_1.nwb").write_bytes(b"")
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "cellA").symlink_to(store, target_is_directory=True)
+    (project / "cellA" / "loop").symlink_to(project, target_is_directory=True)
+    assert scan_folder(project) == ["cellA/cellA_IDRest_1.nwb"]

@@ -168,8 +168,8 @@ def test_context_menu_actions_act_on_the_selection(
     iv = _row(model, "SimCell2", "IV")
     browser.tree.setCurrentIndex(iv)
     actions = {a.text(): a for a in browser.build_context_menu().actions()}
-    monkeypatch.setattr(
-        QInputDialog, "getText", lambda *a, **k: ("  noisy baseline ", True)
+    monkeypatch.setattr(  # the reason dialog: the common reasons, or free text
+        QInputDialog, "getItem", lambda *a, **k: ("  noisy baseline ", True)
     )
     with qtbot.waitSignal(controller.exclusions_changed):
         actions["Exclude with reason…"].trigger()

@@ -159,12 +159,20 @@ def scan_folder(
     """List recording files below ``folder`` as ``/``-separated relative paths.
 
     Only the directory tree is read, never the files. Hidden files are skipped.
-    The result is in natural order.
+    Symbolic links to folders are followed (a cell folder linked into a project is
+    imported), each real folder once, so a link loop ends. The result is in
+    natural order.
     """
     root = Path(folder)
     wanted = {e.lower() for e in extensions}
     found = []
-    for dirpath, dirnames, filenames in os.walk(root):
+    seen: set[str] = set()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        real = os.path.realpath(dirpath)
+        if real in seen:  # a loop, or a second link to the same folder
+            dirnames[:] = []
+            continue
+        seen.add(real)
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
         for name in filenames:
             if not name.startswith(".") and Path(name).suffix.lower() in wanted:

@@ -166,6 +166,31 @@ FilesMetadata = dict[str, dict[str, list[dict[str, Any]]]]
 PartialExclusions = dict[tuple[str, str, str], set[int]]
 
 
+def same_recording_keys(
+    files_metadata: Mapping[str, Mapping[str, list[dict[str, Any]]]],
+    keys: Iterable[ExclusionKey],
+) -> list[ExclusionKey]:
+    """``keys`` plus the same file's entries under every other protocol and cell.
+
+    An exclusion follows the recording, not the protocol entry: SSCx's legacy
+    "Step" protocol reuses the IDrest / IDthresh files, and a file excluded under
+    one of them is left out under all. Entry keys (cell, protocol, file) spread;
+    cell, protocol and single-trace keys (a trace index depends on the protocol's
+    reading of the file) stay as they are. Order: as given, then the added keys.
+    """
+    keys = list(keys)
+    files = {k.file for k in keys if k.file is not None and k.index is None}
+    out = dict.fromkeys(keys)
+    if files:
+        for cell, protocols in files_metadata.items():
+            for protocol, entries in protocols.items():
+                for config in entries:
+                    file = entry_file(config)
+                    if file in files:
+                        out.setdefault(ExclusionKey(cell, protocol, file))
+    return list(out)
+
+
 def apply_exclusions(
     files_metadata: Mapping[str, Mapping[str, list[dict[str, Any]]]],
     exclusions: Exclusions,
