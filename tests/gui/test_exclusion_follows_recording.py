@@ -39,9 +39,10 @@ def test_excluding_a_file_under_idrest_excludes_it_under_step_and_the_tree_shows
     assert not controller.is_excluded(ExclusionKey(cell, "Step", file))
     controller.set_excluded([idrest], True, "unstable access")
     assert controller.is_excluded(ExclusionKey(cell, "Step", file))
-    assert controller.session.exclusions.reason(
-        ExclusionKey(cell, "Step", file)
-    ) == "unstable access"
+    assert (
+        controller.session.exclusions.reason(ExclusionKey(cell, "Step", file))
+        == "unstable access"
+    )
     model = window.browser.model
     sweep = next(s for s in controller.dataset.sweeps(cell, "Step") if s.entry == 0)
     index = model.index_of_sweep(sweep)
