@@ -58,6 +58,7 @@ from efex_gui.core.errors import (
     TargetError,
     UnitError,
 )
+from efex_gui.core.log_summary import RepeatSummary
 from efex_gui.core.recordings.checks import format_warnings
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
@@ -84,21 +85,37 @@ def _log_stream(stack: contextlib.ExitStack) -> Any:
 
 
 @contextlib.contextmanager
-def _console(quiet: bool) -> Iterator[None]:
-    """Send efex_gui's log records and Python warnings to stderr during a command."""
+def _console(quiet: bool, verbose: bool = False) -> Iterator[None]:
+    """Send efex_gui's log records and Python warnings to stderr during a command.
+
+    Unless ``verbose``, each distinct warning is shown once, and repeated ones are
+    counted in one line at the end (:class:`RepeatSummary`).
+    """
     logger = logging.getLogger("efex_gui")
     old_level, old_propagate = logger.level, logger.propagate
     with contextlib.ExitStack() as stack, warnings.catch_warnings():
         handler = logging.StreamHandler(_log_stream(stack))
         handler.setFormatter(logging.Formatter("efex: %(levelname)s: %(message)s"))
+        repeats = RepeatSummary()
+        if not verbose:
+            handler.addFilter(repeats)
         logger.addHandler(handler)
         logger.setLevel(logging.ERROR if quiet else logging.WARNING)
         logger.propagate = False
         if quiet:
             warnings.simplefilter("ignore")
+        elif not verbose:  # efel's and numpy's numerical noise: -v shows it
+            warnings.filterwarnings("ignore", module=r"(efel|numpy)(\.|$)")
+        efel_logger = logging.getLogger("efel")
+        old_efel_level = efel_logger.level
+        if not verbose:
+            efel_logger.setLevel(logging.ERROR)
         try:
             yield
         finally:
+            if not quiet:
+                repeats.log_summary(handler)
+            efel_logger.setLevel(old_efel_level)
             logger.removeHandler(handler)
             logger.setLevel(old_level)
             logger.propagate = old_propagate
@@ -157,7 +174,7 @@ def run_extract(
     kwargs["feature_store"] = open_default_store(not getattr(args, "no_cache", False))
     progress = Progress("extracting", enabled=not args.quiet)
     with (
-        native_output(args.quiet),
+        native_output(args.quiet, getattr(args, "verbose", False)),
         mapper(args.workers, args.dask) as map_function,
         progress,
     ):
@@ -268,7 +285,7 @@ def cmd_rheobase(args: argparse.Namespace) -> int:
         protocols = list(PRESET_PROTOCOLS_RHEOBASE)
     progress = Progress("reading", enabled=not args.quiet)
     with (
-        native_output(args.quiet),
+        native_output(args.quiet, getattr(args, "verbose", False)),
         mapper(args.workers, args.dask) as map_function,
         progress,
     ):
@@ -461,6 +478,13 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="no progress bars, warnings or summary",
     )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="every warning line (not one per distinct warning with a count) and "
+        "efel's / LAPACK's own messages",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -566,7 +590,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "workers", None) is not None and args.workers < 1:
         _err(f"--workers must be at least 1, got {args.workers}")
         return EXIT_USAGE
-    with _console(args.quiet):
+    with _console(args.quiet, getattr(args, "verbose", False)):
         try:
             return COMMANDS[args.command](args)
         except KeyboardInterrupt:

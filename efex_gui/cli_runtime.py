@@ -139,35 +139,58 @@ def _flush() -> None:
         with contextlib.suppress(AttributeError, OSError, ValueError):
             if stream is not None:
                 stream.flush()
+    # C's stdio buffers too (efel's messages), or they come out after the redirection
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL(None).fflush(None)
 
 
 @contextlib.contextmanager
-def native_output(quiet: bool) -> Iterator[None]:
-    """Keep stdout for results while the pipeline runs.
+def native_output(quiet: bool, verbose: bool = False) -> Iterator[None]:
+    """Keep stdout for results, and C libraries' noise off the terminal.
 
     efel and LAPACK print from C (``4 or more spikes are needed...``, ``DLASCL``
-    messages) straight to file descriptors 1 and 2. Inside this context descriptor 1
-    goes to stderr, and with ``quiet`` both go to ``/dev/null``. Worker processes
-    started inside inherit the redirection.
+    messages, hundreds of lines on a real dataset) straight to file descriptors 1
+    and 2. Inside this context both go to ``/dev/null`` unless ``verbose`` (then
+    descriptor 1 goes to stderr); Python's own ``sys.stderr`` (progress bar, log
+    records, warnings) keeps writing to the real stderr. Worker processes started
+    inside inherit the redirection.
     """
     try:
         saved = (os.dup(1), os.dup(2))
     except OSError:  # no standard descriptors (embedded interpreter)
         yield
         return
-    sink = os.open(os.devnull, os.O_WRONLY) if quiet else os.dup(2)
+    silent = quiet or not verbose
+    sink = os.open(os.devnull, os.O_WRONLY) if silent else os.dup(2)
     _flush()
+    old_stderr = sys.stderr
+    stderr = None
     try:
+        if silent and not quiet and _is_fd(old_stderr, 2):
+            stderr = os.fdopen(os.dup(saved[1]), "w", buffering=1)
+            sys.stderr = stderr
         os.dup2(sink, 1)
-        if quiet:
+        if silent:
             os.dup2(sink, 2)
         yield
     finally:
         _flush()
+        sys.stderr = old_stderr
+        if stderr is not None:
+            stderr.close()
         os.dup2(saved[0], 1)
         os.dup2(saved[1], 2)
         for fd in (*saved, sink):
             os.close(fd)
+
+
+def _is_fd(stream: Any, fd: int) -> bool:
+    try:
+        return bool(stream.fileno() == fd)
+    except (AttributeError, OSError, ValueError):
+        return False
 
 
 class Progress:

@@ -1,8 +1,9 @@
 """Packaging: the wheel carries resources/ and installs; the app bundle (opt-in) runs.
 
 The wheel is built once per module (``pip wheel --no-deps``), installed into a fresh
-virtual environment that sees this interpreter's packages (``--system-site-packages``,
-so Qt is not downloaded again), and used from a folder outside the checkout.
+virtual environment that sees this interpreter's packages (``--system-site-packages``
+plus a ``.pth`` naming this interpreter's site-packages, so it works from a venv too
+and Qt is not downloaded again), and used from a folder outside the checkout.
 
 The PyInstaller bundle takes minutes to build: its smoke test runs only when
 ``EFEX_TEST_BUNDLE=1`` (building it) or ``EFEX_BUNDLE_DIR=dist/efex-gui`` (a bundle
@@ -18,9 +19,11 @@ import json
 import os
 import re
 import shutil
+import site
 import struct
 import subprocess
 import sys
+import sysconfig
 import venv
 import zipfile
 from collections.abc import Iterator
@@ -96,6 +99,7 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     env_dir = tmp_path_factory.mktemp("venv")
     venv.create(env_dir, system_site_packages=True, with_pip=True, symlinks=True)
     python = _venv_bin(env_dir, "python")
+    _see_these_packages(python, env_dir)
     # --no-index: every dependency must already be satisfied (nothing is downloaded);
     # --force-reinstall: an editable install of the checkout may be visible already.
     _run(
@@ -113,6 +117,36 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         cwd=env_dir,
     )
     return env_dir
+
+
+def _see_these_packages(python: Path, env_dir: Path) -> None:
+    """Let the new venv import the dependencies this interpreter imports.
+
+    ``--system-site-packages`` shows the *base* interpreter's packages; when the tests
+    run in a virtual environment (the README's instructions), the dependencies live
+    in that environment instead, and the nested venv could not import efel. A
+    ``.pth`` file adds this interpreter's site-packages folders after the venv's own,
+    so the installed wheel wins over any editable install of the checkout (a
+    ``.pth`` file in a folder added this way is not run).
+    """
+    folders = dict.fromkeys(
+        str(Path(p))
+        for p in (
+            sysconfig.get_path("purelib"),
+            sysconfig.get_path("platlib"),
+            *site.getsitepackages(),
+        )
+        if p and Path(p).is_dir()
+    )
+    result = _run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+        cwd=env_dir,
+    )
+    own = Path(result.stdout.strip())
+    folders.pop(str(own), None)
+    (own / "_efex_test_outer_packages.pth").write_text(
+        "\n".join(folders) + "\n", encoding="utf-8"
+    )
 
 
 def _venv_bin(env_dir: Path, name: str) -> Path:
@@ -275,9 +309,7 @@ def test_cli_reference_names_every_command_and_option() -> None:
 
     text = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
     (commands,) = [
-        a
-        for a in build_parser()._actions
-        if isinstance(a, argparse._SubParsersAction)
+        a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)
     ]
     for name, parser in commands.choices.items():
         assert f"## `efex {name}`" in text, f"docs/cli.md has no section for {name}"

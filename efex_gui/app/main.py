@@ -26,6 +26,8 @@ if TYPE_CHECKING:  # the GUI modules are imported when the app starts
     from efex_gui.app.controller import SessionController
     from efex_gui.core.session.dataset import SweepKey
 
+from efex_gui.core.log_summary import RepeatSummary
+
 logger = logging.getLogger(__name__)
 
 
@@ -55,6 +57,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--select",
         metavar="CELL/PROTOCOL/ROW",
         help="sweep to select before the screenshot",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="log every warning line (default: one per distinct warning, counted)",
     )
     parser.add_argument(
         "--no-restore",
@@ -101,6 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Start the GUI; returns the exit code."""
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    repeats = _one_line_per_warning(args.verbose)
     # Qt is imported here, not at module level, so `import efex_gui` stays light.
     import pyqtgraph as pg
     from PySide6.QtWidgets import QApplication
@@ -138,12 +147,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         if sweep is not None:
             controller.select_sweeps([sweep])
     code = app.exec()
+    for handler in logging.getLogger().handlers:
+        repeats.log_summary(handler)
     if app.property("efex_clean_exit"):
         autosaver.close()
     else:
         autosaver.stop()
     _teardown(window, controller)
     return int(code)
+
+
+def _one_line_per_warning(verbose: bool) -> RepeatSummary:
+    """Unless ``verbose``: each distinct warning logged once (counted at exit), and
+    efel's own warnings left out."""
+    repeats = RepeatSummary()
+    if not verbose:
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(repeats)
+        logging.getLogger("efel").setLevel(logging.ERROR)
+    return repeats
 
 
 def _teardown(*objects: object) -> None:
