@@ -306,15 +306,20 @@ def test_python_dash_m_runs_the_cli() -> None:
 
 
 def test_native_prints_never_reach_stdout(capfd: pytest.CaptureFixture[str]) -> None:
-    """efel/LAPACK print from C to fd 1: the CLI moves that to stderr (or nowhere)."""
+    """efel/LAPACK print from C to fd 1 and 2: nowhere by default, stderr with -v."""
     import os
 
     from efex_gui.cli_runtime import native_output
 
-    with native_output(quiet=False):
+    with native_output(quiet=False, verbose=True):
         os.write(1, b"native noise\n")
     out, err = capfd.readouterr()
     assert "native noise" not in out and "native noise" in err
+    with native_output(quiet=False):
+        os.write(1, b"hidden one\n")
+        os.write(2, b"hidden two\n")
+    out, err = capfd.readouterr()
+    assert "hidden" not in out + err, "without -v the C libraries' noise is kept off"
     with native_output(quiet=True):
         os.write(1, b"one\n")
         os.write(2, b"two\n")
