@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from efex_gui import __version__
-from efex_gui.cli_config import RunConfig, load_run_config, load_run_input
+from efex_gui.cli_config import RunConfig, load_run_config
 from efex_gui.cli_runtime import (
     Progress,
     describe_file,
@@ -391,6 +391,7 @@ def _summary_rows(summaries: list[Any]) -> list[tuple[str, ...]]:
 
 def cmd_summary(args: argparse.Namespace) -> int:
     """``efex summary``: the cell summary (rheobase, Rin, RMP, tau, sag, f-I, AP)."""
+    from efex_gui.cli_inspect import load_path
     from efex_gui.core.analysis.protocol_map import MeasureProtocols
     from efex_gui.core.analysis.summary_io import (
         summarize_run,
@@ -399,7 +400,9 @@ def cmd_summary(args: argparse.Namespace) -> int:
     )
     from efex_gui.core.extraction.read_and_extract import skipped_files
 
-    config = load_run_input(args.path, args.data_root)
+    # the same import as inspect / rheobase / extract FOLDER: a folder gets the
+    # GUI's default import and each protocol's consensus stimulus window
+    config = load_path(args.path, args.data_root)
     protocols = None
     if args.protocols:
         from efex_gui.cli_config import read_document

@@ -2,7 +2,8 @@
 keyword arguments of ``extract_efeatures``.
 
 Four shapes are accepted (JSON, or YAML for ``.yaml`` / ``.yml``), and, for the
-commands that say so, a bare folder of recordings (:func:`load_run_input`):
+commands that say so, a bare folder of recordings
+(:func:`efex_gui.cli_inspect.load_path`):
 
 * an *inputs* document: ``files_metadata``, ``targets`` (list, or legacy dict) and the
   other ``extract_efeatures`` keyword arguments, as in the oracle ``inputs.json``;
@@ -32,9 +33,7 @@ from efex_gui.core.errors import MetadataError, SettingsError
 
 __all__ = [
     "RunConfig",
-    "folder_files_metadata",
     "load_run_config",
-    "load_run_input",
     "resolve_paths",
 ]
 
@@ -262,85 +261,3 @@ def load_run_config(path: str | Path, data_root: str | Path | None = None) -> Ru
     if "files_metadata" not in data and {"cells", "features", "options"} <= set(data):
         return _from_legacy(data, base, source)
     return _from_inputs(data, base, source)
-
-
-def folder_files_metadata(folder: str | Path) -> dict[str, Any]:
-    """``files_metadata`` (absolute paths) for a bare folder, as the GUI imports one.
-
-    The file-name pattern is the preset matching most files (the import dialog's
-    first guess), channel roles and in-file protocols are read from the files'
-    headers, and so are the units of split voltage/current files
-    (:func:`_header_units`); no timings or ``ljp`` are added (the eCodes detect
-    the steps).
-
-    Raises
-    ------
-    MetadataError
-        No recording file, or no name matching a known pattern.
-    """
-    from efex_gui.core.importing.file_names import (
-        best_pattern,
-        build_files_metadata,
-        compile_pattern,
-        pair_files,
-        parse_name,
-        scan_folder,
-    )
-    from efex_gui.core.session.dataset import file_protocols, file_role
-
-    root = Path(folder).absolute()
-    paths = scan_folder(root)
-    pattern = best_pattern(paths)
-    if pattern is None:
-        raise MetadataError(
-            f"{root}: no recording file whose name matches a known pattern "
-            f"({len(paths)} recording files); import it in the GUI with a custom "
-            "pattern and save a session, then give the session file."
-        )
-    compiled = compile_pattern(pattern.regex)
-    parsed = [n for n in (parse_name(p, compiled) for p in paths) if n is not None]
-    pairing = pair_files(
-        parsed,
-        protocols_of=lambda p: file_protocols(str(root / p)),
-        role_of=lambda p: file_role(str(root / p)),
-    )
-    if not pairing.entries:
-        raise MetadataError(f"{root}: no readable recording (voltage with current).")
-    files_metadata = resolve_paths(build_files_metadata(pairing.entries), root, root)
-    _header_units(files_metadata)
-    return files_metadata
-
-
-def _header_units(files_metadata: dict[str, Any]) -> None:
-    """Fill ``t_unit`` / ``v_unit`` / ``i_unit`` of split-file entries from headers.
-
-    The first entry of each protocol is inspected; its units apply to the others
-    (one acquisition setting per protocol). Entries keep any unit they have.
-    """
-    from efex_gui.core.readers import inspect_file
-
-    for protocols in files_metadata.values():
-        for entries in protocols.values():
-            first = entries[0] if entries else {}
-            if "v_file" not in first or "i_file" not in first:
-                continue
-            units: dict[str, Any] = {}
-            for key, unit_key in (("v_file", "v_unit"), ("i_file", "i_unit")):
-                info = inspect_file(first[key])
-                channels = info.get("channels") or [{}]
-                units[unit_key] = channels[0].get("unit")
-                units.setdefault("t_unit", info.get("t_unit"))
-            for entry in entries:
-                for key, value in units.items():
-                    if value and key not in entry:
-                        entry[key] = value
-
-
-def load_run_input(path: str | Path, data_root: str | Path | None = None) -> RunConfig:
-    """:func:`load_run_config`, or a bare folder of recordings (default settings)."""
-    source = Path(path).absolute()
-    if source.is_dir():
-        return RunConfig(
-            source, "folder", {"files_metadata": folder_files_metadata(source)}
-        )
-    return load_run_config(source, data_root)

@@ -13,6 +13,7 @@ from efex_gui.cli import EXIT_OK, EXIT_USAGE, main
 from efex_gui.core.analysis.cell_summary import MEASURES
 from efex_gui.core.session.document import open_json
 from efex_gui.core.session.exclusions import ExclusionKey
+from tests.conftest import shared_path
 
 
 @pytest.fixture(scope="module")
@@ -88,10 +89,14 @@ def test_bare_folder(capsys: Any, demo: Path, from_config: Any) -> None:
     document = _json(capsys, str(demo))
     assert list(document["cells"]) == ["SimCell1", "SimCell2"]
     for name, expected in from_config["cells"].items():
-        # default settings (Threshold -20 mV as the demo config); every protocol
-        assert document["cells"][name]["rheobase_nA"] == expected["rheobase_nA"]
+        # default settings (Threshold -20 mV as the demo config); every protocol.
+        # The folder has no timings: each protocol's consensus window stands in for
+        # the config's exact ones (the issue's goal: within 1 %).
+        assert document["cells"][name]["rheobase_nA"] == pytest.approx(
+            expected["rheobase_nA"], rel=0.005
+        )
         assert document["cells"][name]["input_resistance_MOhm"] == pytest.approx(
-            expected["input_resistance_MOhm"]
+            expected["input_resistance_MOhm"], rel=0.005
         )
 
 
@@ -113,4 +118,31 @@ def test_changed_protocols_and_bad_inputs(
     empty = tmp_path / "empty"
     empty.mkdir()
     assert main(["summary", str(empty)]) == EXIT_USAGE
-    assert "no recording file" in capsys.readouterr().err
+    assert "no recording file" in capsys.readouterr().err.lower()
+
+
+def test_bare_sscx_folder_uses_the_consensus_windows(
+    capsys: Any, tmp_path: Path
+) -> None:
+    """A real cell opened as a bare folder: the rheobase of the lab's timings.
+
+    Per-sweep detection on C060109A1's noisy current gives 0.110 nA; the protocol's
+    consensus window (the folder import of ``efex inspect`` / ``rheobase``) gives
+    BluePyEfe's value with the lab's timings (oracle ``sscx-dev4``) within 1 %.
+    """
+    import shutil
+
+    source = shared_path("sscx", "input-traces", "C060109A1-SR-C1")
+    oracle = json.loads(
+        shared_path(
+            "oracle", "sscx-dev4", "holding_threshold_currents.json"
+        ).read_text()
+    )["all_threshold_current"][source.name]
+    cell = tmp_path / "cells" / source.name
+    cell.mkdir(parents=True)
+    for path in source.iterdir():
+        if "_IDrest_" in path.name or "_IDthresh_" in path.name:
+            shutil.copy(path, cell / path.name)
+    document = _json(capsys, str(tmp_path / "cells"))
+    rheobase = document["cells"][source.name]["rheobase_nA"]
+    assert rheobase == pytest.approx(oracle, rel=0.01)

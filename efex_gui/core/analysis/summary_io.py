@@ -55,7 +55,8 @@ def summarize_run(
     kwargs : mapping
         ``extract_efeatures`` keyword arguments (``files_metadata``,
         ``efel_settings``, ``protocols_rheobase``, ``rheobase_strategy``,
-        ``rheobase_settings``, ``rheobase_overrides``, ``recording_reader``).
+        ``rheobase_settings``, ``rheobase_overrides``, ``recording_reader``,
+        ``consensus_timing``).
     protocols : MeasureProtocols, optional
         Which protocols feed which measure (default mapping).
     progress, cancel : optional
@@ -80,7 +81,11 @@ def summarize_run(
     if protocols_rheobase is None:
         protocols_rheobase = list(PRESET_PROTOCOLS_RHEOBASE)
     cells = read_recordings(
-        kwargs["files_metadata"], kwargs.get("recording_reader"), map, efel_settings
+        kwargs["files_metadata"],
+        kwargs.get("recording_reader"),
+        map,
+        efel_settings,
+        consensus_timing=bool(kwargs.get("consensus_timing", False)),
     )
     compute_rheobase(
         cells,
