@@ -8,6 +8,7 @@ signals and blocks its own echo when it follows the controller's selection.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import (
@@ -243,7 +244,7 @@ class FileBrowser(QWidget):
                 because = menu.addMenu("Exclude because")
                 for reason in self.reasons():
                     because.addAction(
-                        reason, lambda r=reason: self.exclude_selected_because(r)
+                        reason, partial(self.exclude_selected_because, reason)
                     )
         return menu
 
