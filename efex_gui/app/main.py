@@ -115,8 +115,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    from efex_gui.app.qt_workarounds import pin_singletons
+    from efex_gui.app.qt_workarounds import (
+        collect_garbage_in_gui_thread,
+        pin_singletons,
+    )
 
+    collect_garbage_in_gui_thread(app)
     pin_singletons()  # harmless elsewhere; needed with PySide6 6.12.0 on CPython 3.11
     app.setOrganizationName("efex_gui")
     app.setApplicationName("efex-gui")

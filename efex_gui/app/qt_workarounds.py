@@ -16,7 +16,10 @@ It is idempotent and does nothing on CPython 3.12 and later.
 from __future__ import annotations
 
 import ctypes
+import gc
 import sys
+
+from PySide6.QtCore import QObject, QTimer
 
 _PIN = 1 << 40
 _pinned = False
@@ -37,3 +40,42 @@ def pin_singletons() -> bool:
         ctypes.c_ssize_t.from_address(id(singleton)).value += _PIN
     _pinned = True
     return True
+
+
+def collect_garbage_in_gui_thread(parent: QObject, interval_ms: int = 1000) -> QTimer:
+    """Run Python's cyclic garbage collector in the GUI thread only.
+
+    With automatic collection, a collection can start in a worker thread (any
+    allocation may trigger it, e.g. h5py's while a file is read) and free a Qt
+    wrapper there; shiboken then defers the deletion to the GUI thread, whose
+    ``~QObject`` waits for a Qt mutex the worker holds while the worker waits for
+    the GIL: a deadlock (seen as a hung extraction in the test suite). Automatic
+    collection is switched off and a timer in the GUI thread collects each
+    generation that passed its threshold (pyqtgraph's GarbageCollector recipe).
+
+    Parameters
+    ----------
+    parent : QObject
+        Owner of the timer (the application).
+    interval_ms : int
+        Milliseconds between checks.
+
+    Returns
+    -------
+    QTimer
+        The running timer (stop it and call ``gc.enable()`` to undo).
+    """
+    thresholds = gc.get_threshold()
+
+    def collect() -> None:
+        counts = gc.get_count()
+        for generation in (2, 1, 0):
+            if counts[generation] > thresholds[generation]:
+                gc.collect(generation)
+                return
+
+    gc.disable()
+    timer = QTimer(parent)
+    timer.timeout.connect(collect)
+    timer.start(interval_ms)
+    return timer

@@ -15,7 +15,10 @@ from PySide6.QtCore import QSettings, QStandardPaths  # noqa: E402
 
 from efex_gui.app.controller import SessionController  # noqa: E402
 from efex_gui.app.preferences import Preferences  # noqa: E402
-from efex_gui.app.qt_workarounds import pin_singletons  # noqa: E402
+from efex_gui.app.qt_workarounds import (  # noqa: E402
+    collect_garbage_in_gui_thread,
+    pin_singletons,
+)
 
 pin_singletons()
 
@@ -47,3 +50,17 @@ def controller(qtbot: Any) -> Iterator[SessionController]:
     controller = SessionController()
     yield controller
     assert controller.shutdown(), "the worker thread did not stop"
+
+
+@pytest.fixture(autouse=True)
+def _garbage_collected_in_the_gui_thread(qapp: Any) -> Iterator[None]:
+    """As the app does: no cyclic collection in worker threads (Qt deadlock)."""
+    import gc
+
+    gc.collect()
+    timer = collect_garbage_in_gui_thread(qapp)
+    yield
+    timer.stop()
+    timer.deleteLater()
+    gc.collect()
+    gc.enable()
