@@ -41,7 +41,7 @@ __all__ = [
     "release_traces",
 ]
 
-#: (settings, protocol, efel names, output names) as ``stages._target_groups`` gives
+#: (settings, protocol, efel names, output names), as ``target_groups`` gives
 TargetGroup = tuple[dict[str, Any], str, list[str], list[str]]
 
 

@@ -25,6 +25,7 @@ from functools import partial
 from typing import Any
 
 from efex_gui.core.errors import ECodeError, EfexError, TargetError
+from efex_gui.core.extraction.feature_cache import target_groups
 from efex_gui.core.extraction.grouping import validate_targets
 from efex_gui.core.progress import Progress as _Progress
 from efex_gui.core.progress import check_cancel
@@ -204,24 +205,6 @@ def skipped_files(cells: Iterable[Any]) -> list[tuple[str, str, str]]:
     ]
 
 
-def _target_groups(
-    targets: Iterable[Mapping[str, Any]],
-) -> list[tuple[dict[str, Any], str, list[str], list[str]]]:
-    """Group targets by identical (efel_settings, protocol), first-seen order."""
-    groups: list[tuple[dict[str, Any], str, list[str], list[str]]] = []
-    for target in targets:
-        settings, protocol = target["efel_settings"], target["protocol"]
-        for group in groups:
-            if group[0] == settings and group[1] == protocol:
-                break
-        else:
-            group = (settings, protocol, [], [])
-            groups.append(group)
-        group[2].append(target["efeature"])
-        group[3].append(target.get("efeature_name", target["efeature"]))
-    return groups
-
-
 def _check_name_collisions(
     groups: list[tuple[dict[str, Any], str, list[str], list[str]]], strict: bool
 ) -> None:
@@ -250,7 +233,7 @@ def _extract_efeatures_cell(
 ) -> Any:
     """Compute the targeted features on one cell (module-level: picklable)."""
     settings = {} if efel_settings is None else efel_settings
-    for group_settings, protocol, features, names in _target_groups(targets):
+    for group_settings, protocol, features, names in target_groups(targets):
         cell.extract_efeatures(
             protocol, features, names, efel_settings={**settings, **group_settings}
         )
@@ -281,7 +264,7 @@ def prepare_targets(targets: list[dict[str, Any]], strict_targets: bool) -> None
             target["location"] = "soma"
         if "efel_settings" not in target:
             target["efel_settings"] = {}
-    _check_name_collisions(_target_groups(targets), strict_targets)
+    _check_name_collisions(target_groups(targets), strict_targets)
 
 
 #: the former private name, kept for callers that used it

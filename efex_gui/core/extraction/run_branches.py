@@ -22,11 +22,11 @@ from functools import partial
 from typing import Any
 
 from efex_gui.core.extraction.cell_task import CellTask, amplitude_windows
+from efex_gui.core.extraction.feature_cache import target_groups
 from efex_gui.core.extraction.grouping import group_efeatures
 from efex_gui.core.extraction.read_and_extract import (
     _create_cell,
     _mapped,
-    _target_groups,
     extract_efeatures_at_targets,
     prepare_targets,
     read_extract_low_memory,
@@ -180,7 +180,7 @@ def _extract_with_targets(
     prepare_targets(targets, options.strict_targets)
     task = CellTask(
         read=_reader(recording_reader, efel_settings, options),
-        groups=_target_groups(targets),
+        groups=target_groups(targets),
         efel_settings=efel_settings,
         protocols_rheobase=protocols_rheobase,
         rheobase_strategy=rheobase_strategy,
@@ -272,7 +272,7 @@ def _extract_auto_targets(
     del recordings
     prepare_targets(targets, options.strict_targets)
     second = CellTask(
-        groups=_target_groups(targets),
+        groups=target_groups(targets),
         efel_settings=efel_settings,
         windows=amplitude_windows(targets),
         extract_all_recordings=options.extract_all_recordings,
