@@ -62,8 +62,9 @@ def build(app: Any) -> tuple[Any, Any]:
     inputs = json.loads((SHARED / "oracle" / "sscx-dev4" / "inputs.json").read_text())
     ini = Path(tempfile.mkdtemp()) / "prefs.ini"
     controller = SessionController()
-    window = MainWindow(controller, Preferences(QSettings(str(ini),
-                                                          QSettings.Format.IniFormat)))
+    window = MainWindow(
+        controller, Preferences(QSettings(str(ini), QSettings.Format.IniFormat))
+    )
     window.confirm_close = False
     window.resize(1600, 1000)
     window.show()
@@ -118,14 +119,23 @@ def screenshots(app: Any, window: Any, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     editor = window.extraction_ui["targets"]
     targets = window.extraction.targets or []
-    row = next((i for i, t in enumerate(targets)
-                if t["protocol"] == "IDrest" and t["amplitude"] >= 150), 0)
+    row = next(
+        (
+            i
+            for i, t in enumerate(targets)
+            if t["protocol"] == "IDrest" and t["amplitude"] >= 150
+        ),
+        0,
+    )
     editor.view.selectRow(row)
     editor.view.scrollTo(editor.model.index(row, 0))
-    names = {"targets_dock": "extraction_targets", "settings_dock":
-             "extraction_settings", "rheobase_dock": "extraction_rheobase",
-             "feature_plot_dock": "extraction_feature_plot",
-             "results_dock": "extraction_results"}
+    names = {
+        "targets_dock": "extraction_targets",
+        "settings_dock": "extraction_settings",
+        "rheobase_dock": "extraction_rheobase",
+        "feature_plot_dock": "extraction_feature_plot",
+        "results_dock": "extraction_results",
+    }
     for dock in window.extraction_ui["docks"]:
         dock.raise_()
         for _ in range(5):
@@ -163,15 +173,23 @@ def main(argv: list[str] | None = None) -> int:
     app.processEvents()
     times = [exclude_once(app, window, 3 * i + 1) for i in range(args.exclusions)]
     run, core, painted = ([t[i] for t in times] for i in range(3))
-    print(f"exclusion → rerun on the worker: median {statistics.median(run):.3f} s,"
-          f" max {max(run):.3f} s")
-    print(f"exclusion → results (controller): median {statistics.median(core):.3f} s,"
-          f" max {max(core):.3f} s")
-    print(f"exclusion click → plots painted: median {statistics.median(painted):.3f} s,"
-          f" max {max(painted):.3f} s")
+    print(
+        f"exclusion → rerun on the worker: median {statistics.median(run):.3f} s,"
+        f" max {max(run):.3f} s"
+    )
+    print(
+        f"exclusion → results (controller): median {statistics.median(core):.3f} s,"
+        f" max {max(core):.3f} s"
+    )
+    print(
+        f"exclusion click → plots painted: median {statistics.median(painted):.3f} s,"
+        f" max {max(painted):.3f} s"
+    )
     for stage in ("Reading", "Features"):
-        print(f"cancel while {stage.lower()}: stopped after "
-              f"{cancel_latency(app, window, stage):.3f} s")
+        print(
+            f"cancel while {stage.lower()}: stopped after "
+            f"{cancel_latency(app, window, stage):.3f} s"
+        )
     extraction.run()
     wait_for(app, extraction.results_changed)
     if args.profile:

@@ -118,7 +118,7 @@ def pick_sweeps(controller: Any, n: int) -> list[Any]:
 
 def report(name: str, values: list[float]) -> None:
     ms = [v * 1000 for v in values]
-    print(  # noqa: T201
+    print(
         f"{name}: median {statistics.median(ms):.0f} ms, max {max(ms):.0f} ms "
         f"(n={len(ms)})"
     )
@@ -147,7 +147,7 @@ def run(folder: Path, load_seconds: float) -> None:
     window.resize(1600, 1000)
     window.show()
     app.processEvents()
-    out = print  # noqa: T202
+    out = print
 
     start = time.perf_counter()
     files = scan_folder(folder)
@@ -240,11 +240,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source", type=Path, default=SHARED)
     args = parser.parse_args(argv)
     if not args.source.is_dir():
-        print(f"no SSCx data at {args.source}")  # noqa: T201
+        print(f"no SSCx data at {args.source}")
         return 1
     start = time.perf_counter()
     links = make_folder(args.source, args.folder, args.copies)
-    print(  # noqa: T201
+    print(
         f"{args.folder}: {links} files ({args.copies} copies of each cell) "
         f"ready in {time.perf_counter() - start:.1f} s"
     )

@@ -354,8 +354,8 @@ def main(argv: list[str] | None = None) -> int:
     cli = cli_run(opened, work)
     document = {"cells": cells, "gui": gui, "cli": cli}
     if not args.json:
-        print(f"work folder: {work}")  # noqa: T201
-    print(json.dumps(document, indent=None if args.json else 2))  # noqa: T201
+        print(f"work folder: {work}")
+    print(json.dumps(document, indent=None if args.json else 2))
     return 0
 
 

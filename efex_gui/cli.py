@@ -35,9 +35,8 @@ import logging
 import os
 import sys
 import warnings
-from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from efex_gui import __version__
 from efex_gui.cli_config import RunConfig, load_run_config
@@ -61,6 +60,9 @@ from efex_gui.core.errors import (
 from efex_gui.core.log_summary import RepeatSummary
 from efex_gui.core.recordings.checks import format_warnings
 
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Sequence
+
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 RESULT_FILES = ("features.json", "protocols.json", "holding_threshold_currents.json")
 _USAGE_ERRORS = (MetadataError, SettingsError, TargetError, UnitError, ECodeError)
@@ -75,8 +77,9 @@ def _err(text: str) -> None:
 
 
 def _log_stream(stack: contextlib.ExitStack) -> Any:
-    """stderr for log records, on its own descriptor when it is the real fd 2, so
-    records still show while :func:`native_output` silences fd 2."""
+    """Stderr for log records, on its own descriptor when it is the real fd 2, so
+    records still show while :func:`native_output` silences fd 2.
+    """
     with contextlib.suppress(AttributeError, OSError, ValueError):
         if sys.stderr.fileno() == 2:
             sys.stderr.flush()

@@ -14,18 +14,20 @@ import contextlib
 import multiprocessing
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from efex_gui.core.errors import SettingsError
 
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
+
 __all__ = [
     "DaskMap",
-    "native_output",
     "Progress",
     "describe_file",
     "format_table",
     "mapper",
+    "native_output",
     "rheobase_rows",
 ]
 

@@ -231,7 +231,8 @@ def test_bad_config_exits_2_naming_the_key(
     assert main(["extract", str(config), "-o", str(tmp_path / "out")]) == EXIT_USAGE
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
-    assert err.startswith("efex: error: ") and named in err
+    assert err.startswith("efex: error: ")
+    assert named in err
     assert not (tmp_path / "out").exists()
 
 
@@ -262,7 +263,8 @@ def test_inspect_prints_the_sweeps(
     path = write_nwb(simulate_cell(seed=1, protocols=protocols), tmp_path / "c.nwb")
     assert main(["inspect", str(path)]) == EXIT_OK
     out = capsys.readouterr().out
-    assert "layout: scala" in out and "protocols: IDRest, IV" in out
+    assert "layout: scala" in out
+    assert "protocols: IDRest, IV" in out
     for index, protocol in enumerate(["IDRest", "IDRest", "IV"]):
         assert (
             f"CurrentClampSeries_{index:03d}: 3000 samples protocol={protocol}" in out
@@ -314,7 +316,8 @@ def test_native_prints_never_reach_stdout(capfd: pytest.CaptureFixture[str]) -> 
     with native_output(quiet=False, verbose=True):
         os.write(1, b"native noise\n")
     out, err = capfd.readouterr()
-    assert "native noise" not in out and "native noise" in err
+    assert "native noise" not in out
+    assert "native noise" in err
     with native_output(quiet=False):
         os.write(1, b"hidden one\n")
         os.write(2, b"hidden two\n")
@@ -325,7 +328,8 @@ def test_native_prints_never_reach_stdout(capfd: pytest.CaptureFixture[str]) -> 
         os.write(2, b"two\n")
     os.write(1, b"after\n")
     out, err = capfd.readouterr()
-    assert out == "after\n" and err == ""
+    assert out == "after\n"
+    assert err == ""
 
 
 def test_rheobase_honours_a_session_override(

@@ -142,11 +142,10 @@ def test_inspect_json_of_a_folder_uses_the_consensus_windows(
     assert len(idrest) == 16
     for recording in idrest:
         assert recording["stimulus_source"] == "consensus"
-        assert (
-            abs(recording["ton_ms"] - 700.0) < 1
-            and abs(recording["toff_ms"] - 2700) < 1
-        )
-        assert recording["dt_ms"] == 0.1 and recording["duration_ms"] == 3000.0
+        assert abs(recording["ton_ms"] - 700.0) < 1
+        assert abs(recording["toff_ms"] - 2700) < 1
+        assert recording["dt_ms"] == 0.1
+        assert recording["duration_ms"] == 3000.0
         assert {q["check"] for q in recording["qc"]} >= {"pre_noise_rms", "vm_delta"}
     names = [r["sweep"] for r in document["recordings"] if r["cell"] == "SimCell1"]
     assert names == sorted(names), "recordings in file and sweep order"

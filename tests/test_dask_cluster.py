@@ -13,13 +13,16 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from efex_gui.core.synthetic.demo import write_demo_dataset
 from tests.conftest import ROOT
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 pytest.importorskip("distributed")
 DASK = shutil.which("dask")

@@ -10,8 +10,7 @@ import inspect
 import json
 import multiprocessing
 import pickle
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
@@ -19,6 +18,9 @@ import pytest
 from efex_gui import extract
 from efex_gui.core.errors import SettingsError, TargetError
 from tests.conftest import shared_path
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 pytestmark = pytest.mark.shared
 
@@ -206,7 +208,8 @@ def test_extract_auto_fail_rheobase() -> None:
         rheobase_strategy="flush",
         rheobase_settings={"upper_bound_spikecount": 4},
     )
-    assert features == {} and protocols == {}
+    assert features == {}
+    assert protocols == {}
     assert currents["all_threshold_current"] == {}
 
 
@@ -438,7 +441,8 @@ def test_process_pool_gives_identical_output(tmp_path: Path) -> None:
     reference = _run(tmp_path, "serial")
     with multiprocessing.get_context("spawn").Pool(2) as pool:
         pooled = _run(tmp_path, "pool", map_function=pool.map)
-    assert pooled[1] == reference[1] and len(reference[1]) == 3
+    assert pooled[1] == reference[1]
+    assert len(reference[1]) == 3
     assert repr(pooled[0]) == repr(reference[0])
 
 

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from efex_gui.extract import extract_efeatures
 from tests.conftest import shared_path
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 OUTPUT_FILES = ("features.json", "protocols.json", "holding_threshold_currents.json")
 PATH_KEYS = ("filepath", "i_file", "v_file")

@@ -26,11 +26,14 @@ import sys
 import sysconfig
 import venv
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from types import ModuleType
 
 ROOT = Path(__file__).resolve().parents[1]
 RESOURCES = ROOT / "resources"
@@ -42,7 +45,8 @@ def _smoke_module() -> ModuleType:
     spec = importlib.util.spec_from_file_location(
         "efex_smoke_test", ROOT / "packaging" / "smoke_test.py"
     )
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -175,14 +179,16 @@ def test_wheel_holds_every_resource_file_and_both_commands(wheel: Path) -> None:
         f for f in _resource_files() if f"efex_gui/resources_data/{f}" not in names
     ]
     assert not missing, f"resources missing from {wheel.name}: {missing}"
-    assert "efex_gui/app/main.py" in names and "efex_gui/core/features.py" in names
+    assert "efex_gui/app/main.py" in names
+    assert "efex_gui/core/features.py" in names
     assert not [n for n in names if n.startswith(("tests/", "resources/"))]
     share = "efex_gui-" + wheel.name.split("-")[1] + ".data/data/share/"
     assert share + "applications/efex-gui.desktop" in names
     for size in ICON_SIZES:
         assert f"{share}icons/hicolor/{size}x{size}/apps/efex-gui.png" in names
     assert "efex = efex_gui.cli:main" in scripts
-    assert "[gui_scripts]" in scripts and "efex-gui = efex_gui.app.main:main" in scripts
+    assert "[gui_scripts]" in scripts
+    assert "efex-gui = efex_gui.app.main:main" in scripts
 
 
 @pytest.mark.slow
@@ -203,9 +209,9 @@ def test_installed_wheel_finds_its_resources_outside_the_checkout(
     assert Path(found["module"]).resolve().is_relative_to(venv_root), found
     assert Path(found["dir"]).resolve().is_relative_to(venv_root), found
     assert Path(found["dir"]).name == "resources_data"
-    assert (
-        Path(found["icon"]).is_file() and found["settings"] and found["via_importlib"]
-    )
+    assert Path(found["icon"]).is_file()
+    assert found["settings"]
+    assert found["via_importlib"]
 
 
 @pytest.mark.slow
@@ -242,7 +248,8 @@ def test_icon_set_and_desktop_entry() -> None:
     desktop = entry["Desktop Entry"]
     assert desktop["Type"] == "Application"
     assert desktop["Exec"].split()[0] == "efex-gui"
-    assert desktop["Icon"] == "efex-gui" and desktop["Terminal"] == "false"
+    assert desktop["Icon"] == "efex-gui"
+    assert desktop["Terminal"] == "false"
 
 
 @pytest.fixture

@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-
-import pytest
+from typing import TYPE_CHECKING
 
 from efex_gui.cli import EXIT_OK, RESULT_FILES, main
 from efex_gui.core.session.document import Session
 from efex_gui.core.session.exclusions import ExclusionKey
 from tests.conftest import shared_path
+
+if TYPE_CHECKING:
+    import pytest
 
 THREE = [n for n in RESULT_FILES if n != "efex_provenance.json"]
 
@@ -54,7 +56,8 @@ def test_a_curated_session_is_reproduced_from_its_sidecar(
     assert recipe["options"]["rheobase_overrides"] == {"SimCell2": 0.05}
     assert sidecar["exclusions"][0]["reason"] == "noisy baseline"
     used = sidecar["recordings"][0]
-    assert used["ecode"] and used["files"] == ["SimCell1.nwb"]
+    assert used["ecode"]
+    assert used["files"] == ["SimCell1.nwb"]
     assert used["metadata"]["i_unit"]["source"] == "user"
     assert used["metadata"]["ton"]["source"] == "detected"
     _same_three(first, _replay_elsewhere(first, tmp_path))
@@ -72,7 +75,8 @@ def test_a_changed_input_file_is_named_and_stops_the_run(
     code = _extract(first / "efex_provenance.json", tmp_path / "again")
     assert code != EXIT_OK
     err = capsys.readouterr().err
-    assert "SimCell2.nwb" in err and "changed" in err
+    assert "SimCell2.nwb" in err
+    assert "changed" in err
     assert not (tmp_path / "again" / "features.json").exists()
 
 

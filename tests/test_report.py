@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 import warnings
-from pathlib import Path
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -13,6 +13,9 @@ import pytest
 from efex_gui import report
 from efex_gui.core.extraction.protocol import Protocol
 from efex_gui.core.targets.target import EFeatureTarget
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 DT = 0.1  # ms
 

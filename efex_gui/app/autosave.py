@@ -27,12 +27,15 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QLockFile, QObject, QStandardPaths, QTimer
 
-from efex_gui.app.controller import SessionController
 from efex_gui.core.atomic_files import atomic_write_text
 from efex_gui.core.session.document import Session
+
+if TYPE_CHECKING:
+    from efex_gui.app.controller import SessionController
 
 logger = logging.getLogger(__name__)
 

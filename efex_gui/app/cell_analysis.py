@@ -12,8 +12,7 @@ and aligned spikes are computed on demand from the same cache (fast: numpy only)
 from __future__ import annotations
 
 import logging
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
@@ -26,8 +25,12 @@ from efex_gui.core.analysis.curves import Curve, fi_curve, iv_curves
 from efex_gui.core.analysis.protocol_map import MeasureProtocols
 from efex_gui.core.analysis.summary_io import write_summary
 from efex_gui.core.analysis.sweep_values import SweepValuesCache
-from efex_gui.core.extraction.result import ExtractionResult
 from efex_gui.core.session.dataset import SweepKey
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from efex_gui.core.extraction.result import ExtractionResult
 
 logger = logging.getLogger(__name__)
 

@@ -31,9 +31,7 @@ from __future__ import annotations
 import copy
 import logging
 import time
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -48,9 +46,14 @@ from efex_gui.app.extraction_review import check_cells, review_rows, target_chec
 from efex_gui.app.extraction_worker import ExtractionError, ExtractionWorker
 from efex_gui.core.extraction.incremental import ExtractionResult, inputs_signature
 from efex_gui.core.extraction.result_store import load_result, results_path, save_result
-from efex_gui.core.rheobase.review import RheobaseRow
-from efex_gui.core.session.document import Session
 from efex_gui.core.targets.check import TargetCheck
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from efex_gui.core.rheobase.review import RheobaseRow
+    from efex_gui.core.session.document import Session
 
 logger = logging.getLogger(__name__)
 
@@ -317,7 +320,8 @@ class ExtractionController(ExtractionEdits, QObject):
     # --- target check and rheobase review -----------------------------------------
     def check_cells(self) -> list[Any] | None:
         """Cells for the target check and the rheobase review (see
-        :func:`~efex_gui.app.extraction_review.check_cells`)."""
+        :func:`~efex_gui.app.extraction_review.check_cells`).
+        """
         return check_cells(self.sc, self.result, self._stale)
 
     def _timed_check(self) -> None:

@@ -10,14 +10,16 @@ on the edit, and lets the controller decide whether to rerun
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtGui import QUndoCommand
 
 from efex_gui.app.extraction_review import rheobase_inputs
 from efex_gui.core.session.document import ExtractionSettings
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = ["ExtractionEdits"]
 

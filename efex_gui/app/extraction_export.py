@@ -9,8 +9,8 @@ the inputs with their checksums, unreadable files and any rheobase override. Qt-
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from efex_gui.core.export.outputs import (
     CURRENTS_FILE,
@@ -21,8 +21,12 @@ from efex_gui.core.export.outputs import (
     write_provenance,
 )
 from efex_gui.core.export.recipe import build_recipe, recording_metadata
-from efex_gui.core.extraction.incremental import ExtractionResult
-from efex_gui.core.session.document import Session
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from efex_gui.core.extraction.incremental import ExtractionResult
+    from efex_gui.core.session.document import Session
 
 __all__ = ["EXPORT_FILES", "PLOTS_JOB", "existing_export", "plots_job", "write_export"]
 
@@ -69,8 +73,9 @@ def write_export(
     if existing and not overwrite:
         names = ", ".join(p.name for p in existing)
         raise FileExistsError(f"{folder} already holds an export ({names}).")
-    written = save_outputs(folder, result.features, result.protocol_definitions,
-                           result.currents)
+    written = save_outputs(
+        folder, result.features, result.protocol_definitions, result.currents
+    )
     settings = dict(result.settings)
     if result.rheobase_overrides:
         settings["rheobase_overrides"] = dict(result.rheobase_overrides)
@@ -78,15 +83,27 @@ def write_export(
     kwargs = session.to_extract_kwargs()
     given = {k: v for k, v in kwargs.items() if k not in ("files_metadata",)}
     options = {"rheobase_overrides": dict(kwargs.get("rheobase_overrides") or {})}
-    recipe = build_recipe(kwargs["files_metadata"], given, options,
-                          kwargs.get("recording_reader"), session.data_root)
-    written.append(write_provenance(
-        folder, settings=settings, targets=result.targets,
-        files_metadata=kwargs["files_metadata"],
-        exclusions=session.exclusions.to_json(), switches={},
-        skipped_files=result.skipped, recipe=recipe,
-        recordings=recording_metadata(result.cells, recipe["data_root"]),
-        qc=session.qc.to_dict()))
+    recipe = build_recipe(
+        kwargs["files_metadata"],
+        given,
+        options,
+        kwargs.get("recording_reader"),
+        session.data_root,
+    )
+    written.append(
+        write_provenance(
+            folder,
+            settings=settings,
+            targets=result.targets,
+            files_metadata=kwargs["files_metadata"],
+            exclusions=session.exclusions.to_json(),
+            switches={},
+            skipped_files=result.skipped,
+            recipe=recipe,
+            recordings=recording_metadata(result.cells, recipe["data_root"]),
+            qc=session.qc.to_dict(),
+        )
+    )
     return written
 
 
@@ -100,9 +117,13 @@ def plots_job(result: ExtractionResult, folder: str | Path) -> Callable[[], str]
 
         recordings = [rec for cell in result.cells for rec in cell.recordings]
         with traces_reloaded(recordings):  # the run dropped them (memory)
-            plot_all_recordings_efeatures(result.cells, result.protocols,
-                                          output_dir=folder, mapper=map,
-                                          efel_settings=efel_settings)
+            plot_all_recordings_efeatures(
+                result.cells,
+                result.protocols,
+                output_dir=folder,
+                mapper=map,
+                efel_settings=efel_settings,
+            )
         return str(folder)
 
     return write

@@ -10,15 +10,24 @@ and overrides). Qt-free helpers of
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from efex_gui.core.rheobase.review import RheobaseRow, review_session
 from efex_gui.core.session.dataset import SweepKey
-from efex_gui.core.session.document import ExtractionSettings, Session
 from efex_gui.core.targets.check import TargetCheck, check_targets
 
-__all__ = ["CheckCell", "all_read", "browsed_cells", "check_cells", "review_rows",
-           "rheobase_inputs", "target_check"]
+if TYPE_CHECKING:
+    from efex_gui.core.session.document import ExtractionSettings, Session
+
+__all__ = [
+    "CheckCell",
+    "all_read",
+    "browsed_cells",
+    "check_cells",
+    "review_rows",
+    "rheobase_inputs",
+    "target_check",
+]
 
 
 @dataclass
@@ -119,12 +128,20 @@ def review_rows(session: Session, cells: list[Any] | None) -> list[RheobaseRow]:
 
     With the session's current settings (those of the next run) and overrides.
     """
-    return review_session(cells or [], session.settings, session.targets is None,
-                          session.rheobase_overrides)
+    return review_session(
+        cells or [],
+        session.settings,
+        session.targets is None,
+        session.rheobase_overrides,
+    )
 
 
 def rheobase_inputs(settings: ExtractionSettings) -> tuple[Any, ...]:
     """The settings the browser's rheobases (and relative amplitudes) depend on."""
-    return (settings.efel_settings, settings.protocols_rheobase,
-            settings.rheobase_strategy, settings.rheobase_settings,
-            settings.absolute_amplitude)
+    return (
+        settings.efel_settings,
+        settings.protocols_rheobase,
+        settings.rheobase_strategy,
+        settings.rheobase_settings,
+        settings.absolute_amplitude,
+    )

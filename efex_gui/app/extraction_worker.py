@@ -13,9 +13,8 @@ lock in :mod:`efex_gui.core.features`, whatever thread calls it.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QThread, Signal
 
@@ -23,6 +22,9 @@ from efex_gui.app.worker import ErrorReport, TaskContext, TaskProgress, Worker
 from efex_gui.core.extraction.feature_cache import FeatureCache
 from efex_gui.core.extraction.feature_store import open_default_store
 from efex_gui.core.extraction.incremental import IncrementalExtractor
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 #: ``done`` of ``total`` units of the current stage, and what is being done
 ExtractionProgress = TaskProgress

@@ -11,17 +11,15 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
 from efex_gui.app.rheobases import compute_rheobases
 from efex_gui.app.worker import ErrorReport, TaskContext, WorkerThread
 from efex_gui.core.recordings.sweep_qc import QCResult, evaluate_recordings, flagged
-from efex_gui.core.recordings.timing_consensus import ProtocolTiming
 from efex_gui.core.session.dataset import (
     Dataset,
     EntryKey,
@@ -30,12 +28,17 @@ from efex_gui.core.session.dataset import (
     load_entry,
 )
 from efex_gui.core.session.document import Session
-from efex_gui.core.session.exclusions import Exclusions
 from efex_gui.core.session.protocol_reading import (
     consensus_metadata,
     load_protocol_group,
     measure_entry,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
+
+    from efex_gui.core.recordings.timing_consensus import ProtocolTiming
+    from efex_gui.core.session.exclusions import Exclusions
 
 logger = logging.getLogger(__name__)
 

@@ -18,11 +18,12 @@ import argparse
 import logging
 import sys
 import time
-from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the GUI modules are imported when the app starts
+    from collections.abc import Callable, Sequence
+
     from efex_gui.app.controller import SessionController
     from efex_gui.core.session.dataset import SweepKey
 
@@ -163,7 +164,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _one_line_per_warning(verbose: bool) -> RepeatSummary:
     """Unless ``verbose``: each distinct warning logged once (counted at exit), and
-    efel's own warnings left out."""
+    efel's own warnings left out.
+    """
     repeats = RepeatSummary()
     if not verbose:
         for handler in logging.getLogger().handlers:
@@ -253,7 +255,8 @@ def _screenshot(args: argparse.Namespace, window: object, controller: object) ->
     from efex_gui.app.controller import SessionController
     from efex_gui.widgets.main_window import MainWindow
 
-    assert isinstance(window, MainWindow) and isinstance(controller, SessionController)
+    assert isinstance(window, MainWindow)
+    assert isinstance(controller, SessionController)
     window.confirm_close = False
     width, height = (int(v) for v in args.size.lower().split("x"))
     window.resize(width, height)

@@ -16,11 +16,13 @@ trace plot share one implementation:
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from efex_gui.core.errors import MetadataError
 from efex_gui.core.recordings.qc_settings import CHECKS, QCSettings
-from efex_gui.core.session.dataset import EntryKey, SweepKey
+
+if TYPE_CHECKING:
+    from efex_gui.core.session.dataset import EntryKey, SweepKey
 
 __all__ = [
     "SCOPES",

@@ -7,10 +7,12 @@ session's settings, exclusions and rheobase overrides.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from efex_gui.core.session.dataset import Dataset, EntryKey, SweepKey
-from efex_gui.core.session.document import Session
+
+if TYPE_CHECKING:
+    from efex_gui.core.session.document import Session
 
 
 def compute_rheobases(

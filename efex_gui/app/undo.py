@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtGui import QUndoCommand
 
 from efex_gui.core.session.dataset import EntryKey
-from efex_gui.core.session.exclusions import Exclusions
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from efex_gui.core.session.exclusions import Exclusions
 
 
 class SetExclusionsCommand(QUndoCommand):

@@ -15,13 +15,15 @@ from __future__ import annotations
 import threading
 import time
 import traceback
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from efex_gui.core.errors import Cancelled
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 #: seconds between two partial/progress emissions
 THROTTLE_S = 0.05
@@ -77,7 +79,8 @@ class TaskContext:
 
     def progress(self, done: int, total: int, message: str = "") -> None:
         """Report progress (emitted at most every ``THROTTLE_S`` seconds, and always
-        at the end of a stage, ``done >= total``)."""
+        at the end of a stage, ``done >= total``).
+        """
         self._progress = TaskProgress(self.name, done, total, message)
         if done >= total:
             self.flush()

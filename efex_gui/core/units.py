@@ -62,29 +62,38 @@ def voltage_factor_to_mv(unit: Any) -> float:
 
 def to_ms(value: Any, unit: Any) -> Any:
     """Convert a time value or array from ``unit`` to ms."""
-    return np.asarray(value) * time_factor_to_ms(unit) if np.ndim(value) else (
-        value * time_factor_to_ms(unit)
+    return (
+        np.asarray(value) * time_factor_to_ms(unit)
+        if np.ndim(value)
+        else (value * time_factor_to_ms(unit))
     )
 
 
 def to_na(value: Any, unit: Any) -> Any:
     """Convert a current value or array from ``unit`` to nA."""
-    return np.asarray(value) * current_factor_to_na(unit) if np.ndim(value) else (
-        value * current_factor_to_na(unit)
+    return (
+        np.asarray(value) * current_factor_to_na(unit)
+        if np.ndim(value)
+        else (value * current_factor_to_na(unit))
     )
 
 
 def to_mv(value: Any, unit: Any) -> Any:
     """Convert a voltage value or array from ``unit`` to mV."""
-    return np.asarray(value) * voltage_factor_to_mv(unit) if np.ndim(value) else (
-        value * voltage_factor_to_mv(unit)
+    return (
+        np.asarray(value) * voltage_factor_to_mv(unit)
+        if np.ndim(value)
+        else (value * voltage_factor_to_mv(unit))
     )
 
 
 def is_known_unit(unit: Any, kind: str) -> bool:
     """Whether ``unit`` is an accepted spelling of ``kind`` (time, current, voltage)."""
-    fn = {"time": time_factor_to_ms, "current": current_factor_to_na,
-          "voltage": voltage_factor_to_mv}[kind]
+    fn = {
+        "time": time_factor_to_ms,
+        "current": current_factor_to_na,
+        "voltage": voltage_factor_to_mv,
+    }[kind]
     try:
         fn(unit)
     except UnitError:

@@ -10,7 +10,7 @@ Everything drawn is computed by :mod:`efex_gui.core.analysis`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from efex_gui.app.cell_analysis import CellAnalysisController
 from efex_gui.core.analysis.curves import Curve, mean_curve
 from efex_gui.core.analysis.waveforms import (
     aligned_first_spike,
@@ -33,6 +32,9 @@ from efex_gui.core.analysis.waveforms import (
     phase_plot,
 )
 from efex_gui.widgets.figure_export import add_export_menu, figure_actions
+
+if TYPE_CHECKING:
+    from efex_gui.app.cell_analysis import CellAnalysisController
 
 #: curves of up to this many cells get a legend (more: hover a point for its cell)
 MAX_LEGEND = 10

@@ -10,7 +10,7 @@ cell whose tooltip says which protocol is missing, a value from one sweep is mar
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -33,8 +33,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from efex_gui.app.cell_analysis import CellAnalysisController
 from efex_gui.core.analysis.cell_summary import MEASURE_LABELS, MEASURES, CellSummary
+
+if TYPE_CHECKING:
+    from efex_gui.app.cell_analysis import CellAnalysisController
 
 Index = QModelIndex | QPersistentModelIndex
 #: the raw value of a cell, for sorting (missing values last)

@@ -59,7 +59,7 @@ class RefreshWhenShown:
         if visible and self._refresh_pending:
             QTimer.singleShot(0, self.flush_refresh)  # once the tab is laid out
 
-    def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt's name)
+    def showEvent(self, event: Any) -> None:
         """Catch up with the refreshes skipped while hidden."""
         super().showEvent(event)  # type: ignore[misc]
         self.flush_refresh()

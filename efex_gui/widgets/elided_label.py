@@ -33,7 +33,7 @@ class ElidedLabel(QLabel):
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.setText(text)
 
-    def setText(self, text: str) -> None:  # noqa: N802 (Qt override)
+    def setText(self, text: str) -> None:
         """Show ``text`` (one line); the full text is the tooltip when elided."""
         flat = " ".join(str(text).split())
         super().setText(flat)
@@ -46,15 +46,15 @@ class ElidedLabel(QLabel):
             self.text(), Qt.TextElideMode.ElideRight, max(0, self.width())
         )
 
-    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+    def sizeHint(self) -> QSize:
         hint = super().sizeHint()
         limit = self.fontMetrics().averageCharWidth() * PREFERRED_CHARS
         return QSize(min(hint.width(), limit), hint.height())
 
-    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+    def minimumSizeHint(self) -> QSize:
         return QSize(0, super().minimumSizeHint().height())
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+    def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         alignment = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
         painter.drawText(self.rect(), int(alignment), self.elided_text())

@@ -14,7 +14,7 @@ window's session controller and adds
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
@@ -35,15 +35,17 @@ from PySide6.QtWidgets import (
 )
 
 from efex_gui.app.extraction_controller import ExtractionController
-from efex_gui.app.extraction_worker import ExtractionError, ExtractionProgress
 from efex_gui.app.qt_workarounds import pin_singletons
-from efex_gui.core.extraction.incremental import ExtractionResult
 from efex_gui.widgets.elided_label import ElidedLabel
 from efex_gui.widgets.feature_plot import FeaturePlot
 from efex_gui.widgets.results_table import ResultsTable
 from efex_gui.widgets.rheobase_view import RheobaseView
 from efex_gui.widgets.settings_panel import SettingsPanel
 from efex_gui.widgets.target_editor import TargetEditor
+
+if TYPE_CHECKING:
+    from efex_gui.app.extraction_worker import ExtractionError, ExtractionProgress
+    from efex_gui.core.extraction.incremental import ExtractionResult
 
 
 class ExtractionBar(QWidget):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from itertools import cycle
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -28,12 +28,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from efex_gui.app.extraction_controller import ExtractionController
-from efex_gui.core.extraction.incremental import ExtractionResult
 from efex_gui.core.features import feature_unit
 from efex_gui.core.session.dataset import SweepKey
 from efex_gui.widgets.deferred import RefreshWhenShown
 from efex_gui.widgets.elided_label import ElidedLabel
+
+if TYPE_CHECKING:
+    from efex_gui.app.extraction_controller import ExtractionController
+    from efex_gui.core.extraction.incremental import ExtractionResult
 
 COLORS = [
     "#1f77b4",
@@ -224,7 +226,8 @@ class FeaturePlot(RefreshWhenShown, QWidget):
     # --- drawing ------------------------------------------------------------------
     def _set_legend(self, entries: list[str]) -> None:
         """One line above the plot; with many cells the full legend is the tooltip
-        (44 cells would take four lines from the plot)."""
+        (44 cells would take four lines from the plot).
+        """
         text = "&nbsp;&nbsp; ".join(entries)
         if len(entries) - 1 <= MAX_LEGEND_CELLS:
             self.legend.setText(text)

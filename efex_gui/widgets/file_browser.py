@@ -7,9 +7,8 @@ signals and blocks its own echo when it follows the controller's selection.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QItemSelection,
@@ -30,11 +29,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from efex_gui.app.controller import SessionController
 from efex_gui.app.preferences import DEFAULT_EXCLUSION_REASONS
-from efex_gui.core.session.dataset import SweepKey
 from efex_gui.widgets.recording_tree_model import RecordingTreeModel
 from efex_gui.widgets.tree_text import NAME
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from efex_gui.app.controller import SessionController
+    from efex_gui.core.session.dataset import SweepKey
 
 #: at most this many sweeps are overlaid when a protocol row is selected
 MAX_OVERLAY = 40

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor
@@ -36,7 +36,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from efex_gui.app.preferences import Preferences
 from efex_gui.core.errors import EfexError
 from efex_gui.core.importing.file_names import (
     PRESET_PATTERNS,
@@ -60,6 +59,9 @@ from efex_gui.core.session.folder_import import protocol_timings
 from efex_gui.core.units import UNIT_CHOICES
 from efex_gui.resources import load_default
 from efex_gui.widgets.help import DEFAULT_LABELS, DEFAULT_TIPS, IMPORT_TIPS, plural
+
+if TYPE_CHECKING:
+    from efex_gui.app.preferences import Preferences
 
 DEFAULT_KEYS = ("i_unit", "v_unit", "t_unit", "dt", "ljp")
 CUSTOM = "Custom pattern"

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import (
@@ -35,9 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from efex_gui.app.controller import SessionController
 from efex_gui.app.preferences import Preferences
-from efex_gui.app.worker import ErrorReport
 from efex_gui.core.errors import EfexError
 from efex_gui.core.importing.file_names import RECORDING_EXTENSIONS, relative_to
 from efex_gui.resources import icon_path
@@ -51,6 +48,12 @@ from efex_gui.widgets.qc_panel import install_qc_ui
 from efex_gui.widgets.session_document import SessionDocument
 from efex_gui.widgets.task_status import TaskStatus
 from efex_gui.widgets.trace_plot import TracePlot
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from efex_gui.app.controller import SessionController
+    from efex_gui.app.worker import ErrorReport
 
 logger = logging.getLogger(__name__)
 JSON_FILTER = "Sessions and metadata (*.json);;All files (*)"

@@ -11,7 +11,7 @@ key.
 from __future__ import annotations
 
 import html
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -27,14 +27,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from efex_gui.app.controller import SessionController
 from efex_gui.core.recordings.unit_checks import (
     UnitSuggestion,
     check_metadata,
     check_units,
 )
-from efex_gui.core.session.dataset import EntryKey
 from efex_gui.core.units import UNIT_CHOICES
+
+if TYPE_CHECKING:
+    from efex_gui.app.controller import SessionController
+    from efex_gui.core.session.dataset import EntryKey
 
 UNIT_FIELDS = ("i_unit", "v_unit", "t_unit")
 NUMBER_FIELDS = ("dt", "ljp", "ton", "toff", "amp", "hypamp")

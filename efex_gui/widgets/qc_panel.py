@@ -10,7 +10,7 @@ science: the flags come from the core (:mod:`efex_gui.core.recordings.sweep_qc`)
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from efex_gui.app.controller import SessionController
 from efex_gui.app.qc_actions import (
     check_label,
     exclude_flagged,
@@ -37,7 +36,10 @@ from efex_gui.app.qc_actions import (
     set_qc_settings,
 )
 from efex_gui.core.recordings.qc_settings import CHECKS, QCSettings
-from efex_gui.core.session.dataset import SweepKey
+
+if TYPE_CHECKING:
+    from efex_gui.app.controller import SessionController
+    from efex_gui.core.session.dataset import SweepKey
 
 __all__ = ["QCPanel", "install_qc_ui"]
 
@@ -193,7 +195,8 @@ class QCPanel(QWidget):
         for row, check in enumerate(CHECKS):
             name = self.settings_table.item(row, 0)
             threshold = self.settings_table.item(row, 1)
-            assert name is not None and threshold is not None  # built in __init__
+            assert name is not None
+            assert threshold is not None
             settings.enabled[check.name] = name.checkState() == Qt.CheckState.Checked
             try:
                 value = float(threshold.text())

@@ -9,12 +9,11 @@ sends an exclusion command. Each index's internal pointer is its *parent* node, 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QFont
 
-from efex_gui.app.controller import SessionController
 from efex_gui.core.session.dataset import EntryKey, SweepKey, ecode_name
 from efex_gui.core.session.exclusions import ExclusionKey
 from efex_gui.widgets.tree_text import (
@@ -35,6 +34,9 @@ from efex_gui.widgets.tree_text import (
     spikes_text,
     status_text,
 )
+
+if TYPE_CHECKING:
+    from efex_gui.app.controller import SessionController
 
 #: role holding the node's key (SweepKey for sweeps, ExclusionKey for cells/protocols)
 KEY_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -359,7 +361,7 @@ class RecordingTreeModel(QAbstractItemModel):
         self.layoutChanged.emit()
 
     def _emit_changed(self, cell_node: _Node, protocols: list[_Node]) -> None:
-        """dataChanged for a cell row, some of its protocol rows and their sweeps."""
+        """DataChanged for a cell row, some of its protocol rows and their sweeps."""
         last = len(COLUMNS) - 1
         row = cell_node.row
         self.dataChanged.emit(self.index(row, 0), self.index(row, last))

@@ -9,7 +9,7 @@ in a spreadsheet. Double-clicking a row shows that feature in the feature plot
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -30,10 +30,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from efex_gui.app.extraction_controller import ExtractionController
-from efex_gui.core.extraction.incremental import ExtractionResult
 from efex_gui.core.features import feature_unit
 from efex_gui.widgets.deferred import RefreshWhenShown
+
+if TYPE_CHECKING:
+    from efex_gui.app.extraction_controller import ExtractionController
+    from efex_gui.core.extraction.incremental import ExtractionResult
 
 Index = QModelIndex | QPersistentModelIndex
 HEADERS = ["protocol_amplitude", "feature", "mean", "std", "n", "unit"]
@@ -66,11 +68,17 @@ def result_rows(result: ExtractionResult | None) -> list[ResultRow]:
     for stimulus, locations in result.features.items():
         for entry in locations.get("soma", []):
             mean, std = entry["val"]
-            rows.append(ResultRow(
-                stimulus, str(entry.get("efeature_name", entry["feature"])),
-                float(mean), float(std), int(entry["n"]),
-                protocol_of.get(stimulus, stimulus),
-                feature_unit(str(entry["feature"]))))
+            rows.append(
+                ResultRow(
+                    stimulus,
+                    str(entry.get("efeature_name", entry["feature"])),
+                    float(mean),
+                    float(std),
+                    int(entry["n"]),
+                    protocol_of.get(stimulus, stimulus),
+                    feature_unit(str(entry["feature"])),
+                )
+            )
     return rows
 
 
@@ -92,8 +100,9 @@ class ResultsModel(QAbstractTableModel):
         """Grey the rows when the result lags behind the session."""
         self.stale = stale
         if self.rows:
-            self.dataChanged.emit(self.index(0, 0),
-                                  self.index(len(self.rows) - 1, len(HEADERS) - 1))
+            self.dataChanged.emit(
+                self.index(0, 0), self.index(len(self.rows) - 1, len(HEADERS) - 1)
+            )
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.rows)
@@ -101,8 +110,12 @@ class ResultsModel(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(HEADERS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self,
+        section: int,
+        orientation: Qt.Orientation,
+        role: int = Qt.ItemDataRole.DisplayRole,
+    ) -> Any:
         if role == Qt.ItemDataRole.DisplayRole and (
             orientation == Qt.Orientation.Horizontal
         ):
@@ -162,7 +175,8 @@ class ResultsTable(RefreshWhenShown, QWidget):
         self.view.verticalHeader().setDefaultSectionSize(20)
         self.view.setToolTip(
             "Click a header to sort; Ctrl+C copies the selected rows (or all) as "
-            "tab-separated text; double-click a row to plot the feature")
+            "tab-separated text; double-click a row to plot the feature"
+        )
         self.view.doubleClicked.connect(self._on_double_clicked)
         copy_action = QAction("Copy (TSV)", self.view)
         copy_action.setShortcut(QKeySequence.StandardKey.Copy)
@@ -205,22 +219,27 @@ class ResultsTable(RefreshWhenShown, QWidget):
             f"{len(self.model.rows)} features in {len(result.features)} protocols; "
             f"threshold current {float(threshold[0]):.4g} ± {float(threshold[1]):.2g} "
             f"nA, holding {float(holding[0]):.4g} ± {float(holding[1]):.2g} nA"
-            f"{stale}")
+            f"{stale}"
+        )
 
     def selected_rows(self) -> list[ResultRow]:
         """The selected rows in view order (all rows if none is selected)."""
         indexes = sorted({i.row() for i in self.view.selectionModel().selectedRows()})
         if not indexes:
             indexes = list(range(self.proxy.rowCount()))
-        return [self.model.rows[self.proxy.mapToSource(self.proxy.index(r, 0)).row()]
-                for r in indexes]
+        return [
+            self.model.rows[self.proxy.mapToSource(self.proxy.index(r, 0)).row()]
+            for r in indexes
+        ]
 
     def to_tsv(self, rows: list[ResultRow] | None = None) -> str:
         """Tab-separated text of ``rows`` (default: the selection), with a header."""
         rows = self.selected_rows() if rows is None else rows
         lines = ["\t".join(HEADERS)]
-        lines += ["\t".join(repr(v) if isinstance(v, float) else str(v)
-                            for v in row.values()) for row in rows]
+        lines += [
+            "\t".join(repr(v) if isinstance(v, float) else str(v) for v in row.values())
+            for row in rows
+        ]
         return "\n".join(lines) + "\n"
 
     def copy(self) -> str:

@@ -10,7 +10,7 @@ override box. Numbers come from :meth:`ExtractionController.rheobase_rows`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import QSignalBlocker, Qt
@@ -28,11 +28,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from efex_gui.app.extraction_controller import ExtractionController
-from efex_gui.core.rheobase.review import RheobaseRow
 from efex_gui.core.rheobase.strategies import STRATEGIES
 from efex_gui.widgets.deferred import RefreshWhenShown
 from efex_gui.widgets.feature_plot import TEXT_COLOR, style_plot
+
+if TYPE_CHECKING:
+    from efex_gui.app.extraction_controller import ExtractionController
+    from efex_gui.core.rheobase.review import RheobaseRow
 
 STRATEGY_COLORS = {
     "absolute": "#1f77b4",

@@ -44,8 +44,9 @@ def form_layout(parent: QWidget | None) -> QFormLayout:
 class SettingField:
     """A 'set' check box and an editor for one optional setting."""
 
-    def __init__(self, name: str, spec: dict[str, Any], parent: QWidget,
-                 optional: bool = True) -> None:
+    def __init__(
+        self, name: str, spec: dict[str, Any], parent: QWidget, optional: bool = True
+    ) -> None:
         self.name, self.spec = name, spec
         self.enabled = QCheckBox(name, parent)
         self.enabled.setToolTip(spec.get("help", ""))

@@ -15,7 +15,7 @@ preset rheobase protocols", "the strategy's own defaults".
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtWidgets import (
@@ -35,7 +35,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from efex_gui.app.extraction_controller import ExtractionController
 from efex_gui.core.session.document import ExtractionSettings
 from efex_gui.resources import load_default
 from efex_gui.widgets.setting_fields import SettingField, form_layout, spin_box
@@ -44,6 +43,9 @@ from efex_gui.widgets.target_table_model import (
     format_settings,
     parse_settings,
 )
+
+if TYPE_CHECKING:
+    from efex_gui.app.extraction_controller import ExtractionController
 
 
 class SettingsPanel(QWidget):

@@ -8,7 +8,7 @@ the table (:attr:`TargetCheckPanel.rows_chosen`).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -22,7 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from efex_gui.core.targets.check import TargetCheck
+if TYPE_CHECKING:
+    from efex_gui.core.targets.check import TargetCheck
 
 _SEVERITY_ICON = {
     "error": QStyle.StandardPixmap.SP_MessageBoxCritical,
@@ -52,12 +53,14 @@ class TargetCheckPanel(QWidget):
         self.count_button = QPushButton("Read every file to count", self)
         self.count_button.setToolTip(
             "Read all the session's files in the background (View ▸ Read all "
-            "sweeps), then count the sweeps within each target's tolerance")
+            "sweeps), then count the sweeps within each target's tolerance"
+        )
         self.count_button.clicked.connect(read_all)
         self.count_button.setVisible(False)
         self.issues = QListWidget(self)
-        self.issues.setToolTip("Problems of the target list; click one to select its "
-                               "rows")
+        self.issues.setToolTip(
+            "Problems of the target list; click one to select its rows"
+        )
         self.issues.itemClicked.connect(self._on_clicked)
         self._shown: list[Any] | None = None
         row = QHBoxLayout()
@@ -73,24 +76,32 @@ class TargetCheckPanel(QWidget):
         if check.issues != self._shown:
             self._fill(check.issues)
         self.issues.setVisible(bool(check.issues))
-        counts = {s: sum(i.severity == s for i in check.issues)
-                  for s in ("error", "warning", "info")}
+        counts = {
+            s: sum(i.severity == s for i in check.issues)
+            for s in ("error", "warning", "info")
+        }
         if check.issues:
-            text = (f"Check: {n_targets} targets — {counts['error']} errors, "
-                    f"{counts['warning']} warnings, {counts['info']} notes")
+            text = (
+                f"Check: {n_targets} targets — {counts['error']} errors, "
+                f"{counts['warning']} warnings, {counts['info']} notes"
+            )
         else:
             text = f"Check: {n_targets} targets, no problem found."
         uncounted = bool(n_targets) and all(c is None for c in check.coverage)
         if uncounted:
-            text += (" Matching sweeps are counted after Extract, or once every file "
-                     "is read.")
+            text += (
+                " Matching sweeps are counted after Extract, or once every file "
+                "is read."
+            )
         self.summary.setText(text)
         self.count_button.setVisible(uncounted)
 
     def _fill(self, issues: list[Any]) -> None:
         self._shown = list(issues)
-        icons = {key: self.style().standardIcon(pixmap)
-                 for key, pixmap in _SEVERITY_ICON.items()}
+        icons = {
+            key: self.style().standardIcon(pixmap)
+            for key, pixmap in _SEVERITY_ICON.items()
+        }
         self.issues.setUpdatesEnabled(False)
         self.issues.clear()
         for issue in issues:

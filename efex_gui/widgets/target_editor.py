@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QAction, QKeySequence
@@ -32,10 +32,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from efex_gui.app.extraction_controller import ExtractionController
 from efex_gui.core.errors import TargetError
 from efex_gui.core.features import describe_feature
-from efex_gui.core.targets.check import TargetCheck
 from efex_gui.core.targets.files import read_targets, write_targets
 from efex_gui.widgets.target_check_panel import TargetCheckPanel
 from efex_gui.widgets.target_delegates import (
@@ -45,6 +43,10 @@ from efex_gui.widgets.target_delegates import (
     TargetTableView,
 )
 from efex_gui.widgets.target_table_model import COLUMN, TargetTableModel
+
+if TYPE_CHECKING:
+    from efex_gui.app.extraction_controller import ExtractionController
+    from efex_gui.core.targets.check import TargetCheck
 
 Index = QModelIndex | QPersistentModelIndex
 JSON_FILTER = "Target lists (*.json);;All files (*)"

@@ -15,8 +15,7 @@ from __future__ import annotations
 import copy
 import json
 import math
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -30,6 +29,9 @@ from PySide6.QtWidgets import QApplication, QStyle
 
 from efex_gui.core.features import describe_feature, efel_settings_names
 from efex_gui.core.targets.check import TargetCheck, check_target_row
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Sequence
 
 Index = QModelIndex | QPersistentModelIndex
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QPushButton, QWidget
 
-from efex_gui.app.controller import SessionController
-from efex_gui.app.worker import ErrorReport, TaskProgress
 from efex_gui.widgets.elided_label import ElidedLabel
+
+if TYPE_CHECKING:
+    from efex_gui.app.controller import SessionController
+    from efex_gui.app.worker import ErrorReport, TaskProgress
 
 
 class TaskStatus(QWidget):

@@ -9,7 +9,7 @@ reader will read it, so the person sees the result before applying.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -25,9 +25,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from efex_gui.app.controller import SessionController
-from efex_gui.core.session.dataset import EntryKey
 from efex_gui.core.units import UNIT_CHOICES
+
+if TYPE_CHECKING:
+    from efex_gui.app.controller import SessionController
+    from efex_gui.core.session.dataset import EntryKey
 
 #: the keys the form asks, in order, with their label
 FIELDS = {

@@ -10,8 +10,7 @@ Up/Down) step through the sweeps, X or Space toggles the exclusion.
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -28,11 +27,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from efex_gui.app.controller import SessionController
 from efex_gui.app.qc_actions import SCOPES, WindowScope, apply_window
 from efex_gui.core.errors import MetadataError
-from efex_gui.core.session.dataset import SweepKey
 from efex_gui.widgets.tree_text import entry_paths, spikes_text, status_text
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from efex_gui.app.controller import SessionController
+    from efex_gui.core.session.dataset import SweepKey
 
 #: at most this many sweeps are drawn at once
 MAX_DRAWN = 40

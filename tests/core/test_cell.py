@@ -159,4 +159,5 @@ def test_negative_and_computed_nan_rheobase_are_kept_with_a_warning():
 def test_drop_traces():
     cell = _cell("c", "IDRest", [{"v_file": "a"}], recording_reader=_fake_reader)
     cell.drop_traces()
-    assert cell.recordings[0].voltage is None and cell.recordings[0].amp is not None
+    assert cell.recordings[0].voltage is None
+    assert cell.recordings[0].amp is not None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -20,6 +20,9 @@ from efex_gui.core.session.dataset import (
 )
 from efex_gui.core.session.exclusions import ExclusionKey
 from tests.conftest import shared_path
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 B6_CONFIG = {"i_unit": "pA", "v_unit": "mV", "t_unit": "s", "dt": 0.00025, "ljp": 14.0}
 
@@ -69,7 +72,8 @@ def test_loaded_entries_expand_into_traces(tmp_path: Path) -> None:
     assert dataset.exclusion_key(sweep) == ExclusionKey("cellA", "IDRest", "A/v_1.ibw")
     dataset.set_failed(key, "truncated")
     assert dataset.sweeps("cellB", "Step") == [SweepKey("cellB", "Step", 0, None)]
-    assert dataset.state(key).error == "truncated" and dataset.is_loaded(key)
+    assert dataset.state(key).error == "truncated"
+    assert dataset.is_loaded(key)
     dataset.forget(key)
     assert not dataset.is_loaded(key)
 
@@ -114,16 +118,18 @@ def test_missing_and_corrupt_files_become_errors(tmp_path: Path) -> None:
     (tmp_path / "A" / "i_1.ibw").write_bytes(b"\x00garbage" * 10)
     dataset = Dataset(_fm(), tmp_path)
     corrupt = load_entry(dataset, EntryKey("cellA", "IDRest", 0))
-    assert corrupt.error and corrupt.recordings == []
+    assert corrupt.error
+    assert corrupt.recordings == []
     missing = load_entry(dataset, EntryKey("cellA", "IDRest", 1))
-    assert missing.error and "v_2.ibw" in missing.error or "i_2.ibw" in missing.error
+    assert (missing.error and "v_2.ibw" in missing.error) or "i_2.ibw" in missing.error
 
 
 def test_unknown_protocol_of_a_missing_file_is_an_error_row(tmp_path: Path) -> None:
     # the file is the first thing to fix; the eCode is guessed once it reads
     dataset = Dataset({"c": {"TestPulse": [{"filepath": "x.nwb"}]}}, tmp_path)
     loaded = load_entry(dataset, EntryKey("c", "TestPulse", 0))
-    assert loaded.error and "x.nwb" in loaded.error
+    assert loaded.error
+    assert "x.nwb" in loaded.error
 
 
 def test_ecode_overrides() -> None:
@@ -147,7 +153,8 @@ def test_load_b6_sweep_gives_the_spec_recording() -> None:
         }
     }
     loaded = load_entry(Dataset(fm, root), EntryKey("MouseNeuron1", "IDRest", 0))
-    assert loaded.error is None and loaded.trace_errors == {}
+    assert loaded.error is None
+    assert loaded.trace_errors == {}
     (recording,) = loaded.recordings
     # counted by the reader (a worker thread in the GUI), not when first shown
     assert not recording.spikecount_pending
@@ -192,7 +199,9 @@ def test_file_role_and_protocols_from_headers() -> None:
 
 def test_every_ecode_name_resolves_to_its_class() -> None:
     names = ecode_names()
-    assert "Step" in names and "SAHP" in names and "Ramp" in names
+    assert "Step" in names
+    assert "SAHP" in names
+    assert "Ramp" in names
     for name in names:
         assert resolve_ecode("AnyProtocol", {"AnyProtocol": name}).__name__ == name
     rows = ecode_table(["IDRest", "APThreshold", "TestPulse"], {"TestPulse": "Step"})

@@ -132,7 +132,8 @@ def test_step_detection():
 
 def test_step_flat_current_and_reader_indices():
     rec = Step({}, _trace(np.zeros(12000)), "IDRest")
-    assert rec.ton == pytest.approx(2.0) and rec.amp == 0.0
+    assert rec.ton == pytest.approx(2.0)
+    assert rec.amp == 0.0
     assert rec.toff == pytest.approx(1200.0 - 2.1)
     assert any("no current step found" in w for w in rec.warnings)
     trace = dict(_trace(_step_current()), ton=2000, toff=9000)  # indices, not ms
@@ -149,7 +150,8 @@ def test_step_config_hypamp_without_timing_does_not_crash():
 def test_step_failed_detection_falls_back():
     trace = _trace(_step_current())
     rec = Step({"ton": 900.0, "toff": 300.0}, trace, "IDRest")
-    assert rec.ton == 0 and rec.toff == rec.tend
+    assert rec.ton == 0
+    assert rec.toff == rec.tend
     assert any("automatic step detection failed" in w for w in rec.warnings)
 
 
@@ -159,9 +161,11 @@ def test_ramp_needs_ton_and_finds_the_peak():
     current[1000:4000] = np.linspace(-0.05, 0.95, 3000)
     with pytest.raises(TimingMetadataError, match="ton") as err:
         Ramp({}, _trace(current), "APThreshold")
-    assert isinstance(err.value, AttributeError) and isinstance(err.value, KeyError)
+    assert isinstance(err.value, AttributeError)
+    assert isinstance(err.value, KeyError)
     rec = Ramp({"ton": 100.0}, _trace(current), "APThreshold")
-    assert rec.ton == 100.0 and 380.0 < rec.toff < 400.0
+    assert rec.ton == 100.0
+    assert 380.0 < rec.toff < 400.0
     assert rec.hypamp == pytest.approx(-0.05)
 
 
@@ -174,7 +178,8 @@ def test_sahp_from_config_and_detected():
     assert (rec.amp, rec.amp2, rec.hypamp) == pytest.approx((0.1, 0.3, -0.02))
     rec.compute_relative_amp(0.1)
     assert rec.amp2_rel == pytest.approx(300.0)
-    assert rec.in_target(300, 1) and not rec.in_target(100, 1)
+    assert rec.in_target(300, 1)
+    assert not rec.in_target(100, 1)
     detected = SAHP({}, _trace(current), "sAHP")
     assert (detected.amp, detected.amp2) == pytest.approx((0.1, 0.3))
     assert detected.tmid == pytest.approx(400.0, abs=5)
@@ -185,7 +190,8 @@ def test_sahp_empty_detection_window_falls_back():
     current = np.zeros(3000)
     current[1000:1050] = 1.0  # too short for the 50-sample inner margins
     rec = SAHP({}, _trace(current), "sAHP")
-    assert (rec.ton, rec.tmid) == (0, 0) and rec.toff == rec.tmid2 == rec.tend
+    assert (rec.ton, rec.tmid) == (0, 0)
+    assert rec.toff == rec.tmid2 == rec.tend
     assert rec.warnings
 
 
@@ -209,7 +215,8 @@ def test_cheops_defaults():
     config: dict = {}
     n = int(20000 / DT)
     rec = PosCheops(config, _trace(np.zeros(n)), "PosCheops")
-    assert config["toff"] == 18916.0 and rec.t4 == 16250.0
+    assert config["toff"] == 18916.0
+    assert rec.t4 == 16250.0
     config = {}
     NegCheops(config, _trace(np.zeros(n)), "NegCheops")
     assert config["ton"] == 1750.0
@@ -223,7 +230,9 @@ def test_spikerec_pulses():
     assert rec.tspike == pytest.approx([99.9, 121.2, 151.6])
     assert rec.spike_duration == pytest.approx((4.0 + 2.3 + 3.1) / 3)
     assert rec.delta == pytest.approx(((1213 - 1039 - 1) + (1517 - 1235 - 1)) * DT / 2)
-    assert rec.amp == 1.0 and rec.ton == 0.0 and np.isnan(rec.auto_threshold)
+    assert rec.amp == 1.0
+    assert rec.ton == 0.0
+    assert np.isnan(rec.auto_threshold)
     assert rec.in_target(rec.delta, 0.1, absolute_amplitude=True)
     assert rec.get_stimulus_parameters()["n_spikes"] == 3
 
@@ -238,7 +247,8 @@ def test_sinespec_default_timing_is_in_samples():
         _trace(np.zeros(60000)),
         "SineSpec",
     )
-    assert rec.ton == 300.0 and rec.chirp_time_offset == 0.2
+    assert rec.ton == 300.0
+    assert rec.chirp_time_offset == 0.2
 
 
 def test_pinknoise_waveform_is_normalised():
@@ -246,7 +256,8 @@ def test_pinknoise_waveform_is_normalised():
     current = -0.05 + rng.normal(0, 0.002, 20000)
     current[3000:15000] += 0.3 * rng.normal(0, 1, 12000)
     rec = PinkNoise({"ton": 300, "toff": 1500}, _trace(current), "PinkNoise")
-    assert len(rec.waveform) == 12000 and np.max(np.abs(rec.waveform)) == 1.0
+    assert len(rec.waveform) == 12000
+    assert np.max(np.abs(rec.waveform)) == 1.0
     assert {"dt", "waveform"} <= set(rec.get_stimulus_parameters())
     detected = CapCheck({}, _trace(current), "CapCheck")
     assert (detected.ton, detected.toff) == pytest.approx((300.0, 1500.0))

@@ -35,7 +35,9 @@ def test_key_levels_cover_what_is_below() -> None:
     protocol = ExclusionKey("c1", "IDRest")
     entry = ExclusionKey("c1", "IDRest", "c1/v_1.ibw")
     trace = ExclusionKey("c1", "IDRest", "c1/v_1.ibw", 3)
-    assert cell.covers(trace) and protocol.covers(entry) and entry.covers(trace)
+    assert cell.covers(trace)
+    assert protocol.covers(entry)
+    assert entry.covers(trace)
     assert not trace.covers(entry)
     assert not ExclusionKey("c2").covers(entry)
     assert trace.ancestors() == [cell, protocol, entry]
@@ -50,9 +52,11 @@ def test_key_cannot_skip_a_level() -> None:
 def test_exclusions_are_values_with_reasons() -> None:
     empty = Exclusions()
     one = empty.with_excluded([ExclusionKey("c1", "IDRest")], "noisy")
-    assert len(empty) == 0 and len(one) == 1
+    assert len(empty) == 0
+    assert len(one) == 1
     sweep = ExclusionKey("c1", "IDRest", "c1/v_1.ibw")
-    assert one.is_excluded(sweep) and one.reason(sweep) == "noisy"
+    assert one.is_excluded(sweep)
+    assert one.reason(sweep) == "noisy"
     assert one.covering(sweep) == ExclusionKey("c1", "IDRest")
     assert not one.is_excluded(ExclusionKey("c1", "IV", "c1.nwb"))
     assert one.without([ExclusionKey("c1", "IDRest")]) == empty
@@ -104,7 +108,8 @@ def test_apply_exclusions_drops_entries_protocols_and_cells() -> None:
 def test_apply_no_exclusions_keeps_everything() -> None:
     fm = _files_metadata()
     kept, partial = apply_exclusions(fm, Exclusions())
-    assert kept == fm and partial == {}
+    assert kept == fm
+    assert partial == {}
 
 
 def test_trace_filter_drops_excluded_traces(monkeypatch: pytest.MonkeyPatch) -> None:

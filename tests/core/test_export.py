@@ -24,18 +24,23 @@ from efex_gui.core.export.outputs import (
 
 
 def test_dumps_like_bluepyefe():
-    obj = {"b": [np.float64(1.5), np.float32(0.25), np.int64(3)],
-           "a": {"x": np.array([1, 2]), "nan": float("nan")}}
+    obj = {
+        "b": [np.float64(1.5), np.float32(0.25), np.int64(3)],
+        "a": {"x": np.array([1, 2]), "nan": float("nan")},
+    }
     text = dumps_json(obj)
     assert text == json.dumps(
-        {"b": [1.5, 0.25, 3], "a": {"x": [1, 2], "nan": float("nan")}}, indent=2)
-    assert '"nan": NaN' in text and not text.endswith("\n")
+        {"b": [1.5, 0.25, 3], "a": {"x": [1, 2], "nan": float("nan")}}, indent=2
+    )
+    assert '"nan": NaN' in text
+    assert not text.endswith("\n")
     assert list(json.loads(text)) == ["b", "a"]
 
 
 def test_nan_as_null_writes_strict_json():
-    text = dumps_json({"threshold_current": [np.float64("nan"), np.nan]},
-                      nan_as_null=True)
+    text = dumps_json(
+        {"threshold_current": [np.float64("nan"), np.nan]}, nan_as_null=True
+    )
     assert json.loads(text) == {"threshold_current": [None, None]}
     assert "NaN" not in text
 
@@ -63,36 +68,51 @@ def test_write_json_atomic_leaves_no_temporary_file(tmp_path, monkeypatch):
 def test_save_outputs_writes_the_three_files(tmp_path):
     out = tmp_path / "deep" / "out"
     paths = save_outputs(out, {"f": 1}, {"p": 2}, {"c": 3})
-    assert [p.name for p in paths] == ["features.json", "protocols.json",
-                                       "holding_threshold_currents.json"]
+    assert [p.name for p in paths] == [
+        "features.json",
+        "protocols.json",
+        "holding_threshold_currents.json",
+    ]
     assert json.loads((out / "protocols.json").read_text()) == {"p": 2}
 
 
 def _cell(name, hypamps, rheobase):
-    return SimpleNamespace(name=name, rheobase=rheobase,
-                           recordings=[SimpleNamespace(hypamp=h) for h in hypamps])
+    return SimpleNamespace(
+        name=name,
+        rheobase=rheobase,
+        recordings=[SimpleNamespace(hypamp=h) for h in hypamps],
+    )
 
 
 def test_current_dict_like_spec_6_3():
-    cells = [_cell("MouseNeuron1", [-0.0125] * 5, 0.11874420754611492),
-             _cell("MouseNeuron2", [-0.05312, -0.05312], 0.09374542534351349),
-             _cell("NoRheobase", [0.01, np.nan], None)]
+    cells = [
+        _cell("MouseNeuron1", [-0.0125] * 5, 0.11874420754611492),
+        _cell("MouseNeuron2", [-0.05312, -0.05312], 0.09374542534351349),
+        _cell("NoRheobase", [0.01, np.nan], None),
+    ]
     currents = build_current_dict(cells)
-    assert list(currents) == ["holding_current", "threshold_current",
-                              "all_holding_current", "all_threshold_current"]
+    assert list(currents) == [
+        "holding_current",
+        "threshold_current",
+        "all_holding_current",
+        "all_threshold_current",
+    ]
     holding = [-0.0125, -0.05312, 0.01]
     assert currents["holding_current"] == [np.nanmean(holding), np.nanstd(holding)]
     assert currents["all_holding_current"]["NoRheobase"] == 0.01
     assert list(currents["all_threshold_current"]) == ["MouseNeuron1", "MouseNeuron2"]
-    assert currents["threshold_current"][0] == pytest.approx(0.1062448164448142,
-                                                              rel=1e-12)
-    assert currents["threshold_current"][1] == pytest.approx(0.012499391101300716,
-                                                              rel=1e-9)
+    assert currents["threshold_current"][0] == pytest.approx(
+        0.1062448164448142, rel=1e-12
+    )
+    assert currents["threshold_current"][1] == pytest.approx(
+        0.012499391101300716, rel=1e-9
+    )
 
 
 def test_current_dict_single_cell_and_no_rheobase():
-    currents = build_current_dict([_cell("c", [-0.1, -0.1], None)],
-                                  default_std_value=0.5)
+    currents = build_current_dict(
+        [_cell("c", [-0.1, -0.1], None)], default_std_value=0.5
+    )
     assert currents["holding_current"] == [-0.1, 0.5]
     assert all(np.isnan(currents["threshold_current"]))
     assert currents["all_threshold_current"] == {}
@@ -102,7 +122,8 @@ def test_current_dict_single_cell_and_no_rheobase():
 def test_pickles(tmp_path):
     cells_path, protocols_path = write_pickles([1, 2], ["p"], tmp_path / "o")
     assert cells_path == export.cells_pickle_output_path(tmp_path / "o")
-    assert cells_path.name == "cells.pkl" and protocols_path.name == "protocols.pkl"
+    assert cells_path.name == "cells.pkl"
+    assert protocols_path.name == "protocols.pkl"
     assert pickle.loads(cells_path.read_bytes()) == [1, 2]
     assert pickle.loads(protocols_path.read_bytes()) == ["p"]
 
@@ -111,15 +132,24 @@ def test_provenance_sidecar(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
     (data / "a.ibw").write_bytes(b"abc")
-    files_metadata = {"c1": {"IDRest": [{"i_file": str(data / "a.ibw"),
-                                         "v_file": str(data / "missing.ibw")}],
-                             "Step": [{"i_file": str(data / "a.ibw")}]}}
+    files_metadata = {
+        "c1": {
+            "IDRest": [
+                {"i_file": str(data / "a.ibw"), "v_file": str(data / "missing.ibw")}
+            ],
+            "Step": [{"i_file": str(data / "a.ibw")}],
+        }
+    }
     path = write_provenance(
-        tmp_path / "out", settings={"efel_settings": {"Threshold": -20.0},
-                                    "map_function": map},
-        targets=[{"efeature": "Spikecount"}], files_metadata=files_metadata,
-        exclusions={"recordings": ["x"]}, switches={"nan_as_null": False},
-        skipped_files=[("c1", "bad.ibw", "corrupt")], data_root=data)
+        tmp_path / "out",
+        settings={"efel_settings": {"Threshold": -20.0}, "map_function": map},
+        targets=[{"efeature": "Spikecount"}],
+        files_metadata=files_metadata,
+        exclusions={"recordings": ["x"]},
+        switches={"nan_as_null": False},
+        skipped_files=[("c1", "bad.ibw", "corrupt")],
+        data_root=data,
+    )
     doc = json.loads(path.read_text())
     assert path.name == "efex_provenance.json"
     assert doc["format_version"] == 1

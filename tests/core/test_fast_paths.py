@@ -49,8 +49,12 @@ def b6b8(**extra: Any) -> dict[str, Any]:
             {
                 "i_file": str(root / folder / f"{folder}_Ch0_IDRest_{n}.ibw"),
                 "v_file": str(root / folder / f"{folder}_Ch3_IDRest_{n}.ibw"),
-                "i_unit": "pA", "v_unit": "mV", "t_unit": "s", "dt": 0.00025,
-                "ljp": 14.0, **extra,
+                "i_unit": "pA",
+                "v_unit": "mV",
+                "t_unit": "s",
+                "dt": 0.00025,
+                "ljp": 14.0,
+                **extra,
             }
             for n in sweeps
         ]
@@ -84,7 +88,8 @@ def test_spike_count_is_deferred_and_equals_the_eager_one() -> None:
     eager = pickle.loads(pickle.dumps(rec))
     eager.compute_spikecount(SETTINGS)
     assert not eager.spikecount_pending
-    assert rec.spikecount == eager.spikecount and rec.spikecount > 0
+    assert rec.spikecount == eager.spikecount
+    assert rec.spikecount > 0
     assert np.array_equal(rec.peak_time, eager.peak_time)
     assert not rec.spikecount_pending
 
@@ -92,26 +97,30 @@ def test_spike_count_is_deferred_and_equals_the_eager_one() -> None:
 def test_pickles_keep_the_deferred_count_and_old_pickles_load() -> None:
     rec = one_sweep()
     copy = pickle.loads(pickle.dumps(rec))
-    assert copy.spikecount_pending and copy.spikecount == rec.spikecount
+    assert copy.spikecount_pending
+    assert copy.spikecount == rec.spikecount
     state = dict(rec.__dict__)
     state.pop("_spikecount_settings")
     peak_time = state.pop("_peak_time")
     state["peak_time"] = peak_time  # as written before the count became lazy
     old = Step.__new__(Step)
     old.__setstate__(state)
-    assert old.peak_time is peak_time and not old.spikecount_pending
+    assert old.peak_time is peak_time
+    assert not old.spikecount_pending
 
 
 def test_drop_traces_computes_the_count_unless_told_not_to() -> None:
     kept, dropped = one_sweep(), one_sweep()
     count = one_sweep().spikecount
     kept.drop_traces()
-    assert kept.voltage is None and kept.spikecount == count
+    assert kept.voltage is None
+    assert kept.spikecount == count
     dropped.drop_traces(keep_spikecount=False)
     lost = one_sweep()
     lost.drop_traces(keep_spikecount=False)
     # read from its file again on demand, the traces dropped again after
-    assert dropped.spikecount == count and dropped.voltage is None
+    assert dropped.spikecount == count
+    assert dropped.voltage is None
     lost.source_index = None  # not from a file the core can read again
     with pytest.raises(TracesDroppedError, match="dropped"):
         _ = lost.spikecount
@@ -131,7 +140,8 @@ def test_only_the_rheobase_protocols_pay_for_a_spike_count() -> None:
         name: [r.spikecount_pending for r in cell.get_recordings_by_protocol_name(name)]
         for name in ("IDRest", "Step")
     }
-    assert not any(by_protocol["IDRest"]) and all(by_protocol["Step"])
+    assert not any(by_protocol["IDRest"])
+    assert all(by_protocol["Step"])
 
 
 # ------------------------------------------------------------- files read once
@@ -154,7 +164,8 @@ def test_a_file_listed_under_two_protocols_is_read_once(monkeypatch) -> None:
     step = cell.get_recordings_by_protocol_name("Step")
     assert len(idrest) == len(step) == 5
     for a, b in zip(idrest, step, strict=True):
-        assert np.array_equal(a.voltage, b.voltage) and a.amp == b.amp
+        assert np.array_equal(a.voltage, b.voltage)
+        assert a.amp == b.amp
         assert a.reader_data is not b.reader_data  # own dicts, shared arrays
 
 
@@ -181,7 +192,8 @@ def test_matched_recordings_are_the_ones_grouping_keeps() -> None:
     grouped = {id(rec) for protocol in protocols for rec in protocol.recordings}
     windows = amplitude_windows(chosen)
     matched = {id(rec) for cell in cells for rec in matched_recordings(cell, windows)}
-    assert matched == grouped and 0 < len(matched) < 10
+    assert matched == grouped
+    assert 0 < len(matched) < 10
 
 
 def test_features_only_on_matched_recordings_unless_asked(tmp_path) -> None:
@@ -189,8 +201,12 @@ def test_features_only_on_matched_recordings_unless_asked(tmp_path) -> None:
     for everything in (False, True):
         out = tmp_path / str(everything)
         outputs[everything] = extract_efeatures(
-            out, b6b8(), targets(), protocols_rheobase=["IDRest"],
-            efel_settings=SETTINGS, pickle_cells=True,
+            out,
+            b6b8(),
+            targets(),
+            protocols_rheobase=["IDRest"],
+            efel_settings=SETTINGS,
+            pickle_cells=True,
             extract_all_recordings=everything,
         )
         cells = pickle.loads((out / "cells.pkl").read_bytes())
@@ -248,8 +264,13 @@ def test_the_current_is_left_out_only_when_no_feature_reads_it() -> None:
 
 def test_fast_mean_equals_the_general_path() -> None:
     rng = np.random.default_rng(3)
-    arrays = [np.array([]), np.array([np.nan]), np.array([1, 2, 4]),
-              np.array([np.inf, 1.0]), np.array([np.nan, 2.0, 3.5])]
+    arrays = [
+        np.array([]),
+        np.array([np.nan]),
+        np.array([1, 2, 4]),
+        np.array([np.inf, 1.0]),
+        np.array([np.nan, 2.0, 3.5]),
+    ]
     arrays += [rng.normal(size=n) * 10.0 ** rng.integers(-6, 6) for n in range(1, 60)]
     for values in arrays:
         fast = features.mean_feature_value(values)
@@ -270,7 +291,8 @@ def test_igor_fast_path_gives_igor2_arrays(monkeypatch) -> None:
         assert fast["data"].dtype == slow["data"].dtype
         assert fast["data"].tobytes() == slow["data"].tobytes()
         for key in ("unit", "dt", "x_unit", "note", "name", "version"):
-            assert fast[key] == slow[key] and type(fast[key]) is type(slow[key])
+            assert fast[key] == slow[key]
+            assert type(fast[key]) is type(slow[key])
     version2 = shared_path("bluepyefe-exp-data", "B95_Ch0_IDRest_107.ibw")
     assert igor._read_plain_v5(str(version2)) is None  # igor2 reads it
 
@@ -287,13 +309,15 @@ def test_switches_do_not_copy_the_progress_callback() -> None:
     options = RunOptions(progress=Progress(), extract_all_recordings=True)
     switches = options.switches()
     assert switches["extract_all_recordings"] is True
-    assert "private_cells" not in switches and "progress" not in switches
+    assert "private_cells" not in switches
+    assert "progress" not in switches
 
 
 def test_prepared_targets_give_the_windows_of_their_first_tolerance() -> None:
     chosen = targets(amplitudes=(150,))
-    chosen.append({"efeature": "AP_width", "protocol": "IDRest", "amplitude": 150,
-                   "tolerance": 5})
+    chosen.append(
+        {"efeature": "AP_width", "protocol": "IDRest", "amplitude": 150, "tolerance": 5}
+    )
     prepare_targets(chosen, strict_targets=False)
     assert amplitude_windows(chosen) == [("IDRest", 150, 20)]
 

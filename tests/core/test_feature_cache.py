@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
@@ -22,9 +21,18 @@ from efex_gui.core.extraction.feature_cache import (
 from efex_gui.core.readers import read_file
 from efex_gui.core.recordings.ecodes import ecode_for_protocol
 
+if TYPE_CHECKING:
+    from pathlib import Path
+
 SETTINGS = {"strict_stiminterval": True, "Threshold": -20.0, "interp_step": 0.025}
-FEATURES = ["Spikecount", "mean_frequency", "AP_amplitude", "AP_width",
-            "time_to_first_spike", "voltage_base"]
+FEATURES = [
+    "Spikecount",
+    "mean_frequency",
+    "AP_amplitude",
+    "AP_width",
+    "time_to_first_spike",
+    "voltage_base",
+]
 
 
 @pytest.fixture
@@ -79,8 +87,9 @@ def test_second_lookup_calls_no_efel(
     for recording in recordings:
         monkeypatch.setattr(recording, "compute_efeatures", _forbidden)
     again = [cache.values(r, FEATURES, SETTINGS) for r in recordings]
-    assert all(_same(a[f], b[f]) for a, b in zip(first, again, strict=True)
-               for f in FEATURES)
+    assert all(
+        _same(a[f], b[f]) for a, b in zip(first, again, strict=True) for f in FEATURES
+    )
 
 
 def _forbidden(*args: Any, **kwargs: Any) -> None:
@@ -99,8 +108,10 @@ def test_a_new_feature_computes_only_that_feature(demo: dict) -> None:
 
 
 def test_settings_and_sweep_content_are_part_of_the_key(demo: dict) -> None:
-    (first, *_), (shifted, *_) = (_read(demo, "SimCell1", "IDRest"),
-                                  _read(demo, "SimCell1", "IDRest", ljp=10.0))
+    (first, *_), (shifted, *_) = (
+        _read(demo, "SimCell1", "IDRest"),
+        _read(demo, "SimCell1", "IDRest", ljp=10.0),
+    )
     cache = FeatureCache()
     base = cache.values(first, ["voltage_base"], SETTINGS)["voltage_base"]
     moved = cache.values(shifted, ["voltage_base"], SETTINGS)["voltage_base"]
@@ -108,8 +119,10 @@ def test_settings_and_sweep_content_are_part_of_the_key(demo: dict) -> None:
     assert sweep_identity(first) != sweep_identity(shifted)
     other = cache.values(first, ["Spikecount"], {**SETTINGS, "Threshold": 10.0})
     assert len(cache) == 3
-    assert other["Spikecount"] <= cache.values(first, ["Spikecount"],
-                                               SETTINGS)["Spikecount"]
+    assert (
+        other["Spikecount"]
+        <= cache.values(first, ["Spikecount"], SETTINGS)["Spikecount"]
+    )
 
 
 def test_identity_is_stable_across_reads(demo: dict) -> None:
@@ -121,7 +134,8 @@ def test_identity_is_stable_across_reads(demo: dict) -> None:
 
 def test_settings_key_ignores_order_and_numpy_types() -> None:
     assert settings_key({"a": 1.0, "b": np.float64(2.0)}) == settings_key(
-        {"b": 2.0, "a": 1.0})
+        {"b": 2.0, "a": 1.0}
+    )
     assert settings_key(None) == settings_key({})
 
 
@@ -129,10 +143,21 @@ def test_target_groups_first_seen_order() -> None:
     targets = [
         {"efeature": "A", "protocol": "P", "amplitude": 1, "tolerance": 1},
         {"efeature": "B", "protocol": "Q", "amplitude": 1, "tolerance": 1},
-        {"efeature": "C", "protocol": "P", "amplitude": 2, "tolerance": 1,
-         "efel_settings": {}},
-        {"efeature": "D", "protocol": "P", "amplitude": 2, "tolerance": 1,
-         "efel_settings": {"Threshold": 0}, "efeature_name": "D0"},
+        {
+            "efeature": "C",
+            "protocol": "P",
+            "amplitude": 2,
+            "tolerance": 1,
+            "efel_settings": {},
+        },
+        {
+            "efeature": "D",
+            "protocol": "P",
+            "amplitude": 2,
+            "tolerance": 1,
+            "efel_settings": {"Threshold": 0},
+            "efeature_name": "D0",
+        },
     ]
     assert target_groups(targets) == [
         ({}, "P", ["A", "C"], ["A", "C"]),
@@ -146,11 +171,20 @@ def _targets() -> list[dict[str, Any]]:
         {"efeature": f, "protocol": "IDRest", "amplitude": 150, "tolerance": 20}
         for f in FEATURES[:4]
     ] + [
-        {"efeature": "voltage_base", "protocol": "IV", "amplitude": -40,
-         "tolerance": 10},
+        {
+            "efeature": "voltage_base",
+            "protocol": "IV",
+            "amplitude": -40,
+            "tolerance": 10,
+        },
         # same output name with other settings: the last group wins (spec §2.3)
-        {"efeature": "Spikecount", "protocol": "IDRest", "amplitude": 250,
-         "tolerance": 20, "efel_settings": {"Threshold": 0.0}},
+        {
+            "efeature": "Spikecount",
+            "protocol": "IDRest",
+            "amplitude": 250,
+            "tolerance": 20,
+            "efel_settings": {"Threshold": 0.0},
+        },
     ]
 
 
@@ -159,19 +193,19 @@ def test_cached_stage_matches_uncached_extraction(demo: dict) -> None:
     for cell in reference:
         for settings, protocol, features, names in target_groups(_targets()):
             for recording in cell.get_recordings_by_protocol_name(protocol):
-                recording.compute_efeatures(features, names,
-                                            {**SETTINGS, **settings})
+                recording.compute_efeatures(features, names, {**SETTINGS, **settings})
     cells = [_cell(demo, "SimCell1"), _cell(demo, "SimCell2")]
     cache = FeatureCache()
     seen: list[tuple[int, int]] = []
-    stats = extract_efeatures_cached(cells, _targets(), SETTINGS, cache,
-                                     progress=lambda d, t: seen.append((d, t)))
+    stats = extract_efeatures_cached(
+        cells, _targets(), SETTINGS, cache, progress=lambda d, t: seen.append((d, t))
+    )
     for ref, cell in zip(reference, cells, strict=True):
         for a, b in zip(ref.recordings, cell.recordings, strict=True):
             assert a.efeatures.keys() == b.efeatures.keys()
             assert all(_same(a.efeatures[k], b.efeatures[k]) for k in a.efeatures)
-    assert seen[-1][0] == seen[-1][1] and [d for d, _ in seen] == sorted(
-        d for d, _ in seen)
+    assert seen[-1][0] == seen[-1][1]
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
     assert stats.computed > 0
     again = extract_efeatures_cached(cells, _targets(), SETTINGS, cache)
     assert (again.computed, again.efel_calls) == (0, 0)
@@ -192,8 +226,9 @@ def test_cancel_stops_between_sweeps_and_keeps_cache(demo: dict) -> None:
     cells = [_cell(demo, "SimCell1")]
     cache = FeatureCache()
     with pytest.raises(Cancelled):
-        extract_efeatures_cached(cells, _targets(), SETTINGS, cache,
-                                 cancel=_SetAfter(2))
+        extract_efeatures_cached(
+            cells, _targets(), SETTINGS, cache, cancel=_SetAfter(2)
+        )
     assert len(cache) == 2
 
 
@@ -207,7 +242,8 @@ def _session(demo: dict, targets: Any = "demo") -> Any:
     return Session(
         files_metadata=copy.deepcopy(demo),
         targets=list(copy.deepcopy(DEMO_TARGETS)) if targets == "demo" else targets,
-        settings=ExtractionSettings(protocols_rheobase=["IDthresh", "IDRest"]))
+        settings=ExtractionSettings(protocols_rheobase=["IDthresh", "IDRest"]),
+    )
 
 
 def _same_outputs(result: Any, session: Any) -> None:
@@ -219,7 +255,8 @@ def _same_outputs(result: Any, session: Any) -> None:
     mine = (result.features, result.protocol_definitions, result.currents)
     for ours, theirs in zip(mine, outputs, strict=True):
         assert json.dumps(ours, sort_keys=True, default=float) == json.dumps(
-            theirs, sort_keys=True, default=float)
+            theirs, sort_keys=True, default=float
+        )
 
 
 def test_incremental_run_equals_extract_efeatures(demo: dict) -> None:
@@ -231,17 +268,21 @@ def test_incremental_run_equals_extract_efeatures(demo: dict) -> None:
     first = extractor.run(session)
     _same_outputs(first, session)
     n_entries = sum(len(e) for p in demo.values() for e in p.values())
-    assert first.entries_read == n_entries and first.stats.computed > 0
+    assert first.entries_read == n_entries
+    assert first.stats.computed > 0
     file = demo["SimCell1"]["IDRest"][0]["filepath"]
     session.exclusions = session.exclusions.with_excluded(
-        [ExclusionKey("SimCell1", "IDRest", file, 5), ExclusionKey("SimCell2", "IV")])
+        [ExclusionKey("SimCell1", "IDRest", file, 5), ExclusionKey("SimCell2", "IV")]
+    )
     second = extractor.run(session)
     _same_outputs(second, session)
     assert (second.entries_read, second.stats.efel_calls) == (0, 0)
     assert first.signature != second.signature
     # the first result was not modified by the second run
-    assert len(first.cell("SimCell1").recordings) == len(
-        second.cell("SimCell1").recordings) + 1
+    assert (
+        len(first.cell("SimCell1").recordings)
+        == len(second.cell("SimCell1").recordings) + 1
+    )
 
 
 def test_rerun_calls_efel_for_nothing_not_even_spike_counts(
@@ -256,15 +297,18 @@ def test_rerun_calls_efel_for_nothing_not_even_spike_counts(
     first = extractor.run(session)
     calls: list[Any] = []
     real = features.call_efel
-    monkeypatch.setattr(features, "call_efel",
-                        lambda *a, **k: calls.append(a[3]) or real(*a, **k))
+    monkeypatch.setattr(
+        features, "call_efel", lambda *a, **k: calls.append(a[3]) or real(*a, **k)
+    )
     file = demo["SimCell2"]["IDRest"][0]["filepath"]
     session.exclusions = session.exclusions.with_excluded(
-        [ExclusionKey("SimCell2", "IDRest", file, 3)])
+        [ExclusionKey("SimCell2", "IDRest", file, 3)]
+    )
     second = extractor.run(session)
     assert calls == [], "the rheobase's spike counts come from the first run"
     assert [r.spikecount for r in second.cell("SimCell1").recordings] == [
-        r.spikecount for r in first.cell("SimCell1").recordings]
+        r.spikecount for r in first.cell("SimCell1").recordings
+    ]
 
 
 def test_incremental_auto_targets_and_overrides(demo: dict) -> None:
@@ -274,7 +318,8 @@ def test_incremental_auto_targets_and_overrides(demo: dict) -> None:
     session = _session(demo, targets=None)
     result = extractor.run(session)
     _same_outputs(result, session)
-    assert result.auto_targets and result.targets
+    assert result.auto_targets
+    assert result.targets
     rheobase = result.cell("SimCell1").rheobase
     overridden = extractor.run(session, {"SimCell1": rheobase * 2})
     assert overridden.cell("SimCell1").rheobase == rheobase * 2
@@ -300,7 +345,8 @@ def test_headless_overrides_in_both_branches_equal_the_incremental(
         session.rheobase_overrides = {"SimCell2": rheobase * 0.8}
         overridden = extractor.run(session)
         assert overridden.currents["all_threshold_current"]["SimCell2"] == (
-            rheobase * 0.8)
+            rheobase * 0.8
+        )
         assert overridden.features != plain.features, targets
         _same_outputs(overridden, session)
 
@@ -310,7 +356,8 @@ def test_incremental_reports_unreadable_files_and_cancels(demo: dict) -> None:
 
     session = _session(demo)
     session.files_metadata["SimCell2"]["IDRest"].append(
-        {**session.files_metadata["SimCell2"]["IDRest"][0], "filepath": "/nope.nwb"})
+        {**session.files_metadata["SimCell2"]["IDRest"][0], "filepath": "/nope.nwb"}
+    )
     extractor = IncrementalExtractor()
     with pytest.raises(Cancelled):
         extractor.run(session, cancel=_SetAfter(3))

@@ -260,8 +260,10 @@ def test_least_recently_used_entries_are_evicted(tmp_path: Path) -> None:
         assert store.get_many(["k0"]), "k0 is used all the time"
     assert store.total_bytes() <= 5 * size
     kept = store.get_many([f"k{i}" for i in range(12)])
-    assert "k0" in kept and "k11" in kept
-    assert "k1" not in kept and "k2" not in kept
+    assert "k0" in kept
+    assert "k11" in kept
+    assert "k1" not in kept
+    assert "k2" not in kept
     assert len(kept) <= 5
 
 
@@ -286,7 +288,8 @@ def test_unwritable_folder_disables_the_cache_with_one_warning(
         with caplog.at_level(logging.WARNING):
             values = cache.fill([(r, SETTINGS, FEATURES) for r in _recordings(demo)])
             cache.fill([(r, SETTINGS, ["mean_frequency"]) for r in _recordings(demo)])
-        assert not store.enabled and len(values) == len(_recordings(demo))
+        assert not store.enabled
+        assert len(values) == len(_recordings(demo))
         assert sum("disabled" in r.message for r in caplog.records) == 1
 
 
@@ -364,7 +367,8 @@ def test_the_incremental_run_holds_no_trace_afterwards(demo: dict) -> None:
     result = extractor.run(session)
     held = [r for c in result.cells for r in c.recordings]
     held += [r for e in extractor._entries.values() for r in e.recordings]
-    assert held and all(r.voltage is None and r.reader_data is None for r in held)
+    assert held
+    assert all(r.voltage is None and r.reader_data is None for r in held)
     assert any(r.efeatures for r in held)
     counts = [r.spikecount for c in result.cells for r in c.recordings]  # re-read
     assert any(n for n in counts if n is not None)

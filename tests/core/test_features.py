@@ -167,7 +167,8 @@ def test_calls_from_threads_do_not_mix_settings():
 
 def test_catalogue_and_descriptions():
     names = efel_feature_names()
-    assert "Spikecount" in names and "AP1_amp" in names
+    assert "Spikecount" in names
+    assert "AP1_amp" in names
     assert names == sorted(names)
     assert "mV" in describe_feature("AP1_amp")
     assert "ISI" in describe_feature("ISI_CV")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -10,6 +10,9 @@ from efex_gui.core.errors import MetadataError
 from efex_gui.core.session.folder_import import DEFAULT_PROFILE, import_folder
 from efex_gui.resources import load_default
 from tests.conftest import shared_path
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def test_the_core_profile_is_the_dialogs() -> None:

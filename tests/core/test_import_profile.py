@@ -18,7 +18,8 @@ def _remembered(folder: str) -> dict:
 
 def test_same_folder_keeps_everything() -> None:
     start = starting_profile(DEFAULT, _remembered("/lab/a"), "/lab/a", BBP)
-    assert start.profile["defaults"]["ljp"] == "14" and not start.carried
+    assert start.profile["defaults"]["ljp"] == "14"
+    assert not start.carried
 
 
 def test_another_folder_gets_the_pattern_but_only_an_offer_of_the_ljp() -> None:
@@ -31,6 +32,7 @@ def test_another_folder_gets_the_pattern_but_only_an_offer_of_the_ljp() -> None:
 
 def test_a_pattern_that_matches_nothing_is_not_offered() -> None:
     start = starting_profile(DEFAULT, _remembered("/lab/a"), "/other", SSCX)
-    assert start.profile["pattern"] == "" and not start.carried
+    assert start.profile["pattern"] == ""
+    assert not start.carried
     assert "guessed" in start.notice
     assert pattern_matches("(", SSCX) == 0

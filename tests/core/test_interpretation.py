@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -11,6 +11,9 @@ from efex_gui.core.recordings.ecodes.names import classify_stimulus, guess_ecode
 from efex_gui.core.session.dataset import Dataset, EntryKey, load_entry
 from efex_gui.core.synthetic.demo import simulate_cell
 from tests.conftest import shared_path
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 @pytest.mark.parametrize(
@@ -89,7 +92,9 @@ def test_missing_stimulus_keeps_the_raw_voltage_and_offers_the_fix(
     assert "needs i_unit, ton, toff, amp" in loaded.error
     assert loaded.fix == "text"
     raw = loaded.raw[0]
-    assert raw.current is None and raw.v_label == "mV" and raw.t_label == "ms"
+    assert raw.current is None
+    assert raw.v_label == "mV"
+    assert raw.t_label == "ms"
     assert raw.voltage.size == raw.t.size > 1000
 
 
@@ -104,5 +109,6 @@ def test_a_refused_voltage_clamp_file_is_still_drawn() -> None:
     assert len(loaded.raw) == 11
     raw = loaded.raw[0]
     # the clamp command (mV) on top, the membrane current (pA -> nA) below
-    assert raw.v_label == "mV" and raw.i_label == "nA"
+    assert raw.v_label == "mV"
+    assert raw.i_label == "nA"
     assert np.median(raw.voltage) == pytest.approx(-80.0, abs=1.0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -25,6 +25,9 @@ from efex_gui.core.importing.file_names import (
 from efex_gui.core.session.dataset import file_role
 from tests.conftest import shared_path
 
+if TYPE_CHECKING:
+    from pathlib import Path
+
 SSCX, BBP, SINGLE = (p.regex for p in PRESET_PATTERNS)
 
 
@@ -42,14 +45,16 @@ def test_sscx_name_in_a_cell_folder() -> None:
 def test_bbp_name_with_or_without_folder() -> None:
     for path in ("B6/B6_Ch3_IDRest_181.ibw", "B95_Ch0_IDRest_107.ibw"):
         parsed = parse_name(path, BBP)
-        assert parsed is not None and parsed.protocol == "IDRest"
+        assert parsed is not None
+        assert parsed.protocol == "IDRest"
     assert parse_name("B6/B6_Ch3_IDRest_181.ibw", BBP).channel == "3"
     assert parse_name("B95_Ch0_IDRest_107.ibw", BBP).cell == "B95"
 
 
 def test_single_file_pattern_and_non_matching_names() -> None:
     parsed = parse_name("rig/cell_007.nwb", SINGLE)
-    assert parsed.cell == "cell_007" and parsed.protocol is None
+    assert parsed.cell == "cell_007"
+    assert parsed.protocol is None
     assert parse_name("notes.txt", SINGLE) is None
     assert parse_name("B6/B6_Ch3_IDRest_181.ibw", SINGLE) is None
 
@@ -93,7 +98,8 @@ def test_pairing_with_explicit_channels() -> None:
     entry = pair_files(names, current_channel="2", voltage_channel="1").entries[0]
     assert (entry.i_file, entry.v_file) == ("c_Ch2_IV_1.ibw", "c_Ch1_IV_1.ibw")
     result = pair_files(names, current_channel="5")
-    assert not result.entries and "no current" in result.skipped["c_Ch1_IV_1.ibw"]
+    assert not result.entries
+    assert "no current" in result.skipped["c_Ch1_IV_1.ibw"]
 
 
 def test_pairing_follows_roles_read_from_the_files() -> None:
@@ -209,7 +215,8 @@ def test_sscx_folder_gives_the_oracle_file_pairs() -> None:
     inputs = json.loads(shared_path("oracle", "sscx-dev4", "inputs.json").read_text())
     paths = scan_folder(traces)
     pattern = best_pattern(paths)
-    assert pattern is not None and pattern.regex == SSCX
+    assert pattern is not None
+    assert pattern.regex == SSCX
     compiled = compile_pattern(pattern.regex)
     parsed = [n for n in (parse_name(p, compiled) for p in paths) if n]
     root = str(traces)

@@ -6,8 +6,7 @@ import json
 import logging
 import math
 import threading
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -15,6 +14,9 @@ from efex_gui.core.errors import Cancelled, SettingsError, TargetError
 from efex_gui.core.extraction import pipeline
 from efex_gui.core.targets.auto import default_auto_targets
 from tests.conftest import shared_path
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 pytestmark = pytest.mark.shared
 
@@ -98,7 +100,8 @@ def test_same_name_different_settings_overwrite(caplog):
         features, _, _ = run(targets)
     got = values(features, "IDRest_250")
     assert [v for _, v, _ in got] == [[1.5, 0.5], [1.5, 0.5]]
-    assert got[1][2]["Threshold"] == 0 and got[0][2]["Threshold"] == -20.0
+    assert got[1][2]["Threshold"] == 0
+    assert got[0][2]["Threshold"] == -20.0
     assert "different efel settings" in caplog.text
     reversed_features, _, _ = run(list(reversed([dict(t) for t in targets])))
     assert [v for _, v, _ in values(reversed_features, "IDRest_250")] == [
@@ -141,7 +144,8 @@ def test_threshold_nvalue_save():
     features, protocols, _ = run(
         [target(), target(amplitude=900)], threshold_nvalue_save=3
     )
-    assert features == {} and protocols == {}
+    assert features == {}
+    assert protocols == {}
     # §9.1-12: 0 (BluePyEfe crashes on an unmatched target) is refused up front
     with pytest.raises(SettingsError, match="threshold_nvalue_save"):
         run([target(), target(amplitude=900)], threshold_nvalue_save=0)
@@ -157,8 +161,10 @@ def test_save_files_used_and_no_files_key_by_default():
         cells, protocols, write_files=False, save_files_used=True
     )
     files = features["IDRest_150"]["soma"][0]["files"]
-    assert len(files) == 4 and files[0].endswith("B6_Ch0_IDRest_182.ibw")
-    assert targets[0]["location"] == "soma" and targets[0]["efel_settings"] == {}
+    assert len(files) == 4
+    assert files[0].endswith("B6_Ch0_IDRest_182.ibw")
+    assert targets[0]["location"] == "soma"
+    assert targets[0]["efel_settings"] == {}
     plain, _, _ = pipeline.create_feature_protocol_files(
         cells, protocols, write_files=False
     )
@@ -220,9 +226,8 @@ def test_nan_as_null_and_provenance(tmp_path):
     assert sidecar["switches"]["nan_as_null"] is True
     assert sidecar["settings"]["absolute_amplitude"] is True
     assert sidecar["exclusions"] == [{"cell": "x"}]
-    assert len(sidecar["input_files"]) == 20 and all(
-        len(f["sha256"]) == 64 for f in sidecar["input_files"]
-    )
+    assert len(sidecar["input_files"]) == 20
+    assert all(len(f["sha256"]) == 64 for f in sidecar["input_files"])
 
 
 def test_auto_targets_are_mutated_unless_fresh():
@@ -231,7 +236,8 @@ def test_auto_targets_are_mutated_unless_fresh():
     assert autos[0].active_ecode == ["IDRest", "IDRest"]
     fresh = default_auto_targets()
     features, _, _ = run(None, auto_targets=fresh, fresh_auto_targets=True)
-    assert fresh[0].active_ecode == [] and list(features) == [
+    assert fresh[0].active_ecode == []
+    assert list(features) == [
         "IDRest_200",
         "IDRest_150",
         "IDRest_300",
@@ -253,7 +259,8 @@ def test_map_function_none_is_builtin_map():
 
 def test_no_rheobase_gives_empty_output_and_nan_threshold():
     features, protocols, currents = run([target()], protocols_rheobase=["idrest"])
-    assert features == {} and protocols == {}
+    assert features == {}
+    assert protocols == {}
     assert all(math.isnan(v) for v in currents["threshold_current"])
     assert list(currents["all_holding_current"]) == ["MouseNeuron1", "MouseNeuron2"]
 
@@ -261,8 +268,11 @@ def test_no_rheobase_gives_empty_output_and_nan_threshold():
 def test_missing_target_key_is_named():
     bad_metadata = {"cell": {"IDRest": [{"filepath": "does-not-exist.ibw"}]}}
     with pytest.raises(TargetError, match="lacks the key 'tolerance'"):
-        run([{"efeature": "Spikecount", "protocol": "IDRest", "amplitude": 150}],
-            files_metadata=bad_metadata, strict=True)
+        run(
+            [{"efeature": "Spikecount", "protocol": "IDRest", "amplitude": 150}],
+            files_metadata=bad_metadata,
+            strict=True,
+        )
     with pytest.raises(TargetError, match="negative tolerance"):
         run([target(tolerance=-1)], files_metadata=bad_metadata, strict=True)
 
@@ -277,4 +287,5 @@ def test_protocol_names_are_exact_with_a_hint(caplog):
     with caplog.at_level(logging.WARNING):
         features, _, _ = run([{**target(), "protocol": "idrest"}])
     assert features == {}
-    assert "case-sensitive" in caplog.text and "IDRest" in caplog.text
+    assert "case-sensitive" in caplog.text
+    assert "IDRest" in caplog.text

@@ -24,14 +24,16 @@ def test_plausible_units_give_no_suggestion() -> None:
 def test_volts_labelled_millivolts_look_like_v() -> None:
     voltage, current = _trace()
     (suggestion,) = check_units(voltage / 1000, current, "mV", "nA")
-    assert suggestion.quantity == "voltage" and suggestion.proposed == "V"
+    assert suggestion.quantity == "voltage"
+    assert suggestion.proposed == "V"
     assert "looks like" in suggestion.message
 
 
 def test_current_1000x_off_gets_the_neighbouring_unit() -> None:
     voltage, current = _trace()
     (too_big,) = check_units(voltage, current * 1000, "mV", "nA")
-    assert too_big.quantity == "current" and too_big.proposed == "pA"
+    assert too_big.quantity == "current"
+    assert too_big.proposed == "pA"
     (too_small,) = check_units(voltage, current, "mV", "pA")
     assert too_small.proposed == "nA"
 
@@ -40,7 +42,8 @@ def test_zero_current_and_unknown_units() -> None:
     voltage, _ = _trace()
     assert check_units(voltage, np.zeros(10), "mV", "nA") == []
     (unknown,) = check_units(voltage, np.zeros(10), "millivolt", "nA")
-    assert unknown.proposed is None and "unknown" in unknown.message
+    assert unknown.proposed is None
+    assert "unknown" in unknown.message
 
 
 def test_check_metadata() -> None:

@@ -16,11 +16,19 @@ class FakeStep:
     """A Step-like recording with BluePyEfe's attribute names."""
 
     export_attr = (
-        "ton", "toff", "tend", "amp", "hypamp", "dt", "amp_rel", "hypamp_rel"
+        "ton",
+        "toff",
+        "tend",
+        "amp",
+        "hypamp",
+        "dt",
+        "amp_rel",
+        "hypamp_rel",
     )
 
-    def __init__(self, config_data=None, reader_data=None, protocol_name="IDRest",
-                 **values):
+    def __init__(
+        self, config_data=None, reader_data=None, protocol_name="IDRest", **values
+    ):
         self.protocol_name = protocol_name
         self.ton = self.toff = self.tend = self.amp = self.hypamp = self.dt = None
         self.amp_rel = self.hypamp_rel = None
@@ -34,15 +42,29 @@ class FakeStep:
         return {key: getattr(self, key) for key in self.export_attr}
 
     def get_stimulus_parameters(self):
-        return {"delay": self.ton, "amp": self.amp, "thresh_perc": self.amp_rel,
-                "duration": self.toff - self.ton, "totduration": self.tend}
+        return {
+            "delay": self.ton,
+            "amp": self.amp,
+            "thresh_perc": self.amp_rel,
+            "duration": self.toff - self.ton,
+            "totduration": self.tend,
+        }
 
 
 def _recording(amp, amp_rel, hypamp, toff=2700.0, spikes=10.0, threshold=-40.0):
-    return FakeStep(ton=700.25, toff=toff, tend=3000.0, amp=amp, hypamp=hypamp,
-                    dt=0.25, amp_rel=amp_rel, hypamp_rel=None,
-                    efeatures={"Spikecount": spikes}, files=[f"f{amp}"],
-                    auto_threshold=threshold)
+    return FakeStep(
+        ton=700.25,
+        toff=toff,
+        tend=3000.0,
+        amp=amp,
+        hypamp=hypamp,
+        dt=0.25,
+        amp_rel=amp_rel,
+        hypamp_rel=None,
+        efeatures={"Spikecount": spikes},
+        files=[f"f{amp}"],
+        auto_threshold=threshold,
+    )
 
 
 @pytest.fixture
@@ -88,14 +110,21 @@ def test_ecode_is_none_without_recordings():
     assert Protocol("IDRest", 150, 20).ecode is None
 
 
-@pytest.mark.parametrize(("mode", "operator"), [
-    ("mean", np.nanmean), ("median", np.nanmedian),
-    ("min", np.nanmin), ("max", np.nanmax),
-])
+@pytest.mark.parametrize(
+    ("mode", "operator"),
+    [
+        ("mean", np.nanmean),
+        ("median", np.nanmedian),
+        ("min", np.nanmin),
+        ("max", np.nanmax),
+    ],
+)
 def test_reduced_stimulus_rescales_amp_by_global_rheobase(fake_ecodes, mode, operator):
     protocol, _ = _protocol(mode=mode, global_rheobase=0.1)
-    recs = [_recording(0.175, 147.37, -0.0125, toff=2700.0),
-            _recording(0.1406, 150.0, -0.0531, toff=2700.25)]
+    recs = [
+        _recording(0.175, 147.37, -0.0125, toff=2700.0),
+        _recording(0.1406, 150.0, -0.0531, toff=2700.25),
+    ]
     for rec in recs:
         protocol.append(rec)
     ecode = protocol.ecode
@@ -105,8 +134,12 @@ def test_reduced_stimulus_rescales_amp_by_global_rheobase(fake_ecodes, mode, ope
     assert ecode.amp_rel == operator([147.37, 150.0])
     out = protocol.as_dict()
     assert list(out) == ["holding", "step"]
-    assert out["holding"] == {"delay": 0.0, "amp": ecode.hypamp, "duration": 3000.0,
-                              "totduration": 3000.0}
+    assert out["holding"] == {
+        "delay": 0.0,
+        "amp": ecode.hypamp,
+        "duration": 3000.0,
+        "totduration": 3000.0,
+    }
     assert out["step"]["duration"] == ecode.toff - 700.25
 
 

@@ -138,20 +138,25 @@ def test_missing_and_unknown_metadata():
 def test_names_files_and_properties():
     trace = _synthetic(repetition=3)
     rec = Recording({"filepath": "/data/cell_7.nwb"}, trace, "x")
-    assert rec.name == "cell_7" and rec.files == ["/data/cell_7.nwb"]
+    assert rec.name == "cell_7"
+    assert rec.files == ["/data/cell_7.nwb"]
     assert rec.repetition == 3
     rec = Recording(
         {"i_file": "/d/a_ch0.ibw", "v_file": "/d/a_ch1.ibw"},
         dict(trace, id="sweep 4"),
         "x",
     )
-    assert rec.name == "sweep 4" and rec.files == ["/d/a_ch0.ibw", "/d/a_ch1.ibw"]
+    assert rec.name == "sweep 4"
+    assert rec.files == ["/d/a_ch0.ibw", "/d/a_ch1.ibw"]
     assert rec.time is rec.t
     rec.time = np.arange(3)
     assert list(rec.t) == [0, 1, 2]
-    assert rec.spikecount is None and rec.warnings == []
+    assert rec.spikecount is None
+    assert rec.warnings == []
     blank = Recording({}, {}, "x")
-    assert blank.t is None and blank.name == "" and blank.files == []
+    assert blank.t is None
+    assert blank.name == ""
+    assert blank.files == []
 
 
 def test_drop_traces_and_pickle():
@@ -160,7 +165,9 @@ def test_drop_traces_and_pickle():
     copy = pickle.loads(pickle.dumps(rec))
     assert (copy.amp, copy.spikecount, copy.auto_threshold) == before
     rec.drop_traces()
-    assert rec.t is None and rec.voltage is None and rec.current is None
+    assert rec.t is None
+    assert rec.voltage is None
+    assert rec.current is None
     assert rec.reader_data is None
     assert (rec.amp, rec.spikecount) == before[:2]
 

@@ -6,7 +6,7 @@ import os
 import pickle
 import stat
 import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -14,6 +14,9 @@ from efex_gui.core.atomic_files import atomic_write_text
 from efex_gui.core.export.outputs import write_json_atomic
 from efex_gui.core.extraction import result_store
 from efex_gui.core.session.document import Session
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 class _Boom:

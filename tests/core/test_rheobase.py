@@ -104,7 +104,8 @@ def test_eligible_sweeps_are_sorted_and_none_counts_dropped(caplog):
     cell = _fake_cell([(0.3, 5), (0.1, None), (0.005, 2), (0.2, 0)])
     with caplog.at_level(logging.WARNING):
         amps, counts = get_list_spiking_amplitude(cell, ["IDRest"])
-    assert amps == [0.005, 0.2, 0.3] and counts == [2, 0, 5]
+    assert amps == [0.005, 0.2, 0.3]
+    assert counts == [2, 0, 5]
     assert "low current amplitude" in caplog.text
 
 
@@ -143,11 +144,15 @@ def test_stale_rheobase_survives_unless_reset(b6b8_cells):
 
 def test_overrides_replace_the_strategy_and_set_relative_amplitudes(b6b8_cells):
     # the flush strategy with a bound finds none; the override still applies
-    assert _rheobases(b6b8_cells, "flush", {"upper_bound_spikecount": 4},
-                      rheobase_overrides={"B8": 0.2}) == [None, 0.2]
-    assert _rheobases(b6b8_cells, "absolute",
-                      rheobase_overrides={"B6": 0.25}) == pytest.approx(
-        [0.25, 0.093745], abs=1e-6)
+    assert _rheobases(
+        b6b8_cells,
+        "flush",
+        {"upper_bound_spikecount": 4},
+        rheobase_overrides={"B8": 0.2},
+    ) == [None, 0.2]
+    assert _rheobases(
+        b6b8_cells, "absolute", rheobase_overrides={"B6": 0.25}
+    ) == pytest.approx([0.25, 0.093745], abs=1e-6)
     recording = b6b8_cells[0].recordings[0]
     assert recording.amp_rel == pytest.approx(100 * recording.amp / 0.25)
 

@@ -66,7 +66,8 @@ def test_round_trip_is_identical(tmp_path: Path) -> None:
     assert loaded == session
     assert loaded.path == path.absolute()
     doc = json.loads(path.read_text())
-    assert doc["kind"] == "efex-session" and doc["format_version"] == FORMAT_VERSION
+    assert doc["kind"] == "efex-session"
+    assert doc["format_version"] == FORMAT_VERSION
     assert doc["data_root"] == "data", "the data root is stored relative to the file"
 
 
@@ -107,10 +108,8 @@ def test_extract_kwargs_apply_exclusions(tmp_path: Path) -> None:
     assert kwargs["recording_reader"] == TraceFilter(
         {(str(tmp_path / "c1.nwb"), "IV"): {1}}
     )
-    assert (
-        kwargs["targets"] == session.targets
-        and kwargs["targets"] is not session.targets
-    )
+    assert kwargs["targets"] == session.targets
+    assert kwargs["targets"] is not session.targets
     assert kwargs["protocols_rheobase"] == ["IDRest"]
     assert kwargs["efel_settings"] == {"Threshold": -20.0}
     assert kwargs["rheobase_strategy"] == "absolute"
@@ -166,13 +165,16 @@ def test_v1_document_is_upgraded_to_the_current_version(tmp_path: Path) -> None:
     doc = migrate(v1)
     assert doc["format_version"] == FORMAT_VERSION == 2
     assert doc["rheobase_overrides"] == {}
-    assert {k: v for k, v in doc.items() if k not in ("format_version",
-                                                       "rheobase_overrides")} == {
-        k: v for k, v in v1.items() if k != "format_version"}
+    assert {
+        k: v
+        for k, v in doc.items()
+        if k not in ("format_version", "rheobase_overrides")
+    } == {k: v for k, v in v1.items() if k != "format_version"}
     session = Session.load(FIXTURES / "v1" / "b6b8_session.json")
     session.save(tmp_path / "s.json")
     saved = json.loads((tmp_path / "s.json").read_text())
-    assert saved["format_version"] == 2 and saved["rheobase_overrides"] == {}
+    assert saved["format_version"] == 2
+    assert saved["rheobase_overrides"] == {}
 
 
 def test_v2_fixture_loads_its_rheobase_overrides() -> None:
@@ -184,22 +186,29 @@ def test_v2_fixture_loads_its_rheobase_overrides() -> None:
 def test_rheobase_overrides_round_trip_and_reach_the_kwargs(tmp_path: Path) -> None:
     session = _session(tmp_path)
     assert "rheobase_overrides" not in session.to_extract_kwargs(), (
-        "without overrides the kwargs stay BluePyEfe's")
+        "without overrides the kwargs stay BluePyEfe's"
+    )
     session.rheobase_overrides = {"c1": 0.25}
     session.save(tmp_path / "s.json")
     loaded = Session.load(tmp_path / "s.json")
-    assert loaded == session and loaded.rheobase_overrides == {"c1": 0.25}
+    assert loaded == session
+    assert loaded.rheobase_overrides == {"c1": 0.25}
     kwargs = loaded.to_extract_kwargs()
     assert kwargs["rheobase_overrides"] == {"c1": 0.25}
     kwargs["rheobase_overrides"]["c1"] = 1.0
     assert loaded.rheobase_overrides == {"c1": 0.25}, "the kwargs are a copy"
 
 
-@pytest.mark.parametrize("bad", [[0.1], {"c1": "0.1"}, {"c1": float("nan")},
-                                 {"c1": True}])
+@pytest.mark.parametrize(
+    "bad", [[0.1], {"c1": "0.1"}, {"c1": float("nan")}, {"c1": True}]
+)
 def test_impossible_rheobase_overrides_are_refused(bad: object) -> None:
-    doc = {"kind": "efex-session", "format_version": FORMAT_VERSION,
-           "files_metadata": {}, "rheobase_overrides": bad}
+    doc = {
+        "kind": "efex-session",
+        "format_version": FORMAT_VERSION,
+        "files_metadata": {},
+        "rheobase_overrides": bad,
+    }
     with pytest.raises(MetadataError, match="rheobase_overrides"):
         Session.from_dict(doc)
 
@@ -238,7 +247,8 @@ def test_open_json_reads_sessions_configs_and_bare_metadata(tmp_path: Path) -> N
     }
     (data / "files_metadata.json").write_text(json.dumps(bare))
     session = open_json(data / "files_metadata.json")
-    assert session.data_root == data and session.path is None
+    assert session.data_root == data
+    assert session.path is None
     assert session.files_metadata["c1"]["IDRest"][0]["v_file"] == "c1/v.ibw"
     config = {
         "files_metadata": {"c1": {"IV": [{"filepath": "c1.nwb"}]}},
@@ -248,7 +258,8 @@ def test_open_json_reads_sessions_configs_and_bare_metadata(tmp_path: Path) -> N
     }
     (data / "config.json").write_text(json.dumps(config))
     session = open_json(data / "config.json")
-    assert session.settings.protocols_rheobase == ["IV"] and session.path is None
+    assert session.settings.protocols_rheobase == ["IV"]
+    assert session.path is None
     assert session.resolve("c1.nwb") == str(data / "c1.nwb")
     _session(data).save(tmp_path / "s.json")
     assert open_json(tmp_path / "s.json").path == (tmp_path / "s.json").absolute()

@@ -75,7 +75,8 @@ def test_every_demo_protocol_is_simulated_in_order(cell: dict[str, Any]) -> None
     ]
     idrest = _sweeps(cell, "IDRest")[0]
     assert len(idrest["voltage"]) == len(idrest["current"]) == 30000
-    assert idrest["dt"] == 0.1 and idrest["t_unit"] == "ms"
+    assert idrest["dt"] == 0.1
+    assert idrest["t_unit"] == "ms"
 
 
 def test_spikes_at_suprathreshold_steps_only(cell: dict[str, Any]) -> None:
@@ -87,14 +88,16 @@ def test_spikes_at_suprathreshold_steps_only(cell: dict[str, Any]) -> None:
         if percent <= 50:
             assert count == 0, (sweep["id"], percent)
     counts = [_efel(s)["Spikecount"] for s in _sweeps(cell, "IDRest")]
-    assert counts == sorted(counts) and counts[-1] > counts[2]
+    assert counts == sorted(counts)
+    assert counts[-1] > counts[2]
 
 
 def test_rheobase_is_the_first_spiking_idthresh_step(cell: dict[str, Any]) -> None:
     ladder = _sweeps(cell, "IDthresh")
     counts = [_efel(s)["Spikecount"] for s in ladder]
     amps = [s["stimulus"]["amp_na"] for s in ladder]
-    assert counts[0] == 0 and counts[-1] > 0
+    assert counts[0] == 0
+    assert counts[-1] > 0
     first = next(a for a, n in zip(amps, counts, strict=True) if n > 0)
     assert first == pytest.approx(cell["rheobase_na"])
     assert 0.07 < cell["rheobase_na"] < 0.25

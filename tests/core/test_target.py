@@ -11,8 +11,13 @@ from efex_gui.core.targets.target import EFeatureTarget
 
 
 def _target(**kwargs):
-    args = {"efeature_name": None, "efel_feature_name": "Spikecount",
-            "protocol_name": "IDRest", "amplitude": 150, "tolerance": 20}
+    args = {
+        "efeature_name": None,
+        "efel_feature_name": "Spikecount",
+        "protocol_name": "IDRest",
+        "amplitude": 150,
+        "tolerance": 20,
+    }
     args.update(kwargs)
     return EFeatureTarget(**args)
 
@@ -81,7 +86,8 @@ def test_as_dict_keeps_nan_std_and_drops_falsy_name():
     entry = _target(efeature_name="").as_dict()
     assert "efeature_name" not in entry
     assert entry["n"] == 0
-    assert math.isnan(entry["val"][0]) and math.isnan(entry["val"][1])
+    assert math.isnan(entry["val"][0])
+    assert math.isnan(entry["val"][1])
 
 
 def test_effective_threshold_is_the_median_auto_threshold():
@@ -106,7 +112,8 @@ def test_clear_keeps_auto_thresholds():
     target.append(1.0, files=["a"])
     target.append_auto_threshold(-40.0)
     target.clear()
-    assert target.values == [] and target.files == []
+    assert target.values == []
+    assert target.files == []
     assert target.as_dict()["efel_settings"] == {"Threshold": -40.0}
 
 
@@ -114,7 +121,9 @@ def test_str_mentions_feature_protocol_and_stats():
     target = _target()
     target.append(1.0)
     text = str(target)
-    assert "Spikecount" in text and "IDRest" in text and "150.0%" in text
+    assert "Spikecount" in text
+    assert "IDRest" in text
+    assert "150.0%" in text
 
 
 def test_same_as_bluepyefe_target():

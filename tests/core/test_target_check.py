@@ -30,19 +30,34 @@ class FakeCell:
     recordings: list[Any] = field(default_factory=list)
 
 
-def _cell(name: str, rheobase: float | None, amps_rel: list[float],
-          protocol: str = "IDRest") -> FakeCell:
+def _cell(
+    name: str, rheobase: float | None, amps_rel: list[float], protocol: str = "IDRest"
+) -> FakeCell:
     rheo = rheobase or 0.1
-    return FakeCell(name, rheobase, [
-        FakeRecording(protocol, rheo * a / 100, a if rheobase else None)
-        for a in amps_rel
-    ])
+    return FakeCell(
+        name,
+        rheobase,
+        [
+            FakeRecording(protocol, rheo * a / 100, a if rheobase else None)
+            for a in amps_rel
+        ],
+    )
 
 
-def _target(feature: str = "Spikecount", protocol: str = "IDRest",
-            amplitude: float = 150, tolerance: float = 20, **extra: Any) -> dict:
-    return {"efeature": feature, "protocol": protocol, "amplitude": amplitude,
-            "tolerance": tolerance, **extra}
+def _target(
+    feature: str = "Spikecount",
+    protocol: str = "IDRest",
+    amplitude: float = 150,
+    tolerance: float = 20,
+    **extra: Any,
+) -> dict:
+    return {
+        "efeature": feature,
+        "protocol": protocol,
+        "amplitude": amplitude,
+        "tolerance": tolerance,
+        **extra,
+    }
 
 
 def test_valid_row_has_no_problem() -> None:
@@ -68,15 +83,21 @@ def test_invalid_row_is_an_error_with_its_row() -> None:
 
 
 def test_unknown_efel_feature_and_setting() -> None:
-    check = check_targets([
-        _target(feature="Spikecountt"),
-        _target(feature="mean_frequency", efel_settings={"Treshold": -10}),
-    ])
+    check = check_targets(
+        [
+            _target(feature="Spikecountt"),
+            _target(feature="mean_frequency", efel_settings={"Treshold": -10}),
+        ]
+    )
     assert check.worst_severity(0) == "error"
     assert "Spikecountt" in check.issues_for(0)[0].message
     assert [i.kind for i in check.issues_for(1)] == ["unknown_setting"]
-    assert check_targets([_target(efel_settings={"Threshold": -10,
-                                                 "stim_start": 10})]).issues == []
+    assert (
+        check_targets(
+            [_target(efel_settings={"Threshold": -10, "stim_start": 10})]
+        ).issues
+        == []
+    )
 
 
 def test_coverage_counts_sweeps_and_cells_within_tolerance() -> None:
@@ -102,8 +123,9 @@ def test_match_is_strict() -> None:
 
 def test_absolute_mode_uses_amp_and_all_cells() -> None:
     cells = [_cell("A", None, [100, 150])]  # amps 0.1 and 0.15 nA
-    check = check_targets([_target(amplitude=0.15, tolerance=0.01)], cells,
-                          absolute_amplitude=True)
+    check = check_targets(
+        [_target(amplitude=0.15, tolerance=0.01)], cells, absolute_amplitude=True
+    )
     assert check.coverage[0].n_sweeps == 1
 
 
@@ -136,15 +158,18 @@ def test_protocol_window_uses_first_rows_tolerance() -> None:
 
 
 def test_overlapping_windows() -> None:
-    check = check_targets([_target(amplitude=150, tolerance=30),
-                           _target(amplitude=200, tolerance=25)])
+    check = check_targets(
+        [_target(amplitude=150, tolerance=30), _target(amplitude=200, tolerance=25)]
+    )
     (issue,) = [i for i in check.issues if i.kind == "overlap"]
     assert issue.rows == (0, 1)
-    apart = check_targets([_target(amplitude=150, tolerance=25),
-                           _target(amplitude=200, tolerance=25)])
+    apart = check_targets(
+        [_target(amplitude=150, tolerance=25), _target(amplitude=200, tolerance=25)]
+    )
     assert "overlap" not in apart.kinds()
-    other_protocol = check_targets([_target(amplitude=150, tolerance=30),
-                                    _target(protocol="IV", amplitude=160)])
+    other_protocol = check_targets(
+        [_target(amplitude=150, tolerance=30), _target(protocol="IV", amplitude=160)]
+    )
     assert "overlap" not in other_protocol.kinds()
 
 
@@ -152,8 +177,12 @@ def test_same_name_with_different_settings_collides() -> None:
     targets = [_target(), _target(amplitude=250, efel_settings={"Threshold": 0})]
     check = check_targets(targets)
     assert "name_collision" in check.kinds()
-    named = [_target(), _target(amplitude=250, efel_settings={"Threshold": 0},
-                                efeature_name="Spikecount_t0")]
+    named = [
+        _target(),
+        _target(
+            amplitude=250, efel_settings={"Threshold": 0}, efeature_name="Spikecount_t0"
+        ),
+    ]
     assert "name_collision" not in check_targets(named).kinds()
 
 
@@ -179,13 +208,19 @@ def test_target_files_in_both_forms(tmp_path: Any) -> None:
         write_targets,
     )
 
-    legacy = {"IDRest": {"amplitudes": [150, 200], "tolerances": [20],
-                         "efeatures": {"Spikecount": {"Threshold": -10.0}}}}
+    legacy = {
+        "IDRest": {
+            "amplitudes": [150, 200],
+            "tolerances": [20],
+            "efeatures": {"Spikecount": {"Threshold": -10.0}},
+        }
+    }
     assert targets_from_document(legacy) == convert_legacy_targets(legacy)
     as_list = [_target(), _target(feature="AP_width", efel_settings={})]
     assert targets_from_document(as_list) == as_list
     assert targets_from_document({"targets": legacy, "files_metadata": {}}) == (
-        convert_legacy_targets(legacy))
+        convert_legacy_targets(legacy)
+    )
     path = write_targets(tmp_path / "t.json", as_list)
     assert read_targets(path) == as_list == json.loads(path.read_text())
     for bad in ({"targets": None}, {"x": 1}, [1, 2], "Spikecount"):
@@ -206,26 +241,48 @@ def test_legacy_form_round_trips_and_refuses_what_it_cannot_hold(tmp_path: Any) 
     from efex_gui.core.targets.files import legacy_targets, read_targets, write_targets
 
     legacy = {
-        "IDRest": {"amplitudes": [150, 200], "tolerances": [20, 10],
-                   "efeatures": {"Spikecount": {"Threshold": -10.0},
-                                 "AP_width": {}}, "location": "soma"},
-        "IV": {"amplitudes": [-40], "tolerances": [10],
-               "efeatures": ["voltage_base"], "location": "soma"},
+        "IDRest": {
+            "amplitudes": [150, 200],
+            "tolerances": [20, 10],
+            "efeatures": {"Spikecount": {"Threshold": -10.0}, "AP_width": {}},
+            "location": "soma",
+        },
+        "IV": {
+            "amplitudes": [-40],
+            "tolerances": [10],
+            "efeatures": ["voltage_base"],
+            "location": "soma",
+        },
     }
     targets = convert_legacy_targets(legacy)
     assert legacy_targets(targets) == legacy
     path = write_targets(tmp_path / "legacy.json", targets, form="legacy")
     assert json.loads(path.read_text()) == legacy
     assert read_targets(path) == targets
-    holes = [t for t in targets if not (t["amplitude"] == 200
-                                        and t["efeature"] == "AP_width")]
+    holes = [
+        t
+        for t in targets
+        if not (t["amplitude"] == 200 and t["efeature"] == "AP_width")
+    ]
     for bad, match in (
         (holes, "every feature at every amplitude"),
         ([{**targets[0], "efeature_name": "sc"}], "output name"),
-        ([targets[0], {**targets[1], "efel_settings": {}, "efeature": "Spikecount",
-                       "amplitude": 200}], "two efel settings"),
-        ([targets[0], {**targets[1], "tolerance": 5, "amplitude": 150}],
-         "two tolerances"),
+        (
+            [
+                targets[0],
+                {
+                    **targets[1],
+                    "efel_settings": {},
+                    "efeature": "Spikecount",
+                    "amplitude": 200,
+                },
+            ],
+            "two efel settings",
+        ),
+        (
+            [targets[0], {**targets[1], "tolerance": 5, "amplitude": 150}],
+            "two tolerances",
+        ),
     ):
         with pytest.raises(TargetError, match=match):
             write_targets(tmp_path / "bad.json", bad, form="legacy")

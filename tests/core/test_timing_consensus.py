@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
@@ -21,6 +20,9 @@ from efex_gui.core.recordings.timing_consensus import (
 )
 from efex_gui.core.synthetic.demo import simulate_cell
 from tests.conftest import shared_path
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 SETTINGS = {"strict_stiminterval": True, "Threshold": -20.0, "interp_step": 0.025}
 
@@ -59,8 +61,10 @@ def test_find_step_on_noisy_current_where_per_sweep_detection_fails(demo_cell):
     own = Step({}, dict(sweep), "IDRest", SETTINGS)
     assert own.ton < 100.0  # BluePyEfe's detection: no edge above 4.5 x the noise
     window = find_step(sweep["current"], sweep["dt"])
-    assert window is not None and window.clear
-    assert abs(window.ton - 700.0) < 3.0 and abs(window.toff - 2700.0) < 3.0
+    assert window is not None
+    assert window.clear
+    assert abs(window.ton - 700.0) < 3.0
+    assert abs(window.toff - 2700.0) < 3.0
     assert abs(window.amp - amp) < 0.05 * abs(amp)
 
 
@@ -70,7 +74,8 @@ def test_find_step_says_a_ramp_is_not_a_clear_step():
     window = find_step(
         ramp + 0.001 * np.random.default_rng(1).standard_normal(t.size), 0.1
     )
-    assert window is not None and not window.clear
+    assert window is not None
+    assert not window.clear
 
 
 def test_consensus_fixes_noisy_sweeps_and_flags_a_shifted_step(demo_cell):
@@ -86,11 +91,13 @@ def test_consensus_fixes_noisy_sweeps_and_flags_a_shifted_step(demo_cell):
     timings = apply_consensus("SimCell", recordings, SETTINGS)
     timing = timings["IDRest"]
     assert timing.found
-    assert abs(timing.ton - 700.0) < 1.0 and abs(timing.toff - 2700.0) < 1.0
+    assert abs(timing.ton - 700.0) < 1.0
+    assert abs(timing.toff - 2700.0) < 1.0
     assert timing.n_agree == timing.n_sweeps - 1
     for recording in recordings:
         assert stimulus_source(recording) == "consensus"
-        assert recording.ton == timing.ton and recording.toff == timing.toff
+        assert recording.ton == timing.ton
+        assert recording.toff == timing.toff
     nominal = sweeps[1]["stimulus"]["amp_na"]
     assert abs(recordings[1].amp - nominal) < 0.02 * abs(nominal)
     assert not any("no current step found" in w for w in recordings[1].warnings)
@@ -110,7 +117,8 @@ def test_user_and_file_windows_win_over_the_consensus(demo_cell):
         "user", "file", "consensus", "detected",
     ]  # fmt: skip
     apply_consensus("SimCell", [user, from_file, saved, detected], SETTINGS)
-    assert user.ton == 650.0 and stimulus_source(user) == "user"
+    assert user.ton == 650.0
+    assert stimulus_source(user) == "user"
     assert stimulus_source(from_file) == "file"
     assert stimulus_source(detected) == "consensus"
 
@@ -126,7 +134,8 @@ def test_a_protocol_without_a_common_step_gets_no_fake_consensus():
         recordings.append(Step({}, trace, "Noise", SETTINGS))
     before = [(r.ton, r.toff) for r in recordings]
     timing = apply_consensus("Cell", recordings, SETTINGS)["Noise"]
-    assert not timing.found and "no sweep" in timing.reason
+    assert not timing.found
+    assert "no sweep" in timing.reason
     assert [(r.ton, r.toff) for r in recordings] == before
     assert all(stimulus_source(r) == "detected" for r in recordings)
     assert all(any("clear square step" in w for w in r.warnings) for r in recordings)
@@ -137,7 +146,8 @@ def test_disagreeing_clear_steps_give_no_consensus():
 
     windows = [StepWindow(100.0 * k, 100.0 * k + 50, 1.0, 0.01, True) for k in range(4)]
     timing = protocol_consensus("Cell", "Chirp", windows, 0.1)
-    assert not timing.found and "do not share one timing" in timing.reason
+    assert not timing.found
+    assert "do not share one timing" in timing.reason
 
 
 def test_apply_timing_recomputes_amplitudes_as_with_given_timings(demo_cell):
@@ -145,7 +155,8 @@ def test_apply_timing_recomputes_amplitudes_as_with_given_timings(demo_cell):
     recording = Step({}, dict(sweep), "IV", SETTINGS)
     given = Step({"ton": 250.0, "toff": 1250.0}, dict(sweep), "IV", SETTINGS)
     apply_timing(recording, 250.0, 1250.0, "user", SETTINGS)
-    assert recording.amp == given.amp and recording.hypamp == given.hypamp
+    assert recording.amp == given.amp
+    assert recording.hypamp == given.hypamp
     assert recording.spikecount == given.spikecount
     assert stimulus_source(recording) == "user"
 

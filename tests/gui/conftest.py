@@ -6,19 +6,21 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from collections.abc import Iterator  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import pytest  # noqa: E402
-from PySide6.QtCore import QSettings, QStandardPaths  # noqa: E402
+import pytest
+from PySide6.QtCore import QSettings, QStandardPaths
 
-from efex_gui.app.controller import SessionController  # noqa: E402
-from efex_gui.app.preferences import Preferences  # noqa: E402
-from efex_gui.app.qt_workarounds import (  # noqa: E402
+from efex_gui.app.controller import SessionController
+from efex_gui.app.preferences import Preferences
+from efex_gui.app.qt_workarounds import (
     collect_garbage_in_gui_thread,
     pin_singletons,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 pin_singletons()
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from efex_gui.app.extraction_controller import ExtractionController
 from efex_gui.app.qt_workarounds import pin_singletons
-from efex_gui.core.session.document import Session
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from efex_gui.app.extraction_controller import ExtractionController
+    from efex_gui.core.session.document import Session
 
 # PySide6 6.12 releases True/None on every emit: without this, runs abort at random
 pin_singletons()
@@ -39,8 +42,11 @@ def headless_export(session: Session, folder: Path) -> None:
     from efex_gui.extract import extract_efeatures
 
     kwargs = session.to_extract_kwargs()
-    run = pipeline.extract_efeatures if "rheobase_overrides" in kwargs else (
-        extract_efeatures)
+    run = (
+        pipeline.extract_efeatures
+        if "rheobase_overrides" in kwargs
+        else (extract_efeatures)
+    )
     run(str(folder), write_files=True, **kwargs)
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from efex_gui.app.controller import SessionController
+if TYPE_CHECKING:
+    from efex_gui.app.controller import SessionController
 
 B6_UNITS = {"i_unit": "pA", "v_unit": "mV", "t_unit": "s", "dt": 0.00025, "ljp": 14.0}
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
@@ -24,6 +22,10 @@ from efex_gui.widgets.figure_export import export_figure
 from efex_gui.widgets.trace_plot import TracePlot
 from efex_gui.widgets.trace_tools import TraceTools
 from tests.gui.extraction_helpers import open_demo, run_and_wait
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 
 @pytest.fixture
@@ -51,7 +53,8 @@ def test_cells_dock_shows_the_core_summary(
     expected = summarize_cells(analysis.result.cells, analysis.context())
     assert [s.to_json() for s in summaries] == [s.to_json() for s in expected]
     model = view.proxy
-    assert model.rowCount() == 2 and model.columnCount() == 1 + len(MEASURES)
+    assert model.rowCount() == 2
+    assert model.columnCount() == 1 + len(MEASURES)
     rin_column = 1 + MEASURES.index("input_resistance_MOhm")
     for row in range(2):
         cell = model.data(model.index(row, 0))
@@ -109,7 +112,8 @@ def test_missing_protocol_tooltip_and_copy_export(
     view.table.selectRow(1)
     view.copy_selection()
     lines = QApplication.clipboard().text().splitlines()
-    assert lines[0].startswith("Cell\tRheobase (nA)") and len(lines) == 2
+    assert lines[0].startswith("Cell\tRheobase (nA)")
+    assert len(lines) == 2
     cell = lines[1].split("\t")[0]
     rmp = float(lines[1].split("\t")[1 + MEASURES.index("rmp_mV")])
     assert rmp == analysis.summary(cell).value("rmp_mV")
@@ -117,7 +121,8 @@ def test_missing_protocol_tooltip_and_copy_export(
     from openpyxl import load_workbook
 
     sheet = load_workbook(written).active
-    assert sheet.max_row == 3 and sheet.cell(1, 1).value == "cell"
+    assert sheet.max_row == 3
+    assert sheet.cell(1, 1).value == "cell"
 
 
 def test_curves_points_link_to_sweeps_and_mean(
@@ -134,7 +139,8 @@ def test_curves_points_link_to_sweeps_and_mean(
     assert len(fi_points) == 2
     for item, curve in zip(fi_points, curves["fi"], strict=True):
         x, y = item.getData()
-        assert np.allclose(x, curve.x) and np.allclose(y, curve.y)
+        assert np.allclose(x, curve.x)
+        assert np.allclose(y, curve.y)
     # mean ± s.e.m. drawn with two cells
     errors = [
         i for i in plots.fi.getPlotItem().items if type(i).__name__ == "ErrorBarItem"
@@ -145,7 +151,8 @@ def test_curves_points_link_to_sweeps_and_mean(
     with qtbot.waitSignal(analysis.sc.selection_changed) as blocker:
         plots._on_point_clicked(fi_points[0], [point])
     (key,) = blocker.args[0]
-    assert key.cell == curves["fi"][0].cell and key.protocol in ("IDRest", "IDthresh")
+    assert key.cell == curves["fi"][0].cell
+    assert key.protocol in ("IDRest", "IDthresh")
     # only the cells chosen in the table
     with qtbot.waitSignal(plots.drawn):
         analysis.set_curve_cells([curves["fi"][1].cell])
@@ -181,7 +188,8 @@ def test_phase_plot_and_first_spikes_of_the_selection(
     assert np.allclose(x, recording.voltage[window])
     assert np.allclose(y, np.gradient(recording.voltage[window], recording.t[window]))
     title = plots.spikes.getPlotItem().titleLabel.text
-    assert "3 sweeps" in title and "1 without a spike" in title
+    assert "3 sweeps" in title
+    assert "1 without a spike" in title
     # three spikes + the average, threshold marks at time 0
     assert len(plots.spikes.getPlotItem().listDataItems()) >= 4
 
@@ -237,12 +245,15 @@ def test_figure_export_png_svg_and_sidecar(
     from PySide6.QtGui import QImage
 
     image = QImage(str(png))
-    assert image.width() == 2100 and image.height() > 1000
+    assert image.width() == 2100
+    assert image.height() > 1000
     svg = export_figure(item, tmp_path / "fi.svg", plots._provenance())
     assert "<svg" in svg.read_text(encoding="utf-8")[:2000]
     sidecar = json.loads((tmp_path / "fi.png.provenance.json").read_text())
-    assert sidecar["figure"] == "fi.png" and sidecar["plot"] == "f-I"
-    assert sidecar["x_axis"] == "nA" and "efex_gui_version" in sidecar
+    assert sidecar["figure"] == "fi.png"
+    assert sidecar["plot"] == "f-I"
+    assert sidecar["x_axis"] == "nA"
+    assert "efex_gui_version" in sidecar
     assert sidecar["efel_settings"]["Threshold"] == -20.0
     plots.figure_button.actions()[1].trigger()  # Copy figure
     assert not QApplication.clipboard().image().isNull()
@@ -260,7 +271,8 @@ def test_crowded_views_stay_readable(
     qtbot.addWidget(plot)
     entries = ["■ target"] + [f"● Cell{i}" for i in range(44)]
     plot._set_legend(entries)
-    assert "44 cells" in plot.legend.text() and "Cell3" not in plot.legend.text()
+    assert "44 cells" in plot.legend.text()
+    assert "Cell3" not in plot.legend.text()
     assert all(f"Cell{i}<br>" in plot.legend.toolTip() for i in range(43))
     plot._set_legend(entries[:4])
     assert "Cell2" in plot.legend.text()

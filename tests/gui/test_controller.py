@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import threading
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -15,6 +14,9 @@ from efex_gui.core.session.document import Session
 from efex_gui.core.session.exclusions import ExclusionKey
 from tests.conftest import shared_path
 from tests.gui.helpers import b6b8_files_metadata, load_everything
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def test_opening_lists_without_reading(
@@ -50,7 +52,8 @@ def test_reading_happens_on_the_worker_thread(
     with qtbot.waitSignal(controller.rheobase_changed, timeout=120_000) as rheobase:
         controller.load_all()
         controller.load_all()  # a second request must not read anything twice
-    assert threads and threading.main_thread() not in threads
+    assert threads
+    assert threading.main_thread() not in threads
     assert len(threads) == len(controller.dataset.entry_keys())
     assert set(rheobase.args[0]) == {"SimCell1", "SimCell2"}
     qtbot.waitUntil(
@@ -161,7 +164,8 @@ def test_corrupt_file_is_an_error_row(
     load_everything(qtbot, controller)
     (bad,) = controller.dataset.sweeps("bad", "IDRest")
     summary = controller.summary(bad)
-    assert summary.status == "unreadable" and "broken.nwb" in summary.reason
+    assert summary.status == "unreadable"
+    assert "broken.nwb" in summary.reason
     assert controller.recordings_for(bad) == []
     assert all(
         controller.summary(s).status == "ok"
@@ -201,7 +205,8 @@ def test_worker_reports_failure_and_cancellation(
     with qtbot.waitSignal(controller.task_failed) as failed:
         controller.run_in_worker("Boom", boom)
     report = failed.args[0]
-    assert isinstance(report, ErrorReport) and "bad value" in report.message
+    assert isinstance(report, ErrorReport)
+    assert "bad value" in report.message
     assert "ValueError" in report.details
 
     started = threading.Event()

@@ -4,15 +4,18 @@ excluded under every protocol that reads it (SSCx's "Step" reuses IDrest files).
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 
-from efex_gui.app.controller import SessionController
 from efex_gui.core.session.exclusions import ExclusionKey
 from efex_gui.widgets.main_window import MainWindow
 from tests.conftest import shared_path
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from efex_gui.app.controller import SessionController
 
 
 def _sscx_session(controller: SessionController, tmp_path: Path) -> None:
@@ -56,9 +59,8 @@ def test_excluding_a_file_under_idrest_excludes_it_under_step_and_the_tree_shows
     controller.set_excluded([ExclusionKey(cell, "Step", file)], False)
     assert not controller.is_excluded(idrest), "included again everywhere"
     controller.undo_stack.undo()
-    assert controller.is_excluded(idrest) and controller.is_excluded(
-        ExclusionKey(cell, "Step", file)
-    )
+    assert controller.is_excluded(idrest)
+    assert controller.is_excluded(ExclusionKey(cell, "Step", file))
 
 
 def _applied(controller: SessionController) -> Any:

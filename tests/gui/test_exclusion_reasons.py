@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QInputDialog
 
-from efex_gui.app.controller import SessionController
 from efex_gui.app.preferences import DEFAULT_EXCLUSION_REASONS
 from efex_gui.widgets.main_window import MainWindow
 from tests.gui.test_file_browser import _row
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from efex_gui.app.controller import SessionController
 
 
 def test_common_reasons_free_text_and_the_edited_list(

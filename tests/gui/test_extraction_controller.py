@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -21,6 +20,9 @@ from tests.gui.extraction_helpers import (
     read_json,
     run_and_wait,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 
 @pytest.fixture
@@ -41,7 +43,8 @@ def test_run_gives_headless_numbers(
     qtbot: Any, demo: Any, extraction: ExtractionController, tmp_path: Path
 ) -> None:
     result = run_and_wait(qtbot, extraction)
-    assert result.features and not extraction.is_stale()
+    assert result.features
+    assert not extraction.is_stale()
     extraction.export(tmp_path / "gui")
     headless_export(demo.session, tmp_path / "headless")
     assert_same_files(tmp_path / "gui", tmp_path / "headless")
@@ -60,7 +63,8 @@ def test_exclusion_updates_without_efel(
     with qtbot.waitSignal(extraction.update_timed, timeout=60_000) as timed:
         demo.set_excluded([key], True, "test")
     second = extraction.result
-    assert second is not first and not extraction.is_stale()
+    assert second is not first
+    assert not extraction.is_stale()
     assert (second.stats.computed, second.stats.efel_calls) == (0, 0)
     assert second.entries_read == 0
     assert timed.args[0] == extraction.last_update_seconds
@@ -71,7 +75,8 @@ def test_exclusion_updates_without_efel(
     headless_export(demo.session, tmp_path / "headless")
     assert_same_files(tmp_path / "gui", tmp_path / "headless")
     # the first result's objects were not touched by the second run
-    assert recording in first.cells[0].recordings and recording.efeatures
+    assert recording in first.cells[0].recordings
+    assert recording.efeatures
 
 
 def _newly_matched(first: Any, result: Any) -> int:
@@ -79,8 +84,11 @@ def _newly_matched(first: Any, result: Any) -> int:
     from efex_gui.core.extraction.cell_task import amplitude_windows, matched_recordings
 
     def held(run: Any) -> set[Any]:
-        return {run.sweep_ref(r) for c in run.cells
-                for r in matched_recordings(c, amplitude_windows(run.targets))}
+        return {
+            run.sweep_ref(r)
+            for c in run.cells
+            for r in matched_recordings(c, amplitude_windows(run.targets))
+        }
 
     return len(held(result) - held(first))
 
@@ -100,7 +108,8 @@ def test_target_amplitude_change_computes_only_newly_held_sweeps(
     # only the sweeps the moved window newly holds reach efel, once per sweep
     assert result.stats.efel_calls == _newly_matched(first, result) > 0
     assert result.stats.hits > 0
-    assert "IDRest_225" in result.features and "IDRest_250" not in result.features
+    assert "IDRest_225" in result.features
+    assert "IDRest_250" not in result.features
     extraction.export(tmp_path / "gui")
     headless_export(demo.session, tmp_path / "headless")
     assert_same_files(tmp_path / "gui", tmp_path / "headless")
@@ -111,8 +120,9 @@ def test_new_feature_computes_only_it(
 ) -> None:
     first = run_and_wait(qtbot, extraction)
     targets = copy.deepcopy(demo.session.targets)
-    targets.append({"efeature": "ISI_CV", "protocol": "IDRest", "amplitude": 200,
-                    "tolerance": 20})
+    targets.append(
+        {"efeature": "ISI_CV", "protocol": "IDRest", "amplitude": 200, "tolerance": 20}
+    )
     with qtbot.waitSignal(extraction.update_timed, timeout=60_000):
         extraction.set_targets(targets)
     from efex_gui.core.extraction.cell_task import amplitude_windows, matched_recordings
@@ -132,9 +142,13 @@ def test_settings_change_marks_stale_and_undo_restores(
 ) -> None:
     run_and_wait(qtbot, extraction)
     with qtbot.waitSignal(extraction.stale_changed) as stale:
-        extraction.set_settings(extraction.with_settings(
-            efel_settings={"Threshold": -10.0, "interp_step": 0.025}))
-    assert stale.args == [True] and extraction.is_stale()
+        extraction.set_settings(
+            extraction.with_settings(
+                efel_settings={"Threshold": -10.0, "interp_step": 0.025}
+            )
+        )
+    assert stale.args == [True]
+    assert extraction.is_stale()
     assert demo.is_dirty()
     with qtbot.waitSignal(extraction.stale_changed) as fresh:
         demo.undo_stack.undo()
@@ -152,11 +166,15 @@ def test_metadata_edit_marks_stale_without_a_rerun(
 
     first = run_and_wait(qtbot, extraction)
     # an edit of the data reruns only on request (its efel values are all new)
-    with qtbot.assertNotEmitted(extraction.run_started, wait=100), \
-            qtbot.waitSignal(extraction.stale_changed) as stale:
+    with (
+        qtbot.assertNotEmitted(extraction.run_started, wait=100),
+        qtbot.waitSignal(extraction.stale_changed) as stale,
+    ):
         demo.set_metadata([EntryKey("SimCell1", "IDRest", 0)], {"ljp": 5.0})
-    assert stale.args == [True] and extraction.is_stale()
-    assert extraction.result is first and not extraction.is_running()
+    assert stale.args == [True]
+    assert extraction.is_stale()
+    assert extraction.result is first
+    assert not extraction.is_running()
 
 
 def test_provenance_names_inputs_exclusions_and_versions(
@@ -176,8 +194,11 @@ def test_provenance_names_inputs_exclusions_and_versions(
     assert provenance["exclusions"] == demo.session.exclusions.to_json()
     assert "seal lost" in json.dumps(provenance["exclusions"])
     files = {Path(f["path"]).name: f for f in provenance["input_files"]}
-    nwb = Path(demo.session.resolve(demo.session.files_metadata["SimCell1"][
-        "IDRest"][0]["filepath"]))
+    nwb = Path(
+        demo.session.resolve(
+            demo.session.files_metadata["SimCell1"]["IDRest"][0]["filepath"]
+        )
+    )
     assert files[nwb.name]["sha256"] == hashlib.sha256(nwb.read_bytes()).hexdigest()
     assert provenance["settings"]["efel_settings"] == first.settings["efel_settings"]
 
@@ -212,9 +233,11 @@ def test_export_does_not_overwrite_without_asking(
     assert [p.read_bytes() for p in written[:3]] == before[:3]
 
 
-
 def test_export_bar_asks_before_replacing_an_export(
-    qtbot: Any, demo: Any, extraction: ExtractionController, tmp_path: Path,
+    qtbot: Any,
+    demo: Any,
+    extraction: ExtractionController,
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from PySide6.QtWidgets import QMessageBox
@@ -227,10 +250,14 @@ def test_export_bar_asks_before_replacing_an_export(
     (tmp_path / "features.json").write_text("an older export")
     asked: list[str] = []
     answer = QMessageBox.StandardButton.No
-    monkeypatch.setattr(QMessageBox, "question",
-                        lambda _parent, _title, text: asked.append(text) or answer)
+    monkeypatch.setattr(
+        QMessageBox,
+        "question",
+        lambda _parent, _title, text: asked.append(text) or answer,
+    )
     bar.export_to(tmp_path)
-    assert asked and "features.json" in asked[0]
+    assert asked
+    assert "features.json" in asked[0]
     assert (tmp_path / "features.json").read_text() == "an older export"
     answer = QMessageBox.StandardButton.Yes
     with qtbot.waitSignal(extraction.exported):
@@ -250,7 +277,8 @@ def test_rheobase_override_reaches_results_and_provenance(
     assert result.cell(name).rheobase == pytest.approx(computed * 1.2)
     assert result.computed_rheobase[name] == computed
     assert result.currents["all_threshold_current"][name] == pytest.approx(
-        computed * 1.2)
+        computed * 1.2
+    )
     # the shifted relative amplitudes bring new sweeps into the target windows:
     # only those reach efel
     assert result.stats.efel_calls == _newly_matched(first, result)
@@ -272,17 +300,33 @@ def test_rheobase_override_is_saved_and_the_cli_reproduces_the_export(
     value = first.cells[1].rheobase * 0.9
     with qtbot.waitSignal(extraction.results_changed, timeout=60_000):
         extraction.set_rheobase_override(name, value)
-    assert demo.session.rheobase_overrides == {name: value} and demo.is_dirty()
+    assert demo.session.rheobase_overrides == {name: value}
+    assert demo.is_dirty()
     assert demo.store.rheobases[name] == value, "the browser follows the override"
     extraction.export(tmp_path / "gui")
     demo.save_session(tmp_path / "session.json")
-    assert main(["extract", str(tmp_path / "session.json"), "-o",
-                 str(tmp_path / "cli"), "-q"]) == 0
+    assert (
+        main(
+            [
+                "extract",
+                str(tmp_path / "session.json"),
+                "-o",
+                str(tmp_path / "cli"),
+                "-q",
+            ]
+        )
+        == 0
+    )
     assert_same_files(tmp_path / "gui", tmp_path / "cli")
-    assert read_json(tmp_path / "cli" / "holding_threshold_currents.json")[
-        "all_threshold_current"][name] == value
+    assert (
+        read_json(tmp_path / "cli" / "holding_threshold_currents.json")[
+            "all_threshold_current"
+        ][name]
+        == value
+    )
     demo.undo_stack.undo()
-    assert demo.session.rheobase_overrides == {} and extraction.overrides == {}
+    assert demo.session.rheobase_overrides == {}
+    assert extraction.overrides == {}
 
 
 def test_failed_run_keeps_previous_result(
@@ -290,14 +334,21 @@ def test_failed_run_keeps_previous_result(
 ) -> None:
     first = run_and_wait(qtbot, extraction)
     extraction.live_update = False
-    targets = copy.deepcopy(demo.session.targets) + [
-        {"efeature": "no_such_feature", "protocol": "IDRest", "amplitude": 150,
-         "tolerance": 20}]
+    targets = [
+        *copy.deepcopy(demo.session.targets),
+        {
+            "efeature": "no_such_feature",
+            "protocol": "IDRest",
+            "amplitude": 150,
+            "tolerance": 20,
+        },
+    ]
     extraction.set_targets(targets)
     with qtbot.waitSignal(extraction.run_failed, timeout=60_000) as failed:
         extraction.run()
     assert "no_such_feature" in failed.args[0].message
-    assert extraction.result is first and extraction.is_stale()
+    assert extraction.result is first
+    assert extraction.is_stale()
     check = extraction.update_check()
     assert "unknown_feature" in check.kinds()
 
@@ -341,12 +392,14 @@ def test_unreadable_file_is_reported_and_skipped(
     qtbot: Any, demo: Any, extraction: ExtractionController
 ) -> None:
     session = demo.session
-    broken = dict(session.files_metadata["SimCell1"]["IDRest"][0],
-                  filepath="missing.nwb")
+    broken = dict(
+        session.files_metadata["SimCell1"]["IDRest"][0], filepath="missing.nwb"
+    )
     session.files_metadata["SimCell1"]["IDRest"].append(broken)
     result = run_and_wait(qtbot, extraction)
     assert [(cell, Path(path).name) for cell, path, _ in result.skipped] == [
-        ("SimCell1", "missing.nwb")]
+        ("SimCell1", "missing.nwb")
+    ]
     assert result.features
 
 
@@ -381,11 +434,15 @@ def test_export_with_plots_writes_the_report_on_the_worker(
     with qtbot.waitSignal(extraction.worker.job_finished, timeout=300_000) as job:
         written = extraction.export(tmp_path, plots=True)
     assert [p.name for p in written] == [
-        "features.json", "protocols.json", "holding_threshold_currents.json",
-        "efex_provenance.json"]
+        "features.json",
+        "protocols.json",
+        "holding_threshold_currents.json",
+        "efex_provenance.json",
+    ]
     assert job.args[0] == "Writing plots"
     pdfs = sorted(p.name for p in tmp_path.rglob("*.pdf"))
-    assert "IDRest_Spikecount_amp_rel.pdf" in pdfs and "legend.pdf" in pdfs
+    assert "IDRest_Spikecount_amp_rel.pdf" in pdfs
+    assert "legend.pdf" in pdfs
 
 
 def test_targets_and_settings_are_saved_with_the_session(
@@ -394,8 +451,9 @@ def test_targets_and_settings_are_saved_with_the_session(
     targets = extraction.targets[:3]
     targets[0]["efel_settings"] = {"Threshold": -5.0}
     extraction.set_targets(targets)
-    extraction.set_settings(extraction.with_settings(protocol_mode="median",
-                                                     threshold_nvalue_save=2))
+    extraction.set_settings(
+        extraction.with_settings(protocol_mode="median", threshold_nvalue_save=2)
+    )
     assert demo.is_dirty()
     demo.save_session(tmp_path / "session.json")
     with qtbot.waitSignal(extraction.targets_changed) as shown:
@@ -403,4 +461,5 @@ def test_targets_and_settings_are_saved_with_the_session(
     assert shown.args[0] == targets == extraction.targets
     assert extraction.settings.protocol_mode == "median"
     assert extraction.settings.threshold_nvalue_save == 2
-    assert extraction.result is None and not extraction.is_stale()
+    assert extraction.result is None
+    assert not extraction.is_stale()

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 
-from efex_gui.app.extraction_worker import ExtractionProgress
 from efex_gui.resources import resource_path
 from efex_gui.widgets.main_window import MainWindow
 from efex_gui.widgets.target_table_model import COLUMN
 from tests.gui.extraction_helpers import assert_same_files, headless_export, open_demo
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from efex_gui.app.extraction_worker import ExtractionProgress
 
 
 def _cancel_when_features_start(bar: Any) -> Any:
@@ -29,8 +32,12 @@ def test_targets_run_cancel_run_exclude_export(
     window.confirm_close = False
     qtbot.addWidget(window)
     extraction, ui = window.extraction, window.extraction_ui
-    bar, editor, plot, results = (ui["bar"], ui["targets"], ui["feature_plot"],
-                                  ui["results"])
+    bar, editor, plot, results = (
+        ui["bar"],
+        ui["targets"],
+        ui["feature_plot"],
+        ui["results"],
+    )
     open_demo(controller, demo_dir)
 
     # targets: an example list, then one amplitude edited in the table
@@ -45,14 +52,17 @@ def test_targets_run_cancel_run_exclude_export(
     with qtbot.waitSignal(extraction.run_cancelled, timeout=120_000):
         qtbot.mouseClick(bar.extract_button, Qt.MouseButton.LeftButton)
     extraction.run_progressed.disconnect(cancel)
-    assert extraction.result is None and "Cancelled" in bar.state.text()
-    assert bar.extract_button.isEnabled() and not bar.cancel_button.isEnabled()
+    assert extraction.result is None
+    assert "Cancelled" in bar.state.text()
+    assert bar.extract_button.isEnabled()
+    assert not bar.cancel_button.isEnabled()
 
     # run to the end
     with qtbot.waitSignal(extraction.results_changed, timeout=300_000):
         qtbot.mouseClick(bar.extract_button, Qt.MouseButton.LeftButton)
     first = extraction.result
-    assert first.features and results.model.rows
+    assert first.features
+    assert results.model.rows
     assert "Up to date" in bar.state.text()
 
     # exclude a sweep from the feature plot: the results follow without efel
@@ -62,7 +72,8 @@ def test_targets_run_cancel_run_exclude_export(
     with qtbot.waitSignal(extraction.update_timed, timeout=60_000):
         qtbot.mouseClick(plot.exclude_button, Qt.MouseButton.LeftButton)
     second = extraction.result
-    assert second is not first and second.stats.efel_calls == 0
+    assert second is not first
+    assert second.stats.efel_calls == 0
     assert point.sweep not in [p.sweep for p in plot.points]
     assert "after the edit" in bar.state.text()
 
@@ -74,14 +85,22 @@ def test_targets_run_cancel_run_exclude_export(
     assert "Exported 4 files" in bar.state.text()
 
     # a cancelled rerun leaves the shown results as they were
-    extraction.set_settings(extraction.with_settings(
-        efel_settings={"Threshold": -15.0, "interp_step": 0.025,
-                       "strict_stiminterval": True}))
+    extraction.set_settings(
+        extraction.with_settings(
+            efel_settings={
+                "Threshold": -15.0,
+                "interp_step": 0.025,
+                "strict_stiminterval": True,
+            }
+        )
+    )
     assert extraction.is_stale()
     cancel = _cancel_when_features_start(bar)
     extraction.run_progressed.connect(cancel)
     with qtbot.waitSignal(extraction.run_cancelled, timeout=120_000):
         bar.extract_button.click()
-    assert extraction.result is second and extraction.is_stale()
-    assert results.model.rows and results.model.stale
+    assert extraction.result is second
+    assert extraction.is_stale()
+    assert results.model.rows
+    assert results.model.stale
     assert extraction.shutdown()

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from PySide6.QtCore import Qt
@@ -19,6 +17,10 @@ from efex_gui.core.session.document import ExtractionSettings
 from efex_gui.resources import load_default
 from efex_gui.widgets.settings_panel import SettingsPanel
 from tests.gui.extraction_helpers import open_demo
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 
 @pytest.fixture
@@ -48,11 +50,15 @@ def test_defaults_file_matches_the_core() -> None:
 def test_shows_the_session_settings(panel: SettingsPanel) -> None:
     settings = _settings(panel)
     assert not panel.efel_default.isChecked()
-    assert panel.efel_fields["Threshold"].editor.value() == (
-        settings.efel_settings["Threshold"])
-    checked = [panel.protocol_list.item(i).text()
-               for i in range(panel.protocol_list.count())
-               if panel.protocol_list.item(i).checkState() == Qt.CheckState.Checked]
+    assert (
+        panel.efel_fields["Threshold"].editor.value()
+        == (settings.efel_settings["Threshold"])
+    )
+    checked = [
+        panel.protocol_list.item(i).text()
+        for i in range(panel.protocol_list.count())
+        if panel.protocol_list.item(i).checkState() == Qt.CheckState.Checked
+    ]
     assert sorted(checked) == sorted(settings.protocols_rheobase)
     assert panel.strategy.currentText() == settings.rheobase_strategy
     assert panel.relative.isChecked()
@@ -73,11 +79,14 @@ def test_efel_fields(panel: SettingsPanel) -> None:
     assert _settings(panel).efel_settings == DEFAULT_EFEL_SETTINGS
 
 
-@pytest.mark.parametrize(("text", "reason"), [
-    ("Treshold=-10", "Treshold"),
-    ("Threshold=-10", "own field"),
-    ("interp_step", "name=value"),
-])
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("Treshold=-10", "Treshold"),
+        ("Threshold=-10", "own field"),
+        ("interp_step", "name=value"),
+    ],
+)
 def test_impossible_efel_text_is_refused(
     panel: SettingsPanel, text: str, reason: str
 ) -> None:
@@ -111,23 +120,33 @@ def test_spin_boxes_cannot_hold_impossible_values(panel: SettingsPanel) -> None:
 def test_rheobase_strategy_and_its_settings(panel: SettingsPanel) -> None:
     panel.strategy.setCurrentText("majority")
     assert (_settings(panel).rheobase_strategy, _settings(panel).rheobase_settings) == (
-        "majority", None)
+        "majority",
+        None,
+    )
     assert set(panel.strategy_fields) == {"min_step", "majority", "binning"}
     panel.strategy_fields["min_step"].editor.setValue(0.02)
     assert _settings(panel).rheobase_settings == {
-        "min_step": 0.02, "majority": 0.5, "binning": "compat"}
+        "min_step": 0.02,
+        "majority": 0.5,
+        "binning": "compat",
+    }
     panel.strategy.setCurrentText("flush")
     panel.strategy_fields["upper_bound_spikecount"].enabled.setChecked(True)
     panel.strategy_fields["upper_bound_spikecount"].editor.setValue(4)
     assert _settings(panel).rheobase_settings == {
-        "flush_length": 1, "upper_bound_spikecount": 4}
+        "flush_length": 1,
+        "upper_bound_spikecount": 4,
+    }
     panel.strategy_fields["upper_bound_spikecount"].enabled.setChecked(False)
     assert _settings(panel).rheobase_settings["upper_bound_spikecount"] is None
 
 
 def test_protocols_amplitude_mode_and_output(panel: SettingsPanel) -> None:
-    item = next(panel.protocol_list.item(i) for i in range(panel.protocol_list.count())
-                if panel.protocol_list.item(i).text() == "IV")
+    item = next(
+        panel.protocol_list.item(i)
+        for i in range(panel.protocol_list.count())
+        if panel.protocol_list.item(i).text() == "IV"
+    )
     item.setCheckState(Qt.CheckState.Checked)
     assert "IV" in _settings(panel).protocols_rheobase
     panel.protocols_default.setChecked(True)
@@ -144,7 +163,8 @@ def test_reset_and_undo(panel: SettingsPanel) -> None:
     original = _settings(panel)
     panel.reset_button.click()
     assert _settings(panel) == ExtractionSettings()
-    assert panel.efel_default.isChecked() and panel.protocols_default.isChecked()
+    assert panel.efel_default.isChecked()
+    assert panel.protocols_default.isChecked()
     panel.controller.sc.undo_stack.undo()
     assert _settings(panel) == original
     assert dataclasses.asdict(panel.read_settings()) == dataclasses.asdict(original)

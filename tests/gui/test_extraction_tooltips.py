@@ -17,8 +17,14 @@ from PySide6.QtWidgets import (
 
 from efex_gui.widgets.main_window import MainWindow
 
-CONTROLS = (QAbstractButton, QComboBox, QAbstractSpinBox, QLineEdit, QProgressBar,
-            QAbstractItemView)
+CONTROLS = (
+    QAbstractButton,
+    QComboBox,
+    QAbstractSpinBox,
+    QLineEdit,
+    QProgressBar,
+    QAbstractItemView,
+)
 
 
 def _untipped(root: QWidget) -> list[str]:
@@ -26,10 +32,17 @@ def _untipped(root: QWidget) -> list[str]:
     for kind in CONTROLS:
         for child in root.findChildren(kind):
             inner = isinstance(child.parent(), QComboBox | QAbstractSpinBox)
-            popup = isinstance(child, QAbstractItemView) and not child.isWindow() and (
-                child.window() is not root.window())
-            if (inner or popup or isinstance(child, QHeaderView)
-                    or child.objectName() == "qt_tableview_cornerbutton"):
+            popup = (
+                isinstance(child, QAbstractItemView)
+                and not child.isWindow()
+                and (child.window() is not root.window())
+            )
+            if (
+                inner
+                or popup
+                or isinstance(child, QHeaderView)
+                or child.objectName() == "qt_tableview_cornerbutton"
+            ):
                 continue
             if not child.toolTip():
                 text = getattr(child, "text", lambda: "")()
@@ -48,8 +61,14 @@ def test_every_extraction_control_has_a_tooltip(
     missing: dict[str, list[str]] = {}
     for strategy in ("absolute", "flush", "majority", "interpolation"):
         settings.strategy.setCurrentText(strategy)  # each strategy's own fields
-        for name in ("bar", "targets", "settings", "rheobase", "feature_plot",
-                     "results"):
+        for name in (
+            "bar",
+            "targets",
+            "settings",
+            "rheobase",
+            "feature_plot",
+            "results",
+        ):
             untipped = _untipped(ui[name])
             if untipped:
                 missing[f"{name} ({strategy})"] = untipped

@@ -32,7 +32,12 @@ SCRIPT = textwrap.dedent("""
 
 @pytest.mark.skipif(sys.version_info >= (3, 12), reason="True is immortal on 3.12+")
 def test_many_emits_survive_once_singletons_are_pinned() -> None:
-    pinned = subprocess.run([sys.executable, "-c", SCRIPT, "pinned"],
-                            capture_output=True, text=True, timeout=300, cwd=ROOT)
+    pinned = subprocess.run(
+        [sys.executable, "-c", SCRIPT, "pinned"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
     assert pinned.returncode == 0, pinned.stderr
     assert "survived 200000" in pinned.stdout

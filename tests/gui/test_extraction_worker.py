@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -16,6 +14,10 @@ from efex_gui.app.extraction_worker import (
 )
 from efex_gui.core.extraction.incremental import ExtractionResult
 from efex_gui.core.session.document import Session, open_json
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 
 @pytest.fixture
@@ -37,15 +39,18 @@ def test_run_finishes_with_monotone_progress(
     results: list[ExtractionResult] = []
     worker.progressed.connect(progress.append)
     worker.finished.connect(results.append)
-    with qtbot.waitSignals([worker.started, worker.finished], order="strict",
-                           timeout=300_000):
+    with qtbot.waitSignals(
+        [worker.started, worker.finished], order="strict", timeout=300_000
+    ):
         assert worker.start(session)
     (result,) = results
-    assert isinstance(result, ExtractionResult) and result.features
+    assert isinstance(result, ExtractionResult)
+    assert result.features
     assert not worker.is_running()
     reading = [p for p in progress if p.message.startswith("Reading")]
     features = [p for p in progress if p.message.startswith("Features")]
-    assert reading and features
+    assert reading
+    assert features
     for stage in (reading, features):
         assert [p.done for p in stage] == sorted(p.done for p in stage)
     assert features[-1].done == features[-1].total
@@ -73,7 +78,8 @@ def test_cancel_stops_the_run(
     worker.progressed.connect(cancel_once_features_start)
     with qtbot.waitSignal(worker.cancelled, timeout=60_000):
         worker.start(session)
-    assert finished == [] and not worker.is_running()
+    assert finished == []
+    assert not worker.is_running()
     # the caches kept what was read: the next run reads no file again
     read_before = len(worker.extractor._entries)
     assert read_before > 0
@@ -100,7 +106,8 @@ def test_failure_is_reported(
         worker.start(broken)
     error = blocker.args[0]
     assert isinstance(error, ExtractionError)
-    assert "lnmc" in error.message and "Traceback" in error.details
+    assert "lnmc" in error.message
+    assert "Traceback" in error.details
     assert not worker.is_running()
     with qtbot.waitSignal(worker.finished, timeout=300_000):
         assert worker.start(session)
@@ -114,7 +121,8 @@ def test_side_job_runs_on_the_worker_thread(
     main = threading.get_ident()
     with qtbot.waitSignal(worker.job_finished, timeout=10_000) as blocker:
         worker.run_job("probe", threading.get_ident)
-    assert blocker.args[0] == "probe" and blocker.args[1] != main
+    assert blocker.args[0] == "probe"
+    assert blocker.args[1] != main
     with qtbot.waitSignal(worker.job_failed, timeout=10_000) as failed:
         worker.run_job("boom", lambda: 1 / 0)
     assert "boom" in failed.args[0].message

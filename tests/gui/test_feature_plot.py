@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from PySide6.QtCore import Qt
@@ -15,6 +13,10 @@ from efex_gui.app.extraction_controller import ExtractionController
 from efex_gui.widgets.feature_plot import FeaturePlot
 from efex_gui.widgets.results_table import HEADERS, ResultsTable
 from tests.gui.extraction_helpers import open_demo, run_and_wait
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 
 @pytest.fixture
@@ -37,23 +39,32 @@ def test_points_are_the_sweep_values(
 ) -> None:
     result = run_and_wait(qtbot, extraction)
     plot.choose("IDRest", "mean_frequency")
-    recordings = [(cell.name, rec) for cell in result.cells
-                  for rec in cell.get_recordings_by_protocol_name("IDRest")]
+    recordings = [
+        (cell.name, rec)
+        for cell in result.cells
+        for rec in cell.get_recordings_by_protocol_name("IDRest")
+    ]
     expected = sorted(
         (name, rec.amp_rel, rec.efeatures["mean_frequency"])
         for name, rec in recordings  # the sweeps a target window holds (as the CLI)
-        if not math.isnan(rec.efeatures.get("mean_frequency", math.nan)))
+        if not math.isnan(rec.efeatures.get("mean_frequency", math.nan))
+    )
     assert sorted((p.cell, p.x, p.y) for p in plot.points) == expected
     for name, item in plot.scatter.items():
         x, y = item.getData()
         assert sorted(zip(x, y, strict=True)) == sorted(
-            (p.x, p.y) for p in plot.points if p.cell == name)
+            (p.x, p.y) for p in plot.points if p.cell == name
+        )
     # one mark per target, with the numbers of features.json
-    entries = {stim: next(e for e in v["soma"] if e["feature"] == "mean_frequency")
-               for stim, v in result.features.items() if stim.startswith("IDRest")}
+    entries = {
+        stim: next(e for e in v["soma"] if e["feature"] == "mean_frequency")
+        for stim, v in result.features.items()
+        if stim.startswith("IDRest")
+    }
     assert sorted((m.x, m.mean, m.std, m.n) for m in plot.marks) == sorted(
         (float(stim.split("_")[1]), e["val"][0], e["val"][1], e["n"])
-        for stim, e in entries.items())
+        for stim, e in entries.items()
+    )
     assert "Relative" in plot.plot.getAxis("bottom").labelText
     assert plot.plot.getAxis("left").labelText == "mean_frequency (Hz)"
     assert all(cell.name in plot.legend.text() for cell in result.cells)
@@ -70,7 +81,8 @@ def test_clicking_a_point_selects_its_sweep(
     with qtbot.waitSignal(extraction.sc.selection_changed) as selected:
         item.sigClicked.emit(item, [spot], None)
     assert selected.args[0] == [point.sweep]
-    assert point.sweep.cell == "SimCell2" and point.sweep.protocol == "IDRest"
+    assert point.sweep.cell == "SimCell2"
+    assert point.sweep.protocol == "IDRest"
     x, y = plot.highlight.getData()
     assert list(zip(x, y, strict=True)) == [(point.x, point.y)]
 
@@ -93,15 +105,24 @@ def test_exclude_selected_sweep_updates_plot_without_efel(
 def test_absolute_mode_plots_amplitudes_in_na(
     qtbot: Any, extraction: ExtractionController, plot: FeaturePlot
 ) -> None:
-    targets = [{"efeature": "Spikecount", "protocol": "IDRest", "amplitude": 0.2,
-                "tolerance": 0.05}]
+    targets = [
+        {
+            "efeature": "Spikecount",
+            "protocol": "IDRest",
+            "amplitude": 0.2,
+            "tolerance": 0.05,
+        }
+    ]
     extraction.set_targets(targets)
     extraction.set_settings(extraction.with_settings(absolute_amplitude=True))
     result = run_and_wait(qtbot, extraction)
     plot.choose("IDRest", "Spikecount")
-    amps = sorted(r.amp for c in result.cells
-                  for r in c.get_recordings_by_protocol_name("IDRest")
-                  if "Spikecount" in r.efeatures)  # in the target's window
+    amps = sorted(
+        r.amp
+        for c in result.cells
+        for r in c.get_recordings_by_protocol_name("IDRest")
+        if "Spikecount" in r.efeatures
+    )  # in the target's window
     assert sorted(p.x for p in plot.points) == pytest.approx(amps)
     assert "nA" in plot.plot.getAxis("bottom").labelText
     (mark,) = plot.marks
@@ -117,29 +138,40 @@ def test_results_table_sorts_and_copies_tsv(
     n = sum(len(v["soma"]) for v in result.features.values())
     assert table.proxy.rowCount() == n
     table.view.sortByColumn(HEADERS.index("mean"), Qt.SortOrder.DescendingOrder)
-    means = [float(table.proxy.index(r, 2).data(Qt.ItemDataRole.UserRole))
-             for r in range(n)]
+    means = [
+        float(table.proxy.index(r, 2).data(Qt.ItemDataRole.UserRole)) for r in range(n)
+    ]
     assert means == sorted(means, reverse=True)
     table.view.selectRow(0)
     text = table.copy()
     lines = text.splitlines()
-    assert lines[0] == "\t".join(HEADERS) and len(lines) == 2
+    assert lines[0] == "\t".join(HEADERS)
+    assert len(lines) == 2
     stimulus, feature, mean, std, count, unit = lines[1].split("\t")
-    entry = next(e for e in result.features[stimulus]["soma"]
-                 if e["efeature_name"] == feature)
+    entry = next(
+        e for e in result.features[stimulus]["soma"] if e["efeature_name"] == feature
+    )
     assert float(mean) == entry["val"][0] == max(means)
     assert (float(std), int(count)) == (entry["val"][1], entry["n"])
-    assert unit == {"Spikecount": "", "mean_frequency": "Hz", "ISI_CV": "",
-                    "AP1_amp": "mV", "AP_width": "ms", "AP_amplitude": "mV",
-                    "time_to_first_spike": "ms", "voltage_base": "mV"}.get(
-                        entry["feature"], unit)
+    assert unit == {
+        "Spikecount": "",
+        "mean_frequency": "Hz",
+        "ISI_CV": "",
+        "AP1_amp": "mV",
+        "AP_width": "ms",
+        "AP_amplitude": "mV",
+        "time_to_first_spike": "ms",
+        "voltage_base": "mV",
+    }.get(entry["feature"], unit)
     assert QApplication.clipboard().text() == text
     table.view.clearSelection()
     assert len(table.to_tsv().splitlines()) == n + 1
     with qtbot.waitSignal(table.row_activated) as activated:
         table.view.doubleClicked.emit(table.proxy.index(0, 0))
-    assert activated.args == ["IDRest" if stimulus.startswith("IDRest") else "IV",
-                              feature]
+    assert activated.args == [
+        "IDRest" if stimulus.startswith("IDRest") else "IV",
+        feature,
+    ]
 
 
 def test_hidden_views_redraw_when_their_tab_is_raised(
@@ -167,6 +199,7 @@ def test_hidden_views_redraw_when_their_tab_is_raised(
     docks[1].raise_()
     qtbot.waitUntil(lambda: bool(table.model.rows))
     assert len(table.model.rows) == sum(
-        len(v["soma"]) for v in extraction.result.features.values())
+        len(v["soma"]) for v in extraction.result.features.values()
+    )
     plot.choose("IDRest", "Spikecount")  # a hidden plot catches up before choosing
     assert plot.feature_box.currentText() == "Spikecount"

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QItemSelectionModel, Qt
 
-from efex_gui.app.controller import SessionController
 from efex_gui.core.session.exclusions import ExclusionKey
 from efex_gui.widgets.file_browser import FileBrowser
 from efex_gui.widgets.import_dialog import ImportDialog
 from efex_gui.widgets.recording_tree_model import GREY, KIND_ROLE, NAME, STATUS
 from tests.conftest import shared_path
 from tests.gui.helpers import load_everything
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from efex_gui.app.controller import SessionController
 
 
 def _browser(qtbot: Any, controller: SessionController) -> FileBrowser:
@@ -147,12 +150,14 @@ def test_sscx_cells_list_fast_without_reading(
     )
     cell = _row(model, "C080501B2-SR-C1")
     protocols = [model.index(r, 0, cell).data() for r in range(model.rowCount(cell))]
-    assert "IDrest" in protocols and "sAHP" in protocols
+    assert "IDrest" in protocols
+    assert "sAHP" in protocols
     first = controller.dataset.config(controller.dataset.entry_keys()[0])
     assert first["v_file"].startswith("C060109A1-SR-C1/")
     # the voltage of this cell was recorded on ch0 (the files' units say so)
     other = controller.dataset.entries("C080501B2-SR-C1", "IDrest")[0]
-    assert "_ch0_" in other["v_file"] and "_ch1_" in other["i_file"]
+    assert "_ch0_" in other["v_file"]
+    assert "_ch1_" in other["i_file"]
 
 
 def test_context_menu_actions_act_on_the_selection(

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from efex_gui.core.importing.file_names import PRESET_PATTERNS
 from efex_gui.widgets.import_dialog import CUSTOM, ImportDialog
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 BBP_FILES = [
     "B6/B6_Ch0_IDRest_181.ibw", "B6/B6_Ch3_IDRest_181.ibw",

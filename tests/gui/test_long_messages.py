@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from efex_gui.app.controller import SessionController
 from efex_gui.app.extraction_worker import ExtractionError
 from efex_gui.widgets.main_window import MainWindow
+
+if TYPE_CHECKING:
+    from efex_gui.app.controller import SessionController
 
 LONG = "Cannot read /very/long/path/" + "deeply/nested/folder/" * 40 + "cell.nwb"
 

@@ -266,10 +266,12 @@ def test_empty_window_says_how_to_open_recordings(
     window: MainWindow, demo_dir: Path
 ) -> None:
     browser = window.browser
-    assert not browser.empty_hint.isHidden() and browser.tree.isHidden()
+    assert not browser.empty_hint.isHidden()
+    assert browser.tree.isHidden()
     assert "drop" in browser.empty_hint.text()
     window.open_path(demo_dir / "config.json")
-    assert browser.empty_hint.isHidden() and not browser.tree.isHidden()
+    assert browser.empty_hint.isHidden()
+    assert not browser.tree.isHidden()
 
 
 def test_help_lists_every_shortcut_and_the_versions(window: MainWindow) -> None:

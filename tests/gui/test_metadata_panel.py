@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QLabel
 
-from efex_gui.app.controller import SessionController
 from efex_gui.core.session.dataset import EntryKey
 from efex_gui.widgets.metadata_panel import MIXED, MetadataPanel
 from tests.conftest import shared_path
 from tests.gui.helpers import b6b8_files_metadata
+
+if TYPE_CHECKING:
+    from efex_gui.app.controller import SessionController
 
 
 def _panel(qtbot: Any, controller: SessionController) -> MetadataPanel:

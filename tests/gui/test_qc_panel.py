@@ -3,16 +3,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 
-from efex_gui.app.controller import SessionController
 from efex_gui.core.recordings.timing_consensus import SOURCE_KEY, stimulus_source
 from efex_gui.widgets.qc_panel import QCPanel
 from efex_gui.widgets.trace_plot import TracePlot
 from tests.gui.helpers import load_everything
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from efex_gui.app.controller import SessionController
 
 
 def _loaded(qtbot: Any, controller: SessionController, demo_dir: Path) -> None:
@@ -28,7 +31,8 @@ def test_reading_gives_each_protocol_its_consensus_window(
               if (k.cell, k.protocol) == ("SimCell1", "IDRest")]  # fmt: skip
     config = controller.dataset.config(key)
     assert config[SOURCE_KEY] == "consensus"
-    assert abs(config["ton"] - 700.0) < 1 and abs(config["toff"] - 2700.0) < 1
+    assert abs(config["ton"] - 700.0) < 1
+    assert abs(config["toff"] - 2700.0) < 1
     for sweep in controller.dataset.sweeps("SimCell1", "IDRest"):
         recording = controller.store.recording(sweep)
         assert stimulus_source(recording) == "consensus"
@@ -60,11 +64,13 @@ def test_qc_panel_groups_flags_and_excludes_them_in_one_undoable_step(
         panel.tree.topLevelItem(i) for i in range(panel.tree.topLevelItemCount())
     ]
     flagged = group.childCount()
-    assert flagged > 10 and group.text(0) == f"Vm before vs end ({flagged})"
+    assert flagged > 10
+    assert group.text(0) == f"Vm before vs end ({flagged})"
     first = group.child(0)
     sweep = first.data(0, Qt.ItemDataRole.UserRole)
     summary = controller.summary(sweep)
-    assert summary.status == "flagged" and "Vm before vs end" in summary.reason
+    assert summary.status == "flagged"
+    assert "Vm before vs end" in summary.reason
     assert any("Vm before vs end" in line for line in summary.flags)
     with qtbot.waitSignal(controller.selection_changed):
         panel.tree.itemClicked.emit(first, 0)
@@ -125,9 +131,8 @@ def test_dragging_the_window_sets_it_for_the_protocol_and_can_be_undone(
     with qtbot.waitSignal(plot.window_applied) as applied:
         voltage_band.sigRegionChangeFinished.emit(voltage_band)  # the release
     keys = applied.args[0]
-    assert {k.cell for k in keys} == {"SimCell1"} and {k.protocol for k in keys} == {
-        "IV"
-    }
+    assert {k.cell for k in keys} == {"SimCell1"}
+    assert {k.protocol for k in keys} == {"IV"}
     config = controller.dataset.config(keys[0])
     assert (config["ton"], config["toff"]) == (300.0, 1200.0)
     assert SOURCE_KEY not in config
@@ -158,5 +163,6 @@ def test_a_window_outside_the_trace_is_refused(
     band.setRegion((400.0, 2000.0))  # the IV sweeps last 1500 ms
     with qtbot.waitSignal(plot.window_refused) as refused:
         band.sigRegionChangeFinished.emit(band)
-    assert "outside the trace" in refused.args[0] and "1500" in refused.args[0]
+    assert "outside the trace" in refused.args[0]
+    assert "1500" in refused.args[0]
     assert controller.undo_stack.count() == depth

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from PySide6.QtCore import Qt
@@ -16,6 +14,10 @@ from efex_gui.core.rheobase.strategies import STRATEGIES, compute_rheobase
 from efex_gui.widgets.rheobase_view import RheobaseView
 from tests.gui.extraction_helpers import open_demo, run_and_wait
 from tests.gui.helpers import load_everything
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 
 @pytest.fixture
@@ -70,8 +72,10 @@ def test_plot_points_and_lines(
     assert sorted(y) == sorted(r.spikecount or 0 for r in sweeps)
     assert view.lines["used"].value() == pytest.approx(row.used)
     assert set(view.lines) - {"used"} == {
-        name for name, value in row.by_strategy.items()
-        if value is not None and value != row.used}
+        name
+        for name, value in row.by_strategy.items()
+        if value is not None and value != row.used
+    }
     silent = sum(r.spikecount is None for r in sweeps)
     assert f"{silent} without spikes" in view.info.text()
 
@@ -87,7 +91,8 @@ def test_override_through_the_view(
         qtbot.mouseClick(view.set_button, Qt.MouseButton.LeftButton)
     assert extraction.overrides == {name: 0.15}
     assert extraction.result.cell(name).rheobase == 0.15
-    assert view.rows[0].used == 0.15 and view.rows[0].override == 0.15
+    assert view.rows[0].used == 0.15
+    assert view.rows[0].override == 0.15
     assert view.table.item(0, view.table.columnCount() - 1).text() == "0.1500"
     with qtbot.waitSignal(extraction.results_changed, timeout=60_000):
         qtbot.mouseClick(view.clear_button, Qt.MouseButton.LeftButton)
@@ -102,8 +107,7 @@ def test_rows_before_any_run_come_from_the_browsed_recordings(
     load_everything(qtbot, extraction.sc)
     view.refresh()
     assert [row.cell for row in view.rows] == extraction.cells()
-    assert all(row.used == extraction.sc.store.rheobases[row.cell]
-               for row in view.rows)
+    assert all(row.used == extraction.sc.store.rheobases[row.cell] for row in view.rows)
 
 
 def test_review_with_strategy_settings_and_failures() -> None:
@@ -120,7 +124,8 @@ def test_review_with_strategy_settings_and_failures() -> None:
     cell.recordings = [Sweep(0.1, None), Sweep(0.2, 1), Sweep(0.3, 2), Sweep(0.4, 6)]
     settings = {"absolute": {"spike_threshold": 2}}
     values = rheobase_by_strategy(cell, ["IDRest"], settings)
-    assert values["absolute"] == 0.3 and values["flush"] == 0.2
+    assert values["absolute"] == 0.3
+    assert values["flush"] == 0.2
     assert values["interpolation"] is None
     bad = rheobase_by_strategy(cell, ["IDRest"], {"flush": {"no_such": 1}})
     assert bad["flush"] is None

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from efex_gui.app.controller import SessionController
 from efex_gui.core.session.exclusions import ExclusionKey
 from efex_gui.widgets.main_window import MainWindow
 from tests.gui.extraction_helpers import run_and_wait
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def _window(qtbot: Any, preferences: Any) -> MainWindow:
@@ -41,7 +43,8 @@ def test_reopened_session_shows_its_results_at_once_and_reads_in_background(
         assert second.controller.is_busy(), "the files are read without Ctrl+L"
         assert not extraction.is_running(), "no silent re-extraction"
         shown = extraction.result
-        assert shown is not None and not extraction.is_stale()
+        assert shown is not None
+        assert not extraction.is_stale()
         assert shown.features == result.features
         assert shown.currents == result.currents
         assert second.extraction_ui["results"].model.rows

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from PySide6.QtCore import Qt
@@ -17,6 +15,10 @@ from efex_gui.resources import resource_path
 from efex_gui.widgets.target_editor import TargetEditor
 from efex_gui.widgets.target_table_model import COLUMN, parse_settings
 from tests.gui.extraction_helpers import open_demo
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 
 @pytest.fixture
@@ -51,14 +53,17 @@ def test_edit_amplitude_is_undoable(editor: TargetEditor) -> None:
     assert _index(editor, 1, "amplitude").data() == str(before)
 
 
-@pytest.mark.parametrize(("key", "text", "reason"), [
-    ("tolerance", "-5", "tolerance"),
-    ("tolerance", "0", "tolerance"),
-    ("amplitude", "lots", "not a number"),
-    ("efeature", "", "cannot be empty"),
-    ("efel_settings", "Treshold=-10", "Treshold"),
-    ("efel_settings", "Threshold", "name=value"),
-])
+@pytest.mark.parametrize(
+    ("key", "text", "reason"),
+    [
+        ("tolerance", "-5", "tolerance"),
+        ("tolerance", "0", "tolerance"),
+        ("amplitude", "lots", "not a number"),
+        ("efeature", "", "cannot be empty"),
+        ("efel_settings", "Treshold=-10", "Treshold"),
+        ("efel_settings", "Threshold", "name=value"),
+    ],
+)
 def test_impossible_values_are_refused_with_a_message(
     editor: TargetEditor, key: str, text: str, reason: str
 ) -> None:
@@ -69,12 +74,16 @@ def test_impossible_values_are_refused_with_a_message(
 
 
 def test_efel_settings_and_output_name(editor: TargetEditor) -> None:
-    assert editor.model.setData(_index(editor, 0, "efel_settings"),
-                                "Threshold=-10, strict_stiminterval=true")
+    assert editor.model.setData(
+        _index(editor, 0, "efel_settings"), "Threshold=-10, strict_stiminterval=true"
+    )
     assert editor.controller.targets[0]["efel_settings"] == {
-        "Threshold": -10, "strict_stiminterval": True}
+        "Threshold": -10,
+        "strict_stiminterval": True,
+    }
     assert _index(editor, 0, "efel_settings").data() == (
-        "Threshold=-10, strict_stiminterval=true")
+        "Threshold=-10, strict_stiminterval=true"
+    )
     assert editor.model.setData(_index(editor, 0, "efeature_name"), "count_m10")
     assert editor.controller.targets[0]["efeature_name"] == "count_m10"
     assert editor.model.setData(_index(editor, 0, "efeature_name"), "")
@@ -86,8 +95,10 @@ def test_multi_row_edit_through_the_delegate(editor: TargetEditor) -> None:
     view = editor.view
     selection = view.selectionModel()
     for row in (0, 2, 3):
-        selection.select(editor.model.index(row, 0),
-                         selection.SelectionFlag.Select | selection.SelectionFlag.Rows)
+        selection.select(
+            editor.model.index(row, 0),
+            selection.SelectionFlag.Select | selection.SelectionFlag.Rows,
+        )
     index = _index(editor, 2, "tolerance")
     delegate = view.itemDelegateForIndex(index)
     line = QLineEdit("12.5")
@@ -118,8 +129,10 @@ def test_import_legacy_and_export_list(editor: TargetEditor, tmp_path: Path) -> 
     editor.export_file(tmp_path / "out.json")
     assert json.loads((tmp_path / "out.json").read_text()) == expected
     assert editor.export_file(tmp_path / "legacy.json", "legacy")
-    assert convert_legacy_targets(
-        json.loads((tmp_path / "legacy.json").read_text())) == expected
+    assert (
+        convert_legacy_targets(json.loads((tmp_path / "legacy.json").read_text()))
+        == expected
+    )
     editor.model.set_values([0], COLUMN["amplitude"], "321")  # breaks the grid
     assert not editor.export_file(tmp_path / "hole.json", "legacy")
     assert "legacy form needs" in editor.message.text()
@@ -138,10 +151,12 @@ def test_automatic_targets_preset(editor: TargetEditor) -> None:
     assert any("firing pattern" in label for label in labels)
     editor.preset_menu.actions()[0].trigger()
     assert editor.controller.targets is None
-    assert editor.model.read_only and not editor.banner.isHidden()
+    assert editor.model.read_only
+    assert not editor.banner.isHidden()
     assert not editor.add_button.isEnabled()
     editor.edit_auto_as_list()
-    assert editor.controller.targets == [] and not editor.model.read_only
+    assert editor.controller.targets == []
+    assert not editor.model.read_only
 
 
 def test_feature_completion_and_description(editor: TargetEditor) -> None:
@@ -149,7 +164,8 @@ def test_feature_completion_and_description(editor: TargetEditor) -> None:
     delegate = editor.view.itemDelegateForIndex(index)
     line = delegate.createEditor(editor.view.viewport(), None, index)
     names = line.completer().model().stringList()
-    assert "AP_amplitude" in names and "mean_frequency" in names
+    assert "AP_amplitude" in names
+    assert "mean_frequency" in names
     editor.view.setCurrentIndex(_index(editor, 3, "efeature"))
     feature = editor.controller.targets[3]["efeature"]
     assert feature in editor.description.text()
@@ -167,12 +183,19 @@ def test_check_panel_lists_issues_and_selects_rows(
     messages = [editor.issues.item(i).text() for i in range(editor.issues.count())]
     assert any("AP_amplitud" in m for m in messages)
     assert "1 errors" in editor.summary.text()
-    assert editor.model.data(_index(editor, 2, "efeature"),
-                             Qt.ItemDataRole.DecorationRole) is not None
-    assert editor.model.data(_index(editor, 0, "efeature"),
-                             Qt.ItemDataRole.DecorationRole) is None
-    item = next(editor.issues.item(i) for i in range(editor.issues.count())
-                if "AP_amplitud" in editor.issues.item(i).text())
+    assert (
+        editor.model.data(_index(editor, 2, "efeature"), Qt.ItemDataRole.DecorationRole)
+        is not None
+    )
+    assert (
+        editor.model.data(_index(editor, 0, "efeature"), Qt.ItemDataRole.DecorationRole)
+        is None
+    )
+    item = next(
+        editor.issues.item(i)
+        for i in range(editor.issues.count())
+        if "AP_amplitud" in editor.issues.item(i).text()
+    )
     editor.issues.itemClicked.emit(item)
     assert editor.view.selected_rows() == [2]
 
@@ -181,15 +204,15 @@ def test_headers_carry_the_amplitude_unit_and_tips(editor: TargetEditor) -> None
     def header(key: str, role: Any = Qt.ItemDataRole.DisplayRole) -> Any:
         return editor.model.headerData(COLUMN[key], Qt.Orientation.Horizontal, role)
 
-    assert header("amplitude") == "Amplitude (%)" and header("tolerance") == (
-        "Tolerance (%)")
+    assert header("amplitude") == "Amplitude (%)"
+    assert header("tolerance") == ("Tolerance (%)")
     controller = editor.controller
     controller.set_settings(controller.with_settings(absolute_amplitude=True))
     assert header("amplitude") == "Amplitude (nA)"
     assert all(header(key, Qt.ItemDataRole.ToolTipRole) for key in COLUMN)
     matches = editor.model.index(0, COLUMN["matches"])
-    assert matches.data() == "—" and "Extract" in matches.data(
-        Qt.ItemDataRole.ToolTipRole)
+    assert matches.data() == "—"
+    assert "Extract" in matches.data(Qt.ItemDataRole.ToolTipRole)
 
 
 def test_count_button_reads_every_file_then_matches_are_counted(
@@ -197,16 +220,20 @@ def test_count_button_reads_every_file_then_matches_are_counted(
 ) -> None:
     panel = editor.check_panel
     editor.controller.update_check()
-    assert not panel.count_button.isHidden() and "once every file" in (
-        editor.summary.text())
+    assert not panel.count_button.isHidden()
+    assert "once every file" in (editor.summary.text())
     sc = editor.controller.sc
-    with qtbot.waitSignal(editor.controller.check_changed, timeout=120_000,
-                          check_params_cb=lambda c: any(c.coverage)):
+    with qtbot.waitSignal(
+        editor.controller.check_changed,
+        timeout=120_000,
+        check_params_cb=lambda c: any(c.coverage),
+    ):
         panel.count_button.click()
     qtbot.waitUntil(lambda: panel.count_button.isHidden(), timeout=5000)
     assert all(sc.dataset.is_loaded(k) for k in sc.dataset.entry_keys())
     n = editor.model.index(0, COLUMN["matches"]).data()
-    assert n.endswith("cells") and n != "0 sweeps / 0 cells"
+    assert n.endswith("cells")
+    assert n != "0 sweeps / 0 cells"
 
 
 def test_protocol_choices_come_from_the_loaded_data(editor: TargetEditor) -> None:
@@ -216,7 +243,8 @@ def test_protocol_choices_come_from_the_loaded_data(editor: TargetEditor) -> Non
     delegate.setEditorData(box, index)
     assert isinstance(box, QComboBox)
     choices = [box.itemText(i) for i in range(box.count())]
-    assert choices == editor.controller.protocols() and "IDRest" in choices
+    assert choices == editor.controller.protocols()
+    assert "IDRest" in choices
     assert box.currentText() == editor.controller.targets[0]["protocol"]
     box.setCurrentText("IV")
     delegate.setModelData(box, editor.model, index)

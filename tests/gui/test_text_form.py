@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from efex_gui.widgets.text_form import TextForm
 from efex_gui.widgets.trace_plot import TracePlot
 from tests.gui.helpers import load_everything
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def test_one_form_asks_everything_and_previews_the_trace(
@@ -53,6 +55,8 @@ def test_one_form_asks_everything_and_previews_the_trace(
     with qtbot.waitSignal(controller.metadata_changed):
         form.apply_button.click()
     config = controller.dataset.config(sweep.entry_key)
-    assert config["dt"] == 0.1 and config["ton"] == 100.0 and config["v_unit"] == "mV"
+    assert config["dt"] == 0.1
+    assert config["ton"] == 100.0
+    assert config["v_unit"] == "mV"
     load_everything(qtbot, controller)
     assert controller.summary(sweep).status == "ok"

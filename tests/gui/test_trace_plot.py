@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import Qt
 
-from efex_gui.app.controller import SessionController
 from efex_gui.widgets.trace_plot import DIM_ALPHA, TracePlot
 from tests.conftest import shared_path
 from tests.gui.helpers import b6b8_files_metadata, load_everything
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from efex_gui.app.controller import SessionController
 
 
 def _plot(qtbot: Any, controller: SessionController) -> TracePlot:
@@ -37,7 +40,8 @@ def test_selected_sweep_is_drawn_from_its_recording(
     np.testing.assert_array_equal(voltage.xData, recording.t)
     np.testing.assert_array_equal(voltage.yData, recording.voltage)
     np.testing.assert_array_equal(current.yData, recording.current)
-    assert voltage.opts["autoDownsample"] and voltage.opts["clipToView"]
+    assert voltage.opts["autoDownsample"]
+    assert voltage.opts["clipToView"]
     assert recording.spikecount > 0
     (spikes,) = plot.spike_items
     np.testing.assert_allclose(spikes.data["x"], recording.peak_time)
@@ -57,11 +61,13 @@ def test_overlay_and_dimmed_exclusions(
     sweeps = controller.dataset.sweeps("SimCell2", "IV")
     with qtbot.waitSignal(plot.drawn) as drawn:
         controller.select_sweeps(sweeps)
-    assert drawn.args == [len(sweeps)] and len(plot.voltage_items) == len(sweeps)
+    assert drawn.args == [len(sweeps)]
+    assert len(plot.voltage_items) == len(sweeps)
     colours = {item.opts["pen"].color().name() for item in plot.voltage_items}
     assert len(colours) == len(sweeps)
     names = [label.text for _sample, label in plot.legend.items]
-    assert len(names) == len(sweeps) and all(n.endswith(" nA") for n in names)
+    assert len(names) == len(sweeps)
+    assert all(n.endswith(" nA") for n in names)
     spiking = controller.dataset.sweeps("SimCell2", "IDRest")[-3:]
     with qtbot.waitSignal(plot.drawn):
         controller.select_sweeps(spiking)
@@ -124,7 +130,8 @@ def test_auto_range_and_box_zoom(qtbot: Any, controller: Any, demo_dir: Path) ->
     assert plot.current_plot.viewRange()[0] == [100, 200], "time axes are linked"
     qtbot.keyClick(plot, Qt.Key.Key_A)
     x_min, x_max = plot.voltage_plot.viewRange()[0]
-    assert x_min <= recording.t[0] and x_max >= recording.t[-1]
+    assert x_min <= recording.t[0]
+    assert x_max >= recording.t[-1]
     view = plot.voltage_plot.getViewBox()
     assert view.state["mouseMode"] == pg.ViewBox.PanMode
     qtbot.keyClick(plot, Qt.Key.Key_B)
@@ -197,7 +204,8 @@ def test_an_unknown_ecode_offers_the_ecode_choice(
         controller.select_sweeps([sweep])
     assert plot.fix_button.text() == "Choose eCode…"
     assert "neither a step nor a ramp" in plot.title.text()
-    assert plot.voltage_items and plot.current_items
+    assert plot.voltage_items
+    assert plot.current_items
     plot.fix_button.click()
     step = next(a for a in plot.ecode_menu.actions() if a.text() == "Step")
     with qtbot.waitSignal(plot.drawn, timeout=20_000):

@@ -8,9 +8,7 @@ autosave of the old session survives until the person chose.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
@@ -18,12 +16,17 @@ from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from efex_gui.app.autosave import Autosaver
-from efex_gui.app.controller import SessionController
 from efex_gui.core.session.dataset import EntryKey
 from efex_gui.core.session.exclusions import ExclusionKey
 from efex_gui.widgets.import_dialog import ImportDialog
 from efex_gui.widgets.main_window import MainWindow
 from tests.gui.extraction_helpers import run_and_wait
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from efex_gui.app.controller import SessionController
 
 Button = QMessageBox.StandardButton
 
@@ -168,7 +171,8 @@ def test_cancel_keeps_the_curated_session_on_every_path(
     assert session.exclusions.reasons[ExclusionKey("SimCell1", "IDRest")] == (
         "noisy baseline"
     )
-    assert window.has_unsaved_work() and window.isWindowModified()
+    assert window.has_unsaved_work()
+    assert window.isWindowModified()
     assert window.controller.undo_stack.canUndo(), "the undo history is kept"
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from efex_gui.core.synthetic.demo import demo_targets
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 #: a few targets, enough to exercise reading, rheobase, features and export
 TARGETS = [t for t in demo_targets() if t["efeature"] in ("Spikecount", "AP_amplitude")]

@@ -10,9 +10,8 @@ from __future__ import annotations
 import json
 import os
 import pickle
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -22,6 +21,9 @@ from efex_gui.core.export.outputs import save_outputs, write_json_atomic, write_
 from efex_gui.core.session.document import Session, atomic_write_text
 from efex_gui.extract import extract_efeatures
 from tests.reliability.conftest import extraction_kwargs
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 class DiskFullError(OSError):

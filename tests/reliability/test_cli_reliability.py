@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-
-import pytest
+from typing import TYPE_CHECKING
 
 from efex_gui.cli import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, RESULT_FILES, main
 from tests.reliability.conftest import extraction_kwargs
 from tests.reliability.corpus import truncated
+
+if TYPE_CHECKING:
+    import pytest
 
 
 def _config(folder: Path, files_metadata: dict) -> Path:
@@ -33,7 +35,9 @@ def test_an_existing_export_is_kept_unless_overwrite(
     capsys.readouterr()
     assert main(["extract", str(config), "-o", str(out), "-q"]) == EXIT_USAGE
     error = capsys.readouterr().err
-    assert "--overwrite" in error and str(out) in error and "features.json" in error
+    assert "--overwrite" in error
+    assert str(out) in error
+    assert "features.json" in error
     assert _results(out) == before
     code = main(["extract", str(config), "-o", str(out), "-q", "--overwrite"])
     assert code == EXIT_OK
@@ -61,5 +65,6 @@ def test_summary_lists_skipped_files_and_warnings_per_cell(
     stdout = capsys.readouterr().out
     assert f"skipped (SimCell2) {damaged}" in stdout
     summary = stdout[stdout.index("warnings (details in efex_provenance.json):") :]
-    assert "  SimCell1: " in summary and "warning(s)" in summary
+    assert "  SimCell1: " in summary
+    assert "warning(s)" in summary
     assert "fix v_unit" in summary

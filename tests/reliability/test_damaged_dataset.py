@@ -74,7 +74,8 @@ def test_reader_names_the_file_and_the_problem(
         cells = read_recordings({"SimCell2": {"IDRest": [entry]}})
         assert cells[0].recordings == []
         (path, message), *_ = cells[0].skipped_files
-        assert path == entry["filepath"] and path in message
+        assert path == entry["filepath"]
+        assert path in message
         assert re.search(reason, message)
         return
     if reason is None:
@@ -95,7 +96,8 @@ def test_the_other_cell_still_extracts_and_the_skip_is_reported(
         str(out), files_metadata, write_files=True, **extraction_kwargs()
     )
     assert "SimCell1" in currents["all_threshold_current"]
-    assert features and protocols
+    assert features
+    assert protocols
     assert json.loads((out / "features.json").read_text()) == json.loads(
         json.dumps(features)
     )
@@ -111,7 +113,8 @@ def test_the_other_cell_still_extracts_and_the_skip_is_reported(
     assert {cell for cell, _, _ in skipped} == {"SimCell2"}
     assert len(skipped) == sum(len(e) for e in files_metadata["SimCell2"].values())
     for _, skipped_path, reason in skipped:
-        assert skipped_path == str(path) and str(path) in reason
+        assert skipped_path == str(path)
+        assert str(path) in reason
 
 
 def test_a_damaged_file_does_not_change_the_other_cells_numbers(
@@ -211,4 +214,5 @@ def test_only_our_errors_escape_read_recordings(
         cells = read_recordings(files_metadata)
     except EfexError as exc:  # pragma: no cover - would be a regression
         pytest.fail(f"read_recordings raised {exc!r}")
-    assert len(cells) == 2 and cells[0].recordings
+    assert len(cells) == 2
+    assert cells[0].recordings

@@ -52,7 +52,8 @@ def _step(voltage: np.ndarray, current: np.ndarray, **config: object) -> Step:
 
 
 def test_rheobase_guard() -> None:
-    assert rheobase_warning(0.12) is None and rheobase_warning(None) is None
+    assert rheobase_warning(0.12) is None
+    assert rheobase_warning(None) is None
     assert "NaN" in rheobase_warning(float("nan"))
     assert "negative (-0.05 nA)" in rheobase_warning(-0.05)
 
@@ -60,9 +61,11 @@ def test_rheobase_guard() -> None:
 def test_step_timing_guard_flags_steps_at_the_edges() -> None:
     assert step_timing_warning(50.0, 250.0, 300.0, DT) is None
     start = step_timing_warning(2.0, 250.0, 300.0, DT)
-    assert "starts at 2 ms" in start and "ton and toff" in start
+    assert "starts at 2 ms" in start
+    assert "ton and toff" in start
     end = step_timing_warning(50.0, 297.9, 300.0, DT)
-    assert "ends at 297.9 ms of 300 ms" in end and "starts" not in end
+    assert "ends at 297.9 ms of 300 ms" in end
+    assert "starts" not in end
     assert step_timing_warning(None, 250.0, 300.0, DT) is None
 
 
@@ -72,7 +75,8 @@ def test_baseline_guard_names_the_problem() -> None:
     assert message.startswith(
         "baseline above spike threshold, spikes cannot be counted"
     )
-    assert "-15.00 mV" in message and "-20.00 mV" in message
+    assert "-15.00 mV" in message
+    assert "-20.00 mV" in message
     assert baseline_warning(voltage, 200, 10.0) is None
     assert baseline_warning(voltage, 0, -20.0) is None  # no baseline before ton
     assert baseline_warning(voltage, 200, float("nan")) is None
@@ -83,7 +87,8 @@ def test_clipping_guard_needs_a_long_flat_run_at_the_extreme() -> None:
     assert clipping_warning(voltage, DT) is None
     clipped = np.minimum(voltage + np.r_[np.zeros(1000), np.full(2000, 30.0)], -45.0)
     message = clipping_warning(clipped, DT)
-    assert "flat at its maximum (-45 mV)" in message and "saturated" in message
+    assert "flat at its maximum (-45 mV)" in message
+    assert "saturated" in message
     short = voltage.copy()
     short[100:105] = voltage.max() + 1  # a 0.5 ms plateau is a spike top, not clipping
     assert clipping_warning(short, DT) is None
@@ -103,9 +108,12 @@ def test_unit_guard_proposes_the_unit_that_fits() -> None:
     voltage, current = _trace()
     assert unit_warnings(voltage, current, "mV", "nA") == []
     volts = unit_warnings(voltage / 1000, current, "mV", "nA")
-    assert len(volts) == 1 and 'looks like "V"' in volts[0] and "v_unit" in volts[0]
+    assert len(volts) == 1
+    assert 'looks like "V"' in volts[0]
+    assert "v_unit" in volts[0]
     amperes = unit_warnings(voltage, current * 1e-9, "mV", "pA")
-    assert len(amperes) == 1 and "i_unit" in amperes[0]
+    assert len(amperes) == 1
+    assert "i_unit" in amperes[0]
     # a 0 pA sweep is noise, not a unit error
     assert unit_warnings(voltage, np.tile([3e-8, -3e-8], 5), "mV", "nA") == []
 
@@ -178,7 +186,8 @@ def test_nwb_baseline_above_the_default_threshold_is_flagged() -> None:
         for r in cell.recordings
         if any(m.startswith("baseline above spike") for m in r.warnings)
     ]
-    assert flagged and len(flagged) >= len(cell.recordings) // 2
+    assert flagged
+    assert len(flagged) >= len(cell.recordings) // 2
     quiet = Cell("hippocampus")
     quiet.read_recordings([dict(config)], "Step", efel_settings={"Threshold": 10.0})
     assert not any(

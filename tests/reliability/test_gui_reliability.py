@@ -14,9 +14,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -24,15 +23,18 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 pytest.importorskip("pytestqt", reason="needs pytest-qt")
 pytest.importorskip("PySide6", reason="needs PySide6")
 
-from PySide6.QtCore import QSettings, QStandardPaths  # noqa: E402
-from PySide6.QtWidgets import QDialog, QMessageBox  # noqa: E402
+from PySide6.QtCore import QSettings, QStandardPaths
+from PySide6.QtWidgets import QDialog, QMessageBox
 
-from efex_gui.app.controller import SessionController  # noqa: E402
-from efex_gui.app.preferences import Preferences  # noqa: E402
-from efex_gui.app.qt_workarounds import pin_singletons  # noqa: E402
-from efex_gui.widgets.main_window import MainWindow  # noqa: E402
-from efex_gui.widgets.recording_tree_model import NAME, RED, STATUS  # noqa: E402
-from tests.reliability.corpus import truncated  # noqa: E402
+from efex_gui.app.controller import SessionController
+from efex_gui.app.preferences import Preferences
+from efex_gui.app.qt_workarounds import pin_singletons
+from efex_gui.widgets.main_window import MainWindow
+from efex_gui.widgets.recording_tree_model import NAME, RED, STATUS
+from tests.reliability.corpus import truncated
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 pin_singletons()
 pytestmark = pytest.mark.gui
@@ -107,7 +109,8 @@ def test_corrupt_file_is_an_error_row_without_a_dialog(
     model = window.browser.model
     (error,) = _rows(model, "SimCell2", "IV")
     status = error.siblingAtColumn(STATUS)
-    assert status.data().startswith("unreadable") and bad.name in status.data()
+    assert status.data().startswith("unreadable")
+    assert bad.name in status.data()
     assert "truncated" in status.data()
     assert status.data(0x0009).color() == RED  # ForegroundRole
     flagged = _rows(model, "SimCell1", "IV")
@@ -224,7 +227,8 @@ def test_killed_app_is_restored_from_its_autosave(
     )
     assert restart.returncode == 0, restart.stderr
     state = json.loads(restart.stdout.strip().splitlines()[-1])
-    assert len(state["asked"]) == 1 and "did not close cleanly" in state["asked"][0]
+    assert len(state["asked"]) == 1
+    assert "did not close cleanly" in state["asked"][0]
     assert state["cells"] == ["SimCell1", "SimCell2"]
     assert "killed test" in json.dumps(state["reasons"])
     assert state["dirty"] is True

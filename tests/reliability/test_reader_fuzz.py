@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
@@ -31,6 +30,9 @@ from efex_gui.core.readers import (
     wcp_reader,
 )
 from tests.conftest import SHARED_DATA
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 READERS = {
     ".abf": axon_reader,

@@ -49,7 +49,8 @@ def test_impossible_targets_are_refused_naming_the_value(case: str) -> None:
     targets, error, message = TARGET_CASES[case]
     with pytest.raises(error, match=message) as info:
         extract_efeatures(None, NOWHERE, **extraction_kwargs(targets=targets))
-    assert "Target #0" in str(info.value) and "'IDRest'" in str(info.value)
+    assert "Target #0" in str(info.value)
+    assert "'IDRest'" in str(info.value)
     assert isinstance(info.value, ValueError | RuntimeError)
 
 

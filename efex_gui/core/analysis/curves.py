@@ -14,13 +14,15 @@ standard error of the mean and the number of cells per bin.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from efex_gui.core.analysis.cell_summary import SummaryContext
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
 
 __all__ = ["Curve", "CurvePoint", "MeanCurve", "fi_curve", "iv_curves", "mean_curve"]
 

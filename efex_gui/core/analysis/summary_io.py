@@ -14,9 +14,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from efex_gui.core.analysis.cell_summary import (
     MEASURES,
@@ -28,6 +27,9 @@ from efex_gui.core.analysis.cell_summary import (
 from efex_gui.core.analysis.protocol_map import MeasureProtocols
 from efex_gui.core.atomic_files import atomic_write_text, write_atomic
 from efex_gui.core.errors import SettingsError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
 
 __all__ = [
     "SUMMARY_FORMATS",

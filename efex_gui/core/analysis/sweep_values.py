@@ -9,13 +9,15 @@ of what efel receives), so re-summarising after an exclusion recomputes nothing.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from efex_gui.core.extraction.feature_cache import settings_key, sweep_identity
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 __all__ = ["SWEEP_FEATURES", "SweepValues", "SweepValuesCache", "sweep_values"]
 

@@ -7,13 +7,15 @@ the threshold drawn here is the one the summary reports.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from efex_gui.core.analysis.cell_summary import SummaryContext
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 __all__ = [
     "AlignedSpike",

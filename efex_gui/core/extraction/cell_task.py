@@ -22,16 +22,19 @@ and nothing else to synchronise. ``extract_all_recordings=True`` restores BluePy
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from efex_gui.core.extraction.feature_cache import (
     FeatureCache,
     extract_cell_features,
 )
-from efex_gui.core.extraction.feature_store import FeatureStore
 from efex_gui.core.rheobase.strategies import compute_rheobase
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping, Sequence
+
+    from efex_gui.core.extraction.feature_store import FeatureStore
 
 __all__ = [
     "CellTask",

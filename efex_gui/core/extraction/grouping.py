@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,6 +25,9 @@ from efex_gui.core.export.outputs import build_current_dict, save_outputs
 from efex_gui.core.extraction.protocol import Protocol
 from efex_gui.core.recordings.cell import Cell
 from efex_gui.core.targets.target import EFeatureTarget
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 logger = logging.getLogger(__name__)
 

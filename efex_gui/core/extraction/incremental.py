@@ -133,9 +133,7 @@ class IncrementalExtractor:
 
     def __init__(self, feature_cache: FeatureCache | None = None) -> None:
         # not `or`: an empty cache is falsy (it has a length)
-        self.feature_cache = (
-            FeatureCache() if feature_cache is None else feature_cache
-        )
+        self.feature_cache = FeatureCache() if feature_cache is None else feature_cache
         self._entries: dict[str, _Entry] = {}
         #: cells of the last run, by everything they depend on
         self._done: dict[str, _DoneCell] = {}
@@ -159,7 +157,8 @@ class IncrementalExtractor:
         for k in exclusions.reasons:
             if k.index is not None:
                 partial.setdefault((k.cell, k.protocol, k.file), set()).add(
-                    int(k.index))
+                    int(k.index)
+                )
         resolved: dict[str, str] = {}
         plans: dict[str, list[_Plan]] = {}
         for cell, protocols in session.files_metadata.items():
@@ -169,9 +168,13 @@ class IncrementalExtractor:
                     if exclusions.is_excluded(ExclusionKey(cell, protocol, file)):
                         continue
                     drop = partial.get((cell, protocol, file), set())
-                    plans.setdefault(cell, []).append(_Plan(
-                        (cell, protocol, position),
-                        _absolute(session, config, resolved), drop))
+                    plans.setdefault(cell, []).append(
+                        _Plan(
+                            (cell, protocol, position),
+                            _absolute(session, config, resolved),
+                            drop,
+                        )
+                    )
         return plans, dict.fromkeys(plans, True)  # only its emptiness is used
 
     def _read(
@@ -299,12 +302,23 @@ class IncrementalExtractor:
             settings["protocol_mode"],
         )
         result = ExtractionResult(
-            cells=[], protocols=[], targets=[], auto_targets=targets is None,
-            features={}, protocol_definitions={}, currents={},
-            settings={**settings, "efel_settings": efel_settings,
-                      "protocols_rheobase": protocols_rheobase},
-            computed_rheobase={}, rheobase_overrides=overrides, skipped=[],
-            signature=inputs_signature(session, overrides))
+            cells=[],
+            protocols=[],
+            targets=[],
+            auto_targets=targets is None,
+            features={},
+            protocol_definitions={},
+            currents={},
+            settings={
+                **settings,
+                "efel_settings": efel_settings,
+                "protocols_rheobase": protocols_rheobase,
+            },
+            computed_rheobase={},
+            rheobase_overrides=overrides,
+            skipped=[],
+            signature=inputs_signature(session, overrides),
+        )
         run = _Run(self, result, efel_settings, plans, progress, cancel, preread)
         try:
             if targets is None:
@@ -316,13 +330,21 @@ class IncrementalExtractor:
             for original, _ in run.copies:  # the extractor's own reads: numbers only
                 if original is not None:
                     _drop(original)
-        result.skipped = [(c.name, path, reason) for c in result.cells
-                          for path, reason in c.skipped_files]
+        result.skipped = [
+            (c.name, path, reason)
+            for c in result.cells
+            for path, reason in c.skipped_files
+        ]
         result.features, result.protocol_definitions, result.currents = (
             create_feature_protocol_files(
-                result.cells, result.protocols, None,
-                settings["threshold_nvalue_save"], False,
-                default_std_value=settings["default_std_value"]))
+                result.cells,
+                result.protocols,
+                None,
+                settings["threshold_nvalue_save"],
+                False,
+                default_std_value=settings["default_std_value"],
+            )
+        )
         result.seconds = time.perf_counter() - started
         return result
 
@@ -362,7 +384,8 @@ class _Run:
             self._report(self.n_read, total, f"Reading {name} / {plan.ref[1]}")
             self.n_read += 1
         return self.extractor._build_cell(
-            name, plans, self.efel_settings, self.result, self.copies, self.preread)
+            name, plans, self.efel_settings, self.result, self.copies, self.preread
+        )
 
     def _features(self, cell: Any, targets: list[dict[str, Any]]) -> None:
         """Features of one cell (``Features`` progress in cells), traces dropped."""
@@ -373,9 +396,14 @@ class _Run:
             self.groups = target_groups(targets)
         chosen = matched_recordings(cell, self.windows, self.absolute)
         extract_cell_features(
-            cell, self.groups or [], self.efel_settings, chosen,
-            cache=self.extractor.feature_cache, stats=self.result.stats,
-            cancel=self.cancel)
+            cell,
+            self.groups or [],
+            self.efel_settings,
+            chosen,
+            cache=self.extractor.feature_cache,
+            stats=self.result.stats,
+            cancel=self.cancel,
+        )
         self._drop(cell)
         self.n_features += 1
         self._report(self.n_features, total, f"Features: cell {cell.name}")
@@ -394,7 +422,8 @@ class _Run:
         self.result.targets = targets
         settings = self.result.settings
         common = json.dumps(
-            [targets, settings, self.efel_settings], sort_keys=True, default=repr)
+            [targets, settings, self.efel_settings], sort_keys=True, default=repr
+        )
         done = self.extractor._done
         for name in self.plans:
             signature = self._signature(name, common)
@@ -407,12 +436,12 @@ class _Run:
                 self._rheobase(cell, settings["rheobase_settings"])
             self._features(cell, targets)
             done[signature] = _DoneCell(
-                cell, {k: v for k, v in self.result.refs.items()
-                       if v.cell == name},
-                self.result.computed_rheobase.get(name))
+                cell,
+                {k: v for k, v in self.result.refs.items() if v.cell == name},
+                self.result.computed_rheobase.get(name),
+            )
         self.extractor._done = {
-            k: v for k, v in done.items()
-            if any(c is v.cell for c in self.result.cells)
+            k: v for k, v in done.items() if any(c is v.cell for c in self.result.cells)
         }
         self._group(targets)
 
@@ -423,8 +452,7 @@ class _Run:
             for p in self.plans[name]
         ]
         override = self.result.rheobase_overrides.get(name)
-        return json.dumps([name, plans, override, common], sort_keys=True,
-                          default=repr)
+        return json.dumps([name, plans, override, common], sort_keys=True, default=repr)
 
     def _reuse_cell(self, done: _DoneCell) -> None:
         """An earlier run's cell, unchanged: shared, never modified by either run."""
@@ -463,13 +491,22 @@ class _Run:
 
     def _group(self, targets: list[dict[str, Any]]) -> None:
         self.result.protocols = group_efeatures(
-            self.result.cells, targets, self.absolute, True,
-            self.result.settings["protocol_mode"], self.efel_settings)
+            self.result.cells,
+            targets,
+            self.absolute,
+            True,
+            self.result.settings["protocol_mode"],
+            self.efel_settings,
+        )
 
     def _rheobase(self, cell: Any, strategy_settings: Any) -> None:
         settings, result = self.result.settings, self.result
-        compute_rheobase([cell], settings["protocols_rheobase"],
-                         settings["rheobase_strategy"], strategy_settings)
+        compute_rheobase(
+            [cell],
+            settings["protocols_rheobase"],
+            settings["rheobase_strategy"],
+            strategy_settings,
+        )
         result.computed_rheobase[cell.name] = cell.rheobase
         if cell.name in result.rheobase_overrides:
             cell.rheobase = float(result.rheobase_overrides[cell.name])
@@ -504,7 +541,9 @@ def _reuse(
         not recordings
         or dict(settings) != dict(efel_settings)
         or any(
-            r is None or type(r) is not ecode or r.config_data != expected
+            r is None
+            or type(r) is not ecode
+            or r.config_data != expected
             or r.spikecount_pending
             for r in recordings
         )

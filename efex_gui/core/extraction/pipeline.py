@@ -83,6 +83,11 @@ __all__ = [
     "Plotter",
     "RunExtras",
     "RunOptions",
+    # BluePyEfe's private orchestration functions, importable from here as there
+    "_extract_auto_targets",
+    "_extract_with_targets",
+    "_read_extract",
+    "_read_extract_low_memory",
     "cells_pickle_output_path",
     "compute_rheobase",
     "convert_legacy_targets",
@@ -94,11 +99,6 @@ __all__ = [
     "protocols_pickle_output_path",
     "read_recordings",
     "run_extraction",
-    # BluePyEfe's private orchestration functions, importable from here as there
-    "_extract_auto_targets",
-    "_extract_with_targets",
-    "_read_extract",
-    "_read_extract_low_memory",
 ]
 
 
@@ -263,25 +263,42 @@ def run_extraction(
         private_cells=not (r.plot or r.pickle_cells),
     )
     targets, efel_settings, protocols_rheobase = checked_arguments(
-        files_metadata, r.targets, r.auto_targets, r.efel_settings,
-        r.protocols_rheobase, r.absolute_amplitude, r.low_memory_mode, r.plot,
-        r.map_function, r.protocol_mode,
+        files_metadata,
+        r.targets,
+        r.auto_targets,
+        r.efel_settings,
+        r.protocols_rheobase,
+        r.absolute_amplitude,
+        r.low_memory_mode,
+        r.plot,
+        r.map_function,
+        r.protocol_mode,
     )
     check_run_settings(  # the rheobase settings matter in relative mode only
         threshold_nvalue_save=r.threshold_nvalue_save,
-        default_std_value=r.default_std_value, efel_settings=efel_settings,
+        default_std_value=r.default_std_value,
+        efel_settings=efel_settings,
         rheobase_settings=r.rheobase_settings,
         rheobase_strategy=None if r.absolute_amplitude else r.rheobase_strategy,
     )
     r = replace(
-        r, targets=targets, efel_settings=efel_settings,
+        r,
+        targets=targets,
+        efel_settings=efel_settings,
         protocols_rheobase=protocols_rheobase,
     )
     if not r.absolute_amplitude and (targets is None or r.auto_targets is not None):
         cells, protocols, targets = _extract_auto_targets(
-            files_metadata, protocols_rheobase, r.recording_reader, r.map_function,
-            r.protocol_mode, efel_settings, r.auto_targets, r.rheobase_strategy,
-            r.rheobase_settings, options,
+            files_metadata,
+            protocols_rheobase,
+            r.recording_reader,
+            r.map_function,
+            r.protocol_mode,
+            efel_settings,
+            r.auto_targets,
+            r.rheobase_strategy,
+            r.rheobase_settings,
+            options,
         )
         if r.low_memory_mode:  # §9.1-15: BluePyEfe ignores it; numbers unchanged
             for cell in cells:
@@ -290,17 +307,37 @@ def run_extraction(
         # checked_arguments refused a targets branch without targets
         targets = cast("list[dict[str, Any]]", targets)
         cells, protocols = _extract_with_targets(
-            files_metadata, targets, protocols_rheobase, r.absolute_amplitude,
-            r.recording_reader, r.map_function, r.low_memory_mode, r.protocol_mode,
-            efel_settings, r.rheobase_strategy, r.rheobase_settings, options,
+            files_metadata,
+            targets,
+            protocols_rheobase,
+            r.absolute_amplitude,
+            r.recording_reader,
+            r.map_function,
+            r.low_memory_mode,
+            r.protocol_mode,
+            efel_settings,
+            r.rheobase_strategy,
+            r.rheobase_settings,
+            options,
         )
     outputs = create_feature_protocol_files(
-        cells, protocols, output_directory, r.threshold_nvalue_save, r.write_files,
-        default_std_value=r.default_std_value, nan_as_null=options.nan_as_null,
+        cells,
+        protocols,
+        output_directory,
+        r.threshold_nvalue_save,
+        r.write_files,
+        default_std_value=r.default_std_value,
+        nan_as_null=options.nan_as_null,
     )
     _write_outputs(
-        output_directory, files_metadata, cells, protocols,
-        replace(r, targets=targets), e, options, given,
+        output_directory,
+        files_metadata,
+        cells,
+        protocols,
+        replace(r, targets=targets),
+        e,
+        options,
+        given,
     )
     _finish(outputs, options, len(files_metadata))
     return outputs
@@ -311,19 +348,27 @@ def _given_arguments(arguments: dict[str, Any]) -> dict[str, Any]:
     keep = {"targets", "auto_targets", *RECIPE_ARGUMENTS}
     return copy.deepcopy({k: v for k, v in arguments.items() if k in keep})
 
+
 def _write_outputs(
-    output_directory: str | Path | None, files_metadata: FilesMetadata,
-    cells: list[Any], protocols: list[Any], r: ExtractionRequest, e: RunExtras,
-    options: RunOptions, given: dict[str, Any],
+    output_directory: str | Path | None,
+    files_metadata: FilesMetadata,
+    cells: list[Any],
+    protocols: list[Any],
+    r: ExtractionRequest,
+    e: RunExtras,
+    options: RunOptions,
+    given: dict[str, Any],
 ) -> None:
     """Pickles, plots, per-cell outputs and the provenance sidecar (with the recipe:
-    ``given`` holds the arguments as the caller gave them), as asked."""
+    ``given`` holds the arguments as the caller gave them), as asked.
+    """
     settings = {
         "efel_settings": r.efel_settings,
         "protocols_rheobase": r.protocols_rheobase,
         "rheobase_strategy": r.rheobase_strategy,
         "rheobase_settings": r.rheobase_settings,
-        "absolute_amplitude": r.absolute_amplitude, "protocol_mode": r.protocol_mode,
+        "absolute_amplitude": r.absolute_amplitude,
+        "protocol_mode": r.protocol_mode,
         "threshold_nvalue_save": r.threshold_nvalue_save,
         "default_std_value": r.default_std_value,
         "low_memory_mode": r.low_memory_mode,
@@ -337,25 +382,38 @@ def _write_outputs(
         e.plotter(cells, protocols, output_directory, r.map_function, r.efel_settings)
     if r.extract_per_cell and r.write_files:
         _per_cell(
-            files_metadata, cells, _folder(output_directory), targets, settings,
+            files_metadata,
+            cells,
+            _folder(output_directory),
+            targets,
+            settings,
             options,
         )
     if r.write_files and e.provenance:
         recipe = build_recipe(
-            files_metadata, given,
-            {"nan_as_null": e.nan_as_null,
-             "per_cell_consistent": e.per_cell_consistent,
-             "strict_targets": e.strict_targets,
-             "rheobase_overrides": dict(e.rheobase_overrides or {})},
+            files_metadata,
+            given,
+            {
+                "nan_as_null": e.nan_as_null,
+                "per_cell_consistent": e.per_cell_consistent,
+                "strict_targets": e.strict_targets,
+                "rheobase_overrides": dict(e.rheobase_overrides or {}),
+            },
             r.recording_reader,
         )
         write_provenance(
-            _folder(output_directory), settings=settings, targets=targets,
-            files_metadata=files_metadata, exclusions=e.exclusions,
-            switches=options.switches(), skipped_files=skipped_files(cells),
-            warnings=collect_warnings(cells), recipe=recipe,
+            _folder(output_directory),
+            settings=settings,
+            targets=targets,
+            files_metadata=files_metadata,
+            exclusions=e.exclusions,
+            switches=options.switches(),
+            skipped_files=skipped_files(cells),
+            warnings=collect_warnings(cells),
+            recipe=recipe,
             recordings=recording_metadata(cells, recipe["data_root"]),
         )
+
 
 def _folder(output_directory: str | Path | None) -> str | Path:
     """The output folder, refused when None (nothing can be written there)."""
@@ -367,14 +425,23 @@ def _folder(output_directory: str | Path | None) -> str | Path:
 
 
 def _per_cell(
-    files_metadata: FilesMetadata, cells: list[Any], output_directory: str | Path,
-    targets: list[dict[str, Any]], settings: dict[str, Any], options: RunOptions,
+    files_metadata: FilesMetadata,
+    cells: list[Any],
+    output_directory: str | Path,
+    targets: list[dict[str, Any]],
+    settings: dict[str, Any],
+    options: RunOptions,
 ) -> None:
     """Per-cell outputs: BluePyEfe's (§2.8) or, with the switch, consistent ones."""
     consistent = options.per_cell_consistent
     extract_efeatures_per_cell(
-        files_metadata, cells, output_directory, targets, settings["protocol_mode"],
-        settings["threshold_nvalue_save"], True,
+        files_metadata,
+        cells,
+        output_directory,
+        targets,
+        settings["protocol_mode"],
+        settings["threshold_nvalue_save"],
+        True,
         default_std_value=settings["default_std_value"] if consistent else 1e-3,
         efel_settings=settings["efel_settings"] if consistent else None,
         absolute_amplitude=settings["absolute_amplitude"] if consistent else False,

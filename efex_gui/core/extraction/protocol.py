@@ -14,13 +14,16 @@ raises a :class:`~efex_gui.core.errors.SettingsError` saying so (§9.1-10).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from efex_gui.core.errors import SettingsError
-from efex_gui.core.targets.target import EFeatureTarget
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from efex_gui.core.targets.target import EFeatureTarget
 
 logger = logging.getLogger(__name__)
 
@@ -161,14 +164,17 @@ class Protocol:
         if not self.global_rheobase:
             logger.warning(
                 "No global threshold current given when reducing the stimulus of "
-                "%s: the amplitudes are averaged as they are.", self.stimulus_name,
+                "%s: the amplitudes are averaged as they are.",
+                self.stimulus_name,
             )
         params = [recording.get_params() for recording in self.recordings]
         for key, first_value in params[0].items():
             if isinstance(first_value, list | np.ndarray):
                 logger.warning(
                     "Parameter %s of %s is an array: the value of the first recording "
-                    "is used.", key, self.stimulus_name,
+                    "is used.",
+                    key,
+                    self.stimulus_name,
                 )
                 setattr(ecode, key, first_value)
                 continue

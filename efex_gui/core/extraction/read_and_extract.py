@@ -20,9 +20,8 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from efex_gui.core.errors import ECodeError, EfexError, TargetError
 from efex_gui.core.extraction.feature_cache import target_groups
@@ -31,6 +30,9 @@ from efex_gui.core.progress import Progress as _Progress
 from efex_gui.core.progress import check_cancel
 from efex_gui.core.recordings.cell import Cell, TraceCache
 from efex_gui.core.rheobase.strategies import PRESET_PROTOCOLS_RHEOBASE
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping, Sequence
 
 logger = logging.getLogger(__name__)
 
@@ -136,7 +138,10 @@ def _create_cell(
     for protocol_name, protocol_data in protocols.items():
         if strict:
             cell.read_recordings(
-                protocol_data, protocol_name, recording_reader, efel_settings,
+                protocol_data,
+                protocol_name,
+                recording_reader,
+                efel_settings,
                 trace_cache=cache,
             )
             continue

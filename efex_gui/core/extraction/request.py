@@ -15,11 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from efex_gui.core.progress import CancelToken, Progress
-from efex_gui.core.targets.auto import AutoTarget
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from efex_gui.core.progress import CancelToken, Progress
+    from efex_gui.core.targets.auto import AutoTarget
 
 __all__ = ["ExtractionRequest", "Plotter", "RunExtras", "split_arguments"]
 

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from efex_gui.core.extraction.feature_cache import CacheStats
-from efex_gui.core.session.document import Session
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from efex_gui.core.session.document import Session
 
 __all__ = ["ExtractionResult", "SweepRef", "inputs_signature"]
 

@@ -49,13 +49,13 @@ __all__ = [
 ]
 
 
-
 @dataclass(frozen=True)
 class RunOptions(RunExtras):
     """The :class:`RunExtras` of a run as the branches use them, plus what the
     pipeline derives: ``extract_all_recordings`` is implied by ``plot``, and
     ``private_cells`` says that the caller never sees the cells (no plot, no pickle):
-    their traces go as soon as their features are computed."""
+    their traces go as soon as their features are computed.
+    """
 
     private_cells: bool = False
 
@@ -89,7 +89,8 @@ class RunOptions(RunExtras):
         """
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         return {
-            k: v for k, v in values.items()
+            k: v
+            for k, v in values.items()
             if isinstance(v, bool) and k not in _INTERNAL
         }
 
@@ -195,8 +196,11 @@ def _extract_with_targets(
     )
     items = list(files_metadata.items())
     cells = _mapped(
-        map if low_memory_mode else map_function, task, items,
-        options.cell_progress(len(items)), options.cancel,
+        map if low_memory_mode else map_function,
+        task,
+        items,
+        options.cell_progress(len(items)),
+        options.cancel,
     )
     protocols = group_efeatures(
         cells,
@@ -258,7 +262,10 @@ def _extract_auto_targets(
         rheobase_overrides=options.rheobase_overrides,
     )
     cells = _mapped(
-        map_function, first, items, options.stage_progress(0, len(items)),
+        map_function,
+        first,
+        items,
+        options.stage_progress(0, len(items)),
         options.cancel,
     )
     if not any(cell.rheobase for cell in cells):
@@ -281,7 +288,10 @@ def _extract_auto_targets(
         store=options.feature_store,
     )
     cells = _mapped(
-        map_function, second, cells, options.stage_progress(1, len(items)),
+        map_function,
+        second,
+        cells,
+        options.stage_progress(1, len(items)),
         options.cancel,
     )
     protocols = group_efeatures(

@@ -63,13 +63,15 @@ def convert_legacy_targets(targets: dict[str, dict[str, Any]]) -> list[dict[str,
             tolerance = tolerances[0] if len(tolerances) == 1 else tolerances[i]
             for efeature in efeatures:
                 settings = efeatures[efeature] if isinstance(efeatures, dict) else {}
-                formatted.append({
-                    "efeature": efeature,
-                    "protocol": protocol,
-                    "amplitude": amplitude,
-                    "tolerance": tolerance,
-                    "efel_settings": settings,
-                })
+                formatted.append(
+                    {
+                        "efeature": efeature,
+                        "protocol": protocol,
+                        "amplitude": amplitude,
+                        "tolerance": tolerance,
+                        "efel_settings": settings,
+                    }
+                )
     return formatted
 
 
@@ -127,13 +129,15 @@ def _targets(config: dict[str, Any]) -> list[dict[str, Any]]:
                         settings["strict_stiminterval"] = strict[protocol]
                     elif "base" in strict:
                         settings["strict_stiminterval"] = strict["base"]
-                targets.append({
-                    "efeature": efeature,
-                    "protocol": protocol,
-                    "amplitude": amplitude,
-                    "tolerance": tolerance,
-                    "efel_settings": settings,
-                })
+                targets.append(
+                    {
+                        "efeature": efeature,
+                        "protocol": protocol,
+                        "amplitude": amplitude,
+                        "tolerance": tolerance,
+                        "efel_settings": settings,
+                    }
+                )
     return targets
 
 

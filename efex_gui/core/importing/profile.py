@@ -13,12 +13,14 @@ units, dt, LJP, eCode overrides, and the folder they were made for). For a new f
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from efex_gui.core.errors import EfexError
 from efex_gui.core.importing.file_names import best_pattern, compile_pattern, parse_name
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 
 @dataclass

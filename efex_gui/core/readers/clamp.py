@@ -18,11 +18,14 @@ Readers report the clamp of every trace in its ``clamp`` key ("current" or
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from efex_gui.core.errors import NotARecordingError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 #: the flat windows on each side of a command jump (ms)
 FLAT_WINDOW_MS = 10.0

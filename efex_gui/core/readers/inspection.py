@@ -250,7 +250,7 @@ def _inspect_wcp(path: str) -> dict[str, Any]:
 
 
 def _atf_time_factor(title: str) -> float:
-    """ms per unit of an ATF time column title ("Time (s)"); seconds by default."""
+    """Ms per unit of an ATF time column title ("Time (s)"); seconds by default."""
     from efex_gui.core.readers.atf import _TITLE
 
     match = _TITLE.match(title)
@@ -295,7 +295,8 @@ _INSPECTORS = {
 
 def _extension(path: str) -> str:
     """The format's extension, read as the readers do: from the end, else BluePyEfe's
-    substring rule."""
+    substring rule.
+    """
     from efex_gui.core.readers.neo_generic import NEO_FORMATS, UNREADABLE
 
     lowered = path.lower()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -19,7 +19,9 @@ from efex_gui.core.recordings.checks import (
     rheobase_warning,
 )
 from efex_gui.core.recordings.ecodes import ecode_for_protocol
-from efex_gui.core.recordings.recording import Metadata, Recording
+
+if TYPE_CHECKING:
+    from efex_gui.core.recordings.recording import Metadata, Recording
 
 logger = logging.getLogger(__name__)
 

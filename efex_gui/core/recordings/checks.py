@@ -29,14 +29,16 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from efex_gui.core.errors import EfexError, MetadataError
 from efex_gui.core.recordings.unit_checks import check_units
 from efex_gui.core.units import current_factor_to_na, voltage_factor_to_mv
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
 
 #: plausible membrane potentials (mV), after unit conversion and ljp
 VOLTAGE_RANGE_MV = (-150.0, 80.0)

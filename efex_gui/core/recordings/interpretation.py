@@ -12,8 +12,7 @@ BluePyEfe-compatible API keeps raising on an unknown eCode):
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from efex_gui.core.errors import (
     EfexError,
@@ -23,6 +22,9 @@ from efex_gui.core.errors import (
     UnitError,
 )
 from efex_gui.core.readers.raw import RAW_ONLY, RawTrace, raw_trace
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 #: fix kind -> what the button does
 FIXES = {

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import logging
 import warnings as _pywarnings
-from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 
@@ -20,6 +19,9 @@ from efex_gui.core import features as _features
 from efex_gui.core.errors import MetadataError
 from efex_gui.core.recordings.spikes import LazySpikeCount, TracesDroppedError
 from efex_gui.core.units import to_ms, to_mv, to_na
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
 
 __all__ = ["Recording", "TimingMetadataError", "TimingSource", "TracesDroppedError"]
 

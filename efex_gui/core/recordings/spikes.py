@@ -11,13 +11,15 @@ this.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from efex_gui.core.errors import EfexError
 from efex_gui.core.recordings.checks import baseline_warning
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
 
 __all__ = ["LazySpikeCount", "TracesDroppedError"]
 

@@ -17,14 +17,16 @@ no spike) is *not applicable* (value None), never an error. QC never excludes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from efex_gui.core.recordings.qc_settings import CHECKS, QCSettings
 from efex_gui.core.recordings.step_window import find_step
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 __all__ = [
     "QCResult",
@@ -108,7 +110,8 @@ def _longest_run_at_extremes(values: np.ndarray) -> float:
 
 def _clipping(voltage: np.ndarray) -> float | None:
     """The clipping run, or None for a noiseless trace (most samples repeat: a
-    simulated or hand-made file, where every plateau would look clipped)."""
+    simulated or hand-made file, where every plateau would look clipped).
+    """
     if voltage.size < 3 or np.median(np.abs(np.diff(voltage))) == 0:
         return None
     return _longest_run_at_extremes(voltage)

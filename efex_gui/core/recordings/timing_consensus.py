@@ -25,15 +25,17 @@ recordings, noise, ramps, chirps) gets no consensus and says why.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, get_args
+from typing import TYPE_CHECKING, Any, get_args
 
 import numpy as np
 
 from efex_gui.core.recordings.recording import TimingSource
 from efex_gui.core.recordings.step_window import StepWindow, find_step
 from efex_gui.core.units import to_na
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
 
 __all__ = [
     "AGREEMENT_MS",

@@ -5,9 +5,8 @@ Pure functions on values already in memory: nothing here opens a file.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -18,6 +17,9 @@ from efex_gui.core.units import (
     current_factor_to_na,
     voltage_factor_to_mv,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
 
 #: plausible magnitudes after conversion: median |V| in mV, peak |I| in nA
 _VOLTAGE_RANGE_MV = (1.0, 1000.0)

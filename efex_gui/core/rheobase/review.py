@@ -9,12 +9,14 @@ the chosen strategy and the one used after a user's override. Qt-free.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from efex_gui.core.recordings.cell import Cell
 from efex_gui.core.rheobase.strategies import PRESET_PROTOCOLS_RHEOBASE, STRATEGIES
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
 
 logger = logging.getLogger(__name__)
 
@@ -90,8 +92,14 @@ def _points(cell: Any, protocols: Sequence[str]) -> list[RheobasePoint]:
     points = []
     for recording in cell.recordings:
         if recording.protocol_name in protocols and recording.amp is not None:
-            points.append(RheobasePoint(float(recording.amp), recording.spikecount,
-                                        recording.protocol_name, recording))
+            points.append(
+                RheobasePoint(
+                    float(recording.amp),
+                    recording.spikecount,
+                    recording.protocol_name,
+                    recording,
+                )
+            )
     return sorted(points, key=lambda p: p.amp)
 
 
@@ -124,14 +132,21 @@ def review_rheobase(
     """
     rows = []
     for cell in cells:
-        values = rheobase_by_strategy(cell, protocols_rheobase,
-                                      {strategy: strategy_settings})
+        values = rheobase_by_strategy(
+            cell, protocols_rheobase, {strategy: strategy_settings}
+        )
         override = (overrides or {}).get(cell.name)
         computed = values.get(strategy)
-        rows.append(RheobaseRow(
-            cell=str(cell.name), points=_points(cell, protocols_rheobase),
-            by_strategy=values, computed=computed, override=override,
-            used=override if override is not None else computed))
+        rows.append(
+            RheobaseRow(
+                cell=str(cell.name),
+                points=_points(cell, protocols_rheobase),
+                by_strategy=values,
+                computed=computed,
+                override=override,
+                used=override if override is not None else computed,
+            )
+        )
     return rows
 
 
@@ -167,9 +182,12 @@ def review_session(
     if protocols is None:
         protocols = list(PRESET_PROTOCOLS_RHEOBASE)
     strategy_settings = settings.rheobase_settings
-    if strategy_settings is None and settings.rheobase_strategy == "flush" and (
-        auto_targets
+    if (
+        strategy_settings is None
+        and settings.rheobase_strategy == "flush"
+        and (auto_targets)
     ):
         strategy_settings = {"upper_bound_spikecount": 4}
-    return review_rheobase(cells, protocols, settings.rheobase_strategy,
-                           strategy_settings, overrides)
+    return review_rheobase(
+        cells, protocols, settings.rheobase_strategy, strategy_settings, overrides
+    )

@@ -16,15 +16,17 @@ from __future__ import annotations
 
 import contextlib
 import copy
-from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from efex_gui.core.errors import EfexError
 from efex_gui.core.importing.file_names import entry_file
 from efex_gui.core.recordings.checks import check_sampling_metadata, guard_recording
 from efex_gui.core.session.exclusions import ExclusionKey
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
 
 PATH_KEYS = ("filepath", "v_file", "i_file")
 

@@ -31,10 +31,9 @@ import copy
 import json
 import math
 import os
-from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from efex_gui.core.atomic_files import atomic_write_text
 from efex_gui.core.errors import MetadataError, SettingsError
@@ -42,6 +41,9 @@ from efex_gui.core.importing.file_names import relative_to
 from efex_gui.core.recordings.qc_settings import QCSettings
 from efex_gui.core.session.dataset import guess_data_root
 from efex_gui.core.session.exclusions import Exclusions, TraceFilter, apply_exclusions
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
 
 FORMAT_VERSION = 2
 KIND = "efex-session"

@@ -13,8 +13,7 @@ files_metadata all use the same window.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from efex_gui.core.recordings.sweep_qc import measure
 from efex_gui.core.recordings.timing_consensus import (
@@ -23,6 +22,9 @@ from efex_gui.core.recordings.timing_consensus import (
     apply_consensus,
 )
 from efex_gui.core.session.dataset import EntryKey, LoadedEntry, load_config
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
 
 __all__ = ["consensus_metadata", "load_protocol_group", "measure_entry"]
 

@@ -39,11 +39,11 @@ from efex_gui.core.synthetic.model import (
 __all__ = [
     "DEMO_PROTOCOLS",
     "DEMO_TARGETS",
-    "demo_targets",
     "CellParameters",
     "StepProtocol",
     "demo_cell_parameters",
     "demo_files_metadata",
+    "demo_targets",
     "simulate_cell",
     "simulate_cells",
     "write_demo_dataset",
@@ -327,7 +327,8 @@ def demo_files_metadata(
     paths: dict[str, Any], protocols: tuple[StepProtocol, ...] = DEMO_PROTOCOLS
 ) -> dict[str, dict[str, list[dict[str, Any]]]]:
     """BluePyEfe-style ``files_metadata`` for NWB files: every protocol of every cell
-    points at the cell's file (the NWB reader picks the sweeps by protocol name)."""
+    points at the cell's file (the NWB reader picks the sweeps by protocol name).
+    """
     return {
         cell: {
             protocol.name: [

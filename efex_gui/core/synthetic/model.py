@@ -147,7 +147,8 @@ def _command_events(batch: SweepBatch, dt: float) -> dict[int, list[tuple[int, f
 
 def _noise_chunk(batch: SweepBatch, n_steps: int) -> np.ndarray:
     """Intrinsic current noise, drawn cell by cell so a cell's traces do not depend on
-    the other cells of the batch."""
+    the other cells of the batch.
+    """
     cells = batch.cell_of_sweep
     parts = [
         batch.rngs[c].standard_normal((n_steps, int(np.sum(cells == c))))
@@ -219,7 +220,8 @@ def steady_state_current(params: CellParameters, v_mv: np.ndarray) -> np.ndarray
 
 def resting_potential(params: CellParameters) -> float:
     """The most hyperpolarised potential (mV) where the holding current balances the
-    steady-state membrane current; the integration starts there, at steady state."""
+    steady-state membrane current; the integration starts there, at steady state.
+    """
     v = np.arange(-110.0, params.v_t_mv + 5.0, _DV)
     balance = steady_state_current(params, v) - params.holding_na
     crossing = np.flatnonzero((balance[:-1] < 0) & (balance[1:] >= 0))

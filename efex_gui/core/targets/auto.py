@@ -10,8 +10,10 @@ reach. As in BluePyEfe the selections accumulate over calls (§9.1-18): call
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 __all__ = ["AutoTarget", "default_auto_targets"]
 
@@ -111,26 +113,65 @@ class AutoTarget:
         ]
 
 
-_STEP_PROTOCOLS = ["Step", "FirePattern", "IDrest", "IDRest", "IDthresh", "IDThresh",
-                   "IDThres", "IDthres", "IV"]
+_STEP_PROTOCOLS = [
+    "Step",
+    "FirePattern",
+    "IDrest",
+    "IDRest",
+    "IDthresh",
+    "IDThresh",
+    "IDThres",
+    "IDthres",
+    "IV",
+]
 
 _FIRING_PATTERN_FEATURES = [
-    "voltage_base", "adaptation_index2", "mean_frequency", "time_to_first_spike",
-    "time_to_last_spike", "inv_first_ISI", "inv_second_ISI", "inv_third_ISI",
-    "inv_fourth_ISI", "inv_fifth_ISI", "inv_last_ISI", "ISI_CV", "ISI_log_slope",
-    "doublet_ISI", "AP_amplitude", "AP1_amp", "APlast_amp", "AHP_depth",
+    "voltage_base",
+    "adaptation_index2",
+    "mean_frequency",
+    "time_to_first_spike",
+    "time_to_last_spike",
+    "inv_first_ISI",
+    "inv_second_ISI",
+    "inv_third_ISI",
+    "inv_fourth_ISI",
+    "inv_fifth_ISI",
+    "inv_last_ISI",
+    "ISI_CV",
+    "ISI_log_slope",
+    "doublet_ISI",
+    "AP_amplitude",
+    "AP1_amp",
+    "APlast_amp",
+    "AHP_depth",
     "AHP_time_from_peak",
 ]
 
 _AP_WAVEFORM_FEATURES = [
-    "AP_amplitude", "AP1_amp", "AP2_amp", "AP_width", "AP_duration_half_width",
-    "AP_rise_time", "AP_fall_time", "AHP_depth_abs", "AHP_time_from_peak", "AHP_depth",
+    "AP_amplitude",
+    "AP1_amp",
+    "AP2_amp",
+    "AP_width",
+    "AP_duration_half_width",
+    "AP_rise_time",
+    "AP_fall_time",
+    "AHP_depth_abs",
+    "AHP_time_from_peak",
+    "AHP_depth",
 ]
 
 _IV_FEATURES = [
-    "voltage_base", "steady_state_voltage_stimend", "ohmic_input_resistance_vb_ssse",
-    "voltage_deflection", "voltage_deflection_begin", "decay_time_constant_after_stim",
-    "Spikecount", "sag_ratio1", "sag_ratio2", "sag_amplitude", "sag_time_constant",
+    "voltage_base",
+    "steady_state_voltage_stimend",
+    "ohmic_input_resistance_vb_ssse",
+    "voltage_deflection",
+    "voltage_deflection_begin",
+    "decay_time_constant_after_stim",
+    "Spikecount",
+    "sag_ratio1",
+    "sag_ratio2",
+    "sag_amplitude",
+    "sag_time_constant",
 ]
 
 

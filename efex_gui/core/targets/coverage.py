@@ -10,10 +10,12 @@ Qt-free.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from efex_gui.core.targets.issues import ERROR, WARNING, TargetCoverage, TargetIssue
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
 
 __all__ = ["Windows", "coverage", "coverage_issues", "row_label"]
 
@@ -96,14 +98,21 @@ def coverage_issues(
 ) -> list[TargetIssue]:
     issues = []
     recorded = {rec.protocol_name for cell in cells for rec in cell.recordings}
-    no_rheobase = (not absolute_amplitude and cells
-                   and all(cell.rheobase is None for cell in cells))
+    no_rheobase = (
+        not absolute_amplitude
+        and cells
+        and all(cell.rheobase is None for cell in cells)
+    )
     if no_rheobase:
-        issues.append(TargetIssue(
-            ERROR, "no_rheobase",
-            "No cell has a rheobase: in relative mode every target is unreachable. "
-            "Check the rheobase protocols and strategy.",
-            tuple(range(len(targets)))))
+        issues.append(
+            TargetIssue(
+                ERROR,
+                "no_rheobase",
+                "No cell has a rheobase: in relative mode every target is unreachable. "
+                "Check the rheobase protocols and strategy.",
+                tuple(range(len(targets))),
+            )
+        )
     for row, cov in enumerate(coverage):
         if cov is None:
             continue
@@ -111,22 +120,37 @@ def coverage_issues(
         if target["protocol"] not in recorded:
             issues.append(_unknown_protocol(row, target, recorded))
         elif cov.n_sweeps == 0 and not no_rheobase:
-            issues.append(TargetIssue(
-                WARNING, "unreachable",
-                f"{row_label(row, target)}: no sweep within ± {target['tolerance']}; "
-                "the feature will be missing from the export.", (row,)))
+            issues.append(
+                TargetIssue(
+                    WARNING,
+                    "unreachable",
+                    f"{row_label(row, target)}: no sweep within "
+                    f"± {target['tolerance']}; the feature will be missing from the "
+                    "export.",
+                    (row,),
+                )
+            )
         elif 0 < cov.n_sweeps < threshold_nvalue_save:
-            issues.append(TargetIssue(
-                WARNING, "below_threshold",
-                f"{row_label(row, target)}: at most {cov.n_sweeps} value(s), fewer "
-                f"than threshold_nvalue_save = {threshold_nvalue_save}; it will be "
-                "dropped.",
-                (row,)))
+            issues.append(
+                TargetIssue(
+                    WARNING,
+                    "below_threshold",
+                    f"{row_label(row, target)}: at most {cov.n_sweeps} value(s), fewer "
+                    f"than threshold_nvalue_save = {threshold_nvalue_save}; it will be "
+                    "dropped.",
+                    (row,),
+                )
+            )
         elif cov.n_sweeps == 1:
-            issues.append(TargetIssue(
-                WARNING, "single_value",
-                f"{row_label(row, target)}: a single sweep matches; its std will be "
-                "the default_std_value.", (row,)))
+            issues.append(
+                TargetIssue(
+                    WARNING,
+                    "single_value",
+                    f"{row_label(row, target)}: a single sweep matches; its std will "
+                    "be the default_std_value.",
+                    (row,),
+                )
+            )
     return issues
 
 
@@ -136,6 +160,9 @@ def _unknown_protocol(
     near = sorted(p for p in recorded if p.lower() == str(target["protocol"]).lower())
     hint = f" (names are case-sensitive; did you mean {near[0]!r}?)" if near else ""
     return TargetIssue(
-        ERROR, "unknown_protocol",
+        ERROR,
+        "unknown_protocol",
         f"{row_label(row, target)}: no loaded recording has the protocol "
-        f"{target['protocol']!r}{hint}.", (row,))
+        f"{target['protocol']!r}{hint}.",
+        (row,),
+    )

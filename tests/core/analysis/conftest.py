@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from efex_gui.core.analysis.cell_summary import CellSummary
 from efex_gui.core.analysis.summary_io import summarize_run
 from efex_gui.core.synthetic.demo import (
     DEMO_PROTOCOLS,
@@ -17,6 +15,11 @@ from efex_gui.core.synthetic.demo import (
     simulate_cells,
 )
 from efex_gui.core.synthetic.nwb_writer import write_nwb
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from efex_gui.core.analysis.cell_summary import CellSummary
 
 #: the demo dataset's efel settings (efex_gui.core.synthetic.demo.write_demo_dataset)
 DEMO_EFEL_SETTINGS = {

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
@@ -31,6 +30,9 @@ from efex_gui.core.analysis.waveforms import (
 from efex_gui.core.errors import SettingsError
 from tests.core.analysis.conftest import DEMO_EFEL_SETTINGS
 
+if TYPE_CHECKING:
+    from pathlib import Path
+
 
 def _context(protocols: MeasureProtocols | None = None) -> SummaryContext:
     return SummaryContext(
@@ -43,7 +45,8 @@ def _context(protocols: MeasureProtocols | None = None) -> SummaryContext:
 def test_missing_protocol_gives_none_with_the_reason(passive_cell: Any) -> None:
     summary = passive_cell.summaries["Passive"]
     fi = summary.measures["fi_slope_Hz_per_nA"]
-    assert fi.value is None and fi.n == 0
+    assert fi.value is None
+    assert fi.n == 0
     assert fi.note == "no IDrest or IDthresh sweeps"
     assert summary.measures["ap_width_ms"].reason == "no IDrest or IDthresh sweeps"
     assert summary.measures["rheobase_nA"].reason == "no spiking IV sweep"
@@ -74,7 +77,8 @@ def test_single_sweep_measure_says_so(demo_cells: Any) -> None:
     one = [r for r in cell.recordings if r.protocol_name != "IV" or r is iv[0]]
     stub = type("OneIV", (), {"name": cell.name, "recordings": one, "rheobase": None})
     rin = summarize_cell(stub(), context).measures["input_resistance_MOhm"]
-    assert rin.n == 1 and rin.note == "from a single sweep"
+    assert rin.n == 1
+    assert rin.note == "from a single sweep"
     v = context.cache.get(iv[0], context.efel_settings)
     expected = (
         v.get("steady_state_voltage_stimend") - v.get("voltage_base")
@@ -117,7 +121,8 @@ def test_fi_and_iv_curves_link_their_sweeps(demo_cells: Any) -> None:
         crossings = np.count_nonzero(above[1:] & ~above[:-1])
         # efel's count (peaks inside the window) may differ by the edge spike
         spikes = point.y * (r.toff - r.ton) / 1000.0
-        assert abs(spikes - crossings) <= 1 and spikes == pytest.approx(round(spikes))
+        assert abs(spikes - crossings) <= 1
+        assert spikes == pytest.approx(round(spikes))
     steady, peak = iv_curves(cell, context)
     assert len(steady.points) == 8  # every IV step stays below threshold
     hyper = [p for p in peak.points if p.x < 0]
@@ -135,9 +140,11 @@ def test_mean_curve_bins_cells_and_gives_sem() -> None:
     assert mean.x.tolist() == pytest.approx([0.1, 0.2])
     assert mean.mean.tolist() == pytest.approx([12.5, 20.0])  # b's bin first: 15
     assert mean.sem[0] == pytest.approx(np.std([10.0, 15.0], ddof=1) / np.sqrt(2))
-    assert np.isnan(mean.sem[1]) and mean.n.tolist() == [2, 1]
+    assert np.isnan(mean.sem[1])
+    assert mean.n.tolist() == [2, 1]
     relative = mean_curve([a, b], bin_width=10, rheobases={"a": 0.1, "b": None})
-    assert relative.x.tolist() == [100.0, 200.0] and relative.n.tolist() == [1, 1]
+    assert relative.x.tolist() == [100.0, 200.0]
+    assert relative.n.tolist() == [1, 1]
 
 
 def test_phase_plot_and_aligned_first_spikes(demo_cells: Any) -> None:
@@ -175,7 +182,8 @@ def test_cursors_baseline_and_low_pass() -> None:
     assert readout.dv_mv == pytest.approx(-10.0)
     assert readout.mean_mv == pytest.approx(-65.0, abs=0.3)
     shifted = subtract_baseline(t, v, 50.0)
-    assert shifted[0] == 0.0 and shifted[-1] == 10.0
+    assert shifted[0] == 0.0
+    assert shifted[-1] == 10.0
     rng = np.random.default_rng(0)
     noisy = v + rng.normal(0, 1.0, len(v))
     smooth = low_pass(noisy, 0.1, 500.0)
@@ -204,7 +212,8 @@ def test_a_negative_input_resistance_is_refused() -> None:
 
     cell = type("Stub", (), {"name": "c", "recordings": [], "rheobase": None})()
     rin = summarize_cell(cell, Fixed()).measures["input_resistance_MOhm"]
-    assert rin.value is None and rin.n == 0
+    assert rin.value is None
+    assert rin.n == 0
     assert rin.note == (
         "the IV/IDhyperpol steps give a slope of -1 MΩ (check their stimulus windows)"
     )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 #: The 27 step amplitudes (pA) of the LCCR dummy file, in column order.
 LCCR_AMPLITUDES = [

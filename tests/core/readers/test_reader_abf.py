@@ -69,7 +69,8 @@ def test_documented_steps_are_rebuilt(
 def test_abf1_merged_voltage_channels() -> None:
     # BluePyEfe's rule takes the second mV channel as "current" (trap T21) ...
     compat = axon_reader(_abf("190619B_0003.abf"))
-    assert len(compat) == 10 and compat[0]["dt"] == 1e-4
+    assert len(compat) == 10
+    assert compat[0]["dt"] == 1e-4
     # ... the units path picks IN 0 and rebuilds the ABF1 step from the epoch table
     # (pyabf gives the DAC unit: no i_unit needed in the metadata)
     traces = axon_reader(_abf("190619B_0003.abf", abf_layout="units"))
@@ -113,7 +114,8 @@ def test_gap_free_file_reads_as_one_trace_and_says_why_no_step() -> None:
     (trace,) = read_file(_abf("2020_07_29_0062.abf", abf_layout="units"))
     assert trace["voltage"].size == 184320
     assert "gap-free" in trace["stimulus_note"]
-    assert "ton" not in trace and "stimulus_source" not in trace
+    assert "ton" not in trace
+    assert "stimulus_source" not in trace
 
 
 @pytest.mark.parametrize("layout", ["bluepyefe", "units"])
@@ -127,7 +129,8 @@ def test_voltage_clamp_abf_is_refused_saying_what_it_is(layout: str) -> None:
 
 def test_inspection_reports_channels_and_rate() -> None:
     info = inspect_file(_abf("2020_03_02_0000.abf")["filepath"])
-    assert info["n_sweeps"] == 16 and info["sampling_rate"] == 10000.0
+    assert info["n_sweeps"] == 16
+    assert info["sampling_rate"] == 10000.0
     assert [c["unit"] for c in info["channels"]] == ["mV", "pA"]
 
 
@@ -154,4 +157,5 @@ def test_non_episodic_protocols_say_why_there_is_no_step(mode: int, words: str) 
     protocol = AbfProtocol("2.9", mode, 1, 1000, 0.1, dac=0, dac_unit="pA")
     protocol.note = f"{MODES[mode]} recording: no step protocol"
     keys = file_stimulus(protocol, 0, "pA")
-    assert words in keys["stimulus_note"] and "ton" not in keys
+    assert words in keys["stimulus_note"]
+    assert "ton" not in keys

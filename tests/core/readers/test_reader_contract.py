@@ -106,13 +106,16 @@ def test_every_sample_reads_into_valid_traces(config: dict | None) -> None:
     if config is None:
         pytest.skip("no sample files found")
     traces = read_file(dict(config))
-    assert isinstance(traces, list) and traces
+    assert isinstance(traces, list)
+    assert traces
     for trace in traces:
         voltage = np.asarray(trace["voltage"])
         current = np.asarray(trace["current"])
-        assert voltage.ndim == 1 and voltage.size > 0
+        assert voltage.ndim == 1
+        assert voltage.size > 0
         assert current.shape == voltage.shape
-        assert np.isfinite(voltage).all() and np.isfinite(current).all()
+        assert np.isfinite(voltage).all()
+        assert np.isfinite(current).all()
         assert float(trace.get("dt") or config.get("dt")) > 0
         units = {
             k: config.get(k) or trace.get(k) for k in ("v_unit", "i_unit", "t_unit")

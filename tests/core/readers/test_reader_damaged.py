@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import h5py
 import numpy as np
@@ -20,6 +20,9 @@ from efex_gui.core.readers import (
 )
 from efex_gui.core.readers._common import validate_trace
 from tests.conftest import shared_path
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 SAMPLES = {
     "abf": ("formats", "abf", "2020_03_02_0000.abf"),
@@ -153,7 +156,8 @@ def test_traces_with_nan_mismatched_lengths_or_bad_dt_are_rejected() -> None:
     for message, trace in bad.items():
         with pytest.raises(ReaderError, match=message) as info:
             validate_trace("f.abf", trace, 0)
-        assert "f.abf" in str(info.value) and "s1" in str(info.value)
+        assert "f.abf" in str(info.value)
+        assert "s1" in str(info.value)
 
 
 def _nwb_with_nan(path: Path) -> None:

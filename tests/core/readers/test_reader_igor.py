@@ -57,7 +57,8 @@ def test_swapped_files_are_swapped_back_with_a_warning(
         (trace,) = igor_reader(swapped)
     (reference,) = igor_reader(config)
     assert "reversed" in caplog.text
-    assert trace["v_unit"] == "mV" and trace["i_unit"] == "pA"
+    assert trace["v_unit"] == "mV"
+    assert trace["i_unit"] == "pA"
     np.testing.assert_array_equal(trace["voltage"], reference["voltage"])
 
 
@@ -73,6 +74,7 @@ def test_wave_note_and_inspection_give_the_protocol() -> None:
     path = str(shared_path("bluepyefe-exp-data", "B6", "B6_Ch3_IDRest_181.ibw"))
     assert wave_note_fields(read_wave(path)["note"])["PATTERN"] == "IDRest"
     info = inspect_file(path)
-    assert info["format"] == "igor" and info["protocols"] == ["IDRest"]
+    assert info["format"] == "igor"
+    assert info["protocols"] == ["IDRest"]
     assert info["sampling_rate"] == pytest.approx(4000.0)
     assert info["channels"][0]["kind"] == "voltage"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import h5py
 import numpy as np
@@ -16,6 +16,9 @@ from efex_gui.core.readers import (
     read_file,
 )
 from tests.conftest import shared_path
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 KEYS = {"voltage", "current", "dt", "id", "i_unit", "v_unit", "t_unit"}
 
@@ -75,9 +78,11 @@ def test_protocol_name_is_required() -> None:
 def test_listing_and_inspection_read_no_traces() -> None:
     path = _config()["filepath"]
     listing = list_nwb_protocols(path)
-    assert list(listing) == ["Step"] and len(listing["Step"]) == 16
+    assert list(listing) == ["Step"]
+    assert len(listing["Step"]) == 16
     info = inspect_file(path)
-    assert info["layout"] == "bbp" and info["n_sweeps"] == 16
+    assert info["layout"] == "bbp"
+    assert info["n_sweeps"] == 16
     assert info["sampling_rate"] == 10000.0
 
 

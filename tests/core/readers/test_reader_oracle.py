@@ -10,8 +10,7 @@ from __future__ import annotations
 import glob
 import logging
 import warnings
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import h5py
 import numpy as np
@@ -20,6 +19,9 @@ import pytest
 from efex_gui.core.readers import read_file
 from tests.conftest import SHARED_DATA, shared_path
 from tests.core.readers._samples import LCCR_FILE, lccr_config
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 @pytest.fixture(scope="module")

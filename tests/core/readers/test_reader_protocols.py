@@ -7,7 +7,7 @@ amplitudes (± 5 pA or 3 %).
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -15,6 +15,9 @@ import pytest
 from efex_gui.core.readers import read_file
 from efex_gui.core.recordings.ecodes.step import Step
 from tests.conftest import shared_path
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 #: name -> (sweeps, ton ms, toff ms, first amplitude pA, increment pA)
 ABF_STEPS = {
@@ -166,8 +169,10 @@ def test_heka_amplifier_channels_are_imported_as_cells(tmp_path: Path) -> None:
     cells = [e.cell for e in result.entries]
     assert cells == [f"190604s1c7r1 Vmon-{k}" for k in range(1, 9)]
     config = result.entries[0].config({})
-    assert config["v_channel"] == "Vmon-1" and config["heka_group"] == 0
+    assert config["v_channel"] == "Vmon-1"
+    assert config["heka_group"] == 0
     traces = read_file(
         {**config, "filepath": str(link), "protocol_name": result.entries[0].protocol}
     )
-    assert len(traces) == 10 and {t["v_channel"] for t in traces} == {"Vmon-1"}
+    assert len(traces) == 10
+    assert {t["v_channel"] for t in traces} == {"Vmon-1"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -25,6 +25,9 @@ from tests.core.readers._samples import (
     text_config,
     text_units,
 )
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 LCCR_KEYS = {
     "filename",
@@ -54,12 +57,10 @@ def test_lccr_reads_27_traces_with_13_keys_and_13000_samples() -> None:
         assert set(trace) == LCCR_KEYS
         assert len(trace["voltage"]) == len(trace["current"]) == 13000
         assert trace["amp"] == amplitude
-        assert (
-            trace["current"][1999] == -20 and trace["current"][2000] == -20 + amplitude
-        )
-        assert (
-            trace["current"][7999] == -20 + amplitude and trace["current"][8000] == -20
-        )
+        assert trace["current"][1999] == -20
+        assert trace["current"][2000] == -20 + amplitude
+        assert trace["current"][7999] == -20 + amplitude
+        assert trace["current"][8000] == -20
 
 
 def test_lccr_edge_cases() -> None:
@@ -138,7 +139,8 @@ def test_atf_voltage_clamp_file_is_refused_unless_channels_are_forced() -> None:
     assert len(traces) == 3
     assert traces[0]["voltage"].size == 20000
     assert traces[0]["dt"] == pytest.approx(5e-5)
-    assert traces[0]["t_unit"] == "s" and traces[0]["i_unit"] == "pA"
+    assert traces[0]["t_unit"] == "s"
+    assert traces[0]["i_unit"] == "pA"
 
 
 def test_wcp_voltage_clamp_is_refused_with_what_the_file_is() -> None:
@@ -161,7 +163,8 @@ def test_wcp_records_pick_channels_by_unit() -> None:
 
 def test_inspection_of_atf_and_wcp_lists_channels_by_kind() -> None:
     atf = inspect_file(str(shared_path("formats", "atf", "18702001-step.atf")))
-    assert atf["n_sweeps"] == 3 and atf["sampling_rate"] == pytest.approx(20000.0)
+    assert atf["n_sweeps"] == 3
+    assert atf["sampling_rate"] == pytest.approx(20000.0)
     assert [c["kind"] for c in atf["channels"]] == ["current", "current"]
     wcp = inspect_file(str(shared_path("formats", "wcp", "myokit-wcp-file.wcp")))
     assert wcp["n_sweeps"] == 11

@@ -8,8 +8,9 @@ table is walked in order and the first key that is a substring of
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from efex_gui.core.errors import ECodeError
-from efex_gui.core.recordings.ecodes.base import ECode
 from efex_gui.core.recordings.ecodes.capcheck import CapCheck
 from efex_gui.core.recordings.ecodes.cheops import NegCheops, PosCheops
 from efex_gui.core.recordings.ecodes.hyperdepol import DeHyperPol, HyperDePol
@@ -19,6 +20,9 @@ from efex_gui.core.recordings.ecodes.sahp import SAHP
 from efex_gui.core.recordings.ecodes.sinespec import SineSpec
 from efex_gui.core.recordings.ecodes.spikerec import SpikeRec
 from efex_gui.core.recordings.ecodes.step import Step
+
+if TYPE_CHECKING:
+    from efex_gui.core.recordings.ecodes.base import ECode
 
 #: Lower-case key → eCode class, in BluePyEfe 2.3.63's matching order.
 eCodes: dict[str, type[ECode]] = {  # noqa: N816 (BluePyEfe's name)

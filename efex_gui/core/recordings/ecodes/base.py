@@ -9,12 +9,14 @@ attribute names are BluePyEfe's, so pickles written by earlier versions keep loa
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from efex_gui.core.recordings.recording import Metadata, Recording, Trace
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
 
 
 class ECode(Recording):

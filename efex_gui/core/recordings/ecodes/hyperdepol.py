@@ -8,13 +8,15 @@ default timings (written into the metadata) when one is missing.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from efex_gui.core.recordings.ecodes import detection
 from efex_gui.core.recordings.ecodes.base import ECode
-from efex_gui.core.recordings.recording import Metadata, Trace
+
+if TYPE_CHECKING:
+    from efex_gui.core.recordings.recording import Metadata, Trace
 
 TIMINGS = ("ton", "tmid", "toff")
 

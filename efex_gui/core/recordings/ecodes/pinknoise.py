@@ -11,13 +11,15 @@ to protocols.json so the stimulus can be replayed.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from efex_gui.core.recordings.ecodes import detection
 from efex_gui.core.recordings.ecodes.base import ECode
-from efex_gui.core.recordings.recording import Metadata, Trace
+
+if TYPE_CHECKING:
+    from efex_gui.core.recordings.recording import Metadata, Trace
 
 #: Length (ms) of the stretches at both ends used to estimate the noise.
 NOISE_WINDOW_MS = 10.0

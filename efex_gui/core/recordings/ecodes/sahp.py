@@ -8,13 +8,15 @@ are detected (noise factor 2.0). Targets match the short step's amplitude.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from efex_gui.core.recordings.ecodes import detection
 from efex_gui.core.recordings.ecodes.base import ECode
-from efex_gui.core.recordings.recording import Metadata, Trace
+
+if TYPE_CHECKING:
+    from efex_gui.core.recordings.recording import Metadata, Trace
 
 #: Samples kept away from the long step's edges when looking for the short step.
 INNER_MARGIN = 50

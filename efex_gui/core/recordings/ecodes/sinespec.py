@@ -8,13 +8,15 @@ exported to protocols.json.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from efex_gui.core.recordings.ecodes import detection
 from efex_gui.core.recordings.ecodes.base import ECode
-from efex_gui.core.recordings.recording import Metadata, Trace
+
+if TYPE_CHECKING:
+    from efex_gui.core.recordings.recording import Metadata, Trace
 
 #: Default ton / toff, used as sample indices (BluePyEfe's quirk).
 DEFAULT_TON_INDEX = 150

@@ -8,13 +8,15 @@ and targets are matched on the mean inter-pulse gap ``delta`` (ms) in both modes
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from efex_gui.core.recordings.ecodes import detection
 from efex_gui.core.recordings.ecodes.base import ECode
-from efex_gui.core.recordings.recording import Metadata, Trace
+
+if TYPE_CHECKING:
+    from efex_gui.core.recordings.recording import Metadata, Trace
 
 logger = logging.getLogger(__name__)
 
