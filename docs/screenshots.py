@@ -85,7 +85,7 @@ class Shooter:
 
 
 def make_window(app: Any, size: tuple[int, int], prefs_file: Path) -> Any:
-    """The real main window, with preferences kept in ``prefs_file``."""
+    """Build the real main window, with preferences kept in ``prefs_file``."""
     from PySide6.QtCore import QSettings
 
     from efex_gui.app.controller import SessionController
@@ -102,7 +102,7 @@ def make_window(app: Any, size: tuple[int, int], prefs_file: Path) -> Any:
 
 
 def shoot_import(app: Any, shooter: Shooter, window: Any, demo: Path) -> None:
-    """The import dialog on the demo folder (pattern, channels, preview)."""
+    """Shoot the import dialog on the demo folder (pattern, channels, preview)."""
     from efex_gui.widgets.import_dialog import ImportDialog
 
     dialog = ImportDialog(demo, None, window.preferences, window)

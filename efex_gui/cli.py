@@ -77,8 +77,10 @@ def _err(text: str) -> None:
 
 
 def _log_stream(stack: contextlib.ExitStack) -> Any:
-    """Stderr for log records, on its own descriptor when it is the real fd 2, so
-    records still show while :func:`native_output` silences fd 2.
+    """Return the stderr stream for log records.
+
+    It is on its own descriptor when stderr is the real fd 2, so records still show
+    while :func:`native_output` silences fd 2.
     """
     with contextlib.suppress(AttributeError, OSError, ValueError):
         if sys.stderr.fileno() == 2:
@@ -225,7 +227,7 @@ def _output_folder(args: argparse.Namespace, config: RunConfig) -> Path:
 
 
 def _run_config(args: argparse.Namespace) -> RunConfig:
-    """The configuration of ``efex extract``: a CONFIG file, or a FOLDER imported."""
+    """Build the configuration of ``efex extract``: a CONFIG, or a FOLDER imported."""
     from efex_gui.cli_inspect import load_path
 
     source = Path(args.config).absolute()
@@ -240,7 +242,7 @@ def _run_config(args: argparse.Namespace) -> RunConfig:
 
 
 def _read_targets(path: Path) -> Any:
-    """The targets of ``--targets``: a list, a legacy dict, or ``{"targets": ...}``."""
+    """Read ``--targets``: a list, a legacy dict, or ``{"targets": ...}``."""
     try:
         targets = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
@@ -494,7 +496,7 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``efex`` argument parser."""
+    """Build the ``efex`` argument parser."""
     parser = argparse.ArgumentParser(prog="efex", description=__doc__.split("\n")[0])
     parser.add_argument("--version", action="version", version=f"efex {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -1,5 +1,6 @@
-"""What ``efex extract`` and ``efex rheobase`` run: a configuration file made into the
-keyword arguments of ``extract_efeatures``.
+"""What ``efex extract`` and ``efex rheobase`` run, from a configuration file.
+
+The file is made into the keyword arguments of ``extract_efeatures``.
 
 Four shapes are accepted (JSON, or YAML for ``.yaml`` / ``.yml``), and, for the
 commands that say so, a bare folder of recordings
@@ -115,7 +116,7 @@ def read_document(path: str | Path) -> dict[str, Any]:
 
 
 def resolve_paths(files_metadata: Any, base: Path, source: Path) -> dict[str, Any]:
-    """A copy of ``files_metadata`` with relative paths made absolute from ``base``.
+    """Copy ``files_metadata`` with relative paths made absolute from ``base``.
 
     Raises
     ------
@@ -223,7 +224,7 @@ def _from_session(source: Path, data_root: Path | None) -> RunConfig:
 def _from_provenance(
     data: dict[str, Any], source: Path, data_root: Path | None
 ) -> RunConfig:
-    """A run's ``efex_provenance.json``: its recipe, every input's SHA-256 checked."""
+    """Read a run's ``efex_provenance.json``: its recipe, inputs' SHA-256 checked."""
     from efex_gui.core.export.recipe import recipe_kwargs
 
     kwargs, _root = recipe_kwargs(data, data_root)

@@ -238,7 +238,7 @@ def _sorted_recordings(cell: Any, files: list[str]) -> list[tuple[int, Any]]:
 def inspect_document(
     loaded: list[LoadedPath], cells_per_path: list[list[Any]], settings: Any = None
 ) -> dict[str, Any]:
-    """The ``inspect --json`` document of the PATHs read.
+    """Build the ``inspect --json`` document of the PATHs read.
 
     Parameters
     ----------
@@ -265,7 +265,7 @@ def inspect_document(
 
 
 def rheobase_document(cells: list[Any], strategy: str) -> dict[str, Any]:
-    """The ``rheobase --json`` document."""
+    """Build the ``rheobase --json`` document."""
     return {
         "cells": {
             str(cell.name): {

@@ -111,7 +111,7 @@ def _dask_client(address: str) -> Iterator[Any]:
 def mapper(
     workers: int | None = None, dask: str | None = None
 ) -> Iterator[Callable[..., Any]]:
-    """The map function for ``--workers N`` / ``--dask ADDRESS`` (else ``map``).
+    """Yield the map function for ``--workers N`` / ``--dask ADDRESS`` (else ``map``).
 
     Parameters
     ----------

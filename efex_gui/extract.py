@@ -508,14 +508,14 @@ def _build_protocols(
     protocol_mode: str,
     efel_settings: Settings = None,
 ) -> list[Protocol]:
-    """The Protocols that the targets ask for (BluePyEfe's private helper)."""
+    """Build the Protocols that the targets ask for (BluePyEfe's private helper)."""
     return build_protocols(
         targets, global_rheobase, protocol_mode, efel_settings or {}, False
     )
 
 
 def _build_current_dict(cells: list[Any], default_std_value: float) -> dict[str, Any]:
-    """Holding and threshold currents of the cells (BluePyEfe's private helper)."""
+    """Collect the cells' holding and threshold currents (BluePyEfe's helper)."""
     return build_current_dict(cells, default_std_value)
 
 

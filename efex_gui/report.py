@@ -398,7 +398,7 @@ def plot_extraction(
     map_function: Mapper | None,
     efel_settings: Mapping[str, Any] | None,
 ) -> None:
-    """The plots of ``extract_efeatures(plot=True)``, in the core's plotter signature.
+    """Plot as ``extract_efeatures(plot=True)`` does, in the core's plotter signature.
 
     :func:`efex_gui.core.extraction.pipeline.extract_efeatures` never plots; the
     façade (:mod:`efex_gui.extract`) and the CLI pass this function as its

@@ -15,7 +15,7 @@ _PACKAGE = Path(__file__).resolve().parent
 
 
 def resources_dir() -> Path:
-    """The resources folder: installed (``resources_data``) or the checkout's."""
+    """Return the resources folder: installed (``resources_data``) or the checkout's."""
     for candidate in (_PACKAGE / "resources_data", _PACKAGE.parent / "resources"):
         if candidate.is_dir():
             return candidate

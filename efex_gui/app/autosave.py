@@ -56,7 +56,7 @@ def default_recovery_dir() -> Path:
 
 
 def _lock(path: Path) -> QLockFile | None:
-    """The lock at ``path`` if nobody alive holds it (never considered stale by age)."""
+    """Take the lock at ``path`` if nobody alive holds it (never stale by age)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     lock = QLockFile(str(path))
     lock.setStaleLockTime(0)  # a live instance's lock never goes stale
@@ -170,7 +170,7 @@ class Recovery:
     lock: QLockFile | None = field(repr=False, default=None)
 
     def adopted(self) -> None:
-        """The session was restored (and autosaved by this instance): drop the copy."""
+        """Drop the copy: the session was restored (and autosaved by this instance)."""
         self._release()
         shutil.rmtree(self.folder, ignore_errors=True)
 
@@ -225,7 +225,7 @@ def _read_recovery(folder: Path, lock: QLockFile) -> Recovery | None:
 
 
 def find_recovery(folder: Path | None = None) -> tuple[Session, str | None] | None:
-    """The newest recovery copy left by an instance that is gone, and its original.
+    """Find the newest recovery copy left by an instance that is gone, and its original.
 
     The copies found are released again (a convenience for scripts and tests; the
     application uses :func:`find_recoveries`).

@@ -79,7 +79,7 @@ class CellAnalysisController(QObject):
 
     # --- computing ------------------------------------------------------------------
     def context(self) -> SummaryContext:
-        """The summary context of the current result (its efel settings)."""
+        """Return the summary context of the current result (its efel settings)."""
         settings = self.result.settings if self.result is not None else {}
         return SummaryContext(
             protocols=self.protocols,
@@ -145,11 +145,11 @@ class CellAnalysisController(QObject):
 
     # --- reading ----------------------------------------------------------------------
     def summary(self, cell: str) -> CellSummary | None:
-        """The summary of ``cell`` (None if absent)."""
+        """Return the summary of ``cell`` (None if absent)."""
         return next((s for s in self.summaries if s.cell == cell), None)
 
     def sweep_keys(self, recordings: Any) -> list[SweepKey]:
-        """The browser addresses of the result's ``recordings``."""
+        """Return the browser addresses of the result's ``recordings``."""
         keys: list[SweepKey] = []
         if self.result is None:
             return keys

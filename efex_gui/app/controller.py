@@ -175,15 +175,15 @@ class SessionController(QObject):
         return self.store.is_busy()
 
     def recordings_for(self, sweep: SweepKey) -> list[Any]:
-        """The Recordings of a sweep (all traces of an unread entry), read if needed."""
+        """Return a sweep's Recordings, read if needed (an unread entry: all traces)."""
         return self.store.recordings_for(sweep)
 
     def raw_trace(self, sweep: SweepKey) -> tuple[Any | None, str | None]:
-        """The raw trace and fix kind of a sweep that could not be interpreted."""
+        """Return the raw trace and fix kind of a sweep not interpreted."""
         return self.store.raw_trace(sweep)
 
     def summary(self, sweep: SweepKey) -> SweepSummary:
-        """What the browser shows for one sweep."""
+        """Summarize what the browser shows for one sweep."""
         return self.store.summary(sweep, self.session.exclusions)
 
     def _on_loaded(self, keys: list[EntryKey]) -> None:
@@ -227,7 +227,7 @@ class SessionController(QObject):
 
     # --- exclusions -------------------------------------------------------------
     def exclusion_key(self, sweep: SweepKey) -> ExclusionKey:
-        """The exclusion key of a sweep."""
+        """Return the exclusion key of a sweep."""
         return self.dataset.exclusion_key(sweep)
 
     def is_excluded(self, key: ExclusionKey) -> bool:

@@ -319,8 +319,9 @@ class ExtractionController(ExtractionEdits, QObject):
 
     # --- target check and rheobase review -----------------------------------------
     def check_cells(self) -> list[Any] | None:
-        """Cells for the target check and the rheobase review (see
-        :func:`~efex_gui.app.extraction_review.check_cells`).
+        """Return the cells for the target check and the rheobase review.
+
+        See :func:`~efex_gui.app.extraction_review.check_cells`.
         """
         return check_cells(self.sc, self.result, self._stale)
 
@@ -345,7 +346,7 @@ class ExtractionController(ExtractionEdits, QObject):
 
     # --- export ---------------------------------------------------------------------
     def existing_export(self, folder: str | Path) -> list[Path]:
-        """The export files already in ``folder``."""
+        """List the export files already in ``folder``."""
         return existing_export(folder)
 
     def export(

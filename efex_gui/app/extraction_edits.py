@@ -134,11 +134,11 @@ class ExtractionEdits:
         self._on_edit(rerun=True)
 
     def default_settings(self) -> ExtractionSettings:
-        """The defaults of ``resources/defaults/settings.json``."""
+        """Return the defaults of ``resources/defaults/settings.json``."""
         from efex_gui.resources import load_default
 
         return ExtractionSettings.from_dict(load_default("settings")["settings"])
 
     def with_settings(self, **changes: Any) -> ExtractionSettings:
-        """A copy of the current settings with ``changes``."""
+        """Return a copy of the current settings with ``changes``."""
         return replace(self.settings, **changes)

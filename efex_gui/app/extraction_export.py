@@ -35,7 +35,7 @@ PLOTS_JOB = "Writing plots"
 
 
 def existing_export(folder: str | Path) -> list[Path]:
-    """The export files already in ``folder``."""
+    """List the export files already in ``folder``."""
     return [Path(folder) / n for n in EXPORT_FILES if (Path(folder) / n).exists()]
 
 
@@ -108,7 +108,7 @@ def write_export(
 
 
 def plots_job(result: ExtractionResult, folder: str | Path) -> Callable[[], str]:
-    """A function writing the PDF report of ``result`` (for the worker thread)."""
+    """Make a function writing the PDF report of ``result`` (for the worker thread)."""
     efel_settings = result.settings["efel_settings"]
 
     def write() -> str:

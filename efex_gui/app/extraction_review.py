@@ -40,7 +40,7 @@ class CheckCell:
 
 
 def browsed_cells(session_controller: Any) -> list[CheckCell]:
-    """The cells of the recordings read for browsing, without excluded sweeps.
+    """Return the cells of the recordings read for browsing, without excluded sweeps.
 
     Parameters
     ----------
@@ -77,7 +77,7 @@ def all_read(session_controller: Any) -> bool:
 
 
 def check_cells(session_controller: Any, result: Any, stale: bool) -> list[Any] | None:
-    """The cells the target check and the rheobase review look at.
+    """Return the cells the target check and the rheobase review look at.
 
     The last result's cells when it is up to date; else the recordings read for
     browsing when every file has been read; else a stale result's cells; else None
@@ -137,7 +137,7 @@ def review_rows(session: Session, cells: list[Any] | None) -> list[RheobaseRow]:
 
 
 def rheobase_inputs(settings: ExtractionSettings) -> tuple[Any, ...]:
-    """The settings the browser's rheobases (and relative amplitudes) depend on."""
+    """Return the settings the browser's rheobases (and relative amplitudes) use."""
     return (
         settings.efel_settings,
         settings.protocols_rheobase,

@@ -304,7 +304,7 @@ class RecordingStore(QObject):
             self._queue_load()
 
     def efel_settings(self) -> dict[str, Any]:
-        """The efel settings the spike counts use (BluePyEfe's defaults if unset)."""
+        """Return the efel settings of the spike counts (BluePyEfe's if unset)."""
         if self.session.settings.efel_settings is not None:
             return dict(self.session.settings.efel_settings)
         from efex_gui.core.extraction.read_and_extract import DEFAULT_EFEL_SETTINGS
@@ -355,7 +355,7 @@ class RecordingStore(QObject):
         self.dataset.forget(key)
 
     def raw_trace(self, sweep: SweepKey) -> tuple[Any | None, str | None]:
-        """The raw trace of a sweep that could not be interpreted, and its fix kind.
+        """Return the raw trace of a sweep not interpreted, and its fix kind.
 
         Reads the entry now when it was read in the background (raw traces are only
         kept for what is displayed).
@@ -371,13 +371,13 @@ class RecordingStore(QObject):
         return raw.get(index), self._fix.get(key)
 
     def normalize(self, sweep: SweepKey) -> SweepKey:
-        """The sweep's key with ``index 0`` once its entry is read (None before)."""
+        """Return the key with ``index 0`` once the entry is read (None before)."""
         if sweep.index is None and self.dataset.state(sweep.entry_key).n_traces:
             return SweepKey(sweep.cell, sweep.protocol, sweep.entry, 0)
         return sweep
 
     def recordings_for(self, sweep: SweepKey) -> list[Any]:
-        """Recordings with full traces for ``sweep``, read now if needed."""
+        """Return recordings with full traces for ``sweep``, read now if needed."""
         key = sweep.entry_key
         recordings = self._recordings.get(key)
         if recordings is None or any(
@@ -401,7 +401,7 @@ class RecordingStore(QObject):
     def entries_read(
         self,
     ) -> dict[tuple[str, str, int], tuple[dict[str, Any], list[Any]]]:
-        """What was read, for the extraction (``IncrementalExtractor``'s ``preread``).
+        """Return what was read, for the extraction (``IncrementalExtractor.preread``).
 
         ``{(cell, protocol, position): (efel settings of the spike counts,
         recordings)}``; the lists are copies, the Recordings are shared (the
@@ -427,7 +427,7 @@ class RecordingStore(QObject):
                     yield SweepKey(key.cell, key.protocol, key.entry, index), recording
 
     def recording(self, sweep: SweepKey) -> Any | None:
-        """The Recording of a read sweep, possibly without traces (no file access)."""
+        """Return a read sweep's Recording, maybe without traces (no file access)."""
         recordings = self._recordings.get(sweep.entry_key)
         index = self.normalize(sweep).index
         if recordings is None or index is None or index >= len(recordings):
@@ -448,7 +448,7 @@ class RecordingStore(QObject):
         self.qc_changed.emit(dict(qc))
 
     def qc_results(self, sweep: SweepKey) -> list[QCResult]:
-        """The QC results of a read sweep (empty when not read or not evaluated)."""
+        """Return a read sweep's QC results (empty if not read or not evaluated)."""
         return self.qc.get(self.normalize(sweep), [])
 
     # --- summaries and rheobase ----------------------------------------------------

@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    """The command line of ``efex-gui``."""
+    """Parse the command line of ``efex-gui``."""
     parser = argparse.ArgumentParser(
         prog="efex-gui",
         description="See, curate and extract e-features from patch-clamp recordings.",
@@ -163,8 +163,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _one_line_per_warning(verbose: bool) -> RepeatSummary:
-    """Unless ``verbose``: each distinct warning logged once (counted at exit), and
-    efel's own warnings left out.
+    """Log each distinct warning once (counted at exit), unless ``verbose``.
+
+    Without ``verbose``, efel's own warnings are left out too.
     """
     repeats = RepeatSummary()
     if not verbose:

@@ -50,7 +50,7 @@ class Preferences:
 
     # folders and geometry
     def last_folder(self) -> str:
-        """The folder of the last file dialog ('' if none)."""
+        """Return the folder of the last file dialog ('' if none)."""
         return str(self.settings.value("last_folder", "") or "")
 
     def set_last_folder(self, folder: str | Path) -> None:
@@ -58,7 +58,7 @@ class Preferences:
         self.settings.setValue("last_folder", str(folder))
 
     def geometry(self) -> QByteArray | None:
-        """Saved main-window geometry."""
+        """Return the saved main-window geometry."""
         value = self.settings.value("geometry")
         return value if isinstance(value, QByteArray) else None
 
@@ -67,7 +67,7 @@ class Preferences:
         self.settings.setValue("geometry", geometry)
 
     def window_state(self) -> QByteArray | None:
-        """Saved main-window state (docks, toolbars)."""
+        """Return the saved main-window state (docks, toolbars)."""
         value = self.settings.value("window_state")
         return value if isinstance(value, QByteArray) else None
 
@@ -77,7 +77,7 @@ class Preferences:
 
     # exclusion reasons
     def exclusion_reasons(self) -> list[str]:
-        """The common reasons offered when excluding (the defaults if never set)."""
+        """Return the common reasons offered when excluding (defaults if never set)."""
         value = self.settings.value("exclusion_reasons")
         if value is None:
             return list(DEFAULT_EXCLUSION_REASONS)
@@ -104,7 +104,7 @@ class Preferences:
 
     # import profile
     def import_profile(self) -> dict[str, Any]:
-        """The last import settings (pattern, channels, defaults, eCode overrides)."""
+        """Return the last import settings (pattern, channels, defaults, eCodes)."""
         text = self.settings.value("import_profile", "")
         try:
             value = json.loads(str(text)) if text else {}

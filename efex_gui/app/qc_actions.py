@@ -46,7 +46,7 @@ _LABELS = {c.name: c.label for c in CHECKS}
 
 
 def check_label(check: str) -> str:
-    """The label shown for a check."""
+    """Return the label shown for a check."""
     return _LABELS.get(check, check)
 
 
@@ -79,7 +79,7 @@ def set_qc_settings(controller: Any, settings: QCSettings) -> None:
 def window_entries(
     controller: Any, sweep: SweepKey, scope: WindowScope
 ) -> list[EntryKey]:
-    """The entries a window dropped on ``sweep`` applies to, for ``scope``."""
+    """Return the entries a window dropped on ``sweep`` applies to, for ``scope``."""
     dataset = controller.dataset
     if scope == "sweep":
         return [sweep.entry_key]

@@ -78,8 +78,10 @@ class TaskContext:
             raise Cancelled(f"{self.name} was cancelled.")
 
     def progress(self, done: int, total: int, message: str = "") -> None:
-        """Report progress (emitted at most every ``THROTTLE_S`` seconds, and always
-        at the end of a stage, ``done >= total``).
+        """Report progress.
+
+        Emitted at most every ``THROTTLE_S`` seconds, and always at the end of a
+        stage (``done >= total``).
         """
         self._progress = TaskProgress(self.name, done, total, message)
         if done >= total:

@@ -25,7 +25,7 @@ _UMASK_LOCK = threading.Lock()
 
 
 def current_umask() -> int:
-    """The process umask (read by setting it and putting it back, under a lock)."""
+    """Return the process umask (read by setting it and putting it back, locked)."""
     with _UMASK_LOCK:
         mask = os.umask(0o022)
         os.umask(mask)
@@ -39,8 +39,10 @@ def write_atomic(
     binary: bool = False,
     make_parents: bool = False,
 ) -> Path:
-    """Write a file atomically: ``write(handle)`` fills a temporary file that replaces
-    ``path`` once it is complete and on disk.
+    """Write a file atomically.
+
+    ``write(handle)`` fills a temporary file that replaces ``path`` once it is
+    complete and on disk.
 
     Parameters
     ----------

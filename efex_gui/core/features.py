@@ -81,7 +81,7 @@ def build_efel_settings(
 
 
 def efel_version() -> str:
-    """The installed efel's version (part of the persistent cache keys)."""
+    """Return the installed efel's version (part of the persistent cache keys)."""
     return str(getattr(efel, "__version__", "unknown"))
 
 
@@ -205,7 +205,7 @@ def _needs_current(features: Sequence[str], settings: Mapping[str, Any]) -> bool
 
 @lru_cache(maxsize=1)
 def current_features() -> frozenset[str] | None:
-    """The efel features that read the current trace, directly or not (None: unknown).
+    """Return the efel features that read the current trace (None: unknown).
 
     C++ features: the dependents of ``current``, ``current_base`` and
     ``steady_state_current_stimend`` in efel's dependency file. Python features: those
@@ -263,7 +263,7 @@ def _close_over(needs: set[str], texts: Mapping[str, str]) -> None:
 
 
 def _as_list(values: Any) -> Any:
-    """A 1-D NumPy array as a list of Python numbers (exactly the same values)."""
+    """Convert a 1-D NumPy array to a list of Python numbers (same values)."""
     if isinstance(values, np.ndarray) and values.ndim == 1:
         return values.tolist()
     return values
@@ -333,7 +333,7 @@ def is_efel_feature(name: str) -> bool:
 
 
 def feature_unit(name: str) -> str:
-    """The unit efel gives for a feature (``"mV"``, ``"Hz"``, ...).
+    """Return the unit efel gives for a feature (``"mV"``, ``"Hz"``, ...).
 
     Returns ``""`` for a unitless feature (efel's ``"constant"``), an unknown name, or a
     feature efel has no unit for (e.g. ``Spikecount``).

@@ -26,7 +26,7 @@ class RepeatSummary(logging.Filter):
         self.first: dict[tuple[str, int, str], str] = {}
 
     def filter(self, record: logging.LogRecord) -> bool:
-        """True for the first record of its template (always for errors)."""
+        """Keep only the first record of each template (errors always pass)."""
         if record.levelno >= logging.ERROR:
             return True
         key = (record.name, record.levelno, str(record.msg))

@@ -39,7 +39,7 @@ ALIASES: dict[str, str] = {
 
 
 def new_name(old: str) -> str | None:
-    """The current path of a pre-move module path, or None if it did not move here."""
+    """Return the current path of a pre-move module path (None: it did not move)."""
     for prefix, new in ALIASES.items():
         if old == prefix or old.startswith(prefix + "."):
             return new + old[len(prefix) :]

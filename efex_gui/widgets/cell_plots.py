@@ -43,7 +43,7 @@ X_MODES = {"nA": ("Current", "nA", 0.02), "%": ("Current", "% rheobase", 10.0)}
 
 
 def cell_color(position: int, count: int) -> Any:
-    """A distinct colour per cell."""
+    """Pick a distinct colour per cell."""
     return pg.intColor(position, hues=max(count, 2), values=1, maxValue=200)
 
 
@@ -116,7 +116,7 @@ class CellPlots(QWidget):
 
     # --- figure -----------------------------------------------------------------------
     def current_plot(self) -> pg.PlotItem:
-        """The plot item of the shown tab."""
+        """Return the plot item of the shown tab."""
         widget: Any = self.tabs.currentWidget()  # every tab is a pg.PlotWidget
         item: pg.PlotItem = widget.getPlotItem()
         return item
@@ -128,7 +128,7 @@ class CellPlots(QWidget):
             "sweeps": [
                 list(map(str, (s.cell, s.protocol, s.entry, s.index)))
                 for s in self.controller.sc.selection
-            ],  # fmt: skip
+            ],
             "x_axis": self.x_mode.currentData(),
             "measure_protocols": self.controller.protocols.to_dict(),
             "efel_settings": self.controller.context().efel_settings,
@@ -258,7 +258,7 @@ class CellPlots(QWidget):
 
     # --- sweeps -----------------------------------------------------------------------
     def selected_recordings(self) -> list[Any]:
-        """The recordings of the sweeps selected in the browser."""
+        """Return the recordings of the sweeps selected in the browser."""
         out = []
         for sweep in self.controller.sc.selection:
             for recording in self.controller.sc.recordings_for(sweep):

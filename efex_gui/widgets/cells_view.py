@@ -66,9 +66,11 @@ class CellsTableModel(QAbstractTableModel):
         self.endResetModel()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        """Return the number of cells (0 under a valid ``parent``: a flat table)."""
         return 0 if parent.isValid() else len(self.summaries)
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        """Return the number of columns: the cell name, then one per measure."""
         return 0 if parent.isValid() else 1 + len(MEASURES)
 
     def headerData(
@@ -77,6 +79,7 @@ class CellsTableModel(QAbstractTableModel):
         orientation: Qt.Orientation,
         role: int = Qt.ItemDataRole.DisplayRole,
     ) -> Any:
+        """Return the measure names (with units) of the horizontal header."""
         if orientation != Qt.Orientation.Horizontal:
             return None
         if section == 0:
@@ -89,12 +92,13 @@ class CellsTableModel(QAbstractTableModel):
         return None
 
     def measure_at(self, index: Index) -> tuple[CellSummary, str | None]:
-        """The summary of the row and the measure of the column (None: the name)."""
+        """Return the row's summary and the column's measure (None: the name)."""
         summary = self.summaries[index.row()]
         column = index.column()
         return summary, (MEASURES[column - 1] if column > 0 else None)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        """Return the value, text or sort key of a cell of the table for ``role``."""
         if not index.isValid():
             return None
         summary, name = self.measure_at(index)
@@ -197,7 +201,7 @@ class CellsView(QWidget):
         return [self.model.summaries[r].cell for r in sorted(rows)]
 
     def table_text(self, only_selected: bool = True) -> str:
-        """The (selected) values as tab-separated text with the header."""
+        """Return the (selected) values as tab-separated text with the header."""
         indexes = self.table.selectedIndexes() if only_selected else []
         rows = sorted({i.row() for i in indexes}) or range(self.proxy.rowCount())
         columns = sorted({i.column() for i in indexes}) or range(

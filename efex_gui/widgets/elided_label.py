@@ -1,5 +1,6 @@
-"""A one-line label that never widens its window: long text is elided, in full in
-its tooltip.
+"""A one-line label that never widens its window.
+
+Long text is elided, and given in full in its tooltip.
 
 A plain QLabel asks for the width of its whole text, so one long error message in a
 toolbar or status bar pushed the main window past the screen. ``ElidedLabel`` asks
@@ -41,20 +42,23 @@ class ElidedLabel(QLabel):
         self.update()
 
     def elided_text(self) -> str:
-        """The text as it fits the current width."""
+        """Return the text as it fits the current width."""
         return self.fontMetrics().elidedText(
             self.text(), Qt.TextElideMode.ElideRight, max(0, self.width())
         )
 
     def sizeHint(self) -> QSize:
+        """Prefer at most :data:`PREFERRED_CHARS` characters of width."""
         hint = super().sizeHint()
         limit = self.fontMetrics().averageCharWidth() * PREFERRED_CHARS
         return QSize(min(hint.width(), limit), hint.height())
 
     def minimumSizeHint(self) -> QSize:
+        """Allow any width down to zero (the text is elided)."""
         return QSize(0, super().minimumSizeHint().height())
 
     def paintEvent(self, event: QPaintEvent) -> None:
+        """Paint the text elided to the current width."""
         painter = QPainter(self)
         alignment = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
         painter.drawText(self.rect(), int(alignment), self.elided_text())

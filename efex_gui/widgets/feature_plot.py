@@ -113,7 +113,7 @@ def protocol_features(result: ExtractionResult | None) -> dict[str, list[str]]:
 
 
 def efel_name(result: ExtractionResult, protocol: str, output_name: str) -> str:
-    """The efel feature behind an output name of ``protocol``'s targets."""
+    """Return the efel feature behind an output name of ``protocol``'s targets."""
     for target in result.targets:
         if (
             target["protocol"] == protocol
@@ -225,8 +225,10 @@ class FeaturePlot(RefreshWhenShown, QWidget):
 
     # --- drawing ------------------------------------------------------------------
     def _set_legend(self, entries: list[str]) -> None:
-        """One line above the plot; with many cells the full legend is the tooltip
-        (44 cells would take four lines from the plot).
+        """Show the legend in one line above the plot.
+
+        With many cells the full legend is the tooltip (44 cells would take four
+        lines from the plot).
         """
         text = "&nbsp;&nbsp; ".join(entries)
         if len(entries) - 1 <= MAX_LEGEND_CELLS:

@@ -119,7 +119,7 @@ def export_dialog(
 def figure_actions(
     parent: QWidget, item: pg.GraphicsObject, provenance: Provenance, name: str
 ) -> list[QAction]:
-    """ "Export figure (PNG/SVG)…" and "Copy figure" actions for ``item``."""
+    """Make the "Export figure (PNG/SVG)…" and "Copy figure" actions for ``item``."""
     export = QAction("Export figure (PNG/SVG)…", parent)
     export.triggered.connect(lambda: export_dialog(parent, item, provenance, name))
     copy = QAction("Copy figure", parent)

@@ -65,6 +65,7 @@ class RecordingTree(QTreeView):
         self._browser = browser
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Toggle the exclusion of the selection on X; other keys as usual."""
         if event.key() == Qt.Key.Key_X and not event.modifiers():
             self._browser.toggle_selected()
             event.accept()
@@ -113,12 +114,12 @@ class FileBrowser(QWidget):
 
     # --- selection ------------------------------------------------------------------
     def selected_indexes(self) -> list[Any]:
-        """Selected rows (column 0), in view order."""
+        """Return the selected rows (column 0), in view order."""
         rows = self.tree.selectionModel().selectedRows(NAME)
         return sorted(rows, key=lambda i: self.tree.visualRect(i).top())
 
     def _selection_sweeps(self) -> list[SweepKey]:
-        """The sweeps the tree's selection stands for (a protocol: its sweeps)."""
+        """Return the sweeps the tree's selection stands for (a protocol's: all)."""
         sweeps: list[SweepKey] = []
         for index in self.selected_indexes():
             kind = self.model.kind(index)
@@ -166,7 +167,7 @@ class FileBrowser(QWidget):
             self.tree.expand(self.model.index(row, 0))
 
     def _show_hint(self) -> None:
-        """The tree when there is something to list, else how to open recordings."""
+        """Show the tree when there is something to list, else how to open files."""
         empty = self.model.rowCount() == 0
         self.tree.setVisible(not empty)
         self.empty_hint.setVisible(empty)
@@ -219,7 +220,7 @@ class FileBrowser(QWidget):
         menu.exec(self.tree.viewport().mapToGlobal(position))
 
     def build_context_menu(self) -> QMenu:
-        """The right-click menu for the current selection."""
+        """Build the right-click menu for the current selection."""
         menu = QMenu(self)
         menu.setToolTipsVisible(True)
         entries = [

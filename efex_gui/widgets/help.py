@@ -120,7 +120,7 @@ def _dock_title(action: QAction) -> str:
 
 
 def shortcut_html(window: QWidget | None = None) -> str:
-    """The shortcut sheet as an HTML table (menu keys read from ``window``)."""
+    """Render the shortcut sheet as an HTML table (menu keys read from ``window``)."""
     menus = action_shortcuts(window) if window is not None else []
     rows = []
     for place, keys in [("Menus and toolbars", menus), *SHORTCUTS]:
@@ -159,7 +159,7 @@ def _version(module: str, dist: str) -> str:
 
 
 def about_html() -> str:
-    """The About box text, with the versions."""
+    """Render the About box text, with the versions."""
     from efex_gui import __version__
 
     lines = "".join(

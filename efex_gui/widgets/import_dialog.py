@@ -113,7 +113,7 @@ class ImportDialog(QDialog):
         self.update_preview()
 
     def _starting_profile(self) -> dict[str, Any]:
-        """The last import's settings where they fit this folder (core's rule)."""
+        """Return the last import's settings where they fit this folder (core rule)."""
         remembered = self.preferences.import_profile() if self.preferences else {}
         start = starting_profile(
             load_default("import"), remembered, str(self.root), self.paths
@@ -258,7 +258,7 @@ class ImportDialog(QDialog):
 
     # --- profile ------------------------------------------------------------------
     def profile(self) -> dict[str, Any]:
-        """The dialog's settings as a JSON-ready dict."""
+        """Return the dialog's settings as a JSON-ready dict."""
         return {
             "pattern": self.pattern.text(),
             "current_channel": self.current_channel.text().strip(),
@@ -476,7 +476,7 @@ class ImportDialog(QDialog):
 
     # --- result -------------------------------------------------------------------
     def defaults_values(self) -> dict[str, Any]:
-        """The default metadata, numbers parsed (empty fields left out)."""
+        """Return the default metadata, numbers parsed (empty fields left out)."""
         values: dict[str, Any] = {}
         for key, edit in self.defaults.items():
             text = edit.text().strip()
@@ -492,12 +492,13 @@ class ImportDialog(QDialog):
         return values
 
     def files_metadata(self) -> dict[str, dict[str, list[dict[str, Any]]]]:
-        """The files_metadata the dialog builds (paths relative to ``root``)."""
+        """Build the files_metadata of the dialog (paths relative to ``root``)."""
         return build_files_metadata(
             self.pairing.entries, self.defaults_values(), self.protocol_timings
         )
 
     def accept(self) -> None:
+        """Close the dialog if its defaults parse, remembering its settings."""
         self.update_preview()
         try:
             self.defaults_values()

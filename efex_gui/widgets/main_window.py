@@ -379,7 +379,7 @@ class MainWindow(SessionDocument, QMainWindow):
 
     # --- feedback -----------------------------------------------------------------
     def show_error(self, title: str, message: str, details: str = "") -> None:
-        """A modal error box (only logged when the window is not shown)."""
+        """Show a modal error box (only logged when the window is not shown)."""
         logger.error("%s: %s", title, message)
         if not self.isVisible():
             return
@@ -401,6 +401,7 @@ class MainWindow(SessionDocument, QMainWindow):
         QMessageBox.about(self, "About efex-gui", about_html())
 
     def showEvent(self, event: Any) -> None:
+        """Give bottom docks their starting height the first time the window shows."""
         super().showEvent(event)
         if not self._docks_sized:
             # Docks added by extensions start small: the traces are the main view.
@@ -420,16 +421,19 @@ class MainWindow(SessionDocument, QMainWindow):
 
     # --- drag and drop, closing ---------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        """Accept a drag that carries files."""
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
+        """Open the local files dropped on the window."""
         paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if paths:
             event.acceptProposedAction()
             self.open_paths(paths)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        """Close once unsaved work is confirmed: save the geometry, stop the workers."""
         if not self.confirm_replace("quitting"):
             event.ignore()
             return

@@ -232,7 +232,7 @@ class MetadataPanel(QWidget):
             )
 
     def _qc_text(self) -> str:
-        """The first selected sweep's QC results (flags first, then the rest)."""
+        """Describe the first selected sweep's QC results (flags first, then rest)."""
         from efex_gui.app.qc_actions import check_label
 
         if not self.controller.selection:
@@ -311,7 +311,7 @@ class MetadataPanel(QWidget):
         return changes
 
     def invalid_fields(self) -> list[str]:
-        """Number fields whose text is not a number."""
+        """Return the number fields whose text is not a number."""
         bad = []
         for name in NUMBER_FIELDS:
             text = self.fields[name].text().strip()

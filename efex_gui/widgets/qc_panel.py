@@ -141,7 +141,7 @@ class QCPanel(QWidget):
         return item
 
     def current_check(self) -> str | None:
-        """The check of the current row (a check row or one of its sweeps)."""
+        """Return the check of the current row (a check row or one of its sweeps)."""
         item = self.tree.currentItem()
         return None if item is None else item.data(0, CHECK_ROLE)
 
@@ -189,7 +189,7 @@ class QCPanel(QWidget):
         table.blockSignals(False)
 
     def settings(self) -> QCSettings:
-        """The settings the table shows (an unreadable threshold keeps its value)."""
+        """Return the settings the table shows (a bad threshold keeps its value)."""
         current = self.controller.session.qc
         settings = QCSettings(dict(current.enabled), dict(current.thresholds))
         for row, check in enumerate(CHECKS):

@@ -120,7 +120,7 @@ class RecordingTreeModel(QAbstractItemModel):
         return sweeps
 
     def protocol_node(self, cell: str, protocol: str) -> _Node | None:
-        """The node of one protocol of one cell."""
+        """Return the node of one protocol of one cell."""
         for cell_node in self._root.children:
             if cell_node.cell == cell:
                 for node in cell_node.children:
@@ -130,6 +130,7 @@ class RecordingTreeModel(QAbstractItemModel):
 
     # --- Qt model interface --------------------------------------------------------
     def index(self, row: int, column: int, parent: Index = _NO_PARENT) -> QModelIndex:
+        """Return the index of ``row``/``column`` under ``parent`` (invalid if none)."""
         node = self._node(parent)
         if node is None or row < 0 or column < 0 or column >= len(COLUMNS):
             return QModelIndex()
@@ -139,6 +140,7 @@ class RecordingTreeModel(QAbstractItemModel):
         return self.createIndex(row, column, node)
 
     def parent(self, index: Index = _NO_PARENT) -> QModelIndex:  # type: ignore[override]
+        """Return the index of the row that holds ``index`` (invalid for cells)."""
         if not index.isValid():
             return QModelIndex()
         owner: _Node = index.internalPointer()
@@ -147,6 +149,7 @@ class RecordingTreeModel(QAbstractItemModel):
         return self.createIndex(owner.row, 0, owner.parent)
 
     def rowCount(self, parent: Index = _NO_PARENT) -> int:
+        """Return the number of children of ``parent`` (cells, protocols or sweeps)."""
         if parent.isValid() and parent.column() != 0:
             return 0
         node = self._node(parent)
@@ -155,6 +158,7 @@ class RecordingTreeModel(QAbstractItemModel):
         return len(node.sweeps) if node.kind == "protocol" else len(node.children)
 
     def columnCount(self, parent: Index = _NO_PARENT) -> int:
+        """Return the number of columns (:data:`COLUMNS`)."""
         return len(COLUMNS)
 
     def headerData(
@@ -163,6 +167,7 @@ class RecordingTreeModel(QAbstractItemModel):
         orientation: Qt.Orientation,
         role: int = Qt.ItemDataRole.DisplayRole,
     ) -> Any:
+        """Return the column titles and tooltips of the horizontal header."""
         if orientation != Qt.Orientation.Horizontal:
             return None
         if role == Qt.ItemDataRole.DisplayRole:
@@ -172,6 +177,7 @@ class RecordingTreeModel(QAbstractItemModel):
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
+        """Return the flags of a row: selectable, the name column checkable."""
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
         flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
@@ -180,6 +186,7 @@ class RecordingTreeModel(QAbstractItemModel):
         return flags
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        """Return the data of a cell, protocol or sweep row for ``role``."""
         if not index.isValid():
             return None
         owner: _Node = index.internalPointer()
@@ -190,6 +197,7 @@ class RecordingTreeModel(QAbstractItemModel):
     def setData(
         self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole
     ) -> bool:
+        """Exclude or include a row when its check box is toggled."""
         if role != Qt.ItemDataRole.CheckStateRole or index.column() != NAME:
             return False
         checked = Qt.CheckState(value) == Qt.CheckState.Checked
@@ -198,19 +206,19 @@ class RecordingTreeModel(QAbstractItemModel):
 
     # --- helpers for views --------------------------------------------------------
     def _node(self, index: Index) -> _Node | None:
-        """The cell/protocol node an index stands for (root if invalid; None: sweep)."""
+        """Return an index's cell/protocol node (root if invalid; None: a sweep)."""
         if not index.isValid():
             return self._root
         owner: _Node = index.internalPointer()
         return None if owner.kind == "protocol" else owner.children[index.row()]
 
     def kind(self, index: Index) -> str:
-        """ "cell", "protocol" or "sweep"."""
+        """Tell the kind of row: "cell", "protocol" or "sweep"."""
         owner: _Node = index.internalPointer()
         return "sweep" if owner.kind == "protocol" else owner.children[index.row()].kind
 
     def sweep(self, index: Index) -> SweepKey | None:
-        """The sweep a row stands for (None for cells and protocols)."""
+        """Return the sweep a row stands for (None for cells and protocols)."""
         owner: _Node = index.internalPointer()
         return owner.sweeps[index.row()] if owner.kind == "protocol" else None
 
@@ -226,7 +234,7 @@ class RecordingTreeModel(QAbstractItemModel):
         return [s for child in node.children for s in child.sweeps]
 
     def exclusion_key(self, index: Index) -> ExclusionKey:
-        """The exclusion key of any row."""
+        """Return the exclusion key of any row."""
         sweep = self.sweep(index)
         if sweep is not None:
             return self.controller.exclusion_key(sweep)
@@ -235,7 +243,7 @@ class RecordingTreeModel(QAbstractItemModel):
         return node.exclusion_key()
 
     def index_of_sweep(self, sweep: SweepKey, column: int = 0) -> QModelIndex:
-        """The index of a sweep's row (invalid if not shown)."""
+        """Return the index of a sweep's row (invalid if not shown)."""
         node = self.protocol_node(sweep.cell, sweep.protocol)
         if node is None:
             return QModelIndex()
@@ -413,7 +421,7 @@ class RecordingTreeModel(QAbstractItemModel):
 
 
 def _ecode_text(protocol: str, name: str | None) -> str:
-    """The eCode, or the one other labs' names suggest, or why there is none."""
+    """Describe the eCode, or the one other labs' names suggest, or why none."""
     from efex_gui.core.recordings.ecodes.names import guess_from_name
 
     if name:

@@ -55,12 +55,12 @@ class ResultRow:
     unit: str = ""
 
     def values(self) -> list[Any]:
-        """The cells of the row, in :data:`HEADERS` order."""
+        """Return the cells of the row, in :data:`HEADERS` order."""
         return [self.stimulus, self.feature, self.mean, self.std, self.n, self.unit]
 
 
 def result_rows(result: ExtractionResult | None) -> list[ResultRow]:
-    """The exported feature entries of a result, in file order."""
+    """List the exported feature entries of a result, in file order."""
     if result is None:
         return []
     protocol_of = {p.stimulus_name: p.name for p in result.protocols}
@@ -105,9 +105,11 @@ class ResultsModel(QAbstractTableModel):
             )
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        """Return the number of result rows (0 under a valid ``parent``: flat table)."""
         return 0 if parent.isValid() else len(self.rows)
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        """Return the number of columns (:data:`HEADERS`)."""
         return 0 if parent.isValid() else len(HEADERS)
 
     def headerData(
@@ -116,6 +118,7 @@ class ResultsModel(QAbstractTableModel):
         orientation: Qt.Orientation,
         role: int = Qt.ItemDataRole.DisplayRole,
     ) -> Any:
+        """Return the column titles of the horizontal header."""
         if role == Qt.ItemDataRole.DisplayRole and (
             orientation == Qt.Orientation.Horizontal
         ):
@@ -123,6 +126,7 @@ class ResultsModel(QAbstractTableModel):
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        """Return a value as text, or as its sort key (``UserRole``)."""
         if not index.isValid():
             return None
         row = self.rows[index.row()]
@@ -223,7 +227,7 @@ class ResultsTable(RefreshWhenShown, QWidget):
         )
 
     def selected_rows(self) -> list[ResultRow]:
-        """The selected rows in view order (all rows if none is selected)."""
+        """Return the selected rows in view order (all rows if none is selected)."""
         indexes = sorted({i.row() for i in self.view.selectionModel().selectedRows()})
         if not indexes:
             indexes = list(range(self.proxy.rowCount()))

@@ -30,6 +30,7 @@ class SessionDocument:
     confirm_close: bool
 
     def save(self) -> bool:  # provided by the window
+        """Save the session; the window that uses this mixin provides it."""
         raise NotImplementedError
 
     # --- unsaved work -------------------------------------------------------------

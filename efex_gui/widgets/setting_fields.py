@@ -22,6 +22,21 @@ from PySide6.QtWidgets import (
 
 
 def spin_box(field: dict[str, Any], parent: QWidget) -> QSpinBox | QDoubleSpinBox:
+    """Make a spin box for a numeric setting ``field`` (range, decimals, unit).
+
+    Parameters
+    ----------
+    field : dict
+        The setting's description: ``type`` ("int" or "float"), optional
+        ``minimum``, ``maximum``, ``decimals`` and ``unit``.
+    parent : QWidget
+        The box's parent.
+
+    Returns
+    -------
+    QSpinBox or QDoubleSpinBox
+        The box, without keyboard tracking (a value counts once typed).
+    """
     if field["type"] == "int":
         spin: QSpinBox | QDoubleSpinBox = QSpinBox(parent)
     else:
@@ -36,6 +51,18 @@ def spin_box(field: dict[str, Any], parent: QWidget) -> QSpinBox | QDoubleSpinBo
 
 
 def form_layout(parent: QWidget | None) -> QFormLayout:
+    """Make a form layout whose fields keep their size hint.
+
+    Parameters
+    ----------
+    parent : QWidget or None
+        The widget the layout is set on, or None for a nested layout.
+
+    Returns
+    -------
+    QFormLayout
+        The layout.
+    """
     form = QFormLayout(parent) if parent is not None else QFormLayout()
     form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
     return form
@@ -68,6 +95,7 @@ class SettingField:
         self.enabled.toggled.connect(self.editor.setEnabled)
 
     def set(self, present: bool, value: Any) -> None:
+        """Show ``value`` (the default when None) and tick 'set' when ``present``."""
         blockers = [QSignalBlocker(self.enabled), QSignalBlocker(self.editor)]
         self.enabled.setChecked(present)
         self.editor.setEnabled(present)
@@ -83,6 +111,7 @@ class SettingField:
         del blockers
 
     def value(self) -> Any:
+        """Return the editor's value (a bool, a choice's text or a number)."""
         if self.spec["type"] == "bool":
             return self.editor.currentText() == "true"
         if self.spec["type"] == "choice":
@@ -90,6 +119,7 @@ class SettingField:
         return self.editor.value()
 
     def connect(self, slot: Any) -> None:
+        """Call ``slot`` when the 'set' box or the editor's value changes."""
         self.enabled.toggled.connect(slot)
         if isinstance(self.editor, QComboBox):
             self.editor.currentTextChanged.connect(slot)

@@ -317,7 +317,7 @@ class SettingsPanel(QWidget):
         self.controller.set_settings(settings)
 
     def read_settings(self, strategy: bool = False) -> ExtractionSettings:
-        """The settings the widgets show.
+        """Read the settings the widgets show.
 
         Parameters
         ----------

@@ -32,6 +32,7 @@ class RowsDelegate(QStyledItemDelegate):
         self.view = view
 
     def setModelData(self, editor: QWidget, model: Any, index: Index) -> None:
+        """Write the edited value to all selected rows if the edited one is selected."""
         value = self.editor_value(editor)
         if value is None:
             super().setModelData(editor, model, index)
@@ -42,7 +43,7 @@ class RowsDelegate(QStyledItemDelegate):
         model.set_values(rows, index.column(), value)
 
     def editor_value(self, editor: QWidget) -> Any:
-        """The text of the editor (None: let Qt handle it)."""
+        """Return the text of the editor (None: let Qt handle it)."""
         if isinstance(editor, QLineEdit):
             return editor.text()
         if isinstance(editor, QComboBox):
@@ -54,6 +55,7 @@ class FeatureDelegate(RowsDelegate):
     """A line edit completing efel feature names (substring, any case)."""
 
     def createEditor(self, parent: QWidget, option: Any, index: Index) -> QWidget:
+        """Make a line edit that completes efel feature names."""
         editor = QLineEdit(parent)
         completer = QCompleter(efel_feature_names(), editor)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
@@ -70,12 +72,14 @@ class ProtocolDelegate(RowsDelegate):
         self.protocols = protocols
 
     def createEditor(self, parent: QWidget, option: Any, index: Index) -> QWidget:
+        """Make an editable combo box listing the protocols read."""
         editor = QComboBox(parent)
         editor.setEditable(True)
         editor.addItems(self.protocols())
         return editor
 
     def setEditorData(self, editor: QWidget, index: Index) -> None:
+        """Show the current protocol in the combo box."""
         if isinstance(editor, QComboBox):
             editor.setCurrentText(str(index.data(Qt.ItemDataRole.EditRole) or ""))
         else:
@@ -86,5 +90,5 @@ class TargetTableView(QTableView):
     """The target table; Delete removes rows, Ctrl+D duplicates them."""
 
     def selected_rows(self) -> list[int]:
-        """Indices of the selected rows, sorted."""
+        """Return the indices of the selected rows, sorted."""
         return sorted({i.row() for i in self.selectionModel().selectedIndexes()})

@@ -122,7 +122,7 @@ def _parse_value(text: str) -> Any:
 
 
 def parse_number(text: Any, what: str) -> float | int:
-    """A finite number from a cell's text (ints stay ints, as BluePyEfe keeps them)."""
+    """Parse a finite number from a cell's text (ints stay ints, as in BluePyEfe)."""
     if isinstance(text, int | float) and not isinstance(text, bool):
         value: float | int = text
     else:
@@ -190,14 +190,16 @@ class TargetTableModel(QAbstractTableModel):
             )
 
     def targets(self) -> list[dict[str, Any]]:
-        """A copy of the targets shown."""
+        """Return a copy of the targets shown."""
         return copy.deepcopy(self._targets)
 
     # --- Qt model API -------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        """Return the number of targets (0 under a valid ``parent``: a flat table)."""
         return 0 if parent.isValid() else len(self._targets)
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        """Return the number of columns (:data:`COLUMNS`)."""
         return 0 if parent.isValid() else len(COLUMNS)
 
     def headerData(
@@ -206,6 +208,7 @@ class TargetTableModel(QAbstractTableModel):
         orientation: Qt.Orientation,
         role: int = Qt.ItemDataRole.DisplayRole,
     ) -> Any:
+        """Return the column titles and tooltips of the horizontal header."""
         horizontal = orientation == Qt.Orientation.Horizontal
         if role == Qt.ItemDataRole.ToolTipRole and horizontal:
             return HEADER_TIPS.get(COLUMNS[section][0])
@@ -225,12 +228,14 @@ class TargetTableModel(QAbstractTableModel):
             self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(COLUMNS) - 1)
 
     def flags(self, index: Index) -> Qt.ItemFlag:
+        """Return the flags of a cell: editable unless read-only or "matches"."""
         flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
         if not self.read_only and COLUMNS[index.column()][0] != "matches":
             flags |= Qt.ItemFlag.ItemIsEditable
         return flags
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        """Return the text, tooltip or colour of a cell for ``role``."""
         if not index.isValid():
             return None
         row, key = index.row(), COLUMNS[index.column()][0]
@@ -292,6 +297,7 @@ class TargetTableModel(QAbstractTableModel):
     def setData(
         self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole
     ) -> bool:
+        """Set the value typed into a cell (see :meth:`set_values`)."""
         if role != Qt.ItemDataRole.EditRole or not index.isValid() or self.read_only:
             return False
         return self.set_values([index.row()], index.column(), value)

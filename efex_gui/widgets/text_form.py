@@ -113,7 +113,7 @@ class TextForm(QDialog):
         return str(self.config.get("filepath") or "the text file")
 
     def values(self) -> dict[str, Any]:
-        """The form's values, numbers parsed; empty fields left out."""
+        """Return the form's values, numbers parsed; empty fields left out."""
         values: dict[str, Any] = {}
         for name, edit in self.fields.items():
             text = edit.text().strip()

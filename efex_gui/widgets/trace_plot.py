@@ -58,7 +58,7 @@ SPIKE_BRUSH = (229, 57, 53)
 
 
 def sweep_color(position: int, count: int) -> QColor:
-    """A distinct colour per overlaid sweep (one colour when alone)."""
+    """Pick a distinct colour per overlaid sweep (one colour when alone)."""
     if count <= 1:
         return QColor(25, 90, 170)
     color: QColor = pg.intColor(position, hues=max(count, 2), values=1, maxValue=200)
@@ -206,7 +206,7 @@ class TracePlot(QWidget):
         self.current_plot.setLabel("bottom", "Time", units=t_label)
 
     def _draw_raw(self, sweep: SweepKey) -> None:
-        """The file's raw voltage and current when the sweep was not interpreted."""
+        """Draw the file's raw voltage and current when the sweep is not interpreted."""
         raw, fix = self.controller.raw_trace(sweep)
         self._show_fix(fix)
         if raw is None:
@@ -338,7 +338,7 @@ class TracePlot(QWidget):
 
     # --- the draggable stimulus window --------------------------------------------
     def _snapped(self, region: pg.LinearRegionItem) -> tuple[float, float]:
-        """The region's edges on the drawn sweep's sample grid (ms)."""
+        """Snap the region's edges to the drawn sweep's sample grid (ms)."""
         dt = float(self._window_owner[1].dt) if self._window_owner else 0.0
         low, high = (float(v) for v in region.getRegion())
         if dt > 0:
@@ -401,7 +401,7 @@ class TracePlot(QWidget):
         return actions.get(chosen) if chosen is not None else None
 
     def threshold_of(self, recording: Any) -> float | None:
-        """The spike threshold used for ``recording`` (mV)."""
+        """Return the spike threshold used for ``recording`` (mV)."""
         threshold: Any = self.controller.store.efel_settings().get("Threshold")
         if threshold is None:
             threshold = getattr(recording, "auto_threshold", None)
@@ -445,7 +445,7 @@ class TracePlot(QWidget):
                     f"{selected} selected sweeps</span>"
                 )
             return text
-        sweep, recording = pairs[0]
+        sweep, _ = pairs[0]
         summary = self.controller.summary(sweep)
         parts = [f"<b>{sweep.cell} / {sweep.protocol} / {summary.name}</b>"]
         if summary.amp is not None:
@@ -493,6 +493,7 @@ class TracePlot(QWidget):
 
     # --- keys ---------------------------------------------------------------------
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Step through the sweeps (arrows), exclude (X, space) and other plot keys."""
         key = event.key()
         if key in (Qt.Key.Key_Right, Qt.Key.Key_Down):
             self.controller.step_selection(1)

@@ -83,7 +83,7 @@ class TraceTools(QObject):
 
     # --- filters ------------------------------------------------------------------
     def transform(self, recording: Any, voltage: np.ndarray) -> np.ndarray:
-        """The voltage as drawn: filtered and/or baseline-subtracted."""
+        """Return the voltage as drawn: filtered and/or baseline-subtracted."""
         t = np.asarray(recording.t, dtype=float)
         v = np.asarray(voltage, dtype=float)
         if self.filter_box.isChecked() and len(t) > 1:
@@ -115,7 +115,7 @@ class TraceTools(QObject):
         self.update_readout()
 
     def measure(self) -> CursorReadout | None:
-        """The cursors' readout on the first drawn sweep (None if not shown)."""
+        """Measure the cursors' readout on the first drawn sweep (None if not shown)."""
         items = self.plot.voltage_items
         if not self.cursors_box.isChecked() or not items:
             return None
@@ -138,7 +138,7 @@ class TraceTools(QObject):
         self.readout_changed.emit(readout)
 
     def settings(self) -> dict[str, Any]:
-        """The display settings (for a figure's provenance)."""
+        """Return the display settings (for a figure's provenance)."""
         return {
             "baseline_subtracted": self.baseline_box.isChecked(),
             "low_pass_hz": self.cutoff.value() if self.filter_box.isChecked() else None,

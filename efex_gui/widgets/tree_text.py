@@ -39,7 +39,7 @@ def entry_paths(dataset: Any, key: Any) -> dict[str, str]:
 
 
 def status_text(summary: Any, paths: dict[str, str]) -> str:
-    """A sweep's status and reason, for the Status column.
+    """Describe a sweep's status and reason, for the Status column.
 
     Parameters
     ----------
@@ -64,7 +64,7 @@ def status_text(summary: Any, paths: dict[str, str]) -> str:
 
 
 def spikes_text(summary: Any) -> str:
-    """The spike count; 0 for a read sweep where efel found no spike (None)."""
+    """Return the spike count; 0 for a read sweep where efel found no spike (None)."""
     if summary.spikecount is not None:
         return str(summary.spikecount)
     return "0" if summary.amp is not None else ""

@@ -113,7 +113,7 @@ class CellSummary:
     measures: dict[str, Measure] = field(default_factory=dict)
 
     def value(self, name: str) -> float | None:
-        """The value of measure ``name`` (None when missing)."""
+        """Return the value of measure ``name`` (None when missing)."""
         measure = self.measures.get(name)
         return measure.value if measure is not None else None
 
@@ -146,7 +146,7 @@ class SummaryContext:
     cache: SweepValuesCache = field(default_factory=SweepValuesCache)
 
     def sweeps(self, cell: Any, protocols: Iterable[str]) -> list[SweepValues]:
-        """The values of the cell's sweeps of ``protocols`` (case-insensitive)."""
+        """Return the values of the cell's sweeps of ``protocols`` (any case)."""
         from efex_gui.core.recordings.traces import needs_traces, traces_reloaded
 
         wanted = tuple(protocols)
@@ -290,7 +290,7 @@ def _max_rate(cell: Any, context: SummaryContext) -> Measure:
 
 
 def rheobase_sweeps(cell: Any, context: SummaryContext) -> list[SweepValues]:
-    """The lowest spiking step of the first-spike protocols, with its repetitions."""
+    """Return the lowest spiking step of the first-spike protocols, and repetitions."""
     sweeps = context.sweeps(cell, context.protocols.first_spike)
     spiking = [s for s in sweeps if s.spike_count > 0 and s.amp_na > 0]
     if not spiking:
@@ -318,7 +318,7 @@ def _first_spike(cell: Any, context: SummaryContext) -> dict[str, Measure]:
 
 
 def summarize_cell(cell: Any, context: SummaryContext | None = None) -> CellSummary:
-    """The summary of one cell (see the module docstring).
+    """Summarize one cell (see the module docstring).
 
     Parameters
     ----------
@@ -353,7 +353,7 @@ def summarize_cells(
     progress: Progress | None = None,
     cancel: Any = None,
 ) -> list[CellSummary]:
-    """The summary of every cell, in order.
+    """Summarize every cell, in order.
 
     Parameters
     ----------

@@ -17,7 +17,7 @@ __all__ = ["CursorReadout", "cursor_readout", "low_pass", "subtract_baseline"]
 def subtract_baseline(
     time_ms: np.ndarray, voltage_mv: np.ndarray, baseline_end_ms: float | None
 ) -> np.ndarray:
-    """The voltage minus its median before ``baseline_end_ms`` (the stimulus onset).
+    """Subtract the voltage's median before ``baseline_end_ms`` (the stimulus onset).
 
     Without an onset (or no sample before it) the first 10 % of the trace is used.
     """

@@ -61,7 +61,7 @@ class MeasureProtocols:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> MeasureProtocols:
-        """The defaults, with the lists given in ``data`` replacing theirs.
+        """Build the defaults, with the lists given in ``data`` replacing theirs.
 
         Raises
         ------
@@ -85,7 +85,7 @@ class MeasureProtocols:
         return replace(cls(), **changes)
 
     def to_dict(self) -> dict[str, list[str]]:
-        """The mapping as JSON-ready lists."""
+        """Return the mapping as JSON-ready lists."""
         return {key: list(value) for key, value in asdict(self).items()}
 
 

@@ -132,7 +132,7 @@ def summary_table(summaries: Sequence[CellSummary]) -> list[list[Any]]:
 
 
 def summary_csv(summaries: Sequence[CellSummary]) -> str:
-    """The table as CSV text (empty cells for missing values)."""
+    """Write the table as CSV text (empty cells for missing values)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     for row in summary_table(summaries):

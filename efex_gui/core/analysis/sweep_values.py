@@ -59,7 +59,7 @@ class SweepValues:
     values: dict[str, float | None] = field(default_factory=dict)
 
     def get(self, feature: str) -> float | None:
-        """The feature's first value (None when efel gave nothing)."""
+        """Return the feature's first value (None when efel gave nothing)."""
         return self.values.get(feature)
 
     @property
@@ -123,7 +123,7 @@ class SweepValuesCache:
     def get(
         self, recording: Any, efel_settings: Mapping[str, Any] | None = None
     ) -> SweepValues | None:
-        """The sweep's values, computed once per identity and settings."""
+        """Return the sweep's values, computed once per identity and settings."""
         if getattr(recording, "voltage", None) is None or recording.amp is None:
             return None
         key = (sweep_identity(recording), settings_key(dict(efel_settings or {})))

@@ -46,7 +46,7 @@ class AlignedSpike:
 
 
 def phase_plot(recording: Any, stimulus_only: bool = True) -> PhasePlot | None:
-    """The phase plot of a sweep (None without traces).
+    """Build the phase plot of a sweep (None without traces).
 
     Parameters
     ----------
@@ -72,7 +72,7 @@ def aligned_first_spike(
     before_ms: float = 3.0,
     after_ms: float = 7.0,
 ) -> AlignedSpike | None:
-    """The sweep's first spike, cut from ``before_ms`` to ``after_ms`` around onset.
+    """Cut the sweep's first spike from ``before_ms`` to ``after_ms`` around onset.
 
     Returns None when the sweep has no spike (or no traces).
     """
@@ -92,7 +92,7 @@ def aligned_first_spike(
 def average_spike(
     spikes: Sequence[AlignedSpike], step_ms: float | None = None
 ) -> AlignedSpike | None:
-    """The mean of aligned spikes on a common time grid (None for no spikes).
+    """Average aligned spikes on a common time grid (None for no spikes).
 
     The grid spans the window all spikes cover, at the finest sampling among them
     (or ``step_ms``); the threshold is the mean threshold.

@@ -253,7 +253,7 @@ _PATH_KEYS = ("filepath", "i_file", "v_file")
 
 
 def file_sha256(path: str | Path) -> str | None:
-    """The SHA-256 of a file (hex), or None when it cannot be read."""
+    """Hash a file with SHA-256 (hex), or return None when it cannot be read."""
     return _sha256(Path(path))
 
 

@@ -72,7 +72,7 @@ def build_recipe(
     recording_reader: Callable[..., Any] | None,
     data_root: str | Path | None = None,
 ) -> dict[str, Any]:
-    """The ``recipe`` section of the sidecar (see the module docstring).
+    """Build the ``recipe`` section of the sidecar (see the module docstring).
 
     Parameters
     ----------
@@ -196,7 +196,7 @@ def changed_inputs(document: Mapping[str, Any], data_root: Path) -> list[str]:
 def recipe_kwargs(
     document: Mapping[str, Any], data_root: str | Path | None = None
 ) -> tuple[dict[str, Any], Path]:
-    """The core ``extract_efeatures`` keyword arguments a sidecar records.
+    """Return the core ``extract_efeatures`` keyword arguments a sidecar records.
 
     Parameters
     ----------

@@ -51,7 +51,7 @@ TargetGroup = tuple[dict[str, Any], str, list[str], list[str]]
 def amplitude_windows(
     targets: Iterable[Mapping[str, Any]],
 ) -> list[tuple[str, Any, Any]]:
-    """The ``(protocol, amplitude, tolerance)`` windows grouping will use.
+    """Return the ``(protocol, amplitude, tolerance)`` windows grouping will use.
 
     One per (protocol, amplitude), with the tolerance of its first target (spec §2.5,
     §9.1-9), in first-seen order.
@@ -79,7 +79,9 @@ def matched_recordings(
     windows: Sequence[tuple[str, Any, Any]],
     absolute_amplitude: bool = False,
 ) -> list[Any]:
-    """Recordings of ``cell`` that some window holds (``group_efeatures``' criterion).
+    """Return the recordings of ``cell`` that some window holds.
+
+    This is ``group_efeatures``' criterion.
 
     Without a rheobase (relative amplitudes) a cell contributes no recording.
     """

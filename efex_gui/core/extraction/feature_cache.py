@@ -118,7 +118,7 @@ def _plain(value: Any) -> Any:
 
 
 def settings_key(settings: Mapping[str, Any] | None) -> str:
-    """A canonical string for a dict of efel settings (key order ignored)."""
+    """Make a canonical string for a dict of efel settings (key order ignored)."""
     return json.dumps(dict(settings or {}), sort_keys=True, default=_plain)
 
 
@@ -177,7 +177,7 @@ class FeatureCache:
         self._values.clear()
 
     def key(self, recording: Any, settings: Mapping[str, Any] | None) -> str:
-        """The cache key of a recording computed with ``settings``."""
+        """Return the cache key of a recording computed with ``settings``."""
         persistent = sweep_key(recording, settings)
         if persistent is not None:
             return persistent
@@ -193,7 +193,7 @@ class FeatureCache:
     def cached(
         self, recording: Any, features: Iterable[str], settings: Mapping[str, Any]
     ) -> dict[str, Any]:
-        """The values of ``features`` already known for this recording and settings."""
+        """Return the values of ``features`` known for this recording and settings."""
         key = self.key(recording, settings)
         known = self._values.get(key)
         if known is None and self.store is not None and not key.startswith("mem|"):
@@ -236,7 +236,7 @@ class FeatureCache:
         cancel: Any = None,
         on_sweep: Callable[[], None] | None = None,
     ) -> list[dict[str, Any]]:
-        """The values of many sweeps: memory, then one store lookup, then efel.
+        """Get the values of many sweeps: memory, then one store lookup, then efel.
 
         The missing features of a sweep are computed in one efel call through the
         recording's own ``compute_efeatures`` (into a scratch dict:

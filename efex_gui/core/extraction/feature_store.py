@@ -173,7 +173,7 @@ def _config_for_key(config: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def sweep_key(recording: Any, settings: Mapping[str, Any] | None) -> str | None:
-    """The persistent key of one recording computed with ``settings``.
+    """Return the persistent key of one recording computed with ``settings``.
 
     Parameters
     ----------
@@ -374,7 +374,7 @@ class FeatureStore:
         return self.enabled
 
     def _fail(self, exc: sqlite3.Error) -> None:
-        """A write or read failed: busy is skipped, damage or I/O disables."""
+        """Handle a failed write or read: busy is skipped, damage or I/O disables."""
         if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
             logger.debug("feature cache busy, value not written: %s", exc)
             return
@@ -382,7 +382,7 @@ class FeatureStore:
 
     # --- values -------------------------------------------------------------------
     def get_many(self, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
-        """The stored values of those keys that have valid entries.
+        """Return the stored values of those keys that have valid entries.
 
         Entries that fail their checksum are deleted (and so recomputed).
         """
@@ -530,7 +530,7 @@ def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
 
 
 def open_default_store(enabled: bool = True) -> FeatureStore | None:
-    """The user's store (``default_cache_dir``), checked writable; None if disabled.
+    """Open the user's store (``default_cache_dir``), checked writable; or None.
 
     Parameters
     ----------

@@ -147,7 +147,7 @@ class IncrementalExtractor:
     # --- planning and reading -----------------------------------------------------
     @staticmethod
     def _plan(session: Session) -> tuple[dict[str, list[_Plan]], dict[str, Any]]:
-        """The entries to read per cell (absolute metadata), and the kept cells.
+        """Plan the entries to read per cell (absolute metadata), and the kept cells.
 
         Exclusions as ``apply_exclusions`` applies them (excluded entries left out,
         excluded traces of an entry dropped by index), without its deep copy.
@@ -455,7 +455,7 @@ class _Run:
         return json.dumps([name, plans, override, common], sort_keys=True, default=repr)
 
     def _reuse_cell(self, done: _DoneCell) -> None:
-        """An earlier run's cell, unchanged: shared, never modified by either run."""
+        """Reuse an earlier run's unchanged cell: shared, modified by neither run."""
         self.result.cells.append(done.cell)
         self.result.refs.update(done.refs)
         self.result.computed_rheobase[done.cell.name] = done.computed_rheobase
@@ -529,11 +529,15 @@ def _reuse(
     efel_settings: Mapping[str, Any],
     read: tuple[Mapping[str, Any], list[Any]] | None,
 ) -> _Entry | None:
-    """The browser's recordings of an entry, if read as ``read_recordings`` would."""
+    """Return the browser's recordings of an entry, if still valid.
+
+    Valid: the eCode, config and efel settings ``read_recordings`` would use now,
+    spike counts done.
+    """
     if read is None:
         return None
     settings, recordings = read
-    cell, protocol, _ = plan.ref
+    _, protocol, _ = plan.ref
     expected = {**plan.config}
     expected.setdefault("protocol_name", protocol)
     ecode = ecode_for_protocol(plan.config.get("ecode") or protocol)
@@ -553,7 +557,7 @@ def _reuse(
 
 
 def _fresh_copy(recording: Any) -> Any:
-    """A shallow copy with BluePyEfe's run-dependent state reset.
+    """Make a shallow copy with BluePyEfe's run-dependent state reset.
 
     Traces are shared (never modified); features, relative amplitudes and warnings
     belong to the copy.

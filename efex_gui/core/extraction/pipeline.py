@@ -239,8 +239,10 @@ def run_extraction(
     request: ExtractionRequest,
     extras: RunExtras = _NO_EXTRAS,
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """Run an extraction: check the arguments, take the targets or the auto branch,
-    build, write, pickle, plot and record the outputs.
+    """Run an extraction.
+
+    Check the arguments, take the targets or the auto branch, then build, write,
+    pickle, plot and record the outputs.
 
     Returns
     -------
@@ -344,7 +346,7 @@ def run_extraction(
 
 
 def _given_arguments(arguments: dict[str, Any]) -> dict[str, Any]:
-    """The arguments as the caller gave them (before defaults), for the recipe."""
+    """Return the arguments as the caller gave them (no defaults), for the recipe."""
     keep = {"targets", "auto_targets", *RECIPE_ARGUMENTS}
     return copy.deepcopy({k: v for k, v in arguments.items() if k in keep})
 
@@ -359,8 +361,9 @@ def _write_outputs(
     options: RunOptions,
     given: dict[str, Any],
 ) -> None:
-    """Pickles, plots, per-cell outputs and the provenance sidecar (with the recipe:
-    ``given`` holds the arguments as the caller gave them), as asked.
+    """Write the pickles, plots, per-cell outputs and provenance sidecar asked for.
+
+    The sidecar holds the recipe: ``given`` is the arguments as the caller gave them.
     """
     settings = {
         "efel_settings": r.efel_settings,
@@ -416,7 +419,7 @@ def _write_outputs(
 
 
 def _folder(output_directory: str | Path | None) -> str | Path:
-    """The output folder, refused when None (nothing can be written there)."""
+    """Return the output folder, refused when None (nothing can be written there)."""
     if output_directory is None:
         raise SettingsError(
             "output_directory is None: give the folder the files are written to."

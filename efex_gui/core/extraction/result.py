@@ -62,18 +62,18 @@ class ExtractionResult:
     seconds: float = 0.0
 
     def sweep_ref(self, recording: Any) -> SweepRef | None:
-        """The entry and trace index of one of this result's recordings."""
+        """Return the entry and trace index of one of this result's recordings."""
         return self.refs.get(id(recording))
 
     def cell(self, name: str) -> Any:
-        """The cell called ``name`` (None if absent)."""
+        """Return the cell called ``name`` (None if absent)."""
         return next((c for c in self.cells if c.name == name), None)
 
 
 def inputs_signature(
     session: Session, overrides: Mapping[str, float] | None = None
 ) -> str:
-    """A digest of everything a run depends on (to tell a stale result).
+    """Digest everything a run depends on (to tell a stale result).
 
     ``overrides`` default to the session's ``rheobase_overrides``.
     """

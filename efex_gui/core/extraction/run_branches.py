@@ -51,10 +51,11 @@ __all__ = [
 
 @dataclass(frozen=True)
 class RunOptions(RunExtras):
-    """The :class:`RunExtras` of a run as the branches use them, plus what the
-    pipeline derives: ``extract_all_recordings`` is implied by ``plot``, and
-    ``private_cells`` says that the caller never sees the cells (no plot, no pickle):
-    their traces go as soon as their features are computed.
+    """The :class:`RunExtras` of a run as the branches use them.
+
+    Plus what the pipeline derives: ``extract_all_recordings`` is implied by
+    ``plot``, and ``private_cells`` says that the caller never sees the cells (no
+    plot, no pickle): their traces go as soon as their features are computed.
     """
 
     private_cells: bool = False
@@ -82,7 +83,7 @@ class RunOptions(RunExtras):
         return cells_done
 
     def switches(self) -> dict[str, bool]:
-        """The compatibility switches, for the provenance sidecar.
+        """Return the compatibility switches, for the provenance sidecar.
 
         Built from the fields, not ``dataclasses.asdict`` (which deep-copies the
         ``progress`` callback and fails on streams, locks or Qt objects).

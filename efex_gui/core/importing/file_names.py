@@ -116,7 +116,7 @@ class ImportEntry:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def config(self, defaults: Mapping[str, Any]) -> dict[str, Any]:
-        """The entry as a BluePyEfe file-metadata dict, with the non-empty defaults."""
+        """Return the entry as BluePyEfe file metadata, with the non-empty defaults."""
         config: dict[str, Any] = {}
         if self.number is not None:
             config["ordinal"] = self.number
@@ -221,7 +221,7 @@ def parse_name(path: str, pattern: re.Pattern[str] | str) -> ParsedName | None:
 def best_pattern(
     paths: Iterable[str], patterns: Iterable[NamePattern] = PRESET_PATTERNS
 ) -> NamePattern | None:
-    """The pattern matching most of ``paths`` (the first one on a tie; None if none)."""
+    """Return the pattern matching most ``paths`` (first on a tie; None if none)."""
     path_list = list(paths)
     best, best_count = None, 0
     for pattern in patterns:
@@ -238,7 +238,7 @@ def _pick_channels(
     voltage_channel: str | None,
     roles: Mapping[str, str | None] | None = None,
 ) -> tuple[str, str] | str:
-    """(current, voltage) channels of a pair, or the reason there is no pair.
+    """Pick the (current, voltage) channels of a pair, or the reason there is no pair.
 
     Explicit channels win, then the roles read from the files, then the rule "lowest
     channel is the current, highest the voltage".
@@ -436,7 +436,7 @@ def relative_to(path: str | os.PathLike[str], root: str | os.PathLike[str]) -> s
 
 
 def entry_file(config: Mapping[str, Any]) -> str:
-    """The path that identifies a files_metadata entry: ``filepath``, else ``v_file``.
+    """Return the path identifying a files_metadata entry: ``filepath`` or ``v_file``.
 
     Raises
     ------

@@ -47,7 +47,7 @@ def starting_profile(
     folder: str,
     paths: list[str],
 ) -> StartingProfile:
-    """The import settings for ``folder`` (see the module docstring).
+    """Return the import settings for ``folder`` (see the module docstring).
 
     Parameters
     ----------

@@ -175,7 +175,7 @@ def _frozen(value: object) -> object:
 
 
 def cache_key(config_data: dict[str, Any]) -> tuple[Any, ...] | None:
-    """A key equal for two metadata entries that read the same traces, or None.
+    """Return a key equal for two metadata entries that read the same traces, or None.
 
     Two entries that differ only by ``protocol_name`` read the same traces with every
     reader but the NWB one (which selects sweeps by protocol), so SSCx's ``Step``

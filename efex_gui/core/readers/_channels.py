@@ -129,7 +129,7 @@ def require_voltage(
 def _choose_voltage(
     channels: list[Channel], config_data: dict[str, Any], path: str, dt_ms: float
 ) -> Channel:
-    """The voltage channel; refuses voltage clamp unless the raw channels are asked."""
+    """Choose the voltage channel; refuse voltage clamp unless raw is asked."""
     from efex_gui.core.readers._common import RAW_ONLY
     from efex_gui.core.readers.clamp import refuse_voltage_clamp, voltage_is_clamped
     from efex_gui.core.units import to_mv

@@ -146,7 +146,7 @@ def _epochs(table: Any, n_sweeps: int) -> list[Epoch]:
 
 
 def choose_test_step(epochs: list[Epoch], holding: float) -> Epoch | None:
-    """The epoch that defines the step protocol (see the module docstring)."""
+    """Choose the epoch that defines the step protocol (see the module docstring)."""
     steps = [
         e for e in epochs if e.kind == "Step" and any(v != holding for v in e.levels)
     ]

@@ -99,7 +99,7 @@ def _current(
 
 
 def _protocol(path: str, n_segments: int) -> AbfProtocol | None:
-    """The file's protocol (None when pyabf cannot read it); refuses VC and T9."""
+    """Read the file's protocol (None when pyabf cannot read it); refuse VC and T9."""
     try:
         protocol = read_abf_protocol(path)
     except Exception as exc:  # pyabf raises anything on odd headers
@@ -120,7 +120,7 @@ def _protocol(path: str, n_segments: int) -> AbfProtocol | None:
 def file_stimulus(
     protocol: AbfProtocol | None, sweep: int, i_unit: str
 ) -> dict[str, Any]:
-    """The trace keys of the step the protocol describes ("file" stimulus source).
+    """Return the trace keys of the step the protocol describes ("file" source).
 
     ``ton``/``toff`` are sample indices, ``amp``/``hypamp`` in ``i_unit``; without a
     test step only ``stimulus_note`` says why.

@@ -258,7 +258,7 @@ def _with_stimulus(
 def _from_metadata(
     out: TraceDict, path: str, config_data: dict[str, Any], reason: str
 ) -> TraceDict:
-    """The step from the metadata when the pulse generator cannot give it."""
+    """Take the step from the metadata when the pulse generator cannot give it."""
     missing = [k for k in ("ton", "toff", "amp") if config_data.get(k) is None]
     if missing and config_data.get(RAW_ONLY):
         out.update(current=None, stimulus_note=f"stimulus unknown: {reason}")
@@ -286,7 +286,7 @@ def _from_metadata(
 
 
 def heka_protocols(path: str) -> list[str]:
-    """The series labels of a bundle, each once, in recording order."""
+    """List the series labels of a bundle, each once, in recording order."""
     labels: list[str] = []
     with open_heka(path) as bundle:
         for group in bundle:
@@ -297,12 +297,12 @@ def heka_protocols(path: str) -> list[str]:
 
 
 def heka_stem(path: str) -> str:
-    """The file name without its extension (for trace ids)."""
+    """Return the file name without its extension (for trace ids)."""
     return os.path.splitext(os.path.basename(path))[0]
 
 
 def inspect_heka(path: str) -> dict[str, Any]:
-    """What ``efex inspect`` shows of a bundle: its series, channels and modes."""
+    """Describe a bundle for ``efex inspect``: its series, channels and modes."""
     from efex_gui.core.readers.heka_file import RECORDING_MODES
 
     series, protocols, rates = [], [], set()

@@ -147,7 +147,7 @@ def _read_plain_v5(path: str) -> dict[str, Any] | None:
 
 
 def _chars(field: bytes) -> str:
-    """A fixed char field as igor2 + :func:`_join_units` render it (NULs dropped)."""
+    """Decode a fixed char field as igor2 + :func:`_join_units` do (NULs dropped)."""
     return "".join(decode(bytes([c])) for c in field if c)
 
 

@@ -294,8 +294,9 @@ _INSPECTORS = {
 
 
 def _extension(path: str) -> str:
-    """The format's extension, read as the readers do: from the end, else BluePyEfe's
-    substring rule.
+    """Return the format's extension, read as the readers do.
+
+    From the end of the name, else BluePyEfe's substring rule.
     """
     from efex_gui.core.readers.neo_generic import NEO_FORMATS, UNREADABLE
 
@@ -348,7 +349,7 @@ def inspect_file(path: str) -> dict[str, Any]:
 
 
 def _clamp(info: dict[str, Any], path: str) -> str | None:
-    """The clamp mode the readers would report: 'current', 'voltage' or None."""
+    """Return the clamp mode the readers would report: 'current', 'voltage' or None."""
     if info["format"] == "abf":
         from efex_gui.core.readers.abf_protocol import read_abf_protocol
 

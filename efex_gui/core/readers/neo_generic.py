@@ -149,7 +149,7 @@ def neo_reader(config_data: dict[str, Any]) -> list[TraceDict]:
 
 
 def inspect_neo(path: str) -> dict[str, Any]:
-    """What ``efex inspect`` shows of a file neo reads: channels, sweeps, clamp."""
+    """Describe a file neo reads for ``efex inspect``: channels, sweeps, clamp."""
     from efex_gui.core.readers.axon_units import signal_channels
 
     io = _io(path)

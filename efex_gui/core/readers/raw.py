@@ -48,7 +48,7 @@ def _convert(values: Any, unit: Any, kind: str) -> tuple[np.ndarray, str]:
 
 
 def raw_trace(trace: dict[str, Any], config: dict[str, Any]) -> RawTrace:
-    """A :class:`RawTrace` from a reader's trace dict (config units win)."""
+    """Build a :class:`RawTrace` from a reader's trace dict (config units win)."""
     from efex_gui.core.units import time_factor_to_ms
 
     voltage, v_label = _convert(

@@ -190,15 +190,15 @@ class Cell:
         )
 
     def get_protocol_names(self) -> list[str]:
-        """The distinct protocol names of the recordings (unordered)."""
+        """Return the distinct protocol names of the recordings (unordered)."""
         return list({rec.protocol_name for rec in self.recordings})
 
     def get_recordings_by_protocol_name(self, protocol_name: str) -> list[Recording]:
-        """Recordings whose protocol name is exactly ``protocol_name``."""
+        """Return the recordings whose protocol name is exactly ``protocol_name``."""
         return [rec for rec in self.recordings if rec.protocol_name == protocol_name]
 
     def get_recordings_id_by_protocol_name(self, protocol_name: str) -> list[int]:
-        """Indices (in ``recordings``) of the recordings of ``protocol_name``."""
+        """Return the indices (in ``recordings``) of ``protocol_name``'s recordings."""
         return [
             i
             for i, rec in enumerate(self.recordings)

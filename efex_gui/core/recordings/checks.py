@@ -96,7 +96,7 @@ def check_sampling_metadata(config_data: Mapping[str, Any], where: str) -> None:
 
 
 def rheobase_warning(rheobase: Any) -> str | None:
-    """A message for a NaN or negative rheobase (nA), else None.
+    """Warn of a NaN or negative rheobase (nA); None otherwise.
 
     BluePyEfe keeps both: a NaN makes every relative amplitude NaN (the cell matches
     no target) and a negative one flips the sign of the relative amplitudes.
@@ -119,7 +119,7 @@ def rheobase_warning(rheobase: Any) -> str | None:
 
 
 def step_timing_warning(ton: Any, toff: Any, tend: Any, dt: Any) -> str | None:
-    """A message when the stimulus starts or ends at the trace's edges (ms), else None.
+    """Warn when the stimulus starts or ends at the trace's edges (ms); None otherwise.
 
     A step that starts within :data:`EDGE_MS` of the first sample (BluePyEfe's
     detection without an edge puts ``ton`` at 2 ms) leaves no baseline before it, and
@@ -145,7 +145,7 @@ def step_timing_warning(ton: Any, toff: Any, tend: Any, dt: Any) -> str | None:
 
 
 def baseline_warning(voltage: Any, idx_ton: int, threshold: Any) -> str | None:
-    """A message when the pre-stimulus baseline is above the spike threshold (mV).
+    """Warn when the pre-stimulus baseline is above the spike threshold (mV).
 
     Above the threshold, efel sees the whole trace as "above": spikes cannot be
     counted, so spike counts, the rheobase and spike features are meaningless.
@@ -176,7 +176,7 @@ def _longest_run(mask: np.ndarray) -> int:
 
 
 def clipping_warning(voltage: Any, dt: Any) -> str | None:
-    """A message when the voltage is flat at its maximum or minimum (saturation).
+    """Warn when the voltage is flat at its maximum or minimum (saturation).
 
     A run of at least :data:`CLIP_MIN_MS` (and :data:`CLIP_MIN_SAMPLES` samples) at
     exactly the extreme value means the amplifier or the digitiser saturated: spike
@@ -206,7 +206,7 @@ def clipping_warning(voltage: Any, dt: Any) -> str | None:
 
 
 def voltage_range_warning(voltage: Any) -> str | None:
-    """A message when the voltage (mV) leaves :data:`VOLTAGE_RANGE_MV`, else None."""
+    """Warn when the voltage (mV) leaves :data:`VOLTAGE_RANGE_MV`; None otherwise."""
     values = np.asarray(voltage, dtype=float)
     if not values.size:
         return None
@@ -244,7 +244,7 @@ def unit_warnings(voltage: Any, current: Any, v_unit: Any, i_unit: Any) -> list[
 
 
 def _plainly_plausible(voltage: Any, current: Any, v_unit: str, i_unit: str) -> bool:
-    """A cheap first look (mean |V|, max |I|) that clears most sweeps at once.
+    """Take a cheap first look (mean |V|, max |I|) that clears most sweeps at once.
 
     Only sweeps it does not clear go through the slower ``check_units``, which
     decides (median |V|, percentiles of I).

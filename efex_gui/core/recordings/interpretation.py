@@ -37,7 +37,7 @@ FIXES = {
 
 
 def fix_for(exc: BaseException) -> str:
-    """The fix kind for an error (see :data:`FIXES`)."""
+    """Return the fix kind for an error (see :data:`FIXES`)."""
     if isinstance(exc, NotARecordingError):
         return "not_recording"
     if isinstance(exc, MissingMetadataError):
@@ -55,7 +55,7 @@ def fix_for(exc: BaseException) -> str:
 def guess_entry_ecode(
     protocol: str, traces: list[dict[str, Any]]
 ) -> tuple[type | None, str]:
-    """An eCode class for an unknown protocol name, and the note to show.
+    """Guess an eCode class for an unknown protocol name, and the note to show.
 
     Returns
     -------
@@ -82,7 +82,7 @@ def guess_entry_ecode(
 def raw_traces(
     config: dict[str, Any], reader: Callable[[dict[str, Any]], list[dict[str, Any]]]
 ) -> list[RawTrace]:
-    """The file's channels as they are (no refusal, no stimulus needed), or []."""
+    """Read the file's channels as they are (no refusal, no stimulus needed), or []."""
     try:
         traces = reader({**config, RAW_ONLY: True})
     except Exception:  # nothing to draw: the reason is shown anyway

@@ -87,11 +87,11 @@ class QCSettings:
         return bool(self.enabled.get(name, True))
 
     def threshold(self, name: str) -> float:
-        """The threshold of the check ``name``."""
+        """Return the threshold of the check ``name``."""
         return float(self.thresholds.get(name, _BY_NAME[name].default))
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict: ``{check: {"enabled": bool, "threshold": float}}``."""
+        """Return ``{check: {"enabled": bool, "threshold": float}}`` (JSON-ready)."""
         return {
             c.name: {
                 "enabled": self.is_enabled(c.name),
@@ -102,7 +102,7 @@ class QCSettings:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> QCSettings:
-        """Settings from :meth:`to_dict`'s form (missing checks: defaults).
+        """Build settings from :meth:`to_dict`'s form (missing checks: defaults).
 
         Raises
         ------

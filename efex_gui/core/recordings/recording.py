@@ -48,7 +48,7 @@ class TimingMetadataError(MetadataError, AttributeError):
 def _config_or_reader(
     config: Mapping[str, Any], reader: Mapping[str, Any], key: str
 ) -> Any:
-    """The config value if present and not None, else the reader's (or None)."""
+    """Return the config value if present and not None, else the reader's (or None)."""
     if config.get(key) is not None:
         return config[key]
     return reader.get(key)
@@ -226,7 +226,7 @@ class Recording(LazySpikeCount):
         return unit
 
     def current_unit(self) -> Any:
-        """The current unit of the file (config first, then reader)."""
+        """Return the current unit of the file (config first, then reader)."""
         unit = self.config_data.get("i_unit") or self.reader_data.get("i_unit")
         if not unit:
             raise MetadataError(
@@ -268,15 +268,15 @@ class Recording(LazySpikeCount):
         setattr(self, name_timing, time_series[int(round(getattr(self, name_timing)))])
 
     def ms_to_index(self, timing: float) -> int:
-        """The sample index of a time in ms."""
+        """Return the sample index of a time in ms."""
         return int(round(timing / self.dt))
 
     def get_params(self) -> dict[str, Any]:
-        """The eCode parameters listed in ``export_attr`` and their values."""
+        """Return the eCode parameters listed in ``export_attr`` and their values."""
         return {attr: getattr(self, attr) for attr in self.export_attr or []}
 
     def get_stimulus_parameters(self) -> dict[str, Any]:
-        """The stimulus description written to protocols.json (eCode-specific)."""
+        """Return the stimulus description for protocols.json (eCode-specific)."""
         raise NotImplementedError
 
     def generate(self) -> tuple[Any, Any]:

@@ -51,7 +51,7 @@ class LazySpikeCount:
         raise NotImplementedError
 
     def ms_to_index(self, timing: float) -> int:
-        """The sample index of a time in ms (provided by the host)."""
+        """Return the sample index of a time in ms (provided by the host)."""
         raise NotImplementedError
 
     def warn(self, message: str, level: int = logging.WARNING) -> None:

@@ -78,7 +78,7 @@ def _beyond(values: np.ndarray, level: float) -> float:
 
 
 def _coarse_step(blocks: np.ndarray) -> tuple[int, int]:
-    """``(a, b)``: the block window ``[a, b)`` maximising the explained variance."""
+    """Find ``(a, b)``: the block window ``[a, b)`` maximising explained variance."""
     m = blocks.size
     cumulative = np.concatenate(([0.0], np.cumsum(blocks - blocks.mean())))
     a = np.arange(m + 1)[:, None]
@@ -96,7 +96,7 @@ def _coarse_step(blocks: np.ndarray) -> tuple[int, int]:
 def _refine(
     smooth: np.ndarray, level: float, edge: int, span: int, rising: bool
 ) -> int:
-    """The sample of ``edge`` (±``span``) where ``smooth`` crosses ``level``.
+    """Find the sample of ``edge`` (±``span``) where ``smooth`` crosses ``level``.
 
     ``rising`` (a start): the first sample beyond the level; otherwise (an end)
     one past the last sample beyond it.
@@ -111,7 +111,7 @@ def _refine(
 
 
 def find_step(current: np.ndarray, dt: float) -> StepWindow | None:
-    """The best square step of a sweep's current, or None for a too short trace.
+    """Find the best square step of a sweep's current, or None for a too short trace.
 
     Parameters
     ----------

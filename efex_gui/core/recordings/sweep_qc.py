@@ -109,8 +109,10 @@ def _longest_run_at_extremes(values: np.ndarray) -> float:
 
 
 def _clipping(voltage: np.ndarray) -> float | None:
-    """The clipping run, or None for a noiseless trace (most samples repeat: a
-    simulated or hand-made file, where every plateau would look clipped).
+    """Measure the clipping run, or return None for a noiseless trace.
+
+    Noiseless: most samples repeat (a simulated or hand-made file, where every plateau
+    would look clipped).
     """
     if voltage.size < 3 or np.median(np.abs(np.diff(voltage))) == 0:
         return None
@@ -169,7 +171,7 @@ def _own_disagreement(recording: Any) -> float | None:
 
 
 def sweep_measures(recording: Any) -> dict[str, float | None]:
-    """The per-sweep QC measures of a recording with its traces (None: n/a).
+    """Take the per-sweep QC measures of a recording with its traces (None: n/a).
 
     Keys: the per-sweep checks' names, plus ``baseline_vm`` and ``holding`` (median
     voltage and current before the stimulus), ``spike_peak`` and ``amp`` (Step
@@ -281,7 +283,7 @@ def evaluate_cell(
     protocols: Sequence[str],
     settings: QCSettings | None = None,
 ) -> list[list[QCResult]]:
-    """The QC results of a cell's sweeps, in the order given (acquisition order).
+    """Evaluate the QC of a cell's sweeps, in the order given (acquisition order).
 
     Parameters
     ----------
@@ -317,12 +319,12 @@ def evaluate_cell(
 
 
 def flagged(results: Sequence[QCResult]) -> list[QCResult]:
-    """The results of a sweep that flag it."""
+    """Return the results of a sweep that flag it."""
     return [r for r in results if r.flagged]
 
 
 def _ordinal(recording: Any) -> float:
-    """The acquisition number of a sweep (its file's ``ordinal``), else +inf."""
+    """Return the acquisition number of a sweep (its file's ``ordinal``), else +inf."""
     try:
         ordinal: Any = (recording.config_data or {}).get("ordinal")
         return float(ordinal)
@@ -331,7 +333,7 @@ def _ordinal(recording: Any) -> float:
 
 
 def measure(recording: Any) -> dict[str, float | None] | None:
-    """The recording's ``qc_measures``, taken now if it still has its traces."""
+    """Return the recording's ``qc_measures``, taken now if it still has its traces."""
     measures = getattr(recording, "qc_measures", None)
     if measures is None and getattr(recording, "voltage", None) is not None:
         measures = sweep_measures(recording)
@@ -342,7 +344,7 @@ def measure(recording: Any) -> dict[str, float | None] | None:
 def evaluate_recordings(
     recordings: Sequence[Any], settings: QCSettings | None = None
 ) -> list[list[QCResult]]:
-    """The QC results of one cell's recordings, in the order given.
+    """Evaluate the QC of one cell's recordings, in the order given.
 
     The cell checks walk the sweeps in acquisition order (the files' ``ordinal``,
     then the order given). Recordings neither measured nor with traces get every

@@ -112,7 +112,7 @@ def initial_source(recording: Any) -> TimingSource:
 
 
 def stimulus_source(recording: Any) -> TimingSource:
-    """The recording's ``stimulus_source`` (derived for older pickles)."""
+    """Return the recording's ``stimulus_source`` (derived for older pickles)."""
     source = getattr(recording, "stimulus_source", None)
     return source if source in TIMING_SOURCES else initial_source(recording)
 
@@ -226,7 +226,7 @@ def apply_timing(
 
 
 def _step_recordings(recordings: Iterable[Any]) -> dict[str, list[Any]]:
-    """The recordings interpreted as a Step, by protocol (sweep order kept)."""
+    """Return the recordings interpreted as a Step, by protocol (sweep order kept)."""
     from efex_gui.core.recordings.ecodes import Step
 
     groups: dict[str, list[Any]] = {}

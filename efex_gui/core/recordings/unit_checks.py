@@ -43,7 +43,7 @@ def _propose(
     factor: Callable[[str], float],
     bounds: tuple[float, float],
 ) -> str | None:
-    """The unit nearest in factor to ``declared`` that puts ``magnitude`` in bounds."""
+    """Propose the unit nearest ``declared`` that puts ``magnitude`` in bounds."""
     raw = magnitude  # in the declared unit
     fits = [u for u in units if bounds[0] <= raw * factor(u) <= bounds[1]]
     if not fits:

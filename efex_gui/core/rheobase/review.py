@@ -59,7 +59,7 @@ def rheobase_by_strategy(
     protocols_rheobase: Sequence[str],
     settings_by_strategy: Mapping[str, Mapping[str, Any] | None] | None = None,
 ) -> dict[str, Any]:
-    """The rheobase each strategy finds for ``cell`` (None when it finds none).
+    """Return the rheobase each strategy finds for ``cell`` (None when it finds none).
 
     Parameters
     ----------

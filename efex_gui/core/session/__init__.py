@@ -1,6 +1,6 @@
-"""Session: the saved project (settings, files_metadata, exclusions) and the lazy
-dataset
-listing the GUI shows.
+"""Session: the saved project and the lazy dataset listing the GUI shows.
+
+The project holds the settings, files_metadata and exclusions.
 
 Import from the submodules; this package's ``__init__`` stays empty.
 """

@@ -95,7 +95,7 @@ class Dataset:
         return list(self.files_metadata[cell])
 
     def entries(self, cell: str, protocol: str) -> list[dict[str, Any]]:
-        """The stored (session-relative) configs of one protocol of one cell."""
+        """Return the stored (session-relative) configs of one protocol of one cell."""
         return self.files_metadata[cell][protocol]
 
     def entry_keys(self) -> list[EntryKey]:
@@ -108,11 +108,11 @@ class Dataset:
         ]
 
     def config(self, key: EntryKey) -> dict[str, Any]:
-        """The stored config of an entry (mutable: edit through the controller)."""
+        """Return the stored config of an entry (mutable: edit via the controller)."""
         return self.files_metadata[key.cell][key.protocol][key.entry]
 
     def state(self, key: EntryKey) -> EntryState:
-        """What is known about an entry (a fresh, empty state if never read)."""
+        """Return what is known about an entry (a fresh, empty state if never read)."""
         state = self._states.get(key)
         return EntryState() if state is None else state
 
@@ -165,11 +165,11 @@ class Dataset:
         self._states.pop(key, None)
 
     def file(self, key: EntryKey) -> str:
-        """The stored path that identifies an entry (``filepath`` or ``v_file``)."""
+        """Return the stored path identifying an entry (``filepath`` or ``v_file``)."""
         return entry_file(self.config(key))
 
     def exclusion_key(self, sweep: SweepKey) -> ExclusionKey:
-        """The exclusion key of a sweep (the entry's key for single-trace entries)."""
+        """Return a sweep's exclusion key (the entry's for single-trace entries)."""
         file = self.file(sweep.entry_key)
         n_traces = self.state(sweep.entry_key).n_traces
         if sweep.index is None or n_traces == 1:
@@ -177,7 +177,7 @@ class Dataset:
         return ExclusionKey(sweep.cell, sweep.protocol, file, sweep.index)
 
     def child_keys(self, key: ExclusionKey) -> list[ExclusionKey]:
-        """The exclusion keys one level below ``key`` (traces only once read)."""
+        """Return the exclusion keys one level below ``key`` (traces only once read)."""
         if key.protocol is None:
             return [ExclusionKey(key.cell, p) for p in self.protocols(key.cell)]
         if key.file is None:
@@ -197,18 +197,18 @@ class Dataset:
         return []
 
     def resolve(self, path: str) -> str:
-        """An absolute path for a stored path."""
+        """Return an absolute path for a stored path."""
         p = Path(path)
         if not p.is_absolute() and self.data_root is not None:
             p = self.data_root / p
         return str(p)
 
     def absolute_config(self, key: EntryKey) -> dict[str, Any]:
-        """A copy of an entry's config with absolute paths, ready for the readers."""
+        """Copy an entry's config with absolute paths, ready for the readers."""
         return self.absolute(self.config(key))
 
     def absolute(self, config: Mapping[str, Any]) -> dict[str, Any]:
-        """A copy of ``config`` (an entry's) with absolute paths."""
+        """Copy ``config`` (an entry's) with absolute paths."""
         copied = copy.deepcopy(dict(config))
         for path_key in PATH_KEYS:
             if copied.get(path_key):
@@ -222,7 +222,7 @@ def guess_data_root(
     levels: int = 3,
     sample: int = 5,
 ) -> Path:
-    """The folder the relative paths of ``files_metadata`` are relative to.
+    """Guess the folder the relative paths of ``files_metadata`` are relative to.
 
     Tries ``folder``, then up to ``levels`` folders above it, then the working
     directory; the first where the first ``sample`` relative paths all exist wins.
@@ -265,7 +265,7 @@ class LoadedEntry:
 
 
 def resolve_ecode(protocol: str, overrides: Mapping[str, str] | None = None) -> type:
-    """The eCode class for ``protocol``, honouring a user's override.
+    """Return the eCode class for ``protocol``, honouring a user's override.
 
     An override maps a protocol name to another name that the core's table resolves
     (``{"MyStep": "Step"}``, ``{"FastRamp": "Ramp"}``).
@@ -282,7 +282,7 @@ def resolve_ecode(protocol: str, overrides: Mapping[str, str] | None = None) -> 
 
 
 def ecode_name(protocol: str, overrides: Mapping[str, str] | None = None) -> str | None:
-    """The eCode class name for ``protocol`` or None when nothing matches."""
+    """Return the eCode class name for ``protocol`` or None when nothing matches."""
     try:
         return resolve_ecode(protocol, overrides).__name__
     except (EfexError, KeyError):
@@ -414,7 +414,7 @@ def _interpret(
 
 
 def _describe(exc: BaseException) -> str:
-    """A one-line reason for an error row."""
+    """Describe an error in one line, for an error row."""
     text = str(exc).strip() or type(exc).__name__
     if isinstance(exc, EfexError):
         return text
@@ -422,7 +422,7 @@ def _describe(exc: BaseException) -> str:
 
 
 def file_role(path: str) -> str | None:
-    """ "voltage" or "current" from a single-channel file's own unit, else None.
+    """Tell "voltage" or "current" from a single-channel file's unit, else None.
 
     Reads the file's header only (the readers' ``inspect_file``).
     """
@@ -437,7 +437,7 @@ def file_role(path: str) -> str | None:
 
 
 def file_protocols(path: str) -> list[str]:
-    """The protocol names recorded inside a file (NWB, ABF), from its metadata only."""
+    """List the protocol names inside a file (NWB, ABF), from its metadata only."""
     from efex_gui.core.readers import inspect_file, list_nwb_protocols
 
     if ".nwb" in path.lower():
@@ -446,7 +446,7 @@ def file_protocols(path: str) -> list[str]:
 
 
 def file_splits(path: str) -> list[tuple[str, dict[str, Any]]]:
-    """The cells inside one file: ``[(cell suffix, metadata keys), ...]``.
+    """List the cells inside one file: ``[(cell suffix, metadata keys), ...]``.
 
     A HEKA bundle with several groups or amplifier channels holds one cell per
     (group, channel) (trap T20); each becomes its own cell in the import, selected

@@ -120,7 +120,7 @@ class Session:
 
     # --- (de)serialisation ------------------------------------------------------
     def to_dict(self, base_dir: str | Path | None = None) -> dict[str, Any]:
-        """The JSON document, with ``data_root`` relative to ``base_dir``."""
+        """Return the JSON document, with ``data_root`` relative to ``base_dir``."""
         root = self.data_root if self.data_root is not None else Path.cwd()
         stored_root = relative_to(root, base_dir) if base_dir is not None else str(root)
         return {
@@ -209,7 +209,7 @@ class Session:
 
     # --- use --------------------------------------------------------------------
     def resolve(self, path: str) -> str:
-        """An absolute path for a path stored in ``files_metadata``."""
+        """Return an absolute path for a path stored in ``files_metadata``."""
         p = Path(path)
         if not p.is_absolute():
             p = (self.data_root or Path.cwd()) / p
@@ -219,7 +219,7 @@ class Session:
         self,
         files_metadata: Mapping[str, Mapping[str, list[dict[str, Any]]]] | None = None,
     ) -> dict[str, dict[str, list[dict[str, Any]]]]:
-        """A copy of ``files_metadata`` (default: the session's) with absolute paths."""
+        """Copy ``files_metadata`` (default: the session's) with absolute paths."""
         source = self.files_metadata if files_metadata is None else files_metadata
         out: dict[str, dict[str, list[dict[str, Any]]]] = copy.deepcopy(
             {cell: dict(protocols) for cell, protocols in source.items()}
@@ -233,7 +233,7 @@ class Session:
         return out
 
     def to_extract_kwargs(self) -> dict[str, Any]:
-        """The ``extract_efeatures`` keyword arguments that reproduce this session.
+        """Return the ``extract_efeatures`` keyword arguments reproducing this session.
 
         Exclusions are applied first (excluded entries leave ``files_metadata``; single
         traces of multi-trace files are dropped by a :class:`TraceFilter` passed as
@@ -397,7 +397,7 @@ MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
 
 
 def document_version(data: Mapping[str, Any]) -> int:
-    """The format version of a session document (0 for a bare inputs.json)."""
+    """Return the format version of a session document (0 for a bare inputs.json)."""
     if "format_version" not in data and "kind" not in data and "files_metadata" in data:
         return 0
     if data.get("kind") != KIND:

@@ -63,7 +63,7 @@ class ExclusionKey:
                 )
 
     def as_list(self) -> list[Any]:
-        """The key as a JSON list without trailing Nones."""
+        """Return the key as a JSON list without trailing Nones."""
         parts: list[Any] = [self.cell, self.protocol, self.file, self.index]
         while parts and parts[-1] is None:
             parts.pop()
@@ -105,7 +105,7 @@ class Exclusions:
         return hash(frozenset(self.reasons.items()))
 
     def covering(self, key: ExclusionKey) -> ExclusionKey | None:
-        """The highest-level exclusion that covers ``key``, or None."""
+        """Return the highest-level exclusion that covers ``key``, or None."""
         if not self.reasons:
             return None
         for candidate in [*key.ancestors(), key]:
@@ -118,7 +118,7 @@ class Exclusions:
         return self.covering(key) is not None
 
     def reason(self, key: ExclusionKey) -> str | None:
-        """The reason of the exclusion covering ``key`` (None if not excluded)."""
+        """Return the reason of the exclusion covering ``key`` (None: not excluded)."""
         covering = self.covering(key)
         return None if covering is None else self.reasons[covering]
 
@@ -136,7 +136,7 @@ class Exclusions:
         return Exclusions({k: r for k, r in self.reasons.items() if k not in drop})
 
     def to_json(self) -> list[dict[str, Any]]:
-        """A JSON-ready list of ``{"key": [...], "reason": str}`` in a stable order."""
+        """Return ``[{"key": [...], "reason": str}, ...]`` in a stable order."""
         return [{"key": k.as_list(), "reason": self.reasons[k]} for k in self]
 
     @classmethod

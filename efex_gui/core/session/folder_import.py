@@ -73,7 +73,7 @@ class FolderImport:
 
 
 def parse_profile_defaults(defaults: Mapping[str, Any]) -> dict[str, Any]:
-    """The profile's metadata defaults, numbers parsed, empty values left out.
+    """Parse the profile's metadata defaults: numbers parsed, empty values left out.
 
     Raises
     ------

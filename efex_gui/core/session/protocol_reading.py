@@ -30,7 +30,7 @@ __all__ = ["consensus_metadata", "load_protocol_group", "measure_entry"]
 
 
 def consensus_metadata(timing: ProtocolTiming) -> dict[str, Any]:
-    """The metadata keys a found consensus writes into each entry of its protocol."""
+    """Return the metadata keys a consensus writes into each entry of its protocol."""
     return {"ton": timing.ton, "toff": timing.toff, SOURCE_KEY: "consensus"}
 
 

@@ -133,7 +133,7 @@ def _make_sweep(
     amp: float,
     voltage: np.ndarray,
 ) -> dict[str, Any]:
-    """A trace dict (reader keys, internal units) with recording noise added."""
+    """Simulate a trace dict (reader keys, internal units) with recording noise."""
     n = int(round(protocol.tend_ms / RECORD_DT_MS))
     t = np.arange(n) * RECORD_DT_MS
     on = (t >= protocol.ton_ms - 1e-9) & (t < protocol.toff_ms - 1e-9)
@@ -248,7 +248,7 @@ def simulate_cells(
 
 
 def demo_cell_parameters(n_cells: int = 3, seed: int = 0) -> list[CellParameters]:
-    """The parameters of the demo cells ``SimCell1``, ``SimCell2``, ... for ``seed``."""
+    """Return the parameters of demo cells ``SimCell1``, ``SimCell2``... (``seed``)."""
     return [
         random_cell_parameters(np.random.default_rng([seed, i, 0]), f"SimCell{i + 1}")
         for i in range(n_cells)
@@ -326,8 +326,10 @@ def demo_targets() -> list[dict[str, Any]]:
 def demo_files_metadata(
     paths: dict[str, Any], protocols: tuple[StepProtocol, ...] = DEMO_PROTOCOLS
 ) -> dict[str, dict[str, list[dict[str, Any]]]]:
-    """BluePyEfe-style ``files_metadata`` for NWB files: every protocol of every cell
-    points at the cell's file (the NWB reader picks the sweeps by protocol name).
+    """Build BluePyEfe-style ``files_metadata`` for NWB files.
+
+    Every protocol of every cell points at the cell's file (the NWB reader picks the
+    sweeps by protocol name).
     """
     return {
         cell: {

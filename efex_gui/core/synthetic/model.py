@@ -1,5 +1,4 @@
-"""The simulated neuron behind :mod:`efex_gui.core.synthetic.demo`: model and
-integrator.
+"""The simulated neuron of :mod:`efex_gui.core.synthetic.demo`: model, integrator.
 
 A single compartment with Traub-Miles sodium and delayed-rectifier potassium currents
 (Pospischil et al. 2008, with a spike threshold parameter ``VT``; kinetics slowed to
@@ -129,6 +128,7 @@ class SweepBatch:
     rngs: list[np.random.Generator] = field(default_factory=list)
 
     def column(self, attribute: str) -> np.ndarray:
+        """Return ``attribute`` of each sweep's cell parameters, one value per sweep."""
         values = np.array([getattr(p, attribute) for p in self.params])
         per_sweep: np.ndarray = values[self.cell_of_sweep]
         return per_sweep
@@ -146,8 +146,9 @@ def _command_events(batch: SweepBatch, dt: float) -> dict[int, list[tuple[int, f
 
 
 def _noise_chunk(batch: SweepBatch, n_steps: int) -> np.ndarray:
-    """Intrinsic current noise, drawn cell by cell so a cell's traces do not depend on
-    the other cells of the batch.
+    """Draw intrinsic current noise, cell by cell.
+
+    So a cell's traces do not depend on the other cells of the batch.
     """
     cells = batch.cell_of_sweep
     parts = [
@@ -219,7 +220,9 @@ def steady_state_current(params: CellParameters, v_mv: np.ndarray) -> np.ndarray
 
 
 def resting_potential(params: CellParameters) -> float:
-    """The most hyperpolarised potential (mV) where the holding current balances the
+    """Find the resting potential (mV) of a cell under its holding current.
+
+    The most hyperpolarised potential where the holding current balances the
     steady-state membrane current; the integration starts there, at steady state.
     """
     v = np.arange(-110.0, params.v_t_mv + 5.0, _DV)
@@ -229,7 +232,7 @@ def resting_potential(params: CellParameters) -> float:
 
 
 def rheobase_guess(params: CellParameters) -> float:
-    """A first guess of the rheobase (nA, above holding) from the steady-state I-V.
+    """Guess the rheobase (nA, above holding) from the steady-state I-V.
 
     Calibrated on random cells: the rheobase of a 2 s step is about 0.88 times the
     steady-state current 1 mV above ``VT``.

@@ -1,5 +1,7 @@
-"""Targets: what to extract (protocol, amplitude, feature), their files, automatic
-targets, and the checks of a target list against the recordings.
+"""Targets: what to extract, their files, automatic targets and their checks.
+
+A target is a protocol, an amplitude and a feature; a target list is checked against
+the recordings.
 
 Import from the submodules; this package's ``__init__`` stays empty.
 """

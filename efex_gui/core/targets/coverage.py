@@ -96,6 +96,26 @@ def coverage_issues(
     absolute_amplitude: bool,
     threshold_nvalue_save: int,
 ) -> list[TargetIssue]:
+    """Return the issues the coverage of ``targets`` shows.
+
+    Parameters
+    ----------
+    targets : Sequence of Mapping
+        The target list, in table order.
+    coverage : list of TargetCoverage or None
+        The coverage of each target (:func:`coverage`), None to skip it.
+    cells : Sequence
+        The cells read, with their recordings.
+    absolute_amplitude : bool
+        Whether the targets' amplitudes are absolute (nA) or relative (% rheobase).
+    threshold_nvalue_save : int
+        The number of values a feature needs to be saved.
+
+    Returns
+    -------
+    list of TargetIssue
+        A missing rheobase first, then one issue per target row at most.
+    """
     issues = []
     recorded = {rec.protocol_name for cell in cells for rec in cell.recordings}
     no_rheobase = (

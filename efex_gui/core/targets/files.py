@@ -125,7 +125,7 @@ def _grid(protocol: str, rows: list[tuple[int, Mapping[str, Any]]]) -> dict[str,
 
 
 def legacy_targets(targets: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """The legacy dict form of a target list (the inverse of the core's conversion).
+    """Convert a target list to the legacy dict form (inverse of the core's conversion).
 
     Parameters
     ----------
@@ -153,8 +153,7 @@ def legacy_targets(targets: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 def write_targets(
     path: str | Path, targets: Sequence[Mapping[str, Any]], form: str = "list"
 ) -> Path:
-    """Write ``targets`` atomically (2-space indent) in the ``"list"`` or ``"legacy"``
-    form.
+    """Write ``targets`` atomically (2-space indent), ``"list"`` or ``"legacy"`` form.
 
     Raises
     ------

@@ -85,7 +85,7 @@ class TargetCheck:
         return any(issue.severity == ERROR for issue in self.issues)
 
     def issues_for(self, row: int) -> list[TargetIssue]:
-        """The issues that concern target ``row``."""
+        """Return the issues that concern target ``row``."""
         return [issue for issue in self.issues if row in issue.rows]
 
     def worst_severity(self, row: int) -> str | None:
@@ -97,5 +97,5 @@ class TargetCheck:
         return None
 
     def kinds(self) -> set[str]:
-        """The kinds of all issues (handy in tests)."""
+        """Return the kinds of all issues (handy in tests)."""
         return {issue.kind for issue in self.issues}

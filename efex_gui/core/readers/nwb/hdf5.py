@@ -152,7 +152,7 @@ def open_nwb(path: str) -> h5py.File:
 
 
 def read_attr_or_dataset(group: h5py.Group, key: str) -> Any:
-    """An attribute of ``group``, else its scalar dataset ``key``, decoded; or None."""
+    """Read an attribute of ``group``, else its scalar dataset ``key``; or None."""
     if key in group.attrs:
         return decode(group.attrs[key])
     if key in group and isinstance(group[key], h5py.Dataset):

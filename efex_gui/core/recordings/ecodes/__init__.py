@@ -73,7 +73,7 @@ __all__ = [
 
 
 def ecode_key_for_protocol(protocol_name: str) -> str | None:
-    """The table key that ``protocol_name`` matches, or None."""
+    """Return the table key that ``protocol_name`` matches, or None."""
     lowered = str(protocol_name).lower()
     for key in eCodes:
         if key in lowered:

@@ -148,7 +148,7 @@ class ECode(Recording):
 
     # ------------------------------------------------------------------ generate
     def _indices(self, *names: str) -> list[int]:
-        """The sample indices (truncated) of the timings ``names`` (ms)."""
+        """Return the sample indices (truncated) of the timings ``names`` (ms)."""
         return [int(getattr(self, name) / self.dt) for name in names]
 
     def _holding_trace(self) -> tuple[np.ndarray, np.ndarray]:

@@ -7,7 +7,7 @@ written into the metadata, when one is missing).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -34,7 +34,7 @@ class PosCheops(ECode):
     t4: Any
     _exported = (*TIMINGS, "tend", "amp", "hypamp", "dt", "amp_rel", "hypamp_rel")
 
-    default_timings: dict[str, float] = {
+    default_timings: ClassVar[dict[str, float]] = {
         "ton": 250.0, "t1": 8250.0, "t2": 10250.0, "t3": 14250.0, "t4": 16250.0,
         "toff": 18916.0,
     }  # fmt: skip
@@ -89,7 +89,7 @@ class PosCheops(ECode):
 class NegCheops(PosCheops):
     """Three hyperpolarising triangular pulses; ``amp`` = trough below holding."""
 
-    default_timings: dict[str, float] = {
+    default_timings: ClassVar[dict[str, float]] = {
         "ton": 1750.0, "t1": 8416.0, "t2": 10416.0, "t3": 13748.0, "t4": 15748.0,
         "toff": 17970.0,
     }  # fmt: skip

@@ -64,7 +64,7 @@ def median_outside(values: Any, start: int, stop: int) -> Any:
 
 
 def base_current(current: Any, idx_ton: int = BASE_CURRENT_SAMPLES) -> float:
-    """Holding current: median of the smoothed first ``idx_ton`` samples.
+    """Estimate the holding current: median of the smoothed first ``idx_ton`` samples.
 
     Parameters
     ----------
@@ -85,7 +85,7 @@ def base_current(current: Any, idx_ton: int = BASE_CURRENT_SAMPLES) -> float:
 
 
 def edge_threshold(current: Any, factor: float = STEP_NOISE_FACTOR) -> float:
-    """Detection threshold (nA): ``factor`` x the noise of the raw current's ends.
+    """Return the detection threshold (nA): ``factor`` x the noise of the ends.
 
     The noise is the standard deviation of the first and last 50 samples together;
     the threshold is never below 1e-5 nA.
@@ -97,7 +97,7 @@ def edge_threshold(current: Any, factor: float = STEP_NOISE_FACTOR) -> float:
 
 
 def buffer_samples(dt: float) -> int:
-    """Number of samples in the 2 ms edge buffer (at least 1)."""
+    """Return the number of samples in the 2 ms edge buffer (at least 1)."""
     return max(1, int(BUFFER_MS / dt))
 
 

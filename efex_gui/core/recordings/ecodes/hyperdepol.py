@@ -8,7 +8,7 @@ default timings (written into the metadata) when one is missing.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -39,7 +39,7 @@ class HyperDePol(ECode):
     relative_amplitudes = ("amp", "amp2", "hypamp")
 
     #: 2.3.63 defaults (ms) used when a timing is missing; None: timings required.
-    default_timings: dict[str, float] | None = {
+    default_timings: ClassVar[dict[str, float] | None] = {
         "ton": 250.0,
         "tmid": 700.0,
         "toff": 970.0,

@@ -67,7 +67,7 @@ def guess_from_name(protocol_name: str) -> EcodeGuess:
 
 
 def _levels_fraction(current: np.ndarray, tolerance: float) -> float:
-    """The fraction of samples within ``tolerance`` of the 4 most common levels."""
+    """Return the fraction of samples near (``tolerance``) the 4 most common levels."""
     rounded = np.round(current / tolerance)
     values, counts = np.unique(rounded, return_counts=True)
     top = values[np.argsort(counts)[-4:]]
@@ -76,7 +76,7 @@ def _levels_fraction(current: np.ndarray, tolerance: float) -> float:
 
 
 def classify_stimulus(current: np.ndarray) -> str | None:
-    """ "Step", "Ramp" or None (flat, or a fluctuating noise/chirp) from a current.
+    """Classify a current as "Step", "Ramp" or None (flat, or noise/chirp).
 
     Parameters
     ----------
@@ -110,7 +110,7 @@ def classify_stimulus(current: np.ndarray) -> str | None:
 
 
 def guess_ecode(protocol_name: str, current: np.ndarray | None = None) -> EcodeGuess:
-    """The name first (:func:`guess_from_name`), then the stimulus when given."""
+    """Guess the eCode by name (:func:`guess_from_name`), then by stimulus."""
     guess = guess_from_name(protocol_name)
     if guess.how != "unknown" or current is None:
         return guess

@@ -55,7 +55,7 @@ class PinkNoise(ECode):
     def interpret(
         self, t: Any, current: Any, config_data: Metadata, reader_data: Trace
     ) -> None:
-        """Timings (given or detected), holding, amplitude and waveform."""
+        """Interpret timings (given or detected), holding, amplitude and waveform."""
         self.dt = t[1]
         ton = self._timing_index("ton", config_data, reader_data)
         toff = self._timing_index("toff", config_data, reader_data)

@@ -67,7 +67,7 @@ class SAHP(ECode):
     def interpret(
         self, t: Any, current: Any, config_data: Metadata, reader_data: Trace
     ) -> None:
-        """Timings from the metadata if all four are there, else detected."""
+        """Interpret timings from the metadata if all four are there, else detected."""
         self.dt = t[1]
         smooth = detection.smooth(current)
         if all(name in config_data for name in TIMINGS):

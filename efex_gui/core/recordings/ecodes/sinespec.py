@@ -50,7 +50,7 @@ class SineSpec(ECode):
     default_protocol_name = "SineSpec"
 
     def _init_parameters(self, config_data: Metadata, reader_data: Trace) -> None:
-        """The chirp constants: config, else reader, else BluePyEfe's defaults."""
+        """Set the chirp constants: config, else reader, else BluePyEfe's defaults."""
         for key, default in CHIRP_DEFAULTS.items():
             value = config_data.get(key)
             if value is None:
@@ -66,7 +66,7 @@ class SineSpec(ECode):
     def interpret(
         self, t: Any, current: Any, config_data: Metadata, reader_data: Trace
     ) -> None:
-        """Timings from the metadata (else 150 / 5100 samples), then amplitudes."""
+        """Interpret timings from metadata (else 150 / 5100 samples), then amplitude."""
         self.dt = t[1]
         for name, default in (("ton", DEFAULT_TON_INDEX), ("toff", DEFAULT_TOFF_INDEX)):
             if config_data.get(name) is not None:
