@@ -5,8 +5,11 @@ Each time the extraction controller publishes a result, the summary of its cells
 job of the extraction worker (its thread, after any queued run: efel is called from
 one thread), and
 ``summaries_changed`` carries the list of :class:`CellSummary`. The per-sweep efel
-values are cached across runs, so an exclusion recomputes nothing. Curves, phase plots
-and aligned spikes are computed on demand from the same cache (fast: numpy only).
+values are cached across runs, and a cell the extraction reused as it was (the same
+object: nothing it depends on changed) keeps its summary, so after an exclusion only
+the touched cell is summarised again, from cached values, reading no file. Curves,
+phase plots and aligned spikes are computed on demand from the same cache (fast: numpy
+only).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from efex_gui.core.analysis.curves import Curve, fi_curve, iv_curves
 from efex_gui.core.analysis.protocol_map import MeasureProtocols
 from efex_gui.core.analysis.summary_io import write_summary
 from efex_gui.core.analysis.sweep_values import SweepValuesCache
+from efex_gui.core.extraction.feature_cache import settings_key
 from efex_gui.core.session.dataset import SweepKey
 
 if TYPE_CHECKING:
@@ -69,6 +73,8 @@ class CellAnalysisController(QObject):
         self.cache = SweepValuesCache()
         self.result: ExtractionResult | None = None
         self.summaries: list[CellSummary] = []
+        #: ``{id(cell): (cell, context key, summary)}`` of the shown result's cells
+        self._summarised: dict[int, tuple[Any, str, CellSummary]] = {}
         #: the cells the curves show (empty: every cell); view state
         self.curve_cells: list[str] = []
         self._generation = 0
@@ -102,9 +108,20 @@ class CellAnalysisController(QObject):
             list(self.result.cells),
             (self.context()),
         )
+        key = _context_key(context)
+        reused: dict[int, CellSummary] = {}
+        for cell in cells:
+            known = self._summarised.get(id(cell))
+            if known is not None and known[0] is cell and known[1] == key:
+                reused[id(cell)] = known[2]
+        todo = [cell for cell in cells if id(cell) not in reused]
 
-        def job() -> tuple[int, list[CellSummary]]:
-            return generation, summarize_cells(cells, context)
+        def job() -> tuple[int, list[tuple[Any, str, CellSummary]]]:
+            summaries = summarize_cells(todo, context)
+            fresh = dict(zip(map(id, todo), summaries, strict=True))
+            return generation, [
+                (cell, key, reused.get(id(cell)) or fresh[id(cell)]) for cell in cells
+            ]
 
         self._pending += 1
         self.busy_changed.emit(True)
@@ -119,10 +136,11 @@ class CellAnalysisController(QObject):
         if name != CELLS_JOB:
             return
         self._task_done()
-        generation, summaries = outcome
+        generation, summarised = outcome
         if generation == self._generation:
-            self.summaries = summaries
-            self.summaries_changed.emit(summaries)
+            self._summarised = {id(entry[0]): entry for entry in summarised}
+            self.summaries = [summary for _, _, summary in summarised]
+            self.summaries_changed.emit(self.summaries)
 
     def _on_job_failed(self, error: Any) -> None:
         name = getattr(error, "name", None) or str(getattr(error, "message", ""))
@@ -187,3 +205,14 @@ class CellAnalysisController(QObject):
     def export(self, path: str | Path) -> Path:
         """Write the summaries (``.csv``, ``.json`` or ``.xlsx``)."""
         return write_summary(self.summaries, path)
+
+
+def _context_key(context: SummaryContext) -> str:
+    """What a cell's summary depends on besides the cell (its protocols, settings)."""
+    return repr(
+        (
+            context.protocols,
+            tuple(context.protocols_rheobase),
+            settings_key(context.efel_settings),
+        )
+    )

@@ -153,14 +153,17 @@ class SummaryContext:
         chosen = [
             r for r in cell.recordings if matches_protocol(r.protocol_name, wanted)
         ]
-        found = []
-        # an extraction's cells hold no traces (memory): read back for the efel call
-        with traces_reloaded(r for r in chosen if needs_traces(r)):
-            for recording in chosen:
-                values = self.cache.get(recording, self.efel_settings)
-                if values is not None:
-                    found.append(values)
-        return found
+        known = [self.cache.known(r, self.efel_settings) for r in chosen]
+        missing = [r for r, k in zip(chosen, known, strict=True) if k is None]
+        # an extraction's cells hold no traces (memory): read back, for the efel
+        # call, only the sweeps whose values were never computed
+        with traces_reloaded(r for r in missing if needs_traces(r)):
+            computed = {id(r): self.cache.get(r, self.efel_settings) for r in missing}
+        found = [
+            values if values is not None else computed.get(id(recording))
+            for recording, values in zip(chosen, known, strict=True)
+        ]
+        return [values for values in found if values is not None]
 
 
 def _missing(protocols: Sequence[str], what: str = "sweeps") -> str:

@@ -2,19 +2,24 @@
 
 One efel call per sweep (through :meth:`Recording.call_efel`, i.e. the extraction's
 own efel door and settings) computes every feature the cell summary, the f-I and the
-I-V curves read. :class:`SweepValuesCache` keeps them per sweep identity (the digest
-of what efel receives), so re-summarising after an exclusion recomputes nothing.
+I-V curves read. :class:`SweepValuesCache` keeps them per sweep, keyed as the
+extraction's :class:`~efex_gui.core.extraction.feature_cache.FeatureCache` keys its
+values (a trace-free key for recordings read from files, else the digest of what efel
+receives), so re-summarising after an exclusion recomputes nothing and reads no file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from efex_gui.core.extraction.feature_cache import settings_key, sweep_identity
+from efex_gui.core.extraction.feature_store import sweep_key
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -114,28 +119,57 @@ def sweep_values(
 
 
 class SweepValuesCache:
-    """Per-sweep values keyed by (sweep identity, efel settings); thread-safe."""
+    """Per-sweep values keyed by (sweep key, efel settings); thread-safe.
+
+    The key of a recording built by the core from a file is the persistent
+    :func:`~efex_gui.core.extraction.feature_store.sweep_key` (no trace needed: a
+    cached value is found on a recording whose traces were dropped), else
+    :func:`~efex_gui.core.extraction.feature_cache.sweep_identity`. Keys are
+    memoised per recording object.
+    """
 
     def __init__(self) -> None:
         self._values: dict[tuple[str, str], dict[str, float | None]] = {}
+        self._keys: weakref.WeakKeyDictionary[Any, dict[str, tuple[str, str]]] = (
+            weakref.WeakKeyDictionary()
+        )
         self._lock = threading.Lock()
 
-    def get(
+    def key(
+        self, recording: Any, efel_settings: Mapping[str, Any] | None = None
+    ) -> tuple[str, str] | None:
+        """The cache key of the recording's values (None: not keyable yet).
+
+        A recording without a trace-free key needs its traces for its identity.
+        """
+        settings = settings_key(dict(efel_settings or {}))
+        try:
+            memo = self._keys.get(recording)
+        except TypeError:  # not weak-referenceable
+            memo = None
+        if memo is not None and settings in memo:
+            return memo[settings]
+        persistent = sweep_key(recording, efel_settings)
+        if persistent is None:
+            if getattr(recording, "voltage", None) is None:
+                return None
+            persistent = "mem|" + sweep_identity(recording)
+        key = (persistent, settings)
+        with contextlib.suppress(TypeError):  # not weak-referenceable: no memo
+            self._keys.setdefault(recording, {})[settings] = key
+        return key
+
+    def known(
         self, recording: Any, efel_settings: Mapping[str, Any] | None = None
     ) -> SweepValues | None:
-        """Return the sweep's values, computed once per identity and settings."""
-        if getattr(recording, "voltage", None) is None or recording.amp is None:
+        """Return the sweep's values if already computed (no trace, no efel call)."""
+        if recording.amp is None:
             return None
-        key = (sweep_identity(recording), settings_key(dict(efel_settings or {})))
+        key = self.key(recording, efel_settings)
         with self._lock:
-            cached = self._values.get(key)
+            cached = None if key is None else self._values.get(key)
         if cached is None:
-            computed = sweep_values(recording, efel_settings)
-            if computed is None:
-                return None
-            with self._lock:
-                self._values[key] = computed.values
-            return computed
+            return None
         return SweepValues(
             recording,
             float(recording.amp),
@@ -143,7 +177,26 @@ class SweepValuesCache:
             dict(cached),
         )
 
+    def get(
+        self, recording: Any, efel_settings: Mapping[str, Any] | None = None
+    ) -> SweepValues | None:
+        """The sweep's values, computed once per key and settings."""
+        known = self.known(recording, efel_settings)
+        if known is not None:
+            return known
+        if getattr(recording, "voltage", None) is None or recording.amp is None:
+            return None
+        computed = sweep_values(recording, efel_settings)
+        if computed is None:
+            return None
+        key = self.key(recording, efel_settings)
+        if key is not None:
+            with self._lock:
+                self._values[key] = computed.values
+        return computed
+
     def clear(self) -> None:
         """Forget every value."""
         with self._lock:
             self._values.clear()
+            self._keys.clear()

@@ -77,6 +77,8 @@ def aligned_first_spike(
     Returns None when the sweep has no spike (or no traces).
     """
     context = context or SummaryContext()
+    if getattr(recording, "voltage", None) is None:
+        return None
     values = context.cache.get(recording, context.efel_settings)
     if values is None:
         return None
