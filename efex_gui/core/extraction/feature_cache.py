@@ -56,6 +56,10 @@ _IDENTITY_ATTRIBUTES = ("ton", "toff", "amp", "auto_threshold")
 _ARRAY_ATTRIBUTES = ("t", "voltage", "current", "multi_stim_start", "multi_stim_end")
 
 _identities: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+#: per recording: ``{settings_key: persistent key or None}`` (shared by its copies)
+_persistent_keys: weakref.WeakKeyDictionary[Any, dict[str, str | None]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _update_array(digest: Any, value: Any) -> None:
@@ -102,11 +106,29 @@ def sweep_identity(recording: Any) -> str:
 
 
 def share_identity(source: Any, copy: Any) -> None:
-    """Let ``copy`` (a shallow copy of ``source``) reuse its memoised identity."""
+    """Let ``copy`` (a shallow copy of ``source``) reuse its memoised keys."""
     identity = _identities.get(source)
     if identity is not None:
         with contextlib.suppress(TypeError):
             _identities[copy] = identity
+    with contextlib.suppress(TypeError):
+        _persistent_keys[copy] = _persistent_keys.setdefault(source, {})
+
+
+def _memoised_sweep_key(recording: Any, settings: Mapping[str, Any] | None) -> Any:
+    """:func:`sweep_key`, memoised per recording object and settings.
+
+    A recording's files, metadata and efel inputs do not change once read (a file
+    changed on disk is read again into new recordings), so its key does not either.
+    """
+    text = settings_key(settings)
+    try:
+        memo = _persistent_keys.setdefault(recording, {})
+    except TypeError:  # not weak-referenceable: no memo
+        return sweep_key(recording, settings)
+    if text not in memo:
+        memo[text] = sweep_key(recording, settings)
+    return memo[text]
 
 
 def _plain(value: Any) -> Any:
@@ -177,8 +199,8 @@ class FeatureCache:
         self._values.clear()
 
     def key(self, recording: Any, settings: Mapping[str, Any] | None) -> str:
-        """Return the cache key of a recording computed with ``settings``."""
-        persistent = sweep_key(recording, settings)
+        """The cache key of a recording computed with ``settings``."""
+        persistent = _memoised_sweep_key(recording, settings)
         if persistent is not None:
             return persistent
         return "|".join(

@@ -32,10 +32,15 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "build_protocols",
+    "cell_matches",
     "create_feature_protocol_files",
     "global_rheobase",
     "group_efeatures",
+    "protocol_outputs",
+    "recorded_protocols",
     "validate_targets",
+    "warn_unrecorded_protocols",
 ]
 
 _REQUIRED_TARGET_KEYS = ("efeature", "protocol", "amplitude", "tolerance")
@@ -171,20 +176,38 @@ def group_efeatures(
     protocols = build_protocols(
         targets, rheobase, protocol_mode, settings, strict_targets
     )
-    by_cell = [
-        _by_protocol(cell)
+    matches = [
+        cell_matches(cell, protocols, absolute_amplitude)
         for cell in cells
         if cell.rheobase is not None or absolute_amplitude
     ]
-    for protocol in protocols:
-        for recordings in by_cell:
-            for recording in recordings(protocol.name):
-                if recording.in_target(
-                    protocol.amplitude, protocol.tolerance, absolute_amplitude
-                ):
-                    protocol.append(recording)
-    _warn_unrecorded_protocols(cells, protocols)
+    for index, protocol in enumerate(protocols):
+        for matched in matches:
+            for recording in matched[index]:
+                protocol.append(recording)
+    warn_unrecorded_protocols(recorded_protocols(cells), protocols)
     return protocols
+
+
+def cell_matches(
+    cell: Any, protocols: Sequence[Protocol], absolute_amplitude: bool
+) -> list[list[Any]]:
+    """Per protocol window, the cell's recordings inside it, in the cell's order.
+
+    What :func:`group_efeatures` appends to each protocol from this cell (spec §2.5:
+    same protocol name, amplitude strictly within the tolerance).
+    """
+    recordings = _by_protocol(cell)
+    return [
+        [
+            recording
+            for recording in recordings(protocol.name)
+            if recording.in_target(
+                protocol.amplitude, protocol.tolerance, absolute_amplitude
+            )
+        ]
+        for protocol in protocols
+    ]
 
 
 def _by_protocol(cell: Any) -> Callable[[str], list[Any]]:
@@ -202,8 +225,15 @@ def _by_protocol(cell: Any) -> Callable[[str], list[Any]]:
     return lambda name: index.get(name, [])
 
 
-def _warn_unrecorded_protocols(cells: list[Any], protocols: list[Protocol]) -> None:
-    recorded = {rec.protocol_name for cell in cells for rec in cell.recordings}
+def recorded_protocols(cells: Iterable[Any]) -> set[str]:
+    """The protocol names the cells' recordings have."""
+    return {rec.protocol_name for cell in cells for rec in cell.recordings}
+
+
+def warn_unrecorded_protocols(
+    recorded: set[str], protocols: Sequence[Protocol]
+) -> None:
+    """Warn about target protocols no recording has (a name typo, often case)."""
     for name in dict.fromkeys(protocol.name for protocol in protocols):
         if name in recorded:
             continue
@@ -253,25 +283,11 @@ def create_feature_protocol_files(
     features: dict[str, Any] = {}
     stimuli: dict[str, Any] = {}
     for protocol in protocols:
-        entries = []
-        for target in protocol.feature_targets:
-            if target.sample_size < threshold_nvalue_save:
-                logger.warning(
-                    "Number of values < threshold_nvalue_save for efeature %s "
-                    "stimulus %s. The efeature will be ignored.",
-                    target.efeature_name,
-                    protocol.stimulus_name,
-                )
-                continue
-            entries.append(target.as_dict(save_files_used, default_std_value))
-        if not entries or not protocol.recordings:
-            logger.warning(
-                "No efeatures for stimulus %s. The protocol will not be created.",
-                protocol.stimulus_name,
-            )
-            continue
-        features[protocol.stimulus_name] = {"soma": entries}
-        stimuli[protocol.stimulus_name] = protocol.as_dict()
+        outputs = protocol_outputs(
+            protocol, threshold_nvalue_save, save_files_used, default_std_value
+        )
+        if outputs is not None:
+            features[protocol.stimulus_name], stimuli[protocol.stimulus_name] = outputs
     currents = build_current_dict(cells, default_std_value)
     if write_files:
         if not output_directory:
@@ -282,3 +298,38 @@ def create_feature_protocol_files(
             output_directory, features, stimuli, currents, nan_as_null=nan_as_null
         )
     return features, stimuli, currents
+
+
+def protocol_outputs(
+    protocol: Protocol,
+    threshold_nvalue_save: int = 1,
+    save_files_used: bool = False,
+    default_std_value: float = 1e-3,
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """One protocol's ``features.json`` and ``protocols.json`` entries (spec §2.6).
+
+    Returns
+    -------
+    tuple of dict or None
+        ``({"soma": [target entries]}, stimulus)``; None when no target has
+        ``threshold_nvalue_save`` values or no recording matched (the protocol is
+        left out of the outputs).
+    """
+    entries = []
+    for target in protocol.feature_targets:
+        if target.sample_size < threshold_nvalue_save:
+            logger.warning(
+                "Number of values < threshold_nvalue_save for efeature %s "
+                "stimulus %s. The efeature will be ignored.",
+                target.efeature_name,
+                protocol.stimulus_name,
+            )
+            continue
+        entries.append(target.as_dict(save_files_used, default_std_value))
+    if not entries or not protocol.recordings:
+        logger.warning(
+            "No efeatures for stimulus %s. The protocol will not be created.",
+            protocol.stimulus_name,
+        )
+        return None
+    return {"soma": entries}, protocol.as_dict()

@@ -37,11 +37,10 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import os
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from efex_gui.core.errors import Cancelled
 from efex_gui.core.extraction.cell_task import (
@@ -56,40 +55,32 @@ from efex_gui.core.extraction.feature_cache import (
     sweep_identity,
     target_groups,
 )
-from efex_gui.core.extraction.grouping import (
-    create_feature_protocol_files,
-    group_efeatures,
-)
+from efex_gui.core.extraction.grouping import create_feature_protocol_files
 from efex_gui.core.extraction.pipeline import checked_arguments
+from efex_gui.core.extraction.planning import (
+    CellPlan,
+    EntryPlan,
+    PlanCache,
+    file_stamp,
+)
 from efex_gui.core.extraction.read_and_extract import prepare_targets, read_recordings
+from efex_gui.core.extraction.regrouping import GroupingCache, same_number
 from efex_gui.core.extraction.result import ExtractionResult, SweepRef, inputs_signature
-from efex_gui.core.importing.file_names import entry_file
 from efex_gui.core.progress import LabelledProgress, check_cancel
 from efex_gui.core.recordings.cell import Cell
 from efex_gui.core.recordings.ecodes import ecode_for_protocol
 from efex_gui.core.recordings.traces import can_reload
 from efex_gui.core.rheobase.strategies import compute_rheobase
-from efex_gui.core.session.document import PATH_KEYS, Session
-from efex_gui.core.session.exclusions import ExclusionKey
 from efex_gui.core.targets.auto import default_auto_targets
+
+if TYPE_CHECKING:
+    from efex_gui.core.session.document import Session
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["ExtractionResult", "IncrementalExtractor", "SweepRef", "inputs_signature"]
 
 Progress = LabelledProgress
-
-
-def _file_stamp(config: Mapping[str, Any]) -> list[Any]:
-    stamp: list[tuple[Any, int | None, int | None]] = []
-    for key in PATH_KEYS:
-        if config.get(key):
-            try:
-                stat = os.stat(config[key])
-                stamp.append((config[key], stat.st_size, stat.st_mtime_ns))
-            except OSError:
-                stamp.append((config[key], None, None))
-    return stamp
 
 
 @dataclass
@@ -101,21 +92,16 @@ class _Entry:
 
 
 @dataclass
-class _Plan:
-    """One kept entry: where it is, its absolute metadata, the traces to drop."""
-
-    ref: tuple[str, str, int]
-    config: dict[str, Any]
-    drop: set[int]
-
-
-@dataclass
 class _DoneCell:
     """A cell processed by an earlier run (targets branch), reused when unchanged."""
 
     cell: Any
     refs: dict[int, SweepRef]
     computed_rheobase: Any
+    #: the targets and settings it was computed with
+    common: str = ""
+    #: ``{id(source recording): (source, its copy in the cell)}``
+    copies: dict[int, tuple[Any, Any]] = field(default_factory=dict)
 
 
 #: ``{(cell, protocol, position): (efel settings, recordings)}`` read by the browser
@@ -136,49 +122,24 @@ class IncrementalExtractor:
         self.feature_cache = FeatureCache() if feature_cache is None else feature_cache
         self._entries: dict[str, _Entry] = {}
         #: cells of the last run, by everything they depend on
-        self._done: dict[str, _DoneCell] = {}
+        self._done: dict[Any, _DoneCell] = {}
+        self.plans = PlanCache()
+        self.grouping = GroupingCache()
+        #: (targets, settings) of the last run, and what checking them gave
+        self._arguments: tuple[Any, dict[str, Any], tuple[Any, ...]] | None = None
 
     def clear(self) -> None:
         """Forget every cached recording and value held in memory."""
         self._entries.clear()
         self._done.clear()
+        self.plans.clear()
+        self.grouping.clear()
+        self._arguments = None
         self.feature_cache.clear()
 
-    # --- planning and reading -----------------------------------------------------
-    @staticmethod
-    def _plan(session: Session) -> tuple[dict[str, list[_Plan]], dict[str, Any]]:
-        """Plan the entries to read per cell (absolute metadata), and the kept cells.
-
-        Exclusions as ``apply_exclusions`` applies them (excluded entries left out,
-        excluded traces of an entry dropped by index), without its deep copy.
-        """
-        exclusions = session.exclusions
-        partial: dict[tuple[str, str | None, str | None], set[int]] = {}
-        for k in exclusions.reasons:
-            if k.index is not None:
-                partial.setdefault((k.cell, k.protocol, k.file), set()).add(
-                    int(k.index)
-                )
-        resolved: dict[str, str] = {}
-        plans: dict[str, list[_Plan]] = {}
-        for cell, protocols in session.files_metadata.items():
-            for protocol, entries in protocols.items():
-                for position, config in enumerate(entries):
-                    file = entry_file(config)
-                    if exclusions.is_excluded(ExclusionKey(cell, protocol, file)):
-                        continue
-                    drop = partial.get((cell, protocol, file), set())
-                    plans.setdefault(cell, []).append(
-                        _Plan(
-                            (cell, protocol, position),
-                            _absolute(session, config, resolved),
-                            drop,
-                        )
-                    )
-        return plans, dict.fromkeys(plans, True)  # only its emptiness is used
-
+    # --- reading ---------------------------------------------------------------------
     def _read(
-        self, plan: _Plan, efel_settings: Mapping[str, Any], preread: Preread | None
+        self, plan: EntryPlan, efel_settings: Mapping[str, Any], preread: Preread | None
     ) -> tuple[_Entry, bool]:
         cell, protocol, _ = plan.ref
         reused = _reuse(plan, efel_settings, (preread or {}).get(plan.ref))
@@ -190,7 +151,7 @@ class IncrementalExtractor:
                 protocol,
                 plan.config,
                 settings_key(efel_settings),
-                _file_stamp(plan.config),
+                file_stamp(plan.config),
             ],
             sort_keys=True,
             default=repr,
@@ -216,13 +177,18 @@ class IncrementalExtractor:
     def _build_cell(
         self,
         name: str,
-        plans: list[_Plan],
+        plans: list[EntryPlan],
         efel_settings: Mapping[str, Any],
         result: ExtractionResult,
         copies: list[tuple[Any, Any]],
         preread: Preread | None,
+        sources: dict[int, Any],
     ) -> Any:
-        """One cell's fresh recordings; ``copies`` gets (original, copy) pairs."""
+        """One cell's fresh recordings.
+
+        ``copies`` gets (original read here, copy) pairs, ``sources`` maps each copy's
+        id to the recording it copies (read here or borrowed).
+        """
         cell = Cell(name)
         cell.skipped_files = []
         for plan in plans:
@@ -236,9 +202,44 @@ class IncrementalExtractor:
                     continue
                 fresh = _fresh_copy(recording)
                 copies.append((None if entry.borrowed else recording, fresh))
+                sources[id(fresh)] = recording
                 cell.recordings.append(fresh)
                 result.refs[id(fresh)] = SweepRef(name, protocol, position, index)
         return cell
+
+    def _checked(
+        self, session: Session, settings: dict[str, Any], plans: Mapping[str, Any]
+    ) -> tuple[Any, ...]:
+        """``checked_arguments`` and ``prepare_targets`` on a copy of the targets.
+
+        Returns ``(targets, efel settings, rheobase protocols, key)``, the key
+        identifying the targets and settings. Reused while the session's targets and
+        settings are equal to the last run's (no copy, no check: an exclusion costs
+        nothing here).
+        """
+        last = self._arguments
+        if last is not None and last[0] == session.targets and last[1] == settings:
+            return last[2]
+        targets, efel_settings, protocols_rheobase = checked_arguments(
+            plans,
+            copy.deepcopy(session.targets),
+            None,
+            settings["efel_settings"],
+            settings["protocols_rheobase"],
+            settings["absolute_amplitude"],
+            False,
+            False,
+            map,
+            settings["protocol_mode"],
+        )
+        if targets is not None:
+            prepare_targets(targets, False)
+        key = json.dumps(
+            [targets, settings, efel_settings], sort_keys=True, default=repr
+        )
+        checked = (targets, efel_settings, protocols_rheobase, key)
+        self._arguments = (copy.deepcopy(session.targets), settings, checked)
+        return checked
 
     # --- the run ----------------------------------------------------------------------
     def run(
@@ -288,18 +289,9 @@ class IncrementalExtractor:
             else rheobase_overrides
         )
         settings = asdict(session.settings)
-        plans, files_metadata = self._plan(session)
-        targets, efel_settings, protocols_rheobase = checked_arguments(
-            files_metadata,
-            copy.deepcopy(session.targets),
-            None,
-            settings["efel_settings"],
-            settings["protocols_rheobase"],
-            settings["absolute_amplitude"],
-            False,
-            False,
-            map,
-            settings["protocol_mode"],
+        plans = self.plans.plan(session)
+        targets, efel_settings, protocols_rheobase, common = self._checked(
+            session, settings, plans
         )
         result = ExtractionResult(
             cells=[],
@@ -324,7 +316,7 @@ class IncrementalExtractor:
             if targets is None:
                 run.auto_branch()
             else:
-                run.targets_branch(targets)
+                run.targets_branch(targets, common)
         finally:
             _keep_spike_counts(run.copies)
             for original, _ in run.copies:  # the extractor's own reads: numbers only
@@ -335,16 +327,17 @@ class IncrementalExtractor:
             for c in result.cells
             for path, reason in c.skipped_files
         ]
-        result.features, result.protocol_definitions, result.currents = (
-            create_feature_protocol_files(
-                result.cells,
-                result.protocols,
-                None,
-                settings["threshold_nvalue_save"],
-                False,
-                default_std_value=settings["default_std_value"],
+        if not run.grouped:  # no cell with a rheobase (automatic targets)
+            result.features, result.protocol_definitions, result.currents = (
+                create_feature_protocol_files(
+                    result.cells,
+                    result.protocols,
+                    None,
+                    settings["threshold_nvalue_save"],
+                    False,
+                    default_std_value=settings["default_std_value"],
+                )
             )
-        )
         result.seconds = time.perf_counter() - started
         return result
 
@@ -357,7 +350,7 @@ class _Run:
         extractor: IncrementalExtractor,
         result: ExtractionResult,
         efel_settings: dict[str, Any],
-        plans: dict[str, list[_Plan]],
+        plans: dict[str, CellPlan],
         progress: Progress | None,
         cancel: Any,
         preread: Preread | None,
@@ -366,10 +359,13 @@ class _Run:
         self.efel_settings, self.plans = efel_settings, plans
         self.progress, self.cancel, self.preread = progress, cancel, preread
         self.copies: list[tuple[Any, Any]] = []
+        #: ``{id(copy): the recording it copies}``
+        self.sources: dict[int, Any] = {}
         self.n_read = self.n_features = 0
         self.windows: list[tuple[str, Any, Any]] | None = None
         self.groups: list[Any] | None = None
         self.absolute = bool(result.settings["absolute_amplitude"])
+        self.grouped = False
 
     def _report(self, done: int, total: int, message: str) -> None:
         check_cancel(self.cancel, "the previous results are kept")
@@ -378,23 +374,38 @@ class _Run:
 
     def _cell(self, name: str) -> Any:
         """Read one cell (``Reading`` progress over every entry of the run)."""
-        plans = self.plans[name]
-        total = sum(len(p) for p in self.plans.values())
+        plans = self.plans[name].entries
+        total = sum(len(p.entries) for p in self.plans.values())
         for plan in plans:
             self._report(self.n_read, total, f"Reading {name} / {plan.ref[1]}")
             self.n_read += 1
         return self.extractor._build_cell(
-            name, plans, self.efel_settings, self.result, self.copies, self.preread
+            name,
+            plans,
+            self.efel_settings,
+            self.result,
+            self.copies,
+            self.preread,
+            self.sources,
         )
 
-    def _features(self, cell: Any, targets: list[dict[str, Any]]) -> None:
-        """Features of one cell (``Features`` progress in cells), traces dropped."""
+    def _features(
+        self, cell: Any, targets: list[dict[str, Any]], done: set[int] | None = None
+    ) -> None:
+        """Features of one cell (``Features`` progress in cells), traces dropped.
+
+        Recordings whose id is in ``done`` already have their features.
+        """
         total = len(self.plans)
         self._report(self.n_features, total, f"Features: cell {cell.name}")
         if self.windows is None:
             self.windows = amplitude_windows(targets)
             self.groups = target_groups(targets)
-        chosen = matched_recordings(cell, self.windows, self.absolute)
+        chosen = [
+            recording
+            for recording in matched_recordings(cell, self.windows, self.absolute)
+            if not done or id(recording) not in done
+        ]
         extract_cell_features(
             cell,
             self.groups or [],
@@ -416,15 +427,15 @@ class _Run:
             if original is not None:
                 _drop(original)
 
-    def targets_branch(self, targets: list[dict[str, Any]]) -> None:
-        """Per cell: read, rheobase, features, drop; then group (§2.12)."""
-        prepare_targets(targets, False)
+    def targets_branch(self, targets: list[dict[str, Any]], common: str) -> None:
+        """Per cell: read, rheobase, features, drop; then group (§2.12).
+
+        ``targets`` are prepared; ``common`` identifies them and the settings.
+        """
         self.result.targets = targets
         settings = self.result.settings
-        common = json.dumps(
-            [targets, settings, self.efel_settings], sort_keys=True, default=repr
-        )
         done = self.extractor._done
+        previous = {v.cell.name: v for v in done.values()}
         for name in self.plans:
             signature = self._signature(name, common)
             if signature in done:  # nothing this cell depends on changed
@@ -434,34 +445,73 @@ class _Run:
             self.result.cells.append(cell)
             if not self.absolute:
                 self._rheobase(cell, settings["rheobase_settings"])
-            self._features(cell, targets)
+            kept = self._keep_copies(cell, previous.get(name), common)
+            self._features(cell, targets, kept)
+            refs = {id(r): self.result.refs[id(r)] for r in cell.recordings}
             done[signature] = _DoneCell(
                 cell,
-                {k: v for k, v in self.result.refs.items() if v.cell == name},
+                refs,
                 self.result.computed_rheobase.get(name),
+                common,
+                {
+                    id(self.sources[id(r)]): (self.sources[id(r)], r)
+                    for r in cell.recordings
+                },
             )
         self.extractor._done = {
             k: v for k, v in done.items() if any(c is v.cell for c in self.result.cells)
         }
-        self._group(targets)
+        self._group(targets, common)
 
-    def _signature(self, name: str, common: str) -> str:
-        """Everything one cell's result depends on, in the targets branch."""
-        plans = [
-            [p.ref, p.config, sorted(p.drop), _file_stamp(p.config)]
-            for p in self.plans[name]
-        ]
+    def _keep_copies(
+        self, cell: Any, previous: _DoneCell | None, common: str
+    ) -> set[int]:
+        """Put back the earlier run's copies of the sweeps this cell still has.
+
+        When the cell was computed before with the same targets and settings and
+        its rheobase is the same, a copy of the same recording is in the same
+        state as the new copy will be (relative amplitudes, features): the earlier
+        copy replaces it, so the windows it falls in see the same objects as before
+        and are not recomputed (:class:`GroupingCache`). Returns the ids of the
+        copies put back.
+        """
+        if (
+            previous is None
+            or previous.common != common
+            or not same_number(previous.cell.rheobase, cell.rheobase)
+        ):
+            return set()
+        kept: set[int] = set()
+        for position, fresh in enumerate(cell.recordings):
+            source = self.sources[id(fresh)]
+            earlier = previous.copies.get(id(source))
+            if earlier is None or earlier[0] is not source:
+                continue
+            copy_ = earlier[1]
+            cell.recordings[position] = copy_
+            self.result.refs[id(copy_)] = self.result.refs.pop(id(fresh))
+            self.sources[id(copy_)] = source
+            kept.add(id(copy_))
+        return kept
+
+    def _signature(self, name: str, common: str) -> tuple[Any, ...]:
+        """Everything one cell's result depends on, in the targets branch.
+
+        The plan's generation stands for its entries (a new plan, a new number);
+        the files' stamps for their content.
+        """
+        plan = self.plans[name]
         override = self.result.rheobase_overrides.get(name)
-        return json.dumps([name, plans, override, common], sort_keys=True, default=repr)
+        return (name, plan.generation, plan.stamps(), repr(override), common)
 
     def _reuse_cell(self, done: _DoneCell) -> None:
         """Reuse an earlier run's unchanged cell: shared, modified by neither run."""
         self.result.cells.append(done.cell)
         self.result.refs.update(done.refs)
         self.result.computed_rheobase[done.cell.name] = done.computed_rheobase
-        self.n_read += len(self.plans[done.cell.name])
+        self.n_read += len(self.plans[done.cell.name].entries)
         self.n_features += 1
-        self.result.entries_cached += len(self.plans[done.cell.name])
+        self.result.entries_cached += len(self.plans[done.cell.name].entries)
 
     def auto_branch(self) -> None:
         """Rheobase of every cell, targets chosen from the recordings, features."""
@@ -487,17 +537,25 @@ class _Run:
         self.result.targets = targets
         for cell in cells:
             self._features(cell, targets)
-        self._group(targets)
-
-    def _group(self, targets: list[dict[str, Any]]) -> None:
-        self.result.protocols = group_efeatures(
-            self.result.cells,
-            targets,
-            self.absolute,
-            True,
-            self.result.settings["protocol_mode"],
-            self.efel_settings,
+        key = json.dumps(
+            [targets, self.result.settings, self.efel_settings],
+            sort_keys=True,
+            default=repr,
         )
+        self._group(targets, key)
+
+    def _group(self, targets: list[dict[str, Any]], key: str) -> None:
+        """Group and build the output dicts, reusing the unchanged windows."""
+        result = self.result
+        (
+            result.protocols,
+            result.features,
+            result.protocol_definitions,
+            result.currents,
+        ) = self.extractor.grouping.outputs(
+            result.cells, targets, key, result.settings, self.efel_settings
+        )
+        self.grouped = True
 
     def _rheobase(self, cell: Any, strategy_settings: Any) -> None:
         settings, result = self.result.settings, self.result
@@ -525,7 +583,7 @@ def _drop(recording: Any) -> None:
 
 
 def _reuse(
-    plan: _Plan,
+    plan: EntryPlan,
     efel_settings: Mapping[str, Any],
     read: tuple[Mapping[str, Any], list[Any]] | None,
 ) -> _Entry | None:
@@ -571,20 +629,6 @@ def _fresh_copy(recording: Any) -> Any:
             setattr(fresh, name, None)
     share_identity(recording, fresh)
     return fresh
-
-
-def _absolute(
-    session: Session, config: Mapping[str, Any], resolved: dict[str, str]
-) -> dict[str, Any]:
-    """One entry's metadata with absolute paths (a shallow copy: never mutated)."""
-    out = dict(config)
-    for key in PATH_KEYS:
-        path = out.get(key)
-        if path:
-            if path not in resolved:
-                resolved[path] = session.resolve(path)
-            out[key] = resolved[path]
-    return out
 
 
 def _keep_spike_counts(copies: list[tuple[Any, Any]]) -> None:

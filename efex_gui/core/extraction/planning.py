@@ -1,0 +1,152 @@
+"""What each cell of a session reads: its kept entries, and the traces to drop.
+
+:class:`PlanCache` applies a session's exclusions the way ``Session.to_extract_kwargs``
+applies them (excluded cells, protocols and entries left out; single traces of an
+entry dropped by their index in the reader's list), with absolute paths, and
+remembers each cell's plan: a cell whose metadata, exclusions and data folder did not
+change gets the same :class:`CellPlan` object back, so a rerun after an exclusion
+plans the touched cell only (the other cells cost one comparison each).
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from efex_gui.core.importing.file_names import entry_file
+from efex_gui.core.session.document import PATH_KEYS
+from efex_gui.core.session.exclusions import ExclusionKey
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from efex_gui.core.session.document import Session
+
+__all__ = ["CellPlan", "EntryPlan", "PlanCache", "file_stamp"]
+
+_generations = itertools.count()
+
+
+def file_stamp(config: Mapping[str, Any]) -> tuple[Any, ...]:
+    """``(path, size, mtime_ns)`` of each file of an entry (None, None if missing)."""
+    stamp: list[tuple[Any, int | None, int | None]] = []
+    for key in PATH_KEYS:
+        if config.get(key):
+            try:
+                stat = os.stat(config[key])
+                stamp.append((config[key], stat.st_size, stat.st_mtime_ns))
+            except OSError:
+                stamp.append((config[key], None, None))
+    return tuple(stamp)
+
+
+@dataclass
+class EntryPlan:
+    """One kept entry: where it is, its absolute metadata, the traces to drop."""
+
+    ref: tuple[str, str, int]
+    config: dict[str, Any]
+    drop: set[int]
+
+
+@dataclass
+class CellPlan:
+    """The kept entries of one cell; ``generation`` is new for every new plan."""
+
+    entries: list[EntryPlan]
+    generation: int = field(default_factory=lambda: next(_generations))
+
+    def stamps(self) -> tuple[Any, ...]:
+        """The files' current stamps (a file changed on disk changes them)."""
+        return tuple(file_stamp(plan.config) for plan in self.entries)
+
+
+@dataclass
+class _Memo:
+    root: str
+    keys: frozenset[ExclusionKey]
+    metadata: Any
+    plan: CellPlan
+
+
+class PlanCache:
+    """The per-cell plans of a session, reused while their inputs are unchanged."""
+
+    def __init__(self) -> None:
+        self._memo: dict[str, _Memo] = {}
+        #: cells planned again by the last :meth:`plan` call
+        self.planned: list[str] = []
+
+    def clear(self) -> None:
+        """Forget every plan."""
+        self._memo.clear()
+
+    def plan(self, session: Session) -> dict[str, CellPlan]:
+        """``{cell: plan}`` of the cells that keep at least one entry, in order."""
+        by_cell: dict[str, set[ExclusionKey]] = {}
+        for key in session.exclusions.reasons:
+            by_cell.setdefault(key.cell, set()).add(key)
+        root = str(session.data_root or Path.cwd())
+        plans: dict[str, CellPlan] = {}
+        memo: dict[str, _Memo] = {}
+        self.planned = []
+        for cell, protocols in session.files_metadata.items():
+            keys = frozenset(by_cell.get(cell, ()))
+            known = self._memo.get(cell)
+            if not (
+                known is not None
+                and known.root == root
+                and known.keys == keys
+                and known.metadata == protocols
+                and list(known.metadata) == list(protocols)  # the order counts
+            ):
+                plan = CellPlan(_cell_entries(session, cell, protocols, keys))
+                known = _Memo(root, keys, copy.deepcopy(protocols), plan)
+                self.planned.append(cell)
+            memo[cell] = known
+            if known.plan.entries:
+                plans[cell] = known.plan
+        self._memo = memo
+        return plans
+
+
+def _cell_entries(
+    session: Session,
+    cell: str,
+    protocols: Mapping[str, list[dict[str, Any]]],
+    keys: frozenset[ExclusionKey],
+) -> list[EntryPlan]:
+    """A cell's kept entries (absolute metadata, traces to drop)."""
+    exclusions = session.exclusions
+    partial: dict[tuple[str | None, str | None], set[int]] = {}
+    for k in keys:
+        if k.index is not None:
+            partial.setdefault((k.protocol, k.file), set()).add(int(k.index))
+    entries = []
+    for protocol, configs in protocols.items():
+        for position, config in enumerate(configs):
+            file = entry_file(config)
+            if exclusions.is_excluded(ExclusionKey(cell, protocol, file)):
+                continue
+            entries.append(
+                EntryPlan(
+                    (cell, protocol, position),
+                    _absolute(session, config),
+                    partial.get((protocol, file), set()),
+                )
+            )
+    return entries
+
+
+def _absolute(session: Session, config: Mapping[str, Any]) -> dict[str, Any]:
+    """One entry's metadata with absolute paths (a shallow copy: never mutated)."""
+    out = dict(config)
+    for key in PATH_KEYS:
+        path = out.get(key)
+        if path:
+            out[key] = session.resolve(path)
+    return out
