@@ -51,7 +51,9 @@ def exclusion_keys(result: Any, session: Any, n: int) -> list[Any]:
             if ref is None or ref.cell in seen:
                 continue
             config = session.files_metadata[ref.cell][ref.protocol][ref.entry]
-            keys.append(ExclusionKey(ref.cell, ref.protocol, entry_file(config), ref.index))
+            keys.append(
+                ExclusionKey(ref.cell, ref.protocol, entry_file(config), ref.index)
+            )
             seen.add(ref.cell)
             if len(keys) == n:
                 return keys

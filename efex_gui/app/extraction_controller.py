@@ -115,6 +115,7 @@ class ExtractionController(ExtractionEdits, QObject):
         self._waiting_for_reads = False
         self._edit_started: float | None = None
         self._after_run: list[Callable[[ExtractionResult], None]] = []
+        self._snapshots = _SessionSnapshots()
         self.worker.started.connect(lambda _name: self.run_started.emit())
         self.worker.progressed.connect(self.run_progressed)
         self.worker.finished.connect(self._on_finished)
@@ -196,12 +197,21 @@ class ExtractionController(ExtractionEdits, QObject):
 
     # --- runs -----------------------------------------------------------------------
     def run(self, then: Callable[[ExtractionResult], None] | None = None) -> bool:
-        """Start an extraction of the current session (False if one is running)."""
+        """Start an extraction of the current session (False if one is running).
+
+        Unlike the automatic rerun after an edit, it looks for files changed on
+        disk since the last run.
+        """
         self._edit_started = None  # asked for: not an update after an edit
         self.last_update_seconds = None
-        return self._start(then)
+        return self._start(then, check_files=True)
 
-    def _start(self, then: Callable[[ExtractionResult], None] | None = None) -> bool:
+    def _start(
+        self,
+        then: Callable[[ExtractionResult], None] | None = None,
+        *,
+        check_files: bool = False,
+    ) -> bool:
         if then is not None:
             self._after_run.append(then)
         if self.sc.is_busy():
@@ -211,9 +221,11 @@ class ExtractionController(ExtractionEdits, QObject):
             self._waiting_for_reads = True
             return True
         self._waiting_for_reads = False
-        session = copy.deepcopy(self.session)
+        session = self._snapshots.copy(self.session)
         preread = self.sc.store.entries_read()  # never read a file twice
-        if not self.worker.start(session, session.rheobase_overrides, preread):
+        if not self.worker.start(
+            session, session.rheobase_overrides, preread, check_files=check_files
+        ):
             self._rerun = True
             return False
         self._rerun = False
@@ -221,7 +233,7 @@ class ExtractionController(ExtractionEdits, QObject):
 
     def _on_reads_done(self, *_args: Any) -> None:
         if self._waiting_for_reads and not self.sc.is_busy():
-            self._start()
+            self._start(check_files=True)
 
     def cancel(self) -> None:
         """Stop the running extraction; the last result stays."""
@@ -379,3 +391,32 @@ class ExtractionController(ExtractionEdits, QObject):
         """Cancel the run and stop the worker thread."""
         self.cancel()
         return self.worker.stop(timeout_ms)
+
+
+class _SessionSnapshots:
+    """Copies of the session for the worker, its large parts copied only on change.
+
+    A run gets a session the GUI will not modify. files_metadata and the targets
+    (thousands of dicts on many cells) are deep-copied only when they differ from
+    the last copy, which is otherwise handed over again (the worker never modifies
+    it); the rest is small and copied every time. An exclusion then costs a
+    comparison, not a copy of the dataset.
+    """
+
+    def __init__(self) -> None:
+        self._metadata: Any = None
+        self._targets: Any = None
+
+    def copy(self, session: Session) -> Session:
+        """A copy of ``session`` safe to hand to another thread."""
+        if self._metadata is None or self._metadata != session.files_metadata:
+            self._metadata = copy.deepcopy(session.files_metadata)
+        if self._targets is None or self._targets != session.targets:
+            self._targets = copy.deepcopy(session.targets)
+        snapshot = copy.copy(session)
+        snapshot.files_metadata = self._metadata
+        snapshot.targets = self._targets
+        for name in ("ecode_overrides", "exclusions", "settings", "qc"):
+            setattr(snapshot, name, copy.deepcopy(getattr(session, name)))
+        snapshot.rheobase_overrides = dict(session.rheobase_overrides)
+        return snapshot

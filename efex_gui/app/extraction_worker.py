@@ -90,11 +90,14 @@ class ExtractionWorker(QObject):
         session: Any,
         overrides: dict[str, float] | None = None,
         preread: Any = None,
+        *,
+        check_files: bool = True,
     ) -> bool:
         """Start a run on ``session`` (a copy the worker may keep); False if busy.
 
         ``preread``: the recordings the browser read
         (``RecordingStore.entries_read``), used instead of reading their files again.
+        ``check_files``: see :meth:`IncrementalExtractor.run`.
         """
         if self._context is not None:
             return False
@@ -110,6 +113,7 @@ class ExtractionWorker(QObject):
                 progress=context.progress,
                 cancel=context,
                 preread=preread,
+                check_files=check_files,
             ),
         )
         return True

@@ -115,7 +115,9 @@ def share_identity(source: Any, copy: Any) -> None:
         _persistent_keys[copy] = _persistent_keys.setdefault(source, {})
 
 
-def _memoised_sweep_key(recording: Any, settings: Mapping[str, Any] | None) -> Any:
+def _memoised_sweep_key(
+    recording: Any, settings: Mapping[str, Any] | None
+) -> str | None:
     """:func:`sweep_key`, memoised per recording object and settings.
 
     A recording's files, metadata and efel inputs do not change once read (a file

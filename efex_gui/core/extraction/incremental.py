@@ -124,6 +124,8 @@ class IncrementalExtractor:
         #: cells of the last run, by everything they depend on
         self._done: dict[Any, _DoneCell] = {}
         self.plans = PlanCache()
+        #: the file stamps each plan (by generation) was last run with
+        self._stamps: dict[int, tuple[Any, ...]] = {}
         self.grouping = GroupingCache()
         #: (targets, settings) of the last run, and what checking them gave
         self._arguments: tuple[Any, dict[str, Any], tuple[Any, ...]] | None = None
@@ -132,6 +134,7 @@ class IncrementalExtractor:
         """Forget every cached recording and value held in memory."""
         self._entries.clear()
         self._done.clear()
+        self._stamps.clear()
         self.plans.clear()
         self.grouping.clear()
         self._arguments = None
@@ -250,6 +253,7 @@ class IncrementalExtractor:
         progress: Progress | None = None,
         cancel: Any = None,
         preread: Preread | None = None,
+        check_files: bool = True,
     ) -> ExtractionResult:
         """Extract the session's features, reusing what earlier runs computed.
 
@@ -269,6 +273,11 @@ class IncrementalExtractor:
             Recordings already read (the GUI's browser), by ``(cell, protocol,
             position)`` with the efel settings of their spike counts; used instead
             of reading the file when they were read from the same metadata.
+        check_files : bool
+            Whether a cell that changed in nothing else is computed again when one
+            of its files changed on disk (one ``stat`` per file per run). The GUI's
+            automatic rerun after an edit passes False: its cost is then that of
+            the cells the edit touched, whatever the number of cells.
 
         Returns
         -------
@@ -312,6 +321,7 @@ class IncrementalExtractor:
             signature=inputs_signature(session, overrides),
         )
         run = _Run(self, result, efel_settings, plans, progress, cancel, preread)
+        run.check_files = check_files
         try:
             if targets is None:
                 run.auto_branch()
@@ -366,6 +376,7 @@ class _Run:
         self.groups: list[Any] | None = None
         self.absolute = bool(result.settings["absolute_amplitude"])
         self.grouped = False
+        self.check_files = True
 
     def _report(self, done: int, total: int, message: str) -> None:
         check_cancel(self.cancel, "the previous results are kept")
@@ -461,6 +472,12 @@ class _Run:
         self.extractor._done = {
             k: v for k, v in done.items() if any(c is v.cell for c in self.result.cells)
         }
+        stamps = self.extractor._stamps
+        self.extractor._stamps = {
+            p.generation: stamps[p.generation]
+            for p in self.plans.values()
+            if p.generation in stamps
+        }
         self._group(targets, common)
 
     def _keep_copies(
@@ -502,7 +519,12 @@ class _Run:
         """
         plan = self.plans[name]
         override = self.result.rheobase_overrides.get(name)
-        return (name, plan.generation, plan.stamps(), repr(override), common)
+        if not self.check_files:  # the stamps the plan had when it was last run
+            stamps = self.extractor._stamps.get(plan.generation) or plan.stamps()
+        else:
+            stamps = plan.stamps()
+        self.extractor._stamps[plan.generation] = stamps
+        return (name, plan.generation, stamps, repr(override), common)
 
     def _reuse_cell(self, done: _DoneCell) -> None:
         """Reuse an earlier run's unchanged cell: shared, modified by neither run."""
