@@ -1,0 +1,137 @@
+"""The GUI's rerun after an exclusion: same numbers as a full run, touched part only."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from efex_gui.core.extraction import regrouping
+from efex_gui.core.extraction.incremental import IncrementalExtractor
+from efex_gui.core.extraction.pipeline import extract_efeatures
+from efex_gui.core.importing.file_names import entry_file
+from efex_gui.core.session.document import ExtractionSettings, Session
+from efex_gui.core.session.exclusions import ExclusionKey
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+@pytest.fixture
+def session(demo_dir: Path) -> Session:
+    from efex_gui.core.synthetic.demo import DEMO_TARGETS
+
+    files_metadata = json.loads(
+        (demo_dir / "files_metadata.json").read_text(encoding="utf-8")
+    )
+    return Session(
+        files_metadata=files_metadata,
+        targets=list(copy.deepcopy(DEMO_TARGETS)),
+        settings=ExtractionSettings(protocols_rheobase=["IDthresh", "IDRest"]),
+    )
+
+
+def _outputs_text(outputs: Any) -> list[str]:
+    return [json.dumps(o, sort_keys=True, default=repr) for o in outputs]
+
+
+def _assert_as_full_run(result: Any, session: Session) -> None:
+    full = extract_efeatures(None, **session.to_extract_kwargs())
+    mine = (result.features, result.protocol_definitions, result.currents)
+    assert _outputs_text(mine) == _outputs_text(full)
+
+
+def _key(result: Any, session: Session, recording: Any) -> ExclusionKey:
+    ref = result.sweep_ref(recording)
+    config = session.files_metadata[ref.cell][ref.protocol][ref.entry]
+    return ExclusionKey(ref.cell, ref.protocol, entry_file(config), ref.index)
+
+
+def _above_rheobase_sweep(result: Any, cell: str, protocol: str) -> Any:
+    """A sweep of ``cell`` in a window of ``protocol``, not its rheobase sweep."""
+    held = [
+        r
+        for p in result.protocols
+        if p.name == protocol
+        for r in p.recordings
+        if result.sweep_ref(r).cell == cell
+    ]
+    return max(held, key=lambda r: r.amp_rel)
+
+
+def test_each_exclusion_rerun_equals_a_full_extraction(session: Session) -> None:
+    extractor = IncrementalExtractor()
+    first = extractor.run(session)
+    sweep = _above_rheobase_sweep(first, "SimCell1", "IDRest")
+    edits = [
+        session.exclusions.with_excluded([_key(first, session, sweep)]),
+        session.exclusions.with_excluded(
+            [_key(first, session, sweep), ExclusionKey("SimCell2", "IV")]
+        ),
+        session.exclusions,  # both taken back: the first run's numbers again
+    ]
+    for exclusions in edits:
+        session.exclusions = exclusions
+        result = extractor.run(session, check_files=False)
+        _assert_as_full_run(result, session)
+        assert result.stats.efel_calls == 0
+    first_outputs = (first.features, first.protocol_definitions, first.currents)
+    last_outputs = (result.features, result.protocol_definitions, result.currents)
+    assert _outputs_text(last_outputs) == _outputs_text(first_outputs)
+
+
+def test_an_exclusion_recomputes_only_the_windows_that_held_the_sweep(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    extractor = IncrementalExtractor()
+    first = extractor.run(session)
+    sweep = _above_rheobase_sweep(first, "SimCell1", "IDRest")
+    held = {
+        p.stimulus_name
+        for p in first.protocols
+        if any(r is sweep for r in p.recordings)
+    }
+    assert held and len(held) < len(first.protocols)
+    rebuilt: list[str] = []
+    real = regrouping.protocol_outputs
+
+    def counting(protocol: Any, *args: Any) -> Any:
+        rebuilt.append(protocol.stimulus_name)
+        return real(protocol, *args)
+
+    monkeypatch.setattr(regrouping, "protocol_outputs", counting)
+    session.exclusions = session.exclusions.with_excluded([_key(first, session, sweep)])
+    second = extractor.run(session)
+    assert second.cell("SimCell1").rheobase == first.cell("SimCell1").rheobase
+    assert sorted(rebuilt) == sorted(held)
+    assert extractor.plans.planned == ["SimCell1"]
+    assert extractor.grouping.matched_cells == 1
+    # the untouched cell is the very same object; the other windows too
+    assert second.cell("SimCell2") is first.cell("SimCell2")
+    kept = [p for p in second.protocols if p.stimulus_name not in held]
+    assert all(any(p is q for q in first.protocols) for p in kept)
+    _assert_as_full_run(second, session)
+
+
+def test_a_file_changed_on_disk_is_read_again_when_files_are_checked(
+    session: Session, tmp_path: Path
+) -> None:
+    import os
+    import shutil
+
+    entry = session.files_metadata["SimCell2"]["IV"][0]
+    copied = tmp_path / os.path.basename(entry["filepath"])
+    shutil.copy(session.resolve(entry["filepath"]), copied)
+    entry["filepath"] = str(copied)
+    extractor = IncrementalExtractor()
+    first = extractor.run(session)
+    stat = copied.stat()
+    os.utime(copied, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    unchecked = extractor.run(session, check_files=False)
+    assert unchecked.cell("SimCell2") is first.cell("SimCell2")
+    checked = extractor.run(session)
+    assert checked.cell("SimCell2") is not first.cell("SimCell2")
+    assert checked.entries_read == 1
+    _assert_as_full_run(checked, session)
