@@ -177,6 +177,72 @@ def test_pipeline_second_run_calls_efel_for_no_feature(
         assert json.dumps(b, sort_keys=True) == json.dumps(c, sort_keys=True)
 
 
+def _every_efel_call(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """Record the feature lists of every efel call, spike counts included."""
+    calls: list[list[str]] = []
+    real = features.call_efel
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(list(args[3]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(features, "call_efel", counting)
+    return calls
+
+
+def test_second_run_calls_efel_for_nothing_spike_counts_and_trace_filter_included(
+    demo: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from efex_gui.core.extraction.pipeline import extract_efeatures
+    from efex_gui.core.session.document import ExtractionSettings, Session
+    from efex_gui.core.session.exclusions import ExclusionKey, TraceFilter
+    from efex_gui.core.synthetic.demo import DEMO_TARGETS
+
+    session = Session(
+        files_metadata=copy.deepcopy(demo),
+        targets=copy.deepcopy(list(DEMO_TARGETS)),
+        settings=ExtractionSettings(protocols_rheobase=["IDthresh", "IDRest"]),
+    )
+    file = demo["SimCell1"]["IDRest"][0]["filepath"]
+    session.exclusions = session.exclusions.with_excluded(
+        [ExclusionKey("SimCell1", "IDRest", file, 2)]
+    )
+    kwargs = session.to_extract_kwargs()
+    assert isinstance(kwargs["recording_reader"], TraceFilter)
+    plain = extract_efeatures(None, **copy.deepcopy(kwargs))
+    store = FeatureStore(tmp_path)
+    calls = _every_efel_call(monkeypatch)
+    first = extract_efeatures(None, **copy.deepcopy(kwargs), feature_store=store)
+    assert any(c == ["peak_time"] for c in calls)  # the rheobase's spike counts
+    calls.clear()
+    again = extract_efeatures(None, **copy.deepcopy(kwargs), feature_store=store)
+    assert calls == []
+    for a, b, c in zip(plain, first, again, strict=True):
+        assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+        assert json.dumps(b, sort_keys=True) == json.dumps(c, sort_keys=True)
+
+
+def test_filtered_traces_keep_their_position_in_the_file(demo: dict) -> None:
+    from efex_gui.core.importing.file_names import entry_file
+    from efex_gui.core.session.exclusions import TraceFilter
+
+    protocols = {"IDRest": copy.deepcopy(demo["SimCell1"]["IDRest"][:1])}
+    whole = _create_cell(("SimCell1", copy.deepcopy(protocols))).recordings
+    config = {**protocols["IDRest"][0], "protocol_name": "IDRest"}
+    reader = TraceFilter({(entry_file(config), "IDRest"): {0, 2}})
+    kept = _create_cell(("SimCell1", protocols), reader).recordings
+    assert [r.source_index for r in kept] == [
+        r.source_index for r in whole if r.source_index not in (0, 2)
+    ]
+    assert len(kept) == len(whole) - 2
+    expected = [
+        k
+        for r, k in zip(whole, _keys(whole), strict=True)
+        if r.source_index > 2 or r.source_index == 1
+    ]
+    assert _keys(kept) == expected
+
+
 # --- damage -------------------------------------------------------------------------
 
 

@@ -29,6 +29,7 @@ from efex_gui.core.extraction.feature_cache import (
     FeatureCache,
     extract_cell_features,
 )
+from efex_gui.core.extraction.spike_cache import spike_counts_cached
 from efex_gui.core.rheobase.strategies import compute_rheobase
 
 if TYPE_CHECKING:
@@ -132,8 +133,9 @@ class CellTask:
         With ``drop``: compute the deferred spike counts first (pickles, callers that
         read ``peak_time``); False when nobody will read them.
     store : FeatureStore, optional
-        The persistent feature cache (values computed once, reused by every later
-        run); picklable, opened in each worker process.
+        The persistent feature cache (values and the rheobase's spike counts
+        computed once, reused by every later run); picklable, opened in each worker
+        process.
     rheobase : bool, optional
         Compute the rheobase (default: when the task reads the cell).
     """
@@ -158,13 +160,14 @@ class CellTask:
         cell = self.read(item) if self.read is not None else item
         rheobase = self.read is not None if self.rheobase is None else self.rheobase
         if rheobase and not self.absolute_amplitude:
-            compute_rheobase(
-                [cell],
-                self.protocols_rheobase or (),
-                self.rheobase_strategy,
-                dict(self.rheobase_settings or {}),
-                rheobase_overrides=self.rheobase_overrides,
-            )
+            with spike_counts_cached(cell.recordings, self.store):
+                compute_rheobase(
+                    [cell],
+                    self.protocols_rheobase or (),
+                    self.rheobase_strategy,
+                    dict(self.rheobase_settings or {}),
+                    rheobase_overrides=self.rheobase_overrides,
+                )
         if self.groups is None:
             return cell
         cache = None if self.store is None else FeatureCache(store=self.store)

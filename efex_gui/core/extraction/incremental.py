@@ -66,6 +66,7 @@ from efex_gui.core.extraction.planning import (
 from efex_gui.core.extraction.read_and_extract import prepare_targets, read_recordings
 from efex_gui.core.extraction.regrouping import GroupingCache, same_number
 from efex_gui.core.extraction.result import ExtractionResult, SweepRef, inputs_signature
+from efex_gui.core.extraction.spike_cache import spike_counts_cached
 from efex_gui.core.progress import LabelledProgress, check_cancel
 from efex_gui.core.recordings.cell import Cell
 from efex_gui.core.recordings.ecodes import ecode_for_protocol
@@ -581,12 +582,13 @@ class _Run:
 
     def _rheobase(self, cell: Any, strategy_settings: Any) -> None:
         settings, result = self.result.settings, self.result
-        compute_rheobase(
-            [cell],
-            settings["protocols_rheobase"],
-            settings["rheobase_strategy"],
-            strategy_settings,
-        )
+        with spike_counts_cached(cell.recordings, self.extractor.feature_cache.store):
+            compute_rheobase(
+                [cell],
+                settings["protocols_rheobase"],
+                settings["rheobase_strategy"],
+                strategy_settings,
+            )
         result.computed_rheobase[cell.name] = cell.rheobase
         if cell.name in result.rheobase_overrides:
             cell.rheobase = float(result.rheobase_overrides[cell.name])

@@ -166,6 +166,7 @@ class Cell:
                 traces = self.reader(config_data, recording_reader)
             if not traces:
                 self._warn_no_sweep(config_data, protocol_name)
+            positions = _source_positions(recording_reader, config_data, len(traces))
             for index, reader_data in enumerate(traces):
                 # An "ecode" key (set by the app's eCode mapping) overrides the
                 # name-based lookup; BluePyEfe ignores the key.
@@ -173,8 +174,8 @@ class Cell:
                 recording = ecode(
                     config_data, reader_data, protocol_name, efel_settings
                 )
-                if not recording_reader:  # the persistent cache keys on it
-                    recording.source_index = index
+                if positions is not None:  # the persistent cache keys on it
+                    recording.source_index = positions[index]
                 self.recordings.append(guard_recording(recording))
 
     @staticmethod
@@ -257,3 +258,20 @@ class Cell:
         """Forget every recording's traces (low-memory mode)."""
         for recording in self.recordings:
             recording.drop_traces()
+
+
+def _source_positions(
+    recording_reader: RecordingReader | None, config_data: Metadata, count: int
+) -> Sequence[int] | None:
+    """Each trace's position in the core reader's list (None: a user's reader).
+
+    A reader that filters the core readers' traces (the session's ``TraceFilter``)
+    says where the kept ones were.
+    """
+    if not recording_reader:
+        return range(count)
+    source_indices = getattr(recording_reader, "source_indices", None)
+    if source_indices is None:
+        return None
+    positions: Sequence[int] = source_indices(config_data, count)
+    return positions

@@ -263,6 +263,22 @@ class TraceFilter:
         drop = self.excluded.get(key, frozenset())
         return [t for i, t in enumerate(traces) if i not in drop]
 
+    def source_indices(self, config_data: Mapping[str, Any], count: int) -> list[int]:
+        """Where the ``count`` kept traces are in the core reader's list.
+
+        The recordings read through the filter are then keyed, and read again on
+        demand, as if read without it (the persistent feature cache, dropped traces).
+        """
+        key = (entry_file(config_data), str(config_data.get("protocol_name", "")))
+        drop = self.excluded.get(key, frozenset())
+        kept: list[int] = []
+        index = 0
+        while len(kept) < count:
+            if index not in drop:
+                kept.append(index)
+            index += 1
+        return kept
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, TraceFilter) and self.excluded == other.excluded
 
