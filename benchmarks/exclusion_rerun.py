@@ -5,7 +5,8 @@ the same files: the copies share the feature values, only the number of cells
 grows), runs the :class:`~efex_gui.core.extraction.incremental.IncrementalExtractor`
 once, then excludes ``--exclusions`` sweeps that a target window holds (one at a
 time, in different cells, as a user clicking in the feature plot) and times each
-rerun. With ``--check`` every rerun's three output dicts are compared with a full
+rerun, as the GUI reruns after an edit (``check_files=False``; ``--check-files``
+stats every file as a Run does). With ``--check`` every rerun's three output dicts are compared with a full
 ``extract_efeatures`` on the same exclusions. With ``--profile FILE`` the reruns are
 profiled (cProfile) into FILE. Prints one JSON document::
 
@@ -83,6 +84,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true")
     parser.add_argument("--profile", type=Path, default=None)
     parser.add_argument("--cache-dir", type=Path, default=None)
+    parser.add_argument(
+        "--check-files",
+        action="store_true",
+        help="stat every file on each rerun (the GUI's automatic rerun does not)",
+    )
     args = parser.parse_args(argv)
     logging.disable(logging.WARNING)
 
@@ -108,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         if profiler is not None:
             profiler.enable()
-        result = extractor.run(session)
+        result = extractor.run(session, check_files=args.check_files)
         if profiler is not None:
             profiler.disable()
         times.append(1000 * (time.perf_counter() - start))
