@@ -208,7 +208,7 @@ class CellAnalysisController(QObject):
 
 
 def _context_key(context: SummaryContext) -> str:
-    """What a cell's summary depends on besides the cell (its protocols, settings)."""
+    """Return what a summary depends on besides its cell (protocols, settings)."""
     return repr(
         (
             context.protocols,

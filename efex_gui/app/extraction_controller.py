@@ -408,7 +408,7 @@ class _SessionSnapshots:
         self._targets: Any = None
 
     def copy(self, session: Session) -> Session:
-        """A copy of ``session`` safe to hand to another thread."""
+        """Return a copy of ``session`` safe to hand to another thread."""
         if self._metadata is None or self._metadata != session.files_metadata:
             self._metadata = copy.deepcopy(session.files_metadata)
         if self._targets is None or self._targets != session.targets:

@@ -138,7 +138,7 @@ class SweepValuesCache:
     def key(
         self, recording: Any, efel_settings: Mapping[str, Any] | None = None
     ) -> tuple[str, str] | None:
-        """The cache key of the recording's values (None: not keyable yet).
+        """Return the cache key of the recording's values (None: not keyable yet).
 
         A recording without a trace-free key needs its traces for its identity.
         """
@@ -180,7 +180,7 @@ class SweepValuesCache:
     def get(
         self, recording: Any, efel_settings: Mapping[str, Any] | None = None
     ) -> SweepValues | None:
-        """The sweep's values, computed once per key and settings."""
+        """Return the sweep's values, computed once per key and settings."""
         known = self.known(recording, efel_settings)
         if known is not None:
             return known

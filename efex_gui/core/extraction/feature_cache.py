@@ -201,7 +201,7 @@ class FeatureCache:
         self._values.clear()
 
     def key(self, recording: Any, settings: Mapping[str, Any] | None) -> str:
-        """The cache key of a recording computed with ``settings``."""
+        """Return the cache key of a recording computed with ``settings``."""
         persistent = _memoised_sweep_key(recording, settings)
         if persistent is not None:
             return persistent

@@ -226,7 +226,7 @@ def _by_protocol(cell: Any) -> Callable[[str], list[Any]]:
 
 
 def recorded_protocols(cells: Iterable[Any]) -> set[str]:
-    """The protocol names the cells' recordings have."""
+    """Return the protocol names the cells' recordings have."""
     return {rec.protocol_name for cell in cells for rec in cell.recordings}
 
 

@@ -61,7 +61,7 @@ class CellPlan:
     generation: int = field(default_factory=lambda: next(_generations))
 
     def stamps(self) -> tuple[Any, ...]:
-        """The files' current stamps (a file changed on disk changes them)."""
+        """Return the files' current stamps (a file changed on disk changes them)."""
         return tuple(file_stamp(plan.config) for plan in self.entries)
 
 
@@ -124,7 +124,7 @@ def _cell_entries(
     keys: frozenset[ExclusionKey],
     paths: dict[tuple[str, str], str],
 ) -> list[EntryPlan]:
-    """A cell's kept entries (absolute metadata, traces to drop)."""
+    """Return a cell's kept entries (absolute metadata, traces to drop)."""
     exclusions = session.exclusions
     partial: dict[tuple[str | None, str | None], set[int]] = {}
     for k in keys:
@@ -163,7 +163,7 @@ def _absolute(
 
 
 def _copy(value: Any) -> Any:
-    """A copy of JSON-like data (dicts and lists copied, the rest shared).
+    """Copy JSON-like data (dicts and lists copied, the rest shared).
 
     What the plan compares a cell's metadata with; faster than ``copy.deepcopy``.
     """

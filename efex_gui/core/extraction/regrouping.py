@@ -61,7 +61,7 @@ class _Window:
         self.outputs: _Outputs = None
 
     def same(self, members: tuple[list[Any], ...], rheobase: Any) -> bool:
-        """Same global rheobase, and the same recording objects in the same order."""
+        """Tell whether the rheobase and the recordings (in order) are the same."""
         return (
             same_number(rheobase, self.rheobase)
             and len(members) == len(self.members)
@@ -178,7 +178,7 @@ class GroupingCache:
 
 
 def _fresh(template: Protocol, rheobase: Any) -> Protocol:
-    """An empty protocol like ``template``, with new targets (as build_protocols)."""
+    """Return an empty protocol like ``template``, with new targets."""
     return Protocol(
         name=template.name,
         amplitude=template.amplitude,
