@@ -8,7 +8,8 @@ time, in different cells, as a user clicking in the feature plot) and times each
 rerun, as the GUI reruns after an edit (``check_files=False``; ``--check-files``
 stats every file as a Run does). With ``--check`` every rerun's three output dicts
 are compared with a full ``extract_efeatures`` on the same exclusions. With
-``--profile FILE`` the reruns are profiled (cProfile) into FILE. Prints one JSON document::
+``--profile FILE`` the reruns are profiled (cProfile) into FILE. Prints one JSON
+document::
 
     {"cells": int, "first_run_s": float, "rerun_ms": [float, ...],
      "rerun_ms_median": float, "identical": bool | null}
