@@ -134,6 +134,7 @@ class SweepValuesCache:
             weakref.WeakKeyDictionary()
         )
         self._lock = threading.Lock()
+        self._last_settings: tuple[Any, dict[str, Any], str] | None = None
 
     def key(
         self, recording: Any, efel_settings: Mapping[str, Any] | None = None
@@ -142,7 +143,7 @@ class SweepValuesCache:
 
         A recording without a trace-free key needs its traces for its identity.
         """
-        settings = settings_key(dict(efel_settings or {}))
+        settings = self._settings_text(efel_settings)
         try:
             memo = self._keys.get(recording)
         except TypeError:  # not weak-referenceable
@@ -158,6 +159,18 @@ class SweepValuesCache:
         with contextlib.suppress(TypeError):  # not weak-referenceable: no memo
             self._keys.setdefault(recording, {})[settings] = key
         return key
+
+    def _settings_text(self, efel_settings: Mapping[str, Any] | None) -> str:
+        """``settings_key`` of the settings, reused while the same dict is passed.
+
+        A summary passes one settings dict for thousands of sweeps.
+        """
+        last = self._last_settings
+        if last is not None and last[0] is efel_settings and last[1] == efel_settings:
+            return last[2]
+        text = settings_key(dict(efel_settings or {}))
+        self._last_settings = (efel_settings, dict(efel_settings or {}), text)
+        return text
 
     def known(
         self, recording: Any, efel_settings: Mapping[str, Any] | None = None
