@@ -309,3 +309,44 @@ def test_click_outside_the_rows_is_ignored(
     qtbot.addWidget(view)
     with qtbot.assertNotEmitted(analysis.sc.selection_changed):
         view.select_sweeps_of(view.proxy.index(0, 2))  # no summary yet
+
+
+def test_an_exclusion_summarises_only_the_touched_cell_reading_no_file(
+    qtbot: Any, analysis: CellAnalysisController, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from efex_gui.app import cell_analysis
+    from efex_gui.core.recordings import traces
+
+    first = _summarised(qtbot, analysis)
+    result = analysis.result
+    recording = next(r for r in result.cells[0].recordings if r.protocol_name == "IV")
+    ref = result.sweep_ref(recording)
+    untouched = next(c.name for c in result.cells if c.name != ref.cell)
+    summarised: list[list[str]] = []
+    real = cell_analysis.summarize_cells
+
+    def recording_summaries(cells: Any, *args: Any, **kwargs: Any) -> Any:
+        summarised.append([c.name for c in cells])
+        return real(cells, *args, **kwargs)
+
+    read: list[Any] = []
+    real_reload = traces.reload_traces
+
+    def reload(recordings: Any) -> Any:
+        recordings = list(recordings)
+        read.extend(recordings)
+        return real_reload(recordings)
+
+    monkeypatch.setattr(cell_analysis, "summarize_cells", recording_summaries)
+    monkeypatch.setattr(traces, "reload_traces", reload)
+    key = analysis.sc.exclusion_key(
+        SweepKey(ref.cell, ref.protocol, ref.entry, ref.index)
+    )
+    with qtbot.waitSignal(analysis.summaries_changed, timeout=300_000) as blocker:
+        analysis.sc.set_excluded([key], True, "test")
+    assert summarised == [[ref.cell]]
+    assert read == [], "cached sweep values need no trace"
+    summaries = blocker.args[0]
+    assert analysis.summary(untouched) is next(s for s in first if s.cell == untouched)
+    expected = real(analysis.result.cells, analysis.context())
+    assert [s.to_json() for s in summaries] == [s.to_json() for s in expected]
