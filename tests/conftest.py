@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("EFEX_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -45,10 +49,45 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _own_feature_cache(
+def feature_cache_dir(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
     """Every test gets an empty persistent feature cache (never the user's)."""
     folder = tmp_path_factory.mktemp("efex-cache")
     monkeypatch.setenv("EFEX_CACHE_DIR", str(folder))
     return folder
+
+
+@pytest.fixture(autouse=True)
+def _own_user_folders(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every test (and every app it starts) gets its own XDG data/config/state folders.
+
+    The app keeps its autosave/recovery folders, preferences and ``--demo`` data there:
+    tests running at the same time (pytest-xdist) must never see each other's.
+    """
+    folder = tmp_path_factory.mktemp("xdg")
+    for name in ("DATA", "CONFIG", "STATE"):
+        monkeypatch.setenv(f"XDG_{name}_HOME", str(folder / name.lower()))
+
+
+@pytest.fixture
+def gc_in_gui_thread(qapp: Any) -> Iterator[None]:
+    """As the app does: no cyclic collection in worker threads (Qt deadlock).
+
+    Every test creating Qt objects in-process uses it (tests/gui does, autouse):
+    a collection started in a worker thread can free a Qt wrapper there and
+    deadlock with shiboken (``collect_garbage_in_gui_thread``).
+    """
+    import gc
+
+    from efex_gui.app.qt_workarounds import collect_garbage_in_gui_thread
+
+    gc.collect()
+    timer = collect_garbage_in_gui_thread(qapp)
+    yield
+    timer.stop()
+    timer.deleteLater()
+    gc.collect()
+    gc.enable()

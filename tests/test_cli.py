@@ -30,11 +30,13 @@ def assert_same(actual: Any, expected: Any, where: str = "") -> None:
         for key in expected:
             assert_same(actual[key], expected[key], f"{where}/{key}")
     elif isinstance(expected, list):
-        assert isinstance(actual, list) and len(actual) == len(expected), where
+        assert isinstance(actual, list), where
+        assert len(actual) == len(expected), where
         for i, (a, e) in enumerate(zip(actual, expected, strict=True)):
             assert_same(a, e, f"{where}[{i}]")
     elif isinstance(expected, float) and math.isnan(expected):
-        assert isinstance(actual, float) and math.isnan(actual), where
+        assert isinstance(actual, float), where
+        assert math.isnan(actual), where
     elif isinstance(expected, (int, float)) and not isinstance(expected, bool):
         assert actual == pytest.approx(expected, rel=1e-9, abs=0.0), where
     else:

@@ -496,7 +496,7 @@ def test_unreadable_file_is_skipped(tmp_path: Path) -> None:
     from efex_gui.core.errors import ReaderError
     from efex_gui.core.extraction.pipeline import read_recordings
 
-    with pytest.raises(ReaderError, match="broken.ibw"):
+    with pytest.raises(ReaderError, match=r"broken\.ibw"):
         read_recordings(metadata, strict=True)
 
 

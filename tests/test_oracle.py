@@ -62,11 +62,11 @@ def assert_same(ours: Any, theirs: Any, where: str = "") -> None:
         for i, (a, b) in enumerate(zip(ours, theirs, strict=True)):
             assert_same(a, b, f"{where}[{i}]")
     elif isinstance(theirs, bool) or theirs is None or isinstance(theirs, str):
-        assert ours == theirs and type(ours) is type(theirs), (
-            f"{where}: {ours!r} != {theirs!r}"
-        )
+        assert ours == theirs, f"{where}: {ours!r} != {theirs!r}"
+        assert type(ours) is type(theirs), f"{where}: {ours!r} != {theirs!r}"
     elif isinstance(theirs, int | float):
-        assert isinstance(ours, int | float) and not isinstance(ours, bool), where
+        assert isinstance(ours, int | float), where
+        assert not isinstance(ours, bool), where
         if math.isnan(theirs):
             assert math.isnan(ours), f"{where}: {ours} is not NaN"
         else:

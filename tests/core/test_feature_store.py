@@ -383,7 +383,7 @@ def test_a_full_disk_disables_the_cache_and_the_run_goes_on(
 
 
 def test_cli_fills_the_cache_and_no_cache_bypasses_it(
-    tmp_path: Path, _own_feature_cache: Path
+    tmp_path: Path, feature_cache_dir: Path
 ) -> None:
     from efex_gui.cli import main
 
@@ -391,9 +391,9 @@ def test_cli_fills_the_cache_and_no_cache_bypasses_it(
         main(["demo", "-o", str(tmp_path / "a"), "--cells", "1", "-q", "--no-cache"])
         == 0
     )
-    assert not (_own_feature_cache / feature_store.DB_NAME).exists()
+    assert not (feature_cache_dir / feature_store.DB_NAME).exists()
     assert main(["demo", "-o", str(tmp_path / "b"), "--cells", "1", "-q"]) == 0
-    assert len(FeatureStore(_own_feature_cache)) > 0
+    assert len(FeatureStore(feature_cache_dir)) > 0
 
 
 def test_a_reopened_session_computes_nothing(demo: dict, tmp_path: Path) -> None:

@@ -65,7 +65,7 @@ def test_settings_do_not_leak_between_calls():
 
 
 def test_invalid_setting_value_raises_value_error():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="Invalid value for setting 'Threshold'"):
         _count({"Threshold": ["40."]})
 
 

@@ -54,11 +54,11 @@ def test_convert_legacy_targets_order_and_shared_settings():
 
 
 def test_convert_legacy_targets_errors_name_the_protocol():
-    with pytest.raises(TargetError, match="IDRest.*2 amplitudes but 0 tolerances"):
+    with pytest.raises(TargetError, match=r"IDRest.*2 amplitudes but 0 tolerances"):
         convert_legacy_targets(
             {"IDRest": {"amplitudes": [1, 2], "tolerances": [], "efeatures": []}}
         )
-    with pytest.raises(TargetError, match="'IV'.*'tolerances'"):
+    with pytest.raises(TargetError, match=r"'IV'.*'tolerances'"):
         convert_legacy_targets({"IV": {"amplitudes": [1], "efeatures": []}})
 
 

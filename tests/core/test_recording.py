@@ -69,7 +69,7 @@ def test_b95_efel_settings():
     window = {"stim_start": 0, "stim_end": 100, "strict_stiminterval": True}
     rec.compute_efeatures(["Spikecount"], efel_settings=window)
     assert rec.efeatures["Spikecount"] == 0.0
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="Invalid value for setting 'Threshold'"):
         rec.compute_efeatures(["Spikecount"], efel_settings={"Threshold": ["40."]})
 
 

@@ -121,7 +121,7 @@ def test_extract_kwargs_apply_exclusions(tmp_path: Path) -> None:
 def test_bad_documents_are_refused(tmp_path: Path) -> None:
     path = tmp_path / "bad.json"
     path.write_text("{not json")
-    with pytest.raises(MetadataError, match="bad.json"):
+    with pytest.raises(MetadataError, match=r"bad\.json"):
         Session.load(path)
     with pytest.raises(MetadataError, match="newer"):
         migrate({"kind": "efex-session", "format_version": FORMAT_VERSION + 1})

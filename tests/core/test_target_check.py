@@ -227,7 +227,7 @@ def test_target_files_in_both_forms(tmp_path: Any) -> None:
         with pytest.raises(TargetError):
             targets_from_document(bad, "bad.json")
     (tmp_path / "broken.json").write_text("[{")
-    with pytest.raises(TargetError, match="broken.json"):
+    with pytest.raises(TargetError, match=r"broken\.json"):
         read_targets(tmp_path / "broken.json")
 
 

@@ -14,10 +14,7 @@ from PySide6.QtCore import QSettings, QStandardPaths
 
 from efex_gui.app.controller import SessionController
 from efex_gui.app.preferences import Preferences
-from efex_gui.app.qt_workarounds import (
-    collect_garbage_in_gui_thread,
-    pin_singletons,
-)
+from efex_gui.app.qt_workarounds import pin_singletons
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -55,14 +52,5 @@ def controller(qtbot: Any) -> Iterator[SessionController]:
 
 
 @pytest.fixture(autouse=True)
-def _garbage_collected_in_the_gui_thread(qapp: Any) -> Iterator[None]:
-    """As the app does: no cyclic collection in worker threads (Qt deadlock)."""
-    import gc
-
-    gc.collect()
-    timer = collect_garbage_in_gui_thread(qapp)
-    yield
-    timer.stop()
-    timer.deleteLater()
-    gc.collect()
-    gc.enable()
+def _garbage_collected_in_the_gui_thread(gc_in_gui_thread: None) -> None:
+    """As the app does: no cyclic collection in worker threads (tests/conftest.py)."""

@@ -67,7 +67,8 @@ def test_reading_happens_on_the_worker_thread(
     assert all(s.status == "ok" and s.amp is not None for s in summaries)
     assert any(s.amp_rel is not None for s in summaries)
     pending = [r.spikecount_pending for _s, r in controller.store.read_recordings()]
-    assert pending and not any(pending), "spikes are counted by the worker"
+    assert pending
+    assert not any(pending), "spikes are counted by the worker"
 
 
 def test_read_recordings_lists_what_was_read_in_tree_order(

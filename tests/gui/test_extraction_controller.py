@@ -153,9 +153,9 @@ def test_settings_change_marks_stale_and_undo_restores(
     with qtbot.waitSignal(extraction.stale_changed) as fresh:
         demo.undo_stack.undo()
     assert fresh.args == [False]
+    extraction.set_settings(extraction.with_settings(protocol_mode="median"))
+    extraction.live_update = False
     with pytest.raises(RuntimeError, match="Run the extraction first"):
-        extraction.set_settings(extraction.with_settings(protocol_mode="median"))
-        extraction.live_update = False
         extraction.export(Path("never-written"))
 
 

@@ -186,7 +186,8 @@ def test_every_kind_of_unsaved_work_asks_before_open_session(
     change: str,
 ) -> None:
     CHANGES[change](window, qtbot)
-    assert window.has_unsaved_work() and window.isWindowModified(), change
+    assert window.has_unsaved_work(), change
+    assert window.isWindowModified(), change
     session = window.controller.session
     asker = Asker(Button.Cancel)
     window.ask_unsaved = asker  # type: ignore[method-assign]

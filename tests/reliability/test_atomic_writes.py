@@ -82,7 +82,7 @@ def test_json_export_keeps_the_previous_file(
     write_json_atomic(target, {"IDRest_150": {"soma": [1.0, float("nan")]}})
     before = _snapshot(tmp_path)
     _break(monkeypatch, atomic_files, failure)
-    with pytest.raises(OSError):
+    with pytest.raises(DiskFullError):
         write_json_atomic(target, {"IDRest_150": {"soma": [2.0]}})
     assert _snapshot(tmp_path) == before  # same bytes, no temporary file
 
@@ -95,9 +95,9 @@ def test_the_three_outputs_and_the_pickles_keep_their_previous_content(
     write_pickles([{"cell": 1}], [{"protocol": 1}], tmp_path)
     before = _snapshot(tmp_path)
     _break(monkeypatch, atomic_files, failure)
-    with pytest.raises(OSError):
+    with pytest.raises(DiskFullError):
         save_outputs(tmp_path, {"a": 10}, {"b": 20}, {"c": 30})
-    with pytest.raises(OSError):
+    with pytest.raises(DiskFullError):
         write_pickles([{"cell": 2}], [{"protocol": 2}], tmp_path)
     assert _snapshot(tmp_path) == before
 
@@ -112,10 +112,10 @@ def test_sessions_keep_the_previous_file(
     before = _snapshot(tmp_path)
     _break(monkeypatch, atomic_files, failure)
     second = Session(files_metadata={"c": {"IDRest": [{"filepath": "b.nwb"}]}})
-    with pytest.raises(OSError):
+    with pytest.raises(DiskFullError):
         second.save(path)
     if failure != "serialise":  # text needs no serialising
-        with pytest.raises(OSError):
+        with pytest.raises(DiskFullError):
             atomic_write_text(path, "not json")
     assert _snapshot(tmp_path) == before
     monkeypatch.undo()

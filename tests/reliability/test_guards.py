@@ -170,7 +170,7 @@ def test_zero_dt_in_metadata_is_refused_by_the_cell(tmp_path) -> None:
     config = {"filepath": str(tmp_path / "a.txt"), "dt": 0, "t_unit": "ms",
               "v_unit": "mV", "i_unit": "nA"}  # fmt: skip
     reader = {"voltage": voltage, "current": current, "dt": DT}
-    with pytest.raises(MetadataError, match="a.txt"):
+    with pytest.raises(MetadataError, match=r"a\.txt"):
         cell.read_recordings([config], "IDRest", recording_reader=lambda _: [reader])
 
 

@@ -26,6 +26,7 @@ pytest.importorskip("PySide6", reason="needs PySide6")
 from PySide6.QtCore import QSettings, QStandardPaths
 from PySide6.QtWidgets import QDialog, QMessageBox
 
+from efex_gui.app.autosave import NOTE_NAME, SESSION_NAME
 from efex_gui.app.controller import SessionController
 from efex_gui.app.preferences import Preferences
 from efex_gui.app.qt_workarounds import pin_singletons
@@ -42,8 +43,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def window(qtbot: Any, tmp_path: Path) -> Iterator[MainWindow]:
-    """A main window with throw-away preferences; its worker stopped afterwards."""
+def window(qtbot: Any, tmp_path: Path, gc_in_gui_thread: None) -> Iterator[MainWindow]:
+    """A main window with throw-away preferences; its worker stopped afterwards.
+
+    Cyclic garbage is collected in the GUI thread only, as in tests/gui (deadlock).
+    """
     QStandardPaths.setTestModeEnabled(True)
     ini = QSettings(str(tmp_path / "prefs.ini"), QSettings.Format.IniFormat)
     controller = SessionController()
@@ -182,17 +186,31 @@ def _env(tmp_path: Path) -> dict[str, str]:
     )
 
 
-def _wait_for(path_glob: str, folder: Path, text: str, timeout_s: float) -> Path:
+def _complete_autosave(folder: Path, text: str) -> Path | None:
+    """The instance folder whose autosave holds ``text`` and is complete, if any.
+
+    The autosaver writes ``session.json``, then ``note.json`` (each atomically): a
+    copy is only restorable once both are there. Waiting for ``session.json`` alone
+    let the kill fall between the two writes under load (then nothing is offered).
+    """
+    for session in folder.rglob(SESSION_NAME):
+        try:
+            if text in session.read_text(encoding="utf-8"):
+                json.loads((session.parent / NOTE_NAME).read_text(encoding="utf-8"))
+                return session.parent
+        except (OSError, ValueError):  # not written yet
+            pass
+    return None
+
+
+def _wait_for_autosave(folder: Path, text: str, timeout_s: float) -> Path:
     end = time.monotonic() + timeout_s
     while time.monotonic() < end:
-        for path in folder.rglob(path_glob):
-            try:
-                if text in path.read_text(encoding="utf-8"):
-                    return path
-            except OSError:
-                pass
-        time.sleep(0.2)
-    raise AssertionError(f"no {path_glob} holding {text!r} in {folder}")
+        found = _complete_autosave(folder, text)
+        if found is not None:
+            return found
+        time.sleep(0.2)  # polling the condition above, not a fixed delay
+    raise AssertionError(f"no complete autosave holding {text!r} in {folder}")
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
@@ -211,12 +229,12 @@ def test_killed_app_is_restored_from_its_autosave(
         text=True,
     )
     try:
-        recovery = _wait_for("session.json", tmp_path / "data", "killed test", 120)
+        recovery = _wait_for_autosave(tmp_path / "data", "killed test", 120)
     finally:
         app.send_signal(signal.SIGKILL)
         _, stderr = app.communicate(timeout=60)
     assert app.returncode == -signal.SIGKILL, stderr
-    assert recovery.parent.parent.name == "recovery", "one folder per instance"
+    assert recovery.parent.name == "recovery", "one folder per instance"
     restart = subprocess.run(
         [sys.executable, "-c", RESTART],
         cwd=ROOT,

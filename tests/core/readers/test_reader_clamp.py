@@ -102,7 +102,7 @@ def test_neo_block_of_spike_trains_is_no_continuous_signal() -> None:
 
 def test_neo_block_without_units_names_the_channels_and_the_fix() -> None:
     block = _block([("Ch 1", np.ones(400), "dimensionless")])
-    with pytest.raises(ReaderError, match="'Ch 1' \\(dimensionless\\).*v_channel"):
+    with pytest.raises(ReaderError, match=r"'Ch 1' \(dimensionless\).*v_channel"):
         traces_from_block(block, {"filepath": "x.axgd"}, "x.axgd")
 
 
@@ -126,7 +126,7 @@ def test_formats_neo_reads_are_dispatched_to_the_generic_path() -> None:
 def test_smrx_is_refused_with_the_fix(tmp_path: object) -> None:
     path = tmp_path / "a.smrx"  # type: ignore[operator]
     path.write_bytes(b"\0" * 64)
-    with pytest.raises(ReaderError, match="sonpy.*Export"):
+    with pytest.raises(ReaderError, match=r"sonpy.*Export"):
         read_file({"filepath": str(path)})
 
 

@@ -178,7 +178,7 @@ def _nwb_with_nan(path: Path) -> None:
 def test_nan_sweep_fails_the_file_unless_bad_traces_are_skipped(tmp_path: Path) -> None:
     path = tmp_path / "nan.nwb"
     _nwb_with_nan(path)
-    with pytest.raises(ReaderError, match="CurrentClampSeries_001.*NaN"):
+    with pytest.raises(ReaderError, match=r"CurrentClampSeries_001.*NaN"):
         read_file({"filepath": str(path), "protocol_name": "Step"})
     traces = read_file(
         {"filepath": str(path), "protocol_name": "Step", "skip_bad_traces": True}
