@@ -117,13 +117,10 @@ def test_the_validator_catches_a_wrong_document() -> None:
         )  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def demo_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from efex_gui.core.synthetic.demo import write_demo_dataset
-
-    folder = tmp_path_factory.mktemp("demo_json")
-    write_demo_dataset(folder, n_cells=2, seed=0)
-    return folder
+@pytest.fixture
+def demo_folder(demo_dir: Path) -> Path:
+    """The session's demo dataset (read only: outputs go to ``tmp_path``)."""
+    return demo_dir
 
 
 def _json(capsys: pytest.CaptureFixture[str]) -> Any:

@@ -19,12 +19,9 @@ if TYPE_CHECKING:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from efex_gui.core.synthetic.demo import write_demo_dataset
-
-    folder = tmp_path_factory.mktemp("summary_demo")
-    write_demo_dataset(folder, n_cells=2, seed=0)
-    return folder
+def demo(demo_dir: Path) -> Path:
+    """The session's demo dataset (read only: outputs go to ``tmp_path``)."""
+    return demo_dir
 
 
 def _json(capsys: Any, *argv: str) -> dict[str, Any]:

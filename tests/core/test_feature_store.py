@@ -26,7 +26,6 @@ from efex_gui.core.extraction.feature_store import (
     sweep_key,
 )
 from efex_gui.core.extraction.read_and_extract import _create_cell
-from efex_gui.core.synthetic.demo import write_demo_dataset
 from tests.conftest import ROOT
 
 SETTINGS = {"strict_stiminterval": True, "Threshold": -20.0, "interp_step": 0.025}
@@ -34,8 +33,12 @@ FEATURES = ["Spikecount", "AP_amplitude", "voltage_base", "time_to_first_spike"]
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    return write_demo_dataset(tmp_path_factory.mktemp("demo"), n_cells=2, seed=5)
+def demo(demo_dir: Path) -> dict[str, Any]:
+    """The session demo's files_metadata (absolute paths; never edit the files)."""
+    files_metadata: dict[str, Any] = json.loads(
+        (demo_dir / "files_metadata.json").read_text(encoding="utf-8")
+    )
+    return files_metadata
 
 
 def _recordings(demo: dict, cell: str = "SimCell1", **extra: Any) -> list[Any]:
