@@ -48,6 +48,25 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+@pytest.fixture(scope="session")
+def demo_cell() -> dict[str, Any]:
+    """The demo's ``SimCell1`` in memory (``simulate_cell(seed=0)``), simulated once.
+
+    Shared by every test: its arrays are read-only (a test that changes a trace puts
+    a changed copy into a copy of the sweep dict).
+    """
+    import numpy as np
+
+    from efex_gui.core.synthetic.demo import simulate_cell
+
+    cell = simulate_cell(seed=0)
+    for sweep in cell["sweeps"]:
+        for value in sweep.values():
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
+    return cell
+
+
 @pytest.fixture(autouse=True)
 def feature_cache_dir(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch

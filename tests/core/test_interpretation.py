@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
 
 from efex_gui.core.recordings.ecodes.names import classify_stimulus, guess_ecode
 from efex_gui.core.session.dataset import Dataset, EntryKey, load_entry
-from efex_gui.core.synthetic.demo import simulate_cell
 from tests.conftest import shared_path
 
 if TYPE_CHECKING:
@@ -52,16 +51,18 @@ def test_unknown_name_is_classified_from_the_stimulus() -> None:
     assert "looks like a step" in guess.reason
 
 
-def _text_file(tmp_path: Path) -> Path:
-    sweep = simulate_cell(seed=0)["sweeps"][4]
+def _text_file(tmp_path: Path, cell: dict[str, Any]) -> Path:
+    sweep = cell["sweeps"][4]
     t = np.arange(len(sweep["voltage"])) * sweep["dt"]
     path = tmp_path / "cell1.txt"
     np.savetxt(path, np.column_stack([t, sweep["voltage"]]))
     return path
 
 
-def test_an_unknown_protocol_with_a_step_is_read_as_a_step(tmp_path: Path) -> None:
-    path = _text_file(tmp_path)
+def test_an_unknown_protocol_with_a_step_is_read_as_a_step(
+    tmp_path: Path, demo_cell: dict[str, Any]
+) -> None:
+    path = _text_file(tmp_path, demo_cell)
     entry = {
         "filepath": path.name,
         "t_unit": "ms",
@@ -81,9 +82,9 @@ def test_an_unknown_protocol_with_a_step_is_read_as_a_step(tmp_path: Path) -> No
 
 
 def test_missing_stimulus_keeps_the_raw_voltage_and_offers_the_fix(
-    tmp_path: Path,
+    tmp_path: Path, demo_cell: dict[str, Any]
 ) -> None:
-    path = _text_file(tmp_path)
+    path = _text_file(tmp_path, demo_cell)
     entry = {"filepath": path.name, "t_unit": "ms", "v_unit": "mV"}
     loaded = load_entry(
         Dataset({"c": {"IDRest": [entry]}}, tmp_path), EntryKey("c", "IDRest", 0)

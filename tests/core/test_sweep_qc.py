@@ -18,15 +18,9 @@ from efex_gui.core.recordings.sweep_qc import (
 )
 from efex_gui.core.recordings.timing_consensus import apply_consensus
 from efex_gui.core.session.document import Session
-from efex_gui.core.synthetic.demo import simulate_cell
 from tests.conftest import shared_path
 
 SETTINGS = {"strict_stiminterval": True, "Threshold": -20.0, "interp_step": 0.025}
-
-
-@pytest.fixture(scope="module")
-def demo_cell() -> dict[str, Any]:
-    return simulate_cell(seed=5)
 
 
 def _cell(demo_cell: dict[str, Any], fault: Any = None, which: int = 4) -> list[Step]:

@@ -39,9 +39,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]
     return folder, write_demo_dataset(folder, n_cells=3, seed=0)
 
 
-@pytest.fixture(scope="module")
-def cell() -> dict[str, Any]:
-    return simulate_cell(seed=0)
+@pytest.fixture
+def cell(demo_cell: dict[str, Any]) -> dict[str, Any]:
+    """``simulate_cell(seed=0)``, simulated once per session (tests/conftest.py)."""
+    return demo_cell
 
 
 def _efel(sweep: dict[str, Any]) -> dict[str, float | None]:
