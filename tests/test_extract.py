@@ -104,37 +104,41 @@ def _feature(features: dict, stimulus: str, name: str) -> dict[str, Any]:
     return next(f for f in features[stimulus]["soma"] if f["feature"] == name)
 
 
-def test_extract(tmp_path: Path) -> None:
-    targets = extract.convert_legacy_targets(legacy_targets())
-    cells, _, _ = stagewise(b6b8_metadata(), targets, ["IDRest"])
-    assert [len(cell.recordings) for cell in cells] == [5, 5]
-    assert cells[0].rheobase == pytest.approx(0.119, abs=0.01)
-    assert cells[1].rheobase == pytest.approx(0.0923, abs=0.01)
-
+@pytest.fixture(scope="module")
+def plotted_run(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, dict[str, Any], dict[str, Any]]:
+    """One B6/B8 extraction with plots and files (read by two tests, never changed)."""
+    folder = tmp_path_factory.mktemp("plotted_run")
     features, protocols, _ = extract.extract_efeatures(
-        tmp_path,
+        folder,
         b6b8_metadata(),
         targets=legacy_targets(),
         protocols_rheobase=["IDRest"],
         write_files=True,
         plot=True,
     )
+    return folder, features, protocols
+
+
+def test_extract(plotted_run: tuple[Path, dict[str, Any], dict[str, Any]]) -> None:
+    targets = extract.convert_legacy_targets(legacy_targets())
+    cells, _, _ = stagewise(b6b8_metadata(), targets, ["IDRest"])
+    assert [len(cell.recordings) for cell in cells] == [5, 5]
+    assert cells[0].rheobase == pytest.approx(0.119, abs=0.01)
+    assert cells[1].rheobase == pytest.approx(0.0923, abs=0.01)
+
+    folder, features, protocols = plotted_run
     spikecount = _feature(features, "IDRest_250", "Spikecount")
     assert spikecount["val"] == [78.5, 3.5]
-    written_features = json.loads((tmp_path / "features.json").read_text())
-    written_protocols = json.loads((tmp_path / "protocols.json").read_text())
+    written_features = json.loads((folder / "features.json").read_text())
+    written_protocols = json.loads((folder / "protocols.json").read_text())
     assert list(written_features) == list(written_protocols) == list(features)
     assert list(protocols) == ["IDRest_150", "IDRest_200", "IDRest_250"]
 
 
-def test_plot_files(tmp_path: Path) -> None:
-    extract.extract_efeatures(
-        tmp_path,
-        b6b8_metadata(),
-        targets=legacy_targets(),
-        protocols_rheobase=["IDRest"],
-        plot=True,
-    )
+def test_plot_files(plotted_run: tuple[Path, dict[str, Any], dict[str, Any]]) -> None:
+    tmp_path = plotted_run[0]  # plot=True (write_files is True by default)
     found = {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.pdf")}
     # BluePyEfe's observed list (spec §6.6) ...
     expected = {f"IDRest_{f}_{k}.pdf" for f in FEATURES for k in ("amp", "amp_rel")}

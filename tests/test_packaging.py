@@ -101,7 +101,8 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh venv (seeing this interpreter's packages) with the wheel installed."""
     env_dir = tmp_path_factory.mktemp("venv")
-    venv.create(env_dir, system_site_packages=True, with_pip=True, symlinks=True)
+    # no ensurepip (seconds): the pip of the packages this venv sees installs the wheel
+    venv.create(env_dir, system_site_packages=True, with_pip=False, symlinks=True)
     python = _venv_bin(env_dir, "python")
     _see_these_packages(python, env_dir)
     # --no-index: every dependency must already be satisfied (nothing is downloaded);

@@ -386,16 +386,14 @@ def test_a_full_disk_disables_the_cache_and_the_run_goes_on(
 
 
 def test_cli_fills_the_cache_and_no_cache_bypasses_it(
-    tmp_path: Path, feature_cache_dir: Path
+    tmp_path: Path, feature_cache_dir: Path, demo_dir: Path
 ) -> None:
     from efex_gui.cli import main
 
-    assert (
-        main(["demo", "-o", str(tmp_path / "a"), "--cells", "1", "-q", "--no-cache"])
-        == 0
-    )
+    config = str(demo_dir / "config.json")  # efex demo runs the same extraction
+    assert main(["extract", config, "-o", str(tmp_path / "a"), "-q", "--no-cache"]) == 0
     assert not (feature_cache_dir / feature_store.DB_NAME).exists()
-    assert main(["demo", "-o", str(tmp_path / "b"), "--cells", "1", "-q"]) == 0
+    assert main(["extract", config, "-o", str(tmp_path / "b"), "-q"]) == 0
     assert len(FeatureStore(feature_cache_dir)) > 0
 
 

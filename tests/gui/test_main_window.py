@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -109,8 +110,12 @@ def test_autosave_and_recovery(
     assert find_recovery(tmp_path / "recovery") is None, "saving drops the copy"
 
 
-def test_screenshot_command_line(tmp_path: Path) -> None:
+def test_screenshot_command_line(tmp_path: Path, demo_dir: Path) -> None:
     out = tmp_path / "shot.png"
+    # --demo opens the demo in the user's data folder (AppLocalDataLocation); the
+    # session's demo is put there first, so the app does not simulate it again
+    # (test_packaging's installed-GUI test runs --demo from an empty home)
+    shutil.copytree(demo_dir, tmp_path / "data" / "efex_gui" / "efex-gui" / "demo")
     env = dict(
         os.environ,
         QT_QPA_PLATFORM="offscreen",
