@@ -75,7 +75,7 @@ def test_majority_fixed_binning(b6b8_cells):
 
 
 def test_unknown_strategy_and_setting(b6b8_cells):
-    with pytest.raises(SettingsError, match=r"Rheobase strategy bogus unknown\."):
+    with pytest.raises(SettingsError, match=r"Rheobase strategy bogus unknown"):
         compute_rheobase(b6b8_cells, ["IDRest"], "bogus")
     with pytest.raises(TypeError):
         compute_rheobase(b6b8_cells, ["IDRest"], "absolute", {"nope": 1})
