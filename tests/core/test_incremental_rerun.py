@@ -93,7 +93,8 @@ def test_an_exclusion_recomputes_only_the_windows_that_held_the_sweep(
         for p in first.protocols
         if any(r is sweep for r in p.recordings)
     }
-    assert held and len(held) < len(first.protocols)
+    assert held
+    assert len(held) < len(first.protocols)
     rebuilt: list[str] = []
     real = regrouping.protocol_outputs
 
