@@ -15,6 +15,7 @@ only).
 from __future__ import annotations
 
 import logging
+import threading
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
@@ -28,6 +29,7 @@ from efex_gui.core.analysis.curves import Curve, fi_curve, iv_curves
 from efex_gui.core.analysis.protocol_map import MeasureProtocols
 from efex_gui.core.analysis.summary_io import write_summary
 from efex_gui.core.analysis.sweep_values import SweepValuesCache
+from efex_gui.core.errors import Cancelled
 from efex_gui.core.extraction.feature_cache import settings_key
 from efex_gui.core.session.dataset import SweepKey
 
@@ -79,9 +81,14 @@ class CellAnalysisController(QObject):
         self.curve_cells: list[str] = []
         self._generation = 0
         self._pending = 0
+        #: set to stop the summary being computed (a newer one is coming)
+        self._cancel = threading.Event()
         extraction.worker.job_finished.connect(self._on_job_finished)
         extraction.worker.job_failed.connect(self._on_job_failed)
         extraction.results_changed.connect(self._on_results)
+        # an exclusion reruns the extraction on the same worker: the summary of the
+        # result it replaces must not make it wait (its efel values stay cached)
+        self.sc.exclusions_changed.connect(self._stop_summary)
 
     # --- computing ------------------------------------------------------------------
     def context(self) -> SummaryContext:
@@ -115,9 +122,14 @@ class CellAnalysisController(QObject):
             if known is not None and known[0] is cell and known[1] == key:
                 reused[id(cell)] = known[2]
         todo = [cell for cell in cells if id(cell) not in reused]
+        self._cancel.set()
+        cancel = self._cancel = threading.Event()
 
-        def job() -> tuple[int, list[tuple[Any, str, CellSummary]]]:
-            summaries = summarize_cells(todo, context)
+        def job() -> tuple[int, list[tuple[Any, str, CellSummary]] | None]:
+            try:
+                summaries = summarize_cells(todo, context, cancel=cancel)
+            except Cancelled:
+                return generation, None
             fresh = dict(zip(map(id, todo), summaries, strict=True))
             return generation, [
                 (cell, key, reused.get(id(cell)) or fresh[id(cell)]) for cell in cells
@@ -126,6 +138,12 @@ class CellAnalysisController(QObject):
         self._pending += 1
         self.busy_changed.emit(True)
         self.extraction.worker.run_job(CELLS_JOB, job)
+
+    def _stop_summary(self, *_args: Any) -> None:
+        """Stop the summary being computed (between cells) when a rerun follows."""
+        extraction = self.extraction
+        if extraction.live_update and extraction.is_stale():
+            self._cancel.set()
 
     def _task_done(self) -> None:
         self._pending = max(0, self._pending - 1)
@@ -137,7 +155,7 @@ class CellAnalysisController(QObject):
             return
         self._task_done()
         generation, summarised = outcome
-        if generation == self._generation:
+        if generation == self._generation and summarised is not None:
             self._summarised = {id(entry[0]): entry for entry in summarised}
             self.summaries = [summary for _, _, summary in summarised]
             self.summaries_changed.emit(self.summaries)

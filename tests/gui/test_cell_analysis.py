@@ -350,3 +350,35 @@ def test_an_exclusion_summarises_only_the_touched_cell_reading_no_file(
     assert analysis.summary(untouched) is next(s for s in first if s.cell == untouched)
     expected = real(analysis.result.cells, analysis.context())
     assert [s.to_json() for s in summaries] == [s.to_json() for s in expected]
+
+
+def test_an_exclusion_does_not_wait_for_the_summary_it_replaces(
+    qtbot: Any, analysis: CellAnalysisController, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from efex_gui.app import cell_analysis
+    from efex_gui.core.errors import Cancelled
+
+    extraction = analysis.extraction
+    real = cell_analysis.summarize_cells
+    stopped: list[bool] = []
+
+    def endless(cells: Any, context: Any, *, cancel: Any = None) -> Any:
+        if not stopped:  # the first summary runs until it is stopped
+            stopped.append(cancel.wait(240))
+            raise Cancelled("stopped")
+        return real(cells, context, cancel=cancel)
+
+    monkeypatch.setattr(cell_analysis, "summarize_cells", endless)
+    first = run_and_wait(qtbot, extraction)
+    recording = next(r for r in first.cells[0].recordings if r.protocol_name == "IV")
+    ref = first.sweep_ref(recording)
+    key = analysis.sc.exclusion_key(
+        SweepKey(ref.cell, ref.protocol, ref.entry, ref.index)
+    )
+    with qtbot.waitSignal(analysis.summaries_changed, timeout=240_000) as blocker:
+        analysis.sc.set_excluded([key], True, "test")
+    assert stopped == [True], "the exclusion stopped the running summary"
+    assert extraction.result is not first
+    assert [s.cell for s in blocker.args[0]] == [
+        c.name for c in extraction.result.cells
+    ]
