@@ -28,6 +28,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import os
@@ -37,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -208,8 +210,20 @@ def show_a_feature(app: Any, window: Any) -> None:
 
 def gui_run(app: Any, opened: Path, work: Path, n_exclusions: int) -> dict[str, Any]:
     """The GUI part of the workflow; returns its numbers."""
+    numbers: dict[str, Any] = {"memory_mb": {}}
+    saved = first_window(app, opened, work, n_exclusions, numbers)
+    numbers["memory_mb"]["first_window_closed"] = memory_mb("first_window_closed")
+    numbers["reopen_results_s"], numbers["reopen_efel_calls"] = reopen(app, saved, work)
+    numbers["memory_mb"]["reopened"] = memory_mb("reopened")
+    return numbers
+
+
+def first_window(
+    app: Any, opened: Path, work: Path, n_exclusions: int, numbers: dict[str, Any]
+) -> Path:
+    """Open, read all, extract, exclude, save, close; returns the saved session."""
     window, controller = make_window(app, work)
-    numbers: dict[str, Any] = {}
+    memory = numbers["memory_mb"]
     start = time.perf_counter()
     controller.open_json(opened)
     app.processEvents()
@@ -218,45 +232,117 @@ def gui_run(app: Any, opened: Path, work: Path, n_exclusions: int) -> dict[str, 
     controller.load_all()
     spin_until(app, lambda: not controller.is_busy())
     numbers["read_all_s"] = time.perf_counter() - start
+    memory["read_all"] = memory_mb("read_all")
     start = time.perf_counter()
     window.extraction.run()
     wait_for(app, window.extraction.results_changed)
     numbers["extract_s"] = time.perf_counter() - start
+    memory["extracted"] = memory_mb("extracted")
     show_a_feature(app, window)
     clicks = [exclude_once(app, window, 3 * i + 1) for i in range(n_exclusions)]
     numbers["exclusion_ms_median"] = statistics.median(clicks)
     numbers["exclusion_ms"] = clicks
+    memory["excluded"] = memory_mb("excluded")
     saved = work / "saved-session.json"
-    controller.save_session(saved)
+    if not window._save_to(saved):  # File > Save: the session and its results
+        raise RuntimeError(f"could not save {saved}")
+    results = saved.with_suffix(".efex-results")
+    numbers["results_file_mb"] = results.stat().st_size / 2**20
+    numbers["cells"] = len(controller.session.files_metadata)
+    close_window(app, window, controller)
+    return saved
+
+
+def close_window(app: Any, window: Any, controller: Any) -> None:
+    """Close a window and free it (its recordings, results and plots)."""
     window.extraction.shutdown()
     window.close()
     controller.shutdown()
+    window.deleteLater()
     app.processEvents()
-    numbers["reopen_results_s"] = reopen(app, saved, work)
-    numbers["cells"] = len(controller.session.files_metadata)
-    return numbers
+    app.sendPostedEvents(None, 0)  # DeferredDelete
+    app.processEvents()
+    gc.collect()
 
 
-def reopen(app: Any, saved: Path, work: Path) -> float:
-    """Seconds from opening the saved session to its results shown."""
+def reopen(app: Any, saved: Path, work: Path) -> tuple[float, dict[str, int]]:
+    """Seconds from File > Open of the saved session to its results shown.
+
+    Also returns the efel calls made until the results were shown (0: nothing
+    recomputed) and until the background reads of the browser ended.
+    """
     window, controller = make_window(app, work)
     extraction = window.extraction
     shown: list[Any] = []
     extraction.results_changed.connect(
         lambda result: shown.append(result) if result is not None else None
     )
+    calls = _count_efel_calls()
     start = time.perf_counter()
-    controller.open_json(saved)
+    window.open_path(saved)  # reads the files in the background, as File > Open
     app.processEvents()
     if not shown and extraction.result is None and not extraction.worker.is_running():
         extraction.run()  # nothing restored the results: extract (cache: no efel)
     spin_until(app, lambda: bool(shown))
     app.processEvents()
     seconds = time.perf_counter() - start
-    extraction.shutdown()
-    window.close()
-    controller.shutdown()
-    return seconds
+    efel_calls = {"until_results": calls()}
+    spin_until(app, lambda: not controller.is_busy())  # the background reads
+    efel_calls["with_background_reads"] = calls()
+    close_window(app, window, controller)
+    return seconds, efel_calls
+
+
+def _count_efel_calls() -> Any:
+    """Count efel calls from now on; returns a function giving the count so far."""
+    import efel
+
+    count = [0]
+    original = efel.get_feature_values
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        count[0] += 1
+        return original(*args, **kwargs)
+
+    efel.get_feature_values = counted
+    return lambda: count[0]
+
+
+def _print_allocations(stage: str) -> None:
+    """Python's live memory and its largest allocation sites (efex frames first)."""
+    traced, peak = tracemalloc.get_traced_memory()
+    print(
+        f"--- {stage}: {traced / 2**20:.1f} MB traced (peak {peak / 2**20:.1f} MB)",
+        file=sys.stderr,
+    )
+    snapshot = tracemalloc.take_snapshot()
+    for stat in snapshot.statistics("traceback")[:15]:
+        frames = [f for f in stat.traceback if "efex_gui" in f.filename]
+        where = frames[-1] if frames else stat.traceback[-1]
+        top = stat.traceback[-1]
+        print(
+            f"{stat.size / 2**20:8.1f} MB {stat.count:8d} blocks "
+            f"{where.filename.split('/')[-1]}:{where.lineno} "
+            f"(in {top.filename.split('/')[-1]}:{top.lineno})",
+            file=sys.stderr,
+        )
+
+
+def memory_mb(stage: str = "") -> dict[str, float]:
+    """Resident size now (``VmRSS``, after a collection) and peak so far (``VmHWM``).
+
+    Under ``--profile-memory`` the largest live allocation sites go to stderr.
+    """
+    gc.collect()
+    if tracemalloc.is_tracing():
+        _print_allocations(stage)
+    status = Path("/proc/self/status").read_text().splitlines()
+    values = {
+        line.split(":")[0]: float(line.split()[1]) / 1024
+        for line in status
+        if line.startswith(("VmRSS:", "VmHWM:"))
+    }
+    return {"rss": values.get("VmRSS", -1.0), "peak": values.get("VmHWM", -1.0)}
 
 
 # --- the CLI -------------------------------------------------------------------------
@@ -319,7 +405,16 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="replicas read the same paths (memory scaling runs)",
     )
+    parser.add_argument("--no-cli", action="store_true", help="skip the CLI run")
+    parser.add_argument(
+        "--profile-memory",
+        action="store_true",
+        help="tracemalloc: the largest allocation sites on stderr at each stage (slow)",
+    )
     args = parser.parse_args(argv)
+    if args.profile_memory:
+        tracemalloc.start(12)
+    load = {"start": os.getloadavg()[0]}
     work = args.work or Path(tempfile.mkdtemp(prefix="efex-workflow-"))
     work.mkdir(parents=True, exist_ok=True)
     os.environ["EFEX_CACHE_DIR"] = str(work / "gui-cache")
@@ -351,8 +446,12 @@ def main(argv: list[str] | None = None) -> int:
     gui = gui_run(app, opened, work, args.exclusions)
     gui["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     cells = gui.pop("cells")
-    cli = cli_run(opened, work)
-    document = {"cells": cells, "gui": gui, "cli": cli}
+    load["gui_done"] = os.getloadavg()[0]
+    cli = {} if args.no_cli else cli_run(opened, work)
+    load["end"] = os.getloadavg()[0]
+    if cli:
+        cli["gui_over_cli"] = gui["extract_s"] / cli["extract_s"]
+    document = {"cells": cells, "gui": gui, "cli": cli, "load_average": load}
     if not args.json:
         print(f"work folder: {work}")
     print(json.dumps(document, indent=None if args.json else 2))

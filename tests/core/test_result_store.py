@@ -6,8 +6,9 @@ import os
 import pickle
 import stat
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pytest
 
 from efex_gui.core.atomic_files import atomic_write_text
@@ -57,3 +58,50 @@ def test_saved_and_exported_files_respect_the_umask(tmp_path: Path, umask: int) 
     for name in ("a.txt", "features.json", "s.json"):
         mode = stat.S_IMODE((tmp_path / name).stat().st_mode)
         assert mode == 0o666 & ~umask, (name, oct(mode))
+
+
+def _demo_result(demo_dir: Path) -> tuple[Session, Any]:
+    import copy
+    import json
+
+    from efex_gui.core.extraction.incremental import IncrementalExtractor
+    from efex_gui.core.session.document import ExtractionSettings
+    from efex_gui.core.synthetic.demo import DEMO_TARGETS
+
+    files_metadata = json.loads((demo_dir / "files_metadata.json").read_text())
+    session = Session(
+        files_metadata=files_metadata,
+        targets=copy.deepcopy(list(DEMO_TARGETS)),
+        settings=ExtractionSettings(protocols_rheobase=["IDthresh", "IDRest"]),
+    )
+    return session, IncrementalExtractor().run(session)
+
+
+def test_saved_results_hold_no_trace_and_leave_the_shown_ones_alone(
+    demo_dir: Path, tmp_path: Path
+) -> None:
+    """Results files grow with the sweeps, not their samples; traces re-read later."""
+    from efex_gui.core.recordings.traces import reload_traces, traces_reloaded
+
+    session, result = _demo_result(demo_dir)
+    recordings = [r for cell in result.cells for r in cell.recordings]
+    shown = reload_traces(recordings[:5])  # the GUI draws these right now
+    assert len(shown) == 5
+    path = result_store.save_result(result, session, tmp_path / "s.efex-results")
+
+    assert all(r.voltage is not None for r in shown), "the drawn traces stay"
+    stored = result_store.load_result(path)
+    assert stored is not None
+    loaded = [r for cell in stored.result.cells for r in cell.recordings]
+    assert len(loaded) == len(recordings)
+    assert all(
+        getattr(r, name) is None
+        for r in loaded
+        for name in (*result_store.TRACE_ATTRIBUTES, "reader_data")
+    )
+    assert [r.efeatures for r in loaded] == [r.efeatures for r in recordings]
+    with traces_reloaded(loaded[:5]) as back:
+        assert len(back) == 5
+        for again, original in zip(back, shown, strict=True):
+            assert np.array_equal(again.voltage, original.voltage)
+    assert stored.result.sweep_ref(loaded[0]) == result.sweep_ref(recordings[0])

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import signal
 
 __all__ = ["CursorReadout", "cursor_readout", "low_pass", "subtract_baseline"]
 
@@ -44,6 +43,9 @@ def low_pass(voltage_mv: np.ndarray, dt_ms: float, cutoff_hz: float) -> np.ndarr
     nyquist_hz = 500.0 / dt_ms
     if cutoff_hz <= 0 or cutoff_hz >= nyquist_hz or len(v) < 16:
         return v
+    # imported when a filter is asked for: scipy.signal adds ~45 MB to every GUI
+    from scipy import signal
+
     sos = signal.butter(4, cutoff_hz / nyquist_hz, output="sos")
     filtered: np.ndarray = signal.sosfiltfilt(sos, v)
     return filtered

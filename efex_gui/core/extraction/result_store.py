@@ -15,6 +15,8 @@ cannot run code. Qt-free.
 
 from __future__ import annotations
 
+import copyreg
+import dataclasses
 import io
 import logging
 import os
@@ -26,6 +28,8 @@ from typing import Any
 
 from efex_gui.core.atomic_files import write_atomic
 from efex_gui.core.extraction.result import ExtractionResult
+from efex_gui.core.recordings.recording import Recording
+from efex_gui.core.recordings.traces import can_reload
 from efex_gui.core.session.document import PATH_KEYS, Session
 
 logger = logging.getLogger(__name__)
@@ -97,11 +101,35 @@ def _recordings(result: ExtractionResult) -> list[Any]:
     return [r for cell in result.cells for r in getattr(cell, "recordings", [])]
 
 
+#: what a saved recording leaves out when its file can be read again
+TRACE_ATTRIBUTES = ("t", "voltage", "current")
+
+
+class _ResultPickler(pickle.Pickler):
+    """Pickles recordings without ``reader_data``, and without traces it can re-read.
+
+    The objects themselves are never modified: a run or a job on another thread may
+    be using their traces while the session is saved.
+    """
+
+    def reducer_override(self, obj: Any) -> Any:
+        if not isinstance(obj, Recording):
+            return NotImplemented
+        left_out = {"reader_data"}
+        if can_reload(obj):
+            left_out.update(TRACE_ATTRIBUTES)
+        state = {k: (None if k in left_out else v) for k, v in vars(obj).items()}
+        return copyreg.__newobj__, (type(obj),), state
+
+
 def save_result(result: ExtractionResult, session: Session, path: str | Path) -> Path:
     """Write ``result`` of ``session`` to ``path`` atomically; returns ``path``.
 
-    The recordings keep their traces (ms / mV / nA) and features; the traces as the
-    reader returned them (``reader_data``, a second copy) are left out.
+    The recordings keep their numbers (amplitudes, windows, spike times, features);
+    their traces are left out when the file can be read again
+    (:mod:`~efex_gui.core.recordings.traces` reads them on demand), and so are the
+    traces as the reader returned them (``reader_data``, a second copy). The size of
+    the file therefore grows with the number of sweeps, not with their length.
     """
     recordings = _recordings(result)
     refs = {
@@ -113,18 +141,11 @@ def save_result(result: ExtractionResult, session: Session, path: str | Path) ->
         "signature": result.signature,
         "files": file_stamps(session_files(session)),
         "refs": refs,  # by position: ``result.refs`` is keyed by id()
-        "result": result,
+        "result": dataclasses.replace(result, refs={}),
     }
-    raw = [r.reader_data for r in recordings]
-    saved_refs, result.refs = result.refs, {}
-    try:
-        for recording in recordings:
-            recording.reader_data = None
-        data = pickle.dumps(document, protocol=5)
-    finally:
-        result.refs = saved_refs
-        for recording, reader_data in zip(recordings, raw, strict=True):
-            recording.reader_data = reader_data
+    buffer = io.BytesIO()
+    _ResultPickler(buffer, protocol=5).dump(document)
+    data = buffer.getvalue()
     write_atomic(
         path, lambda handle: handle.write(data), binary=True, make_parents=True
     )

@@ -1,0 +1,90 @@
+"""A saved session reopens with its results and computes nothing (issue 14).
+
+Counted, not timed: the reopened window shows the saved result without one efel
+call on the GUI thread, and no extraction runs, neither at once nor once the browser
+has read the files in the background.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+import efel
+
+from efex_gui.app.controller import SessionController
+from efex_gui.core.extraction.incremental import IncrementalExtractor
+from efex_gui.core.session.exclusions import ExclusionKey
+from efex_gui.widgets.main_window import MainWindow
+from tests.gui.extraction_helpers import run_and_wait
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import pytest
+
+
+def _window(qtbot: Any, preferences: Any) -> MainWindow:
+    window = MainWindow(SessionController(), preferences)
+    window.confirm_close = False
+    qtbot.addWidget(window)
+    return window
+
+
+def _count(
+    monkeypatch: pytest.MonkeyPatch, owner: Any, name: str, gui_only: bool = False
+) -> list[int]:
+    """Count the calls of ``owner.name`` from now on (the list holds the count).
+
+    ``gui_only``: only the calls made on the GUI thread.
+    """
+    count = [0]
+    original = getattr(owner, name)
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        if threading.current_thread() is threading.main_thread() or not gui_only:
+            count[0] += 1
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, counted)
+    return count
+
+
+def test_reopened_session_calls_no_efel_and_runs_no_extraction(
+    qtbot: Any,
+    preferences: Any,
+    demo_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first = _window(qtbot, preferences)
+    first.open_path(demo_dir / "config.json")
+    first.controller.set_excluded([ExclusionKey("SimCell2", "IV")], True, "drift")
+    result = run_and_wait(qtbot, first.extraction)
+    session_file = tmp_path / "curated.json"
+    assert first._save_to(session_file)
+    first.controller.shutdown()
+
+    # efel on the GUI thread (the cell summary, a side job of the worker thread, is
+    # computed again: its values are not saved with the results)
+    efel_calls = _count(monkeypatch, efel, "get_feature_values", gui_only=True)
+    runs = _count(monkeypatch, IncrementalExtractor, "run")
+    second = _window(qtbot, preferences)
+    extraction = second.extraction
+    at_results: list[tuple[int, int]] = []
+    extraction.results_changed.connect(
+        lambda shown: at_results.append((efel_calls[0], runs[0])) if shown else None
+    )
+    try:
+        assert second.open_path(session_file)
+        assert at_results == [(0, 0)], "results shown before any efel call or run"
+        assert extraction.result is not None
+        assert extraction.result.features == result.features
+        qtbot.waitUntil(lambda: not second.controller.is_busy(), timeout=120_000)
+        qtbot.wait(50)  # the target check's timer and any rerun it could start
+        assert runs[0] == 0, "the saved result was not recomputed"
+        assert not extraction.is_running()
+        assert not extraction.is_stale()
+        assert len(at_results) == 1
+    finally:
+        second.controller.shutdown()
