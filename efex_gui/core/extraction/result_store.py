@@ -119,7 +119,8 @@ class _ResultPickler(pickle.Pickler):
         if can_reload(obj):
             left_out.update(TRACE_ATTRIBUTES)
         state = {k: (None if k in left_out else v) for k, v in vars(obj).items()}
-        return copyreg.__newobj__, (type(obj),), state
+        # NEWOBJ + state, as pickle does for any object (typeshed lacks __newobj__)
+        return copyreg.__newobj__, (type(obj),), state  # type: ignore[attr-defined]
 
 
 def save_result(result: ExtractionResult, session: Session, path: str | Path) -> Path:
