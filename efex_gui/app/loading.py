@@ -89,6 +89,19 @@ def _groups(jobs: list[Any]) -> list[list[Any]]:
     return groups
 
 
+def _drop_read_traces(result: LoadedEntry) -> None:
+    """Forget what a background read no longer needs, before it leaves the worker.
+
+    The spike counts and QC measures are taken; the traces go (the browser reads them
+    again when a sweep is drawn), so batches waiting for the GUI thread hold numbers,
+    not samples: memory stays bounded however far the GUI thread lags behind.
+    """
+    for recording in result.recordings:
+        if recording is not None:
+            recording.drop_traces()
+    result.raw = {}
+
+
 @dataclass
 class _Task:
     name: str
@@ -260,6 +273,8 @@ class RecordingStore(QObject):
                 results, timing = load_protocol_group(
                     configs, overrides, settings, check=context.check
                 )
+                for result in results:
+                    _drop_read_traces(result)
                 context.partial(
                     [(r, job[2], timing) for r, job in zip(results, group, strict=True)]
                 )

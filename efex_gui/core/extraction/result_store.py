@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from efex_gui.core.atomic_files import write_atomic
 from efex_gui.core.extraction.result import ExtractionResult
 from efex_gui.core.recordings.recording import Recording
@@ -105,6 +107,19 @@ def _recordings(result: ExtractionResult) -> list[Any]:
 TRACE_ATTRIBUTES = ("t", "voltage", "current")
 
 
+def _plain_floats(value: Any) -> Any:
+    """``value`` with numpy float64 scalars (its own or a dict's) as Python floats.
+
+    The same doubles (``numpy.float64`` is a ``float``), but a Python float is read
+    back without a numpy call: a 44-cell result holds ~150 000 of them.
+    """
+    if type(value) is np.float64:
+        return float(value)
+    if type(value) is dict:
+        return {k: float(v) if type(v) is np.float64 else v for k, v in value.items()}
+    return value
+
+
 class _ResultPickler(pickle.Pickler):
     """Pickles recordings without ``reader_data``, and without traces it can re-read.
 
@@ -113,12 +128,16 @@ class _ResultPickler(pickle.Pickler):
     """
 
     def reducer_override(self, obj: Any) -> Any:
+        if type(obj) is np.float64:  # in lists (a target's values): float(x)
+            return float, (float(obj),)
         if not isinstance(obj, Recording):
             return NotImplemented
         left_out = {"reader_data"}
         if can_reload(obj):
             left_out.update(TRACE_ATTRIBUTES)
-        state = {k: (None if k in left_out else v) for k, v in vars(obj).items()}
+        state = {
+            k: None if k in left_out else _plain_floats(v) for k, v in vars(obj).items()
+        }
         # NEWOBJ + state, as pickle does for any object (typeshed lacks __newobj__)
         return copyreg.__newobj__, (type(obj),), state  # type: ignore[attr-defined]
 

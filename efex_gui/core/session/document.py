@@ -409,9 +409,15 @@ def document_version(data: Mapping[str, Any]) -> int:
 
 
 def migrate(data: Mapping[str, Any]) -> dict[str, Any]:
-    """Upgrade a session document to :data:`FORMAT_VERSION`, one step at a time."""
-    doc = copy.deepcopy(dict(data))
+    """Upgrade a session document to :data:`FORMAT_VERSION`, one step at a time.
+
+    The caller's document is never changed: a deep copy is upgraded (a current one is
+    returned as a shallow copy, which :meth:`Session.from_dict` copies as it keeps).
+    """
+    doc = dict(data)
     version = document_version(doc)
+    if version < FORMAT_VERSION:
+        doc = copy.deepcopy(doc)
     if version > FORMAT_VERSION:
         raise MetadataError(
             f"Session format_version {version} was written by a newer efex_gui "
