@@ -31,6 +31,22 @@ def _window(qtbot: Any, preferences: Any) -> MainWindow:
     return window
 
 
+def _close(qtbot: Any, window: MainWindow) -> None:
+    """Stop a window's workers once its queued side jobs (cell summary) are done.
+
+    A worker thread still running when Qt deletes the window aborts the process.
+    """
+    worker = window.extraction.worker
+    with qtbot.waitSignal(
+        worker.job_finished,
+        check_params_cb=lambda name, _result: name == "settled",
+        timeout=300_000,
+    ):
+        worker.run_job("settled", lambda: None)  # jobs run in order
+    window.controller.shutdown()
+    assert window.extraction.shutdown()
+
+
 def _count(
     monkeypatch: pytest.MonkeyPatch, owner: Any, name: str, gui_only: bool = False
 ) -> list[int]:
@@ -63,7 +79,7 @@ def test_reopened_session_calls_no_efel_and_runs_no_extraction(
     result = run_and_wait(qtbot, first.extraction)
     session_file = tmp_path / "curated.json"
     assert first._save_to(session_file)
-    first.controller.shutdown()
+    _close(qtbot, first)
 
     # efel on the GUI thread (the cell summary, a side job of the worker thread, is
     # computed again: its values are not saved with the results)
@@ -87,4 +103,4 @@ def test_reopened_session_calls_no_efel_and_runs_no_extraction(
         assert not extraction.is_stale()
         assert len(at_results) == 1
     finally:
-        second.controller.shutdown()
+        _close(qtbot, second)

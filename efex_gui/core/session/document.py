@@ -138,9 +138,17 @@ class Session:
 
     @classmethod
     def from_dict(
-        cls, data: Mapping[str, Any], base_dir: str | Path | None = None
+        cls,
+        data: Mapping[str, Any],
+        base_dir: str | Path | None = None,
+        *,
+        copy_input: bool = True,
     ) -> Session:
         """Build from a JSON document of any known version (upgraded first).
+
+        ``copy_input=False`` keeps the document's own lists and dicts (a document
+        just parsed, which nobody else holds: a 44-cell session opens without
+        copying its files_metadata).
 
         Raises
         ------
@@ -165,11 +173,11 @@ class Session:
         if targets is not None and not isinstance(targets, list):
             raise MetadataError("Session 'targets' must be a list or null.")
         return cls(
-            files_metadata=copy.deepcopy(fm),
+            files_metadata=copy.deepcopy(fm) if copy_input else fm,
             data_root=Path(os.path.normpath(root)),
             ecode_overrides=dict(doc.get("ecode_overrides") or {}),
             exclusions=Exclusions.from_json(doc.get("exclusions") or []),
-            targets=copy.deepcopy(targets),
+            targets=copy.deepcopy(targets) if copy_input else targets,
             settings=ExtractionSettings.from_dict(doc.get("settings") or {}),
             rheobase_overrides=_overrides(doc.get("rheobase_overrides")),
             qc=QCSettings.from_dict(doc.get("qc")),
@@ -201,7 +209,7 @@ class Session:
         if not isinstance(data, dict):
             raise MetadataError(f"{path}: a session file holds a JSON object.")
         try:
-            session = cls.from_dict(data, path.parent)
+            session = cls.from_dict(data, path.parent, copy_input=False)
         except (MetadataError, SettingsError) as exc:
             raise type(exc)(f"{path}: {exc}") from exc
         session.path = path
