@@ -177,8 +177,13 @@ class ExtractionWorker(QObject):
 
 
 def _stop_thread(thread: QThread, contexts: list[TaskContext], *_args: Any) -> None:
-    """End the worker's thread before Qt deletes it (a running QThread must not be)."""
+    """End the worker's thread before Qt deletes it (a running QThread must not be).
+
+    The run is cancelled (it stops within one sweep); a side job (cell summary, PDF
+    report) cannot be and is waited for, however long it takes under load: Qt aborts
+    the process when a running thread is deleted.
+    """
     for context in contexts:
         context.cancel()
     thread.quit()
-    thread.wait(10000)
+    thread.wait()
