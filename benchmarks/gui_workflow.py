@@ -3,20 +3,29 @@
 In one process, with the real main window (offscreen): open INPUTS (an inputs or
 extraction-config JSON, a saved session, or a folder of recordings), read every
 entry in the browser, extract, make 5 exclusions from the feature plot (click to
-redrawn plots), save the session, close the window, open the saved session in a new
-window and wait for its results. Then, in a subprocess, ``efex extract`` on the same
-inputs. Prints one JSON document::
+redrawn plots), save the session as File > Save does (the session and its results
+beside it), close and free the window, open the saved session in a new window as
+File > Open does and wait for its results. Then, in a subprocess, ``efex extract``
+on the same inputs. Prints one JSON document::
 
     {"cells": int,
      "gui": {"open_s", "read_all_s", "extract_s", "exclusion_ms_median",
-             "reopen_results_s", "peak_rss_mb"},
-     "cli": {"extract_s", "peak_rss_mb"}}
+             "reopen_results_s", "peak_rss_mb", ...},
+     "cli": {"extract_s", "peak_rss_mb", "gui_over_cli"},
+     "load_average": {"start", "gui_done", "end"}}
+
+Besides the issue's keys, ``gui`` holds ``memory_mb`` (VmRSS and VmHWM after each
+stage), ``reopen_efel_calls`` (efel calls until the reopened results were shown, and
+until the browser's background reads ended), ``results_file_mb`` and the single
+exclusion times.
 
 ``--copies K`` replicates the cells K times (symlinked copies of their files under
 new paths, so that no replica shares a cache entry with another: 4 SSCx cells →
-44 with ``--copies 11``). The GUI and the CLI each start from an empty persistent
-feature cache of their own (the reopen uses the GUI's, as a user's would). Asserts
-nothing; never run as a test.
+44 with ``--copies 11``; ``--shared-files``: the replicas read the same paths, so
+the values of the first copy serve the others). The GUI and the CLI each start from
+an empty persistent feature cache of their own (the reopen uses the GUI's, as a
+user's would). ``--no-cli`` skips the CLI; ``--profile-memory`` prints tracemalloc's
+largest allocation sites at each stage (slow). Asserts nothing; never run as a test.
 
 Usage::
 
