@@ -106,6 +106,9 @@ class CellPlots(QWidget):
                                                      labelTextSize="8pt")
                         for w in (self.fi, self.iv)}  # fmt: skip
         self.points: dict[str, list[pg.ScatterPlotItem]] = {"fi": [], "iv": []}
+        #: per plot: {cell: (what was drawn, its items)}, and the mean's items
+        self._drawn: dict[str, dict[str, tuple[Any, list[Any]]]] = {}
+        self._mean_items: dict[str, list[Any]] = {}
         self.sweep_counts = {"phase": 0, "spikes": 0}
         self._sweeps_timer = QTimer(self, singleShot=True, interval=30)
         self._sweeps_timer.timeout.connect(self.draw_sweeps)
@@ -179,43 +182,88 @@ class CellPlots(QWidget):
         width: float,
         extra: list[Curve] | None = None,
     ) -> None:
-        plot = widget.getPlotItem()
-        plot.clear()
-        self.legends[widget].clear()
-        self.points[key] = []
-        named = len(curves) <= MAX_LEGEND
-        for position, curve in enumerate(curves):
-            color = cell_color(position, len(curves))
-            if not named:  # many cells: lighter, so the mean stays visible
-                color.setAlpha(110)
-            x = self._x(curve, rheobases)
-            if x is None or not len(x):
-                continue
-            plot.plot(x, curve.y, pen=pg.mkPen(color, width=1.5),
-                      name=curve.cell if named else None)  # fmt: skip
-            self._add_points(plot, key, curve, x, color, filled=True)
-            if extra is not None:
-                peak = extra[position]
-                px = self._x(peak, rheobases)
-                if px is not None and len(px):
-                    plot.plot(
-                        px,
-                        peak.y,
-                        pen=pg.mkPen(color, width=1, style=Qt.PenStyle.DashLine),
-                    )
-                    self._add_points(plot, key, peak, px, color, filled=False)
-        if len(curves) > 1:
-            self._draw_mean(plot, curves, rheobases, width)
+        """Draw one plot's curves, keeping the items of the cells that did not change.
 
-    def _add_points(
+        An exclusion changes one cell: its items are replaced, the others stay (with
+        44 cells, recreating every item took longer than the rerun itself).
+        """
+        plot = widget.getPlotItem()
+        named = len(curves) <= MAX_LEGEND
+        kept = self._drawn.setdefault(key, {})
+        wanted: dict[str, tuple[Any, list[Any]]] = {}
+        for position, curve in enumerate(curves):
+            peak = extra[position] if extra is not None else None
+            rheobase = None if rheobases is None else rheobases.get(curve.cell)
+            signature = (curve, peak, position, len(curves), rheobases is None,
+                         rheobase)  # fmt: skip
+            old = kept.pop(curve.cell, None)
+            if old is not None and old[0] == signature:
+                wanted[curve.cell] = old
+                continue
+            if old is not None:
+                self._remove_items(plot, widget, old[1])
+            items = self._draw_cell(plot, key, curve, peak, rheobases, position,
+                                    len(curves), named)  # fmt: skip
+            wanted[curve.cell] = (signature, items)
+        for _signature, items in kept.values():  # cells no longer shown
+            self._remove_items(plot, widget, items)
+        self._drawn[key] = wanted
+        self.points[key] = [
+            item
+            for _signature, items in wanted.values()
+            for item in items
+            if isinstance(item, pg.ScatterPlotItem)
+        ]
+        for item in self._mean_items.pop(key, []):
+            self._remove_items(plot, widget, [item])
+        if len(curves) > 1:
+            self._mean_items[key] = self._draw_mean(plot, curves, rheobases, width)
+
+    def _remove_items(
+        self, plot: pg.PlotItem, widget: pg.PlotWidget, items: list[Any]
+    ) -> None:
+        for item in items:
+            self.legends[widget].removeItem(item)
+            plot.removeItem(item)
+
+    def _draw_cell(
         self,
         plot: pg.PlotItem,
         key: str,
         curve: Curve,
+        peak: Curve | None,
+        rheobases: dict[str, float | None] | None,
+        position: int,
+        count: int,
+        named: bool,
+    ) -> list[Any]:
+        """Draw one cell's curve (and its peak curve): the items drawn."""
+        items: list[Any] = []
+        color = cell_color(position, count)
+        if not named:  # many cells: lighter, so the mean stays visible
+            color.setAlpha(110)
+        x = self._x(curve, rheobases)
+        if x is None or not len(x):
+            return items
+        items.append(plot.plot(x, curve.y, pen=pg.mkPen(color, width=1.5),
+                               name=curve.cell if named else None))  # fmt: skip
+        items.append(self._add_points(plot, curve, x, color, filled=True))
+        if peak is not None:
+            px = self._x(peak, rheobases)
+            if px is not None and len(px):
+                pen = pg.mkPen(color, width=1, style=Qt.PenStyle.DashLine)
+                items.append(plot.plot(px, peak.y, pen=pen))
+                items.append(self._add_points(plot, peak, px, color, filled=False))
+        return items
+
+    def _add_points(
+        self,
+        plot: pg.PlotItem,
+        curve: Curve,
         x: Any,
         color: Any,
         filled: bool,
-    ) -> None:
+    ) -> pg.ScatterPlotItem:
         kind = {"fi": "rate", "iv_steady": "steady state", "iv_peak": "peak"}
         data = [(curve.cell, kind[curve.kind], p.recording) for p in curve.points]
         points = pg.ScatterPlotItem(
@@ -230,7 +278,7 @@ class CellPlots(QWidget):
         )
         points.sigClicked.connect(self._on_point_clicked)
         plot.addItem(points)
-        self.points[key].append(points)
+        return points
 
     def _draw_mean(
         self,
@@ -238,11 +286,11 @@ class CellPlots(QWidget):
         curves: list[Curve],
         rheobases: dict[str, float | None] | None,
         width: float,
-    ) -> None:
+    ) -> list[Any]:
         mean = mean_curve(curves, width, rheobases)
         shared = mean.n >= 2  # a bin with one cell has no mean across cells
         if not np.any(shared):
-            return
+            return []
         x, y, sem = mean.x[shared], mean.mean[shared], mean.sem[shared]
         line = plot.plot(x, y, pen=MEAN_PEN, name="mean ± s.e.m.")
         bars = pg.ErrorBarItem(
@@ -251,6 +299,7 @@ class CellPlots(QWidget):
         plot.addItem(bars)
         for item in (line, bars):  # above the cells' curves
             item.setZValue(10)
+        return [line, bars]
 
     def _on_point_clicked(self, _item: Any, points: Any, *_args: Any) -> None:
         recordings = [p.data()[2] for p in points[:1]]
