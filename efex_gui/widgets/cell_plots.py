@@ -10,7 +10,7 @@ Everything drawn is computed by :mod:`efex_gui.core.analysis`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -22,19 +22,17 @@ from PySide6.QtWidgets import (
     QTabWidget,
     QToolButton,
     QVBoxLayout,
-    QWidget,
 )
 
+from efex_gui.app.cell_analysis import CellAnalysisController
 from efex_gui.core.analysis.curves import Curve, mean_curve
 from efex_gui.core.analysis.waveforms import (
     aligned_first_spike,
     average_spike,
     phase_plot,
 )
+from efex_gui.widgets.controller_view import ControllerView
 from efex_gui.widgets.figure_export import add_export_menu, figure_actions
-
-if TYPE_CHECKING:
-    from efex_gui.app.cell_analysis import CellAnalysisController
 
 #: curves of up to this many cells get a legend (more: hover a point for its cell)
 MAX_LEGEND = 10
@@ -59,17 +57,13 @@ def _plot(title: str, x: tuple[str, str], y: tuple[str, str]) -> pg.PlotWidget:
     return widget
 
 
-class CellPlots(QWidget):
+class CellPlots(ControllerView[CellAnalysisController]):
     """Four tabs: f-I, I-V, phase plot, first spikes."""
 
     #: the plots were redrawn (name of the tab)
     drawn = Signal(str)
 
-    def __init__(
-        self, controller: CellAnalysisController, parent: QWidget | None = None
-    ) -> None:
-        super().__init__(parent)
-        self.controller = controller
+    def _build(self) -> None:
         self.x_mode = QComboBox(self)
         self.x_mode.addItem("Current in nA", "nA")
         self.x_mode.addItem("Current in % of rheobase", "%")
@@ -112,9 +106,9 @@ class CellPlots(QWidget):
         self.sweep_counts = {"phase": 0, "spikes": 0}
         self._sweeps_timer = QTimer(self, singleShot=True, interval=30)
         self._sweeps_timer.timeout.connect(self.draw_sweeps)
-        controller.summaries_changed.connect(self.draw_curves)
-        controller.curve_cells_changed.connect(self.draw_curves)
-        controller.sc.selection_changed.connect(self._sweeps_timer.start)
+        self.controller.summaries_changed.connect(self.draw_curves)
+        self.controller.curve_cells_changed.connect(self.draw_curves)
+        self.controller.sc.selection_changed.connect(self._sweeps_timer.start)
         self._update_figure_menu()
 
     # --- figure -----------------------------------------------------------------------

@@ -10,7 +10,7 @@ cell whose tooltip says which protocol is missing, a value from one sweep is mar
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -30,13 +30,11 @@ from PySide6.QtWidgets import (
     QPushButton,
     QTableView,
     QVBoxLayout,
-    QWidget,
 )
 
+from efex_gui.app.cell_analysis import CellAnalysisController
 from efex_gui.core.analysis.cell_summary import MEASURE_LABELS, MEASURES, CellSummary
-
-if TYPE_CHECKING:
-    from efex_gui.app.cell_analysis import CellAnalysisController
+from efex_gui.widgets.controller_view import ControllerView
 
 Index = QModelIndex | QPersistentModelIndex
 #: the raw value of a cell, for sorting (missing values last)
@@ -131,14 +129,10 @@ class CellsTableModel(QAbstractTableModel):
         return text + "\nClick to select the sweeps."
 
 
-class CellsView(QWidget):
+class CellsView(ControllerView[CellAnalysisController]):
     """The Cells dock's widget: table, copy and export buttons, status."""
 
-    def __init__(
-        self, controller: CellAnalysisController, parent: QWidget | None = None
-    ) -> None:
-        super().__init__(parent)
-        self.controller = controller
+    def _build(self) -> None:
         self.model = CellsTableModel(self)
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
@@ -170,9 +164,11 @@ class CellsView(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(buttons)
         layout.addWidget(self.table)
-        controller.summaries_changed.connect(self._on_summaries)
-        controller.busy_changed.connect(self._on_busy)
-        controller.failed.connect(lambda r: self.status.setText(f"Failed: {r.message}"))
+        self.controller.summaries_changed.connect(self._on_summaries)
+        self.controller.busy_changed.connect(self._on_busy)
+        self.controller.failed.connect(
+            lambda r: self.status.setText(f"Failed: {r.message}")
+        )
 
     def _on_summaries(self, summaries: list[CellSummary]) -> None:
         self.model.set_summaries(summaries)

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from efex_gui.app.extraction_controller import ExtractionController
 from efex_gui.app.qt_workarounds import pin_singletons
+from efex_gui.widgets.controller_view import ControllerView
 from efex_gui.widgets.elided_label import ElidedLabel
 from efex_gui.widgets.feature_plot import FeaturePlot
 from efex_gui.widgets.results_table import ResultsTable
@@ -48,22 +49,13 @@ if TYPE_CHECKING:
     from efex_gui.core.extraction.incremental import ExtractionResult
 
 
-class ExtractionBar(QWidget):
+class ExtractionBar(ControllerView[ExtractionController]):
     """Extract / Cancel / progress / state / Export, bound to the controller.
 
-    Parameters
-    ----------
-    controller : ExtractionController
-        The extraction controller.
-    parent : QWidget, optional
-        Qt parent.
+    The extraction controller runs, cancels and exports.
     """
 
-    def __init__(
-        self, controller: ExtractionController, parent: QWidget | None = None
-    ) -> None:
-        super().__init__(parent)
-        self.controller = controller
+    def _build(self) -> None:
         style = self.style()
         sp = QStyle.StandardPixmap
         self.extract_button = QPushButton(
@@ -77,7 +69,7 @@ class ExtractionBar(QWidget):
         self.cancel_button.setToolTip(
             "Stop the extraction (within a second); the previous results stay"
         )
-        self.cancel_button.clicked.connect(controller.cancel)
+        self.cancel_button.clicked.connect(self.controller.cancel)
         self.cancel_button.setEnabled(False)
         self.progress = QProgressBar(self)
         self.progress.setFixedWidth(200)
@@ -107,14 +99,14 @@ class ExtractionBar(QWidget):
         layout.addWidget(self.state, 1)  # elided: a long message never widens
         layout.addWidget(self.problems)
         layout.addWidget(self.export_button)
-        controller.run_started.connect(self._on_started)
-        controller.run_progressed.connect(self._on_progressed)
-        controller.results_changed.connect(self._on_results)
-        controller.run_failed.connect(self._on_failed)
-        controller.run_cancelled.connect(self._on_cancelled)
-        controller.stale_changed.connect(self._show_state)
-        controller.update_timed.connect(self._show_state)
-        controller.exported.connect(self._on_exported)
+        self.controller.run_started.connect(self._on_started)
+        self.controller.run_progressed.connect(self._on_progressed)
+        self.controller.results_changed.connect(self._on_results)
+        self.controller.run_failed.connect(self._on_failed)
+        self.controller.run_cancelled.connect(self._on_cancelled)
+        self.controller.stale_changed.connect(self._show_state)
+        self.controller.update_timed.connect(self._show_state)
+        self.controller.exported.connect(self._on_exported)
         self.last_message = ""
 
     # --- runs ---------------------------------------------------------------------

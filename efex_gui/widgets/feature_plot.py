@@ -25,16 +25,16 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QVBoxLayout,
-    QWidget,
 )
 
+from efex_gui.app.extraction_controller import ExtractionController
 from efex_gui.core.features import feature_unit
 from efex_gui.core.session.dataset import SweepKey
+from efex_gui.widgets.controller_view import ControllerView
 from efex_gui.widgets.deferred import RefreshWhenShown
 from efex_gui.widgets.elided_label import ElidedLabel
 
 if TYPE_CHECKING:
-    from efex_gui.app.extraction_controller import ExtractionController
     from efex_gui.core.extraction.incremental import ExtractionResult
 
 COLORS = [
@@ -123,22 +123,14 @@ def efel_name(result: ExtractionResult, protocol: str, output_name: str) -> str:
     return output_name
 
 
-class FeaturePlot(RefreshWhenShown, QWidget):
+class FeaturePlot(RefreshWhenShown, ControllerView[ExtractionController]):
     """Feature value per sweep against amplitude, with the targets' mean ± std.
 
-    Parameters
-    ----------
-    controller : ExtractionController
-        Source of the results; its session controller receives the selection.
-    parent : QWidget, optional
-        Qt parent.
+    The controller is the source of the results; its session controller receives
+    the selection.
     """
 
-    def __init__(
-        self, controller: ExtractionController, parent: QWidget | None = None
-    ) -> None:
-        super().__init__(parent)
-        self.controller = controller
+    def _build(self) -> None:
         self.protocol_box = QComboBox(self)
         self.protocol_box.setToolTip("Protocol whose targeted features are plotted")
         self.feature_box = QComboBox(self)
@@ -154,7 +146,9 @@ class FeaturePlot(RefreshWhenShown, QWidget):
             "Exclude (or include again) the sweep selected in the browser"
         )
         self.exclude_button.clicked.connect(
-            lambda: controller.sc.toggle_selection_excluded("excluded from the plot")
+            lambda: self.controller.sc.toggle_selection_excluded(
+                "excluded from the plot"
+            )
         )
         self.status = ElidedLabel(parent=self)
         self.plot = pg.PlotWidget(self)
@@ -182,8 +176,8 @@ class FeaturePlot(RefreshWhenShown, QWidget):
         layout.addWidget(self.legend)
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.status)
-        controller.results_changed.connect(self.refresh)
-        controller.sc.selection_changed.connect(self._show_selection)
+        self.controller.results_changed.connect(self.refresh)
+        self.controller.sc.selection_changed.connect(self._show_selection)
         self.refresh()
 
     # --- choices ------------------------------------------------------------------

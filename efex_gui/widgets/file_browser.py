@@ -26,17 +26,17 @@ from PySide6.QtWidgets import (
     QMenu,
     QTreeView,
     QVBoxLayout,
-    QWidget,
 )
 
+from efex_gui.app.controller import SessionController
 from efex_gui.app.preferences import DEFAULT_EXCLUSION_REASONS
+from efex_gui.widgets.controller_view import ControllerView
 from efex_gui.widgets.recording_tree_model import RecordingTreeModel
 from efex_gui.widgets.tree_text import NAME
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from efex_gui.app.controller import SessionController
     from efex_gui.core.session.dataset import SweepKey
 
 #: at most this many sweeps are overlaid when a protocol row is selected
@@ -73,17 +73,13 @@ class RecordingTree(QTreeView):
         super().keyPressEvent(event)
 
 
-class FileBrowser(QWidget):
+class FileBrowser(ControllerView[SessionController]):
     """Tree of the dataset; the selection drives the plot and the metadata panel."""
 
-    def __init__(
-        self, controller: SessionController, parent: QWidget | None = None
-    ) -> None:
-        super().__init__(parent)
+    def _build(self) -> None:
         #: the common exclusion reasons offered (the window binds the preferences')
         self.reasons: Callable[[], list[str]] = lambda: list(DEFAULT_EXCLUSION_REASONS)
-        self.controller = controller
-        self.model = RecordingTreeModel(controller, self)
+        self.model = RecordingTreeModel(self.controller, self)
         self.tree = RecordingTree(self)
         self.tree.setModel(self.model)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -109,8 +105,8 @@ class FileBrowser(QWidget):
         self.model.modelReset.connect(self._show_hint)
         self._show_hint()
         self.tree.selectionModel().selectionChanged.connect(self._on_tree_selection)
-        controller.selection_changed.connect(self._on_selection_changed)
-        controller.session_changed.connect(self._on_session_changed)
+        self.controller.selection_changed.connect(self._on_selection_changed)
+        self.controller.session_changed.connect(self._on_session_changed)
 
     # --- selection ------------------------------------------------------------------
     def selected_indexes(self) -> list[Any]:

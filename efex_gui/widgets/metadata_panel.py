@@ -27,15 +27,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from efex_gui.app.controller import SessionController
 from efex_gui.core.recordings.unit_checks import (
     UnitSuggestion,
     check_metadata,
     check_units,
 )
 from efex_gui.core.units import UNIT_CHOICES
+from efex_gui.widgets.controller_view import ControllerView
 
 if TYPE_CHECKING:
-    from efex_gui.app.controller import SessionController
     from efex_gui.core.session.dataset import EntryKey
 
 UNIT_FIELDS = ("i_unit", "v_unit", "t_unit")
@@ -67,14 +68,10 @@ MIXED = "(mixed)"
 FROM_FILE = "(from file)"
 
 
-class MetadataPanel(QWidget):
+class MetadataPanel(ControllerView[SessionController]):
     """Form over the selected entries' metadata, with problems and fixes."""
 
-    def __init__(
-        self, controller: SessionController, parent: QWidget | None = None
-    ) -> None:
-        super().__init__(parent)
-        self.controller = controller
+    def _build(self) -> None:
         self.entries: list[EntryKey] = []
         self._shown: dict[str, str] = {}
         self.header = QLabel("No sweep selected", self)
@@ -147,11 +144,11 @@ class MetadataPanel(QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)
         self.fix_buttons: list[QPushButton] = []
-        controller.selection_changed.connect(self._on_selection_changed)
-        controller.metadata_changed.connect(self.refresh)
-        controller.entries_loaded.connect(self._on_entries_loaded)
-        controller.qc_changed.connect(self._on_qc_changed)
-        controller.session_changed.connect(self.refresh)
+        self.controller.selection_changed.connect(self._on_selection_changed)
+        self.controller.metadata_changed.connect(self.refresh)
+        self.controller.entries_loaded.connect(self._on_entries_loaded)
+        self.controller.qc_changed.connect(self._on_qc_changed)
+        self.controller.session_changed.connect(self.refresh)
         self.refresh()
 
     def focus_fields(self) -> None:

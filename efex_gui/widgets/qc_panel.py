@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from efex_gui.app.controller import SessionController
 from efex_gui.app.qc_actions import (
     check_label,
     exclude_flagged,
@@ -36,9 +37,9 @@ from efex_gui.app.qc_actions import (
     set_qc_settings,
 )
 from efex_gui.core.recordings.qc_settings import CHECKS, QCSettings
+from efex_gui.widgets.controller_view import ControllerView
 
 if TYPE_CHECKING:
-    from efex_gui.app.controller import SessionController
     from efex_gui.core.session.dataset import SweepKey
 
 __all__ = ["QCPanel", "install_qc_ui"]
@@ -55,14 +56,10 @@ PANEL_TIP = (
 )
 
 
-class QCPanel(QWidget):
+class QCPanel(ControllerView[SessionController]):
     """Flagged sweeps by check, the exclude action, and the checks' settings."""
 
-    def __init__(
-        self, controller: SessionController, parent: QWidget | None = None
-    ) -> None:
-        super().__init__(parent)
-        self.controller = controller
+    def _build(self) -> None:
         self.setToolTip(PANEL_TIP)
         self.summary = QLabel(NOTHING_FLAGGED, self)
         self.summary.setWordWrap(True)
@@ -98,9 +95,9 @@ class QCPanel(QWidget):
         splitter.setSizes([400, 260])
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
-        controller.qc_changed.connect(self.refresh)
-        controller.session_changed.connect(self._on_session)
-        controller.exclusions_changed.connect(self.refresh)
+        self.controller.qc_changed.connect(self.refresh)
+        self.controller.session_changed.connect(self._on_session)
+        self.controller.exclusions_changed.connect(self.refresh)
 
     # --- flagged sweeps -------------------------------------------------------------
     def refresh(self, *_args: Any) -> None:

@@ -27,14 +27,14 @@ from PySide6.QtWidgets import (
     QLabel,
     QTableView,
     QVBoxLayout,
-    QWidget,
 )
 
+from efex_gui.app.extraction_controller import ExtractionController
 from efex_gui.core.features import feature_unit
+from efex_gui.widgets.controller_view import ControllerView
 from efex_gui.widgets.deferred import RefreshWhenShown
 
 if TYPE_CHECKING:
-    from efex_gui.app.extraction_controller import ExtractionController
     from efex_gui.core.extraction.incremental import ExtractionResult
 
 Index = QModelIndex | QPersistentModelIndex
@@ -144,25 +144,16 @@ class ResultsModel(QAbstractTableModel):
         return None
 
 
-class ResultsTable(RefreshWhenShown, QWidget):
+class ResultsTable(RefreshWhenShown, ControllerView[ExtractionController]):
     """Sortable, copyable table of the extracted features.
 
-    Parameters
-    ----------
-    controller : ExtractionController
-        Source of the results.
-    parent : QWidget, optional
-        Qt parent.
+    The controller is the source of the results.
     """
 
     #: a row was double-clicked (protocol name, feature output name)
     row_activated = Signal(str, str)
 
-    def __init__(
-        self, controller: ExtractionController, parent: QWidget | None = None
-    ) -> None:
-        super().__init__(parent)
-        self.controller = controller
+    def _build(self) -> None:
         self.model = ResultsModel(self)
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
@@ -193,8 +184,8 @@ class ResultsTable(RefreshWhenShown, QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.summary)
         layout.addWidget(self.view, 1)
-        controller.results_changed.connect(self.refresh)
-        controller.stale_changed.connect(self._on_stale)
+        self.controller.results_changed.connect(self.refresh)
+        self.controller.stale_changed.connect(self._on_stale)
         self.refresh()
 
     def refresh(self, *_args: Any) -> None:

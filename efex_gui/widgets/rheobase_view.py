@@ -28,12 +28,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from efex_gui.app.extraction_controller import ExtractionController
 from efex_gui.core.rheobase.strategies import STRATEGIES
+from efex_gui.widgets.controller_view import ControllerView
 from efex_gui.widgets.deferred import RefreshWhenShown
 from efex_gui.widgets.feature_plot import TEXT_COLOR, style_plot
 
 if TYPE_CHECKING:
-    from efex_gui.app.extraction_controller import ExtractionController
     from efex_gui.core.rheobase.review import RheobaseRow
 
 STRATEGY_COLORS = {
@@ -61,22 +62,13 @@ def _fmt(value: Any) -> str:
         return str(value)
 
 
-class RheobaseView(RefreshWhenShown, QWidget):
+class RheobaseView(RefreshWhenShown, ControllerView[ExtractionController]):
     """Review and override the rheobase of each cell.
 
-    Parameters
-    ----------
-    controller : ExtractionController
-        Source of the rheobase rows; receives the overrides.
-    parent : QWidget, optional
-        Qt parent.
+    The controller is the source of the rheobase rows and receives the overrides.
     """
 
-    def __init__(
-        self, controller: ExtractionController, parent: QWidget | None = None
-    ) -> None:
-        super().__init__(parent)
-        self.controller = controller
+    def _build(self) -> None:
         self.rows: list[RheobaseRow] = []
         headers = ["Cell", "Used (nA)", *STRATEGIES, "Override (nA)"]
         self.table = QTableWidget(0, len(headers), self)
@@ -132,10 +124,10 @@ class RheobaseView(RefreshWhenShown, QWidget):
         self.info = QLabel(self)
         self.info.setWordWrap(True)
         self._layout()
-        controller.results_changed.connect(self.refresh)
-        controller.overrides_changed.connect(self.refresh)
-        controller.settings_changed.connect(self.refresh)
-        controller.sc.rheobase_changed.connect(self.refresh)
+        self.controller.results_changed.connect(self.refresh)
+        self.controller.overrides_changed.connect(self.refresh)
+        self.controller.settings_changed.connect(self.refresh)
+        self.controller.sc.rheobase_changed.connect(self.refresh)
         self.refresh()
 
     def _layout(self) -> None:

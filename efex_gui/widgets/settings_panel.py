@@ -15,7 +15,7 @@ preset rheobase protocols", "the strategy's own defaults".
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtWidgets import (
@@ -35,8 +35,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from efex_gui.app.extraction_controller import ExtractionController
 from efex_gui.core.session.document import ExtractionSettings
 from efex_gui.resources import load_default
+from efex_gui.widgets.controller_view import ControllerView
 from efex_gui.widgets.setting_fields import SettingField, form_layout, spin_box
 from efex_gui.widgets.target_table_model import (
     EditRefusedError,
@@ -44,26 +46,14 @@ from efex_gui.widgets.target_table_model import (
     parse_settings,
 )
 
-if TYPE_CHECKING:
-    from efex_gui.app.extraction_controller import ExtractionController
 
-
-class SettingsPanel(QWidget):
+class SettingsPanel(ControllerView[ExtractionController]):
     """Form over the session's extraction settings.
 
-    Parameters
-    ----------
-    controller : ExtractionController
-        Owner of the settings.
-    parent : QWidget, optional
-        Qt parent.
+    The controller owns the settings.
     """
 
-    def __init__(
-        self, controller: ExtractionController, parent: QWidget | None = None
-    ) -> None:
-        super().__init__(parent)
-        self.controller = controller
+    def _build(self) -> None:
         self.spec = load_default("settings")
         self.message = QLabel(self)
         self.message.setStyleSheet("color: #b00020;")
@@ -96,8 +86,8 @@ class SettingsPanel(QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(self.message)
         outer.addWidget(scroll)
-        controller.settings_changed.connect(self.show_settings)
-        self.show_settings(controller.settings)
+        self.controller.settings_changed.connect(self.show_settings)
+        self.show_settings(self.controller.settings)
 
     # --- groups -------------------------------------------------------------------
     def _efel_group(self, parent: QWidget) -> QGroupBox:

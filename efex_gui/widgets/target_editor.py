@@ -32,9 +32,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from efex_gui.app.extraction_controller import ExtractionController
 from efex_gui.core.errors import TargetError
 from efex_gui.core.features import describe_feature
 from efex_gui.core.targets.files import read_targets, write_targets
+from efex_gui.widgets.controller_view import ControllerView
 from efex_gui.widgets.target_check_panel import TargetCheckPanel
 from efex_gui.widgets.target_delegates import (
     FeatureDelegate,
@@ -45,7 +47,6 @@ from efex_gui.widgets.target_delegates import (
 from efex_gui.widgets.target_table_model import COLUMN, TargetTableModel
 
 if TYPE_CHECKING:
-    from efex_gui.app.extraction_controller import ExtractionController
     from efex_gui.core.targets.check import TargetCheck
 
 Index = QModelIndex | QPersistentModelIndex
@@ -54,22 +55,13 @@ LIST_FILTER = "Target list, BluePyEfe 2 list form (*.json)"
 LEGACY_FILTER = "Target dict, BluePyEfe legacy form (*.json)"
 
 
-class TargetEditor(QWidget):
+class TargetEditor(ControllerView[ExtractionController]):
     """Editor of the session's target list and its live check.
 
-    Parameters
-    ----------
-    controller : ExtractionController
-        Owner of the targets (commands in, signals out).
-    parent : QWidget, optional
-        Qt parent.
+    The controller owns the targets (commands in, signals out).
     """
 
-    def __init__(
-        self, controller: ExtractionController, parent: QWidget | None = None
-    ) -> None:
-        super().__init__(parent)
-        self.controller = controller
+    def _build(self) -> None:
         self.model = TargetTableModel(self._commit, self)
         self.model.edit_refused.connect(self.show_message)
         self.view = TargetTableView(self)
@@ -89,7 +81,7 @@ class TargetEditor(QWidget):
             COLUMN["efeature"], FeatureDelegate(self.view)
         )
         self.view.setItemDelegateForColumn(
-            COLUMN["protocol"], ProtocolDelegate(self.view, controller.protocols)
+            COLUMN["protocol"], ProtocolDelegate(self.view, self.controller.protocols)
         )
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
@@ -118,19 +110,19 @@ class TargetEditor(QWidget):
         self.message = QLabel(self)
         self.message.setStyleSheet("color: #b00020;")
         self.message.setWordWrap(True)
-        self.check_panel = TargetCheckPanel(controller.sc.load_all, self)
+        self.check_panel = TargetCheckPanel(self.controller.sc.load_all, self)
         self.check_panel.rows_chosen.connect(self.select_rows)
         #: the check panel's parts (summary line, issue list)
         self.summary, self.issues = self.check_panel.summary, self.check_panel.issues
         self._make_toolbar()
         self._layout()
-        controller.targets_changed.connect(self._refresh)
-        controller.results_changed.connect(self._on_results)
-        controller.check_changed.connect(self._on_check)
-        controller.settings_changed.connect(self._on_settings)
-        self.model.set_absolute(controller.session.settings.absolute_amplitude)
+        self.controller.targets_changed.connect(self._refresh)
+        self.controller.results_changed.connect(self._on_results)
+        self.controller.check_changed.connect(self._on_check)
+        self.controller.settings_changed.connect(self._on_settings)
+        self.model.set_absolute(self.controller.session.settings.absolute_amplitude)
         self._refresh()
-        self._on_check(controller.check)
+        self._on_check(self.controller.check)
 
     # --- layout -------------------------------------------------------------------
     def _button(

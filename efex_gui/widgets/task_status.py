@@ -4,29 +4,26 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QPushButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QPushButton
 
+from efex_gui.app.controller import SessionController
+from efex_gui.widgets.controller_view import ControllerView
 from efex_gui.widgets.elided_label import ElidedLabel
 
 if TYPE_CHECKING:
-    from efex_gui.app.controller import SessionController
     from efex_gui.app.worker import ErrorReport, TaskProgress
 
 
-class TaskStatus(QWidget):
+class TaskStatus(ControllerView[SessionController]):
     """Shows the running task's progress; hidden when nothing runs."""
 
-    def __init__(
-        self, controller: SessionController, parent: QWidget | None = None
-    ) -> None:
-        super().__init__(parent)
-        self.controller = controller
+    def _build(self) -> None:
         self.label = ElidedLabel(parent=self)
         self.bar = QProgressBar(self)
         self.bar.setMaximumWidth(220)
         self.bar.setTextVisible(True)
         self.cancel_button = QPushButton("Cancel", self)
-        self.cancel_button.clicked.connect(controller.cancel_task)
+        self.cancel_button.clicked.connect(self.controller.cancel_task)
         self.cancel_button.setToolTip("Stop the background task (what is done is kept)")
         self.bar.setToolTip("Files read so far, of those to read")
         layout = QHBoxLayout(self)
@@ -34,11 +31,11 @@ class TaskStatus(QWidget):
         layout.addWidget(self.label, 1)
         layout.addWidget(self.bar)
         layout.addWidget(self.cancel_button)
-        controller.task_started.connect(self._on_started)
-        controller.task_progressed.connect(self._on_progressed)
-        controller.task_finished.connect(self._on_ended)
-        controller.task_failed.connect(self._on_failed)
-        controller.task_cancelled.connect(self._on_ended)
+        self.controller.task_started.connect(self._on_started)
+        self.controller.task_progressed.connect(self._on_progressed)
+        self.controller.task_finished.connect(self._on_ended)
+        self.controller.task_failed.connect(self._on_failed)
+        self.controller.task_cancelled.connect(self._on_ended)
         self.setVisible(False)
 
     def _on_started(self, name: str) -> None:

@@ -24,17 +24,17 @@ from PySide6.QtWidgets import (
     QPushButton,
     QToolButton,
     QVBoxLayout,
-    QWidget,
 )
 
+from efex_gui.app.controller import SessionController
 from efex_gui.app.qc_actions import SCOPES, WindowScope, apply_window
 from efex_gui.core.errors import MetadataError
+from efex_gui.widgets.controller_view import ControllerView
 from efex_gui.widgets.tree_text import entry_paths, spikes_text, status_text
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from efex_gui.app.controller import SessionController
     from efex_gui.core.session.dataset import SweepKey
 
 #: at most this many sweeps are drawn at once
@@ -65,7 +65,7 @@ def sweep_color(position: int, count: int) -> QColor:
     return color
 
 
-class TracePlot(QWidget):
+class TracePlot(ControllerView[SessionController]):
     """Two linked plots (voltage, current) of the controller's selected sweeps."""
 
     #: the plot was redrawn (number of sweeps drawn)
@@ -79,11 +79,7 @@ class TracePlot(QWidget):
     #: a dragged stimulus window was applied (list[EntryKey])
     window_applied = Signal(object)
 
-    def __init__(
-        self, controller: SessionController, parent: QWidget | None = None
-    ) -> None:
-        super().__init__(parent)
-        self.controller = controller
+    def _build(self) -> None:
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.title = QLabel(NOTHING_SELECTED, self)
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -144,11 +140,11 @@ class TracePlot(QWidget):
         self._window_owner: tuple[SweepKey, Any] | None = None
         self._redraw_timer = QTimer(self, singleShot=True, interval=15)
         self._redraw_timer.timeout.connect(self.redraw)
-        controller.selection_changed.connect(self._schedule)
-        controller.exclusions_changed.connect(self._schedule)
-        controller.metadata_changed.connect(self._on_entries)
-        controller.rheobase_changed.connect(self._schedule)
-        controller.session_changed.connect(self._schedule)
+        self.controller.selection_changed.connect(self._schedule)
+        self.controller.exclusions_changed.connect(self._schedule)
+        self.controller.metadata_changed.connect(self._on_entries)
+        self.controller.rheobase_changed.connect(self._schedule)
+        self.controller.session_changed.connect(self._schedule)
 
     def _schedule(self, *_args: Any) -> None:
         # Holding an arrow key selects many sweeps quickly: draw the last one only.
