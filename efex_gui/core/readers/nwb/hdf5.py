@@ -22,7 +22,8 @@ attribute is added (BluePyEfe ignores it; none of its test files has one).
 from __future__ import annotations
 
 import logging
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import h5py
 import numpy as np
@@ -35,6 +36,9 @@ from efex_gui.core.readers._common import (
     require_file,
 )
 
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
 logger = logging.getLogger(__name__)
 
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
@@ -42,6 +46,33 @@ HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 
 class RepetitionError(MetadataError, ValueError):
     """A requested repetition is not in the file (a ``ValueError`` as in BluePyEfe)."""
+
+
+@dataclass(frozen=True)
+class LayoutRequest:
+    """What the NWB reader asks of a layout reader, besides the open file.
+
+    Attributes
+    ----------
+    protocols : list of str or None
+        The requested protocol names (None: all).
+    repetitions : list of int or None
+        The requested repetitions (None: all).
+    config_data : Mapping
+        The files_metadata entry (``v_file``, ``toff``: for the layouts that use them).
+    path : str
+        The file's path, for messages and trace ids.
+    """
+
+    protocols: list[str] | None
+    repetitions: list[int] | None
+    config_data: Mapping[str, Any]
+    path: str
+
+    @property
+    def wanted(self) -> list[str] | None:
+        """The requested protocol names in lower case (None: all)."""
+        return None if self.protocols is None else [p.lower() for p in self.protocols]
 
 
 def scaled(dataset: h5py.Dataset) -> np.ndarray:

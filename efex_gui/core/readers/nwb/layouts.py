@@ -1,7 +1,7 @@
 """The BBP, AIBS and Scala NWB layouts (spec §7.5); see ``readers.nwb``.
 
-Each function takes the open file, the requested protocols (None = all), the
-requested repetitions (None = all), the metadata and the path, and returns trace dicts.
+Each function takes the open file and a :class:`~.hdf5.LayoutRequest` (the requested
+protocols and repetitions, the metadata and the path) and returns trace dicts.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import numpy as np
 
 from efex_gui.core.readers._common import TraceDict, decode
 from efex_gui.core.readers.nwb.hdf5 import (
+    LayoutRequest,
     RepetitionError,
     format_trace,
     read_attr_or_dataset,
@@ -22,10 +23,6 @@ from efex_gui.core.readers.nwb.hdf5 import (
 from efex_gui.core.readers.nwb.pairing import find_stimulus
 
 logger = logging.getLogger(__name__)
-
-
-def _lower(protocols: list[str] | None) -> list[str] | None:
-    return None if protocols is None else [p.lower() for p in protocols]
 
 
 def _bbp_protocol_groups(
@@ -83,13 +80,7 @@ def _bbp_keep(series: h5py.Group, v_file: Any) -> bool:
     return decode(description).endswith(os.path.basename(str(v_file)))
 
 
-def read_bbp(
-    f: h5py.File,
-    protocols: list[str] | None,
-    repetitions: list[int] | None,
-    config_data: dict[str, Any],
-    path: str,
-) -> list[TraceDict]:
+def read_bbp(f: h5py.File, request: LayoutRequest) -> list[TraceDict]:
     """Read a BBP-converted file through its ``data_organization`` hierarchy."""
     acquisition, presentation = (
         f.get("acquisition", {}),
@@ -98,8 +89,10 @@ def read_bbp(
     traces = []
     for cell_name in f["data_organization"]:
         cell = f["data_organization"][cell_name]
-        for protocol_group in _bbp_protocol_groups(cell, protocols):
-            for rep, rep_group in _bbp_repetitions(protocol_group, repetitions, path):
+        for protocol_group in _bbp_protocol_groups(cell, request.protocols):
+            for rep, rep_group in _bbp_repetitions(
+                protocol_group, request.repetitions, request.path
+            ):
                 for sweep in rep_group:
                     for trace_name in rep_group[sweep]:
                         current_name = _bbp_current_name(trace_name)
@@ -108,26 +101,20 @@ def read_bbp(
                         if trace_name not in acquisition:
                             continue
                         voltage = acquisition[trace_name]
-                        if not _bbp_keep(voltage, config_data.get("v_file")):
+                        if not _bbp_keep(voltage, request.config_data.get("v_file")):
                             continue
                         current = presentation[current_name]
                         traces.append(
                             format_trace(
-                                voltage, current, current, trace_name, rep, path
+                                voltage, current, current, trace_name, rep, request.path
                             )
                         )
     return traces
 
 
-def read_aibs(
-    f: h5py.File,
-    protocols: list[str] | None,
-    repetitions: list[int] | None,
-    config_data: dict[str, Any],
-    path: str,
-) -> list[TraceDict]:
+def read_aibs(f: h5py.File, request: LayoutRequest) -> list[TraceDict]:
     """Read an Allen Institute NWB 1 file (``acquisition/timeseries``)."""
-    wanted = _lower(protocols)
+    wanted = request.wanted
     presentation = f.get("stimulus/presentation", {})
     traces = []
     voltage_clamp = 0
@@ -142,9 +129,9 @@ def read_aibs(
         if sweep not in presentation:
             continue
         traces.append(
-            format_trace(series, presentation[sweep], series, sweep, None, path)
+            format_trace(series, presentation[sweep], series, sweep, None, request.path)
         )
-    return _note_voltage_clamp(traces, voltage_clamp, path)
+    return _note_voltage_clamp(traces, voltage_clamp, request.path)
 
 
 def scala_protocol(series: h5py.Group) -> str:
@@ -169,15 +156,9 @@ def _scala_repetition(f: h5py.File, sweep: str) -> Any:
     return int(np.asarray(table[int(sweep.split("_")[-1])]))
 
 
-def read_scala(
-    f: h5py.File,
-    protocols: list[str] | None,
-    repetitions: list[int] | None,
-    config_data: dict[str, Any],
-    path: str,
-) -> list[TraceDict]:
+def read_scala(f: h5py.File, request: LayoutRequest) -> list[TraceDict]:
     """Read the Scala layout (``…Series_N`` + ``…StimulusSeries_N``), the default."""
-    wanted = _lower(protocols)
+    wanted = request.wanted
     acquisition = f.get("acquisition", {})
     presentation = f.get("stimulus/presentation", {})
     traces = []
@@ -201,12 +182,14 @@ def read_scala(
             if current is None:
                 continue
         repetition = None
-        if repetitions is not None:
+        if request.repetitions is not None:
             repetition = _scala_repetition(f, sweep)
-            if repetition not in repetitions:
+            if repetition not in request.repetitions:
                 continue
-        traces.append(format_trace(series, current, series, sweep, repetition, path))
-    return _note_voltage_clamp(traces, voltage_clamp, path)
+        traces.append(
+            format_trace(series, current, series, sweep, repetition, request.path)
+        )
+    return _note_voltage_clamp(traces, voltage_clamp, request.path)
 
 
 #: NWB types of voltage-clamp responses (trap T11)

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
 
 import h5py
 import numpy as np
 
 from efex_gui.core.readers._common import TraceDict, decode
 from efex_gui.core.readers.nwb.hdf5 import (
+    LayoutRequest,
     format_trace,
     read_attr_or_dataset,
     sampling,
@@ -72,19 +72,15 @@ def _fix_trt_units(trace: TraceDict, voltage: h5py.Group, current: h5py.Group) -
         trace["i_unit"] = "amperes"
 
 
-def read_trt(
-    f: h5py.File,
-    protocols: list[str] | None,
-    repetitions: list[int] | None,
-    config_data: dict[str, Any],
-    path: str,
-) -> list[TraceDict]:
+def read_trt(f: h5py.File, request: LayoutRequest) -> list[TraceDict]:
     """Read the TRT layout (DANDI 000292/000293): step protocols only."""
-    if protocols is not None and not any(p.lower() in TRT_PROTOCOLS for p in protocols):
+    if request.protocols is not None and not any(
+        p.lower() in TRT_PROTOCOLS for p in request.protocols
+    ):
         logger.warning(
             "TRTNWBReader only supports 'step' and 'genericstep' protocols, but "
             "requested: %s. Skipping.",
-            protocols,
+            request.protocols,
         )
         return []
     acquisition, presentation = f["acquisition"], f.get("stimulus/presentation", {})
@@ -94,7 +90,7 @@ def read_trt(
         if stimulus is None or stimulus not in presentation:
             continue
         voltage, current = acquisition[sweep], presentation[stimulus]
-        trace = format_trace(voltage, current, voltage, sweep, None, path)
+        trace = format_trace(voltage, current, voltage, sweep, None, request.path)
         _fix_trt_units(trace, voltage, current)
         traces.append(trace)
     return traces
@@ -138,15 +134,9 @@ def _vu_trace(
     }
 
 
-def read_vu(
-    f: h5py.File,
-    protocols: list[str] | None,
-    repetitions: list[int] | None,
-    config_data: dict[str, Any],
-    path: str,
-) -> list[TraceDict]:
+def read_vu(f: h5py.File, request: LayoutRequest) -> list[TraceDict]:
     """Read the VU layout (``…DA…`` stimuli with ``…AD…`` responses)."""
-    wanted = None if protocols is None else [p.lower() for p in protocols]
+    wanted = request.wanted
     acquisition, presentation = f["acquisition"], f["stimulus/presentation"]
     traces = []
     for name in presentation:
@@ -159,7 +149,11 @@ def read_vu(
         if protocol is None or (wanted is not None and protocol.lower() not in wanted):
             continue
         trace = _vu_trace(
-            acquisition[v_name], stimulus, description, config_data.get("toff"), path
+            acquisition[v_name],
+            stimulus,
+            description,
+            request.config_data.get("toff"),
+            request.path,
         )
         if trace is not None:
             traces.append(trace)

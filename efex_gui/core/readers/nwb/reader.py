@@ -8,7 +8,7 @@ Layout detection follows BluePyEfe 2.3.63
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from efex_gui.core.readers._common import (
     TraceDict,
@@ -18,14 +18,22 @@ from efex_gui.core.readers._common import (
 )
 from efex_gui.core.readers.nwb import layouts, obi
 from efex_gui.core.readers.nwb.hdf5 import (
+    LayoutRequest,
     as_protocols,
     as_repetitions,
     detect_layout,
     open_nwb,
 )
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
-def _layout_readers() -> dict[str, Any]:
+    import h5py
+
+    LayoutReader = Callable[[h5py.File, LayoutRequest], list[TraceDict]]
+
+
+def _layout_readers() -> dict[str, LayoutReader]:
     return {
         "bbp": layouts.read_bbp,
         "aibs": layouts.read_aibs,
@@ -56,5 +64,6 @@ def nwb_reader(config_data: dict[str, Any]) -> list[TraceDict]:
     repetitions = as_repetitions(config_data.get("repetition"), path)
     with open_nwb(path) as f, reading(path, "an NWB file"):
         layout = detect_layout(f)
-        traces = _layout_readers()[layout](f, protocols, repetitions, config_data, path)
+        request = LayoutRequest(protocols, repetitions, config_data, path)
+        traces = _layout_readers()[layout](f, request)
     return validate_traces(path, traces, bool(config_data.get("skip_bad_traces")))
