@@ -13,9 +13,7 @@ import math
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
-    QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
 )
@@ -35,8 +33,8 @@ from PySide6.QtWidgets import (
 from efex_gui.app.cell_analysis import CellAnalysisController
 from efex_gui.core.analysis.cell_summary import MEASURE_LABELS, MEASURES, CellSummary
 from efex_gui.widgets.controller_view import ControllerView
+from efex_gui.widgets.table_models import FlatTableModel, Index
 
-Index = QModelIndex | QPersistentModelIndex
 #: the raw value of a cell, for sorting (missing values last)
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 MISSING_BRUSH = QBrush(QColor(245, 245, 245))
@@ -50,7 +48,7 @@ def format_value(value: float | None) -> str:
     return f"{value:.4g}"
 
 
-class CellsTableModel(QAbstractTableModel):
+class CellsTableModel(FlatTableModel):
     """Rows: cells; columns: the cell name then :data:`MEASURES`."""
 
     def __init__(self, parent: Any = None) -> None:
@@ -63,23 +61,15 @@ class CellsTableModel(QAbstractTableModel):
         self.summaries = list(summaries)
         self.endResetModel()
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        """Return the number of cells (0 under a valid ``parent``: a flat table)."""
-        return 0 if parent.isValid() else len(self.summaries)
+    #: the cell name, then one column per measure
+    column_total = 1 + len(MEASURES)
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        """Return the number of columns: the cell name, then one per measure."""
-        return 0 if parent.isValid() else 1 + len(MEASURES)
+    def row_total(self) -> int:
+        """Return the number of cells."""
+        return len(self.summaries)
 
-    def headerData(
-        self,
-        section: int,
-        orientation: Qt.Orientation,
-        role: int = Qt.ItemDataRole.DisplayRole,
-    ) -> Any:
-        """Return the measure names (with units) of the horizontal header."""
-        if orientation != Qt.Orientation.Horizontal:
-            return None
+    def column_header(self, section: int, role: int) -> Any:
+        """Return the measure names (with units) and their tooltips."""
         if section == 0:
             return "Cell" if role == Qt.ItemDataRole.DisplayRole else None
         title, unit = MEASURE_LABELS[MEASURES[section - 1]]

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, Qt
 from PySide6.QtGui import QBrush, QFont
 
 from efex_gui.core.session.dataset import EntryKey, SweepKey, ecode_name
 from efex_gui.core.session.exclusions import ExclusionKey
+from efex_gui.widgets.table_models import ColumnHeaders, Index
 from efex_gui.widgets.tree_text import (
     AMBER,
     AMP,
@@ -43,7 +44,6 @@ KEY_ROLE = Qt.ItemDataRole.UserRole + 1
 #: role holding the node kind: "cell", "protocol" or "sweep"
 KIND_ROLE = Qt.ItemDataRole.UserRole + 2
 
-Index = QModelIndex | QPersistentModelIndex
 #: beyond this many protocols changed at once, views are refreshed in one go
 MAX_DATA_CHANGED = 8
 _NO_PARENT = QModelIndex()
@@ -72,7 +72,7 @@ class _Node:
         return ExclusionKey(self.cell, self.protocol)
 
 
-class RecordingTreeModel(QAbstractItemModel):
+class RecordingTreeModel(ColumnHeaders, QAbstractItemModel):
     """Cells, protocols and sweeps of the controller's dataset, with check boxes."""
 
     def __init__(self, controller: SessionController, parent: Any = None) -> None:
@@ -161,15 +161,8 @@ class RecordingTreeModel(QAbstractItemModel):
         """Return the number of columns (:data:`COLUMNS`)."""
         return len(COLUMNS)
 
-    def headerData(
-        self,
-        section: int,
-        orientation: Qt.Orientation,
-        role: int = Qt.ItemDataRole.DisplayRole,
-    ) -> Any:
-        """Return the column titles and tooltips of the horizontal header."""
-        if orientation != Qt.Orientation.Horizontal:
-            return None
+    def column_header(self, section: int, role: int) -> Any:
+        """Return the column titles and tooltips."""
         if role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section]
         if role == Qt.ItemDataRole.ToolTipRole:

@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
-    QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
     Signal,
@@ -33,11 +31,11 @@ from efex_gui.app.extraction_controller import ExtractionController
 from efex_gui.core.features import feature_unit
 from efex_gui.widgets.controller_view import ControllerView
 from efex_gui.widgets.deferred import RefreshWhenShown
+from efex_gui.widgets.table_models import FlatTableModel, Index
 
 if TYPE_CHECKING:
     from efex_gui.core.extraction.incremental import ExtractionResult
 
-Index = QModelIndex | QPersistentModelIndex
 HEADERS = ["protocol_amplitude", "feature", "mean", "std", "n", "unit"]
 
 
@@ -82,7 +80,7 @@ def result_rows(result: ExtractionResult | None) -> list[ResultRow]:
     return rows
 
 
-class ResultsModel(QAbstractTableModel):
+class ResultsModel(FlatTableModel):
     """Table model over :func:`result_rows`."""
 
     def __init__(self, parent: Any = None) -> None:
@@ -99,31 +97,17 @@ class ResultsModel(QAbstractTableModel):
     def set_stale(self, stale: bool) -> None:
         """Grey the rows when the result lags behind the session."""
         self.stale = stale
-        if self.rows:
-            self.dataChanged.emit(
-                self.index(0, 0), self.index(len(self.rows) - 1, len(HEADERS) - 1)
-            )
+        self.all_changed()
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        """Return the number of result rows (0 under a valid ``parent``: flat table)."""
-        return 0 if parent.isValid() else len(self.rows)
+    column_total = len(HEADERS)
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        """Return the number of columns (:data:`HEADERS`)."""
-        return 0 if parent.isValid() else len(HEADERS)
+    def row_total(self) -> int:
+        """Return the number of result rows."""
+        return len(self.rows)
 
-    def headerData(
-        self,
-        section: int,
-        orientation: Qt.Orientation,
-        role: int = Qt.ItemDataRole.DisplayRole,
-    ) -> Any:
-        """Return the column titles of the horizontal header."""
-        if role == Qt.ItemDataRole.DisplayRole and (
-            orientation == Qt.Orientation.Horizontal
-        ):
-            return HEADERS[section]
-        return None
+    def column_header(self, section: int, role: int) -> Any:
+        """Return the column titles."""
+        return HEADERS[section] if role == Qt.ItemDataRole.DisplayRole else None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         """Return a value as text, or as its sort key (``UserRole``)."""

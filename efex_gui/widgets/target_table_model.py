@@ -18,9 +18,6 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QPersistentModelIndex,
     Qt,
     Signal,
 )
@@ -29,11 +26,11 @@ from PySide6.QtWidgets import QApplication, QStyle
 
 from efex_gui.core.features import describe_feature, efel_settings_names
 from efex_gui.core.targets.check import TargetCheck, check_target_row
+from efex_gui.widgets.table_models import FlatTableModel, Index
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
 
-Index = QModelIndex | QPersistentModelIndex
 
 #: (target key, header) per column; "matches" is computed, not a target key
 COLUMNS: list[tuple[str, str]] = [
@@ -138,7 +135,7 @@ def parse_number(text: Any, what: str) -> float | int:
     return value
 
 
-class TargetTableModel(QAbstractTableModel):
+class TargetTableModel(FlatTableModel):
     """Table of targets: one row per target dict.
 
     Parameters
@@ -172,10 +169,7 @@ class TargetTableModel(QAbstractTableModel):
         rows = copy.deepcopy(list(targets))
         if len(rows) == len(self._targets) and read_only == self.read_only:
             self._targets = rows
-            if rows:
-                self.dataChanged.emit(
-                    self.index(0, 0), self.index(len(rows) - 1, len(COLUMNS) - 1)
-                )
+            self.all_changed()
             return
         self.beginResetModel()
         self._targets, self.read_only = rows, read_only
@@ -184,38 +178,29 @@ class TargetTableModel(QAbstractTableModel):
     def set_check(self, check: TargetCheck) -> None:
         """Show the coverage and issues of a target check."""
         self._check = check
-        if self._targets:
-            self.dataChanged.emit(
-                self.index(0, 0), self.index(len(self._targets) - 1, len(COLUMNS) - 1)
-            )
+        self.all_changed()
 
     def targets(self) -> list[dict[str, Any]]:
         """Return a copy of the targets shown."""
         return copy.deepcopy(self._targets)
 
     # --- Qt model API -------------------------------------------------------------
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        """Return the number of targets (0 under a valid ``parent``: a flat table)."""
-        return 0 if parent.isValid() else len(self._targets)
+    column_total = len(COLUMNS)
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        """Return the number of columns (:data:`COLUMNS`)."""
-        return 0 if parent.isValid() else len(COLUMNS)
+    def row_total(self) -> int:
+        """Return the number of targets."""
+        return len(self._targets)
 
-    def headerData(
-        self,
-        section: int,
-        orientation: Qt.Orientation,
-        role: int = Qt.ItemDataRole.DisplayRole,
-    ) -> Any:
-        """Return the column titles and tooltips of the horizontal header."""
-        horizontal = orientation == Qt.Orientation.Horizontal
-        if role == Qt.ItemDataRole.ToolTipRole and horizontal:
+    def row_header(self, section: int, role: int) -> Any:
+        """Return the row numbers, from 1."""
+        return str(section + 1) if role == Qt.ItemDataRole.DisplayRole else None
+
+    def column_header(self, section: int, role: int) -> Any:
+        """Return the column titles (with the amplitude unit) and tooltips."""
+        if role == Qt.ItemDataRole.ToolTipRole:
             return HEADER_TIPS.get(COLUMNS[section][0])
         if role != Qt.ItemDataRole.DisplayRole:
             return None
-        if not horizontal:
-            return str(section + 1)
         key, header = COLUMNS[section]
         if key in ("amplitude", "tolerance"):
             return f"{header} ({'nA' if self.absolute else '%'})"
