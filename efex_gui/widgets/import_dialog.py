@@ -56,9 +56,9 @@ from efex_gui.core.session.dataset import (
     file_splits,
 )
 from efex_gui.core.session.folder_import import protocol_timings
-from efex_gui.core.units import UNIT_CHOICES
 from efex_gui.resources import load_default
 from efex_gui.widgets.help import DEFAULT_LABELS, DEFAULT_TIPS, IMPORT_TIPS, plural
+from efex_gui.widgets.setting_fields import metadata_field
 
 if TYPE_CHECKING:
     from efex_gui.app.preferences import Preferences
@@ -144,20 +144,10 @@ class ImportDialog(QDialog):
         )
         self.detect_roles.setChecked(True)
         self.defaults: dict[str, QLineEdit] = {}
-        units = UNIT_CHOICES
         defaults_box = QGroupBox("Metadata added to every file (empty: from the file)")
         grid = QGridLayout(defaults_box)
         for column, key in enumerate(DEFAULT_KEYS):
-            if key in units:
-                combo = QComboBox(self, editable=True)
-                combo.addItems(["", *units[key]])
-                line = combo.lineEdit()
-                assert line is not None  # an editable combo box has one
-                edit: QLineEdit = line
-                widget: QWidget = combo
-            else:
-                edit = QLineEdit(self)
-                widget = edit
+            widget, edit = metadata_field(key, self)
             widget.setToolTip(DEFAULT_TIPS[key])
             edit.setToolTip(DEFAULT_TIPS[key])
             grid.addWidget(QLabel(DEFAULT_LABELS[key]), 0, column)

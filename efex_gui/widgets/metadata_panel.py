@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QComboBox,
     QFormLayout,
     QFrame,
     QHBoxLayout,
@@ -33,8 +32,8 @@ from efex_gui.core.recordings.unit_checks import (
     check_metadata,
     check_units,
 )
-from efex_gui.core.units import UNIT_CHOICES
 from efex_gui.widgets.controller_view import ControllerView
+from efex_gui.widgets.setting_fields import metadata_field
 
 if TYPE_CHECKING:
     from efex_gui.core.session.dataset import EntryKey
@@ -78,20 +77,9 @@ class MetadataPanel(ControllerView[SessionController]):
         self.header.setWordWrap(True)
         self.fields: dict[str, QLineEdit] = {}
         forms = (QFormLayout(), QFormLayout())
-        units = UNIT_CHOICES
         for position, name in enumerate((*UNIT_FIELDS, *NUMBER_FIELDS)):
             form = forms[0] if position < 5 else forms[1]
-            if name in UNIT_FIELDS:
-                combo = QComboBox(self)
-                combo.setEditable(True)
-                combo.addItems(["", *units[name]])
-                line = combo.lineEdit()
-                assert line is not None  # an editable combo box has one
-                edit: QLineEdit = line
-                widget: QWidget = combo
-            else:
-                edit = QLineEdit(self)
-                widget = edit
+            widget, edit = metadata_field(name, self)
             form.addRow(LABELS[name], widget)
             edit.textEdited.connect(self._on_edited)
             tip = (

@@ -1,4 +1,4 @@
-"""Small form helpers of the settings panel: spin boxes, forms, optional fields.
+"""Small form helpers: spin boxes, forms, optional settings, metadata fields.
 
 A :class:`SettingField` is one setting in a form: a check box ("set"; unticked means
 the key is absent) or a plain label for a required field, and an editor (spin box or
@@ -16,9 +16,12 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QLabel,
+    QLineEdit,
     QSpinBox,
     QWidget,
 )
+
+from efex_gui.core.units import UNIT_CHOICES
 
 
 def spin_box(field: dict[str, Any], parent: QWidget) -> QSpinBox | QDoubleSpinBox:
@@ -66,6 +69,33 @@ def form_layout(parent: QWidget | None) -> QFormLayout:
     form = QFormLayout(parent) if parent is not None else QFormLayout()
     form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
     return form
+
+
+def metadata_field(name: str, parent: QWidget) -> tuple[QWidget, QLineEdit]:
+    """Make the editor of a metadata key: units offered for a unit key.
+
+    Parameters
+    ----------
+    name : str
+        The metadata key; a key of :data:`~efex_gui.core.units.UNIT_CHOICES` gets an
+        editable combo box of its units (and an empty choice), any other a line edit.
+    parent : QWidget
+        The editor's parent.
+
+    Returns
+    -------
+    tuple of (QWidget, QLineEdit)
+        The widget to put in the form, and the line edit that holds the text.
+    """
+    if name not in UNIT_CHOICES:
+        edit = QLineEdit(parent)
+        return edit, edit
+    combo = QComboBox(parent)
+    combo.setEditable(True)
+    combo.addItems(["", *UNIT_CHOICES[name]])
+    line = combo.lineEdit()
+    assert line is not None  # an editable combo box has one
+    return combo, line
 
 
 class SettingField:

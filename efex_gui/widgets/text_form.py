@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import (
-    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -25,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from efex_gui.core.units import UNIT_CHOICES
+from efex_gui.widgets.setting_fields import metadata_field
 
 if TYPE_CHECKING:
     from efex_gui.app.controller import SessionController
@@ -69,19 +68,9 @@ class TextForm(QDialog):
         self.setWindowTitle(f"Describe {self._file_name()}")
         self.resize(900, 640)
         self.fields: dict[str, QLineEdit] = {}
-        units = UNIT_CHOICES
         form = QFormLayout()
         for name, label in FIELDS.items():
-            if name in units:
-                combo = QComboBox(self, editable=True)
-                combo.addItems(["", *units[name]])
-                line = combo.lineEdit()
-                assert line is not None  # an editable combo box has one
-                edit: QLineEdit = line
-                widget: QWidget = combo
-            else:
-                edit = QLineEdit(self)
-                widget = edit
+            widget, edit = metadata_field(name, self)
             edit.setText(_text(self.config.get(name)))
             edit.textChanged.connect(self.update_preview)
             form.addRow(label, widget)
