@@ -378,7 +378,7 @@ class Recording(LazySpikeCount):
             :class:`TracesDroppedError` (for runs whose recordings nobody reads).
         """
         if keep_spikecount and self.spikecount_pending:
-            self._resolve_spikecount()
+            self.resolve_spikecount()
         self.t = None
         self.voltage = None
         self.current = None

@@ -5,13 +5,14 @@ BluePyEfe counts the spikes of every recording when it builds it; only the rheob
 eCodes therefore call :meth:`LazySpikeCount.defer_spikecount`: ``peak_time`` and
 ``spikecount`` are computed, with the very settings BluePyEfe would use, the first
 time they are read. :class:`~efex_gui.core.recordings.recording.Recording` inherits
-this.
+this; what it must provide is the :class:`SpikeHost` protocol, the self-type of the
+methods that use it (mypy checks that ``Recording`` satisfies it).
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -21,54 +22,77 @@ from efex_gui.core.recordings.checks import baseline_warning
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-__all__ = ["LazySpikeCount", "TracesDroppedError"]
+__all__ = ["LazySpikeCount", "SpikeHost", "TracesDroppedError"]
 
 
 class TracesDroppedError(EfexError, AttributeError):
     """A value needs the traces, which a low-memory run has already dropped."""
 
 
-class LazySpikeCount:
-    """``peak_time`` / ``spikecount`` of a recording, possibly deferred.
+class SpikeHost(Protocol):
+    """What a class mixing in :class:`LazySpikeCount` provides (``Recording`` does).
 
-    The host class (:class:`~efex_gui.core.recordings.recording.Recording`) provides
-    the attributes and methods declared below.
+    The count's own state and properties are listed too: the methods that use the
+    host take it as their self-type.
     """
 
-    _spikecount_settings: dict[str, Any] | None = None
-    _peak_time: Any = None
-    #: the host's voltage trace (mV), None once the traces are dropped
+    #: the voltage trace (mV), None once the traces are dropped
     voltage: Any
-    #: the host's stimulus window (ms) and automatic spike threshold (mV)
+    #: the stimulus window (ms) and the automatic spike threshold (mV)
     ton: Any
     toff: Any
     auto_threshold: Any
+    _spikecount_settings: dict[str, Any] | None
+    _peak_time: Any
+
+    @property
+    def peak_time(self) -> Any:
+        """Spike peak times (:attr:`LazySpikeCount.peak_time`)."""
+        ...
+
+    @peak_time.setter
+    def peak_time(self, value: Any) -> None: ...
+
+    @property
+    def spikecount(self) -> int | None:
+        """Number of spikes (:attr:`LazySpikeCount.spikecount`)."""
+        ...
 
     def call_efel(
         self, efeatures: Sequence[str], efel_settings: Mapping[str, Any] | None = None
     ) -> dict[str, Any]:
-        """Run efel on the host's sweep (provided by the host)."""
-        raise NotImplementedError
+        """Run efel on the sweep."""
+        ...
 
     def ms_to_index(self, timing: float) -> int:
-        """Return the sample index of a time in ms (provided by the host)."""
-        raise NotImplementedError
+        """Return the sample index of a time in ms."""
+        ...
 
     def warn(self, message: str, level: int = logging.WARNING) -> None:
-        """Record a warning about the sweep (provided by the host)."""
-        raise NotImplementedError
+        """Record a warning about the sweep."""
+        ...
 
-    def _where(self) -> str:
-        raise NotImplementedError
+    def _where(self) -> str: ...
+
+
+class LazySpikeCount:
+    """``peak_time`` / ``spikecount`` of a recording, possibly deferred.
+
+    The host class (:class:`~efex_gui.core.recordings.recording.Recording`) provides
+    :class:`SpikeHost`: the methods that need it take it as their self-type.
+    """
+
+    _spikecount_settings: dict[str, Any] | None = None
+    _peak_time: Any = None
 
     @property
-    def peak_time(self) -> Any:
+    def peak_time(self: SpikeHost) -> Any:
         """Spike peak times (ms) inside the stimulus window, or None without spikes.
 
         Computed on first access when the eCode deferred it (``defer_spikecount``).
         """
         if self._spikecount_settings is not None:
-            self._resolve_spikecount()
+            _resolve(self)
         return self._peak_time
 
     @peak_time.setter
@@ -77,7 +101,7 @@ class LazySpikeCount:
         self._peak_time = value
 
     @property
-    def spikecount(self) -> int | None:
+    def spikecount(self: SpikeHost) -> int | None:
         """Number of detected spikes, or None when efel returned no ``peak_time``."""
         peak_time = self.peak_time
         return None if peak_time is None else len(peak_time)
@@ -94,26 +118,23 @@ class LazySpikeCount:
         state.setdefault("_spikecount_settings", None)
         self.__dict__.update(state)
 
-    def _spikecount_settings_for(
-        self, efel_settings: Mapping[str, Any] | None
-    ) -> dict[str, Any]:
-        settings: dict[str, Any] = {"strict_stiminterval": True}
-        if efel_settings:
-            settings.update(efel_settings)
-        if settings.get("Threshold") is None:
-            settings["Threshold"] = self.auto_threshold
-        return settings
+    def resolve_spikecount(self: SpikeHost) -> None:
+        """Compute a deferred spike count now (nothing when none is pending)."""
+        if self._spikecount_settings is not None:
+            _resolve(self)
 
     def compute_spikecount(
-        self, efel_settings: Mapping[str, Any] | None = None
+        self: SpikeHost, efel_settings: Mapping[str, Any] | None = None
     ) -> None:
         """Detect spikes inside the stimulus window and store ``peak_time``."""
-        settings = self._spikecount_settings_for(efel_settings)
+        settings = _settings_for(self, efel_settings)
         self.peak_time = self.call_efel(["peak_time"], settings)["peak_time"]
-        self._check_spike_detection(settings["Threshold"])
-        self._check_baseline(settings["Threshold"])
+        _check_spike_detection(self, settings["Threshold"])
+        _check_baseline(self, settings["Threshold"])
 
-    def defer_spikecount(self, efel_settings: Mapping[str, Any] | None = None) -> None:
+    def defer_spikecount(
+        self: SpikeHost, efel_settings: Mapping[str, Any] | None = None
+    ) -> None:
         """Schedule :meth:`compute_spikecount`: done on first access of ``peak_time``.
 
         The eCodes call this at construction (BluePyEfe computes the count there):
@@ -121,53 +142,69 @@ class LazySpikeCount:
         GUI) pay the efel call. The values are those of ``compute_spikecount``; the
         baseline guard runs now, the spike-detection guard when the count is made.
         """
-        settings = self._spikecount_settings_for(efel_settings)
-        self._check_baseline(settings["Threshold"])
+        settings = _settings_for(self, efel_settings)
+        _check_baseline(self, settings["Threshold"])
         self._peak_time = None
         self._spikecount_settings = settings
 
-    def _resolve_spikecount(self) -> None:
-        settings = self._spikecount_settings
-        assert settings is not None  # only called while the count is pending
-        if self.voltage is None:
-            from efex_gui.core.recordings.traces import can_reload, traces_reloaded
 
-            if can_reload(self):  # traces dropped to save memory: read them again
-                with traces_reloaded([self]):
-                    self._resolve_spikecount()
-                return
-            raise TracesDroppedError(
-                f"The spike count of {self._where()} was never computed and its "
-                "traces were dropped (low-memory run): keep the traces (pickle_cells "
-                "or plot) or call compute_spikecount before drop_traces."
-            )
-        self._spikecount_settings = None
-        self._peak_time = self.call_efel(["peak_time"], settings)["peak_time"]
-        self._check_spike_detection(settings["Threshold"])
+def _settings_for(
+    host: SpikeHost, efel_settings: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """Return the spike count's efel settings: strict window, automatic threshold."""
+    settings: dict[str, Any] = {"strict_stiminterval": True}
+    if efel_settings:
+        settings.update(efel_settings)
+    if settings.get("Threshold") is None:
+        settings["Threshold"] = host.auto_threshold
+    return settings
 
-    @staticmethod
-    def _finite(threshold: Any) -> float | None:
-        try:
-            threshold = float(threshold)
-        except (TypeError, ValueError):
-            return None
-        return None if np.isnan(threshold) else threshold
 
-    def _check_spike_detection(self, threshold: Any) -> None:
-        """Scientific guard on the spike count (warning only, numbers unchanged)."""
-        threshold = self._finite(threshold)
-        if threshold is None:
+def _resolve(host: SpikeHost) -> None:
+    """Compute a deferred spike count (the ``peak_time`` getter's work)."""
+    settings = host._spikecount_settings
+    assert settings is not None  # only called while the count is pending
+    if host.voltage is None:
+        from efex_gui.core.recordings.traces import can_reload, traces_reloaded
+
+        if can_reload(host):  # traces dropped to save memory: read them again
+            with traces_reloaded([host]):
+                _resolve(host)
             return
-        window = self.voltage[self.ms_to_index(self.ton) : self.ms_to_index(self.toff)]
-        if not self.spikecount and len(window) and np.max(window) > threshold:
-            self.warn(
-                f"no spike detected although the voltage crosses the spike "
-                f"threshold during the stimulus ({threshold:.2f} mV).",
-                logging.INFO,
-            )
+        raise TracesDroppedError(
+            f"The spike count of {host._where()} was never computed and its "
+            "traces were dropped (low-memory run): keep the traces (pickle_cells "
+            "or plot) or call compute_spikecount before drop_traces."
+        )
+    host._spikecount_settings = None
+    host._peak_time = host.call_efel(["peak_time"], settings)["peak_time"]
+    _check_spike_detection(host, settings["Threshold"])
 
-    def _check_baseline(self, threshold: Any) -> None:
-        """Scientific guard on the baseline voltage (warning only)."""
-        message = baseline_warning(self.voltage, self.ms_to_index(self.ton), threshold)
-        if message:
-            self.warn(message, logging.INFO)
+
+def _finite(threshold: Any) -> float | None:
+    try:
+        threshold = float(threshold)
+    except (TypeError, ValueError):
+        return None
+    return None if np.isnan(threshold) else threshold
+
+
+def _check_spike_detection(host: SpikeHost, threshold: Any) -> None:
+    """Scientific guard on the spike count (warning only, numbers unchanged)."""
+    threshold = _finite(threshold)
+    if threshold is None:
+        return
+    window = host.voltage[host.ms_to_index(host.ton) : host.ms_to_index(host.toff)]
+    if not host.spikecount and len(window) and np.max(window) > threshold:
+        host.warn(
+            f"no spike detected although the voltage crosses the spike "
+            f"threshold during the stimulus ({threshold:.2f} mV).",
+            logging.INFO,
+        )
+
+
+def _check_baseline(host: SpikeHost, threshold: Any) -> None:
+    """Scientific guard on the baseline voltage (warning only)."""
+    message = baseline_warning(host.voltage, host.ms_to_index(host.ton), threshold)
+    if message:
+        host.warn(message, logging.INFO)
