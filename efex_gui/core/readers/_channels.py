@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from efex_gui.core.errors import MetadataError, ReaderError
 from efex_gui.core.units import is_known_unit
+
+if TYPE_CHECKING:
+    from efex_gui.core.readers._common import TraceDict
 
 logger = logging.getLogger(__name__)
 
@@ -180,7 +183,7 @@ def channel_traces(
     dt: float,
     t_unit: str,
     stem: str,
-) -> list[dict[str, Any]]:
+) -> list[TraceDict]:
     """One trace per sweep from recorded channels: voltage and current chosen by unit.
 
     Without a current channel the step is synthesised from the metadata ``ton`` /
@@ -195,7 +198,7 @@ def channel_traces(
     if current is voltage:
         current = None
     synthesise = current is None and _check_step_metadata(config_data, path)
-    traces = []
+    traces: list[TraceDict] = []
     for index, v in enumerate(voltage.sweeps):
         i, i_unit, source = None, None, "none"
         if current is not None:

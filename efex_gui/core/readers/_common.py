@@ -18,13 +18,62 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
 from efex_gui.core.errors import EfexError, MetadataError, ReaderError
 
-TraceDict = dict[str, Any]
+
+class TraceDict(TypedDict, total=False):
+    """One trace as a reader returns it (BluePyEfe's keys, then efex_gui's).
+
+    Every reader gives ``voltage`` and ``dt``; the other keys are there when the file
+    (or the metadata) says them. Units are the file's: the recording converts.
+    """
+
+    #: the voltage and current samples (``current`` None: no current channel)
+    voltage: Any
+    current: Any
+    #: the sampling step, in ``t_unit``
+    dt: Any
+    #: the sweep's name in its file, and its repetition (NWB)
+    id: str
+    repetition: Any
+    i_unit: Any
+    v_unit: Any
+    t_unit: Any
+    #: the stimulus a reader found in the file (``file`` stimulus source)
+    ton: Any
+    toff: Any
+    amp: Any
+    hypamp: Any
+    #: LCCR text files: the time axis, the liquid junction potential, the file name
+    t: Any
+    ljp: Any
+    filename: str
+    #: where the current comes from ("recorded", "metadata", "none") and why
+    current_source: str
+    stimulus_note: str
+    #: where the step timings come from (see ``recordings.timing_consensus``)
+    stimulus_source: str
+    #: a note on the whole file (e.g. voltage-clamp series skipped), on its first trace
+    reader_note: str
+    #: the clamp mode and the channels read (multi-channel formats)
+    clamp: str
+    v_channel: str | None
+    i_channel: str | None
+    #: HEKA bundles: the group and series, holding current (pA), complete series
+    heka_group: str
+    heka_series: int
+    holding_current_pa: float
+    series_complete: bool
+    #: the simulated demo: protocol, true spike count and stimulus (tests, benchmarks)
+    protocol_name: str
+    spikecount: int
+    stimulus: dict[str, Any]
+
+
 #: metadata key asking a reader for the raw channels (no refusal, no stimulus needed)
 RAW_ONLY = "_raw_only"
 Reader = Callable[[dict[str, Any]], list[TraceDict]]

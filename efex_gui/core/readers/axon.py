@@ -70,7 +70,7 @@ def open_abf(path: str) -> tuple[AxonIO, Any]:
 
 def bluepyefe_layout(block: Any) -> list[TraceDict] | None:
     """Apply BluePyEfe's stacking rule; return None when it does not fit the file."""
-    traces = []
+    traces: list[TraceDict] = []
     for segment in block.segments:
         try:
             stacked = np.array(segment.analogsignals)

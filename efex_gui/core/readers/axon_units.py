@@ -117,9 +117,7 @@ def _protocol(path: str, n_segments: int) -> AbfProtocol | None:
     return protocol
 
 
-def file_stimulus(
-    protocol: AbfProtocol | None, sweep: int, i_unit: str
-) -> dict[str, Any]:
+def file_stimulus(protocol: AbfProtocol | None, sweep: int, i_unit: str) -> TraceDict:
     """Return the trace keys of the step the protocol describes ("file" source).
 
     ``ton``/``toff`` are sample indices, ``amp``/``hypamp`` in ``i_unit``; without a
@@ -186,7 +184,7 @@ def traces_by_units(
     rate = float(block.segments[0].analogsignals[0].sampling_rate.rescale("Hz"))
     dt = 1.0 / rate
     stem = os.path.splitext(os.path.basename(path))[0]
-    traces = []
+    traces: list[TraceDict] = []
     for index, v in enumerate(voltage.sweeps):
         if current is not None:
             i, i_unit = current.sweeps[index], current.unit
@@ -195,7 +193,7 @@ def traces_by_units(
         else:
             i = _metadata_current(config_data, len(v), dt * 1e3, path)
             i_unit = config_data["i_unit"]
-        trace = {
+        trace: TraceDict = {
             "voltage": v,
             "current": i,
             "dt": dt,

@@ -244,13 +244,13 @@ def _with_stimulus(
         reason = stim if isinstance(stim, str) else stim.reason
         return _from_metadata(out, path, config_data, reason)
     dt = out["dt"]
-    out.update(current=stim.current_na, current_source="protocol")
-    out.update(hypamp=stim.holding_na, stimulus_source="file")
+    out.update({"current": stim.current_na, "current_source": "protocol"})
+    out.update({"hypamp": stim.holding_na, "stimulus_source": "file"})
     if stim.ton is None or stim.toff is None:
-        out.update(amp=0.0, stimulus_note=stim.reason)
+        out.update({"amp": 0.0, "stimulus_note": stim.reason})
         return out
     note = f"step {stim.ton * dt * 1e3:.1f}-{stim.toff * dt * 1e3:.1f} ms"
-    out.update(ton=stim.ton, toff=stim.toff, amp=stim.amp_na)
+    out.update({"ton": stim.ton, "toff": stim.toff, "amp": stim.amp_na})
     out["stimulus_note"] = note + (f"; also {stim.others}" if stim.others else "")
     return out
 
@@ -261,7 +261,7 @@ def _from_metadata(
     """Take the step from the metadata when the pulse generator cannot give it."""
     missing = [k for k in ("ton", "toff", "amp") if config_data.get(k) is None]
     if missing and config_data.get(RAW_ONLY):
-        out.update(current=None, stimulus_note=f"stimulus unknown: {reason}")
+        out.update({"current": None, "stimulus_note": f"stimulus unknown: {reason}"})
         return out
     if missing:
         raise ReaderError(
@@ -280,7 +280,9 @@ def _from_metadata(
         float(config_data["amp"]),
         float(config_data.get("hypamp") or 0.0),
     )
-    out.update(i_unit=i_unit, current_source="metadata", stimulus_source="user")
+    out.update(
+        {"i_unit": i_unit, "current_source": "metadata", "stimulus_source": "user"}
+    )
     out["stimulus_note"] = f"stimulus not rebuilt from the file: {reason}"
     return out
 

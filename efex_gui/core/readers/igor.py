@@ -188,7 +188,7 @@ def igor_reader(config_data: dict[str, Any]) -> list[TraceDict]:
             i_path,
         )
         voltage, current = current, voltage
-    trace = {
+    trace: TraceDict = {
         "voltage": voltage["data"],
         "v_unit": voltage["unit"],
         "dt": voltage["dt"],

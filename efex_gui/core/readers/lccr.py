@@ -104,7 +104,7 @@ def csv_lccr_reader(config_data: dict[str, Any]) -> list[TraceDict]:
     hypamp = np.float64(config_data["hypamp"])
     n = table.shape[0]
     t = np.arange(n) * dt
-    traces = []
+    traces: list[TraceDict] = []
     for column, amplitude in zip(table.T, amplitudes, strict=False):
         traces.append(
             {

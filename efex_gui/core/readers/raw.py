@@ -10,11 +10,14 @@ else the first channel; the current channel or none).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from efex_gui.core.readers._common import RAW_ONLY
+
+if TYPE_CHECKING:
+    from efex_gui.core.readers._common import TraceDict
 
 __all__ = ["RAW_ONLY", "RawTrace", "raw_trace"]
 
@@ -47,7 +50,7 @@ def _convert(values: Any, unit: Any, kind: str) -> tuple[np.ndarray, str]:
     return array, str(unit or "no unit")
 
 
-def raw_trace(trace: dict[str, Any], config: dict[str, Any]) -> RawTrace:
+def raw_trace(trace: TraceDict, config: dict[str, Any]) -> RawTrace:
     """Build a :class:`RawTrace` from a reader's trace dict (config units win)."""
     from efex_gui.core.units import time_factor_to_ms
 

@@ -194,7 +194,7 @@ def text_reader(config_data: dict[str, Any]) -> list[TraceDict]:
             float(config_data.get("hypamp") or 0.0),
         )
         source = "metadata"
-    trace = {
+    trace: TraceDict = {
         "voltage": voltage,
         "current": current,
         "dt": dt,

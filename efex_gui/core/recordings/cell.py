@@ -7,7 +7,6 @@ Names and behaviour follow ``bluepyefe.cell.Cell``; plotting lives in
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -21,11 +20,13 @@ from efex_gui.core.recordings.checks import (
 from efex_gui.core.recordings.ecodes import ecode_for_protocol
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+
+    from efex_gui.core.readers._common import Reader as RecordingReader
+    from efex_gui.core.readers._common import TraceDict
     from efex_gui.core.recordings.recording import Metadata, Recording
 
 logger = logging.getLogger(__name__)
-
-RecordingReader = Callable[[dict[str, Any]], list[dict[str, Any]]]
 
 
 class TraceCache:
@@ -36,14 +37,14 @@ class TraceCache:
     """
 
     def __init__(self) -> None:
-        self._traces: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+        self._traces: dict[tuple[Any, ...], list[TraceDict]] = {}
 
     def read(
         self,
         cell: Cell,
         config_data: Metadata,
         recording_reader: RecordingReader | None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[TraceDict]:
         """``cell.reader(config_data, recording_reader)``, from the cache if read."""
         if recording_reader:
             return cell.reader(config_data, recording_reader)
@@ -54,7 +55,7 @@ class TraceCache:
             return cell.reader(config_data)
         if key not in self._traces:
             self._traces[key] = cell.reader(config_data)
-        return [dict(trace) for trace in self._traces[key]]
+        return [trace.copy() for trace in self._traces[key]]
 
 
 class Cell:
@@ -91,7 +92,7 @@ class Cell:
 
     def reader(
         self, config_data: Metadata, recording_reader: RecordingReader | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[TraceDict]:
         """Read the traces of one files_metadata entry.
 
         Parameters

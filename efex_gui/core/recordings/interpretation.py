@@ -24,7 +24,7 @@ from efex_gui.core.errors import (
 from efex_gui.core.readers.raw import RAW_ONLY, RawTrace, raw_trace
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from efex_gui.core.readers._common import Reader, TraceDict
 
 #: fix kind -> what the button does
 FIXES = {
@@ -53,7 +53,7 @@ def fix_for(exc: BaseException) -> str:
 
 
 def guess_entry_ecode(
-    protocol: str, traces: list[dict[str, Any]]
+    protocol: str, traces: list[TraceDict]
 ) -> tuple[type | None, str]:
     """Guess an eCode class for an unknown protocol name, and the note to show.
 
@@ -79,9 +79,7 @@ def guess_entry_ecode(
     )
 
 
-def raw_traces(
-    config: dict[str, Any], reader: Callable[[dict[str, Any]], list[dict[str, Any]]]
-) -> list[RawTrace]:
+def raw_traces(config: dict[str, Any], reader: Reader) -> list[RawTrace]:
     """Read the file's channels as they are (no refusal, no stimulus needed), or []."""
     try:
         traces = reader({**config, RAW_ONLY: True})

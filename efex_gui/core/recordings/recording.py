@@ -23,6 +23,11 @@ from efex_gui.core.units import to_ms, to_mv, to_na
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
+    from efex_gui.core.readers._common import TraceDict
+
+    #: one trace of a reader (voltage, current, dt, units, id, repetition, ...)
+    Trace = TraceDict
+
 __all__ = ["Recording", "TimingMetadataError", "TimingSource", "TracesDroppedError"]
 
 logger = logging.getLogger(__name__)
@@ -34,8 +39,6 @@ TimingSource = Literal["user", "file", "consensus", "detected", "none"]
 
 #: a files_metadata entry: the user's metadata of one file (units, dt, ton, ...)
 Metadata = dict[str, Any]
-#: one trace of a reader (voltage, current, dt, units, id, repetition, ...)
-Trace = dict[str, Any]
 
 
 class TimingMetadataError(MetadataError, AttributeError):

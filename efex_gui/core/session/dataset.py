@@ -26,7 +26,9 @@ from efex_gui.core.recordings.checks import check_sampling_metadata, guard_recor
 from efex_gui.core.session.exclusions import ExclusionKey
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Mapping, Sequence
+
+    from efex_gui.core.readers._common import Reader, TraceDict
 
 PATH_KEYS = ("filepath", "v_file", "i_file")
 
@@ -294,7 +296,7 @@ def load_entry(
     key: EntryKey,
     ecode_overrides: Mapping[str, str] | None = None,
     efel_settings: Mapping[str, Any] | None = None,
-    reader: Callable[[dict[str, Any]], list[dict[str, Any]]] | None = None,
+    reader: Reader | None = None,
 ) -> LoadedEntry:
     """Read one entry of ``dataset``; see :func:`load_config`."""
     try:
@@ -309,7 +311,7 @@ def load_config(
     config: dict[str, Any],
     ecode_overrides: Mapping[str, str] | None = None,
     efel_settings: Mapping[str, Any] | None = None,
-    reader: Callable[[dict[str, Any]], list[dict[str, Any]]] | None = None,
+    reader: Reader | None = None,
 ) -> LoadedEntry:
     """Read one entry, build one Recording per trace, count its spikes; never raises.
 
@@ -379,7 +381,7 @@ def _interpret(
     result: LoadedEntry,
     ecode: type,
     config: dict[str, Any],
-    traces: list[dict[str, Any]],
+    traces: list[TraceDict],
     efel_settings: Mapping[str, Any] | None,
     from_file: bool = False,
 ) -> None:

@@ -21,10 +21,13 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from efex_gui.core.errors import MetadataError
 from efex_gui.core.importing.file_names import entry_file
+
+if TYPE_CHECKING:
+    from efex_gui.core.readers._common import TraceDict
 
 FORMAT_VERSION = 1
 
@@ -254,7 +257,7 @@ class TraceFilter:
     def __init__(self, excluded: Mapping[tuple[str, str], Iterable[int]]) -> None:
         self.excluded = {k: frozenset(v) for k, v in excluded.items()}
 
-    def __call__(self, config_data: dict[str, Any]) -> list[dict[str, Any]]:
+    def __call__(self, config_data: dict[str, Any]) -> list[TraceDict]:
         """Read ``config_data`` with the normal readers and drop the excluded traces."""
         from efex_gui.core.readers import read_file
 

@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from efex_gui.core.recordings.recording import Metadata, Recording, Trace
+from efex_gui.core.recordings.recording import Metadata, Recording
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
+
+    from efex_gui.core.recordings.recording import Trace
 
 
 class ECode(Recording):
