@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
-from efex_gui.app.loading import RecordingStore, SweepSummary
+from efex_gui.app.loading import RecordingStore
 from efex_gui.app.undo import (
     ConfigSnapshot,
     EditMetadataCommand,
@@ -34,6 +34,9 @@ from efex_gui.core.session.exclusions import (
     include,
     same_recording_keys,
 )
+
+if TYPE_CHECKING:
+    from efex_gui.app.sweep_summary import SweepSummary
 
 #: while files are read in the background, the views are told at most this often
 LOADED_BATCH_MS = 400

@@ -1,8 +1,8 @@
 """RecordingStore: reads entries on the worker thread and keeps what was read.
 
-The store holds the Recordings built so far (derived state of the controller), runs
-one task at a time on the :class:`~efex_gui.app.worker.Worker`, and recomputes the
-rheobases when exclusions change. Full traces are kept for the most recently used
+The store holds the Recordings built so far (derived state of the controller), reads
+them as tasks of its :class:`~efex_gui.app.task_queue.TaskQueue` (one at a time on
+the worker thread), and recomputes the rheobases when exclusions change. Full traces are kept for the most recently used
 entries only; the others keep their amplitudes and spike counts (``drop_traces``) and
 are read again when drawn.
 """
@@ -11,15 +11,20 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
 from efex_gui.app.rheobases import compute_rheobases
-from efex_gui.app.worker import ErrorReport, TaskContext, WorkerThread
-from efex_gui.core.recordings.sweep_qc import QCResult, evaluate_recordings, flagged
+from efex_gui.app.sweep_summary import (
+    SweepSummary,
+    flag_lines,
+    number_or_none,
+    sweep_status,
+)
+from efex_gui.app.task_queue import TaskQueue
+from efex_gui.core.recordings.sweep_qc import QCResult, evaluate_recordings
 from efex_gui.core.session.dataset import (
     Dataset,
     EntryKey,
@@ -35,8 +40,9 @@ from efex_gui.core.session.protocol_reading import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator
+    from collections.abc import Iterable, Iterator
 
+    from efex_gui.app.worker import TaskContext, WorkerThread
     from efex_gui.core.recordings.timing_consensus import ProtocolTiming
     from efex_gui.core.session.exclusions import Exclusions
 
@@ -45,33 +51,6 @@ logger = logging.getLogger(__name__)
 #: entries whose full traces stay in memory
 TRACE_CACHE_ENTRIES = 64
 LOAD_TASK = "Reading recordings"
-
-
-@dataclass(frozen=True)
-class SweepSummary:
-    """What the browser shows for one sweep."""
-
-    name: str
-    file: str
-    amp: float | None = None
-    amp_rel: float | None = None
-    spikecount: int | None = None
-    status: str = "not read"
-    reason: str = ""
-    warnings: tuple[str, ...] = ()
-    #: QC flags: one "label: value > threshold unit" line per flagging check
-    flags: tuple[str, ...] = ()
-
-
-def _flag_lines(results: list[QCResult]) -> tuple[str, ...]:
-    from efex_gui.core.recordings.qc_settings import CHECKS
-
-    checks = {c.name: c for c in CHECKS}
-    return tuple(
-        f"{checks[r.check].label}: {r.value:.3g} > {r.threshold:.3g} "
-        f"{checks[r.check].unit}"
-        for r in flagged(results)
-    )
 
 
 def _groups(jobs: list[Any]) -> list[list[Any]]:
@@ -102,16 +81,7 @@ def _drop_read_traces(result: LoadedEntry) -> None:
     result.raw = {}
 
 
-@dataclass
-class _Task:
-    name: str
-    fn: Callable[[TaskContext], Any]
-    on_partial: Callable[[list[Any]], None] | None
-    on_done: Callable[[], None] | None
-    context: TaskContext | None = None
-
-
-class RecordingStore(QObject):
+class RecordingStore(TaskQueue):
     """Recordings read so far, the reading tasks, and the rheobases."""
 
     #: entries were read (list[EntryKey])
@@ -120,24 +90,9 @@ class RecordingStore(QObject):
     rheobase_changed = Signal(object)
     #: QC flags recomputed (dict[SweepKey, list[QCResult]])
     qc_changed = Signal(object)
-    task_started = Signal(str)
-    task_progressed = Signal(object)
-    task_finished = Signal(str)
-    task_failed = Signal(object)
-    task_cancelled = Signal()
 
     def __init__(self, parent: QObject | None, worker: WorkerThread) -> None:
-        super().__init__(parent)
-        self._worker = worker.worker
-        self._worker.progressed.connect(self.task_progressed)
-        self._worker.yielded.connect(self._on_yielded)
-        # Bound methods of this GUI-thread object, never lambdas: a lambda would run
-        # in the worker's thread (direct connection) and overtake queued results.
-        self._worker.finished.connect(self._on_finished)
-        self._worker.failed.connect(self._on_failed)
-        self._worker.cancelled.connect(self._on_cancelled)
-        self._queue: list[_Task] = []
-        self._current: _Task | None = None
+        super().__init__(parent, worker)
         self.dataset = Dataset({}, None)
         self.session = Session()
         self._recordings: dict[EntryKey, list[Any]] = {}
@@ -170,70 +125,16 @@ class RecordingStore(QObject):
         self._generation.clear()
         self._to_load.clear()
         self._in_flight.clear()
-        self._queue = [t for t in self._queue if t.name != LOAD_TASK]
+        self.drop_queued(LOAD_TASK)
         self.rheobases = {}
         self.qc = {}
         self.timings = {}
 
-    # --- tasks ------------------------------------------------------------------
-    def run_task(
-        self,
-        name: str,
-        fn: Callable[[TaskContext], Any],
-        on_partial: Callable[[list[Any]], None] | None = None,
-        on_done: Callable[[], None] | None = None,
-    ) -> TaskContext:
-        """Queue ``fn(context)`` for the worker; it starts when the worker is free."""
-        task = _Task(name, fn, on_partial, on_done)
-        task.context = TaskContext(self._worker, name)
-        self._queue.append(task)
-        self._start_next()
-        return task.context
-
-    def is_busy(self) -> bool:
-        """Whether a task is running or queued."""
-        return self._current is not None or bool(self._queue)
-
     def cancel(self) -> None:
-        """Cancel the running task and drop the queued ones."""
-        self._queue.clear()
+        """Cancel the running task, the queued ones and the pending reads."""
         self._to_load.clear()
         self._in_flight.clear()
-        if self._current is not None and self._current.context is not None:
-            self._current.context.cancel()
-
-    def _start_next(self) -> None:
-        if self._current is not None or not self._queue:
-            return
-        self._current = self._queue.pop(0)
-        assert self._current.context is not None
-        self.task_started.emit(self._current.name)
-        self._worker.submit(self._current.context, self._current.fn)
-
-    def _on_yielded(self, items: list[Any]) -> None:
-        if self._current is not None and self._current.on_partial is not None:
-            self._current.on_partial(items)
-
-    def _on_finished(self, _result: Any) -> None:
-        self._on_task_end("finished")
-
-    def _on_cancelled(self) -> None:
-        self._on_task_end("cancelled")
-
-    def _on_failed(self, report: ErrorReport) -> None:
-        self.task_failed.emit(report)
-        self._on_task_end(None)
-
-    def _on_task_end(self, outcome: str | None) -> None:
-        task, self._current = self._current, None
-        if task is not None:
-            if task.on_done is not None:
-                task.on_done()
-            if outcome == "finished":
-                self.task_finished.emit(task.name)
-            elif outcome == "cancelled":
-                self.task_cancelled.emit()
-        self._start_next()
+        super().cancel()
 
     # --- reading ----------------------------------------------------------------
     def load(self, keys: Iterable[EntryKey], force: bool = False) -> None:
@@ -483,23 +384,14 @@ class RecordingStore(QObject):
         values: dict[str, Any] = {}
         if recording is not None:
             values = {
-                "amp": _num(recording.amp),
-                "amp_rel": _num(getattr(recording, "amp_rel", None)),
+                "amp": number_or_none(recording.amp),
+                "amp_rel": number_or_none(getattr(recording, "amp_rel", None)),
                 "spikecount": recording.spikecount,
                 "warnings": tuple(getattr(recording, "warnings", ())),
             }
-        if state.error is not None:
-            refused = self._fix.get(key) == "not_recording"  # read, not current clamp
-            status, why = ("refused" if refused else "unreadable"), state.error
-        elif sweep.index is not None and sweep.index in state.trace_errors:
-            status, why = "error", state.trace_errors[sweep.index]
-        elif reason is not None:
-            status, why = "excluded", reason
-        else:
-            status, why = ("ok" if state.n_traces else "not read"), ""
-        flags = _flag_lines(self.qc_results(sweep))
-        if flags and status == "ok":
-            status, why = "flagged", ", ".join(f.split(":")[0] for f in flags)
+        refused = self._fix.get(key) == "not_recording"  # read, not current clamp
+        flags = flag_lines(self.qc_results(sweep))
+        status, why = sweep_status(state, sweep.index, reason, refused, flags)
         return SweepSummary(
             name, file, status=status, reason=why, flags=flags, **values
         )
@@ -540,10 +432,3 @@ class RecordingStore(QObject):
                 recording.compute_relative_amp(rheobase)
             else:
                 recording.amp_rel = None
-
-
-def _num(value: Any) -> float | None:
-    try:
-        return None if value is None else float(value)
-    except (TypeError, ValueError):
-        return None
