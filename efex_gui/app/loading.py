@@ -2,9 +2,9 @@
 
 The store holds the Recordings built so far (derived state of the controller), reads
 them as tasks of its :class:`~efex_gui.app.task_queue.TaskQueue` (one at a time on
-the worker thread), and recomputes the rheobases when exclusions change. Full traces are kept for the most recently used
-entries only; the others keep their amplitudes and spike counts (``drop_traces``) and
-are read again when drawn.
+the worker thread), and recomputes the rheobases when exclusions change. Full traces
+are kept for the most recently used entries only; the others keep their amplitudes
+and spike counts (``drop_traces``) and are read again when drawn.
 """
 
 from __future__ import annotations

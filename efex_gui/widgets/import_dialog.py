@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -49,8 +48,6 @@ from efex_gui.core.importing.file_names import (
 )
 from efex_gui.core.importing.profile import starting_profile
 from efex_gui.core.session.dataset import (
-    ecode_names,
-    ecode_table,
     file_protocols,
     file_role,
     file_splits,
@@ -58,6 +55,7 @@ from efex_gui.core.session.dataset import (
 from efex_gui.core.session.folder_import import protocol_timings
 from efex_gui.resources import load_default
 from efex_gui.widgets.help import DEFAULT_LABELS, DEFAULT_TIPS, IMPORT_TIPS, plural
+from efex_gui.widgets.import_tables import fill_ecodes, fill_preview, fill_timings
 from efex_gui.widgets.setting_fields import metadata_field
 
 if TYPE_CHECKING:
@@ -355,34 +353,7 @@ class ImportDialog(QDialog):
         self.ok_button.setEnabled(bool(self.pairing.entries))
 
     def _fill_preview(self) -> None:
-        table = self.preview
-        table.setUpdatesEnabled(False)
-        table.setRowCount(len(self.pairing.entries) + len(self.pairing.skipped))
-        overrides = self.ecode_overrides
-        rows = [
-            (
-                e.cell,
-                e.protocol,
-                e.number or "",
-                _ecode_label(e.protocol, overrides)
-                + (" (guessed)" if e.protocol in self.guessed else ""),
-                e.filepath or e.i_file or "",
-                e.v_file or "",
-            )
-            for e in self.pairing.entries
-        ]
-        for row, values in enumerate(rows):
-            for column, value in enumerate(values):
-                table.setItem(row, column, QTableWidgetItem(value))
-        for row, (path, reason) in enumerate(
-            sorted(self.pairing.skipped.items()), start=len(rows)
-        ):
-            for column, value in enumerate(("—", "", "", "", path, reason)):
-                item = QTableWidgetItem(value)
-                item.setForeground(QColor(198, 40, 40))
-                table.setItem(row, column, item)
-        table.setUpdatesEnabled(True)
-        table.resizeColumnsToContents()
+        fill_preview(self.preview, self.pairing, self.ecode_overrides, self.guessed)
 
     def _guess_ecodes(self, protocols: list[str]) -> None:
         """Pre-select the eCode other labs' names suggest (confirm or change it)."""
@@ -399,45 +370,17 @@ class ImportDialog(QDialog):
     def _fill_ecodes(self) -> None:
         protocols = sorted({e.protocol for e in self.pairing.entries})
         self._guess_ecodes(protocols)
-        rows = ecode_table(protocols, self.ecode_overrides)
-        self.ecodes.setRowCount(len(rows))
-        choices = ["", *ecode_names()]
-        for row, (protocol, key, name) in enumerate(rows):
-            self.ecodes.setItem(row, 0, QTableWidgetItem(protocol))
-            self.ecodes.setItem(row, 1, QTableWidgetItem(key or "—"))
-            item = QTableWidgetItem(name or "no eCode: cannot be read")
-            if name is None:
-                item.setForeground(QColor(198, 40, 40))
-            elif protocol in self.guessed:
-                item.setText(f"{name} (guessed: confirm or change)")
-                item.setToolTip(self.guessed[protocol])
-                item.setForeground(QColor(178, 106, 0))
-            self.ecodes.setItem(row, 2, item)
-            combo = QComboBox(self.ecodes)
-            combo.setToolTip(f"Read {protocol} as this eCode (empty: the table's)")
-            combo.addItems(choices)
-            combo.setCurrentText(self.ecode_overrides.get(protocol, ""))
-            combo.currentTextChanged.connect(
-                lambda text, p=protocol: self.set_override(p, text)
-            )
-            self.ecodes.setCellWidget(row, 3, combo)
+        fill_ecodes(
+            self.ecodes,
+            protocols,
+            self.ecode_overrides,
+            self.guessed,
+            self.set_override,
+        )
 
     def _fill_timings(self) -> None:
         protocols = sorted({e.protocol for e in self.pairing.entries})
-        table = self.timings_table
-        table.blockSignals(True)
-        table.setRowCount(len(protocols))
-        for row, protocol in enumerate(protocols):
-            name = QTableWidgetItem(protocol)
-            name.setFlags(Qt.ItemFlag.ItemIsEnabled)
-            table.setItem(row, 0, name)
-            values = self.protocol_timings.get(protocol, {})
-            for column, key in ((1, "ton"), (2, "toff")):
-                value = values.get(key)
-                table.setItem(
-                    row, column, QTableWidgetItem("" if value is None else f"{value:g}")
-                )
-        table.blockSignals(False)
+        fill_timings(self.timings_table, protocols, self.protocol_timings)
 
     def _on_timing_edited(self, item: QTableWidgetItem) -> None:
         if item.column() == 0:
@@ -498,12 +441,6 @@ class ImportDialog(QDialog):
         if self.preferences is not None:
             self.preferences.set_import_profile(self.profile())
         super().accept()
-
-
-def _ecode_label(protocol: str, overrides: dict[str, str]) -> str:
-    from efex_gui.core.session.dataset import ecode_name
-
-    return ecode_name(protocol, overrides) or "—"
 
 
 def run_import_dialog(
