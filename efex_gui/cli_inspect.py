@@ -15,12 +15,12 @@ unit conversion (ms, nA)::
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from efex_gui.core.errors import EfexError, MetadataError
+from efex_gui.core.numbers import finite_number
 
 __all__ = [
     "LoadedPath",
@@ -127,14 +127,6 @@ def load_path(path: str | Path, data_root: str | Path | None = None) -> LoadedPa
         return LoadedPath("file", {"files_metadata": {}}, {str(source): str(exc)})
 
 
-def _number(value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
 def all_files(files_metadata: dict[str, Any]) -> list[str]:
     """Every file path of a files_metadata, in order, without repeats."""
     from efex_gui.cli_config import PATH_KEYS
@@ -193,7 +185,7 @@ def _files(
 def _recording(cell: str, recording: Any, qc: list[Any]) -> dict[str, Any]:
     from efex_gui.core.recordings.timing_consensus import stimulus_source
 
-    dt = _number(getattr(recording, "dt", None))
+    dt = finite_number(getattr(recording, "dt", None))
     t = getattr(recording, "t", None)
     has_window = hasattr(recording, "ton")
     return {
@@ -205,10 +197,10 @@ def _recording(cell: str, recording: Any, qc: list[Any]) -> dict[str, Any]:
         "dt_ms": dt,
         "duration_ms": None if t is None or dt is None else len(t) * dt,
         "stimulus_source": stimulus_source(recording) if has_window else "none",
-        "ton_ms": _number(getattr(recording, "ton", None)),
-        "toff_ms": _number(getattr(recording, "toff", None)),
-        "amp_nA": _number(recording.amp),
-        "hypamp_nA": _number(recording.hypamp),
+        "ton_ms": finite_number(getattr(recording, "ton", None)),
+        "toff_ms": finite_number(getattr(recording, "toff", None)),
+        "amp_nA": finite_number(recording.amp),
+        "hypamp_nA": finite_number(recording.hypamp),
         "qc": [
             {"check": r.check, "value": r.value, "threshold": r.threshold} for r in qc
         ],
@@ -269,7 +261,7 @@ def rheobase_document(cells: list[Any], strategy: str) -> dict[str, Any]:
     return {
         "cells": {
             str(cell.name): {
-                "rheobase_nA": _number(cell.rheobase),
+                "rheobase_nA": finite_number(cell.rheobase),
                 "strategy": strategy,
                 "warnings": [str(w) for w in getattr(cell, "warnings", [])],
             }

@@ -11,7 +11,6 @@ selected" then excludes it, and the result updates without efel.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from itertools import cycle
 from typing import TYPE_CHECKING, Any
@@ -29,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from efex_gui.app.extraction_controller import ExtractionController
 from efex_gui.core.features import feature_unit
+from efex_gui.core.numbers import finite_number
 from efex_gui.core.session.dataset import SweepKey
 from efex_gui.widgets.controller_view import ControllerView
 from efex_gui.widgets.deferred import RefreshWhenShown
@@ -91,14 +91,6 @@ class TargetMark:
     std: float
     n: int
     tolerance: float
-
-
-def _number(value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
 
 
 def protocol_features(result: ExtractionResult | None) -> dict[str, list[str]]:
@@ -293,10 +285,10 @@ class FeaturePlot(RefreshWhenShown, ControllerView[ExtractionController]):
     ) -> None:
         points = []
         for recording in cell.get_recordings_by_protocol_name(protocol):
-            x = _number(
+            x = finite_number(
                 recording.amp if absolute else getattr(recording, "amp_rel", None)
             )
-            y = _number(recording.efeatures.get(feature))
+            y = finite_number(recording.efeatures.get(feature))
             if x is None or y is None:
                 continue
             ref = result.sweep_ref(recording)
@@ -333,9 +325,9 @@ class FeaturePlot(RefreshWhenShown, ControllerView[ExtractionController]):
             for target in prot.feature_targets:
                 if target.efeature_name != feature or not target.sample_size:
                     continue
-                x = _number(prot.amplitude)
+                x = finite_number(prot.amplitude)
                 if absolute:
-                    x = _number(np.nanmean([r.amp for r in prot.recordings]))
+                    x = finite_number(np.nanmean([r.amp for r in prot.recordings]))
                 if x is None:
                     continue
                 self.marks.append(

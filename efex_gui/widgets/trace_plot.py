@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from efex_gui.app.controller import SessionController
 from efex_gui.app.qc_actions import SCOPES, WindowScope, apply_window
 from efex_gui.core.errors import MetadataError
+from efex_gui.core.numbers import finite_number
 from efex_gui.widgets.controller_view import ControllerView
 from efex_gui.widgets.tree_text import entry_paths, spikes_text, status_text
 
@@ -401,11 +402,7 @@ class TracePlot(ControllerView[SessionController]):
         threshold: Any = self.controller.store.efel_settings().get("Threshold")
         if threshold is None:
             threshold = getattr(recording, "auto_threshold", None)
-        try:
-            value = float(threshold)
-        except (TypeError, ValueError):
-            return None
-        return value if np.isfinite(value) else None
+        return finite_number(threshold)
 
     def _draw_threshold(self, recording: Any) -> None:
         threshold = self.threshold_of(recording)

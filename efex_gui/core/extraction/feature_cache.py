@@ -38,7 +38,11 @@ from typing import Any
 import numpy as np
 
 from efex_gui.core.errors import Cancelled
-from efex_gui.core.extraction.feature_store import FeatureStore, sweep_key
+from efex_gui.core.extraction.feature_store import (
+    FeatureStore,
+    json_default,
+    sweep_key,
+)
 from efex_gui.core.recordings.traces import needs_traces, traces_reloaded
 
 __all__ = [
@@ -133,17 +137,9 @@ def _memoised_sweep_key(
     return memo[text]
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return repr(value)
-
-
 def settings_key(settings: Mapping[str, Any] | None) -> str:
     """Make a canonical string for a dict of efel settings (key order ignored)."""
-    return json.dumps(dict(settings or {}), sort_keys=True, default=_plain)
+    return json.dumps(dict(settings or {}), sort_keys=True, default=json_default)
 
 
 @dataclass

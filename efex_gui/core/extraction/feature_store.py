@@ -156,7 +156,8 @@ def file_identity(path: str | os.PathLike[str]) -> tuple[str, int, int, str] | N
     return absolute, stat.st_size, stat.st_mtime_ns, content
 
 
-def _plain(value: Any) -> Any:
+def json_default(value: Any) -> Any:
+    """Encode what JSON cannot: NumPy scalars and arrays as Python values, else repr."""
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):
@@ -211,7 +212,7 @@ def sweep_key(recording: Any, settings: Mapping[str, Any] | None) -> str | None:
         "inputs": {a: getattr(recording, a, None) for a in _INPUT_ATTRIBUTES},
         "settings": dict(settings or {}),
     }
-    text = json.dumps(document, sort_keys=True, default=_plain)
+    text = json.dumps(document, sort_keys=True, default=json_default)
     return hashlib.blake2b(text.encode(), digest_size=20).hexdigest()
 
 
@@ -227,7 +228,7 @@ def _number(value: Any) -> Any:
     try:
         return float(value)
     except (TypeError, ValueError):
-        return _plain(value)
+        return json_default(value)
 
 
 def _checksum(data: bytes) -> str:

@@ -148,16 +148,9 @@ def _choose_voltage(
 
 
 def _metadata_step(config_data: dict[str, Any], n: int, dt_ms: float) -> np.ndarray:
-    from efex_gui.core.readers._common import step_current
+    from efex_gui.core.readers._common import metadata_step
 
-    return step_current(
-        n,
-        dt_ms,
-        float(config_data["ton"]),
-        float(config_data["toff"]),
-        float(config_data["amp"]),
-        float(config_data.get("hypamp") or 0.0),
-    )
+    return metadata_step(config_data, n, dt_ms)
 
 
 def _check_step_metadata(config_data: dict[str, Any], path: str) -> bool:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypedDict
 
@@ -319,6 +319,25 @@ def step_current(
     current = np.full(n_samples, hypamp, dtype=np.float64)
     current[int(ton / dt) : int(toff / dt)] = hypamp + amp
     return current
+
+
+def metadata_step(
+    config_data: Mapping[str, Any], n_samples: int, dt_ms: float
+) -> np.ndarray:
+    """Synthesise the step the metadata describes (``ton``, ``toff``, ``amp``).
+
+    For a file without a current channel: :func:`step_current` with the metadata's
+    ``ton`` and ``toff`` (ms), ``amp`` (required) and ``hypamp`` (0 when absent or
+    None).
+    """
+    return step_current(
+        n_samples,
+        dt_ms,
+        float(config_data["ton"]),
+        float(config_data["toff"]),
+        float(config_data["amp"]),
+        float(config_data.get("hypamp") or 0.0),
+    )
 
 
 def decode(value: Any) -> str:

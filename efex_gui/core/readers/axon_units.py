@@ -35,7 +35,7 @@ from efex_gui.core.readers._channels import (
     require_voltage,
     unit_kind,
 )
-from efex_gui.core.readers._common import TraceDict, step_current
+from efex_gui.core.readers._common import TraceDict, metadata_step
 from efex_gui.core.readers.abf_protocol import (
     AbfProtocol,
     choose_epoch,
@@ -151,14 +151,7 @@ def _metadata_current(
             f"protocol); give {missing} in the metadata (ton/toff in ms, amp and "
             "hypamp in i_unit) to synthesise the step.",
         )
-    return step_current(
-        n,
-        dt_ms,
-        float(config_data["ton"]),
-        float(config_data["toff"]),
-        float(config_data["amp"]),
-        float(config_data.get("hypamp") or 0.0),
-    )
+    return metadata_step(config_data, n, dt_ms)
 
 
 def traces_by_units(

@@ -32,9 +32,9 @@ from efex_gui.core.readers._channels import unit_kind
 from efex_gui.core.readers._common import (
     TraceDict,
     check_metadata,
+    metadata_step,
     reading,
     require_file,
-    step_current,
     validate_traces,
 )
 from efex_gui.core.readers.clamp import plural, refuse_voltage_clamp
@@ -272,14 +272,7 @@ def _from_metadata(
         )
     i_unit = config_data.get("i_unit") or "nA"
     dt_ms = out["dt"] * 1e3
-    out["current"] = step_current(
-        out["voltage"].size,
-        dt_ms,
-        float(config_data["ton"]),
-        float(config_data["toff"]),
-        float(config_data["amp"]),
-        float(config_data.get("hypamp") or 0.0),
-    )
+    out["current"] = metadata_step(config_data, out["voltage"].size, dt_ms)
     out.update(
         {"i_unit": i_unit, "current_source": "metadata", "stimulus_source": "user"}
     )

@@ -27,9 +27,9 @@ from efex_gui.core.errors import MetadataError, MissingMetadataError, ReaderErro
 from efex_gui.core.readers._common import (
     TraceDict,
     check_metadata,
+    metadata_step,
     reading,
     require_file,
-    step_current,
     validate_traces,
 )
 from efex_gui.core.readers.raw import RAW_ONLY
@@ -185,14 +185,7 @@ def text_reader(config_data: dict[str, Any]) -> list[TraceDict]:
     else:
         check_metadata(config_data, ["i_unit", "ton", "toff", "amp"], "text_reader")
         dt_ms = dt * time_factor_to_ms(config_data["t_unit"])
-        current = step_current(
-            voltage.size,
-            dt_ms,
-            float(config_data["ton"]),
-            float(config_data["toff"]),
-            float(config_data["amp"]),
-            float(config_data.get("hypamp") or 0.0),
-        )
+        current = metadata_step(config_data, voltage.size, dt_ms)
         source = "metadata"
     trace: TraceDict = {
         "voltage": voltage,
