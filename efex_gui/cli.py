@@ -273,42 +273,20 @@ def cmd_extract(args: argparse.Namespace) -> int:
 def cmd_rheobase(args: argparse.Namespace) -> int:
     """``efex rheobase``: print each cell's rheobase (writes nothing)."""
     from efex_gui.cli_inspect import load_path, rheobase_document
-    from efex_gui.core.extraction.pipeline import (
-        DEFAULT_EFEL_SETTINGS,
-        PRESET_PROTOCOLS_RHEOBASE,
-        compute_rheobase,
-        read_recordings,
+    from efex_gui.core.extraction.read_and_extract import (
+        read_with_rheobase,
+        skipped_files,
     )
-    from efex_gui.core.extraction.read_and_extract import skipped_files
 
     kwargs = load_path(args.config, args.data_root).kwargs
-    efel_settings = kwargs.get("efel_settings")
-    if efel_settings is None:
-        efel_settings = dict(DEFAULT_EFEL_SETTINGS)
-    protocols = kwargs.get("protocols_rheobase")
-    if protocols is None:
-        protocols = list(PRESET_PROTOCOLS_RHEOBASE)
     progress = Progress("reading", enabled=not args.quiet)
     with (
         native_output(args.quiet, getattr(args, "verbose", False)),
         mapper(args.workers, args.dask) as map_function,
         progress,
     ):
-        cells = read_recordings(
-            kwargs["files_metadata"],
-            kwargs.get("recording_reader"),
-            map_function,
-            efel_settings,
-            progress=progress,
-            strict=args.strict,
-            consensus_timing=bool(kwargs.get("consensus_timing", False)),
-        )
-        compute_rheobase(
-            cells,
-            protocols,
-            kwargs.get("rheobase_strategy", "absolute"),
-            kwargs.get("rheobase_settings"),
-            rheobase_overrides=kwargs.get("rheobase_overrides"),
+        cells, protocols = read_with_rheobase(
+            kwargs, map_function, progress=progress, strict=args.strict
         )
     skipped = skipped_files(cells)
     if args.json:

@@ -70,32 +70,12 @@ def summarize_run(
         The summaries and the cells they were computed from.
     """
     from efex_gui.core.extraction.read_and_extract import (
-        DEFAULT_EFEL_SETTINGS,
-        PRESET_PROTOCOLS_RHEOBASE,
-        read_recordings,
+        read_with_rheobase,
+        rheobase_inputs,
     )
-    from efex_gui.core.rheobase.strategies import compute_rheobase
 
-    efel_settings = kwargs.get("efel_settings")
-    if efel_settings is None:
-        efel_settings = dict(DEFAULT_EFEL_SETTINGS)
-    protocols_rheobase = kwargs.get("protocols_rheobase")
-    if protocols_rheobase is None:
-        protocols_rheobase = list(PRESET_PROTOCOLS_RHEOBASE)
-    cells = read_recordings(
-        kwargs["files_metadata"],
-        kwargs.get("recording_reader"),
-        map,
-        efel_settings,
-        consensus_timing=bool(kwargs.get("consensus_timing", False)),
-    )
-    compute_rheobase(
-        cells,
-        protocols_rheobase,
-        kwargs.get("rheobase_strategy", "absolute"),
-        kwargs.get("rheobase_settings"),
-        rheobase_overrides=kwargs.get("rheobase_overrides"),
-    )
+    efel_settings, protocols_rheobase = rheobase_inputs(kwargs)
+    cells, _ = read_with_rheobase(kwargs)
     context = SummaryContext(
         protocols=protocols or MeasureProtocols(),
         protocols_rheobase=list(protocols_rheobase),

@@ -29,7 +29,10 @@ from efex_gui.core.extraction.grouping import validate_targets
 from efex_gui.core.progress import Progress as _Progress
 from efex_gui.core.progress import check_cancel
 from efex_gui.core.recordings.cell import Cell, TraceCache
-from efex_gui.core.rheobase.strategies import PRESET_PROTOCOLS_RHEOBASE
+from efex_gui.core.rheobase.strategies import (
+    PRESET_PROTOCOLS_RHEOBASE,
+    compute_rheobase,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -363,3 +366,74 @@ def read_extract_low_memory(
         cells.append(cell)
         _report(progress, done, len(items))
     return cells
+
+
+def rheobase_inputs(config: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Return a run's efel settings and rheobase protocols (defaults when None).
+
+    Parameters
+    ----------
+    config : Mapping
+        ``extract_efeatures`` keyword arguments.
+
+    Returns
+    -------
+    tuple of (dict, list of str)
+        ``efel_settings`` (else :data:`DEFAULT_EFEL_SETTINGS`) and
+        ``protocols_rheobase`` (else :data:`PRESET_PROTOCOLS_RHEOBASE`).
+    """
+    efel_settings = config.get("efel_settings")
+    if efel_settings is None:
+        efel_settings = dict(DEFAULT_EFEL_SETTINGS)
+    protocols = config.get("protocols_rheobase")
+    if protocols is None:
+        protocols = list(PRESET_PROTOCOLS_RHEOBASE)
+    return efel_settings, protocols
+
+
+def read_with_rheobase(
+    config: Mapping[str, Any],
+    map_function: Callable[..., Iterable[Any]] | None = map,
+    *,
+    progress: Progress = None,
+    strict: bool = False,
+) -> tuple[list[Any], list[str]]:
+    """Read a run's recordings and give each cell its rheobase, as the run would.
+
+    Parameters
+    ----------
+    config : Mapping
+        ``extract_efeatures`` keyword arguments: ``files_metadata`` and, optional,
+        ``efel_settings``, ``protocols_rheobase``, ``rheobase_strategy``,
+        ``rheobase_settings``, ``rheobase_overrides``, ``recording_reader`` and
+        ``consensus_timing`` (BluePyEfe's defaults when absent or None).
+    map_function : callable, optional
+        How the cells are read (``map`` by default).
+    progress : Progress, optional
+        Told as each cell is read.
+    strict : bool
+        Refuse files that cannot be read instead of skipping them.
+
+    Returns
+    -------
+    tuple of (list of Cell, list of str)
+        The cells with their rheobase, and the rheobase protocols used.
+    """
+    efel_settings, protocols = rheobase_inputs(config)
+    cells = read_recordings(
+        config["files_metadata"],
+        config.get("recording_reader"),
+        map_function,
+        efel_settings,
+        progress=progress,
+        strict=strict,
+        consensus_timing=bool(config.get("consensus_timing", False)),
+    )
+    compute_rheobase(
+        cells,
+        protocols,
+        config.get("rheobase_strategy", "absolute"),
+        config.get("rheobase_settings"),
+        rheobase_overrides=config.get("rheobase_overrides"),
+    )
+    return cells, protocols
