@@ -28,7 +28,6 @@ Widgets call the commands and redraw on the signals; they never touch the sessio
 
 from __future__ import annotations
 
-import copy
 import logging
 import time
 from typing import TYPE_CHECKING, Any
@@ -42,7 +41,14 @@ from efex_gui.app.extraction_export import (
     plots_job,
     write_export,
 )
-from efex_gui.app.extraction_review import check_cells, review_rows, target_check
+from efex_gui.app.extraction_review import (
+    check_cells,
+    error_rows,
+    left_out_targets,
+    review_rows,
+    session_to_run,
+    target_check,
+)
 from efex_gui.app.extraction_worker import ExtractionError, ExtractionWorker
 from efex_gui.core.extraction.incremental import ExtractionResult, inputs_signature
 from efex_gui.core.extraction.result_store import load_result, results_path, save_result
@@ -111,6 +117,10 @@ class ExtractionController(ExtractionEdits, QObject):
         #: whether the shown result was read back from beside the session file
         self.restored = False
         self._rerun = False
+        #: runs leave out the target rows with errors (the person chose to)
+        self._valid_only = False
+        #: (signature the run stands for, or None) of the run in progress
+        self._run_signature: str | None = None
         #: a run asked for while files were being read (it starts when they are)
         self._waiting_for_reads = False
         self._edit_started: float | None = None
@@ -196,15 +206,33 @@ class ExtractionController(ExtractionEdits, QObject):
         return inputs_signature(self.session)
 
     # --- runs -----------------------------------------------------------------------
-    def run(self, then: Callable[[ExtractionResult], None] | None = None) -> bool:
+    def run(
+        self,
+        then: Callable[[ExtractionResult], None] | None = None,
+        *,
+        valid_only: bool = False,
+    ) -> bool:
         """Start an extraction of the current session (False if one is running).
 
         Unlike the automatic rerun after an edit, it looks for files changed on
-        disk since the last run.
+        disk since the last run. With ``valid_only`` this run and the updates after
+        edits leave out the target rows with errors (:meth:`target_error_rows`); the
+        result then stands for the whole target list (its signature is the
+        session's), since those rows cannot give a value: it goes out of date only
+        when an input changes.
         """
         self._edit_started = None  # asked for: not an update after an edit
         self.last_update_seconds = None
+        self._valid_only = valid_only
         return self._start(then, check_files=True)
+
+    def target_error_rows(self) -> list[int]:
+        """Return the target rows a fresh target check finds impossible (errors)."""
+        return error_rows(self.update_check(), len(self.session.targets or []))
+
+    def left_out_targets(self) -> int:
+        """Count the target rows the shown result left out (they had errors)."""
+        return left_out_targets(self.session, self.result)
 
     def _start(
         self,
@@ -221,13 +249,15 @@ class ExtractionController(ExtractionEdits, QObject):
             self._waiting_for_reads = True
             return True
         self._waiting_for_reads = False
-        session = self._snapshots.copy(self.session)
+        rows = self.target_error_rows() if self._valid_only else []
+        session, signature = session_to_run(self._snapshots.copy(self.session), rows)
         preread = self.sc.store.entries_read()  # never read a file twice
         if not self.worker.start(
             session, session.rheobase_overrides, preread, check_files=check_files
         ):
             self._rerun = True
             return False
+        self._run_signature = signature
         self._rerun = False
         return True
 
@@ -267,6 +297,8 @@ class ExtractionController(ExtractionEdits, QObject):
             self._start()
 
     def _on_finished(self, result: ExtractionResult) -> None:
+        if self._run_signature is not None:  # rows with errors were left out
+            result.signature, self._run_signature = self._run_signature, None
         self.result = result
         self.changed_files = []
         self.restored = False
@@ -291,12 +323,14 @@ class ExtractionController(ExtractionEdits, QObject):
                 callback(result)
 
     def _on_failed(self, error: ExtractionError) -> None:
+        self._run_signature = None
         self._after_run.clear()
         self._edit_started = None
         self.run_failed.emit(error)
         self._check_timer.start()
 
     def _on_cancelled(self) -> None:
+        self._run_signature = None
         self._after_run.clear()
         self._edit_started = None
         self.run_cancelled.emit()
@@ -315,6 +349,7 @@ class ExtractionController(ExtractionEdits, QObject):
         self._rerun_timer.stop()
         self._edit_started = None
         self.last_update_seconds = None
+        self._valid_only = False
         self.result = None
         self._stale = False
         self._saved_signature = None

@@ -4,14 +4,18 @@ The three files are the result's dicts written by the core's ``save_outputs`` (e
 file atomically, as ``extract_efeatures(write_files=True)`` writes them), so a GUI
 export equals the headless extraction of the same session file by file. The sidecar
 ``efex_provenance.json`` records the effective settings and targets, the exclusions,
-the inputs with their checksums, unreadable files and any rheobase override. Qt-free.
+the inputs with their checksums, unreadable files and any rheobase override; its
+recipe names the targets the run used (without rows left out for their errors).
+Qt-free.
 """
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from efex_gui.app.extraction_review import left_out_targets
 from efex_gui.core.export.outputs import (
     CURRENTS_FILE,
     FEATURES_FILE,
@@ -82,6 +86,8 @@ def write_export(
         settings["computed_rheobase"] = dict(result.computed_rheobase)
     kwargs = session.to_extract_kwargs()
     given = {k: v for k, v in kwargs.items() if k not in ("files_metadata",)}
+    if left_out_targets(session, result):  # rows with errors were left out
+        given["targets"] = copy.deepcopy(result.targets)
     options = {"rheobase_overrides": dict(kwargs.get("rheobase_overrides") or {})}
     recipe = build_recipe(
         kwargs["files_metadata"],

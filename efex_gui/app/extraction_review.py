@@ -9,14 +9,20 @@ and overrides). Qt-free helpers of
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from efex_gui.core.extraction.result import inputs_signature
 from efex_gui.core.rheobase.review import RheobaseRow, review_session
 from efex_gui.core.session.dataset import SweepKey
 from efex_gui.core.targets.check import TargetCheck, check_targets
+from efex_gui.core.targets.issues import ERROR
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from efex_gui.core.extraction.result import ExtractionResult
     from efex_gui.core.session.document import ExtractionSettings, Session
 
 __all__ = [
@@ -24,8 +30,11 @@ __all__ = [
     "all_read",
     "browsed_cells",
     "check_cells",
+    "error_rows",
+    "left_out_targets",
     "review_rows",
     "rheobase_inputs",
+    "session_to_run",
     "target_check",
 ]
 
@@ -121,6 +130,60 @@ def target_check(
         absolute_amplitude=settings.absolute_amplitude,
         threshold_nvalue_save=settings.threshold_nvalue_save,
     )
+
+
+def error_rows(check: TargetCheck, n_targets: int) -> list[int]:
+    """The target rows ``check`` finds impossible (an error among their issues).
+
+    Parameters
+    ----------
+    check : TargetCheck
+        A check of the session's targets.
+    n_targets : int
+        Number of target rows.
+
+    Returns
+    -------
+    list of int
+        The rows, in order.
+    """
+    return [row for row in range(n_targets) if check.worst_severity(row) == ERROR]
+
+
+def session_to_run(
+    session: Session, left_out: Sequence[int]
+) -> tuple[Session, str | None]:
+    """Return ``session`` to run without the target rows ``left_out`` (a copy if any).
+
+    Parameters
+    ----------
+    session : Session
+        The session.
+    left_out : sequence of int
+        Target rows that cannot be extracted (errors), to leave out.
+
+    Returns
+    -------
+    tuple
+        The session or its copy, and the signature its result stands for: the whole
+        session's when rows were left out (they cannot give a value, so the result
+        is the session's result), else None (its own).
+    """
+    rows = set(left_out)
+    if not rows or session.targets is None:
+        return session, None
+    copied = copy.deepcopy(session)
+    signature = inputs_signature(copied)
+    copied.targets = [t for i, t in enumerate(copied.targets) if i not in rows]
+    return copied, signature
+
+
+def left_out_targets(session: Session, result: ExtractionResult | None) -> int:
+    """How many of the session's target rows ``result`` left out (they had errors)."""
+    targets = session.targets
+    if result is None or targets is None or result.auto_targets:
+        return 0
+    return max(0, len(targets) - len(result.targets))
 
 
 def review_rows(session: Session, cells: list[Any] | None) -> list[RheobaseRow]:

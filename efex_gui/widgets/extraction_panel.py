@@ -45,6 +45,8 @@ from efex_gui.widgets.settings_panel import SettingsPanel
 from efex_gui.widgets.target_editor import TargetEditor
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from efex_gui.app.extraction_worker import ExtractionError, ExtractionProgress
     from efex_gui.core.extraction.incremental import ExtractionResult
 
@@ -111,8 +113,54 @@ class ExtractionBar(ControllerView[ExtractionController]):
 
     # --- runs ---------------------------------------------------------------------
     def extract(self) -> None:
-        """Start an extraction (queued after the running one)."""
-        self.controller.run()
+        """Start an extraction (queued after the running one).
+
+        When target rows have errors it asks first (:meth:`ask_extract_valid`).
+        """
+        self._run()
+
+    def _run(self, then: Callable[[ExtractionResult], None] | None = None) -> None:
+        errors = self.controller.target_error_rows()
+        if errors and not self.ask_extract_valid(
+            len(errors), len(self.controller.targets or [])
+        ):
+            return
+        self.controller.run(then, valid_only=bool(errors))
+
+    def ask_extract_valid(self, n_errors: int, n_targets: int) -> bool:
+        """Ask whether to extract the targets without errors (True: extract them).
+
+        Parameters
+        ----------
+        n_errors : int
+            Target rows with errors.
+        n_targets : int
+            All target rows.
+
+        Returns
+        -------
+        bool
+            Whether to run with the valid rows only (never when none is valid).
+        """
+        rows = "1 target has" if n_errors == 1 else f"{n_errors} targets have"
+        box = QMessageBox(
+            QMessageBox.Icon.Warning, "Targets with errors", "", parent=self
+        )
+        box.setInformativeText(
+            "The Targets tab lists each error (rows in red); fix them to extract "
+            "those targets too."
+        )
+        if n_errors >= n_targets:
+            box.setText(f"{rows} errors: there is nothing valid to extract.")
+            box.setStandardButtons(QMessageBox.StandardButton.Ok)
+            box.exec()
+            return False
+        box.setText(f"{rows} errors: extract the {n_targets - n_errors} valid ones?")
+        extract = box.addButton("Extract valid", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(extract)
+        box.exec()
+        return box.clickedButton() is extract
 
     def _on_started(self) -> None:
         self.extract_button.setEnabled(False)
@@ -155,6 +203,11 @@ class ExtractionBar(ControllerView[ExtractionController]):
             )
         elif controller.is_stale():
             text = "Results out of date — Extract again"
+        elif controller.left_out_targets():
+            text = (
+                f"Up to date: {len(result.features)} protocols; "
+                f"{controller.left_out_targets()} target(s) with errors left out"
+            )
         elif controller.restored:
             text = (
                 f"Results saved with the session: {len(result.features)} "
@@ -209,7 +262,7 @@ class ExtractionBar(ControllerView[ExtractionController]):
         """Export into ``folder`` (asks before overwriting an earlier export)."""
         controller = self.controller
         if controller.result is None or controller.is_stale():
-            controller.run(then=lambda _r: self.export_to(folder, plots))
+            self._run(then=lambda _r: self.export_to(folder, plots))
             return
         overwrite = False
         existing = controller.existing_export(folder)
