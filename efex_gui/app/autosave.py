@@ -2,7 +2,9 @@
 
 Each running window (one per process) autosaves its session, while it has unsaved
 changes, into its own folder ``<application data>/recovery/<instance id>/``: the
-session, a note saying which file it belongs to, and a lock file
+session, its last extraction result (``session.efex-results``, as a saved session
+keeps it beside its file: a restored session shows it at once, with no
+re-extraction), a note saying which file it belongs to, and a lock file
 (:class:`~PySide6.QtCore.QLockFile`) held for as long as the instance runs. A clean
 exit deletes the folder.
 
@@ -32,10 +34,12 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QLockFile, QObject, QStandardPaths, QTimer
 
 from efex_gui.core.atomic_files import atomic_write_text
+from efex_gui.core.extraction.result_store import results_path, save_result
 from efex_gui.core.session.document import Session
 
 if TYPE_CHECKING:
     from efex_gui.app.controller import SessionController
+    from efex_gui.app.extraction_controller import ExtractionController
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +103,14 @@ class Autosaver(QObject):
         controller.changed.connect(self._soon.start)
         controller.dirty_changed.connect(self._on_dirty_changed)
         controller.session_changed.connect(self._on_session_changed)
+        self._extraction: ExtractionController | None = None
+        #: signature of the result in the recovery folder (None: none there)
+        self._kept_signature: str | None = None
+
+    def keep_results(self, extraction: ExtractionController) -> None:
+        """Autosave ``extraction``'s last result with the session, when it changes."""
+        self._extraction = extraction
+        extraction.results_changed.connect(self._soon.start)
 
     def _on_dirty_changed(self, dirty: bool) -> None:
         if not dirty:  # saved: an older recovery copy would only confuse
@@ -112,6 +124,11 @@ class Autosaver(QObject):
     def session_file(self) -> Path:
         """The recovery copy of the session."""
         return self.folder / SESSION_NAME
+
+    @property
+    def results_file(self) -> Path:
+        """The recovery copy of the last extraction result."""
+        return results_path(self.session_file)
 
     @property
     def note_file(self) -> Path:
@@ -131,15 +148,27 @@ class Autosaver(QObject):
                 "saved_at": time.time(),
             }
             atomic_write_text(self.note_file, json.dumps(note))
+            self._save_results()
         except Exception:  # autosave must never disturb the user
             logger.exception("Autosave failed")
             return False
         return True
 
+    def _save_results(self) -> None:
+        """Write the extraction result beside the copy unless it is there already."""
+        result = None if self._extraction is None else self._extraction.result
+        if result is None:
+            self.results_file.unlink(missing_ok=True)
+            self._kept_signature = None
+        elif result.signature != self._kept_signature:
+            save_result(result, self.controller.session, self.results_file)
+            self._kept_signature = result.signature
+
     def discard(self) -> None:
         """Delete the recovery copy (after a save, a replacement or a clean exit)."""
-        for path in (self.session_file, self.note_file):
+        for path in (self.session_file, self.note_file, self.results_file):
             path.unlink(missing_ok=True)
+        self._kept_signature = None
 
     def stop(self) -> None:
         """Stop the timers."""
@@ -168,6 +197,11 @@ class Recovery:
     original: str | None
     saved_at: float | None
     lock: QLockFile | None = field(repr=False, default=None)
+
+    @property
+    def results_file(self) -> Path:
+        """The autosaved extraction result (may be absent)."""
+        return results_path(self.folder / SESSION_NAME)
 
     def adopted(self) -> None:
         """Drop the copy: the session was restored (and autosaved by this instance)."""

@@ -190,16 +190,26 @@ class ExtractionController(ExtractionEdits, QObject):
 
     def _restore_results(self) -> None:
         """Show the result saved beside the session file, if there is one."""
-        path = self.session.path
-        stored = load_result(results_path(path)) if path is not None else None
+        if self.session.path is not None:
+            self.restore_results(results_path(self.session.path))
+
+    def restore_results(self, path: str | Path, *, saved: bool = True) -> bool:
+        """Show the result stored at ``path`` (False if there is none to show).
+
+        ``saved``: it is the one saved with the session file (else, e.g. a crashed
+        instance's autosaved result, it still needs saving).
+        """
+        stored = load_result(path)
         if stored is None:
-            return
+            return False
         self.result = stored.result
         self.changed_files = stored.changed_files
         self.restored = True
-        self._saved_signature = stored.result.signature
+        if saved:
+            self._saved_signature = stored.result.signature
         self._update_stale()
         self.results_changed.emit(self.result)
+        return True
 
     def signature(self) -> str:
         """Digest of the current inputs (compared with the result's)."""

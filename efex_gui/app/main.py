@@ -136,6 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     controller = SessionController()
     window = MainWindow(controller, preferences)
     autosaver = Autosaver(controller, period_s=preferences.autosave_seconds())
+    autosaver.keep_results(window.extraction)
     if args.screenshot:
         code = _screenshot(args, window, controller)
         autosaver.close()
@@ -217,8 +218,10 @@ def _offer_restore(window: object, controller: object, autosaver: object) -> Non
     """Offer each recovery copy left by a crashed instance, once, newest first.
 
     The question goes through ``QMessageBox.question`` (patched in tests). A
-    restored session is autosaved by this instance before the old copy goes; a
-    declined one is moved to ``recovery/declined`` and never offered again.
+    restored session behaves like a reopened saved one: its last result (autosaved
+    with it) is shown at once and its files are read in the background. It is
+    autosaved by this instance before the old copy goes; a declined one is moved to
+    ``recovery/declined`` and never offered again.
     """
     from PySide6.QtWidgets import QMessageBox, QWidget
 
@@ -243,6 +246,10 @@ def _offer_restore(window: object, controller: object, autosaver: object) -> Non
         session = recovery.session
         session.path = Path(original) if original else None
         controller.set_session(session, saved=False)
+        extraction = getattr(window, "extraction", None)
+        if extraction is not None:  # not saved with the session file: still unsaved
+            extraction.restore_results(recovery.results_file, saved=False)
+        controller.load_all()
         if autosaver.save_now():  # the copy is ours before the old one goes
             recovery.adopted()
         else:

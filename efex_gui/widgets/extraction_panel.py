@@ -209,10 +209,12 @@ class ExtractionBar(ControllerView[ExtractionController]):
                 f"{controller.left_out_targets()} target(s) with errors left out"
             )
         elif controller.restored:
-            text = (
-                f"Results saved with the session: {len(result.features)} "
-                "protocols (up to date)"
+            where = (
+                "restored from the autosave (not saved yet)"
+                if controller.has_unsaved_results()
+                else "saved with the session"
             )
+            text = f"Results {where}: {len(result.features)} protocols (up to date)"
         else:
             stats = result.stats
             text = (

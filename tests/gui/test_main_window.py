@@ -191,6 +191,8 @@ def test_start_offers_to_restore_a_crashed_session(
         assert len(asked) == 1
         assert fresh.session == expected
         assert fresh.is_dirty(), "a restored session still needs saving"
+        assert fresh.is_busy(), "its files are read in the background (no Ctrl+L)"
+        qtbot.waitUntil(lambda: not fresh.is_busy(), timeout=120_000)
         assert mine.session_file.exists(), "the restored session is autosaved anew"
         assert not crashed.folder.exists(), "the crashed copy was adopted"
         third = SessionController()

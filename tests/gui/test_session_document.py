@@ -112,3 +112,55 @@ def test_gui_export_sidecar_reproduces_the_export_on_the_cli(
     for name in ("features.json", "protocols.json", "holding_threshold_currents.json"):
         gui = (tmp_path / "gui" / name).read_bytes()
         assert gui == (tmp_path / "cli" / name).read_bytes(), name
+
+
+def test_session_restored_after_a_crash_behaves_like_a_reopened_one(
+    qtbot: Any, preferences: Any, demo_dir: Path, tmp_path: Path, monkeypatch: Any
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from efex_gui.app.autosave import Autosaver
+    from efex_gui.app.main import _offer_restore
+
+    monkeypatch.setattr(
+        QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes
+    )
+    first = _window(qtbot, preferences)
+    first.open_path(demo_dir / "config.json")
+    first.controller.set_excluded([ExclusionKey("SimCell2", "IV")], True, "drift")
+    crashed = Autosaver(first.controller, tmp_path / "recovery", period_s=0)
+    crashed.keep_results(first.extraction)
+    result = run_and_wait(qtbot, first.extraction)
+    assert crashed.save_now()
+    assert crashed.results_file.exists(), "the result is autosaved with the session"
+    crashed.stop()  # the first instance dies
+    crashed._lock.unlock()
+    first.controller.shutdown()
+
+    second = _window(qtbot, preferences)
+    extraction = second.extraction
+    mine = Autosaver(second.controller, tmp_path / "recovery", period_s=0)
+    mine.keep_results(extraction)
+    try:
+        with qtbot.assertNotEmitted(extraction.run_started):
+            _offer_restore(second, second.controller, mine)
+            assert second.controller.is_busy(), "the files are read without Ctrl+L"
+            shown = extraction.result
+            assert shown is not None, "the last result is shown at once"
+            assert shown.features == result.features
+            assert shown.currents == result.currents
+            assert not extraction.is_stale()
+            assert second.extraction_ui["results"].model.rows
+            bar_text = second.extraction_ui["bar"].state.text()
+            assert "restored from the autosave (not saved yet)" in bar_text
+            assert second.has_unsaved_work()
+            qtbot.waitUntil(lambda: not second.controller.is_busy(), timeout=120_000)
+        assert not extraction.is_stale(), "reading the files leaves it up to date"
+        assert mine.results_file.exists(), "the adopted result is autosaved anew"
+        assert not crashed.folder.exists()
+        saved = tmp_path / "restored.json"
+        assert second._save_to(saved)
+        assert not second.has_unsaved_work(), "saving keeps the restored result"
+        assert (tmp_path / "restored.efex-results").exists()
+    finally:
+        second.controller.shutdown()
