@@ -1,9 +1,10 @@
 """Packaging: the wheel carries resources/ and installs; the app bundle (opt-in) runs.
 
 The wheel is built once per module (``pip wheel --no-deps``), installed into a fresh
-virtual environment that sees this interpreter's packages (``--system-site-packages``
-plus a ``.pth`` naming this interpreter's site-packages, so it works from a venv too
-and Qt is not downloaded again), and used from a folder outside the checkout.
+virtual environment that sees this interpreter's packages wherever they live (a
+``.pth`` naming the folders of this interpreter's ``sys.path``, so it works from a
+venv, a user site or ``PYTHONPATH`` too, and Qt is not downloaded again), and used
+from a folder outside the checkout.
 
 The PyInstaller bundle takes minutes to build: its smoke test runs only when
 ``EFEX_TEST_BUNDLE=1`` (building it) or ``EFEX_BUNDLE_DIR=dist/efex-gui`` (a bundle
@@ -19,7 +20,6 @@ import json
 import os
 import re
 import shutil
-import site
 import struct
 import subprocess
 import sys
@@ -102,7 +102,7 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh venv (seeing this interpreter's packages) with the wheel installed."""
     env_dir = tmp_path_factory.mktemp("venv")
     # no ensurepip (seconds): the pip of the packages this venv sees installs the wheel
-    venv.create(env_dir, system_site_packages=True, with_pip=False, symlinks=True)
+    venv.create(env_dir, with_pip=False, symlinks=True)
     python = _venv_bin(env_dir, "python")
     _see_these_packages(python, env_dir)
     # --no-index: every dependency must already be satisfied (nothing is downloaded);
@@ -127,31 +127,44 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _see_these_packages(python: Path, env_dir: Path) -> None:
     """Let the new venv import the dependencies this interpreter imports.
 
-    ``--system-site-packages`` shows the *base* interpreter's packages; when the tests
-    run in a virtual environment (the README's instructions), the dependencies live
-    in that environment instead, and the nested venv could not import efel. A
-    ``.pth`` file adds this interpreter's site-packages folders after the venv's own,
-    so the installed wheel wins over any editable install of the checkout (a
-    ``.pth`` file in a folder added this way is not run).
+    Wherever they live: the base interpreter's or a virtual environment's
+    site-packages (the README's instructions), the user site, ``PYTHONPATH`` (which
+    the subprocesses do not inherit), a folder a ``.pth`` file added. A ``.pth`` file
+    in the new venv lists every folder of this interpreter's ``sys.path`` except the
+    standard library (the venv has its own) and any folder holding an ``efex_gui``
+    package (the checkout, an editable install), so only the installed wheel can be
+    imported as ``efex_gui``. The folders come after the venv's own site-packages,
+    and ``.pth`` files inside them are not run.
     """
-    folders = dict.fromkeys(
-        str(Path(p))
-        for p in (
-            sysconfig.get_path("purelib"),
-            sysconfig.get_path("platlib"),
-            *site.getsitepackages(),
-        )
-        if p and Path(p).is_dir()
-    )
+    stdlib = [
+        Path(sysconfig.get_path(name)).resolve() for name in ("stdlib", "platstdlib")
+    ]
     result = _run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
         cwd=env_dir,
     )
     own = Path(result.stdout.strip())
-    folders.pop(str(own), None)
+    folders = dict.fromkeys(
+        str(folder)
+        for folder in (Path(p).resolve() for p in sys.path if p)
+        if folder.is_dir()
+        and folder != own.resolve()
+        and not any(_in_stdlib(folder, lib) for lib in stdlib)
+        and not (folder / "efex_gui" / "__init__.py").is_file()
+    )
     (own / "_efex_test_outer_packages.pth").write_text(
         "\n".join(folders) + "\n", encoding="utf-8"
     )
+
+
+def _in_stdlib(folder: Path, lib: Path) -> bool:
+    """Whether ``folder`` is the standard library ``lib`` or in it (not its
+    site-packages, which a base interpreter keeps inside it).
+    """
+    if not folder.is_relative_to(lib):
+        return False
+    parts = folder.relative_to(lib).parts
+    return not {"site-packages", "dist-packages"} & set(parts)
 
 
 def _venv_bin(env_dir: Path, name: str) -> Path:
