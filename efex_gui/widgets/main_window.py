@@ -373,6 +373,8 @@ class MainWindow(SessionDocument, QMainWindow):
         except (OSError, EfexError, ValueError) as exc:
             self.show_error("Cannot save the session", str(exc))
             return False
+        finally:  # the results are saved after the session said it was clean
+            self._update_title()
         self.preferences.add_recent_file(saved)
         self.statusBar().showMessage(f"Saved {saved}", 5000)
         return True

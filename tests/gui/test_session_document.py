@@ -32,6 +32,7 @@ def test_reopened_session_shows_its_results_at_once_and_reads_in_background(
     session_file = tmp_path / "curated.json"
     assert first._save_to(session_file)
     assert not first.has_unsaved_work(), "the results were saved with the session"
+    assert not first.isWindowModified(), "no '*' in the title once saved"
     assert (tmp_path / "curated.efex-results").exists()
     first.controller.shutdown()
 
@@ -161,6 +162,7 @@ def test_session_restored_after_a_crash_behaves_like_a_reopened_one(
         saved = tmp_path / "restored.json"
         assert second._save_to(saved)
         assert not second.has_unsaved_work(), "saving keeps the restored result"
+        assert not second.isWindowModified()
         assert (tmp_path / "restored.efex-results").exists()
     finally:
         second.controller.shutdown()
