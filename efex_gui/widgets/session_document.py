@@ -28,6 +28,8 @@ class SessionDocument:
 
     controller: SessionController
     confirm_close: bool
+    #: the empty session is a new, untitled document (New session), not no document
+    _new_document = False
 
     def save(self) -> bool:  # provided by the window
         """Save the session; the window that uses this mixin provides it."""
@@ -75,17 +77,29 @@ class SessionDocument:
         return answer == QMessageBox.StandardButton.Discard
 
     def new_session(self) -> bool:
-        """Start an empty, untitled session (after asking about unsaved work)."""
+        """Start an empty, untitled session (after asking about unsaved work).
+
+        The window then names it "untitled session" and says how to add recordings;
+        :meth:`close_session` leaves no session at all ("efex-gui").
+        """
         if not self.confirm_replace("starting a new session"):
             return False
+        self._new_document = True
         self.controller.set_session(Session())
+        self._as_window().statusBar().showMessage(
+            "New session: add recordings with File → Open folder… or Open files…"
+        )
         return True
 
     def close_session(self) -> bool:
         """Close the session and show the empty window (after asking)."""
         if not self.confirm_replace("closing it"):
             return False
+        self._new_document = False
         self.controller.set_session(Session())
+        self._as_window().statusBar().showMessage(
+            "Session closed: open a folder, files or a session to start again"
+        )
         return True
 
     def _as_window(self) -> QMainWindow:
@@ -95,9 +109,11 @@ class SessionDocument:
     def _update_title(self, *_args: Any) -> None:
         """``name[*] — efex-gui``: Qt shows the ``*`` while there is unsaved work."""
         session = self.controller.session
+        if session.files_metadata or session.path is not None:
+            self._new_document = False  # the new document got its recordings
         if session.path is not None:
             self._as_window().setWindowTitle(f"{session.path.name}[*] — efex-gui")
-        elif session.files_metadata:
+        elif session.files_metadata or self._new_document:
             self._as_window().setWindowTitle("untitled session[*] — efex-gui")
         else:
             self._as_window().setWindowTitle("efex-gui")

@@ -262,5 +262,9 @@ def test_title_names_the_session_and_marks_it_modified(
     window.controller.undo_stack.undo()
     assert not window.isWindowModified()
     window.confirm_close = False
+    window.new_session()
+    assert window.windowTitle() == "untitled session[*] — efex-gui"
+    assert "New session" in window.statusBar().currentMessage()
     window.close_session()
-    assert window.windowTitle() == "efex-gui"
+    assert window.windowTitle() == "efex-gui", "closed: no document, not a new one"
+    assert "Session closed" in window.statusBar().currentMessage()
