@@ -101,8 +101,14 @@ class CellAnalysisController(QObject):
             cache=self.cache,
         )
 
-    def _on_results(self, result: ExtractionResult) -> None:
+    def _on_results(self, result: ExtractionResult | None) -> None:
         self.result = result
+        if result is None:  # a new, closed or replaced session: no cell to show
+            self._generation += 1  # a summary still being computed is dropped
+            self.summaries = []
+            self._summarised = {}
+            self.summaries_changed.emit([])
+            return
         self.refresh()
 
     def refresh(self) -> None:

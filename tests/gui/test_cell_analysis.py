@@ -382,3 +382,23 @@ def test_an_exclusion_does_not_wait_for_the_summary_it_replaces(
     assert [s.cell for s in blocker.args[0]] == [
         c.name for c in extraction.result.cells
     ]
+
+
+def test_a_closed_session_leaves_no_cell_curves(
+    qtbot: Any, analysis: CellAnalysisController
+) -> None:
+    """New / Close session: the last session's cells are not drawn any more."""
+    from efex_gui.core.session.document import Session
+
+    plots = CellPlots(analysis)
+    view = CellsView(analysis)
+    qtbot.addWidget(plots)
+    qtbot.addWidget(view)
+    _summarised(qtbot, analysis)
+    assert plots.points["fi"]
+    with qtbot.waitSignal(analysis.summaries_changed) as blocker:
+        analysis.sc.set_session(Session())
+    assert blocker.args[0] == []
+    assert analysis.summaries == []
+    assert not plots.points["fi"]
+    assert view.proxy.rowCount() == 0
