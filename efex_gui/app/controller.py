@@ -80,6 +80,8 @@ class SessionController(QObject):
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
         self.selection: list[SweepKey] = []
         self._never_saved = False
+        #: size and mtime of the session file when opened or last saved here
+        self._file_stamp: tuple[int, int] | None = None
         self._worker = WorkerThread()
         self.store = RecordingStore(self, self._worker)
         self.store.loaded.connect(self._on_loaded)
@@ -102,6 +104,7 @@ class SessionController(QObject):
         """Replace the session (everything derived is dropped and rebuilt lazily)."""
         self.store.cancel()
         self.session = session
+        self._file_stamp = _file_stamp(session.path)
         self.dataset = Dataset(session.files_metadata, session.data_root)
         self.store.reset(self.dataset, session)
         self.selection = []
@@ -146,10 +149,21 @@ class SessionController(QObject):
         if target is None:
             raise ValueError("No file name for the session: use 'Save as'.")
         self.session.save(target)
+        self._file_stamp = _file_stamp(target)
         self._never_saved = False
         self.undo_stack.setClean()
         self.dirty_changed.emit(False)
         return Path(target)
+
+    def file_changed_on_disk(self) -> bool:
+        """Whether the session file changed since this window opened or saved it.
+
+        Another window, instance or program saved it: saving now would overwrite
+        their work (a deleted file is not a change: saving writes it again).
+        """
+        path = self.session.path
+        now = _file_stamp(path)
+        return now is not None and now != self._file_stamp
 
     def is_dirty(self) -> bool:
         """Whether the session has changes not in its file."""
@@ -342,6 +356,15 @@ class SessionController(QObject):
     def run_in_worker(self, name: str, fn: Any) -> TaskContext:
         """Run ``fn(context)`` on the worker thread (one task at a time)."""
         return self.store.run_task(name, fn)
+
+
+def _file_stamp(path: Path | None) -> tuple[int, int] | None:
+    """Size and modification time (ns) of ``path`` (None if absent or unknown)."""
+    try:
+        stat = Path(path).stat() if path is not None else None
+    except OSError:
+        return None
+    return None if stat is None else (stat.st_size, stat.st_mtime_ns)
 
 
 def _describe_keys(keys: list[ExclusionKey]) -> str:

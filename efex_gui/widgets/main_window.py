@@ -350,10 +350,21 @@ class MainWindow(SessionDocument, QMainWindow):
 
     # --- saving -------------------------------------------------------------------
     def save(self) -> bool:
-        """Save the session where it was saved before, else ask for a file."""
-        if self.controller.session.path is None:
+        """Save the session where it was saved before, else ask for a file.
+
+        If another window or program changed that file meanwhile, it asks first
+        (:meth:`ask_overwrite`): Overwrite, Save as… or Cancel.
+        """
+        path = self.controller.session.path
+        if path is None:
             return self.save_as()
-        return self._save_to(self.controller.session.path)
+        if self.controller.file_changed_on_disk():
+            choice = self.ask_overwrite(path.name)
+            if choice == "save_as":
+                return self.save_as()
+            if choice != "overwrite":
+                return False
+        return self._save_to(path)
 
     def save_as(self) -> bool:
         """Ask for a file name and save the session there."""

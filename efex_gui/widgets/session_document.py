@@ -76,6 +76,32 @@ class SessionDocument:
             return self.save()
         return answer == QMessageBox.StandardButton.Discard
 
+    def ask_overwrite(self, name: str) -> str:
+        """Ask what to do with a session file changed elsewhere (tests click it).
+
+        Returns ``"overwrite"``, ``"save_as"`` or ``"cancel"``.
+        """
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Session file changed",
+            f"{name} was changed on disk (by another efex-gui window or another "
+            "program) since this window opened or saved it.",
+            parent=self._as_window(),
+        )
+        box.setInformativeText(
+            "Overwrite it with this window's session (the other changes are lost), "
+            "or save this session under another name?"
+        )
+        overwrite = box.addButton("Overwrite", QMessageBox.ButtonRole.DestructiveRole)
+        save_as = box.addButton("Save as…", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(save_as)
+        box.exec()
+        clicked = box.clickedButton()
+        if clicked is overwrite:
+            return "overwrite"
+        return "save_as" if clicked is save_as else "cancel"
+
     def new_session(self) -> bool:
         """Start an empty, untitled session (after asking about unsaved work).
 

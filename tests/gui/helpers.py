@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
 if TYPE_CHECKING:
     from efex_gui.app.controller import SessionController
 
@@ -30,3 +33,18 @@ def load_everything(qtbot: Any, controller: SessionController) -> None:
     with qtbot.waitSignal(controller.task_finished, timeout=120_000):
         controller.load_all()
     qtbot.waitUntil(lambda: not controller._pending_loaded, timeout=5000)
+
+
+class Answer:
+    """Answers the next modal message box with the button labelled ``button``."""
+
+    def __init__(self, button: str) -> None:
+        self.button = button
+        self.texts: list[str] = []
+        QTimer.singleShot(0, self._click)
+
+    def _click(self) -> None:
+        box = QApplication.activeModalWidget()
+        assert isinstance(box, QMessageBox)
+        self.texts.append(box.text())
+        next(b for b in box.buttons() if b.text() == self.button).click()

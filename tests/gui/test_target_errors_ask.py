@@ -14,12 +14,12 @@ import json
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtCore import Qt
 
 from efex_gui.core.session.exclusions import ExclusionKey
 from efex_gui.widgets.main_window import MainWindow
 from tests.gui.extraction_helpers import open_demo
+from tests.gui.helpers import Answer
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -30,21 +30,6 @@ BAD_ROWS = [
     {"efeature": "AP_amplitude", "protocol": "IDRest", "amplitude": "high",
      "tolerance": 20},
 ]  # fmt: skip
-
-
-class Answer:
-    """Answers the next modal message box with the button labelled ``button``."""
-
-    def __init__(self, button: str) -> None:
-        self.button = button
-        self.texts: list[str] = []
-        QTimer.singleShot(0, self._click)
-
-    def _click(self) -> None:
-        box = QApplication.activeModalWidget()
-        assert isinstance(box, QMessageBox)
-        self.texts.append(box.text())
-        next(b for b in box.buttons() if b.text() == self.button).click()
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ autosave of the old session survives until the person chose.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -268,3 +269,38 @@ def test_title_names_the_session_and_marks_it_modified(
     window.close_session()
     assert window.windowTitle() == "efex-gui", "closed: no document, not a new one"
     assert "Session closed" in window.statusBar().currentMessage()
+
+
+def test_saving_over_a_file_another_window_saved_asks_first(
+    window: MainWindow, saved_demo: Path, qtbot: Any, monkeypatch: Any
+) -> None:
+    """Two windows (or instances) on one session file: the second save asks."""
+    from efex_gui.core.session.document import Session
+    from tests.gui.helpers import Answer
+
+    _exclude_with_reason(window, qtbot)
+    other = Session.load(saved_demo)  # another instance excludes, then saves
+    other.rheobase_overrides = {"SimCell1": 0.5}
+    other.save(saved_demo)
+    stat = saved_demo.stat()
+    os.utime(saved_demo, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    theirs = saved_demo.read_bytes()
+
+    answer = Answer("Cancel")
+    assert not window.save()
+    assert answer.texts == [
+        "curated.json was changed on disk (by another efex-gui window or another "
+        "program) since this window opened or saved it."
+    ]
+    assert saved_demo.read_bytes() == theirs, "Cancel: their file is untouched"
+    assert window.isWindowModified()
+
+    Answer("Overwrite")
+    assert window.save()
+    assert saved_demo.read_bytes() != theirs
+    assert "noisy baseline" in saved_demo.read_text()
+    assert not window.isWindowModified()
+    # saved here since: no question any more
+    monkeypatch.setattr(window, "ask_overwrite", lambda name: pytest.fail(name))
+    window.extraction.set_rheobase_override("SimCell2", 0.2)
+    assert window.save()
