@@ -28,6 +28,7 @@ Widgets call the commands and redraw on the signals; they never touch the sessio
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from typing import TYPE_CHECKING, Any

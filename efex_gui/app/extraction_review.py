@@ -133,7 +133,7 @@ def target_check(
 
 
 def error_rows(check: TargetCheck, n_targets: int) -> list[int]:
-    """The target rows ``check`` finds impossible (an error among their issues).
+    """Return the target rows ``check`` finds impossible (errors among their issues).
 
     Parameters
     ----------
@@ -172,9 +172,11 @@ def session_to_run(
     rows = set(left_out)
     if not rows or session.targets is None:
         return session, None
-    copied = copy.deepcopy(session)
-    signature = inputs_signature(copied)
-    copied.targets = [t for i, t in enumerate(copied.targets) if i not in rows]
+    signature = inputs_signature(session)
+    copied = copy.copy(session)  # the rest is shared with the snapshot given
+    copied.targets = [
+        copy.deepcopy(t) for i, t in enumerate(session.targets) if i not in rows
+    ]
     return copied, signature
 
 
