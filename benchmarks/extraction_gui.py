@@ -27,27 +27,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from qt_events import wait_for
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 SHARED = ROOT.parent / "shared" / "data"
-
-
-def wait_for(app: Any, signal: Any, timeout_s: float = 600.0) -> list[Any]:
-    """Process events until ``signal`` is emitted; return its arguments."""
-    got: list[Any] = []
-
-    def slot(*args: Any) -> None:
-        got.append(args)
-
-    signal.connect(slot)
-    end = time.monotonic() + timeout_s
-    while not got and time.monotonic() < end:
-        app.processEvents()
-        time.sleep(0.002)
-    signal.disconnect(slot)
-    if not got:
-        raise TimeoutError(f"no {signal} within {timeout_s} s")
-    return list(got[0])
 
 
 def build(app: Any) -> tuple[Any, Any]:

@@ -51,37 +51,11 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
+from qt_events import spin_until, wait_for
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 PATH_KEYS = ("filepath", "v_file", "i_file")
-
-
-def wait_for(app: Any, signal: Any, timeout_s: float = 3600.0) -> list[Any]:
-    """Process events until ``signal`` is emitted; return its arguments."""
-    got: list[Any] = []
-
-    def slot(*args: Any) -> None:
-        got.append(args)
-
-    signal.connect(slot)
-    end = time.monotonic() + timeout_s
-    while not got and time.monotonic() < end:
-        app.processEvents()
-        time.sleep(0.001)
-    signal.disconnect(slot)
-    if not got:
-        raise TimeoutError(f"no {signal} within {timeout_s} s")
-    return list(got[0])
-
-
-def spin_until(app: Any, done: Any, timeout_s: float = 3600.0) -> None:
-    """Process events until ``done()`` is true."""
-    end = time.monotonic() + timeout_s
-    while not done():
-        if time.monotonic() > end:
-            raise TimeoutError("condition not reached")
-        app.processEvents()
-        time.sleep(0.001)
 
 
 # --- inputs --------------------------------------------------------------------------
