@@ -28,13 +28,15 @@ from typing import TYPE_CHECKING, Any
 from efex_gui.core.extraction.feature_cache import (
     FeatureCache,
     extract_cell_features,
+    target_groups,
 )
 from efex_gui.core.extraction.spike_cache import spike_counts_cached
-from efex_gui.core.rheobase.strategies import compute_rheobase
+from efex_gui.core.rheobase.strategies import cell_rheobase, check_rheobase_settings
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping, Sequence
+    from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 
+    from efex_gui.core.extraction.feature_cache import CacheStats
     from efex_gui.core.extraction.feature_store import FeatureStore
 
 __all__ = [
@@ -112,11 +114,16 @@ def release_traces(cell: Any, keep_spikecount: bool = True) -> None:
 class CellTask:
     """One cell's whole extraction, as a picklable callable for ``map_function``.
 
+    The one per-cell sequence of every extraction: ``extract_efeatures`` maps the
+    whole task (:meth:`__call__`) over the cells; the GUI's incremental runner reads
+    the cell from its caches and calls the steps (:meth:`rheobase`,
+    :meth:`features`) itself, between its progress reports and reuse checks.
+
     Attributes
     ----------
     read : callable
-        ``read((cell_name, protocols)) -> Cell`` (``stages._create_cell`` bound to
-        the reader, settings and strictness).
+        ``read((cell_name, protocols)) -> Cell`` (``read_and_extract.read_cell``
+        bound to the reader, settings and strictness).
     groups : list, optional
         Target groups; None stops after the rheobase (auto branch, first pass).
     efel_settings : mapping, optional
@@ -155,30 +162,91 @@ class CellTask:
     store: FeatureStore | None = None
     rheobase: bool | None = None
 
+    @classmethod
+    def at_targets(
+        cls, targets: Sequence[Mapping[str, Any]], **fields: Any
+    ) -> CellTask:
+        """Return a task computing ``targets`` (prepared): their groups and windows.
+
+        ``fields`` are the other attributes.
+        """
+        return cls(
+            groups=target_groups(targets), windows=amplitude_windows(targets), **fields
+        )
+
     def __call__(self, item: Any) -> Any:
         """Run the task on ``(cell_name, protocols)`` (with ``read``) or on a Cell."""
         cell = self.read(item) if self.read is not None else item
         rheobase = self.read is not None if self.rheobase is None else self.rheobase
         if rheobase and not self.absolute_amplitude:
-            with spike_counts_cached(cell.recordings, self.store):
-                compute_rheobase(
-                    [cell],
-                    self.protocols_rheobase or (),
-                    self.rheobase_strategy,
-                    dict(self.rheobase_settings or {}),
-                    rheobase_overrides=self.rheobase_overrides,
-                )
+            self.compute_rheobase(cell)
         if self.groups is None:
             return cell
         cache = None if self.store is None else FeatureCache(store=self.store)
-        chosen = None
-        if not self.extract_all_recordings:
-            chosen = matched_recordings(
-                cell, self.windows or [], self.absolute_amplitude
-            )
-        extract_cell_features(
-            cell, self.groups, self.efel_settings, chosen, cache=cache
-        )
+        self.features(cell, cache)
         if self.drop:
             release_traces(cell, self.keep_spikecount)
         return cell
+
+    def compute_rheobase(self, cell: Any) -> Any:
+        """Give ``cell`` its rheobase (the override if any) and relative amplitudes.
+
+        Spike counts come from, and go to, the persistent ``store``.
+
+        Returns
+        -------
+        float or None
+            The strategy's rheobase, before the cell's override.
+        """
+        check_rheobase_settings(self.rheobase_strategy, self.rheobase_settings)
+        with spike_counts_cached(cell.recordings, self.store):
+            return cell_rheobase(
+                cell,
+                self.protocols_rheobase or (),
+                self.rheobase_strategy,
+                self.rheobase_settings,
+                override=(self.rheobase_overrides or {}).get(cell.name),
+            )
+
+    def features(
+        self,
+        cell: Any,
+        cache: FeatureCache | None = None,
+        *,
+        done: Collection[int] = (),
+        stats: CacheStats | None = None,
+        cancel: Any = None,
+    ) -> None:
+        """Compute the targeted features on the recordings some window holds.
+
+        Every recording of a targeted protocol with ``extract_all_recordings``.
+
+        Parameters
+        ----------
+        cell : Cell
+            The cell (mutated), with its rheobase.
+        cache : FeatureCache, optional
+            Per-sweep values computed once (see ``extract_cell_features``).
+        done : collection of int
+            ids of recordings that already have their features (skipped).
+        stats, cancel
+            As ``extract_cell_features``.
+        """
+        chosen = None
+        if not self.extract_all_recordings:
+            chosen = [
+                recording
+                for recording in matched_recordings(
+                    cell, self.windows or [], self.absolute_amplitude
+                )
+                if id(recording) not in done
+            ]
+        extract_cell_features(
+            cell,
+            self.groups or [],
+            self.efel_settings,
+            chosen,
+            cache=cache,
+            stats=stats,
+            cancel=cancel,
+        )

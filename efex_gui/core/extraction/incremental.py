@@ -3,10 +3,13 @@
 :class:`IncrementalExtractor` runs the extraction of
 :func:`efex_gui.core.extraction.pipeline.extract_efeatures` on a session, cell by cell
 in the order of :mod:`efex_gui.core.extraction.cell_task` (read → rheobase → features on
-the recordings a target window holds → drop the traces), with the same stage functions
-(``checked_arguments``, ``read_recordings``, ``compute_rheobase``,
-``extract_cell_features``, ``group_efeatures``, ``create_feature_protocol_files``) and
-three caches:
+the recordings a target window holds → drop the traces), with the same functions:
+``checked_arguments``; ``read_entry`` with one ``TraceCache`` per cell (a file listed
+under two protocols is read once); the steps of one
+:class:`~efex_gui.core.extraction.cell_task.CellTask` (``compute_rheobase``,
+``features``); the auto branch's ``auto_rheobase_task`` and ``choose_auto_targets``;
+``group_efeatures`` and ``create_feature_protocol_files``. What it adds is three
+caches:
 
 * the recordings the browser already read (``preread``: the GUI hands over what its
   store holds, so no file is read twice), else recordings per files_metadata entry
@@ -36,24 +39,18 @@ from __future__ import annotations
 
 import copy
 import json
-import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from efex_gui.core.errors import Cancelled
-from efex_gui.core.extraction.cell_task import (
-    amplitude_windows,
-    extract_cell_features,
-    matched_recordings,
-)
+from efex_gui.core.extraction.cell_task import CellTask
 from efex_gui.core.extraction.feature_cache import (
     FeatureCache,
     settings_key,
     share_identity,
     sweep_identity,
-    target_groups,
 )
 from efex_gui.core.extraction.grouping import create_feature_protocol_files
 from efex_gui.core.extraction.pipeline import checked_arguments
@@ -63,21 +60,21 @@ from efex_gui.core.extraction.planning import (
     PlanCache,
     file_stamp,
 )
-from efex_gui.core.extraction.read_and_extract import prepare_targets, read_recordings
+from efex_gui.core.extraction.read_and_extract import prepare_targets, read_entry
 from efex_gui.core.extraction.regrouping import GroupingCache, same_number
 from efex_gui.core.extraction.result import ExtractionResult, SweepRef, inputs_signature
-from efex_gui.core.extraction.spike_cache import spike_counts_cached
+from efex_gui.core.extraction.run_branches import (
+    auto_rheobase_task,
+    choose_auto_targets,
+)
 from efex_gui.core.progress import LabelledProgress, check_cancel
-from efex_gui.core.recordings.cell import Cell
+from efex_gui.core.recordings.cell import Cell, TraceCache
 from efex_gui.core.recordings.ecodes import ecode_for_protocol
 from efex_gui.core.recordings.traces import can_reload
-from efex_gui.core.rheobase.strategies import compute_rheobase
 from efex_gui.core.targets.auto import default_auto_targets
 
 if TYPE_CHECKING:
     from efex_gui.core.session.document import Session
-
-logger = logging.getLogger(__name__)
 
 __all__ = ["ExtractionResult", "IncrementalExtractor", "SweepRef", "inputs_signature"]
 
@@ -143,8 +140,17 @@ class IncrementalExtractor:
 
     # --- reading ---------------------------------------------------------------------
     def _read(
-        self, plan: EntryPlan, efel_settings: Mapping[str, Any], preread: Preread | None
+        self,
+        plan: EntryPlan,
+        efel_settings: Mapping[str, Any],
+        preread: Preread | None,
+        traces: TraceCache,
     ) -> tuple[_Entry, bool]:
+        """One entry's recordings: the browser's, cached, or read (``read_entry``).
+
+        ``traces`` holds the files the cell read in this run, so a file listed
+        under two protocols is read once, as in ``extract_efeatures``.
+        """
         cell, protocol, _ = plan.ref
         reused = _reuse(plan, efel_settings, (preread or {}).get(plan.ref))
         if reused is not None:
@@ -162,14 +168,18 @@ class IncrementalExtractor:
         )
         if key in self._entries:
             return self._entries[key], True
+        reading = Cell(cell)
+        reading.skipped_files = []
         try:
-            (read,) = read_recordings(
-                {cell: {protocol: [copy.deepcopy(plan.config)]}},
+            read_entry(
+                reading,
+                protocol,
+                copy.deepcopy(plan.config),
                 None,
-                map,
                 dict(efel_settings),
+                traces,
             )
-            entry = _Entry(read.recordings, list(read.skipped_files))
+            entry = _Entry(reading.recordings, reading.skipped_files)
         except Cancelled:
             raise
         except Exception as exc:  # one bad file is reported, the run goes on
@@ -195,8 +205,9 @@ class IncrementalExtractor:
         """
         cell = Cell(name)
         cell.skipped_files = []
+        traces = TraceCache()
         for plan in plans:
-            entry, cached = self._read(plan, efel_settings, preread)
+            entry, cached = self._read(plan, efel_settings, preread, traces)
             result.entries_cached += cached
             result.entries_read += not cached
             cell.skipped_files += entry.skipped
@@ -373,8 +384,8 @@ class _Run:
         #: ``{id(copy): the recording it copies}``
         self.sources: dict[int, Any] = {}
         self.n_read = self.n_features = 0
-        self.windows: list[tuple[str, Any, Any]] | None = None
-        self.groups: list[Any] | None = None
+        #: the per-cell steps (rheobase, features) of the current pass
+        self.task = CellTask()
         self.absolute = bool(result.settings["absolute_amplitude"])
         self.grouped = False
         self.check_files = True
@@ -401,29 +412,17 @@ class _Run:
             self.sources,
         )
 
-    def _features(
-        self, cell: Any, targets: list[dict[str, Any]], done: set[int] | None = None
-    ) -> None:
+    def _features(self, cell: Any, done: set[int] | None = None) -> None:
         """Features of one cell (``Features`` progress in cells), traces dropped.
 
         Recordings whose id is in ``done`` already have their features.
         """
         total = len(self.plans)
         self._report(self.n_features, total, f"Features: cell {cell.name}")
-        if self.windows is None:
-            self.windows = amplitude_windows(targets)
-            self.groups = target_groups(targets)
-        chosen = [
-            recording
-            for recording in matched_recordings(cell, self.windows, self.absolute)
-            if not done or id(recording) not in done
-        ]
-        extract_cell_features(
+        self.task.features(
             cell,
-            self.groups or [],
-            self.efel_settings,
-            chosen,
-            cache=self.extractor.feature_cache,
+            self.extractor.feature_cache,
+            done=done or (),
             stats=self.result.stats,
             cancel=self.cancel,
         )
@@ -445,7 +444,7 @@ class _Run:
         ``targets`` are prepared; ``common`` identifies them and the settings.
         """
         self.result.targets = targets
-        settings = self.result.settings
+        self.task = self._task(CellTask.at_targets, targets)
         done = self.extractor._done
         previous = {v.cell.name: v for v in done.values()}
         for name in self.plans:
@@ -456,9 +455,9 @@ class _Run:
             cell = self._cell(name)
             self.result.cells.append(cell)
             if not self.absolute:
-                self._rheobase(cell, settings["rheobase_settings"])
+                self._rheobase(cell)
             kept = self._keep_copies(cell, previous.get(name), common)
-            self._features(cell, targets, kept)
+            self._features(cell, kept)
             refs = {id(r): self.result.refs[id(r)] for r in cell.recordings}
             done[signature] = _DoneCell(
                 cell,
@@ -538,28 +537,20 @@ class _Run:
 
     def auto_branch(self) -> None:
         """Rheobase of every cell, targets chosen from the recordings, features."""
-        settings = self.result.settings
-        strategy_settings = settings["rheobase_settings"]
-        if strategy_settings is None and settings["rheobase_strategy"] == "flush":
-            strategy_settings = {"upper_bound_spikecount": 4}
+        self.task = self._task(auto_rheobase_task)
         for name in self.plans:
             cell = self._cell(name)
             self.result.cells.append(cell)
-            self._rheobase(cell, strategy_settings)
+            self._rheobase(cell)
             self._drop(cell)
         cells = self.result.cells
-        if not any(cell.rheobase for cell in cells):
-            logger.warning("No cells with valid rheobase: empty output.")
+        targets = choose_auto_targets(cells, default_auto_targets(), False)
+        if targets is None:
             return
-        recordings = [rec for cell in cells for rec in cell.recordings]
-        targets: list[dict[str, Any]] = []
-        for auto_target in default_auto_targets():
-            auto_target.select_ecode_and_amplitude(recordings)
-            targets += auto_target.generate_targets()
-        prepare_targets(targets, False)
         self.result.targets = targets
+        self.task = self._task(CellTask.at_targets, targets)
         for cell in cells:
-            self._features(cell, targets)
+            self._features(cell)
         key = json.dumps(
             [targets, self.result.settings, self.efel_settings],
             sort_keys=True,
@@ -580,19 +571,23 @@ class _Run:
         )
         self.grouped = True
 
-    def _rheobase(self, cell: Any, strategy_settings: Any) -> None:
-        settings, result = self.result.settings, self.result
-        with spike_counts_cached(cell.recordings, self.extractor.feature_cache.store):
-            compute_rheobase(
-                [cell],
-                settings["protocols_rheobase"],
-                settings["rheobase_strategy"],
-                strategy_settings,
-            )
-        result.computed_rheobase[cell.name] = cell.rheobase
-        if cell.name in result.rheobase_overrides:
-            cell.rheobase = float(result.rheobase_overrides[cell.name])
-            cell.compute_relative_amp()
+    def _task(self, make: Callable[..., CellTask], *args: Any) -> CellTask:
+        """Make the run's per-cell task with ``make``: its settings and caches."""
+        settings = self.result.settings
+        return make(
+            *args,
+            efel_settings=self.efel_settings,
+            absolute_amplitude=self.absolute,
+            protocols_rheobase=settings["protocols_rheobase"],
+            rheobase_strategy=settings["rheobase_strategy"],
+            rheobase_settings=settings["rheobase_settings"],
+            rheobase_overrides=self.result.rheobase_overrides,
+            store=self.extractor.feature_cache.store,
+        )
+
+    def _rheobase(self, cell: Any) -> None:
+        """Give the cell its rheobase (override included); keep the strategy's."""
+        self.result.computed_rheobase[cell.name] = self.task.compute_rheobase(cell)
 
 
 def _drop(recording: Any) -> None:

@@ -46,6 +46,7 @@ __all__ = [
     "drop_traces",
     "extract_efeatures_at_targets",
     "prepare_targets",
+    "read_entry",
     "read_extract_low_memory",
     "read_recordings",
     "skipped_files",
@@ -93,7 +94,7 @@ def _file_label(config: Mapping[str, Any]) -> str:
     )
 
 
-def _read_one(
+def read_entry(
     cell: Any,
     protocol_name: str,
     config: dict[str, Any],
@@ -101,7 +102,29 @@ def _read_one(
     efel_settings: Any,
     cache: TraceCache | None = None,
 ) -> None:
-    """Read one files_metadata entry; on failure remove its partial recordings."""
+    """Read one files_metadata entry into ``cell``, skipping it if it cannot be read.
+
+    The reading step of every extraction: :func:`_create_cell` reads a cell's
+    entries with it, the GUI's incremental runner the entries it has not cached.
+    A file that cannot be read (an :class:`EfexError` but an unknown eCode) leaves
+    no partial recordings, is listed in ``cell.skipped_files`` and logged.
+
+    Parameters
+    ----------
+    cell : Cell
+        Gets the entry's recordings (or its ``skipped_files`` line).
+    protocol_name : str
+        The protocol key.
+    config : dict
+        The entry's metadata (gets a ``protocol_name`` key).
+    recording_reader : callable, optional
+        The user's reader.
+    efel_settings : mapping, optional
+        Global efel settings (the deferred spike count).
+    cache : TraceCache, optional
+        The cell's files read so far: a file listed under two protocols is read
+        once.
+    """
     before = len(cell.recordings)
     try:
         cell.read_recordings(
@@ -149,7 +172,7 @@ def _create_cell(
             )
             continue
         for config in protocol_data:
-            _read_one(
+            read_entry(
                 cell, protocol_name, config, recording_reader, efel_settings, cache
             )
     if consensus_timing:

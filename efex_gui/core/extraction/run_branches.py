@@ -21,8 +21,7 @@ from dataclasses import dataclass, fields
 from functools import partial
 from typing import Any
 
-from efex_gui.core.extraction.cell_task import CellTask, amplitude_windows
-from efex_gui.core.extraction.feature_cache import target_groups
+from efex_gui.core.extraction.cell_task import CellTask
 from efex_gui.core.extraction.grouping import group_efeatures
 from efex_gui.core.extraction.read_and_extract import (
     _create_cell,
@@ -46,6 +45,8 @@ __all__ = [
     "_extract_with_targets",
     "_read_extract",
     "_read_extract_low_memory",
+    "auto_rheobase_task",
+    "choose_auto_targets",
 ]
 
 
@@ -180,16 +181,15 @@ def _extract_with_targets(
     """
     options = options or RunOptions()
     prepare_targets(targets, options.strict_targets)
-    task = CellTask(
+    task = CellTask.at_targets(
+        targets,
         read=_reader(recording_reader, efel_settings, options),
-        groups=target_groups(targets),
         efel_settings=efel_settings,
         protocols_rheobase=protocols_rheobase,
         rheobase_strategy=rheobase_strategy,
         rheobase_settings=rheobase_settings,
         rheobase_overrides=options.rheobase_overrides,
         absolute_amplitude=absolute_amplitude,
-        windows=amplitude_windows(targets),
         extract_all_recordings=options.extract_all_recordings,
         drop=low_memory_mode or options.private_cells,
         keep_spikecount=not options.private_cells,
@@ -234,6 +234,49 @@ def _fresh(auto_targets: list[AutoTarget]) -> list[AutoTarget]:
     return fresh
 
 
+def auto_rheobase_task(
+    protocols_rheobase: list[str] | None,
+    rheobase_strategy: str,
+    rheobase_settings: Settings,
+    **fields: Any,
+) -> CellTask:
+    """Return the auto branch's first pass: each cell's rheobase (read by ``fields``).
+
+    BluePyEfe's ``flush`` strategy gets ``upper_bound_spikecount=4`` there when no
+    settings are given.
+    """
+    if rheobase_settings is None and rheobase_strategy == "flush":
+        rheobase_settings = {"upper_bound_spikecount": 4}
+    return CellTask(
+        protocols_rheobase=protocols_rheobase,
+        rheobase_strategy=rheobase_strategy,
+        rheobase_settings=rheobase_settings,
+        **fields,
+    )
+
+
+def choose_auto_targets(
+    cells: list[Any], auto_targets: list[AutoTarget], strict_targets: bool
+) -> list[dict[str, Any]] | None:
+    """Let the auto targets choose protocols and amplitudes from the cells' sweeps.
+
+    Returns
+    -------
+    list of dict or None
+        The prepared targets; None (with a warning) when no cell has a rheobase.
+    """
+    if not any(cell.rheobase for cell in cells):
+        logger.warning("No cells with valid rheobase: the output will be empty.")
+        return None
+    recordings = [recording for cell in cells for recording in cell.recordings]
+    targets: list[dict[str, Any]] = []
+    for auto_target in auto_targets:
+        auto_target.select_ecode_and_amplitude(recordings)
+        targets += auto_target.generate_targets()
+    prepare_targets(targets, strict_targets)
+    return targets
+
+
 def _extract_auto_targets(
     files_metadata: FilesMetadata,
     protocols_rheobase: list[str] | None,
@@ -248,19 +291,18 @@ def _extract_auto_targets(
 ) -> tuple[list[Any], list[Any], list[dict[str, Any]]]:
     """Auto branch: rheobase first, then targets chosen from the recordings (§2.12)."""
     options = options or RunOptions()
-    if rheobase_settings is None and rheobase_strategy == "flush":
-        rheobase_settings = {"upper_bound_spikecount": 4}
     if auto_targets is None:
         auto_targets = default_auto_targets()
     elif options.fresh_auto_targets:
         auto_targets = _fresh(auto_targets)
     items = list(files_metadata.items())
-    first = CellTask(
+    first = auto_rheobase_task(
+        protocols_rheobase,
+        rheobase_strategy,
+        rheobase_settings,
         read=_reader(recording_reader, efel_settings, options),
-        protocols_rheobase=protocols_rheobase,
-        rheobase_strategy=rheobase_strategy,
-        rheobase_settings=rheobase_settings,
         rheobase_overrides=options.rheobase_overrides,
+        store=options.feature_store,
     )
     cells = _mapped(
         map_function,
@@ -269,20 +311,12 @@ def _extract_auto_targets(
         options.stage_progress(0, len(items)),
         options.cancel,
     )
-    if not any(cell.rheobase for cell in cells):
-        logger.warning("No cells with valid rheobase: the output will be empty.")
+    targets = choose_auto_targets(cells, auto_targets, options.strict_targets)
+    if targets is None:
         return cells, [], []
-    recordings = [recording for cell in cells for recording in cell.recordings]
-    targets: list[dict[str, Any]] = []
-    for auto_target in auto_targets:
-        auto_target.select_ecode_and_amplitude(recordings)
-        targets += auto_target.generate_targets()
-    del recordings
-    prepare_targets(targets, options.strict_targets)
-    second = CellTask(
-        groups=target_groups(targets),
+    second = CellTask.at_targets(
+        targets,
         efel_settings=efel_settings,
-        windows=amplitude_windows(targets),
         extract_all_recordings=options.extract_all_recordings,
         drop=options.private_cells,
         keep_spikecount=False,

@@ -241,19 +241,58 @@ def compute_rheobase(
         A setting the strategy does not take (a ``SettingsError`` and, as in
         BluePyEfe, a ``TypeError``).
     """
-    from efex_gui.core.rheobase.strategies import check_rheobase_settings
-
     check_rheobase_settings(rheobase_strategy, rheobase_settings)
-    strategy = STRATEGIES[rheobase_strategy]
-    settings = dict(rheobase_settings or {})
     overrides = rheobase_overrides or {}
     for cell in cells:
-        if reset:
-            cell.rheobase = None
-        strategy(cell, protocols_rheobase, **settings)
-        if cell.name in overrides:
-            cell.rheobase = float(overrides[cell.name])
-        cell.compute_relative_amp()
+        cell_rheobase(
+            cell,
+            protocols_rheobase,
+            rheobase_strategy,
+            rheobase_settings,
+            reset=reset,
+            override=overrides.get(cell.name),
+        )
+
+
+def cell_rheobase(
+    cell: Any,
+    protocols_rheobase: Sequence[str],
+    rheobase_strategy: str = "absolute",
+    rheobase_settings: Mapping[str, Any] | None = None,
+    *,
+    reset: bool = False,
+    override: float | None = None,
+) -> Any:
+    """Compute one cell's rheobase, then its recordings' relative amplitudes.
+
+    The per-cell step of :func:`compute_rheobase` (which checks the settings once
+    for all its cells) and of every extraction's per-cell task.
+
+    Parameters
+    ----------
+    cell : Cell
+        The cell (mutated).
+    protocols_rheobase, rheobase_strategy, rheobase_settings, reset
+        As :func:`compute_rheobase`; the settings must have passed
+        :func:`check_rheobase_settings`.
+    override : float, optional
+        The user's rheobase for this cell (nA), replacing the strategy's.
+
+    Returns
+    -------
+    float or None
+        What the strategy found, before ``override`` (the GUI shows both).
+    """
+    if reset:
+        cell.rheobase = None
+    STRATEGIES[rheobase_strategy](
+        cell, protocols_rheobase, **dict(rheobase_settings or {})
+    )
+    computed = cell.rheobase
+    if override is not None:
+        cell.rheobase = float(override)
+    cell.compute_relative_amp()
+    return computed
 
 
 def check_rheobase_settings(
