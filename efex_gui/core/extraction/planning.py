@@ -1,8 +1,9 @@
 """What each cell of a session reads: its kept entries, and the traces to drop.
 
 :class:`PlanCache` applies a session's exclusions the way ``Session.to_extract_kwargs``
-applies them (excluded cells, protocols and entries left out; single traces of an
-entry dropped by their index in the reader's list), with absolute paths, and
+applies them, with the same :func:`~efex_gui.core.session.exclusions.kept_entries`
+(excluded cells, protocols and entries left out; single traces of an entry dropped by
+their index in the reader's list), with absolute paths, and
 remembers each cell's plan: a cell whose metadata, exclusions and data folder did not
 change gets the same :class:`CellPlan` object back, so a rerun after an exclusion
 plans the touched cell only (the other cells cost one comparison each).
@@ -17,9 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from efex_gui.core.importing.file_names import entry_file
 from efex_gui.core.session.document import PATH_KEYS
-from efex_gui.core.session.exclusions import ExclusionKey
+from efex_gui.core.session.exclusions import ExclusionKey, kept_entries
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -125,25 +125,14 @@ def _cell_entries(
     paths: dict[tuple[str, str], str],
 ) -> list[EntryPlan]:
     """Return a cell's kept entries (absolute metadata, traces to drop)."""
-    exclusions = session.exclusions
-    partial: dict[tuple[str | None, str | None], set[int]] = {}
-    for k in keys:
-        if k.index is not None:
-            partial.setdefault((k.protocol, k.file), set()).add(int(k.index))
-    entries = []
-    for protocol, configs in protocols.items():
-        for position, config in enumerate(configs):
-            file = entry_file(config)
-            if exclusions.is_excluded(ExclusionKey(cell, protocol, file)):
-                continue
-            entries.append(
-                EntryPlan(
-                    (cell, protocol, position),
-                    _absolute(session, config, paths),
-                    partial.get((protocol, file), set()),
-                )
-            )
-    return entries
+    return [
+        EntryPlan(
+            (cell, protocol, position), _absolute(session, config, paths), dropped
+        )
+        for protocol, position, config, dropped in kept_entries(
+            cell, protocols, session.exclusions, keys
+        )
+    ]
 
 
 def _absolute(

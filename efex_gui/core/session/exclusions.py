@@ -218,25 +218,54 @@ def apply_exclusions(
     """
     kept: FilesMetadata = {}
     partial: PartialExclusions = {}
-    trace_keys = [k for k in exclusions.reasons if k.index is not None]
     for cell, protocols in files_metadata.items():
-        for protocol, entries in protocols.items():
-            for config in entries:
-                file = entry_file(config)
-                if exclusions.is_excluded(ExclusionKey(cell, protocol, file)):
-                    continue
-                kept_entries = kept.setdefault(cell, {}).setdefault(protocol, [])
-                kept_entries.append(copy.deepcopy(config))
-                indices = {
-                    k.index
-                    for k in trace_keys
-                    if (k.cell, k.protocol, k.file) == (cell, protocol, file)
-                }
-                if indices:
-                    partial[(cell, protocol, file)] = {
-                        int(i) for i in indices if i is not None
-                    }
+        for protocol, _, config, dropped in kept_entries(cell, protocols, exclusions):
+            kept.setdefault(cell, {}).setdefault(protocol, []).append(
+                copy.deepcopy(config)
+            )
+            if dropped:
+                partial[(cell, protocol, entry_file(config))] = dropped
     return kept, partial
+
+
+def kept_entries(
+    cell: str,
+    protocols: Mapping[str, list[dict[str, Any]]],
+    exclusions: Exclusions,
+    keys: Iterable[ExclusionKey] | None = None,
+) -> Iterator[tuple[str, int, dict[str, Any], set[int]]]:
+    """Yield each entry of a cell that the exclusions keep, and its dropped traces.
+
+    The one reading of the exclusions: :func:`apply_exclusions` (the CLI's and
+    ``efex_gui.extract``'s files_metadata) and the GUI's extraction plans use it.
+
+    Parameters
+    ----------
+    cell : str
+        The cell's name.
+    protocols : mapping
+        Its ``{protocol: [entry, ...]}`` (paths as the exclusions name them).
+    exclusions : Exclusions
+        What to leave out.
+    keys : iterable of ExclusionKey, optional
+        The keys naming traces of this cell, when the caller has them at hand
+        (default: looked up in ``exclusions``).
+
+    Yields
+    ------
+    tuple of (str, int, dict, set of int)
+        The protocol, the entry's position in it, the entry (not copied), and the
+        indices of its traces excluded one by one.
+    """
+    dropped: dict[tuple[str | None, str | None], set[int]] = {}
+    for key in exclusions.reasons if keys is None else keys:
+        if key.cell == cell and key.index is not None:
+            dropped.setdefault((key.protocol, key.file), set()).add(int(key.index))
+    for protocol, configs in protocols.items():
+        for position, config in enumerate(configs):
+            file = entry_file(config)
+            if not exclusions.is_excluded(ExclusionKey(cell, protocol, file)):
+                yield protocol, position, config, dropped.get((protocol, file), set())
 
 
 class TraceFilter:
