@@ -24,7 +24,8 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from efex_gui.core.errors import ECodeError, EfexError, TargetError
-from efex_gui.core.extraction.feature_cache import target_groups
+from efex_gui.core.extraction.cell_task import release_traces
+from efex_gui.core.extraction.feature_cache import extract_cell_features, target_groups
 from efex_gui.core.extraction.grouping import validate_targets
 from efex_gui.core.progress import Progress as _Progress
 from efex_gui.core.progress import check_cancel
@@ -262,13 +263,11 @@ def _extract_efeatures_cell(
     targets: Sequence[Mapping[str, Any]],
     efel_settings: Mapping[str, Any] | None = None,
 ) -> Any:
-    """Compute the targeted features on one cell (module-level: picklable)."""
-    settings = {} if efel_settings is None else efel_settings
-    for group_settings, protocol, features, names in target_groups(targets):
-        cell.extract_efeatures(
-            protocol, features, names, efel_settings={**settings, **group_settings}
-        )
-    return cell
+    """Compute the targeted features on one cell (module-level: picklable).
+
+    BluePyEfe's: on every recording of a targeted protocol.
+    """
+    return extract_cell_features(cell, target_groups(targets), efel_settings)
 
 
 def prepare_targets(targets: list[dict[str, Any]], strict_targets: bool) -> None:
@@ -342,16 +341,8 @@ def extract_efeatures_at_targets(
     return _mapped(map_function, func, list(cells), progress, cancel)
 
 
-def drop_traces(cell: Any) -> None:
-    """Free the traces of a cell's recordings (low-memory mode)."""
-    for recording in cell.recordings:
-        if hasattr(recording, "drop_traces"):
-            recording.drop_traces()
-            continue
-        recording.t = None
-        recording.voltage = None
-        recording.current = None
-        recording.reader_data = None
+#: free the traces of a cell's recordings, spike counts kept (low-memory mode)
+drop_traces = release_traces
 
 
 def read_extract_low_memory(
