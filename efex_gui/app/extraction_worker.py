@@ -18,7 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QThread, Signal
 
-from efex_gui.app.worker import ErrorReport, TaskContext, TaskProgress, Worker
+from efex_gui.app.worker import (
+    ErrorReport,
+    TaskContext,
+    TaskProgress,
+    TaskSignals,
+    Worker,
+)
 from efex_gui.core.extraction.feature_cache import FeatureCache
 from efex_gui.core.extraction.feature_store import open_default_store
 from efex_gui.core.extraction.incremental import IncrementalExtractor
@@ -34,8 +40,10 @@ ExtractionError = ErrorReport
 _RUN, _JOB, _CLEAR = "run", "job", "clear"
 
 
-class ExtractionWorker(QObject):
+class ExtractionWorker(TaskSignals):
     """Runs extractions on a dedicated QThread, one at a time.
+
+    Its :class:`~efex_gui.app.worker.TaskSignals` tell the runs (not the side jobs).
 
     Parameters
     ----------
@@ -43,16 +51,7 @@ class ExtractionWorker(QObject):
         Qt parent.
     """
 
-    #: a run began (its name)
-    started = Signal(str)
-    #: progress of the running run (ExtractionProgress), throttled
-    progressed = Signal(object)
-    #: the run completed (ExtractionResult)
-    finished = Signal(object)
-    #: the run raised (ExtractionError)
-    failed = Signal(object)
-    #: the run stopped because it was cancelled
-    cancelled = Signal()
+    # TaskSignals, for runs: finished(ExtractionResult), failed(ExtractionError)
     #: a side job (e.g. writing plots) ended (its name, its result)
     job_finished = Signal(str, object)
     #: a side job raised (ExtractionError)

@@ -109,21 +109,30 @@ class TaskContext:
             self.flush()
 
 
-class Worker(QObject):
-    """Runs tasks, one at a time, in the thread it was moved to."""
+class TaskSignals(QObject):
+    """What runs tasks: each task started ends with exactly one terminal signal.
 
-    #: a task began (task name)
+    ``finished``, ``failed`` or ``cancelled``. :class:`Worker` emits them for each
+    task; :class:`~efex_gui.app.extraction_worker.ExtractionWorker` for each run.
+    """
+
+    #: a task began (its name)
     started = Signal(str)
     #: progress of the running task (TaskProgress), throttled
     progressed = Signal(object)
-    #: a batch of partial results (list), throttled
-    yielded = Signal(object)
     #: the task returned (its result)
     finished = Signal(object)
     #: the task raised (ErrorReport)
     failed = Signal(object)
     #: the task stopped because it was cancelled
     cancelled = Signal()
+
+
+class Worker(TaskSignals):
+    """Runs tasks, one at a time, in the thread it was moved to."""
+
+    #: a batch of partial results (list), throttled
+    yielded = Signal(object)
     #: internal: start a task in the worker's thread
     _start_requested = Signal(object, object)
 

@@ -32,6 +32,7 @@ from efex_gui.core.extraction.read_and_extract import (
     read_recordings,
 )
 from efex_gui.core.extraction.request import Mapper, RunExtras, Settings
+from efex_gui.core.rheobase.strategies import run_rheobase_settings
 from efex_gui.core.targets.auto import AutoTarget, default_auto_targets
 
 logger = logging.getLogger(__name__)
@@ -242,15 +243,14 @@ def auto_rheobase_task(
 ) -> CellTask:
     """Return the auto branch's first pass: each cell's rheobase (read by ``fields``).
 
-    BluePyEfe's ``flush`` strategy gets ``upper_bound_spikecount=4`` there when no
-    settings are given.
+    With the auto branch's strategy settings (``run_rheobase_settings``).
     """
-    if rheobase_settings is None and rheobase_strategy == "flush":
-        rheobase_settings = {"upper_bound_spikecount": 4}
     return CellTask(
         protocols_rheobase=protocols_rheobase,
         rheobase_strategy=rheobase_strategy,
-        rheobase_settings=rheobase_settings,
+        rheobase_settings=run_rheobase_settings(
+            rheobase_strategy, rheobase_settings, auto=True
+        ),
         **fields,
     )
 

@@ -13,7 +13,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from efex_gui.core.recordings.cell import Cell
-from efex_gui.core.rheobase.strategies import PRESET_PROTOCOLS_RHEOBASE, STRATEGIES
+from efex_gui.core.rheobase.strategies import (
+    PRESET_PROTOCOLS_RHEOBASE,
+    STRATEGIES,
+    run_rheobase_settings,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -181,13 +185,9 @@ def review_session(
     protocols = settings.protocols_rheobase
     if protocols is None:
         protocols = list(PRESET_PROTOCOLS_RHEOBASE)
-    strategy_settings = settings.rheobase_settings
-    if (
-        strategy_settings is None
-        and settings.rheobase_strategy == "flush"
-        and (auto_targets)
-    ):
-        strategy_settings = {"upper_bound_spikecount": 4}
+    strategy_settings = run_rheobase_settings(
+        settings.rheobase_strategy, settings.rheobase_settings, auto_targets
+    )
     return review_rheobase(
         cells, protocols, settings.rheobase_strategy, strategy_settings, overrides
     )

@@ -205,6 +205,34 @@ STRATEGIES: dict[str, Callable[..., None]] = {
 }
 
 
+def run_rheobase_settings(
+    rheobase_strategy: str, rheobase_settings: Mapping[str, Any] | None, auto: bool
+) -> Mapping[str, Any] | None:
+    """Return the strategy settings a run uses (BluePyEfe's default in auto branch).
+
+    BluePyEfe's automatic-targets branch (spec §2.12) runs ``flush`` with
+    ``{"upper_bound_spikecount": 4}`` when no settings are given; everything else
+    runs with ``rheobase_settings`` as given.
+
+    Parameters
+    ----------
+    rheobase_strategy : str
+        The strategy's name.
+    rheobase_settings : mapping, optional
+        The settings given.
+    auto : bool
+        Whether the run chooses its targets from the recordings.
+
+    Returns
+    -------
+    mapping or None
+        The settings to pass to the strategy.
+    """
+    if auto and rheobase_settings is None and rheobase_strategy == "flush":
+        return {"upper_bound_spikecount": 4}
+    return rheobase_settings
+
+
 def compute_rheobase(
     cells: Iterable[Any],
     protocols_rheobase: Sequence[str],

@@ -5,6 +5,8 @@ key order of protocols.json), the attributes it resets before interpreting
 (``_attributes``, by default the exported ones), the amplitudes made relative to the
 rheobase (``relative_amplitudes``), its ``interpret`` and its ``generate``. The
 attribute names are BluePyEfe's, so pickles written by earlier versions keep loading.
+:class:`TimedECode` is the ``interpret`` of the eCodes whose timings the metadata gives
+(Cheops, HyperDePol): they declare their ``timings`` and ``measure`` the amplitudes.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from efex_gui.core.recordings.ecodes import detection
 from efex_gui.core.recordings.recording import Metadata, Recording
 
 if TYPE_CHECKING:
@@ -157,3 +160,34 @@ class ECode(Recording):
         """``(t, current)`` of the holding current alone over ``[0, tend)``."""
         t = np.arange(0.0, self.tend, self.dt)
         return t, np.full(t.shape, np.float64(self.hypamp))
+
+
+class TimedECode(ECode):
+    """An eCode whose timings the metadata gives, its amplitudes measured after.
+
+    ``interpret`` reads the :attr:`timings` (ms; BluePyEfe 2.3.63's
+    ``default_timings``, written into the metadata with a warning, when one is
+    missing and the eCode has defaults), measures the amplitudes on the smoothed
+    current (:meth:`measure`, timings as sample indices), then turns the timings
+    into ms.
+    """
+
+    #: the timing names, in order (ms in the metadata)
+    timings: ClassVar[tuple[str, ...]] = ()
+    #: BluePyEfe's timings (ms) when one is missing; None: the timings are required
+    default_timings: ClassVar[dict[str, float] | None] = None
+
+    def interpret(
+        self, t: Any, current: Any, config_data: Metadata, reader_data: Trace
+    ) -> None:
+        """Read the timings, measure the amplitudes, then timings in ms."""
+        self.dt = t[1]
+        self._read_timings(config_data, self.timings, self.default_timings)
+        self.measure(detection.smooth(current), config_data, reader_data)
+        self._timings_to_ms(t, self.timings)
+
+    def measure(
+        self, smooth: np.ndarray, config_data: Metadata, reader_data: Trace
+    ) -> None:
+        """Set the amplitudes from the smoothed current (timings: sample indices)."""
+        raise NotImplementedError

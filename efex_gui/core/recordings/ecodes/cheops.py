@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from efex_gui.core.recordings.ecodes import detection
-from efex_gui.core.recordings.ecodes.base import ECode
+from efex_gui.core.recordings.ecodes.base import TimedECode
 
 if TYPE_CHECKING:
     from efex_gui.core.recordings.recording import Metadata, Trace
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 TIMINGS = ("ton", "t1", "t2", "t3", "t4", "toff")
 
 
-class PosCheops(ECode):
+class PosCheops(TimedECode):
     """Three depolarising triangular pulses; ``amp`` = peak above holding.
 
     The parameters are :class:`~efex_gui.core.recordings.ecodes.base.ECode`'s;
@@ -33,6 +33,7 @@ class PosCheops(ECode):
     t3: Any
     t4: Any
     _exported = (*TIMINGS, "tend", "amp", "hypamp", "dt", "amp_rel", "hypamp_rel")
+    timings = TIMINGS
 
     default_timings: ClassVar[dict[str, float]] = {
         "ton": 250.0, "t1": 8250.0, "t2": 10250.0, "t3": 14250.0, "t4": 16250.0,
@@ -60,20 +61,14 @@ class PosCheops(ECode):
     def _peak(smooth: np.ndarray) -> Any:
         return np.max(smooth)
 
-    def interpret(
-        self, t: Any, current: Any, config_data: Metadata, reader_data: Trace
+    def measure(
+        self, smooth: np.ndarray, config_data: Metadata, reader_data: Trace
     ) -> None:
-        """Read the timings; measure holding and peak on the smoothed current."""
-        self.dt = t[1]
-        self._read_timings(config_data, TIMINGS, self.default_timings)
-
-        smooth = detection.smooth(current)
+        """Measure the holding before ``ton``, then the peak above it."""
         hypamp = detection.median(smooth[: self.ton])
         self.set_amplitudes_ecode("hypamp", config_data, reader_data, hypamp)
         amp = self._peak(smooth) - self.hypamp
         self.set_amplitudes_ecode("amp", config_data, reader_data, amp)
-
-        self._timings_to_ms(t, TIMINGS)
 
     def generate(self) -> tuple[np.ndarray, np.ndarray]:
         """Rebuild the stimulus: ``(t, current)``, ms and nA."""

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from efex_gui.core.recordings.ecodes import detection
-from efex_gui.core.recordings.ecodes.base import ECode
+from efex_gui.core.recordings.ecodes.base import TimedECode
 
 if TYPE_CHECKING:
     from efex_gui.core.recordings.recording import Metadata, Trace
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 TIMINGS = ("ton", "tmid", "toff")
 
 
-class HyperDePol(ECode):
+class HyperDePol(TimedECode):
     """Two consecutive steps; ``amp`` (first) is the matched amplitude.
 
     The parameters are :class:`~efex_gui.core.recordings.ecodes.base.ECode`'s;
@@ -37,8 +37,8 @@ class HyperDePol(ECode):
         "amp2_rel", "hypamp_rel",
     )  # fmt: skip
     relative_amplitudes = ("amp", "amp2", "hypamp")
+    timings = TIMINGS
 
-    #: 2.3.63 defaults (ms) used when a timing is missing; None: timings required.
     default_timings: ClassVar[dict[str, float] | None] = {
         "ton": 250.0,
         "tmid": 700.0,
@@ -65,14 +65,10 @@ class HyperDePol(ECode):
             "totduration": self.tend,
         }
 
-    def interpret(
-        self, t: Any, current: Any, config_data: Metadata, reader_data: Trace
+    def measure(
+        self, smooth: np.ndarray, config_data: Metadata, reader_data: Trace
     ) -> None:
-        """Read the timings, then measure both steps on the smoothed current."""
-        self.dt = t[1]
-        self._read_timings(config_data, TIMINGS, self.default_timings)
-
-        smooth = detection.smooth(current)
+        """Measure the holding outside the stimulus, then both steps on it."""
         ton, tmid, toff = self.ton, self.tmid, self.toff
         hypamp = detection.median_outside(smooth, ton, toff)
         self.set_amplitudes_ecode("hypamp", config_data, reader_data, hypamp)
@@ -80,8 +76,6 @@ class HyperDePol(ECode):
         self.set_amplitudes_ecode("amp", config_data, reader_data, amp)
         amp2 = detection.median(smooth[tmid:toff]) - self.hypamp
         self.set_amplitudes_ecode("amp2", config_data, reader_data, amp2)
-
-        self._timings_to_ms(t, TIMINGS)
 
     def generate(self) -> tuple[np.ndarray, np.ndarray]:
         """Rebuild the stimulus: ``(t, current)``, ms and nA."""
