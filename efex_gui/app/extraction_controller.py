@@ -52,7 +52,12 @@ from efex_gui.app.extraction_review import (
 )
 from efex_gui.app.extraction_worker import ExtractionError, ExtractionWorker
 from efex_gui.core.extraction.incremental import ExtractionResult, inputs_signature
-from efex_gui.core.extraction.result_store import load_result, results_path, save_result
+from efex_gui.core.extraction.result_store import (
+    changed_files,
+    load_result,
+    results_path,
+    save_result,
+)
 from efex_gui.core.targets.check import TargetCheck
 
 if TYPE_CHECKING:
@@ -63,6 +68,9 @@ if TYPE_CHECKING:
     from efex_gui.core.session.document import Session
 
 logger = logging.getLogger(__name__)
+
+#: the side job that compares a restored result's file stamps with the disk
+STAMPS_JOB = "Checking the files of the saved results"
 
 
 class ExtractionController(ExtractionEdits, QObject):
@@ -133,6 +141,7 @@ class ExtractionController(ExtractionEdits, QObject):
         self.worker.failed.connect(self._on_failed)
         self.worker.cancelled.connect(self._on_cancelled)
         self.worker.job_failed.connect(self.run_failed)
+        self.worker.job_finished.connect(self._on_job_finished)
         self._check_timer = QTimer(self, singleShot=True, interval=50)
         self._check_timer.timeout.connect(self._timed_check)
         self._rerun_timer = QTimer(self, singleShot=True, interval=0)
@@ -200,17 +209,31 @@ class ExtractionController(ExtractionEdits, QObject):
         ``saved``: it is the one saved with the session file (else, e.g. a crashed
         instance's autosaved result, it still needs saving).
         """
-        stored = load_result(path)
+        stored = load_result(path, check_files=False)
         if stored is None:
             return False
         self.result = stored.result
-        self.changed_files = stored.changed_files
+        self.changed_files = []
         self.restored = True
         if saved:
             self._saved_signature = stored.result.signature
         self._update_stale()
         self.results_changed.emit(self.result)
+        # thousands of stat() on a large session: on the worker thread, after the
+        # result is on screen; it turns stale when they arrive (_on_job_finished)
+        result, stamps = stored.result, stored.stamps
+        self.worker.run_job(STAMPS_JOB, lambda: (result, changed_files(stamps)))
         return True
+
+    def _on_job_finished(self, name: str, payload: Any) -> None:
+        if name != STAMPS_JOB or payload[0] is not self.result:
+            return  # another job, or a result replaced meanwhile
+        self.changed_files = payload[1]
+        if self.changed_files:
+            was_stale = self._stale
+            self._update_stale()
+            if was_stale:  # stale already (inputs changed): the state says why now
+                self.stale_changed.emit(True)
 
     def signature(self) -> str:
         """Digest of the current inputs (compared with the result's)."""

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import efel
 
 from efex_gui.app.controller import SessionController
+from efex_gui.core.extraction import result_store
 from efex_gui.core.extraction.incremental import IncrementalExtractor
 from efex_gui.core.session.exclusions import ExclusionKey
 from efex_gui.widgets.main_window import MainWindow
@@ -85,6 +86,9 @@ def test_reopened_session_calls_no_efel_and_runs_no_extraction(
     # computed again: its values are not saved with the results)
     efel_calls = _count(monkeypatch, efel, "get_feature_values", gui_only=True)
     runs = _count(monkeypatch, IncrementalExtractor, "run")
+    # the files' stamps (one stat each) are compared on the worker thread
+    gui_stamps = _count(monkeypatch, result_store, "file_stamps", gui_only=True)
+    stamps = _count(monkeypatch, result_store, "file_stamps")
     second = _window(qtbot, preferences)
     extraction = second.extraction
     at_results: list[tuple[int, int]] = []
@@ -102,5 +106,7 @@ def test_reopened_session_calls_no_efel_and_runs_no_extraction(
         assert not extraction.is_running()
         assert not extraction.is_stale()
         assert len(at_results) == 1
+        qtbot.waitUntil(lambda: stamps[0] == 1, timeout=60_000)
+        assert gui_stamps[0] == 0, "no stat of the data files on the GUI thread"
     finally:
         _close(qtbot, second)

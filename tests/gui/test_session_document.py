@@ -80,7 +80,8 @@ def test_results_of_changed_files_are_marked_stale(
     try:
         assert second.open_path(tmp_path / "s.json")
         assert second.extraction.result is not None
-        assert second.extraction.is_stale()
+        # the files are compared with their stamps on the worker thread
+        qtbot.waitUntil(second.extraction.is_stale, timeout=60_000)
         assert second.extraction.changed_files == [str(nwb)]
         assert "1 file(s) changed" in second.extraction_ui["bar"].state.text()
     finally:

@@ -62,11 +62,15 @@ class StoredResult:
         The result of the last run saved with the session.
     changed_files : list of str
         Files whose size or modification time differ from those of the run (the
-        result is stale if any).
+        result is stale if any); empty when not checked (see :func:`load_result`).
+    stamps : dict
+        The file stamps recorded with the result (for :func:`changed_files`).
     """
 
     result: ExtractionResult
     changed_files: list[str]
+    #: size and modification time of each file when the result was computed
+    stamps: dict[str, tuple[int, int] | None] = dataclasses.field(default_factory=dict)
 
 
 def results_path(session_path: str | Path) -> Path:
@@ -97,6 +101,16 @@ def file_stamps(paths: Iterable[str]) -> dict[str, tuple[int, int] | None]:
         except OSError:
             stamps[path] = None
     return stamps
+
+
+def changed_files(stamps: Mapping[str, tuple[int, int] | None]) -> list[str]:
+    """Return the files whose size or modification time differ from ``stamps``.
+
+    One ``stat`` per file (thousands on a large session): the GUI calls it on a
+    worker thread, after the result is shown.
+    """
+    now = file_stamps(stamps)
+    return [f for f, stamp in stamps.items() if now.get(f) != stamp]
 
 
 def _recordings(result: ExtractionResult) -> list[Any]:
@@ -172,8 +186,12 @@ def save_result(result: ExtractionResult, session: Session, path: str | Path) ->
     return Path(path)
 
 
-def load_result(path: str | Path) -> StoredResult | None:
-    """Read a results file (None, with a log line, if absent, foreign or damaged)."""
+def load_result(path: str | Path, *, check_files: bool = True) -> StoredResult | None:
+    """Read a results file (None, with a log line, if absent, foreign or damaged).
+
+    ``check_files=False`` leaves ``changed_files`` empty: the caller checks the
+    returned ``stamps`` later (:func:`changed_files`).
+    """
     path = Path(path)
     if not path.exists():
         return None
@@ -195,9 +213,8 @@ def load_result(path: str | Path) -> StoredResult | None:
     refs = document.get("refs") or {}
     result.refs = {id(recordings[i]): ref for i, ref in refs.items()}
     recorded = document.get("files") or {}
-    now = file_stamps(recorded)
-    changed = [f for f, stamp in recorded.items() if now.get(f) != stamp]
-    return StoredResult(result, changed)
+    changed = changed_files(recorded) if check_files else []
+    return StoredResult(result, changed, recorded)
 
 
 class _SafeUnpickler(pickle.Unpickler):

@@ -206,6 +206,21 @@ class Session:
             raise MetadataError(
                 f"{path}: not a readable session file ({exc})."
             ) from exc
+        return cls.from_document(data, path)
+
+    @classmethod
+    def from_document(cls, data: Any, path: str | Path) -> Session:
+        """Build from the parsed JSON of the session file ``path`` (not copied).
+
+        The document becomes the session's (see :meth:`from_dict`
+        ``copy_input=False``): pass one nobody else holds, e.g. just parsed.
+
+        Raises
+        ------
+        MetadataError
+            When the document is not a session.
+        """
+        path = Path(path).absolute()
         if not isinstance(data, dict):
             raise MetadataError(f"{path}: a session file holds a JSON object.")
         try:
@@ -334,22 +349,25 @@ def open_json(path: str | Path) -> Session:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise MetadataError(f"{path}: not a readable JSON file ({exc}).") from exc
+    is_session = False
     if isinstance(data, dict) and (
         data.get("kind") == KIND or "files_metadata" in data
     ):
-        session = Session.load(path)
+        # parsed once: from_document keeps the document (only ``kind`` is read after)
+        is_session = "kind" in data
+        session = Session.from_document(data, path)
     elif is_files_metadata(data):
         session = Session(files_metadata=data, data_root=path.parent)
     else:
         raise MetadataError(
             f"{path}: neither a session, an extraction config nor a files_metadata."
         )
-    if "kind" not in data and session.data_root is not None:
+    if not is_session and session.data_root is not None:
         # configs are often written next to, not above, their data
         session.data_root = guess_data_root(session.files_metadata, session.data_root)
     if session.data_root is not None and not session.exclusions:
         relativize_paths(session.files_metadata, session.data_root)
-    session.path = path if session.kind == KIND and "kind" in data else None
+    session.path = path if session.kind == KIND and is_session else None
     return session
 
 
