@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from PySide6.QtCore import QObject, Signal
 
@@ -24,12 +24,15 @@ from efex_gui.app.sweep_summary import (
     sweep_status,
 )
 from efex_gui.app.task_queue import TaskQueue
+from efex_gui.core.extraction.feature_store import open_default_store
+from efex_gui.core.extraction.spike_cache import spike_counts_cached
 from efex_gui.core.recordings.sweep_qc import QCResult, evaluate_recordings
 from efex_gui.core.session.dataset import (
     Dataset,
     EntryKey,
     LoadedEntry,
     SweepKey,
+    count_spikes_of,
     load_entry,
 )
 from efex_gui.core.session.document import Session
@@ -43,6 +46,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
     from efex_gui.app.worker import TaskContext, WorkerThread
+    from efex_gui.core.extraction.feature_store import FeatureStore
     from efex_gui.core.recordings.timing_consensus import ProtocolTiming
     from efex_gui.core.session.exclusions import Exclusions
 
@@ -112,6 +116,9 @@ class RecordingStore(TaskQueue):
         self.qc: dict[SweepKey, list[QCResult]] = {}
         #: consensus windows found, by (cell, protocol)
         self.timings: dict[tuple[str, str], ProtocolTiming] = {}
+        #: the persistent cache of the spike counts (opened by the first read on the
+        #: worker thread; False: disabled), apart from the extraction's connection
+        self._spike_store: FeatureStore | Literal[False] | None = None
 
     def reset(self, dataset: Dataset, session: Session) -> None:
         """Forget everything read: a new session was opened."""
@@ -172,8 +179,10 @@ class RecordingStore(TaskQueue):
             for group in _groups(jobs):
                 configs = [(key, dataset.absolute(c)) for key, c, _ in group]
                 results, timing = load_protocol_group(
-                    configs, overrides, settings, check=context.check
-                )
+                    configs, overrides, settings, check=context.check,
+                    count_spikes=False,
+                )  # fmt: skip
+                self._count_spikes(results)
                 for result in results:
                     _drop_read_traces(result)
                 context.partial(
@@ -185,6 +194,21 @@ class RecordingStore(TaskQueue):
             return len(jobs)
 
         self.run_task(LOAD_TASK, read_all, self._on_read, self._on_load_done)
+
+    def _count_spikes(self, results: list[LoadedEntry]) -> None:
+        """Count the spikes of what was read: from the persistent cache if there.
+
+        On the worker thread. A reopened session (or a second window on the same
+        data) then shows every count without an efel call; new counts are stored.
+        """
+        if self._spike_store is None:  # (an empty store is falsy: it has a len)
+            opened = open_default_store()
+            self._spike_store = False if opened is None else opened
+        store = None if self._spike_store is False else self._spike_store
+        recordings = [r for res in results for r in res.recordings if r is not None]
+        with spike_counts_cached(recordings, store):
+            for result in results:
+                count_spikes_of(result)
 
     def _on_read(self, batches: list[list[tuple[Any, ...]]]) -> None:
         items = [item for batch in batches for item in batch]

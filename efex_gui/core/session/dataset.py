@@ -312,6 +312,8 @@ def load_config(
     ecode_overrides: Mapping[str, str] | None = None,
     efel_settings: Mapping[str, Any] | None = None,
     reader: Reader | None = None,
+    *,
+    count_spikes: bool = True,
 ) -> LoadedEntry:
     """Read one entry, build one Recording per trace, count its spikes; never raises.
 
@@ -327,6 +329,10 @@ def load_config(
         Global efel settings, used by the Recording for its spike count.
     reader : callable, optional
         Replacement for the core's ``read_file`` (a user's ``recording_reader``).
+    count_spikes : bool
+        Count the spikes now (False: the counts stay deferred, for a caller that
+        takes them from the persistent cache, see
+        :func:`~efex_gui.core.extraction.spike_cache.spike_counts_cached`).
 
     Returns
     -------
@@ -361,10 +367,35 @@ def load_config(
         result.error, result.fix = result.notes[-1], "ecode"
         result.raw = dict(enumerate(raw_traces(config, read)))
         return result
-    _interpret(result, ecode, config, traces, efel_settings, from_file=reader is None)
+    _interpret(result, ecode, config, traces, efel_settings, reader is None)
+    if count_spikes:
+        count_spikes_of(result)
     if not traces:
         result.error = "the file holds no trace for this protocol"
     return result
+
+
+def count_spikes_of(result: LoadedEntry) -> None:
+    """Count the spikes of an entry's recordings now; a sweep that fails is an error.
+
+    The browser shows every count: made where the reading happens (a worker thread),
+    not on first display. A count that raises turns its sweep into an error row, as
+    a trace that cannot be interpreted.
+    """
+    from efex_gui.core.readers.raw import raw_trace
+    from efex_gui.core.recordings.interpretation import fix_for
+
+    for i, recording in enumerate(result.recordings):
+        if recording is None:
+            continue
+        try:
+            _ = recording.spikecount
+        except Exception as exc:
+            result.recordings[i] = None
+            result.trace_errors[i] = _describe(exc)
+            result.fix = fix_for(exc)
+            with contextlib.suppress(Exception):  # no samples to show
+                result.raw[i] = raw_trace(recording.reader_data, recording.config_data)
 
 
 def _ecode_or_none(protocol: str, overrides: Mapping[str, str] | None) -> type | None:
@@ -403,9 +434,6 @@ def _interpret(
                 recording.warnings.append(note)
             if from_file:
                 recording.source_index = i
-            # The browser shows every count: made here, where the reading happens
-            # (a worker thread), not on first display.
-            _ = recording.spikecount
             result.recordings.append(recording)
         except Exception as exc:
             result.recordings.append(None)

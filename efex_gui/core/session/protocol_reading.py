@@ -48,6 +48,8 @@ def load_protocol_group(
     efel_settings: Mapping[str, Any] | None = None,
     consensus: bool = True,
     check: Callable[[], None] | None = None,
+    *,
+    count_spikes: bool = True,
 ) -> tuple[list[LoadedEntry], ProtocolTiming | None]:
     """Read the entries of one protocol of one cell; consensus window; QC measures.
 
@@ -61,6 +63,10 @@ def load_protocol_group(
         Form the consensus window (False: each sweep keeps its own window).
     check : callable, optional
         Called between entries (raises to cancel).
+    count_spikes : bool
+        Count the spikes (False: left deferred, for the caller to take them from
+        the persistent cache; :func:`~efex_gui.core.session.dataset.count_spikes_of`
+        counts the others). The consensus window defers them again anyway.
 
     Returns
     -------
@@ -72,7 +78,11 @@ def load_protocol_group(
     for key, config in jobs:
         if check is not None:
             check()
-        results.append(load_config(key, config, ecode_overrides, efel_settings))
+        results.append(
+            load_config(
+                key, config, ecode_overrides, efel_settings, count_spikes=count_spikes
+            )
+        )
     timing = None
     if consensus and jobs:
         recordings = [r for res in results for r in res.recordings if r is not None]
