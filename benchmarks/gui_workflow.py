@@ -37,6 +37,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import cProfile
 import gc
 import json
 import logging
@@ -227,8 +228,10 @@ def first_window(
     numbers["exclusion_ms"] = clicks
     memory["excluded"] = memory_mb("excluded")
     saved = work / "saved-session.json"
+    start = time.perf_counter()
     if not window._save_to(saved):  # File > Save: the session and its results
         raise RuntimeError(f"could not save {saved}")
+    numbers["save_s"] = time.perf_counter() - start
     results = saved.with_suffix(".efex-results")
     numbers["results_file_mb"] = results.stat().st_size / 2**20
     numbers["cells"] = len(controller.session.files_metadata)
@@ -248,11 +251,15 @@ def close_window(app: Any, window: Any, controller: Any) -> None:
     gc.collect()
 
 
-def reopen(app: Any, saved: Path, work: Path) -> tuple[float, dict[str, int]]:
+def reopen(
+    app: Any, saved: Path, work: Path, profile: Path | None = None
+) -> tuple[float, dict[str, int]]:
     """Seconds from File > Open of the saved session to its results shown.
 
     Also returns the efel calls made until the results were shown (0: nothing
-    recomputed) and until the background reads of the browser ended.
+    recomputed) and until the background reads of the browser ended. ``profile``:
+    cProfile of the GUI thread from the open to the results shown, then 2 s more
+    (the target check and the first repaints), written there.
     """
     window, controller = make_window(app, work)
     extraction = window.extraction
@@ -261,6 +268,9 @@ def reopen(app: Any, saved: Path, work: Path) -> tuple[float, dict[str, int]]:
         lambda result: shown.append(result) if result is not None else None
     )
     calls = _count_efel_calls()
+    profiler = cProfile.Profile() if profile is not None else None
+    if profiler is not None:
+        profiler.enable()
     start = time.perf_counter()
     window.open_path(saved)  # reads the files in the background, as File > Open
     app.processEvents()
@@ -269,6 +279,10 @@ def reopen(app: Any, saved: Path, work: Path) -> tuple[float, dict[str, int]]:
     spin_until(app, lambda: bool(shown))
     app.processEvents()
     seconds = time.perf_counter() - start
+    if profiler is not None and profile is not None:
+        spin_until(app, lambda: time.perf_counter() - start > seconds + 2)
+        profiler.disable()
+        profiler.dump_stats(str(profile))
     efel_calls = {"until_results": calls()}
     spin_until(app, lambda: not controller.is_busy())  # the background reads
     efel_calls["with_background_reads"] = calls()
@@ -390,6 +404,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-cli", action="store_true", help="skip the CLI run")
     parser.add_argument(
+        "--reopen-only",
+        type=int,
+        default=0,
+        metavar="N",
+        help="INPUTS is a saved session (with its results): only reopen it N times",
+    )
+    parser.add_argument(
+        "--profile-reopen",
+        type=Path,
+        default=None,
+        help="cProfile of the GUI thread during the (last) reopen, written there",
+    )
+    parser.add_argument(
         "--profile-memory",
         action="store_true",
         help="tracemalloc: the largest allocation sites on stderr at each stage (slow)",
@@ -405,10 +432,17 @@ def main(argv: list[str] | None = None) -> int:
 
     from PySide6.QtWidgets import QApplication
 
-    from efex_gui.app.qt_workarounds import pin_singletons
+    from efex_gui.app.qt_workarounds import (
+        collect_garbage_in_gui_thread,
+        pin_singletons,
+    )
 
     pin_singletons()
     app = QApplication.instance() or QApplication(["efex-workflow"])
+    collect_garbage_in_gui_thread(app)  # as efex-gui does (app/main.py)
+    if args.reopen_only:
+        print(json.dumps(reopen_only(app, args, work, load)))
+        return 0
     if args.inputs.is_dir():
         from PySide6.QtCore import QSettings
 
@@ -439,6 +473,26 @@ def main(argv: list[str] | None = None) -> int:
         print(f"work folder: {work}")
     print(json.dumps(document, indent=None if args.json else 2))
     return 0
+
+
+def reopen_only(
+    app: Any, args: argparse.Namespace, work: Path, load: dict[str, float]
+) -> dict[str, Any]:
+    """Reopen the saved session ``args.inputs`` ``args.reopen_only`` times."""
+    seconds, calls = [], []
+    for k in range(args.reopen_only):
+        last = k == args.reopen_only - 1
+        profile = args.profile_reopen if last else None
+        took, efel_calls = reopen(app, args.inputs, work, profile)
+        seconds.append(took)
+        calls.append(efel_calls)
+    load["end"] = os.getloadavg()[0]
+    return {
+        "reopen_results_s": seconds,
+        "reopen_efel_calls": calls,
+        "memory_mb": memory_mb("reopened"),
+        "load_average": load,
+    }
 
 
 def _is_session(path: Path) -> bool:

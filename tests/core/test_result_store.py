@@ -105,3 +105,33 @@ def test_saved_results_hold_no_trace_and_leave_the_shown_ones_alone(
         for again, original in zip(back, shown, strict=True):
             assert np.array_equal(again.voltage, original.voltage)
     assert stored.result.sweep_ref(loaded[0]) == result.sweep_ref(recordings[0])
+
+
+def test_reading_results_back_pauses_the_garbage_collector(
+    demo_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Unpickling makes thousands of containers: the collector must not walk them."""
+    import gc
+
+    session, result = _demo_result(demo_dir)
+    path = result_store.save_result(result, session, tmp_path / "s.efex-results")
+    collecting: list[bool] = []
+    original = result_store._SafeUnpickler.load
+
+    def load(self: Any) -> Any:
+        collecting.append(gc.isenabled())
+        return original(self)
+
+    monkeypatch.setattr(result_store._SafeUnpickler, "load", load)
+    was_enabled = gc.isenabled()
+    gc.enable()
+    try:
+        stored = result_store.load_result(path, check_files=False)
+        enabled_after = gc.isenabled()
+    finally:
+        if not was_enabled:
+            gc.disable()
+    assert stored is not None
+    assert len(stored.result.cells) == len(result.cells)
+    assert collecting == [False], "no automatic collection while unpickling"
+    assert enabled_after, "the collector is switched on again"
