@@ -26,7 +26,7 @@ from efex_gui.app.undo import (
 )
 from efex_gui.app.worker import TaskContext, WorkerThread
 from efex_gui.core.recordings.timing_consensus import SOURCE_KEY
-from efex_gui.core.session.dataset import Dataset, EntryKey, SweepKey
+from efex_gui.core.session.dataset import Dataset, EntryKey, SweepKey, entry_order
 from efex_gui.core.session.document import Session, open_json
 from efex_gui.core.session.exclusions import (
     ExclusionKey,
@@ -214,7 +214,8 @@ class SessionController(QObject):
             self._loaded_timer.start()
 
     def _flush_loaded(self) -> None:
-        keys, self._pending_loaded = sorted(self._pending_loaded), set()
+        keys = sorted(self._pending_loaded, key=entry_order)
+        self._pending_loaded = set()
         if keys:
             self.selection = [self.store.normalize(s) for s in self.selection]
             self.entries_loaded.emit(keys)

@@ -33,6 +33,7 @@ from efex_gui.core.session.dataset import (
     LoadedEntry,
     SweepKey,
     count_spikes_of,
+    entry_order,
     load_entry,
 )
 from efex_gui.core.session.document import Session
@@ -163,7 +164,7 @@ class RecordingStore(TaskQueue):
             self._queue_load()
 
     def _queue_load(self) -> None:
-        keys = sorted(self._to_load)
+        keys = sorted(self._to_load, key=entry_order)
         self._to_load.clear()
         for key in keys:
             self._in_flight[key] = self._stamp(key)
