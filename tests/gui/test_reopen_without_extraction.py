@@ -110,3 +110,30 @@ def test_reopened_session_calls_no_efel_and_runs_no_extraction(
         assert gui_stamps[0] == 0, "no stat of the data files on the GUI thread"
     finally:
         _close(qtbot, second)
+
+
+def test_background_reads_recheck_the_targets_only_when_it_changes_the_check(
+    qtbot: Any, preferences: Any, demo_dir: Path
+) -> None:
+    """A batch of background reads re-runs the target check only if it can change.
+
+    The check looks at an up-to-date result's cells: the batches of the browser's
+    reads (every 0.4 s; a second-long check each on 44 cells) leave it alone.
+    """
+    window = _window(qtbot, preferences)
+    sc, extraction = window.controller, window.extraction
+    try:
+        window.open_path(demo_dir / "config.json")
+        qtbot.waitUntil(lambda: not sc.is_busy(), timeout=120_000)
+        qtbot.waitUntil(lambda: not extraction._check_timer.isActive(), timeout=5_000)
+        keys = sc.dataset.entry_keys()[:1]
+        sc.entries_loaded.emit(keys)  # no result, every file read: the cells changed
+        assert extraction._check_timer.isActive()
+        run_and_wait(qtbot, extraction)
+        assert extraction.result is not None
+        assert not extraction.is_stale()
+        qtbot.waitUntil(lambda: not extraction._check_timer.isActive(), timeout=5_000)
+        sc.entries_loaded.emit(keys)  # the check is on the result's cells
+        assert not extraction._check_timer.isActive()
+    finally:
+        _close(qtbot, window)
