@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -138,16 +138,21 @@ class SummaryContext:
         The extraction's global efel settings.
     cache : SweepValuesCache
         Per-sweep values, shared between runs.
+    cancel : object, optional
+        Anything with ``is_set()``, checked before each sweep whose values are
+        computed: a summary stops within one sweep (an extraction waiting for the
+        same thread does not wait for a whole cell).
     """
 
     protocols: MeasureProtocols = DEFAULT_MEASURE_PROTOCOLS
     protocols_rheobase: Sequence[str] = ()
     efel_settings: dict[str, Any] = field(default_factory=dict)
     cache: SweepValuesCache = field(default_factory=SweepValuesCache)
+    cancel: Any = None
 
     def sweeps(self, cell: Any, protocols: Iterable[str]) -> list[SweepValues]:
         """Return the values of the cell's sweeps of ``protocols`` (any case)."""
-        from efex_gui.core.recordings.traces import needs_traces, traces_reloaded
+        from efex_gui.core.recordings.traces import read_together, traces_reloaded
 
         wanted = tuple(protocols)
         chosen = [
@@ -156,14 +161,26 @@ class SummaryContext:
         known = [self.cache.known(r, self.efel_settings) for r in chosen]
         missing = [r for r, k in zip(chosen, known, strict=True) if k is None]
         # an extraction's cells hold no traces (memory): read back, for the efel
-        # call, only the sweeps whose values were never computed
-        with traces_reloaded(r for r in missing if needs_traces(r)):
-            computed = {id(r): self.cache.get(r, self.efel_settings) for r in missing}
+        # call, only the sweeps whose values were never computed (one file at a
+        # time, so that a cancel is seen within a file's sweeps)
+        computed: dict[int, SweepValues | None] = {}
+        for group in read_together(missing):
+            self.check_cancelled()
+            with traces_reloaded(group):
+                for recording in group:
+                    computed[id(recording)] = self.cache.get(
+                        recording, self.efel_settings
+                    )
         found = [
             values if values is not None else computed.get(id(recording))
             for recording, values in zip(chosen, known, strict=True)
         ]
         return [values for values in found if values is not None]
+
+    def check_cancelled(self) -> None:
+        """Raise :class:`Cancelled` if the summary was asked to stop."""
+        if self.cancel is not None and self.cancel.is_set():
+            raise Cancelled("cell summary cancelled")
 
 
 def _missing(protocols: Sequence[str], what: str = "sweeps") -> str:
@@ -367,7 +384,8 @@ def summarize_cells(
     progress : callable, optional
         ``progress(done, total, message)`` between cells.
     cancel : object, optional
-        Anything with ``is_set()``, checked between cells.
+        Anything with ``is_set()``, checked between cells and before each sweep
+        whose values are computed (see :class:`SummaryContext`).
 
     Raises
     ------
@@ -375,11 +393,12 @@ def summarize_cells(
         When ``cancel`` was set.
     """
     context = context or SummaryContext()
+    if cancel is not None:
+        context = replace(context, cancel=cancel)
     cell_list = list(cells)
     summaries = []
     for done, cell in enumerate(cell_list):
-        if cancel is not None and cancel.is_set():
-            raise Cancelled("cell summary cancelled")
+        context.check_cancelled()
         if progress is not None:
             progress(done, len(cell_list), f"Summarising {cell.name}")
         summaries.append(summarize_cell(cell, context))

@@ -25,7 +25,13 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["can_reload", "needs_traces", "reload_traces", "traces_reloaded"]
+__all__ = [
+    "can_reload",
+    "needs_traces",
+    "read_together",
+    "reload_traces",
+    "traces_reloaded",
+]
 
 
 def needs_traces(recording: Any) -> bool:
@@ -48,6 +54,19 @@ def _entry_key(recording: Any) -> str:
         sort_keys=True,
         default=repr,
     )
+
+
+def read_together(recordings: Iterable[Any]) -> list[list[Any]]:
+    """Group recordings so that one file read reloads each group, in first-seen order.
+
+    Recordings that hold their traces or cannot be reloaded are groups of one.
+    """
+    groups: dict[str, list[Any]] = {}
+    for position, recording in enumerate(recordings):
+        shared = needs_traces(recording) and can_reload(recording)
+        key = _entry_key(recording) if shared else f"own|{position}"
+        groups.setdefault(key, []).append(recording)
+    return list(groups.values())
 
 
 def reload_traces(recordings: Iterable[Any]) -> list[Any]:
