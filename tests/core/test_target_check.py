@@ -18,8 +18,11 @@ class FakeRecording:
     amp: float
     amp_rel: float | None = None
 
+    def matched_amplitude(self, absolute: bool) -> float | None:
+        return self.amp if absolute else self.amp_rel
+
     def in_target(self, target: float, tolerance: float, absolute: bool) -> bool:
-        amp = self.amp if absolute else self.amp_rel
+        amp = self.matched_amplitude(absolute)
         return bool(np.abs(target - amp) < tolerance)
 
 
@@ -287,3 +290,39 @@ def test_legacy_form_round_trips_and_refuses_what_it_cannot_hold(tmp_path: Any) 
         with pytest.raises(TargetError, match=match):
             write_targets(tmp_path / "bad.json", bad, form="legacy")
     assert not (tmp_path / "bad.json").exists()
+
+
+def test_coverage_counts_what_in_target_matches_on_real_cells(demo_dir: Any) -> None:
+    """All sweeps of a protocol at once give the per-sweep ``in_target`` counts."""
+    import json
+
+    from efex_gui.core.extraction.read_and_extract import read_with_rheobase
+    from efex_gui.core.targets.coverage import coverage
+
+    config = json.loads((demo_dir / "config.json").read_text())
+    files_metadata = json.loads((demo_dir / "files_metadata.json").read_text())
+    cells, _ = read_with_rheobase({**config, "files_metadata": files_metadata})
+    assert all(cell.rheobase is not None for cell in cells)
+    amplitudes = sorted({round(r.amp_rel) for c in cells for r in c.recordings})
+    protocols = sorted({r.protocol_name for c in cells for r in c.recordings})
+    windows = {
+        (protocol, amplitude): (tolerance, [row])
+        for row, (protocol, amplitude, tolerance) in enumerate(
+            (p, a, t) for p in protocols for a in amplitudes for t in (10.0,)
+        )
+    }
+    counted = coverage(windows, cells, False, len(windows))
+    for (protocol, amplitude), (tolerance, [row]) in windows.items():
+        matched = {
+            cell.name: sum(
+                r.in_target(amplitude, tolerance, False)
+                for r in cell.recordings
+                if r.protocol_name == protocol
+            )
+            for cell in cells
+        }
+        found = counted[row]
+        assert found is not None
+        assert found.n_sweeps == sum(matched.values())
+        assert found.cells == tuple(name for name, n in matched.items() if n)
+    assert sum(c.n_sweeps for c in counted if c is not None) > len(windows) // 2

@@ -362,11 +362,15 @@ class Recording(LazySpikeCount):
         self.amp_rel = 100.0 * self.amp / amp_threshold
         self.hypamp_rel = 100.0 * self.hypamp / amp_threshold
 
+    def matched_amplitude(self, absolute_amplitude: bool = False) -> Any:
+        """Return the amplitude targets are matched on: ``amp`` (nA) or ``amp_rel``."""
+        return self.amp if absolute_amplitude else self.amp_rel
+
     def in_target(
         self, target: float, tolerance: float, absolute_amplitude: bool = False
     ) -> bool:
         """Whether |target - matched amplitude| < tolerance (strict)."""
-        amp = self.amp if absolute_amplitude else self.amp_rel
+        amp = self.matched_amplitude(absolute_amplitude)
         return bool(abs(target - amp) < tolerance)  # np.abs's result, 10 × faster
 
     # ------------------------------------------------------------------ memory

@@ -10,7 +10,10 @@ Qt-free.
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from efex_gui.core.targets.issues import ERROR, WARNING, TargetCoverage, TargetIssue
 
@@ -31,12 +34,16 @@ def row_label(index: int, target: Mapping[str, Any]) -> str:
     )
 
 
-def _in_window(recording: Any, amplitude: Any, tolerance: Any, absolute: bool) -> bool:
-    try:
-        return bool(recording.in_target(amplitude, tolerance, absolute))
-    except (AttributeError, TypeError, ValueError):
-        # not interpretable (no amplitude, no relative amplitude yet)
-        return False
+def _matched_amplitudes(recordings: Sequence[Any], absolute: bool) -> np.ndarray:
+    """Return the amplitude each recording is matched on (NaN: not interpretable).
+
+    No amplitude, or no relative amplitude yet: NaN, in no window.
+    """
+    values = np.full(len(recordings), np.nan)
+    for index, recording in enumerate(recordings):
+        with contextlib.suppress(AttributeError, TypeError, ValueError):
+            values[index] = float(recording.matched_amplitude(absolute))
+    return values
 
 
 def coverage(
@@ -47,12 +54,17 @@ def coverage(
 ) -> list[TargetCoverage | None]:
     """Sweeps and cells within each window, for every row of the window.
 
+    A sweep is in a window when ``|amplitude - matched amplitude| < tolerance``
+    (strict), the rule of ``Recording.in_target``, computed for all the sweeps of a
+    protocol at once.
+
     Parameters
     ----------
     windows : dict
         ``(protocol, amplitude) → (tolerance, rows)`` as the grouping uses them.
     cells : sequence of Cell
-        Objects with ``name``, ``rheobase`` and ``recordings``.
+        Objects with ``name``, ``rheobase`` and ``recordings`` (each with
+        ``protocol_name`` and ``matched_amplitude(absolute)``).
     absolute_amplitude : bool
         Match on ``amp`` (nA) instead of ``amp_rel`` (cells without a rheobase then
         count too).
@@ -64,28 +76,32 @@ def coverage(
     list
         Per row, its :class:`TargetCoverage` (None for rows in no window).
     """
-    by_protocol: list[tuple[str, dict[str, list[Any]]]] = []
+    names: list[str] = []
+    by_protocol: dict[str, tuple[list[int], list[Any]]] = {}
     for cell in cells:
         if cell.rheobase is None and not absolute_amplitude:
             continue
-        recordings: dict[str, list[Any]] = {}
         for rec in cell.recordings:
-            recordings.setdefault(rec.protocol_name, []).append(rec)
-        by_protocol.append((str(cell.name), recordings))
+            owners, recordings = by_protocol.setdefault(rec.protocol_name, ([], []))
+            owners.append(len(names))
+            recordings.append(rec)
+        names.append(str(cell.name))
+    matched = {
+        protocol: (
+            np.asarray(owners),
+            _matched_amplitudes(recordings, absolute_amplitude),
+        )
+        for protocol, (owners, recordings) in by_protocol.items()
+    }
     result: list[TargetCoverage | None] = [None] * n_rows
     for (protocol, amplitude), (tolerance, rows) in windows.items():
-        n_sweeps = 0
-        contributing = []
-        for name, recordings in by_protocol:
-            matched = sum(
-                _in_window(rec, amplitude, tolerance, absolute_amplitude)
-                for rec in recordings.get(protocol, ())
-            )
-            n_sweeps += matched
-            if matched:
-                contributing.append(name)
+        owners, amplitudes = matched.get(protocol, (np.zeros(0, int), np.zeros(0)))
+        with np.errstate(invalid="ignore"):
+            inside = np.abs(float(amplitude) - amplitudes) < float(tolerance)
+        per_cell = np.bincount(owners[inside], minlength=len(names))
+        contributing = tuple(names[i] for i in np.flatnonzero(per_cell))
         for row in rows:
-            result[row] = TargetCoverage(row, n_sweeps, tuple(contributing))
+            result[row] = TargetCoverage(row, int(inside.sum()), contributing)
     return result
 
 

@@ -57,11 +57,15 @@ class SAHP(ECode):
             "totduration": self.tend,
         }
 
+    def matched_amplitude(self, absolute_amplitude: bool = False) -> Any:
+        """Match on the short step: ``amp2`` (absolute) or ``amp2_rel``."""
+        return self.amp2 if absolute_amplitude else self.amp2_rel
+
     def in_target(
         self, target: float, tolerance: float, absolute_amplitude: bool = False
     ) -> bool:
-        """Match on the short step: ``amp2`` (absolute) or ``amp2_rel``."""
-        amp = self.amp2 if absolute_amplitude else self.amp2_rel
+        """Whether |target - amp2 (or amp2_rel)| < tolerance (strict)."""
+        amp = self.matched_amplitude(absolute_amplitude)
         return bool(np.abs(target - amp) < tolerance)
 
     def interpret(

@@ -61,15 +61,20 @@ class SpikeRec(ECode):
             "totduration": self.tend,
         }
 
+    def matched_amplitude(self, absolute_amplitude: bool = False) -> Any:
+        """Match on the inter-pulse gap ``delta`` (ms), whatever the mode."""
+        return self.delta
+
     def in_target(
         self, target: float, tolerance: float, absolute_amplitude: bool = False
     ) -> bool:
-        """Match on the inter-pulse gap ``delta`` (ms), whatever the mode."""
+        """Whether |target - delta| < tolerance (strict), ``delta`` in ms."""
         logger.warning(
             "SpikeRec recordings are matched on delta (the inter-pulse "
             "gap in ms), not on their amplitude."
         )
-        return bool(np.abs(target - self.delta) < tolerance)
+        amp = self.matched_amplitude(absolute_amplitude)
+        return bool(np.abs(target - amp) < tolerance)
 
     def interpret(
         self, t: Any, current: Any, config_data: Metadata, reader_data: Trace
