@@ -82,16 +82,16 @@ def coverage(
         if cell.rheobase is None and not absolute_amplitude:
             continue
         for rec in cell.recordings:
-            owners, recordings = by_protocol.setdefault(rec.protocol_name, ([], []))
-            owners.append(len(names))
-            recordings.append(rec)
+            members, sweeps = by_protocol.setdefault(rec.protocol_name, ([], []))
+            members.append(len(names))
+            sweeps.append(rec)
         names.append(str(cell.name))
     matched = {
         protocol: (
-            np.asarray(owners),
-            _matched_amplitudes(recordings, absolute_amplitude),
+            np.asarray(members, dtype=int),
+            _matched_amplitudes(sweeps, absolute_amplitude),
         )
-        for protocol, (owners, recordings) in by_protocol.items()
+        for protocol, (members, sweeps) in by_protocol.items()
     }
     result: list[TargetCoverage | None] = [None] * n_rows
     for (protocol, amplitude), (tolerance, rows) in windows.items():
