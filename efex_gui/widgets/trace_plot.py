@@ -10,6 +10,7 @@ Up/Down) step through the sweeps, X or Space toggles the exclusion.
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -141,15 +142,42 @@ class TracePlot(ControllerView[SessionController]):
         self._window_owner: tuple[SweepKey, Any] | None = None
         self._redraw_timer = QTimer(self, singleShot=True, interval=15)
         self._redraw_timer.timeout.connect(self.redraw)
+        #: per drawn sweep: its colour, whether drawn as excluded, and its items
+        self._styles: list[_DrawnStyle] = []
+        self._drawn_selection: list[SweepKey] = []
         self.controller.selection_changed.connect(self._schedule)
-        self.controller.exclusions_changed.connect(self._schedule)
+        self.controller.exclusions_changed.connect(self._on_state)
         self.controller.metadata_changed.connect(self._on_entries)
-        self.controller.rheobase_changed.connect(self._schedule)
+        self.controller.rheobase_changed.connect(self._on_state)
         self.controller.session_changed.connect(self._schedule)
 
     def _schedule(self, *_args: Any) -> None:
         # Holding an arrow key selects many sweeps quickly: draw the last one only.
         self._redraw_timer.start()
+
+    def _on_state(self, *_args: Any) -> None:
+        """Exclusions or rheobases changed: restyle what is drawn (no new traces).
+
+        Redraws in full only when another draw is already due.
+        """
+        if (
+            self._redraw_timer.isActive()
+            or not self._styles
+            or self._drawn_selection != list(self.controller.selection)
+        ):
+            self._schedule()
+            return
+        for style in self._styles:
+            excluded = self.controller.is_excluded(
+                self.controller.exclusion_key(style.sweep)
+            )
+            if excluded != style.excluded:
+                style.excluded = excluded
+                _apply_style(style)
+        self.title.setText(self._title(self._drawn_pairs()))
+
+    def _drawn_pairs(self) -> list[tuple[SweepKey, Any]]:
+        return [(style.sweep, style.recording) for style in self._styles]
 
     def _on_entries(self, keys: list[Any]) -> None:
         if set(keys) & {s.entry_key for s in self.controller.selection}:
@@ -163,6 +191,7 @@ class TracePlot(ControllerView[SessionController]):
         self.voltage_items, self.current_items, self.spike_items = [], [], []
         self.threshold_line, self.stimulus_regions, self.drawn_sweeps = None, [], []
         self._window_owner = None
+        self._styles, self._drawn_selection = [], []
 
     def redraw(self) -> None:
         """Draw the controller's selection now."""
@@ -179,8 +208,11 @@ class TracePlot(ControllerView[SessionController]):
             excluded = self.controller.is_excluded(self.controller.exclusion_key(sweep))
             color = sweep_color(position, len(pairs))
             name = self._legend_name(sweep) if named else None
-            self._draw_recording(recording, color, excluded, len(pairs) > 1, name)
+            style = _DrawnStyle(sweep, recording, color, excluded, len(pairs) > 1)
+            self._draw_recording(recording, style, name)
             self.drawn_sweeps.append(sweep)
+            self._styles.append(style)
+        self._drawn_selection = list(self.controller.selection)
         if pairs:
             self._window_owner = pairs[0]
             self._draw_stimulus(pairs[0][1])
@@ -273,17 +305,8 @@ class TracePlot(ControllerView[SessionController]):
         return summary.name if summary.amp is None else f"{summary.amp:.3g} nA"
 
     def _draw_recording(
-        self,
-        recording: Any,
-        color: QColor,
-        excluded: bool,
-        overlay: bool = False,
-        name: str | None = None,
+        self, recording: Any, style: _DrawnStyle, name: str | None = None
     ) -> None:
-        color = QColor(color)
-        if excluded:
-            color.setAlpha(DIM_ALPHA)
-        pen = pg.mkPen(color, width=1)
         t = np.asarray(recording.t, dtype=float)
         voltage = np.asarray(recording.voltage, dtype=float)
         if self.display_transform is not None:
@@ -293,29 +316,25 @@ class TracePlot(ControllerView[SessionController]):
             (self.current_plot, recording.current, self.current_items),
         ):
             label = name if plot is self.voltage_plot else None
-            item = pg.PlotDataItem(
-                t, np.asarray(values, dtype=float), pen=pen, name=label
-            )
+            item = pg.PlotDataItem(t, np.asarray(values, dtype=float), name=label)
             item.setSkipFiniteCheck(True)
             plot.addItem(item)
             # After addItem: pyqtgraph 0.14 looks for the ViewBox while adding.
             item.setDownsampling(auto=True, method="peak")
             item.setClipToView(True)
             items.append(item)
+            style.curves.append(item)
         peaks = recording.peak_time
         if peaks is not None and len(peaks):
             peaks = np.asarray(peaks, dtype=float)
             heights = np.interp(peaks, t, voltage)
             # overlaid: each sweep's spikes in its colour, outlined
-            brush = QColor(color) if overlay else QColor(*SPIKE_BRUSH)
-            if excluded:
-                brush.setAlpha(DIM_ALPHA)
-            outline = pg.mkPen((40, 40, 40), width=0.5) if overlay else None
-            spikes = pg.ScatterPlotItem(
-                peaks, heights, size=7, brush=brush, pen=outline, symbol="o"
-            )
+            outline = pg.mkPen((40, 40, 40), width=0.5) if style.overlay else None
+            spikes = pg.ScatterPlotItem(peaks, heights, size=7, pen=outline, symbol="o")
             self.voltage_plot.addItem(spikes)
             self.spike_items.append(spikes)
+            style.spikes = spikes
+        _apply_style(style)
 
     def _draw_stimulus(self, recording: Any) -> None:
         ton, toff = getattr(recording, "ton", None), getattr(recording, "toff", None)
@@ -502,3 +521,32 @@ class TracePlot(ControllerView[SessionController]):
             super().keyPressEvent(event)
             return
         event.accept()
+
+
+@dataclass
+class _DrawnStyle:
+    """How one drawn sweep looks, and its items (restyled when it is excluded)."""
+
+    sweep: SweepKey
+    recording: Any
+    color: QColor
+    excluded: bool
+    overlay: bool
+    curves: list[pg.PlotDataItem] = field(default_factory=list)
+    spikes: pg.ScatterPlotItem | None = None
+
+
+def _apply_style(style: _DrawnStyle) -> None:
+    """Give a drawn sweep's curves and spikes their colour (dimmed when excluded)."""
+    color = QColor(style.color)
+    if style.excluded:
+        color.setAlpha(DIM_ALPHA)
+    pen = pg.mkPen(color, width=1)
+    for curve in style.curves:
+        curve.setPen(pen)
+    if style.spikes is not None:
+        # overlaid: each sweep's spikes in its colour, outlined
+        brush = QColor(style.color) if style.overlay else QColor(*SPIKE_BRUSH)
+        if style.excluded:
+            brush.setAlpha(DIM_ALPHA)
+        style.spikes.setBrush(brush)

@@ -212,3 +212,36 @@ def test_an_unknown_ecode_offers_the_ecode_choice(
         step.trigger()
     assert controller.session.ecode_overrides == {"Prot_9": "Step"}
     assert not plot.fix_button.isVisibleTo(plot)
+
+
+def test_an_exclusion_restyles_the_drawn_sweeps_without_drawing_again(
+    qtbot: Any, controller: Any, demo_dir: Path
+) -> None:
+    """Excluding the sweep on screen dims its curves and spikes in place.
+
+    No trace is drawn (or read) again: at 44 cells the redraw after every exclusion
+    click was part of the wait for the plots.
+    """
+    plot = _plot(qtbot, controller)
+    controller.open_json(demo_dir / "config.json")
+    load_everything(qtbot, controller)
+    sweep = controller.dataset.sweeps("SimCell1", "IDRest")[-1]
+    with qtbot.waitSignal(plot.drawn):
+        controller.select_sweeps([sweep])
+    items = [*plot.voltage_items, *plot.current_items, *plot.spike_items]
+    assert plot.spike_items, "a spiking sweep: its spikes are drawn"
+    drawn: list[int] = []
+    plot.drawn.connect(drawn.append)
+    controller.set_excluded([controller.exclusion_key(sweep)], True)
+    qtbot.wait(50)  # longer than the redraw timer: nothing was scheduled
+    assert drawn == []
+    assert [*plot.voltage_items, *plot.current_items, *plot.spike_items] == items
+    assert plot.voltage_items[0].opts["pen"].color().alpha() == DIM_ALPHA
+    assert plot.current_items[0].opts["pen"].color().alpha() == DIM_ALPHA
+    assert plot.spike_items[0].opts["brush"].color().alpha() == DIM_ALPHA
+    assert "excluded" in plot.title.text()
+    controller.set_excluded([controller.exclusion_key(sweep)], False)
+    assert plot.voltage_items[0].opts["pen"].color().alpha() == 255
+    assert plot.spike_items[0].opts["brush"].color().alpha() == 255
+    assert "excluded" not in plot.title.text()
+    assert drawn == []
