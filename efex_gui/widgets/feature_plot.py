@@ -30,45 +30,21 @@ from efex_gui.app.extraction_controller import ExtractionController
 from efex_gui.core.features import feature_unit
 from efex_gui.core.numbers import finite_number
 from efex_gui.core.session.dataset import SweepKey
+from efex_gui.core.targets.names import efel_name, protocol_features
 from efex_gui.widgets.controller_view import ControllerView
 from efex_gui.widgets.deferred import RefreshWhenShown
 from efex_gui.widgets.elided_label import ElidedLabel
+from efex_gui.widgets.plot_style import COLORS, SYMBOL_TEXT, SYMBOLS, style_plot
 
 if TYPE_CHECKING:
     from efex_gui.core.extraction.incremental import ExtractionResult
 
-COLORS = [
-    "#1f77b4",
-    "#ff7f0e",
-    "#2ca02c",
-    "#d62728",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#7f7f7f",
-    "#bcbd22",
-    "#17becf",
-]
-SYMBOLS = ["o", "t", "t1", "s", "star", "d", "x"]
-#: the same markers as text, for the legend line above the plot
-SYMBOL_TEXT = {"o": "●", "t": "▼", "t1": "▲", "s": "■", "star": "★", "d": "◆", "x": "✕"}
-TEXT_COLOR = "#202020"
+
 #: up to this many cells the legend line names them all (more: in its tooltip)
 MAX_LEGEND_CELLS = 12
 LEGEND_TIP = (
     "Marker and colour of each cell; black squares with bars: the target's mean ± std"
 )
-
-
-def style_plot(plot: pg.PlotWidget) -> None:
-    """White background, dark axes and labels, no SI prefixes (units are in labels)."""
-    plot.setBackground("w")
-    plot.showGrid(x=True, y=True, alpha=0.3)
-    for side in ("bottom", "left"):
-        axis = plot.getAxis(side)
-        axis.enableAutoSIPrefix(False)
-        axis.setPen(pg.mkPen("#505050"))
-        axis.setTextPen(pg.mkPen(TEXT_COLOR))
 
 
 @dataclass(frozen=True)
@@ -93,26 +69,14 @@ class TargetMark:
     tolerance: float
 
 
-def protocol_features(result: ExtractionResult | None) -> dict[str, list[str]]:
-    """Protocol → output names of its targets, in target order."""
-    features: dict[str, list[str]] = {}
-    for target in result.targets if result is not None else []:
-        name = target.get("efeature_name", target["efeature"])
-        names = features.setdefault(target["protocol"], [])
-        if name not in names:
-            names.append(name)
-    return features
+@dataclass(frozen=True)
+class _CellPoints:
+    """One cell's drawn points: the cell object they came from and their item."""
 
-
-def efel_name(result: ExtractionResult, protocol: str, output_name: str) -> str:
-    """Return the efel feature behind an output name of ``protocol``'s targets."""
-    for target in result.targets:
-        if (
-            target["protocol"] == protocol
-            and target.get("efeature_name", target["efeature"]) == output_name
-        ):
-            return str(target["efeature"])
-    return output_name
+    cell: Any
+    style: tuple[str, str]
+    points: list[PlotPoint]
+    item: pg.ScatterPlotItem | None
 
 
 class FeaturePlot(RefreshWhenShown, ControllerView[ExtractionController]):
@@ -152,9 +116,15 @@ class FeaturePlot(RefreshWhenShown, ControllerView[ExtractionController]):
         self.scatter: dict[str, pg.ScatterPlotItem] = {}
         self.points: list[PlotPoint] = []
         self.marks: list[TargetMark] = []
+        #: cell name → its drawn points (kept while the cell object is the same)
+        self._drawn: dict[str, _CellPoints] = {}
+        self._target_items: list[Any] = []
+        #: (protocol, feature, absolute) of what is drawn
+        self._view: tuple[str, str, bool] | None = None
         self.highlight = pg.ScatterPlotItem(
             size=16, pen=pg.mkPen("#d62728", width=2), brush=None, symbol="o"
         )
+        self.highlight.setZValue(10)  # above every cell's points
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Protocol", self))
         bar.addWidget(self.protocol_box)
@@ -228,16 +198,17 @@ class FeaturePlot(RefreshWhenShown, ControllerView[ExtractionController]):
         self.legend.setToolTip(text.replace("&nbsp;&nbsp; ", "<br>"))
 
     def redraw(self, *_args: Any) -> None:
-        """Draw the chosen feature from the current result."""
-        self.plot.clear()
-        self.legend.clear()
-        self.plot.setLabel("left", "")
-        self.plot.setLabel("bottom", "")
-        self.scatter, self.points, self.marks = {}, [], []
+        """Draw the chosen feature from the current result.
+
+        When only the result changed (same protocol, feature and mode), the points of
+        the cells the extraction reused as they were (the same objects) stay drawn:
+        after an exclusion only the touched cell and the targets are drawn again.
+        """
         result = self.controller.result
         protocol = self.protocol_box.currentText()
         feature = self.feature_box.currentText()
         if result is None or not protocol or not feature:
+            self._clear()
             self.status.setText(
                 "Nothing to plot yet: press Extract (toolbar), then choose a protocol "
                 "and a feature."
@@ -247,6 +218,34 @@ class FeaturePlot(RefreshWhenShown, ControllerView[ExtractionController]):
             )
             return
         absolute = bool(result.settings.get("absolute_amplitude"))
+        view = (protocol, feature, absolute)
+        if view != self._view:
+            self._clear()
+            self._view = view
+            self._label_axes(result, protocol, feature, absolute)
+        for item in self._target_items:
+            self.plot.removeItem(item)
+        self.marks, self._target_items = [], []
+        self._draw_targets(result, protocol, feature, absolute)
+        self._draw_cells(result, protocol, feature, absolute)
+        self._show_selection(self.controller.sc.selection)
+        self.status.setText(
+            f"{len(self.points)} sweeps of {len(self.scatter)} cells; black: target "
+            "mean ± std (n in the tooltip). Click a point to select its sweep."
+        )
+
+    def _clear(self) -> None:
+        self.plot.clear()
+        self.legend.clear()
+        self.plot.setLabel("left", "")
+        self.plot.setLabel("bottom", "")
+        self.scatter, self.points, self.marks = {}, [], []
+        self._drawn, self._target_items, self._view = {}, [], None
+        self.plot.addItem(self.highlight)
+
+    def _label_axes(
+        self, result: ExtractionResult, protocol: str, feature: str, absolute: bool
+    ) -> None:
         self.plot.setLabel(
             "bottom",
             "Step amplitude (nA)"
@@ -255,23 +254,47 @@ class FeaturePlot(RefreshWhenShown, ControllerView[ExtractionController]):
         )
         unit = feature_unit(efel_name(result, protocol, feature))
         self.plot.setLabel("left", f"{feature} ({unit})" if unit else feature)
-        self._draw_targets(result, protocol, feature, absolute)
+
+    def _draw_cells(
+        self, result: ExtractionResult, protocol: str, feature: str, absolute: bool
+    ) -> None:
+        """Draw each cell's points; keep those drawn from the same cell object."""
         styles = zip(cycle(COLORS), cycle(SYMBOLS))
         legend = ['<span style="color:black">■</span> target mean ± std']
+        drawn: dict[str, _CellPoints] = {}
         for cell, (color, symbol) in zip(result.cells, styles, strict=False):
-            self._draw_cell(result, cell, protocol, feature, absolute, color, symbol)
-            if cell.name in self.scatter:
+            known = self._drawn.pop(cell.name, None)
+            if (
+                known is not None
+                and known.cell is cell
+                and known.style
+                == (
+                    color,
+                    symbol,
+                )
+            ):
+                drawn[cell.name] = known
+                continue
+            if known is not None and known.item is not None:
+                self.plot.removeItem(known.item)
+            drawn[cell.name] = self._draw_cell(
+                result, cell, protocol, feature, absolute, (color, symbol)
+            )
+        for gone in self._drawn.values():
+            if gone.item is not None:
+                self.plot.removeItem(gone.item)
+        self._drawn = drawn
+        self.points = [point for cell in drawn.values() for point in cell.points]
+        self.scatter = {
+            name: cell.item for name, cell in drawn.items() if cell.item is not None
+        }
+        for name, cell in drawn.items():
+            if cell.item is not None:
+                color, symbol = cell.style
                 legend.append(
-                    f'<span style="color:{color}">{SYMBOL_TEXT[symbol]}'
-                    f"</span> {cell.name}"
+                    f'<span style="color:{color}">{SYMBOL_TEXT[symbol]}</span> {name}'
                 )
         self._set_legend(legend)
-        self.plot.addItem(self.highlight)
-        self._show_selection(self.controller.sc.selection)
-        self.status.setText(
-            f"{len(self.points)} sweeps of {len(self.scatter)} cells; black: target "
-            "mean ± std (n in the tooltip). Click a point to select its sweep."
-        )
 
     def _draw_cell(
         self,
@@ -280,9 +303,8 @@ class FeaturePlot(RefreshWhenShown, ControllerView[ExtractionController]):
         protocol: str,
         feature: str,
         absolute: bool,
-        color: str,
-        symbol: str,
-    ) -> None:
+        style: tuple[str, str],
+    ) -> _CellPoints:
         points = []
         for recording in cell.get_recordings_by_protocol_name(protocol):
             x = finite_number(
@@ -298,23 +320,24 @@ class FeaturePlot(RefreshWhenShown, ControllerView[ExtractionController]):
                 else SweepKey(ref.cell, ref.protocol, ref.entry, ref.index)
             )
             points.append(PlotPoint(cell.name, x, y, sweep, recording.name))
-        self.points += points
-        if points:
-            item = pg.ScatterPlotItem(
-                x=[p.x for p in points],
-                y=[p.y for p in points],
-                data=points,
-                symbol=symbol,
-                brush=pg.mkBrush(color),
-                pen=pg.mkPen(color),
-                size=9,
-                name=cell.name,
-                hoverable=True,
-                tip=self._tip,
-            )
-            item.sigClicked.connect(self._on_clicked)
-            self.plot.addItem(item)
-            self.scatter[cell.name] = item
+        if not points:
+            return _CellPoints(cell, style, points, None)
+        color, symbol = style
+        item = pg.ScatterPlotItem(
+            x=[p.x for p in points],
+            y=[p.y for p in points],
+            data=points,
+            symbol=symbol,
+            brush=pg.mkBrush(color),
+            pen=pg.mkPen(color),
+            size=9,
+            name=cell.name,
+            hoverable=True,
+            tip=self._tip,
+        )
+        item.sigClicked.connect(self._on_clicked)
+        self.plot.addItem(item)
+        return _CellPoints(cell, style, points, item)
 
     def _draw_targets(
         self, result: ExtractionResult, protocol: str, feature: str, absolute: bool
@@ -346,17 +369,17 @@ class FeaturePlot(RefreshWhenShown, ControllerView[ExtractionController]):
                 brush=pg.mkBrush(0, 0, 0, 18),
                 pen=pg.mkPen(None),
             )
-            self.plot.addItem(band)
+            self._add_target_item(band)
         if self.marks:
             xs = np.array([m.x for m in self.marks])
             means = np.array([m.mean for m in self.marks])
             stds = np.array([m.std for m in self.marks])
-            self.plot.addItem(
+            self._add_target_item(
                 pg.ErrorBarItem(
                     x=xs, y=means, height=2 * stds, beam=0.0, pen=pg.mkPen("k", width=2)
                 )
             )
-            self.plot.addItem(
+            self._add_target_item(
                 pg.ScatterPlotItem(
                     x=xs,
                     y=means,
@@ -369,6 +392,10 @@ class FeaturePlot(RefreshWhenShown, ControllerView[ExtractionController]):
                     tip=self._mark_tip,
                 )
             )
+
+    def _add_target_item(self, item: Any) -> None:
+        self.plot.addItem(item)
+        self._target_items.append(item)
 
     @staticmethod
     def _tip(x: float, y: float, data: Any) -> str:

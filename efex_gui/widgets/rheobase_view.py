@@ -32,7 +32,7 @@ from efex_gui.app.extraction_controller import ExtractionController
 from efex_gui.core.rheobase.strategies import STRATEGIES
 from efex_gui.widgets.controller_view import ControllerView
 from efex_gui.widgets.deferred import RefreshWhenShown
-from efex_gui.widgets.feature_plot import TEXT_COLOR, style_plot
+from efex_gui.widgets.plot_style import TEXT_COLOR, style_plot
 
 if TYPE_CHECKING:
     from efex_gui.core.rheobase.review import RheobaseRow

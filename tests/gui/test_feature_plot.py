@@ -102,6 +102,32 @@ def test_exclude_selected_sweep_updates_plot_without_efel(
     assert extraction.sc.session.exclusions.reason(key) == "excluded from the plot"
 
 
+def test_an_exclusion_redraws_only_the_touched_cell_and_the_targets(
+    qtbot: Any, extraction: ExtractionController, plot: FeaturePlot
+) -> None:
+    """The other cells' points stay drawn (same items): at 44 cells every cell's
+    scatter was built again after each exclusion click."""
+    result = run_and_wait(qtbot, extraction)
+    plot.choose("IDRest", "Spikecount")
+    items = dict(plot.scatter)
+    marks = list(plot.marks)
+    point = next(p for p in plot.points if p.cell == "SimCell2")
+    plot.select_point(point)
+    with qtbot.waitSignal(extraction.results_changed, timeout=60_000):
+        qtbot.mouseClick(plot.exclude_button, Qt.MouseButton.LeftButton)
+    assert extraction.result is not result
+    assert plot.scatter["SimCell1"] is items["SimCell1"]
+    assert plot.scatter["SimCell2"] is not items["SimCell2"]
+    assert point.sweep not in [p.sweep for p in plot.points]
+    x, _y = plot.scatter["SimCell2"].getData()
+    assert len(x) == len([p for p in plot.points if p.cell == "SimCell2"])
+    assert plot.marks != marks, "the targets' means are drawn again"
+    # another feature: everything drawn from the new result
+    plot.choose("IDRest", "mean_frequency")
+    assert plot.scatter["SimCell1"] is not items["SimCell1"]
+    assert all(p.sweep != point.sweep for p in plot.points)
+
+
 def test_absolute_mode_plots_amplitudes_in_na(
     qtbot: Any, extraction: ExtractionController, plot: FeaturePlot
 ) -> None:

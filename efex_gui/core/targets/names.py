@@ -1,0 +1,36 @@
+"""The output names of a result's targets: per protocol, and back to efel's names.
+
+A target's output name is its ``efeature_name`` (BluePyEfe's key in features.json),
+else its efel feature; several targets may compute one efel feature under two names.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from efex_gui.core.extraction.result import ExtractionResult
+
+__all__ = ["efel_name", "protocol_features"]
+
+
+def protocol_features(result: ExtractionResult | None) -> dict[str, list[str]]:
+    """Protocol → output names of its targets, in target order."""
+    features: dict[str, list[str]] = {}
+    for target in result.targets if result is not None else []:
+        name = target.get("efeature_name", target["efeature"])
+        names = features.setdefault(target["protocol"], [])
+        if name not in names:
+            names.append(name)
+    return features
+
+
+def efel_name(result: ExtractionResult, protocol: str, output_name: str) -> str:
+    """Return the efel feature behind an output name of ``protocol``'s targets."""
+    for target in result.targets:
+        if (
+            target["protocol"] == protocol
+            and target.get("efeature_name", target["efeature"]) == output_name
+        ):
+            return str(target["efeature"])
+    return output_name
