@@ -326,3 +326,46 @@ def test_coverage_counts_what_in_target_matches_on_real_cells(demo_dir: Any) -> 
         assert found.n_sweeps == sum(matched.values())
         assert found.cells == tuple(name for name, n in matched.items() if n)
     assert sum(c.n_sweeps for c in counted if c is not None) > len(windows) // 2
+
+
+def test_a_second_check_of_the_same_cells_reads_no_sweep_again() -> None:
+    """Cells given back unchanged (the same objects) are not looked at again.
+
+    After an exclusion the GUI checks 1 500 rows against 44 cells, of which one
+    changed; a changed rheobase or another set of recordings is looked at again.
+    """
+    asked: list[FakeRecording] = []
+
+    class Counted(FakeRecording):
+        def matched_amplitude(self, absolute: bool) -> float | None:
+            asked.append(self)
+            return super().matched_amplitude(absolute)
+
+    cells = [
+        FakeCell(name, 0.1, [Counted("IDRest", 0.1 * a / 100, a) for a in amps])
+        for name, amps in (("a", [100, 150, 152]), ("b", [148, 200]))
+    ]
+    targets = [_target(amplitude=150, tolerance=10), _target("AP_amplitude")]
+    first = check_targets(targets, cells)
+    assert len(asked) == 5
+    assert first.coverage[0].n_sweeps == 3
+    again = check_targets(targets, cells)
+    assert len(asked) == 5
+    assert again.coverage == first.coverage
+    cells[1].recordings.pop()  # another set of recordings
+    cells[0].rheobase = 0.2  # and another rheobase
+    check_targets(targets, cells)
+    assert len(asked) == 5 + 3 + 1
+
+
+def test_a_target_row_changed_in_place_is_checked_again() -> None:
+    """The rows' checks are reused only while the rows are equal to the last ones."""
+    cells = [_cell("A", 0.1, [100, 150])]
+    targets = [_target(amplitude=150, tolerance=10)]
+    assert check_targets(targets, cells).coverage[0].n_sweeps == 1
+    targets[0]["amplitude"] = 300  # the editor changes the row in place
+    check = check_targets(targets, cells)
+    assert check.coverage[0].n_sweeps == 0
+    assert [i.kind for i in check.issues] == ["unreachable"]
+    targets[0]["efeature"] = "no_such_feature"
+    assert "unknown_feature" in {i.kind for i in check_targets(targets).issues}

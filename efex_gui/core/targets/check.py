@@ -16,7 +16,9 @@ Qt-free: the GUI shows the result in its check panel.
 
 from __future__ import annotations
 
+import copy
 import math
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -234,6 +236,56 @@ def _name_issues(
     return issues
 
 
+class _RowsMemo:
+    """The checks of the last target list that need no recording, while it is equal.
+
+    The GUI checks the same 1 500 rows again after every exclusion; comparing them
+    with a copy is much cheaper than checking them.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last: tuple[list[dict[str, Any]], frozenset[str], Windows, list[Any]]
+        self._last = ([], frozenset(), {}, [])
+
+    def get(
+        self, targets: Sequence[Mapping[str, Any]], features: frozenset[str]
+    ) -> tuple[Windows, list[TargetIssue]] | None:
+        with self._lock:
+            rows, known, windows, issues = self._last
+        if known == features and len(rows) == len(targets) and rows == list(targets):
+            return windows, issues
+        return None
+
+    def put(
+        self,
+        targets: Sequence[Mapping[str, Any]],
+        features: frozenset[str],
+        found: tuple[Windows, list[TargetIssue]],
+    ) -> None:
+        rows = [copy.deepcopy(dict(target)) for target in targets]
+        with self._lock:
+            self._last = (rows, features, *found)
+
+
+_ROWS_MEMO = _RowsMemo()
+
+
+def _checked_rows(
+    targets: Sequence[Mapping[str, Any]], features: frozenset[str]
+) -> tuple[Windows, list[TargetIssue]]:
+    """Return the windows and the issues found without recordings (memoised)."""
+    known = _ROWS_MEMO.get(targets, features)
+    if known is not None:
+        return known
+    valid = [not check_target_row(target) for target in targets]
+    issues = _static_issues(targets, set(features))
+    windows = _windows(targets, valid)
+    issues += _interference_issues(targets, windows)
+    _ROWS_MEMO.put(targets, features, (windows, issues))
+    return windows, issues
+
+
 def _rows(rows: Iterable[int]) -> str:
     return ", ".join(str(r + 1) for r in rows)
 
@@ -268,11 +320,11 @@ def check_targets(
     TargetCheck
         Coverage per row and the issues found.
     """
-    features = set(efel_feature_names() if known_features is None else known_features)
-    valid = [not check_target_row(target) for target in targets]
-    issues = _static_issues(targets, features)
-    windows = _windows(targets, valid)
-    issues += _interference_issues(targets, windows)
+    features = frozenset(
+        efel_feature_names() if known_features is None else known_features
+    )
+    windows, static = _checked_rows(targets, features)
+    issues = list(static)
     coverage: list[TargetCoverage | None] = [None] * len(targets)
     if cells is not None:
         cells = list(cells)

@@ -11,6 +11,8 @@ Qt-free.
 from __future__ import annotations
 
 import contextlib
+import threading
+import weakref
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -46,6 +48,47 @@ def _matched_amplitudes(recordings: Sequence[Any], absolute: bool) -> np.ndarray
     return values
 
 
+class _CellAmplitudes:
+    """Per cell, the matched amplitudes of its sweeps by protocol (memoised).
+
+    Kept while the cell object, its rheobase, its recordings (the same objects) and
+    the mode are the same: after an exclusion the extraction gives back the untouched
+    cells as they were, and only the touched one is looked at again. Cells are held
+    weakly (by identity: they need not be hashable).
+    """
+
+    def __init__(self) -> None:
+        self._memo: dict[int, tuple[weakref.ref[Any], Any, list[Any]]] = {}
+        self._lock = threading.Lock()
+
+    def of(self, cell: Any, absolute: bool) -> list[tuple[str, np.ndarray]]:
+        """Return ``[(protocol, amplitudes)]`` of the cell's sweeps, in order."""
+        recordings = list(cell.recordings)
+        key = (absolute, cell.rheobase, [id(r) for r in recordings])
+        with self._lock:
+            known = self._memo.get(id(cell))
+        if known is not None and known[0]() is cell and known[1] == key:
+            return known[2]
+        by_protocol: dict[str, list[Any]] = {}
+        for recording in recordings:
+            by_protocol.setdefault(recording.protocol_name, []).append(recording)
+        found = [
+            (protocol, _matched_amplitudes(sweeps, absolute))
+            for protocol, sweeps in by_protocol.items()
+        ]
+        try:
+            held = weakref.ref(cell)
+        except TypeError:  # not weak-referenceable: not memoised
+            return found
+        with self._lock:
+            self._memo = {k: v for k, v in self._memo.items() if v[0]() is not None}
+            self._memo[id(cell)] = (held, key, found)
+        return found
+
+
+_CELL_AMPLITUDES = _CellAmplitudes()
+
+
 def coverage(
     windows: Windows,
     cells: Sequence[Any],
@@ -77,21 +120,18 @@ def coverage(
         Per row, its :class:`TargetCoverage` (None for rows in no window).
     """
     names: list[str] = []
-    by_protocol: dict[str, tuple[list[int], list[Any]]] = {}
+    parts: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {}
     for cell in cells:
         if cell.rheobase is None and not absolute_amplitude:
             continue
-        for rec in cell.recordings:
-            members, sweeps = by_protocol.setdefault(rec.protocol_name, ([], []))
-            members.append(len(names))
-            sweeps.append(rec)
+        for protocol, amplitudes in _CELL_AMPLITUDES.of(cell, absolute_amplitude):
+            members, values = parts.setdefault(protocol, ([], []))
+            members.append(np.full(len(amplitudes), len(names)))
+            values.append(amplitudes)
         names.append(str(cell.name))
     matched = {
-        protocol: (
-            np.asarray(members, dtype=int),
-            _matched_amplitudes(sweeps, absolute_amplitude),
-        )
-        for protocol, (members, sweeps) in by_protocol.items()
+        protocol: (np.concatenate(members), np.concatenate(values))
+        for protocol, (members, values) in parts.items()
     }
     result: list[TargetCoverage | None] = [None] * n_rows
     for (protocol, amplitude), (tolerance, rows) in windows.items():
