@@ -97,7 +97,7 @@ class QCPanel(ControllerView[SessionController]):
         layout.addWidget(splitter)
         self.controller.qc_changed.connect(self.refresh)
         self.controller.session_changed.connect(self._on_session)
-        self.controller.exclusions_changed.connect(self.refresh)
+        self.controller.exclusions_changed.connect(self._on_exclusions)
 
     # --- flagged sweeps -------------------------------------------------------------
     def refresh(self, *_args: Any) -> None:
@@ -133,9 +133,25 @@ class QCPanel(ControllerView[SessionController]):
         item.setData(0, SWEEP_ROLE, sweep)
         item.setData(0, CHECK_ROLE, check)
         item.setToolTip(0, "\n".join(summary.flags))
-        if summary.status == "excluded":
-            item.setForeground(0, Qt.GlobalColor.gray)
+        self._show_excluded(item, summary.status == "excluded")
         return item
+
+    def _on_exclusions(self, *_args: Any) -> None:
+        """Grey the flagged sweeps now excluded (the flags are the same)."""
+        parents = (
+            self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount())
+        )
+        for parent in filter(None, parents):
+            for item in filter(None, map(parent.child, range(parent.childCount()))):
+                key = self.controller.exclusion_key(item.data(0, SWEEP_ROLE))
+                self._show_excluded(item, self.controller.is_excluded(key))
+
+    @staticmethod
+    def _show_excluded(item: QTreeWidgetItem, excluded: bool) -> None:
+        if excluded:
+            item.setForeground(0, Qt.GlobalColor.gray)
+        else:
+            item.setData(0, Qt.ItemDataRole.ForegroundRole, None)
 
     def current_check(self) -> str | None:
         """Return the check of the current row (a check row or one of its sweeps)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
 
 from efex_gui.core.recordings.timing_consensus import SOURCE_KEY, stimulus_source
 from efex_gui.widgets.qc_panel import QCPanel
@@ -83,9 +84,12 @@ def test_qc_panel_groups_flags_and_excludes_them_in_one_undoable_step(
     key = controller.exclusion_key(sweep)
     assert controller.session.exclusions.reason(key) == "QC: Vm before vs end"
     assert controller.summary(sweep).status == "excluded"
+    # the flags did not change: the same rows, greyed (nothing rebuilt)
+    assert first.foreground(0).color() == QColor(Qt.GlobalColor.gray)
     controller.undo_stack.undo()
     assert not controller.is_excluded(key)
     assert controller.summary(sweep).status == "flagged"
+    assert first.foreground(0).color() != QColor(Qt.GlobalColor.gray)
 
 
 def test_a_switched_off_check_flags_nothing(
