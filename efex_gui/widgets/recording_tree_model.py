@@ -80,6 +80,8 @@ class RecordingTreeModel(ColumnHeaders, QAbstractItemModel):
         self.controller = controller
         self._root = _Node("root", 0, None)
         self._summaries: dict[SweepKey, Any] = {}
+        #: the display texts of the sweep rows (forgotten with the summaries)
+        self._row_texts: dict[SweepKey, dict[int, str]] = {}
         self._build()
         controller.session_changed.connect(self._on_session_changed)
         controller.exclusions_changed.connect(self._on_values_changed)
@@ -255,19 +257,25 @@ class RecordingTreeModel(ColumnHeaders, QAbstractItemModel):
             summary = self._summaries[sweep] = self.controller.summary(sweep)
         return summary
 
-    def _sweep_data(self, sweep: SweepKey, column: int, role: int) -> Any:
-        summary = self._summary(sweep)
-        if role == Qt.ItemDataRole.DisplayRole:
-            return {
+    def _texts(self, sweep: SweepKey, summary: Any) -> dict[int, str]:
+        """Return the sweep row's texts by column, made once per summary."""
+        texts = self._row_texts.get(sweep)
+        if texts is None:
+            paths = entry_paths(self.controller.dataset, sweep.entry_key)
+            texts = self._row_texts[sweep] = {
                 NAME: summary.name,
                 AMP: fmt_number(summary.amp, 4),
                 AMP_REL: fmt_number(summary.amp_rel, 1),
                 SPIKES: spikes_text(summary),
-                STATUS: status_text(
-                    summary, entry_paths(self.controller.dataset, sweep.entry_key)
-                ),
+                STATUS: status_text(summary, paths),
                 FILE: summary.file,
-            }[column]
+            }
+        return texts
+
+    def _sweep_data(self, sweep: SweepKey, column: int, role: int) -> Any:
+        summary = self._summary(sweep)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._texts(sweep, summary)[column]
         if role == Qt.ItemDataRole.CheckStateRole and column == NAME:
             excluded = self.controller.is_excluded(self.controller.exclusion_key(sweep))
             return Qt.CheckState.Unchecked if excluded else Qt.CheckState.Checked
@@ -344,12 +352,14 @@ class RecordingTreeModel(ColumnHeaders, QAbstractItemModel):
     # --- signal handlers ----------------------------------------------------------
     def _on_session_changed(self, _session: Any) -> None:
         self._summaries.clear()
+        self._row_texts.clear()
         self.beginResetModel()
         self._build()
         self.endResetModel()
 
     def _on_values_changed(self, _value: Any = None) -> None:
         self._summaries.clear()
+        self._row_texts.clear()
         self._refresh_all()
 
     def _refresh_all(self) -> None:
@@ -377,6 +387,7 @@ class RecordingTreeModel(ColumnHeaders, QAbstractItemModel):
 
     def _on_entries_changed(self, keys: list[EntryKey]) -> None:
         self._summaries.clear()
+        self._row_texts.clear()
         touched: dict[str, list[_Node]] = {}
         for cell, protocol in dict.fromkeys((k.cell, k.protocol) for k in keys):
             node = self.protocol_node(cell, protocol)
