@@ -51,6 +51,10 @@ if TYPE_CHECKING:
     from efex_gui.core.extraction.incremental import ExtractionResult
 
 
+#: the extraction's progress bar appears after this long, then updates this often
+PROGRESS_DELAY_MS = 150
+
+
 class ExtractionBar(ControllerView[ExtractionController]):
     """Extract / Cancel / progress / state / Export, bound to the controller.
 
@@ -78,6 +82,11 @@ class ExtractionBar(ControllerView[ExtractionController]):
         self.progress.setTextVisible(True)
         self.progress.setVisible(False)
         self.progress.setToolTip("Files read, then sweeps whose features are computed")
+        #: the bar shows after this delay, then at most ten updates a second: a rerun
+        #: after an exclusion (a fraction of a second) draws no bar at all
+        self._progress_timer = QTimer(self, singleShot=True, interval=PROGRESS_DELAY_MS)
+        self._progress_timer.timeout.connect(self._show_progress)
+        self._latest: ExtractionProgress | None = None
         self.state = ElidedLabel("No results yet", self)
         self.problems = QToolButton(self)
         self.problems.setIcon(style.standardIcon(sp.SP_MessageBoxWarning))
@@ -166,16 +175,30 @@ class ExtractionBar(ControllerView[ExtractionController]):
         self.extract_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.progress.setRange(0, 0)
-        self.progress.setVisible(True)
+        self._latest = None
+        self._progress_timer.start()
         self.state.setText("Extracting…")
 
     def _on_progressed(self, progress: ExtractionProgress) -> None:
-        self.progress.setRange(0, max(progress.total, 1))
-        self.progress.setValue(progress.done)
-        self.progress.setFormat(f"{progress.done}/{progress.total}")
-        self.state.setText(progress.message)
+        self._latest = progress
+        if not self._progress_timer.isActive():
+            self._progress_timer.start()
+
+    def _show_progress(self) -> None:
+        """Show the bar and the latest progress (at most every PROGRESS_DELAY_MS)."""
+        if not self.controller.is_running():
+            return
+        self.progress.setVisible(True)
+        progress, self._latest = self._latest, None
+        if progress is not None:
+            self.progress.setRange(0, max(progress.total, 1))
+            self.progress.setValue(progress.done)
+            self.progress.setFormat(f"{progress.done}/{progress.total}")
+            self.state.setText(progress.message)
 
     def _ended(self) -> None:
+        self._progress_timer.stop()
+        self._latest = None
         self.extract_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
         self.progress.setVisible(False)

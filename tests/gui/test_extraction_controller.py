@@ -463,3 +463,30 @@ def test_targets_and_settings_are_saved_with_the_session(
     assert extraction.settings.threshold_nvalue_save == 2
     assert extraction.result is None
     assert not extraction.is_stale()
+
+
+def test_the_progress_bar_shows_only_for_runs_that_last(
+    qtbot: Any, demo: Any, extraction: ExtractionController, monkeypatch: Any
+) -> None:
+    """A rerun after an exclusion (a fraction of a second) draws no bar; a long run
+    shows its latest progress, at most every PROGRESS_DELAY_MS."""
+    from efex_gui.app.extraction_worker import ExtractionProgress
+    from efex_gui.widgets.extraction_panel import PROGRESS_DELAY_MS, ExtractionBar
+
+    bar = ExtractionBar(extraction)
+    qtbot.addWidget(bar)
+    bar.show()
+    monkeypatch.setattr(extraction, "is_running", lambda: True)
+    bar._on_started()
+    for done in range(1, 4):
+        bar._on_progressed(ExtractionProgress("Extraction", done, 3, f"cell {done}"))
+    assert bar.progress.isHidden(), "no bar at once"
+    qtbot.waitUntil(lambda: not bar.progress.isHidden())
+    assert (bar.progress.value(), bar.progress.format()) == (3, "3/3")
+    assert bar.state.text() == "cell 3"
+    bar._ended()
+    assert bar.progress.isHidden()
+    bar._on_started()
+    bar._ended()  # a short run
+    qtbot.wait(2 * PROGRESS_DELAY_MS)
+    assert bar.progress.isHidden()
