@@ -52,11 +52,13 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
-from qt_events import spin_until, wait_for
+from qt_events import settle, spin_until, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 PATH_KEYS = ("filepath", "v_file", "i_file")
+#: seconds between selecting a point and clicking Exclude (the selection is drawn)
+SELECTION_SETTLE_S = 0.3
 
 
 # --- inputs --------------------------------------------------------------------------
@@ -170,7 +172,7 @@ def exclude_once(app: Any, window: Any, index: int) -> float:
     extraction, plot = window.extraction, window.extraction_ui["feature_plot"]
     point = plot.points[index % len(plot.points)]
     plot.select_point(point)
-    app.processEvents()
+    settle(app, SELECTION_SETTLE_S)  # the selection drawn, as before a person's click
     start = time.perf_counter()
     plot.exclude_button.click()
     wait_for(app, extraction.update_timed)

@@ -35,3 +35,9 @@ def spin_until(
             raise TimeoutError(f"{what} within {timeout_s} s")
         app.processEvents()
         time.sleep(0.001)
+
+
+def settle(app: Any, seconds: float) -> None:
+    """Process events for ``seconds`` (what a person's next click leaves the app)."""
+    end = time.monotonic() + seconds
+    spin_until(app, lambda: time.monotonic() >= end)

@@ -32,6 +32,7 @@ from efex_gui.core.analysis.waveforms import (
     phase_plot,
 )
 from efex_gui.widgets.controller_view import ControllerView
+from efex_gui.widgets.deferred import RefreshWhenShown
 from efex_gui.widgets.figure_export import add_export_menu, figure_actions
 
 #: curves of up to this many cells get a legend (more: hover a point for its cell)
@@ -57,7 +58,7 @@ def _plot(title: str, x: tuple[str, str], y: tuple[str, str]) -> pg.PlotWidget:
     return widget
 
 
-class CellPlots(ControllerView[CellAnalysisController]):
+class CellPlots(RefreshWhenShown, ControllerView[CellAnalysisController]):
     """Four tabs: f-I, I-V, phase plot, first spikes."""
 
     #: the plots were redrawn (name of the tab)
@@ -105,9 +106,9 @@ class CellPlots(ControllerView[CellAnalysisController]):
         self._mean_items: dict[str, list[Any]] = {}
         self.sweep_counts = {"phase": 0, "spikes": 0}
         self._sweeps_timer = QTimer(self, singleShot=True, interval=30)
-        self._sweeps_timer.timeout.connect(self.draw_sweeps)
-        self.controller.summaries_changed.connect(self.draw_curves)
-        self.controller.curve_cells_changed.connect(self.draw_curves)
+        self._sweeps_timer.timeout.connect(self._sweeps_changed)
+        self.controller.summaries_changed.connect(self._curves_changed)
+        self.controller.curve_cells_changed.connect(self._curves_changed)
         self.controller.sc.selection_changed.connect(self._sweeps_timer.start)
         self._update_figure_menu()
 
@@ -138,6 +139,20 @@ class CellPlots(ControllerView[CellAnalysisController]):
         for action in figure_actions(self, self.current_plot(), self._provenance,
                                      name):  # fmt: skip
             self.figure_button.addAction(action)
+
+    # --- drawing when shown -----------------------------------------------------------
+    def refresh(self) -> None:
+        """Draw the curves and the selected sweeps (when the dock is raised again)."""
+        self.draw_curves()
+        self.draw_sweeps()
+
+    def _curves_changed(self, *_args: Any) -> None:
+        if not self.defer_refresh():
+            self.draw_curves()
+
+    def _sweeps_changed(self) -> None:
+        if not self.defer_refresh():
+            self.draw_sweeps()
 
     # --- curves -----------------------------------------------------------------------
     def draw_curves(self, *_args: Any) -> None:

@@ -402,3 +402,33 @@ def test_a_closed_session_leaves_no_cell_curves(
     assert analysis.summaries == []
     assert not plots.points["fi"]
     assert view.proxy.rowCount() == 0
+
+
+def test_hidden_cell_curves_draw_when_their_tab_is_raised(
+    qtbot: Any, controller: Any, demo_dir: Path
+) -> None:
+    """Behind another tab the curves wait (an exclusion at 44 cells drew them
+    unseen); raising their tab draws the latest summaries."""
+    from efex_gui.widgets.main_window import MainWindow
+
+    window = MainWindow(controller)
+    qtbot.addWidget(window)
+    window.confirm_close = False
+    window.show()
+    qtbot.waitExposed(window)
+    plots = window.cell_analysis_ui["plots"]
+    plots_dock = window.cell_analysis_ui["docks"][1]
+    window.extraction_ui["docks"][3].raise_()  # the feature plot on top
+    qtbot.waitUntil(lambda: plots.visibleRegion().isEmpty())
+    drawn: list[str] = []
+    plots.drawn.connect(drawn.append)
+    open_demo(controller, demo_dir)
+    with qtbot.waitSignal(window.cell_analysis.summaries_changed, timeout=300_000):
+        run_and_wait(qtbot, window.extraction)
+    assert "curves" not in drawn
+    with qtbot.waitSignal(
+        plots.drawn, timeout=10_000, check_params_cb=lambda n: n == "curves"
+    ):
+        plots_dock.raise_()
+    assert plots._drawn["fi"], "the cells' f-I curves are drawn"
+    window.extraction.shutdown()
