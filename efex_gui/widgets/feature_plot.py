@@ -223,9 +223,6 @@ class FeaturePlot(RefreshWhenShown, ControllerView[ExtractionController]):
             self._clear()
             self._view = view
             self._label_axes(result, protocol, feature, absolute)
-        for item in self._target_items:
-            self.plot.removeItem(item)
-        self.marks, self._target_items = [], []
         self._draw_targets(result, protocol, feature, absolute)
         self._draw_cells(result, protocol, feature, absolute)
         self._show_selection(self.controller.sc.selection)
@@ -339,9 +336,10 @@ class FeaturePlot(RefreshWhenShown, ControllerView[ExtractionController]):
         self.plot.addItem(item)
         return _CellPoints(cell, style, points, item)
 
-    def _draw_targets(
+    def _target_marks(
         self, result: ExtractionResult, protocol: str, feature: str, absolute: bool
-    ) -> None:
+    ) -> list[TargetMark]:
+        marks = []
         for prot in result.protocols:
             if prot.name != protocol:
                 continue
@@ -353,7 +351,7 @@ class FeaturePlot(RefreshWhenShown, ControllerView[ExtractionController]):
                     x = finite_number(np.nanmean([r.amp for r in prot.recordings]))
                 if x is None:
                     continue
-                self.marks.append(
+                marks.append(
                     TargetMark(
                         x,
                         float(target.mean),
@@ -362,36 +360,61 @@ class FeaturePlot(RefreshWhenShown, ControllerView[ExtractionController]):
                         float(prot.tolerance),
                     )
                 )
-        for mark in self.marks:
+        return marks
+
+    def _draw_targets(
+        self, result: ExtractionResult, protocol: str, feature: str, absolute: bool
+    ) -> None:
+        """Draw the targets' mean ± std over their tolerance bands.
+
+        The bands stay while the windows are the same; new means and stds only move
+        the bars and squares.
+        """
+        marks = self._target_marks(result, protocol, feature, absolute)
+        windows = [(m.x, m.tolerance) for m in marks]
+        if marks == self.marks and (self._target_items or not marks):
+            return
+        same_bands = windows == [(m.x, m.tolerance) for m in self.marks]
+        self.marks = marks
+        xs = np.array([m.x for m in marks])
+        means = np.array([m.mean for m in marks])
+        heights = 2 * np.array([m.std for m in marks])
+        if same_bands and len(self._target_items) == len(marks) + 2:
+            bars, squares = self._target_items[-2:]
+            bars.setData(x=xs, y=means, height=heights)
+            squares.setData(x=xs, y=means, data=list(marks))
+            return
+        for item in self._target_items:
+            self.plot.removeItem(item)
+        self._target_items = []
+        if not marks:
+            return
+        for low, high in ((x - tol, x + tol) for x, tol in windows):
             band = pg.LinearRegionItem(
-                (mark.x - mark.tolerance, mark.x + mark.tolerance),
+                (low, high),
                 movable=False,
                 brush=pg.mkBrush(0, 0, 0, 18),
                 pen=pg.mkPen(None),
             )
             self._add_target_item(band)
-        if self.marks:
-            xs = np.array([m.x for m in self.marks])
-            means = np.array([m.mean for m in self.marks])
-            stds = np.array([m.std for m in self.marks])
-            self._add_target_item(
-                pg.ErrorBarItem(
-                    x=xs, y=means, height=2 * stds, beam=0.0, pen=pg.mkPen("k", width=2)
-                )
+        self._add_target_item(
+            pg.ErrorBarItem(
+                x=xs, y=means, height=heights, beam=0.0, pen=pg.mkPen("k", width=2)
             )
-            self._add_target_item(
-                pg.ScatterPlotItem(
-                    x=xs,
-                    y=means,
-                    symbol="s",
-                    size=11,
-                    brush=pg.mkBrush("k"),
-                    name="target mean ± std",
-                    hoverable=True,
-                    data=list(self.marks),
-                    tip=self._mark_tip,
-                )
+        )
+        self._add_target_item(
+            pg.ScatterPlotItem(
+                x=xs,
+                y=means,
+                symbol="s",
+                size=11,
+                brush=pg.mkBrush("k"),
+                name="target mean ± std",
+                hoverable=True,
+                data=list(marks),
+                tip=self._mark_tip,
             )
+        )
 
     def _add_target_item(self, item: Any) -> None:
         self.plot.addItem(item)

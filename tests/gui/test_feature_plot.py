@@ -111,6 +111,7 @@ def test_an_exclusion_redraws_only_the_touched_cell_and_the_targets(
     plot.choose("IDRest", "Spikecount")
     items = dict(plot.scatter)
     marks = list(plot.marks)
+    targets = list(plot._target_items)
     point = next(p for p in plot.points if p.cell == "SimCell2")
     plot.select_point(point)
     with qtbot.waitSignal(extraction.results_changed, timeout=60_000):
@@ -122,6 +123,10 @@ def test_an_exclusion_redraws_only_the_touched_cell_and_the_targets(
     x, _y = plot.scatter["SimCell2"].getData()
     assert len(x) == len([p for p in plot.points if p.cell == "SimCell2"])
     assert plot.marks != marks, "the targets' means are drawn again"
+    # the same tolerance bands; the bars and squares moved to the new means
+    assert plot._target_items == targets
+    _x, means = plot._target_items[-1].getData()
+    assert list(means) == [m.mean for m in plot.marks]
     # another feature: everything drawn from the new result
     plot.choose("IDRest", "mean_frequency")
     assert plot.scatter["SimCell1"] is not items["SimCell1"]
