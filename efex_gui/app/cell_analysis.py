@@ -3,7 +3,8 @@
 Each time the extraction controller publishes a result, the summary of its cells
 (:func:`efex_gui.core.analysis.cell_summary.summarize_cells`) is computed as a side
 job of the extraction worker (its thread, after any queued run: efel is called from
-one thread), and
+one thread), once no newer result came for ``SUMMARY_DELAY_MS`` (exclusion after
+exclusion, each rerun starts at once and the summary waits), and
 ``summaries_changed`` carries the list of :class:`CellSummary`. The per-sweep efel
 values are cached across runs, and a cell the extraction reused as it was (the same
 object: nothing it depends on changed) keeps its summary, so after an exclusion only
@@ -18,7 +19,7 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from efex_gui.core.analysis.cell_summary import (
     CellSummary,
@@ -44,6 +45,9 @@ __all__ = ["CELLS_JOB", "CellAnalysisController"]
 
 #: the name of the extraction worker's side job that computes the summaries
 CELLS_JOB = "Cell summary"
+#: the summary of a new result starts once results stopped coming for this long: a
+#: person excluding sweep after sweep gets each rerun at once, the summary after
+SUMMARY_DELAY_MS = 600
 
 
 class CellAnalysisController(QObject):
@@ -83,6 +87,8 @@ class CellAnalysisController(QObject):
         self._pending = 0
         #: set to stop the summary being computed (a newer one is coming)
         self._cancel = threading.Event()
+        self._delay = QTimer(self, singleShot=True, interval=SUMMARY_DELAY_MS)
+        self._delay.timeout.connect(self.refresh)
         extraction.worker.job_finished.connect(self._on_job_finished)
         extraction.worker.job_failed.connect(self._on_job_failed)
         extraction.results_changed.connect(self._on_results)
@@ -105,14 +111,20 @@ class CellAnalysisController(QObject):
         self.result = result
         if result is None:  # a new, closed or replaced session: no cell to show
             self._generation += 1  # a summary still being computed is dropped
+            self._delay.stop()
+            if self._pending == 0:
+                self.busy_changed.emit(False)
             self.summaries = []
             self._summarised = {}
             self.summaries_changed.emit([])
             return
-        self.refresh()
+        self._cancel.set()  # the summary of the result this one replaces
+        self.busy_changed.emit(True)
+        self._delay.start()
 
     def refresh(self) -> None:
         """Recompute the summaries of the current result (on the worker thread)."""
+        self._delay.stop()
         if self.result is None:
             return
         self._generation += 1
@@ -153,7 +165,7 @@ class CellAnalysisController(QObject):
 
     def _task_done(self) -> None:
         self._pending = max(0, self._pending - 1)
-        if self._pending == 0:
+        if self._pending == 0 and not self._delay.isActive():
             self.busy_changed.emit(False)
 
     def _on_job_finished(self, name: str, outcome: Any) -> None:

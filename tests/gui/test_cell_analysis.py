@@ -361,15 +361,18 @@ def test_an_exclusion_does_not_wait_for_the_summary_it_replaces(
     extraction = analysis.extraction
     real = cell_analysis.summarize_cells
     stopped: list[bool] = []
+    running: list[bool] = []
 
     def endless(cells: Any, context: Any, *, cancel: Any = None) -> Any:
         if not stopped:  # the first summary runs until it is stopped
+            running.append(True)
             stopped.append(cancel.wait(240))
             raise Cancelled("stopped")
         return real(cells, context, cancel=cancel)
 
     monkeypatch.setattr(cell_analysis, "summarize_cells", endless)
     first = run_and_wait(qtbot, extraction)
+    qtbot.waitUntil(lambda: bool(running), timeout=10_000)  # after SUMMARY_DELAY_MS
     recording = next(r for r in first.cells[0].recordings if r.protocol_name == "IV")
     ref = first.sweep_ref(recording)
     key = analysis.sc.exclusion_key(
@@ -432,3 +435,26 @@ def test_hidden_cell_curves_draw_when_their_tab_is_raised(
         plots_dock.raise_()
     assert plots._drawn["fi"], "the cells' f-I curves are drawn"
     window.extraction.shutdown()
+
+
+def test_results_in_quick_succession_are_summarised_once(
+    qtbot: Any, analysis: CellAnalysisController, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Exclusion after exclusion, only the last result is summarised (after a pause):
+    a summary started for each rerun made the next rerun share the worker and the
+    GIL with it."""
+    from efex_gui.app import cell_analysis
+
+    result = _summarised(qtbot, analysis) and analysis.extraction.result
+    real = cell_analysis.summarize_cells
+    calls: list[int] = []
+
+    def counted(cells: Any, context: Any, *, cancel: Any = None) -> Any:
+        calls.append(len(cells))
+        return real(cells, context, cancel=cancel)
+
+    monkeypatch.setattr(cell_analysis, "summarize_cells", counted)
+    with qtbot.waitSignal(analysis.summaries_changed, timeout=60_000):
+        for _ in range(3):
+            analysis.extraction.results_changed.emit(result)
+    assert len(calls) == 1
