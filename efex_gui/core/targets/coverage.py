@@ -11,6 +11,7 @@ Qt-free.
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 import weakref
 from typing import TYPE_CHECKING, Any
@@ -140,8 +141,9 @@ def coverage(
             inside = np.abs(float(amplitude) - amplitudes) < float(tolerance)
         per_cell = np.bincount(owners[inside], minlength=len(names))
         contributing = tuple(names[i] for i in np.flatnonzero(per_cell))
+        n_sweeps = int(np.count_nonzero(inside))
         for row in rows:
-            result[row] = TargetCoverage(row, int(inside.sum()), contributing)
+            result[row] = TargetCoverage(row, n_sweeps, contributing)
     return result
 
 
@@ -173,7 +175,11 @@ def coverage_issues(
         A missing rheobase first, then one issue per target row at most.
     """
     issues = []
-    recorded = {rec.protocol_name for cell in cells for rec in cell.recordings}
+    recorded = {
+        protocol
+        for cell in cells
+        for protocol, _ in _CELL_AMPLITUDES.of(cell, absolute_amplitude)
+    }
     no_rheobase = (
         not absolute_amplitude
         and cells
@@ -195,39 +201,61 @@ def coverage_issues(
         target = targets[row]
         if target["protocol"] not in recorded:
             issues.append(_unknown_protocol(row, target, recorded))
-        elif cov.n_sweeps == 0 and not no_rheobase:
-            issues.append(
-                TargetIssue(
-                    WARNING,
-                    "unreachable",
-                    f"{row_label(row, target)}: no sweep within "
-                    f"± {target['tolerance']}; the feature will be missing from the "
-                    "export.",
-                    (row,),
-                )
+        else:
+            issue = _coverage_issue(
+                row,
+                target["efeature"],
+                target["protocol"],
+                target["amplitude"],
+                target["tolerance"],
+                cov.n_sweeps,
+                threshold_nvalue_save,
+                bool(no_rheobase),
             )
-        elif 0 < cov.n_sweeps < threshold_nvalue_save:
-            issues.append(
-                TargetIssue(
-                    WARNING,
-                    "below_threshold",
-                    f"{row_label(row, target)}: at most {cov.n_sweeps} value(s), fewer "
-                    f"than threshold_nvalue_save = {threshold_nvalue_save}; it will be "
-                    "dropped.",
-                    (row,),
-                )
-            )
-        elif cov.n_sweeps == 1:
-            issues.append(
-                TargetIssue(
-                    WARNING,
-                    "single_value",
-                    f"{row_label(row, target)}: a single sweep matches; its std will "
-                    "be the default_std_value.",
-                    (row,),
-                )
-            )
+            if issue is not None:
+                issues.append(issue)
     return issues
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _coverage_issue(
+    row: int,
+    efeature: Any,
+    protocol: Any,
+    amplitude: Any,
+    tolerance: Any,
+    n_sweeps: int,
+    threshold_nvalue_save: int,
+    no_rheobase: bool,
+) -> TargetIssue | None:
+    """Return the issue a row's sweep count gives (memoised: rows rarely change)."""
+    label = row_label(
+        row, {"efeature": efeature, "protocol": protocol, "amplitude": amplitude}
+    )
+    if n_sweeps == 0 and not no_rheobase:
+        return TargetIssue(
+            WARNING,
+            "unreachable",
+            f"{label}: no sweep within ± {tolerance}; the feature will be missing "
+            "from the export.",
+            (row,),
+        )
+    if 0 < n_sweeps < threshold_nvalue_save:
+        return TargetIssue(
+            WARNING,
+            "below_threshold",
+            f"{label}: at most {n_sweeps} value(s), fewer than "
+            f"threshold_nvalue_save = {threshold_nvalue_save}; it will be dropped.",
+            (row,),
+        )
+    if n_sweeps == 1:
+        return TargetIssue(
+            WARNING,
+            "single_value",
+            f"{label}: a single sweep matches; its std will be the default_std_value.",
+            (row,),
+        )
+    return None
 
 
 def _unknown_protocol(
