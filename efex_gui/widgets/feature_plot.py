@@ -143,6 +143,10 @@ class FeaturePlot(RefreshWhenShown, ControllerView[ExtractionController]):
         self.refresh()
 
     # --- choices ------------------------------------------------------------------
+    def _targets(self) -> list[dict[str, Any]]:
+        result = self.controller.result
+        return [] if result is None else result.targets
+
     def refresh(self, *_args: Any) -> None:
         """Refill the protocol and feature choices (kept if still there), redraw.
 
@@ -150,7 +154,7 @@ class FeaturePlot(RefreshWhenShown, ControllerView[ExtractionController]):
         """
         if self.defer_refresh():
             return
-        features = protocol_features(self.controller.result)
+        features = protocol_features(self._targets())
         current = self.protocol_box.currentText()
         blocker = QSignalBlocker(self.protocol_box)
         self.protocol_box.clear()
@@ -161,7 +165,7 @@ class FeaturePlot(RefreshWhenShown, ControllerView[ExtractionController]):
         self._fill_features()
 
     def _fill_features(self, *_args: Any) -> None:
-        names = protocol_features(self.controller.result).get(
+        names = protocol_features(self._targets()).get(
             self.protocol_box.currentText(), []
         )
         current = self.feature_box.currentText()
@@ -249,7 +253,7 @@ class FeaturePlot(RefreshWhenShown, ControllerView[ExtractionController]):
             if absolute
             else "Relative step amplitude (% of rheobase)",
         )
-        unit = feature_unit(efel_name(result, protocol, feature))
+        unit = feature_unit(efel_name(result.targets, protocol, feature))
         self.plot.setLabel("left", f"{feature} ({unit})" if unit else feature)
 
     def _draw_cells(
