@@ -22,15 +22,10 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
-    QGridLayout,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -54,16 +49,14 @@ from efex_gui.core.session.dataset import (
 )
 from efex_gui.core.session.folder_import import protocol_timings
 from efex_gui.resources import load_default
-from efex_gui.widgets.help import DEFAULT_LABELS, DEFAULT_TIPS, IMPORT_TIPS, plural
-from efex_gui.widgets.import_tables import fill_ecodes, fill_preview, fill_timings
-from efex_gui.widgets.setting_fields import metadata_field
+from efex_gui.widgets.help import IMPORT_TIPS, plural
+from efex_gui.widgets.import_defaults import DefaultMetadataBox
+from efex_gui.widgets.import_tables import ImportTabs, fill_ecodes, fill_preview
 
 if TYPE_CHECKING:
     from efex_gui.app.preferences import Preferences
 
-DEFAULT_KEYS = ("i_unit", "v_unit", "t_unit", "dt", "ljp")
 CUSTOM = "Custom pattern"
-PREVIEW_COLUMNS = ("Cell", "Protocol", "Number", "eCode", "Current / file", "Voltage")
 
 
 class ImportDialog(QDialog):
@@ -94,8 +87,6 @@ class ImportDialog(QDialog):
         self.preferences = preferences
         self.pairing = PairingResult()
         self.ecode_overrides: dict[str, str] = {}
-        #: protocol -> {"ton": ms, "toff": ms} typed in the timings table
-        self.protocol_timings: dict[str, dict[str, float]] = {}
         self.error = ""
         #: metadata of the last import, offered (not applied) for another folder
         self.carried: dict[str, Any] = {}
@@ -123,14 +114,46 @@ class ImportDialog(QDialog):
 
     def _apply_carried(self) -> None:
         """Apply the last import's metadata the person chose to carry over."""
-        for key, value in self.carried.items():
-            if key in self.defaults:
-                self.defaults[key].setText(str(value))
+        self.defaults_box.set_texts({**self.defaults_box.texts(), **self.carried})
         self.notice.setText("Metadata of your last import applied.")
         self.carry_button.hide()
 
+    @property
+    def protocol_timings(self) -> dict[str, dict[str, float]]:
+        """``{protocol: {"ton": ms, "toff": ms}}`` typed in the timings table."""
+        return self.tabs.timings
+
     # --- widgets ------------------------------------------------------------------
     def _build_widgets(self) -> None:
+        """Build the dialog, top to bottom (the keyboard focus follows)."""
+        form = self._build_form()
+        self.defaults_box = DefaultMetadataBox(self)
+        #: each default metadata key's field
+        self.defaults = self.defaults_box.edits
+        self.tabs = ImportTabs(self)
+        self.preview = self.tabs.preview
+        self.ecodes = self.tabs.ecodes
+        self.timings_table = self.tabs.timings_table
+        self.summary = QLabel(self)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.defaults_box)
+        layout.addWidget(self.tabs, 1)
+        layout.addLayout(self._build_buttons())
+        for name, tip in IMPORT_TIPS.items():
+            getattr(self, name).setToolTip(tip)
+        for edit in (
+            self.pattern,
+            self.current_channel,
+            self.voltage_channel,
+            *self.defaults.values(),
+        ):
+            edit.textChanged.connect(self._schedule)
+        self.pattern.textEdited.connect(lambda _t: self.preset.setCurrentText(CUSTOM))
+        self.detect_roles.toggled.connect(self._schedule)
+
+    def _build_form(self) -> QFormLayout:
+        """Lay out the folder, the notice, the name pattern and the channels."""
         self.preset = QComboBox(self)
         self.preset.addItems([p.name for p in PRESET_PATTERNS] + [CUSTOM])
         self.preset.activated.connect(self._on_preset)
@@ -141,17 +164,6 @@ class ImportDialog(QDialog):
             "Tell voltage from current by the files' units", self
         )
         self.detect_roles.setChecked(True)
-        self.defaults: dict[str, QLineEdit] = {}
-        defaults_box = QGroupBox("Metadata added to every file (empty: from the file)")
-        grid = QGridLayout(defaults_box)
-        for column, key in enumerate(DEFAULT_KEYS):
-            widget, edit = metadata_field(key, self)
-            widget.setToolTip(DEFAULT_TIPS[key])
-            edit.setToolTip(DEFAULT_TIPS[key])
-            grid.addWidget(QLabel(DEFAULT_LABELS[key]), 0, column)
-            grid.addWidget(widget, 1, column)
-            grid.setColumnStretch(column, 1)
-            self.defaults[key] = edit
         self.notice = QLabel(self, wordWrap=True)
         self.notice.setStyleSheet("color: #b26a00")
         self.carry_button = QPushButton("Apply them", self)
@@ -177,32 +189,10 @@ class ImportDialog(QDialog):
             channels.addWidget(edit)
         channels.addWidget(self.detect_roles)
         form.addRow("Channels", channels)
-        self.preview = QTableWidget(0, len(PREVIEW_COLUMNS), self)
-        self.preview.setHorizontalHeaderLabels(PREVIEW_COLUMNS)
-        self.preview.horizontalHeader().setStretchLastSection(True)
-        self.ecodes = QTableWidget(0, 4, self)
-        self.ecodes.setHorizontalHeaderLabels(
-            ["Protocol", "Table key", "eCode", "Override"]
-        )
-        self.ecodes.horizontalHeader().setStretchLastSection(True)
-        for table in (self.preview, self.ecodes):
-            table.verticalHeader().setDefaultSectionSize(24)
-            table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        tabs = QTabWidget(self)
-        tabs.addTab(self.preview, "Files")
-        tabs.addTab(self.ecodes, "Protocols → eCodes")
-        self.timings_table = QTableWidget(0, 3, self)
-        self.timings_table.setHorizontalHeaderLabels(
-            ["Protocol", "ton (ms)", "toff (ms)"]
-        )
-        self.timings_table.horizontalHeader().setStretchLastSection(True)
-        self.timings_table.setToolTip(
-            "The lab's protocol timings (e.g. IDrest 700-2700 ms): written as ton/toff "
-            "of every file of the protocol. Empty: the protocol's consensus window."
-        )
-        self.timings_table.itemChanged.connect(self._on_timing_edited)
-        tabs.addTab(self.timings_table, "Protocol timings")
-        self.summary = QLabel(self)
+        return form
+
+    def _build_buttons(self) -> QHBoxLayout:
+        """Lay out the profile buttons, the summary, OK and Cancel."""
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel,
             self,
@@ -215,27 +205,12 @@ class ImportDialog(QDialog):
         self.load_button = QPushButton("Load profile…", self)
         self.save_button.clicked.connect(self._save_profile)
         self.load_button.clicked.connect(self._load_profile)
-        for name, tip in IMPORT_TIPS.items():
-            getattr(self, name).setToolTip(tip)
         bottom = QHBoxLayout()
         bottom.addWidget(self.save_button)
         bottom.addWidget(self.load_button)
         bottom.addWidget(self.summary, 1)
         bottom.addWidget(buttons)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(defaults_box)
-        layout.addWidget(tabs, 1)
-        layout.addLayout(bottom)
-        for edit in (
-            self.pattern,
-            self.current_channel,
-            self.voltage_channel,
-            *self.defaults.values(),
-        ):
-            edit.textChanged.connect(self._schedule)
-        self.pattern.textEdited.connect(lambda _t: self.preset.setCurrentText(CUSTOM))
-        self.detect_roles.toggled.connect(self._schedule)
+        return bottom
 
     def _schedule(self, *_args: Any) -> None:
         self._timer.start()
@@ -252,7 +227,7 @@ class ImportDialog(QDialog):
             "current_channel": self.current_channel.text().strip(),
             "voltage_channel": self.voltage_channel.text().strip(),
             "detect_roles": self.detect_roles.isChecked(),
-            "defaults": {k: e.text().strip() for k, e in self.defaults.items()},
+            "defaults": self.defaults_box.texts(),
             "ecode_overrides": dict(self.ecode_overrides),
             "folder": str(self.root),
             "protocol_timings": {p: dict(v) for p, v in self.protocol_timings.items()},
@@ -274,10 +249,9 @@ class ImportDialog(QDialog):
         self.current_channel.setText(str(profile.get("current_channel") or ""))
         self.voltage_channel.setText(str(profile.get("voltage_channel") or ""))
         self.detect_roles.setChecked(bool(profile.get("detect_roles", True)))
-        for key, edit in self.defaults.items():
-            edit.setText(str((profile.get("defaults") or {}).get(key, "") or ""))
+        self.defaults_box.set_texts(profile.get("defaults") or {})
         self.ecode_overrides = dict(profile.get("ecode_overrides") or {})
-        self.protocol_timings = protocol_timings(profile)
+        self.tabs.timings = protocol_timings(profile)
         self._schedule()
 
     def _save_profile(self) -> None:
@@ -379,23 +353,7 @@ class ImportDialog(QDialog):
         )
 
     def _fill_timings(self) -> None:
-        protocols = sorted({e.protocol for e in self.pairing.entries})
-        fill_timings(self.timings_table, protocols, self.protocol_timings)
-
-    def _on_timing_edited(self, item: QTableWidgetItem) -> None:
-        if item.column() == 0:
-            return
-        name_item = self.timings_table.item(item.row(), 0)
-        protocol = name_item.text() if name_item is not None else ""
-        key = "ton" if item.column() == 1 else "toff"
-        values = self.protocol_timings.setdefault(protocol, {})
-        try:
-            values[key] = float(item.text())
-        except ValueError:
-            values.pop(key, None)
-            item.setText("")
-        if not values:
-            self.protocol_timings.pop(protocol, None)
+        self.tabs.show_timings(sorted({e.protocol for e in self.pairing.entries}))
 
     def set_override(self, protocol: str, name: str) -> None:
         """Read ``protocol`` as the eCode ``name`` ('' for the table's choice)."""
@@ -410,19 +368,7 @@ class ImportDialog(QDialog):
     # --- result -------------------------------------------------------------------
     def defaults_values(self) -> dict[str, Any]:
         """Return the default metadata, numbers parsed (empty fields left out)."""
-        values: dict[str, Any] = {}
-        for key, edit in self.defaults.items():
-            text = edit.text().strip()
-            if not text:
-                continue
-            if key in ("dt", "ljp"):
-                try:
-                    values[key] = float(text)
-                except ValueError as exc:
-                    raise EfexError(f"{key} must be a number, got {text!r}.") from exc
-            else:
-                values[key] = text
-        return values
+        return self.defaults_box.values()
 
     def files_metadata(self) -> dict[str, dict[str, list[dict[str, Any]]]]:
         """Build the files_metadata of the dialog (paths relative to ``root``)."""

@@ -1,7 +1,8 @@
 """The import dialog's tables: the pairing preview, the eCodes and the timings.
 
-Functions of what they show (the dialog keeps the state): each fills a
-``QTableWidget`` from the pairing result, the eCode overrides and the timings typed.
+:class:`ImportTabs` holds the three tables and the timings typed in the last one; the
+functions fill a table from what it shows (the pairing result, the eCode overrides,
+the timings).
 """
 
 from __future__ import annotations
@@ -10,18 +11,80 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QComboBox, QTableWidget, QTableWidgetItem
+from PySide6.QtWidgets import QComboBox, QTableWidget, QTableWidgetItem, QTabWidget
 
 from efex_gui.core.session.dataset import ecode_name, ecode_names, ecode_table
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
+    from PySide6.QtWidgets import QWidget
+
     from efex_gui.core.importing.file_names import PairingResult
 
 #: the colour of what cannot be read, and of a guess to confirm
 ERROR_COLOUR = QColor(198, 40, 40)
 GUESS_COLOUR = QColor(178, 106, 0)
+PREVIEW_COLUMNS = ("Cell", "Protocol", "Number", "eCode", "Current / file", "Voltage")
+ECODE_COLUMNS = ("Protocol", "Table key", "eCode", "Override")
+TIMING_COLUMNS = ("Protocol", "ton (ms)", "toff (ms)")
+
+
+class ImportTabs(QTabWidget):
+    """The files found, the protocols' eCodes, and the protocol timings typed.
+
+    Parameters
+    ----------
+    parent : QWidget, optional
+        Qt parent.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.preview = _table(self, PREVIEW_COLUMNS)
+        self.ecodes = _table(self, ECODE_COLUMNS)
+        for table in (self.preview, self.ecodes):
+            table.verticalHeader().setDefaultSectionSize(24)
+            table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.timings_table = _table(self, TIMING_COLUMNS)
+        self.timings_table.setToolTip(
+            "The lab's protocol timings (e.g. IDrest 700-2700 ms): written as ton/toff "
+            "of every file of the protocol. Empty: the protocol's consensus window."
+        )
+        self.timings_table.itemChanged.connect(self._on_timing_edited)
+        #: ``{protocol: {"ton": ms, "toff": ms}}`` typed in the timings table
+        self.timings: dict[str, dict[str, float]] = {}
+        self.addTab(self.preview, "Files")
+        self.addTab(self.ecodes, "Protocols → eCodes")
+        self.addTab(self.timings_table, "Protocol timings")
+
+    def show_timings(self, protocols: list[str]) -> None:
+        """List ``protocols`` in the timings table with what was typed for each."""
+        fill_timings(self.timings_table, protocols, self.timings)
+
+    def _on_timing_edited(self, item: QTableWidgetItem) -> None:
+        """Keep a typed ``ton`` / ``toff``; clear what is not a number."""
+        if item.column() == 0:
+            return
+        name_item = self.timings_table.item(item.row(), 0)
+        protocol = name_item.text() if name_item is not None else ""
+        key = "ton" if item.column() == 1 else "toff"
+        values = self.timings.setdefault(protocol, {})
+        try:
+            values[key] = float(item.text())
+        except ValueError:
+            values.pop(key, None)
+            item.setText("")
+        if not values:
+            self.timings.pop(protocol, None)
+
+
+def _table(parent: QWidget, columns: tuple[str, ...]) -> QTableWidget:
+    """Return an empty table with these column titles, the last one stretched."""
+    table = QTableWidget(0, len(columns), parent)
+    table.setHorizontalHeaderLabels(columns)
+    table.horizontalHeader().setStretchLastSection(True)
+    return table
 
 
 def ecode_label(protocol: str, overrides: Mapping[str, str]) -> str:
@@ -40,7 +103,7 @@ def fill_preview(
     Parameters
     ----------
     table : QTableWidget
-        The preview table (:data:`~efex_gui.widgets.import_dialog.PREVIEW_COLUMNS`).
+        The preview table (:data:`PREVIEW_COLUMNS`).
     pairing : PairingResult
         The entries and the skipped files with their reasons.
     overrides, guessed : Mapping
