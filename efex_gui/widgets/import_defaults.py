@@ -1,7 +1,8 @@
 """The import dialog's default metadata: units, dt and LJP added to every file.
 
-An empty field means "from the file" (its own units, its sampling). The box parses
-what was typed; the dialog saves the texts in its profile.
+An empty field means "from the file" (its own units, its sampling). The core parses
+what was typed (``parse_profile_defaults``); the dialog saves the texts in its
+profile.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QLineEdit, QWidget
 
-from efex_gui.core.errors import EfexError
+from efex_gui.core.session.folder_import import parse_profile_defaults
 from efex_gui.widgets.help import DEFAULT_LABELS, DEFAULT_TIPS
 from efex_gui.widgets.setting_fields import metadata_field
 
@@ -19,8 +20,6 @@ if TYPE_CHECKING:
 
 #: the metadata keys offered, in their column order
 DEFAULT_KEYS = ("i_unit", "v_unit", "t_unit", "dt", "ljp")
-#: the keys whose value is a number
-NUMBER_KEYS = ("dt", "ljp")
 
 
 class DefaultMetadataBox(QGroupBox):
@@ -59,20 +58,12 @@ class DefaultMetadataBox(QGroupBox):
     def values(self) -> dict[str, Any]:
         """Return the metadata typed, numbers parsed (empty fields left out).
 
+        The core's reading of an import profile's defaults (``efex import`` reads
+        them the same way).
+
         Raises
         ------
-        EfexError
+        MetadataError
             A number field holds something that is not a number.
         """
-        values: dict[str, Any] = {}
-        for key, text in self.texts().items():
-            if not text:
-                continue
-            if key in NUMBER_KEYS:
-                try:
-                    values[key] = float(text)
-                except ValueError as exc:
-                    raise EfexError(f"{key} must be a number, got {text!r}.") from exc
-            else:
-                values[key] = text
-        return values
+        return parse_profile_defaults(self.texts())
