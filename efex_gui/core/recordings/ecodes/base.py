@@ -97,19 +97,24 @@ class ECode(Recording):
             setattr(self, f"{name}_rel", 100.0 * getattr(self, name) / amp_threshold)
 
     # ------------------------------------------------------------------ timings
-    def _timing_index(
-        self, name: str, config_data: Mapping[str, Any], reader_data: Mapping[str, Any]
-    ) -> int | None:
-        """Config timing (ms → index), else the reader's (an index), else None.
+    def _given_window(
+        self, config_data: Mapping[str, Any], reader_data: Mapping[str, Any]
+    ) -> tuple[int | None, int | None]:
+        """Return the ``(ton, toff)`` sample indices given by the metadata or reader.
 
-        A reader index is rounded to an int (BluePyEfe slices with it and would
-        crash on a float).
+        Each is the config's timing (ms → index), else the reader's (an index,
+        rounded to an int: BluePyEfe slices with it and would crash on a float),
+        else None (to be detected).
         """
-        if config_data.get(name) is not None:
-            return self.ms_to_index(config_data[name])
-        if reader_data.get(name) is not None:
-            return int(round(reader_data[name]))
-        return None
+        window: list[int | None] = []
+        for name in ("ton", "toff"):
+            if config_data.get(name) is not None:
+                window.append(self.ms_to_index(config_data[name]))
+            elif reader_data.get(name) is not None:
+                window.append(int(round(reader_data[name])))
+            else:
+                window.append(None)
+        return window[0], window[1]
 
     def _read_timings(
         self,

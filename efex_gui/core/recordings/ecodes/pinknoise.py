@@ -57,8 +57,7 @@ class PinkNoise(ECode):
     ) -> None:
         """Interpret timings (given or detected), holding, amplitude and waveform."""
         self.dt = t[1]
-        ton = self._timing_index("ton", config_data, reader_data)
-        toff = self._timing_index("toff", config_data, reader_data)
+        ton, toff = self._given_window(config_data, reader_data)
         hypamp = detection.base_current(
             current, detection.BASE_CURRENT_SAMPLES if ton is None else ton
         )

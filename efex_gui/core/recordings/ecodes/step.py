@@ -39,8 +39,7 @@ class Step(ECode):
     ) -> None:
         """Find ``ton``, ``toff``, ``hypamp`` and ``amp`` (spec §3.5.1)."""
         self.dt = t[1]
-        ton = self._timing_index("ton", config_data, reader_data)
-        toff = self._timing_index("toff", config_data, reader_data)
+        ton, toff = self._given_window(config_data, reader_data)
         if ton is None or toff is None:  # timings from the metadata need no filter
             smooth = detection.smooth(current)
             threshold = detection.edge_threshold(current, detection.STEP_NOISE_FACTOR)
