@@ -18,12 +18,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
 from efex_gui.app.loading import RecordingStore
-from efex_gui.app.undo import (
-    ConfigSnapshot,
-    EditMetadataCommand,
-    SetExclusionsCommand,
-    SetOverridesCommand,
-)
+from efex_gui.app.undo import ConfigSnapshot, SetValueCommand
 from efex_gui.app.worker import TaskContext, WorkerThread
 from efex_gui.core.recordings.timing_consensus import SOURCE_KEY
 from efex_gui.core.session.dataset import Dataset, EntryKey, SweepKey, entry_order
@@ -273,7 +268,7 @@ class SessionController(QObject):
         verb = "Exclude" if excluded else "Include"
         text = f"{verb} {_describe_keys(keys)}"
         self.undo_stack.push(
-            SetExclusionsCommand(self._apply_exclusions, old, new, text)
+            SetValueCommand(self._apply_exclusions, old, new, text, None)
         )
 
     def toggle_selection_excluded(self, reason: str = "") -> None:
@@ -309,7 +304,7 @@ class SessionController(QObject):
         if new == old:
             return
         text = f"Edit {', '.join(changes)} of {len(keys)} file(s)"
-        self.undo_stack.push(EditMetadataCommand(self._apply_configs, old, new, text))
+        self.undo_stack.push(SetValueCommand(self._apply_configs, old, new, text))
 
     def _apply_configs(self, snapshot: ConfigSnapshot) -> None:
         for key, config in snapshot.items():
@@ -330,9 +325,7 @@ class SessionController(QObject):
             new.pop(protocol, None)
         if new != old:
             text = f"eCode of {protocol}: {name or 'default'}"
-            self.undo_stack.push(
-                SetOverridesCommand(self._apply_overrides, old, new, text)
-            )
+            self.undo_stack.push(SetValueCommand(self._apply_overrides, old, new, text))
 
     def _apply_overrides(self, overrides: dict[str, str]) -> None:
         changed = set(overrides) ^ set(self.session.ecode_overrides)

@@ -13,32 +13,14 @@ import copy
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtGui import QUndoCommand
-
 from efex_gui.app.extraction_review import rheobase_inputs
+from efex_gui.app.undo import SetValueCommand
 from efex_gui.core.session.document import ExtractionSettings
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
 __all__ = ["ExtractionEdits"]
-
-
-class _SetCommand(QUndoCommand):
-    """Replace one value of the session (undo puts the old one back)."""
-
-    def __init__(self, apply: Callable[[Any], None], old: Any, new: Any, text: str):
-        super().__init__(text)
-        self._apply = apply
-        self._old, self._new = copy.deepcopy(old), copy.deepcopy(new)
-
-    def redo(self) -> None:
-        """Apply the new value."""
-        self._apply(copy.deepcopy(self._new))
-
-    def undo(self) -> None:
-        """Restore the old value."""
-        self._apply(copy.deepcopy(self._old))
 
 
 class ExtractionEdits:
@@ -107,7 +89,7 @@ class ExtractionEdits:
     def _push(
         self, apply: Callable[[Any], None], old: Any, new: Any, text: str
     ) -> None:
-        self.sc.undo_stack.push(_SetCommand(apply, old, new, text))
+        self.sc.undo_stack.push(SetValueCommand(apply, old, new, text))
 
     def _apply_targets(self, targets: list[dict[str, Any]] | None) -> None:
         self.session.targets = targets

@@ -62,29 +62,22 @@ def voltage_factor_to_mv(unit: Any) -> float:
 
 def to_ms(value: Any, unit: Any) -> Any:
     """Convert a time value or array from ``unit`` to ms."""
-    return (
-        np.asarray(value) * time_factor_to_ms(unit)
-        if np.ndim(value)
-        else (value * time_factor_to_ms(unit))
-    )
+    return _scaled(value, time_factor_to_ms(unit))
 
 
 def to_na(value: Any, unit: Any) -> Any:
     """Convert a current value or array from ``unit`` to nA."""
-    return (
-        np.asarray(value) * current_factor_to_na(unit)
-        if np.ndim(value)
-        else (value * current_factor_to_na(unit))
-    )
+    return _scaled(value, current_factor_to_na(unit))
 
 
 def to_mv(value: Any, unit: Any) -> Any:
     """Convert a voltage value or array from ``unit`` to mV."""
-    return (
-        np.asarray(value) * voltage_factor_to_mv(unit)
-        if np.ndim(value)
-        else (value * voltage_factor_to_mv(unit))
-    )
+    return _scaled(value, voltage_factor_to_mv(unit))
+
+
+def _scaled(value: Any, factor: float) -> Any:
+    """Return ``value * factor``; a sequence becomes a NumPy array first."""
+    return np.asarray(value) * factor if np.ndim(value) else value * factor
 
 
 def is_known_unit(unit: Any, kind: str) -> bool:
