@@ -108,3 +108,23 @@ def test_both_paths_run_the_same_per_cell_steps(
     assert result.computed_rheobase["SimCell2"] == rheobase
     mine = (result.features, result.protocol_definitions, result.currents)
     assert _outputs(mine) == _outputs(full)
+
+
+def test_low_memory_stage_is_the_stage_with_traces_dropped(demo_dir: Path) -> None:
+    from efex_gui.extract import _read_extract, _read_extract_low_memory
+
+    files_metadata = _session(demo_dir).files_metadata
+    targets = list(copy.deepcopy(DEMO_TARGETS))
+    settings = {"Threshold": -20.0, "interp_step": 0.025, "strict_stiminterval": True}
+    low = _read_extract_low_memory(
+        copy.deepcopy(files_metadata), None, copy.deepcopy(targets), settings
+    )
+    full = _read_extract(
+        copy.deepcopy(files_metadata), None, map, copy.deepcopy(targets), settings
+    )
+    assert _outputs(r.efeatures for c in low for r in c.recordings) == _outputs(
+        r.efeatures for c in full for r in c.recordings
+    )
+    assert any(r.efeatures for c in low for r in c.recordings)
+    assert all(r.voltage is None for c in low for r in c.recordings)
+    assert all(r.voltage is not None for c in full for r in c.recordings)

@@ -18,13 +18,11 @@ cells can be pickled to and from worker processes.
 
 from __future__ import annotations
 
-import gc
 import logging
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from efex_gui.core.errors import ECodeError, EfexError, TargetError
-from efex_gui.core.extraction.cell_task import release_traces
 from efex_gui.core.extraction.feature_cache import extract_cell_features, target_groups
 from efex_gui.core.extraction.grouping import validate_targets
 from efex_gui.core.progress import Progress as _Progress
@@ -44,11 +42,9 @@ __all__ = [
     "DEFAULT_EFEL_SETTINGS",
     "PRESET_PROTOCOLS_RHEOBASE",
     "check_cancel",
-    "drop_traces",
     "extract_efeatures_at_targets",
     "prepare_targets",
     "read_entry",
-    "read_extract_low_memory",
     "read_recordings",
     "skipped_files",
 ]
@@ -339,47 +335,6 @@ def extract_efeatures_at_targets(
         _extract_efeatures_cell, targets=targets, efel_settings=efel_settings
     )
     return _mapped(map_function, func, list(cells), progress, cancel)
-
-
-#: free the traces of a cell's recordings, spike counts kept (low-memory mode)
-drop_traces = release_traces
-
-
-def read_extract_low_memory(
-    files_metadata: Mapping[str, Mapping[str, list[dict[str, Any]]]],
-    recording_reader: Callable[..., Any] | None,
-    targets: list[dict[str, Any]],
-    efel_settings: Mapping[str, Any] | None,
-    *,
-    progress: Progress = None,
-    cancel: Any = None,
-    strict: bool = False,
-    strict_targets: bool = False,
-    consensus_timing: bool = False,
-) -> list[Any]:
-    """Read and extract cell by cell, dropping the traces after each (§2.12).
-
-    Returns
-    -------
-    list of Cell
-        Same numbers as the normal path; recordings without ``t``, ``voltage``,
-        ``current`` and ``reader_data``.
-    """
-    prepare_targets(targets, strict_targets)
-    cells = []
-    items = list(files_metadata.items())
-    _report(progress, 0, len(items))
-    for done, item in enumerate(items, start=1):
-        check_cancel(cancel)
-        cell = _create_cell(
-            item, recording_reader, efel_settings, strict, consensus_timing
-        )
-        cell = _extract_efeatures_cell(cell, targets, efel_settings)
-        drop_traces(cell)
-        gc.collect()
-        cells.append(cell)
-        _report(progress, done, len(items))
-    return cells
 
 
 def rheobase_inputs(config: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:

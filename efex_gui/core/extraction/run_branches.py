@@ -28,7 +28,6 @@ from efex_gui.core.extraction.read_and_extract import (
     _mapped,
     extract_efeatures_at_targets,
     prepare_targets,
-    read_extract_low_memory,
     read_recordings,
 )
 from efex_gui.core.extraction.request import Mapper, RunExtras, Settings
@@ -143,18 +142,28 @@ def _read_extract_low_memory(
     efel_settings: Settings,
     options: RunOptions | None = None,
 ) -> list[Any]:
-    """Cell by cell, traces dropped after extraction (spec §2.12)."""
+    """Cell by cell in this process, traces dropped after extraction (spec §2.12).
+
+    BluePyEfe's stage: features on every recording of a targeted protocol, no
+    rheobase; the recordings keep their spike counts but lose ``t``, ``voltage``,
+    ``current`` and ``reader_data``.
+    """
     options = options or RunOptions()
-    return read_extract_low_memory(
-        files_metadata,
-        recording_reader,
+    prepare_targets(targets, options.strict_targets)
+    task = CellTask.at_targets(
         targets,
-        efel_settings,
-        progress=options.stage_progress(1, len(files_metadata)),
-        cancel=options.cancel,
-        strict=options.strict,
-        strict_targets=options.strict_targets,
-        consensus_timing=options.consensus_timing,
+        read=_reader(recording_reader, efel_settings, options),
+        efel_settings=efel_settings,
+        rheobase=False,
+        extract_all_recordings=True,
+        drop=True,
+    )
+    return _mapped(
+        map,
+        task,
+        list(files_metadata.items()),
+        options.stage_progress(1, len(files_metadata)),
+        options.cancel,
     )
 
 
