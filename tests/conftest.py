@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+import pickle
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("EFEX_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -33,33 +35,72 @@ def shared_data() -> Path:
     return shared_path()
 
 
-@pytest.fixture(scope="session")
-def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The simulated demo dataset (2 cells, seed 0), simulated once per test session.
+def built_once(
+    tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]
+) -> Path:
+    """Return a folder that ``build`` filled once per test run, for every worker.
 
-    ``SimCell1.nwb``, ``SimCell2.nwb``, ``files_metadata.json`` (absolute paths),
-    ``targets.json`` and ``config.json``. Shared by every test: never write into it
-    (copy what you change).
+    Under pytest-xdist each worker's temporary folder is a child of one folder of the
+    run: the first worker to lock ``<name>.lock`` there builds ``<name>``, the others
+    wait for it and reuse it. Run alone (or without ``fcntl``) the folder is built
+    in this process's temporary folder.
     """
-    from efex_gui.core.synthetic.demo import write_demo_dataset
-
-    folder = tmp_path_factory.mktemp("demo")
-    write_demo_dataset(folder, n_cells=2, seed=0)
+    try:
+        import fcntl
+    except ImportError:  # Windows: each worker builds its own
+        fcntl = None  # type: ignore[assignment]
+    if os.environ.get("PYTEST_XDIST_WORKER") is None or fcntl is None:
+        folder = tmp_path_factory.mktemp(name)
+        build(folder)
+        return folder
+    root = tmp_path_factory.getbasetemp().parent
+    folder, done = root / name, root / f"{name}.done"
+    with (root / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)  # a build that failed midway
+            folder.mkdir()
+            build(folder)
+            done.touch()
     return folder
 
 
 @pytest.fixture(scope="session")
-def demo_cell() -> dict[str, Any]:
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The simulated demo dataset (2 cells, seed 0), simulated once per test run.
+
+    ``SimCell1.nwb``, ``SimCell2.nwb``, ``files_metadata.json`` (absolute paths),
+    ``targets.json`` and ``config.json``. Shared by every test and every xdist worker:
+    never write into it (copy what you change).
+    """
+    from efex_gui.core.synthetic.demo import write_demo_dataset
+
+    return built_once(
+        tmp_path_factory,
+        "demo",
+        lambda folder: write_demo_dataset(folder, n_cells=2, seed=0),
+    )
+
+
+@pytest.fixture(scope="session")
+def demo_cell(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The demo's ``SimCell1`` in memory (``simulate_cell(seed=0)``), simulated once.
 
-    Shared by every test: its arrays are read-only (a test that changes a trace puts
-    a changed copy into a copy of the sweep dict).
+    Simulated once per test run (pickled for the other xdist workers). Shared by
+    every test: its arrays are read-only (a test that changes a trace puts a changed
+    copy into a copy of the sweep dict).
     """
     import numpy as np
 
     from efex_gui.core.synthetic.demo import simulate_cell
 
-    cell = simulate_cell(seed=0)
+    def simulate(folder: Path) -> None:
+        with (folder / "cell.pickle").open("wb") as handle:
+            pickle.dump(simulate_cell(seed=0), handle)
+
+    folder = built_once(tmp_path_factory, "demo_cell", simulate)
+    with (folder / "cell.pickle").open("rb") as handle:
+        cell: dict[str, Any] = pickle.load(handle)
     for sweep in cell["sweeps"]:
         for value in sweep.values():
             if isinstance(value, np.ndarray):

@@ -1,8 +1,9 @@
 """``efex extract --dask ADDRESS`` on a real scheduler and two worker processes.
 
 The test starts ``dask scheduler`` and two ``dask worker`` processes on 127.0.0.1
-(random ports, no dashboard), runs the CLI against the scheduler in a subprocess and
-compares the outputs with a serial run; the processes are stopped whatever happens.
+(random ports, no dashboard), runs the CLI against the scheduler in a subprocess on the
+session's 2-cell demo (a cell per worker) and compares the outputs with a serial run of
+the same command in this process; the processes are stopped whatever happens.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from efex_gui.core.synthetic.demo import write_demo_dataset
 from tests.conftest import ROOT
 
 if TYPE_CHECKING:
@@ -109,35 +109,22 @@ def scheduler(tmp_path: Path) -> Iterator[str]:
         _stop(processes[:1])
 
 
-def _extract(config: Path, out: Path, *extra: str) -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def test_cli_on_a_dask_scheduler_with_two_workers(
+    tmp_path: Path, scheduler: str, demo_dir: Path
+) -> None:
+    from efex_gui.cli import EXIT_OK, main
+
+    config = demo_dir / "config.json"
+    common = [str(config), "-q", "--no-cache"]
+    assert main(["extract", *common, "-o", str(tmp_path / "serial")]) == EXIT_OK
+    on_dask = ["-o", str(tmp_path / "dask"), "--dask", scheduler]
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "efex_gui",
-            "extract",
-            str(config),
-            "-o",
-            str(out),
-            "-q",
-            "--no-cache",
-            *extra,
-        ],
+        [sys.executable, "-m", "efex_gui", "extract", *common, *on_dask],
         check=True,
-        env=env,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
         cwd=ROOT,
         timeout=RUN_S,
     )
-
-
-def test_cli_on_a_dask_scheduler_with_two_workers(
-    tmp_path: Path, scheduler: str
-) -> None:
-    folder = tmp_path / "demo"
-    write_demo_dataset(folder, n_cells=3, seed=2)
-    _extract(folder / "config.json", tmp_path / "serial")
-    _extract(folder / "config.json", tmp_path / "dask", "--dask", scheduler)
     for name in ("features.json", "protocols.json", "holding_threshold_currents.json"):
         serial = json.loads((tmp_path / "serial" / name).read_text())
         distributed = json.loads((tmp_path / "dask" / name).read_text())
