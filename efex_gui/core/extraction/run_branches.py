@@ -26,9 +26,7 @@ from efex_gui.core.extraction.grouping import group_efeatures
 from efex_gui.core.extraction.read_and_extract import (
     _create_cell,
     _mapped,
-    extract_efeatures_at_targets,
     prepare_targets,
-    read_recordings,
 )
 from efex_gui.core.extraction.request import Mapper, RunExtras, Settings
 from efex_gui.core.rheobase.strategies import run_rheobase_settings
@@ -69,6 +67,16 @@ class RunOptions(RunExtras):
             return None
         total, offset, report = 2 * n_cells + 1, stage * n_cells, self.progress
         return lambda done, _total: report(offset + done, total)
+
+    def map_stage(
+        self, map_function: Mapper, task: CellTask, items: list[Any], stage: int
+    ) -> list[Any]:
+        """Map ``task`` over the cells ``items``: stage ``stage`` of the progress.
+
+        Cancellable between cells.
+        """
+        progress = self.stage_progress(stage, len(items))
+        return _mapped(map_function, task, items, progress, self.cancel)
 
     def cell_progress(self, n_cells: int) -> Callable[[int, int], None] | None:
         """Progress callback of a map doing both stages per cell (2 units a cell)."""
@@ -111,28 +119,21 @@ def _read_extract(
     efel_settings: Settings,
     options: RunOptions | None = None,
 ) -> list[Any]:
-    """Read then extract, both through ``map_function`` (spec §2.12)."""
+    """Read then extract, both through ``map_function`` (spec §2.12).
+
+    BluePyEfe's stages: every cell read, then the features on every recording of a
+    targeted protocol; no rheobase.
+    """
     options = options or RunOptions()
-    n_cells = len(files_metadata)
-    cells = read_recordings(
-        files_metadata,
-        recording_reader,
-        map_function,
-        efel_settings,
-        progress=options.stage_progress(0, n_cells),
-        cancel=options.cancel,
-        strict=options.strict,
-        consensus_timing=options.consensus_timing,
+    reading = CellTask(
+        read=_reader(recording_reader, efel_settings, options), rheobase=False
     )
-    return extract_efeatures_at_targets(
-        cells,
-        targets,
-        map_function,
-        efel_settings,
-        progress=options.stage_progress(1, n_cells),
-        cancel=options.cancel,
-        strict_targets=options.strict_targets,
+    cells = options.map_stage(map_function, reading, list(files_metadata.items()), 0)
+    prepare_targets(targets, options.strict_targets)
+    extracting = CellTask.at_targets(
+        targets, efel_settings=efel_settings, extract_all_recordings=True
     )
+    return options.map_stage(map_function, extracting, cells, 1)
 
 
 def _read_extract_low_memory(
@@ -149,22 +150,16 @@ def _read_extract_low_memory(
     ``current`` and ``reader_data``.
     """
     options = options or RunOptions()
-    prepare_targets(targets, options.strict_targets)
-    task = CellTask.at_targets(
+    task = _reading_task(
         targets,
-        read=_reader(recording_reader, efel_settings, options),
-        efel_settings=efel_settings,
+        recording_reader,
+        efel_settings,
+        options,
         rheobase=False,
         extract_all_recordings=True,
         drop=True,
     )
-    return _mapped(
-        map,
-        task,
-        list(files_metadata.items()),
-        options.stage_progress(1, len(files_metadata)),
-        options.cancel,
-    )
+    return options.map_stage(map, task, list(files_metadata.items()), 1)
 
 
 def _extract_with_targets(
@@ -190,11 +185,11 @@ def _extract_with_targets(
     and drops their traces.
     """
     options = options or RunOptions()
-    prepare_targets(targets, options.strict_targets)
-    task = CellTask.at_targets(
+    task = _reading_task(
         targets,
-        read=_reader(recording_reader, efel_settings, options),
-        efel_settings=efel_settings,
+        recording_reader,
+        efel_settings,
+        options,
         protocols_rheobase=protocols_rheobase,
         rheobase_strategy=rheobase_strategy,
         rheobase_settings=rheobase_settings,
@@ -225,9 +220,30 @@ def _extract_with_targets(
     return cells, protocols
 
 
+def _reading_task(
+    targets: list[dict[str, Any]],
+    recording_reader: Any,
+    efel_settings: Settings,
+    options: RunOptions,
+    **fields: Any,
+) -> CellTask:
+    """Prepare ``targets``; return a task that reads each cell and computes them.
+
+    ``fields`` are the task's other attributes.
+    """
+    prepare_targets(targets, options.strict_targets)
+    return CellTask.at_targets(
+        targets,
+        read=_reader(recording_reader, efel_settings, options),
+        efel_settings=efel_settings,
+        **fields,
+    )
+
+
 def _reader(
     recording_reader: Any, efel_settings: Settings, options: RunOptions
 ) -> Callable[[Any], Any]:
+    """Return the picklable ``read`` of a task: ``_create_cell`` with the options."""
     return partial(
         _create_cell,
         recording_reader=recording_reader,
@@ -313,13 +329,7 @@ def _extract_auto_targets(
         rheobase_overrides=options.rheobase_overrides,
         store=options.feature_store,
     )
-    cells = _mapped(
-        map_function,
-        first,
-        items,
-        options.stage_progress(0, len(items)),
-        options.cancel,
-    )
+    cells = options.map_stage(map_function, first, items, 0)
     targets = choose_auto_targets(cells, auto_targets, options.strict_targets)
     if targets is None:
         return cells, [], []
@@ -331,13 +341,7 @@ def _extract_auto_targets(
         keep_spikecount=False,
         store=options.feature_store,
     )
-    cells = _mapped(
-        map_function,
-        second,
-        cells,
-        options.stage_progress(1, len(items)),
-        options.cancel,
-    )
+    cells = options.map_stage(map_function, second, cells, 1)
     protocols = group_efeatures(
         cells,
         targets,
