@@ -61,13 +61,6 @@ class SAHP(ECode):
         """Match on the short step: ``amp2`` (absolute) or ``amp2_rel``."""
         return self.amp2 if absolute_amplitude else self.amp2_rel
 
-    def in_target(
-        self, target: float, tolerance: float, absolute_amplitude: bool = False
-    ) -> bool:
-        """Whether |target - amp2 (or amp2_rel)| < tolerance (strict)."""
-        amp = self.matched_amplitude(absolute_amplitude)
-        return bool(np.abs(target - amp) < tolerance)
-
     def interpret(
         self, t: Any, current: Any, config_data: Metadata, reader_data: Trace
     ) -> None:

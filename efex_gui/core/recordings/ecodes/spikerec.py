@@ -73,8 +73,7 @@ class SpikeRec(ECode):
             "SpikeRec recordings are matched on delta (the inter-pulse "
             "gap in ms), not on their amplitude."
         )
-        amp = self.matched_amplitude(absolute_amplitude)
-        return bool(np.abs(target - amp) < tolerance)
+        return super().in_target(target, tolerance, absolute_amplitude)
 
     def interpret(
         self, t: Any, current: Any, config_data: Metadata, reader_data: Trace
