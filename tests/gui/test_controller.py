@@ -239,3 +239,21 @@ def test_b6b8_relative_amplitudes_follow_the_spec(
     third = controller.summary(controller.dataset.sweeps("MouseNeuron1", "IDRest")[2])
     assert third.amp_rel == pytest.approx(200.0, abs=0.01)
     assert third.spikecount == 68
+
+
+def test_what_was_read_is_handed_to_each_rerun_without_copying_it_again(
+    qtbot: Any, controller: SessionController, demo_dir: Path
+) -> None:
+    """Every rerun after an exclusion asks for what the browser read (7 000 entries
+    at 44 cells): the same dict until something is read or forgotten."""
+    controller.open_json(demo_dir / "config.json")
+    load_everything(qtbot, controller)
+    first = controller.store.entries_read()
+    assert first
+    assert controller.store.entries_read() is first
+    key = next(iter(controller.dataset.entry_keys()))
+    controller.store.forget(key)
+    second = controller.store.entries_read()
+    assert second is not first
+    assert (key.cell, key.protocol, key.entry) in first
+    assert (key.cell, key.protocol, key.entry) not in second
