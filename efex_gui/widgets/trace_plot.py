@@ -174,7 +174,20 @@ class TracePlot(ControllerView[SessionController]):
             if excluded != style.excluded:
                 style.excluded = excluded
                 _apply_style(style)
-        self.title.setText(self._title(self._drawn_pairs()))
+        self._set_title(self._title(self._drawn_pairs()))
+
+    def _set_title(self, text: str) -> None:
+        """Show ``text`` above the plots; the header only ever grows.
+
+        A title one line taller (an excluded sweep's reason) would shrink the plots
+        and a shorter one grow them back: each resize redraws both plots.
+        """
+        self.title.setText(text)
+        if not self.title.isVisible():  # not laid out yet: its width means nothing
+            return
+        needed = self.title.heightForWidth(self.title.width())
+        if needed > self.title.minimumHeight():
+            self.title.setMinimumHeight(needed)
 
     def _drawn_pairs(self) -> list[tuple[SweepKey, Any]]:
         return [(style.sweep, style.recording) for style in self._styles]
@@ -222,7 +235,7 @@ class TracePlot(ControllerView[SessionController]):
             self._draw_raw(self.controller.selection[0])
         else:
             self._set_units("mV", "nA", "ms")
-        self.title.setText(self._title(pairs))
+        self._set_title(self._title(pairs))
         warnings = self.controller.summary(pairs[0][0]).warnings if pairs else ()
         self.title.setToolTip("\n".join(warnings) if len(pairs) == 1 and warnings
                               else TITLE_TIP)  # fmt: skip

@@ -245,3 +245,33 @@ def test_an_exclusion_restyles_the_drawn_sweeps_without_drawing_again(
     assert plot.spike_items[0].opts["brush"].color().alpha() == 255
     assert "excluded" not in plot.title.text()
     assert drawn == []
+
+
+def test_the_plots_keep_their_size_when_the_title_gets_shorter(
+    qtbot: Any, controller: Any, demo_dir: Path
+) -> None:
+    """A sweep excluded with a long reason has a taller title; including it again
+    (or showing another sweep) does not grow the plots back: each resize redrew
+    both plots, twice per exclusion click."""
+    plot = _plot(qtbot, controller)
+    plot.show()
+    qtbot.waitExposed(plot)
+    controller.open_json(demo_dir / "config.json")
+    load_everything(qtbot, controller)
+    sweeps = controller.dataset.sweeps("SimCell1", "IDRest")
+    with qtbot.waitSignal(plot.drawn):
+        controller.select_sweeps([sweeps[-1]])
+    qtbot.wait(20)
+    short = plot.graphics.height()
+    key = controller.exclusion_key(sweeps[-1])
+    controller.set_excluded([key], True, "a long reason " * 30)
+    qtbot.wait(20)
+    tall_title = plot.graphics.height()
+    assert tall_title < short, "the long reason takes more lines"
+    controller.set_excluded([key], False)
+    qtbot.wait(20)
+    assert plot.graphics.height() == tall_title
+    with qtbot.waitSignal(plot.drawn):
+        controller.select_sweeps([sweeps[0]])
+    qtbot.wait(20)
+    assert plot.graphics.height() == tall_title
