@@ -204,6 +204,8 @@ class ExtractionBar(ControllerView[ExtractionController]):
         self.progress.setVisible(False)
 
     def _on_results(self, result: ExtractionResult | None) -> None:
+        self._progress_timer.stop()  # this run's progress must not show after it
+        self._latest = None
         if not self.controller.is_running():
             self._ended()
         self._show_state()
