@@ -136,3 +136,36 @@ def test_a_file_changed_on_disk_is_read_again_when_files_are_checked(
     assert checked.cell("SimCell2") is not first.cell("SimCell2")
     assert checked.entries_read == 1
     _assert_as_full_run(checked, session)
+
+
+def test_a_rebuilt_window_appends_only_the_touched_cells_recordings(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The untouched cells' values are added to a rebuilt window as they were
+    gathered last time (at 44 cells a rebuilt window appended ~370 recordings ×
+    37 targets again after each exclusion)."""
+    from efex_gui.core.extraction.protocol import Protocol
+
+    extractor = IncrementalExtractor()
+    first = extractor.run(session)
+    sweep = _above_rheobase_sweep(first, "SimCell1", "IDRest")
+    held = {
+        p.stimulus_name
+        for p in first.protocols
+        if any(r is sweep for r in p.recordings)
+    }
+    appended: list[Any] = []
+    real = Protocol.append
+
+    def counting(self: Protocol, recording: Any) -> None:
+        appended.append(recording)
+        real(self, recording)
+
+    monkeypatch.setattr(Protocol, "append", counting)
+    session.exclusions = session.exclusions.with_excluded([_key(first, session, sweep)])
+    second = extractor.run(session)
+    rebuilt = [p for p in second.protocols if p.stimulus_name in held]
+    members = {second.sweep_ref(r).cell for p in rebuilt for r in p.recordings}
+    assert "SimCell2" in members, "the rebuilt windows hold the untouched cell"
+    assert {second.sweep_ref(r).cell for r in appended} <= {"SimCell1"}
+    _assert_as_full_run(second, session)

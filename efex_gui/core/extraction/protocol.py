@@ -135,6 +135,18 @@ class Protocol:
                 target.append_auto_threshold(recording.auto_threshold)
         self.recordings.append(recording)
 
+    def extend(self, other: Protocol) -> None:
+        """Attach another protocol's recordings, as if appended here in their order.
+
+        ``other`` must have the same targets (e.g. a copy of this protocol's
+        template): each target takes the values ``other``'s targets gathered.
+        """
+        for mine, theirs in zip(
+            self.feature_targets, other.feature_targets, strict=True
+        ):
+            mine.extend(theirs)
+        self.recordings.extend(other.recordings)
+
     def _ecode_class(self) -> type:
         if self.recordings:
             # The recordings' own class: the same as the name-based lookup unless

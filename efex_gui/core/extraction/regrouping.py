@@ -11,9 +11,11 @@ changed:
   nothing it depends on changed, and a new one otherwise;
 * a window whose members are the same recording objects, in the same order, as in
   the last run, at the same global rheobase, keeps its :class:`Protocol` and its
-  two output entries; any other window is rebuilt from fresh targets, appending
-  the recordings in the order ``group_efeatures`` appends them (so means and
-  standard deviations are the same floats).
+  two output entries; any other window is rebuilt from fresh targets, cell by
+  cell in the order ``group_efeatures`` appends them (so means and standard
+  deviations are the same floats): each cell's recordings appended once to a
+  blank copy of the window (its *contribution*, kept while the cell is the same
+  object) extend the window's targets (``Protocol.extend``).
 
 An exclusion therefore costs the windows of the touched cell's protocols, not the
 dataset (a changed rheobase changes the global rheobase, hence every window's
@@ -88,6 +90,9 @@ class GroupingCache:
         self._template: list[Protocol] = []
         self._matches: dict[int, tuple[Any, list[list[Any]], set[str]]] = {}
         self._windows: list[_Window | None] = []
+        #: ``(id(match list), window) → (match list, its recordings appended to a
+        #: blank copy of the window)``
+        self._contributions: dict[tuple[int, int], tuple[list[Any], Protocol]] = {}
         self.rebuilt = 0
         self.matched_cells = 0
 
@@ -95,6 +100,7 @@ class GroupingCache:
         """Forget every window and match."""
         self._key = None
         self._template, self._matches, self._windows = [], {}, []
+        self._contributions = {}
 
     def outputs(
         self,
@@ -141,14 +147,16 @@ class GroupingCache:
         )
         protocols, features, stimuli = [], {}, {}
         self.rebuilt = 0
+        kept: dict[tuple[int, int], tuple[list[Any], Protocol]] = {}
         for index, template in enumerate(self._template):
             members = tuple(self._matches[id(c)][1][index] for c in eligible)
             window = self._windows[index]
             if window is None or not window.same(members, rheobase):
                 window = _Window(members, rheobase, _fresh(template, rheobase))
-                for recordings in members:
-                    for recording in recordings:
-                        window.protocol.append(recording)
+                for recordings in filter(None, members):
+                    window.protocol.extend(
+                        self._contribution(index, template, recordings, kept)
+                    )
                 window.outputs = protocol_outputs(
                     window.protocol,
                     settings["threshold_nvalue_save"],
@@ -157,12 +165,41 @@ class GroupingCache:
                 )
                 self._windows[index] = window
                 self.rebuilt += 1
+            else:  # reused: its cells' contributions stay for a later rebuild
+                for recordings in filter(None, members):
+                    held = (id(recordings), index)
+                    if held in self._contributions:
+                        kept[held] = self._contributions[held]
             protocols.append(window.protocol)
             if window.outputs is not None:
                 name = window.protocol.stimulus_name
                 features[name], stimuli[name] = window.outputs
+        self._contributions = kept
         currents = build_current_dict(cells, settings["default_std_value"])
         return protocols, features, stimuli, currents
+
+    def _contribution(
+        self,
+        index: int,
+        template: Protocol,
+        recordings: list[Any],
+        kept: dict[tuple[int, int], tuple[list[Any], Protocol]],
+    ) -> Protocol:
+        """Return one cell's recordings of window ``index`` appended to a blank copy.
+
+        Kept while the cell's match list is the same object (the same cell): a
+        rebuilt window then extends its targets cell by cell instead of appending
+        every recording of every cell again.
+        """
+        key = (id(recordings), index)
+        known = self._contributions.get(key)
+        if known is None or known[0] is not recordings:
+            scratch = _fresh(template, None)
+            for recording in recordings:
+                scratch.append(recording)
+            known = (recordings, scratch)
+        kept[key] = known
+        return known[1]
 
     def _match(self, cells: Sequence[Any], absolute: bool) -> None:
         """Compute the matches of the cells not seen before; forget the others."""

@@ -118,6 +118,16 @@ class EFeatureTarget:
         if files:
             self._files += files
 
+    def extend(self, other: EFeatureTarget) -> None:
+        """Add another target's values, files and auto thresholds after these.
+
+        The same as appending, here, the recordings that were appended to ``other``
+        (in their order): values are stored as they were converted there.
+        """
+        self._values.extend(other._values)
+        self._files.extend(other._files)
+        self._auto_thresholds.extend(other._auto_thresholds)
+
     def append_auto_threshold(self, threshold: float) -> None:
         """Remember the automatic spike threshold of a recording of this target."""
         self._auto_thresholds.append(threshold)
