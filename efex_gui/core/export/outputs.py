@@ -20,7 +20,7 @@ import json
 import logging
 import math
 import pickle
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,7 @@ __all__ = [
     "build_current_dict",
     "cells_pickle_output_path",
     "dumps_json",
+    "holding_current",
     "input_files",
     "protocols_pickle_output_path",
     "save_outputs",
@@ -181,8 +182,16 @@ def _mean_std(values: list[Any], default_std_value: float) -> list[Any]:
     return [mean, std]
 
 
+def holding_current(cell: Any) -> Any:
+    """Return a cell's holding current: the NaN-ignoring mean ``hypamp`` (nA)."""
+    hypamps = [np.nan if r.hypamp is None else r.hypamp for r in cell.recordings]
+    return np.nanmean(hypamps) if hypamps else np.nan
+
+
 def build_current_dict(
-    cells: Iterable[Any], default_std_value: float = 1e-3
+    cells: Iterable[Any],
+    default_std_value: float = 1e-3,
+    holding_of: Callable[[Any], Any] = holding_current,
 ) -> dict[str, Any]:
     """Return the holding and threshold currents of the cells (spec §6.3).
 
@@ -192,6 +201,8 @@ def build_current_dict(
         All cells, matched or not.
     default_std_value : float
         Replaces a standard deviation of exactly 0 (one cell, identical values).
+    holding_of : callable, optional
+        :func:`holding_current`, or a memoised form of it.
 
     Returns
     -------
@@ -204,8 +215,7 @@ def build_current_dict(
     holding: dict[str, Any] = {}
     threshold: dict[str, Any] = {}
     for cell in cells:
-        hypamps = [np.nan if r.hypamp is None else r.hypamp for r in cell.recordings]
-        holding[cell.name] = np.nanmean(hypamps) if hypamps else np.nan
+        holding[cell.name] = holding_of(cell)
         if cell.rheobase is not None:
             threshold[cell.name] = cell.rheobase
     return {

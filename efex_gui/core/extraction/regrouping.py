@@ -30,7 +30,7 @@ import math
 import operator
 from typing import TYPE_CHECKING, Any
 
-from efex_gui.core.export.outputs import build_current_dict
+from efex_gui.core.export.outputs import build_current_dict, holding_current
 from efex_gui.core.extraction.grouping import (
     build_protocols,
     cell_matches,
@@ -93,6 +93,9 @@ class GroupingCache:
         #: ``(id(match list), window) → (match list, its recordings appended to a
         #: blank copy of the window)``
         self._contributions: dict[tuple[int, int], tuple[list[Any], Protocol]] = {}
+        #: ``id(cell) → (cell, holding current)`` of the last run, and of this one
+        self._holding: dict[int, tuple[Any, Any]] = {}
+        self._holding_now: dict[int, tuple[Any, Any]] = {}
         self.rebuilt = 0
         self.matched_cells = 0
 
@@ -147,6 +150,7 @@ class GroupingCache:
         )
         protocols, features, stimuli = [], {}, {}
         self.rebuilt = 0
+        self._holding, self._holding_now = self._holding_now, {}
         kept: dict[tuple[int, int], tuple[list[Any], Protocol]] = {}
         for index, template in enumerate(self._template):
             members = tuple(self._matches[id(c)][1][index] for c in eligible)
@@ -175,8 +179,18 @@ class GroupingCache:
                 name = window.protocol.stimulus_name
                 features[name], stimuli[name] = window.outputs
         self._contributions = kept
-        currents = build_current_dict(cells, settings["default_std_value"])
+        currents = build_current_dict(
+            cells, settings["default_std_value"], self._holding_current
+        )
         return protocols, features, stimuli, currents
+
+    def _holding_current(self, cell: Any) -> Any:
+        """Return :func:`holding_current` of ``cell``, once per cell object."""
+        known = self._holding.get(id(cell))
+        if known is None or known[0] is not cell:
+            known = (cell, holding_current(cell))
+        self._holding_now[id(cell)] = known
+        return known[1]
 
     def _contribution(
         self,
