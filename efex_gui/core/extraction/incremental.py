@@ -469,9 +469,8 @@ class _Run:
                     for r in cell.recordings
                 },
             )
-        self.extractor._done = {
-            k: v for k, v in done.items() if any(c is v.cell for c in self.result.cells)
-        }
+        shown = {id(cell) for cell in self.result.cells}  # alive: the result holds them
+        self.extractor._done = {k: v for k, v in done.items() if id(v.cell) in shown}
         stamps = self.extractor._stamps
         self.extractor._stamps = {
             p.generation: stamps[p.generation]
