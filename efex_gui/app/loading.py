@@ -259,7 +259,6 @@ class RecordingStore(TaskQueue):
 
     def _store(self, result: LoadedEntry, keep_traces: bool) -> None:
         key = result.key
-        self._entries_read = None
         self._fix[key] = result.fix
         if keep_traces:
             self._raw[key] = result.raw
@@ -268,9 +267,11 @@ class RecordingStore(TaskQueue):
         if result.error is not None:
             self.dataset.set_failed(key, result.error)
             self._recordings.pop(key, None)
+            self._entry_read_changed(key)
             return
         self.dataset.set_loaded(key, result.trace_names, result.trace_errors)
         self._recordings[key] = result.recordings
+        self._entry_read_changed(key)
         self._apply_rheobase(key.cell, result.recordings)
         if keep_traces:
             self._touch(key)
@@ -295,8 +296,8 @@ class RecordingStore(TaskQueue):
     def forget(self, key: EntryKey) -> None:
         """Drop what was read for an entry (its metadata changed)."""
         self._generation[key] = self._generation.get(key, 0) + 1
-        self._entries_read = None
         self._recordings.pop(key, None)
+        self._entry_read_changed(key)
         self._raw.pop(key, None)
         self._fix.pop(key, None)
         self._full.pop(key, None)
@@ -346,6 +347,24 @@ class RecordingStore(TaskQueue):
             return [recordings[sweep.index]]
         return []
 
+    def _entry_read_changed(self, key: EntryKey) -> None:
+        """Update what :meth:`entries_read` gives for one entry (a new dict).
+
+        The dict handed to a running extraction is never changed: a shallow copy
+        with this entry updated replaces it (a re-read of the selected sweep must
+        not rebuild 7 000 entries).
+        """
+        if self._entries_read is None:
+            return
+        entries = dict(self._entries_read)
+        ref = (key.cell, key.protocol, key.entry)
+        recordings = self._recordings.get(key)
+        if recordings is not None and key in self._read_settings:
+            entries[ref] = (dict(self._read_settings[key]), list(recordings))
+        else:
+            entries.pop(ref, None)
+        self._entries_read = entries
+
     def entries_read(
         self,
     ) -> dict[tuple[str, str, int], tuple[dict[str, Any], list[Any]]]:
@@ -353,9 +372,10 @@ class RecordingStore(TaskQueue):
 
         ``{(cell, protocol, position): (efel settings of the spike counts,
         recordings)}``; the lists are copies, the Recordings are shared (the
-        extraction copies them before use and never changes them). Made again only
-        after a read or a forgotten entry: every rerun after an exclusion asks
-        (7 000 entries at 44 cells); nobody may change what it returns.
+        extraction copies them before use and never changes them). Made once, then
+        updated entry by entry as entries are read or forgotten: every rerun after
+        an exclusion asks (7 000 entries at 44 cells); nobody may change what it
+        returns.
         """
         if self._entries_read is None:
             self._entries_read = {

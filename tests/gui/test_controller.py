@@ -245,7 +245,8 @@ def test_what_was_read_is_handed_to_each_rerun_without_copying_it_again(
     qtbot: Any, controller: SessionController, demo_dir: Path
 ) -> None:
     """Every rerun after an exclusion asks for what the browser read (7 000 entries
-    at 44 cells): the same dict until something is read or forgotten."""
+    at 44 cells): the same dict until something is read or forgotten, then a copy
+    with that entry changed (the selected sweep is read again at each selection)."""
     controller.open_json(demo_dir / "config.json")
     load_everything(qtbot, controller)
     first = controller.store.entries_read()
@@ -257,3 +258,11 @@ def test_what_was_read_is_handed_to_each_rerun_without_copying_it_again(
     assert second is not first
     assert (key.cell, key.protocol, key.entry) in first
     assert (key.cell, key.protocol, key.entry) not in second
+    # read again: a new dict with that entry; the others are not made again
+    with qtbot.waitSignal(controller.entries_loaded, timeout=60_000):
+        controller.store.load([key])
+    third = controller.store.entries_read()
+    assert third is not second
+    assert (key.cell, key.protocol, key.entry) in third
+    other = next(ref for ref in second if ref != (key.cell, key.protocol, key.entry))
+    assert third[other] is second[other] is first[other]
