@@ -54,9 +54,9 @@ REFERENCE_SPIKING_SWEEPS = 3
 MIN_SERIES_STEPS = 3
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class QCResult:
-    """One check on one sweep.
+    """One check on one sweep (slots: eleven per sweep read, kept for the browser).
 
     Attributes
     ----------
