@@ -322,9 +322,15 @@ class ExtractionController(ExtractionEdits, QObject):
         It looks at the browser's recordings only without an up-to-date result and
         once every file is read (:func:`check_cells`): the batches of a background
         read (one every 0.4 s, a second-long check each on 44 cells) change nothing
-        before.
+        before. While a reading task runs not everything is read (its end is checked
+        through ``rheobase_changed``): ``all_read`` walks every entry (O(cells) a batch,
+        O(cells²) a reading).
         """
-        if (self.result is None or self._stale) and all_read(self.sc):
+        if (
+            (self.result is None or self._stale)
+            and not self.sc.is_busy()
+            and all_read(self.sc)
+        ):
             self._check_timer.start()
 
     def _on_edit(self, rerun: bool) -> None:
