@@ -19,13 +19,17 @@ stage), ``reopen_efel_calls`` (efel calls until the reopened results were shown,
 until the browser's background reads ended), ``results_file_mb`` and the single
 exclusion times.
 
-``--copies K`` replicates the cells K times (symlinked copies of their files under
-new paths, so that no replica shares a cache entry with another: 4 SSCx cells →
-44 with ``--copies 11``; ``--shared-files``: the replicas read the same paths, so
-the values of the first copy serve the others). The GUI and the CLI each start from
-an empty persistent feature cache of their own (the reopen uses the GUI's, as a
-user's would). ``--no-cli`` skips the CLI; ``--profile-memory`` prints tracemalloc's
-largest allocation sites at each stage (slow). Asserts nothing; never run as a test.
+``--memory-only`` stops after the extraction (memory scaling runs: VmRSS/VmHWM after
+reading and after extracting, wall and CPU seconds). ``--reopen-only N``: INPUTS is
+a saved session with its results, reopened N times (``--profile-reopen F``: cProfile
+of the GUI thread during the last). ``--copies K`` replicates the cells K times
+(symlinked copies of their files under new paths, so that no replica shares a cache
+entry with another: 4 SSCx cells → 44 with ``--copies 11``; ``--shared-files``: the
+replicas read the same paths, so the values of the first copy serve the others). The
+GUI and the CLI each start from an empty persistent feature cache of their own (the
+reopen uses the GUI's, as a user's would). ``--no-cli`` skips the CLI;
+``--profile-memory`` prints tracemalloc's largest allocation sites at each stage
+(slow). Asserts nothing; never run as a test.
 
 Usage::
 
@@ -241,6 +245,29 @@ def first_window(
     return saved
 
 
+def memory_run(app: Any, opened: Path, work: Path) -> dict[str, Any]:
+    """Open, read all, extract in one window; memory, wall and CPU seconds."""
+    window, controller = make_window(app, work)
+    numbers: dict[str, Any] = {"memory_mb": {}}
+    controller.open_json(opened)
+    start, cpu = time.perf_counter(), time.process_time()
+    controller.load_all()
+    spin_until(app, lambda: not controller.is_busy())
+    numbers["read_all_s"] = time.perf_counter() - start
+    numbers["read_all_cpu_s"] = time.process_time() - cpu
+    numbers["memory_mb"]["read_all"] = memory_mb("read_all")
+    start, cpu = time.perf_counter(), time.process_time()
+    window.extraction.run()
+    wait_for(app, window.extraction.results_changed)
+    numbers["extract_s"] = time.perf_counter() - start
+    numbers["extract_cpu_s"] = time.process_time() - cpu
+    numbers["memory_mb"]["extracted"] = memory_mb("extracted")
+    numbers["cells"] = len(controller.session.files_metadata)
+    numbers["sweeps"] = sum(1 for _ in controller.store.read_recordings())
+    close_window(app, window, controller)
+    return numbers
+
+
 def close_window(app: Any, window: Any, controller: Any) -> None:
     """Close a window and free it (its recordings, results and plots)."""
     window.extraction.shutdown()
@@ -406,6 +433,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-cli", action="store_true", help="skip the CLI run")
     parser.add_argument(
+        "--memory-only",
+        action="store_true",
+        help="open, read all, extract; report memory and CPU (memory scaling runs)",
+    )
+    parser.add_argument(
         "--reopen-only",
         type=int,
         default=0,
@@ -462,6 +494,9 @@ def main(argv: list[str] | None = None) -> int:
     else:
         root = args.data_root or args.inputs.parent
         opened = prepare_json(args.inputs, root, args.copies, work, args.shared_files)
+    if args.memory_only:
+        print(json.dumps({**memory_run(app, opened, work), "load_average": load}))
+        return 0
     gui = gui_run(app, opened, work, args.exclusions)
     gui["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     cells = gui.pop("cells")
