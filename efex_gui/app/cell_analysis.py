@@ -95,6 +95,7 @@ class CellAnalysisController(QObject):
         # an exclusion reruns the extraction on the same worker: the summary of the
         # result it replaces must not make it wait (its efel values stay cached)
         self.sc.exclusions_changed.connect(self._stop_summary)
+        extraction.stopping.connect(self._stop_for_good)
 
     # --- computing ------------------------------------------------------------------
     def context(self) -> SummaryContext:
@@ -162,6 +163,12 @@ class CellAnalysisController(QObject):
         extraction = self.extraction
         if extraction.live_update and extraction.is_stale():
             self._cancel.set()
+
+    def _stop_for_good(self) -> None:
+        """Stop for good (the worker stops): no summary starts, the running one ends."""
+        self._delay.stop()
+        self._cancel.set()
+        self._generation += 1
 
     def _task_done(self) -> None:
         self._pending = max(0, self._pending - 1)

@@ -110,6 +110,8 @@ class ExtractionController(ExtractionEdits, QObject):
     update_timed = Signal(float)
     #: files were written by an export (list[Path])
     exported = Signal(object)
+    #: the worker is about to stop (window closed): side jobs stop too
+    stopping = Signal()
 
     def __init__(self, session_controller: Any, parent: QObject | None = None) -> None:
         super().__init__(parent or session_controller)
@@ -475,7 +477,8 @@ class ExtractionController(ExtractionEdits, QObject):
         return written
 
     def shutdown(self, timeout_ms: int = 5000) -> bool:
-        """Cancel the run and stop the worker thread."""
+        """Cancel the run and the side jobs, and stop the worker thread."""
+        self.stopping.emit()
         self.cancel()
         return self.worker.stop(timeout_ms)
 

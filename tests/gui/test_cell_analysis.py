@@ -458,3 +458,27 @@ def test_results_in_quick_succession_are_summarised_once(
         for _ in range(3):
             analysis.extraction.results_changed.emit(result)
     assert len(calls) == 1
+
+
+def test_shutting_down_stops_the_summary_to_come_and_the_running_one(
+    qtbot: Any, analysis: CellAnalysisController, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Closing the window must not leave a summary reading files on the worker
+    thread (it outlived its window: tracebacks at the end of the test run)."""
+    from efex_gui.app import cell_analysis
+
+    extraction = analysis.extraction
+    real = cell_analysis.summarize_cells
+    started: list[int] = []
+
+    def counted(cells: Any, context: Any, *, cancel: Any = None) -> Any:
+        started.append(len(cells))
+        return real(cells, context, cancel=cancel)
+
+    monkeypatch.setattr(cell_analysis, "summarize_cells", counted)
+    run_and_wait(qtbot, extraction)  # its summary waits SUMMARY_DELAY_MS
+    assert analysis._delay.isActive()
+    assert extraction.shutdown()
+    qtbot.wait(2 * cell_analysis.SUMMARY_DELAY_MS)
+    assert started == []
+    assert analysis._cancel.is_set()
