@@ -61,6 +61,15 @@ def _above_rheobase_sweep(result: Any, cell: str, protocol: str) -> Any:
     return max(held, key=lambda r: r.amp_rel)
 
 
+def _windows_holding(result: Any, recording: Any) -> set[str]:
+    """The stimulus names of the result's windows that hold ``recording``."""
+    return {
+        p.stimulus_name
+        for p in result.protocols
+        if any(r is recording for r in p.recordings)
+    }
+
+
 def test_each_exclusion_rerun_equals_a_full_extraction(session: Session) -> None:
     extractor = IncrementalExtractor()
     first = extractor.run(session)
@@ -88,11 +97,7 @@ def test_an_exclusion_recomputes_only_the_windows_that_held_the_sweep(
     extractor = IncrementalExtractor()
     first = extractor.run(session)
     sweep = _above_rheobase_sweep(first, "SimCell1", "IDRest")
-    held = {
-        p.stimulus_name
-        for p in first.protocols
-        if any(r is sweep for r in p.recordings)
-    }
+    held = _windows_holding(first, sweep)
     assert held
     assert len(held) < len(first.protocols)
     rebuilt: list[str] = []
@@ -149,11 +154,7 @@ def test_a_rebuilt_window_appends_only_the_touched_cells_recordings(
     extractor = IncrementalExtractor()
     first = extractor.run(session)
     sweep = _above_rheobase_sweep(first, "SimCell1", "IDRest")
-    held = {
-        p.stimulus_name
-        for p in first.protocols
-        if any(r is sweep for r in p.recordings)
-    }
+    held = _windows_holding(first, sweep)
     appended: list[Any] = []
     real = Protocol.append
 

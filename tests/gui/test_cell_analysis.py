@@ -437,23 +437,30 @@ def test_hidden_cell_curves_draw_when_their_tab_is_raised(
     window.extraction.shutdown()
 
 
+def _count_summaries(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Record the number of cells of each summary the controller starts."""
+    from efex_gui.app import cell_analysis
+
+    real = cell_analysis.summarize_cells
+    started: list[int] = []
+
+    def counted(cells: Any, context: Any, *, cancel: Any = None) -> Any:
+        started.append(len(cells))
+        return real(cells, context, cancel=cancel)
+
+    monkeypatch.setattr(cell_analysis, "summarize_cells", counted)
+    return started
+
+
 def test_results_in_quick_succession_are_summarised_once(
     qtbot: Any, analysis: CellAnalysisController, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Exclusion after exclusion, only the last result is summarised (after a pause):
     a summary started for each rerun made the next rerun share the worker and the
     GIL with it."""
-    from efex_gui.app import cell_analysis
 
     result = _summarised(qtbot, analysis) and analysis.extraction.result
-    real = cell_analysis.summarize_cells
-    calls: list[int] = []
-
-    def counted(cells: Any, context: Any, *, cancel: Any = None) -> Any:
-        calls.append(len(cells))
-        return real(cells, context, cancel=cancel)
-
-    monkeypatch.setattr(cell_analysis, "summarize_cells", counted)
+    calls = _count_summaries(monkeypatch)
     with qtbot.waitSignal(analysis.summaries_changed, timeout=60_000):
         for _ in range(3):
             analysis.extraction.results_changed.emit(result)
@@ -468,14 +475,7 @@ def test_shutting_down_stops_the_summary_to_come_and_the_running_one(
     from efex_gui.app import cell_analysis
 
     extraction = analysis.extraction
-    real = cell_analysis.summarize_cells
-    started: list[int] = []
-
-    def counted(cells: Any, context: Any, *, cancel: Any = None) -> Any:
-        started.append(len(cells))
-        return real(cells, context, cancel=cancel)
-
-    monkeypatch.setattr(cell_analysis, "summarize_cells", counted)
+    started = _count_summaries(monkeypatch)
     run_and_wait(qtbot, extraction)  # its summary waits SUMMARY_DELAY_MS
     assert analysis._delay.isActive()
     assert extraction.shutdown()
