@@ -9,14 +9,13 @@ stale.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
-import threading
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from efex_gui.core.extraction.feature_cache import CacheStats
+from efex_gui.core.memo import LastInputMemo
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -91,8 +90,9 @@ def inputs_signature(
         key: json.dumps(value, sort_keys=True, default=repr).encode()
         for key, value in document.items()
     }
-    parts["files_metadata"] = _METADATA.text(session.files_metadata)
-    parts["targets"] = _TARGETS.text(session.targets)
+    metadata, targets = session.files_metadata, session.targets
+    parts["files_metadata"] = _METADATA.get(metadata, lambda: _json_text(metadata))
+    parts["targets"] = _TARGETS.get(targets, lambda: _json_text(targets))
     # the digest of json.dumps(the whole document, sort_keys=True), fed in parts
     digest = hashlib.blake2b(digest_size=16)
     for position, key in enumerate(sorted(parts)):
@@ -103,38 +103,12 @@ def inputs_signature(
     return digest.hexdigest()
 
 
-class _JsonMemo:
-    """The JSON text of the last value seen, reused while the value is equal.
-
-    The session's files_metadata and targets are large and rarely change between two
-    signatures (an exclusion changes neither): comparing with a copy of the last
-    value costs far less than serialising it again. Thread-safe (the GUI thread and
-    the extraction worker both sign).
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._value: Any = None
-        self._text: bytes | None = None
-
-    def text(self, value: Any) -> bytes:
-        """``json.dumps(value, sort_keys=True, default=repr)``, encoded."""
-        with self._lock:
-            if self._text is not None and _equal(self._value, value):
-                return self._text
-        text = json.dumps(value, sort_keys=True, default=repr).encode()
-        copied = copy.deepcopy(value)
-        with self._lock:
-            self._value, self._text = copied, text
-        return text
+def _json_text(value: Any) -> bytes:
+    """``json.dumps(value, sort_keys=True, default=repr)``, encoded."""
+    return json.dumps(value, sort_keys=True, default=repr).encode()
 
 
-def _equal(a: Any, b: Any) -> bool:
-    try:
-        return type(a) is type(b) and bool(a == b)
-    except Exception:  # an exotic value that cannot be compared: serialise again
-        return False
-
-
-_METADATA = _JsonMemo()
-_TARGETS = _JsonMemo()
+#: the session's files_metadata and targets are large and rarely change between two
+#: signatures (an exclusion changes neither): their JSON is made again only on change
+_METADATA: LastInputMemo[bytes] = LastInputMemo()
+_TARGETS: LastInputMemo[bytes] = LastInputMemo()

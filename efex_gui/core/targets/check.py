@@ -16,13 +16,12 @@ Qt-free: the GUI shows the result in its check panel.
 
 from __future__ import annotations
 
-import copy
 import math
-import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from efex_gui.core.features import efel_feature_names, efel_settings_names
+from efex_gui.core.memo import LastInputMemo
 from efex_gui.core.targets.coverage import Windows, coverage_issues, row_label
 from efex_gui.core.targets.coverage import coverage as compute_coverage
 from efex_gui.core.targets.issues import (
@@ -236,54 +235,23 @@ def _name_issues(
     return issues
 
 
-class _RowsMemo:
-    """The checks of the last target list that need no recording, while it is equal.
-
-    The GUI checks the same 1 500 rows again after every exclusion; comparing them
-    with a copy is much cheaper than checking them.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._last: tuple[list[dict[str, Any]], frozenset[str], Windows, list[Any]]
-        self._last = ([], frozenset(), {}, [])
-
-    def get(
-        self, targets: Sequence[Mapping[str, Any]], features: frozenset[str]
-    ) -> tuple[Windows, list[TargetIssue]] | None:
-        with self._lock:
-            rows, known, windows, issues = self._last
-        if known == features and len(rows) == len(targets) and rows == list(targets):
-            return windows, issues
-        return None
-
-    def put(
-        self,
-        targets: Sequence[Mapping[str, Any]],
-        features: frozenset[str],
-        found: tuple[Windows, list[TargetIssue]],
-    ) -> None:
-        rows = [copy.deepcopy(dict(target)) for target in targets]
-        with self._lock:
-            self._last = (rows, features, *found)
-
-
-_ROWS_MEMO = _RowsMemo()
+#: the checks of the last target list that need no recording, reused while it is
+#: equal: the GUI checks the same 1 500 rows again after every exclusion
+_ROWS_MEMO: LastInputMemo[tuple[Windows, list[TargetIssue]]] = LastInputMemo()
 
 
 def _checked_rows(
     targets: Sequence[Mapping[str, Any]], features: frozenset[str]
 ) -> tuple[Windows, list[TargetIssue]]:
     """Return the windows and the issues found without recordings (memoised)."""
-    known = _ROWS_MEMO.get(targets, features)
-    if known is not None:
-        return known
-    valid = [not check_target_row(target) for target in targets]
-    issues = _static_issues(targets, set(features))
-    windows = _windows(targets, valid)
-    issues += _interference_issues(targets, windows)
-    _ROWS_MEMO.put(targets, features, (windows, issues))
-    return windows, issues
+
+    def check() -> tuple[Windows, list[TargetIssue]]:
+        valid = [not check_target_row(target) for target in targets]
+        issues = _static_issues(targets, set(features))
+        windows = _windows(targets, valid)
+        return windows, issues + _interference_issues(targets, windows)
+
+    return _ROWS_MEMO.get(([dict(t) for t in targets], features), check)
 
 
 def _rows(rows: Iterable[int]) -> str:
