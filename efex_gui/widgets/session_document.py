@@ -108,24 +108,35 @@ class SessionDocument:
         The window then names it "untitled session" and says how to add recordings;
         :meth:`close_session` leaves no session at all ("efex-gui").
         """
-        if not self.confirm_replace("starting a new session"):
-            return False
-        self._new_document = True
-        self.controller.set_session(Session())
-        self._as_window().statusBar().showMessage(
-            "New session: add recordings with File → Open folder… or Open files…"
+        return self._replace_with_empty(
+            "starting a new session",
+            "New session: add recordings with File → Open folder… or Open files…",
+            new_document=True,
         )
-        return True
 
     def close_session(self) -> bool:
         """Close the session and show the empty window (after asking)."""
-        if not self.confirm_replace("closing it"):
-            return False
-        self._new_document = False
-        self.controller.set_session(Session())
-        self._as_window().statusBar().showMessage(
-            "Session closed: open a folder, files or a session to start again"
+        return self._replace_with_empty(
+            "closing it",
+            "Session closed: open a folder, files or a session to start again",
+            new_document=False,
         )
+
+    def _replace_with_empty(
+        self, action: str, status: str, *, new_document: bool
+    ) -> bool:
+        """Replace the session by an empty one once the person agreed to ``action``.
+
+        Returns
+        -------
+        bool
+            False when the person kept the current session.
+        """
+        if not self.confirm_replace(action):
+            return False
+        self._new_document = new_document
+        self.controller.set_session(Session())
+        self._as_window().statusBar().showMessage(status)
         return True
 
     def _as_window(self) -> QMainWindow:

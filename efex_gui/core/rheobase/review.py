@@ -175,12 +175,11 @@ def review_session(
     auto_targets : bool
         Whether the run uses automatic targets.
     overrides : mapping, optional
-        ``{cell: rheobase}`` set by the user.
+        As :func:`review_rheobase`, which gives the rows.
 
-    Returns
-    -------
-    list of RheobaseRow
-        In the cells' order.
+    See Also
+    --------
+    review_rheobase : the rows, from explicit protocols and strategy settings.
     """
     protocols = settings.protocols_rheobase
     if protocols is None:

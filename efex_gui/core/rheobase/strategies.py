@@ -24,9 +24,9 @@ from efex_gui.core.errors import RheobaseSettingsError, SettingsError
 
 logger = logging.getLogger(__name__)
 
-#: BluePyEfe's default ``protocols_rheobase`` (when ``protocols_rheobase=None``).
-PRESET_PROTOCOLS_RHEOBASE: list[str] = [
-    "IV",
+#: BluePyEfe's names of the step protocols that give a rheobase, besides ``IV``
+#: (its preset puts ``IV`` first, its automatic targets last: the order is kept).
+STEP_PROTOCOL_NAMES: tuple[str, ...] = (
     "Step",
     "FirePattern",
     "IDrest",
@@ -35,7 +35,10 @@ PRESET_PROTOCOLS_RHEOBASE: list[str] = [
     "IDThresh",
     "IDThres",
     "IDthres",
-]
+)
+
+#: BluePyEfe's default ``protocols_rheobase`` (when ``protocols_rheobase=None``).
+PRESET_PROTOCOLS_RHEOBASE: list[str] = ["IV", *STEP_PROTOCOL_NAMES]
 
 #: A spiking sweep below this amplitude (nA) is suspicious.
 LOW_AMPLITUDE_NA = 0.01

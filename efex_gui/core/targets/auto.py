@@ -10,7 +10,10 @@ reach. As in BluePyEfe the selections accumulate over calls (§9.1-18): call
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from efex_gui.core.rheobase.strategies import STEP_PROTOCOL_NAMES
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -18,6 +21,7 @@ if TYPE_CHECKING:
 __all__ = ["AutoTarget", "default_auto_targets"]
 
 
+@dataclass(eq=False)  # compared by identity, as BluePyEfe's class
 class AutoTarget:
     """Targets whose protocol and amplitude are chosen from the available recordings.
 
@@ -35,25 +39,22 @@ class AutoTarget:
         How many (protocol, amplitude) pairs to keep at most.
     tolerance : float
         Half-width of the amplitude window, in %.
+
+    Attributes
+    ----------
+    active_ecode, active_amplitudes : list
+        The selected (protocol, amplitude) pairs
+        (:meth:`select_ecode_and_amplitude`).
     """
 
-    def __init__(
-        self,
-        protocols: list[str],
-        amplitudes: list[float],
-        efeatures: list[str],
-        min_recordings_per_amplitude: int = 10,
-        preferred_number_protocols: int = 1,
-        tolerance: float = 10,
-    ) -> None:
-        self.protocols = protocols
-        self.amplitudes = amplitudes
-        self.efeatures = efeatures
-        self.min_recordings_per_amplitude = min_recordings_per_amplitude
-        self.preferred_number_protocols = preferred_number_protocols
-        self.tolerance = tolerance
-        self.active_amplitudes: list[float] = []
-        self.active_ecode: list[str] = []
+    protocols: list[str]
+    amplitudes: list[float]
+    efeatures: list[str]
+    min_recordings_per_amplitude: int = 10
+    preferred_number_protocols: int = 1
+    tolerance: float = 10
+    active_amplitudes: list[float] = field(default_factory=list, init=False)
+    active_ecode: list[str] = field(default_factory=list, init=False)
 
     def reset(self) -> None:
         """Forget the selected (protocol, amplitude) pairs."""
@@ -113,17 +114,7 @@ class AutoTarget:
         ]
 
 
-_STEP_PROTOCOLS = [
-    "Step",
-    "FirePattern",
-    "IDrest",
-    "IDRest",
-    "IDthresh",
-    "IDThresh",
-    "IDThres",
-    "IDthres",
-    "IV",
-]
+_STEP_PROTOCOLS = [*STEP_PROTOCOL_NAMES, "IV"]
 
 _FIRING_PATTERN_FEATURES = [
     "voltage_base",
