@@ -27,7 +27,14 @@ from typing import Any
 
 from efex_gui.core.export.outputs import build_current_dict, save_outputs
 from efex_gui.core.extraction import pipeline as _pipeline
-from efex_gui.core.extraction.grouping import build_protocols
+from efex_gui.core.extraction.grouping import (
+    GroupingSettings,
+    OutputSettings,
+    build_outputs,
+    build_protocols,
+    group_by_target,
+    output_folder,
+)
 from efex_gui.core.extraction.protocol import Protocol
 from efex_gui.core.extraction.read_and_extract import (
     DEFAULT_EFEL_SETTINGS,
@@ -217,14 +224,10 @@ def group_efeatures(
     -------
     list of Protocol
     """
-    return _pipeline.group_efeatures(
-        cells,
-        targets,
-        absolute_amplitude,
-        use_global_rheobase,
-        protocol_mode,
-        efel_settings,
+    settings = GroupingSettings(
+        absolute_amplitude, use_global_rheobase, protocol_mode, efel_settings
     )
+    return group_by_target(cells, targets, settings)
 
 
 def create_feature_protocol_files(
@@ -261,14 +264,9 @@ def create_feature_protocol_files(
     tuple of dict
         ``(feat, stim, currents)``.
     """
-    return _pipeline.create_feature_protocol_files(
-        cells,
-        protocols,
-        output_directory,
-        threshold_nvalue_save,
-        write_files,
-        save_files_used,
-        default_std_value,
+    settings = OutputSettings(threshold_nvalue_save, save_files_used, default_std_value)
+    return build_outputs(
+        cells, protocols, settings, output_folder(output_directory, write_files)
     )
 
 
@@ -294,15 +292,14 @@ def extract_efeatures_per_cell(
     default_std_value: float = 1e-3,
 ) -> None:
     """Write the features, protocols and currents of each cell in its own folder."""
-    return _pipeline.extract_efeatures_per_cell(
+    return _pipeline.per_cell_outputs(
         files_metadata,
         cells,
         output_directory,
         targets,
-        protocol_mode,
-        threshold_nvalue_save,
+        GroupingSettings(protocol_mode=protocol_mode),
+        OutputSettings(threshold_nvalue_save, default_std_value=default_std_value),
         write_files,
-        default_std_value,
     )
 
 

@@ -23,7 +23,7 @@ from efex_gui.core.extraction.cell_task import (
     amplitude_windows,
     matched_recordings,
 )
-from efex_gui.core.extraction.grouping import group_efeatures
+from efex_gui.core.extraction.grouping import group_by_target
 from efex_gui.core.extraction.pipeline import extract_efeatures
 from efex_gui.core.extraction.read_and_extract import (
     _create_cell,
@@ -188,7 +188,7 @@ def test_matched_recordings_are_the_ones_grouping_keeps() -> None:
     cells = read_recordings(b6b8(), efel_settings=SETTINGS)
     compute_rheobase(cells, ["IDRest"], "absolute")
     chosen = targets(amplitudes=(150, 200, 250, 300))
-    protocols = group_efeatures(cells, chosen)
+    protocols = group_by_target(cells, chosen)
     grouped = {id(rec) for protocol in protocols for rec in protocol.recordings}
     windows = amplitude_windows(chosen)
     matched = {id(rec) for cell in cells for rec in matched_recordings(cell, windows)}

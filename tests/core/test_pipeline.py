@@ -12,6 +12,11 @@ import pytest
 
 from efex_gui.core.errors import Cancelled, SettingsError, TargetError
 from efex_gui.core.extraction import pipeline
+from efex_gui.core.extraction.grouping import (
+    OutputSettings,
+    build_outputs,
+    group_by_target,
+)
 from efex_gui.core.targets.auto import default_auto_targets
 from tests.conftest import shared_path
 
@@ -156,18 +161,16 @@ def test_save_files_used_and_no_files_key_by_default():
     targets = [target()]
     cells = pipeline.extract_efeatures_at_targets(cells, targets)
     pipeline.compute_rheobase(cells, ["IDRest"])
-    protocols = pipeline.group_efeatures(cells, targets)
-    features, _, _ = pipeline.create_feature_protocol_files(
-        cells, protocols, write_files=False, save_files_used=True
+    protocols = group_by_target(cells, targets)
+    features, _, _ = build_outputs(
+        cells, protocols, OutputSettings(save_files_used=True)
     )
     files = features["IDRest_150"]["soma"][0]["files"]
     assert len(files) == 4
     assert files[0].endswith("B6_Ch0_IDRest_182.ibw")
     assert targets[0]["location"] == "soma"
     assert targets[0]["efel_settings"] == {}
-    plain, _, _ = pipeline.create_feature_protocol_files(
-        cells, protocols, write_files=False
-    )
+    plain, _, _ = build_outputs(cells, protocols, OutputSettings())
     assert "files" not in plain["IDRest_150"]["soma"][0]
 
 

@@ -11,7 +11,7 @@ output, so :class:`CellTask` changes the order, not the numbers:
    only: the other recordings never pay for theirs) and the relative amplitudes;
 3. compute the features, one efel call per recording and settings group, on the
    recordings that some (protocol, amplitude) window of the targets holds, with the
-   same criterion as :func:`~efex_gui.core.extraction.grouping.group_efeatures`;
+   same criterion as :func:`~efex_gui.core.extraction.grouping.group_by_target`;
 4. drop the traces when nobody will look at them, so a worker holds one cell at a
    time and sends back only numbers.
 

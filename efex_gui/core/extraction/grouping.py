@@ -1,11 +1,11 @@
 """Stage 3 of the pipeline: targets → Protocols → the three output dicts.
 
-* :func:`group_efeatures` builds one
+* :func:`group_by_target` (:class:`GroupingSettings`) builds one
 :class:`~efex_gui.core.extraction.protocol.Protocol` per
   (protocol name, amplitude) of the targets and attaches every recording whose amplitude
   is strictly within the tolerance (spec §2.5);
-* :func:`create_feature_protocol_files` turns them into the ``features``, ``protocols``
-  and ``currents`` dicts and optionally writes them (spec §2.6).
+* :func:`build_outputs` turns them into the ``features``, ``protocols`` and
+  ``currents`` dicts (:class:`OutputSettings`) and optionally writes them (spec §2.6).
 
 Both follow BluePyEfe; the deliberate differences (``threshold_nvalue_save=0`` no
 longer crashes on an empty protocol, ``strict_targets`` turns the silent tolerance and
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -32,11 +33,14 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "GroupingSettings",
+    "OutputSettings",
+    "build_outputs",
     "build_protocols",
     "cell_matches",
-    "create_feature_protocol_files",
     "global_rheobase",
-    "group_efeatures",
+    "group_by_target",
+    "output_folder",
     "protocol_outputs",
     "recorded_protocols",
     "validate_targets",
@@ -133,25 +137,12 @@ def _check_tolerance(
     logger.warning(message)
 
 
-def group_efeatures(
-    cells: list[Any],
-    targets: Sequence[Mapping[str, Any]],
-    absolute_amplitude: bool = False,
-    use_global_rheobase: bool = True,
-    protocol_mode: str = "mean",
-    efel_settings: Mapping[str, Any] | None = None,
-    *,
-    strict_targets: bool = False,
-) -> list[Protocol]:
-    """Group the recordings' feature values by target (spec §2.5).
+@dataclass(frozen=True)
+class GroupingSettings:
+    """How the recordings' values are grouped by target (spec §2.5).
 
-    Parameters
+    Attributes
     ----------
-    cells : list of Cell
-        Cells with features extracted (and rheobase computed unless absolute).
-    targets : list of dict
-        Target dicts (``efeature``, ``protocol``, ``amplitude``, ``tolerance``,
-        optional ``efel_settings`` and ``efeature_name``).
     absolute_amplitude : bool
         Match on absolute amplitudes (nA) instead of % of rheobase.
     use_global_rheobase : bool
@@ -160,26 +151,58 @@ def group_efeatures(
         ``"mean"``, ``"median"``, ``"min"`` or ``"max"`` (stimulus reduction).
     efel_settings : dict, optional
         Global efel settings, merged under each target's own settings.
-    strict_targets : bool, keyword-only
+    strict_targets : bool
         Raise :class:`TargetError` when two targets of one protocol and amplitude
         have different tolerances (BluePyEfe silently keeps the first).
+    """
+
+    absolute_amplitude: bool = False
+    use_global_rheobase: bool = True
+    protocol_mode: str = "mean"
+    efel_settings: Mapping[str, Any] | None = None
+    strict_targets: bool = False
+
+
+def group_by_target(
+    cells: list[Any],
+    targets: Sequence[Mapping[str, Any]],
+    settings: GroupingSettings = GroupingSettings(),
+) -> list[Protocol]:
+    """Group the recordings' feature values by target (spec §2.5).
+
+    BluePyEfe's ``group_efeatures`` (the façade :func:`efex_gui.extract.group_efeatures`
+    keeps its signature).
+
+    Parameters
+    ----------
+    cells : list of Cell
+        Cells with features extracted (and rheobase computed unless absolute).
+    targets : list of dict
+        Target dicts (``efeature``, ``protocol``, ``amplitude``, ``tolerance``,
+        optional ``efel_settings`` and ``efeature_name``).
+    settings : GroupingSettings
+        How recordings match the targets and their stimuli are reduced.
 
     Returns
     -------
     list of Protocol
         One per (protocol, amplitude), in order of first appearance.
     """
-    settings = {} if efel_settings is None else efel_settings
+    absolute = settings.absolute_amplitude
     rheobase = None
-    if use_global_rheobase and not absolute_amplitude:
+    if settings.use_global_rheobase and not absolute:
         rheobase = global_rheobase(cells)
     protocols = build_protocols(
-        targets, rheobase, protocol_mode, settings, strict_targets
+        targets,
+        rheobase,
+        settings.protocol_mode,
+        {} if settings.efel_settings is None else settings.efel_settings,
+        settings.strict_targets,
     )
     matches = [
-        cell_matches(cell, protocols, absolute_amplitude)
+        cell_matches(cell, protocols, absolute)
         for cell in cells
-        if cell.rheobase is not None or absolute_amplitude
+        if cell.rheobase is not None or absolute
     ]
     for index, protocol in enumerate(protocols):
         for matched in matches:
@@ -194,7 +217,7 @@ def cell_matches(
 ) -> list[list[Any]]:
     """Per protocol window, the cell's recordings inside it, in the cell's order.
 
-    What :func:`group_efeatures` appends to each protocol from this cell (spec §2.5:
+    What :func:`group_by_target` appends to each protocol from this cell (spec §2.5:
     same protocol name, amplitude strictly within the tolerance).
     """
     recordings = _by_protocol(cell)
@@ -242,38 +265,67 @@ def warn_unrecorded_protocols(
         logger.warning("No recording of protocol %r in any cell%s.", name, hint)
 
 
-def create_feature_protocol_files(
+@dataclass(frozen=True)
+class OutputSettings:
+    """How the grouped values become the three output dicts (spec §2.6).
+
+    Attributes
+    ----------
+    threshold_nvalue_save : int
+        Targets with fewer values are dropped; protocols left empty are dropped.
+    save_files_used : bool
+        Add the files of each value to the features (BluePyEfe crashes instead).
+    default_std_value : float
+        Replaces standard deviations of exactly 0.
+    nan_as_null : bool
+        Write NaN as ``null`` instead of BluePyEfe's bare ``NaN``.
+    """
+
+    threshold_nvalue_save: int = 1
+    save_files_used: bool = False
+    default_std_value: float = 1e-3
+    nan_as_null: bool = False
+
+
+def output_folder(
+    output_directory: str | Path | None, write_files: bool
+) -> str | Path | None:
+    """Return where the outputs go: None when ``write_files`` is False.
+
+    Raises
+    ------
+    SettingsError
+        ``write_files`` without an ``output_directory``.
+    """
+    if not write_files:
+        return None
+    if not output_directory:
+        raise SettingsError("output_directory cannot be None if write_files is True.")
+    return output_directory
+
+
+def build_outputs(
     cells: list[Any],
     protocols: list[Protocol],
-    output_directory: str | Path | None = None,
-    threshold_nvalue_save: int = 1,
-    write_files: bool = True,
-    save_files_used: bool = False,
-    default_std_value: float = 1e-3,
-    *,
-    nan_as_null: bool = False,
+    settings: OutputSettings = OutputSettings(),
+    write_to: str | Path | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """Build (and optionally write) features, protocols and currents (spec §2.6).
+    """Build features, protocols and currents; write them to ``write_to`` if given.
+
+    BluePyEfe's ``create_feature_protocol_files`` (spec §2.6); the façade
+    :func:`efex_gui.extract.create_feature_protocol_files` keeps its signature.
 
     Parameters
     ----------
     cells : list of Cell
         All cells (for the holding / threshold currents).
     protocols : list of Protocol
-        Output of :func:`group_efeatures`.
-    output_directory : str or Path, optional
-        Where to write; required when ``write_files``.
-    threshold_nvalue_save : int
-        Targets with fewer values are dropped; protocols left empty are dropped.
-    write_files : bool
-        Write ``features.json``, ``protocols.json`` and
-        ``holding_threshold_currents.json``.
-    save_files_used : bool
-        Add the files of each value to the features (BluePyEfe crashes instead).
-    default_std_value : float
-        Replaces standard deviations of exactly 0.
-    nan_as_null : bool, keyword-only
-        Write NaN as ``null`` instead of BluePyEfe's bare ``NaN``.
+        Output of :func:`group_by_target`.
+    settings : OutputSettings
+        What is kept and how it is written.
+    write_to : str or Path, optional
+        The folder of ``features.json``, ``protocols.json`` and
+        ``holding_threshold_currents.json`` (see :func:`output_folder`).
 
     Returns
     -------
@@ -284,18 +336,17 @@ def create_feature_protocol_files(
     stimuli: dict[str, Any] = {}
     for protocol in protocols:
         outputs = protocol_outputs(
-            protocol, threshold_nvalue_save, save_files_used, default_std_value
+            protocol,
+            settings.threshold_nvalue_save,
+            settings.save_files_used,
+            settings.default_std_value,
         )
         if outputs is not None:
             features[protocol.stimulus_name], stimuli[protocol.stimulus_name] = outputs
-    currents = build_current_dict(cells, default_std_value)
-    if write_files:
-        if not output_directory:
-            raise SettingsError(
-                "output_directory cannot be None if write_files is True."
-            )
+    currents = build_current_dict(cells, settings.default_std_value)
+    if write_to is not None:
         save_outputs(
-            output_directory, features, stimuli, currents, nan_as_null=nan_as_null
+            write_to, features, stimuli, currents, nan_as_null=settings.nan_as_null
         )
     return features, stimuli, currents
 

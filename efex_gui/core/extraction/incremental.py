@@ -52,7 +52,7 @@ from efex_gui.core.extraction.feature_cache import (
     share_identity,
     sweep_identity,
 )
-from efex_gui.core.extraction.grouping import create_feature_protocol_files
+from efex_gui.core.extraction.grouping import OutputSettings, build_outputs
 from efex_gui.core.extraction.pipeline import checked_arguments
 from efex_gui.core.extraction.planning import (
     CellPlan,
@@ -351,13 +351,13 @@ class IncrementalExtractor:
         ]
         if not run.grouped:  # no cell with a rheobase (automatic targets)
             result.features, result.protocol_definitions, result.currents = (
-                create_feature_protocol_files(
+                build_outputs(
                     result.cells,
                     result.protocols,
-                    None,
-                    settings["threshold_nvalue_save"],
-                    False,
-                    default_std_value=settings["default_std_value"],
+                    OutputSettings(
+                        threshold_nvalue_save=settings["threshold_nvalue_save"],
+                        default_std_value=settings["default_std_value"],
+                    ),
                 )
             )
         result.seconds = time.perf_counter() - started

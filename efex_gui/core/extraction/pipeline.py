@@ -6,8 +6,13 @@ choose targets from the recordings → extract → group), and builds, writes, p
 plots the outputs. The stages live in :mod:`efex_gui.core.extraction.read_and_extract`
 (reading, features), :mod:`efex_gui.core.rheobase.strategies`,
 :mod:`efex_gui.core.extraction.grouping` and the two branches in
-:mod:`efex_gui.core.extraction.run_branches`; all are re-exported here so this module
-offers every function of ``bluepyefe.extract``.
+:mod:`efex_gui.core.extraction.run_branches`. BluePyEfe's signatures are spelled in the
+façade :mod:`efex_gui.extract` only: here its ``create_feature_protocol_files`` is
+:func:`~efex_gui.core.extraction.grouping.build_outputs` with an
+:class:`~efex_gui.core.extraction.grouping.OutputSettings`, its
+``extract_efeatures_per_cell`` :func:`per_cell_outputs` and its ``group_efeatures``
+:func:`~efex_gui.core.extraction.grouping.group_by_target` with a
+:class:`~efex_gui.core.extraction.grouping.GroupingSettings`.
 
 Besides BluePyEfe's arguments, :func:`extract_efeatures` takes keyword-only ones:
 ``progress`` / ``cancel`` (see :mod:`efex_gui.core.extraction.read_and_extract`),
@@ -40,8 +45,11 @@ from efex_gui.core.extraction.argument_checks import (
 )
 from efex_gui.core.extraction.cell_task import release_traces
 from efex_gui.core.extraction.grouping import (
-    create_feature_protocol_files,
-    group_efeatures,
+    GroupingSettings,
+    OutputSettings,
+    build_outputs,
+    group_by_target,
+    output_folder,
     validate_targets,
 )
 from efex_gui.core.extraction.protocol import check_protocol_mode
@@ -91,58 +99,38 @@ __all__ = [
     "cells_pickle_output_path",
     "compute_rheobase",
     "convert_legacy_targets",
-    "create_feature_protocol_files",
     "extract_efeatures",
     "extract_efeatures_at_targets",
-    "extract_efeatures_per_cell",
-    "group_efeatures",
+    "per_cell_outputs",
     "protocols_pickle_output_path",
     "read_recordings",
     "run_extraction",
 ]
 
 
-def extract_efeatures_per_cell(
+def per_cell_outputs(
     files_metadata: FilesMetadata,
     cells: list[Any],
     output_directory: str | Path,
     targets: list[dict[str, Any]],
-    protocol_mode: str,
-    threshold_nvalue_save: int,
-    write_files: bool,
-    default_std_value: float = 1e-3,
-    *,
-    efel_settings: Settings = None,
-    absolute_amplitude: bool = False,
-    nan_as_null: bool = False,
+    grouping: GroupingSettings,
+    output: OutputSettings,
+    write_files: bool = True,
 ) -> None:
     """Write each cell's own features, protocols and currents (spec §2.8).
 
-    By default as BluePyEfe (§9.1-13): grouped without the global efel settings and in
-    relative mode. ``efel_settings`` / ``absolute_amplitude`` (keyword-only) make the
-    per-cell files consistent with the run that computed the values.
+    BluePyEfe's ``extract_efeatures_per_cell`` (the façade keeps its signature), which
+    groups without the global efel settings and in relative mode (§9.1-13); a
+    ``grouping`` with the run's settings makes the per-cell files consistent with the
+    run that computed the values.
     """
     for cell_name in files_metadata:
         for cell in cells:
             if cell.name != cell_name:
                 continue
-            protocols = group_efeatures(
-                [cell],
-                targets,
-                absolute_amplitude,
-                use_global_rheobase=True,
-                protocol_mode=protocol_mode,
-                efel_settings=efel_settings,
-            )
-            create_feature_protocol_files(
-                [cell],
-                protocols,
-                output_directory=Path(output_directory) / cell_name,
-                threshold_nvalue_save=threshold_nvalue_save,
-                write_files=write_files,
-                default_std_value=default_std_value,
-                nan_as_null=nan_as_null,
-            )
+            protocols = group_by_target([cell], targets, grouping)
+            folder = Path(output_directory) / cell_name
+            build_outputs([cell], protocols, output, folder if write_files else None)
 
 
 def checked_arguments(
@@ -322,14 +310,13 @@ def run_extraction(
             r.rheobase_settings,
             options,
         )
-    outputs = create_feature_protocol_files(
-        cells,
-        protocols,
-        output_directory,
-        r.threshold_nvalue_save,
-        r.write_files,
+    output = OutputSettings(
+        threshold_nvalue_save=r.threshold_nvalue_save,
         default_std_value=r.default_std_value,
         nan_as_null=options.nan_as_null,
+    )
+    outputs = build_outputs(
+        cells, protocols, output, output_folder(output_directory, r.write_files)
     )
     _write_outputs(
         output_directory,
@@ -437,19 +424,17 @@ def _per_cell(
 ) -> None:
     """Per-cell outputs: BluePyEfe's (§2.8) or, with the switch, consistent ones."""
     consistent = options.per_cell_consistent
-    extract_efeatures_per_cell(
-        files_metadata,
-        cells,
-        output_directory,
-        targets,
-        settings["protocol_mode"],
-        settings["threshold_nvalue_save"],
-        True,
-        default_std_value=settings["default_std_value"] if consistent else 1e-3,
-        efel_settings=settings["efel_settings"] if consistent else None,
+    grouping = GroupingSettings(
         absolute_amplitude=settings["absolute_amplitude"] if consistent else False,
+        protocol_mode=settings["protocol_mode"],
+        efel_settings=settings["efel_settings"] if consistent else None,
+    )
+    output = OutputSettings(
+        threshold_nvalue_save=settings["threshold_nvalue_save"],
+        default_std_value=settings["default_std_value"] if consistent else 1e-3,
         nan_as_null=options.nan_as_null,
     )
+    per_cell_outputs(files_metadata, cells, output_directory, targets, grouping, output)
 
 
 def _finish(outputs: tuple[Any, ...], options: RunOptions, n_cells: int) -> None:

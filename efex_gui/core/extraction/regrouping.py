@@ -1,8 +1,8 @@
 """Grouping and the output dicts, recomputed only where a run changed something.
 
 The GUI reruns the extraction after each exclusion. :class:`GroupingCache` gives the
-result of :func:`~efex_gui.core.extraction.grouping.group_efeatures` followed by
-:func:`~efex_gui.core.extraction.grouping.create_feature_protocol_files` (no file
+result of :func:`~efex_gui.core.extraction.grouping.group_by_target` followed by
+:func:`~efex_gui.core.extraction.grouping.build_outputs` (no file
 written), bit for bit, but recomputes only the protocol windows whose members
 changed:
 

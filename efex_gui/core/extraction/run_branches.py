@@ -22,7 +22,7 @@ from functools import partial
 from typing import Any
 
 from efex_gui.core.extraction.cell_task import CellTask
-from efex_gui.core.extraction.grouping import group_efeatures
+from efex_gui.core.extraction.grouping import GroupingSettings, group_by_target
 from efex_gui.core.extraction.read_and_extract import (
     _create_cell,
     _mapped,
@@ -208,15 +208,13 @@ def _extract_with_targets(
         options.cell_progress(len(items)),
         options.cancel,
     )
-    protocols = group_efeatures(
-        cells,
-        targets,
+    grouping = GroupingSettings(
         absolute_amplitude,
-        True,
-        protocol_mode,
-        efel_settings,
+        protocol_mode=protocol_mode,
+        efel_settings=efel_settings,
         strict_targets=options.strict_targets,
     )
+    protocols = group_by_target(cells, targets, grouping)
     return cells, protocols
 
 
@@ -342,12 +340,10 @@ def _extract_auto_targets(
         store=options.feature_store,
     )
     cells = options.map_stage(map_function, second, cells, 1)
-    protocols = group_efeatures(
-        cells,
-        targets,
-        use_global_rheobase=True,
+    grouping = GroupingSettings(
         protocol_mode=protocol_mode,
         efel_settings=efel_settings,
         strict_targets=options.strict_targets,
     )
+    protocols = group_by_target(cells, targets, grouping)
     return cells, protocols, targets
