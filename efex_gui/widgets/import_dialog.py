@@ -37,8 +37,6 @@ from efex_gui.core.importing.file_names import (
     best_pattern,
     build_files_metadata,
     compile_pattern,
-    pair_files,
-    parse_name,
     scan_folder,
 )
 from efex_gui.core.importing.profile import starting_profile
@@ -47,7 +45,7 @@ from efex_gui.core.session.dataset import (
     file_role,
     file_splits,
 )
-from efex_gui.core.session.folder_import import protocol_timings
+from efex_gui.core.session.folder_import import pair_names, protocol_timings
 from efex_gui.resources import load_default
 from efex_gui.widgets.help import IMPORT_TIPS, plural
 from efex_gui.widgets.import_defaults import DefaultMetadataBox
@@ -298,18 +296,15 @@ class ImportDialog(QDialog):
             self.error, self.pairing = str(exc), PairingResult()
         else:
             self.error = ""
-            parsed = [parse_name(p, compiled) for p in self.paths]
-            self.pairing = pair_files(
-                [n for n in parsed if n is not None],
+            self.pairing = pair_names(
+                self.paths,
+                compiled,
                 self.current_channel.text().strip() or None,
                 self.voltage_channel.text().strip() or None,
                 protocols_of=self._protocols_of,
                 role_of=self._role_of if self.detect_roles.isChecked() else None,
                 splits_of=self._splits_of,
             )
-            for path, name in zip(self.paths, parsed, strict=True):
-                if name is None:
-                    self.pairing.skipped[path] = "name does not match the pattern"
         self._guess_ecodes(sorted({e.protocol for e in self.pairing.entries}))
         self._fill_preview()
         self._fill_ecodes()

@@ -10,14 +10,15 @@ tests use it, so a folder opened by a script is read as the GUI reads it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from efex_gui.core.errors import MetadataError
 from efex_gui.core.importing.file_names import (
     PRESET_PATTERNS,
+    PairingResult,
     best_pattern,
     build_files_metadata,
     compile_pattern,
@@ -26,10 +27,14 @@ from efex_gui.core.importing.file_names import (
     scan_folder,
 )
 
+if TYPE_CHECKING:
+    import re
+
 __all__ = [
     "DEFAULT_PROFILE",
     "FolderImport",
     "import_folder",
+    "pair_names",
     "parse_profile_defaults",
     "protocol_timings",
 ]
@@ -112,6 +117,47 @@ def protocol_timings(profile: Mapping[str, Any]) -> dict[str, dict[str, float]]:
     return timings
 
 
+def pair_names(
+    paths: list[str],
+    pattern: re.Pattern[str],
+    current_channel: str | None,
+    voltage_channel: str | None,
+    *,
+    protocols_of: Callable[[str], list[str]],
+    role_of: Callable[[str], str | None] | None,
+    splits_of: Callable[[str], list[tuple[str, dict[str, Any]]]] | None = None,
+) -> PairingResult:
+    """Parse every file name with ``pattern``, then pair the files into entries.
+
+    Parameters
+    ----------
+    paths : list of str
+        The files, relative to the folder.
+    pattern : re.Pattern
+        The compiled name pattern (:func:`compile_pattern`).
+    current_channel, voltage_channel, protocols_of, role_of, splits_of
+        As :func:`~efex_gui.core.importing.file_names.pair_files`.
+
+    Returns
+    -------
+    PairingResult
+        A file whose name the pattern does not match is in ``skipped``.
+    """
+    parsed = [parse_name(p, pattern) for p in paths]
+    pairing = pair_files(
+        [n for n in parsed if n is not None],
+        current_channel,
+        voltage_channel,
+        protocols_of=protocols_of,
+        role_of=role_of,
+        splits_of=splits_of,
+    )
+    for path, name in zip(paths, parsed, strict=True):
+        if name is None:
+            pairing.skipped[path] = "name does not match the pattern"
+    return pairing
+
+
 def import_folder(
     root: str | Path,
     profile: Mapping[str, Any] | None = None,
@@ -173,10 +219,9 @@ def _import(
     pattern = merged.get("pattern") or ""
     if not pattern:
         pattern = (best_pattern(paths) or PRESET_PATTERNS[0]).regex
-    compiled = compile_pattern(pattern)
-    parsed = [parse_name(p, compiled) for p in paths]
-    pairing = pair_files(
-        [n for n in parsed if n is not None],
+    pairing = pair_names(
+        paths,
+        compile_pattern(pattern),
         str(merged.get("current_channel") or "").strip() or None,
         str(merged.get("voltage_channel") or "").strip() or None,
         protocols_of=lambda p: file_protocols(str(folder / p)),
@@ -184,9 +229,6 @@ def _import(
         if merged.get("detect_roles", True)
         else None,
     )
-    for path, name in zip(paths, parsed, strict=True):
-        if name is None:
-            pairing.skipped[path] = "name does not match the pattern"
     if not pairing.entries:
         raise MetadataError(
             f"No recording in {folder} could be imported with the name pattern "
