@@ -452,6 +452,9 @@ class MainWindow(SessionDocument, QMainWindow):
             return
         if self.confirm_close:  # not for tests and --screenshot
             self.preferences.set_geometry(self.saveGeometry())
+        # the extraction's thread and side jobs (cell summary, PDF report) first:
+        # they read the session's files, and must not outlive the window
+        self.extraction.shutdown()
         self.controller.shutdown()
         event.accept()
         app = QApplication.instance()

@@ -35,6 +35,14 @@ def window(qtbot: Any, controller: SessionController, preferences: Any) -> MainW
     return window
 
 
+def test_closing_the_window_stops_the_extraction_worker(
+    qtbot: Any, window: MainWindow
+) -> None:
+    # its side jobs (the cell summary reads the NWB files) must not outlive the window
+    with qtbot.waitSignal(window.extraction.stopping, timeout=1000):
+        window.close()
+
+
 def test_open_json_and_save_updates_title_and_recent(
     window: MainWindow, demo_dir: Path, tmp_path: Path
 ) -> None:
