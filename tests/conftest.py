@@ -65,21 +65,66 @@ def built_once(
     return folder
 
 
+def _demo_sims_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``simulate_demo_cells(2, seed=0)`` pickled in ``cells.pickle``, once per run."""
+    from efex_gui.core.synthetic.demo import simulate_demo_cells
+
+    def simulate(folder: Path) -> None:
+        with (folder / "cells.pickle").open("wb") as handle:
+            pickle.dump(simulate_demo_cells(2, seed=0), handle)
+
+    return built_once(tmp_path_factory, "demo_sims", simulate)
+
+
+@pytest.fixture(scope="session")
+def demo_sims(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
+    """The demo's two cells (seed 0) as simulated, once per test run.
+
+    What :func:`demo_dir` holds, with the cells' parameters and nominal stimuli.
+    Shared by every test: its arrays are read-only.
+    """
+    return _read_only(_unpickled(_demo_sims_folder(tmp_path_factory)))
+
+
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The simulated demo dataset (2 cells, seed 0), simulated once per test run.
+    """The simulated demo dataset (2 cells, seed 0), written once per test run.
 
     ``SimCell1.nwb``, ``SimCell2.nwb``, ``files_metadata.json`` (absolute paths),
-    ``targets.json`` and ``config.json``. Shared by every test and every xdist worker:
+    ``targets.json`` and ``config.json``: ``write_demo_dataset(folder, 2, seed=0)``,
+    from the cells of :func:`demo_sims`. Shared by every test and every xdist worker:
     never write into it (copy what you change).
     """
-    from efex_gui.core.synthetic.demo import write_demo_dataset
+    from efex_gui.core.synthetic.demo import write_demo_files
 
-    return built_once(
-        tmp_path_factory,
-        "demo",
-        lambda folder: write_demo_dataset(folder, n_cells=2, seed=0),
-    )
+    def write(folder: Path) -> None:
+        write_demo_files(folder, _unpickled(_demo_sims_folder(tmp_path_factory)))
+
+    return built_once(tmp_path_factory, "demo", write)
+
+
+@pytest.fixture(scope="session")
+def demo_cli_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, int]:
+    """``efex demo -o FOLDER`` (3 cells, seed 0, extracted), run once per test run.
+
+    Returns the folder (dataset + ``efeatures/``), what the command printed and its
+    exit code. Shared by every test and every xdist worker: never write into it.
+    """
+    import contextlib
+    import io
+
+    from efex_gui.cli import main
+
+    def run(folder: Path) -> None:
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            code = main(["demo", "-o", str(folder)])
+        (folder / "stdout.txt").write_text(printed.getvalue(), encoding="utf-8")
+        (folder / "exit_code.txt").write_text(str(code), encoding="utf-8")
+
+    folder = built_once(tmp_path_factory, "demo_cli", run)
+    printed = (folder / "stdout.txt").read_text(encoding="utf-8")
+    return folder, printed, int((folder / "exit_code.txt").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="session")
@@ -90,22 +135,31 @@ def demo_cell(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     every test: its arrays are read-only (a test that changes a trace puts a changed
     copy into a copy of the sweep dict).
     """
-    import numpy as np
-
     from efex_gui.core.synthetic.demo import simulate_cell
 
     def simulate(folder: Path) -> None:
-        with (folder / "cell.pickle").open("wb") as handle:
-            pickle.dump(simulate_cell(seed=0), handle)
+        with (folder / "cells.pickle").open("wb") as handle:
+            pickle.dump([simulate_cell(seed=0)], handle)
 
     folder = built_once(tmp_path_factory, "demo_cell", simulate)
-    with (folder / "cell.pickle").open("rb") as handle:
-        cell: dict[str, Any] = pickle.load(handle)
-    for sweep in cell["sweeps"]:
-        for value in sweep.values():
-            if isinstance(value, np.ndarray):
-                value.flags.writeable = False
-    return cell
+    return _read_only(_unpickled(folder))[0]
+
+
+def _unpickled(folder: Path) -> Any:
+    with (folder / "cells.pickle").open("rb") as handle:
+        return pickle.load(handle)
+
+
+def _read_only(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Make the sweeps' arrays read-only (a test must copy what it changes)."""
+    import numpy as np
+
+    for cell in cells:
+        for sweep in cell["sweeps"]:
+            for value in sweep.values():
+                if isinstance(value, np.ndarray):
+                    value.flags.writeable = False
+    return cells
 
 
 @pytest.fixture(autouse=True)

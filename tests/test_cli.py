@@ -279,10 +279,12 @@ def test_inspect_prints_the_sweeps(
 
 
 def test_demo_writes_the_dataset_and_the_three_files(
-    pipeline: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    pipeline: None, demo_cli_run: tuple[Path, str, int]
 ) -> None:
-    assert main(["demo", "-o", str(tmp_path)]) == EXIT_OK
-    out = capsys.readouterr().out
+    tmp_path, out, code = demo_cli_run  # efex demo -o FOLDER, run once per test run
+    assert code == EXIT_OK
+    for name in ("SimCell1.nwb", "SimCell3.nwb", "files_metadata.json", "config.json"):
+        assert (tmp_path / name).is_file()
     for name in RESULT_FILES:
         assert (tmp_path / "efeatures" / name).is_file()
         assert str(tmp_path / "efeatures" / name) in out

@@ -17,6 +17,7 @@ from efex_gui.core.synthetic.demo import (
     simulate_cell,
     simulate_cells,
     write_demo_dataset,
+    write_demo_files,
 )
 from efex_gui.core.synthetic.model import CellParameters
 
@@ -34,9 +35,14 @@ EFEL_FEATURES = [
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
-    folder = tmp_path_factory.mktemp("demo")
-    return folder, write_demo_dataset(folder, n_cells=3, seed=0)
+def demo(demo_cli_run: tuple[Path, str, int]) -> tuple[Path, dict[str, Any]]:
+    """The 3-cell demo ``efex demo`` wrote (``write_demo_dataset(folder, 3, seed=0)``).
+
+    With the ``files_metadata`` it wrote (:func:`write_demo_dataset` returns it:
+    ``test_write_demo_files_returns_what_it_wrote``).
+    """
+    folder = demo_cli_run[0]
+    return folder, json.loads((folder / "files_metadata.json").read_text())
 
 
 @pytest.fixture
@@ -186,12 +192,19 @@ def test_demo_writes_one_nwb_per_cell_and_the_json_files(
             assert entry["protocol_name"] == protocol
             units = (entry["i_unit"], entry["v_unit"], entry["t_unit"])
             assert units == ("A", "V", "s")
-    on_disk = json.loads((folder / "files_metadata.json").read_text())
-    assert on_disk == files_metadata
     assert json.loads((folder / "targets.json").read_text()) == list(DEMO_TARGETS)
     config = json.loads((folder / "config.json").read_text())
     assert config["files_metadata"]["SimCell2"]["IV"][0]["filepath"] == "SimCell2.nwb"
     assert config["targets"] == list(DEMO_TARGETS)
+
+
+def test_write_demo_files_returns_what_it_wrote(tmp_path: Path) -> None:
+    short = (StepProtocol("IDRest", (150.0,), 100.0, 300.0, 400.0),)
+    cell = simulate_cell(CellParameters(name="A"), seed=5, protocols=short)
+    files_metadata = write_demo_files(tmp_path, [cell])
+    on_disk = json.loads((tmp_path / "files_metadata.json").read_text())
+    assert on_disk == files_metadata
+    assert files_metadata["A"]["IDRest"][0]["filepath"] == str(tmp_path / "A.nwb")
 
 
 def test_nwb_files_have_the_layout_bluepyefe_reads(

@@ -426,9 +426,11 @@ def test_b6b8_gui_export_equals_headless_and_oracle(
 def test_export_with_plots_writes_the_report_on_the_worker(
     qtbot: Any, demo: Any, extraction: ExtractionController, tmp_path: Path
 ) -> None:
-    session = demo.session
+    session = demo.session  # one cell, its rheobase and IDRest sweeps: fewer pages
     for cell in list(session.files_metadata)[1:]:
         del session.files_metadata[cell]
+    for protocol in ("IV", "APWaveform"):
+        del session.files_metadata["SimCell1"][protocol]
     session.targets = [t for t in session.targets if t["efeature"] == "Spikecount"]
     run_and_wait(qtbot, extraction)
     with qtbot.waitSignal(extraction.worker.job_finished, timeout=300_000) as job:

@@ -46,7 +46,9 @@ __all__ = [
     "demo_targets",
     "simulate_cell",
     "simulate_cells",
+    "simulate_demo_cells",
     "write_demo_dataset",
+    "write_demo_files",
 ]
 
 
@@ -371,14 +373,44 @@ def write_demo_dataset(
     dict
         ``files_metadata`` ``{cell: {protocol: [file metadata]}}``, absolute paths.
     """
-    from efex_gui.core.synthetic.nwb_writer import write_nwb
+    return write_demo_files(folder, simulate_demo_cells(n_cells, seed))
 
+
+def simulate_demo_cells(n_cells: int = 3, seed: int = 0) -> list[dict[str, Any]]:
+    """Simulate the demo cells ``SimCell1`` ... ``SimCell<n>`` of ``seed``.
+
+    Returns
+    -------
+    list of dict
+        What :func:`write_demo_dataset` writes (see :func:`simulate_cells`).
+    """
     if n_cells < 1:
         raise SettingsError(f"n_cells must be at least 1, got {n_cells}")
+    parameters = demo_cell_parameters(n_cells, seed)
+    return simulate_cells(parameters, [[seed, i, 1] for i in range(n_cells)])
+
+
+def write_demo_files(
+    folder: str | Path, cells: list[dict[str, Any]]
+) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """Write simulated cells as a demo dataset (see :func:`write_demo_dataset`).
+
+    Parameters
+    ----------
+    folder : str or pathlib.Path
+        Output folder, created if needed.
+    cells : list of dict
+        Cells simulated with :data:`DEMO_PROTOCOLS` (:func:`simulate_cells`).
+
+    Returns
+    -------
+    dict
+        ``files_metadata`` ``{cell: {protocol: [file metadata]}}``, absolute paths.
+    """
+    from efex_gui.core.synthetic.nwb_writer import write_nwb
+
     folder = Path(folder).resolve()
     folder.mkdir(parents=True, exist_ok=True)
-    parameters = demo_cell_parameters(n_cells, seed)
-    cells = simulate_cells(parameters, [[seed, i, 1] for i in range(n_cells)])
     paths = {
         cell["name"]: write_nwb(cell, folder / f"{cell['name']}.nwb") for cell in cells
     }

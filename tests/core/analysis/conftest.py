@@ -50,11 +50,11 @@ class Simulated:
 
 
 @pytest.fixture(scope="package")
-def demo_cells(tmp_path_factory: pytest.TempPathFactory) -> Simulated:
-    """Two demo cells (seed 0), all demo protocols."""
-    parameters = demo_cell_parameters(2, seed=0)
-    sims = simulate_cells(parameters, [[0, i, 1] for i in range(2)])
-    return Simulated(sims, tmp_path_factory.mktemp("demo_cells"))
+def demo_cells(
+    tmp_path_factory: pytest.TempPathFactory, demo_sims: list[dict[str, Any]]
+) -> Simulated:
+    """The two demo cells (seed 0, simulated once a run), all demo protocols."""
+    return Simulated(demo_sims, tmp_path_factory.mktemp("demo_cells"))
 
 
 @pytest.fixture(scope="package")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import neo
 import numpy as np
 import pytest
@@ -11,7 +13,6 @@ from efex_gui.core.errors import NotARecordingError, ReaderError
 from efex_gui.core.readers import read_file, reader_for
 from efex_gui.core.readers.clamp import is_command_like, voltage_is_clamped
 from efex_gui.core.readers.neo_generic import neo_reader, traces_from_block
-from efex_gui.core.synthetic.demo import simulate_cell
 
 DT_MS = 0.1
 
@@ -24,11 +25,10 @@ def _command(n: int = 4000, rng: int = 0) -> np.ndarray:
     return v + noise
 
 
-SWEEPS = simulate_cell(seed=0)["sweeps"]
-
-
-def _cc_response() -> np.ndarray:
-    return np.asarray(SWEEPS[4]["voltage"], dtype=float)
+@pytest.fixture
+def sweeps(demo_cell: dict[str, Any]) -> list[dict[str, Any]]:
+    """The demo neuron's sweeps (``simulate_cell(seed=0)``, simulated once a run)."""
+    return list(demo_cell["sweeps"])
 
 
 def test_a_clean_command_is_recognised() -> None:
@@ -36,12 +36,14 @@ def test_a_clean_command_is_recognised() -> None:
     assert voltage_is_clamped([_command(rng=k) for k in range(3)], DT_MS)
 
 
-def test_current_clamp_responses_are_not_commands() -> None:
+def test_current_clamp_responses_are_not_commands(
+    sweeps: list[dict[str, Any]],
+) -> None:
     # a membrane charges after a current step; spikes fall back within ms: none of
     # the demo neuron's sweeps (hyperpolarising, subthreshold, firing) is a command
-    for sweep in SWEEPS:
+    for sweep in sweeps:
         assert not is_command_like(np.asarray(sweep["voltage"]), sweep["dt"])
-    assert not voltage_is_clamped([s["voltage"] for s in SWEEPS], SWEEPS[0]["dt"])
+    assert not voltage_is_clamped([s["voltage"] for s in sweeps], sweeps[0]["dt"])
 
 
 def test_flat_or_short_traces_are_not_commands() -> None:
@@ -106,8 +108,10 @@ def test_neo_block_without_units_names_the_channels_and_the_fix() -> None:
         traces_from_block(block, {"filepath": "x.axgd"}, "x.axgd")
 
 
-def test_neo_block_current_clamp_reads_by_units() -> None:
-    v = _cc_response()
+def test_neo_block_current_clamp_reads_by_units(
+    sweeps: list[dict[str, Any]],
+) -> None:
+    v = np.asarray(sweeps[4]["voltage"], dtype=float)
     current = np.zeros(v.size)
     current[v.size // 4 : v.size // 2] = 300.0
     block = _block([("I", current, "pA"), ("V", v, "mV")])
