@@ -22,6 +22,7 @@ from typing import Any
 from efex_gui.cli_inspect import load_path
 from efex_gui.core.errors import EfexError
 from efex_gui.core.extraction.read_and_extract import read_recordings
+from efex_gui.core.extraction.request import RunExtras
 from efex_gui.core.recordings.qc_settings import CHECKS
 from efex_gui.core.recordings.sweep_qc import evaluate_recordings
 from efex_gui.core.rheobase.strategies import compute_rheobase
@@ -42,7 +43,7 @@ def _cells(path: Path) -> list[Any]:
     kwargs = loaded.kwargs
     return read_recordings(
         kwargs["files_metadata"], None, map, kwargs.get("efel_settings"),
-        consensus_timing=bool(kwargs.get("consensus_timing")),
+        RunExtras(consensus_timing=bool(kwargs.get("consensus_timing"))),
     )  # fmt: skip
 
 

@@ -306,6 +306,7 @@ def _inspect_json(args: argparse.Namespace) -> int:
     """``efex inspect --json``: files and recordings as the extraction sees them."""
     from efex_gui.cli_inspect import all_files, inspect_document, load_path
     from efex_gui.core.extraction.read_and_extract import read_recordings
+    from efex_gui.core.extraction.request import RunExtras
 
     loaded, cells, failed = [], [], 0
     for path in args.files:
@@ -323,7 +324,7 @@ def _inspect_json(args: argparse.Namespace) -> int:
                     kwargs.get("recording_reader"),
                     map,
                     kwargs.get("efel_settings"),
-                    consensus_timing=bool(kwargs.get("consensus_timing", False)),
+                    RunExtras(consensus_timing=bool(kwargs.get("consensus_timing"))),
                 )
         except EfexError as exc:  # e.g. no eCode for a protocol: the files refused
             for file in all_files(kwargs.get("files_metadata") or {}):

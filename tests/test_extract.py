@@ -499,9 +499,10 @@ def test_unreadable_file_is_skipped(tmp_path: Path) -> None:
     assert [path for path, _ in cells[0].skipped_files] == [str(broken)]
     from efex_gui.core.errors import ReaderError
     from efex_gui.core.extraction.pipeline import read_recordings
+    from efex_gui.core.extraction.request import RunExtras
 
     with pytest.raises(ReaderError, match=r"broken\.ibw"):
-        read_recordings(metadata, strict=True)
+        read_recordings(metadata, options=RunExtras(strict=True))
 
 
 def test_same_signatures_as_bluepyefe() -> None:

@@ -151,6 +151,7 @@ def test_settings_round_trip_in_the_session_and_bad_values_are_refused():
 
 def test_flag_rates_on_the_shared_sscx_cells_are_low():
     from efex_gui.core.extraction.read_and_extract import read_recordings
+    from efex_gui.core.extraction.request import RunExtras
     from efex_gui.core.session.folder_import import import_folder
 
     folder = shared_path("sscx", "input-traces")
@@ -158,7 +159,9 @@ def test_flag_rates_on_the_shared_sscx_cells_are_low():
     cwd = os.getcwd()
     os.chdir(folder)
     try:
-        cells = read_recordings(imported.files_metadata, consensus_timing=True)
+        cells = read_recordings(
+            imported.files_metadata, options=RunExtras(consensus_timing=True)
+        )
     finally:
         os.chdir(cwd)
     total = flagged_sweeps = 0

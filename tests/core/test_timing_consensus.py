@@ -174,6 +174,7 @@ LAB_TIMINGS = {
 @pytest.fixture(scope="module")
 def sscx_consensus() -> tuple[list[Any], Path]:
     from efex_gui.core.extraction.read_and_extract import read_recordings
+    from efex_gui.core.extraction.request import RunExtras
     from efex_gui.core.session.folder_import import import_folder
 
     folder = shared_path("sscx", "input-traces")
@@ -185,7 +186,9 @@ def sscx_consensus() -> tuple[list[Any], Path]:
             cell: {p: v for p, v in protocols.items() if p in LAB_TIMINGS}
             for cell, protocols in imported.files_metadata.items()
         }
-        cells = read_recordings(files_metadata, consensus_timing=True)
+        cells = read_recordings(
+            files_metadata, options=RunExtras(consensus_timing=True)
+        )
     finally:
         os.chdir(cwd)
     return cells, folder

@@ -61,6 +61,7 @@ from efex_gui.core.extraction.read_and_extract import (
     skipped_files,
 )
 from efex_gui.core.extraction.request import (
+    NO_EXTRAS,
     ExtractionRequest,
     Plotter,
     RunExtras,
@@ -81,8 +82,6 @@ from efex_gui.core.recordings.checks import collect_warnings
 from efex_gui.core.rheobase.strategies import compute_rheobase
 
 logger = logging.getLogger(__name__)
-
-_NO_EXTRAS = RunExtras()
 
 __all__ = [
     "DEFAULT_EFEL_SETTINGS",
@@ -225,7 +224,7 @@ def run_extraction(
     output_directory: str | Path | None,
     files_metadata: FilesMetadata,
     request: ExtractionRequest,
-    extras: RunExtras = _NO_EXTRAS,
+    extras: RunExtras = NO_EXTRAS,
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """Run an extraction.
 

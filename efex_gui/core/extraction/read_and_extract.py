@@ -1,7 +1,8 @@
 """Stages 1-2 of the pipeline: reading recordings and computing their features.
 
 :func:`read_recordings` and :func:`extract_efeatures_at_targets` are BluePyEfe's (spec
-§2.2-2.3), with its positional signatures and defaults, plus keyword-only arguments:
+§2.2-2.3), with its positional parameters and defaults, plus efex_gui's
+:class:`~efex_gui.core.extraction.request.RunExtras` (``options``), of which they use:
 
 * ``progress`` — ``callable(done, total)``, called in the calling process;
 * ``cancel`` — an object with ``is_set()``; checked between cells, raises
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from efex_gui.core.errors import ECodeError, EfexError, TargetError
 from efex_gui.core.extraction.feature_cache import extract_cell_features, target_groups
 from efex_gui.core.extraction.grouping import validate_targets
+from efex_gui.core.extraction.request import NO_EXTRAS, RunExtras
 from efex_gui.core.progress import Progress as _Progress
 from efex_gui.core.progress import check_cancel
 from efex_gui.core.recordings.cell import Cell, TraceCache
@@ -180,16 +182,30 @@ def _create_cell(
     return cell
 
 
+def cell_reader(
+    recording_reader: Callable[..., Any] | None,
+    efel_settings: Mapping[str, Any] | None,
+    options: RunExtras = NO_EXTRAS,
+) -> Callable[[tuple[str, Mapping[str, Any]]], Any]:
+    """Return the picklable function that reads one cell ``(name, protocols)``.
+
+    :func:`_create_cell` with the run's ``strict`` and ``consensus_timing``.
+    """
+    return partial(
+        _create_cell,
+        recording_reader=recording_reader,
+        efel_settings=efel_settings,
+        strict=options.strict,
+        consensus_timing=options.consensus_timing,
+    )
+
+
 def read_recordings(
     files_metadata: Mapping[str, Mapping[str, list[dict[str, Any]]]],
     recording_reader: Callable[..., Any] | None = None,
     map_function: Callable[..., Iterable[Any]] | None = map,
     efel_settings: Mapping[str, Any] | None = None,
-    *,
-    progress: Progress = None,
-    cancel: Any = None,
-    strict: bool = False,
-    consensus_timing: bool = False,
+    options: RunExtras = NO_EXTRAS,
 ) -> list[Any]:
     """Read the recordings of every cell (spec §2.2).
 
@@ -203,25 +219,19 @@ def read_recordings(
         ``map``-like function; parallelism is across cells.
     efel_settings : dict, optional
         efel settings for the spike count done while reading (feeds the rheobase).
-    progress, cancel, strict : keyword-only
-        See the module docstring.
-    consensus_timing : bool, keyword-only
-        Each Step protocol's sweeps share their consensus window (not BluePyEfe's
-        per-sweep detection; docs/compatibility.md).
+    options : RunExtras
+        Its ``progress``, ``cancel``, ``strict`` (see the module docstring) and
+        ``consensus_timing`` (each Step protocol's sweeps share their consensus
+        window: not BluePyEfe's per-sweep detection; docs/compatibility.md).
 
     Returns
     -------
     list of Cell
         In ``files_metadata`` order.
     """
-    func = partial(
-        _create_cell,
-        recording_reader=recording_reader,
-        efel_settings=efel_settings,
-        strict=strict,
-        consensus_timing=consensus_timing,
-    )
-    return _mapped(map_function, func, list(files_metadata.items()), progress, cancel)
+    func = cell_reader(recording_reader, efel_settings, options)
+    items = list(files_metadata.items())
+    return _mapped(map_function, func, items, options.progress, options.cancel)
 
 
 def skipped_files(cells: Iterable[Any]) -> list[tuple[str, str, str]]:
@@ -302,10 +312,7 @@ def extract_efeatures_at_targets(
     targets: list[dict[str, Any]],
     map_function: Callable[..., Iterable[Any]] | None = map,
     efel_settings: Mapping[str, Any] | None = None,
-    *,
-    progress: Progress = None,
-    cancel: Any = None,
-    strict_targets: bool = False,
+    options: RunExtras = NO_EXTRAS,
 ) -> list[Any]:
     """Compute the targets' features on every recording of their protocols (§2.3).
 
@@ -319,22 +326,22 @@ def extract_efeatures_at_targets(
         ``map``-like function, across cells.
     efel_settings : dict, optional
         Global efel settings (target-level settings win).
-    progress, cancel : keyword-only
-        See the module docstring.
-    strict_targets : bool, keyword-only
-        Raise :class:`TargetError` when one output name of a protocol is requested
-        with two different settings (BluePyEfe overwrites silently, §9.1-8).
+    options : RunExtras
+        Its ``progress``, ``cancel`` (see the module docstring) and
+        ``strict_targets``: raise :class:`TargetError` when one output name of a
+        protocol is requested with two different settings (BluePyEfe overwrites
+        silently, §9.1-8).
 
     Returns
     -------
     list of Cell
         The cells with ``recording.efeatures`` filled (new objects with a process pool).
     """
-    prepare_targets(targets, strict_targets)
+    prepare_targets(targets, options.strict_targets)
     func = partial(
         _extract_efeatures_cell, targets=targets, efel_settings=efel_settings
     )
-    return _mapped(map_function, func, list(cells), progress, cancel)
+    return _mapped(map_function, func, list(cells), options.progress, options.cancel)
 
 
 def rheobase_inputs(config: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -389,14 +396,17 @@ def read_with_rheobase(
         The cells with their rheobase, and the rheobase protocols used.
     """
     efel_settings, protocols = rheobase_inputs(config)
+    options = RunExtras(
+        progress=progress,
+        strict=strict,
+        consensus_timing=bool(config.get("consensus_timing", False)),
+    )
     cells = read_recordings(
         config["files_metadata"],
         config.get("recording_reader"),
         map_function,
         efel_settings,
-        progress=progress,
-        strict=strict,
-        consensus_timing=bool(config.get("consensus_timing", False)),
+        options,
     )
     compute_rheobase(
         cells,

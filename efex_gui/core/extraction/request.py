@@ -23,7 +23,13 @@ if TYPE_CHECKING:
     from efex_gui.core.progress import CancelToken, Progress
     from efex_gui.core.targets.auto import AutoTarget
 
-__all__ = ["ExtractionRequest", "Plotter", "RunExtras", "split_arguments"]
+__all__ = [
+    "NO_EXTRAS",
+    "ExtractionRequest",
+    "Plotter",
+    "RunExtras",
+    "split_arguments",
+]
 
 Mapper = Callable[..., Iterable[Any]] | None
 Settings = Mapping[str, Any] | None
@@ -123,6 +129,9 @@ class RunExtras:
     consensus_timing: bool = False
     feature_store: Any = None
 
+
+#: no extras: a run as BluePyEfe's
+NO_EXTRAS = RunExtras()
 
 _REQUEST_FIELDS = frozenset(f.name for f in fields(ExtractionRequest))
 

@@ -18,14 +18,13 @@ import copy
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
-from functools import partial
 from typing import Any
 
 from efex_gui.core.extraction.cell_task import CellTask
 from efex_gui.core.extraction.grouping import GroupingSettings, group_by_target
 from efex_gui.core.extraction.read_and_extract import (
-    _create_cell,
     _mapped,
+    cell_reader,
     prepare_targets,
 )
 from efex_gui.core.extraction.request import Mapper, RunExtras, Settings
@@ -126,7 +125,7 @@ def _read_extract(
     """
     options = options or RunOptions()
     reading = CellTask(
-        read=_reader(recording_reader, efel_settings, options), rheobase=False
+        read=cell_reader(recording_reader, efel_settings, options), rheobase=False
     )
     cells = options.map_stage(map_function, reading, list(files_metadata.items()), 0)
     prepare_targets(targets, options.strict_targets)
@@ -232,22 +231,9 @@ def _reading_task(
     prepare_targets(targets, options.strict_targets)
     return CellTask.at_targets(
         targets,
-        read=_reader(recording_reader, efel_settings, options),
+        read=cell_reader(recording_reader, efel_settings, options),
         efel_settings=efel_settings,
         **fields,
-    )
-
-
-def _reader(
-    recording_reader: Any, efel_settings: Settings, options: RunOptions
-) -> Callable[[Any], Any]:
-    """Return the picklable ``read`` of a task: ``_create_cell`` with the options."""
-    return partial(
-        _create_cell,
-        recording_reader=recording_reader,
-        efel_settings=efel_settings,
-        strict=options.strict,
-        consensus_timing=options.consensus_timing,
     )
 
 
@@ -323,7 +309,7 @@ def _extract_auto_targets(
         protocols_rheobase,
         rheobase_strategy,
         rheobase_settings,
-        read=_reader(recording_reader, efel_settings, options),
+        read=cell_reader(recording_reader, efel_settings, options),
         rheobase_overrides=options.rheobase_overrides,
         store=options.feature_store,
     )
