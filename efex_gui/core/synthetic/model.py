@@ -110,9 +110,18 @@ def _rate_tables(dt: float) -> tuple[np.ndarray, np.ndarray]:
     return np.array(fast), np.array(slow)
 
 
+#: the last index of the rate tables' voltage grid
+_LAST_INDEX = int(round((_V_MAX - _V_MIN) / _DV))
+
+
 def _grid_index(v: np.ndarray) -> np.ndarray:
-    n = int(round((_V_MAX - _V_MIN) / _DV))
-    return np.clip(((v - _V_MIN) * (1.0 / _DV)).astype(np.intp), 0, n)
+    """Index of ``v`` in the rate tables' voltage grid, clipped to the grid.
+
+    Twice per time step: ``np.minimum``/``np.maximum`` rather than ``np.clip``,
+    whose argument checks took a third of a simulation (same indices).
+    """
+    index = ((v - _V_MIN) * (1.0 / _DV)).astype(np.intp)
+    return np.minimum(np.maximum(index, 0), _LAST_INDEX)
 
 
 @dataclass
