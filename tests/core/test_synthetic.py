@@ -34,6 +34,9 @@ EFEL_FEATURES = [
 ]
 
 
+OUTPUT_FILES = ("features.json", "protocols.json", "holding_threshold_currents.json")
+
+
 @pytest.fixture(scope="module")
 def demo(demo_cli_run: tuple[Path, str, int]) -> tuple[Path, dict[str, Any]]:
     """The 3-cell demo ``efex demo`` wrote (``write_demo_dataset(folder, 3, seed=0)``).
@@ -282,7 +285,6 @@ def test_our_nwb_reader_reads_the_demo_sweeps(
 def test_extract_efeatures_on_the_demo_is_plausible_and_matches_bluepyefe(
     demo: tuple[Path, dict[str, Any]], cell: dict[str, Any], tmp_path: Path
 ) -> None:
-    api = pytest.importorskip("efex_gui.extract")
     folder, files_metadata = demo
     config = json.loads((folder / "config.json").read_text())
     kwargs = {
@@ -290,11 +292,9 @@ def test_extract_efeatures_on_the_demo_is_plausible_and_matches_bluepyefe(
         "protocols_rheobase": config["protocols_rheobase"],
         "efel_settings": config["efel_settings"],
     }
-    features, protocols, currents = api.extract_efeatures(
-        str(tmp_path / "efex"),
-        json.loads(json.dumps(files_metadata)),
-        write_files=True,
-        **kwargs,
+    ours_folder = folder / "efeatures"  # efex demo extracted its config.json there
+    features, protocols, currents = (
+        json.loads((ours_folder / name).read_text()) for name in OUTPUT_FILES
     )
     assert set(features) == {"IDRest_150", "IDRest_200", "IDRest_250", "IV_-40"}
     assert all(entry["n"] == 3 for f in features.values() for entry in f["soma"])
@@ -317,8 +317,8 @@ def test_extract_efeatures_on_the_demo_is_plausible_and_matches_bluepyefe(
         write_files=True,
         **kwargs,
     )
-    for name in ("features.json", "protocols.json", "holding_threshold_currents.json"):
-        ours = json.loads((tmp_path / "efex" / name).read_text())
+    for name in OUTPUT_FILES:
+        ours = json.loads((ours_folder / name).read_text())
         theirs = json.loads((tmp_path / "bluepyefe" / name).read_text())
         assert ours.keys() == theirs.keys()
         np.testing.assert_allclose(
