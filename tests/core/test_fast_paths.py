@@ -99,7 +99,7 @@ def test_pickles_keep_the_deferred_count_and_old_pickles_load() -> None:
     copy = pickle.loads(pickle.dumps(rec))
     assert copy.spikecount_pending
     assert copy.spikecount == rec.spikecount
-    state = dict(rec.__dict__)
+    state = rec.__getstate__()
     state.pop("_spikecount_settings")
     peak_time = state.pop("_peak_time")
     state["peak_time"] = peak_time  # as written before the count became lazy

@@ -179,3 +179,30 @@ def test_nan_values_become_none(fake_ecodes):
     protocol.append(rec)
     assert protocol.ecode.dt is None
     assert not math.isnan(protocol.ecode.amp)
+
+
+def test_extending_with_what_a_protocol_gathered_equals_appending():
+    # the grouping cache keeps only ``gathered()`` of each cell's blank copy of a
+    # window (no targets, names or settings of its own) and extends rebuilt windows
+    # with it: the result must be the same as appending the recordings there
+    recordings = [
+        _recording(0.15, 150.0, -0.01, spikes=3.0, threshold=-40.0),
+        _recording(0.16, 152.0, -0.01, spikes=float("nan"), threshold=-35.0),
+        _recording(0.14, 148.0, -0.01, spikes=5.0, threshold=-38.0),
+    ]
+    appended, appended_target = _protocol()
+    appended.append(recordings[0])
+    scratch, _ = _protocol()
+    for recording in recordings[1:]:
+        scratch.append(recording)
+    gathered = scratch.gathered()
+    assert not hasattr(gathered.feature_targets[0], "efel_settings")
+    extended, extended_target = _protocol()
+    extended.append(recordings[0])
+    extended.extend(gathered)
+    for recording in recordings[1:]:
+        appended.append(recording)
+    assert extended.recordings == appended.recordings
+    assert extended_target.values == appended_target.values == [3.0, 5.0]
+    assert extended_target.files == appended_target.files
+    assert extended_target._auto_thresholds == appended_target._auto_thresholds

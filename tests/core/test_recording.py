@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import pickle
 
 import numpy as np
@@ -189,3 +190,39 @@ def test_guard_warnings():
     voltage = np.full(4000, -10.0)  # baseline above the -20 mV threshold
     rec = Step({}, _synthetic(voltage=voltage), "IDRest", {"Threshold": -20.0})
     assert any("baseline" in w for w in rec.warnings)
+
+
+def test_attributes_live_in_slots_and_extras_still_work():
+    # every sweep read stays in memory (browser, extraction copies): its attributes
+    # are slots, not a 1.6 kB dict per sweep; what a user adds still goes to __dict__
+    rec = Step({}, _synthetic(), "IDRest")
+    assert vars(rec) == {}
+    rec.my_label = "good cell"  # an attribute no slot names
+    assert vars(rec) == {"my_label": "good cell"}
+    state = rec.__getstate__()
+    assert state["my_label"] == "good cell"
+    assert state["amp"] == rec.amp
+    assert state["source_index"] is None
+    for again in (pickle.loads(pickle.dumps(rec)), copy.copy(rec)):
+        assert type(again) is Step
+        assert again.__getstate__().keys() == state.keys()
+        assert again.my_label == "good cell"
+        assert again.amp == rec.amp
+        assert again.toff == rec.toff
+        assert np.array_equal(again.voltage, rec.voltage)
+
+
+def test_a_state_pickled_before_slots_restores():
+    # cells.pkl / results written before: a plain dict state, maybe without the
+    # attributes added since (source_index) and with the old ``peak_time`` name
+    rec = Step({}, _synthetic(), "IDRest")
+    state = rec.__getstate__()
+    state.pop("source_index")
+    state.pop("_spikecount_settings")
+    state["peak_time"] = state.pop("_peak_time")
+    old = Step.__new__(Step)
+    old.__setstate__(state)
+    assert old.source_index is None
+    assert old.amp == rec.amp
+    assert not old.spikecount_pending
+    assert vars(old) == {}

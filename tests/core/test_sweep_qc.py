@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 from typing import Any
 
 import numpy as np
@@ -12,7 +13,9 @@ from efex_gui.core.errors import SettingsError
 from efex_gui.core.recordings.ecodes import Step
 from efex_gui.core.recordings.qc_settings import CHECKS, QCSettings
 from efex_gui.core.recordings.sweep_qc import (
+    QC_MEASURES,
     QCResult,
+    SweepMeasures,
     evaluate_recordings,
     flagged,
     sweep_measures,
@@ -183,3 +186,24 @@ def test_a_qc_result_holds_no_instance_dict() -> None:
     result = QCResult("clipping", 1.0, 2.0)
     assert not hasattr(result, "__dict__")
     assert (result.flagged, result.applicable) == (False, True)
+
+
+def test_a_sweeps_measures_are_a_compact_mapping(demo_cell) -> None:
+    """Every sweep read keeps its measures: a tuple, not an 11-entry dict each."""
+    recording = _cell(demo_cell)[0]
+    measures = sweep_measures(recording)
+    assert isinstance(measures, SweepMeasures)
+    assert not hasattr(measures, "__dict__")
+    assert list(measures) == list(QC_MEASURES)
+    plain = dict(measures)
+    assert measures == plain
+    assert plain["baseline_vm"] == pytest.approx(-70.0, abs=5.0)
+    again = pickle.loads(pickle.dumps(measures))
+    assert again == measures
+    assert isinstance(again, SweepMeasures)
+    # a dict (as results pickled before hold) gives the same flags
+    recordings = _cell(demo_cell)
+    flags = _flags(recordings)
+    for recording in recordings:
+        recording.qc_measures = dict(sweep_measures(recording))
+    assert _flags(recordings) == flags

@@ -642,7 +642,7 @@ def _fresh_copy(recording: Any) -> Any:
     fresh = copy.copy(recording)
     fresh.efeatures = {}
     fresh.warnings = list(getattr(recording, "warnings", []))
-    for name in vars(fresh):
+    for name in fresh.__getstate__():
         if name.endswith("_rel"):
             setattr(fresh, name, None)
     share_identity(recording, fresh)

@@ -14,20 +14,20 @@ raises a :class:`~efex_gui.core.errors.SettingsError` saying so (§9.1-10).
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 from efex_gui.core.errors import SettingsError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
-    from efex_gui.core.targets.target import EFeatureTarget
+    from efex_gui.core.targets.target import EFeatureTarget, GatheredValues
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["PROTOCOL_MODES", "Protocol", "check_protocol_mode"]
+__all__ = ["PROTOCOL_MODES", "GatheredRecordings", "Protocol", "check_protocol_mode"]
 
 #: mode name -> NaN-ignoring reduction applied to the matched recordings' stimuli
 PROTOCOL_MODES: dict[str, Callable[..., Any]] = {
@@ -67,6 +67,13 @@ def check_protocol_mode(mode: str) -> Callable[..., Any]:
     raise SettingsError(
         f"protocol_mode {mode!r} is unknown: use 'mean', 'median', 'min' or 'max'."
     )
+
+
+class GatheredRecordings(NamedTuple):
+    """The recordings a protocol received and its targets' values (``gathered``)."""
+
+    recordings: tuple[Any, ...]
+    feature_targets: tuple[GatheredValues, ...]
 
 
 class Protocol:
@@ -135,16 +142,26 @@ class Protocol:
                 target.append_auto_threshold(recording.auto_threshold)
         self.recordings.append(recording)
 
-    def extend(self, other: Protocol) -> None:
+    def gathered(self) -> GatheredRecordings:
+        """Return the recordings received and the targets' values (not copied).
+
+        A compact record of what was appended, for :meth:`extend` later: without
+        the targets' names and settings, which a copy of a template repeats.
+        """
+        return GatheredRecordings(
+            tuple(self.recordings), tuple(t.gathered() for t in self.feature_targets)
+        )
+
+    def extend(self, other: Protocol | GatheredRecordings) -> None:
         """Attach another protocol's recordings, as if appended here in their order.
 
         ``other`` must have the same targets (e.g. a copy of this protocol's
-        template): each target takes the values ``other``'s targets gathered.
+        template), or be what such a protocol :meth:`gathered`: each target takes
+        the values ``other``'s targets gathered.
         """
-        for mine, theirs in zip(
-            self.feature_targets, other.feature_targets, strict=True
-        ):
-            mine.extend(theirs)
+        theirs: Sequence[EFeatureTarget | GatheredValues] = other.feature_targets
+        for mine, values in zip(self.feature_targets, theirs, strict=True):
+            mine.extend(values)
         self.recordings.extend(other.recordings)
 
     def _ecode_class(self) -> type:

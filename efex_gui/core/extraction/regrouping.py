@@ -44,6 +44,8 @@ from efex_gui.core.targets.target import EFeatureTarget
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
+    from efex_gui.core.extraction.protocol import GatheredRecordings
+
 __all__ = ["GroupedOutputs", "GroupingCache", "same_number"]
 
 #: ``(protocols, features, protocols dict, currents)``
@@ -90,9 +92,12 @@ class GroupingCache:
         self._template: list[Protocol] = []
         self._matches: dict[int, tuple[Any, list[list[Any]], set[str]]] = {}
         self._windows: list[_Window | None] = []
-        #: ``(id(match list), window) → (match list, its recordings appended to a
-        #: blank copy of the window)``
-        self._contributions: dict[tuple[int, int], tuple[list[Any], Protocol]] = {}
+        #: ``(id(match list), window) → (match list, what its recordings gave a
+        #: blank copy of the window)``: only the values, not the copy's targets (a
+        #: target's names and settings cost more than its few values)
+        self._contributions: dict[
+            tuple[int, int], tuple[list[Any], GatheredRecordings]
+        ] = {}
         #: ``id(cell) → (cell, holding current)`` of the last run, and of this one
         self._holding: dict[int, tuple[Any, Any]] = {}
         self._holding_now: dict[int, tuple[Any, Any]] = {}
@@ -151,7 +156,7 @@ class GroupingCache:
         protocols, features, stimuli = [], {}, {}
         self.rebuilt = 0
         self._holding, self._holding_now = self._holding_now, {}
-        kept: dict[tuple[int, int], tuple[list[Any], Protocol]] = {}
+        kept: dict[tuple[int, int], tuple[list[Any], GatheredRecordings]] = {}
         for index, template in enumerate(self._template):
             members = tuple(self._matches[id(c)][1][index] for c in eligible)
             window = self._windows[index]
@@ -197,8 +202,8 @@ class GroupingCache:
         index: int,
         template: Protocol,
         recordings: list[Any],
-        kept: dict[tuple[int, int], tuple[list[Any], Protocol]],
-    ) -> Protocol:
+        kept: dict[tuple[int, int], tuple[list[Any], GatheredRecordings]],
+    ) -> GatheredRecordings:
         """Return one cell's recordings of window ``index`` appended to a blank copy.
 
         Kept while the cell's match list is the same object (the same cell): a
@@ -211,7 +216,7 @@ class GroupingCache:
             scratch = _fresh(template, None)
             for recording in recordings:
                 scratch.append(recording)
-            known = (recordings, scratch)
+            known = (recordings, scratch.gathered())
         kept[key] = known
         return known[1]
 

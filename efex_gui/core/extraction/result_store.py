@@ -155,7 +155,8 @@ class _ResultPickler(pickle.Pickler):
         if can_reload(obj):
             left_out.update(TRACE_ATTRIBUTES)
         state = {
-            k: None if k in left_out else _plain_floats(v) for k, v in vars(obj).items()
+            k: None if k in left_out else _plain_floats(v)
+            for k, v in obj.__getstate__().items()
         }
         # NEWOBJ + state, as pickle does for any object (typeshed lacks __newobj__)
         return copyreg.__newobj__, (type(obj),), state  # type: ignore[attr-defined]

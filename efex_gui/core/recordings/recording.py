@@ -64,6 +64,69 @@ def _median(values: Any) -> Any:
         return np.median(values)
 
 
+#: Recording's own attributes (BluePyEfe's and efex_gui's)
+RECORDING_ATTRIBUTES = (
+    "config_data",
+    "reader_data",
+    "protocol_name",
+    "files",
+    "id",
+    "location",
+    "efeatures",
+    "t",
+    "current",
+    "voltage",
+    "amp",
+    "hypamp",
+    "repetition",
+    "export_attr",
+    "auto_threshold",
+    "warnings",
+    "stimulus_source",
+    "source_index",
+    "amp_rel",
+    "hypamp_rel",
+    "qc_measures",
+    "own_window",
+)
+#: what the eCodes set (timings, second amplitudes, spike trains)
+ECODE_ATTRIBUTES = (
+    "ton",
+    "toff",
+    "tend",
+    "dt",
+    "tmid",
+    "tmid2",
+    "t1",
+    "t2",
+    "t3",
+    "t4",
+    "amp2",
+    "amp2_rel",
+    "tspike",
+    "spike_duration",
+    "delta",
+    "multi_stim_start",
+    "multi_stim_end",
+)
+
+
+def _slot_names(cls: type) -> frozenset[str]:
+    """Return the instance attributes held in slots by ``cls`` and its bases."""
+    known = _SLOT_NAMES.get(cls)
+    if known is None:
+        names = (getattr(base, "__slots__", ()) for base in cls.__mro__)
+        known = frozenset(n for group in names for n in group) - {
+            "__dict__",
+            "__weakref__",
+        }
+        _SLOT_NAMES[cls] = known
+    return known
+
+
+_SLOT_NAMES: dict[type, frozenset[str]] = {}
+
+
 class Recording(LazySpikeCount):
     """One recorded sweep and what was computed on it.
 
@@ -82,10 +145,22 @@ class Recording(LazySpikeCount):
     #: and its subclasses): the guards check that timing
     #: (:func:`~efex_gui.core.recordings.checks.guard_recording`).
     is_step: ClassVar[bool] = False
+
+    # The attributes are held in slots, not in a dict per sweep: a sweep's dict of
+    # 30 attributes took 1.6 kB, a third of what a read sweep costs (the browser's
+    # recordings and the extraction's copies of them). Attributes not listed here
+    # (a user's, or a new eCode's) still go to ``__dict__``, made only if needed.
+    __slots__ = (
+        *RECORDING_ATTRIBUTES,
+        *ECODE_ATTRIBUTES,
+        "__dict__",
+        "__weakref__",
+    )
+
     #: Position of the trace in what the core's reader returned for the entry; None
     #: for a user's ``recording_reader`` or a blank eCode (the persistent feature
     #: cache keys only recordings that have one).
-    source_index: int | None = None
+    source_index: int | None
 
     # Set by the constructor, the eCodes and the rheobase (BluePyEfe's attributes; None
     # until known). Traces are NumPy arrays in ms / nA / mV, None once dropped.
@@ -138,9 +213,33 @@ class Recording(LazySpikeCount):
         #: Where ton/toff come from (None: from the metadata, see
         #: ``timing_consensus.stimulus_source``); set by a consensus or a user window.
         self.stimulus_source: TimingSource | None = None
+        self.source_index = None
 
         if len(reader_data):
             self.standardize_trace(config_data, reader_data)
+
+    # ------------------------------------------------------------------ pickling
+    def __getstate__(self) -> dict[str, Any]:
+        """Every attribute set, by name (slots and ``__dict__``), as before slots."""
+        state = {
+            name: getattr(self, name)
+            for name in _slot_names(type(self))
+            if hasattr(self, name)
+        }
+        state.update(self.__dict__)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`__getstate__`'s dict (or one an older version pickled)."""
+        state = dict(state)
+        self.upgrade_state(state)
+        state.setdefault("source_index", None)
+        slots = _slot_names(type(self))
+        for name, value in state.items():
+            if name in slots:
+                object.__setattr__(self, name, value)
+            else:
+                self.__dict__[name] = value
 
     # ------------------------------------------------------------------ properties
     @property

@@ -82,8 +82,10 @@ class LazySpikeCount:
     :class:`SpikeHost`: the methods that need it take it as their self-type.
     """
 
-    _spikecount_settings: dict[str, Any] | None = None
-    _peak_time: Any = None
+    # in slots, like the host's attributes (set by the host's constructor)
+    __slots__ = ("_peak_time", "_spikecount_settings")
+    _spikecount_settings: dict[str, Any] | None
+    _peak_time: Any
 
     @property
     def peak_time(self: SpikeHost) -> Any:
@@ -111,12 +113,14 @@ class LazySpikeCount:
         """Whether the spike count is deferred and not computed yet."""
         return self._spikecount_settings is not None
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
+    @staticmethod
+    def upgrade_state(state: dict[str, Any]) -> None:
+        """Bring a pickled state written by an older version up to date, in place."""
         # pickles written before the spike count became lazy hold ``peak_time``
         if "peak_time" in state:
             state["_peak_time"] = state.pop("peak_time")
+        state.setdefault("_peak_time", None)
         state.setdefault("_spikecount_settings", None)
-        self.__dict__.update(state)
 
     def resolve_spikecount(self: SpikeHost) -> None:
         """Compute a deferred spike count now (nothing when none is pending)."""

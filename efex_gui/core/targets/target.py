@@ -12,16 +12,24 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["EFeatureTarget"]
+__all__ = ["EFeatureTarget", "GatheredValues"]
+
+
+class GatheredValues(NamedTuple):
+    """What a target gathered, without its names and settings (see ``gathered``)."""
+
+    values: Sequence[float]
+    files: Sequence[str]
+    auto_thresholds: Sequence[float]
 
 
 class EFeatureTarget:
@@ -118,15 +126,27 @@ class EFeatureTarget:
         if files:
             self._files += files
 
-    def extend(self, other: EFeatureTarget) -> None:
+    def gathered(self) -> GatheredValues:
+        """Return the values, files and auto thresholds gathered so far (not copied).
+
+        Kept instead of the target when only its values matter later (for
+        :meth:`extend`): it holds no names and no settings of its own.
+        """
+        return GatheredValues(
+            self._values or (), self._files or (), self._auto_thresholds or ()
+        )
+
+    def extend(self, other: EFeatureTarget | GatheredValues) -> None:
         """Add another target's values, files and auto thresholds after these.
 
         The same as appending, here, the recordings that were appended to ``other``
         (in their order): values are stored as they were converted there.
         """
-        self._values.extend(other._values)
-        self._files.extend(other._files)
-        self._auto_thresholds.extend(other._auto_thresholds)
+        if isinstance(other, EFeatureTarget):
+            other = other.gathered()
+        self._values.extend(other.values)
+        self._files.extend(other.files)
+        self._auto_thresholds.extend(other.auto_thresholds)
 
     def append_auto_threshold(self, threshold: float) -> None:
         """Remember the automatic spike threshold of a recording of this target."""
