@@ -52,6 +52,7 @@ from efex_gui.app.extraction_review import (
     target_check,
 )
 from efex_gui.app.extraction_worker import ExtractionError, ExtractionWorker
+from efex_gui.app.os_memory import give_back_free_memory
 from efex_gui.core.extraction.incremental import ExtractionResult, inputs_signature
 from efex_gui.core.extraction.result_store import (
     changed_files,
@@ -358,6 +359,8 @@ class ExtractionController(ExtractionEdits, QObject):
         self.restored = False
         self._update_stale()
         self.results_changed.emit(result)
+        if result.entries_read:  # not after a rerun on what was read before
+            give_back_free_memory()
         if self._edit_started is not None:
             # the views redraw in their slots, synchronously: this is on screen now
             self.last_update_seconds = time.perf_counter() - self._edit_started

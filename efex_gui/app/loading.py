@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from PySide6.QtCore import QObject, Signal
 
+from efex_gui.app.os_memory import give_back_free_memory
 from efex_gui.app.rheobases import compute_rheobases
 from efex_gui.app.sweep_summary import (
     SweepSummary,
@@ -26,7 +27,11 @@ from efex_gui.app.sweep_summary import (
 from efex_gui.app.task_queue import TaskQueue
 from efex_gui.core.extraction.feature_store import open_default_store
 from efex_gui.core.extraction.spike_cache import spike_counts_cached
-from efex_gui.core.recordings.sweep_qc import QCResult, evaluate_recordings
+from efex_gui.core.recordings.sweep_qc import (
+    QCResult,
+    evaluate_recordings,
+    flagged,
+)
 from efex_gui.core.session.dataset import (
     Dataset,
     EntryKey,
@@ -113,8 +118,13 @@ class RecordingStore(TaskQueue):
         #: bumped by reset(): results of an older session's reads are ignored
         self._epoch = 0
         self.rheobases: dict[str, float | None] = {}
-        #: QC results of every sweep read (see :meth:`update_qc`)
-        self.qc: dict[SweepKey, list[QCResult]] = {}
+        #: the QC results that flag a sweep, of the sweeps read that are flagged (see
+        #: :meth:`update_qc`; a sweep's every result: :meth:`qc_results`)
+        self.qc: dict[SweepKey, tuple[QCResult, ...]] = {}
+        #: every result of the last cell :meth:`qc_results` evaluated (None: none,
+        #: or evaluated before the last :meth:`update_qc`)
+        self._qc_cell: tuple[str, dict[SweepKey, list[QCResult]]] | None = None
+        self._qc_evaluated = False
         #: consensus windows found, by (cell, protocol)
         self.timings: dict[tuple[str, str], ProtocolTiming] = {}
         #: the persistent cache of the spike counts (opened by the first read on the
@@ -140,7 +150,7 @@ class RecordingStore(TaskQueue):
         self._in_flight.clear()
         self.drop_queued(LOAD_TASK)
         self.rheobases = {}
-        self.qc = {}
+        self.qc, self._qc_cell, self._qc_evaluated = {}, None, False
         self.timings = {}
 
     def cancel(self) -> None:
@@ -246,6 +256,7 @@ class RecordingStore(TaskQueue):
     def _on_load_done(self) -> None:
         self.update_rheobase(self.session)
         self.update_qc()
+        give_back_free_memory()  # the traces read and dropped
         if self._to_load:
             self._queue_load()
 
@@ -408,20 +419,49 @@ class RecordingStore(TaskQueue):
 
     # --- QC -----------------------------------------------------------------------
     def update_qc(self) -> None:
-        """Re-evaluate the QC flags of every sweep read (session's QC settings)."""
+        """Re-evaluate the QC flags of every sweep read (session's QC settings).
+
+        Only the flags are kept, for the flagged sweeps (a few in a hundred): eleven
+        results per sweep read, kept for every sweep, took 0.5 kB a sweep.
+        """
         by_cell: dict[str, list[tuple[SweepKey, Any]]] = {}
         for sweep, recording in self.read_recordings():
             by_cell.setdefault(sweep.cell, []).append((sweep, recording))
-        qc: dict[SweepKey, list[QCResult]] = {}
+        qc: dict[SweepKey, tuple[QCResult, ...]] = {}
         for pairs in by_cell.values():
-            results = evaluate_recordings([r for _, r in pairs], self.session.qc)
-            qc.update(zip([s for s, _ in pairs], results, strict=True))
-        self.qc = qc
+            for sweep, results in self._evaluate_qc(pairs).items():
+                flags = tuple(flagged(results))
+                if flags:
+                    qc[sweep] = flags
+        self.qc, self._qc_cell, self._qc_evaluated = qc, None, True
         self.qc_changed.emit(dict(qc))
 
+    def qc_flags(self, sweep: SweepKey) -> tuple[QCResult, ...]:
+        """Return the QC results that flag a read sweep (empty: none, or not read)."""
+        return self.qc.get(self.normalize(sweep), ())
+
     def qc_results(self, sweep: SweepKey) -> list[QCResult]:
-        """Return a read sweep's QC results (empty if not read or not evaluated)."""
-        return self.qc.get(self.normalize(sweep), [])
+        """Return every QC result of a read sweep, flagged or not.
+
+        Empty if the sweep is not read or the QC not evaluated yet. The sweep's cell
+        is evaluated again when asked (the last one is kept): the flags of every
+        sweep are in :attr:`qc`, the full results of one cell at a time here.
+        """
+        sweep = self.normalize(sweep)
+        if not self._qc_evaluated:
+            return []
+        known = self._qc_cell
+        if known is None or known[0] != sweep.cell:
+            pairs = [(s, r) for s, r in self.read_recordings() if s.cell == sweep.cell]
+            known = self._qc_cell = (sweep.cell, self._evaluate_qc(pairs))
+        return known[1].get(sweep, [])
+
+    def _evaluate_qc(
+        self, pairs: list[tuple[SweepKey, Any]]
+    ) -> dict[SweepKey, list[QCResult]]:
+        """Every QC result of one cell's sweeps read (``(sweep, recording)`` pairs)."""
+        results = evaluate_recordings([r for _, r in pairs], self.session.qc)
+        return dict(zip([s for s, _ in pairs], results, strict=True))
 
     # --- summaries and rheobase ----------------------------------------------------
     def summary(self, sweep: SweepKey, exclusions: Exclusions) -> SweepSummary:
@@ -446,7 +486,7 @@ class RecordingStore(TaskQueue):
                 "warnings": tuple(getattr(recording, "warnings", ())),
             }
         refused = self._fix.get(key) == "not_recording"  # read, not current clamp
-        flags = flag_lines(self.qc_results(sweep))
+        flags = flag_lines(self.qc_flags(sweep))
         status, why = sweep_status(state, sweep.index, reason, refused, flags)
         return SweepSummary(
             name, file, status=status, reason=why, flags=flags, **values

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 from efex_gui.core.recordings.sweep_qc import QCResult, flagged
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from efex_gui.core.session.dataset import EntryState
 
 
@@ -27,7 +29,7 @@ class SweepSummary:
     flags: tuple[str, ...] = ()
 
 
-def flag_lines(results: list[QCResult]) -> tuple[str, ...]:
+def flag_lines(results: Sequence[QCResult]) -> tuple[str, ...]:
     """Return one "label: value > threshold unit" line per check flagging a sweep."""
     from efex_gui.core.recordings.qc_settings import CHECKS
 

@@ -125,7 +125,7 @@ class QCPanel(ControllerView[SessionController]):
     def _sweep_item(self, check: str, sweep: SweepKey) -> QTreeWidgetItem:
         summary = self.controller.summary(sweep)
         result = next(
-            r for r in self.controller.store.qc_results(sweep) if r.check == check
+            r for r in self.controller.store.qc_flags(sweep) if r.check == check
         )
         item = QTreeWidgetItem(
             [f"{sweep.cell} / {sweep.protocol} / {summary.name}", f"{result.value:.3g}"]

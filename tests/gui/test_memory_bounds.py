@@ -82,3 +82,48 @@ def test_the_browser_keeps_the_traces_of_the_last_drawn_entries_only(
         assert _entries_with_traces(controller) == set(keys[-3:])
     finally:
         assert extraction.shutdown()
+
+
+def test_free_memory_goes_back_to_the_system_after_reading_and_extracting(
+    qtbot: Any,
+    controller: SessionController,
+    demo_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The traces read are freed, but the C heaps keep the pages until trimmed."""
+    import efex_gui.app.extraction_controller as extraction_module
+    from efex_gui.app.extraction_controller import ExtractionController
+
+    calls: list[str] = []
+    monkeypatch.setattr(
+        loading, "give_back_free_memory", lambda: calls.append("read") or True
+    )
+    monkeypatch.setattr(
+        extraction_module,
+        "give_back_free_memory",
+        lambda: calls.append("extracted") or True,
+    )
+    controller.open_json(demo_dir / "config.json")
+    _read_everything(qtbot, controller)
+    assert calls == ["read"]
+    extraction = ExtractionController(controller)
+    try:
+        result = run_and_wait(qtbot, extraction)
+        assert result.entries_read
+        assert calls == ["read", "extracted"]
+    finally:
+        assert extraction.shutdown()
+
+
+def test_the_c_library_trim_is_found_on_glibc() -> None:
+    import platform
+    import sys
+
+    import pytest
+
+    from efex_gui.app import os_memory
+
+    if not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc":
+        pytest.skip("malloc_trim is glibc's: elsewhere nothing is trimmed")
+    assert os_memory._malloc_trim() is not None
+    assert isinstance(os_memory.give_back_free_memory(), bool)

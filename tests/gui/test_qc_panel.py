@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
+from efex_gui.core.recordings.sweep_qc import evaluate_recordings, flagged
 from efex_gui.core.recordings.timing_consensus import SOURCE_KEY, stimulus_source
 from efex_gui.widgets.qc_panel import QCPanel
 from efex_gui.widgets.trace_plot import TracePlot
@@ -38,7 +39,30 @@ def test_reading_gives_each_protocol_its_consensus_window(
         recording = controller.store.recording(sweep)
         assert stimulus_source(recording) == "consensus"
         assert recording.qc_measures is not None
-    assert controller.store.qc, "QC evaluated once the reading ended"
+    assert controller.store.qc_results(sweep), "QC evaluated once the reading ended"
+
+
+def test_the_store_keeps_the_flags_and_evaluates_a_cell_when_asked(
+    qtbot: Any, controller: SessionController, demo_dir: Path
+) -> None:
+    """Only the flagging results of flagged sweeps are kept for every sweep read
+    (eleven results per sweep took 0.5 kB each); a sweep's full results are its
+    cell's evaluated when asked, the same as the core gives."""
+    _loaded(qtbot, controller, demo_dir)
+    store = controller.store
+    assert store.qc == {}  # the clean demo: nothing flagged, nothing kept
+    pairs = [(s, r) for s, r in store.read_recordings() if s.cell == "SimCell1"]
+    deltas = [r.qc_measures["vm_delta"] for _, r in pairs]
+    median = sorted(d for d in deltas if d is not None)[len(deltas) // 2]
+    controller.session.qc.thresholds["vm_delta"] = median  # flags about half
+    store.update_qc()
+    expected = evaluate_recordings([r for _, r in pairs], controller.session.qc)
+    assert any(flagged(row) for row in expected)
+    assert any(not flagged(row) for row in expected)
+    for (sweep, _), row in zip(pairs, expected, strict=True):
+        assert store.qc_results(sweep) == row
+        assert store.qc_flags(sweep) == tuple(flagged(row))
+        assert (sweep in store.qc) == bool(flagged(row))
 
 
 def _panel(qtbot: Any, controller: SessionController) -> QCPanel:

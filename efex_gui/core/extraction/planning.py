@@ -23,6 +23,7 @@ from efex_gui.core.session.exclusions import ExclusionKey, kept_entries
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from collections.abc import Set as AbstractSet
 
     from efex_gui.core.session.document import Session
 
@@ -44,13 +45,16 @@ def file_stamp(config: Mapping[str, Any]) -> tuple[Any, ...]:
     return tuple(stamp)
 
 
-@dataclass
+@dataclass(slots=True)
 class EntryPlan:
-    """One kept entry: where it is, its absolute metadata, the traces to drop."""
+    """One kept entry: where it is, its absolute metadata, the traces to drop.
+
+    Slots: the plans of a session hold one per entry.
+    """
 
     ref: tuple[str, str, int]
     config: dict[str, Any]
-    drop: set[int]
+    drop: AbstractSet[int]
 
 
 @dataclass

@@ -66,9 +66,9 @@ class SweepKey:
         return EntryKey(self.cell, self.protocol, self.entry)
 
 
-@dataclass
+@dataclass(slots=True)
 class EntryState:
-    """What is known about an entry after reading it."""
+    """What is known about an entry after reading it (slots: one per entry read)."""
 
     n_traces: int | None = None
     trace_names: list[str] = field(default_factory=list)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -224,8 +225,12 @@ def apply_exclusions(
                 copy.deepcopy(config)
             )
             if dropped:
-                partial[(cell, protocol, entry_file(config))] = dropped
+                partial[(cell, protocol, entry_file(config))] = set(dropped)
     return kept, partial
+
+
+#: no trace dropped (shared: a plan per entry kept an empty set of 216 bytes)
+_NONE: frozenset[int] = frozenset()
 
 
 def kept_entries(
@@ -233,7 +238,7 @@ def kept_entries(
     protocols: Mapping[str, list[dict[str, Any]]],
     exclusions: Exclusions,
     keys: Iterable[ExclusionKey] | None = None,
-) -> Iterator[tuple[str, int, dict[str, Any], set[int]]]:
+) -> Iterator[tuple[str, int, dict[str, Any], AbstractSet[int]]]:
     """Yield each entry of a cell that the exclusions keep, and its dropped traces.
 
     The one reading of the exclusions: :func:`apply_exclusions` (the CLI's and
@@ -255,7 +260,8 @@ def kept_entries(
     ------
     tuple of (str, int, dict, set of int)
         The protocol, the entry's position in it, the entry (not copied), and the
-        indices of its traces excluded one by one.
+        indices of its traces excluded one by one (one shared empty set when none:
+        the GUI's plans keep one per entry; never change it).
     """
     dropped: dict[tuple[str | None, str | None], set[int]] = {}
     for key in exclusions.reasons if keys is None else keys:
@@ -265,7 +271,7 @@ def kept_entries(
         for position, config in enumerate(configs):
             file = entry_file(config)
             if not exclusions.is_excluded(ExclusionKey(cell, protocol, file)):
-                yield protocol, position, config, dropped.get((protocol, file), set())
+                yield protocol, position, config, dropped.get((protocol, file), _NONE)
 
 
 class TraceFilter:
