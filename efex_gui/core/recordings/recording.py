@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import warnings as _pywarnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
 import numpy as np
 
@@ -89,42 +89,27 @@ RECORDING_ATTRIBUTES = (
     "qc_measures",
     "own_window",
 )
-#: what the eCodes set (timings, second amplitudes, spike trains)
-ECODE_ATTRIBUTES = (
-    "ton",
-    "toff",
-    "tend",
-    "dt",
-    "tmid",
-    "tmid2",
-    "t1",
-    "t2",
-    "t3",
-    "t4",
-    "amp2",
-    "amp2_rel",
-    "tspike",
-    "spike_duration",
-    "delta",
-    "multi_stim_start",
-    "multi_stim_end",
-)
+#: the stimulus window and sampling step every eCode sets (a plain Recording has
+#: none: ``hasattr(recording, "ton")`` tells them apart); an eCode's own attributes
+#: are slots of its class (``SpikeRec.tspike``, ``SAHP.tmid``, ...)
+WINDOW_ATTRIBUTES = ("ton", "toff", "tend", "dt")
 
 
-def _slot_names(cls: type) -> frozenset[str]:
-    """Return the instance attributes held in slots by ``cls`` and its bases."""
-    known = _SLOT_NAMES.get(cls)
+def _slots(cls: type) -> dict[str, Any]:
+    """Return ``{name: member descriptor}`` of the slots of ``cls`` and its bases."""
+    known = _SLOTS.get(cls)
     if known is None:
-        names = (getattr(base, "__slots__", ()) for base in cls.__mro__)
-        known = frozenset(n for group in names for n in group) - {
-            "__dict__",
-            "__weakref__",
+        known = {
+            name: base.__dict__[name]
+            for base in reversed(cls.__mro__)
+            for name in base.__dict__.get("__slots__", ())
+            if name not in ("__dict__", "__weakref__")
         }
-        _SLOT_NAMES[cls] = known
+        _SLOTS[cls] = known
     return known
 
 
-_SLOT_NAMES: dict[type, frozenset[str]] = {}
+_SLOTS: dict[type, dict[str, Any]] = {}
 
 
 class Recording(LazySpikeCount):
@@ -152,7 +137,7 @@ class Recording(LazySpikeCount):
     # (a user's, or a new eCode's) still go to ``__dict__``, made only if needed.
     __slots__ = (
         *RECORDING_ATTRIBUTES,
-        *ECODE_ATTRIBUTES,
+        *WINDOW_ATTRIBUTES,
         "__dict__",
         "__weakref__",
     )
@@ -214,6 +199,11 @@ class Recording(LazySpikeCount):
         #: ``timing_consensus.stimulus_source``); set by a consensus or a user window.
         self.stimulus_source: TimingSource | None = None
         self.source_index = None
+        # set later (QC measures, a consensus window's own step); None until then,
+        # so that no slot is left unset on a sweep read (copies skip unset ones
+        # through an exception each)
+        self.qc_measures: Any = None
+        self.own_window: Any = None
 
         if len(reader_data):
             self.standardize_trace(config_data, reader_data)
@@ -221,11 +211,13 @@ class Recording(LazySpikeCount):
     # ------------------------------------------------------------------ pickling
     def __getstate__(self) -> dict[str, Any]:
         """Every attribute set, by name (slots and ``__dict__``), as before slots."""
-        state = {
-            name: getattr(self, name)
-            for name in _slot_names(type(self))
-            if hasattr(self, name)
-        }
+        cls = type(self)
+        state = {}
+        for name, member in _slots(cls).items():
+            try:
+                state[name] = member.__get__(self, cls)
+            except AttributeError:  # never set
+                continue
         state.update(self.__dict__)
         return state
 
@@ -234,12 +226,26 @@ class Recording(LazySpikeCount):
         state = dict(state)
         self.upgrade_state(state)
         state.setdefault("source_index", None)
-        slots = _slot_names(type(self))
+        slots = _slots(type(self))
         for name, value in state.items():
-            if name in slots:
-                object.__setattr__(self, name, value)
+            member = slots.get(name)
+            if member is not None:
+                member.__set__(self, value)
             else:
                 self.__dict__[name] = value
+
+    def __copy__(self) -> Self:
+        """Return a shallow copy (``copy.copy``'s, without a state dict between)."""
+        cls = type(self)
+        new = cls.__new__(cls)
+        for member in _slots(cls).values():
+            try:
+                member.__set__(new, member.__get__(self, cls))
+            except AttributeError:  # never set
+                continue
+        if self.__dict__:
+            new.__dict__.update(self.__dict__)
+        return new
 
     # ------------------------------------------------------------------ properties
     @property

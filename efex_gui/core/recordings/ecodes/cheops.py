@@ -27,6 +27,9 @@ class PosCheops(TimedECode):
     ``config_data`` gives ``ton, t1, t2, t3, t4, toff`` (ms).
     """
 
+    # its own attributes, held in slots like Recording's
+    __slots__ = ("t1", "t2", "t3", "t4")
+
     # set by the constructor (None until interpreted; ms / nA / % of the rheobase)
     t1: Any
     t2: Any

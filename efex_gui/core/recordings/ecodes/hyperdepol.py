@@ -28,6 +28,13 @@ class HyperDePol(TimedECode):
     ``config_data`` gives ``ton``, ``tmid``, ``toff`` (ms).
     """
 
+    # its own attributes, held in slots like Recording's
+    __slots__ = (
+        "amp2",
+        "amp2_rel",
+        "tmid",
+    )
+
     # set by the constructor (None until interpreted; ms / nA / % of the rheobase)
     tmid: Any
     amp2: Any

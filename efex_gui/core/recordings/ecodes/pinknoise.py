@@ -35,6 +35,9 @@ class PinkNoise(ECode):
     ``config_data`` may give ``ton``/``toff`` (ms), a reader as sample indices.
     """
 
+    # its own attributes, held in slots like Recording's
+    __slots__ = ("waveform",)
+
     #: Whether detection runs on the smoothed (True) or the raw current.
     detect_on_smoothed = True
 

@@ -30,6 +30,14 @@ class SAHP(ECode):
     ``config_data`` gives ``ton, tmid, tmid2, toff`` (ms) and optionally ``tend`` (ms).
     """
 
+    # its own attributes, held in slots like Recording's
+    __slots__ = (
+        "amp2",
+        "amp2_rel",
+        "tmid",
+        "tmid2",
+    )
+
     # set by the constructor (None until interpreted; ms / nA / % of the rheobase)
     tmid: Any
     tmid2: Any

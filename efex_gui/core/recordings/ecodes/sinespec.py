@@ -37,6 +37,9 @@ class SineSpec(ECode):
     ``config_data`` may give ``ton``/``toff`` (ms) and the chirp constants.
     """
 
+    # its own attributes (the chirp constants), in slots like Recording's
+    __slots__ = tuple(CHIRP_DEFAULTS)
+
     # the chirp constants, set from CHIRP_DEFAULTS by _init_parameters
     chirp_time_offset: float
     chirp_frequency_base: float

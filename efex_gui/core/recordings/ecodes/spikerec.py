@@ -32,6 +32,15 @@ class SpikeRec(ECode):
     The parameters are :class:`~efex_gui.core.recordings.ecodes.base.ECode`'s.
     """
 
+    # its own attributes, held in slots like Recording's
+    __slots__ = (
+        "delta",
+        "multi_stim_end",
+        "multi_stim_start",
+        "spike_duration",
+        "tspike",
+    )
+
     _exported = (
         "tend", "tspike", "spike_duration", "delta", "amp", "hypamp", "dt",
         "amp_rel", "hypamp_rel",
