@@ -127,13 +127,13 @@ class EFeatureTarget:
             self._files += files
 
     def gathered(self) -> GatheredValues:
-        """Return the values, files and auto thresholds gathered so far (not copied).
+        """Return the values, files and auto thresholds gathered so far, as tuples.
 
         Kept instead of the target when only its values matter later (for
         :meth:`extend`): it holds no names and no settings of its own.
         """
         return GatheredValues(
-            self._values or (), self._files or (), self._auto_thresholds or ()
+            tuple(self._values), tuple(self._files), tuple(self._auto_thresholds)
         )
 
     def extend(self, other: EFeatureTarget | GatheredValues) -> None:
