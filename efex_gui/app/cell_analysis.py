@@ -6,17 +6,19 @@ job of the extraction worker (its thread, after any queued run: efel is called f
 one thread), once no newer result came for ``SUMMARY_DELAY_MS`` (exclusion after
 exclusion, each rerun starts at once and the summary waits), and
 ``summaries_changed`` carries the list of :class:`CellSummary`. The per-sweep efel
-values are cached across runs, and a cell the extraction reused as it was (the same
-object: nothing it depends on changed) keeps its summary, so after an exclusion only
-the touched cell is summarised again, from cached values, reading no file. Curves,
-phase plots and aligned spikes are computed on demand from the same cache (fast: numpy
-only).
+values are cached across runs, in memory and in the worker thread's persistent
+feature store (a reopened session or a second window computes none again), and a cell
+the extraction reused as it was (the same object: nothing it depends on changed) keeps
+its summary, so after an exclusion only the touched cell is summarised again, from
+cached values, reading no file. Curves, phase plots and aligned spikes are computed on
+demand from the same cache (fast: numpy only).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -129,10 +131,12 @@ class CellAnalysisController(QObject):
         if self.result is None:
             return
         self._generation += 1
+        # on the worker thread: its own persistent store (values found there are
+        # not computed again, e.g. after a reopen; new ones are written there)
         generation, cells, context = (
             self._generation,
             list(self.result.cells),
-            (self.context()),
+            replace(self.context(), store=self.extraction.worker.feature_store),
         )
         key = _context_key(context)
         reused: dict[int, CellSummary] = {}

@@ -32,6 +32,8 @@ from efex_gui.core.extraction.incremental import IncrementalExtractor
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from efex_gui.core.extraction.feature_store import FeatureStore
+
 #: ``done`` of ``total`` units of the current stage, and what is being done
 ExtractionProgress = TaskProgress
 #: a failed run or job: ``message`` for the user, ``details`` (the traceback)
@@ -79,6 +81,11 @@ class ExtractionWorker(TaskSignals):
         self._contexts: list[TaskContext] = []
         self.destroyed.connect(partial(_stop_thread, self._thread, self._contexts))
         self._thread.start()
+
+    @property
+    def feature_store(self) -> FeatureStore | None:
+        """The persistent cache of the worker thread, for its runs and side jobs."""
+        return self.extractor.feature_cache.store
 
     def is_running(self) -> bool:
         """Whether a run was started and has not ended yet."""

@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -39,6 +39,9 @@ from efex_gui.core.analysis.protocol_map import (
 )
 from efex_gui.core.analysis.sweep_values import SweepValues, SweepValuesCache
 from efex_gui.core.errors import Cancelled
+
+if TYPE_CHECKING:
+    from efex_gui.core.extraction.feature_store import FeatureStore
 
 __all__ = [
     "MEASURES",
@@ -138,6 +141,9 @@ class SummaryContext:
         The extraction's global efel settings.
     cache : SweepValuesCache
         Per-sweep values, shared between runs.
+    store : FeatureStore, optional
+        The persistent cache of the thread the summary runs on: values found there
+        are not computed, values computed are written there.
     cancel : object, optional
         Anything with ``is_set()``, checked before each sweep whose values are
         computed: a summary stops within one sweep (an extraction waiting for the
@@ -148,33 +154,26 @@ class SummaryContext:
     protocols_rheobase: Sequence[str] = ()
     efel_settings: dict[str, Any] = field(default_factory=dict)
     cache: SweepValuesCache = field(default_factory=SweepValuesCache)
+    store: FeatureStore | None = None
     cancel: Any = None
 
     def sweeps(self, cell: Any, protocols: Iterable[str]) -> list[SweepValues]:
-        """Return the values of the cell's sweeps of ``protocols`` (any case)."""
-        from efex_gui.core.recordings.traces import read_together, traces_reloaded
+        """Return the values of the cell's sweeps of ``protocols`` (any case).
 
+        An extraction's cells hold no traces (memory): only the sweeps whose values
+        are neither cached nor stored are read back for efel, one file at a time
+        (a cancel is seen within a file's sweeps).
+        """
         wanted = tuple(protocols)
         chosen = [
             r for r in cell.recordings if matches_protocol(r.protocol_name, wanted)
         ]
-        known = [self.cache.known(r, self.efel_settings) for r in chosen]
-        missing = [r for r, k in zip(chosen, known, strict=True) if k is None]
-        # an extraction's cells hold no traces (memory): read back, for the efel
-        # call, only the sweeps whose values were never computed (one file at a
-        # time, so that a cancel is seen within a file's sweeps)
-        computed: dict[int, SweepValues | None] = {}
-        for group in read_together(missing):
-            self.check_cancelled()
-            with traces_reloaded(group):
-                for recording in group:
-                    computed[id(recording)] = self.cache.get(
-                        recording, self.efel_settings
-                    )
-        found = [
-            values if values is not None else computed.get(id(recording))
-            for recording, values in zip(chosen, known, strict=True)
-        ]
+        found = self.cache.values_of(
+            chosen,
+            self.efel_settings,
+            store=self.store,
+            before_read=self.check_cancelled,
+        )
         return [values for values in found if values is not None]
 
     def check_cancelled(self) -> None:

@@ -6,11 +6,16 @@ I-V curves read. :class:`SweepValuesCache` keeps them per sweep, keyed as the
 extraction's :class:`~efex_gui.core.extraction.feature_cache.FeatureCache` keys its
 values (a trace-free key for recordings read from files, else the digest of what efel
 receives), so re-summarising after an exclusion recomputes nothing and reads no file.
+:meth:`SweepValuesCache.values_of` also keeps them in the persistent feature store
+(:mod:`~efex_gui.core.extraction.store_batch`), so a reopened session, a second window
+or a later summary of the same sweeps (same files, metadata, efel settings and
+versions) makes no efel call.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import threading
 import weakref
 from dataclasses import dataclass, field
@@ -19,10 +24,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from efex_gui.core.extraction.feature_cache import settings_key, sweep_identity
-from efex_gui.core.extraction.feature_store import sweep_key
+from efex_gui.core.extraction.store_batch import marked_key, stored_batch
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Iterable, Mapping
+
+    from efex_gui.core.extraction.feature_store import FeatureStore
 
 __all__ = ["SWEEP_FEATURES", "SweepValues", "SweepValuesCache", "sweep_values"]
 
@@ -40,6 +47,8 @@ SWEEP_FEATURES: tuple[str, ...] = (
     "AP_amplitude",
     "AP_duration_half_width",
 )
+#: keeps the summary's values apart from the extraction's (first value, not mean)
+_MARKER = "__efex_sweep_values__"
 
 
 @dataclass(frozen=True)
@@ -121,11 +130,12 @@ def sweep_values(
 class SweepValuesCache:
     """Per-sweep values keyed by (sweep key, efel settings); thread-safe.
 
-    The key of a recording built by the core from a file is the persistent
-    :func:`~efex_gui.core.extraction.feature_store.sweep_key` (no trace needed: a
-    cached value is found on a recording whose traces were dropped), else
-    :func:`~efex_gui.core.extraction.feature_cache.sweep_identity`. Keys are
-    memoised per recording object.
+    The key of a recording built by the core from a file is its persistent key
+    (:func:`~efex_gui.core.extraction.store_batch.marked_key`; no trace needed: a
+    cached value is found on a recording whose traces were dropped, and the same key
+    finds it in the persistent store), else
+    :func:`~efex_gui.core.extraction.feature_cache.sweep_identity` (memory only).
+    Keys are memoised per recording object.
     """
 
     def __init__(self) -> None:
@@ -150,7 +160,7 @@ class SweepValuesCache:
             memo = None
         if memo is not None and settings in memo:
             return memo[settings]
-        persistent = sweep_key(recording, efel_settings)
+        persistent = marked_key(recording, efel_settings, _MARKER)
         if persistent is None:
             if getattr(recording, "voltage", None) is None:
                 return None
@@ -200,16 +210,104 @@ class SweepValuesCache:
         if getattr(recording, "voltage", None) is None or recording.amp is None:
             return None
         computed = sweep_values(recording, efel_settings)
-        if computed is None:
-            return None
+        if computed is not None:
+            self._remember(recording, efel_settings, computed.values)
+        return computed
+
+    def values_of(
+        self,
+        recordings: Iterable[Any],
+        efel_settings: Mapping[str, Any] | None = None,
+        *,
+        store: FeatureStore | None = None,
+        before_read: Callable[[], None] | None = None,
+    ) -> list[SweepValues | None]:
+        """Return the values of many sweeps: from memory, then ``store``, then efel.
+
+        Parameters
+        ----------
+        recordings : iterable of Recording
+            The sweeps (traces may have been dropped).
+        efel_settings : mapping, optional
+            The extraction's efel settings.
+        store : FeatureStore, optional
+            The persistent cache, looked up once for the sweeps not in memory;
+            what efel computed is written to it in one transaction, also when
+            ``before_read`` raised. Use it from one thread only.
+        before_read : callable, optional
+            Called before each file is read for efel (a sweep whose values are
+            found reads no file); may raise to stop (a cancel).
+
+        Returns
+        -------
+        list
+            Per recording, its :class:`SweepValues` or None (no traces, no amp).
+        """
+        from efex_gui.core.recordings.traces import read_together, traces_reloaded
+
+        chosen = list(recordings)
+        found = {id(r): self.known(r, efel_settings) for r in chosen}
+        absent = [r for r in chosen if found[id(r)] is None and r.amp is not None]
+        keys = {id(r): self.stored_key(r, efel_settings) for r in absent}
+        with stored_batch(store, keys) as batch:
+            for recording in absent:
+                values = _checked(batch.found(id(recording)))
+                if values is not None:
+                    self._remember(recording, efel_settings, values)
+                    found[id(recording)] = self.known(recording, efel_settings)
+            todo = [r for r in absent if found[id(r)] is None]
+            for group in read_together(todo):
+                if before_read is not None:
+                    before_read()
+                with traces_reloaded(group):
+                    for recording in group:
+                        computed = found[id(recording)] = self.get(
+                            recording, efel_settings
+                        )
+                        if computed is not None:
+                            batch.put(id(recording), computed.values)
+        return [found[id(r)] for r in chosen]
+
+    def stored_key(
+        self, recording: Any, efel_settings: Mapping[str, Any] | None
+    ) -> str | None:
+        """Return the persistent key of the values (None: kept in memory only)."""
+        key = self.key(recording, efel_settings)
+        return None if key is None or key[0].startswith("mem|") else key[0]
+
+    def _remember(
+        self,
+        recording: Any,
+        efel_settings: Mapping[str, Any] | None,
+        values: dict[str, float | None],
+    ) -> None:
         key = self.key(recording, efel_settings)
         if key is not None:
             with self._lock:
-                self._values[key] = computed.values
-        return computed
+                self._values[key] = values
 
     def clear(self) -> None:
         """Forget every value."""
         with self._lock:
             self._values.clear()
             self._keys.clear()
+
+
+def _checked(stored: Mapping[str, Any] | None) -> dict[str, float | None] | None:
+    """Return stored values holding every feature as a finite number or None.
+
+    Anything else (another format, a damaged entry) is None: computed again.
+    """
+    if stored is None or any(name not in stored for name in SWEEP_FEATURES):
+        return None
+    values: dict[str, float | None] = {}
+    for name in SWEEP_FEATURES:
+        value = stored[name]
+        if value is not None and not (
+            isinstance(value, float | int)
+            and not isinstance(value, bool)
+            and math.isfinite(value)
+        ):
+            return None
+        values[name] = None if value is None else float(value)
+    return values

@@ -7,7 +7,8 @@ cell: deferred counts found in the
 (no efel call, no trace read), the counts computed inside are stored after. The key
 is the sweep's persistent key (file identity, metadata, efel inputs, versions) with
 the very settings of the count (``strict_stiminterval``, the threshold, the global
-efel settings) and a marker that keeps it apart from the feature values.
+efel settings) and a marker that keeps it apart from the feature values
+(:mod:`~efex_gui.core.extraction.store_batch`, shared with the cell summary's values).
 
 A count that left a warning on its sweep (spikes missed although the voltage crosses
 the threshold) is not stored: it is computed again, so the warning is given again.
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from efex_gui.core.extraction.feature_store import sweep_key
+from efex_gui.core.extraction.store_batch import marked_key, stored_batch
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -36,7 +37,7 @@ def _key(recording: Any) -> str | None:
     settings = getattr(recording, "_spikecount_settings", None)
     if settings is None:
         return None
-    return sweep_key(recording, {**settings, _MARKER: 1})
+    return marked_key(recording, settings, _MARKER)
 
 
 def _encode(peak_time: Any) -> dict[str, Any]:
@@ -46,7 +47,9 @@ def _encode(peak_time: Any) -> dict[str, Any]:
     return {"n": len(times), **{f"t{i}": float(t) for i, t in enumerate(times)}}
 
 
-def _decode(values: dict[str, Any]) -> Any:
+def _decode(values: dict[str, Any] | None) -> Any:
+    if values is None:
+        raise KeyError("not stored")
     n = values.get("n")
     if n is None or any(f"t{i}" not in values for i in range(int(n))):
         raise KeyError("incomplete")
@@ -72,23 +75,19 @@ def spike_counts_cached(
         yield
         return
     pending = [r for r in recordings if getattr(r, "spikecount_pending", False)]
-    keys = {id(r): k for r in pending if (k := _key(r)) is not None}
-    found = store.get_many(keys.values())
-    todo = []
-    for recording in pending:
-        key = keys.get(id(recording))
+    with stored_batch(store, {id(r): _key(r) for r in pending}) as batch:
+        todo = []
+        for recording in pending:
+            try:
+                recording.peak_time = _decode(batch.found(id(recording)))
+            except (KeyError, TypeError, ValueError):
+                todo.append((recording, len(recording.warnings)))
         try:
-            recording.peak_time = _decode(found[key])  # type: ignore[index]
-        except (KeyError, TypeError, ValueError):
-            if key is not None:
-                todo.append((recording, key, len(recording.warnings)))
-    try:
-        yield
-    finally:
-        computed = {
-            key: _encode(recording.peak_time)
-            for recording, key, warnings in todo
-            if not recording.spikecount_pending and len(recording.warnings) == warnings
-        }
-        if computed:
-            store.put_many(computed)
+            yield
+        finally:
+            for recording, warnings in todo:
+                if (
+                    not recording.spikecount_pending
+                    and len(recording.warnings) == warnings
+                ):
+                    batch.put(id(recording), _encode(recording.peak_time))
