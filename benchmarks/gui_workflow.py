@@ -15,9 +15,9 @@ on the same inputs. Prints one JSON document::
      "load_average": {"start", "gui_done", "end"}}
 
 Besides the issue's keys, ``gui`` holds ``memory_mb`` (VmRSS and VmHWM after each
-stage), ``reopen_efel_calls`` (efel calls until the reopened results were shown, and
-until the browser's background reads ended), ``results_file_mb`` and the single
-exclusion times.
+stage), ``reopen_efel_calls`` (efel calls until the reopened results were shown,
+until the browser's background reads ended and until the cell summary was shown),
+``results_file_mb`` and the single exclusion times.
 
 ``--memory-only`` stops after the extraction (memory scaling runs: VmRSS/VmHWM after
 reading and after extracting, wall and CPU seconds). ``--reopen-only N``: INPUTS is
@@ -286,7 +286,8 @@ def reopen(
     """Seconds from File > Open of the saved session to its results shown.
 
     Also returns the efel calls made until the results were shown (0: nothing
-    recomputed) and until the background reads of the browser ended. ``profile``:
+    recomputed), until the background reads of the browser ended and until the
+    cell summary was shown (the Cells dock; worker thread). ``profile``:
     cProfile of the GUI thread from the open to the results shown, then 2 s more
     (the target check and the first repaints), written there.
     """
@@ -295,6 +296,10 @@ def reopen(
     shown: list[Any] = []
     extraction.results_changed.connect(
         lambda result: shown.append(result) if result is not None else None
+    )
+    summarised: list[Any] = []
+    window.cell_analysis.summaries_changed.connect(
+        lambda summaries: summarised.append(summaries) if summaries else None
     )
     calls = _count_efel_calls()
     profiler = cProfile.Profile() if profile is not None else None
@@ -315,6 +320,8 @@ def reopen(
     efel_calls = {"until_results": calls()}
     spin_until(app, lambda: not controller.is_busy())  # the background reads
     efel_calls["with_background_reads"] = calls()
+    spin_until(app, lambda: bool(summarised), what="no cell summary")
+    efel_calls["with_cell_summary"] = calls()
     close_window(app, window, controller)
     return seconds, efel_calls
 
