@@ -1,4 +1,4 @@
-"""The cell summary's sweep values come from the persistent cache when it has them (#14).
+"""The cell summary's sweep values come from the persistent cache if it has them (#14).
 
 Reopening a session (or a second window on the same data) summarises its cells again
 with an empty in-memory cache; each sweep's values (one efel call each: about 3 700
