@@ -24,6 +24,20 @@ if TYPE_CHECKING:
     from efex_gui.core.recordings.recording import Trace
 
 
+#: The parameters of a stimulus from ``ton`` to ``toff`` on a holding current (Step,
+#: Ramp, SineSpec), in protocols.json key order.
+WINDOW_PARAMETERS = (
+    "ton",
+    "toff",
+    "tend",
+    "amp",
+    "hypamp",
+    "dt",
+    "amp_rel",
+    "hypamp_rel",
+)
+
+
 class ECode(Recording):
     """A Recording whose stimulus is interpreted at construction.
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from efex_gui.core.recordings.ecodes import detection
-from efex_gui.core.recordings.ecodes.base import ECode
+from efex_gui.core.recordings.ecodes.base import WINDOW_PARAMETERS, ECode
 
 if TYPE_CHECKING:
     from efex_gui.core.recordings.recording import Metadata, Trace
@@ -25,7 +25,7 @@ class Ramp(ECode):
     ``config_data`` needs ``ton`` (ms), ``toff`` is optional.
     """
 
-    _exported = ("ton", "toff", "tend", "amp", "hypamp", "dt", "amp_rel", "hypamp_rel")
+    _exported = WINDOW_PARAMETERS
 
     default_protocol_name = "ramp"
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from efex_gui.core.recordings.ecodes import detection
-from efex_gui.core.recordings.ecodes.base import ECode
+from efex_gui.core.recordings.ecodes.base import WINDOW_PARAMETERS, ECode
 
 if TYPE_CHECKING:
     from efex_gui.core.recordings.recording import Metadata, Trace
@@ -45,9 +45,7 @@ class SineSpec(ECode):
     chirp_frequency_base: float
     chirp_frequency_scale: float
     chirp_frequency_denominator: float
-    _attributes = (
-        "ton", "toff", "tend", "amp", "hypamp", "dt", "amp_rel", "hypamp_rel",
-    )  # fmt: skip
+    _attributes = WINDOW_PARAMETERS
     _exported = (*_attributes, *CHIRP_DEFAULTS)
 
     default_protocol_name = "SineSpec"

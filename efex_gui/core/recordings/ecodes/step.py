@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from efex_gui.core.recordings.ecodes import detection
-from efex_gui.core.recordings.ecodes.base import ECode
+from efex_gui.core.recordings.ecodes.base import WINDOW_PARAMETERS, ECode
 
 if TYPE_CHECKING:
     from efex_gui.core.recordings.recording import Metadata, Trace
@@ -30,7 +30,7 @@ class Step(ECode):
     is_step = True
     #: ``amp`` and ``hypamp`` keep the metadata's values (Recording.standardize_trace)
     _attributes = ("ton", "toff", "tend", "dt", "amp_rel", "hypamp_rel")
-    _exported = ("ton", "toff", "tend", "amp", "hypamp", "dt", "amp_rel", "hypamp_rel")
+    _exported = WINDOW_PARAMETERS
 
     default_protocol_name = "step"
 
