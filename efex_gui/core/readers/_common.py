@@ -134,6 +134,18 @@ def check_metadata(
     check_metadata_types(config_data, str(where))
 
 
+def metadata_filepath(config_data: dict[str, Any], reader: str) -> str:
+    """Return the metadata's ``filepath`` (see :func:`check_metadata`).
+
+    Raises
+    ------
+    MetadataError
+        ``filepath`` is missing (the message names ``reader``) or of a wrong type.
+    """
+    check_metadata(config_data, ["filepath"], reader)
+    return str(config_data["filepath"])
+
+
 _NUMBER_KEYS = ("dt", "ton", "toff", "amp", "hypamp", "ljp", "v_corr")
 _TEXT_KEYS = ("v_unit", "i_unit", "t_unit", "abf_layout", "abf_epoch")
 _PATH_KEYS = ("filepath", "v_file", "i_file")
@@ -290,13 +302,14 @@ def validate_trace(path: str, trace: TraceDict, index: int) -> TraceDict:
 
 
 def validate_traces(
-    path: str, traces: list[TraceDict], skip_bad: bool = False
+    path: str, traces: list[TraceDict], config_data: Mapping[str, Any]
 ) -> list[TraceDict]:
     """Validate every trace of a reader's output (see :func:`validate_trace`).
 
-    With ``skip_bad`` (metadata ``"skip_bad_traces": true``), unusable traces are
-    dropped with a warning instead of failing the whole file.
+    With the metadata's ``"skip_bad_traces": true``, unusable traces are dropped with
+    a warning instead of failing the whole file.
     """
+    skip_bad = bool(config_data.get("skip_bad_traces"))
     kept = []
     for index, trace in enumerate(traces):
         try:

@@ -20,7 +20,7 @@ from efex_gui.core.errors import ReaderError
 from efex_gui.core.readers._channels import Channel, channel_traces, clean_unit
 from efex_gui.core.readers._common import (
     TraceDict,
-    check_metadata,
+    metadata_filepath,
     reading,
     require_file,
     validate_traces,
@@ -83,8 +83,7 @@ def atf_reader(config_data: dict[str, Any]) -> list[TraceDict]:
     list of dict
         ``voltage``, ``current``, ``dt``, ``t_unit``, ``v_unit``, ``i_unit``, ``id``.
     """
-    check_metadata(config_data, ["filepath"], "atf_reader")
-    path = str(config_data["filepath"])
+    path = metadata_filepath(config_data, "atf_reader")
     require_file(path)
     with reading(path, "an Axon Text File"), open(path, encoding="latin-1") as handle:
         lines = handle.read().splitlines()
@@ -102,4 +101,4 @@ def atf_reader(config_data: dict[str, Any]) -> list[TraceDict]:
     channels = _channels(titles, signals, table, path)
     stem = os.path.splitext(os.path.basename(path))[0]
     traces = channel_traces(channels, config_data, path, dt, t_unit, stem)
-    return validate_traces(path, traces, bool(config_data.get("skip_bad_traces")))
+    return validate_traces(path, traces, config_data)

@@ -34,7 +34,7 @@ from neo.io import AxonIO
 from efex_gui.core.errors import MetadataError, ReaderError
 from efex_gui.core.readers._common import (
     TraceDict,
-    check_metadata,
+    metadata_filepath,
     reading,
     require_file,
     validate_traces,
@@ -136,8 +136,7 @@ def axon_reader(config_data: dict[str, Any]) -> list[TraceDict]:
         ``voltage``, ``current``, ``dt`` (BluePyEfe layout), plus ``v_unit``,
         ``i_unit``, ``t_unit``, ``id`` and ``current_source`` (units layout).
     """
-    check_metadata(config_data, ["filepath"], "axon_reader")
-    path = str(config_data["filepath"])
+    path = metadata_filepath(config_data, "axon_reader")
     io, block = open_abf(path)
     layout = _layout(config_data)
     if config_data.get(RAW_ONLY):
@@ -155,4 +154,4 @@ def axon_reader(config_data: dict[str, Any]) -> list[TraceDict]:
                 path,
             )
         traces = traces_by_units(io, block, config_data, path)
-    return validate_traces(path, traces, bool(config_data.get("skip_bad_traces")))
+    return validate_traces(path, traces, config_data)

@@ -31,7 +31,7 @@ from efex_gui.core.errors import ReaderError
 from efex_gui.core.readers._channels import unit_kind
 from efex_gui.core.readers._common import (
     TraceDict,
-    check_metadata,
+    metadata_filepath,
     metadata_step,
     reading,
     require_file,
@@ -148,8 +148,7 @@ def heka_reader(config_data: dict[str, Any]) -> list[TraceDict]:
     list of dict
         See the module docstring.
     """
-    check_metadata(config_data, ["filepath"], "heka_reader")
-    path = str(config_data["filepath"])
+    path = metadata_filepath(config_data, "heka_reader")
     traces: list[TraceDict] = []
     skipped = 0
     with open_heka(path) as bundle, reading(path, "a HEKA PatchMaster bundle"):
@@ -163,7 +162,7 @@ def heka_reader(config_data: dict[str, Any]) -> list[TraceDict]:
         raise ReaderError(path, "no current-clamp sweep matches the metadata")
     if skipped:
         traces[0]["reader_note"] = f"{plural(skipped, 'voltage-clamp sweep')} skipped"
-    return validate_traces(path, traces, bool(config_data.get("skip_bad_traces")))
+    return validate_traces(path, traces, config_data)
 
 
 def _series_traces(

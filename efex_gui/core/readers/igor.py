@@ -195,4 +195,4 @@ def igor_reader(config_data: dict[str, Any]) -> list[TraceDict]:
         "current": current["data"],
         "i_unit": current["unit"],
     }
-    return validate_traces(v_path, [trace], bool(config_data.get("skip_bad_traces")))
+    return validate_traces(v_path, [trace], config_data)

@@ -125,7 +125,7 @@ def csv_lccr_reader(config_data: dict[str, Any]) -> list[TraceDict]:
                 "t_unit": config_data["t_unit"],
             }
         )
-    return validate_traces(path, traces, bool(config_data.get("skip_bad_traces")))
+    return validate_traces(path, traces, config_data)
 
 
 def _positive(config_data: dict[str, Any], key: str, path: str) -> np.float64:

@@ -28,7 +28,7 @@ from efex_gui.core.readers._channels import (
 )
 from efex_gui.core.readers._common import (
     TraceDict,
-    check_metadata,
+    metadata_filepath,
     reading,
     require_file,
     validate_traces,
@@ -138,14 +138,13 @@ def neo_reader(config_data: dict[str, Any]) -> list[TraceDict]:
     list of dict
         As :func:`~efex_gui.core.readers.wcp.wcp_reader`.
     """
-    check_metadata(config_data, ["filepath"], "neo_reader")
-    path = str(config_data["filepath"])
+    path = metadata_filepath(config_data, "neo_reader")
     require_file(path)
     io = _io(path)
     with reading(path, f"a {type(io).__name__} file"):
         block = io.read_block()
     traces = traces_from_block(block, config_data, path)
-    return validate_traces(path, traces, bool(config_data.get("skip_bad_traces")))
+    return validate_traces(path, traces, config_data)
 
 
 def inspect_neo(path: str) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from efex_gui.core.errors import MetadataError, MissingMetadataError, ReaderErro
 from efex_gui.core.readers._common import (
     TraceDict,
     check_metadata,
+    metadata_filepath,
     metadata_step,
     reading,
     require_file,
@@ -158,8 +159,7 @@ def text_reader(config_data: dict[str, Any]) -> list[TraceDict]:
         One trace: ``voltage``, ``current``, ``dt``, ``t_unit``, ``v_unit``,
         ``i_unit``, ``id``, ``current_source``.
     """
-    check_metadata(config_data, ["filepath"], "text_reader")
-    path = str(config_data["filepath"])
+    path = metadata_filepath(config_data, "text_reader")
     table = load_table(path)
     missing = missing_text_metadata(config_data, table.shape[1])
     if missing and not config_data.get(RAW_ONLY):
@@ -197,4 +197,4 @@ def text_reader(config_data: dict[str, Any]) -> list[TraceDict]:
         "id": os.path.splitext(os.path.basename(path))[0],
         "current_source": source,
     }
-    return validate_traces(path, [trace], bool(config_data.get("skip_bad_traces")))
+    return validate_traces(path, [trace], config_data)

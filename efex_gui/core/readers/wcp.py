@@ -18,7 +18,7 @@ from efex_gui.core.errors import ReaderError
 from efex_gui.core.readers._channels import channel_traces
 from efex_gui.core.readers._common import (
     TraceDict,
-    check_metadata,
+    metadata_filepath,
     reading,
     require_file,
     validate_traces,
@@ -41,8 +41,7 @@ def wcp_reader(config_data: dict[str, Any]) -> list[TraceDict]:
         ``voltage``, ``current``, ``dt`` (s), ``t_unit``, ``v_unit``, ``i_unit``,
         ``id``, ``current_source``.
     """
-    check_metadata(config_data, ["filepath"], "wcp_reader")
-    path = str(config_data["filepath"])
+    path = metadata_filepath(config_data, "wcp_reader")
     require_file(path)
     with reading(path, "a WinWCP file"):
         block = WinWcpIO(filename=path).read_block()
@@ -52,4 +51,4 @@ def wcp_reader(config_data: dict[str, Any]) -> list[TraceDict]:
     rate = float(block.segments[0].analogsignals[0].sampling_rate.rescale("Hz"))
     stem = os.path.splitext(os.path.basename(path))[0]
     traces = channel_traces(channels, config_data, path, 1.0 / rate, "s", stem)
-    return validate_traces(path, traces, bool(config_data.get("skip_bad_traces")))
+    return validate_traces(path, traces, config_data)

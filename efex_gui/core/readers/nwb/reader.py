@@ -66,4 +66,4 @@ def nwb_reader(config_data: dict[str, Any]) -> list[TraceDict]:
         layout = detect_layout(f)
         request = LayoutRequest(protocols, repetitions, config_data, path)
         traces = _layout_readers()[layout](f, request)
-    return validate_traces(path, traces, bool(config_data.get("skip_bad_traces")))
+    return validate_traces(path, traces, config_data)
