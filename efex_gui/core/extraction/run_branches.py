@@ -25,7 +25,9 @@ from efex_gui.core.extraction.grouping import GroupingSettings, group_by_target
 from efex_gui.core.extraction.read_and_extract import (
     _mapped,
     cell_reader,
+    extract_efeatures_at_targets,
     prepare_targets,
+    read_recordings,
 )
 from efex_gui.core.extraction.request import Mapper, RunExtras, Settings
 from efex_gui.core.rheobase.strategies import run_rheobase_settings
@@ -116,23 +118,16 @@ def _read_extract(
     map_function: Mapper,
     targets: list[dict[str, Any]],
     efel_settings: Settings,
-    options: RunOptions | None = None,
 ) -> list[Any]:
-    """Read then extract, both through ``map_function`` (spec §2.12).
+    """BluePyEfe's stages (spec §2.12), both through ``map_function``; no rheobase.
 
-    BluePyEfe's stages: every cell read, then the features on every recording of a
-    targeted protocol; no rheobase.
+    :func:`read_recordings` (every cell), then :func:`extract_efeatures_at_targets`
+    (the features on every recording of a targeted protocol).
     """
-    options = options or RunOptions()
-    reading = CellTask(
-        read=cell_reader(recording_reader, efel_settings, options), rheobase=False
+    cells = read_recordings(
+        files_metadata, recording_reader, map_function, efel_settings
     )
-    cells = options.map_stage(map_function, reading, list(files_metadata.items()), 0)
-    prepare_targets(targets, options.strict_targets)
-    extracting = CellTask.at_targets(
-        targets, efel_settings=efel_settings, extract_all_recordings=True
-    )
-    return options.map_stage(map_function, extracting, cells, 1)
+    return extract_efeatures_at_targets(cells, targets, map_function, efel_settings)
 
 
 def _read_extract_low_memory(
@@ -140,7 +135,6 @@ def _read_extract_low_memory(
     recording_reader: Any,
     targets: list[dict[str, Any]],
     efel_settings: Settings,
-    options: RunOptions | None = None,
 ) -> list[Any]:
     """Cell by cell in this process, traces dropped after extraction (spec §2.12).
 
@@ -148,17 +142,16 @@ def _read_extract_low_memory(
     rheobase; the recordings keep their spike counts but lose ``t``, ``voltage``,
     ``current`` and ``reader_data``.
     """
-    options = options or RunOptions()
     task = _reading_task(
         targets,
         recording_reader,
         efel_settings,
-        options,
+        RunOptions(),
         rheobase=False,
         extract_all_recordings=True,
         drop=True,
     )
-    return options.map_stage(map, task, list(files_metadata.items()), 1)
+    return [task(cell_definition) for cell_definition in files_metadata.items()]
 
 
 def _extract_with_targets(
