@@ -80,6 +80,7 @@ class ECode(Recording):
         self.export_attr = list(self._exported)
 
         if self.t is not None and self.current is not None:
+            self.dt = self.t[1]  # BluePyEfe's: t starts at 0
             self.interpret(self.t, self.current, self.config_data, self.reader_data)
         if self.voltage is not None:
             self.set_autothreshold()
@@ -91,7 +92,10 @@ class ECode(Recording):
     def interpret(
         self, t: Any, current: Any, config_data: Metadata, reader_data: Trace
     ) -> None:
-        """Find the stimulus timings and amplitudes (eCode-specific)."""
+        """Find the stimulus timings and amplitudes (eCode-specific).
+
+        Called at construction with ``self.dt`` (``t[1]``) already set.
+        """
         raise NotImplementedError
 
     # ------------------------------------------------------------------ stimulus
@@ -200,7 +204,6 @@ class TimedECode(ECode):
         self, t: Any, current: Any, config_data: Metadata, reader_data: Trace
     ) -> None:
         """Read the timings, measure the amplitudes, then timings in ms."""
-        self.dt = t[1]
         self._read_timings(config_data, self.timings, self.default_timings)
         self.measure(detection.smooth(current), config_data, reader_data)
         self._timings_to_ms(t, self.timings)

@@ -59,7 +59,6 @@ class PinkNoise(ECode):
         self, t: Any, current: Any, config_data: Metadata, reader_data: Trace
     ) -> None:
         """Interpret timings (given or detected), holding, amplitude and waveform."""
-        self.dt = t[1]
         ton, toff = self._given_window(config_data, reader_data)
         hypamp = detection.base_current(
             current, detection.BASE_CURRENT_SAMPLES if ton is None else ton

@@ -33,7 +33,6 @@ class Ramp(ECode):
         self, t: Any, current: Any, config_data: Metadata, reader_data: Trace
     ) -> None:
         """Find ``ton``, ``toff``, ``hypamp`` and ``amp``."""
-        self.dt = t[1]
         self.set_timing_ecode(["ton"], config_data)
         smooth = detection.smooth(current)
         if config_data.get("toff") is not None:

@@ -73,7 +73,6 @@ class SAHP(ECode):
         self, t: Any, current: Any, config_data: Metadata, reader_data: Trace
     ) -> None:
         """Interpret timings from the metadata if all four are there, else detected."""
-        self.dt = t[1]
         smooth = detection.smooth(current)
         if all(name in config_data for name in TIMINGS):
             self._interpret_from_config(t, smooth, config_data, reader_data)

@@ -68,7 +68,6 @@ class SineSpec(ECode):
         self, t: Any, current: Any, config_data: Metadata, reader_data: Trace
     ) -> None:
         """Interpret timings from metadata (else 150 / 5100 samples), then amplitude."""
-        self.dt = t[1]
         for name, default in (("ton", DEFAULT_TON_INDEX), ("toff", DEFAULT_TOFF_INDEX)):
             if config_data.get(name) is not None:
                 self.set_timing_ecode([name], config_data)

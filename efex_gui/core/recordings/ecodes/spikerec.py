@@ -88,7 +88,6 @@ class SpikeRec(ECode):
         self, t: Any, current: Any, config_data: Metadata, reader_data: Trace
     ) -> None:
         """Find the holding, the peak current and the pulses."""
-        self.dt = t[1]
         smooth = detection.smooth(current, detection.SPIKEREC_SMOOTHING_WIDTH)
         self.set_amplitudes_ecode(
             "hypamp", config_data, reader_data, detection.base_current(current)

@@ -38,7 +38,6 @@ class Step(ECode):
         self, t: Any, current: Any, config_data: Metadata, reader_data: Trace
     ) -> None:
         """Find ``ton``, ``toff``, ``hypamp`` and ``amp`` (spec §3.5.1)."""
-        self.dt = t[1]
         ton, toff = self._given_window(config_data, reader_data)
         if ton is None or toff is None:  # timings from the metadata need no filter
             smooth = detection.smooth(current)
