@@ -6,7 +6,9 @@
 - h5py, neo, igor2, pyabf, myokit only under ``efex_gui.core.readers`` (and the demo
   NWB writer);
 - nothing in efex_gui imports bluepyefe (tests and benchmarks may, as an oracle);
-- the core never imports the app or the widgets.
+- the core never imports the app or the widgets;
+- the core is a few rooms (packages) with at most 12 modules at its top, each named in
+  ``docs/architecture.md``.
 """
 
 from __future__ import annotations
@@ -215,3 +217,31 @@ def test_cycle_checker_counts_imports_inside_functions(tmp_path: Path) -> None:
     graph = _import_graph(tmp_path, "pkg")
     assert graph["pkg.b"] == {"pkg.a"}
     assert _cycles(graph) == [["pkg.a", "pkg.b"]]
+
+
+# --- the layout: a few rooms, few modules left at the top -----------------------------
+
+CORE = PACKAGE / "core"
+ARCHITECTURE = PACKAGE.parent / "docs" / "architecture.md"
+#: at most this many modules directly in efex_gui/core (issue 11)
+MOST_TOP_MODULES = 12
+
+
+def _core_rooms() -> list[str]:
+    return sorted(p.name for p in CORE.iterdir() if (p / "__init__.py").is_file())
+
+
+def _core_top_modules() -> list[str]:
+    return sorted(p.name for p in CORE.glob("*.py") if p.name != "__init__.py")
+
+
+def test_core_is_rooms_with_few_modules_at_the_top() -> None:
+    assert len(_core_top_modules()) <= MOST_TOP_MODULES, _core_top_modules()
+    assert len(_core_rooms()) >= 8, _core_rooms()
+
+
+def test_architecture_page_names_every_room_and_top_module() -> None:
+    """docs/architecture.md names each room (``name/``) and top module (``x.py``)."""
+    page = ARCHITECTURE.read_text(encoding="utf-8")
+    names = [f"{room}/" for room in _core_rooms()] + _core_top_modules()
+    assert [name for name in names if name not in page] == []
