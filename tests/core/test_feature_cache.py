@@ -14,7 +14,9 @@ from efex_gui.core.extraction.feature_cache import (
     CacheStats,
     FeatureCache,
     extract_efeatures_cached,
+    key_memo,
     settings_key,
+    share_identity,
     sweep_identity,
     target_groups,
 )
@@ -130,6 +132,28 @@ def test_identity_is_stable_across_reads(demo: dict) -> None:
     two = _read(demo, "SimCell1", "IDRest")
     assert [sweep_identity(r) for r in one] == [sweep_identity(r) for r in two]
     assert len({sweep_identity(r) for r in one}) == len(one)
+
+
+def test_keys_are_memoised_on_the_recording_not_pickled_nor_copied(
+    demo: dict,
+) -> None:
+    """The memo lives in the recording (no global weak table per sweep)."""
+    recording = _read(demo, "SimCell1", "IDRest")[0]
+    identity = sweep_identity(recording)
+    assert recording.cache_keys is key_memo(recording)
+    assert set(recording.cache_keys.values()) == {identity}
+    # a pickled or copied recording carries no memo: a copy may change its inputs
+    assert "cache_keys" not in recording.__getstate__()
+    moved = copy.copy(recording)
+    assert moved.cache_keys is None
+    moved.voltage = moved.voltage - 10.0
+    assert sweep_identity(moved) != identity
+    # a copy that keeps its inputs shares the memo of its source
+    kept = copy.copy(recording)
+    share_identity(recording, kept)
+    assert kept.cache_keys is recording.cache_keys
+    FeatureCache().key(kept, SETTINGS)
+    assert settings_key(SETTINGS) in recording.cache_keys
 
 
 def test_settings_key_ignores_order_and_numpy_types() -> None:

@@ -14,16 +14,19 @@ versions) makes no efel call.
 
 from __future__ import annotations
 
-import contextlib
 import math
+import sys
 import threading
-import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from efex_gui.core.extraction.feature_cache import settings_key, sweep_identity
+from efex_gui.core.extraction.feature_cache import (
+    key_memo,
+    settings_key,
+    sweep_identity,
+)
 from efex_gui.core.extraction.store_batch import marked_key, stored_batch
 
 if TYPE_CHECKING:
@@ -140,11 +143,8 @@ class SweepValuesCache:
 
     def __init__(self) -> None:
         self._values: dict[tuple[str, str], dict[str, float | None]] = {}
-        self._keys: weakref.WeakKeyDictionary[Any, dict[str, tuple[str, str]]] = (
-            weakref.WeakKeyDictionary()
-        )
         self._lock = threading.Lock()
-        self._last_settings: tuple[Any, dict[str, Any], str] | None = None
+        self._last_settings: tuple[Any, dict[str, Any], str, str] | None = None
 
     def key(
         self, recording: Any, efel_settings: Mapping[str, Any] | None = None
@@ -153,34 +153,37 @@ class SweepValuesCache:
 
         A recording without a trace-free key needs its traces for its identity.
         """
-        settings = self._settings_text(efel_settings)
-        try:
-            memo = self._keys.get(recording)
-        except TypeError:  # not weak-referenceable
-            memo = None
-        if memo is not None and settings in memo:
-            return memo[settings]
+        settings, memo_key = self._settings_text(efel_settings)
+        memo = key_memo(recording)
+        if memo is not None and memo_key in memo:
+            known: tuple[str, str] = memo[memo_key]
+            return known
         persistent = marked_key(recording, efel_settings, _MARKER)
         if persistent is None:
             if getattr(recording, "voltage", None) is None:
                 return None
             persistent = "mem|" + sweep_identity(recording)
         key = (persistent, settings)
-        with contextlib.suppress(TypeError):  # not weak-referenceable: no memo
-            self._keys.setdefault(recording, {})[settings] = key
+        if memo is not None:
+            memo[memo_key] = key
         return key
 
-    def _settings_text(self, efel_settings: Mapping[str, Any] | None) -> str:
-        """``settings_key`` of the settings, reused while the same dict is passed.
+    def _settings_text(
+        self, efel_settings: Mapping[str, Any] | None
+    ) -> tuple[str, str]:
+        """``settings_key`` of the settings and the key of the values in a key memo.
 
-        A summary passes one settings dict for thousands of sweeps.
+        Reused while the same dict is passed: a summary passes one settings dict for
+        thousands of sweeps. The memo key (in the recordings' ``cache_keys``, beside
+        the feature cache's keys) is one interned string for all of them.
         """
         last = self._last_settings
         if last is not None and last[0] is efel_settings and last[1] == efel_settings:
-            return last[2]
+            return last[2], last[3]
         text = settings_key(dict(efel_settings or {}))
-        self._last_settings = (efel_settings, dict(efel_settings or {}), text)
-        return text
+        memo_key = sys.intern(_MARKER + text)
+        self._last_settings = (efel_settings, dict(efel_settings or {}), text, memo_key)
+        return text, memo_key
 
     def known(
         self, recording: Any, efel_settings: Mapping[str, Any] | None = None
@@ -290,7 +293,6 @@ class SweepValuesCache:
         """Forget every value."""
         with self._lock:
             self._values.clear()
-            self._keys.clear()
 
 
 def _checked(stored: Mapping[str, Any] | None) -> dict[str, float | None] | None:

@@ -27,10 +27,9 @@ Qt-free; used by the GUI's extraction worker.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import weakref
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -50,6 +49,7 @@ __all__ = [
     "FeatureCache",
     "extract_cell_features",
     "extract_efeatures_cached",
+    "key_memo",
     "settings_key",
     "share_identity",
     "sweep_identity",
@@ -59,11 +59,29 @@ __all__ = [
 _IDENTITY_ATTRIBUTES = ("ton", "toff", "amp", "auto_threshold")
 _ARRAY_ATTRIBUTES = ("t", "voltage", "current", "multi_stim_start", "multi_stim_end")
 
-_identities: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
-#: per recording: ``{settings_key: persistent key or None}`` (shared by its copies)
-_persistent_keys: weakref.WeakKeyDictionary[Any, dict[str, str | None]] = (
-    weakref.WeakKeyDictionary()
-)
+#: the key of a recording's identity in its memo (settings texts are JSON objects)
+_IDENTITY = "identity"
+
+
+def key_memo(recording: Any) -> dict[str, Any] | None:
+    """Return the memo of cache keys kept on a recording object (None: it has none).
+
+    A :class:`~efex_gui.core.recordings.recording.Recording` keeps its keys in its
+    ``cache_keys`` slot, neither pickled nor copied (a copy whose inputs may change
+    computes its own; :func:`share_identity` hands them to a copy that will not).
+    Other objects (duck-typed recordings) get no memo: their keys are computed again.
+    """
+    try:
+        memo: dict[str, Any] | None = recording.cache_keys
+    except AttributeError:
+        return None
+    if memo is None:
+        memo = {}
+        try:
+            recording.cache_keys = memo
+        except AttributeError:  # read-only
+            return None
+    return memo
 
 
 def _update_array(digest: Any, value: Any) -> None:
@@ -88,10 +106,10 @@ def sweep_identity(recording: Any) -> str:
     str
         A hex digest; memoised per recording object.
     """
-    try:
-        return _identities[recording]
-    except (KeyError, TypeError):
-        pass
+    memo = key_memo(recording)
+    if memo is not None and _IDENTITY in memo:
+        identity: str = memo[_IDENTITY]
+        return identity
     digest = hashlib.blake2b(digest_size=20)
     header = {
         "class": type(recording).__name__,
@@ -104,19 +122,20 @@ def sweep_identity(recording: Any) -> str:
     for name in _ARRAY_ATTRIBUTES:
         _update_array(digest, getattr(recording, name, None))
     identity = digest.hexdigest()
-    with contextlib.suppress(TypeError):  # not weak-referenceable: no memo
-        _identities[recording] = identity
+    if memo is not None:
+        memo[_IDENTITY] = identity
     return identity
 
 
 def share_identity(source: Any, copy: Any) -> None:
-    """Let ``copy`` (a shallow copy of ``source``) reuse its memoised keys."""
-    identity = _identities.get(source)
-    if identity is not None:
-        with contextlib.suppress(TypeError):
-            _identities[copy] = identity
-    with contextlib.suppress(TypeError):
-        _persistent_keys[copy] = _persistent_keys.setdefault(source, {})
+    """Let ``copy`` (a shallow copy of ``source``) reuse its memoised keys.
+
+    Only for a copy whose files, metadata and efel inputs stay those of ``source``:
+    the two then share one memo.
+    """
+    memo = key_memo(source)
+    if memo is not None and hasattr(copy, "cache_keys"):
+        copy.cache_keys = memo
 
 
 def _memoised_sweep_key(
@@ -127,19 +146,24 @@ def _memoised_sweep_key(
     A recording's files, metadata and efel inputs do not change once read (a file
     changed on disk is read again into new recordings), so its key does not either.
     """
-    text = settings_key(settings)
-    try:
-        memo = _persistent_keys.setdefault(recording, {})
-    except TypeError:  # not weak-referenceable: no memo
+    memo = key_memo(recording)
+    if memo is None:
         return sweep_key(recording, settings)
+    text = settings_key(settings)
     if text not in memo:
         memo[text] = sweep_key(recording, settings)
-    return memo[text]
+    key: str | None = memo[text]
+    return key
 
 
 def settings_key(settings: Mapping[str, Any] | None) -> str:
-    """Make a canonical string for a dict of efel settings (key order ignored)."""
-    return json.dumps(dict(settings or {}), sort_keys=True, default=json_default)
+    """Make a canonical string for a dict of efel settings (key order ignored).
+
+    Interned: the memos of thousands of recordings keyed by it hold one string.
+    """
+    return sys.intern(
+        json.dumps(dict(settings or {}), sort_keys=True, default=json_default)
+    )
 
 
 @dataclass

@@ -89,6 +89,10 @@ RECORDING_ATTRIBUTES = (
     "qc_measures",
     "own_window",
 )
+#: slots that are not the sweep's state: not pickled, not copied (``cache_keys``: the
+#: memo of the cache keys computed on this object, see
+#: :func:`~efex_gui.core.extraction.feature_cache.key_memo`)
+MEMO_ATTRIBUTES = ("cache_keys",)
 #: the stimulus window and sampling step every eCode sets (a plain Recording has
 #: none: ``hasattr(recording, "ton")`` tells them apart); an eCode's own attributes
 #: are slots of its class (``SpikeRec.tspike``, ``SAHP.tmid``, ...)
@@ -96,14 +100,17 @@ WINDOW_ATTRIBUTES = ("ton", "toff", "tend", "dt")
 
 
 def _slots(cls: type) -> dict[str, Any]:
-    """Return ``{name: member descriptor}`` of the slots of ``cls`` and its bases."""
+    """Return ``{name: member descriptor}`` of the state slots of ``cls`` and its bases.
+
+    The memo slots (``MEMO_ATTRIBUTES``) are not part of the state.
+    """
     known = _SLOTS.get(cls)
     if known is None:
         known = {
             name: base.__dict__[name]
             for base in reversed(cls.__mro__)
             for name in base.__dict__.get("__slots__", ())
-            if name not in ("__dict__", "__weakref__")
+            if name not in ("__dict__", "__weakref__", *MEMO_ATTRIBUTES)
         }
         _SLOTS[cls] = known
     return known
@@ -138,6 +145,7 @@ class Recording(LazySpikeCount):
     __slots__ = (
         *RECORDING_ATTRIBUTES,
         *WINDOW_ATTRIBUTES,
+        *MEMO_ATTRIBUTES,
         "__dict__",
         "__weakref__",
     )
@@ -204,6 +212,7 @@ class Recording(LazySpikeCount):
         # through an exception each)
         self.qc_measures: Any = None
         self.own_window: Any = None
+        self.cache_keys: dict[str, Any] | None = None
 
         if len(reader_data):
             self.standardize_trace(config_data, reader_data)
@@ -226,6 +235,7 @@ class Recording(LazySpikeCount):
         state = dict(state)
         self.upgrade_state(state)
         state.setdefault("source_index", None)
+        self.cache_keys = None
         slots = _slots(type(self))
         for name, value in state.items():
             member = slots.get(name)
@@ -238,6 +248,7 @@ class Recording(LazySpikeCount):
         """Return a shallow copy (``copy.copy``'s, without a state dict between)."""
         cls = type(self)
         new = cls.__new__(cls)
+        new.cache_keys = None
         for member in _slots(cls).values():
             try:
                 member.__set__(new, member.__get__(self, cls))
