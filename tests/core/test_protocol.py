@@ -206,3 +206,22 @@ def test_extending_with_what_a_protocol_gathered_equals_appending():
     assert extended_target.values == appended_target.values == [3.0, 5.0]
     assert extended_target.files == appended_target.files
     assert extended_target._auto_thresholds == appended_target._auto_thresholds
+
+
+def test_gathered_targets_share_the_files_of_the_same_recordings():
+    # every feature of a sweep comes from the same files: what a window gathered
+    # holds one files tuple (and one thresholds tuple) for them, not one per feature
+    first = EFeatureTarget(None, "Spikecount", "IDRest", 150, 20)
+    second = EFeatureTarget("rate", "mean_frequency", "IDRest", 150, 20)
+    third = EFeatureTarget(None, "AP_width", "IDRest", 150, 20)
+    protocol = Protocol("IDRest", 150, 20, [first, second, third], 0.1)
+    for amp, spikes in ((0.15, 3.0), (0.16, 4.0)):
+        recording = _recording(amp, amp * 1000, -0.01, spikes=spikes)
+        recording.efeatures.update({"rate": 2 * spikes, "AP_width": float("nan")})
+        protocol.append(recording)
+    counts, rates, widths = protocol.gathered().feature_targets
+    assert counts.files == rates.files == ("f0.15", "f0.16")
+    assert counts.files is rates.files
+    assert counts.auto_thresholds is rates.auto_thresholds is widths.auto_thresholds
+    assert widths.files == ()  # NaN values add no file
+    assert rates.values == (6.0, 8.0)

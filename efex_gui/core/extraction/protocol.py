@@ -146,10 +146,14 @@ class Protocol:
         """Return the recordings received and the targets' values (not copied).
 
         A compact record of what was appended, for :meth:`extend` later: without
-        the targets' names and settings, which a copy of a template repeats.
+        the targets' names and settings, which a copy of a template repeats. The
+        targets' files and thresholds tuples are shared where they hold the same
+        objects (most features of a sweep come from the same files).
         """
+        shared: dict[tuple[int, ...], tuple[Any, ...]] = {}
         return GatheredRecordings(
-            tuple(self.recordings), tuple(t.gathered() for t in self.feature_targets)
+            tuple(self.recordings),
+            tuple(t.gathered(shared) for t in self.feature_targets),
         )
 
     def extend(self, other: Protocol | GatheredRecordings) -> None:

@@ -32,6 +32,15 @@ class GatheredValues(NamedTuple):
     auto_thresholds: Sequence[float]
 
 
+def _reused(
+    items: tuple[Any, ...], shared: dict[tuple[int, ...], tuple[Any, ...]] | None
+) -> tuple[Any, ...]:
+    """Return a tuple of the same objects from ``shared`` if there is one (else add)."""
+    if shared is None or not items:
+        return items
+    return shared.setdefault(tuple(map(id, items)), items)
+
+
 class EFeatureTarget:
     """The values gathered for one e-feature of one protocol at one amplitude.
 
@@ -126,14 +135,25 @@ class EFeatureTarget:
         if files:
             self._files += files
 
-    def gathered(self) -> GatheredValues:
+    def gathered(
+        self, shared: dict[tuple[int, ...], tuple[Any, ...]] | None = None
+    ) -> GatheredValues:
         """Return the values, files and auto thresholds gathered so far, as tuples.
 
         Kept instead of the target when only its values matter later (for
         :meth:`extend`): it holds no names and no settings of its own.
+
+        Parameters
+        ----------
+        shared : dict, optional
+            Tuples already made for other targets of the same recordings, by the
+            identities of their items: a files or thresholds tuple holding the same
+            objects is reused rather than repeated for every feature.
         """
         return GatheredValues(
-            tuple(self._values), tuple(self._files), tuple(self._auto_thresholds)
+            tuple(self._values),
+            _reused(tuple(self._files), shared),
+            _reused(tuple(self._auto_thresholds), shared),
         )
 
     def extend(self, other: EFeatureTarget | GatheredValues) -> None:
