@@ -69,11 +69,18 @@ class CellPlan:
         return tuple(file_stamp(plan.config) for plan in self.entries)
 
 
+#: one entry as a plan saw it: its keys (one tuple shared by the entries with the
+#: same keys) and its values (dicts and lists copied, the rest shared)
+_EntrySnapshot = tuple[tuple[str, ...], tuple[Any, ...]]
+#: a cell's metadata as a plan saw it: ``((protocol, entries), ...)`` in order
+_CellSnapshot = tuple[tuple[str, tuple[_EntrySnapshot, ...]], ...]
+
+
 @dataclass
 class _Memo:
     root: str
     keys: frozenset[ExclusionKey]
-    metadata: Any
+    metadata: _CellSnapshot
     plan: CellPlan
 
 
@@ -84,6 +91,8 @@ class PlanCache:
         self._memo: dict[str, _Memo] = {}
         #: ``{(data folder, stored path): absolute path}``
         self._paths: dict[tuple[str, str], str] = {}
+        #: the entries' key tuples, one per distinct set of keys (in order)
+        self._key_tuples: dict[tuple[str, ...], tuple[str, ...]] = {}
         #: cells planned again by the last :meth:`plan` call
         self.planned: list[str] = []
 
@@ -91,6 +100,7 @@ class PlanCache:
         """Forget every plan."""
         self._memo.clear()
         self._paths.clear()
+        self._key_tuples.clear()
 
     def plan(self, session: Session) -> dict[str, CellPlan]:
         """``{cell: plan}`` of the cells that keep at least one entry, in order."""
@@ -108,11 +118,11 @@ class PlanCache:
                 known is not None
                 and known.root == root
                 and known.keys == keys
-                and known.metadata == protocols
-                and list(known.metadata) == list(protocols)  # the order counts
+                and _unchanged(known.metadata, protocols)
             ):
                 entries = _cell_entries(session, cell, protocols, keys, self._paths)
-                known = _Memo(root, keys, _copy(protocols), CellPlan(entries))
+                snapshot = _snapshot(protocols, self._key_tuples)
+                known = _Memo(root, keys, snapshot, CellPlan(entries))
                 self.planned.append(cell)
             memo[cell] = known
             if known.plan.entries:
@@ -153,6 +163,47 @@ def _absolute(
                 known = paths[(root, path)] = session.resolve(path)
             out[key] = known
     return out
+
+
+def _snapshot(
+    protocols: Mapping[str, list[dict[str, Any]]],
+    key_tuples: dict[tuple[str, ...], tuple[str, ...]],
+) -> _CellSnapshot:
+    """Return what :func:`_unchanged` compares a cell's metadata with later.
+
+    Tuples, not a copy of the dicts: a session's plans keep one per entry, and an
+    entry's dict took about five times the memory of its values' tuple.
+    """
+    return tuple(
+        (
+            protocol,
+            tuple(
+                (
+                    key_tuples.setdefault(tuple(config), tuple(config)),
+                    tuple(_copy(value) for value in config.values()),
+                )
+                for config in entries
+            ),
+        )
+        for protocol, entries in protocols.items()
+    )
+
+
+def _unchanged(
+    snapshot: _CellSnapshot, protocols: Mapping[str, list[dict[str, Any]]]
+) -> bool:
+    """Whether a cell's metadata is still what :func:`_snapshot` saw (order counts)."""
+    if len(snapshot) != len(protocols):
+        return False
+    for (protocol, entries), (name, configs) in zip(
+        snapshot, protocols.items(), strict=True
+    ):
+        if protocol != name or len(entries) != len(configs):
+            return False
+        for (keys, values), config in zip(entries, configs, strict=True):
+            if keys != tuple(config) or values != tuple(config.values()):
+                return False
+    return True
 
 
 def _copy(value: Any) -> Any:

@@ -1,0 +1,60 @@
+"""The per-cell plans of a session (efex_gui.core.extraction.planning)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from efex_gui.core.extraction.planning import PlanCache
+from efex_gui.core.session.document import Session
+
+
+def _session() -> Session:
+    def entry(name: str) -> dict[str, object]:
+        return {"filepath": name, "i_unit": "nA", "dt": 0.1, "repetition": [1, 2]}
+
+    return Session(
+        files_metadata={
+            "cell1": {
+                "IDRest": [entry("a.ibw"), entry("b.ibw")],
+                "IV": [entry("c.ibw")],
+            },
+            "cell2": {"IDRest": [entry("d.ibw")]},
+        },
+        data_root=Path("/data"),
+    )
+
+
+def test_a_cell_is_planned_again_only_when_its_metadata_changes() -> None:
+    session = _session()
+    plans = PlanCache()
+    first = plans.plan(session)
+    assert plans.planned == ["cell1", "cell2"]
+    assert first["cell1"].entries[1].config["filepath"] == "/data/b.ibw"
+    assert plans.plan(session)["cell1"] is first["cell1"]
+    assert plans.planned == []
+    cell1 = session.files_metadata["cell1"]
+    cell1["IDRest"][0]["repetition"].append(3)  # a nested value changed in place
+    assert plans.plan(session)["cell1"] is not first["cell1"]
+    assert plans.planned == ["cell1"]
+    cell1["IDRest"][1]["dt"] = 0.2  # a value
+    plans.plan(session)
+    assert plans.planned == ["cell1"]
+    cell1["IV"][0]["ljp"] = 14.0  # a key added
+    plans.plan(session)
+    assert plans.planned == ["cell1"]
+    session.files_metadata["cell1"] = {"IV": cell1["IV"], "IDRest": cell1["IDRest"]}
+    plans.plan(session)  # the protocols' order counts
+    assert plans.planned == ["cell1"]
+    plans.plan(session)
+    assert plans.planned == []
+
+
+def test_the_plans_remember_the_metadata_as_tuples_with_shared_keys() -> None:
+    # one dict per entry again would be a fourth copy of every entry's metadata
+    plans = PlanCache()
+    plans.plan(_session())
+    snapshots = [entry for memo in plans._memo.values() for _, es in memo.metadata
+                 for entry in es]  # fmt: skip
+    assert len(snapshots) == 4
+    assert all(type(values) is tuple for _, values in snapshots)
+    assert len({id(keys) for keys, _ in snapshots}) == 1
