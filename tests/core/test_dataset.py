@@ -78,6 +78,23 @@ def test_loaded_entries_expand_into_traces(tmp_path: Path) -> None:
     assert not dataset.is_loaded(key)
 
 
+def test_entries_read_without_errors_share_one_empty_error_table(
+    tmp_path: Path,
+) -> None:
+    # a session holds one state per entry read: no empty dict of its own each
+    dataset = Dataset(_fm(), tmp_path)
+    first, second = EntryKey("cellA", "IDRest", 0), EntryKey("cellA", "IDRest", 1)
+    dataset.set_loaded(first, ["v_1"])
+    dataset.set_loaded(second, ["v_2"], {})
+    assert dataset.state(first).trace_errors is dataset.state(second).trace_errors
+    assert dataset.state(first).trace_names == ("v_1",)
+    errors = {0: "bad"}
+    dataset.set_loaded(second, ["v_2"], errors)
+    errors.clear()  # the state keeps its own copy
+    assert dataset.state(second).trace_errors == {0: "bad"}
+    assert not dataset.state(first).trace_errors
+
+
 def test_child_keys_walk_one_level_down(tmp_path: Path) -> None:
     dataset = Dataset(_fm(), tmp_path)
     assert dataset.child_keys(ExclusionKey("cellB")) == [

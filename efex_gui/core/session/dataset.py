@@ -18,6 +18,7 @@ import contextlib
 import copy
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from efex_gui.core.errors import EfexError
@@ -66,14 +67,18 @@ class SweepKey:
         return EntryKey(self.cell, self.protocol, self.entry)
 
 
+#: the trace errors of the (many) entries read without one
+_NO_ERRORS: Mapping[int, str] = MappingProxyType({})
+
+
 @dataclass(slots=True)
 class EntryState:
     """What is known about an entry after reading it (slots: one per entry read)."""
 
     n_traces: int | None = None
-    trace_names: list[str] = field(default_factory=list)
+    trace_names: tuple[str, ...] = ()
     error: str | None = None
-    trace_errors: dict[int, str] = field(default_factory=dict)
+    trace_errors: Mapping[int, str] = field(default_factory=lambda: _NO_ERRORS)
 
 
 class Dataset:
@@ -164,12 +169,15 @@ class Dataset:
     ) -> None:
         """Record that an entry was read and holds ``len(trace_names)`` traces."""
         self._states[key] = EntryState(
-            len(trace_names), list(trace_names), None, dict(trace_errors or {})
+            len(trace_names),
+            tuple(trace_names),
+            None,
+            dict(trace_errors) if trace_errors else _NO_ERRORS,
         )
 
     def set_failed(self, key: EntryKey, reason: str) -> None:
         """Record that an entry could not be read, and why."""
-        self._states[key] = EntryState(None, [], reason)
+        self._states[key] = EntryState(None, (), reason)
 
     def forget(self, key: EntryKey) -> None:
         """Drop what is known about an entry (after its metadata changed)."""
