@@ -29,7 +29,7 @@ def test_a_cell_is_planned_again_only_when_its_metadata_changes() -> None:
     plans = PlanCache()
     first = plans.plan(session)
     assert plans.planned == ["cell1", "cell2"]
-    assert first["cell1"].entries[1].config["filepath"] == "/data/b.ibw"
+    assert first["cell1"].entries[1].config["filepath"] == str(Path("/data/b.ibw"))
     assert plans.plan(session)["cell1"] is first["cell1"]
     assert plans.planned == []
     cell1 = session.files_metadata["cell1"]
@@ -58,3 +58,13 @@ def test_the_plans_remember_the_metadata_as_tuples_with_shared_keys() -> None:
     assert len(snapshots) == 4
     assert all(type(values) is tuple for _, values in snapshots)
     assert len({id(keys) for keys, _ in snapshots}) == 1
+    # and the entries' absolute metadata likewise (one keys tuple for all)
+    entries = [e for memo in plans._memo.values() for e in memo.plan.entries]
+    assert len({id(entry.keys) for entry in entries}) == 1
+    assert all(type(entry.values) is tuple for entry in entries)
+    assert entries[0].config == {
+        "filepath": str(Path("/data/a.ibw")),
+        "i_unit": "nA",
+        "dt": 0.1,
+        "repetition": [1, 2],
+    }

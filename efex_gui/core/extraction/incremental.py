@@ -155,13 +155,14 @@ class IncrementalExtractor:
         reused = _reuse(plan, efel_settings, (preread or {}).get(plan.ref))
         if reused is not None:
             return reused, True
+        config = plan.config
         key = json.dumps(
             [
                 cell,
                 protocol,
-                plan.config,
+                config,
                 settings_key(efel_settings),
-                file_stamp(plan.config),
+                file_stamp(config),
             ],
             sort_keys=True,
             default=repr,
@@ -174,7 +175,7 @@ class IncrementalExtractor:
             read_entry(
                 reading,
                 protocol,
-                copy.deepcopy(plan.config),
+                copy.deepcopy(config),
                 None,
                 dict(efel_settings),
                 traces,
@@ -183,7 +184,7 @@ class IncrementalExtractor:
         except Cancelled:
             raise
         except Exception as exc:  # one bad file is reported, the run goes on
-            label = plan.config.get("filepath") or plan.config.get("v_file") or "?"
+            label = config.get("filepath") or config.get("v_file") or "?"
             entry = _Entry([], [(str(label), f"{type(exc).__name__}: {exc}")])
         self._entries[key] = entry
         return entry, False
@@ -614,9 +615,9 @@ def _reuse(
         return None
     settings, recordings = read
     _, protocol, _ = plan.ref
-    expected = {**plan.config}
+    expected = plan.config
     expected.setdefault("protocol_name", protocol)
-    ecode = ecode_for_protocol(plan.config.get("ecode") or protocol)
+    ecode = ecode_for_protocol(expected.get("ecode") or protocol)
     if (
         not recordings
         or dict(settings) != dict(efel_settings)
