@@ -68,3 +68,24 @@ def test_the_plans_remember_the_metadata_as_tuples_with_shared_keys() -> None:
         "dt": 0.1,
         "repetition": [1, 2],
     }
+
+
+def test_the_stamps_of_a_plan_change_with_its_files(tmp_path: Path) -> None:
+    # a digest of (path, size, mtime) per file: kept per cell between runs
+    for name in ("a.ibw", "b.ibw"):
+        (tmp_path / name).write_bytes(b"12345")
+    session = Session(
+        files_metadata={
+            "cell": {"IDRest": [{"filepath": "a.ibw"}, {"filepath": "b.ibw"}]}
+        },
+        data_root=tmp_path,
+    )
+    plan = PlanCache().plan(session)["cell"]
+    before = plan.stamps()
+    assert isinstance(before, str)
+    assert len(before) == 32
+    assert plan.stamps() == before
+    (tmp_path / "b.ibw").write_bytes(b"123456")
+    assert plan.stamps() != before
+    (tmp_path / "b.ibw").unlink()
+    assert plan.stamps() not in (before, "")

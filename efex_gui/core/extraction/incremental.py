@@ -123,7 +123,7 @@ class IncrementalExtractor:
         self._done: dict[Any, _DoneCell] = {}
         self.plans = PlanCache()
         #: the file stamps each plan (by generation) was last run with
-        self._stamps: dict[int, tuple[Any, ...]] = {}
+        self._stamps: dict[int, str] = {}
         self.grouping = GroupingCache()
         #: (targets, settings) of the last run, and what checking them gave
         self._arguments: tuple[Any, dict[str, Any], tuple[Any, ...]] | None = None

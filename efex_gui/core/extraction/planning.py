@@ -12,6 +12,7 @@ plans the touched cell only (the other cells cost one comparison each).
 from __future__ import annotations
 
 import copy
+import hashlib
 import itertools
 import os
 from dataclasses import dataclass, field
@@ -72,9 +73,15 @@ class CellPlan:
     entries: list[EntryPlan]
     generation: int = field(default_factory=lambda: next(_generations))
 
-    def stamps(self) -> tuple[Any, ...]:
-        """Return the files' current stamps (a file changed on disk changes them)."""
-        return tuple(file_stamp(plan.config) for plan in self.entries)
+    def stamps(self) -> str:
+        """Return a digest of the files' current stamps (a changed file changes it).
+
+        A digest, not the stamps: an extractor keeps one per cell between runs.
+        """
+        digest = hashlib.blake2b(digest_size=16)
+        for plan in self.entries:
+            digest.update(repr(file_stamp(plan.config)).encode())
+        return digest.hexdigest()
 
 
 #: one entry as a plan saw it: its keys (one tuple shared by the entries with the
