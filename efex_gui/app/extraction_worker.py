@@ -25,7 +25,7 @@ from efex_gui.app.worker import (
     TaskSignals,
     Worker,
 )
-from efex_gui.core.extraction.feature_cache import FeatureCache
+from efex_gui.core.extraction.feature_cache import session_cache
 from efex_gui.core.extraction.feature_store import open_default_store
 from efex_gui.core.extraction.incremental import IncrementalExtractor
 
@@ -63,7 +63,7 @@ class ExtractionWorker(TaskSignals):
         super().__init__(parent)
         # values also go to the persistent cache: a reopened session, a second
         # window or a later ``efex extract`` on the same data finds them there
-        self.extractor = IncrementalExtractor(FeatureCache(store=open_default_store()))
+        self.extractor = IncrementalExtractor(session_cache(open_default_store()))
         # a child: Qt deletes it with the worker, after _stop_thread has ended it
         self._thread = QThread(self)
         self._thread.setObjectName("efex-extraction")

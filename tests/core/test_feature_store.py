@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from efex_gui.core import features
-from efex_gui.core.extraction import feature_store
+from efex_gui.core.extraction import feature_cache, feature_store
 from efex_gui.core.extraction.feature_cache import FeatureCache
 from efex_gui.core.extraction.feature_store import (
     FeatureStore,
@@ -439,3 +439,25 @@ def test_the_incremental_run_holds_no_trace_afterwards(demo: dict) -> None:
     assert any(r.efeatures for r in held)
     counts = [r.spikecount for c in result.cells for r in c.recordings]  # re-read
     assert any(n for n in counts if n is not None)
+
+
+def test_a_session_cache_keeps_a_bounded_memory_and_finds_the_rest_in_the_store(
+    demo: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the GUI's extractor lives as long as the session: with a store, its memory is
+    # bounded and what it forgot comes back from the store, without efel
+    monkeypatch.setattr(feature_cache, "SESSION_MEMORY_SWEEPS", 3)
+    recordings = _recordings(demo)
+    assert len(recordings) > 3
+    cache = feature_cache.session_cache(FeatureStore(tmp_path))
+    computed = cache.fill([(r, SETTINGS, FEATURES) for r in recordings])
+    assert len(cache) == 3
+    calls = _efel_calls(monkeypatch)
+    again = cache.fill([(r, SETTINGS, FEATURES) for r in recordings])
+    assert calls == []
+    assert json.dumps(again) == json.dumps(computed)
+    assert len(cache) == 3
+    # without a store nothing else holds the values: memory keeps them
+    unbounded = feature_cache.session_cache(None)
+    unbounded.fill([(r, SETTINGS, FEATURES) for r in recordings])
+    assert len(unbounded) == len(recordings)

@@ -50,6 +50,7 @@ __all__ = [
     "extract_cell_features",
     "extract_efeatures_cached",
     "key_memo",
+    "session_cache",
     "settings_key",
     "share_identity",
     "sweep_identity",
@@ -369,6 +370,24 @@ class FeatureCache:
     def _trim(self) -> None:
         while len(self._values) > self.max_sweeps:
             self._values.pop(next(iter(self._values)))
+
+
+#: the sweeps whose values a session's cache keeps in memory when a persistent store
+#: holds them all (about 150 SSCx cells); beyond, its memory stays flat and the
+#: values of the sweeps forgotten first come back from the store
+SESSION_MEMORY_SWEEPS = 25_000
+
+
+def session_cache(store: FeatureStore | None) -> FeatureCache:
+    """Return the cache of a long-lived session (the GUI's extractor) on ``store``.
+
+    Bounded to :data:`SESSION_MEMORY_SWEEPS` in memory when a store holds every
+    value; without a store (``--no-cache``, a read-only cache folder) nothing else
+    holds them, so the memory keeps them all (up to the default bound).
+    """
+    if store is None:
+        return FeatureCache()
+    return FeatureCache(max_sweeps=SESSION_MEMORY_SWEEPS, store=store)
 
 
 def _compute(
