@@ -208,3 +208,19 @@ def gc_in_gui_thread(qapp: Any) -> Iterator[None]:
     timer.deleteLater()
     gc.collect()
     gc.enable()
+
+
+@pytest.fixture
+def efel_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """``[number of efel.get_feature_values calls]`` since the test started."""
+    import efel
+
+    calls = [0]
+    original = efel.get_feature_values
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls[0] += 1
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(efel, "get_feature_values", counted)
+    return calls

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import efel
-
 from efex_gui.app.controller import SessionController
 
 if TYPE_CHECKING:
@@ -36,16 +34,9 @@ def _read(qtbot: Any, demo_dir: Path) -> dict[Any, Any]:
 
 
 def test_a_second_reading_counts_spikes_from_the_persistent_cache(
-    qtbot: Any, demo_dir: Path, monkeypatch: pytest.MonkeyPatch
+    qtbot: Any, demo_dir: Path, efel_calls: list[int]
 ) -> None:
-    calls = [0]
-    original = efel.get_feature_values
-
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        calls[0] += 1
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(efel, "get_feature_values", counted)
+    calls = efel_calls
     first = _read(qtbot, demo_dir)
     assert calls[0] >= len(first) > 0, "the first reading counts every sweep"
     assert any(count for count in first.values()), "the demo has spiking sweeps"
@@ -56,18 +47,12 @@ def test_a_second_reading_counts_spikes_from_the_persistent_cache(
 
 
 def test_without_the_cache_every_sweep_is_counted(
-    qtbot: Any, demo_dir: Path, monkeypatch: pytest.MonkeyPatch
+    qtbot: Any, demo_dir: Path, monkeypatch: pytest.MonkeyPatch, efel_calls: list[int]
 ) -> None:
     monkeypatch.setenv("EFEX_NO_CACHE", "1")
     first = _read(qtbot, demo_dir)
-    calls = [0]
-    original = efel.get_feature_values
-
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        calls[0] += 1
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(efel, "get_feature_values", counted)
+    calls = efel_calls
+    calls[0] = 0
     second = _read(qtbot, demo_dir)
     assert calls[0] >= len(second), "no cache: each sweep counted again"
     assert second == first

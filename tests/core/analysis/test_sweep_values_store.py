@@ -12,7 +12,6 @@ import copy
 import json
 from typing import TYPE_CHECKING, Any
 
-import efel
 import pytest
 
 from efex_gui.core.analysis.cell_summary import SummaryContext, summarize_cells
@@ -24,20 +23,6 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 SETTINGS = {"strict_stiminterval": True, "Threshold": -20.0, "interp_step": 0.025}
-
-
-@pytest.fixture
-def efel_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """``[number of efel.get_feature_values calls]`` since the test started."""
-    calls = [0]
-    original = efel.get_feature_values
-
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        calls[0] += 1
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(efel, "get_feature_values", counted)
-    return calls
 
 
 def _cell(demo_dir: Path, ljp: float | None = None) -> Any:
