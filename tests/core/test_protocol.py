@@ -9,22 +9,14 @@ import pytest
 
 from efex_gui.core.errors import SettingsError
 from efex_gui.core.extraction.protocol import Protocol, check_protocol_mode
+from efex_gui.core.recordings.ecodes.base import WINDOW_PARAMETERS
 from efex_gui.core.targets.target import EFeatureTarget
 
 
 class FakeStep:
     """A Step-like recording with BluePyEfe's attribute names."""
 
-    export_attr = (
-        "ton",
-        "toff",
-        "tend",
-        "amp",
-        "hypamp",
-        "dt",
-        "amp_rel",
-        "hypamp_rel",
-    )
+    export_attr = WINDOW_PARAMETERS
 
     def __init__(
         self, config_data=None, reader_data=None, protocol_name="IDRest", **values
