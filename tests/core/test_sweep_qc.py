@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copyreg
 import os
 import pickle
+import sys
 from typing import Any
 
 import numpy as np
@@ -188,12 +190,28 @@ def test_a_qc_result_holds_no_instance_dict() -> None:
     assert (result.flagged, result.applicable) == (False, True)
 
 
+def _held_bytes(obj: Any) -> int:
+    """Bytes of an object and of everything its slots hold (floats, tuples, bytes)."""
+    total, stack = 0, [obj]
+    while stack:
+        item = stack.pop()
+        total += sys.getsizeof(item)
+        if isinstance(item, tuple | list):
+            stack.extend(item)
+        for name in getattr(type(item), "__slots__", ()):
+            stack.append(getattr(item, name))
+    return total
+
+
 def test_a_sweeps_measures_are_a_compact_mapping(demo_cell) -> None:
-    """Every sweep read keeps its measures: a tuple, not an 11-entry dict each."""
+    """Every sweep read keeps its measures: packed, not eleven floats or a dict each."""
     recording = _cell(demo_cell)[0]
     measures = sweep_measures(recording)
     assert isinstance(measures, SweepMeasures)
     assert not hasattr(measures, "__dict__")
+    # a tuple of eleven floats held 0.4 kB, an eleven-entry dict 0.6 kB
+    assert _held_bytes(measures) < 200
+    assert any(measures[name] is None for name in QC_MEASURES)  # None stays None
     assert list(measures) == list(QC_MEASURES)
     plain = dict(measures)
     assert measures == plain
@@ -207,3 +225,34 @@ def test_a_sweeps_measures_are_a_compact_mapping(demo_cell) -> None:
     for recording in recordings:
         recording.qc_measures = dict(sweep_measures(recording))
     assert _flags(recordings) == flags
+
+
+def test_measures_pickled_by_the_tuple_backed_version_load(
+    demo_cell, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sessions 5 and 6 pickled a ``_values`` slot: such a pickle still loads."""
+    measures = sweep_measures(_cell(demo_cell)[0])
+    values = tuple(measures[name] for name in QC_MEASURES)
+
+    def as_before(self: Any, protocol: Any) -> tuple[Any, ...]:
+        return (copyreg.__newobj__, (SweepMeasures,), (None, {"_values": values}))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(SweepMeasures, "__reduce_ex__", as_before)
+        old = pickle.dumps(measures)
+    assert b"_values" in old
+    loaded = pickle.loads(old)
+    assert isinstance(loaded, SweepMeasures)
+    assert loaded == measures
+
+
+def test_dropping_the_traces_drops_the_own_step_not_the_measures(demo_cell) -> None:
+    """The sweep's own step is found on its current; the QC measures keep its use."""
+    recordings = _cell(demo_cell)
+    apply_consensus("SimCell", recordings, SETTINGS)
+    recording = recordings[0]
+    recording.qc_measures = measures = sweep_measures(recording)
+    assert recording.own_window is not None
+    recording.drop_traces()
+    assert recording.own_window is None
+    assert recording.qc_measures == measures

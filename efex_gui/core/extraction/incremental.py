@@ -599,6 +599,7 @@ def _drop(recording: Any) -> None:
     if can_reload(recording):
         recording.t = recording.voltage = recording.current = None
         recording.reader_data = None
+        recording.own_window = None
 
 
 def _reuse(

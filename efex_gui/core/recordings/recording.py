@@ -506,3 +506,6 @@ class Recording(LazySpikeCount):
         self.voltage = None
         self.current = None
         self.reader_data = None
+        # found on the current trace (``timing_consensus``); 0.26 kB a sweep kept by
+        # the browser for nothing: the QC measures that use it are taken already
+        self.own_window = None
