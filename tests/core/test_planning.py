@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from efex_gui.core.extraction.planning import PlanCache
+from efex_gui.core.session.dataset import Dataset, EntryKey
 from efex_gui.core.session.document import Session
 
 
@@ -89,3 +90,15 @@ def test_the_stamps_of_a_plan_change_with_its_files(tmp_path: Path) -> None:
     assert plan.stamps() != before
     (tmp_path / "b.ibw").unlink()
     assert plan.stamps() not in (before, "")
+
+
+def test_the_plans_and_the_browser_share_one_string_per_absolute_path() -> None:
+    """A path was held once by the browser's recordings and again by the plans."""
+    session = _session()
+    plan = PlanCache().plan(session)["cell1"].entries[0].config
+    dataset = Dataset(session.files_metadata, session.data_root)
+    browser = dataset.absolute_config(EntryKey("cell1", "IDRest", 0))
+    assert browser["filepath"] == plan["filepath"] == str(Path("/data/a.ibw"))
+    assert browser["filepath"] is plan["filepath"]
+    again = dataset.absolute_config(EntryKey("cell1", "IDRest", 0))
+    assert again["filepath"] is browser["filepath"]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -220,7 +221,7 @@ class Dataset:
         p = Path(path)
         if not p.is_absolute() and self.data_root is not None:
             p = self.data_root / p
-        return str(p)
+        return sys.intern(str(p))  # shared: see ``Session.resolve``
 
     def absolute_config(self, key: EntryKey) -> dict[str, Any]:
         """Copy an entry's config with absolute paths, ready for the readers."""

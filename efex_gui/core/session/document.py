@@ -31,6 +31,7 @@ import copy
 import json
 import math
 import os
+import sys
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -236,7 +237,9 @@ class Session:
         p = Path(path)
         if not p.is_absolute():
             p = (self.data_root or Path.cwd()) / p
-        return str(p)
+        # one string per file, shared by the browser's recordings, the extraction's
+        # plans and their copies (a path was held two or three times per sweep)
+        return sys.intern(str(p))
 
     def absolute_files_metadata(
         self,
