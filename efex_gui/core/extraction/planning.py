@@ -28,7 +28,14 @@ if TYPE_CHECKING:
 
     from efex_gui.core.session.document import Session
 
-__all__ = ["CellPlan", "EntryPlan", "PlanCache", "file_stamp"]
+__all__ = [
+    "CellPlan",
+    "EntryPlan",
+    "PlanCache",
+    "file_stamp",
+    "snapshot_metadata",
+    "unchanged_metadata",
+]
 
 _generations = itertools.count()
 
@@ -133,12 +140,12 @@ class PlanCache:
                 known is not None
                 and known.root == root
                 and known.keys == keys
-                and _unchanged(known.metadata, protocols)
+                and unchanged_metadata(known.metadata, protocols)
             ):
                 entries = _cell_entries(
                     session, cell, protocols, keys, (self._paths, self._key_tuples)
                 )
-                snapshot = _snapshot(protocols, self._key_tuples)
+                snapshot = snapshot_metadata(protocols, self._key_tuples)
                 known = _Memo(root, keys, snapshot, CellPlan(entries))
                 self.planned.append(cell)
             memo[cell] = known
@@ -193,11 +200,11 @@ def _absolute(
     return out
 
 
-def _snapshot(
+def snapshot_metadata(
     protocols: Mapping[str, list[dict[str, Any]]],
     key_tuples: dict[tuple[str, ...], tuple[str, ...]],
 ) -> _CellSnapshot:
-    """Return what :func:`_unchanged` compares a cell's metadata with later.
+    """Return what :func:`unchanged_metadata` compares a cell's metadata with later.
 
     Tuples, not a copy of the dicts: a session's plans keep one per entry, and an
     entry's dict took about five times the memory of its values' tuple.
@@ -217,10 +224,10 @@ def _snapshot(
     )
 
 
-def _unchanged(
+def unchanged_metadata(
     snapshot: _CellSnapshot, protocols: Mapping[str, list[dict[str, Any]]]
 ) -> bool:
-    """Whether a cell's metadata is still what :func:`_snapshot` saw (order counts)."""
+    """Whether a cell's metadata is what :func:`snapshot_metadata` saw (in order)."""
     if len(snapshot) != len(protocols):
         return False
     for (protocol, entries), (name, configs) in zip(

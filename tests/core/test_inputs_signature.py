@@ -1,0 +1,109 @@
+"""The digest of a session's inputs (``result.inputs_signature``)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from efex_gui.core.extraction.result import MetadataText, inputs_signature
+from efex_gui.core.session.document import Session
+
+
+def _session(cells: int = 3) -> Session:
+    def entry(cell: int, i: int) -> dict[str, Any]:
+        return {
+            "filepath": f"cell{cell}/sweep_{i:03d}.ibw",
+            "i_unit": "pA",
+            "v_unit": "mV",
+            "dt": 0.1,
+            "ljp": 14.0,
+            "repetition": [1, 2],
+            "ordinal": str(i),
+        }
+
+    return Session(
+        files_metadata={
+            f"cell{c}": {
+                "IDRest": [entry(c, i) for i in range(20)],
+                "IV": [entry(c, 100 + i) for i in range(5)],
+            }
+            for c in range(cells)
+        },
+        data_root=Path("/data"),
+    )
+
+
+def _whole_document_digest(session: Session) -> str:
+    """The definition: the digest of json.dumps of the whole document."""
+    document = {
+        "data_root": str(session.data_root),
+        "exclusions": session.exclusions.to_json(),
+        "settings": asdict(session.settings),
+        "rheobase_overrides": dict(sorted(session.rheobase_overrides.items())),
+        "files_metadata": session.files_metadata,
+        "targets": session.targets,
+    }
+    text = json.dumps(document, sort_keys=True, default=repr).encode()
+    return hashlib.blake2b(text, digest_size=16).hexdigest()
+
+
+def test_the_signature_is_the_digest_of_the_whole_documents_json() -> None:
+    """Saved sessions hold signatures: their definition must not change."""
+    session = _session()
+    assert inputs_signature(session) == _whole_document_digest(session)
+    session.files_metadata["a cell with ünicode"] = {}
+    session.files_metadata["cell0"]["IDRest"][3]["ljp"] = float("nan")
+    assert inputs_signature(session) == _whole_document_digest(session)
+    session.files_metadata.clear()
+    assert inputs_signature(session) == _whole_document_digest(session)
+
+
+def test_a_change_in_place_changes_the_signature() -> None:
+    session = _session()
+    first = inputs_signature(session)
+    assert inputs_signature(session) == first
+    repetition = session.files_metadata["cell1"]["IDRest"][7]["repetition"]
+    repetition.append(3)  # a nested value, in place
+    second = inputs_signature(session)
+    assert second != first
+    assert second == _whole_document_digest(session)
+    session.files_metadata["cell2"]["IV"][0]["dt"] = 0.2
+    assert inputs_signature(session) == _whole_document_digest(session)
+    del session.files_metadata["cell0"]
+    assert inputs_signature(session) == _whole_document_digest(session)
+
+
+def _held_bytes(obj: Any, beside: Any) -> int:
+    """Bytes of what ``obj`` holds that ``beside`` does not (each object once)."""
+    seen: set[int] = set()
+
+    def walk(root: Any, count: bool) -> int:
+        total, stack = 0, [root]
+        while stack:
+            item = stack.pop()
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+            total += sys.getsizeof(item) if count else 0
+            if isinstance(item, dict):
+                stack.extend(item.keys())
+                stack.extend(item.values())
+            elif isinstance(item, tuple | list | set | frozenset):
+                stack.extend(item)
+        return total
+
+    walk(beside, count=False)
+    return walk(obj, count=True)
+
+
+def test_the_text_kept_between_signatures_is_small() -> None:
+    """A copy of the document and its JSON took 1.2 kB an entry (7 000 at 44 cells)."""
+    session = _session(cells=8)
+    memo = MetadataText()
+    memo.feed(session.files_metadata, hashlib.blake2b())
+    per_entry = _held_bytes(memo._cells, session.files_metadata) / (8 * 25)
+    assert per_entry < 300
