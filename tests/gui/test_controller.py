@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import threading
+import tracemalloc
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from efex_gui.app.controller import SessionController
+from efex_gui.app.loading import EntriesRead
 from efex_gui.app.worker import ErrorReport, TaskContext
 from efex_gui.core.session.dataset import EntryKey, SweepKey
 from efex_gui.core.session.document import Session
@@ -241,28 +244,52 @@ def test_b6b8_relative_amplitudes_follow_the_spec(
     assert third.spikecount == 68
 
 
-def test_what_was_read_is_handed_to_each_rerun_without_copying_it_again(
+def test_what_was_read_is_handed_to_each_rerun_as_a_snapshot(
     qtbot: Any, controller: SessionController, demo_dir: Path
 ) -> None:
     """Every rerun after an exclusion asks for what the browser read (7 000 entries
-    at 44 cells): the same dict until something is read or forgotten, then a copy
-    with that entry changed (the selected sweep is read again at each selection)."""
+    at 44 cells): the same snapshot until something is read or forgotten; one
+    handed out never changes; it holds the store's recordings, not copies."""
     controller.open_json(demo_dir / "config.json")
     load_everything(qtbot, controller)
-    first = controller.store.entries_read()
+    store = controller.store
+    first = store.entries_read()
     assert first
-    assert controller.store.entries_read() is first
+    assert store.entries_read() is first
     key = next(iter(controller.dataset.entry_keys()))
-    controller.store.forget(key)
-    second = controller.store.entries_read()
+    ref = (key.cell, key.protocol, key.entry)
+    _, recordings = first[ref]
+    assert recordings[0] is store.recording(SweepKey(*ref, 0))
+    store.forget(key)
+    second = store.entries_read()
     assert second is not first
-    assert (key.cell, key.protocol, key.entry) in first
-    assert (key.cell, key.protocol, key.entry) not in second
-    # read again: a new dict with that entry; the others are not made again
+    assert ref in first
+    assert ref not in second
     with qtbot.waitSignal(controller.entries_loaded, timeout=60_000):
-        controller.store.load([key])
-    third = controller.store.entries_read()
-    assert third is not second
-    assert (key.cell, key.protocol, key.entry) in third
-    other = next(ref for ref in second if ref != (key.cell, key.protocol, key.entry))
-    assert third[other] is second[other] is first[other]
+        store.load([key])
+    third = store.entries_read()
+    assert ref in third
+    other = next(r for r in second if r != ref)
+    assert third[other][1] is second[other][1] is first[other][1]
+    # the entries read with the same settings share one read-only settings object
+    assert len({id(settings) for settings, _ in third.values()}) == 1
+    assert ("no such cell", "IDRest", 0) not in third
+    assert "not a reference" not in third
+
+
+def test_the_snapshot_of_what_was_read_holds_nothing_per_entry_of_its_own() -> None:
+    """A tuple, a key, a settings dict and a list per entry took 0.4 kB a sweep."""
+    settings = MappingProxyType({"Threshold": -20.0})
+    keys = [EntryKey(f"cell{i // 100}", "IDRest", i % 100) for i in range(5_000)]
+    recordings = {key: [object()] for key in keys}
+    read = dict.fromkeys(keys, settings)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        snapshot = EntriesRead(recordings, read)
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert len(snapshot) == len(keys)
+    assert snapshot["cell3", "IDRest", 7] == (settings, recordings[keys[307]])
+    assert held / len(keys) < 150
