@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -102,6 +103,9 @@ def test_consensus_fixes_noisy_sweeps_and_flags_a_shifted_step(demo_cell):
     assert abs(recordings[1].amp - nominal) < 0.02 * abs(nominal)
     assert not any("no current step found" in w for w in recordings[1].warnings)
     assert abs(recordings[5].own_window.ton - 760.0) < 3.0
+    # the timing the browser keeps per protocol holds counts, not each sweep's step
+    # (0.16 kB a sweep, for every sweep read)
+    assert len(pickle.dumps(timing)) < 400 < 80 * timing.n_sweeps
 
 
 def test_user_and_file_windows_win_over_the_consensus(demo_cell):

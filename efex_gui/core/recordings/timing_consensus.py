@@ -25,7 +25,7 @@ recordings, noise, ramps, chirps) gets no consensus and says why.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, get_args
 
 import numpy as np
@@ -77,8 +77,9 @@ class ProtocolTiming:
         Sweeps looked at, with a clear step, and agreeing with the consensus.
     reason : str or None
         Why there is no consensus (None when there is one).
-    windows : tuple
-        Each sweep's own :class:`StepWindow` (None: too short), in sweep order.
+
+    Each sweep's own step stays on its recording (``own_window``) while it has its
+    traces; the browser keeps one timing per protocol of every cell read.
     """
 
     cell: str
@@ -89,7 +90,6 @@ class ProtocolTiming:
     n_clear: int = 0
     n_agree: int = 0
     reason: str | None = None
-    windows: tuple[StepWindow | None, ...] = field(default=(), repr=False)
 
     @property
     def found(self) -> bool:
@@ -149,7 +149,7 @@ def protocol_consensus(
     }
     if not clear:
         return ProtocolTiming(
-            ton=None, toff=None, windows=tuple(windows), **base,
+            ton=None, toff=None, **base,
             reason=f"no sweep of {protocol} in {cell} has a clear square step (a "
             "gap-free recording, noise, a ramp or a chirp?): each sweep keeps its own "
             "detection; give ton/toff in the metadata if it is a step protocol.",
@@ -162,8 +162,7 @@ def protocol_consensus(
     ]  # fmt: skip
     if len(agree) < MIN_AGREEMENT * len(clear):
         return ProtocolTiming(
-            ton=None, toff=None, n_clear=len(clear), n_agree=len(agree),
-            windows=tuple(windows), **base,
+            ton=None, toff=None, n_clear=len(clear), n_agree=len(agree), **base,
             reason=f"the steps of {protocol} in {cell} do not share one timing "
             f"(only {len(agree)} of {len(clear)} clear steps within {agreement_ms} ms "
             "of the median): each sweep keeps its own detection.",
@@ -174,7 +173,7 @@ def protocol_consensus(
     snapped_off = round(round(toff / dt) * dt, 9)
     return ProtocolTiming(
         ton=snapped_on, toff=snapped_off, n_clear=len(clear), n_agree=len(agree),
-        windows=tuple(windows), **base,
+        **base,
     )  # fmt: skip
 
 
