@@ -217,3 +217,31 @@ def test_gathered_targets_share_the_files_of_the_same_recordings():
     assert counts.auto_thresholds is rates.auto_thresholds is widths.auto_thresholds
     assert widths.files == ()  # NaN values add no file
     assert rates.values == (6.0, 8.0)
+
+
+def test_what_a_window_gathered_is_flat():
+    # the grouping cache keeps one per window and cell (7 000 sweeps at 44 cells):
+    # one values tuple for every target, not a record and a tuple per target
+    targets = [
+        EFeatureTarget(None, name, "IDRest", 150, 20)
+        for name in ("Spikecount", "mean_frequency", "AP_width", "AP_height")
+    ]
+    protocol = Protocol("IDRest", 150, 20, targets, 0.1)
+    for amp in (0.15, 0.16, 0.155):
+        recording = _recording(amp, amp * 1000, -0.01, spikes=3.0)
+        recording.efeatures.update({"mean_frequency": 8.0, "AP_width": 1.1})
+        protocol.append(recording)
+    gathered = protocol.gathered()
+    tuples: set[int] = set()
+    stack: list[object] = [gathered]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, tuple) and item and id(item) not in tuples:
+            tuples.add(id(item))
+            stack.extend(item)
+    # the record, recordings, values, counts, the targets' files and thresholds,
+    # and the one files tuple and one thresholds tuple they share (() is shared)
+    assert len(tuples) <= 8
+    assert [t.values for t in gathered.feature_targets] == [
+        (3.0, 3.0, 3.0), (8.0, 8.0, 8.0), (1.1, 1.1, 1.1), (),
+    ]  # fmt: skip

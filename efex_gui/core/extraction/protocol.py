@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from efex_gui.core.errors import SettingsError
+from efex_gui.core.targets.target import GatheredValues
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-    from efex_gui.core.targets.target import EFeatureTarget, GatheredValues
+    from efex_gui.core.targets.target import EFeatureTarget
 
 logger = logging.getLogger(__name__)
 
@@ -70,10 +71,33 @@ def check_protocol_mode(mode: str) -> Callable[..., Any]:
 
 
 class GatheredRecordings(NamedTuple):
-    """The recordings a protocol received and its targets' values (``gathered``)."""
+    """The recordings a protocol received and its targets' values (``gathered``).
+
+    Flat: every target's values one after the other in one tuple, with the number
+    of each target's values, and each target's files and thresholds tuples (shared
+    where equal). The grouping cache keeps one per window and cell; a record and a
+    values tuple per target took 0.7 kB a sweep.
+    """
 
     recordings: tuple[Any, ...]
-    feature_targets: tuple[GatheredValues, ...]
+    values: tuple[float, ...]
+    counts: tuple[int, ...]
+    files: tuple[Sequence[str], ...]
+    auto_thresholds: tuple[Sequence[float], ...]
+
+    @property
+    def feature_targets(self) -> tuple[GatheredValues, ...]:
+        """Each target's values, files and thresholds, in the targets' order."""
+        targets: list[GatheredValues] = []
+        start = 0
+        for count, files, thresholds in zip(
+            self.counts, self.files, self.auto_thresholds, strict=True
+        ):
+            targets.append(
+                GatheredValues(self.values[start : start + count], files, thresholds)
+            )
+            start += count
+        return tuple(targets)
 
 
 class Protocol:
@@ -151,9 +175,13 @@ class Protocol:
         objects (most features of a sweep come from the same files).
         """
         shared: dict[tuple[int, ...], tuple[Any, ...]] = {}
+        targets = [t.gathered(shared) for t in self.feature_targets]
         return GatheredRecordings(
             tuple(self.recordings),
-            tuple(t.gathered(shared) for t in self.feature_targets),
+            tuple(value for target in targets for value in target.values),
+            tuple(len(target.values) for target in targets),
+            tuple(target.files for target in targets),
+            tuple(target.auto_thresholds for target in targets),
         )
 
     def extend(self, other: Protocol | GatheredRecordings) -> None:
