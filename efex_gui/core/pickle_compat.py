@@ -18,13 +18,14 @@ import importlib
 import importlib.abc
 import importlib.machinery
 import sys
-from typing import TYPE_CHECKING
+from dataclasses import fields
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from types import ModuleType
 
-__all__ = ["ALIASES", "install", "new_name"]
+__all__ = ["ALIASES", "field_state", "install", "new_name", "restore_field_state"]
 
 #: Old module path (and everything under it) → new path, for the pickled classes.
 ALIASES: dict[str, str] = {
@@ -75,3 +76,24 @@ def install() -> None:
     """Put the alias finder on ``sys.meta_path`` (once)."""
     if _FINDER not in sys.meta_path:
         sys.meta_path.insert(0, _FINDER)
+
+
+def field_state(obj: Any) -> dict[str, Any]:
+    """Return a slotted dataclass's state as a plain instance's: a dict of its fields.
+
+    The ``__getstate__`` of the small dataclasses made slotted to save memory (one per
+    sweep), so their pickles keep the form the ones written before have.
+    """
+    return {field.name: getattr(obj, field.name) for field in fields(obj)}
+
+
+def restore_field_state(obj: Any, state: Any) -> None:
+    """Restore :func:`field_state`'s dict (also a pickle written before slots).
+
+    A list or tuple of the values in field order (``dataclasses``' own slotted
+    state) is accepted too.
+    """
+    if not isinstance(state, dict):
+        state = {f.name: value for f, value in zip(fields(obj), state, strict=True)}
+    for name, value in state.items():
+        object.__setattr__(obj, name, value)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from efex_gui.core.extraction.feature_cache import CacheStats
 from efex_gui.core.extraction.planning import snapshot_metadata, unchanged_metadata
 from efex_gui.core.memo import LastInputMemo
+from efex_gui.core.pickle_compat import field_state, restore_field_state
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 __all__ = ["ExtractionResult", "SweepRef", "inputs_signature"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SweepRef:
     """Where a recording comes from: its entry in ``files_metadata`` and trace index."""
 
@@ -36,6 +37,10 @@ class SweepRef:
     protocol: str
     entry: int
     index: int
+
+    # slots: one per sweep; pickled as before slots (a dict of the fields)
+    __getstate__ = field_state
+    __setstate__ = restore_field_state
 
 
 @dataclass

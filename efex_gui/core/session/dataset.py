@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from efex_gui.core.errors import EfexError
 from efex_gui.core.importing.file_names import entry_file
+from efex_gui.core.pickle_compat import field_state, restore_field_state
 from efex_gui.core.recordings.checks import check_sampling_metadata, guard_recording
 from efex_gui.core.session.exclusions import ExclusionKey
 
@@ -35,13 +36,17 @@ if TYPE_CHECKING:
 PATH_KEYS = ("filepath", "v_file", "i_file")
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class EntryKey:
     """Address of one files_metadata entry: cell, protocol and position in its list."""
 
     cell: str
     protocol: str
     entry: int
+
+    # slots: one per sweep; pickled as before slots (a dict of the fields)
+    __getstate__ = field_state
+    __setstate__ = restore_field_state
 
 
 def entry_order(key: EntryKey) -> tuple[str, str, int]:
@@ -53,7 +58,7 @@ def entry_order(key: EntryKey) -> tuple[str, str, int]:
     return (key.cell, key.protocol, key.entry)
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class SweepKey:
     """Address of one sweep: an entry and the trace index (None: not read yet)."""
 
@@ -61,6 +66,10 @@ class SweepKey:
     protocol: str
     entry: int
     index: int | None = None
+
+    # slots: one per sweep; pickled as before slots (a dict of the fields)
+    __getstate__ = field_state
+    __setstate__ = restore_field_state
 
     @property
     def entry_key(self) -> EntryKey:
