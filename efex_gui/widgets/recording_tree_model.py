@@ -9,7 +9,11 @@ sends an exclusion command. Each index's internal pointer is its *parent* node, 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import itertools
+from array import array
+from bisect import bisect_right
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any, overload
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, Qt
 from PySide6.QtGui import QBrush, QFont
@@ -49,6 +53,59 @@ MAX_DATA_CHANGED = 8
 _NO_PARENT = QModelIndex()
 
 
+class _SweepRows(Sequence[SweepKey]):
+    """A protocol node's sweep rows, made on demand from its entries' row counts.
+
+    A SweepKey per row, kept for every sweep of the session, took 0.1 kB a sweep;
+    this holds the first row of each entry and whether the entry is read.
+    """
+
+    __slots__ = ("_cell", "_protocol", "_read", "_starts")
+
+    def __init__(
+        self, cell: str, protocol: str, counts: Sequence[int], read: Sequence[bool]
+    ) -> None:
+        self._cell, self._protocol = cell, protocol
+        self._starts = array("q", itertools.accumulate(counts, initial=0))
+        self._read = bytes(bool(r) for r in read)
+
+    def __len__(self) -> int:
+        return self._starts[-1]
+
+    @overload
+    def __getitem__(self, row: int) -> SweepKey: ...
+
+    @overload
+    def __getitem__(self, row: slice) -> list[SweepKey]: ...
+
+    def __getitem__(self, row: int | slice) -> SweepKey | list[SweepKey]:
+        if isinstance(row, slice):
+            return [self[i] for i in range(*row.indices(len(self)))]
+        if row < 0:
+            row += len(self)
+        if not 0 <= row < len(self):
+            raise IndexError(row)
+        entry = bisect_right(self._starts, row) - 1
+        return self._key(entry, row - self._starts[entry])
+
+    def __iter__(self) -> Iterator[SweepKey]:
+        for entry in range(len(self._read)):
+            for trace in range(self._starts[entry + 1] - self._starts[entry]):
+                yield self._key(entry, trace)
+
+    def _key(self, entry: int, trace: int) -> SweepKey:
+        index = trace if self._read[entry] else None
+        return SweepKey(self._cell, self._protocol, entry, index)
+
+    def row_of(self, sweep: SweepKey) -> int | None:
+        """Return the row of a sweep of this protocol (None: no such row)."""
+        entry, trace = sweep.entry, sweep.index or 0
+        if not 0 <= entry < len(self._read):
+            return None
+        row = self._starts[entry] + trace
+        return row if trace >= 0 and row < self._starts[entry + 1] else None
+
+
 class _Node:
     """A cell or protocol row (sweeps are rows of their protocol node)."""
 
@@ -64,7 +121,7 @@ class _Node:
         self.cell, self.protocol = cell, protocol
         self.children: list[_Node] = []
         self.counts: list[int] = []
-        self.sweeps: list[SweepKey] = []
+        self.sweeps: Sequence[SweepKey] = ()
 
     def exclusion_key(self) -> ExclusionKey:
         if self.kind == "cell":
@@ -110,16 +167,13 @@ class RecordingTreeModel(ColumnHeaders, QAbstractItemModel):
             for i in range(len(dataset.entries(node.cell, node.protocol)))
         ]
 
-    def _sweeps(self, node: _Node) -> list[SweepKey]:
-        dataset = self.controller.dataset
-        sweeps: list[SweepKey] = []
-        for entry, count in enumerate(node.counts):
-            read = dataset.state(EntryKey(node.cell, node.protocol, entry)).n_traces
-            sweeps.extend(
-                SweepKey(node.cell, node.protocol, entry, j if read else None)
-                for j in range(count)
-            )
-        return sweeps
+    def _sweeps(self, node: _Node) -> _SweepRows:
+        state = self.controller.dataset.state
+        read = [
+            bool(state(EntryKey(node.cell, node.protocol, entry)).n_traces)
+            for entry in range(len(node.counts))
+        ]
+        return _SweepRows(node.cell, node.protocol, node.counts, read)
 
     def protocol_node(self, cell: str, protocol: str) -> _Node | None:
         """Return the node of one protocol of one cell."""
@@ -240,14 +294,10 @@ class RecordingTreeModel(ColumnHeaders, QAbstractItemModel):
     def index_of_sweep(self, sweep: SweepKey, column: int = 0) -> QModelIndex:
         """Return the index of a sweep's row (invalid if not shown)."""
         node = self.protocol_node(sweep.cell, sweep.protocol)
-        if node is None:
+        if node is None or not isinstance(node.sweeps, _SweepRows):
             return QModelIndex()
-        for row, shown in enumerate(node.sweeps):
-            if shown == sweep or (
-                shown.entry == sweep.entry and (shown.index or 0) == (sweep.index or 0)
-            ):
-                return self.createIndex(row, column, node)
-        return QModelIndex()
+        row = node.sweeps.row_of(sweep)
+        return QModelIndex() if row is None else self.createIndex(row, column, node)
 
     # --- values -------------------------------------------------------------------
     def _summary(self, sweep: SweepKey) -> Any:
