@@ -41,7 +41,7 @@ import copy
 import json
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from efex_gui.core.errors import Cancelled
@@ -91,15 +91,28 @@ class _Entry:
 
 @dataclass
 class _DoneCell:
-    """A cell processed by an earlier run (targets branch), reused when unchanged."""
+    """A cell processed by an earlier run (targets branch), reused when unchanged.
+
+    ``refs`` and ``sources`` are aligned with ``cell.recordings`` (the copies), not
+    dicts by ``id()``: one is kept per cell of the last run, and two dicts with an
+    entry and an int key per sweep took 0.2 kB a sweep.
+    """
 
     cell: Any
-    refs: dict[int, SweepRef]
+    #: each copy's entry and trace index
+    refs: tuple[SweepRef, ...]
     computed_rheobase: Any
     #: the targets and settings it was computed with
     common: str = ""
-    #: ``{id(source recording): (source, its copy in the cell)}``
-    copies: dict[int, tuple[Any, Any]] = field(default_factory=dict)
+    #: the recording each copy was made from (read here or the browser's)
+    sources: tuple[Any, ...] = ()
+
+    def copies(self) -> dict[int, tuple[Any, Any]]:
+        """Return ``{id(source recording): (source, its copy in the cell)}``."""
+        return {
+            id(source): (source, copy_)
+            for source, copy_ in zip(self.sources, self.cell.recordings, strict=True)
+        }
 
 
 #: ``{(cell, protocol, position): (efel settings, recordings)}`` read by the browser
@@ -459,16 +472,12 @@ class _Run:
                 self._rheobase(cell)
             kept = self._keep_copies(cell, previous.get(name), common)
             self._features(cell, kept)
-            refs = {id(r): self.result.refs[id(r)] for r in cell.recordings}
             done[signature] = _DoneCell(
                 cell,
-                refs,
+                tuple(self.result.refs[id(r)] for r in cell.recordings),
                 self.result.computed_rheobase.get(name),
                 common,
-                {
-                    id(self.sources[id(r)]): (self.sources[id(r)], r)
-                    for r in cell.recordings
-                },
+                tuple(self.sources[id(r)] for r in cell.recordings),
             )
         shown = {id(cell) for cell in self.result.cells}  # alive: the result holds them
         self.extractor._done = {k: v for k, v in done.items() if id(v.cell) in shown}
@@ -498,10 +507,11 @@ class _Run:
             or not same_number(previous.cell.rheobase, cell.rheobase)
         ):
             return set()
+        earlier_copies = previous.copies()
         kept: set[int] = set()
         for position, fresh in enumerate(cell.recordings):
             source = self.sources[id(fresh)]
-            earlier = previous.copies.get(id(source))
+            earlier = earlier_copies.get(id(source))
             if earlier is None or earlier[0] is not source:
                 continue
             copy_ = earlier[1]
@@ -529,7 +539,9 @@ class _Run:
     def _reuse_cell(self, done: _DoneCell) -> None:
         """Reuse an earlier run's unchanged cell: shared, modified by neither run."""
         self.result.cells.append(done.cell)
-        self.result.refs.update(done.refs)
+        self.result.refs.update(
+            zip(map(id, done.cell.recordings), done.refs, strict=True)
+        )
         self.result.computed_rheobase[done.cell.name] = done.computed_rheobase
         self.n_read += len(self.plans[done.cell.name].entries)
         self.n_features += 1
