@@ -157,6 +157,27 @@ def test_values_survive_the_process_and_skip_efel(
     assert calls == [["mean_frequency"]] * len(recordings)
 
 
+def test_values_read_back_share_their_names_and_keys(
+    demo: dict, tmp_path: Path
+) -> None:
+    """A session keeps the values of 25 000 sweeps in memory: one string per feature
+    name and per key, not a copy of each for every sweep read back (0.6 kB a sweep)."""
+    recordings = _recordings(demo)
+    FeatureCache(store=FeatureStore(tmp_path)).fill(
+        [(r, SETTINGS, FEATURES) for r in recordings]
+    )
+    again = _recordings(demo)
+    cache = FeatureCache(store=FeatureStore(tmp_path))
+    cache.fill([(r, SETTINGS, FEATURES) for r in again])
+    held = list(cache._values.items())
+    assert len(held) == len(again) > 1
+    first_names = list(held[0][1])
+    for _key, values in held[1:]:
+        assert all(a is b for a, b in zip(first_names, values, strict=True))
+    mine = {cache.key(r, SETTINGS) for r in again}
+    assert {id(key) for key, _ in held} <= {id(key) for key in mine}
+
+
 def test_pipeline_second_run_calls_efel_for_no_feature(
     demo: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -358,7 +358,10 @@ class FeatureCache:
             return
         wanted = [k for k in keys if not k.startswith("mem|")]
         if wanted:
-            self._values.update(self.store.get_many(wanted))
+            found = self.store.get_many(wanted)
+            # keyed by the callers' strings (memoised on the recordings), not by
+            # the copies the database returns
+            self._values.update((k, found[k]) for k in wanted if k in found)
 
     def _save(self, computed: dict[str, dict[str, Any]]) -> None:
         if self.store is None:
