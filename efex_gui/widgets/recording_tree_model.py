@@ -53,14 +53,19 @@ MAX_DATA_CHANGED = 8
 _NO_PARENT = QModelIndex()
 
 
+#: the row keys a protocol node remembers (more than a screen of rows)
+_RECENT_ROWS = 256
+
+
 class _SweepRows(Sequence[SweepKey]):
     """A protocol node's sweep rows, made on demand from its entries' row counts.
 
     A SweepKey per row, kept for every sweep of the session, took 0.1 kB a sweep;
-    this holds the first row of each entry and whether the entry is read.
+    this holds the first row of each entry and whether the entry is read, and the
+    keys of the rows asked last (a view asks for every visible row at each repaint).
     """
 
-    __slots__ = ("_cell", "_protocol", "_read", "_starts")
+    __slots__ = ("_cell", "_protocol", "_read", "_recent", "_starts")
 
     def __init__(
         self, cell: str, protocol: str, counts: Sequence[int], read: Sequence[bool]
@@ -68,6 +73,7 @@ class _SweepRows(Sequence[SweepKey]):
         self._cell, self._protocol = cell, protocol
         self._starts = array("q", itertools.accumulate(counts, initial=0))
         self._read = bytes(bool(r) for r in read)
+        self._recent: dict[int, SweepKey] = {}
 
     def __len__(self) -> int:
         return self._starts[-1]
@@ -81,12 +87,19 @@ class _SweepRows(Sequence[SweepKey]):
     def __getitem__(self, row: int | slice) -> SweepKey | list[SweepKey]:
         if isinstance(row, slice):
             return [self[i] for i in range(*row.indices(len(self)))]
+        known = self._recent.get(row)
+        if known is not None:
+            return known
         if row < 0:
             row += len(self)
         if not 0 <= row < len(self):
             raise IndexError(row)
         entry = bisect_right(self._starts, row) - 1
-        return self._key(entry, row - self._starts[entry])
+        key = self._key(entry, row - self._starts[entry])
+        if len(self._recent) >= _RECENT_ROWS:
+            self._recent.clear()
+        self._recent[row] = key
+        return key
 
     def __iter__(self) -> Iterator[SweepKey]:
         for entry in range(len(self._read)):

@@ -5,12 +5,17 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+import zlib
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from efex_gui.core.extraction.result import MetadataText, inputs_signature
 from efex_gui.core.session.document import Session
+from efex_gui.core.session.exclusions import ExclusionKey
+
+if TYPE_CHECKING:
+    import pytest
 
 
 def _session(cells: int = 3) -> Session:
@@ -104,6 +109,31 @@ def test_the_text_kept_between_signatures_is_small() -> None:
     """A copy of the document and its JSON took 1.2 kB an entry (7 000 at 44 cells)."""
     session = _session(cells=8)
     memo = MetadataText()
-    memo.feed(session.files_metadata, hashlib.blake2b())
+    memo.document_digest(session.files_metadata, {})
     per_entry = _held_bytes(memo._cells, session.files_metadata) / (8 * 25)
     assert per_entry < 300
+
+
+def test_a_signature_asked_again_is_not_hashed_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An exclusion click asks three times for the same inputs' signature."""
+    session = _session(cells=4)
+    first = inputs_signature(session)
+    hashed: list[bytes] = []
+    real = zlib.decompress
+
+    def counting(data: bytes, *args: Any) -> bytes:
+        hashed.append(data)
+        return real(data, *args)
+
+    monkeypatch.setattr(zlib, "decompress", counting)
+    assert inputs_signature(session) == first
+    assert hashed == []
+    session.exclusions = session.exclusions.with_excluded([ExclusionKey("cell1")])
+    second = inputs_signature(session)
+    assert second != first
+    assert second == _whole_document_digest(session)
+    assert len(hashed) == 4  # every cell's text, once
+    session.files_metadata["cell3"]["IV"][2]["dt"] = 0.5  # in place
+    assert inputs_signature(session) == _whole_document_digest(session)

@@ -54,11 +54,12 @@ def test_the_plans_remember_the_metadata_as_tuples_with_shared_keys() -> None:
     # one dict per entry again would be a fourth copy of every entry's metadata
     plans = PlanCache()
     plans.plan(_session())
-    snapshots = [entry for memo in plans._memo.values() for _, es in memo.metadata
-                 for entry in es]  # fmt: skip
-    assert len(snapshots) == 4
-    assert all(type(values) is tuple for _, values in snapshots)
-    assert len({id(keys) for keys, _ in snapshots}) == 1
+    columns = [c for memo in plans._memo.values() for _, c in memo.metadata]
+    keys = [k for entry_keys, _ in columns for k in entry_keys]
+    values = [v for _, entry_values in columns for v in entry_values]
+    assert len(keys) == len(values) == 4
+    assert all(type(v) is tuple for v in values)
+    assert len({id(k) for k in keys}) == 1
     # and the entries' absolute metadata likewise (one keys tuple for all)
     entries = [e for memo in plans._memo.values() for e in memo.plan.entries]
     assert len({id(entry.keys) for entry in entries}) == 1

@@ -22,7 +22,7 @@ from efex_gui.core.memo import LastInputMemo
 from efex_gui.core.pickle_compat import field_state, restore_field_state
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Mapping
 
     from efex_gui.core.session.document import Session
 
@@ -94,25 +94,13 @@ def inputs_signature(
         "settings": asdict(session.settings),
         "rheobase_overrides": dict(sorted((overrides or {}).items())),
     }
-    parts: dict[str, bytes | Callable[[Any], None]] = {
+    parts = {
         key: json.dumps(value, sort_keys=True, default=repr).encode()
         for key, value in document.items()
     }
-    metadata, targets = session.files_metadata, session.targets
-    parts["files_metadata"] = lambda digest: _METADATA.feed(metadata, digest)
+    targets = session.targets
     parts["targets"] = _TARGETS.get(targets, lambda: _json_text(targets))
-    # the digest of json.dumps(the whole document, sort_keys=True), fed in parts
-    digest = hashlib.blake2b(digest_size=16)
-    for position, key in enumerate(sorted(parts)):
-        digest.update(b"{" if position == 0 else b", ")
-        digest.update(json.dumps(key).encode() + b": ")
-        part = parts[key]
-        if isinstance(part, bytes):
-            digest.update(part)
-        else:
-            part(digest)
-    digest.update(b"}")
-    return digest.hexdigest()
+    return _METADATA.document_digest(session.files_metadata, parts)
 
 
 def _json_text(value: Any) -> bytes:
@@ -134,34 +122,79 @@ class MetadataText:
         self._lock = threading.Lock()
         self._cells: dict[str, tuple[Any, bytes]] = {}
         self._key_tuples: dict[tuple[str, ...], tuple[str, ...]] = {}
+        #: bumped whenever a cell's text changes (or a cell comes or goes)
+        self._generation = 0
+        #: the last call's (generation, parts) and digest
+        self._last: tuple[Any, str] = (None, "")
 
-    def feed(self, metadata: Mapping[str, Any], digest: Any) -> None:
-        """Feed ``json.dumps(metadata, sort_keys=True, default=repr)`` to ``digest``."""
-        if not all(isinstance(cell, str) for cell in metadata):
-            digest.update(_json_text(metadata))  # json.dumps's own key order
-            return
+    def document_digest(
+        self, metadata: Mapping[str, Any], parts: dict[str, bytes]
+    ) -> str:
+        """Digest ``json.dumps`` of ``parts`` with ``files_metadata``, sorted keys.
+
+        The digest of the whole document's JSON text, fed in parts (each cell's text
+        made again only if the cell changed). The same metadata and parts as the
+        last call give the last digest without hashing again: a click asks three
+        times.
+        """
         with self._lock:
-            cells: dict[str, tuple[Any, bytes]] = {}
-            digest.update(b"{")
-            for position, cell in enumerate(sorted(metadata)):
-                protocols = metadata[cell]
-                known = self._cells.get(cell)
-                if known is None or not _unchanged_text(known[0], protocols):
-                    text = zlib.compress(_json_text(protocols), 1)
-                    known = (_text_snapshot(protocols, self._key_tuples), text)
-                cells[cell] = known
-                if position:
-                    digest.update(b", ")
-                digest.update(json.dumps(cell).encode() + b": ")
-                digest.update(zlib.decompress(known[1]))
+            generation = self._refresh(metadata)
+            key = (generation, sorted(parts.items()))
+            if generation is not None and key == self._last[0]:
+                return self._last[1]
+            parts = {**parts, "files_metadata": b""}
+            digest = hashlib.blake2b(digest_size=16)
+            for position, name in enumerate(sorted(parts)):
+                digest.update(b"{" if position == 0 else b", ")
+                digest.update(json.dumps(name).encode() + b": ")
+                if name != "files_metadata":
+                    digest.update(parts[name])
+                elif generation is None:  # json.dumps's own key order
+                    digest.update(_json_text(metadata))
+                else:
+                    self._feed(digest)
             digest.update(b"}")
-            self._cells = cells
+            text = digest.hexdigest()
+            self._last = (key, text)
+            return text
+
+    def _refresh(self, metadata: Mapping[str, Any]) -> int | None:
+        """Make the texts of the cells that changed; return the texts' generation.
+
+        None: the metadata's cells are not all named by strings (no memo).
+        """
+        if not all(isinstance(cell, str) for cell in metadata):
+            return None
+        changed = list(metadata) != list(self._cells)
+        cells: dict[str, tuple[Any, bytes]] = {}
+        for cell, protocols in metadata.items():
+            known = self._cells.get(cell)
+            if known is None or not _unchanged_text(known[0], protocols):
+                text = zlib.compress(_json_text(protocols), 1)
+                known = (_text_snapshot(protocols, self._key_tuples), text)
+                changed = True
+            cells[cell] = known
+        self._cells = cells
+        self._generation += changed
+        return self._generation
+
+    def _feed(self, digest: Any) -> None:
+        """Feed the JSON text of the metadata :meth:`_refresh` saw last."""
+        digest.update(b"{")
+        for position, cell in enumerate(sorted(self._cells)):
+            if position:
+                digest.update(b", ")
+            digest.update(json.dumps(cell).encode() + b": ")
+            digest.update(zlib.decompress(self._cells[cell][1]))
+        digest.update(b"}")
 
     def clear(self) -> None:
         """Forget every cell's text."""
         with self._lock:
             self._cells = {}
             self._key_tuples = {}
+            self._generation += 1
+            self._last = (None, "")
 
 
 def _text_snapshot(protocols: Any, key_tuples: dict[Any, Any]) -> Any:
