@@ -50,7 +50,8 @@ SWEEP_ROLE = Qt.ItemDataRole.UserRole
 CHECK_ROLE = Qt.ItemDataRole.UserRole + 1
 NOTHING_FLAGGED = "No sweep flagged by the automatic QC (read sweeps only)."
 PANEL_TIP = (
-    "Sweeps the automatic QC flags, by check. Click a sweep to show it. QC never "
+    "Sweeps the automatic QC flags, by check. Click a sweep (or walk them with the "
+    "arrow keys) to show it. QC never "
     "excludes anything by itself: you decide (Exclude all flagged by a check, or "
     "untick sweeps in the browser)."
 )
@@ -60,6 +61,8 @@ class QCPanel(ControllerView[SessionController]):
     """Flagged sweeps by check, the exclude action, and the checks' settings."""
 
     def _build(self) -> None:
+        #: True while the tree is rebuilt (its current item changes by itself)
+        self._refreshing = False
         self.setToolTip(PANEL_TIP)
         self.summary = QLabel(NOTHING_FLAGGED, self)
         self.summary.setWordWrap(True)
@@ -104,6 +107,14 @@ class QCPanel(ControllerView[SessionController]):
         """Rebuild the tree from the controller's current QC flags."""
         groups = flagged_by_check(self.controller)
         current = self.current_check()
+        self._refreshing = True
+        try:
+            self._fill(groups, current)
+        finally:
+            self._refreshing = False
+        self._on_current()
+
+    def _fill(self, groups: dict[str, list[SweepKey]], current: str | None) -> None:
         self.tree.clear()
         for check, sweeps in groups.items():
             parent = QTreeWidgetItem([f"{check_label(check)} ({len(sweeps)})", ""])
@@ -120,7 +131,6 @@ class QCPanel(ControllerView[SessionController]):
             if groups
             else NOTHING_FLAGGED
         )
-        self._on_current()
 
     def _sweep_item(self, check: str, sweep: SweepKey) -> QTreeWidgetItem:
         summary = self.controller.summary(sweep)
@@ -158,7 +168,15 @@ class QCPanel(ControllerView[SessionController]):
         item = self.tree.currentItem()
         return None if item is None else item.data(0, CHECK_ROLE)
 
-    def _on_current(self, *_args: Any) -> None:
+    def _on_current(self, current: QTreeWidgetItem | None = None, *_args: Any) -> None:
+        """Update the exclude button; a flagged sweep made current is shown.
+
+        So the arrow keys walk the flagged sweeps as clicks do (not while the tree
+        is being rebuilt).
+        """
+        sweep = None if current is None else current.data(0, SWEEP_ROLE)
+        if sweep is not None and not self._refreshing:
+            self.controller.select_sweeps([sweep])
         check = self.current_check()
         self.exclude_button.setEnabled(check is not None)
         self.exclude_button.setText(

@@ -100,6 +100,13 @@ def test_qc_panel_groups_flags_and_excludes_them_in_one_undoable_step(
     with qtbot.waitSignal(controller.selection_changed):
         panel.tree.itemClicked.emit(first, 0)
     assert controller.selection == [sweep]
+    # the arrow keys walk the flagged sweeps as clicks do
+    panel.show()
+    group.setExpanded(True)
+    panel.tree.setCurrentItem(first)
+    with qtbot.waitSignal(controller.selection_changed):
+        qtbot.keyClick(panel.tree, Qt.Key.Key_Down)
+    assert controller.selection == [group.child(1).data(0, Qt.ItemDataRole.UserRole)]
     panel.tree.setCurrentItem(group)
     assert panel.exclude_button.text() == "Exclude all flagged by Vm before vs end"
     depth = controller.undo_stack.count()
@@ -114,6 +121,10 @@ def test_qc_panel_groups_flags_and_excludes_them_in_one_undoable_step(
     assert not controller.is_excluded(key)
     assert controller.summary(sweep).status == "flagged"
     assert first.foreground(0).color() != QColor(Qt.GlobalColor.gray)
+    # a rebuilt tree does not move the selection
+    selected = list(controller.selection)
+    panel.refresh()
+    assert controller.selection == selected
 
 
 def test_a_switched_off_check_flags_nothing(
