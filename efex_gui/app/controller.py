@@ -70,7 +70,9 @@ class SessionController(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.session = Session()
-        self.dataset = Dataset(self.session.files_metadata, None)
+        self.dataset = Dataset(
+            self.session.files_metadata, None, self.session.path_strings
+        )
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
         self.selection: list[SweepKey] = []
@@ -100,7 +102,9 @@ class SessionController(QObject):
         self.store.cancel()
         self.session = session
         self._file_stamp = _file_stamp(session.path)
-        self.dataset = Dataset(session.files_metadata, session.data_root)
+        self.dataset = Dataset(
+            session.files_metadata, session.data_root, session.path_strings
+        )
         self.store.reset(self.dataset, session)
         self.selection = []
         self.undo_stack.clear()

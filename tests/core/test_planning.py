@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from efex_gui.core.extraction.planning import PlanCache
@@ -97,9 +98,12 @@ def test_the_plans_and_the_browser_share_one_string_per_absolute_path() -> None:
     """A path was held once by the browser's recordings and again by the plans."""
     session = _session()
     plan = PlanCache().plan(session)["cell1"].entries[0].config
-    dataset = Dataset(session.files_metadata, session.data_root)
+    dataset = Dataset(session.files_metadata, session.data_root, session.path_strings)
     browser = dataset.absolute_config(EntryKey("cell1", "IDRest", 0))
     assert browser["filepath"] == plan["filepath"] == str(Path("/data/a.ibw"))
     assert browser["filepath"] is plan["filepath"]
+    # the session's own table, not sys.intern (immortal from Python 3.12: a path
+    # string per file ever opened would stay until the process ends)
+    assert sys.getrefcount(browser["filepath"]) < 1_000
     again = dataset.absolute_config(EntryKey("cell1", "IDRest", 0))
     assert again["filepath"] is browser["filepath"]

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -100,16 +99,21 @@ class Dataset:
         ``{cell: {protocol: [config, ...]}}``, shared with the session (not copied).
     data_root : path-like, optional
         Folder that relative paths are relative to (the working directory if None).
+    path_strings : dict, optional
+        The table of absolute path strings to share (the session's
+        ``Session.path_strings``): one string per file for the browser and the plans.
     """
 
     def __init__(
         self,
         files_metadata: dict[str, dict[str, list[dict[str, Any]]]],
         data_root: str | Path | None = None,
+        path_strings: dict[str, str] | None = None,
     ) -> None:
         # Shared, not copied: the session owns the dict, the controller edits it.
         self.files_metadata = files_metadata
         self.data_root = Path(data_root) if data_root is not None else None
+        self.path_strings = {} if path_strings is None else path_strings
         self._states: dict[EntryKey, EntryState] = {}
 
     def cells(self) -> list[str]:
@@ -230,7 +234,8 @@ class Dataset:
         p = Path(path)
         if not p.is_absolute() and self.data_root is not None:
             p = self.data_root / p
-        return sys.intern(str(p))  # shared: see ``Session.resolve``
+        text = str(p)
+        return self.path_strings.setdefault(text, text)  # see ``path_strings``
 
     def absolute_config(self, key: EntryKey) -> dict[str, Any]:
         """Copy an entry's config with absolute paths, ready for the readers."""

@@ -31,7 +31,6 @@ import copy
 import json
 import math
 import os
-import sys
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -103,6 +102,14 @@ class Session:
         The automatic sweep QC: which checks run and their thresholds.
     path : Path, optional
         Where the session was last loaded from or saved to (not saved, not compared).
+
+    Attributes
+    ----------
+    path_strings : dict
+        The absolute paths :meth:`resolve` gave, one string per file, shared by the
+        browser's recordings and the extraction's plans (a path was held two or three
+        times per sweep). Not saved, not compared; gone with the session (unlike
+        ``sys.intern``'s strings, immortal from Python 3.12).
     """
 
     files_metadata: dict[str, dict[str, list[dict[str, Any]]]] = field(
@@ -118,6 +125,9 @@ class Session:
     format_version: int = FORMAT_VERSION
     kind: str = KIND
     path: Path | None = field(default=None, compare=False)
+    path_strings: dict[str, str] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     # --- (de)serialisation ------------------------------------------------------
     def to_dict(self, base_dir: str | Path | None = None) -> dict[str, Any]:
@@ -237,9 +247,8 @@ class Session:
         p = Path(path)
         if not p.is_absolute():
             p = (self.data_root or Path.cwd()) / p
-        # one string per file, shared by the browser's recordings, the extraction's
-        # plans and their copies (a path was held two or three times per sweep)
-        return sys.intern(str(p))
+        text = str(p)
+        return self.path_strings.setdefault(text, text)  # one string per file
 
     def absolute_files_metadata(
         self,
