@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-import sys
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -15,6 +14,7 @@ from efex_gui.core.extraction.pipeline import extract_efeatures
 from efex_gui.core.importing.file_names import entry_file
 from efex_gui.core.session.document import ExtractionSettings, Session
 from efex_gui.core.session.exclusions import ExclusionKey
+from tests.conftest import held_bytes
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -122,34 +122,6 @@ def test_an_exclusion_recomputes_only_the_windows_that_held_the_sweep(
     _assert_as_full_run(second, session)
 
 
-def _own_bytes(obj: Any, beside: list[Any]) -> int:
-    """Bytes reachable from ``obj`` and from none of ``beside`` (containers, slots)."""
-    seen: set[int] = set()
-
-    def walk(root: Any, count: bool) -> int:
-        total, stack = 0, [root]
-        while stack:
-            item = stack.pop()
-            if id(item) in seen or isinstance(item, type):
-                continue
-            seen.add(id(item))
-            total += sys.getsizeof(item) if count else 0
-            if isinstance(item, dict):
-                stack.extend(item.keys())
-                stack.extend(item.values())
-            elif isinstance(item, list | tuple | set | frozenset):
-                stack.extend(item)
-            elif hasattr(item, "__dict__") or hasattr(type(item), "__slots__"):
-                stack.extend(vars(item).values() if hasattr(item, "__dict__") else ())
-                for name in getattr(type(item), "__slots__", ()):
-                    stack.append(getattr(item, name, None))
-        return total
-
-    for other in beside:
-        walk(other, count=False)
-    return walk(obj, count=True)
-
-
 def test_the_cells_kept_for_the_next_run_hold_little_of_their_own(
     session: Session,
 ) -> None:
@@ -160,7 +132,7 @@ def test_the_cells_kept_for_the_next_run_hold_little_of_their_own(
     sweeps = sum(len(cell.recordings) for cell in result.cells)
     done = extractor._done
     assert len(done) == len(result.cells)
-    own = _own_bytes(done, [result, extractor._entries])
+    own = held_bytes(done, result, extractor._entries)
     assert own / sweeps < 120  # with the run's targets text, kept once
 
 

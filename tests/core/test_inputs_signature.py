@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 import zlib
 from dataclasses import asdict
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from efex_gui.core.extraction.result import MetadataText, inputs_signature
 from efex_gui.core.session.document import Session
 from efex_gui.core.session.exclusions import ExclusionKey
+from tests.conftest import held_bytes
 
 if TYPE_CHECKING:
     import pytest
@@ -82,35 +82,12 @@ def test_a_change_in_place_changes_the_signature() -> None:
     assert inputs_signature(session) == _whole_document_digest(session)
 
 
-def _held_bytes(obj: Any, beside: Any) -> int:
-    """Bytes of what ``obj`` holds that ``beside`` does not (each object once)."""
-    seen: set[int] = set()
-
-    def walk(root: Any, count: bool) -> int:
-        total, stack = 0, [root]
-        while stack:
-            item = stack.pop()
-            if id(item) in seen:
-                continue
-            seen.add(id(item))
-            total += sys.getsizeof(item) if count else 0
-            if isinstance(item, dict):
-                stack.extend(item.keys())
-                stack.extend(item.values())
-            elif isinstance(item, tuple | list | set | frozenset):
-                stack.extend(item)
-        return total
-
-    walk(beside, count=False)
-    return walk(obj, count=True)
-
-
 def test_the_text_kept_between_signatures_is_small() -> None:
     """A copy of the document and its JSON took 1.2 kB an entry (7 000 at 44 cells)."""
     session = _session(cells=8)
     memo = MetadataText()
     memo.document_digest(session.files_metadata, {})
-    per_entry = _held_bytes(memo._cells, session.files_metadata) / (8 * 25)
+    per_entry = held_bytes(memo._cells, session.files_metadata) / (8 * 25)
     assert per_entry < 300
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copyreg
 import os
 import pickle
-import sys
 from typing import Any
 
 import numpy as np
@@ -24,7 +23,7 @@ from efex_gui.core.recordings.sweep_qc import (
 )
 from efex_gui.core.recordings.timing_consensus import apply_consensus
 from efex_gui.core.session.document import Session
-from tests.conftest import shared_path
+from tests.conftest import held_bytes, shared_path
 
 SETTINGS = {"strict_stiminterval": True, "Threshold": -20.0, "interp_step": 0.025}
 
@@ -190,19 +189,6 @@ def test_a_qc_result_holds_no_instance_dict() -> None:
     assert (result.flagged, result.applicable) == (False, True)
 
 
-def _held_bytes(obj: Any) -> int:
-    """Bytes of an object and of everything its slots hold (floats, tuples, bytes)."""
-    total, stack = 0, [obj]
-    while stack:
-        item = stack.pop()
-        total += sys.getsizeof(item)
-        if isinstance(item, tuple | list):
-            stack.extend(item)
-        for name in getattr(type(item), "__slots__", ()):
-            stack.append(getattr(item, name))
-    return total
-
-
 def test_a_sweeps_measures_are_a_compact_mapping(demo_cell) -> None:
     """Every sweep read keeps its measures: packed, not eleven floats or a dict each."""
     recording = _cell(demo_cell)[0]
@@ -210,7 +196,7 @@ def test_a_sweeps_measures_are_a_compact_mapping(demo_cell) -> None:
     assert isinstance(measures, SweepMeasures)
     assert not hasattr(measures, "__dict__")
     # a tuple of eleven floats held 0.4 kB, an eleven-entry dict 0.6 kB
-    assert _held_bytes(measures) < 200
+    assert held_bytes(measures) < 200
     assert any(measures[name] is None for name in QC_MEASURES)  # None stays None
     assert list(measures) == list(QC_MEASURES)
     plain = dict(measures)
