@@ -1,10 +1,12 @@
 """A computation reused while its input equals the last one it was given.
 
-The GUI asks for the same derived values after every edit (the JSON of 7 000
-files_metadata entries for a signature, the checks of 1 500 target rows): comparing
-the input with a copy of the last one costs far less than computing again. The
-input is deep-copied, so changing it in place afterwards is seen. Thread-safe (the
-GUI thread and the extraction worker both ask).
+The GUI asks for the same derived values after every edit (the targets' JSON for a
+signature, the checks of 1 500 target rows): comparing the input with a copy of the
+last one costs far less than computing again. The input is deep-copied, so changing
+it in place afterwards is seen: use it for small inputs (the files_metadata part of a
+signature is :class:`~efex_gui.core.extraction.result.MetadataText`, kept per cell
+without a copy of the document). Thread-safe (the GUI thread and the extraction worker
+both ask).
 """
 
 from __future__ import annotations
