@@ -29,6 +29,7 @@ from efex_gui.app.sweep_summary import (
 from efex_gui.app.task_queue import TaskQueue
 from efex_gui.core.extraction.feature_store import open_default_store
 from efex_gui.core.extraction.spike_cache import spike_counts_cached
+from efex_gui.core.recordings.compact import compact_for_browsing
 from efex_gui.core.recordings.sweep_qc import (
     QCResult,
     evaluate_recordings,
@@ -287,7 +288,9 @@ class RecordingStore(TaskQueue):
         self.timings[(key.cell, key.protocol)] = timing
         config = self.dataset.config(key)
         if timing.found and config.get("ton") is None and config.get("toff") is None:
-            config.update(consensus_metadata(timing))
+            # replaced, never changed in place: a run's snapshot shares the dicts
+            entries = self.dataset.entries(key.cell, key.protocol)
+            entries[key.entry] = {**config, **consensus_metadata(timing)}
 
     def _on_load_done(self) -> None:
         self.update_rheobase(self.session)
@@ -328,6 +331,7 @@ class RecordingStore(TaskQueue):
             self._entry_read_changed(key)
             return
         self.dataset.set_loaded(key, result.trace_names, result.trace_errors)
+        compact_for_browsing(result.recordings)
         self._recordings[key] = result.recordings
         self._entry_read_changed(key)
         self._apply_rheobase(key.cell, result.recordings)

@@ -127,3 +127,73 @@ def test_the_c_library_trim_is_found_on_glibc() -> None:
         pytest.skip("malloc_trim is glibc's: elsewhere nothing is trimmed")
     assert os_memory._malloc_trim() is not None
     assert isinstance(os_memory.give_back_free_memory(), bool)
+
+
+def test_a_run_shares_the_entry_dicts_the_gui_replaces_and_never_changes(
+    qtbot: Any, controller: SessionController, demo_dir: Path
+) -> None:
+    """The worker's copy of files_metadata held a deep copy of every entry (0.3 kB a
+    sweep): it shares them now, because the GUI replaces an entry's dict (an edit, a
+    consensus window written in on reading), never changes it in place."""
+    from efex_gui.app.extraction_controller import _SessionSnapshots
+    from tests.conftest import held_bytes
+
+    controller.open_json(demo_dir / "config.json")
+    key = controller.dataset.entry_keys()[0]
+    given = controller.dataset.config(key)
+    assert "ton" not in given  # the demo's windows come from the consensus
+    _read_everything(qtbot, controller)
+    written = controller.dataset.config(key)
+    assert "ton" in written
+    assert written is not given
+    assert "ton" not in given, "written into a new dict, not into the old one"
+
+    snapshots = _SessionSnapshots()
+    run = snapshots.copy(controller.session).files_metadata
+    assert run[key.cell][key.protocol][key.entry] is written
+    assert snapshots.copy(controller.session).files_metadata is run  # unchanged
+    whole = held_bytes(controller.session.files_metadata)
+    assert held_bytes(run, controller.session.files_metadata) < whole / 4
+
+    controller.set_metadata([key], {"ljp": 5.0})
+    assert run[key.cell][key.protocol][key.entry] is written
+    assert written.get("ljp") != 5.0
+    again = snapshots.copy(controller.session).files_metadata
+    assert again is not run
+    assert again[key.cell][key.protocol][key.entry]["ljp"] == 5.0
+
+
+def test_the_browser_and_the_result_keep_compact_per_sweep_dicts(
+    qtbot: Any, controller: SessionController, demo_dir: Path
+) -> None:
+    from efex_gui.app.extraction_controller import ExtractionController
+    from efex_gui.core.recordings.compact import CompactMapping
+
+    controller.open_json(demo_dir / "config.json")
+    _read_everything(qtbot, controller)
+    read = [r for _, r in controller.store.read_recordings()]
+    assert read
+    assert all(isinstance(r.config_data, CompactMapping) for r in read)
+    assert len({id(r.export_attr) for r in read}) == len({type(r) for r in read})
+    extraction = ExtractionController(controller)
+    try:
+        result = run_and_wait(qtbot, extraction)
+        held = [r for cell in result.cells for r in cell.recordings]
+        assert any(r.efeatures for r in held)
+        assert all(isinstance(r.efeatures, CompactMapping) for r in held)
+        # an exclusion reruns on the kept copies: features compact, numbers there
+        ref = result.sweep_ref(held[4])
+        key = controller.exclusion_key(
+            SweepKey(ref.cell, ref.protocol, ref.entry, ref.index)
+        )
+        with qtbot.waitSignal(extraction.update_timed, timeout=60_000):
+            controller.set_excluded([key], True, "test")
+        second = extraction.result
+        assert second is not result
+        assert (second.stats.computed, second.stats.efel_calls) == (0, 0)
+        again = [r for cell in second.cells for r in cell.recordings]
+        assert len(again) == len(held) - 1
+        assert all(isinstance(r.efeatures, CompactMapping) for r in again)
+        assert second.features
+    finally:
+        assert extraction.shutdown()

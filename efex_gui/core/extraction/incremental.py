@@ -69,6 +69,7 @@ from efex_gui.core.extraction.run_branches import (
 )
 from efex_gui.core.progress import LabelledProgress, check_cancel
 from efex_gui.core.recordings.cell import Cell, TraceCache
+from efex_gui.core.recordings.compact import compact_features
 from efex_gui.core.recordings.ecodes import ecode_for_protocol
 from efex_gui.core.recordings.traces import can_reload
 from efex_gui.core.targets.auto import default_auto_targets
@@ -440,6 +441,7 @@ class _Run:
             stats=self.result.stats,
             cancel=self.cancel,
         )
+        compact_features(cell.recordings)  # final: read from now on, never written
         self._drop(cell)
         self.n_features += 1
         self._report(self.n_features, total, f"Features: cell {cell.name}")

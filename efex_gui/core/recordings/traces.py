@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -43,14 +44,18 @@ def can_reload(recording: Any) -> bool:
     """Whether :func:`reload_traces` can give this recording its traces back."""
     return (
         getattr(recording, "source_index", None) is not None
-        and isinstance(getattr(recording, "config_data", None), dict)
+        and isinstance(getattr(recording, "config_data", None), Mapping)
         and bool(getattr(recording, "files", None))
     )
 
 
 def _entry_key(recording: Any) -> str:
     return json.dumps(
-        [type(recording).__qualname__, recording.protocol_name, recording.config_data],
+        [
+            type(recording).__qualname__,
+            recording.protocol_name,
+            dict(recording.config_data),
+        ],
         sort_keys=True,
         default=repr,
     )

@@ -1,0 +1,114 @@
+"""Recordings' per-sweep dicts in a compact, read-only form, for those kept long.
+
+The browser keeps a recording per sweep of every cell opened, and an extraction's
+result a copy of each: their dicts add up. A recording's metadata (``config_data``:
+file paths, units, window) took about 0.46 kB a sweep as a dict, and its features
+(``efeatures``) about 0.5 kB. :class:`CompactMapping` keeps the values in one tuple
+and shares each key layout between all the mappings that have it (about 0.15 kB).
+It reads as a mapping, compares equal to the dict it was made from, and pickles and
+copies as that dict (a copy is the caller's to modify).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+__all__ = ["CompactMapping", "compact_features", "compact_for_browsing"]
+
+#: key layouts by key tuple: (the keys, key → position), one per distinct layout
+_LAYOUTS: dict[tuple[str, ...], tuple[tuple[str, ...], dict[str, int]]] = {}
+#: each eCode class's ``export_attr`` list, shared by its compacted recordings
+_EXPORTED: dict[type, list[str]] = {}
+
+
+class CompactMapping(Mapping[str, Any]):
+    """A read-only mapping of names to values (see the module docstring).
+
+    Parameters
+    ----------
+    config : mapping
+        The items; its keys, in order, and values are kept (not copied).
+    """
+
+    __slots__ = ("_layout", "_values")
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        names = tuple(config)
+        layout = _LAYOUTS.get(names)
+        if layout is None:
+            layout = _LAYOUTS[names] = (names, {n: i for i, n in enumerate(names)})
+        self._layout = layout
+        self._values = tuple(config.values())
+
+    def __getitem__(self, key: str) -> Any:
+        return self._values[self._layout[1][key]]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._layout[1]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._layout[0])
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, CompactMapping):
+            return self._layout is other._layout and self._values == other._values
+        if isinstance(other, Mapping):
+            return len(other) == len(self._values) and all(
+                name in other and other[name] == value
+                for name, value in zip(self._layout[0], self._values, strict=True)
+            )
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # equal to dicts, which are not
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle (and copy) as a plain dict."""
+        return (dict, (list(zip(self._layout[0], self._values, strict=True)),))
+
+    def copy(self) -> dict[str, Any]:
+        """Return the items as a new dict (``dict.copy``'s, for dict users)."""
+        return dict(self)
+
+
+def compact_for_browsing(recordings: list[Any]) -> None:
+    """Make an entry's recordings smaller for the browser to keep, in place.
+
+    The recordings (of one entry: they share one metadata dict) get one
+    :class:`CompactMapping` instead, and each eCode class's ``export_attr`` list is
+    one list shared by its recordings. Nothing a reader of the recordings sees
+    changes: the mapping has the same items, the list the same names.
+    """
+    shared: dict[int, CompactMapping] = {}
+    for recording in recordings:
+        if recording is None:
+            continue
+        config = getattr(recording, "config_data", None)
+        if isinstance(config, dict):
+            compact = shared.get(id(config))
+            if compact is None:
+                compact = shared[id(config)] = CompactMapping(config)
+            recording.config_data = compact
+        exported = getattr(recording, "export_attr", None)
+        if isinstance(exported, list):
+            kept = _EXPORTED.setdefault(type(recording), exported)
+            if kept == exported:
+                recording.export_attr = kept
+
+
+def compact_features(recordings: list[Any]) -> None:
+    """Give recordings whose features are final a :class:`CompactMapping` of them.
+
+    For an extraction's result, once a cell's features are computed: they are read
+    (grouping, plots, export), never written again.
+    """
+    for recording in recordings:
+        values = getattr(recording, "efeatures", None)
+        if isinstance(values, dict):
+            recording.efeatures = CompactMapping(values)

@@ -1,0 +1,121 @@
+"""CompactMapping: the browser's and the result's per-sweep dicts (issue 14)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import pickle
+
+import pytest
+
+from efex_gui.core.recordings.compact import (
+    CompactMapping,
+    compact_features,
+    compact_for_browsing,
+)
+from efex_gui.core.recordings.ecodes.step import Step
+from tests.conftest import held_bytes
+
+CONFIG = {  # an SSCx entry's, with its protocol's consensus window
+    "ordinal": "411",
+    "i_file": "/data/cell/ch0_411.ibw",
+    "v_file": "/data/cell/ch1_411.ibw",
+    "i_unit": "A",
+    "v_unit": "V",
+    "t_unit": "s",
+    "dt": 5e-05,
+    "ljp": 14,
+    "ton": 10,
+    "toff": 13.5,
+    "stimulus_source": "consensus",
+    "protocol_name": "IDRest",
+}
+
+
+def test_it_reads_and_compares_as_the_dict_it_was_made_from() -> None:
+    compact = CompactMapping(CONFIG)
+    assert compact == CONFIG
+    assert CONFIG == compact  # noqa: SIM300  (the dict's side of the comparison)
+    assert compact != {**CONFIG, "ljp": 0}
+    assert compact != {k: v for k, v in CONFIG.items() if k != "ljp"}
+    assert list(compact) == list(CONFIG)
+    assert list(compact.items()) == list(CONFIG.items())
+    assert compact["ton"] == 10
+    assert compact.get("v_corr") is None
+    assert "v_corr" not in compact
+    assert "dt" in compact
+    assert len(compact) == len(CONFIG)
+    assert dict(compact) == CONFIG
+    assert repr(compact) == repr(CONFIG)
+    with pytest.raises(KeyError):
+        compact["v_corr"]
+    with pytest.raises(TypeError):
+        compact["ton"] = 5  # type: ignore[index]
+
+
+def test_pickles_copies_and_its_dict_copy_are_plain_dicts() -> None:
+    compact = CompactMapping(CONFIG)
+    for made in (
+        pickle.loads(pickle.dumps(compact)),
+        copy.deepcopy(compact),
+        copy.copy(compact),
+        compact.copy(),
+    ):
+        assert type(made) is dict
+        assert made == CONFIG
+        assert list(made) == list(CONFIG)
+    assert json.loads(json.dumps(compact.copy())) == CONFIG
+
+
+def _as_read(i: int) -> dict[str, object]:
+    """An entry's metadata as reading makes it: a deep copy, the protocol added."""
+    given = {k: v for k, v in CONFIG.items() if k != "protocol_name"}
+    config = copy.deepcopy({**given, "v_file": f"/data/cell/ch1_{i}.ibw"})
+    config.setdefault("protocol_name", "IDRest")
+    return config
+
+
+def test_mappings_with_the_same_keys_share_one_layout_and_take_half() -> None:
+    dicts = [_as_read(i) for i in range(2_000)]
+    compact = [CompactMapping(d) for d in dicts]
+    assert compact[0]._layout is compact[-1]._layout
+    assert compact[7] == dicts[7]
+    strings = [list(d.values()) for d in dicts]  # the values are not theirs
+    per_dict = held_bytes(dicts, strings) / len(dicts)
+    per_compact = held_bytes(compact, strings, compact[0]._layout) / len(compact)
+    assert per_compact < per_dict / 2, (per_compact, per_dict)  # 192 B, 472 B
+
+
+def _steps(n: int) -> list[Step]:
+    import numpy as np
+
+    t = np.arange(0, 1.0, 1e-4)
+    current = np.where((t > 0.2) & (t < 0.7), 2e-10, 0.0)
+    voltage = np.full_like(t, -0.07)
+    config = {**CONFIG, "t_unit": "s", "dt": 1e-4, "ton": 200.0, "toff": 700.0}
+    trace = {"current": current, "voltage": voltage}
+    return [Step(dict(config), dict(trace), "IDRest") for _ in range(n)]
+
+
+def test_the_browser_keeps_one_compact_metadata_per_entry_and_one_export_list() -> None:
+    entry = _steps(3)
+    shared_config = entry[0].config_data
+    for recording in entry[1:]:
+        recording.config_data = shared_config  # one entry's traces share its dict
+    other = _steps(1)
+    compact_for_browsing(entry)
+    compact_for_browsing([*other, None])
+    assert isinstance(entry[0].config_data, CompactMapping)
+    assert entry[0].config_data == shared_config
+    assert entry[1].config_data is entry[0].config_data is entry[2].config_data
+    assert entry[0].export_attr is other[0].export_attr
+    assert entry[0].export_attr == list(Step._exported)
+
+
+def test_final_features_become_compact_and_keep_their_values() -> None:
+    (recording,) = _steps(1)
+    recording.efeatures = {"Spikecount": 0.0, "voltage_base": -70.0}
+    compact_features([recording])
+    assert isinstance(recording.efeatures, CompactMapping)
+    assert recording.efeatures == {"Spikecount": 0.0, "voltage_base": -70.0}
+    assert pickle.loads(pickle.dumps(recording)).efeatures == recording.efeatures
