@@ -31,6 +31,8 @@ from efex_gui.core.session.exclusions import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from efex_gui.app.sweep_summary import SweepSummary
 
 #: while files are read in the background, the views are told at most this often
@@ -105,6 +107,7 @@ class SessionController(QObject):
         self.dataset = Dataset(
             session.files_metadata, session.data_root, session.path_strings
         )
+        self.dataset.make_read_only()  # entries are replaced, never changed
         self.store.reset(self.dataset, session)
         self.selection = []
         self.undo_stack.clear()
@@ -122,8 +125,12 @@ class SessionController(QObject):
         targets: list[dict[str, Any]] | None = None,
     ) -> Session:
         """Start an unsaved session from imported files."""
+        copied: dict[str, dict[str, list[Mapping[str, Any]]]] = {
+            cell: {name: copy.deepcopy(list(entries)) for name, entries in p.items()}
+            for cell, p in files_metadata.items()
+        }
         session = Session(
-            files_metadata=copy.deepcopy(files_metadata),
+            files_metadata=copied,
             data_root=Path(data_root).absolute(),
             ecode_overrides=dict(ecode_overrides or {}),
             targets=targets,
@@ -293,7 +300,7 @@ class SessionController(QObject):
     # --- metadata ---------------------------------------------------------------
     def set_metadata(self, keys: list[EntryKey], changes: dict[str, Any]) -> None:
         """Set (value) or remove (None) metadata keys of entries; undoable."""
-        old: ConfigSnapshot = {k: copy.deepcopy(self.dataset.config(k)) for k in keys}
+        old: ConfigSnapshot = {k: self.dataset.config(k) for k in keys}
         new: ConfigSnapshot = {}
         for key, config in old.items():
             edited = dict(config)
@@ -312,7 +319,7 @@ class SessionController(QObject):
 
     def _apply_configs(self, snapshot: ConfigSnapshot) -> None:
         for key, config in snapshot.items():
-            self.dataset.files_metadata[key.cell][key.protocol][key.entry] = config
+            self.dataset.set_config(key, config)
             self.store.forget(key)
         keys = sorted(snapshot)
         self.metadata_changed.emit(keys)

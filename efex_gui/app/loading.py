@@ -288,9 +288,7 @@ class RecordingStore(TaskQueue):
         self.timings[(key.cell, key.protocol)] = timing
         config = self.dataset.config(key)
         if timing.found and config.get("ton") is None and config.get("toff") is None:
-            # replaced, never changed in place: a run's snapshot shares the dicts
-            entries = self.dataset.entries(key.cell, key.protocol)
-            entries[key.entry] = {**config, **consensus_metadata(timing)}
+            self.dataset.set_config(key, {**config, **consensus_metadata(timing)})
 
     def _on_load_done(self) -> None:
         self.update_rheobase(self.session)

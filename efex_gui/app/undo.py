@@ -9,6 +9,7 @@ command keeps the old and the new value and hands one of them to the controller'
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtGui import QUndoCommand
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 #: ``{entry: its metadata}`` of the entries a metadata edit changes
-ConfigSnapshot = dict[EntryKey, dict[str, Any]]
+ConfigSnapshot = dict[EntryKey, Mapping[str, Any]]
 
 
 def _shared(value: Any) -> Any:

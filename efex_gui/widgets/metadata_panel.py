@@ -36,6 +36,8 @@ from efex_gui.widgets.controller_view import ControllerView
 from efex_gui.widgets.setting_fields import metadata_field
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from efex_gui.core.session.dataset import EntryKey
 
 UNIT_FIELDS = ("i_unit", "v_unit", "t_unit")
@@ -175,7 +177,7 @@ class MetadataPanel(ControllerView[SessionController]):
         self._show_header(configs)
         self._show_detected_and_problems(configs)
 
-    def _show_header(self, configs: list[dict[str, Any]]) -> None:
+    def _show_header(self, configs: list[Mapping[str, Any]]) -> None:
         if not configs:
             self.header.setText("No sweep selected")
         elif len(configs) == 1:
@@ -191,7 +193,7 @@ class MetadataPanel(ControllerView[SessionController]):
         else:
             self.header.setText(f"<b>{len(configs)} files selected</b>")
 
-    def _show_detected_and_problems(self, configs: list[dict[str, Any]]) -> None:
+    def _show_detected_and_problems(self, configs: list[Mapping[str, Any]]) -> None:
         self.fix_buttons = []  # they live in the problem rows deleted below
         while self.problems.count():
             item = self.problems.takeAt(0)

@@ -114,3 +114,20 @@ def test_a_signature_asked_again_is_not_hashed_again(
     assert len(hashed) == 4  # every cell's text, once
     session.files_metadata["cell3"]["IV"][2]["dt"] = 0.5  # in place
     assert inputs_signature(session) == _whole_document_digest(session)
+
+
+def test_read_only_entries_sign_as_the_dicts_they_stand_for() -> None:
+    """The GUI's entries are read-only mappings: a saved session's signature (made
+    from dicts) must still be the signature of the session reopened in the GUI."""
+    from efex_gui.core.session.dataset import Dataset
+
+    session = _session()
+    signed = inputs_signature(session)
+    Dataset(session.files_metadata).make_read_only()
+    assert type(session.files_metadata["cell0"]["IDRest"][0]).__name__ == (
+        "CompactMapping"
+    )
+    assert inputs_signature(session) == signed
+    assert MetadataText().document_digest(session.files_metadata, {}) == (
+        MetadataText().document_digest(_session().files_metadata, {})
+    )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 from efex_gui.core.extraction.planning import PlanCache
 from efex_gui.core.session.dataset import Dataset, EntryKey
 from efex_gui.core.session.document import Session
@@ -107,3 +109,29 @@ def test_the_plans_and_the_browser_share_one_string_per_absolute_path() -> None:
     assert sys.getrefcount(browser["filepath"]) < 1_000
     again = dataset.absolute_config(EntryKey("cell1", "IDRest", 0))
     assert again["filepath"] is browser["filepath"]
+
+
+def test_read_only_entries_are_remembered_as_themselves_and_replaced_not_changed() -> (
+    None
+):
+    """The GUI's entries are read-only (replaced on an edit): the plans keep the
+    entries themselves, nothing per entry, and tell a replaced one by its identity."""
+    from tests.conftest import held_bytes
+
+    session = _session()
+    dataset = Dataset(session.files_metadata, session.data_root)
+    dataset.make_read_only()
+    plans = PlanCache()
+    first = plans.plan(session)
+    assert plans.plan(session)["cell1"] is first["cell1"]
+    assert plans.planned == []
+    snapshots = [memo.metadata for memo in plans._memo.values()]
+    assert held_bytes(snapshots, session.files_metadata) < 1_000
+    key = EntryKey("cell1", "IV", 0)
+    with pytest.raises(TypeError):
+        dataset.config(key)["ljp"] = 14.0  # type: ignore[index]
+    dataset.set_config(key, {**dataset.config(key), "ljp": 14.0})
+    second = plans.plan(session)
+    assert plans.planned == ["cell1"]
+    assert second["cell1"].entries[2].config["ljp"] == 14.0
+    assert second["cell2"] is first["cell2"]

@@ -147,6 +147,34 @@ def test_metadata_edit_rereads_and_undoes(
     ] == controller.dataset.config(entry)
 
 
+def test_the_gui_keeps_read_only_entries_and_an_edit_replaces_one(
+    qtbot: Any, controller: SessionController, demo_dir: Path, tmp_path: Path
+) -> None:
+    """Read-only entries are what lets a run and the plans share them instead of
+    copying them (0.4 kB a sweep); an edit or an undo replaces one."""
+    import json
+
+    from efex_gui.core.recordings.compact import CompactMapping
+
+    controller.open_json(demo_dir / "config.json")
+    given = json.loads((demo_dir / "config.json").read_text())["files_metadata"]
+    entry = EntryKey("SimCell1", "IV", 0)
+    config = controller.dataset.config(entry)
+    assert isinstance(config, CompactMapping)
+    with pytest.raises(TypeError):
+        config["ljp"] = 14.0  # type: ignore[index]
+    with qtbot.waitSignal(controller.metadata_changed):
+        controller.set_metadata([entry], {"ljp": 14.0})
+    edited = controller.dataset.config(entry)
+    assert edited is not config
+    assert isinstance(edited, CompactMapping)
+    assert "ljp" not in config
+    path = controller.save_session(tmp_path / "s.json")
+    saved = json.loads(path.read_text())["files_metadata"]
+    assert saved["SimCell1"]["IV"][0] == {**given["SimCell1"]["IV"][0], "ljp": 14.0}
+    assert saved["SimCell2"] == given["SimCell2"]
+
+
 def test_corrupt_file_is_an_error_row(
     qtbot: Any, controller: SessionController, demo_dir: Path, tmp_path: Path
 ) -> None:

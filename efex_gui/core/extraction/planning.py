@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from efex_gui.core.recordings.compact import CompactMapping
 from efex_gui.core.session.document import PATH_KEYS
 from efex_gui.core.session.exclusions import ExclusionKey, kept_entries
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
     from collections.abc import Set as AbstractSet
 
     from efex_gui.core.session.document import Session
@@ -94,8 +95,11 @@ class CellPlan:
 
 #: one protocol's entries as a plan saw them: each entry's keys (one tuple shared by
 #: the entries with the same keys), then each entry's values (dicts and lists copied,
-#: the rest shared)
-_ProtocolSnapshot = tuple[tuple[tuple[str, ...], ...], tuple[tuple[Any, ...], ...]]
+#: the rest shared); or, when every entry is read-only (the GUI's), None then the
+#: entries themselves (an entry is then unchanged while it is the same object)
+_ProtocolSnapshot = tuple[
+    tuple[tuple[str, ...], ...] | None, tuple[tuple[Any, ...], ...] | tuple[Any, ...]
+]
 #: a cell's metadata as a plan saw it: ``((protocol, entries), ...)`` in order
 _CellSnapshot = tuple[tuple[str, _ProtocolSnapshot], ...]
 
@@ -160,7 +164,7 @@ class PlanCache:
 def _cell_entries(
     session: Session,
     cell: str,
-    protocols: Mapping[str, list[dict[str, Any]]],
+    protocols: Mapping[str, Sequence[Mapping[str, Any]]],
     keys: frozenset[ExclusionKey],
     shared: tuple[dict[tuple[str, str], str], dict[tuple[str, ...], tuple[str, ...]]],
 ) -> list[EntryPlan]:
@@ -203,7 +207,7 @@ def _absolute(
 
 
 def snapshot_metadata(
-    protocols: Mapping[str, list[dict[str, Any]]],
+    protocols: Mapping[str, Sequence[Mapping[str, Any]]],
     key_tuples: dict[tuple[str, ...], tuple[str, ...]],
 ) -> _CellSnapshot:
     """Return what :func:`unchanged_metadata` compares a cell's metadata with later.
@@ -211,37 +215,48 @@ def snapshot_metadata(
     Tuples, not a copy of the dicts: a session's plans keep one per entry, and an
     entry's dict took about five times the memory of its values' tuple. A
     protocol's keys and values are two columns (a pair per entry took 56 B more).
+    Read-only entries (:class:`~efex_gui.core.recordings.compact.CompactMapping`,
+    the GUI's: replaced, never changed) are kept themselves: nothing per entry.
     """
     return tuple(
-        (
-            protocol,
-            (
-                tuple(key_tuples.setdefault(tuple(c), tuple(c)) for c in entries),
-                tuple(tuple(_copy(value) for value in c.values()) for c in entries),
-            ),
-        )
+        (protocol, _protocol_snapshot(entries, key_tuples))
         for protocol, entries in protocols.items()
     )
 
 
+def _protocol_snapshot(
+    entries: Sequence[Mapping[str, Any]],
+    key_tuples: dict[tuple[str, ...], tuple[str, ...]],
+) -> _ProtocolSnapshot:
+    if all(type(c) is CompactMapping for c in entries):
+        return (None, tuple(entries))
+    return (
+        tuple(key_tuples.setdefault(tuple(c), tuple(c)) for c in entries),
+        tuple(tuple(_copy(value) for value in c.values()) for c in entries),
+    )
+
+
 def unchanged_metadata(
-    snapshot: _CellSnapshot, protocols: Mapping[str, list[dict[str, Any]]]
+    snapshot: _CellSnapshot, protocols: Mapping[str, Sequence[Mapping[str, Any]]]
 ) -> bool:
     """Whether a cell's metadata is what :func:`snapshot_metadata` saw (in order).
 
     Asked of every cell at every signature and every run (three times per
     exclusion click): the entries are compared column by column in C (``map``),
-    without a Python step per entry.
+    without a Python step per entry; read-only entries by identity.
     """
     if len(snapshot) != len(protocols):
         return False
     for (protocol, (keys, values)), (name, configs) in zip(
         snapshot, protocols.items(), strict=True
     ):
-        if (
-            protocol != name
-            or len(keys) != len(configs)
-            or tuple(map(tuple, configs)) != keys
+        if protocol != name or len(values) != len(configs):
+            return False
+        if keys is None:
+            if not all(map(operator.is_, values, configs)):
+                return False
+        elif (
+            tuple(map(tuple, configs)) != keys
             or tuple(map(tuple, map(_VALUES, configs))) != values
         ):
             return False

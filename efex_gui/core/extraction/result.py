@@ -13,6 +13,7 @@ import hashlib
 import json
 import threading
 import zlib
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -22,8 +23,6 @@ from efex_gui.core.memo import LastInputMemo
 from efex_gui.core.pickle_compat import field_state, restore_field_state
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from efex_gui.core.session.document import Session
 
 __all__ = ["ExtractionResult", "SweepRef", "inputs_signature"]
@@ -94,18 +93,22 @@ def inputs_signature(
         "settings": asdict(session.settings),
         "rheobase_overrides": dict(sorted((overrides or {}).items())),
     }
-    parts = {
-        key: json.dumps(value, sort_keys=True, default=repr).encode()
-        for key, value in document.items()
-    }
+    parts = {key: _json_text(value) for key, value in document.items()}
     targets = session.targets
     parts["targets"] = _TARGETS.get(targets, lambda: _json_text(targets))
     return _METADATA.document_digest(session.files_metadata, parts)
 
 
 def _json_text(value: Any) -> bytes:
-    """``json.dumps(value, sort_keys=True, default=repr)``, encoded."""
-    return json.dumps(value, sort_keys=True, default=repr).encode()
+    """``json.dumps(value, sort_keys=True, default=repr)``, encoded.
+
+    A read-only mapping (the GUI's entries) is written as the dict it stands for.
+    """
+    return json.dumps(value, sort_keys=True, default=_as_json).encode()
+
+
+def _as_json(value: Any) -> Any:
+    return dict(value) if isinstance(value, Mapping) else repr(value)
 
 
 class MetadataText:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -25,6 +26,7 @@ from efex_gui.core.errors import EfexError
 from efex_gui.core.importing.file_names import entry_file
 from efex_gui.core.pickle_compat import field_state, restore_field_state
 from efex_gui.core.recordings.checks import check_sampling_metadata, guard_recording
+from efex_gui.core.recordings.compact import CompactMapping
 from efex_gui.core.session.exclusions import ExclusionKey
 
 if TYPE_CHECKING:
@@ -106,7 +108,7 @@ class Dataset:
 
     def __init__(
         self,
-        files_metadata: dict[str, dict[str, list[dict[str, Any]]]],
+        files_metadata: dict[str, dict[str, list[Mapping[str, Any]]]],
         data_root: str | Path | None = None,
         path_strings: dict[str, str] | None = None,
     ) -> None:
@@ -124,7 +126,7 @@ class Dataset:
         """Protocol names of ``cell`` in files_metadata order."""
         return list(self.files_metadata[cell])
 
-    def entries(self, cell: str, protocol: str) -> list[dict[str, Any]]:
+    def entries(self, cell: str, protocol: str) -> list[Mapping[str, Any]]:
         """Return the stored (session-relative) configs of one protocol of one cell."""
         return self.files_metadata[cell][protocol]
 
@@ -137,9 +139,32 @@ class Dataset:
             for i in range(len(entries))
         ]
 
-    def config(self, key: EntryKey) -> dict[str, Any]:
-        """Return the stored config of an entry (mutable: edit via the controller)."""
+    def config(self, key: EntryKey) -> Mapping[str, Any]:
+        """Return the stored config of an entry (read-only: see :meth:`set_config`)."""
         return self.files_metadata[key.cell][key.protocol][key.entry]
+
+    def set_config(self, key: EntryKey, config: Mapping[str, Any]) -> None:
+        """Replace an entry's config by a read-only copy of ``config``.
+
+        An entry is replaced, never changed in place: an extraction running on a
+        snapshot of the metadata shares the entries, and planning tells an entry
+        unchanged by its identity.
+        """
+        self.files_metadata[key.cell][key.protocol][key.entry] = CompactMapping(config)
+
+    def make_read_only(self) -> None:
+        """Replace every entry's dict by a read-only copy (see :meth:`set_config`).
+
+        Read-only entries are shared instead of copied: by a run's snapshot of the
+        metadata and by the plans' memory of it (0.4 kB a sweep, on top of the
+        0.1 kB a dict takes more than its read-only copy). Done once, when the GUI
+        opens a session.
+        """
+        for protocols in self.files_metadata.values():
+            for entries in protocols.values():
+                for position, config in enumerate(entries):
+                    if not isinstance(config, CompactMapping):
+                        entries[position] = CompactMapping(config)
 
     def state(self, key: EntryKey) -> EntryState:
         """Return what is known about an entry (a fresh, empty state if never read)."""

@@ -40,7 +40,12 @@ from efex_gui.core.errors import MetadataError, SettingsError
 from efex_gui.core.importing.file_names import relative_to
 from efex_gui.core.recordings.qc_settings import QCSettings
 from efex_gui.core.session.dataset import guess_data_root
-from efex_gui.core.session.exclusions import Exclusions, TraceFilter, apply_exclusions
+from efex_gui.core.session.exclusions import (
+    Exclusions,
+    ReadMetadata,
+    TraceFilter,
+    apply_exclusions,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -112,7 +117,8 @@ class Session:
         ``sys.intern``'s strings, immortal from Python 3.12).
     """
 
-    files_metadata: dict[str, dict[str, list[dict[str, Any]]]] = field(
+    #: entries are read-only mappings in the GUI (see ``Dataset.set_config``)
+    files_metadata: dict[str, dict[str, list[Mapping[str, Any]]]] = field(
         default_factory=dict
     )
     data_root: Path | None = None
@@ -252,13 +258,17 @@ class Session:
 
     def absolute_files_metadata(
         self,
-        files_metadata: Mapping[str, Mapping[str, list[dict[str, Any]]]] | None = None,
+        files_metadata: ReadMetadata | None = None,
     ) -> dict[str, dict[str, list[dict[str, Any]]]]:
         """Copy ``files_metadata`` (default: the session's) with absolute paths."""
         source = self.files_metadata if files_metadata is None else files_metadata
-        out: dict[str, dict[str, list[dict[str, Any]]]] = copy.deepcopy(
-            {cell: dict(protocols) for cell, protocols in source.items()}
-        )
+        out: dict[str, dict[str, list[dict[str, Any]]]] = {
+            cell: {
+                protocol: [copy.deepcopy(dict(entry)) for entry in entries]
+                for protocol, entries in protocols.items()
+            }
+            for cell, protocols in source.items()
+        }
         for protocols in out.values():
             for entries in protocols.values():
                 for entry in entries:
@@ -314,16 +324,23 @@ class Session:
 
 
 def relativize_paths(
-    files_metadata: dict[str, dict[str, list[dict[str, Any]]]], root: str | Path
+    files_metadata: dict[str, dict[str, list[Mapping[str, Any]]]], root: str | Path
 ) -> None:
-    """Rewrite absolute paths under ``root`` as relative ``/`` paths, in place."""
+    """Rewrite absolute paths under ``root`` as relative ``/`` paths.
+
+    An entry with such a path is replaced by a new dict (never changed in place).
+    """
     for protocols in files_metadata.values():
         for entries in protocols.values():
-            for entry in entries:
-                for key in PATH_KEYS:
-                    value = entry.get(key)
-                    if isinstance(value, str) and Path(value).is_absolute():
-                        entry[key] = relative_to(value, root)
+            for position, entry in enumerate(entries):
+                relative = {
+                    key: relative_to(value, root)
+                    for key in PATH_KEYS
+                    if isinstance(value := entry.get(key), str)
+                    and Path(value).is_absolute()
+                }
+                if relative:
+                    entries[position] = {**entry, **relative}
 
 
 def is_files_metadata(data: Any) -> bool:

@@ -19,7 +19,7 @@ from a ``files_metadata`` dict; single traces of multi-trace files are left out 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -167,11 +167,13 @@ def _sort_key(key: ExclusionKey) -> tuple[Any, ...]:
 
 
 FilesMetadata = dict[str, dict[str, list[dict[str, Any]]]]
+#: a files_metadata only read: its entries may be read-only mappings (the GUI's)
+ReadMetadata = Mapping[str, Mapping[str, Sequence[Mapping[str, Any]]]]
 PartialExclusions = dict[tuple[str, str, str], set[int]]
 
 
 def same_recording_keys(
-    files_metadata: Mapping[str, Mapping[str, list[dict[str, Any]]]],
+    files_metadata: ReadMetadata,
     keys: Iterable[ExclusionKey],
 ) -> list[ExclusionKey]:
     """``keys`` plus the same file's entries under every other protocol and cell.
@@ -196,7 +198,7 @@ def same_recording_keys(
 
 
 def apply_exclusions(
-    files_metadata: Mapping[str, Mapping[str, list[dict[str, Any]]]],
+    files_metadata: ReadMetadata,
     exclusions: Exclusions,
 ) -> tuple[FilesMetadata, PartialExclusions]:
     """Remove excluded cells, protocols and entries from a files_metadata dict.
@@ -222,7 +224,7 @@ def apply_exclusions(
     for cell, protocols in files_metadata.items():
         for protocol, _, config, dropped in kept_entries(cell, protocols, exclusions):
             kept.setdefault(cell, {}).setdefault(protocol, []).append(
-                copy.deepcopy(config)
+                copy.deepcopy(dict(config))
             )
             if dropped:
                 partial[(cell, protocol, entry_file(config))] = set(dropped)
@@ -235,10 +237,10 @@ _NONE: frozenset[int] = frozenset()
 
 def kept_entries(
     cell: str,
-    protocols: Mapping[str, list[dict[str, Any]]],
+    protocols: Mapping[str, Sequence[Mapping[str, Any]]],
     exclusions: Exclusions,
     keys: Iterable[ExclusionKey] | None = None,
-) -> Iterator[tuple[str, int, dict[str, Any], AbstractSet[int]]]:
+) -> Iterator[tuple[str, int, Mapping[str, Any], AbstractSet[int]]]:
     """Yield each entry of a cell that the exclusions keep, and its dropped traces.
 
     The one reading of the exclusions: :func:`apply_exclusions` (the CLI's and
