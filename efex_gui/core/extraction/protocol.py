@@ -155,10 +155,11 @@ class Protocol:
         recording : Recording
             A recording of this protocol within the amplitude window.
         """
+        files = tuple(recording.files)  # one tuple for every target (see ``files``)
         for target in self.feature_targets:
             name = target.efeature_name
             if name in recording.efeatures:
-                target.append(recording.efeatures[name], recording.files)
+                target.append(recording.efeatures[name], files)
             if (
                 recording.auto_threshold is not None
                 and "Threshold" not in target.efel_settings

@@ -41,6 +41,11 @@ def _reused(
     return shared.setdefault(tuple(map(id, items)), items)
 
 
+def _chunk(files: Iterable[str]) -> tuple[str, ...]:
+    """``files`` as a tuple (a tuple is kept, not copied: it cannot change)."""
+    return files if isinstance(files, tuple) else tuple(files)
+
+
 class EFeatureTarget:
     """The values gathered for one e-feature of one protocol at one amplitude.
 
@@ -78,8 +83,16 @@ class EFeatureTarget:
         self.tolerance = tolerance
         self.efel_settings = {} if efel_settings is None else efel_settings
         self._values: list[float] = []
-        self._files: list[str] = []
+        #: the values' files in chunks, one per append or extend (see ``files``)
+        self._file_chunks: list[Sequence[str]] = []
         self._auto_thresholds: list[float] = []
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Restore a pickled target (one pickled before the chunks holds ``_files``)."""
+        files = state.pop("_files", None)
+        if files is not None:
+            state["_file_chunks"] = [tuple(files)] if files else []
+        self.__dict__.update(state)
 
     @property
     def values(self) -> list[float]:
@@ -88,8 +101,13 @@ class EFeatureTarget:
 
     @property
     def files(self) -> list[str]:
-        """The recording files whose values were appended."""
-        return self._files
+        """The recording files whose values were appended.
+
+        Kept as the tuples they came in (a recording's files, another target's),
+        one reference per chunk: a window's targets held two references per value
+        each (0.24 kB a sweep in the GUI's result).
+        """
+        return [file for chunk in self._file_chunks for file in chunk]
 
     @property
     def mean(self) -> float:
@@ -133,7 +151,7 @@ class EFeatureTarget:
             return
         self._values.append(value)
         if files:
-            self._files += files
+            self._file_chunks.append(_chunk(files))
 
     def gathered(
         self, shared: dict[tuple[int, ...], tuple[Any, ...]] | None = None
@@ -152,7 +170,7 @@ class EFeatureTarget:
         """
         return GatheredValues(
             tuple(self._values),
-            _reused(tuple(self._files), shared),
+            _reused(tuple(self.files), shared),
             _reused(tuple(self._auto_thresholds), shared),
         )
 
@@ -165,7 +183,8 @@ class EFeatureTarget:
         if isinstance(other, EFeatureTarget):
             other = other.gathered()
         self._values.extend(other.values)
-        self._files.extend(other.files)
+        if other.files:
+            self._file_chunks.append(_chunk(other.files))
         self._auto_thresholds.extend(other.auto_thresholds)
 
     def append_auto_threshold(self, threshold: float) -> None:
@@ -175,7 +194,7 @@ class EFeatureTarget:
     def clear(self) -> None:
         """Forget the values and files (the auto thresholds are kept, as BluePyEfe)."""
         self._values = []
-        self._files = []
+        self._file_chunks = []
 
     def add_effective_threshold(self) -> None:
         """Write the median auto threshold into ``efel_settings['Threshold']``.
@@ -225,7 +244,7 @@ class EFeatureTarget:
         if self.efeature_name:
             entry["efeature_name"] = self.efeature_name
         if save_files_used:
-            entry["files"] = list(self._files)
+            entry["files"] = self.files
         return entry
 
     def __str__(self) -> str:
