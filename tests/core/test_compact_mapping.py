@@ -119,3 +119,27 @@ def test_final_features_become_compact_and_keep_their_values() -> None:
     assert isinstance(recording.efeatures, CompactMapping)
     assert recording.efeatures == {"Spikecount": 0.0, "voltage_base": -70.0}
     assert pickle.loads(pickle.dumps(recording)).efeatures == recording.efeatures
+
+
+def test_the_browser_keeps_spike_times_packed_and_reads_them_back() -> None:
+    import numpy as np
+
+    first, none, pending = _steps(3)
+    times = np.array([250.0, 300.5, 410.25])
+    first.peak_time = times.copy()
+    none.peak_time = None
+    assert pending.spikecount_pending
+    held = held_bytes(first._peak_time)
+    compact_for_browsing([first, none, pending])
+    assert type(first._peak_time) is bytes
+    assert held_bytes(first._peak_time) < held / 2
+    assert first.spikecount == 3
+    np.testing.assert_array_equal(first.peak_time, times)
+    assert none.spikecount is None
+    assert none.peak_time is None
+    assert pending.spikecount_pending, "a deferred count is left for later"
+    assert pending.spikecount is None  # counted when asked (efel: no peak)
+    assert not pending.spikecount_pending
+    again = pickle.loads(pickle.dumps(first))
+    np.testing.assert_array_equal(again.peak_time, times)
+    assert copy.copy(first).spikecount == 3

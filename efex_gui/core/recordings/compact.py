@@ -6,7 +6,8 @@ file paths, units, window) took about 0.46 kB a sweep as a dict, and its feature
 (``efeatures``) about 0.5 kB. :class:`CompactMapping` keeps the values in one tuple
 and shares each key layout between all the mappings that have it (about 0.15 kB).
 It reads as a mapping, compares equal to the dict it was made from, and pickles and
-copies as that dict (a copy is the caller's to modify).
+copies as that dict (a copy is the caller's to modify). The browser's recordings also
+keep their spike times packed in bytes.
 """
 
 from __future__ import annotations
@@ -81,9 +82,11 @@ def compact_for_browsing(recordings: list[Any]) -> None:
     """Make an entry's recordings smaller for the browser to keep, in place.
 
     The recordings (of one entry: they share one metadata dict) get one
-    :class:`CompactMapping` instead, and each eCode class's ``export_attr`` list is
-    one list shared by its recordings. Nothing a reader of the recordings sees
-    changes: the mapping has the same items, the list the same names.
+    :class:`CompactMapping` instead, each eCode class's ``export_attr`` list is
+    one list shared by its recordings, and the spike times are packed in bytes
+    (``pack_peak_time``). Nothing a reader of the recordings sees changes: the
+    mapping has the same items, the list the same names, ``peak_time`` the same
+    times (a read-only array).
     """
     shared: dict[int, CompactMapping] = {}
     for recording in recordings:
@@ -95,6 +98,9 @@ def compact_for_browsing(recordings: list[Any]) -> None:
             if compact is None:
                 compact = shared[id(config)] = CompactMapping(config)
             recording.config_data = compact
+        pack = getattr(recording, "pack_peak_time", None)
+        if pack is not None:
+            pack()
         exported = getattr(recording, "export_attr", None)
         if isinstance(exported, list):
             kept = _EXPORTED.setdefault(type(recording), exported)

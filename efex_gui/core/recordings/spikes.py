@@ -95,7 +95,10 @@ class LazySpikeCount:
         """
         if self._spikecount_settings is not None:
             _resolve(self)
-        return self._peak_time
+        value = self._peak_time
+        if type(value) is bytes:  # packed (see ``pack_peak_time``)
+            return np.frombuffer(value, dtype=float)
+        return value
 
     @peak_time.setter
     def peak_time(self, value: Any) -> None:
@@ -105,8 +108,28 @@ class LazySpikeCount:
     @property
     def spikecount(self: SpikeHost) -> int | None:
         """Number of detected spikes, or None when efel returned no ``peak_time``."""
-        peak_time = self.peak_time
-        return None if peak_time is None else len(peak_time)
+        if self._spikecount_settings is not None:
+            _resolve(self)
+        value = self._peak_time
+        if value is None:
+            return None
+        return len(value) // 8 if type(value) is bytes else len(value)
+
+    def pack_peak_time(self) -> None:
+        """Keep the spike times packed in bytes (read back as a read-only array).
+
+        For recordings kept long without their traces (the browser's): a NumPy
+        array's header took 0.1 kB of the 0.16 kB a sweep's spike times held.
+        Nothing when the count is deferred or the times are not 1-D floats.
+        """
+        value = self._peak_time
+        if (
+            self._spikecount_settings is None
+            and isinstance(value, np.ndarray)
+            and value.ndim == 1
+            and value.dtype == np.float64
+        ):
+            self._peak_time = value.tobytes()
 
     @property
     def spikecount_pending(self) -> bool:
