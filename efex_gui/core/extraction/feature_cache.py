@@ -42,6 +42,7 @@ from efex_gui.core.extraction.feature_store import (
     json_default,
     sweep_key,
 )
+from efex_gui.core.recordings.compact import KeyMemo
 from efex_gui.core.recordings.traces import needs_traces, traces_reloaded
 
 __all__ = [
@@ -64,7 +65,7 @@ _ARRAY_ATTRIBUTES = ("t", "voltage", "current", "multi_stim_start", "multi_stim_
 _IDENTITY = "identity"
 
 
-def key_memo(recording: Any) -> dict[str, Any] | None:
+def key_memo(recording: Any) -> KeyMemo | None:
     """Return the memo of cache keys kept on a recording object (None: it has none).
 
     A :class:`~efex_gui.core.recordings.recording.Recording` keeps its keys in its
@@ -73,11 +74,11 @@ def key_memo(recording: Any) -> dict[str, Any] | None:
     Other objects (duck-typed recordings) get no memo: their keys are computed again.
     """
     try:
-        memo: dict[str, Any] | None = recording.cache_keys
+        memo: KeyMemo | None = recording.cache_keys
     except AttributeError:
         return None
     if memo is None:
-        memo = {}
+        memo = KeyMemo()
         try:
             recording.cache_keys = memo
         except AttributeError:  # read-only

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-__all__ = ["CompactMapping", "compact_features", "compact_for_browsing"]
+__all__ = ["CompactMapping", "KeyMemo", "compact_features", "compact_for_browsing"]
 
 #: key layouts by key tuple: (the keys, key → position), one per distinct layout
 _LAYOUTS: dict[tuple[str, ...], tuple[tuple[str, ...], dict[str, int]]] = {}
@@ -118,3 +118,46 @@ def compact_features(recordings: list[Any]) -> None:
         values = getattr(recording, "efeatures", None)
         if isinstance(values, dict):
             recording.efeatures = CompactMapping(values)
+
+
+class KeyMemo:
+    """A recording's memo of its cache keys: name → key, a few of them, in one tuple.
+
+    Every recording the browser keeps has one (its identity and the key of its
+    spike count at least): a dict took 0.18 kB of it. The items are one tuple; the
+    keys are the strings set (the in-memory feature cache keeps the same strings).
+    Reads are lock-free; two threads setting at once may lose one entry, which is
+    then computed again.
+    """
+
+    __slots__ = ("_items",)
+
+    def __init__(self) -> None:
+        self._items: tuple[Any, ...] = ()
+
+    def _position(self, name: object) -> int:
+        items = self._items
+        for position in range(0, len(items), 2):
+            if items[position] == name:
+                return position
+        return -1
+
+    def __contains__(self, name: object) -> bool:
+        return self._position(name) >= 0
+
+    def __getitem__(self, name: str) -> Any:
+        position = self._position(name)
+        if position < 0:
+            raise KeyError(name)
+        return self._items[position + 1]
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        position = self._position(name)
+        items = self._items
+        if position < 0:
+            self._items = (*items, name, value)
+        else:
+            self._items = (*items[: position + 1], value, *items[position + 2 :])
+
+    def __len__(self) -> int:
+        return len(self._items) // 2

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from efex_gui.core.readers._common import TraceDict
+    from efex_gui.core.recordings.compact import KeyMemo
 
     #: one trace of a reader (voltage, current, dt, units, id, repetition, ...)
     Trace = TraceDict
@@ -212,7 +213,7 @@ class Recording(LazySpikeCount):
         # through an exception each)
         self.qc_measures: Any = None
         self.own_window: Any = None
-        self.cache_keys: dict[str, Any] | None = None
+        self.cache_keys: KeyMemo | None = None
 
         if len(reader_data):
             self.standardize_trace(config_data, reader_data)
