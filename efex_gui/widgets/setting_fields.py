@@ -7,9 +7,9 @@ combo box) whose range and choices come from ``resources/defaults/settings.json`
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSignalBlocker
+from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -22,6 +22,29 @@ from PySide6.QtWidgets import (
 )
 
 from efex_gui.core.units import UNIT_CHOICES
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QWheelEvent
+
+
+class WheelSafeComboBox(QComboBox):
+    """A combo box that the mouse wheel changes only once it has the focus.
+
+    In a scrolled form the wheel scrolls the form: a plain combo box under the
+    pointer took the wheel and changed its value (a time unit became ``10th_ms``
+    while the metadata panel was scrolled to its Apply button).
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # the wheel gives no focus
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        """Change the value only when focused; else let the form scroll."""
+        if self.hasFocus():
+            super().wheelEvent(event)
+        else:
+            event.ignore()
 
 
 def spin_box(field: dict[str, Any], parent: QWidget) -> QSpinBox | QDoubleSpinBox:
@@ -90,7 +113,7 @@ def metadata_field(name: str, parent: QWidget) -> tuple[QWidget, QLineEdit]:
     if name not in UNIT_CHOICES:
         edit = QLineEdit(parent)
         return edit, edit
-    combo = QComboBox(parent)
+    combo = WheelSafeComboBox(parent)
     combo.setEditable(True)
     combo.addItems(["", *UNIT_CHOICES[name]])
     line = combo.lineEdit()
@@ -114,10 +137,10 @@ class SettingField:
             self.enabled.setVisible(False)
             self.label = QLabel(name, parent)
         if spec["type"] == "bool":
-            self.editor: Any = QComboBox(parent)
+            self.editor: Any = WheelSafeComboBox(parent)
             self.editor.addItems(["true", "false"])
         elif spec["type"] == "choice":
-            self.editor = QComboBox(parent)
+            self.editor = WheelSafeComboBox(parent)
             self.editor.addItems(spec["choices"])
         else:
             self.editor = spin_box(spec, parent)

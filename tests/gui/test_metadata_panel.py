@@ -100,3 +100,52 @@ def test_pending_edits_are_kept_when_the_selection_moves(
     assert panel.fields["ljp"].text() == "14.0"
     controller.undo_stack.undo()
     assert controller.dataset.config(first.entry_key)["ljp"] == 14.0
+
+
+def test_the_wheel_scrolls_the_form_and_changes_a_unit_only_when_focused(
+    qtbot: Any,
+) -> None:
+    """Scrolling the metadata panel to its Apply button turned a time unit into
+    ``10th_ms`` (the combo box under the pointer took the wheel)."""
+    # (Qt's own propagation to the scroll area is not simulated by a sent event)
+    from PySide6.QtCore import QPoint, QPointF, Qt
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QScrollArea, QVBoxLayout, QWidget
+
+    from efex_gui.widgets.setting_fields import metadata_field
+
+    area = QScrollArea()
+    qtbot.addWidget(area)
+    inside = QWidget()
+    layout = QVBoxLayout(inside)
+    combo, line = metadata_field("t_unit", inside)
+    layout.addWidget(combo)
+    layout.addSpacing(2_000)  # a form taller than the area: it scrolls
+    area.setWidget(inside)
+    area.resize(200, 150)
+    area.show()
+    qtbot.waitExposed(area)
+    assert line.text() == ""
+
+    def wheel() -> bool:
+        centre = QPointF(combo.rect().center())
+        event = QWheelEvent(
+            centre,
+            QPointF(combo.mapToGlobal(centre.toPoint())),
+            QPoint(0, 0),
+            QPoint(0, -120),  # one notch down
+            Qt.MouseButton.NoButton,
+            Qt.KeyboardModifier.NoModifier,
+            Qt.ScrollPhase.NoScrollPhase,
+            False,
+        )
+        combo.wheelEvent(event)
+        return event.isAccepted()
+
+    assert not wheel(), "left to the form (Qt hands an ignored wheel to the parent)"
+    assert line.text() == "", "the unit is the same"
+    assert combo.focusPolicy() == Qt.FocusPolicy.StrongFocus  # the wheel gives none
+    combo.setFocus()
+    qtbot.waitUntil(combo.hasFocus)
+    wheel()
+    assert line.text() != "", "a focused combo box takes the wheel"
