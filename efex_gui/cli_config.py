@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from efex_gui.core.errors import MetadataError, SettingsError
+from efex_gui.core.importing.file_names import PATH_KEYS
 
 __all__ = [
     "RunConfig",
@@ -38,7 +39,6 @@ __all__ = [
     "resolve_paths",
 ]
 
-PATH_KEYS = ("filepath", "v_file", "i_file")
 
 #: keys an inputs document may hold, with the types each accepts (None = any)
 _INPUT_KEYS: dict[str, tuple[type, ...]] = {

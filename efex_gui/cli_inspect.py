@@ -83,7 +83,7 @@ def _drop_unknown_ecodes(
     files_metadata: dict[str, Any], overrides: dict[str, str], refused: dict[str, str]
 ) -> None:
     """Move the protocols no eCode reads out of ``files_metadata`` into ``refused``."""
-    from efex_gui.cli_config import PATH_KEYS
+    from efex_gui.core.importing.file_names import PATH_KEYS
     from efex_gui.core.session.dataset import ecode_name
 
     for cell, protocols in list(files_metadata.items()):
@@ -129,7 +129,7 @@ def load_path(path: str | Path, data_root: str | Path | None = None) -> LoadedPa
 
 def all_files(files_metadata: dict[str, Any]) -> list[str]:
     """Every file path of a files_metadata, in order, without repeats."""
-    from efex_gui.cli_config import PATH_KEYS
+    from efex_gui.core.importing.file_names import PATH_KEYS
 
     return list(
         dict.fromkeys(
@@ -160,7 +160,7 @@ def _files(
         for path, reason in getattr(cell, "skipped_files", []):
             reasons.setdefault(str(path), reason)
     paths = all_files(files_metadata)
-    from efex_gui.cli_config import PATH_KEYS
+    from efex_gui.core.importing.file_names import PATH_KEYS
 
     for protocols in files_metadata.values():  # a refused pair: both of its files
         for entries in protocols.values():

@@ -10,7 +10,7 @@ from typing import Any
 
 from PySide6.QtGui import QColor
 
-from efex_gui.core.session.dataset import PATH_KEYS
+from efex_gui.core.importing.file_names import PATH_KEYS
 
 COLUMNS = ("Name", "Amp (nA)", "Rel. amp (%)", "Spikes", "Status", "File")
 NAME, AMP, AMP_REL, SPIKES, STATUS, FILE = range(len(COLUMNS))

@@ -27,11 +27,11 @@ from typing import Any
 
 from efex_gui.core.errors import MetadataError
 from efex_gui.core.export.outputs import file_sha256
+from efex_gui.core.importing.file_names import PATH_KEYS
 from efex_gui.core.recordings.timing_consensus import stimulus_source
 from efex_gui.core.session.exclusions import TraceFilter
 
 RECIPE_VERSION = 1
-PATH_KEYS = ("filepath", "v_file", "i_file")
 #: extract_efeatures arguments a recipe records as given
 ARGUMENTS = (
     "threshold_nvalue_save", "protocols_rheobase", "absolute_amplitude",

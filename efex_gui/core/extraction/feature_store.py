@@ -62,6 +62,7 @@ from typing import Any
 import numpy as np
 
 from efex_gui.core.features import efel_version
+from efex_gui.core.importing.file_names import PATH_KEYS as _PATH_KEYS
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +81,6 @@ DEFAULT_MAX_MB = 1024
 #: changes when the key or the stored format changes
 SCHEMA = 1
 DB_NAME = f"features-v{SCHEMA}.sqlite"
-_PATH_KEYS = ("filepath", "v_file", "i_file")
 #: what the eCode derived from the metadata and efel receives (scalars or short lists)
 _INPUT_ATTRIBUTES = (
     "ton",

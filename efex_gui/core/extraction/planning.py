@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from efex_gui.core.importing.file_names import PATH_KEYS, with_absolute_paths
 from efex_gui.core.recordings.compact import CompactMapping
-from efex_gui.core.session.document import PATH_KEYS
 from efex_gui.core.session.exclusions import ExclusionKey, kept_entries
 
 if TYPE_CHECKING:
@@ -193,17 +193,19 @@ def _cell_entries(
 def _absolute(
     session: Session, config: Mapping[str, Any], paths: dict[tuple[str, str], str]
 ) -> dict[str, Any]:
-    """One entry's metadata with absolute paths (a shallow copy: never mutated)."""
-    out = dict(config)
+    """One entry's metadata with absolute paths (a shallow copy: never mutated).
+
+    ``paths`` memoises the session's resolution by (data root, path).
+    """
     root = str(session.data_root or Path.cwd())
-    for key in PATH_KEYS:
-        path = out.get(key)
-        if path:
-            known = paths.get((root, path))
-            if known is None:
-                known = paths[(root, path)] = session.resolve(path)
-            out[key] = known
-    return out
+
+    def resolve(path: str) -> str:
+        known = paths.get((root, path))
+        if known is None:
+            known = paths[(root, path)] = session.resolve(path)
+        return known
+
+    return with_absolute_paths(config, resolve, deep=False)
 
 
 def snapshot_metadata(

@@ -26,15 +26,18 @@ import pickle
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from efex_gui.core.atomic_files import write_atomic
 from efex_gui.core.extraction.result import ExtractionResult
+from efex_gui.core.importing.file_names import PATH_KEYS
 from efex_gui.core.recordings.recording import Recording
 from efex_gui.core.recordings.traces import can_reload
-from efex_gui.core.session.document import PATH_KEYS, Session
+
+if TYPE_CHECKING:
+    from efex_gui.core.session.document import Session
 
 logger = logging.getLogger(__name__)
 

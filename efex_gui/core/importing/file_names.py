@@ -20,6 +20,7 @@ protocols, as BluePyEfe's NWB metadata does.
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 from dataclasses import dataclass, field
@@ -423,6 +424,38 @@ def build_files_metadata(
             entry.config(merged)
         )
     return files_metadata
+
+
+#: the keys of a files_metadata entry that hold file paths
+PATH_KEYS = ("filepath", "v_file", "i_file")
+
+
+def absolute_path(path: str, root: Path | None, strings: dict[str, str]) -> str:
+    """Return ``path`` joined to ``root`` (unless absolute or ``root`` is None).
+
+    The string comes from ``strings`` (a session's table, filled here): one string
+    per file, however many entries, recordings and plans hold it.
+    """
+    p = Path(path)
+    if not p.is_absolute() and root is not None:
+        p = root / p
+    text = str(p)
+    return strings.setdefault(text, text)
+
+
+def with_absolute_paths(
+    config: Mapping[str, Any], resolve: Callable[[str], str], *, deep: bool = True
+) -> dict[str, Any]:
+    """Copy an entry with its paths through ``resolve`` (deep copy unless told not).
+
+    ``deep=False``: a shallow copy, for a caller that never changes the values.
+    """
+    out = copy.deepcopy(dict(config)) if deep else dict(config)
+    for key in PATH_KEYS:
+        path = out.get(key)
+        if path:
+            out[key] = resolve(path)
+    return out
 
 
 def relative_to(path: str | os.PathLike[str], root: str | os.PathLike[str]) -> str:

@@ -23,6 +23,7 @@ from typing import Any, TypedDict
 import numpy as np
 
 from efex_gui.core.errors import EfexError, MetadataError, ReaderError
+from efex_gui.core.importing.file_names import PATH_KEYS as _PATH_KEYS
 
 
 class TraceDict(TypedDict, total=False):
@@ -148,7 +149,6 @@ def metadata_filepath(config_data: dict[str, Any], reader: str) -> str:
 
 _NUMBER_KEYS = ("dt", "ton", "toff", "amp", "hypamp", "ljp", "v_corr")
 _TEXT_KEYS = ("v_unit", "i_unit", "t_unit", "abf_layout", "abf_epoch")
-_PATH_KEYS = ("filepath", "v_file", "i_file")
 
 
 def _is_number(value: Any) -> bool:

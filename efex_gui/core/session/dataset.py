@@ -23,7 +23,12 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from efex_gui.core.errors import EfexError
-from efex_gui.core.importing.file_names import entry_file
+from efex_gui.core.importing.file_names import (
+    PATH_KEYS,
+    absolute_path,
+    entry_file,
+    with_absolute_paths,
+)
 from efex_gui.core.pickle_compat import field_state, restore_field_state
 from efex_gui.core.recordings.checks import check_sampling_metadata, guard_recording
 from efex_gui.core.recordings.compact import CompactMapping
@@ -33,8 +38,6 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from efex_gui.core.readers._common import Reader, TraceDict
-
-PATH_KEYS = ("filepath", "v_file", "i_file")
 
 
 @dataclass(frozen=True, order=True, slots=True)
@@ -256,11 +259,7 @@ class Dataset:
 
     def resolve(self, path: str) -> str:
         """Return an absolute path for a stored path."""
-        p = Path(path)
-        if not p.is_absolute() and self.data_root is not None:
-            p = self.data_root / p
-        text = str(p)
-        return self.path_strings.setdefault(text, text)  # see ``path_strings``
+        return absolute_path(path, self.data_root, self.path_strings)
 
     def absolute_config(self, key: EntryKey) -> dict[str, Any]:
         """Copy an entry's config with absolute paths, ready for the readers."""
@@ -268,11 +267,7 @@ class Dataset:
 
     def absolute(self, config: Mapping[str, Any]) -> dict[str, Any]:
         """Copy ``config`` (an entry's) with absolute paths."""
-        copied = copy.deepcopy(dict(config))
-        for path_key in PATH_KEYS:
-            if copied.get(path_key):
-                copied[path_key] = self.resolve(copied[path_key])
-        return copied
+        return with_absolute_paths(config, self.resolve)
 
 
 def guess_data_root(

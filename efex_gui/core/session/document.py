@@ -37,7 +37,12 @@ from typing import TYPE_CHECKING, Any
 
 from efex_gui.core.atomic_files import atomic_write_text
 from efex_gui.core.errors import MetadataError, SettingsError
-from efex_gui.core.importing.file_names import relative_to
+from efex_gui.core.importing.file_names import (
+    PATH_KEYS,
+    absolute_path,
+    relative_to,
+    with_absolute_paths,
+)
 from efex_gui.core.recordings.qc_settings import QCSettings
 from efex_gui.core.session.dataset import guess_data_root
 from efex_gui.core.session.exclusions import (
@@ -52,7 +57,6 @@ if TYPE_CHECKING:
 
 FORMAT_VERSION = 2
 KIND = "efex-session"
-PATH_KEYS = ("filepath", "v_file", "i_file")
 
 
 @dataclass
@@ -250,11 +254,7 @@ class Session:
     # --- use --------------------------------------------------------------------
     def resolve(self, path: str) -> str:
         """Return an absolute path for a path stored in ``files_metadata``."""
-        p = Path(path)
-        if not p.is_absolute():
-            p = (self.data_root or Path.cwd()) / p
-        text = str(p)
-        return self.path_strings.setdefault(text, text)  # one string per file
+        return absolute_path(path, self.data_root or Path.cwd(), self.path_strings)
 
     def absolute_files_metadata(
         self,
@@ -262,20 +262,15 @@ class Session:
     ) -> dict[str, dict[str, list[dict[str, Any]]]]:
         """Copy ``files_metadata`` (default: the session's) with absolute paths."""
         source = self.files_metadata if files_metadata is None else files_metadata
-        out: dict[str, dict[str, list[dict[str, Any]]]] = {
+        return {
             cell: {
-                protocol: [copy.deepcopy(dict(entry)) for entry in entries]
+                protocol: [
+                    with_absolute_paths(entry, self.resolve) for entry in entries
+                ]
                 for protocol, entries in protocols.items()
             }
             for cell, protocols in source.items()
         }
-        for protocols in out.values():
-            for entries in protocols.values():
-                for entry in entries:
-                    for key in PATH_KEYS:
-                        if entry.get(key):
-                            entry[key] = self.resolve(entry[key])
-        return out
 
     def to_extract_kwargs(self) -> dict[str, Any]:
         """Return the ``extract_efeatures`` keyword arguments reproducing this session.
