@@ -135,3 +135,24 @@ def test_read_only_entries_are_remembered_as_themselves_and_replaced_not_changed
     assert plans.planned == ["cell1"]
     assert second["cell1"].entries[2].config["ljp"] == 14.0
     assert second["cell2"] is first["cell2"]
+
+
+def test_an_undo_gives_back_the_entry_it_replaced_and_the_plan_with_it() -> None:
+    session = _session()
+    dataset = Dataset(session.files_metadata, session.data_root)
+    dataset.make_read_only()
+    plans = PlanCache()
+    first = plans.plan(session)
+    key = EntryKey("cell2", "IDRest", 0)
+    before = dataset.config(key)
+    dataset.set_config(key, {**before, "ljp": 14.0})  # an edit
+    plans.plan(session)
+    assert plans.planned == ["cell2"]
+    dataset.set_config(key, before)  # its undo: the very entry comes back
+    assert dataset.config(key) is before
+    plans.plan(session)
+    assert plans.planned == ["cell2"]
+    assert (
+        plans.plan(session)["cell2"].entries[0].config
+        == first["cell2"].entries[0].config
+    )

@@ -1,4 +1,4 @@
-"""Recordings' per-sweep dicts in a compact, read-only form, for those kept long.
+"""Per-sweep dicts in a compact, read-only form, for those the GUI keeps all day.
 
 The browser keeps a recording per sweep of every cell opened, and an extraction's
 result a copy of each: their dicts add up. A recording's metadata (``config_data``:
@@ -6,7 +6,8 @@ file paths, units, window) took about 0.46 kB a sweep as a dict, and its feature
 (``efeatures``) about 0.5 kB. :class:`CompactMapping` keeps the values in one tuple
 and shares each key layout between all the mappings that have it (about 0.15 kB).
 It reads as a mapping, compares equal to the dict it was made from, and pickles and
-copies as that dict (a copy is the caller's to modify). The browser's recordings also
+copies as that dict (a copy is the caller's to modify). The GUI's session entries
+are compact mappings too (``Dataset.make_read_only``), and the browser's recordings
 keep their spike times packed in bytes.
 """
 

@@ -93,9 +93,7 @@ class LazySpikeCount:
 
         Computed on first access when the eCode deferred it (``defer_spikecount``).
         """
-        if self._spikecount_settings is not None:
-            _resolve(self)
-        value = self._peak_time
+        value = _stored_peak_time(self)
         if type(value) is bytes:  # packed (see ``pack_peak_time``)
             return np.frombuffer(value, dtype=float)
         return value
@@ -108,9 +106,7 @@ class LazySpikeCount:
     @property
     def spikecount(self: SpikeHost) -> int | None:
         """Number of detected spikes, or None when efel returned no ``peak_time``."""
-        if self._spikecount_settings is not None:
-            _resolve(self)
-        value = self._peak_time
+        value = _stored_peak_time(self)
         if value is None:
             return None
         return len(value) // 8 if type(value) is bytes else len(value)
@@ -185,6 +181,16 @@ def _settings_for(
     if settings.get("Threshold") is None:
         settings["Threshold"] = host.auto_threshold
     return settings
+
+
+def _stored_peak_time(host: SpikeHost) -> Any:
+    """Return the spike times as kept: an array, packed bytes or None.
+
+    A deferred count is made first.
+    """
+    if host._spikecount_settings is not None:
+        _resolve(host)
+    return host._peak_time
 
 
 def _resolve(host: SpikeHost) -> None:

@@ -151,9 +151,11 @@ class Dataset:
 
         An entry is replaced, never changed in place: an extraction running on a
         snapshot of the metadata shares the entries, and planning tells an entry
-        unchanged by its identity.
+        unchanged by its identity (an undo gives back the very entry it replaced).
         """
-        self.files_metadata[key.cell][key.protocol][key.entry] = CompactMapping(config)
+        if not isinstance(config, CompactMapping):
+            config = CompactMapping(config)
+        self.files_metadata[key.cell][key.protocol][key.entry] = config
 
     def make_read_only(self) -> None:
         """Replace every entry's dict by a read-only copy (see :meth:`set_config`).
