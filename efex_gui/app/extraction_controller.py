@@ -359,8 +359,8 @@ class ExtractionController(ExtractionEdits, QObject):
         self.restored = False
         self._update_stale()
         self.results_changed.emit(result)
-        if result.entries_read:  # not after a rerun on what was read before
-            give_back_free_memory()
+        if result.entries_read or result.stats.computed:  # traces were read
+            give_back_free_memory()  # (not after a rerun on what was read before)
         if self._edit_started is not None:
             # the views redraw in their slots, synchronously: this is on screen now
             self.last_update_seconds = time.perf_counter() - self._edit_started

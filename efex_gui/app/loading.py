@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from PySide6.QtCore import QObject, Signal
 
+from efex_gui.app.browsed_recordings import BrowsedRecordings
 from efex_gui.app.os_memory import give_back_free_memory
 from efex_gui.app.rheobases import compute_rheobases
 from efex_gui.app.sweep_summary import (
@@ -29,7 +30,7 @@ from efex_gui.app.sweep_summary import (
 from efex_gui.app.task_queue import TaskQueue
 from efex_gui.core.extraction.feature_store import open_default_store
 from efex_gui.core.extraction.spike_cache import spike_counts_cached
-from efex_gui.core.recordings.compact import compact_for_browsing
+from efex_gui.core.recordings.compact import CompactMapping, compact_for_browsing
 from efex_gui.core.recordings.sweep_qc import (
     QCResult,
     evaluate_recordings,
@@ -56,6 +57,7 @@ if TYPE_CHECKING:
 
     from efex_gui.app.worker import TaskContext, WorkerThread
     from efex_gui.core.extraction.feature_store import FeatureStore
+    from efex_gui.core.recordings.frozen import FrozenEntries
     from efex_gui.core.recordings.timing_consensus import ProtocolTiming
     from efex_gui.core.session.exclusions import Exclusions
 
@@ -94,38 +96,76 @@ def _drop_read_traces(result: LoadedEntry) -> None:
     result.raw = {}
 
 
+def _read_with(recordings: list[Any], written: Mapping[str, Any]) -> None:
+    """Give recordings read the consensus window written into their entry's metadata.
+
+    They were interpreted with that window, as its metadata (``apply_consensus``),
+    so they are what a read of the entry's new metadata gives, and the extraction
+    can borrow them instead of reading the files again (``_reuse`` compares the
+    metadata). Only if every recording took the consensus; otherwise the
+    extraction reads the entry.
+    """
+    if not recordings or not all(
+        r is not None and r.stimulus_source == "consensus" for r in recordings
+    ):
+        return
+    for recording in recordings:
+        recording.config_data = CompactMapping({**recording.config_data, **written})
+
+
 class EntriesRead(Mapping[tuple[str, str, int], tuple[Mapping[str, Any], list[Any]]]):
     """What the browser read, by ``(cell, protocol, position)``, for the extraction.
 
-    A snapshot of the store's recordings and read settings (two shallow dict
-    copies: the store replaces an entry's list, never changes it): no tuple, key or
-    settings copy per entry, which took 0.4 kB a sweep.
+    A snapshot of the store's recordings and read settings (shallow dict copies:
+    the store replaces an entry's list, never changes it): no tuple, key or
+    settings copy per entry, which took 0.4 kB a sweep. The frozen cells are thawed
+    when asked, one at a time (the extraction asks a cell's entries together), on
+    the thread that asks: the Recordings are the extraction's own.
     """
 
-    __slots__ = ("_recordings", "_settings")
+    __slots__ = ("_frozen", "_keys", "_recordings", "_settings", "_thawed")
 
     def __init__(
         self,
-        recordings: Mapping[EntryKey, list[Any]],
+        recordings: BrowsedRecordings,
         settings: Mapping[EntryKey, Mapping[str, Any]],
     ) -> None:
         self._settings = dict(settings)
-        self._recordings = {k: v for k, v in recordings.items() if k in self._settings}
+        live, frozen = recordings.snapshot()
+        self._recordings = {k: v for k, v in live.items() if k in self._settings}
+        self._frozen: dict[str, FrozenEntries[EntryKey]] = frozen
+        self._keys = [
+            k for f in frozen.values() for k in f.keys if k in self._settings
+        ]  # fmt: skip
+        self._thawed: tuple[str, dict[EntryKey, list[Any]]] = ("", {})
 
     def __getitem__(
         self, ref: tuple[str, str, int]
     ) -> tuple[Mapping[str, Any], list[Any]]:
         try:
             key = EntryKey(*ref)
-            return self._settings[key], self._recordings[key]
+            settings = self._settings[key]
         except TypeError:  # not a (cell, protocol, position)
             raise KeyError(ref) from None
+        recordings = self._recordings.get(key)
+        if recordings is None:
+            recordings = self._frozen_entries(key.cell)[key]
+        return settings, recordings
+
+    def _frozen_entries(self, cell: str) -> dict[EntryKey, list[Any]]:
+        thawed = self._thawed
+        if thawed[0] != cell:
+            frozen = self._frozen.get(cell)
+            thawed = (cell, {} if frozen is None else frozen.thaw())
+            self._thawed = thawed
+        return thawed[1]
 
     def __iter__(self) -> Iterator[tuple[str, str, int]]:
-        return ((k.cell, k.protocol, k.entry) for k in self._recordings)
+        for key in (*self._recordings, *self._keys):
+            yield (key.cell, key.protocol, key.entry)
 
     def __len__(self) -> int:
-        return len(self._recordings)
+        return len(self._recordings) + len(self._keys)
 
 
 class RecordingStore(TaskQueue):
@@ -142,7 +182,8 @@ class RecordingStore(TaskQueue):
         super().__init__(parent, worker)
         self.dataset = Dataset({}, None)
         self.session = Session()
-        self._recordings: dict[EntryKey, list[Any]] = {}
+        #: what was read, by entry (the cells not in use kept frozen)
+        self._recordings = BrowsedRecordings(self._on_thaw)
         #: raw traces of what could not be interpreted, kept for display only
         self._raw: dict[EntryKey, dict[int, Any]] = {}
         self._fix: dict[EntryKey, str | None] = {}
@@ -288,7 +329,9 @@ class RecordingStore(TaskQueue):
         self.timings[(key.cell, key.protocol)] = timing
         config = self.dataset.config(key)
         if timing.found and config.get("ton") is None and config.get("toff") is None:
-            self.dataset.set_config(key, {**config, **consensus_metadata(timing)})
+            written = consensus_metadata(timing)
+            self.dataset.set_config(key, {**config, **written})
+            _read_with(self._recordings.live(key) or [], written)
 
     def _on_load_done(self) -> None:
         self.update_rheobase(self.session)
@@ -325,12 +368,12 @@ class RecordingStore(TaskQueue):
             self._raw.pop(key, None)
         if result.error is not None:
             self.dataset.set_failed(key, result.error)
-            self._recordings.pop(key, None)
+            self._recordings.pop(key)
             self._entry_read_changed(key)
             return
         self.dataset.set_loaded(key, result.trace_names, result.trace_errors)
         compact_for_browsing(result.recordings)
-        self._recordings[key] = result.recordings
+        self._recordings.set(key, result.recordings)
         self._entry_read_changed(key)
         self._apply_rheobase(key.cell, result.recordings)
         if keep_traces:
@@ -345,7 +388,7 @@ class RecordingStore(TaskQueue):
         self._full.move_to_end(key)
         while len(self._full) > TRACE_CACHE_ENTRIES:
             old, _ = self._full.popitem(last=False)
-            for recording in self._recordings.get(old, []):
+            for recording in self._recordings.live(old) or ():
                 if recording is not None:
                     recording.drop_traces()
 
@@ -356,7 +399,7 @@ class RecordingStore(TaskQueue):
     def forget(self, key: EntryKey) -> None:
         """Drop what was read for an entry (its metadata changed)."""
         self._generation[key] = self._generation.get(key, 0) + 1
-        self._recordings.pop(key, None)
+        self._recordings.pop(key)
         self._entry_read_changed(key)
         self._raw.pop(key, None)
         self._fix.pop(key, None)
@@ -429,12 +472,32 @@ class RecordingStore(TaskQueue):
     def read_recordings(self) -> Iterator[tuple[SweepKey, Any]]:
         """``(sweep, Recording)`` of every sweep read so far, in tree order.
 
-        The Recordings may have dropped their traces; no file is read.
+        The Recordings may have dropped their traces; no file is read. A frozen
+        cell's are thawed for the caller, a cell at a time.
         """
-        for key in self.dataset.entry_keys():
-            for index, recording in enumerate(self._recordings.get(key) or ()):
-                if recording is not None:
-                    yield SweepKey(key.cell, key.protocol, key.entry, index), recording
+        for cell in self.dataset.cells():
+            yield from self._cell_recordings(cell)
+
+    def _cell_recordings(self, cell: str) -> list[tuple[SweepKey, Any]]:
+        """``(sweep, Recording)`` of a cell's sweeps read, in tree order."""
+        entries = self._recordings.cell_entries(cell)
+        pairs: list[tuple[SweepKey, Any]] = []
+        if not entries:
+            return pairs
+        for protocol in self.dataset.protocols(cell):
+            for position in range(len(self.dataset.entries(cell, protocol))):
+                recordings = entries.get(EntryKey(cell, protocol, position), ())
+                pairs.extend(
+                    (SweepKey(cell, protocol, position, index), recording)
+                    for index, recording in enumerate(recordings)
+                    if recording is not None
+                )
+        return pairs
+
+    def _on_thaw(self, cell: str, entries: dict[EntryKey, list[Any]]) -> None:
+        """Give thawed Recordings the cell's current rheobase."""
+        for recordings in entries.values():
+            self._apply_rheobase(cell, recordings)
 
     def recording(self, sweep: SweepKey) -> Any | None:
         """Return a read sweep's Recording, maybe without traces (no file access)."""
@@ -451,11 +514,11 @@ class RecordingStore(TaskQueue):
         Only the flags are kept, for the flagged sweeps (a few in a hundred): eleven
         results per sweep read, kept for every sweep, took 0.5 kB a sweep.
         """
-        by_cell: dict[str, list[tuple[SweepKey, Any]]] = {}
-        for sweep, recording in self.read_recordings():
-            by_cell.setdefault(sweep.cell, []).append((sweep, recording))
         qc: dict[SweepKey, tuple[QCResult, ...]] = {}
-        for pairs in by_cell.values():
+        for cell in self.dataset.cells():
+            pairs = self._cell_recordings(cell)
+            if not pairs:
+                continue
             for sweep, results in self._evaluate_qc(pairs).items():
                 flags = tuple(flagged(results))
                 if flags:
@@ -479,7 +542,7 @@ class RecordingStore(TaskQueue):
             return []
         known = self._qc_cell
         if known is None or known[0] != sweep.cell:
-            pairs = [(s, r) for s, r in self.read_recordings() if s.cell == sweep.cell]
+            pairs = self._cell_recordings(sweep.cell)
             known = self._qc_cell = (sweep.cell, self._evaluate_qc(pairs))
         return known[1].get(sweep, [])
 
@@ -531,19 +594,24 @@ class RecordingStore(TaskQueue):
         cells : iterable of str, optional
             Only these cells changed (an exclusion); None: every cell.
         """
-        only = None if cells is None else set(cells)
+        names = self.dataset.cells() if cells is None else list(dict.fromkeys(cells))
+        rheobases: dict[str, float | None] = {}
         try:
-            rheobases = compute_rheobases(self.dataset, self._recordings, session, only)
+            for cell in names:  # a cell at a time: a frozen one is thawed alone
+                entries = self._recordings.cell_entries(cell)
+                rheobases.update(
+                    compute_rheobases(self.dataset, entries, session, {cell})
+                )
         except Exception:  # a rheobase problem must not break browsing
             logger.exception("Rheobase computation failed")
             return
-        if only is None:
+        if cells is None:
             self.rheobases = rheobases
         else:
             self.rheobases = {**self.rheobases, **rheobases}
-        for key, recordings in self._recordings.items():
-            if only is None or key.cell in only:
-                self._apply_rheobase(key.cell, recordings)
+        for cell in names:  # the frozen ones get it when thawed
+            for recordings in self._recordings.live_cell(cell).values():
+                self._apply_rheobase(cell, recordings)
         self.rheobase_changed.emit(dict(self.rheobases))
 
     def _apply_rheobase(self, cell: str, recordings: list[Any]) -> None:

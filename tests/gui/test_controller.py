@@ -305,11 +305,18 @@ def test_what_was_read_is_handed_to_each_rerun_as_a_snapshot(
     assert "not a reference" not in third
 
 
-def test_the_snapshot_of_what_was_read_holds_nothing_per_entry_of_its_own() -> None:
+def test_the_snapshot_of_what_was_read_holds_nothing_per_entry_of_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """A tuple, a key, a settings dict and a list per entry took 0.4 kB a sweep."""
+    from efex_gui.app import browsed_recordings
+
+    monkeypatch.setattr(browsed_recordings, "LIVE_SWEEPS", 10**6)
     settings = MappingProxyType({"Threshold": -20.0})
     keys = [EntryKey(f"cell{i // 100}", "IDRest", i % 100) for i in range(5_000)]
-    recordings = {key: [object()] for key in keys}
+    recordings = browsed_recordings.BrowsedRecordings(lambda cell, entries: None)
+    for key in keys:
+        recordings.set(key, [object()])
     read = dict.fromkeys(keys, settings)
     tracemalloc.start()
     try:
@@ -319,5 +326,5 @@ def test_the_snapshot_of_what_was_read_holds_nothing_per_entry_of_its_own() -> N
     finally:
         tracemalloc.stop()
     assert len(snapshot) == len(keys)
-    assert snapshot["cell3", "IDRest", 7] == (settings, recordings[keys[307]])
+    assert snapshot["cell3", "IDRest", 7] == (settings, recordings.live(keys[307]))
     assert held / len(keys) < 150

@@ -162,3 +162,14 @@ class KeyMemo:
 
     def __len__(self) -> int:
         return len(self._items) // 2
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        """Return the names and keys, alternating, in one tuple (shared: immutable)."""
+        return self._items
+
+    @classmethod
+    def from_tuple(cls, items: tuple[Any, ...]) -> KeyMemo:
+        """Return a memo of :meth:`as_tuple`'s tuple."""
+        memo = cls()
+        memo._items = tuple(items)
+        return memo

@@ -1,0 +1,123 @@
+"""The browser keeps the cells not in use frozen (issue 14, memory flat with cells).
+
+With a bound of one sweep, every cell but the last used is frozen; the tree, the
+rheobases, the QC flags and the extraction must be those of a browser that keeps
+every Recording as an object, and the extraction must still read no file again.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from efex_gui.app import browsed_recordings
+from efex_gui.app.controller import SessionController
+from efex_gui.app.extraction_controller import ExtractionController
+from tests.gui.extraction_helpers import (
+    assert_same_files,
+    headless_export,
+    run_and_wait,
+)
+from tests.gui.helpers import load_everything
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def _browse(qtbot: Any, controller: SessionController, demo_dir: Path) -> Any:
+    """Open and read the demo; return what the browser shows of it."""
+    controller.open_json(demo_dir / "config.json")
+    load_everything(qtbot, controller)
+    store = controller.store
+    sweeps = controller.dataset.all_sweeps()
+    states = [r.__getstate__() for _s, r in store.read_recordings()]
+    summaries = [controller.summary(s) for s in sweeps]
+    qc = [store.qc_results(s) for s in sweeps]
+    return dict(store.rheobases), dict(store.qc), summaries, qc, states
+
+
+def test_frozen_cells_show_what_live_ones_do(
+    qtbot: Any,
+    controller: SessionController,
+    demo_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    live = _browse(qtbot, controller, demo_dir)
+    assert len(controller.store._recordings.snapshot()[1]) == 0, "nothing frozen"
+    monkeypatch.setattr(browsed_recordings, "LIVE_SWEEPS", 1)
+    frozen_controller = SessionController()
+    try:
+        frozen = _browse(qtbot, frozen_controller, demo_dir)
+        store = frozen_controller.store._recordings
+        assert store.cells()
+        assert len(store.snapshot()[1]) == len(store.cells()) - 1
+        assert store.live_sweeps < sum(
+            1 for _ in frozen_controller.dataset.all_sweeps()
+        )
+    finally:
+        assert frozen_controller.shutdown()
+    assert live[0]
+    assert all(v is not None for v in live[0].values())
+    assert all(live[3]), "every sweep read has its QC results"
+    for shown_live, shown_frozen in zip(live, frozen, strict=True):
+        assert shown_frozen == shown_live
+
+
+def test_an_exclusion_reaches_a_frozen_cell(
+    qtbot: Any,
+    controller: SessionController,
+    demo_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from efex_gui.core.session.exclusions import ExclusionKey
+
+    monkeypatch.setattr(browsed_recordings, "LIVE_SWEEPS", 1)
+    controller.open_json(demo_dir / "config.json")
+    load_everything(qtbot, controller)
+    store = controller.store
+    frozen_cell = next(iter(store._recordings.snapshot()[1]))
+    sweep = controller.dataset.sweeps(frozen_cell, "IDRest")[0]
+    before = store.rheobases[frozen_cell]
+    assert before is not None
+    assert controller.summary(sweep).amp_rel is not None
+    other = next(c for c in controller.dataset.cells() if c != frozen_cell)
+    controller.summary(controller.dataset.sweeps(other, "IDRest")[0])  # freezes it
+    with qtbot.waitSignal(controller.rheobase_changed):
+        controller.set_excluded([ExclusionKey(frozen_cell)], True)
+    assert store.rheobases[frozen_cell] is None
+    assert controller.summary(sweep).amp_rel is None  # thawed with the new rheobase
+    controller.undo_stack.undo()
+    assert store.rheobases[frozen_cell] == before
+    assert controller.summary(sweep).amp_rel is not None
+
+
+@pytest.mark.parametrize("live_sweeps", [1, 10**6])
+def test_the_extraction_borrows_every_cell_read_and_reads_no_file(
+    qtbot: Any,
+    controller: SessionController,
+    demo_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    live_sweeps: int,
+) -> None:
+    """Frozen or not; windows found by the consensus (the demo's config has none)."""
+    monkeypatch.setattr(browsed_recordings, "LIVE_SWEEPS", live_sweeps)
+    controller.open_json(demo_dir / "config.json")
+    assert all(
+        "ton" not in controller.dataset.config(k)
+        for k in controller.dataset.entry_keys()
+    )
+    load_everything(qtbot, controller)
+    frozen = controller.store._recordings.snapshot()[1]
+    assert bool(frozen) == (live_sweeps == 1)
+    extraction = ExtractionController(controller)
+    try:
+        result = run_and_wait(qtbot, extraction)
+        assert result.entries_read == 0
+        assert result.entries_cached == len(controller.dataset.entry_keys())
+        extraction.export(tmp_path / "gui")
+    finally:
+        assert extraction.shutdown()
+    headless_export(controller.session, tmp_path / "headless")
+    assert_same_files(tmp_path / "gui", tmp_path / "headless")
