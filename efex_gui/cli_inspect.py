@@ -64,6 +64,7 @@ def _absolute(files_metadata: dict[str, Any], root: Path) -> dict[str, Any]:
 
 def _imported(root: Path, paths: list[str] | None, kind: str) -> LoadedPath:
     from efex_gui.core.session.folder_import import import_folder
+    from efex_gui.core.session.protocol_reading import fill_ramp_windows
 
     found = import_folder(root, paths=paths)
     root = found.root
@@ -75,6 +76,8 @@ def _imported(root: Path, paths: list[str] | None, kind: str) -> LoadedPath:
                     entry.setdefault("ecode", found.ecode_overrides[protocol])
     refused = {str(root / p): reason for p, reason in found.skipped.items()}
     _drop_unknown_ecodes(files_metadata, found.ecode_overrides, refused)
+    # a Ramp protocol's window comes from its currents before it can be read
+    fill_ramp_windows(files_metadata, found.ecode_overrides)
     kwargs = {"files_metadata": files_metadata, "consensus_timing": True}
     return LoadedPath(kind, kwargs, refused)
 

@@ -30,7 +30,16 @@ import numpy as np
 
 from efex_gui.core.recordings.ecodes import detection
 
-__all__ = ["CLEAR_STEP_FACTOR", "COARSE_POINTS", "StepWindow", "find_step"]
+__all__ = [
+    "CLEAR_STEP_FACTOR",
+    "COARSE_POINTS",
+    "StepWindow",
+    "coarse_blocks",
+    "find_step",
+    "fraction_beyond",
+    "refine_edge",
+    "robust_std",
+]
 
 #: Blocks the filtered current is averaged into for the exhaustive search.
 COARSE_POINTS = 600
@@ -66,15 +75,31 @@ class StepWindow:
     clear: bool
 
 
-def _robust_std(values: np.ndarray) -> float:
+def robust_std(values: np.ndarray) -> float:
+    """Robust standard deviation: 1.4826 x the median absolute deviation (0: empty)."""
     if values.size == 0:
         return 0.0
     return float(1.4826 * np.median(np.abs(values - np.median(values))))
 
 
-def _beyond(values: np.ndarray, level: float) -> float:
+def fraction_beyond(values: np.ndarray, level: float) -> float:
     """Fraction of ``values`` farther than ``level`` from zero."""
     return float(np.mean(np.abs(values) > level)) if values.size else 0.0
+
+
+def coarse_blocks(current: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:
+    """Median filter a current, then average it into at most :data:`COARSE_POINTS`.
+
+    Returns
+    -------
+    tuple
+        ``(smooth, size, blocks)``: the filtered current (BluePyEfe's 85 samples),
+        the block length (samples) and the blocks' means.
+    """
+    smooth = detection.smooth(current)
+    size = max(1, int(np.ceil(smooth.size / COARSE_POINTS)))
+    m = smooth.size // size
+    return smooth, size, smooth[: m * size].reshape(m, size).mean(axis=1)
 
 
 def _coarse_step(blocks: np.ndarray) -> tuple[int, int]:
@@ -93,7 +118,7 @@ def _coarse_step(blocks: np.ndarray) -> tuple[int, int]:
     return divmod(flat, m + 1)
 
 
-def _refine(
+def refine_edge(
     smooth: np.ndarray, level: float, edge: int, span: int, rising: bool
 ) -> int:
     """Find the sample of ``edge`` (±``span``) where ``smooth`` crosses ``level``.
@@ -129,10 +154,7 @@ def find_step(current: np.ndarray, dt: float) -> StepWindow | None:
     n = current.size
     if n < 4 * MIN_STEP_BLOCKS:
         return None
-    smooth = detection.smooth(current)
-    size = max(1, int(np.ceil(n / COARSE_POINTS)))
-    m = n // size
-    blocks = smooth[: m * size].reshape(m, size).mean(axis=1)
+    smooth, size, blocks = coarse_blocks(current)
     a, b = _coarse_step(blocks)
     start, stop = a * size, b * size
     outside = np.concatenate((smooth[:start], smooth[stop:]))
@@ -143,12 +165,12 @@ def find_step(current: np.ndarray, dt: float) -> StepWindow | None:
     signed = sign * (smooth - holding)
     level = abs(amp) / 2.0
     span = 2 * size + 1
-    on = _refine(signed, level, start, span, rising=True)
-    off = _refine(signed, level, stop, span, rising=False)
+    on = refine_edge(signed, level, start, span, rising=True)
+    off = refine_edge(signed, level, stop, span, rising=False)
     inner = smooth[on:off] - plateau
     outer = np.concatenate((smooth[:on], smooth[off:])) - holding
-    noise = max(_robust_std(inner), _robust_std(outer))
-    stray = max(_beyond(inner, level), _beyond(outer, level))
+    noise = max(robust_std(inner), robust_std(outer))
+    stray = max(fraction_beyond(inner, level), fraction_beyond(outer, level))
     clear = bool(
         off - on >= MIN_STEP_BLOCKS * size
         and abs(amp) > CLEAR_STEP_FACTOR * noise

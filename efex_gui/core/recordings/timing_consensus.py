@@ -20,6 +20,15 @@ sample grid, become the window of every
 sweep whose timing was only detected; ``hypamp`` and ``amp`` are then computed as when
 the metadata gives ``ton``/``toff``. A protocol without a common step (gap-free
 recordings, noise, ramps, chirps) gets no consensus and says why.
+
+A :class:`~efex_gui.core.recordings.ecodes.Ramp` protocol (Ramp, APThreshold) cannot
+be read without a window (BluePyEfe's Ramp needs ``ton``), so its consensus is formed
+from the files' currents *before* the sweeps are interpreted
+(:func:`~efex_gui.core.session.protocol_reading.ramp_windows`): every sweep's ramp is
+found by :func:`~efex_gui.core.recordings.ramp_window.find_ramp` and the same
+:func:`protocol_consensus` decides; the window goes into the metadata of the entries
+without one, marked ``"consensus"`` (or ``"detected"``: one entry's own ramp when the
+sweeps do not agree).
 """
 
 from __future__ import annotations
@@ -36,6 +45,11 @@ from efex_gui.core.units import to_na
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
+
+    from efex_gui.core.recordings.ramp_window import RampWindow
+
+    #: one sweep's own window, as a finder sees it
+    SweepWindow = StepWindow | RampWindow
 
 __all__ = [
     "AGREEMENT_MS",
@@ -105,7 +119,7 @@ def initial_source(recording: Any) -> TimingSource:
         return "none"
     if config.get("ton") is not None or config.get("toff") is not None:
         marked = config.get(SOURCE_KEY)
-        return marked if marked in ("consensus", "file") else "user"
+        return marked if marked in ("consensus", "file", "detected") else "user"
     if reader.get("ton") is not None or reader.get("toff") is not None:
         return "file"
     return "detected"
@@ -117,25 +131,47 @@ def stimulus_source(recording: Any) -> TimingSource:
     return source if source in TIMING_SOURCES else initial_source(recording)
 
 
+def _no_clear_reason(
+    cell: str, protocol: str, windows: Sequence[SweepWindow | None], shape: str
+) -> str:
+    """Why no sweep of a protocol has a clear step (or ramp)."""
+    if shape == "step":
+        return (
+            f"no sweep of {protocol} in {cell} has a clear square step (a gap-free "
+            "recording, noise, a ramp or a chirp?): each sweep keeps its own "
+            "detection; give ton/toff in the metadata if it is a step protocol."
+        )
+    reasons = [getattr(w, "reason", None) for w in windows if w is not None]
+    why = next((r for r in reasons if r), "the traces hold no current")
+    return (
+        f"no sweep of {protocol} in {cell} has a clear current {shape} ({why}): "
+        "give ton/toff (ms) in the metadata."
+    )
+
+
 def protocol_consensus(
     cell: str,
     protocol: str,
-    windows: Sequence[StepWindow | None],
+    windows: Sequence[SweepWindow | None],
     dt: float,
     agreement_ms: float = AGREEMENT_MS,
+    shape: str = "step",
 ) -> ProtocolTiming:
-    """Form the consensus window from the sweeps' own steps.
+    """Form the consensus window from the sweeps' own steps (or ramps).
 
     Parameters
     ----------
     cell, protocol : str
         Where (for the messages).
-    windows : sequence of StepWindow or None
-        Each sweep's step (:func:`find_step`).
+    windows : sequence of StepWindow, RampWindow or None
+        Each sweep's step (:func:`find_step`) or ramp
+        (:func:`~efex_gui.core.recordings.ramp_window.find_ramp`).
     dt : float
         Sampling interval (ms) the window is snapped to.
     agreement_ms : float
-        Clear steps within this distance of the median agree.
+        Clear windows within this distance of the median agree.
+    shape : str
+        ``"step"`` or ``"ramp"``: what the windows are (for the messages).
 
     Returns
     -------
@@ -148,12 +184,8 @@ def protocol_consensus(
         "n_sweeps": len(windows),
     }
     if not clear:
-        return ProtocolTiming(
-            ton=None, toff=None, **base,
-            reason=f"no sweep of {protocol} in {cell} has a clear square step (a "
-            "gap-free recording, noise, a ramp or a chirp?): each sweep keeps its own "
-            "detection; give ton/toff in the metadata if it is a step protocol.",
-        )  # fmt: skip
+        reason = _no_clear_reason(cell, protocol, windows, shape)
+        return ProtocolTiming(ton=None, toff=None, **base, reason=reason)
     ton = float(np.median([w.ton for w in clear]))
     toff = float(np.median([w.toff for w in clear]))
     agree = [
@@ -163,9 +195,9 @@ def protocol_consensus(
     if len(agree) < MIN_AGREEMENT * len(clear):
         return ProtocolTiming(
             ton=None, toff=None, n_clear=len(clear), n_agree=len(agree), **base,
-            reason=f"the steps of {protocol} in {cell} do not share one timing "
-            f"(only {len(agree)} of {len(clear)} clear steps within {agreement_ms} ms "
-            "of the median): each sweep keeps its own detection.",
+            reason=f"the {shape}s of {protocol} in {cell} do not share one timing "
+            f"(only {len(agree)} of {len(clear)} clear {shape}s within {agreement_ms} "
+            "ms of the median): each sweep keeps its own detection.",
         )  # fmt: skip
     ton = float(np.median([w.ton for w in agree]))
     toff = float(np.median([w.toff for w in agree]))
