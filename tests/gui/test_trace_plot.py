@@ -275,3 +275,30 @@ def test_the_plots_keep_their_size_when_the_title_gets_shorter(
         controller.select_sweeps([sweeps[0]])
     qtbot.wait(20)
     assert plot.graphics.height() == tall_title
+
+
+def test_an_sscx_apthreshold_ramp_is_drawn_interpreted_without_typing(
+    qtbot: Any, controller: Any
+) -> None:
+    from efex_gui.core.session.folder_import import import_folder
+
+    folder = shared_path("sscx", "input-traces", "C060109A2-SR-C1")
+    found = import_folder(folder)
+    ramps = {
+        c: {"APThreshold": p["APThreshold"]} for c, p in found.files_metadata.items()
+    }
+    plot = _plot(qtbot, controller)
+    controller.new_session(ramps, found.root)
+    load_everything(qtbot, controller)
+    sweep = controller.dataset.sweeps("C060109A2-SR-C1", "APThreshold")[0]
+    with qtbot.waitSignal(plot.drawn):
+        controller.select_sweeps([sweep])
+    title = plot.title.text()
+    assert "not interpreted" not in title
+    assert "amp 0.93" in title
+    assert "spikes" in title
+    # the window the browser writes into the entry: the ramp's, from its sweeps
+    config = controller.dataset.config(sweep.entry_key)
+    assert config["timing_source"] == "consensus"
+    assert abs(config["ton"]) < 5
+    assert abs(config["toff"] - 2002.3) < 0.5
