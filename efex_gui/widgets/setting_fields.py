@@ -24,7 +24,22 @@ from PySide6.QtWidgets import (
 from efex_gui.core.units import UNIT_CHOICES
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from PySide6.QtGui import QWheelEvent
+
+
+def _wheel_when_focused(
+    widget: QWidget, event: QWheelEvent, take: Callable[[QWheelEvent], None]
+) -> None:
+    """Give ``event`` to ``take`` when ``widget`` has the focus; else ignore it.
+
+    An ignored wheel event goes to the parent: in a scrolled form, the form scrolls.
+    """
+    if widget.hasFocus():
+        take(event)
+    else:
+        event.ignore()
 
 
 class WheelSafeComboBox(QComboBox):
@@ -41,10 +56,38 @@ class WheelSafeComboBox(QComboBox):
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         """Change the value only when focused; else let the form scroll."""
-        if self.hasFocus():
-            super().wheelEvent(event)
-        else:
-            event.ignore()
+        _wheel_when_focused(self, event, super().wheelEvent)
+
+
+class WheelSafeSpinBox(QSpinBox):
+    """An integer spin box that the mouse wheel changes only once it has the focus.
+
+    As :class:`WheelSafeComboBox`: scrolling the settings panel over a spin box
+    changed the setting under the pointer.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # the wheel gives no focus
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        """Change the value only when focused; else let the form scroll."""
+        _wheel_when_focused(self, event, super().wheelEvent)
+
+
+class WheelSafeDoubleSpinBox(QDoubleSpinBox):
+    """A decimal spin box that the mouse wheel changes only once it has the focus.
+
+    See :class:`WheelSafeSpinBox`.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # the wheel gives no focus
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        """Change the value only when focused; else let the form scroll."""
+        _wheel_when_focused(self, event, super().wheelEvent)
 
 
 def spin_box(field: dict[str, Any], parent: QWidget) -> QSpinBox | QDoubleSpinBox:
@@ -61,12 +104,14 @@ def spin_box(field: dict[str, Any], parent: QWidget) -> QSpinBox | QDoubleSpinBo
     Returns
     -------
     QSpinBox or QDoubleSpinBox
-        The box, without keyboard tracking (a value counts once typed).
+        The box (a :class:`WheelSafeSpinBox` or :class:`WheelSafeDoubleSpinBox`: the
+        wheel scrolls the form unless the box has the focus), without keyboard
+        tracking (a value counts once typed).
     """
     if field["type"] == "int":
-        spin: QSpinBox | QDoubleSpinBox = QSpinBox(parent)
+        spin: QSpinBox | QDoubleSpinBox = WheelSafeSpinBox(parent)
     else:
-        spin = QDoubleSpinBox(parent)
+        spin = WheelSafeDoubleSpinBox(parent)
         spin.setDecimals(field.get("decimals", 4))
         spin.setSingleStep(0.005 if field.get("maximum", 1) <= 10 else 1.0)
     spin.setRange(field.get("minimum", -1e9), field.get("maximum", 1e9))

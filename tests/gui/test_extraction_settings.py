@@ -168,3 +168,47 @@ def test_reset_and_undo(panel: SettingsPanel) -> None:
     panel.controller.sc.undo_stack.undo()
     assert _settings(panel) == original
     assert dataclasses.asdict(panel.read_settings()) == dataclasses.asdict(original)
+
+
+def _wheel(widget: Any) -> bool:
+    """Send one notch down to ``widget``; whether it took the event."""
+    from PySide6.QtCore import QPoint, QPointF
+    from PySide6.QtGui import QWheelEvent
+
+    centre = QPointF(widget.rect().center())
+    event = QWheelEvent(
+        centre,
+        QPointF(widget.mapToGlobal(centre.toPoint())),
+        QPoint(0, 0),
+        QPoint(0, -120),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    widget.wheelEvent(event)
+    return event.isAccepted()
+
+
+def test_the_wheel_scrolls_the_panel_and_changes_a_spin_box_only_when_focused(
+    panel: SettingsPanel, qtbot: Any
+) -> None:
+    """Scrolling the settings panel over a spin box changed its value."""
+    # (Qt's own propagation to the scroll area is not simulated by a sent event)
+    from PySide6.QtWidgets import QAbstractSpinBox
+
+    panel.resize(400, 300)
+    panel.show()
+    qtbot.waitExposed(panel)
+    boxes = [b for b in panel.findChildren(QAbstractSpinBox) if b.isEnabled()]
+    assert boxes, "the panel has enabled spin boxes"
+    for box in boxes:
+        box.setValue((box.minimum() + box.maximum()) / 2 if box.maximum() < 1e6 else 5)
+        before = box.value()
+        assert not _wheel(box), "left to the panel (Qt hands it to the parent)"
+        assert box.value() == before
+        assert box.focusPolicy() == Qt.FocusPolicy.StrongFocus  # the wheel gives none
+        box.setFocus()
+        qtbot.waitUntil(box.hasFocus)
+        _wheel(box)
+        assert box.value() != before, "a focused spin box takes the wheel"
