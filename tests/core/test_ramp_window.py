@@ -167,6 +167,27 @@ def test_ramp_windows_write_the_consensus_where_no_window_is_given():
     assert recording.amp == pytest.approx(0.5, abs=0.02)
 
 
+def test_ramp_windows_without_a_consensus_give_each_entry_its_own_ramp():
+    starts = [200.0, 500.0, 900.0]  # three protocols gone different ways
+    currents = {
+        f"s{k}": ramp_current(on, 2000.0, 0.8, noise=0.002, seed=k)
+        for k, on in enumerate(starts)
+    }
+    configs = [{"filepath": f"s{k}"} for k in range(3)]
+    out, timing = ramp_windows(
+        "C", "APThreshold", configs, reader=_fake_files(currents)
+    )
+    assert timing is not None
+    assert not timing.found
+    assert "do not share one timing" in str(timing.reason)
+    for config, on in zip(out, starts, strict=True):
+        assert config[SOURCE_KEY] == "detected"
+        assert abs(config["ton"] - on) <= 2 * DT
+        trace = _fake_files(currents)(config)[0]
+        recording = Ramp(config, trace, "APThreshold", SETTINGS)
+        assert stimulus_source(recording) == "detected"
+
+
 def test_ramp_windows_say_why_a_flat_protocol_has_none():
     currents = {"flat": np.zeros(30000)}
     out, timing = ramp_windows(
