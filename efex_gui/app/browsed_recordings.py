@@ -44,12 +44,19 @@ class BrowsedRecordings(Mapping["EntryKey", list[Any]]):
     on_thaw : callable
         Called with the cell name and its entries each time frozen Recordings are
         made objects again (the browser gives them the cell's current rheobase).
+    strings : mapping, optional
+        The session's table of path strings, shared by thawed Recordings
+        (``FrozenEntries.thaw``).
     """
 
     def __init__(
-        self, on_thaw: Callable[[str, dict[EntryKey, list[Any]]], None]
+        self,
+        on_thaw: Callable[[str, dict[EntryKey, list[Any]]], None],
+        strings: Mapping[str, str] | None = None,
     ) -> None:
         self._on_thaw = on_thaw
+        #: the strings thawed Recordings share (the session's paths)
+        self.strings: Mapping[str, str] = {} if strings is None else strings
         self._live: dict[EntryKey, list[Any]] = {}
         #: the live cells' entries (in the order read), least recently used cell first
         self._cells: OrderedDict[str, dict[EntryKey, None]] = OrderedDict()
@@ -129,7 +136,7 @@ class BrowsedRecordings(Mapping["EntryKey", list[Any]]):
         frozen = self._frozen.get(cell)
         if frozen is None:
             return {}
-        entries = frozen.thaw()
+        entries = frozen.thaw(self.strings)
         self._on_thaw(cell, entries)
         return entries
 
@@ -165,7 +172,7 @@ class BrowsedRecordings(Mapping["EntryKey", list[Any]]):
         self._cells[cell] = {}
         frozen = self._frozen.get(cell)
         if frozen is not None:
-            entries = frozen.thaw()
+            entries = frozen.thaw(self.strings)
             self._on_thaw(cell, entries)
             self._live.update(entries)
             self._cells[cell] = dict.fromkeys(entries)

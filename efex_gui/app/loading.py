@@ -123,7 +123,7 @@ class EntriesRead(Mapping[tuple[str, str, int], tuple[Mapping[str, Any], list[An
     the thread that asks: the Recordings are the extraction's own.
     """
 
-    __slots__ = ("_frozen", "_keys", "_recordings", "_settings", "_thawed")
+    __slots__ = ("_frozen", "_keys", "_recordings", "_settings", "_strings", "_thawed")
 
     def __init__(
         self,
@@ -131,6 +131,7 @@ class EntriesRead(Mapping[tuple[str, str, int], tuple[Mapping[str, Any], list[An
         settings: Mapping[EntryKey, Mapping[str, Any]],
     ) -> None:
         self._settings = dict(settings)
+        self._strings = recordings.strings
         live, frozen = recordings.snapshot()
         self._recordings = {k: v for k, v in live.items() if k in self._settings}
         self._frozen: dict[str, FrozenEntries[EntryKey]] = frozen
@@ -156,7 +157,7 @@ class EntriesRead(Mapping[tuple[str, str, int], tuple[Mapping[str, Any], list[An
         thawed = self._thawed
         if thawed[0] != cell:
             frozen = self._frozen.get(cell)
-            thawed = (cell, {} if frozen is None else frozen.thaw())
+            thawed = (cell, {} if frozen is None else frozen.thaw(self._strings))
             self._thawed = thawed
         return thawed[1]
 
@@ -216,6 +217,7 @@ class RecordingStore(TaskQueue):
     def reset(self, dataset: Dataset, session: Session) -> None:
         """Forget everything read: a new session was opened."""
         self.dataset, self.session = dataset, session
+        self._recordings.strings = dataset.path_strings
         self._epoch += 1
         self._entries_read = None
         self._recordings.clear()

@@ -85,3 +85,20 @@ def test_recordings_with_traces_are_not_frozen() -> None:
     trace = {"current": np.zeros_like(t), "voltage": np.zeros_like(t)}
     with pytest.raises(ValueError, match="drop the traces"):
         FrozenEntries({EntryKey("c", "IDRest", 0): [Step(config, trace, "IDRest")]})
+
+
+def test_thawed_recordings_share_the_sessions_path_strings() -> None:
+    entries = {EntryKey("c1", "IDRest", p): _entry("c1", p, 2) for p in range(3)}
+    table: dict[str, str] = {}
+    for recordings in entries.values():
+        path = "".join(recordings[0].config_data["filepath"])  # an equal new string
+        table[path] = path
+    thawed = FrozenEntries(entries).thaw(table)
+    for recordings in thawed.values():
+        path = recordings[0].config_data["filepath"]
+        assert path is table[path]
+        assert all(r.files == [path] and r.files[0] is path for r in recordings)
+    alone = FrozenEntries(entries).thaw()
+    first = next(iter(alone.values()))[0].config_data["filepath"]
+    assert first == next(iter(table))
+    assert first is not next(iter(table))

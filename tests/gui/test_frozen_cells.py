@@ -121,3 +121,43 @@ def test_the_extraction_borrows_every_cell_read_and_reads_no_file(
         assert extraction.shutdown()
     headless_export(controller.session, tmp_path / "headless")
     assert_same_files(tmp_path / "gui", tmp_path / "headless")
+
+
+def test_a_rerun_keeps_the_copies_of_a_frozen_cell_not_changed(
+    qtbot: Any,
+    controller: SessionController,
+    demo_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The recordings are thawed anew for each run: copies are kept by value."""
+    from efex_gui.core.session.dataset import SweepKey
+
+    monkeypatch.setattr(browsed_recordings, "LIVE_SWEEPS", 1)
+    controller.open_json(demo_dir / "config.json")
+    load_everything(qtbot, controller)
+    extraction = ExtractionController(controller)
+    try:
+        first = run_and_wait(qtbot, extraction)
+        cell = first.cells[0]
+        assert cell.name in controller.store._recordings.snapshot()[1], "frozen"
+        excluded = cell.get_recordings_by_protocol_name("IDRest")[4]
+        ref = first.sweep_ref(excluded)
+        sweep = SweepKey(ref.cell, ref.protocol, ref.entry, ref.index)
+        assert controller.recordings_for(sweep)  # drawn: read again, the cell thawed
+        with qtbot.waitSignal(extraction.update_timed, timeout=60_000):
+            controller.set_excluded([controller.exclusion_key(sweep)], True, "test")
+        second = extraction.result
+    finally:
+        assert extraction.shutdown()
+    assert (second.stats.computed, second.stats.efel_calls) == (0, 0)
+    earlier = {id(r) for r in cell.recordings}
+    (again,) = (c for c in second.cells if c.name == cell.name)
+    kept = [id(r) for r in again.recordings if id(r) in earlier]
+    entry = (ref.protocol, ref.entry)
+    others = [
+        id(r)
+        for r in again.recordings
+        if (second.refs[id(r)].protocol, second.refs[id(r)].entry) != entry
+    ]
+    assert len(others) > len(cell.recordings) // 2
+    assert kept == others, "all but the sweeps of the entry drawn (read again)"

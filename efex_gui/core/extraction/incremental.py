@@ -94,9 +94,10 @@ class _Entry:
 class _DoneCell:
     """A cell processed by an earlier run (targets branch), reused when unchanged.
 
-    ``refs`` and ``sources`` are aligned with ``cell.recordings`` (the copies), not
-    dicts by ``id()``: one is kept per cell of the last run, and two dicts with an
-    entry and an int key per sweep took 0.2 kB a sweep.
+    ``refs`` and ``identities`` are aligned with ``cell.recordings`` (the copies),
+    not dicts by ``id()``: one is kept per cell of the last run, and two dicts with
+    an entry and an int key per sweep took 0.2 kB a sweep. The recordings copied
+    are not kept: the browser may keep them frozen and give new, equal ones.
     """
 
     cell: Any
@@ -105,14 +106,16 @@ class _DoneCell:
     computed_rheobase: Any
     #: the targets and settings it was computed with
     common: str = ""
-    #: the recording each copy was made from (read here or the browser's)
-    sources: tuple[Any, ...] = ()
+    #: the identity (``sweep_identity``) of the recording each copy was made from
+    identities: tuple[str, ...] = ()
 
-    def copies(self) -> dict[int, tuple[Any, Any]]:
-        """Return ``{id(source recording): (source, its copy in the cell)}``."""
+    def copies(self) -> dict[tuple[SweepRef, str], Any]:
+        """Return ``{(sweep, identity of the recording copied): the copy}``."""
         return {
-            id(source): (source, copy_)
-            for source, copy_ in zip(self.sources, self.cell.recordings, strict=True)
+            (ref, identity): copy_
+            for ref, identity, copy_ in zip(
+                self.refs, self.identities, self.cell.recordings, strict=True
+            )
         }
 
 
@@ -479,7 +482,7 @@ class _Run:
                 tuple(self.result.refs[id(r)] for r in cell.recordings),
                 self.result.computed_rheobase.get(name),
                 common,
-                tuple(self.sources[id(r)] for r in cell.recordings),
+                tuple(sweep_identity(self.sources[id(r)]) for r in cell.recordings),
             )
         shown = {id(cell) for cell in self.result.cells}  # alive: the result holds them
         self.extractor._done = {k: v for k, v in done.items() if id(v.cell) in shown}
@@ -513,10 +516,10 @@ class _Run:
         kept: set[int] = set()
         for position, fresh in enumerate(cell.recordings):
             source = self.sources[id(fresh)]
-            earlier = earlier_copies.get(id(source))
-            if earlier is None or earlier[0] is not source:
+            ref = self.result.refs[id(fresh)]
+            copy_ = earlier_copies.get((ref, sweep_identity(source)))
+            if copy_ is None or not _copies(copy_, source):
                 continue
-            copy_ = earlier[1]
             cell.recordings[position] = copy_
             self.result.refs[id(copy_)] = self.result.refs.pop(id(fresh))
             self.sources[id(copy_)] = source
@@ -646,6 +649,31 @@ def _reuse(
     ):
         return None
     return _Entry(list(recordings), [], borrowed=True)
+
+
+#: what a copy takes from its recording, besides what ``sweep_identity`` digests
+_COPIED_STATE = ("config_data", "files", "id", "repetition", "amp", "hypamp", "tend")
+
+
+def _copies(copy_: Any, recording: Any) -> bool:
+    """Whether ``copy_`` (an earlier run's) is a copy of a recording equal to this one.
+
+    The recording may be another object, equal (the browser thaws a frozen cell
+    into new recordings): the identities were compared by the caller (traces,
+    window, amplitude), the rest of what a copy takes is compared here.
+    """
+    if type(copy_) is not type(recording):
+        return False
+    for name in _COPIED_STATE:
+        mine, theirs = getattr(copy_, name, None), getattr(recording, name, None)
+        if mine is theirs:
+            continue
+        if isinstance(mine, float | int) or isinstance(theirs, float | int):
+            if not same_number(mine, theirs):
+                return False
+        elif mine != theirs:
+            return False
+    return True
 
 
 def _fresh_copy(recording: Any) -> Any:

@@ -67,16 +67,41 @@ class FrozenEntries(Generic[K]):
         """Return the number of bytes held."""
         return len(self._blob)
 
-    def thaw(self) -> dict[K, list[Any]]:
+    def thaw(self, strings: Mapping[str, str] | None = None) -> dict[K, list[Any]]:
         """Return new Recordings equal to those frozen, by entry, in order.
 
         They are as the browser keeps them (:func:`compact_for_browsing`), with
         their memo of cache keys; nothing is shared with another thaw.
+
+        Parameters
+        ----------
+        strings : mapping, optional
+            A table of strings to share (the session's absolute paths): the
+            metadata's and file lists' strings found in it are its very objects,
+            not copies of their own.
         """
         lists, memos = pickle.loads(zlib.decompress(self._blob))
         for recordings, items in zip(lists, memos, strict=True):
             for recording, memo in zip(recordings, items, strict=True):
-                if recording is not None and memo is not None:
+                if recording is None:
+                    continue
+                if memo is not None:
                     recording.cache_keys = KeyMemo.from_tuple(memo)
+                if strings:
+                    _share_strings(recording, strings)
             compact_for_browsing(recordings)
         return dict(zip(self.keys, lists, strict=True))
+
+
+def _share_strings(recording: Any, strings: Mapping[str, str]) -> None:
+    """Put ``strings``' objects in a thawed recording's metadata and file list."""
+    config = getattr(recording, "config_data", None)
+    if isinstance(config, dict):  # an entry's recordings share it: once is enough
+        for name, value in config.items():
+            if type(value) is str:
+                config[name] = strings.get(value, value)
+    files = getattr(recording, "files", None)
+    if isinstance(files, list):
+        recording.files = [
+            strings.get(f, f) if type(f) is str else f for f in files
+        ]  # fmt: skip
