@@ -135,3 +135,25 @@ def test_reading_results_back_pauses_the_garbage_collector(
     assert len(stored.result.cells) == len(result.cells)
     assert collecting == [False], "no automatic collection while unpickling"
     assert enabled_after, "the collector is switched on again"
+
+
+def test_results_read_back_are_as_compact_as_a_run_leaves_them(
+    demo_dir: Path, tmp_path: Path
+) -> None:
+    """A reopened result took the memory of plain dicts again (issue 14)."""
+    from efex_gui.core.recordings.compact import CompactMapping
+    from tests.conftest import held_bytes
+
+    session, result = _demo_result(demo_dir)
+    path = result_store.save_result(result, session, tmp_path / "s.efex-results")
+    plain = pickle.loads(path.read_bytes())["result"]  # what was read before
+    stored = result_store.load_result(path, check_files=False)
+    assert stored is not None
+    loaded = [r for cell in stored.result.cells for r in cell.recordings]
+    before = [r for cell in plain.cells for r in cell.recordings]
+    assert all(isinstance(r.efeatures, CompactMapping) for r in loaded)
+    assert all(isinstance(r.config_data, CompactMapping) for r in loaded)
+    assert [r.efeatures for r in loaded] == [dict(r.efeatures) for r in before]
+    assert [r.config_data for r in loaded] == [r.config_data for r in before]
+    assert [r.spikecount for r in loaded] == [r.spikecount for r in before]
+    assert held_bytes(loaded) < 0.9 * held_bytes(before)  # 0.85 on the demo
