@@ -161,3 +161,22 @@ def test_a_rerun_keeps_the_copies_of_a_frozen_cell_not_changed(
     ]
     assert len(others) > len(cell.recordings) // 2
     assert kept == others, "all but the sweeps of the entry drawn (read again)"
+
+
+def test_the_result_leaves_the_sweeps_qc_to_the_browser(
+    qtbot: Any, controller: SessionController, demo_dir: Path
+) -> None:
+    """The QC measures are the browser's: a result copy kept 0.12 kB a sweep of them."""
+    controller.open_json(demo_dir / "config.json")
+    load_everything(qtbot, controller)
+    extraction = ExtractionController(controller)
+    try:
+        result = run_and_wait(qtbot, extraction)
+    finally:
+        assert extraction.shutdown()
+    copies = [r for cell in result.cells for r in cell.recordings]
+    assert copies
+    assert all(r.qc_measures is None and r.own_window is None for r in copies)
+    browsed = [r for _s, r in controller.store.read_recordings()]
+    assert all(r.qc_measures is not None for r in browsed)
+    assert controller.store.qc_results(controller.dataset.all_sweeps()[0])

@@ -684,6 +684,8 @@ def _fresh_copy(recording: Any) -> Any:
     """
     sweep_identity(recording)  # memoised on the cached original, shared by copies
     fresh = copy.copy(recording)
+    # the browser's QC of the sweep (measures, its own step) is not the result's
+    fresh.qc_measures = fresh.own_window = None
     fresh.efeatures = {}
     fresh.warnings = list(getattr(recording, "warnings", []))
     for name in fresh.__getstate__():
