@@ -36,6 +36,7 @@ from efex_gui.core.recordings.sweep_qc import (
     evaluate_recordings,
     flagged,
 )
+from efex_gui.core.recordings.timing_consensus import SOURCE_KEY
 from efex_gui.core.session.dataset import (
     Dataset,
     EntryKey,
@@ -94,6 +95,30 @@ def _drop_read_traces(result: LoadedEntry) -> None:
         if recording is not None:
             recording.drop_traces()
     result.raw = {}
+
+
+#: the metadata keys of a stimulus window
+WINDOW_KEYS = ("ton", "toff")
+
+
+def _window_read_with(recordings: list[Any]) -> dict[str, Any] | None:
+    """Return the window an entry's sweeps were read with, if all read one.
+
+    A Ramp's window is found on the file's current and put in the metadata the
+    sweeps are read with (``ramp_windows``); None when the sweeps were read without
+    a window (steps: the consensus comes after), or with different ones.
+    """
+    windows = {
+        tuple(r.config_data.get(k) for k in (*WINDOW_KEYS, SOURCE_KEY))
+        for r in recordings
+        if r is not None
+    }
+    if len(windows) != 1:
+        return None
+    (window,) = windows
+    if any(value is None for value in window[:2]):
+        return None
+    return dict(zip((*WINDOW_KEYS, SOURCE_KEY), window, strict=True))
 
 
 def _read_with(recordings: list[Any], written: Mapping[str, Any]) -> None:
@@ -321,19 +346,26 @@ class RecordingStore(TaskQueue):
             self.loaded.emit(keys)
 
     def _keep_timing(self, key: EntryKey, timing: ProtocolTiming | None) -> None:
-        """Remember a protocol's consensus and write it into the entry's metadata.
+        """Remember a protocol's consensus; write the entry's window in its metadata.
 
         Written only where the metadata has no window of its own, so that a re-read,
-        an extraction and an exported files_metadata use the window the tree shows.
+        an extraction and an exported files_metadata use the window the tree shows:
+        the window the sweeps were read with (a Ramp's, found on its current before
+        reading: the consensus, or the entry's own ramp), else the consensus applied
+        to the sweeps after reading (steps).
         """
-        if timing is None:
-            return
-        self.timings[(key.cell, key.protocol)] = timing
+        if timing is not None:
+            self.timings[(key.cell, key.protocol)] = timing
         config = self.dataset.config(key)
-        if timing.found and config.get("ton") is None and config.get("toff") is None:
+        if config.get("ton") is not None or config.get("toff") is not None:
+            return
+        recordings = self._recordings.live(key) or []
+        written = _window_read_with(recordings)
+        if written is None and timing is not None and timing.found:
             written = consensus_metadata(timing)
+            _read_with(recordings, written)
+        if written is not None:
             self.dataset.set_config(key, {**config, **written})
-            _read_with(self._recordings.live(key) or [], written)
 
     def _on_load_done(self) -> None:
         self.update_rheobase(self.session)
