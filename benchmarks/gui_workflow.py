@@ -17,7 +17,8 @@ on the same inputs. Prints one JSON document::
 Besides the issue's keys, ``gui`` holds ``memory_mb`` (VmRSS and VmHWM after each
 stage), ``reopen_efel_calls`` (efel calls until the reopened results were shown,
 until the browser's background reads ended and until the cell summary was shown),
-``results_file_mb`` and the single exclusion times.
+``results_file_mb``, the single exclusion times and ``extract_entries`` (the entries
+the extraction read from their files, and those it borrowed from browsing).
 
 ``--memory-only`` stops after the extraction (memory scaling runs: VmRSS/VmHWM after
 reading and after extracting, wall and CPU seconds). ``--reopen-only N``: INPUTS is
@@ -171,6 +172,12 @@ def make_window(app: Any, work: Path) -> tuple[Any, Any]:
     return window, controller
 
 
+def extraction_reads(window: Any) -> dict[str, int]:
+    """Entries the last extraction read from their files, and borrowed from browsing."""
+    result = window.extraction.result
+    return {"read": result.entries_read, "borrowed": result.entries_cached}
+
+
 def exclude_once(app: Any, window: Any, index: int) -> float:
     """Exclude one point of the feature plot: click → plots redrawn, in ms."""
     extraction, plot = window.extraction, window.extraction_ui["feature_plot"]
@@ -227,6 +234,7 @@ def first_window(
     window.extraction.run()
     wait_for(app, window.extraction.results_changed)
     numbers["extract_s"] = time.perf_counter() - start
+    numbers["extract_entries"] = extraction_reads(window)
     memory["extracted"] = memory_mb("extracted")
     show_a_feature(app, window)
     clicks = [exclude_once(app, window, 3 * i + 1) for i in range(n_exclusions)]
@@ -261,6 +269,7 @@ def memory_run(app: Any, opened: Path, work: Path) -> dict[str, Any]:
     wait_for(app, window.extraction.results_changed)
     numbers["extract_s"] = time.perf_counter() - start
     numbers["extract_cpu_s"] = time.process_time() - cpu
+    numbers["extract_entries"] = extraction_reads(window)
     numbers["memory_mb"]["extracted"] = memory_mb("extracted")
     numbers["cells"] = len(controller.session.files_metadata)
     numbers["sweeps"] = sum(1 for _ in controller.store.read_recordings())
@@ -493,9 +502,11 @@ def main(argv: list[str] | None = None) -> int:
         prefs = Preferences(
             QSettings(str(work / "import.ini"), QSettings.Format.IniFormat)
         )
-        opened = prepare_folder(
-            args.inputs, args.copies, work, SessionController(), prefs
-        )
+        importer = SessionController()  # stopped here: its thread must not outlive it
+        try:
+            opened = prepare_folder(args.inputs, args.copies, work, importer, prefs)
+        finally:
+            importer.shutdown()
     elif _is_session(args.inputs):
         opened = args.inputs
     else:
