@@ -139,6 +139,10 @@ def form_layout(parent: QWidget | None) -> QFormLayout:
     return form
 
 
+#: the widest number a metadata field must show whole
+WIDEST_NUMBER = "-00000.000"
+
+
 def metadata_field(name: str, parent: QWidget) -> tuple[QWidget, QLineEdit]:
     """Make the editor of a metadata key: units offered for a unit key.
 
@@ -157,6 +161,9 @@ def metadata_field(name: str, parent: QWidget) -> tuple[QWidget, QLineEdit]:
     """
     if name not in UNIT_CHOICES:
         edit = QLineEdit(parent)
+        # a window end such as 2002.3 ms must show whole in a narrow form (it read
+        # "02.3" beside the panel's notes)
+        edit.setMinimumWidth(edit.fontMetrics().horizontalAdvance(WIDEST_NUMBER) + 12)
         return edit, edit
     combo = WheelSafeComboBox(parent)
     combo.setEditable(True)

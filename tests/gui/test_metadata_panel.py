@@ -149,3 +149,19 @@ def test_the_wheel_scrolls_the_form_and_changes_a_unit_only_when_focused(
     qtbot.waitUntil(combo.hasFocus)
     wheel()
     assert line.text() != "", "a focused combo box takes the wheel"
+
+
+def test_a_window_end_shows_whole_in_a_narrow_panel(
+    qtbot: Any, controller: Any
+) -> None:
+    """``toff`` 2002.3 read "02.3": the number fields were squeezed by the notes."""
+    panel = _panel(qtbot, controller)
+    panel.resize(480, 400)
+    panel.show()
+    qtbot.waitExposed(panel)
+    for name in ("ton", "toff", "dt", "ljp"):
+        edit = panel.fields[name]
+        edit.setText("2002.325")
+        margins = edit.textMargins().left() + edit.textMargins().right()
+        needed = edit.fontMetrics().horizontalAdvance("2002.325") + margins
+        assert edit.width() > needed, (name, edit.width(), needed)
