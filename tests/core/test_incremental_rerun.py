@@ -156,6 +156,9 @@ def test_a_file_changed_on_disk_is_read_again_when_files_are_checked(
     assert checked.cell("SimCell2") is not first.cell("SimCell2")
     assert checked.entries_read == 1
     _assert_as_full_run(checked, session)
+    # no earlier copy is put back: equal sweeps by identity may hold new samples
+    earlier = {id(r) for r in first.cell("SimCell2").recordings}
+    assert not earlier & {id(r) for r in checked.cell("SimCell2").recordings}
 
 
 def test_a_rebuilt_window_appends_only_the_touched_cells_recordings(

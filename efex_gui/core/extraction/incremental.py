@@ -108,6 +108,8 @@ class _DoneCell:
     common: str = ""
     #: the identity (``sweep_identity``) of the recording each copy was made from
     identities: tuple[str, ...] = ()
+    #: the stamps of the cell's files when it was computed (``EntryPlan.stamps``)
+    stamps: str = ""
 
     def copies(self) -> dict[tuple[SweepRef, str], Any]:
         """Return ``{(sweep, identity of the recording copied): the copy}``."""
@@ -475,7 +477,8 @@ class _Run:
             self.result.cells.append(cell)
             if not self.absolute:
                 self._rheobase(cell)
-            kept = self._keep_copies(cell, previous.get(name), common)
+            stamps = signature[2]
+            kept = self._keep_copies(cell, previous.get(name), common, stamps)
             self._features(cell, kept)
             done[signature] = _DoneCell(
                 cell,
@@ -483,6 +486,7 @@ class _Run:
                 self.result.computed_rheobase.get(name),
                 common,
                 tuple(sweep_identity(self.sources[id(r)]) for r in cell.recordings),
+                stamps,
             )
         shown = {id(cell) for cell in self.result.cells}  # alive: the result holds them
         self.extractor._done = {k: v for k, v in done.items() if id(v.cell) in shown}
@@ -495,7 +499,7 @@ class _Run:
         self._group(targets, common)
 
     def _keep_copies(
-        self, cell: Any, previous: _DoneCell | None, common: str
+        self, cell: Any, previous: _DoneCell | None, common: str, stamps: str
     ) -> set[int]:
         """Put back the earlier run's copies of the sweeps this cell still has.
 
@@ -509,6 +513,7 @@ class _Run:
         if (
             previous is None
             or previous.common != common
+            or previous.stamps != stamps  # a file changed (and its samples may)
             or not same_number(previous.cell.rheobase, cell.rheobase)
         ):
             return set()
@@ -659,8 +664,10 @@ def _copies(copy_: Any, recording: Any) -> bool:
     """Whether ``copy_`` (an earlier run's) is a copy of a recording equal to this one.
 
     The recording may be another object, equal (the browser thaws a frozen cell
-    into new recordings): the identities were compared by the caller (traces,
-    window, amplitude), the rest of what a copy takes is compared here.
+    into new recordings). The caller compared the identities (class, files, sweep,
+    window, amplitude and threshold; the samples only when the recording had its
+    traces: the browser's have not) and the files' stamps (unchanged files, the
+    same samples); the rest of what a copy takes is compared here.
     """
     if type(copy_) is not type(recording):
         return False
