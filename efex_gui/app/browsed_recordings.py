@@ -66,9 +66,14 @@ class BrowsedRecordings(Mapping["EntryKey", list[Any]]):
         self._live_sweeps = 0
         #: the frozen cells, and the live ones unchanged since they were thawed
         self._frozen: dict[str, FrozenEntries[EntryKey]] = {}
+        #: how many times a cell was frozen (a snapshot older than that keeps
+        #: Recordings that the browser let go)
+        self.freezes = 0
 
     # --- Mapping ------------------------------------------------------------------
     def __getitem__(self, key: EntryKey) -> list[Any]:
+        if key not in self:  # (an entry not read does not make its cell used)
+            raise KeyError(key)
         self._use(key.cell)
         return self._live[key]
 
@@ -117,6 +122,7 @@ class BrowsedRecordings(Mapping["EntryKey", list[Any]]):
 
     def clear(self) -> None:
         """Forget everything."""
+        self.freezes += 1
         self._live.clear()
         self._cells.clear()
         self._frozen.clear()
@@ -196,6 +202,7 @@ class BrowsedRecordings(Mapping["EntryKey", list[Any]]):
             self._freeze(cell)
 
     def _freeze(self, cell: str) -> None:
+        self.freezes += 1
         keys = self._cells.pop(cell)
         entries = {k: self._live.pop(k) for k in keys}
         self._live_sweeps -= sum(_count(r) for r in entries.values())

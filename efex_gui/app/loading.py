@@ -134,8 +134,13 @@ def _read_with(recordings: list[Any], written: Mapping[str, Any]) -> None:
         r is not None and r.stimulus_source == "consensus" for r in recordings
     ):
         return
+    shared: dict[int, CompactMapping] = {}  # an entry's recordings share one
     for recording in recordings:
-        recording.config_data = CompactMapping({**recording.config_data, **written})
+        config = recording.config_data
+        new = shared.get(id(config))
+        if new is None:
+            new = shared[id(config)] = CompactMapping({**config, **written})
+        recording.config_data = new
 
 
 class EntriesRead(Mapping[tuple[str, str, int], tuple[Mapping[str, Any], list[Any]]]):
@@ -236,8 +241,10 @@ class RecordingStore(TaskQueue):
         #: the persistent cache of the spike counts (opened by the first read on the
         #: worker thread; False: disabled), apart from the extraction's connection
         self._spike_store: FeatureStore | Literal[False] | None = None
-        #: what :meth:`entries_read` returns until the next read (None: make it)
+        #: what :meth:`entries_read` returns until the next read or freeze (None:
+        #: make it), and the freezes it saw (it holds the cells then live)
         self._entries_read: EntriesRead | None = None
+        self._snapshot_freezes = 0
 
     def reset(self, dataset: Dataset, session: Session) -> None:
         """Forget everything read: a new session was opened."""
@@ -499,8 +506,10 @@ class RecordingStore(TaskQueue):
         (the extraction copies them before use and never changes them). The same
         until an entry is read or forgotten: every rerun after an exclusion asks.
         """
-        if self._entries_read is None:
-            self._entries_read = EntriesRead(self._recordings, self._read_settings)
+        recordings = self._recordings
+        if self._entries_read is None or self._snapshot_freezes != recordings.freezes:
+            self._entries_read = EntriesRead(recordings, self._read_settings)
+            self._snapshot_freezes = recordings.freezes
         return self._entries_read
 
     def read_recordings(self) -> Iterator[tuple[SweepKey, Any]]:

@@ -180,3 +180,44 @@ def test_the_result_leaves_the_sweeps_qc_to_the_browser(
     browsed = [r for _s, r in controller.store.read_recordings()]
     assert all(r.qc_measures is not None for r in browsed)
     assert controller.store.qc_results(controller.dataset.all_sweeps()[0])
+
+
+def test_an_entry_not_read_leaves_the_cells_in_use_alone() -> None:
+    from efex_gui.core.session.dataset import EntryKey
+
+    recordings = browsed_recordings.BrowsedRecordings(lambda cell, entries: None)
+    key = EntryKey("Read", "IDRest", 0)
+    recordings.set(key, [object()])
+    assert recordings.get(EntryKey("Unread", "IDRest", 0)) is None
+    assert recordings.cells() == ["Read"]
+    assert recordings.get(key) is not None
+
+
+def test_a_snapshot_for_the_extraction_lets_go_of_cells_frozen_since(
+    qtbot: Any,
+    controller: SessionController,
+    demo_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The snapshot held the cells live when made: frozen later, they stayed."""
+    monkeypatch.setattr(browsed_recordings, "LIVE_SWEEPS", 1)
+    controller.open_json(demo_dir / "config.json")
+    load_everything(qtbot, controller)
+    store = controller.store
+    first = store.entries_read()
+    assert store.entries_read() is first, "kept while nothing changes"
+    frozen_cell = next(iter(store._recordings.snapshot()[1]))
+    controller.summary(controller.dataset.sweeps(frozen_cell, "IDRest")[0])
+    assert store.entries_read() is not first, "a cell was frozen meanwhile"
+
+
+def test_the_consensus_given_to_an_entry_read_is_one_mapping_for_its_sweeps(
+    qtbot: Any, controller: SessionController, demo_dir: Path
+) -> None:
+    controller.open_json(demo_dir / "config.json")
+    load_everything(qtbot, controller)
+    for key in controller.dataset.entry_keys():
+        recordings = [r for r in controller.store._recordings[key] if r is not None]
+        assert len(recordings) > 1
+        assert recordings[0].config_data["timing_source"] == "consensus"
+        assert len({id(r.config_data) for r in recordings}) == 1
