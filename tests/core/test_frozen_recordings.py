@@ -102,3 +102,24 @@ def test_thawed_recordings_share_the_sessions_path_strings() -> None:
     first = next(iter(alone.values()))[0].config_data["filepath"]
     assert first == next(iter(table))
     assert first is not next(iter(table))
+
+
+def test_an_earlier_copy_matches_an_equal_recording_only() -> None:
+    """Earlier copies are put back by value: any metadata or amplitude change counts."""
+    import copy
+
+    from efex_gui.core.extraction.incremental import _copies, _fresh_copy
+
+    (recording,) = _entry("c1", 0, 1)
+    (equal,) = FrozenEntries({"k": [recording]}).thaw()["k"]
+    earlier = _fresh_copy(recording)
+    assert _copies(earlier, equal)
+    other = copy.copy(equal)
+    other.config_data = CompactMapping({**equal.config_data, "ljp": 14.0})
+    assert not _copies(earlier, other)
+    other = copy.copy(equal)
+    other.amp = equal.amp + 1e-12
+    assert not _copies(earlier, other)
+    other = copy.copy(equal)
+    other.files = ["/data/elsewhere.nwb"]
+    assert not _copies(earlier, other)
