@@ -51,6 +51,7 @@ from efex_gui.core.session.protocol_reading import (
     consensus_metadata,
     load_protocol_group,
     measure_entry,
+    ramp_windows,
 )
 
 if TYPE_CHECKING:
@@ -455,13 +456,34 @@ class RecordingStore(TaskQueue):
         """
         key = sweep.entry_key
         if key not in self._raw and self._fix.get(key) is not None:
-            result = load_entry(
-                self.dataset, key, self.session.ecode_overrides, self.efel_settings()
-            )
+            result = self._read_now(key, self.efel_settings())
             self._store(result, keep_traces=True)
         raw = self._raw.get(key, {})
         index = sweep.index if sweep.index is not None else 0
         return raw.get(index), self._fix.get(key)
+
+    def _read_now(self, key: EntryKey, settings: Mapping[str, Any]) -> LoadedEntry:
+        """Read one entry now, on the GUI thread (drawn before its background read).
+
+        A Ramp entry without a window gets its ramp's first (``ramp_windows``, on
+        the entry's own sweeps), written into its metadata as the background read
+        would: without it the entry failed ("ton should be specified") and, being
+        read, was never read again.
+        """
+        config = self.dataset.config(key)
+        if config.get("ton") is None and config.get("toff") is None:
+            found, timing = ramp_windows(
+                key.cell,
+                key.protocol,
+                [self.dataset.absolute(config)],
+                self.session.ecode_overrides,
+            )
+            if timing is not None and found[0].get("ton") is not None:
+                window = {k: found[0][k] for k in (*WINDOW_KEYS, SOURCE_KEY)}
+                self.dataset.set_config(key, {**config, **window})
+        return load_entry(
+            self.dataset, key, self.session.ecode_overrides, dict(settings)
+        )
 
     def normalize(self, sweep: SweepKey) -> SweepKey:
         """Return the key with ``index 0`` once the entry is read (None before)."""
@@ -477,9 +499,7 @@ class RecordingStore(TaskQueue):
             r is not None and r.voltage is None for r in recordings
         ):
             self._read_settings[key] = settings = self._settings_read()
-            result = load_entry(
-                self.dataset, key, self.session.ecode_overrides, dict(settings)
-            )
+            result = self._read_now(key, dict(settings))
             self._store(measure_entry(result), keep_traces=True)
             self.loaded.emit([key])
             recordings = self._recordings.get(key, [])

@@ -82,3 +82,19 @@ def test_each_ramp_entry_keeps_the_window_it_was_read_with(
     assert result.entries_read == 0
     assert result.entries_cached == len(STARTS)
     assert len(result.cells[0].recordings) == len(STARTS)
+
+
+def test_a_ramp_entry_drawn_before_its_turn_is_read_with_its_window(
+    qtbot: Any, controller: SessionController, tmp_path: Path
+) -> None:
+    """Drawn before the background read, it failed for want of ``ton`` for good."""
+    controller.open_json(_ramp_files(tmp_path))
+    key = controller.dataset.entry_keys()[1]
+    sweep = SweepKey(key.cell, key.protocol, key.entry, 0)
+    recordings = controller.recordings_for(sweep)
+    assert len(recordings) == 1
+    assert recordings[0].voltage is not None
+    assert controller.dataset.state(key).error is None
+    config = controller.dataset.config(key)
+    assert abs(config["ton"] - STARTS[1]) <= 2 * DT
+    assert controller.summary(sweep).status == "ok"
