@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from efex_gui.app.controller import SessionController
-from efex_gui.app.loading import EntriesRead
+from efex_gui.app.entries_read import EntriesRead
 from efex_gui.app.worker import ErrorReport, TaskContext
 from efex_gui.core.session.dataset import EntryKey, SweepKey
 from efex_gui.core.session.document import Session

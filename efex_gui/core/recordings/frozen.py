@@ -63,8 +63,9 @@ class FrozenEntries(Generic[K]):
         raw = pickle.dumps((lists, memos), protocol=pickle.HIGHEST_PROTOCOL)
         self._blob = zlib.compress(raw, _LEVEL)
 
-    def __len__(self) -> int:
-        """Return the number of bytes held."""
+    @property
+    def nbytes(self) -> int:
+        """Return the number of bytes the frozen recordings take (compressed)."""
         return len(self._blob)
 
     def thaw(self, strings: Mapping[str, str] | None = None) -> dict[K, list[Any]]:
