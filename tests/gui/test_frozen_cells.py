@@ -22,13 +22,33 @@ from tests.gui.extraction_helpers import (
 from tests.gui.helpers import load_everything
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
+
+
+def _read_demo(qtbot: Any, controller: SessionController, demo_dir: Path) -> None:
+    """Open the demo's config and read every entry."""
+    controller.open_json(demo_dir / "config.json")
+    load_everything(qtbot, controller)
+
+
+@pytest.fixture
+def frozen(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep one sweep live: every cell but the last used is frozen."""
+    monkeypatch.setattr(browsed_recordings, "LIVE_SWEEPS", 1)
+
+
+@pytest.fixture
+def extraction(controller: Any, qtbot: Any) -> Iterator[ExtractionController]:
+    """An extraction controller whose worker thread is stopped after the test."""
+    extraction = ExtractionController(controller)
+    yield extraction
+    assert extraction.shutdown(), "the extraction thread did not stop"
 
 
 def _browse(qtbot: Any, controller: SessionController, demo_dir: Path) -> Any:
     """Open and read the demo; return what the browser shows of it."""
-    controller.open_json(demo_dir / "config.json")
-    load_everything(qtbot, controller)
+    _read_demo(qtbot, controller, demo_dir)
     store = controller.store
     sweeps = controller.dataset.all_sweeps()
     states = [r.__getstate__() for _s, r in store.read_recordings()]
@@ -64,17 +84,13 @@ def test_frozen_cells_show_what_live_ones_do(
         assert shown_frozen == shown_live
 
 
+@pytest.mark.usefixtures("frozen")
 def test_an_exclusion_reaches_a_frozen_cell(
-    qtbot: Any,
-    controller: SessionController,
-    demo_dir: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    qtbot: Any, controller: SessionController, demo_dir: Path
 ) -> None:
     from efex_gui.core.session.exclusions import ExclusionKey
 
-    monkeypatch.setattr(browsed_recordings, "LIVE_SWEEPS", 1)
-    controller.open_json(demo_dir / "config.json")
-    load_everything(qtbot, controller)
+    _read_demo(qtbot, controller, demo_dir)
     store = controller.store
     frozen_cell = next(iter(store._recordings.snapshot()[1]))
     sweep = controller.dataset.sweeps(frozen_cell, "IDRest")[0]
@@ -100,6 +116,7 @@ def test_the_extraction_borrows_every_cell_read_and_reads_no_file(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     live_sweeps: int,
+    extraction: ExtractionController,
 ) -> None:
     """Frozen or not; windows found by the consensus (the demo's config has none)."""
     monkeypatch.setattr(browsed_recordings, "LIVE_SWEEPS", live_sweeps)
@@ -111,44 +128,35 @@ def test_the_extraction_borrows_every_cell_read_and_reads_no_file(
     load_everything(qtbot, controller)
     frozen = controller.store._recordings.snapshot()[1]
     assert bool(frozen) == (live_sweeps == 1)
-    extraction = ExtractionController(controller)
-    try:
-        result = run_and_wait(qtbot, extraction)
-        assert result.entries_read == 0
-        assert result.entries_cached == len(controller.dataset.entry_keys())
-        extraction.export(tmp_path / "gui")
-    finally:
-        assert extraction.shutdown()
+    result = run_and_wait(qtbot, extraction)
+    assert result.entries_read == 0
+    assert result.entries_cached == len(controller.dataset.entry_keys())
+    extraction.export(tmp_path / "gui")
     headless_export(controller.session, tmp_path / "headless")
     assert_same_files(tmp_path / "gui", tmp_path / "headless")
 
 
+@pytest.mark.usefixtures("frozen")
 def test_a_rerun_keeps_the_copies_of_a_frozen_cell_not_changed(
     qtbot: Any,
     controller: SessionController,
     demo_dir: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    extraction: ExtractionController,
 ) -> None:
     """The recordings are thawed anew for each run: copies are kept by value."""
     from efex_gui.core.session.dataset import SweepKey
 
-    monkeypatch.setattr(browsed_recordings, "LIVE_SWEEPS", 1)
-    controller.open_json(demo_dir / "config.json")
-    load_everything(qtbot, controller)
-    extraction = ExtractionController(controller)
-    try:
-        first = run_and_wait(qtbot, extraction)
-        cell = first.cells[0]
-        assert cell.name in controller.store._recordings.snapshot()[1], "frozen"
-        excluded = cell.get_recordings_by_protocol_name("IDRest")[4]
-        ref = first.sweep_ref(excluded)
-        sweep = SweepKey(ref.cell, ref.protocol, ref.entry, ref.index)
-        assert controller.recordings_for(sweep)  # drawn: read again, the cell thawed
-        with qtbot.waitSignal(extraction.update_timed, timeout=60_000):
-            controller.set_excluded([controller.exclusion_key(sweep)], True, "test")
-        second = extraction.result
-    finally:
-        assert extraction.shutdown()
+    _read_demo(qtbot, controller, demo_dir)
+    first = run_and_wait(qtbot, extraction)
+    cell = first.cells[0]
+    assert cell.name in controller.store._recordings.snapshot()[1], "frozen"
+    excluded = cell.get_recordings_by_protocol_name("IDRest")[4]
+    ref = first.sweep_ref(excluded)
+    sweep = SweepKey(ref.cell, ref.protocol, ref.entry, ref.index)
+    assert controller.recordings_for(sweep)  # drawn: read again, the cell thawed
+    with qtbot.waitSignal(extraction.update_timed, timeout=60_000):
+        controller.set_excluded([controller.exclusion_key(sweep)], True, "test")
+    second = extraction.result
     assert (second.stats.computed, second.stats.efel_calls) == (0, 0)
     earlier = {id(r) for r in cell.recordings}
     (again,) = (c for c in second.cells if c.name == cell.name)
@@ -164,16 +172,14 @@ def test_a_rerun_keeps_the_copies_of_a_frozen_cell_not_changed(
 
 
 def test_the_result_leaves_the_sweeps_qc_to_the_browser(
-    qtbot: Any, controller: SessionController, demo_dir: Path
+    qtbot: Any,
+    controller: SessionController,
+    demo_dir: Path,
+    extraction: ExtractionController,
 ) -> None:
     """The QC measures are the browser's: a result copy kept 0.12 kB a sweep of them."""
-    controller.open_json(demo_dir / "config.json")
-    load_everything(qtbot, controller)
-    extraction = ExtractionController(controller)
-    try:
-        result = run_and_wait(qtbot, extraction)
-    finally:
-        assert extraction.shutdown()
+    _read_demo(qtbot, controller, demo_dir)
+    result = run_and_wait(qtbot, extraction)
     copies = [r for cell in result.cells for r in cell.recordings]
     assert copies
     assert all(r.qc_measures is None and r.own_window is None for r in copies)
@@ -193,16 +199,12 @@ def test_an_entry_not_read_leaves_the_cells_in_use_alone() -> None:
     assert recordings.get(key) is not None
 
 
+@pytest.mark.usefixtures("frozen")
 def test_a_snapshot_for_the_extraction_lets_go_of_cells_frozen_since(
-    qtbot: Any,
-    controller: SessionController,
-    demo_dir: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    qtbot: Any, controller: SessionController, demo_dir: Path
 ) -> None:
     """The snapshot held the cells live when made: frozen later, they stayed."""
-    monkeypatch.setattr(browsed_recordings, "LIVE_SWEEPS", 1)
-    controller.open_json(demo_dir / "config.json")
-    load_everything(qtbot, controller)
+    _read_demo(qtbot, controller, demo_dir)
     store = controller.store
     first = store.entries_read()
     assert store.entries_read() is first, "kept while nothing changes"
@@ -214,8 +216,7 @@ def test_a_snapshot_for_the_extraction_lets_go_of_cells_frozen_since(
 def test_the_consensus_given_to_an_entry_read_is_one_mapping_for_its_sweeps(
     qtbot: Any, controller: SessionController, demo_dir: Path
 ) -> None:
-    controller.open_json(demo_dir / "config.json")
-    load_everything(qtbot, controller)
+    _read_demo(qtbot, controller, demo_dir)
     for key in controller.dataset.entry_keys():
         recordings = [r for r in controller.store._recordings[key] if r is not None]
         assert len(recordings) > 1
