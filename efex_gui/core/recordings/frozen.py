@@ -82,6 +82,7 @@ class FrozenEntries(Generic[K]):
             not copies of their own.
         """
         lists, memos = pickle.loads(zlib.decompress(self._blob))
+        shared: set[int] = set()  # the metadata dicts already given the strings
         for recordings, items in zip(lists, memos, strict=True):
             for recording, memo in zip(recordings, items, strict=True):
                 if recording is None:
@@ -89,15 +90,20 @@ class FrozenEntries(Generic[K]):
                 if memo is not None:
                     recording.cache_keys = KeyMemo.from_tuple(memo)
                 if strings:
-                    _share_strings(recording, strings)
+                    _share_strings(recording, strings, shared)
             compact_for_browsing(recordings)
         return dict(zip(self.keys, lists, strict=True))
 
 
-def _share_strings(recording: Any, strings: Mapping[str, str]) -> None:
-    """Put ``strings``' objects in a thawed recording's metadata and file list."""
+def _share_strings(recording: Any, strings: Mapping[str, str], done: set[int]) -> None:
+    """Put ``strings``' objects in a thawed recording's metadata and file list.
+
+    An entry's recordings share one metadata dict: ``done`` holds the ids of those
+    already given the strings.
+    """
     config = getattr(recording, "config_data", None)
-    if isinstance(config, dict):  # an entry's recordings share it: once is enough
+    if isinstance(config, dict) and id(config) not in done:
+        done.add(id(config))
         for name, value in config.items():
             if type(value) is str:
                 config[name] = strings.get(value, value)
