@@ -492,3 +492,27 @@ def test_the_progress_bar_shows_only_for_runs_that_last(
     bar._ended()  # a short run
     qtbot.wait(2 * PROGRESS_DELAY_MS)
     assert bar.progress.isHidden()
+
+
+def test_a_folder_of_real_cells_is_extracted_from_what_browsing_read(
+    qtbot: Any, controller: Any, extraction: ExtractionController
+) -> None:
+    """A folder's step windows come from the consensus, written after reading.
+
+    The sweeps read must carry the window written into their entry: the first
+    extraction read 445 of the SSCx folder's 505 entries again.
+    """
+    from efex_gui.core.session.folder_import import import_folder
+    from tests.gui.helpers import load_everything
+
+    found = import_folder(shared_path("sscx", "input-traces", "C060109A2-SR-C1"))
+    controller.new_session(found.files_metadata, found.root)
+    load_everything(qtbot, controller)
+    keys = controller.dataset.entry_keys()
+    written = [
+        k for k in keys if controller.dataset.config(k).get("timing_source")
+    ]  # fmt: skip
+    assert len(written) > len(keys) // 2, "most entries got a window on reading"
+    result = run_and_wait(qtbot, extraction)
+    assert result.entries_read == 0
+    assert result.entries_cached == len(keys)
