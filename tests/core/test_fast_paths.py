@@ -174,7 +174,7 @@ def test_cache_key_keeps_the_protocol_for_nwb_only() -> None:
     assert cache_key({**ibw, "protocol_name": "Step"}) == cache_key(
         {**ibw, "protocol_name": "IDRest"}
     )
-    assert cache_key({**ibw, "ljp": 14}) != cache_key(ibw)
+    assert cache_key({**ibw, "v_file": "c.ibw"}) != cache_key(ibw)
     nwb = {"filepath": "a.nwb"}
     assert cache_key({**nwb, "protocol_name": "Step"}) != cache_key(
         {**nwb, "protocol_name": "IDRest"}

@@ -21,17 +21,27 @@ Errors: ``ReaderError(path, reason)`` for unreadable files and unusable traces
 (NaN/inf, empty, length mismatch, ``dt <= 0``); ``ReaderFileNotFoundError`` (also a
 ``FileNotFoundError``) for missing files; ``MetadataError`` (also a ``KeyError``) for
 missing metadata keys.
+
+Reading each file once: :func:`cache_key` is equal for two entries whose reader
+returns the same traces (it leaves out the keys that reader never reads: the window,
+units and ``ljp`` that only interpret an Igor wave, for instance), and
+:func:`shared_reads` lets a file read once serve the next read of the same traces
+(a Ramp entry read raw for its window, then with it).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
 
 from efex_gui.core.errors import EfexError, ReaderError
 from efex_gui.core.readers._common import (
+    RAW_ONLY,
     Reader,
     ReaderFileNotFoundError,
     TraceDict,
+    check_metadata_types,
     config_path,
 )
 from efex_gui.core.readers.atf import atf_reader
@@ -45,10 +55,14 @@ from efex_gui.core.readers.nwb.reader import nwb_reader
 from efex_gui.core.readers.text import text_reader
 from efex_gui.core.readers.wcp import wcp_reader
 
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
 __all__ = [
     "BLUEPYEFE_EXTENSIONS",
     "READERS",
     "ReaderFileNotFoundError",
+    "SharedReads",
     "atf_reader",
     "axon_reader",
     "cache_key",
@@ -63,6 +77,7 @@ __all__ = [
     "read_file",
     "reader_for",
     "register_reader",
+    "shared_reads",
     "text_reader",
     "txt_reader",
     "wcp_reader",
@@ -148,8 +163,63 @@ def read_file(config_data: dict[str, Any]) -> list[TraceDict]:
     ReaderError
         If the format is unknown or the file cannot be read.
     """
+    shared = _SHARED.get()
+    if shared is not None:
+        return shared.read(config_data)
     path = config_path(config_data)
     return reader_for(path)(config_data)
+
+
+class SharedReads:
+    """Reads kept for the next read of the same traces, inside :func:`shared_reads`.
+
+    While :meth:`keeping`, what :func:`read_file` reads is kept under its
+    :func:`cache_key`; the next :func:`read_file` of an entry with the same key
+    takes it (once) instead of reading the file again. A Ramp protocol's entries
+    are read raw to find their window, then read with it: one read each.
+    """
+
+    def __init__(self) -> None:
+        self._kept: dict[tuple[Any, ...], list[TraceDict]] = {}
+        self._keep = False
+
+    @contextmanager
+    def keeping(self) -> Iterator[None]:
+        """Keep what is read inside (for one later read of the same traces)."""
+        self._keep = True
+        try:
+            yield
+        finally:
+            self._keep = False
+
+    def read(self, config_data: dict[str, Any]) -> list[TraceDict]:
+        """Return the kept traces of this entry (dropped from here), else read them."""
+        key = cache_key(config_data)
+        if key is not None and key in self._kept:
+            return self._kept.pop(key)
+        traces = reader_for(config_path(config_data))(config_data)
+        if self._keep and key is not None:
+            # the caller gets its own dicts (the arrays are shared, never modified)
+            self._kept[key] = [trace.copy() for trace in traces]
+        return traces
+
+
+_SHARED: ContextVar[SharedReads | None] = ContextVar("shared_reads", default=None)
+
+
+@contextmanager
+def shared_reads() -> Iterator[SharedReads]:
+    """Within, :func:`read_file` shares the reads kept by :meth:`SharedReads.keeping`.
+
+    Per thread (a context variable): a read on another thread is not affected.
+    What is kept and never read again is dropped on exit.
+    """
+    shared = SharedReads()
+    token = _SHARED.set(shared)
+    try:
+        yield shared
+    finally:
+        _SHARED.reset(token)
 
 
 #: readers whose traces do not depend on the metadata's ``protocol_name``
@@ -163,6 +233,38 @@ _PROTOCOL_FREE = (
     csv_lccr_reader,
     neo_reader,
 )
+#: the metadata that interprets the traces a reader returned: the step window and
+#: amplitudes (the eCode), the units, ``dt``, ``ljp`` and ``v_corr`` (the Recording
+#: converts and corrects, config values winning over the reader's) and the request
+#: for the raw channels (:data:`~efex_gui.core.readers._common.RAW_ONLY`)
+_INTERPRETATION = (
+    "ton",
+    "toff",
+    "amp",
+    "hypamp",
+    "ljp",
+    "v_corr",
+    "dt",
+    "v_unit",
+    "i_unit",
+    "t_unit",
+    RAW_ONLY,
+)
+#: reader -> the metadata keys it never reads (its traces are the same whatever their
+#: values): Igor waves are read from ``v_file``/``i_file`` alone (``t_unit`` must be
+#: there: kept); NWB files select sweeps by ``protocol_name``, ``repetition``,
+#: ``v_file`` and (VU layout) ``toff``: kept. The other readers synthesise a step from
+#: ``ton``/``toff``/``amp``, choose channels or layouts on ``RAW_ONLY``, or copy units
+#: or ``ljp`` into their traces (LCCR, text): only the keys no reader reads are left
+#: out (``timing_source``, and ``protocol_name`` for the readers of
+#: :data:`_PROTOCOL_FREE`).
+_UNREAD: dict[Reader, frozenset[str]] = {
+    igor_reader: frozenset(_INTERPRETATION) - {"t_unit"},
+    nwb_reader: frozenset(_INTERPRETATION) - {"toff"},
+}
+#: metadata keys no reader reads (where a window came from:
+#: ``recordings.timing_consensus.SOURCE_KEY``)
+_READ_BY_NONE = ("timing_source",)
 _PLAIN = (str, int, float, bool, type(None))
 
 
@@ -174,17 +276,31 @@ def _frozen(value: object) -> object:
     raise TypeError
 
 
+def _unread_keys(reader: Reader) -> frozenset[str]:
+    """Return the metadata keys whose values never change what ``reader`` returns."""
+    unread = {*_READ_BY_NONE, *_UNREAD.get(reader, ())}
+    if reader in _PROTOCOL_FREE:
+        unread.add("protocol_name")
+    return frozenset(unread)
+
+
 def cache_key(config_data: dict[str, Any]) -> tuple[Any, ...] | None:
     """Return a key equal for two metadata entries that read the same traces, or None.
 
-    Two entries that differ only by ``protocol_name`` read the same traces with every
-    reader but the NWB one (which selects sweeps by protocol), so SSCx's ``Step``
-    entries, which point at the ``IDrest`` files, share them. None (do not cache)
-    for a registered reader, an unknown format or a value that is not plain data.
+    The key holds every metadata value but those the entry's reader never reads
+    (:data:`_UNREAD`): ``protocol_name`` for every reader but the NWB and HEKA ones
+    (which select sweeps by protocol), so SSCx's ``Step`` entries, which point at
+    the ``IDrest`` files, share them; ``timing_source`` for all; the window, units,
+    ``dt`` and ``ljp`` for Igor waves (and all but ``toff`` for NWB), so a Ramp
+    entry read raw to find its window and read again with it shares one read.
+    None (do not cache) for a registered reader, an unknown format, a value that is
+    not plain data, or metadata of an impossible type (the reader raises on it:
+    :func:`~efex_gui.core.readers._common.check_metadata_types`).
     """
     try:
         reader = reader_for(config_path(config_data))
-        skip = ("protocol_name",) if reader in _PROTOCOL_FREE else ()
+        check_metadata_types(config_data)
+        skip = _unread_keys(reader)
         items = sorted((k, _frozen(v)) for k, v in config_data.items() if k not in skip)
     except (EfexError, TypeError):
         return None

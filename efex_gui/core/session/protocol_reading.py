@@ -14,8 +14,9 @@ A Ramp protocol (APThreshold, ...) needs its window before its sweeps can be rea
 (BluePyEfe's Ramp requires ``ton``): :func:`ramp_windows` finds each sweep's ramp on
 the file's current (:func:`~efex_gui.core.recordings.ramp_window.find_ramp`), forms
 the same consensus as for steps and writes it into the entries that have no window;
-:func:`load_protocol_group` does it first, and the CLI's folder import does it on the
-whole files_metadata.
+:func:`load_protocol_group` does it first (the files it reads are kept,
+:func:`~efex_gui.core.readers.shared_reads`, so that each is read once), and the CLI's
+folder import does it on the whole files_metadata.
 """
 
 from __future__ import annotations
@@ -219,22 +220,31 @@ def load_protocol_group(
         consensus was formed: switched off, or no Step sweep with a detected window
         and no Ramp entry without a window).
     """
+    from efex_gui.core.readers import shared_reads
+
     ramp_timing = None
-    if consensus and jobs:
-        cell, protocol = jobs[0][0].cell, jobs[0][0].protocol
-        configs, ramp_timing = ramp_windows(
-            cell, protocol, [c for _, c in jobs], ecode_overrides
-        )
-        jobs = [(key, c) for (key, _), c in zip(jobs, configs, strict=True)]
     results = []
-    for key, config in jobs:
-        if check is not None:
-            check()
-        results.append(
-            load_config(
-                key, config, ecode_overrides, efel_settings, count_spikes=count_spikes
+    # a Ramp entry's file, read raw for its window, is not read again with it
+    with shared_reads() as shared:
+        if consensus and jobs:
+            cell, protocol = jobs[0][0].cell, jobs[0][0].protocol
+            with shared.keeping():
+                configs, ramp_timing = ramp_windows(
+                    cell, protocol, [c for _, c in jobs], ecode_overrides
+                )
+            jobs = [(key, c) for (key, _), c in zip(jobs, configs, strict=True)]
+        for key, config in jobs:
+            if check is not None:
+                check()
+            results.append(
+                load_config(
+                    key,
+                    config,
+                    ecode_overrides,
+                    efel_settings,
+                    count_spikes=count_spikes,
+                )
             )
-        )
     timing = ramp_timing
     if consensus and jobs:
         recordings = [r for res in results for r in res.recordings if r is not None]

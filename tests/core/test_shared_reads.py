@@ -1,0 +1,260 @@
+"""Each file is read once: the reads a key shares, and those it must not share.
+
+A Ramp entry without a window is read raw to find its ramp, then read with the window
+found (:func:`~efex_gui.core.session.protocol_reading.load_protocol_group`); the two
+reads share one file read when the reader never looks at the keys that differ
+(:func:`~efex_gui.core.readers.cache_key`).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pytest
+
+from efex_gui.core.errors import MetadataError
+from efex_gui.core.readers import cache_key, igor, read_file, shared_reads
+from efex_gui.core.readers._common import RAW_ONLY
+from efex_gui.core.recordings.ecodes import Ramp
+from efex_gui.core.recordings.timing_consensus import SOURCE_KEY, stimulus_source
+from efex_gui.core.session.dataset import EntryKey
+from efex_gui.core.session.folder_import import import_folder
+from efex_gui.core.session.protocol_reading import load_protocol_group
+from efex_gui.core.synthetic.demo import simulate_cell
+from efex_gui.core.synthetic.nwb_writer import write_nwb
+from tests.conftest import shared_path
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+DT_S = 1e-4
+SETTINGS = {"Threshold": -20.0}
+#: values for the keys that only interpret the traces (none is a reader's default)
+INTERPRETATION = {
+    "ton": 123.0,
+    "toff": 456.0,
+    "amp": 0.3,
+    "hypamp": -0.02,
+    "ljp": 14.0,
+    "v_corr": -70.0,
+    "dt": 0.00025,
+    "v_unit": "mV",
+    "i_unit": "pA",
+    "t_unit": "ms",
+    SOURCE_KEY: "consensus",
+    RAW_ONLY: True,
+}
+
+
+def write_ibw(path: Path, data: np.ndarray, unit: str, dt: float) -> str:
+    """Write a 1-D float32 Igor binary wave, version 5 (TN003), as Igor does."""
+    values = np.asarray(data, dtype=">f4")
+    wave = bytearray(320)
+    struct.pack_into(">i", wave, 12, values.size)  # npnts
+    struct.pack_into(">h", wave, 16, 2)  # NT_FP32
+    struct.pack_into(">32s", wave, 28, path.stem.encode()[:31])
+    struct.pack_into(">4i", wave, 68, values.size, 0, 0, 0)  # nDim
+    struct.pack_into(">4d", wave, 84, dt, 1.0, 1.0, 1.0)  # sfA
+    struct.pack_into(">4s", wave, 148, unit.encode())  # dataUnits
+    struct.pack_into(">4s", wave, 152, b"s")  # dimUnits[0]
+    header = bytearray(64)
+    struct.pack_into(">hhi", header, 0, 5, 0, len(wave) + values.nbytes)
+    shorts = np.frombuffer(bytes(header + wave), dtype=">i2").astype(np.int64)
+    struct.pack_into(">H", header, 2, -int(shorts.sum()) % 65536)  # checksum
+    path.write_bytes(bytes(header) + bytes(wave) + values.tobytes())
+    return str(path)
+
+
+def ramp_entries(folder: Path) -> list[tuple[EntryKey, dict[str, Any]]]:
+    """Three APThreshold sweeps as Igor waves (A, V, s), as a folder import lists them.
+
+    Each current ramps from its holding level at 100 ms to 2100 ms and jumps back;
+    the metadata has no window (the ramp finder gives it).
+    """
+    rng = np.random.default_rng(0)
+    t_ms = np.arange(25000) * DT_S * 1e3
+    jobs = []
+    for k, amp in enumerate((0.5, 0.7, 0.9)):
+        inside = (t_ms >= 100.0) & (t_ms < 2100.0)
+        current = -0.05 + np.where(inside, amp * (t_ms - 100.0) / 2000.0, 0.0)
+        current += 0.002 * rng.standard_normal(t_ms.size)
+        voltage = -70.0 + 0.1 * rng.standard_normal(t_ms.size)
+        i_file = write_ibw(folder / f"ramp_ch0_{k}.ibw", current * 1e-9, "A", DT_S)
+        v_file = write_ibw(folder / f"ramp_ch1_{k}.ibw", voltage * 1e-3, "V", DT_S)
+        config = {"i_file": i_file, "v_file": v_file, "t_unit": "s"}
+        jobs.append((EntryKey("RampCell", "APThreshold", k), config))
+    return jobs
+
+
+@pytest.fixture
+def wave_reads(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """Count the Igor waves read from disk, by path."""
+    reads: Counter[str] = Counter()
+    read_wave = igor.read_wave
+
+    def counted(path: str) -> dict[str, Any]:
+        reads[path] += 1
+        return read_wave(path)
+
+    monkeypatch.setattr(igor, "read_wave", counted)
+    return reads
+
+
+def _all_read_once(jobs: list[tuple[EntryKey, dict[str, Any]]], reads: Counter[str]):
+    files = {c[k] for _, c in jobs for k in ("i_file", "v_file")}
+    assert set(reads) == files
+    assert reads == dict.fromkeys(files, 1), "a file was read more than once"
+
+
+def test_a_ramp_entry_without_a_window_is_read_once(tmp_path, wave_reads):
+    jobs = ramp_entries(tmp_path)
+    results, timing = load_protocol_group(jobs, efel_settings=SETTINGS)
+    assert timing is not None
+    assert timing.found, timing.reason
+    assert abs(timing.ton - 100.0) <= 1.0
+    recordings = [r for res in results for r in res.recordings]
+    assert len(recordings) == 3
+    assert all(type(r) is Ramp for r in recordings)
+    assert all(stimulus_source(r) == "consensus" for r in recordings)
+    assert sorted(r.amp for r in recordings) == pytest.approx([0.5, 0.7, 0.9], 0.02)
+    _all_read_once(jobs, wave_reads)
+
+
+def test_sscx_apthreshold_folder_entries_are_read_once(wave_reads):
+    folder = shared_path("sscx", "input-traces")
+    found = import_folder(folder)
+    cell = sorted(found.files_metadata)[0]
+    entries = found.files_metadata[cell]["APThreshold"]
+    jobs = [
+        (
+            EntryKey(cell, "APThreshold", k),
+            {
+                key: str(found.root / value) if key.endswith("_file") else value
+                for key, value in entry.items()
+            },
+        )
+        for k, entry in enumerate(entries)
+    ]
+    assert len(jobs) == 3
+    wave_reads.clear()  # the import looked into a few files
+    results, timing = load_protocol_group(jobs, efel_settings=SETTINGS)
+    assert timing is not None
+    assert timing.found, timing.reason
+    assert all(not res.error and len(res.recordings) == 1 for res in results)
+    _all_read_once(jobs, wave_reads)
+
+
+# ------------------------------------------------ what the key leaves out, and why
+@pytest.fixture(scope="module")
+def nwb_file(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A simulated cell's NWB file (IDRest, IV, ... sweeps)."""
+    cell = simulate_cell(seed=3)
+    return str(write_nwb(cell, tmp_path_factory.mktemp("nwb") / "cell.nwb"))
+
+
+def _same_traces(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> bool:
+    if len(a) != len(b) or [sorted(t) for t in a] != [sorted(t) for t in b]:
+        return False
+    return all(
+        np.array_equal(np.asarray(x[k]), np.asarray(y[k]), equal_nan=False)
+        if isinstance(x[k], np.ndarray)
+        else x[k] == y[k]
+        for x, y in zip(a, b, strict=True)
+        for k in x
+    )
+
+
+IGOR = {"i_file": "i.ibw", "v_file": "v.ibw", "t_unit": "s"}
+NWB = {"filepath": "cell.nwb", "protocol_name": "IDRest"}
+
+
+def left_out(base: dict[str, Any]) -> list[str]:
+    """The keys of :data:`INTERPRETATION` the key of ``base``'s reader leaves out."""
+    return [
+        key
+        for key, value in INTERPRETATION.items()
+        if cache_key({**base, key: value}) == cache_key(base)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("reader", "key"),
+    [("igor", k) for k in left_out(IGOR)] + [("nwb", k) for k in left_out(NWB)],
+)
+def test_the_keys_left_out_never_change_what_the_reader_returns(
+    reader, key, tmp_path, nwb_file
+):
+    """The proof the key relies on: each key it leaves out, given, changes nothing."""
+    if reader == "igor":
+        (_, base), *_ = ramp_entries(tmp_path)
+    else:
+        base = {**NWB, "filepath": nwb_file}
+    given = {**base, key: INTERPRETATION[key]}
+    assert cache_key(given) == cache_key(base)
+    assert _same_traces(read_file(given), read_file(base))
+
+
+def test_the_window_and_units_are_left_out_for_igor_and_kept_where_read():
+    assert set(left_out(IGOR)) == set(INTERPRETATION) - {"t_unit"}
+    assert set(left_out(NWB)) == set(INTERPRETATION) - {"toff"}
+    ibw = {"i_file": "a.ibw", "v_file": "b.ibw", "t_unit": "s"}
+    window = {"ton": 100.0, "toff": 2100.0, SOURCE_KEY: "consensus", RAW_ONLY: True}
+    assert cache_key({**ibw, **window, "ljp": 14, "v_unit": "V"}) == cache_key(ibw)
+    assert cache_key({**ibw, "v_file": "c.ibw"}) != cache_key(ibw)
+    assert cache_key({**ibw, "t_unit": "ms"}) != cache_key(ibw)  # required: kept
+    nwb = {"filepath": "a.nwb", "protocol_name": "IDRest"}
+    assert cache_key({**nwb, "ton": 1.0, RAW_ONLY: True}) == cache_key(nwb)
+    assert cache_key({**nwb, "protocol_name": "IV"}) != cache_key(nwb)
+    assert cache_key({**nwb, "toff": 2000.0}) != cache_key(nwb)  # VU: drops sweeps
+    assert cache_key({**nwb, "repetition": 2}) != cache_key(nwb)
+    # readers that synthesise the step, choose channels on RAW_ONLY or copy the
+    # units and ljp into their traces keep them
+    for path in ("a.abf", "a.atf", "a.wcp", "a.csv", "a.dat", "a.axgd"):
+        entry = {"filepath": path, "i_unit": "pA"}
+        assert cache_key({**entry, "ton": 1.0}) != cache_key(entry), path
+        assert cache_key({**entry, RAW_ONLY: True}) != cache_key(entry), path
+    csv = {"filepath": "a.csv", "t_unit": "ms"}
+    assert cache_key({**csv, "v_unit": "mV"}) != cache_key({**csv, "v_unit": "V"})
+    lccr = {"filepath": "a.txt", "amplitudes": [0.1], "ton": 1.0}
+    assert cache_key({**lccr, "ljp": 14}) != cache_key(lccr)
+    # the interpretation-only key that no reader reads
+    entry = {"filepath": "a.abf"}
+    assert cache_key({**entry, SOURCE_KEY: "consensus"}) == cache_key(entry)
+
+
+def test_a_key_of_an_impossible_type_is_never_shared(tmp_path, wave_reads):
+    (_, config), *_ = ramp_entries(tmp_path)
+    bad = {**config, "ton": "soon"}
+    assert cache_key(bad) is None
+    with shared_reads() as shared:
+        with shared.keeping():
+            read_file(config)
+        with pytest.raises(MetadataError, match="ton"):
+            read_file(bad)  # the reader's own check, not the kept read
+
+
+def test_entries_that_read_other_traces_do_not_share(nwb_file, monkeypatch):
+    from efex_gui.core.readers.nwb import reader as nwb_reader
+
+    opened: list[str] = []
+    open_nwb = nwb_reader.open_nwb
+
+    def counted(path: str) -> Any:
+        opened.append(path)
+        return open_nwb(path)
+
+    monkeypatch.setattr(nwb_reader, "open_nwb", counted)
+    entry = {"filepath": nwb_file, "protocol_name": "IDRest"}
+    with shared_reads() as shared:
+        with shared.keeping():
+            idrest = read_file(entry)
+        iv = read_file({**entry, "protocol_name": "IV"})
+        again = read_file({**entry, "ton": 700.0})  # the kept read, taken once
+        last = read_file(entry)
+    assert len(opened) == 3  # IDRest, IV, then IDRest again (taken once only)
+    assert not _same_traces(iv, idrest)
+    assert _same_traces(again, idrest)
+    assert _same_traces(last, idrest)
