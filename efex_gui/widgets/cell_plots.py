@@ -10,6 +10,7 @@ Everything drawn is computed by :mod:`efex_gui.core.analysis`.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -44,6 +45,79 @@ X_MODES = {"nA": ("Current", "nA", 0.02), "%": ("Current", "% rheobase", 10.0)}
 def cell_color(position: int, count: int) -> Any:
     """Pick a distinct colour per cell."""
     return pg.intColor(position, hues=max(count, 2), values=1, maxValue=200)
+
+
+class SideLegend(pg.LegendItem):  # type: ignore[misc]
+    """A legend in a column of its own right of the data area: never over a curve.
+
+    The f-I and I-V plots are short and wide in the dock, so a legend inside the
+    view covered the curves wherever it was put; beside the view it takes width,
+    which the dock has. The column is as wide as the legend (none when it is
+    empty) and runs from the top of the view to the bottom axis; when the entries
+    do not fit in its height they are set in more columns. It is part of the plot
+    item, so an exported figure has it too.
+    """
+
+    #: pixels between the view (or the right axis) and the legend
+    GAP = 8
+
+    def __init__(self, plot: pg.PlotItem, label_size: str = "8pt") -> None:
+        super().__init__(offset=None, labelTextSize=label_size)
+        self.layout.setContentsMargins(0, 0, 0, 0)  # the first row level with the view
+        #: the legend's column in the plot's layout (view row and bottom axis row)
+        self.column = pg.GraphicsWidget()
+        plot.layout.addItem(self.column, 2, 3, 2, 1)
+        self.setParentItem(self.column)
+        self.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(self.GAP, 0))
+        plot.legend = self  # the plot adds the items drawn with a name
+        #: an entry was removed: its place in the layout is empty until arranged
+        self._holes = False
+        self.column.geometryChanged.connect(self.fit)
+        self.fit()
+
+    def addItem(self, item: Any, name: str) -> None:
+        """Add an entry (see ``pg.LegendItem.addItem``) and fit the column."""
+        super().addItem(item, name)
+        self.fit()
+
+    def removeItem(self, item: Any) -> None:
+        """Remove an entry (see ``pg.LegendItem.removeItem``) and fit the column."""
+        super().removeItem(item)
+        self._holes = True
+        self.fit()
+
+    def fit(self) -> None:
+        """Lay the entries out in as few columns as the height allows."""
+        count = len(self.items)
+        self.setVisible(count > 0)
+        if count:
+            row = max(max(s.height(), label.height()) for s, label in self.items)
+            height = self.column.height()  # 0 until the plot is laid out
+            fit_rows = max(1, int(height // max(row, 1.0))) if height > 0 else count
+            columns = math.ceil(count / fit_rows)
+            if columns != self.columnCount or self._holes:
+                self._arrange(columns)
+        width = self.width() + self.GAP if count else 0.0
+        self.column.setMinimumWidth(width)
+        self.column.setMaximumWidth(width)
+
+    def _arrange(self, columns: int) -> None:
+        """Set the entries in ``columns`` columns, in order (no hole left)."""
+        self.columnCount = columns
+        self.rowCount = math.ceil(len(self.items) / columns)
+        for index in reversed(range(self.layout.count())):
+            self.layout.removeAt(index)
+        for sample, label in self.items:
+            self._addItemToLayout(sample, label)
+        self._holes = False
+        self.updateSize()
+
+    def mouseDragEvent(self, event: Any) -> None:
+        """Stay in the column (pyqtgraph's legend is dragged about by default)."""
+        event.ignore()
+
+    def hoverEvent(self, event: Any) -> None:
+        """Offer no drag (see :meth:`mouseDragEvent`)."""
 
 
 def _plot(title: str, x: tuple[str, str], y: tuple[str, str]) -> pg.PlotWidget:
@@ -96,10 +170,8 @@ class CellPlots(RefreshWhenShown, ControllerView[CellAnalysisController]):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(header)
         layout.addWidget(self.tabs)
-        # top left: the curves rise to the right, that corner stays empty
-        self.legends = {w: w.getPlotItem().addLegend(offset=(10, 10),
-                                                     labelTextSize="8pt")
-                        for w in (self.fi, self.iv)}  # fmt: skip
+        # beside the data, not over it (the dock's plots are short and wide)
+        self.legends = {w: SideLegend(w.getPlotItem()) for w in (self.fi, self.iv)}
         self.points: dict[str, list[pg.ScatterPlotItem]] = {"fi": [], "iv": []}
         #: per plot: {cell: (what was drawn, its items)}, and the mean's items
         self._drawn: dict[str, dict[str, tuple[Any, list[Any]]]] = {}

@@ -1,17 +1,18 @@
 """MetadataPanel: see and edit the metadata of the selected sweeps' files.
 
 Shows, for one or many selected entries, the user's metadata (units, dt, ljp, ton,
-toff, amp, hypamp; "(mixed)" when they differ, "(from file)" when unset), what the core
-detected on the first sweep, and plausibility problems with a one-click fix (core
-:mod:`efex_gui.core.recordings.unit_checks`). "Apply" sends one undoable
-``set_metadata`` command with the fields the user changed; an emptied field removes the
-key.
+toff, amp, hypamp; "(mixed)" when they differ, "(from file)" when unset), the first
+selected sweep's stimulus window, amplitudes and spikes under a heading naming where
+its window comes from (:data:`SOURCE_WORDING`), and plausibility problems with a
+one-click fix (core :mod:`efex_gui.core.recordings.unit_checks`). "Apply" sends one
+undoable ``set_metadata`` command with the fields the user changed; an emptied field
+removes the key.
 """
 
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from efex_gui.app.controller import SessionController
+from efex_gui.core.recordings.timing_consensus import stimulus_source
 from efex_gui.core.recordings.unit_checks import (
     UnitSuggestion,
     check_metadata,
@@ -38,6 +40,7 @@ from efex_gui.widgets.setting_fields import metadata_field
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from efex_gui.core.recordings.recording import TimingSource
     from efex_gui.core.session.dataset import EntryKey
 
 UNIT_FIELDS = ("i_unit", "v_unit", "t_unit")
@@ -58,12 +61,36 @@ TIPS = {
     "amp": "Step amplitude, in the current unit. Empty: measured on the trace.",
     "hypamp": "Holding current, in the current unit. Empty: measured on the trace.",
 }
-SOURCE_TEXT = {
-    "user": "your metadata (ton/toff)",
-    "file": "the file's own protocol",
-    "consensus": "the protocol's consensus over its sweeps",
-    "detected": "this sweep's own detection",
-    "none": "—",
+
+
+class SourceWording(NamedTuple):
+    """How the panel words one source of a sweep's stimulus window.
+
+    Attributes
+    ----------
+    heading : str
+        Ends the heading of the sweep's values ("Selected sweep <heading>"): the
+        window, and amp/hypamp, spikes and threshold found with it.
+    origin : str
+        The "window from" row under the heading.
+    """
+
+    heading: str
+    origin: str
+
+
+#: The one place that words each ``timing_consensus`` source: the heading and the
+#: "window from" row are read from the same entry, so they cannot disagree.
+SOURCE_WORDING: dict[TimingSource, SourceWording] = {
+    "user": SourceWording("in your window (metadata)", "your metadata (ton/toff)"),
+    "file": SourceWording("in the file's protocol window", "the file's own protocol"),
+    "consensus": SourceWording(
+        "in the protocol's consensus window", "the protocol's consensus over its sweeps"
+    ),
+    "detected": SourceWording(
+        "in its own detected window", "this sweep's own detection"
+    ),
+    "none": SourceWording("(no stimulus window)", "—"),
 }
 MIXED = "(mixed)"
 FROM_FILE = "(from file)"
@@ -205,7 +232,7 @@ class MetadataPanel(ControllerView[SessionController]):
                 widget.deleteLater()
         problems = [p for c in configs for p in check_metadata(c)]
         recording = self._first_recording()
-        self.detected.setText(_detected_text(recording) + self._qc_text())
+        self.detected.setText(self._sweep_text(recording))
         suggestions = _unit_suggestions(recording) if recording is not None else []
         for text in dict.fromkeys(problems):
             self._add_problem(text)
@@ -214,9 +241,11 @@ class MetadataPanel(ControllerView[SessionController]):
 
     def _on_qc_changed(self, *_args: Any) -> None:
         if self.controller.selection:
-            self.detected.setText(
-                _detected_text(self._first_recording()) + self._qc_text()
-            )
+            self.detected.setText(self._sweep_text(self._first_recording()))
+
+    def _sweep_text(self, recording: Any | None) -> str:
+        several = len(self.controller.selection) > 1
+        return _sweep_values_text(recording, several) + self._qc_text()
 
     def _qc_text(self) -> str:
         """Describe the first selected sweep's QC results (flags first, then rest)."""
@@ -330,14 +359,22 @@ def _fmt(value: Any, unit: str) -> str:
         return "—"
 
 
-def _detected_text(recording: Any | None) -> str:
+def _sweep_values_text(recording: Any | None, several: bool = False) -> str:
+    """Describe a sweep's stimulus window and what was found with it (HTML).
+
+    Parameters
+    ----------
+    recording : Recording or None
+        The first selected sweep (None: nothing is shown).
+    several : bool
+        Whether more sweeps are selected (the heading says "First selected sweep").
+    """
     if recording is None:
         return ""
-    from efex_gui.core.recordings.timing_consensus import stimulus_source
-
     source = stimulus_source(recording) if hasattr(recording, "ton") else "none"
+    wording = SOURCE_WORDING[source]
     rows = [
-        ("window from", SOURCE_TEXT.get(source, source)),
+        ("window from", wording.origin),
         ("amp", _fmt(recording.amp, "nA")),
         ("hypamp", _fmt(recording.hypamp, "nA")),
         ("ton / toff", f"{_fmt(getattr(recording, 'ton', None), 'ms')} / "
@@ -346,12 +383,8 @@ def _detected_text(recording: Any | None) -> str:
         ("auto threshold", _fmt(recording.auto_threshold, "mV")),
     ]  # fmt: skip
     reader = getattr(recording, "reader_data", None) or {}
-    title = (
-        "From the file's protocol (first sweep)"
-        if reader.get("stimulus_source") == "file"
-        else "Detected on the first sweep"
-    )
-    text = f"<b>{title}</b><br>" + "<br>".join(
+    sweep = "First selected sweep" if several else "Selected sweep"
+    text = f"<b>{sweep} {wording.heading}</b><br>" + "<br>".join(
         f"{name}: {value}" for name, value in rows
     )
     for key in ("stimulus_note", "reader_note"):

@@ -1,7 +1,9 @@
-"""The Cell curves dock redraws only the cells whose curves changed (issue 14).
+"""The Cell curves dock's f-I and I-V plots: redrawn cell by cell, legend beside them.
 
-With 44 cells, recreating every cell's items after each exclusion took longer than
-the extraction's rerun; the items of unchanged cells must be kept as they are.
+The dock redraws only the cells whose curves changed (issue 14): with 44 cells,
+recreating every cell's items after each exclusion took longer than the extraction's
+rerun; the items of unchanged cells must be kept as they are. Its legend sits beside
+the data area: inside the view it covered the curves of the short plots the dock has.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QObject, Signal
 
 from efex_gui.core.analysis.curves import Curve, CurvePoint
-from efex_gui.widgets.cell_plots import CellPlots
+from efex_gui.widgets.cell_plots import MAX_LEGEND, CellPlots
 
 
 class _Selection(QObject):
@@ -107,3 +109,58 @@ def test_cells_left_out_lose_their_items_and_mode_changes_redraw(qtbot: Any) -> 
     )
     x, _ = plots.points["fi"][0].getData()
     assert np.allclose(x, controller.data["fi"][1].x * 100 / 0.1)
+
+
+def _shown(qtbot: Any, n_cells: int, width: int, height: int) -> CellPlots:
+    plots = CellPlots(_Controller(n_cells))  # type: ignore[arg-type]
+    qtbot.addWidget(plots)
+    plots.resize(width, height)
+    plots.show()
+    qtbot.waitExposed(plots)
+    plots.draw_curves()
+    return plots
+
+
+def _beside(plots: CellPlots, widget: pg.PlotWidget) -> bool:
+    """Whether the legend is whole in the plot item, right of the view, not on it."""
+    plot = widget.getPlotItem()
+    legend = plots.legends[widget].sceneBoundingRect()
+    view = plot.vb.sceneBoundingRect()
+    return (
+        not legend.intersects(view)
+        and legend.left() >= view.right()
+        and plot.sceneBoundingRect().contains(legend)
+    )
+
+
+def test_the_legend_stays_beside_the_curves_of_a_short_plot(qtbot: Any) -> None:
+    """The cell-curves dock at its default size (SSCx, 4 cells): the legend, at the
+    view's top left, covered the curves and its last entry ran off the plot."""
+    plots = _shown(qtbot, MAX_LEGEND, 1400, 230)
+    for widget in (plots.fi, plots.iv):
+        legend = plots.legends[widget]
+        assert len(legend.items) == MAX_LEGEND + 1  # every cell, and the mean
+        qtbot.waitUntil(lambda w=widget: _beside(plots, w))
+    fi = plots.legends[plots.fi]
+    assert fi.columnCount > 1, "eleven entries do not fit in one column here"
+    plots.resize(1400, 600)
+    qtbot.waitUntil(lambda: fi.columnCount == 1 and _beside(plots, plots.fi))
+    plots.controller.curve_cells = ["cell1", "cell2"]
+    plots.controller.curve_cells_changed.emit(plots.controller.curve_cells)
+    assert [label.text for _, label in fi.items] == ["cell1", "cell2", "mean ± s.e.m."]
+    labels = [fi.layout.itemAt(row, 1) for row in range(3)]
+    assert labels == [label for _, label in fi.items], "no row kept for the others"
+    plots.resize(1400, 230)
+    qtbot.waitUntil(lambda: _beside(plots, plots.fi))
+
+
+def test_many_cells_name_only_the_mean_and_no_cell_no_legend(qtbot: Any) -> None:
+    plots = _shown(qtbot, MAX_LEGEND + 1, 1400, 230)
+    legend = plots.legends[plots.fi]
+    assert [label.text for _, label in legend.items] == ["mean ± s.e.m."]
+    qtbot.waitUntil(lambda: _beside(plots, plots.fi))
+    plots.controller.curve_cells = ["nobody"]
+    plots.controller.curve_cells_changed.emit(plots.controller.curve_cells)
+    assert legend.items == []
+    assert not legend.isVisible()
+    assert legend.column.maximumWidth() == 0, "the view gets the width back"

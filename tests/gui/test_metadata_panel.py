@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import re
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, get_args
 
+import pytest
 from PySide6.QtWidgets import QLabel
 
+from efex_gui.core.recordings.recording import TimingSource
 from efex_gui.core.session.dataset import EntryKey
+from efex_gui.widgets import metadata_panel
 from efex_gui.widgets.metadata_panel import MIXED, MetadataPanel
 from tests.conftest import shared_path
-from tests.gui.helpers import b6b8_files_metadata
+from tests.gui.helpers import b6b8_files_metadata, load_everything
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from efex_gui.app.controller import SessionController
+
+#: what the heading over a sweep's values must name, per source of its window
+HEADING_SAYS = {
+    "user": "your window",
+    "file": "file's protocol",
+    "consensus": "consensus",
+    "detected": "detected",
+    "none": "no stimulus window",
+}
 
 
 def _panel(qtbot: Any, controller: SessionController) -> MetadataPanel:
@@ -165,3 +181,71 @@ def test_a_window_end_shows_whole_in_a_narrow_panel(
         margins = edit.textMargins().left() + edit.textMargins().right()
         needed = edit.fontMetrics().horizontalAdvance("2002.325") + margins
         assert edit.width() > needed, (name, edit.width(), needed)
+
+
+def _heading_and_origin(text: str) -> tuple[str, str]:
+    """The bold heading of the sweep's values and their "window from" row."""
+    heading = re.search(r"<b>(.*?)</b>", text)
+    origin = re.search(r"window from: ([^<]*)", text)
+    assert heading is not None, text
+    assert origin is not None, text
+    return heading.group(1), origin.group(1)
+
+
+def _sweep(source: str, reader_source: str = "") -> SimpleNamespace:
+    """A read sweep whose window came from ``source`` (no ``ton``: "none")."""
+    window = {} if source == "none" else {"ton": 700.0, "toff": 2700.0}
+    reader = {"stimulus_source": reader_source} if reader_source else {}
+    return SimpleNamespace(
+        **window, stimulus_source=None if source == "none" else source,
+        amp=0.2, hypamp=-0.01, spikecount=3, auto_threshold=-30.0,
+        reader_data=reader, config_data={}, warnings=[],
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("source", get_args(TimingSource))
+def test_the_heading_says_where_the_window_comes_from(source: str) -> None:
+    """The heading read "Detected on the first sweep" over "window from: the
+    protocol's consensus over its sweeps"; it now follows the window's source."""
+    text = metadata_panel._sweep_values_text(_sweep(source))
+    heading, origin = _heading_and_origin(text)
+    assert HEADING_SAYS[source] in heading.lower(), (source, heading)
+    others = [w for s, w in HEADING_SAYS.items() if s != source]
+    assert not any(word in heading.lower() for word in others), (source, heading)
+    wording = metadata_panel.SOURCE_WORDING[source]
+    assert wording.heading in heading
+    assert origin == wording.origin
+
+
+def test_the_heading_follows_the_sweep_not_the_reader() -> None:
+    """A file's protocol overridden by the user's ton/toff is the user's window
+    (the heading used to ask the reader)."""
+    sweep = _sweep("user", reader_source="file")
+    heading, origin = _heading_and_origin(metadata_panel._sweep_values_text(sweep))
+    assert "your window" in heading.lower()
+    assert "file" not in heading.lower()
+    assert origin == metadata_panel.SOURCE_WORDING["user"].origin
+
+
+def test_the_panel_heading_follows_a_consensus_then_the_user(
+    qtbot: Any, controller: SessionController, demo_dir: Path
+) -> None:
+    panel = _panel(qtbot, controller)
+    controller.open_json(demo_dir / "config.json")
+    load_everything(qtbot, controller)
+    first, second = controller.dataset.sweeps("SimCell1", "IDRest")[:2]
+    controller.select_sweeps([first])
+    heading, origin = _heading_and_origin(panel.detected.text())
+    assert heading == "Selected sweep in the protocol's consensus window"
+    assert origin == "the protocol's consensus over its sweeps"
+    controller.select_sweeps([first, second])
+    heading, _ = _heading_and_origin(panel.detected.text())
+    assert heading.startswith("First selected sweep in the protocol's consensus")
+    controller.select_sweeps([first])
+    with qtbot.waitSignal(controller.metadata_changed):
+        controller.set_metadata([first.entry_key], {"ton": 650.0, "toff": 2650.0})
+    controller.recordings_for(first)  # read again with the user's window
+    qtbot.waitUntil(lambda: "your window" in panel.detected.text())
+    heading, origin = _heading_and_origin(panel.detected.text())
+    assert heading == "Selected sweep in your window (metadata)"
+    assert origin == "your metadata (ton/toff)"
