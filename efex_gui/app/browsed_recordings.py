@@ -39,8 +39,11 @@ class BrowsedRecordings(Mapping["EntryKey", list[Any]]):
     """Entry → the Recordings read for it (see the module docstring).
 
     Reading an entry (``[key]``, ``get``) makes its cell the most recently used,
-    thawing it if frozen. :meth:`cell_entries` reads a cell without changing what is
-    kept; :meth:`live` never thaws.
+    thawing it if frozen, and the cell *in use*: no other cell's entries freeze it.
+    Entries read in the background (``set(..., in_use=False)``) go in as the most
+    recently used but leave the cell in use alone, so a long first read does not
+    freeze the cell on screen. :meth:`cell_entries` reads a cell without changing
+    what is kept; :meth:`live` never thaws.
 
     Parameters
     ----------
@@ -64,6 +67,8 @@ class BrowsedRecordings(Mapping["EntryKey", list[Any]]):
         #: the live cells' entries (in the order read), least recently used cell first
         self._cells: OrderedDict[str, dict[EntryKey, None]] = OrderedDict()
         self._live_sweeps = 0
+        #: the cell asked for last (never frozen for another's entries)
+        self._in_use: str | None = None
         #: the frozen cells, and the live ones unchanged since they were thawed
         self._frozen: dict[str, FrozenEntries[EntryKey]] = {}
         #: how many times a cell was frozen (a snapshot older than that keeps
@@ -74,6 +79,7 @@ class BrowsedRecordings(Mapping["EntryKey", list[Any]]):
     def __getitem__(self, key: EntryKey) -> list[Any]:
         if key not in self:  # (an entry not read does not make its cell used)
             raise KeyError(key)
+        self._in_use = key.cell
         self._use(key.cell)
         return self._live[key]
 
@@ -99,8 +105,14 @@ class BrowsedRecordings(Mapping["EntryKey", list[Any]]):
         return len(self._live) + frozen
 
     # --- changes ------------------------------------------------------------------
-    def set(self, key: EntryKey, recordings: list[Any]) -> None:
-        """Keep ``recordings`` (traces dropped or not) as what was read for ``key``."""
+    def set(self, key: EntryKey, recordings: list[Any], in_use: bool = True) -> None:
+        """Keep ``recordings`` (traces dropped or not) as what was read for ``key``.
+
+        ``in_use``: the entry was read for the person (drawn), its cell becomes the
+        cell in use; False: read in the background.
+        """
+        if in_use:
+            self._in_use = key.cell
         self._use(key.cell)
         self._changed(key.cell)
         self._live_sweeps -= _count(self._live.get(key, []))
@@ -127,6 +139,7 @@ class BrowsedRecordings(Mapping["EntryKey", list[Any]]):
         self._cells.clear()
         self._frozen.clear()
         self._live_sweeps = 0
+        self._in_use = None
 
     # --- reading without changing what is kept -----------------------------------
     def live(self, key: EntryKey) -> list[Any] | None:
@@ -193,12 +206,15 @@ class BrowsedRecordings(Mapping["EntryKey", list[Any]]):
         self._frozen.pop(cell, None)
 
     def _evict(self, keep: str) -> None:
-        """Freeze the least recently used cells while too many sweeps are objects."""
-        while self._live_sweeps > LIVE_SWEEPS and len(self._cells) > 1:
-            cell = next(iter(self._cells))
-            if cell == keep:
-                self._cells.move_to_end(cell)
-                continue
+        """Freeze the least recently used cells while too many sweeps are objects.
+
+        Neither ``keep`` (the cell just used) nor the cell in use is frozen.
+        """
+        spared = {keep, self._in_use}
+        while self._live_sweeps > LIVE_SWEEPS:
+            cell = next((c for c in self._cells if c not in spared), None)
+            if cell is None:
+                return
             self._freeze(cell)
 
     def _freeze(self, cell: str) -> None:

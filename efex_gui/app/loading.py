@@ -317,7 +317,7 @@ class RecordingStore(TaskQueue):
             return
         self.dataset.set_loaded(key, result.trace_names, result.trace_errors)
         compact_for_browsing(result.recordings)
-        self._recordings.set(key, result.recordings)
+        self._recordings.set(key, result.recordings, in_use=keep_traces)
         self._entry_read_changed(key)
         self._apply_rheobase(key.cell, result.recordings)
         if keep_traces:

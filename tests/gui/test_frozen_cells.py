@@ -199,6 +199,29 @@ def test_an_entry_not_read_leaves_the_cells_in_use_alone() -> None:
     assert recordings.get(key) is not None
 
 
+def test_reading_in_the_background_leaves_the_cell_in_use_live(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A long first read froze the cell on screen (thawed again on each click)."""
+    from efex_gui.core.session.dataset import EntryKey
+
+    monkeypatch.setattr(browsed_recordings, "LIVE_SWEEPS", 2)
+    recordings = browsed_recordings.BrowsedRecordings(lambda cell, entries: None)
+    shown = EntryKey("Shown", "IDRest", 0)
+    recordings.set(shown, [object(), object()])  # drawn: read for the person
+    for cell in ("B", "C", "D"):
+        recordings.set(EntryKey(cell, "IDRest", 0), [object(), object()], in_use=False)
+    assert recordings.live_cell("Shown"), "the cell on screen was frozen"
+    assert not recordings.live_cell("B")
+    assert not recordings.live_cell("C")
+    freezes = recordings.freezes
+    assert recordings.get(shown) is not None
+    assert recordings.freezes == freezes, "showing it again froze another cell"
+    recordings.set(EntryKey("E", "IDRest", 0), [object(), object()], in_use=False)
+    assert recordings.live_cell("Shown")
+    assert not recordings.live_cell("D"), "the bound holds"
+
+
 @pytest.mark.usefixtures("frozen")
 def test_a_snapshot_for_the_extraction_lets_go_of_cells_frozen_since(
     qtbot: Any, controller: SessionController, demo_dir: Path
