@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CheckCell",
+    "CheckSweep",
     "all_read",
     "browsed_cells",
     "check_cells",
@@ -48,6 +49,44 @@ class CheckCell:
     recordings: list[Any] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class CheckSweep:
+    """A sweep read for browsing, as the target check and the rheobase review see it.
+
+    The values of its Recording that they read. Checking every cell before a run
+    holds these, not every frozen cell thawed at once (at 440 cells that kept 80 MB
+    more resident). A spike count still deferred stays the Recording's, counted if
+    asked (the review asks only for the rheobase protocols' sweeps).
+    """
+
+    protocol_name: str
+    amp: Any
+    amp_rel: Any
+    count: int | None
+    #: the Recording, while its spike count is deferred
+    deferred: Any = None
+
+    @classmethod
+    def of(cls, recording: Any) -> CheckSweep:
+        """Take the values of a Recording."""
+        values = (recording.protocol_name, recording.amp, recording.amp_rel)
+        if getattr(recording, "spikecount_pending", False):
+            return cls(*values, None, recording)
+        return cls(*values, recording.spikecount)
+
+    @property
+    def spikecount(self) -> int | None:
+        """Return the number of spikes (None: efel found no ``peak_time``)."""
+        if self.deferred is not None:
+            count: int | None = self.deferred.spikecount
+            return count
+        return self.count
+
+    def matched_amplitude(self, absolute_amplitude: bool = False) -> Any:
+        """Return the amplitude targets are matched on (``Recording``'s rule)."""
+        return self.amp if absolute_amplitude else self.amp_rel
+
+
 def browsed_cells(session_controller: Any) -> list[CheckCell]:
     """Return the cells of the recordings read for browsing, without excluded sweeps.
 
@@ -62,15 +101,16 @@ def browsed_cells(session_controller: Any) -> list[CheckCell]:
         Empty when nothing has been read yet.
     """
     store, dataset = session_controller.store, session_controller.dataset
-    cells: dict[str, CheckCell] = {}
-    for sweep, recording in store.read_recordings():
-        if session_controller.is_excluded(dataset.exclusion_key(sweep)):
-            continue
-        cell = cells.setdefault(
-            sweep.cell, CheckCell(sweep.cell, store.rheobases.get(sweep.cell))
-        )
-        cell.recordings.append(recording)
-    return list(cells.values())
+    cells = []
+    for name in dataset.cells():  # a frozen cell is thawed alone, let go at once
+        sweeps = [
+            CheckSweep.of(recording)
+            for sweep, recording in store.cell_recordings(name)
+            if not session_controller.is_excluded(dataset.exclusion_key(sweep))
+        ]
+        if sweeps:
+            cells.append(CheckCell(name, store.rheobases.get(name), sweeps))
+    return cells
 
 
 def all_read(session_controller: Any) -> bool:

@@ -441,10 +441,13 @@ class RecordingStore(TaskQueue):
         cell's are thawed for the caller, a cell at a time.
         """
         for cell in self.dataset.cells():
-            yield from self._cell_recordings(cell)
+            yield from self.cell_recordings(cell)
 
-    def _cell_recordings(self, cell: str) -> list[tuple[SweepKey, Any]]:
-        """``(sweep, Recording)`` of a cell's sweeps read, in tree order."""
+    def cell_recordings(self, cell: str) -> list[tuple[SweepKey, Any]]:
+        """``(sweep, Recording)`` of a cell's sweeps read, in tree order.
+
+        A frozen cell's Recordings are thawed for the caller alone (new objects).
+        """
         entries = self._recordings.cell_entries(cell)
         pairs: list[tuple[SweepKey, Any]] = []
         if not entries:
@@ -481,7 +484,7 @@ class RecordingStore(TaskQueue):
         """
         qc: dict[SweepKey, tuple[QCResult, ...]] = {}
         for cell in self.dataset.cells():
-            pairs = self._cell_recordings(cell)
+            pairs = self.cell_recordings(cell)
             if not pairs:
                 continue
             for sweep, results in self._evaluate_qc(pairs).items():
@@ -507,7 +510,7 @@ class RecordingStore(TaskQueue):
             return []
         known = self._qc_cell
         if known is None or known[0] != sweep.cell:
-            pairs = self._cell_recordings(sweep.cell)
+            pairs = self.cell_recordings(sweep.cell)
             known = self._qc_cell = (sweep.cell, self._evaluate_qc(pairs))
         return known[1].get(sweep, [])
 

@@ -245,3 +245,51 @@ def test_the_consensus_given_to_an_entry_read_is_one_mapping_for_its_sweeps(
         assert len(recordings) > 1
         assert recordings[0].config_data["timing_source"] == "consensus"
         assert len({id(r.config_data) for r in recordings}) == 1
+
+
+def _check_before_a_run(
+    qtbot: Any, controller: SessionController, demo_dir: Path
+) -> tuple[Any, list[Any], list[Any]]:
+    """Read the demo; the target check and the rheobase rows before any run."""
+    from efex_gui.app.extraction_review import (
+        browsed_cells,
+        review_rows,
+        target_check,
+    )
+
+    _read_demo(qtbot, controller, demo_dir)
+    session = controller.session
+    check = target_check(session, browsed_cells(controller))
+    rows = [
+        (r.cell, r.computed, r.used, r.by_strategy)
+        + tuple((p.amp, p.spikecount, p.protocol) for p in r.points)
+        for r in review_rows(session, browsed_cells(controller))
+    ]
+    return check, rows, browsed_cells(controller)
+
+
+def test_the_check_before_a_run_holds_no_frozen_cell_thawed(
+    qtbot: Any,
+    controller: SessionController,
+    demo_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """It thawed every frozen cell into one list (at 440 cells, 80 MB resident)."""
+    from tests.conftest import held_bytes
+
+    live_check, live_rows, _ = _check_before_a_run(qtbot, controller, demo_dir)
+    monkeypatch.setattr(browsed_recordings, "LIVE_SWEEPS", 1)
+    frozen_controller = SessionController()
+    try:
+        check, rows, cells = _check_before_a_run(qtbot, frozen_controller, demo_dir)
+        thawed = [r for _s, r in frozen_controller.store.read_recordings()]
+        held = held_bytes(cells, frozen_controller.dataset, frozen_controller.session)
+        recordings = held_bytes(thawed, frozen_controller.dataset)
+    finally:
+        assert frozen_controller.shutdown()
+    assert any(c is not None and c.n_sweeps for c in live_check.coverage)
+    assert check.coverage == live_check.coverage
+    assert check.issues == live_check.issues
+    assert rows == live_rows
+    assert all(r[1] is not None for r in rows), "every demo cell has a rheobase"
+    assert held < recordings / 4
