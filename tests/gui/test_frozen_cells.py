@@ -261,8 +261,13 @@ def _check_before_a_run(
     session = controller.session
     check = target_check(session, browsed_cells(controller))
     rows = [
-        (r.cell, r.computed, r.used, r.by_strategy)
-        + tuple((p.amp, p.spikecount, p.protocol) for p in r.points)
+        (
+            r.cell,
+            r.computed,
+            r.used,
+            r.by_strategy,
+            [(p.amp, p.spikecount, p.protocol) for p in r.points],
+        )
         for r in review_rows(session, browsed_cells(controller))
     ]
     return check, rows, browsed_cells(controller)
