@@ -35,6 +35,7 @@ from efex_gui.app.sweep_summary import (
 from efex_gui.app.task_queue import TaskQueue
 from efex_gui.core.extraction.feature_store import open_default_store
 from efex_gui.core.extraction.spike_cache import spike_counts_cached
+from efex_gui.core.readers import shared_reads
 from efex_gui.core.recordings.compact import compact_for_browsing
 from efex_gui.core.recordings.sweep_qc import (
     QCResult,
@@ -373,19 +374,21 @@ class RecordingStore(TaskQueue):
         read, was never read again.
         """
         config = self.dataset.config(key)
-        if config.get("ton") is None and config.get("toff") is None:
-            found, timing = ramp_windows(
-                key.cell,
-                key.protocol,
-                [self.dataset.absolute(config)],
-                self.session.ecode_overrides,
+        with shared_reads() as shared:  # the file read for its ramp is not read again
+            if config.get("ton") is None and config.get("toff") is None:
+                with shared.keeping():
+                    found, timing = ramp_windows(
+                        key.cell,
+                        key.protocol,
+                        [self.dataset.absolute(config)],
+                        self.session.ecode_overrides,
+                    )
+                if timing is not None and found[0].get("ton") is not None:
+                    window = {k: found[0][k] for k in (*WINDOW_KEYS, SOURCE_KEY)}
+                    self.dataset.set_config(key, {**config, **window})
+            return load_entry(
+                self.dataset, key, self.session.ecode_overrides, dict(settings)
             )
-            if timing is not None and found[0].get("ton") is not None:
-                window = {k: found[0][k] for k in (*WINDOW_KEYS, SOURCE_KEY)}
-                self.dataset.set_config(key, {**config, **window})
-        return load_entry(
-            self.dataset, key, self.session.ecode_overrides, dict(settings)
-        )
 
     def normalize(self, sweep: SweepKey) -> SweepKey:
         """Return the key with ``index 0`` once the entry is read (None before)."""

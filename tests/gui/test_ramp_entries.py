@@ -22,6 +22,8 @@ from tests.gui.helpers import load_everything
 if TYPE_CHECKING:
     from pathlib import Path
 
+    import pytest
+
     from efex_gui.app.controller import SessionController
 
 STARTS = (200.0, 500.0, 900.0)  # three entries whose ramps start apart
@@ -98,3 +100,40 @@ def test_a_ramp_entry_drawn_before_its_turn_is_read_with_its_window(
     config = controller.dataset.config(key)
     assert abs(config["ton"] - STARTS[1]) <= 2 * DT
     assert controller.summary(sweep).status == "ok"
+
+
+def test_a_ramp_entry_drawn_before_its_turn_reads_its_file_once(
+    qtbot: Any,
+    controller: SessionController,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Read raw for its ramp, then with the window found: each wave was read twice."""
+    import threading
+    from collections import Counter
+
+    from efex_gui.core.readers import igor
+    from tests.core.test_shared_reads import ramp_entries
+
+    entries = [config for _key, config in ramp_entries(tmp_path)]
+    config_path = tmp_path / "config.json"
+    config_path.write_text(
+        json.dumps({"files_metadata": {"RampCell": {"APThreshold": entries}}})
+    )
+    drawing = threading.get_ident()
+    reads: Counter[str] = Counter()
+    read_wave = igor.read_wave
+
+    def counted(path: str) -> dict[str, Any]:
+        if threading.get_ident() == drawing:  # not the background read's
+            reads[path] += 1
+        return read_wave(path)
+
+    monkeypatch.setattr(igor, "read_wave", counted)
+    controller.open_json(config_path)
+    key = controller.dataset.entry_keys()[1]
+    recordings = controller.recordings_for(SweepKey(key.cell, key.protocol, 1, 0))
+    assert recordings[0].voltage is not None
+    assert controller.dataset.config(key)["ton"] is not None
+    files = {entries[1]["i_file"], entries[1]["v_file"]}
+    assert reads == dict.fromkeys(files, 1)
