@@ -258,3 +258,31 @@ def test_entries_that_read_other_traces_do_not_share(nwb_file, monkeypatch):
     assert not _same_traces(iv, idrest)
     assert _same_traces(again, idrest)
     assert _same_traces(last, idrest)
+
+
+def test_traces_read_again_for_two_protocols_on_one_file_read_it_once(
+    tmp_path, wave_reads
+):
+    """SSCx's Step sweeps are IDrest's files: the extraction read each file twice."""
+    from efex_gui.core.recordings.traces import reload_traces
+    from efex_gui.core.session.dataset import load_config
+
+    _key, config = ramp_entries(tmp_path)[0]
+    window = {"ton": 100.0, "toff": 2100.0}
+    recordings = [
+        recording
+        for protocol, extra in (("IDrest", window), ("Step", {**window, "ljp": 14.0}))
+        for recording in load_config(
+            EntryKey("Cell", protocol, 0), {**config, **extra}, count_spikes=False
+        ).recordings
+    ]
+    assert [r.protocol_name for r in recordings] == ["IDrest", "Step"]
+    before = [r.voltage.copy() for r in recordings]
+    for recording in recordings:
+        recording.drop_traces(keep_spikecount=False)
+    wave_reads.clear()
+    assert reload_traces(recordings) == recordings
+    assert wave_reads == {config["i_file"]: 1, config["v_file"]: 1}
+    for recording, voltage in zip(recordings, before, strict=True):
+        np.testing.assert_array_equal(recording.voltage, voltage)
+    assert not np.array_equal(before[0], before[1]), "each interpreted as its own"

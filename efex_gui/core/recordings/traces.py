@@ -49,13 +49,21 @@ def can_reload(recording: Any) -> bool:
     )
 
 
-def _entry_key(recording: Any) -> str:
+def _entry_key(recording: Any) -> Any:
+    """Equal for recordings whose file read gives the same traces.
+
+    The reader's :func:`~efex_gui.core.readers.cache_key` where it has one: entries
+    of two protocols on the same file (SSCx's Step sweeps are IDrest's files) then
+    share one read. Else the recording's class, protocol and metadata.
+    """
+    from efex_gui.core.readers import cache_key
+
+    config = dict(recording.config_data)
+    shared = cache_key(config)
+    if shared is not None:
+        return shared
     return json.dumps(
-        [
-            type(recording).__qualname__,
-            recording.protocol_name,
-            dict(recording.config_data),
-        ],
+        [type(recording).__qualname__, recording.protocol_name, config],
         sort_keys=True,
         default=repr,
     )
@@ -66,7 +74,7 @@ def read_together(recordings: Iterable[Any]) -> list[list[Any]]:
 
     Recordings that hold their traces or cannot be reloaded are groups of one.
     """
-    groups: dict[str, list[Any]] = {}
+    groups: dict[Any, list[Any]] = {}
     for position, recording in enumerate(recordings):
         shared = needs_traces(recording) and can_reload(recording)
         key = _entry_key(recording) if shared else f"own|{position}"
@@ -94,7 +102,7 @@ def reload_traces(recordings: Iterable[Any]) -> list[Any]:
     """
     from efex_gui.core.readers import read_file
 
-    by_entry: dict[str, list[Any]] = {}
+    by_entry: dict[Any, list[Any]] = {}
     for recording in recordings:
         if needs_traces(recording) and can_reload(recording):
             by_entry.setdefault(_entry_key(recording), []).append(recording)
