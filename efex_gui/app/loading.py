@@ -90,6 +90,17 @@ def _groups(jobs: list[Any]) -> list[list[Any]]:
     return groups
 
 
+def _by_cell(groups: list[list[Any]]) -> list[list[list[Any]]]:
+    """Consecutive groups of the same cell, in order."""
+    cells: list[list[list[Any]]] = []
+    for group in groups:
+        if cells and cells[-1][0][0][0].cell == group[0][0].cell:
+            cells[-1].append(group)
+        else:
+            cells.append([group])
+    return cells
+
+
 def _drop_read_traces(result: LoadedEntry) -> None:
     """Forget what a background read no longer needs, before it leaves the worker.
 
@@ -208,22 +219,33 @@ class RecordingStore(TaskQueue):
 
         def read_all(context: TaskContext) -> int:
             done = 0
-            for group in _groups(jobs):
-                configs = [(key, dataset.absolute(c)) for key, c, _ in group]
-                results, timing = load_protocol_group(
-                    configs, overrides, settings, check=context.check,
-                    count_spikes=False,
-                )  # fmt: skip
-                self._count_spikes(results)
-                for result in results:
-                    _drop_read_traces(result)
-                context.partial(
-                    [(r, job[2], timing) for r, job in zip(results, group, strict=True)]
-                )
-                done += len(group)
-                key = group[0][0]
-                context.progress(done, len(jobs), f"{key.cell} / {key.protocol}")
+            for cell_groups in _by_cell(_groups(jobs)):
+                # a file listed twice in a cell (SSCx's Step sweeps are IDrest's
+                # files) is read once, kept until its second read, not longer
+                with shared_reads() as shared:
+                    shared.expect(
+                        dataset.absolute(c) for g in cell_groups for _, c, _ in g
+                    )
+                    for group in cell_groups:
+                        done += read_group(context, group)
+                        key = group[0][0]
+                        context.progress(
+                            done, len(jobs), f"{key.cell} / {key.protocol}"
+                        )
             return len(jobs)
+
+        def read_group(context: TaskContext, group: list[Any]) -> int:
+            configs = [(key, dataset.absolute(c)) for key, c, _ in group]
+            results, timing = load_protocol_group(
+                configs, overrides, settings, check=context.check, count_spikes=False
+            )
+            self._count_spikes(results)
+            for result in results:
+                _drop_read_traces(result)
+            context.partial(
+                [(r, job[2], timing) for r, job in zip(results, group, strict=True)]
+            )
+            return len(group)
 
         self.run_task(LOAD_TASK, read_all, self._on_read, self._on_load_done)
 

@@ -286,3 +286,30 @@ def test_traces_read_again_for_two_protocols_on_one_file_read_it_once(
     for recording, voltage in zip(recordings, before, strict=True):
         np.testing.assert_array_equal(recording.voltage, voltage)
     assert not np.array_equal(before[0], before[1]), "each interpreted as its own"
+
+
+def test_a_planned_read_is_kept_until_its_second_read_and_no_longer(
+    tmp_path, wave_reads
+):
+    _key, config = ramp_entries(tmp_path)[0]
+    other = {**config, "ton": 100.0, "toff": 2100.0}  # the same file, interpreted
+    with shared_reads() as shared:
+        shared.expect([config, other])
+        first = read_file(dict(config))
+        assert wave_reads == {config["i_file"]: 1, config["v_file"]: 1}
+        second = read_file(dict(other))
+        assert wave_reads == {config["i_file"]: 1, config["v_file"]: 1}
+        np.testing.assert_array_equal(first[0]["voltage"], second[0]["voltage"])
+        read_file(dict(config))  # not planned: read again, nothing was held
+    assert wave_reads == {config["i_file"]: 2, config["v_file"]: 2}
+
+
+def test_an_inner_scope_reads_its_misses_through_the_outer_plan(tmp_path, wave_reads):
+    jobs = ramp_entries(tmp_path)
+    twice = [{**config, "ton": 100.0, "toff": 2100.0} for _, config in jobs]
+    with shared_reads() as outer:
+        outer.expect([*(config for _, config in jobs), *twice])
+        load_protocol_group(jobs, efel_settings=SETTINGS)  # its own scope inside
+        for config in twice:
+            read_file(dict(config))
+    _all_read_once(jobs, wave_reads)

@@ -137,3 +137,46 @@ def test_a_ramp_entry_drawn_before_its_turn_reads_its_file_once(
     assert controller.dataset.config(key)["ton"] is not None
     files = {entries[1]["i_file"], entries[1]["v_file"]}
     assert reads == dict.fromkeys(files, 1)
+
+
+def test_browsing_reads_a_file_listed_under_two_protocols_once(
+    qtbot: Any,
+    controller: SessionController,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """SSCx's Step sweeps are IDrest's files: browsing read each file twice."""
+    import threading
+    from collections import Counter
+
+    from efex_gui.core.readers import igor
+    from tests.core.test_shared_reads import ramp_entries
+
+    entries = [config for _key, config in ramp_entries(tmp_path)]
+    window = {"ton": 100.0, "toff": 2100.0}
+    protocols = {
+        "IDrest": [{**e, **window} for e in entries],
+        "IV": [{**entries[0], **window}],
+        "Step": [{**e, **window, "ljp": 14.0} for e in entries],
+    }
+    config_path = tmp_path / "config.json"
+    config_path.write_text(json.dumps({"files_metadata": {"Cell": protocols}}))
+    lock, reads = threading.Lock(), Counter[str]()
+    read_wave = igor.read_wave
+
+    def counted(path: str) -> dict[str, Any]:
+        with lock:
+            reads[path] += 1
+        return read_wave(path)
+
+    monkeypatch.setattr(igor, "read_wave", counted)
+    controller.open_json(config_path)
+    load_everything(qtbot, controller)
+    assert len(controller.dataset.entry_keys()) == 7
+    for key in controller.dataset.entry_keys():
+        assert controller.dataset.state(key).error is None
+    files = {e[k] for e in entries for k in ("i_file", "v_file")}
+    assert reads == dict.fromkeys(files, 1)
+    step = controller.summary(SweepKey("Cell", "Step", 0, 0))
+    idrest = controller.summary(SweepKey("Cell", "IDrest", 0, 0))
+    assert step.amp == idrest.amp

@@ -31,6 +31,7 @@ units and ``ljp`` that only interpret an Igor wave, for instance), and
 
 from __future__ import annotations
 
+from collections import Counter
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
@@ -56,7 +57,7 @@ from efex_gui.core.readers.text import text_reader
 from efex_gui.core.readers.wcp import wcp_reader
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterable, Iterator
 
 __all__ = [
     "BLUEPYEFE_EXTENSIONS",
@@ -173,15 +174,20 @@ def read_file(config_data: dict[str, Any]) -> list[TraceDict]:
 class SharedReads:
     """Reads kept for the next read of the same traces, inside :func:`shared_reads`.
 
-    While :meth:`keeping`, what :func:`read_file` reads is kept under its
-    :func:`cache_key`; the next :func:`read_file` of an entry with the same key
-    takes it (once) instead of reading the file again. A Ramp protocol's entries
-    are read raw to find their window, then read with it: one read each.
+    What :func:`read_file` reads is kept under its :func:`cache_key` while
+    :meth:`keeping`, or while a later read of the same traces is expected
+    (:meth:`expect`); the next :func:`read_file` of an entry with the same key takes
+    it instead of reading the file again. A Ramp protocol's entries are read raw to
+    find their window, then read with it; SSCx's Step entries are IDrest's files:
+    one read each. A miss is read through the enclosing scope, if any.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, parent: SharedReads | None = None) -> None:
         self._kept: dict[tuple[Any, ...], list[TraceDict]] = {}
         self._keep = False
+        self._parent = parent
+        #: reads still expected, by key (:meth:`expect`)
+        self._expected: Counter[tuple[Any, ...]] = Counter()
 
     @contextmanager
     def keeping(self) -> Iterator[None]:
@@ -192,16 +198,39 @@ class SharedReads:
         finally:
             self._keep = False
 
+    def expect(self, configs: Iterable[dict[str, Any]]) -> None:
+        """Plan these reads: a file read is kept while another read of it is to come.
+
+        What is kept is held until that read (or the scope's end): read the entries
+        that share a file close together.
+        """
+        for config in configs:
+            key = cache_key(config)
+            if key is not None:
+                self._expected[key] += 1
+
     def read(self, config_data: dict[str, Any]) -> list[TraceDict]:
         """Return the kept traces of this entry (dropped from here), else read them."""
         key = cache_key(config_data)
-        if key is not None and key in self._kept:
-            return self._kept.pop(key)
-        traces = reader_for(config_path(config_data))(config_data)
-        if self._keep and key is not None:
+        if key is None:
+            return self._read(config_data)
+        later = self._expected.pop(key, 0) - 1
+        if later > 0:
+            self._expected[key] = later
+        kept = self._kept.pop(key, None)
+        if kept is None:
+            traces, keep = self._read(config_data), self._keep or later > 0
+        else:
+            traces, keep = kept, later > 0
+        if keep:
             # the caller gets its own dicts (the arrays are shared, never modified)
             self._kept[key] = [trace.copy() for trace in traces]
         return traces
+
+    def _read(self, config_data: dict[str, Any]) -> list[TraceDict]:
+        if self._parent is not None:
+            return self._parent.read(config_data)
+        return reader_for(config_path(config_data))(config_data)
 
 
 _SHARED: ContextVar[SharedReads | None] = ContextVar("shared_reads", default=None)
@@ -212,9 +241,10 @@ def shared_reads() -> Iterator[SharedReads]:
     """Within, :func:`read_file` shares the reads kept by :meth:`SharedReads.keeping`.
 
     Per thread (a context variable): a read on another thread is not affected.
-    What is kept and never read again is dropped on exit.
+    What is kept and never read again is dropped on exit. Nested, the inner scope
+    reads its misses through the outer one (its plan, :meth:`SharedReads.expect`).
     """
-    shared = SharedReads()
+    shared = SharedReads(_SHARED.get())
     token = _SHARED.set(shared)
     try:
         yield shared
