@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pyqtgraph as pg
 import pyqtgraph.exporters as exporters
+from pyqtgraph.exporters.Exporter import Exporter
 from PySide6.QtCore import QRectF, QSize
 from PySide6.QtGui import QAction, QPainter
 from PySide6.QtSvg import QSvgGenerator
@@ -82,13 +85,119 @@ def _write_svg(item: pg.GraphicsObject, target: Path) -> None:
     generator.setFileName(str(target))
     generator.setSize(QSize(int(rect.width()), int(rect.height())))
     generator.setViewBox(QRectF(0, 0, rect.width(), rect.height()))
+    # the screen's: at the generator's default 72 dpi the axes drew at 3/4 scale
+    generator.setResolution(_screen_dpi(item))
     generator.setTitle(target.stem)
     generator.setDescription("efex_gui figure")
     painter = QPainter(generator)
+    # export mode: scatter symbols drawn as shapes, not cut from a pixmap atlas
+    # (the SVG has no clipping: every point showed the whole atlas squeezed)
+    items = Exporter(item)
+    items.setExportMode(True, {"antialias": True, "painter": painter})
     try:
         item.scene().render(painter, QRectF(0, 0, rect.width(), rect.height()), rect)
     finally:
+        items.setExportMode(False)
         painter.end()
+    target.write_text(flatten_strokes(target.read_text(encoding="utf-8")), "utf-8")
+
+
+def _screen_dpi(item: pg.GraphicsObject) -> int:
+    """Return the logical dots per inch of the view showing ``item`` (96 if none)."""
+    views = item.scene().views() if item.scene() is not None else []
+    return int(round(views[0].logicalDpiX())) if views else 96
+
+
+_SVG = "http://www.w3.org/2000/svg"
+_SHAPES = {f"{{{_SVG}}}{name}" for name in ("polyline", "polygon", "path", "rect")}
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_MATRIX = re.compile(rf"\s*matrix\(\s*((?:{_NUMBER}[\s,]*){{6}})\)\s*")
+_PATH_TOKEN = re.compile(rf"[A-Za-z]|{_NUMBER}")
+_Matrix = tuple[float, float, float, float, float, float]
+
+
+def flatten_strokes(svg: str) -> str:
+    """Draw the lines of an SVG written by Qt in the figure's own coordinates.
+
+    Qt writes a plot's curves in data units inside a group whose matrix maps them
+    to the figure (a scale of 2000 on one axis, 40 on the other), with
+    ``vector-effect="non-scaling-stroke"`` to keep the pen's width. Renderers that
+    ignore that attribute (Illustrator, librsvg before 2.57) drew every line 2000
+    pixels thick: a black figure. Each such group's matrix is applied here to the
+    points of its lines and shapes, and dropped; groups holding anything else
+    (text, images) or a stroke that scales are left as they are.
+    """
+    ElementTree.register_namespace("", _SVG)
+    ElementTree.register_namespace("xlink", "http://www.w3.org/1999/xlink")
+    root = ElementTree.fromstring(svg)
+    for group in root.iter(f"{{{_SVG}}}g"):
+        found = _MATRIX.fullmatch(group.get("transform", ""))
+        children = list(group)
+        if found is None or not children:
+            continue
+        values = [float(v) for v in re.findall(_NUMBER, found.group(1))]
+        matrix: _Matrix = (
+            values[0], values[1], values[2], values[3], values[4], values[5]
+        )  # fmt: skip
+        if matrix == (1.0, 0.0, 0.0, 1.0, 0.0, 0.0):
+            continue
+        if all(_cosmetic_shape(child, matrix) for child in children):
+            for child in children:
+                _apply(child, matrix)
+            del group.attrib["transform"]
+    return '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n' + (
+        ElementTree.tostring(root, encoding="unicode")
+    )
+
+
+def _cosmetic_shape(element: ElementTree.Element, matrix: _Matrix) -> bool:
+    """Whether ``element`` is a line or shape drawn with a pen of fixed width."""
+    if element.tag not in _SHAPES or len(element):
+        return False
+    if element.get("vector-effect") != "non-scaling-stroke":
+        return False
+    if element.tag.endswith("}rect"):  # a rect stays one only under a plain scale
+        return matrix[1] == matrix[2] == 0.0
+    if element.tag.endswith("}path"):  # Qt writes absolute M, L, C and Z only
+        return all(
+            token in "MLCZ" or not token.isalpha()
+            for token in _PATH_TOKEN.findall(element.get("d", ""))
+        )
+    return True
+
+
+def _point(matrix: _Matrix, x: float, y: float) -> str:
+    a, b, c, d, e, f = matrix
+    return f"{a * x + c * y + e:.7g},{b * x + d * y + f:.7g}"
+
+
+def _apply(element: ElementTree.Element, matrix: _Matrix) -> None:
+    """Give ``element`` its points in the group's parent coordinates."""
+    if element.tag.endswith("}rect"):
+        a, _, _, d, e, f = matrix
+        x, y = float(element.get("x", 0)), float(element.get("y", 0))
+        width, height = float(element.get("width", 0)), float(element.get("height", 0))
+        xs, ys = (a * x + e, a * (x + width) + e), (d * y + f, d * (y + height) + f)
+        for name, value in (
+            ("x", min(xs)), ("y", min(ys)),
+            ("width", abs(xs[1] - xs[0])), ("height", abs(ys[1] - ys[0])),
+        ):  # fmt: skip
+            element.set(name, f"{value:.7g}")
+    elif element.tag.endswith("}path"):
+        out, numbers = [], []
+        for token in _PATH_TOKEN.findall(element.get("d", "")):
+            if token.isalpha():
+                out.append(token)
+            else:
+                numbers.append(float(token))
+                if len(numbers) == 2:
+                    out.append(_point(matrix, *numbers))
+                    numbers = []
+        element.set("d", " ".join(out))
+    else:
+        values = [float(v) for v in re.findall(_NUMBER, element.get("points", ""))]
+        pairs = zip(values[::2], values[1::2], strict=True)
+        element.set("points", " ".join(_point(matrix, x, y) for x, y in pairs))
 
 
 def copy_figure(item: pg.GraphicsObject) -> None:
