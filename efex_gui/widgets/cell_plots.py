@@ -86,6 +86,18 @@ class SideLegend(pg.LegendItem):  # type: ignore[misc]
         self._holes = True
         self.fit()
 
+    def order(self, names: list[str]) -> None:
+        """Put the entries in the order of ``names`` (the others after, as they are).
+
+        A cell drawn again after an exclusion comes back last: its entry goes back
+        to its place.
+        """
+        rank = {name: position for position, name in enumerate(names)}
+        ordered = sorted(self.items, key=lambda item: rank.get(item[1].text, len(rank)))
+        if ordered != self.items:
+            self.items[:] = ordered
+            self._arrange(self.columnCount)
+
     def fit(self) -> None:
         """Lay the entries out in as few columns as the height allows."""
         count = len(self.items)
@@ -239,6 +251,8 @@ class CellPlots(RefreshWhenShown, ControllerView[CellAnalysisController]):
         self._draw_family(self.fi, "fi", curves["fi"], rheobases, width)
         self._draw_family(self.iv, "iv", curves["iv_steady"], rheobases, width,
                           extra=curves["iv_peak"])  # fmt: skip
+        for widget in (self.fi, self.iv):
+            self.legends[widget].order([curve.cell for curve in curves["fi"]])
         count = len(curves["fi"])
         crowded = count > MAX_LEGEND
         self.note.setText(

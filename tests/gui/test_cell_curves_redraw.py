@@ -164,3 +164,23 @@ def test_many_cells_name_only_the_mean_and_no_cell_no_legend(qtbot: Any) -> None
     assert legend.items == []
     assert not legend.isVisible()
     assert legend.column.maximumWidth() == 0, "the view gets the width back"
+
+
+def test_a_cell_drawn_again_keeps_its_place_in_the_legend(qtbot: Any) -> None:
+    """Its entry came back last after an exclusion redrew it."""
+    controller = _Controller(4)
+    plots = CellPlots(controller)  # type: ignore[arg-type]
+    qtbot.addWidget(plots)
+    plots.draw_curves()
+    legend = plots.legends[plots.fi]
+    before = [label.text for _sample, label in legend.items]
+    assert before == ["cell0", "cell1", "cell2", "cell3", "mean ± s.e.m."]
+    changed = controller.data["fi"][1]
+    controller.data["fi"][1] = Curve(changed.cell, "fi", changed.points[1:])
+
+    controller.summaries_changed.emit()
+
+    assert [label.text for _sample, label in legend.items] == before
+    layout = legend.layout
+    shown = [layout.itemAt(row, 1) for row in range(layout.rowCount())]
+    assert [label.text for label in shown] == before, "the rows laid out in order"
