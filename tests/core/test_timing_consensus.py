@@ -222,3 +222,35 @@ def test_sscx_folder_rheobases_match_the_oracle(sscx_consensus):
     compute_rheobase(cells, ["IDrest", "IDthresh"], "absolute", {"spike_threshold": 1})
     for cell in cells:
         assert cell.rheobase == pytest.approx(oracle[cell.name], rel=0.01), cell.name
+
+
+def _explained_variance_window(blocks: np.ndarray) -> tuple[int, int]:
+    """The definition: the block window [a, b) of largest S_in^2 m / (n_in n_out)."""
+    m = blocks.size
+    centred = np.concatenate(([0.0], np.cumsum(blocks - blocks.mean())))
+    best, found = -1.0, (0, 0)
+    for a in range(m + 1):
+        for b in range(a + 2, m + 1):  # at least two blocks inside
+            n_in = float(b - a)
+            if n_in > m - 1:  # and one outside
+                continue
+            score = (centred[b] - centred[a]) ** 2 * m / (n_in * (m - n_in))
+            if score > best:
+                best, found = score, (a, b)
+    return found
+
+
+def test_the_coarse_step_is_the_window_of_largest_explained_variance() -> None:
+    """Computed in place on cached window sizes (it was most of reading a sweep)."""
+    from efex_gui.core.recordings.step_window import _coarse_step
+
+    rng = np.random.default_rng(7)
+    for m in (6, 9, 40, 41):
+        for shape in range(6):
+            blocks = rng.normal(size=m)
+            if shape % 2:
+                start = int(rng.integers(0, m - 3))
+                blocks[start : start + int(rng.integers(2, m - start))] += 4.0
+            if shape == 4:
+                blocks = np.round(blocks)  # ties: the first window wins
+            assert _coarse_step(blocks) == _explained_variance_window(blocks)

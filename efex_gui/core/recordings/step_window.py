@@ -24,6 +24,7 @@ is used to form a protocol's consensus window
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -102,18 +103,36 @@ def coarse_blocks(current: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:
     return smooth, size, smooth[: m * size].reshape(m, size).mean(axis=1)
 
 
+@functools.lru_cache(maxsize=8)
+def _window_sizes(m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``n_in * (m - n_in)`` of every block window ``[a, b)``, and the invalid.
+
+    Invalid: fewer than ``MIN_STEP_BLOCKS`` blocks inside, or none outside. The same
+    for every sweep of one length: made once.
+    """
+    n_in = (np.arange(m + 1)[None, :] - np.arange(m + 1)[:, None]).astype(float)
+    invalid = (n_in < MIN_STEP_BLOCKS) | (n_in > m - 1)
+    sizes = n_in * (m - n_in)
+    sizes[invalid] = 1.0  # any non-zero number: those scores are replaced
+    for array in (sizes, invalid):
+        array.setflags(write=False)
+    return sizes, invalid
+
+
 def _coarse_step(blocks: np.ndarray) -> tuple[int, int]:
-    """Find ``(a, b)``: the block window ``[a, b)`` maximising explained variance."""
+    """Find ``(a, b)``: the block window ``[a, b)`` maximising explained variance.
+
+    Centred sums: explained variance = S_in^2 * m / (n_in * n_out), in place on one
+    array (five arrays of (m + 1)^2 took 4 ms a sweep, most of reading one).
+    """
     m = blocks.size
     cumulative = np.concatenate(([0.0], np.cumsum(blocks - blocks.mean())))
-    a = np.arange(m + 1)[:, None]
-    b = np.arange(m + 1)[None, :]
-    n_in = (b - a).astype(float)
-    inside = cumulative[None, :] - cumulative[:, None]
-    valid = (n_in >= MIN_STEP_BLOCKS) & (n_in <= m - 1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # centred sums: explained variance = S_in^2 * m / (n_in * n_out)
-        score = np.where(valid, inside**2 * m / (n_in * (m - n_in)), -1.0)
+    sizes, invalid = _window_sizes(m)
+    score = cumulative[None, :] - cumulative[:, None]
+    np.square(score, out=score)
+    score *= m
+    score /= sizes
+    score[invalid] = -1.0
     flat = int(np.argmax(score))
     return divmod(flat, m + 1)
 
