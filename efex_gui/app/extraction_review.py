@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from efex_gui.core.extraction.result import inputs_signature
+from efex_gui.core.recordings.recording import matched_amplitude
 from efex_gui.core.rheobase.review import RheobaseRow, review_session
 from efex_gui.core.session.dataset import SweepKey
 from efex_gui.core.targets.check import TargetCheck, check_targets
@@ -55,8 +56,9 @@ class CheckSweep:
 
     The values of its Recording that they read. Checking every cell before a run
     holds these, not every frozen cell thawed at once (at 440 cells that kept 80 MB
-    more resident). A spike count still deferred stays the Recording's, counted if
-    asked (the review asks only for the rheobase protocols' sweeps).
+    more resident). A spike count still deferred (a sweep read again with new efel
+    settings, not counted yet) keeps its Recording, counted if asked: the review
+    asks only for the rheobase protocols' sweeps.
     """
 
     protocol_name: str
@@ -69,7 +71,11 @@ class CheckSweep:
     @classmethod
     def of(cls, recording: Any) -> CheckSweep:
         """Take the values of a Recording."""
-        values = (recording.protocol_name, recording.amp, recording.amp_rel)
+        values = (
+            recording.protocol_name,
+            recording.amp,
+            getattr(recording, "amp_rel", None),  # a duck-typed eCode may have none
+        )
         if getattr(recording, "spikecount_pending", False):
             return cls(*values, None, recording)
         return cls(*values, recording.spikecount)
@@ -84,7 +90,7 @@ class CheckSweep:
 
     def matched_amplitude(self, absolute_amplitude: bool = False) -> Any:
         """Return the amplitude targets are matched on (``Recording``'s rule)."""
-        return self.amp if absolute_amplitude else self.amp_rel
+        return matched_amplitude(self.amp, self.amp_rel, absolute_amplitude)
 
 
 def browsed_cells(session_controller: Any) -> list[CheckCell]:

@@ -251,8 +251,8 @@ class CellPlots(RefreshWhenShown, ControllerView[CellAnalysisController]):
         self._draw_family(self.fi, "fi", curves["fi"], rheobases, width)
         self._draw_family(self.iv, "iv", curves["iv_steady"], rheobases, width,
                           extra=curves["iv_peak"])  # fmt: skip
-        for widget in (self.fi, self.iv):
-            self.legends[widget].order([curve.cell for curve in curves["fi"]])
+        for widget, kind in ((self.fi, "fi"), (self.iv, "iv_steady")):
+            self.legends[widget].order([curve.cell for curve in curves[kind]])
         count = len(curves["fi"])
         crowded = count > MAX_LEGEND
         self.note.setText(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import logging
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -27,7 +28,15 @@ from efex_gui import __version__
 from efex_gui.core.atomic_files import atomic_write_text
 from efex_gui.core.errors import SettingsError
 
-__all__ = ["FIGURE_WIDTH_PX", "add_export_menu", "copy_figure", "export_figure"]
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "FIGURE_WIDTH_PX",
+    "add_export_menu",
+    "copy_figure",
+    "export_figure",
+    "flatten_strokes",
+]
 
 #: PNG width: 7 inches at 300 dpi (a two-column journal figure)
 FIGURE_WIDTH_PX = 2100
@@ -99,7 +108,31 @@ def _write_svg(item: pg.GraphicsObject, target: Path) -> None:
     finally:
         items.setExportMode(False)
         painter.end()
-    target.write_text(flatten_strokes(target.read_text(encoding="utf-8")), "utf-8")
+    text = target.read_text(encoding="utf-8")
+    try:
+        flat = flatten_strokes(text, _view_rect(item, rect))
+    except (ValueError, ElementTree.ParseError) as exc:  # Qt's file stays as written
+        logger.warning("%s: the lines keep Qt's transforms (%s)", target, exc)
+        return
+    target.write_text(flat, encoding="utf-8")
+
+
+def _view_rect(item: pg.GraphicsObject, figure: QRectF) -> QRectF | None:
+    """Return the data area of ``item``'s plot in the figure (None: not one plot).
+
+    Qt's SVG has no clipping: a curve beyond the view range (a zoomed plot) was
+    drawn over the axes.
+    """
+    views = [item] if isinstance(item, pg.ViewBox) else []
+    if not views and item.scene() is not None:
+        views = [
+            child
+            for child in item.scene().items()
+            if isinstance(child, pg.ViewBox) and item.isAncestorOf(child)
+        ]
+    if len(views) != 1:
+        return None
+    return QRectF(views[0].sceneBoundingRect().translated(-figure.topLeft()))
 
 
 def _screen_dpi(item: pg.GraphicsObject) -> int:
@@ -109,6 +142,7 @@ def _screen_dpi(item: pg.GraphicsObject) -> int:
 
 
 _SVG = "http://www.w3.org/2000/svg"
+_CLIP_ID = "efex-data-area"
 _SHAPES = {f"{{{_SVG}}}{name}" for name in ("polyline", "polygon", "path", "rect")}
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _MATRIX = re.compile(rf"\s*matrix\(\s*((?:{_NUMBER}[\s,]*){{6}})\)\s*")
@@ -116,7 +150,7 @@ _PATH_TOKEN = re.compile(rf"[A-Za-z]|{_NUMBER}")
 _Matrix = tuple[float, float, float, float, float, float]
 
 
-def flatten_strokes(svg: str) -> str:
+def flatten_strokes(svg: str, clip: QRectF | None = None) -> str:
     """Draw the lines of an SVG written by Qt in the figure's own coordinates.
 
     Qt writes a plot's curves in data units inside a group whose matrix maps them
@@ -125,11 +159,13 @@ def flatten_strokes(svg: str) -> str:
     ignore that attribute (Illustrator, librsvg before 2.57) drew every line 2000
     pixels thick: a black figure. Each such group's matrix is applied here to the
     points of its lines and shapes, and dropped; groups holding anything else
-    (text, images) or a stroke that scales are left as they are.
+    (text, images) or a stroke that scales are left as they are. ``clip``: the data
+    area, to which the groups drawn in data units (a matrix that scales) are clipped.
     """
     ElementTree.register_namespace("", _SVG)
     ElementTree.register_namespace("xlink", "http://www.w3.org/1999/xlink")
     root = ElementTree.fromstring(svg)
+    clipped = False
     for group in root.iter(f"{{{_SVG}}}g"):
         found = _MATRIX.fullmatch(group.get("transform", ""))
         children = list(group)
@@ -141,23 +177,51 @@ def flatten_strokes(svg: str) -> str:
         )  # fmt: skip
         if matrix == (1.0, 0.0, 0.0, 1.0, 0.0, 0.0):
             continue
+        if "url(" in group.get("fill", "") + group.get("stroke", ""):
+            continue
         if all(_cosmetic_shape(child, matrix) for child in children):
             for child in children:
                 _apply(child, matrix)
             del group.attrib["transform"]
+            if clip is not None and matrix[:4] != (1.0, 0.0, 0.0, 1.0):
+                group.set("clip-path", f"url(#{_CLIP_ID})")
+                clipped = True
+    if clipped and clip is not None:
+        _add_clip(root, clip)
     return '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n' + (
         ElementTree.tostring(root, encoding="unicode")
     )
 
 
+def _add_clip(root: ElementTree.Element, clip: QRectF) -> None:
+    """Define the data area's clip path (in the figure's units) in ``<defs>``."""
+    defs = root.find(f"{{{_SVG}}}defs")
+    if defs is None:
+        defs = ElementTree.Element(f"{{{_SVG}}}defs")
+        root.insert(0, defs)
+    path = ElementTree.SubElement(defs, f"{{{_SVG}}}clipPath", id=_CLIP_ID)
+    box = {"x": clip.x(), "y": clip.y(), "width": clip.width(), "height": clip.height()}
+    ElementTree.SubElement(
+        path, f"{{{_SVG}}}rect", {k: f"{v:.7g}" for k, v in box.items()}
+    )
+    root.attrib.pop("baseProfile", None)  # clipping is not in SVG Tiny
+
+
 def _cosmetic_shape(element: ElementTree.Element, matrix: _Matrix) -> bool:
-    """Whether ``element`` is a line or shape drawn with a pen of fixed width."""
+    """Whether ``element`` is a line or shape drawn with a pen of fixed width.
+
+    Gradients and patterns (``url(...)``) are in the group's units: left alone.
+    """
     if element.tag not in _SHAPES or len(element):
         return False
     if element.get("vector-effect") != "non-scaling-stroke":
         return False
+    if any("url(" in element.get(name, "") for name in ("fill", "stroke")):
+        return False
     if element.tag.endswith("}rect"):  # a rect stays one only under a plain scale
-        return matrix[1] == matrix[2] == 0.0
+        return matrix[1] == matrix[2] == 0.0 and not (
+            element.get("rx") or element.get("ry")
+        )
     if element.tag.endswith("}path"):  # Qt writes absolute M, L, C and Z only
         return all(
             token in "MLCZ" or not token.isalpha()

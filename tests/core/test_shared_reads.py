@@ -313,3 +313,29 @@ def test_an_inner_scope_reads_its_misses_through_the_outer_plan(tmp_path, wave_r
         for config in twice:
             read_file(dict(config))
     _all_read_once(jobs, wave_reads)
+
+
+def test_a_raw_read_is_kept_only_where_the_read_with_the_window_can_take_it():
+    """An ABF Ramp's raw read (another key for the ABF reader) was held for nothing."""
+    from tests.conftest import held_bytes
+
+    config = {
+        "filepath": str(shared_path("formats", "abf", "17o05028_ic_steps.abf")),
+        RAW_ONLY: True,
+    }
+    with shared_reads() as shared:
+        empty = held_bytes(shared)
+        with shared.keeping():
+            assert read_file(dict(config))
+        assert held_bytes(shared) - empty < 1_000, "a read no later read can take"
+
+
+def test_keeping_scopes_nest(tmp_path, wave_reads):
+    _key, config = ramp_entries(tmp_path)[0]
+    with shared_reads() as shared:
+        with shared.keeping():
+            with shared.keeping():
+                pass
+            read_file(dict(config))  # still kept: the inner scope ended, not this one
+        read_file({**config, "ton": 100.0})
+    assert wave_reads == {config["i_file"]: 1, config["v_file"]: 1}

@@ -191,12 +191,17 @@ class SharedReads:
 
     @contextmanager
     def keeping(self) -> Iterator[None]:
-        """Keep what is read inside (for one later read of the same traces)."""
-        self._keep = True
+        """Keep what is read inside (for one later read of the same traces).
+
+        A raw read (:data:`RAW_ONLY`) is kept only for a reader that returns the
+        same traces without it: for the others the read with the window has another
+        key and would never take it.
+        """
+        before, self._keep = self._keep, True
         try:
             yield
         finally:
-            self._keep = False
+            self._keep = before
 
     def expect(self, configs: Iterable[dict[str, Any]]) -> None:
         """Plan these reads: a file read is kept while another read of it is to come.
@@ -219,7 +224,8 @@ class SharedReads:
             self._expected[key] = later
         kept = self._kept.pop(key, None)
         if kept is None:
-            traces, keep = self._read(config_data), self._keep or later > 0
+            keep = later > 0 or (self._keep and _same_without_raw_only(config_data))
+            traces = self._read(config_data)
         else:
             traces, keep = kept, later > 0
         if keep:
@@ -304,6 +310,16 @@ def _frozen(value: object) -> object:
     if isinstance(value, list | tuple):
         return tuple(_frozen(v) for v in value)
     raise TypeError
+
+
+def _same_without_raw_only(config_data: dict[str, Any]) -> bool:
+    """Whether the entry's reader returns the same traces without :data:`RAW_ONLY`."""
+    if not config_data.get(RAW_ONLY):
+        return True
+    try:
+        return RAW_ONLY in _unread_keys(reader_for(config_path(config_data)))
+    except EfexError:
+        return False
 
 
 def _unread_keys(reader: Reader) -> frozenset[str]:

@@ -29,7 +29,13 @@ if TYPE_CHECKING:
     #: one trace of a reader (voltage, current, dt, units, id, repetition, ...)
     Trace = TraceDict
 
-__all__ = ["Recording", "TimingMetadataError", "TimingSource", "TracesDroppedError"]
+__all__ = [
+    "Recording",
+    "TimingMetadataError",
+    "TimingSource",
+    "TracesDroppedError",
+    "matched_amplitude",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +46,11 @@ TimingSource = Literal["user", "file", "consensus", "detected", "none"]
 
 #: a files_metadata entry: the user's metadata of one file (units, dt, ton, ...)
 Metadata = dict[str, Any]
+
+
+def matched_amplitude(amp: Any, amp_rel: Any, absolute_amplitude: bool) -> Any:
+    """Return the amplitude targets are matched on: ``amp`` (nA) or ``amp_rel`` (%)."""
+    return amp if absolute_amplitude else amp_rel
 
 
 class TimingMetadataError(MetadataError, AttributeError):
@@ -481,7 +492,7 @@ class Recording(LazySpikeCount):
 
     def matched_amplitude(self, absolute_amplitude: bool = False) -> Any:
         """Return the amplitude targets are matched on: ``amp`` (nA) or ``amp_rel``."""
-        return self.amp if absolute_amplitude else self.amp_rel
+        return matched_amplitude(self.amp, self.amp_rel, absolute_amplitude)
 
     def in_target(
         self, target: float, tolerance: float, absolute_amplitude: bool = False

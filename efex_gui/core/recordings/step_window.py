@@ -103,12 +103,13 @@ def coarse_blocks(current: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:
     return smooth, size, smooth[: m * size].reshape(m, size).mean(axis=1)
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=2)  # 3.3 MB each (600 blocks)
 def _window_sizes(m: int) -> tuple[np.ndarray, np.ndarray]:
     """Return ``n_in * (m - n_in)`` of every block window ``[a, b)``, and the invalid.
 
     Invalid: fewer than ``MIN_STEP_BLOCKS`` blocks inside, or none outside. The same
-    for every sweep of one length: made once.
+    for every sweep of one length (a protocol's sweeps are read one after the other):
+    made once.
     """
     n_in = (np.arange(m + 1)[None, :] - np.arange(m + 1)[:, None]).astype(float)
     invalid = (n_in < MIN_STEP_BLOCKS) | (n_in > m - 1)
