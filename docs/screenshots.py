@@ -1,4 +1,4 @@
-"""Regenerate the user guide's screenshots (``docs/images/guide-*.png``).
+"""Regenerate the user guide's screenshots (``docs/images/guide-*.png``, cell curves).
 
 The application draws them itself: the synthetic demo dataset is written to a
 temporary folder and opened in the real main window, which is then driven the way a
@@ -66,7 +66,7 @@ def wait_signal(app: Any, signal: Any, timeout_s: float = 300) -> None:
 
 
 class Shooter:
-    """Saves grabs of widgets as ``guide-<name>.png`` in ``folder``."""
+    """Saves grabs of widgets as ``<prefix><name>.png`` (``guide-``) in ``folder``."""
 
     def __init__(self, app: Any, folder: Path) -> None:
         self.app = app
@@ -74,10 +74,10 @@ class Shooter:
         self.saved: list[Path] = []
         folder.mkdir(parents=True, exist_ok=True)
 
-    def shot(self, widget: Any, name: str) -> None:
+    def shot(self, widget: Any, name: str, prefix: str = "guide-") -> None:
         """Let the views settle, then save ``widget``'s picture."""
         settle(self.app)
-        path = self.folder / f"guide-{name}.png"
+        path = self.folder / f"{prefix}{name}.png"
         if not widget.grab().save(str(path)):
             raise OSError(f"could not write {path}")
         self.saved.append(path)
@@ -180,6 +180,27 @@ def shoot_extraction(app: Any, shooter: Shooter, window: Any, export: Path) -> N
     shooter.shot(window, "export")
 
 
+def shoot_cell_curves(app: Any, shooter: Shooter, window: Any) -> None:
+    """Shoot the Cell curves dock (f-I, then I-V) beside six IV sweeps of SimCell1."""
+    from PySide6.QtWidgets import QDockWidget
+
+    from efex_gui.widgets.cell_plots import CellPlots
+
+    controller = window.controller
+    controller.select_sweeps(controller.dataset.sweeps("SimCell1", "IV")[:6])
+    dock = next(
+        d for d in window.findChildren(QDockWidget) if d.windowTitle() == "Cell curves"
+    )
+    dock.show()
+    dock.raise_()
+    plots = window.findChild(CellPlots)
+    wait_until(app, lambda: not plots.note.text().startswith("0 cells"))
+    plots.tabs.setCurrentIndex(0)
+    shooter.shot(window, "cell-curves-fi", prefix="")
+    plots.tabs.setCurrentIndex(1)
+    shooter.shot(window, "cell-curves-iv", prefix="")
+
+
 def shoot_menu(app: Any, shooter: Shooter, window: Any, title: str, name: str) -> None:
     """Open the menu ``title`` of the menu bar and save its picture."""
     bar = window.menuBar()
@@ -217,6 +238,7 @@ def run(out: Path, size: tuple[int, int]) -> list[Path]:
         wait_until(app, lambda: not window.controller.is_busy())
         shoot_browse(app, shooter, window)
         shoot_extraction(app, shooter, window, tmp / "export")
+        shoot_cell_curves(app, shooter, window)
         window.extraction.shutdown()
         window.controller.shutdown()
         window.close()
