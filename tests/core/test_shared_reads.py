@@ -9,6 +9,7 @@ reads share one file read when the reader never looks at the keys that differ
 from __future__ import annotations
 
 import struct
+import threading
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
@@ -89,18 +90,28 @@ def ramp_entries(folder: Path) -> list[tuple[EntryKey, dict[str, Any]]]:
     return jobs
 
 
-@pytest.fixture
-def wave_reads(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
-    """Count the Igor waves read from disk, by path."""
+def count_wave_reads(
+    monkeypatch: pytest.MonkeyPatch, thread: int | None = None
+) -> Counter[str]:
+    """Count the Igor waves read from disk, by path (on ``thread`` only, if given)."""
     reads: Counter[str] = Counter()
+    lock = threading.Lock()  # the browser reads on its worker thread
     read_wave = igor.read_wave
 
     def counted(path: str) -> dict[str, Any]:
-        reads[path] += 1
+        if thread is None or threading.get_ident() == thread:
+            with lock:
+                reads[path] += 1
         return read_wave(path)
 
     monkeypatch.setattr(igor, "read_wave", counted)
     return reads
+
+
+@pytest.fixture
+def wave_reads(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """Count the Igor waves read from disk, by path."""
+    return count_wave_reads(monkeypatch)
 
 
 def _all_read_once(jobs: list[tuple[EntryKey, dict[str, Any]]], reads: Counter[str]):

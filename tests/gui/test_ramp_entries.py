@@ -102,6 +102,13 @@ def test_a_ramp_entry_drawn_before_its_turn_is_read_with_its_window(
     assert controller.summary(sweep).status == "ok"
 
 
+def _igor_config(folder: Path, protocols: dict[str, list[dict[str, Any]]]) -> Path:
+    """A config JSON of one cell with these protocols' entries."""
+    path = folder / "config.json"
+    path.write_text(json.dumps({"files_metadata": {"Cell": protocols}}))
+    return path
+
+
 def test_a_ramp_entry_drawn_before_its_turn_reads_its_file_once(
     qtbot: Any,
     controller: SessionController,
@@ -110,26 +117,13 @@ def test_a_ramp_entry_drawn_before_its_turn_reads_its_file_once(
 ) -> None:
     """Read raw for its ramp, then with the window found: each wave was read twice."""
     import threading
-    from collections import Counter
 
-    from efex_gui.core.readers import igor
-    from tests.core.test_shared_reads import ramp_entries
+    from tests.core.test_shared_reads import count_wave_reads, ramp_entries
 
     entries = [config for _key, config in ramp_entries(tmp_path)]
-    config_path = tmp_path / "config.json"
-    config_path.write_text(
-        json.dumps({"files_metadata": {"RampCell": {"APThreshold": entries}}})
-    )
-    drawing = threading.get_ident()
-    reads: Counter[str] = Counter()
-    read_wave = igor.read_wave
-
-    def counted(path: str) -> dict[str, Any]:
-        if threading.get_ident() == drawing:  # not the background read's
-            reads[path] += 1
-        return read_wave(path)
-
-    monkeypatch.setattr(igor, "read_wave", counted)
+    config_path = _igor_config(tmp_path, {"APThreshold": entries})
+    # the drawing thread's reads, not the background read's
+    reads = count_wave_reads(monkeypatch, thread=threading.get_ident())
     controller.open_json(config_path)
     key = controller.dataset.entry_keys()[1]
     recordings = controller.recordings_for(SweepKey(key.cell, key.protocol, 1, 0))
@@ -146,11 +140,7 @@ def test_browsing_reads_a_file_listed_under_two_protocols_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """SSCx's Step sweeps are IDrest's files: browsing read each file twice."""
-    import threading
-    from collections import Counter
-
-    from efex_gui.core.readers import igor
-    from tests.core.test_shared_reads import ramp_entries
+    from tests.core.test_shared_reads import count_wave_reads, ramp_entries
 
     entries = [config for _key, config in ramp_entries(tmp_path)]
     window = {"ton": 100.0, "toff": 2100.0}
@@ -159,17 +149,8 @@ def test_browsing_reads_a_file_listed_under_two_protocols_once(
         "IV": [{**entries[0], **window}],
         "Step": [{**e, **window, "ljp": 14.0} for e in entries],
     }
-    config_path = tmp_path / "config.json"
-    config_path.write_text(json.dumps({"files_metadata": {"Cell": protocols}}))
-    lock, reads = threading.Lock(), Counter[str]()
-    read_wave = igor.read_wave
-
-    def counted(path: str) -> dict[str, Any]:
-        with lock:
-            reads[path] += 1
-        return read_wave(path)
-
-    monkeypatch.setattr(igor, "read_wave", counted)
+    config_path = _igor_config(tmp_path, protocols)
+    reads = count_wave_reads(monkeypatch)
     controller.open_json(config_path)
     load_everything(qtbot, controller)
     assert len(controller.dataset.entry_keys()) == 7
