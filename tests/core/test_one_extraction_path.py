@@ -13,7 +13,6 @@ import pytest
 from efex_gui.core.extraction.cell_task import CellTask
 from efex_gui.core.extraction.incremental import IncrementalExtractor
 from efex_gui.core.extraction.pipeline import extract_efeatures
-from efex_gui.core.recordings.cell import Cell
 from efex_gui.core.session.document import ExtractionSettings, Session
 from efex_gui.core.synthetic.demo import DEMO_TARGETS
 
@@ -34,15 +33,24 @@ def _outputs(outputs: Any) -> list[str]:
 
 
 def _count_reads(monkeypatch: pytest.MonkeyPatch) -> Counter[tuple[str, str]]:
-    """Count the files each extraction opens, by (file name, protocol read)."""
+    """Count the traces each extraction reads from disk, by (file name, protocol)."""
+    from efex_gui.core.readers.nwb import reader
+
     reads: Counter[tuple[str, str]] = Counter()
-    real = Cell.reader
+    layout_readers = reader._layout_readers
 
-    def counting(cell: Cell, config: dict[str, Any], *args: Any) -> Any:
-        reads[(Path(config["filepath"]).name, config["protocol_name"])] += 1
-        return real(cell, config, *args)
+    def counting(read: Any) -> Any:
+        def counted(f: Any, request: Any) -> Any:
+            reads[(Path(request.path).name, ",".join(request.protocols))] += 1
+            return read(f, request)
 
-    monkeypatch.setattr(Cell, "reader", counting)
+        return counted
+
+    monkeypatch.setattr(
+        reader,
+        "_layout_readers",
+        lambda: {name: counting(read) for name, read in layout_readers().items()},
+    )
     return reads
 
 

@@ -350,3 +350,17 @@ def test_keeping_scopes_nest(tmp_path, wave_reads):
             read_file(dict(config))  # still kept: the inner scope ended, not this one
         read_file({**config, "ton": 100.0})
     assert wave_reads == {config["i_file"]: 1, config["v_file"]: 1}
+
+
+def test_a_scope_serves_only_its_own_thread(tmp_path, wave_reads):
+    """The GUI extracts on one thread while the browser reads on another."""
+    _key, config = ramp_entries(tmp_path)[0]
+    with shared_reads() as shared:
+        shared.expect([config, config])
+        read_file(dict(config))  # kept for the second planned read
+        other = threading.Thread(target=read_file, args=(dict(config),))
+        other.start()
+        other.join()
+        assert wave_reads == {config["i_file"]: 2, config["v_file"]: 2}
+        read_file(dict(config))  # still kept: the other thread neither saw nor took it
+    assert wave_reads == {config["i_file"]: 2, config["v_file"]: 2}

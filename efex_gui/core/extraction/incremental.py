@@ -4,8 +4,8 @@
 :func:`efex_gui.core.extraction.pipeline.extract_efeatures` on a session, cell by cell
 in the order of :mod:`efex_gui.core.extraction.cell_task` (read → rheobase → features on
 the recordings a target window holds → drop the traces), with the same functions:
-``checked_arguments``; ``read_entry`` with one ``TraceCache`` per cell (a file listed
-under two protocols is read once); the steps of one
+``checked_arguments``; ``read_entry`` in one ``shared_reads`` scope per cell (a file
+listed under two protocols is read once); the steps of one
 :class:`~efex_gui.core.extraction.cell_task.CellTask` (``compute_rheobase``,
 ``features``); the auto branch's ``auto_rheobase_task`` and ``choose_auto_targets``;
 ``group_efeatures`` and ``create_feature_protocol_files``. What it adds is three
@@ -60,7 +60,11 @@ from efex_gui.core.extraction.planning import (
     PlanCache,
     file_stamp,
 )
-from efex_gui.core.extraction.read_and_extract import prepare_targets, read_entry
+from efex_gui.core.extraction.read_and_extract import (
+    prepare_targets,
+    read_entry,
+    read_plan,
+)
 from efex_gui.core.extraction.regrouping import GroupingCache, same_number
 from efex_gui.core.extraction.result import ExtractionResult, SweepRef, inputs_signature
 from efex_gui.core.extraction.run_branches import (
@@ -68,7 +72,7 @@ from efex_gui.core.extraction.run_branches import (
     choose_auto_targets,
 )
 from efex_gui.core.progress import LabelledProgress, check_cancel
-from efex_gui.core.recordings.cell import Cell, TraceCache
+from efex_gui.core.recordings.cell import Cell
 from efex_gui.core.recordings.compact import compact_features
 from efex_gui.core.recordings.ecodes import ecode_for_protocol
 from efex_gui.core.recordings.traces import can_reload
@@ -158,46 +162,45 @@ class IncrementalExtractor:
         self.feature_cache.clear()
 
     # --- reading ---------------------------------------------------------------------
-    def _read(
+    def _known(
         self,
         plan: EntryPlan,
         efel_settings: Mapping[str, Any],
         preread: Preread | None,
-        traces: TraceCache,
-    ) -> tuple[_Entry, bool]:
-        """One entry's recordings: the browser's, cached, or read (``read_entry``).
+    ) -> tuple[_Entry | None, str]:
+        """One entry's recordings if they need no read: the browser's, or cached.
 
-        ``traces`` holds the files the cell read in this run, so a file listed
-        under two protocols is read once, as in ``extract_efeatures``.
+        Returns them (None: to be read) and the key the entry is cached under
+        (its metadata, its file's stamp and the efel settings; "" when borrowed).
         """
         cell, protocol, _ = plan.ref
         reused = _reuse(plan, efel_settings, (preread or {}).get(plan.ref))
         if reused is not None:
-            return reused, True
-        config = plan.config
+            return reused, ""
         key = json.dumps(
             [
                 cell,
                 protocol,
-                config,
+                plan.config,
                 settings_key(efel_settings),
-                file_stamp(config),
+                file_stamp(plan.config),
             ],
             sort_keys=True,
             default=repr,
         )
-        if key in self._entries:
-            return self._entries[key], True
+        return self._entries.get(key), key
+
+    def _read(
+        self, plan: EntryPlan, efel_settings: Mapping[str, Any], key: str
+    ) -> _Entry:
+        """Read one entry (``read_entry``) and cache its recordings under ``key``."""
+        cell, protocol, _ = plan.ref
+        config = plan.config
         reading = Cell(cell)
         reading.skipped_files = []
         try:
             read_entry(
-                reading,
-                protocol,
-                copy.deepcopy(config),
-                None,
-                dict(efel_settings),
-                traces,
+                reading, protocol, copy.deepcopy(config), None, dict(efel_settings)
             )
             entry = _Entry(reading.recordings, reading.skipped_files)
         except Cancelled:
@@ -206,7 +209,7 @@ class IncrementalExtractor:
             label = config.get("filepath") or config.get("v_file") or "?"
             entry = _Entry([], [(str(label), f"{type(exc).__name__}: {exc}")])
         self._entries[key] = entry
-        return entry, False
+        return entry
 
     def _build_cell(
         self,
@@ -221,25 +224,36 @@ class IncrementalExtractor:
         """One cell's fresh recordings.
 
         ``copies`` gets (original read here, copy) pairs, ``sources`` maps each copy's
-        id to the recording it copies (read here or borrowed).
+        id to the recording it copies (read here or borrowed). The entries to read
+        are read in one ``shared_reads`` scope planned with them, as in
+        ``extract_efeatures``: a file listed under two protocols is read once.
         """
+        from efex_gui.core.readers import shared_reads  # h5py, neo, igor2: reading
+
         cell = Cell(name)
         cell.skipped_files = []
-        traces = TraceCache()
-        for plan in plans:
-            entry, cached = self._read(plan, efel_settings, preread, traces)
-            result.entries_cached += cached
-            result.entries_read += not cached
-            cell.skipped_files += entry.skipped
-            _, protocol, position = plan.ref
-            for index, recording in enumerate(entry.recordings):
-                if index in plan.drop:
-                    continue
-                fresh = _fresh_copy(recording)
-                copies.append((None if entry.borrowed else recording, fresh))
-                sources[id(fresh)] = recording
-                cell.recordings.append(fresh)
-                result.refs[id(fresh)] = SweepRef(name, protocol, position, index)
+        known = [self._known(plan, efel_settings, preread) for plan in plans]
+        unread = {key: p for p, (e, key) in zip(plans, known, strict=True) if e is None}
+        with shared_reads() as shared:
+            shared.expect(read_plan((p.ref[1], [p.config]) for p in unread.values()))
+            for plan, (entry, key) in zip(plans, known, strict=True):
+                cached = entry is not None or key in self._entries
+                if entry is None:
+                    entry = self._entries.get(key) or self._read(
+                        plan, efel_settings, key
+                    )
+                result.entries_cached += cached
+                result.entries_read += not cached
+                cell.skipped_files += entry.skipped
+                _, protocol, position = plan.ref
+                for index, recording in enumerate(entry.recordings):
+                    if index in plan.drop:
+                        continue
+                    fresh = _fresh_copy(recording)
+                    copies.append((None if entry.borrowed else recording, fresh))
+                    sources[id(fresh)] = recording
+                    cell.recordings.append(fresh)
+                    result.refs[id(fresh)] = SweepRef(name, protocol, position, index)
         return cell
 
     def _checked(

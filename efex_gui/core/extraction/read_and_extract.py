@@ -29,7 +29,7 @@ from efex_gui.core.extraction.grouping import validate_targets
 from efex_gui.core.extraction.request import NO_EXTRAS, RunExtras
 from efex_gui.core.progress import Progress as _Progress
 from efex_gui.core.progress import check_cancel
-from efex_gui.core.recordings.cell import Cell, TraceCache
+from efex_gui.core.recordings.cell import Cell
 from efex_gui.core.rheobase.strategies import (
     PRESET_PROTOCOLS_RHEOBASE,
     compute_rheobase,
@@ -47,6 +47,7 @@ __all__ = [
     "extract_efeatures_at_targets",
     "prepare_targets",
     "read_entry",
+    "read_plan",
     "read_recordings",
     "skipped_files",
 ]
@@ -99,7 +100,6 @@ def read_entry(
     config: dict[str, Any],
     recording_reader: Any,
     efel_settings: Any,
-    cache: TraceCache | None = None,
 ) -> None:
     """Read one files_metadata entry into ``cell``, skipping it if it cannot be read.
 
@@ -120,15 +120,10 @@ def read_entry(
         The user's reader.
     efel_settings : mapping, optional
         Global efel settings (the deferred spike count).
-    cache : TraceCache, optional
-        The cell's files read so far: a file listed under two protocols is read
-        once.
     """
     before = len(cell.recordings)
     try:
-        cell.read_recordings(
-            [config], protocol_name, recording_reader, efel_settings, trace_cache=cache
-        )
+        cell.read_recordings([config], protocol_name, recording_reader, efel_settings)
     except ECodeError:
         raise
     except EfexError as exc:
@@ -152,34 +147,56 @@ def _create_cell(
 ) -> Any:
     """Read every file of one cell (module-level: picklable for process pools).
 
-    A file listed under several protocols is read once (``TraceCache``). With
+    The cell is read in one :func:`~efex_gui.core.readers.shared_reads` scope
+    planned with its entries (:func:`read_plan`): a file listed under several
+    protocols is read once, and kept no longer than its last read. With
     ``consensus_timing`` each Step protocol's sweeps share their consensus window
     (:func:`efex_gui.core.recordings.timing_consensus.apply_consensus`).
     """
+    from efex_gui.core.readers import shared_reads  # h5py, neo, igor2: when reading
+
     cell_name, protocols = cell_definition
     cell = Cell(name=cell_name)
     cell.skipped_files = []
-    cache = TraceCache()
-    for protocol_name, protocol_data in protocols.items():
-        if strict:
-            cell.read_recordings(
-                protocol_data,
-                protocol_name,
-                recording_reader,
-                efel_settings,
-                trace_cache=cache,
-            )
-            continue
-        for config in protocol_data:
-            read_entry(
-                cell, protocol_name, config, recording_reader, efel_settings, cache
-            )
+    with shared_reads() as shared:
+        shared.expect(read_plan(protocols.items()))
+        for protocol_name, protocol_data in protocols.items():
+            if strict:
+                cell.read_recordings(
+                    protocol_data, protocol_name, recording_reader, efel_settings
+                )
+                continue
+            for config in protocol_data:
+                read_entry(cell, protocol_name, config, recording_reader, efel_settings)
     if consensus_timing:
         from efex_gui.core.recordings.timing_consensus import apply_consensus
 
         timings = apply_consensus(cell_name, cell.recordings, efel_settings)
         cell.protocol_timings = timings
     return cell
+
+
+def read_plan(
+    entries: Iterable[tuple[str, Iterable[Mapping[str, Any]]]],
+) -> list[dict[str, Any]]:
+    """Return the metadata a cell's entries are read with, for ``SharedReads.expect``.
+
+    Parameters
+    ----------
+    entries : iterable of (str, iterable of dict)
+        ``(protocol name, its files_metadata entries)``, in reading order.
+
+    Returns
+    -------
+    list of dict
+        Each entry as :meth:`~efex_gui.core.recordings.cell.Cell.read_recordings`
+        reads it (with its ``protocol_name``).
+    """
+    return [
+        {"protocol_name": protocol, **config}
+        for protocol, configs in entries
+        for config in configs
+    ]
 
 
 def cell_reader(

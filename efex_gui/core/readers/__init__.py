@@ -26,7 +26,9 @@ Reading each file once: :func:`cache_key` is equal for two entries whose reader
 returns the same traces (it leaves out the keys that reader never reads: the window,
 units and ``ljp`` that only interpret an Igor wave, for instance), and
 :func:`shared_reads` lets a file read once serve the next read of the same traces
-(a Ramp entry read raw for its window, then with it).
+(a Ramp entry read raw for its window, then with it; a file listed under two protocols
+of a cell). It is the only such mechanism: the extraction reads each cell in one scope
+(``read_and_extract``, ``incremental``), the browser each cell and protocol group.
 """
 
 from __future__ import annotations

@@ -29,35 +29,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-class TraceCache:
-    """The trace dicts of the files one cell has read, so each file is read once.
-
-    Only the built-in readers are cached (``readers.cache_key``); every caller gets
-    its own shallow copies of the trace dicts (the arrays are shared, never modified).
-    """
-
-    def __init__(self) -> None:
-        self._traces: dict[tuple[Any, ...], list[TraceDict]] = {}
-
-    def read(
-        self,
-        cell: Cell,
-        config_data: Metadata,
-        recording_reader: RecordingReader | None,
-    ) -> list[TraceDict]:
-        """``cell.reader(config_data, recording_reader)``, from the cache if read."""
-        if recording_reader:
-            return cell.reader(config_data, recording_reader)
-        from efex_gui.core.readers import cache_key
-
-        key = cache_key(config_data)
-        if key is None:
-            return cell.reader(config_data)
-        if key not in self._traces:
-            self._traces[key] = cell.reader(config_data)
-        return [trace.copy() for trace in self._traces[key]]
-
-
 class Cell:
     """A cell: its name, its recordings and, once computed, its rheobase (nA).
 
@@ -130,14 +101,14 @@ class Cell:
         protocol_name: str,
         recording_reader: RecordingReader | None = None,
         efel_settings: Mapping[str, Any] | None = None,
-        *,
-        trace_cache: TraceCache | None = None,
     ) -> None:
         """Read every file of one protocol and append its recordings.
 
         The eCode is chosen from ``protocol_name`` (the files_metadata key); the
         metadata dicts get a ``protocol_name`` key when they lack one (as BluePyEfe
-        does, the caller's dicts are mutated).
+        does, the caller's dicts are mutated). Inside
+        :func:`~efex_gui.core.readers.shared_reads` (the extraction reads each cell
+        in one), a file the cell already read for another entry is not read again.
 
         Parameters
         ----------
@@ -149,8 +120,6 @@ class Cell:
             The user's reader.
         efel_settings : dict, optional
             Global efel settings, used by the (deferred) spike count.
-        trace_cache : TraceCache, keyword-only, optional
-            Files already read for this cell (each file is read once).
 
         Raises
         ------
@@ -161,10 +130,7 @@ class Cell:
             if "protocol_name" not in config_data:
                 config_data["protocol_name"] = protocol_name
             check_sampling_metadata(config_data, self._file_of(config_data))
-            if trace_cache is not None:
-                traces = trace_cache.read(self, config_data, recording_reader)
-            else:
-                traces = self.reader(config_data, recording_reader)
+            traces = self.reader(config_data, recording_reader)
             if not traces:
                 self._warn_no_sweep(config_data, protocol_name)
             positions = _source_positions(recording_reader, config_data, len(traces))
