@@ -238,6 +238,7 @@ def _run_config(args: argparse.Namespace) -> RunConfig:
         config = load_run_config(args.config, args.data_root)
     if getattr(args, "targets", None):
         config.kwargs["targets"] = _read_targets(Path(args.targets).absolute())
+        config.kwargs.pop("auto_targets", None)  # the folder's, not used
     return config
 
 

@@ -78,8 +78,34 @@ def _imported(root: Path, paths: list[str] | None, kind: str) -> LoadedPath:
     _drop_unknown_ecodes(files_metadata, found.ecode_overrides, refused)
     # a Ramp protocol's window comes from its currents before it can be read
     fill_ramp_windows(files_metadata, found.ecode_overrides)
-    kwargs = {"files_metadata": files_metadata, "consensus_timing": True}
+    kwargs = {
+        "files_metadata": files_metadata,
+        "consensus_timing": True,
+        **folder_run_arguments(files_metadata, found.ecode_overrides),
+    }
     return LoadedPath(kind, kwargs, refused)
+
+
+def folder_run_arguments(
+    files_metadata: dict[str, Any], ecode_overrides: dict[str, str]
+) -> dict[str, Any]:
+    """Return the rheobase protocols and automatic targets of a folder's run.
+
+    A folder is not a BluePyEfe configuration: its protocols are taken by their
+    eCode (``match_protocols_by_ecode``, as the GUI's folder import), so a lab's
+    "IV_FI_saray" gives a rheobase and automatic targets.
+    """
+    from efex_gui.core.session.document import ExtractionSettings, Session
+
+    session = Session(
+        files_metadata=files_metadata,
+        ecode_overrides=ecode_overrides,
+        settings=ExtractionSettings(match_protocols_by_ecode=True),
+    )
+    return {
+        "protocols_rheobase": session.rheobase_protocols(),
+        "auto_targets": session.auto_targets(),
+    }
 
 
 def _drop_unknown_ecodes(

@@ -22,7 +22,7 @@ from efex_gui.app.undo import ConfigSnapshot, SetValueCommand
 from efex_gui.app.worker import TaskContext, WorkerThread
 from efex_gui.core.recordings.timing_consensus import SOURCE_KEY
 from efex_gui.core.session.dataset import Dataset, EntryKey, SweepKey, entry_order
-from efex_gui.core.session.document import Session, open_json
+from efex_gui.core.session.document import ExtractionSettings, Session, open_json
 from efex_gui.core.session.exclusions import (
     ExclusionKey,
     Exclusions,
@@ -124,7 +124,12 @@ class SessionController(QObject):
         ecode_overrides: dict[str, str] | None = None,
         targets: list[dict[str, Any]] | None = None,
     ) -> Session:
-        """Start an unsaved session from imported files."""
+        """Start an unsaved session from imported files.
+
+        The protocols of imported files are taken by their eCode for the rheobase
+        and the automatic targets (``match_protocols_by_ecode``): a folder is not a
+        BluePyEfe configuration whose numbers must stay BluePyEfe's.
+        """
         copied: dict[str, dict[str, list[Mapping[str, Any]]]] = {
             cell: {name: copy.deepcopy(list(entries)) for name, entries in p.items()}
             for cell, p in files_metadata.items()
@@ -134,6 +139,7 @@ class SessionController(QObject):
             data_root=Path(data_root).absolute(),
             ecode_overrides=dict(ecode_overrides or {}),
             targets=targets,
+            settings=ExtractionSettings(match_protocols_by_ecode=True),
         )
         self.set_session(session, saved=False)
         return session

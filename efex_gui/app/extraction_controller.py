@@ -60,6 +60,7 @@ from efex_gui.core.extraction.result_store import (
     results_path,
     save_result,
 )
+from efex_gui.core.rheobase.strategies import PRESET_PROTOCOLS_RHEOBASE
 from efex_gui.core.targets.check import TargetCheck
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from efex_gui.core.rheobase.review import RheobaseRow
-    from efex_gui.core.session.document import Session
+    from efex_gui.core.session.document import ExtractionSettings, Session
 
 logger = logging.getLogger(__name__)
 
@@ -169,10 +170,19 @@ class ExtractionController(ExtractionEdits, QObject):
 
     def protocols(self) -> list[str]:
         """Protocol names of the session's files, in order of appearance."""
-        names: dict[str, None] = {}
-        for protocols in self.session.files_metadata.values():
-            names.update(dict.fromkeys(protocols))
-        return list(names)
+        return self.session.protocol_names()
+
+    def protocols_joined_by_ecode(self, settings: ExtractionSettings) -> list[str]:
+        """Return the rheobase protocols that ``settings``' eCode rule adds.
+
+        Those :meth:`Session.rheobase_protocols` gives besides the listed ones (the
+        preset when none are): empty when ``match_protocols_by_ecode`` is off.
+        """
+        session = copy.copy(self.session)
+        session.settings = settings
+        listed = settings.protocols_rheobase
+        known = set(PRESET_PROTOCOLS_RHEOBASE if listed is None else listed)
+        return [p for p in session.rheobase_protocols() or () if p not in known]
 
     def cells(self) -> list[str]:
         """Cell names of the session."""

@@ -244,6 +244,7 @@ def review_rows(session: Session, cells: list[Any] | None) -> list[RheobaseRow]:
         session.settings,
         session.targets is None,
         session.rheobase_overrides,
+        session.rheobase_protocols(),
     )
 
 
@@ -252,6 +253,7 @@ def rheobase_inputs(settings: ExtractionSettings) -> tuple[Any, ...]:
     return (
         settings.efel_settings,
         settings.protocols_rheobase,
+        settings.match_protocols_by_ecode,
         settings.rheobase_strategy,
         settings.rheobase_settings,
         settings.absolute_amplitude,

@@ -46,7 +46,7 @@ def compute_rheobases(
     settings = session.settings
     if settings.absolute_amplitude:
         return {}
-    protocols = settings.protocols_rheobase
+    protocols = session.rheobase_protocols()
     if protocols is None:
         protocols = list(PRESET_PROTOCOLS_RHEOBASE)
     cells = {

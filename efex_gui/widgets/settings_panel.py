@@ -140,6 +140,15 @@ class SettingsPanel(ControllerView[ExtractionController]):
         )
         self.protocol_list.itemChanged.connect(self._commit)
         form.addRow("Protocols", self.protocol_list)
+        self.by_ecode = QCheckBox("Also the protocols of the same eCode", group)
+        self.by_ecode.setToolTip(
+            "A protocol whose eCode is that of a listed one counts too, for the "
+            "rheobase and the automatic targets (a lab's 'IV_FI' as 'IV', a "
+            "protocol mapped to Step as 'Step'). On for a folder you imported; "
+            "off for a BluePyEfe configuration (BluePyEfe matches exact names)."
+        )
+        self.by_ecode.toggled.connect(self._commit)
+        form.addRow(self.by_ecode)
         self.strategy = QComboBox(group)
         self.strategy.addItems(list(self.spec["rheobase_strategies"]))
         self.strategy.setMinimumWidth(160)
@@ -211,6 +220,7 @@ class SettingsPanel(ControllerView[ExtractionController]):
             self.efel_other,
             self.protocols_default,
             self.protocol_list,
+            self.by_ecode,
             self.strategy,
             self.absolute,
             self.relative,
@@ -234,6 +244,12 @@ class SettingsPanel(ControllerView[ExtractionController]):
         self.efel_other.setEnabled(efel is not None)
         self.protocols_default.setChecked(settings.protocols_rheobase is None)
         self._fill_protocols(settings)
+        self.by_ecode.setChecked(settings.match_protocols_by_ecode)
+        joined = self.controller.protocols_joined_by_ecode(settings)
+        self.by_ecode.setText(
+            "Also the protocols of the same eCode"
+            + (f" ({len(joined)}: {', '.join(joined)})" if joined else "")
+        )
         self.strategy.setCurrentText(settings.rheobase_strategy)
         self._build_strategy_fields(settings)
         self.absolute.setChecked(settings.absolute_amplitude)
@@ -330,6 +346,7 @@ class SettingsPanel(ControllerView[ExtractionController]):
             protocol_mode=self.protocol_mode.currentText(),
             absolute_amplitude=self.absolute.isChecked(),
             default_std_value=self._read_std(),
+            match_protocols_by_ecode=self.by_ecode.isChecked(),
         )
 
     def _read_efel(self, current: ExtractionSettings) -> dict[str, Any] | None:

@@ -43,15 +43,24 @@ def _session(cells: int = 3) -> Session:
 
 
 def _whole_document_digest(session: Session) -> str:
-    """The definition: the digest of json.dumps of the whole document."""
+    """The definition: the digest of json.dumps of the whole document.
+
+    efex_gui's additions (``match_protocols_by_ecode``, ``ecode_overrides``) are in
+    it only when set: a signature saved before them is unchanged.
+    """
+    settings = asdict(session.settings)
+    if not settings["match_protocols_by_ecode"]:
+        del settings["match_protocols_by_ecode"]
     document = {
         "data_root": str(session.data_root),
         "exclusions": session.exclusions.to_json(),
-        "settings": asdict(session.settings),
+        "settings": settings,
         "rheobase_overrides": dict(sorted(session.rheobase_overrides.items())),
         "files_metadata": session.files_metadata,
         "targets": session.targets,
     }
+    if session.ecode_overrides:
+        document["ecode_overrides"] = session.ecode_overrides
     text = json.dumps(document, sort_keys=True, default=repr).encode()
     return hashlib.blake2b(text, digest_size=16).hexdigest()
 
@@ -64,6 +73,35 @@ def test_the_signature_is_the_digest_of_the_whole_documents_json() -> None:
     session.files_metadata["cell0"]["IDRest"][3]["ljp"] = float("nan")
     assert inputs_signature(session) == _whole_document_digest(session)
     session.files_metadata.clear()
+    assert inputs_signature(session) == _whole_document_digest(session)
+
+
+def test_a_signature_saved_before_the_ecode_additions_is_unchanged() -> None:
+    """A session without them has the digest of the document as it was before."""
+    session = _session()
+    settings = asdict(session.settings)
+    del settings["match_protocols_by_ecode"]
+    before = {
+        "data_root": str(session.data_root),
+        "exclusions": session.exclusions.to_json(),
+        "settings": settings,
+        "rheobase_overrides": {},
+        "files_metadata": session.files_metadata,
+        "targets": None,
+    }
+    text = json.dumps(before, sort_keys=True, default=repr).encode()
+    digest = hashlib.blake2b(text, digest_size=16).hexdigest()
+    assert inputs_signature(session) == digest
+
+
+def test_an_ecode_mapping_or_the_ecode_rule_changes_the_signature() -> None:
+    """Both change what a run reads and computes: an earlier result is stale."""
+    session = _session()
+    plain = inputs_signature(session)
+    session.ecode_overrides["IV"] = "Ramp"
+    mapped = inputs_signature(session)
+    session.settings.match_protocols_by_ecode = True
+    assert len({plain, mapped, inputs_signature(session)}) == 3
     assert inputs_signature(session) == _whole_document_digest(session)
 
 

@@ -3,7 +3,8 @@
 ``efex_provenance.json`` carries, besides versions, checksums and exclusions:
 
 * ``recipe``: the ``extract_efeatures`` arguments exactly as given (targets as given,
-  ``None`` for automatic ones; the settings before defaults were filled in), the
+  ``None`` for automatic ones, with the automatic targets' definitions when they were
+  given: ``auto_targets``; the settings before defaults were filled in), the
   ``files_metadata`` actually read (after exclusions; paths relative to
   ``data_root``, which is recorded as an absolute folder), the traces dropped from
   multi-trace files, the rheobase overrides and the output options;
@@ -107,8 +108,13 @@ def build_recipe(
         "dropped_traces": [],
     }
     problems = []
-    if given.get("auto_targets") is not None:
-        problems.append("auto_targets objects were given")
+    auto_targets = given.get("auto_targets")
+    if auto_targets is not None:
+        written = _auto_targets_json(auto_targets)
+        if written is None:
+            problems.append("auto_targets objects were given")
+        else:
+            recipe["auto_targets"] = written
     if isinstance(recording_reader, TraceFilter):
         recipe["dropped_traces"] = [
             [_relative(path, root), protocol, sorted(indices)]
@@ -119,6 +125,27 @@ def build_recipe(
     if problems:
         recipe["not_reproducible"] = problems
     return recipe
+
+
+#: what an AutoTarget is made of (its selections, made by the run, are not)
+_AUTO_TARGET_FIELDS = (
+    "protocols", "amplitudes", "efeatures", "min_recordings_per_amplitude",
+    "preferred_number_protocols", "tolerance",
+)  # fmt: skip
+
+
+def _auto_targets_json(auto_targets: Iterable[Any]) -> list[dict[str, Any]] | None:
+    """Write fresh :class:`AutoTarget` objects as dicts; None for anything else."""
+    from efex_gui.core.targets.auto import AutoTarget
+
+    written = []
+    for target in auto_targets:
+        if type(target) is not AutoTarget or target.active_ecode:
+            return None  # a subclass, or one that has already chosen
+        written.append(
+            {k: copy.deepcopy(getattr(target, k)) for k in _AUTO_TARGET_FIELDS}
+        )
+    return written
 
 
 def _source(key: str, recording: Any, detected: str) -> str:
@@ -244,6 +271,10 @@ def recipe_kwargs(
         **copy.deepcopy(recipe.get("arguments", {})),
         **copy.deepcopy(recipe.get("options", {})),
     }
+    if recipe.get("auto_targets") is not None:
+        from efex_gui.core.targets.auto import AutoTarget
+
+        kwargs["auto_targets"] = [AutoTarget(**t) for t in recipe["auto_targets"]]
     if recipe.get("dropped_traces"):
         kwargs["recording_reader"] = TraceFilter(
             {(str(root / p) if not Path(p).is_absolute() else p, protocol): set(idx)

@@ -44,7 +44,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from efex_gui.core.errors import Cancelled
+from efex_gui.core.errors import Cancelled, ECodeError
 from efex_gui.core.extraction.cell_task import CellTask
 from efex_gui.core.extraction.feature_cache import (
     FeatureCache,
@@ -344,6 +344,7 @@ class IncrementalExtractor:
             else rheobase_overrides
         )
         settings = asdict(session.settings)
+        settings["protocols_rheobase"] = session.rheobase_protocols()
         plans = self.plans.plan(session)
         targets, efel_settings, protocols_rheobase, common = self._checked(
             session, settings, plans
@@ -370,7 +371,7 @@ class IncrementalExtractor:
         run.check_files = check_files
         try:
             if targets is None:
-                run.auto_branch()
+                run.auto_branch(session.auto_targets() or default_auto_targets())
             else:
                 run.targets_branch(targets, common)
         finally:
@@ -571,8 +572,8 @@ class _Run:
         self.n_features += 1
         self.result.entries_cached += len(self.plans[done.cell.name].entries)
 
-    def auto_branch(self) -> None:
-        """Rheobase of every cell, targets chosen from the recordings, features."""
+    def auto_branch(self, auto_targets: list[Any]) -> None:
+        """Rheobase of every cell, targets chosen by ``auto_targets``, features."""
         self.task = self._task(auto_rheobase_task)
         for name in self.plans:
             cell = self._cell(name)
@@ -580,7 +581,7 @@ class _Run:
             self._rheobase(cell)
             self._drop(cell)
         cells = self.result.cells
-        targets = choose_auto_targets(cells, default_auto_targets(), False)
+        targets = choose_auto_targets(cells, auto_targets, False)
         if targets is None:
             return
         self.result.targets = targets
@@ -654,14 +655,19 @@ def _reuse(
     _, protocol, _ = plan.ref
     expected = plan.config
     expected.setdefault("protocol_name", protocol)
-    ecode = ecode_for_protocol(expected.get("ecode") or protocol)
+    try:
+        ecode = ecode_for_protocol(expected.get("ecode") or protocol)
+    except ECodeError:  # read here: the entry is skipped with its reason
+        return None
+    # the browser applies an eCode override without writing it in the metadata
+    bare = {k: v for k, v in expected.items() if k != "ecode"}
     if (
         not recordings
         or dict(settings) != dict(efel_settings)
         or any(
             r is None
             or type(r) is not ecode
-            or r.config_data != expected
+            or r.config_data != (expected if "ecode" in r.config_data else bare)
             or r.spikecount_pending
             for r in recordings
         )

@@ -110,6 +110,8 @@ class _Memo:
     keys: frozenset[ExclusionKey]
     metadata: _CellSnapshot
     plan: CellPlan
+    #: the eCode overrides of the cell's protocols, ``((protocol, eCode), ...)``
+    ecodes: tuple[tuple[str, str], ...] = ()
 
 
 class PlanCache:
@@ -139,20 +141,23 @@ class PlanCache:
         plans: dict[str, CellPlan] = {}
         memo: dict[str, _Memo] = {}
         self.planned = []
+        overrides = session.ecode_overrides
         for cell, protocols in session.files_metadata.items():
             keys = frozenset(by_cell.get(cell, ()))
+            ecodes = tuple((p, overrides[p]) for p in protocols if p in overrides)
             known = self._memo.get(cell)
             if not (
                 known is not None
                 and known.root == root
                 and known.keys == keys
+                and known.ecodes == ecodes
                 and unchanged_metadata(known.metadata, protocols)
             ):
                 entries = _cell_entries(
                     session, cell, protocols, keys, (self._paths, self._key_tuples)
                 )
                 snapshot = snapshot_metadata(protocols, self._key_tuples)
-                known = _Memo(root, keys, snapshot, CellPlan(entries))
+                known = _Memo(root, keys, snapshot, CellPlan(entries), ecodes)
                 self.planned.append(cell)
             memo[cell] = known
             if known.plan.entries:
@@ -170,7 +175,9 @@ def _cell_entries(
 ) -> list[EntryPlan]:
     """Return a cell's kept entries (absolute metadata, traces to drop).
 
-    ``shared``: the resolved paths and the keys tuples of the plan cache.
+    A protocol's eCode override is its entries' ``ecode`` key, as in
+    :meth:`~efex_gui.core.session.document.Session.to_extract_kwargs`. ``shared``:
+    the resolved paths and the keys tuples of the plan cache.
     """
     paths, key_tuples = shared
     entries = []
@@ -178,6 +185,8 @@ def _cell_entries(
         cell, protocols, session.exclusions, keys
     ):
         absolute = _absolute(session, config, paths)
+        if protocol in session.ecode_overrides:
+            absolute.setdefault("ecode", session.ecode_overrides[protocol])
         names = tuple(absolute)
         entries.append(
             EntryPlan(

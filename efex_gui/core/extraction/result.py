@@ -87,12 +87,19 @@ def inputs_signature(
     """
     if overrides is None:
         overrides = session.rheobase_overrides
+    settings = asdict(session.settings)
+    # efex_gui's additions are left out at their defaults: a result saved before
+    # them keeps its signature (it is not stale)
+    if not settings["match_protocols_by_ecode"]:
+        del settings["match_protocols_by_ecode"]
     document = {
         "data_root": str(session.data_root),
         "exclusions": session.exclusions.to_json(),
-        "settings": asdict(session.settings),
+        "settings": settings,
         "rheobase_overrides": dict(sorted((overrides or {}).items())),
     }
+    if session.ecode_overrides:
+        document["ecode_overrides"] = dict(sorted(session.ecode_overrides.items()))
     parts = {key: _json_text(value) for key, value in document.items()}
     targets = session.targets
     parts["targets"] = _TARGETS.get(targets, lambda: _json_text(targets))

@@ -159,6 +159,7 @@ def review_session(
     settings: Any,
     auto_targets: bool,
     overrides: Mapping[str, float] | None = None,
+    protocols_rheobase: Sequence[str] | None = None,
 ) -> list[RheobaseRow]:
     """Review the rheobase of ``cells`` with a session's extraction settings.
 
@@ -176,12 +177,16 @@ def review_session(
         Whether the run uses automatic targets.
     overrides : mapping, optional
         As :func:`review_rheobase`, which gives the rows.
+    protocols_rheobase : sequence of str, optional
+        The rheobase protocols a run uses
+        (:meth:`~efex_gui.core.session.document.Session.rheobase_protocols`);
+        default: the settings' own.
 
     See Also
     --------
     review_rheobase : the rows, from explicit protocols and strategy settings.
     """
-    protocols = settings.protocols_rheobase
+    protocols = protocols_rheobase or settings.protocols_rheobase
     if protocols is None:
         protocols = list(PRESET_PROTOCOLS_RHEOBASE)
     strategy_settings = run_rheobase_settings(

@@ -17,7 +17,8 @@ File layout (``format_version`` 2)::
      "rheobase_overrides": {cell: rheobase in nA},
      "settings": {protocols_rheobase, rheobase_strategy, rheobase_settings,
                   efel_settings, threshold_nvalue_save, protocol_mode,
-                  absolute_amplitude, default_std_value}}
+                  absolute_amplitude, default_std_value,
+                  match_protocols_by_ecode}}
 
 Older layouts are upgraded on load by one function per version step
 (:data:`MIGRATIONS`). Version 0 is the shape of an ``inputs.json`` (the
@@ -55,6 +56,8 @@ from efex_gui.core.session.exclusions import (
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
+    from efex_gui.core.targets.auto import AutoTarget
+
 FORMAT_VERSION = 2
 KIND = "efex-session"
 
@@ -64,7 +67,11 @@ class ExtractionSettings:
     """The ``extract_efeatures`` keyword arguments a session keeps (BluePyEfe defaults).
 
     ``None`` keeps BluePyEfe's meaning: default efel settings, default rheobase
-    protocols.
+    protocols. One setting is efex_gui's own: ``match_protocols_by_ecode`` (off by
+    default, as BluePyEfe; on for a session made from a folder) lets the rheobase and
+    the automatic targets take the session's protocols by their eCode, not only by
+    BluePyEfe's names (:meth:`Session.rheobase_protocols`,
+    :meth:`Session.auto_targets`; docs/compatibility.md).
     """
 
     protocols_rheobase: list[str] | None = None
@@ -75,6 +82,7 @@ class ExtractionSettings:
     protocol_mode: str = "mean"
     absolute_amplitude: bool = False
     default_std_value: float = 1e-3
+    match_protocols_by_ecode: bool = False
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ExtractionSettings:
@@ -290,11 +298,17 @@ class Session:
                 if protocol in self.ecode_overrides:
                     for entry in entries:
                         entry.setdefault("ecode", self.ecode_overrides[protocol])
+        settings = copy.deepcopy(asdict(self.settings))
+        del settings["match_protocols_by_ecode"]  # efex_gui's: in the two below
+        settings["protocols_rheobase"] = self.rheobase_protocols()
         kwargs: dict[str, Any] = {
             "files_metadata": files_metadata,
             "targets": copy.deepcopy(self.targets),
-            **copy.deepcopy(asdict(self.settings)),
+            **settings,
         }
+        auto_targets = self.auto_targets()
+        if self.targets is None and auto_targets is not None:
+            kwargs["auto_targets"] = auto_targets
         if self.rheobase_overrides:
             kwargs["rheobase_overrides"] = dict(self.rheobase_overrides)
         if partial:
@@ -302,6 +316,54 @@ class Session:
                 self._trace_filter_keys(kept, partial)
             )
         return kwargs
+
+    def protocol_names(self) -> list[str]:
+        """Return the protocols of ``files_metadata``, each once, in order."""
+        return list(
+            dict.fromkeys(
+                protocol
+                for protocols in self.files_metadata.values()
+                for protocol in protocols
+            )
+        )
+
+    def rheobase_protocols(self) -> list[str] | None:
+        """Return the rheobase protocols a run of this session uses.
+
+        ``settings.protocols_rheobase`` (None: BluePyEfe's preset, which
+        ``extract_efeatures`` logs). With ``settings.match_protocols_by_ecode`` the
+        list (the preset when None) is followed by the session's protocols of the
+        same eCodes (:func:`~efex_gui.core.recordings.ecodes.names.protocols_like`):
+        a lab's "IV_FI_saray" or a protocol mapped to ``Step`` gives a rheobase.
+        """
+        from efex_gui.core.recordings.ecodes.names import protocols_like
+        from efex_gui.core.rheobase.strategies import PRESET_PROTOCOLS_RHEOBASE
+
+        listed = self.settings.protocols_rheobase
+        if not self.settings.match_protocols_by_ecode:
+            return copy.deepcopy(listed)
+        names = PRESET_PROTOCOLS_RHEOBASE if listed is None else listed
+        return protocols_like(names, self.protocol_names(), self.ecode_overrides)
+
+    def auto_targets(self) -> list[AutoTarget] | None:
+        """Return the automatic targets of a run of this session (fresh objects).
+
+        None (BluePyEfe's defaults, matched by name) unless
+        ``settings.match_protocols_by_ecode``: then BluePyEfe's defaults, each
+        followed by the session's protocols of the same eCodes as its own.
+        """
+        if not self.settings.match_protocols_by_ecode:
+            return None
+        from efex_gui.core.recordings.ecodes.names import protocols_like
+        from efex_gui.core.targets.auto import default_auto_targets
+
+        protocols = self.protocol_names()
+        targets = default_auto_targets()
+        for target in targets:
+            target.protocols = protocols_like(
+                target.protocols, protocols, self.ecode_overrides
+            )
+        return targets
 
     def _trace_filter_keys(
         self,

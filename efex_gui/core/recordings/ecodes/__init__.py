@@ -103,7 +103,10 @@ def ecode_for_protocol(protocol_name: str) -> type[ECode]:
     if key is None:
         raise ECodeError(
             "There is no eCode linked to the stimulus name "
-            f"{str(protocol_name).lower()}. See ecode/__init__.py for the available "
-            "stimuli names"
+            f"{str(protocol_name).lower()}: none of the eCode names (IDRest, IV, "
+            "Step, Ramp, sAHP, ...) is in it, so its stimulus cannot be read. Map "
+            "the protocol to an eCode (in the app: select one of its sweeps, then "
+            "Choose eCode…; in a configuration: an 'ecode' key in its files_metadata "
+            "entries), or leave it out."
         )
     return eCodes[key]

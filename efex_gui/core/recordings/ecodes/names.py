@@ -20,8 +20,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
 
 
 @dataclass(frozen=True)
@@ -128,3 +132,41 @@ def guess_ecode(protocol_name: str, current: np.ndarray | None = None) -> EcodeG
         f"the protocol name '{protocol_name}' is unknown; its stimulus looks like a "
         f"{kind.lower()}",
     )
+
+
+def protocols_like(
+    names: Sequence[str], protocols: Iterable[str], overrides: Mapping[str, str]
+) -> list[str]:
+    """Return ``names``, then the ``protocols`` whose eCode is that of one of them.
+
+    BluePyEfe matches its rheobase protocols and its automatic targets' protocols by
+    exact name (``IDRest``, ``IV``, ``Step``...). A lab whose step protocol is called
+    "IV_FI_saray" or "0112 steps dual" (or is mapped to ``Step`` by the person) has
+    none of those names. Here a protocol joins the list when its eCode key (its
+    override, else its own name, through BluePyEfe's table) is the key of one of
+    ``names``: "IV_FI_saray" contains ``iv`` and joins a list holding ``IV``.
+
+    Parameters
+    ----------
+    names : sequence of str
+        The listed names (kept first, in their order).
+    protocols : iterable of str
+        The session's protocol names, in order.
+    overrides : mapping
+        Protocol name → eCode name (the session's ``ecode_overrides``).
+
+    Returns
+    -------
+    list of str
+        ``names`` followed by the protocols that joined, in their order.
+    """
+    from efex_gui.core.recordings.ecodes import ecode_key_for_protocol
+
+    keys = {ecode_key_for_protocol(name) for name in names} - {None}
+    joined = list(names)
+    for protocol in protocols:
+        if protocol in joined:
+            continue
+        if ecode_key_for_protocol(overrides.get(protocol) or protocol) in keys:
+            joined.append(protocol)
+    return joined

@@ -1,0 +1,89 @@
+"""A folder of another lab's files, extracted in the main window.
+
+Imported files start a session that takes protocols by their eCode (a lab's "FI
+steps 500ms" gives a rheobase, a protocol mapped to Step is read as one); a protocol
+no eCode reads is skipped with its reason, and the run goes on. Before: the GUI's run
+ignored the eCode mapping, failed as a whole on the first protocol without an eCode
+("See ecode/__init__.py"), and found no rheobase in a lab's names.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from efex_gui.app.extraction_controller import ExtractionController
+from efex_gui.widgets.main_window import MainWindow
+from efex_gui.widgets.settings_panel import SettingsPanel
+from tests.gui.extraction_helpers import run_and_wait
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+LAB_STEPS = "FI steps 500ms"
+LAB_IV = "Trigem injection"
+
+
+def _import_lab_folder(controller: Any, demo_dir: Path, mapped: bool) -> None:
+    """What the import dialog hands over for the demo files under a lab's names."""
+    demo = json.loads((demo_dir / "files_metadata.json").read_text())
+    files_metadata = {
+        cell: {LAB_STEPS: protocols["IDRest"], LAB_IV: protocols["IV"]}
+        for cell, protocols in demo.items()
+    }
+    overrides = {LAB_IV: "Step"} if mapped else {}
+    controller.new_session(files_metadata, demo_dir, overrides)
+
+
+def _read_all(qtbot: Any, controller: Any) -> None:
+    controller.load_all()  # the browser reads: its recordings are handed to the run
+    qtbot.waitUntil(lambda: not controller.is_busy(), timeout=120_000)
+
+
+def test_an_unmapped_protocol_is_skipped_and_the_run_goes_on(
+    qtbot: Any, controller: Any, preferences: Any, demo_dir: Path
+) -> None:
+    window = MainWindow(controller, preferences)
+    window.confirm_close = False
+    qtbot.addWidget(window)
+    _import_lab_folder(controller, demo_dir, mapped=False)
+    _read_all(qtbot, controller)
+    result = run_and_wait(qtbot, window.extraction)
+    assert [cell for cell, _, _ in result.skipped] == ["SimCell1", "SimCell2"]
+    assert all("Choose eCode" in reason for _, _, reason in result.skipped)
+    assert set(result.currents["all_threshold_current"]) == {"SimCell1", "SimCell2"}
+    assert any(name.startswith(LAB_STEPS) for name in result.features)
+
+
+def test_a_mapped_protocol_is_read_as_its_ecode(
+    qtbot: Any, controller: Any, preferences: Any, demo_dir: Path
+) -> None:
+    window = MainWindow(controller, preferences)
+    window.confirm_close = False
+    qtbot.addWidget(window)
+    _import_lab_folder(controller, demo_dir, mapped=True)
+    _read_all(qtbot, controller)
+    result = run_and_wait(qtbot, window.extraction)
+    assert result.skipped == []
+    assert result.entries_cached == len(result.cells) * 2  # the browser's reads
+    assert any(name.startswith(LAB_IV) for name in result.features)
+    # the rheobase view uses the protocols the run uses
+    rows = {row.cell: row for row in window.extraction.rheobase_rows()}
+    assert rows["SimCell1"].used == result.currents["all_threshold_current"]["SimCell1"]
+
+
+def test_the_settings_show_and_change_the_ecode_rule(
+    qtbot: Any, controller: Any, demo_dir: Path
+) -> None:
+    _import_lab_folder(controller, demo_dir, mapped=True)
+    extraction = ExtractionController(controller)
+    panel = SettingsPanel(extraction)
+    qtbot.addWidget(panel)
+    assert controller.session.settings.match_protocols_by_ecode  # an import
+    assert panel.by_ecode.isChecked()
+    assert f"(2: {LAB_STEPS}, {LAB_IV})" in panel.by_ecode.text()
+    panel.by_ecode.setChecked(False)
+    assert not controller.session.settings.match_protocols_by_ecode
+    assert controller.session.rheobase_protocols() is None
+    assert "(" not in panel.by_ecode.text()
+    assert extraction.shutdown()
