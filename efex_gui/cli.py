@@ -393,6 +393,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
         from efex_gui.cli_config import read_document
 
         protocols = MeasureProtocols.from_dict(read_document(args.protocols))
+    elif config.lab_protocols is not None:  # a folder: its steps, by their eCode
+        protocols = config.lab_protocols
     with native_output(args.quiet):
         summaries, cells = summarize_run(config.kwargs, protocols)
     if args.output:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from efex_gui.core.analysis.protocol_map import MeasureProtocols
 from efex_gui.core.errors import EfexError, MetadataError
 from efex_gui.core.numbers import finite_number
 
@@ -48,12 +49,16 @@ class LoadedPath:
         Absolute path → why the import left the file out.
     exclusions : Any
         A session's exclusions (JSON), if any.
+    lab_protocols : MeasureProtocols, optional
+        An imported file's or folder's: the cell measures' protocols with its plain
+        step protocols added (``MeasureProtocols.with_lab_steps``).
     """
 
     kind: str
     kwargs: dict[str, Any]
     refused: dict[str, str] = field(default_factory=dict)
     exclusions: Any = None
+    lab_protocols: MeasureProtocols | None = None
 
 
 def _absolute(files_metadata: dict[str, Any], root: Path) -> dict[str, Any]:
@@ -83,7 +88,9 @@ def _imported(root: Path, paths: list[str] | None, kind: str) -> LoadedPath:
         "consensus_timing": True,
         **folder_run_arguments(files_metadata, found.ecode_overrides),
     }
-    return LoadedPath(kind, kwargs, refused)
+    names = list(dict.fromkeys(p for c in files_metadata.values() for p in c))
+    measures = MeasureProtocols().with_lab_steps(names, found.ecode_overrides)
+    return LoadedPath(kind, kwargs, refused, lab_protocols=measures)
 
 
 def folder_run_arguments(

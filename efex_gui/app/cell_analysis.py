@@ -103,8 +103,14 @@ class CellAnalysisController(QObject):
     def context(self) -> SummaryContext:
         """Return the summary context of the current result (its efel settings)."""
         settings = self.result.settings if self.result is not None else {}
+        protocols = self.protocols
+        if settings.get("match_protocols_by_ecode"):  # a lab's steps, by eCode
+            session = self.sc.session
+            protocols = protocols.with_lab_steps(
+                session.protocol_names(), session.ecode_overrides
+            )
         return SummaryContext(
-            protocols=self.protocols,
+            protocols=protocols,
             protocols_rheobase=list(settings.get("protocols_rheobase") or []),
             efel_settings=dict(settings.get("efel_settings") or {}),
             cache=self.cache,

@@ -13,6 +13,7 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any
 
+from efex_gui.core.analysis.protocol_map import MeasureProtocols
 from efex_gui.core.export.recipe import build_recipe, recipe_kwargs
 from efex_gui.core.extraction.incremental import IncrementalExtractor
 from efex_gui.core.extraction.pipeline import extract_efeatures
@@ -155,3 +156,17 @@ def test_efex_extract_on_a_folder_takes_the_labs_protocols() -> None:
     assert kwargs["protocols_rheobase"] == [*PRESET_PROTOCOLS_RHEOBASE, *labs]
     iv_target = kwargs["auto_targets"][2]
     assert iv_target.protocols == ["IV", "Step", *labs]
+
+
+def test_a_labs_plain_steps_feed_every_cell_measure() -> None:
+    protocols = [
+        "IV", "IDRest", "APWaveform", "sAHP", "IDrest_long",  # BBP names: as they are
+        "0112 steps dual", "IV_FI_saray", "Trigem inj", "chirp",
+    ]  # fmt: skip
+    measures = MeasureProtocols().with_lab_steps(protocols, {"Trigem inj": "Step"})
+    labs = ("0112 steps dual", "IV_FI_saray", "Trigem inj")
+    for name, value in measures.to_dict().items():
+        default = MeasureProtocols().to_dict()[name]
+        assert value == [*default, *labs]
+    nothing = MeasureProtocols().with_lab_steps(["IV", "IDthresh", "sAHP"], {})
+    assert nothing == MeasureProtocols()

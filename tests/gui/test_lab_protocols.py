@@ -72,6 +72,27 @@ def test_a_mapped_protocol_is_read_as_its_ecode(
     assert rows["SimCell1"].used == result.currents["all_threshold_current"]["SimCell1"]
 
 
+def test_the_cell_curves_read_a_labs_steps(
+    qtbot: Any, controller: Any, preferences: Any, demo_dir: Path
+) -> None:
+    """The f-I and I-V curves of the lab's cells (BBP names only: empty before)."""
+    window = MainWindow(controller, preferences)
+    window.confirm_close = False
+    qtbot.addWidget(window)
+    _import_lab_folder(controller, demo_dir, mapped=True)
+    _read_all(qtbot, controller)
+    with qtbot.waitSignal(window.cell_analysis.summaries_changed, timeout=300_000):
+        run_and_wait(qtbot, window.extraction)
+    curves = window.cell_analysis.curves()
+    assert [len(c.points) > 3 for c in curves["fi"]] == [True, True]
+    assert all(c.points for c in curves["iv_steady"])
+    rates = [p.y for p in curves["fi"][0].points]
+    assert max(rates) > 0
+    summary = window.cell_analysis.summary("SimCell1")
+    assert summary is not None
+    assert summary.value("input_resistance_MOhm") is not None
+
+
 def test_the_settings_show_and_change_the_ecode_rule(
     qtbot: Any, controller: Any, demo_dir: Path
 ) -> None:

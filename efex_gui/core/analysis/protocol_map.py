@@ -18,7 +18,9 @@ first spike        IDrest, IDthresh                         the rheobase sweep(s
 =================  =======================================  ===========================
 
 :meth:`MeasureProtocols.from_dict` reads a user's changes (``{"input_resistance":
-["IV"], ...}``); unknown keys are refused with the list of known ones.
+["IV"], ...}``); unknown keys are refused with the list of known ones. A folder of
+another lab's files, whose steps have none of these names, adds its plain step
+protocols to every measure (:meth:`MeasureProtocols.with_lab_steps`).
 """
 
 from __future__ import annotations
@@ -87,6 +89,40 @@ class MeasureProtocols:
     def to_dict(self) -> dict[str, list[str]]:
         """Return the mapping as JSON-ready lists."""
         return {key: list(value) for key, value in asdict(self).items()}
+
+    def with_lab_steps(
+        self, protocols: Iterable[str], overrides: Mapping[str, str]
+    ) -> MeasureProtocols:
+        """Return this mapping with a lab's step protocols added to every measure.
+
+        A folder of another lab's files has none of the BBP names: its steps are
+        called "0112 steps dual -50 to 150", "IV_FI_saray" or are mapped to Step by
+        the person, and one such protocol usually holds the hyperpolarising and the
+        depolarising steps. A protocol joins every measure (each reads only the
+        sweeps it can use: hyperpolarising, non-spiking, above the rheobase...)
+        when its name is in no measure's list and its eCode is a plain step: the
+        eCode table's ``step``, ``genericstep`` or ``iv`` key on its override, else
+        on its name. BBP-named protocols (APWaveform, sAHP, ...) never join.
+        """
+        from efex_gui.core.recordings.ecodes import ecode_key_for_protocol
+
+        named = [name for names in asdict(self).values() for name in names]
+        joined = tuple(
+            protocol
+            for protocol in dict.fromkeys(protocols)
+            if not matches_protocol(protocol, named)
+            and ecode_key_for_protocol(overrides.get(protocol) or protocol)
+            in _PLAIN_STEP_KEYS
+        )
+        if not joined:
+            return self
+        return replace(
+            self, **{key: (*value, *joined) for key, value in asdict(self).items()}
+        )
+
+
+#: eCode table keys of protocols made of plain steps, whatever their amplitudes
+_PLAIN_STEP_KEYS = frozenset({"step", "genericstep", "iv"})
 
 
 #: the default mapping
