@@ -149,6 +149,9 @@ class SettingsPanel(ControllerView[ExtractionController]):
         )
         self.by_ecode.toggled.connect(self._commit)
         form.addRow(self.by_ecode)
+        self.by_ecode_added = QLabel(group)
+        self.by_ecode_added.setWordWrap(True)
+        form.addRow(self.by_ecode_added)
         self.strategy = QComboBox(group)
         self.strategy.addItems(list(self.spec["rheobase_strategies"]))
         self.strategy.setMinimumWidth(160)
@@ -246,10 +249,8 @@ class SettingsPanel(ControllerView[ExtractionController]):
         self._fill_protocols(settings)
         self.by_ecode.setChecked(settings.match_protocols_by_ecode)
         joined = self.controller.protocols_joined_by_ecode(settings)
-        self.by_ecode.setText(
-            "Also the protocols of the same eCode"
-            + (f" ({len(joined)}: {', '.join(joined)})" if joined else "")
-        )
+        self.by_ecode_added.setText("Adds: " + ", ".join(joined) if joined else "")
+        self.by_ecode_added.setVisible(bool(joined))
         self.strategy.setCurrentText(settings.rheobase_strategy)
         self._build_strategy_fields(settings)
         self.absolute.setChecked(settings.absolute_amplitude)

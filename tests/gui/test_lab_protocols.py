@@ -102,9 +102,9 @@ def test_the_settings_show_and_change_the_ecode_rule(
     qtbot.addWidget(panel)
     assert controller.session.settings.match_protocols_by_ecode  # an import
     assert panel.by_ecode.isChecked()
-    assert f"(2: {LAB_STEPS}, {LAB_IV})" in panel.by_ecode.text()
+    assert panel.by_ecode_added.text() == f"Adds: {LAB_STEPS}, {LAB_IV}"
     panel.by_ecode.setChecked(False)
     assert not controller.session.settings.match_protocols_by_ecode
     assert controller.session.rheobase_protocols() is None
-    assert "(" not in panel.by_ecode.text()
+    assert panel.by_ecode_added.text() == ""
     assert extraction.shutdown()
