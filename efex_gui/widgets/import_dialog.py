@@ -326,15 +326,12 @@ class ImportDialog(QDialog):
 
     def _guess_ecodes(self, protocols: list[str]) -> None:
         """Pre-select the eCode other labs' names suggest (confirm or change it)."""
-        from efex_gui.core.recordings.ecodes.names import guess_from_name
+        from efex_gui.core.session.folder_import import guess_ecodes
 
-        for protocol in protocols:
-            if protocol in self.ecode_overrides or protocol in self.guessed:
-                continue
-            guess = guess_from_name(protocol)
-            if guess.how == "name" and guess.ecode is not None:
-                self.ecode_overrides[protocol] = guess.ecode
-                self.guessed[protocol] = guess.reason
+        known = {**self.ecode_overrides, **self.guessed}
+        for protocol, (ecode, why) in guess_ecodes(protocols, known).items():
+            self.ecode_overrides[protocol] = ecode
+            self.guessed[protocol] = why
 
     def _fill_ecodes(self) -> None:
         protocols = sorted({e.protocol for e in self.pairing.entries})

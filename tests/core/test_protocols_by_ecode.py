@@ -152,7 +152,13 @@ def test_efex_extract_on_a_folder_takes_the_labs_protocols() -> None:
     from tests.conftest import shared_path
 
     kwargs = load_path(shared_path("formats", "abf")).kwargs
-    labs = ["0112 steps dual -50 to 150 step 10", "IV_FI_IN0_saray", "step cclamp"]
+    labs = [
+        "0112 steps dual -50 to 150 step 10",  # a Step by BluePyEfe's table ("step")
+        "Trigem_Current_Clamp_Current injection_Neg",  # guessed Step by its name
+        "IV_FI_IN0_saray",  # "iv"
+        "3 -excitability_400ms50pA",  # guessed Step
+        "step cclamp",
+    ]  # the gap-free recording has no eCode: left out
     assert kwargs["protocols_rheobase"] == [*PRESET_PROTOCOLS_RHEOBASE, *labs]
     iv_target = kwargs["auto_targets"][2]
     assert iv_target.protocols == ["IV", "Step", *labs]
@@ -170,3 +176,20 @@ def test_a_labs_plain_steps_feed_every_cell_measure() -> None:
         assert value == [*default, *labs]
     nothing = MeasureProtocols().with_lab_steps(["IV", "IDthresh", "sAHP"], {})
     assert nothing == MeasureProtocols()
+
+
+def test_a_folder_import_guesses_a_labs_ecodes_as_the_dialog_does() -> None:
+    """``efex extract FOLDER`` reads the protocols the import dialog would map."""
+    from efex_gui.core.session.folder_import import guess_ecodes, import_folder
+    from tests.conftest import shared_path
+
+    found = import_folder(shared_path("formats", "abf"))
+    guessed = {
+        "3 -excitability_400ms50pA": "Step",
+        "Trigem_Current_Clamp_Current injection_Neg": "Step",
+    }
+    assert found.ecode_overrides == guessed
+    assert set(found.guessed) == set(guessed)
+    assert "usually a Step" in found.guessed["3 -excitability_400ms50pA"]
+    # a profile's own mapping wins; BluePyEfe's names are never guessed
+    assert guess_ecodes(["IDRest", "Trigem inj"], {"Trigem inj": "Ramp"}) == {}

@@ -10,7 +10,7 @@ tests use it, so a folder opened by a script is read as the GUI reads it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_PROFILE",
     "FolderImport",
+    "guess_ecodes",
     "import_folder",
     "pair_names",
     "parse_profile_defaults",
@@ -65,9 +66,13 @@ class FolderImport:
     pattern : str
         The name pattern used.
     ecode_overrides : dict
-        Protocol → eCode overrides of the profile.
+        Protocol → eCode overrides: the profile's, then the guesses
+        (:func:`guess_ecodes`) for the protocols it does not map.
     skipped : dict
         Relative path → why the file was left out.
+    guessed : dict
+        Protocol → why its eCode was guessed (those of ``ecode_overrides`` the
+        profile did not give).
     """
 
     files_metadata: dict[str, dict[str, list[dict[str, Any]]]]
@@ -75,6 +80,29 @@ class FolderImport:
     pattern: str
     ecode_overrides: dict[str, str] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
+    guessed: dict[str, str] = field(default_factory=dict)
+
+
+def guess_ecodes(
+    protocols: Iterable[str], overrides: Mapping[str, str]
+) -> dict[str, tuple[str, str]]:
+    """Return ``{protocol: (eCode, why)}`` for the protocols other labs' names map.
+
+    The protocols ``overrides`` maps, and those BluePyEfe's table knows, are left
+    as they are; the others get the eCode the names dictionary suggests (``"0112
+    Trigem injection"`` → Step), which the person confirms or changes (the import
+    dialog) and which ``efex extract FOLDER`` uses as the dialog would.
+    """
+    from efex_gui.core.recordings.ecodes.names import guess_from_name
+
+    guesses = {}
+    for protocol in protocols:
+        if protocol in overrides:
+            continue
+        guess = guess_from_name(protocol)
+        if guess.how == "name" and guess.ecode is not None:
+            guesses[protocol] = (guess.ecode, guess.reason)
+    return guesses
 
 
 def parse_profile_defaults(defaults: Mapping[str, Any]) -> dict[str, Any]:
@@ -239,10 +267,14 @@ def _import(
         parse_profile_defaults(merged.get("defaults") or {}),
         protocol_timings(merged),
     )
+    overrides = dict(merged.get("ecode_overrides") or {})
+    guesses = guess_ecodes(sorted({e.protocol for e in pairing.entries}), overrides)
+    overrides.update({protocol: ecode for protocol, (ecode, _) in guesses.items()})
     return FolderImport(
         files_metadata,
         folder,
         pattern,
-        dict(merged.get("ecode_overrides") or {}),
+        overrides,
         dict(pairing.skipped),
+        {protocol: why for protocol, (_, why) in guesses.items()},
     )
