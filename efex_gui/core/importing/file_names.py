@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from efex_gui.core.errors import MetadataError
+from efex_gui.core.errors import MetadataError, NotARecordingError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -83,8 +83,8 @@ PRESET_PATTERNS: tuple[NamePattern, ...] = (
         "B6/B6_Ch3_IDRest_181.ibw",
     ),
     NamePattern(
-        "One file per cell, protocols inside (NWB, ABF, HEKA)",
-        r"(?:.*/)?(?P<cell>[^/]+)\.(?:nwb|abf|dat|NWB|ABF|DAT)",
+        "One file per cell, protocols inside (NWB, ABF, HEKA, ATF, WCP, AxoGraph, ...)",
+        r"(?:.*/)?(?P<cell>[^/]+)\.(?i:nwb|abf|dat|atf|wcp|axgd|axgx|smr|edr)",
         "cell_001.nwb",
     ),
 )
@@ -374,6 +374,9 @@ def _add_single_file(
     else:
         try:
             protocols = list(protocols_of(name.path))
+        except NotARecordingError as exc:  # voltage clamp...: what the file is
+            result.skipped[name.path] = f"{exc.kind}: {exc.detail}"
+            return
         except Exception as exc:  # a bad file must not stop the import
             result.skipped[name.path] = f"cannot list its protocols: {exc}"
             return

@@ -521,12 +521,31 @@ def file_role(path: str) -> str | None:
 
 
 def file_protocols(path: str) -> list[str]:
-    """List the protocol names inside a file (NWB, ABF), from its metadata only."""
+    """List the protocols inside a file, from its metadata only.
+
+    NWB, ABF and HEKA files name them. A file that names none (ATF, WinWCP,
+    AxoGraph, Spike2 ...) holds one, called by the file's name ("cell3_steps.atf"
+    → "cell3_steps"; BluePyEfe's table or the person gives its eCode).
+
+    Raises
+    ------
+    NotARecordingError
+        A voltage-clamp file (never imported as current clamp).
+    """
+    from efex_gui.core.errors import NotARecordingError
     from efex_gui.core.readers import inspect_file, list_nwb_protocols
 
     if ".nwb" in path.lower():
         return list(list_nwb_protocols(path))
-    return [str(p) for p in inspect_file(path).get("protocols") or []]
+    info = inspect_file(path)
+    if info.get("clamp") == "voltage":
+        count = info.get("n_sweeps")
+        held = f"{count} sweeps of membrane current" if count else "membrane current"
+        raise NotARecordingError(path, "voltage clamp", held)
+    protocols = [str(p) for p in info.get("protocols") or []]
+    if not protocols:
+        protocols = [Path(path).stem]
+    return protocols
 
 
 def file_splits(path: str) -> list[tuple[str, dict[str, Any]]]:

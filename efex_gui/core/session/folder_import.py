@@ -235,7 +235,7 @@ def _import(
     folder: Path, profile: Mapping[str, Any] | None, paths: list[str] | None
 ) -> FolderImport:
     """:func:`import_folder` of exactly ``folder``."""
-    from efex_gui.core.session.dataset import file_protocols, file_role
+    from efex_gui.core.session.dataset import file_protocols, file_role, file_splits
 
     if not folder.is_dir():
         raise MetadataError(f"{folder} is not a folder.")
@@ -256,11 +256,18 @@ def _import(
         role_of=(lambda p: file_role(str(folder / p)))
         if merged.get("detect_roles", True)
         else None,
+        splits_of=lambda p: file_splits(str(folder / p)),  # HEKA: a cell a channel
     )
     if not pairing.entries:
+        reasons = "; ".join(
+            f"{p}: {why}" for p, why in list(pairing.skipped.items())[:3]
+        )
+        more = len(pairing.skipped) - 3
         raise MetadataError(
             f"No recording in {folder} could be imported with the name pattern "
-            f"{pattern!r} ({len(pairing.skipped)} files left out)."
+            f"{pattern!r} ({len(pairing.skipped)} files left out: {reasons}"
+            + (f"; and {more} more" if more > 0 else "")
+            + ")."
         )
     files_metadata = build_files_metadata(
         pairing.entries,
