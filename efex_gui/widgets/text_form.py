@@ -81,6 +81,9 @@ class TextForm(QDialog):
         self.voltage_plot = self.plot.addPlot(row=0, col=0)
         self.current_plot = self.plot.addPlot(row=1, col=0)
         self.current_plot.setXLink(self.voltage_plot)
+        for plot in (self.voltage_plot, self.current_plot):  # the units are the file's
+            for side in ("left", "bottom"):  # 0.2 nA is not "200 mnA"
+                plot.getAxis(side).enableAutoSIPrefix(False)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Apply
             | QDialogButtonBox.StandardButton.Cancel,

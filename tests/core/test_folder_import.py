@@ -84,3 +84,19 @@ def test_a_heka_bundle_is_a_cell_per_amplifier_channel_as_in_the_dialog() -> Non
     found = import_folder(shared_path("formats", "heka"))
     assert list(found.files_metadata) == [f"190604s1c7r1 Vmon-{k}" for k in range(1, 9)]
     assert found.ecode_overrides == {"Sti 7S-Cc": "Step"}  # a lab's name, guessed
+
+
+def test_a_text_trace_is_imported_and_notes_beside_it_are_not(tmp_path: Path) -> None:
+    """A sampled trace is a recording; a short table or a README is left out."""
+    import numpy as np
+
+    t = np.arange(2000) * 0.25
+    np.savetxt(tmp_path / "cell7.txt", np.c_[t, -70 + (t > 100) * 10.0])
+    (tmp_path / "notes.csv").write_text("cell,rheobase\n7,0.2\n")
+    (tmp_path / "README.txt").write_text("Recorded on 2020-01-01 by the lab.\n")
+    found = import_folder(tmp_path)
+    assert found.files_metadata == {
+        "cell7": {"cell7": [{"filepath": "cell7.txt", "t_unit": "s"}]}
+    }
+    assert found.skipped["notes.csv"] == "a table, not a trace: 1 numeric rows"
+    assert "no numeric rows" in found.skipped["README.txt"]

@@ -52,6 +52,19 @@ def test_one_form_asks_everything_and_previews_the_trace(
     assert voltage.yData.size == 4000
     assert abs(voltage.xData[-1] - 399.9) < 1e-9
     assert current.yData.max() == np.float64(0.2)
+    # the axes read in the units given (pyqtgraph's SI prefix made 0.2 nA "200 mnA")
+    form.show()
+    qtbot.waitExposed(form)
+    for plot, side, unit in (
+        (form.current_plot, "left", "nA"),
+        (form.current_plot, "bottom", "ms"),
+        (form.voltage_plot, "left", "mV"),
+    ):
+        plot.autoRange()  # pyqtgraph picks its prefix from the axis' range
+        axis = plot.getAxis(side)
+        qtbot.waitUntil(lambda axis=axis: axis.range[1] > axis.range[0] + 0.1)
+        assert f"({unit})" in axis.labelString()
+        assert axis.autoSIPrefixScale == 1.0
     with qtbot.waitSignal(controller.metadata_changed):
         form.apply_button.click()
     config = controller.dataset.config(sweep.entry_key)

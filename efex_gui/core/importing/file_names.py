@@ -83,8 +83,8 @@ PRESET_PATTERNS: tuple[NamePattern, ...] = (
         "B6/B6_Ch3_IDRest_181.ibw",
     ),
     NamePattern(
-        "One file per cell, protocols inside (NWB, ABF, HEKA, ATF, WCP, AxoGraph, ...)",
-        r"(?:.*/)?(?P<cell>[^/]+)\.(?i:nwb|abf|dat|atf|wcp|axgd|axgx|smr|edr)",
+        "One file per cell (NWB, ABF, HEKA, ATF, WCP, AxoGraph, text, ...)",
+        r"(?:.*/)?(?P<cell>[^/]+)\.(?i:nwb|abf|dat|atf|wcp|axgd|axgx|smr|edr|txt|csv)",
         "cell_001.nwb",
     ),
 )

@@ -520,6 +520,10 @@ def file_role(path: str) -> str | None:
     return None
 
 
+#: fewer numeric rows than this in a text file: a table (notes), not a sampled trace
+MIN_TEXT_ROWS = 100
+
+
 def file_protocols(path: str) -> list[str]:
     """List the protocols inside a file, from its metadata only.
 
@@ -542,6 +546,9 @@ def file_protocols(path: str) -> list[str]:
         count = info.get("n_sweeps")
         held = f"{count} sweeps of membrane current" if count else "membrane current"
         raise NotARecordingError(path, "voltage clamp", held)
+    rows = info.get("n_rows")
+    if info.get("format") == "text" and rows is not None and rows < MIN_TEXT_ROWS:
+        raise NotARecordingError(path, "a table, not a trace", f"{rows} numeric rows")
     protocols = [str(p) for p in info.get("protocols") or []]
     if not protocols:
         protocols = [Path(path).stem]
