@@ -35,19 +35,23 @@ def _import_lab_folder(controller: Any, demo_dir: Path, mapped: bool) -> None:
     controller.new_session(files_metadata, demo_dir, overrides)
 
 
-def _read_all(qtbot: Any, controller: Any) -> None:
+def _lab_window(
+    qtbot: Any, controller: Any, preferences: Any, demo_dir: Path, mapped: bool
+) -> MainWindow:
+    """The main window on the lab's folder, every file read by the browser."""
+    window = MainWindow(controller, preferences)
+    window.confirm_close = False
+    qtbot.addWidget(window)
+    _import_lab_folder(controller, demo_dir, mapped)
     controller.load_all()  # the browser reads: its recordings are handed to the run
     qtbot.waitUntil(lambda: not controller.is_busy(), timeout=120_000)
+    return window
 
 
 def test_an_unmapped_protocol_is_skipped_and_the_run_goes_on(
     qtbot: Any, controller: Any, preferences: Any, demo_dir: Path
 ) -> None:
-    window = MainWindow(controller, preferences)
-    window.confirm_close = False
-    qtbot.addWidget(window)
-    _import_lab_folder(controller, demo_dir, mapped=False)
-    _read_all(qtbot, controller)
+    window = _lab_window(qtbot, controller, preferences, demo_dir, mapped=False)
     result = run_and_wait(qtbot, window.extraction)
     assert [cell for cell, _, _ in result.skipped] == ["SimCell1", "SimCell2"]
     assert all("Choose eCode" in reason for _, _, reason in result.skipped)
@@ -58,11 +62,7 @@ def test_an_unmapped_protocol_is_skipped_and_the_run_goes_on(
 def test_a_mapped_protocol_is_read_as_its_ecode(
     qtbot: Any, controller: Any, preferences: Any, demo_dir: Path
 ) -> None:
-    window = MainWindow(controller, preferences)
-    window.confirm_close = False
-    qtbot.addWidget(window)
-    _import_lab_folder(controller, demo_dir, mapped=True)
-    _read_all(qtbot, controller)
+    window = _lab_window(qtbot, controller, preferences, demo_dir, mapped=True)
     result = run_and_wait(qtbot, window.extraction)
     assert result.skipped == []
     assert result.entries_cached == len(result.cells) * 2  # the browser's reads
@@ -76,11 +76,7 @@ def test_the_cell_curves_read_a_labs_steps(
     qtbot: Any, controller: Any, preferences: Any, demo_dir: Path
 ) -> None:
     """The f-I and I-V curves of the lab's cells (BBP names only: empty before)."""
-    window = MainWindow(controller, preferences)
-    window.confirm_close = False
-    qtbot.addWidget(window)
-    _import_lab_folder(controller, demo_dir, mapped=True)
-    _read_all(qtbot, controller)
+    window = _lab_window(qtbot, controller, preferences, demo_dir, mapped=True)
     with qtbot.waitSignal(window.cell_analysis.summaries_changed, timeout=300_000):
         run_and_wait(qtbot, window.extraction)
     curves = window.cell_analysis.curves()
