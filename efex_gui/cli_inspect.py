@@ -44,7 +44,8 @@ class LoadedPath:
         ``"file"``, ``"folder"``, or the configuration's kind.
     kwargs : dict
         ``extract_efeatures`` keyword arguments (absolute paths); a folder or a file
-        adds ``consensus_timing=True``.
+        adds ``consensus_timing=True`` (consensus step windows, Ramp windows found
+        on the currents).
     refused : dict
         Absolute path → why the import left the file out.
     exclusions : Any
@@ -69,7 +70,6 @@ def _absolute(files_metadata: dict[str, Any], root: Path) -> dict[str, Any]:
 
 def _imported(root: Path, paths: list[str] | None, kind: str) -> LoadedPath:
     from efex_gui.core.session.folder_import import import_folder
-    from efex_gui.core.session.protocol_reading import fill_ramp_windows
 
     found = import_folder(root, paths=paths)
     root = found.root
@@ -81,8 +81,9 @@ def _imported(root: Path, paths: list[str] | None, kind: str) -> LoadedPath:
                     entry.setdefault("ecode", found.ecode_overrides[protocol])
     refused = {str(root / p): reason for p, reason in found.skipped.items()}
     _drop_unknown_ecodes(files_metadata, found.ecode_overrides, refused)
-    # a Ramp protocol's window comes from its currents before it can be read
-    fill_ramp_windows(files_metadata, found.ecode_overrides)
+    # consensus_timing: each Step protocol's window is the consensus of its sweeps,
+    # and a Ramp protocol's comes from its currents, found as the extraction reads
+    # the cell (each file read once)
     kwargs = {
         "files_metadata": files_metadata,
         "consensus_timing": True,

@@ -69,8 +69,12 @@ def write_ibw(path: Path, data: np.ndarray, unit: str, dt: float) -> str:
     return str(path)
 
 
-def ramp_entries(folder: Path) -> list[tuple[EntryKey, dict[str, Any]]]:
+def ramp_entries(
+    folder: Path, stem: str = "ramp"
+) -> list[tuple[EntryKey, dict[str, Any]]]:
     """Three APThreshold sweeps as Igor waves (A, V, s), as a folder import lists them.
+
+    Files ``{stem}_ch0_{k}.ibw`` (current) and ``{stem}_ch1_{k}.ibw`` (voltage).
 
     Each current ramps from its holding level at 100 ms to 2100 ms and jumps back;
     the metadata has no window (the ramp finder gives it).
@@ -83,8 +87,8 @@ def ramp_entries(folder: Path) -> list[tuple[EntryKey, dict[str, Any]]]:
         current = -0.05 + np.where(inside, amp * (t_ms - 100.0) / 2000.0, 0.0)
         current += 0.002 * rng.standard_normal(t_ms.size)
         voltage = -70.0 + 0.1 * rng.standard_normal(t_ms.size)
-        i_file = write_ibw(folder / f"ramp_ch0_{k}.ibw", current * 1e-9, "A", DT_S)
-        v_file = write_ibw(folder / f"ramp_ch1_{k}.ibw", voltage * 1e-3, "V", DT_S)
+        i_file = write_ibw(folder / f"{stem}_ch0_{k}.ibw", current * 1e-9, "A", DT_S)
+        v_file = write_ibw(folder / f"{stem}_ch1_{k}.ibw", voltage * 1e-3, "V", DT_S)
         config = {"i_file": i_file, "v_file": v_file, "t_unit": "s"}
         jobs.append((EntryKey("RampCell", "APThreshold", k), config))
     return jobs
@@ -364,3 +368,61 @@ def test_a_scope_serves_only_its_own_thread(tmp_path, wave_reads):
         assert wave_reads == {config["i_file"]: 2, config["v_file"]: 2}
         read_file(dict(config))  # still kept: the other thread neither saw nor took it
     assert wave_reads == {config["i_file"]: 2, config["v_file"]: 2}
+
+
+# ------------------------------------------- the extraction finds Ramp windows itself
+def test_a_cell_extracted_with_consensus_timing_reads_its_ramp_files_once(
+    tmp_path, wave_reads
+):
+    """The Ramp window is found as the extraction reads the cell, from one read."""
+    from efex_gui.core.extraction.read_and_extract import read_recordings
+    from efex_gui.core.extraction.request import RunExtras
+
+    jobs = ramp_entries(tmp_path)
+    files_metadata = {"RampCell": {"APThreshold": [config for _, config in jobs]}}
+    (cell,) = read_recordings(
+        files_metadata,
+        efel_settings=SETTINGS,
+        options=RunExtras(consensus_timing=True),
+    )
+    recordings = cell.get_recordings_by_protocol_name("APThreshold")
+    assert len(recordings) == 3
+    assert all(type(r) is Ramp for r in recordings)
+    assert all(stimulus_source(r) == "consensus" for r in recordings)
+    assert all(abs(r.ton - 100.0) <= 1.0 for r in recordings)
+    _all_read_once(jobs, wave_reads)
+    assert all(_no_window(c) for _, c in jobs), "the caller's entries are not changed"
+
+
+def _no_window(config: dict[str, Any]) -> bool:
+    return "ton" not in config and "toff" not in config
+
+
+def test_efex_extract_of_a_folder_reads_each_ramp_file_once(tmp_path, wave_reads):
+    """The import no longer reads the Ramp files: the extraction finds the windows.
+
+    The import peeks at one entry of the cell (its units); every other file is read
+    once, by the extraction.
+    """
+    from efex_gui.cli_inspect import load_path
+    from efex_gui.core.extraction.pipeline import extract_efeatures
+
+    folder = tmp_path / "data" / "RampCell"
+    folder.mkdir(parents=True)
+    jobs = ramp_entries(folder, stem="X_APThreshold")
+    loaded = load_path(folder.parent)
+    (entries,) = loaded.kwargs["files_metadata"]["RampCell"].values()
+    assert len(entries) == 3
+    imported = dict(wave_reads)
+    assert len(imported) <= 2, f"the import read more than one entry: {imported}"
+    wave_reads.clear()
+    kwargs = {k: v for k, v in loaded.kwargs.items() if k != "auto_targets"}
+    extract_efeatures(
+        None,
+        **kwargs,
+        targets=[{"protocol": "APThreshold", "efeature": "Spikecount",
+                  "amplitude": 100, "tolerance": 100}],
+        efel_settings=SETTINGS,
+        absolute_amplitude=True,
+    )  # fmt: skip
+    _all_read_once(jobs, wave_reads)

@@ -151,7 +151,10 @@ def _create_cell(
     planned with its entries (:func:`read_plan`): a file listed under several
     protocols is read once, and kept no longer than its last read. With
     ``consensus_timing`` each Step protocol's sweeps share their consensus window
-    (:func:`efex_gui.core.recordings.timing_consensus.apply_consensus`).
+    (:func:`efex_gui.core.recordings.timing_consensus.apply_consensus`), and the
+    entries of a Ramp protocol without a window get theirs from their currents
+    first (:func:`~efex_gui.core.session.protocol_reading.cell_ramp_windows`: a
+    folder import's), the files it reads kept for their read with the window.
     """
     from efex_gui.core.readers import shared_reads  # h5py, neo, igor2: when reading
 
@@ -159,6 +162,11 @@ def _create_cell(
     cell = Cell(name=cell_name)
     cell.skipped_files = []
     with shared_reads() as shared:
+        if consensus_timing:
+            from efex_gui.core.session.protocol_reading import cell_ramp_windows
+
+            with shared.keeping():
+                protocols = cell_ramp_windows(cell_name, protocols, recording_reader)
         shared.expect(read_plan(protocols.items()))
         for protocol_name, protocol_data in protocols.items():
             if strict:
@@ -239,7 +247,8 @@ def read_recordings(
     options : RunExtras
         Its ``progress``, ``cancel``, ``strict`` (see the module docstring) and
         ``consensus_timing`` (each Step protocol's sweeps share their consensus
-        window: not BluePyEfe's per-sweep detection; docs/compatibility.md).
+        window: not BluePyEfe's per-sweep detection; a Ramp protocol's entries
+        without a window get one from their currents; docs/compatibility.md).
 
     Returns
     -------

@@ -15,8 +15,9 @@ A Ramp protocol (APThreshold, ...) needs its window before its sweeps can be rea
 the file's current (:func:`~efex_gui.core.recordings.ramp_window.find_ramp`), forms
 the same consensus as for steps and writes it into the entries that have no window;
 :func:`load_protocol_group` does it first (the files it reads are kept,
-:func:`~efex_gui.core.readers.shared_reads`, so that each is read once), and the CLI's
-folder import does it on the whole files_metadata.
+:func:`~efex_gui.core.readers.shared_reads`, so that each is read once), and an
+extraction with ``consensus_timing`` (the CLI's folder import) does it per cell as it
+reads the cell (:func:`cell_ramp_windows`), in the same way.
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ if TYPE_CHECKING:
     from efex_gui.core.readers._common import Reader
 
 __all__ = [
+    "cell_ramp_windows",
     "consensus_metadata",
-    "fill_ramp_windows",
     "load_protocol_group",
     "measure_entry",
     "ramp_windows",
@@ -143,28 +144,42 @@ def ramp_windows(
     return out, timing
 
 
-def fill_ramp_windows(
-    files_metadata: dict[str, dict[str, list[Config]]],
-    ecode_overrides: Mapping[str, str] | None = None,
-) -> dict[tuple[str, str], ProtocolTiming]:
-    """Apply :func:`ramp_windows` to every protocol of a files_metadata (in place).
+def cell_ramp_windows(
+    cell: str,
+    protocols: Mapping[str, list[Config]],
+    reader: Reader | None = None,
+) -> dict[str, list[Config]]:
+    """Apply :func:`ramp_windows` to every protocol of one cell.
 
-    For a headless folder import (the CLI), where the extraction reads the entries
-    later: paths must be absolute.
+    For an extraction with ``consensus_timing`` (a folder import's), which finds a
+    cell's Ramp windows as it reads the cell, in the same
+    :func:`~efex_gui.core.readers.shared_reads` scope (each file read once). A
+    protocol's eCode is its entries' ``ecode`` key (the import's override), else its
+    name.
+
+    Parameters
+    ----------
+    cell : str
+        The cell's name (for the messages).
+    protocols : mapping
+        Protocol → its entries (absolute paths); not modified.
+    reader : callable, optional
+        Replacement for the core's ``read_file``.
 
     Returns
     -------
     dict
-        ``(cell, protocol)`` → the Ramp protocol's :class:`ProtocolTiming`.
+        Protocol → its entries: copies with their window for the Ramp protocols
+        that had entries without one, the same lists for the others.
     """
-    timings: dict[tuple[str, str], ProtocolTiming] = {}
-    for cell, protocols in files_metadata.items():
-        for protocol, configs in protocols.items():
-            new, timing = ramp_windows(cell, protocol, configs, ecode_overrides)
-            if timing is not None:
-                protocols[protocol] = new
-                timings[(cell, protocol)] = timing
-    return timings
+    out = dict(protocols)
+    for protocol, configs in protocols.items():
+        ecode = next((c["ecode"] for c in configs if c.get("ecode")), None)
+        overrides = {protocol: ecode} if ecode else None
+        new, timing = ramp_windows(cell, protocol, configs, overrides, reader)
+        if timing is not None:
+            out[protocol] = new
+    return out
 
 
 def _explain_ramp_errors(
