@@ -5,8 +5,7 @@ from __future__ import annotations
 import copy
 import json
 from collections import Counter
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -15,6 +14,10 @@ from efex_gui.core.extraction.incremental import IncrementalExtractor
 from efex_gui.core.extraction.pipeline import extract_efeatures
 from efex_gui.core.session.document import ExtractionSettings, Session
 from efex_gui.core.synthetic.demo import DEMO_TARGETS
+from tests.core.test_shared_reads import count_nwb_reads
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def _session(demo_dir: Path, targets: Any = "demo") -> Session:
@@ -32,28 +35,6 @@ def _outputs(outputs: Any) -> list[str]:
     return [json.dumps(o, sort_keys=True, default=repr) for o in outputs]
 
 
-def _count_reads(monkeypatch: pytest.MonkeyPatch) -> Counter[tuple[str, str]]:
-    """Count the traces each extraction reads from disk, by (file name, protocol)."""
-    from efex_gui.core.readers.nwb import reader
-
-    reads: Counter[tuple[str, str]] = Counter()
-    layout_readers = reader._layout_readers
-
-    def counting(read: Any) -> Any:
-        def counted(f: Any, request: Any) -> Any:
-            reads[(Path(request.path).name, ",".join(request.protocols))] += 1
-            return read(f, request)
-
-        return counted
-
-    monkeypatch.setattr(
-        reader,
-        "_layout_readers",
-        lambda: {name: counting(read) for name, read in layout_readers().items()},
-    )
-    return reads
-
-
 def test_a_file_listed_under_two_protocols_is_read_once_by_both_paths(
     demo_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -64,7 +45,7 @@ def test_a_file_listed_under_two_protocols_is_read_once_by_both_paths(
     session.targets.append(
         {**session.targets[0], "protocol": "Step", "efeature": "Spikecount"}
     )
-    reads = _count_reads(monkeypatch)
+    reads = count_nwb_reads(monkeypatch)
     result = IncrementalExtractor().run(session)
     gui_reads = dict(reads)
     assert gui_reads[("SimCell1.nwb", "IDRest")] == 1, "IDRest and Step read once"

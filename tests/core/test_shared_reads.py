@@ -69,24 +69,33 @@ def write_ibw(path: Path, data: np.ndarray, unit: str, dt: float) -> str:
     return str(path)
 
 
+def ramp_sweeps() -> list[tuple[np.ndarray, np.ndarray]]:
+    """Three APThreshold sweeps: (current in nA, voltage in mV), sampled at DT_S.
+
+    Each current ramps from its holding level at 100 ms to 2100 ms and jumps back.
+    """
+    rng = np.random.default_rng(0)
+    t_ms = np.arange(25000) * DT_S * 1e3
+    sweeps = []
+    for amp in (0.5, 0.7, 0.9):
+        inside = (t_ms >= 100.0) & (t_ms < 2100.0)
+        current = -0.05 + np.where(inside, amp * (t_ms - 100.0) / 2000.0, 0.0)
+        current += 0.002 * rng.standard_normal(t_ms.size)
+        voltage = -70.0 + 0.1 * rng.standard_normal(t_ms.size)
+        sweeps.append((current, voltage))
+    return sweeps
+
+
 def ramp_entries(
     folder: Path, stem: str = "ramp"
 ) -> list[tuple[EntryKey, dict[str, Any]]]:
     """Three APThreshold sweeps as Igor waves (A, V, s), as a folder import lists them.
 
-    Files ``{stem}_ch0_{k}.ibw`` (current) and ``{stem}_ch1_{k}.ibw`` (voltage).
-
-    Each current ramps from its holding level at 100 ms to 2100 ms and jumps back;
-    the metadata has no window (the ramp finder gives it).
+    Files ``{stem}_ch0_{k}.ibw`` (current) and ``{stem}_ch1_{k}.ibw`` (voltage) of
+    :func:`ramp_sweeps`; the metadata has no window (the ramp finder gives it).
     """
-    rng = np.random.default_rng(0)
-    t_ms = np.arange(25000) * DT_S * 1e3
     jobs = []
-    for k, amp in enumerate((0.5, 0.7, 0.9)):
-        inside = (t_ms >= 100.0) & (t_ms < 2100.0)
-        current = -0.05 + np.where(inside, amp * (t_ms - 100.0) / 2000.0, 0.0)
-        current += 0.002 * rng.standard_normal(t_ms.size)
-        voltage = -70.0 + 0.1 * rng.standard_normal(t_ms.size)
+    for k, (current, voltage) in enumerate(ramp_sweeps()):
         i_file = write_ibw(folder / f"{stem}_ch0_{k}.ibw", current * 1e-9, "A", DT_S)
         v_file = write_ibw(folder / f"{stem}_ch1_{k}.ibw", voltage * 1e-3, "V", DT_S)
         config = {"i_file": i_file, "v_file": v_file, "t_unit": "s"}
@@ -109,6 +118,29 @@ def count_wave_reads(
         return read_wave(path)
 
     monkeypatch.setattr(igor, "read_wave", counted)
+    return reads
+
+
+def count_nwb_reads(monkeypatch: pytest.MonkeyPatch) -> Counter[tuple[str, str]]:
+    """Count the traces read from NWB files, by (file name, protocols read)."""
+    from efex_gui.core.readers.nwb import reader
+
+    reads: Counter[tuple[str, str]] = Counter()
+    layout_readers = reader._layout_readers
+
+    def counting(read: Any) -> Any:
+        def counted(f: Any, request: Any) -> Any:
+            protocols = ",".join(request.protocols or ["*"])
+            reads[(request.path.rsplit("/", 1)[-1], protocols)] += 1
+            return read(f, request)
+
+        return counted
+
+    monkeypatch.setattr(
+        reader,
+        "_layout_readers",
+        lambda: {name: counting(read) for name, read in layout_readers().items()},
+    )
     return reads
 
 
@@ -223,7 +255,7 @@ def test_the_window_and_units_are_left_out_for_igor_and_kept_where_read():
     nwb = {"filepath": "a.nwb", "protocol_name": "IDRest"}
     assert cache_key({**nwb, "ton": 1.0, RAW_ONLY: True}) == cache_key(nwb)
     assert cache_key({**nwb, "protocol_name": "IV"}) != cache_key(nwb)
-    assert cache_key({**nwb, "toff": 2000.0}) != cache_key(nwb)  # VU: drops sweeps
+    assert cache_key({**nwb, "toff": 2000.0}) != cache_key(nwb)  # no file: kept
     assert cache_key({**nwb, "repetition": 2}) != cache_key(nwb)
     # readers that synthesise the step, choose channels on RAW_ONLY or copy the
     # units and ljp into their traces keep them
@@ -426,3 +458,61 @@ def test_efex_extract_of_a_folder_reads_each_ramp_file_once(tmp_path, wave_reads
         absolute_amplitude=True,
     )  # fmt: skip
     _all_read_once(jobs, wave_reads)
+
+
+# -------------------------------------------- NWB: toff only where the layout reads it
+def ramp_nwb(path: Path) -> str:
+    """The three sweeps of :func:`ramp_sweeps` in one NWB file (the Scala layout)."""
+    sweeps = [
+        {
+            "id": f"CurrentClampSeries_{k:03d}",
+            "protocol_name": "APThreshold",
+            "voltage": voltage,
+            "current": current,
+            "dt": DT_S * 1e3,
+            "stimulus": {"percent": 100.0 * (k + 1)},
+            "repetition": 1,
+        }
+        for k, (current, voltage) in enumerate(ramp_sweeps())
+    ]
+    return str(write_nwb({"name": "RampCell", "sweeps": sweeps}, path))
+
+
+def test_an_nwb_ramp_entry_without_a_window_is_read_once(tmp_path, monkeypatch):
+    reads = count_nwb_reads(monkeypatch)
+    path = ramp_nwb(tmp_path / "ramp.nwb")
+    entry = {"filepath": path, "protocol_name": "APThreshold"}
+    results, timing = load_protocol_group(
+        [(EntryKey("RampCell", "APThreshold", 0), entry)], efel_settings=SETTINGS
+    )
+    assert timing is not None
+    assert timing.found, timing.reason
+    (result,) = results
+    assert len(result.recordings) == 3
+    assert all(stimulus_source(r) == "consensus" for r in result.recordings)
+    assert reads == {("ramp.nwb", "APThreshold"): 1}
+
+
+def test_toff_is_in_the_nwb_key_only_for_a_vu_file(tmp_path):
+    """The VU layout drops the sweeps shorter than toff; the others never read it."""
+    from tests.core.readers.test_reader_oracle import _vu_file
+
+    vu = tmp_path / "vu.nwb"
+    _vu_file(vu)
+    scala = ramp_nwb(tmp_path / "scala.nwb")
+    for path, protocol, kept in ((vu, "IDRest", True), (scala, "APThreshold", False)):
+        entry = {"filepath": str(path), "protocol_name": protocol}
+        windowed = {**entry, "ton": 10.0, "toff": 299.0}
+        assert (cache_key(windowed) != cache_key(entry)) is kept, path
+        assert _same_traces(read_file(windowed), read_file(entry)) is not kept, path
+
+
+def test_the_layout_is_looked_at_again_when_the_file_changes(tmp_path):
+    from tests.core.readers.test_reader_oracle import _vu_file
+
+    path = tmp_path / "cell.nwb"
+    ramp_nwb(path)
+    windowed = {"filepath": str(path), "protocol_name": "IDRest", "toff": 299.0}
+    assert cache_key(windowed) == cache_key({**windowed, "toff": 1.0})
+    _vu_file(path)  # the same path, now a VU file
+    assert cache_key(windowed) != cache_key({**windowed, "toff": 1.0})

@@ -54,7 +54,7 @@ from efex_gui.core.readers.igor import igor_reader
 from efex_gui.core.readers.inspection import inspect_file, list_nwb_protocols
 from efex_gui.core.readers.lccr import csv_lccr_reader
 from efex_gui.core.readers.neo_generic import NEO_FORMATS, UNREADABLE, neo_reader
-from efex_gui.core.readers.nwb.reader import nwb_reader
+from efex_gui.core.readers.nwb.reader import nwb_reader, reads_toff
 from efex_gui.core.readers.text import text_reader
 from efex_gui.core.readers.wcp import wcp_reader
 
@@ -291,10 +291,11 @@ _INTERPRETATION = (
 #: reader -> the metadata keys it never reads (its traces are the same whatever their
 #: values): Igor waves are read from ``v_file``/``i_file`` alone (``t_unit`` must be
 #: there: kept); NWB files select sweeps by ``protocol_name``, ``repetition``,
-#: ``v_file`` and (VU layout) ``toff``: kept. The other readers synthesise a step from
-#: ``ton``/``toff``/``amp``, choose channels or layouts on ``RAW_ONLY``, or copy units
-#: or ``ljp`` into their traces (LCCR, text): only the keys no reader reads are left
-#: out (``timing_source``, and ``protocol_name`` for the readers of
+#: ``v_file`` and, in the VU layout only, ``toff``: kept (:func:`cache_key` leaves
+#: ``toff`` out for a file of another layout). The other readers synthesise a step
+#: from ``ton``/``toff``/``amp``, choose channels or layouts on ``RAW_ONLY``, or copy
+#: units or ``ljp`` into their traces (LCCR, text): only the keys no reader reads are
+#: left out (``timing_source``, and ``protocol_name`` for the readers of
 #: :data:`_PROTOCOL_FREE`).
 _UNREAD: dict[Reader, frozenset[str]] = {
     igor_reader: frozenset(_INTERPRETATION) - {"t_unit"},
@@ -339,16 +340,21 @@ def cache_key(config_data: dict[str, Any]) -> tuple[Any, ...] | None:
     (:data:`_UNREAD`): ``protocol_name`` for every reader but the NWB and HEKA ones
     (which select sweeps by protocol), so SSCx's ``Step`` entries, which point at
     the ``IDrest`` files, share them; ``timing_source`` for all; the window, units,
-    ``dt`` and ``ljp`` for Igor waves (and all but ``toff`` for NWB), so a Ramp
-    entry read raw to find its window and read again with it shares one read.
+    ``dt`` and ``ljp`` for Igor waves and NWB files (and ``toff`` for an NWB file
+    but one of the VU layout, which drops the sweeps shorter than ``toff``:
+    :func:`~efex_gui.core.readers.nwb.reader.reads_toff`), so a Ramp entry read raw
+    to find its window and read again with it shares one read.
     None (do not cache) for a registered reader, an unknown format, a value that is
     not plain data, or metadata of an impossible type (the reader raises on it:
     :func:`~efex_gui.core.readers._common.check_metadata_types`).
     """
     try:
-        reader = reader_for(config_path(config_data))
+        path = config_path(config_data)
+        reader = reader_for(path)
         check_metadata_types(config_data)
         skip = _unread_keys(reader)
+        if reader is nwb_reader and "toff" in config_data and not reads_toff(path):
+            skip |= {"toff"}
         items = sorted((k, _frozen(v)) for k, v in config_data.items() if k not in skip)
     except (EfexError, TypeError):
         return None
