@@ -74,6 +74,8 @@ class BrowsedRecordings(Mapping["EntryKey", list[Any]]):
         #: how many times a cell was frozen (a snapshot older than that keeps
         #: Recordings that the browser let go)
         self.freezes = 0
+        #: how many times a frozen cell was made objects again (kept or not)
+        self.thaws = 0
 
     # --- Mapping ------------------------------------------------------------------
     def __getitem__(self, key: EntryKey) -> list[Any]:
@@ -158,9 +160,7 @@ class BrowsedRecordings(Mapping["EntryKey", list[Any]]):
         frozen = self._frozen.get(cell)
         if frozen is None:
             return {}
-        entries = frozen.thaw(self.strings)
-        self._on_thaw(cell, entries)
-        return entries
+        return self._thaw(cell, frozen)
 
     def live_cell(self, cell: str) -> dict[EntryKey, list[Any]]:
         """Return a live cell's entries (empty if frozen or never read; no thaw)."""
@@ -194,12 +194,20 @@ class BrowsedRecordings(Mapping["EntryKey", list[Any]]):
         self._cells[cell] = {}
         frozen = self._frozen.get(cell)
         if frozen is not None:
-            entries = frozen.thaw(self.strings)
-            self._on_thaw(cell, entries)
+            entries = self._thaw(cell, frozen)
             self._live.update(entries)
             self._cells[cell] = dict.fromkeys(entries)
             self._live_sweeps += frozen.sweeps
         self._evict(cell)
+
+    def _thaw(
+        self, cell: str, frozen: FrozenEntries[EntryKey]
+    ) -> dict[EntryKey, list[Any]]:
+        """Make a frozen cell's Recordings objects again (new ones)."""
+        self.thaws += 1
+        entries = frozen.thaw(self.strings)
+        self._on_thaw(cell, entries)
+        return entries
 
     def _changed(self, cell: str) -> None:
         """Forget a live cell's frozen copy: its entries change."""

@@ -300,7 +300,7 @@ class SessionController(QObject):
         self.session.exclusions = exclusions
         self.exclusions_changed.emit(exclusions)
         # only the cells whose exclusions changed can have another rheobase
-        self.store.update_rheobase(self.session, {k.cell for k in changed})
+        self.store.exclusions_changed(self.session, {k.cell for k in changed})
         self.changed.emit()
 
     # --- metadata ---------------------------------------------------------------

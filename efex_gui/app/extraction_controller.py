@@ -43,7 +43,7 @@ from efex_gui.app.extraction_export import (
     write_export,
 )
 from efex_gui.app.extraction_review import (
-    all_read,
+    BrowsedCells,
     check_cells,
     error_rows,
     left_out_targets,
@@ -140,6 +140,8 @@ class ExtractionController(ExtractionEdits, QObject):
         self._edit_started: float | None = None
         self._after_run: list[Callable[[ExtractionResult], None]] = []
         self._snapshots = _SessionSnapshots()
+        #: the browser's cells for the check and the review, kept between changes
+        self._browsed = BrowsedCells()
         self.worker.started.connect(lambda _name: self.run_started.emit())
         self.worker.progressed.connect(self.run_progressed)
         self.worker.finished.connect(self._on_finished)
@@ -342,7 +344,7 @@ class ExtractionController(ExtractionEdits, QObject):
         if (
             (self.result is None or self._stale)
             and not self.sc.is_busy()
-            and all_read(self.sc)
+            and self._browsed.all_read(self.sc)
         ):
             self._check_timer.start()
 
@@ -437,7 +439,7 @@ class ExtractionController(ExtractionEdits, QObject):
 
         See :func:`~efex_gui.app.extraction_review.check_cells`.
         """
-        return check_cells(self.sc, self.result, self._stale)
+        return check_cells(self.sc, self.result, self._stale, self._browsed)
 
     def _timed_check(self) -> None:
         if self._edit_started is not None or self._rerun_timer.isActive():

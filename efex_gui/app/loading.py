@@ -9,6 +9,7 @@ and spike counts (``drop_traces``) and are read again when drawn.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections import OrderedDict
 from pathlib import Path
@@ -143,6 +144,10 @@ class RecordingStore(TaskQueue):
         self._in_flight: dict[EntryKey, tuple[int, int]] = {}
         #: bumped by reset(): results of an older session's reads are ignored
         self._epoch = 0
+        #: per cell, the last change to what it shows (see :meth:`cell_generation`)
+        self._cell_generations: dict[str, int] = {}
+        self._changes = itertools.count(1)
+        self._last_change = 0
         self.rheobases: dict[str, float | None] = {}
         #: the QC results that flag a sweep, of the sweeps read that are flagged (see
         #: :meth:`update_qc`; a sweep's every result: :meth:`qc_results`)
@@ -173,6 +178,8 @@ class RecordingStore(TaskQueue):
         self._read_settings.clear()
         self._full.clear()
         self._generation.clear()
+        self._cell_generations.clear()  # (never numbers seen before: see below)
+        self._last_change = next(self._changes)
         self._to_load.clear()
         self._in_flight.clear()
         self.drop_queued(LOAD_TASK)
@@ -444,6 +451,29 @@ class RecordingStore(TaskQueue):
         The one handed to a running extraction is never changed.
         """
         self._entries_read = None
+        self._cell_changed(key.cell)
+
+    def cell_generation(self, cell: str) -> int:
+        """Return a stamp of what the browser shows of ``cell``: equal, unchanged.
+
+        It changes when an entry of the cell is read, read again or forgotten, when
+        its rheobase changes (computed or overridden: its relative amplitudes
+        follow), when its exclusions change, and for every cell when a session is
+        opened. What is derived per cell from its sweeps read (the target check's
+        :class:`~efex_gui.app.extraction_review.BrowsedCells`) is kept while the
+        stamp is the same, instead of thawing a frozen cell again.
+
+        0 for a cell unchanged since the session was opened (nothing read); the
+        others count changes of every cell and session, so no number comes back.
+        """
+        return self._cell_generations.get(cell, 0)
+
+    def generation(self) -> int:
+        """Return a stamp of the whole store (any cell's change, a session opened)."""
+        return self._last_change
+
+    def _cell_changed(self, cell: str) -> None:
+        self._last_change = self._cell_generations[cell] = next(self._changes)
 
     def entries_read(self) -> EntriesRead:
         """Return what was read, for the extraction (``IncrementalExtractor.preread``).
@@ -598,14 +628,29 @@ class RecordingStore(TaskQueue):
         except Exception:  # a rheobase problem must not break browsing
             logger.exception("Rheobase computation failed")
             return
+        old = self.rheobases
         if cells is None:
             self.rheobases = rheobases
         else:
             self.rheobases = {**self.rheobases, **rheobases}
+        for cell in old.keys() | self.rheobases.keys():
+            if old.get(cell) != self.rheobases.get(cell):
+                self._cell_changed(cell)  # its relative amplitudes change
         for cell in names:  # the frozen ones get it when thawed
             for recordings in self._recordings.live_cell(cell).values():
                 self._apply_rheobase(cell, recordings)
         self.rheobase_changed.emit(dict(self.rheobases))
+
+    def exclusions_changed(self, session: Session, cells: Iterable[str]) -> None:
+        """Follow a change of the exclusions of ``cells``: stamps, rheobases.
+
+        Their stamps change (:meth:`cell_generation`: the sweeps excluded are not
+        the same), and their rheobases are computed again (:meth:`update_rheobase`).
+        """
+        names = list(dict.fromkeys(cells))
+        for cell in names:
+            self._cell_changed(cell)
+        self.update_rheobase(session, names)
 
     def _apply_rheobase(self, cell: str, recordings: list[Any]) -> None:
         rheobase = self.rheobases.get(cell)
