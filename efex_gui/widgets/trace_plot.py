@@ -43,6 +43,8 @@ if TYPE_CHECKING:
 MAX_DRAWN = 40
 #: overlays of up to this many sweeps get a legend
 MAX_LEGEND = 12
+#: the legend's columns at most (wider, it would cover the threshold's label)
+MAX_LEGEND_COLUMNS = 3
 DIM_ALPHA = 50
 TITLE_TIP = "Cell / protocol / sweep, its amplitude and spikes"
 NOTHING_SELECTED = "Select a sweep in the browser (several: overlaid)"
@@ -230,6 +232,8 @@ class TracePlot(ControllerView[SessionController]):
             self._window_owner = pairs[0]
             self._draw_stimulus(pairs[0][1])
             self._draw_threshold(pairs[0][1])
+        if named:
+            self._fit_legend()
         self._show_fix(None)
         if not pairs and self.controller.selection:
             self._draw_raw(self.controller.selection[0])
@@ -436,7 +440,25 @@ class TracePlot(ControllerView[SessionController]):
             threshold = getattr(recording, "auto_threshold", None)
         return finite_number(threshold)
 
+    def _fit_legend(self) -> None:
+        """Add columns to the legend while it is taller than the plot (it was cut)."""
+        view = self.voltage_plot.getViewBox().sceneBoundingRect().height()
+        room = view - 10  # the legend's offset from the top
+        columns = self.legend.columnCount
+        while (
+            room > 0
+            and self.legend.boundingRect().height() > room
+            and columns < min(MAX_LEGEND_COLUMNS, len(self.legend.items))
+        ):
+            columns += 1
+            self.legend.setColumnCount(columns)
+
     def _draw_threshold(self, recording: Any) -> None:
+        """Draw the spike threshold, labelled at its left end.
+
+        There the traces rest well below it, before the stimulus. At its right end
+        the label covered spikes, and the legend of overlaid sweeps covered it.
+        """
         threshold = self.threshold_of(recording)
         if threshold is None:
             return
@@ -447,10 +469,10 @@ class TracePlot(ControllerView[SessionController]):
             pen=pg.mkPen((120, 120, 120), style=Qt.PenStyle.DashLine),
             label=f"threshold {threshold:.1f} mV",
             labelOpts={
-                "position": 0.9,
+                "position": 0.02,
                 "color": (90, 90, 90),
                 "fill": (255, 255, 255, 210),
-                "anchors": [(1, 0), (1, 0)],  # below the line: seen at the top
+                "anchors": [(0, 0), (0, 0)],  # below the line: seen at the top
             },
         )
         self.voltage_plot.addItem(self.threshold_line)

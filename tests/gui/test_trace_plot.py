@@ -302,3 +302,33 @@ def test_an_sscx_apthreshold_ramp_is_drawn_interpreted_without_typing(
     assert config["timing_source"] == "consensus"
     assert abs(config["ton"]) < 5
     assert abs(config["toff"] - 2002.3) < 0.5
+
+
+def test_the_legend_leaves_the_threshold_label_readable(
+    qtbot: Any, controller: Any, demo_dir: Path
+) -> None:
+    """Both sat at the top right: the legend covered "threshold -20.0 mV".
+
+    And the legend of six sweeps was cut at the bottom of a short plot.
+    """
+    plot = TracePlot(controller)
+    qtbot.addWidget(plot)
+    plot.resize(540, 280)  # the docs' main window gives it about that
+    plot.show()
+    qtbot.waitExposed(plot)
+    controller.open_json(demo_dir / "config.json")
+    load_everything(qtbot, controller)
+    for protocol, count in (("IV", None), ("IDRest", 3), ("IDRest", None)):
+        sweeps = controller.dataset.sweeps("SimCell1", protocol)[:count]
+        with qtbot.waitSignal(plot.drawn):
+            controller.select_sweeps(sweeps)
+        plot.grab()  # painted: the views take their ranges, the label its place
+        assert 1 < len(plot.legend.items) <= len(sweeps)
+        label = plot.threshold_line.label
+        assert label.isVisible()
+        assert label.toPlainText().startswith("threshold")
+        view = plot.voltage_plot.getViewBox().sceneBoundingRect()
+        assert view.contains(label.sceneBoundingRect()), protocol
+        legend = plot.legend.sceneBoundingRect()
+        assert not label.sceneBoundingRect().intersects(legend), protocol
+        assert view.contains(legend), "the legend is cut"
