@@ -103,8 +103,11 @@ class RunExtras:
         Draws the plots of ``plot=True`` (required then): the core never plots.
     consensus_timing : bool
         The sweeps of each Step protocol of a cell share their consensus stimulus
-        window (:mod:`efex_gui.core.recordings.timing_consensus`), as a folder
-        import does; False keeps BluePyEfe's per-sweep detection
+        window (:mod:`efex_gui.core.recordings.timing_consensus`), and a Ramp
+        protocol's entries without a window get one from their currents
+        (:func:`~efex_gui.core.session.protocol_reading.cell_ramp_windows`, found as
+        the cell is read), as a folder import does; False keeps BluePyEfe's
+        per-sweep detection and refuses a Ramp entry without ``ton``
         (docs/compatibility.md).
     feature_store : FeatureStore, optional
         The persistent feature cache
