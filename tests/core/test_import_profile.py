@@ -30,6 +30,20 @@ def test_another_folder_gets_the_pattern_but_only_an_offer_of_the_ljp() -> None:
     assert "not applied" in start.notice
 
 
+def test_a_built_in_default_is_not_offered_as_the_last_labs() -> None:
+    """t_unit "s" is every import's default: no notice for another folder."""
+    default = {"pattern": "", "defaults": {"ljp": "", "t_unit": "s"}}
+    remembered = {**_remembered("/lab/a"), "defaults": {"ljp": "", "t_unit": "s"}}
+    start = starting_profile(default, remembered, "/lab/b", BBP)
+    assert start.profile["defaults"] == {"ljp": "", "t_unit": "s"}
+    assert not start.carried
+    assert not start.notice
+    remembered["defaults"]["t_unit"] = "ms"  # the last lab's own
+    assert starting_profile(default, remembered, "/lab/b", BBP).carried == {
+        "t_unit": "ms"
+    }
+
+
 def test_a_pattern_that_matches_nothing_is_not_offered() -> None:
     start = starting_profile(DEFAULT, _remembered("/lab/a"), "/other", SSCX)
     assert start.profile["pattern"] == ""

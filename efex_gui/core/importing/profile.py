@@ -80,8 +80,13 @@ def starting_profile(
     profile.update(copy.deepcopy(dict(remembered)))
     if remembered.get("folder") == folder:
         return StartingProfile(profile)
-    carried = {k: v for k, v in (remembered.get("defaults") or {}).items() if v}
-    profile["defaults"] = copy.deepcopy(default.get("defaults", {}))
+    built_in = default.get("defaults", {})
+    carried = {  # a value equal to the built-in default is not the last lab's
+        k: v
+        for k, v in (remembered.get("defaults") or {}).items()
+        if v and v != built_in.get(k)
+    }
+    profile["defaults"] = copy.deepcopy(built_in)
     if not carried:
         return StartingProfile(profile)
     listed = ", ".join(f"{k} {v}" for k, v in carried.items())
