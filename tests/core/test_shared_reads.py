@@ -431,10 +431,10 @@ def _no_window(config: dict[str, Any]) -> bool:
 
 
 def test_efex_extract_of_a_folder_reads_each_ramp_file_once(tmp_path, wave_reads):
-    """The import no longer reads the Ramp files: the extraction finds the windows.
+    """The import reads no trace: the extraction finds the Ramp windows.
 
-    The import peeks at one entry of the cell (its units); every other file is read
-    once, by the extraction.
+    The import looks at one entry of the cell (its units: the wave's headers, not
+    its samples); every file is read once, by the extraction.
     """
     from efex_gui.cli_inspect import load_path
     from efex_gui.core.extraction.pipeline import extract_efeatures
@@ -445,8 +445,7 @@ def test_efex_extract_of_a_folder_reads_each_ramp_file_once(tmp_path, wave_reads
     loaded = load_path(folder.parent)
     (entries,) = loaded.kwargs["files_metadata"]["RampCell"].values()
     assert len(entries) == 3
-    imported = dict(wave_reads)
-    assert len(imported) <= 2, f"the import read more than one entry: {imported}"
+    assert dict(wave_reads) == {}, "the import read traces"
     wave_reads.clear()
     kwargs = {k: v for k, v in loaded.kwargs.items() if k != "auto_targets"}
     extract_efeatures(
@@ -516,3 +515,25 @@ def test_the_layout_is_looked_at_again_when_the_file_changes(tmp_path):
     assert cache_key(windowed) == cache_key({**windowed, "toff": 1.0})
     _vu_file(path)  # the same path, now a VU file
     assert cache_key(windowed) != cache_key({**windowed, "toff": 1.0})
+
+
+def test_a_look_at_a_wave_reads_its_headers_not_its_samples(tmp_path, monkeypatch):
+    """The import's look at a file (``inspect_file``) is not a second read of it."""
+    from efex_gui.core.readers import inspect_file
+
+    (_, config), *_ = ramp_entries(tmp_path)
+    wave = igor.read_wave(config["v_file"])
+    expected = {k: v for k, v in wave.items() if k != "data"}
+    header = igor.wave_header(config["v_file"])
+    assert header == {**expected, "n_samples": wave["data"].size}
+    assert {k: type(v) for k, v in header.items() if k != "n_samples"} == {
+        k: type(v) for k, v in expected.items()
+    }
+
+    def read_wave(path: str) -> Any:
+        raise AssertionError(f"{path} read whole")
+
+    monkeypatch.setattr(igor, "read_wave", read_wave)
+    info = inspect_file(config["v_file"])
+    assert info["sweeps"] == [{"id": wave["name"], "n_samples": wave["data"].size}]
+    assert info["channels"][0]["unit"] == "V"

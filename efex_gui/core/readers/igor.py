@@ -11,8 +11,9 @@ so the numbers downstream are BluePyEfe's bit for bit.
 from __future__ import annotations
 
 import logging
+import os
 import struct
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from igor2 import binarywave
@@ -103,6 +104,68 @@ _NUMERIC_TYPES = {
 _BIN_HEADER5, _WAVE_HEADER5 = 64, 320
 
 
+class _PlainV5(NamedTuple):
+    """Where the parts of a 1-D numeric version-5 wave are, and its header fields."""
+
+    dtype: np.dtype[Any]
+    npnts: int
+    #: data [start, end), note [note_at, units_at), units [units_at, units_end)
+    start: int
+    end: int
+    note_at: int
+    units_at: int
+    units_end: int
+    header: dict[str, Any]
+
+
+def _plain_v5(head: bytes, size: int) -> _PlainV5 | None:
+    """Read the two headers of a plain numeric version-5 wave (TN003), else None.
+
+    ``head`` holds the file's first bytes (at least both headers), ``size`` is the
+    file's length. Other versions, text/complex or multi-dimensional waves and
+    truncated files give None (igor2 reads them).
+    """
+    if len(head) < _BIN_HEADER5 + _WAVE_HEADER5:
+        return None
+    order = ">" if struct.unpack_from("<h", head)[0] & 0xFF == 0 else "<"
+    version, _, wfm_size, formula_size, note_size, units_size = struct.unpack_from(
+        order + "hhiiii", head
+    )
+    wave = _BIN_HEADER5
+    npnts, type_code = struct.unpack_from(order + "ih", head, wave + 12)
+    dims = struct.unpack_from(order + "4i", head, wave + 68)
+    kind = _NUMERIC_TYPES.get(type_code)
+    shape = [n for n in dims if n > 0]
+    if version != 5 or kind is None or len(shape) != 1 or shape[0] != npnts:
+        return None
+    dtype = np.dtype(kind).newbyteorder(">" if order == ">" else "<")  # the same
+    start, end = wave + _WAVE_HEADER5, _BIN_HEADER5 + wfm_size
+    note_at = end + formula_size
+    units_at = note_at + note_size
+    if end - start != npnts * dtype.itemsize or units_at + units_size > size:
+        return None
+    header = {
+        "unit": _chars(head[wave + 148 : wave + 152]),
+        "dt": np.float64(struct.unpack_from(order + "d", head, wave + 84)[0]),
+        "x_unit": _chars(head[wave + 152 : wave + 156]).replace(" ", ""),
+        "name": decode(head[wave + 28 : wave + 60].split(b"\x00", 1)[0]),
+        "version": version,
+    }
+    units_end = units_at + units_size
+    return _PlainV5(dtype, npnts, start, end, note_at, units_at, units_end, header)
+
+
+def _fields(layout: _PlainV5, note_and_units: bytes) -> dict[str, Any]:
+    """Return the fields of :func:`read_wave` but ``data`` (note and units given)."""
+    split = layout.units_at - layout.note_at
+    unit = decode(note_and_units[split:]) or layout.header["unit"]
+    return {
+        **layout.header,
+        "unit": unit.replace(" ", ""),
+        "note": decode(note_and_units[:split]),
+    }
+
+
 def _read_plain_v5(path: str) -> dict[str, Any] | None:
     """:func:`read_wave` for a 1-D numeric version-5 wave, without igor2's parser.
 
@@ -114,36 +177,40 @@ def _read_plain_v5(path: str) -> dict[str, Any] | None:
     """
     with open(path, "rb") as handle:
         raw = handle.read()
-    if len(raw) < _BIN_HEADER5 + _WAVE_HEADER5:
+    layout = _plain_v5(raw, len(raw))
+    if layout is None:
         return None
-    order = ">" if struct.unpack_from("<h", raw)[0] & 0xFF == 0 else "<"
-    version, _, wfm_size, formula_size, note_size, units_size = struct.unpack_from(
-        order + "hhiiii", raw
+    data = np.ndarray(
+        shape=(layout.npnts,),
+        dtype=layout.dtype,
+        buffer=raw[layout.start : layout.end],
+        order="F",
     )
-    wave = _BIN_HEADER5
-    npnts, type_code = struct.unpack_from(order + "ih", raw, wave + 12)
-    dims = struct.unpack_from(order + "4i", raw, wave + 68)
-    kind = _NUMERIC_TYPES.get(type_code)
-    shape = [n for n in dims if n > 0]
-    if version != 5 or kind is None or len(shape) != 1 or shape[0] != npnts:
-        return None
-    dtype = np.dtype(kind).newbyteorder(">" if order == ">" else "<")  # the same
-    start, end = wave + _WAVE_HEADER5, _BIN_HEADER5 + wfm_size
-    note_at = end + formula_size
-    units_at = note_at + note_size
-    if end - start != npnts * dtype.itemsize or units_at + units_size > len(raw):
-        return None
-    data = np.ndarray(shape=(npnts,), dtype=dtype, buffer=raw[start:end], order="F")
-    unit = decode(raw[units_at : units_at + units_size])
-    return {
-        "data": data,
-        "unit": (unit or _chars(raw[wave + 148 : wave + 152])).replace(" ", ""),
-        "dt": np.float64(struct.unpack_from(order + "d", raw, wave + 84)[0]),
-        "x_unit": _chars(raw[wave + 152 : wave + 156]).replace(" ", ""),
-        "note": decode(raw[note_at:units_at]),
-        "name": decode(raw[wave + 28 : wave + 60].split(b"\x00", 1)[0]),
-        "version": version,
-    }
+    return {"data": data, **_fields(layout, raw[layout.note_at : layout.units_end])}
+
+
+def wave_header(path: str) -> dict[str, Any]:
+    """Return what :func:`read_wave` returns but the data: ``n_samples`` instead.
+
+    A plain numeric version-5 wave is read without its samples (its headers, note
+    and units only): a look at a file the extraction will read does not read its
+    traces. Any other wave is read whole (:func:`read_wave`).
+
+    Raises
+    ------
+    ReaderError
+        As :func:`read_wave`.
+    """
+    require_file(path)
+    with reading(path, "an Igor binary wave"), open(path, "rb") as handle:
+        head = handle.read(_BIN_HEADER5 + _WAVE_HEADER5)
+        layout = _plain_v5(head, os.fstat(handle.fileno()).st_size)
+        if layout is not None:
+            handle.seek(layout.note_at)
+            tail = handle.read(layout.units_end - layout.note_at)
+            return {"n_samples": layout.npnts, **_fields(layout, tail)}
+    wave = read_wave(path)
+    return {"n_samples": int(np.size(wave.pop("data"))), **wave}
 
 
 def _chars(field: bytes) -> str:

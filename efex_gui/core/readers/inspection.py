@@ -179,9 +179,9 @@ def _inspect_abf(path: str) -> dict[str, Any]:
 
 def _inspect_igor(path: str) -> dict[str, Any]:
     from efex_gui.core.readers._channels import unit_kind
-    from efex_gui.core.readers.igor import read_wave, wave_note_fields
+    from efex_gui.core.readers.igor import wave_header, wave_note_fields
 
-    wave = read_wave(path)
+    wave = wave_header(path)  # not the samples: the extraction reads them
     note = wave_note_fields(wave["note"])
     return {
         "format": "igor",
@@ -197,7 +197,7 @@ def _inspect_igor(path: str) -> dict[str, Any]:
         "sampling_rate": 1.0 / float(wave["dt"]) if wave["dt"] else None,
         "dt": float(wave["dt"]),
         "t_unit": wave["x_unit"] or None,
-        "sweeps": [{"id": wave["name"], "n_samples": int(np.size(wave["data"]))}],
+        "sweeps": [{"id": wave["name"], "n_samples": int(wave["n_samples"])}],
         "protocols": [note["PATTERN"]] if "PATTERN" in note else [],
     }
 
