@@ -90,3 +90,14 @@ def test_the_real_b6b8_recordings_are_reproduced_from_the_sidecar(
     recipe = json.loads((first / "efex_provenance.json").read_text())["recipe"]
     assert Path(recipe["data_root"]).is_relative_to(root)
     _same_three(first, _replay_elsewhere(first, tmp_path))
+
+
+def test_a_folder_run_is_reproduced_from_its_sidecar(tmp_path: Path) -> None:
+    """``efex extract FOLDER``: consensus windows, Ramp windows and the lab rule."""
+    folder = shared_path("sscx", "input-traces")
+    first = tmp_path / "first"
+    assert _extract(folder, first) == EXIT_OK
+    recipe = json.loads((first / "efex_provenance.json").read_text())["recipe"]
+    assert recipe["options"]["consensus_timing"] is True
+    assert recipe["auto_targets"][0]["protocols"][0] == "Step"
+    _same_three(first, _replay_elsewhere(first, tmp_path))

@@ -40,7 +40,7 @@ ARGUMENTS = (
     "rheobase_settings", "default_std_value", "low_memory_mode",
 )  # fmt: skip
 #: keyword-only options of the core's extract_efeatures that change the files
-OPTIONS = ("nan_as_null", "per_cell_consistent", "strict_targets")
+OPTIONS = ("nan_as_null", "per_cell_consistent", "strict_targets", "consensus_timing")
 UNIT_KEYS = ("t_unit", "v_unit", "i_unit", "dt", "ljp")
 
 

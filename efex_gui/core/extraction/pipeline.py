@@ -386,6 +386,7 @@ def _write_outputs(
                 "nan_as_null": e.nan_as_null,
                 "per_cell_consistent": e.per_cell_consistent,
                 "strict_targets": e.strict_targets,
+                "consensus_timing": e.consensus_timing,
                 "rheobase_overrides": dict(e.rheobase_overrides or {}),
             },
             r.recording_reader,
