@@ -35,6 +35,7 @@ from efex_gui.app.sweep_summary import (
 )
 from efex_gui.app.task_queue import TaskQueue
 from efex_gui.core.extraction.feature_store import open_default_store
+from efex_gui.core.extraction.read_and_extract import read_plan
 from efex_gui.core.extraction.spike_cache import spike_counts_cached
 from efex_gui.core.readers import shared_reads
 from efex_gui.core.recordings.compact import compact_for_browsing
@@ -230,8 +231,12 @@ class RecordingStore(TaskQueue):
                 # a file listed twice in a cell (SSCx's Step sweeps are IDrest's
                 # files) is read once, kept until its second read, not longer
                 with shared_reads() as shared:
-                    shared.expect(
-                        dataset.absolute(c) for g in cell_groups for _, c, _ in g
+                    shared.expect(  # as read: with its protocol_name (NWB keys)
+                        read_plan(
+                            (key.protocol, [dataset.absolute(c)])
+                            for g in cell_groups
+                            for key, c, _ in g
+                        )
                     )
                     for group in cell_groups:
                         done += read_group(context, group)
