@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from PySide6.QtCore import QSettings, QStandardPaths
 
+from efex_gui.app import browsed_recordings
 from efex_gui.app.controller import SessionController
+from efex_gui.app.extraction_controller import ExtractionController
 from efex_gui.app.preferences import Preferences
 from efex_gui.app.qt_workarounds import pin_singletons
 
@@ -49,6 +51,20 @@ def controller(qtbot: Any) -> Iterator[SessionController]:
     controller = SessionController()
     yield controller
     assert controller.shutdown(), "the worker thread did not stop"
+
+
+@pytest.fixture
+def extraction(controller: Any, qtbot: Any) -> Iterator[ExtractionController]:
+    """An extraction controller whose worker thread is stopped after the test."""
+    extraction = ExtractionController(controller)
+    yield extraction
+    assert extraction.shutdown(), "the extraction thread did not stop"
+
+
+@pytest.fixture
+def frozen(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep one sweep live: every cell but the last used is frozen."""
+    monkeypatch.setattr(browsed_recordings, "LIVE_SWEEPS", 1)
 
 
 @pytest.fixture(autouse=True)

@@ -12,8 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from efex_gui.app import browsed_recordings
-from efex_gui.app.extraction_controller import ExtractionController
 from efex_gui.app.extraction_review import (
     BrowsedCells,
     browsed_cells,
@@ -24,24 +22,14 @@ from efex_gui.core.session.dataset import EntryKey, SweepKey
 from tests.gui.helpers import load_everything
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from pathlib import Path
 
     from efex_gui.app.controller import SessionController
+    from efex_gui.app.extraction_controller import ExtractionController
 
 
-@pytest.fixture(autouse=True)
-def _frozen(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep one sweep live: every cell but the last used is frozen."""
-    monkeypatch.setattr(browsed_recordings, "LIVE_SWEEPS", 1)
-
-
-@pytest.fixture
-def extraction(controller: Any, qtbot: Any) -> Iterator[ExtractionController]:
-    """An extraction controller whose worker thread is stopped after the test."""
-    extraction = ExtractionController(controller)
-    yield extraction
-    assert extraction.shutdown(), "the extraction thread did not stop"
+#: every cell but the last used is frozen (tests/gui/conftest.py)
+pytestmark = pytest.mark.usefixtures("frozen")
 
 
 def _values(cells: list[Any]) -> list[Any]:

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from efex_gui.app.extraction_controller import ExtractionController
 from efex_gui.core.session.dataset import SweepKey
 from efex_gui.core.session.document import Session
 from tests.conftest import shared_path
@@ -22,15 +21,7 @@ from tests.gui.extraction_helpers import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
-
-@pytest.fixture
-def extraction(controller: Any, qtbot: Any) -> Iterator[ExtractionController]:
-    """An extraction controller whose worker thread is stopped after the test."""
-    extraction = ExtractionController(controller)
-    yield extraction
-    assert extraction.shutdown(), "the extraction thread did not stop"
+    from efex_gui.app.extraction_controller import ExtractionController
 
 
 @pytest.fixture

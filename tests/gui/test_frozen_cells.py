@@ -13,7 +13,6 @@ import pytest
 
 from efex_gui.app import browsed_recordings
 from efex_gui.app.controller import SessionController
-from efex_gui.app.extraction_controller import ExtractionController
 from tests.gui.extraction_helpers import (
     assert_same_files,
     headless_export,
@@ -22,28 +21,15 @@ from tests.gui.extraction_helpers import (
 from tests.gui.helpers import load_everything
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from pathlib import Path
+
+    from efex_gui.app.extraction_controller import ExtractionController
 
 
 def _read_demo(qtbot: Any, controller: SessionController, demo_dir: Path) -> None:
     """Open the demo's config and read every entry."""
     controller.open_json(demo_dir / "config.json")
     load_everything(qtbot, controller)
-
-
-@pytest.fixture
-def frozen(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep one sweep live: every cell but the last used is frozen."""
-    monkeypatch.setattr(browsed_recordings, "LIVE_SWEEPS", 1)
-
-
-@pytest.fixture
-def extraction(controller: Any, qtbot: Any) -> Iterator[ExtractionController]:
-    """An extraction controller whose worker thread is stopped after the test."""
-    extraction = ExtractionController(controller)
-    yield extraction
-    assert extraction.shutdown(), "the extraction thread did not stop"
 
 
 def _browse(qtbot: Any, controller: SessionController, demo_dir: Path) -> Any:
