@@ -69,16 +69,16 @@ def _absolute(files_metadata: dict[str, Any], root: Path) -> dict[str, Any]:
 
 
 def _imported(root: Path, paths: list[str] | None, kind: str) -> LoadedPath:
+    from efex_gui.core.recordings.ecodes import write_ecode_overrides
     from efex_gui.core.session.folder_import import import_folder
 
     found = import_folder(root, paths=paths)
     root = found.root
     files_metadata = _absolute(found.files_metadata, root)
-    for protocols in files_metadata.values():
-        for protocol, entries in protocols.items():
-            if protocol in found.ecode_overrides:
-                for entry in entries:
-                    entry.setdefault("ecode", found.ecode_overrides[protocol])
+    write_ecode_overrides(
+        (pair for protocols in files_metadata.values() for pair in protocols.items()),
+        found.ecode_overrides,
+    )
     refused = {str(root / p): reason for p, reason in found.skipped.items()}
     _drop_unknown_ecodes(files_metadata, found.ecode_overrides, refused)
     # consensus_timing: each Step protocol's window is the consensus of its sweeps,

@@ -179,14 +179,15 @@ def _cell_entries(
     :meth:`~efex_gui.core.session.document.Session.to_extract_kwargs`. ``shared``:
     the resolved paths and the keys tuples of the plan cache.
     """
+    from efex_gui.core.recordings.ecodes import write_ecode_overrides
+
     paths, key_tuples = shared
     entries = []
     for protocol, position, config, dropped in kept_entries(
         cell, protocols, session.exclusions, keys
     ):
         absolute = _absolute(session, config, paths)
-        if protocol in session.ecode_overrides:
-            absolute.setdefault("ecode", session.ecode_overrides[protocol])
+        write_ecode_overrides([(protocol, [absolute])], session.ecode_overrides)
         names = tuple(absolute)
         entries.append(
             EntryPlan(

@@ -291,13 +291,18 @@ class Session:
         :func:`efex_gui.core.extraction.pipeline.extract_efeatures`, not of
         BluePyEfe's).
         """
+        from efex_gui.core.recordings.ecodes import write_ecode_overrides
+
         kept, partial = apply_exclusions(self.files_metadata, self.exclusions)
         files_metadata = self.absolute_files_metadata(kept)
-        for protocols in files_metadata.values():
-            for protocol, entries in protocols.items():
-                if protocol in self.ecode_overrides:
-                    for entry in entries:
-                        entry.setdefault("ecode", self.ecode_overrides[protocol])
+        write_ecode_overrides(
+            (
+                pair
+                for protocols in files_metadata.values()
+                for pair in protocols.items()
+            ),
+            self.ecode_overrides,
+        )
         settings = copy.deepcopy(asdict(self.settings))
         del settings["match_protocols_by_ecode"]  # efex_gui's: in the two below
         settings["protocols_rheobase"] = self.rheobase_protocols()

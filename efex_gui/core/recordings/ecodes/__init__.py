@@ -8,7 +8,7 @@ table is walked in order and the first key that is a substring of
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from efex_gui.core.errors import ECodeError
 from efex_gui.core.recordings.ecodes.capcheck import CapCheck
@@ -22,6 +22,8 @@ from efex_gui.core.recordings.ecodes.spikerec import SpikeRec
 from efex_gui.core.recordings.ecodes.step import Step
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, MutableMapping
+
     from efex_gui.core.recordings.ecodes.base import ECode
 
 #: Lower-case key → eCode class, in BluePyEfe 2.3.63's matching order.
@@ -68,7 +70,7 @@ eCodes: dict[str, type[ECode]] = {  # noqa: N816 (BluePyEfe's name)
 __all__ = [
     "SAHP", "CapCheck", "DeHyperPol", "HyperDePol", "NegCheops", "PinkNoise",
     "PosCheops", "Ramp", "SineSpec", "SpikeRec", "Step", "eCodes", "ecode_for_protocol",
-    "ecode_key_for_protocol",
+    "ecode_key_for_protocol", "write_ecode_overrides",
 ]  # fmt: skip
 
 
@@ -110,3 +112,19 @@ def ecode_for_protocol(protocol_name: str) -> type[ECode]:
             "entries), or leave it out."
         )
     return eCodes[key]
+
+
+def write_ecode_overrides(
+    protocols: Iterable[tuple[str, Iterable[MutableMapping[str, Any]]]],
+    overrides: Mapping[str, str],
+) -> None:
+    """Give the entries of each mapped protocol its eCode, as their ``ecode`` key.
+
+    The key is how an eCode override reaches the reading (``Cell.read_recordings``);
+    an entry's own ``ecode`` wins. ``protocols`` is ``(protocol, its entries)``
+    pairs, the entries mutated.
+    """
+    for protocol, entries in protocols:
+        if protocol in overrides:
+            for entry in entries:
+                entry.setdefault("ecode", overrides[protocol])
