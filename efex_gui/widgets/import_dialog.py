@@ -91,7 +91,7 @@ class ImportDialog(QDialog):
         #: protocols whose eCode was guessed from the name (to be confirmed)
         self.guessed: dict[str, str] = {}
         self._role_cache: dict[str, str | None] = {}
-        self._protocol_cache: dict[str, list[str]] = {}
+        self._protocol_cache: dict[str, list[str] | Exception] = {}
         self._split_cache: dict[str, list[tuple[str, dict[str, Any]]]] = {}
         self._build_widgets()
         self._timer = QTimer(self, singleShot=True, interval=150)
@@ -278,9 +278,16 @@ class ImportDialog(QDialog):
         return self._role_cache[path]
 
     def _protocols_of(self, path: str) -> list[str]:
+        """``file_protocols``, once per file: a refusal (voltage clamp...) too."""
         if path not in self._protocol_cache:
-            self._protocol_cache[path] = file_protocols(str(self.root / path))
-        return self._protocol_cache[path]
+            try:
+                self._protocol_cache[path] = file_protocols(str(self.root / path))
+            except Exception as exc:  # the pairing says why the file is left out
+                self._protocol_cache[path] = exc
+        known = self._protocol_cache[path]
+        if isinstance(known, Exception):
+            raise known
+        return known
 
     def _splits_of(self, path: str) -> list[tuple[str, dict[str, Any]]]:
         if path not in self._split_cache:

@@ -245,3 +245,33 @@ def test_protocol_timings_table_sets_ton_toff_and_is_saved_in_the_profile(
     again.apply_profile(profile)
     again.update_preview()
     assert again.files_metadata()["B6"]["IDRest"][0]["toff"] == 2700.0
+
+
+def test_voltage_clamp_files_are_left_out_saying_so_and_looked_at_once(
+    qtbot: Any, preferences: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ATF samples are voltage clamp; a preview update does not open them again."""
+    from efex_gui.widgets import import_dialog
+    from tests.conftest import shared_path
+
+    looked: list[str] = []
+    real = import_dialog.file_protocols
+
+    def counted(path: str) -> list[str]:
+        looked.append(path)
+        return real(path)
+
+    monkeypatch.setattr(import_dialog, "file_protocols", counted)
+    dialog = _dialog(qtbot, shared_path("formats", "atf"), preferences)
+    reasons = {
+        dialog.preview.item(r, 4).text(): dialog.preview.item(r, 5).text()
+        for r in range(dialog.preview.rowCount())
+    }
+    assert reasons == dict.fromkeys(
+        ["18702001-step.abf", "18702001-step.atf"],
+        "voltage clamp: 3 sweeps of membrane current",
+    )
+    assert not dialog.ok_button.isEnabled()
+    opened = len(looked)
+    dialog.update_preview()
+    assert len(looked) == opened
