@@ -193,3 +193,19 @@ def test_a_folder_import_guesses_a_labs_ecodes_as_the_dialog_does() -> None:
     assert "usually a Step" in found.guessed["3 -excitability_400ms50pA"]
     # a profile's own mapping wins; BluePyEfe's names are never guessed
     assert guess_ecodes(["IDRest", "Trigem inj"], {"Trigem inj": "Ramp"}) == {}
+
+
+def test_a_damaged_ecode_setting_or_recipe_is_named(tmp_path: Path) -> None:
+    """A hand-edited "false" string, or a damaged sidecar, says what is wrong."""
+    import pytest
+
+    from efex_gui.core.errors import MetadataError, SettingsError
+
+    with pytest.raises(SettingsError, match=r"'match_protocols_by_ecode'.*'false'"):
+        ExtractionSettings.from_dict({"match_protocols_by_ecode": "false"})
+    recipe = build_recipe(
+        {}, {"auto_targets": default_auto_targets()}, {}, None, tmp_path
+    )
+    recipe["auto_targets"][1]["amplitude"] = 200  # not a field of an AutoTarget
+    with pytest.raises(MetadataError, match=r"recipe\.auto_targets is damaged"):
+        recipe_kwargs({"recipe": recipe}, tmp_path)

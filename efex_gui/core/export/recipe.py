@@ -148,6 +148,19 @@ def _auto_targets_json(auto_targets: Iterable[Any]) -> list[dict[str, Any]] | No
     return written
 
 
+def _auto_targets(written: Any) -> list[Any]:
+    """Rebuild the :class:`AutoTarget` objects of a recipe (a damaged one named)."""
+    from efex_gui.core.targets.auto import AutoTarget
+
+    try:
+        return [AutoTarget(**target) for target in written]
+    except TypeError as exc:
+        raise MetadataError(
+            "The sidecar's recipe.auto_targets is damaged: each must be "
+            f"{{{', '.join(_AUTO_TARGET_FIELDS)}}} ({exc})."
+        ) from exc
+
+
 def _source(key: str, recording: Any, detected: str) -> str:
     config = getattr(recording, "config_data", None) or {}
     reader = getattr(recording, "reader_data", None) or {}
@@ -272,9 +285,7 @@ def recipe_kwargs(
         **copy.deepcopy(recipe.get("options", {})),
     }
     if recipe.get("auto_targets") is not None:
-        from efex_gui.core.targets.auto import AutoTarget
-
-        kwargs["auto_targets"] = [AutoTarget(**t) for t in recipe["auto_targets"]]
+        kwargs["auto_targets"] = _auto_targets(recipe["auto_targets"])
     if recipe.get("dropped_traces"):
         kwargs["recording_reader"] = TraceFilter(
             {(str(root / p) if not Path(p).is_absolute() else p, protocol): set(idx)

@@ -91,6 +91,12 @@ class ExtractionSettings:
         unknown = sorted(set(data) - known)
         if unknown:
             raise SettingsError(f"Unknown session settings: {', '.join(unknown)}.")
+        by_ecode = data.get("match_protocols_by_ecode", False)
+        if not isinstance(by_ecode, bool):  # "false" would be true
+            raise SettingsError(
+                "Session setting 'match_protocols_by_ecode' must be true or false, "
+                f"not {by_ecode!r}."
+            )
         return cls(**copy.deepcopy(dict(data)))
 
 
