@@ -10,6 +10,7 @@ import pytest
 
 from efex_gui.core.recordings.compact import (
     CompactMapping,
+    SharedValues,
     compact_features,
     compact_for_browsing,
 )
@@ -143,3 +144,71 @@ def test_the_browser_keeps_spike_times_packed_and_reads_them_back() -> None:
     again = pickle.loads(pickle.dumps(first))
     np.testing.assert_array_equal(again.peak_time, times)
     assert copy.copy(first).spikecount == 3
+
+
+def test_shared_values_are_one_object_per_value_and_type() -> None:
+    import numpy as np
+
+    table = SharedValues()
+    first = np.float64(700.0)
+    assert table.share(first) is first
+    assert table.share(np.float64(700.0)) is first
+    # equal, but another type or sign: never swapped for one another
+    assert type(table.share(700.0)) is float
+    assert type(table.share(np.float32(700.0))) is np.float32
+    negative_zero = table.share(-0.0)
+    assert str(table.share(0.0)) == "0.0"
+    assert str(negative_zero) == "-0.0"
+    nan = table.share(float("nan"))
+    assert table.share(float("nan")) is nan
+    units = "".join(["m", "V"])  # a string object of its own
+    assert table.share("mV") is table.share(units)
+    long_path = "/data/" + "cell/" * 10 + "ch0_411.ibw"  # per file: not kept
+    assert table.share(long_path) is long_path
+    assert long_path not in {key for _, key in table._known}
+    mutable = [1.0]
+    assert table.share(mutable) is mutable
+
+
+def test_a_results_recordings_share_their_window_and_metadata_values() -> None:
+    steps = _steps(4)
+    for recording in steps[2:]:  # the last two: one entry's, one metadata dict
+        recording.config_data = steps[2].config_data
+    before = [(dict(r.config_data), r.ton, r.dt, r.hypamp) for r in steps]
+    assert steps[0].ton is not steps[1].ton
+    SharedValues().share_recordings(steps)
+    assert [(dict(r.config_data), r.ton, r.dt, r.hypamp) for r in steps] == before
+    assert all(type(r.ton) is type(before[0][1]) for r in steps)
+    assert steps[0].ton is steps[1].ton is steps[3].ton
+    assert steps[0].dt is steps[1].dt
+    first, second = steps[0].config_data, steps[1].config_data
+    assert isinstance(first, CompactMapping)
+    assert first["i_unit"] is second["i_unit"]
+    assert first["dt"] is second["dt"]
+    assert steps[2].config_data is steps[3].config_data  # still one per entry
+    per_sweep = held_bytes(steps[1], steps[0], Step._exported)
+    unshared = held_bytes(_steps(1)[0], Step._exported)
+    assert per_sweep < unshared - 150, (per_sweep, unshared)
+
+
+def test_pickling_or_copying_a_recording_leaves_it_no_attribute_dict() -> None:
+    import gc
+
+    from efex_gui.core.recordings.recording import _slots
+
+    def has_dict(recording: Step) -> bool:  # without making one, as __dict__ would
+        held = [getattr(recording, name, None) for name in _slots(Step)]
+        return any(
+            type(ref) is dict and not any(ref is value for value in held)
+            for ref in gc.get_referents(recording)
+        )
+
+    recording, other = _steps(2)
+    assert not has_dict(recording)
+    pickle.dumps(recording)
+    copied = copy.copy(recording)
+    assert not has_dict(recording)
+    assert not has_dict(copied)
+    other.user_note = "kept"  # an attribute outside the slots survives both
+    assert pickle.loads(pickle.dumps(other)).user_note == "kept"
+    assert copy.copy(other).user_note == "kept"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 import pytest
@@ -227,3 +228,40 @@ def test_every_ecode_name_resolves_to_its_class() -> None:
         ("APThreshold", "apthresh", "Ramp"),
         ("TestPulse", "step", "Step"),
     ]
+
+
+def test_read_only_entries_share_repeated_values_but_not_paths() -> None:
+    text = json.dumps(
+        {
+            cell: {
+                "IDRest": [
+                    {"i_file": f"{cell}/i_{n}.ibw", "v_file": f"{cell}/v_{n}.ibw"}
+                    | {"i_unit": "pA", "ljp": 14.0, "ordinal": str(n)}
+                    for n in (1, 2)
+                ]
+            }
+            for cell in ("A", "B")
+        }
+    )
+    metadata = json.loads(text)  # a JSON file: each value its own object
+    same_path = json.loads(text)["A"]["IDRest"][0]["i_file"]
+    assert metadata["A"]["IDRest"][0]["ljp"] is not metadata["B"]["IDRest"][0]["ljp"]
+    Dataset(metadata).make_read_only()
+    first, second = metadata["A"]["IDRest"][0], metadata["B"]["IDRest"][0]
+    assert first == {
+        "i_file": "A/i_1.ibw",
+        "v_file": "A/v_1.ibw",
+        "i_unit": "pA",
+        "ljp": 14.0,
+        "ordinal": "1",
+    }
+    assert first["ljp"] is second["ljp"]
+    assert first["i_unit"] is second["i_unit"]
+    assert first["ordinal"] is second["ordinal"]  # the same sweep number, two cells
+    assert metadata["A"]["IDRest"][1]["ordinal"] == "2"
+    # paths stay each entry's own: a table of them would cost an entry per file
+    again = json.loads(text)
+    again["B"]["IDRest"][0]["i_file"] = same_path  # equal to A's first path
+    Dataset(again).make_read_only()
+    assert again["B"]["IDRest"][0]["i_file"] is same_path
+    assert again["A"]["IDRest"][0]["i_file"] is not same_path

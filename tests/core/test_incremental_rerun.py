@@ -188,3 +188,19 @@ def test_a_rebuilt_window_appends_only_the_touched_cells_recordings(
     assert "SimCell2" in members, "the rebuilt windows hold the untouched cell"
     assert {second.sweep_ref(r).cell for r in appended} <= {"SimCell1"}
     _assert_as_full_run(second, session)
+
+
+def test_a_runs_copies_share_the_values_their_sweeps_have_in_common(
+    session: Session,
+) -> None:
+    result = IncrementalExtractor().run(session)
+    recordings = [r for cell in result.cells for r in cell.recordings]
+    for name in ("ton", "toff", "tend", "dt", "protocol_name"):
+        values = [getattr(r, name) for r in recordings]
+        distinct = {(type(v), v) for v in values}
+        assert len({id(v) for v in values}) == len(distinct) < len(values), name
+    for key in {k for r in recordings for k in r.config_data}:
+        values = [r.config_data.get(key) for r in recordings]
+        short = [v for v in values if not isinstance(v, str) or len(v) <= 40]
+        if short and len({id(v) for v in short}) > 1:
+            assert len({id(v) for v in short}) == len({(type(v), v) for v in short})

@@ -73,7 +73,7 @@ from efex_gui.core.extraction.run_branches import (
 )
 from efex_gui.core.progress import LabelledProgress, check_cancel
 from efex_gui.core.recordings.cell import Cell
-from efex_gui.core.recordings.compact import compact_features
+from efex_gui.core.recordings.compact import SharedValues, compact_features
 from efex_gui.core.recordings.ecodes import ecode_for_protocol
 from efex_gui.core.recordings.traces import can_reload
 from efex_gui.core.targets.auto import default_auto_targets
@@ -150,6 +150,8 @@ class IncrementalExtractor:
         self.grouping = GroupingCache()
         #: (targets, settings) of the last run, and what checking them gave
         self._arguments: tuple[Any, dict[str, Any], tuple[Any, ...]] | None = None
+        #: the objects the result's copies share for the values they have in common
+        self.shared = SharedValues()
 
     def clear(self) -> None:
         """Forget every cached recording and value held in memory."""
@@ -159,6 +161,7 @@ class IncrementalExtractor:
         self.plans.clear()
         self.grouping.clear()
         self._arguments = None
+        self.shared = SharedValues()
         self.feature_cache.clear()
 
     # --- reading ---------------------------------------------------------------------
@@ -462,6 +465,7 @@ class _Run:
             cancel=self.cancel,
         )
         compact_features(cell.recordings)  # final: read from now on, never written
+        self.extractor.shared.share_recordings(cell.recordings)
         self._drop(cell)
         self.n_features += 1
         self._report(self.n_features, total, f"Features: cell {cell.name}")
@@ -715,7 +719,7 @@ def _fresh_copy(recording: Any) -> Any:
     fresh.qc_measures = fresh.own_window = None
     fresh.efeatures = {}
     fresh.warnings = list(getattr(recording, "warnings", []))
-    for name in fresh.__getstate__():
+    for name in fresh.__getstate__():  # (no state dict kept: ``extra_attributes``)
         if name.endswith("_rel"):
             setattr(fresh, name, None)
     share_identity(recording, fresh)

@@ -33,7 +33,11 @@ import numpy as np
 from efex_gui.core.atomic_files import write_atomic
 from efex_gui.core.extraction.result import ExtractionResult
 from efex_gui.core.importing.file_names import PATH_KEYS
-from efex_gui.core.recordings.compact import compact_features, compact_for_browsing
+from efex_gui.core.recordings.compact import (
+    SharedValues,
+    compact_features,
+    compact_for_browsing,
+)
 from efex_gui.core.recordings.recording import Recording
 from efex_gui.core.recordings.traces import can_reload
 
@@ -227,9 +231,11 @@ def _read_result(path: Path) -> StoredResult | None:
         logger.warning("Ignoring the saved results %s: not an efex results file", path)
         return None
     result = document["result"]
+    shared = SharedValues()
     for cell in result.cells:  # as a run leaves them: read from now on
         compact_for_browsing(cell.recordings)
         compact_features(cell.recordings)
+        shared.share_recordings(cell.recordings)
     recordings = _recordings(result)
     refs = document.get("refs") or {}
     result.refs = {id(recordings[i]): ref for i, ref in refs.items()}

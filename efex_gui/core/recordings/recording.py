@@ -239,7 +239,7 @@ class Recording(LazySpikeCount):
                 state[name] = member.__get__(self, cls)
             except AttributeError:  # never set
                 continue
-        state.update(self.__dict__)
+        state.update(self.extra_attributes())
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -266,9 +266,22 @@ class Recording(LazySpikeCount):
                 member.__set__(new, member.__get__(self, cls))
             except AttributeError:  # never set
                 continue
-        if self.__dict__:
-            new.__dict__.update(self.__dict__)
+        extra = self.extra_attributes()
+        if extra:
+            new.__dict__.update(extra)
         return new
+
+    def extra_attributes(self) -> dict[str, Any]:
+        """Return the attributes set outside the slots (a user's), by name.
+
+        Reading ``__dict__`` makes one when there is none (70 bytes, kept by the
+        recording): an empty one is deleted again, so pickling or copying the
+        browser's and a result's recordings does not give each a dict.
+        """
+        extra = self.__dict__
+        if not extra:
+            del self.__dict__
+        return extra
 
     # ------------------------------------------------------------------ properties
     @property

@@ -31,7 +31,7 @@ from efex_gui.core.importing.file_names import (
 )
 from efex_gui.core.pickle_compat import field_state, restore_field_state
 from efex_gui.core.recordings.checks import check_sampling_metadata, guard_recording
-from efex_gui.core.recordings.compact import CompactMapping
+from efex_gui.core.recordings.compact import CompactMapping, SharedValues
 from efex_gui.core.session.exclusions import ExclusionKey
 
 if TYPE_CHECKING:
@@ -162,14 +162,17 @@ class Dataset:
 
         Read-only entries are shared instead of copied: by a run's snapshot of the
         metadata and by the plans' memory of it (0.4 kB a sweep, on top of the
-        0.1 kB a dict takes more than its read-only copy). Done once, when the GUI
-        opens a session.
+        0.1 kB a dict takes more than its read-only copy). Their values that repeat
+        from entry to entry (units, numbers, ordinals; not paths) are one object
+        each: a JSON file gives each its own. Done once, when the GUI opens a
+        session.
         """
+        shared = SharedValues()  # units, numbers, ordinals: one object per value
         for protocols in self.files_metadata.values():
             for entries in protocols.values():
                 for position, config in enumerate(entries):
                     if not isinstance(config, CompactMapping):
-                        entries[position] = CompactMapping(config)
+                        entries[position] = shared.share_metadata(config)
 
     def state(self, key: EntryKey) -> EntryState:
         """Return what is known about an entry (a fresh, empty state if never read)."""
