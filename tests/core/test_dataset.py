@@ -10,6 +10,7 @@ import pytest
 from efex_gui.core.session.dataset import (
     Dataset,
     EntryKey,
+    EntryState,
     SweepKey,
     ecode_name,
     ecode_names,
@@ -94,6 +95,37 @@ def test_entries_read_without_errors_share_one_empty_error_table(
     errors.clear()  # the state keeps its own copy
     assert dataset.state(second).trace_errors == {0: "bad"}
     assert not dataset.state(first).trace_errors
+
+
+def test_entries_read_with_default_trace_names_cost_a_list_slot_each() -> None:
+    # the GUI reads every entry of every cell: most hold one trace named "sweep 0"
+    # (Igor waves), whose state tells nothing but that; 440 cells hold ~0.3 M
+    from tests.conftest import held_bytes
+
+    n = 200
+    metadata = {"c": {"Step": [{"filepath": f"f{i}.ibw"} for i in range(n)]}}
+    dataset = Dataset(metadata)
+    keys = [EntryKey("c", "Step", i) for i in range(n)]
+    for key in keys[: n // 2]:
+        dataset.set_loaded(key, ["sweep 0"])
+    for key in keys[n // 2 :]:
+        dataset.set_loaded(key, ["sweep 0", "sweep 1"])
+    assert held_bytes(dataset, metadata, keys) / n < 40
+    assert dataset.state(keys[0]) is dataset.state(keys[1])
+    assert dataset.state(keys[0]).trace_names == ("sweep 0",)
+    assert dataset.state(keys[-1]).trace_names == ("sweep 0", "sweep 1")
+    assert dataset.state(keys[-1]).n_traces == 2
+    # a name of its own, or an error, gets a state of its own
+    dataset.set_loaded(keys[0], ["v_1"])
+    dataset.set_loaded(keys[1], ["sweep 0"], {0: "bad"})
+    assert dataset.state(keys[0]).trace_names == ("v_1",)
+    assert dataset.state(keys[1]).trace_errors == {0: "bad"}
+    assert dataset.state(keys[2]).trace_errors == {}
+    dataset.forget(keys[2])
+    assert not dataset.is_loaded(keys[2])
+    assert dataset.is_loaded(keys[3])
+    assert dataset.state(EntryKey("c", "Step", n + 5)) == EntryState()
+    assert dataset.state(EntryKey("other", "Step", 0)) == EntryState()
 
 
 def test_child_keys_walk_one_level_down(tmp_path: Path) -> None:

@@ -85,14 +85,48 @@ class SweepKey:
 _NO_ERRORS: Mapping[int, str] = MappingProxyType({})
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class EntryState:
-    """What is known about an entry after reading it (slots: one per entry read)."""
+    """What is known about an entry after reading it.
+
+    Frozen: an entry read without an error whose traces have the reader's default
+    names shares one state with every such entry of as many traces
+    (:func:`_loaded_state`).
+    """
 
     n_traces: int | None = None
     trace_names: tuple[str, ...] = ()
     error: str | None = None
     trace_errors: Mapping[int, str] = field(default_factory=lambda: _NO_ERRORS)
+
+
+#: the state of an entry never read
+_UNREAD = EntryState()
+#: by number of traces, the state of an entry read without an error whose traces
+#: have the default names (``load_config``'s "sweep 0", ...: the Igor waves')
+_DEFAULT_STATES: dict[int, EntryState] = {}
+
+
+def _loaded_state(
+    trace_names: Sequence[str], trace_errors: Mapping[int, str] | None
+) -> EntryState:
+    """Return the state of an entry read with these traces (shared when it can be).
+
+    A state, its names tuple and each name per entry took 0.17 kB a sweep in the
+    GUI (most entries hold one trace named "sweep 0"); the entries whose state
+    only tells their number of traces share one.
+    """
+    count = len(trace_names)
+    if not trace_errors and all(
+        name == f"sweep {i}" for i, name in enumerate(trace_names)
+    ):
+        state = _DEFAULT_STATES.get(count)
+        if state is None:
+            names = tuple(f"sweep {i}" for i in range(count))
+            state = _DEFAULT_STATES[count] = EntryState(count, names)
+        return state
+    errors = MappingProxyType(dict(trace_errors)) if trace_errors else _NO_ERRORS
+    return EntryState(count, tuple(trace_names), None, errors)
 
 
 class Dataset:
@@ -119,7 +153,10 @@ class Dataset:
         self.files_metadata = files_metadata
         self.data_root = Path(data_root) if data_root is not None else None
         self.path_strings = {} if path_strings is None else path_strings
-        self._states: dict[EntryKey, EntryState] = {}
+        #: ``{cell: {protocol: [state or None by entry position]}}``: a list slot
+        #: per entry, where a dict by :class:`EntryKey` took a key object and a
+        #: dict slot per entry (84 B a sweep)
+        self._states: dict[str, dict[str, list[EntryState | None]]] = {}
 
     def cells(self) -> list[str]:
         """Cell names in files_metadata order."""
@@ -175,16 +212,15 @@ class Dataset:
                         entries[position] = shared.share_metadata(config)
 
     def state(self, key: EntryKey) -> EntryState:
-        """Return what is known about an entry (a fresh, empty state if never read)."""
-        state = self._states.get(key)
-        return EntryState() if state is None else state
+        """Return what is known about an entry (an empty state if never read)."""
+        states = self._states.get(key.cell, {}).get(key.protocol, ())
+        state = states[key.entry] if 0 <= key.entry < len(states) else None
+        return _UNREAD if state is None else state
 
     def is_loaded(self, key: EntryKey) -> bool:
         """Whether the entry was read (successfully or not)."""
-        state = self._states.get(key)
-        return state is not None and (
-            state.n_traces is not None or state.error is not None
-        )
+        state = self.state(key)
+        return state.n_traces is not None or state.error is not None
 
     def sweeps(self, cell: str, protocol: str) -> list[SweepKey]:
         """One sweep per trace of read entries, else one per entry, of a protocol."""
@@ -215,20 +251,25 @@ class Dataset:
         trace_errors: Mapping[int, str] | None = None,
     ) -> None:
         """Record that an entry was read and holds ``len(trace_names)`` traces."""
-        self._states[key] = EntryState(
-            len(trace_names),
-            tuple(trace_names),
-            None,
-            dict(trace_errors) if trace_errors else _NO_ERRORS,
-        )
+        self._set_state(key, _loaded_state(trace_names, trace_errors))
 
     def set_failed(self, key: EntryKey, reason: str) -> None:
         """Record that an entry could not be read, and why."""
-        self._states[key] = EntryState(None, (), reason)
+        self._set_state(key, EntryState(None, (), reason))
 
     def forget(self, key: EntryKey) -> None:
         """Drop what is known about an entry (after its metadata changed)."""
-        self._states.pop(key, None)
+        states = self._states.get(key.cell, {}).get(key.protocol, [])
+        if 0 <= key.entry < len(states):
+            states[key.entry] = None
+
+    def _set_state(self, key: EntryKey, state: EntryState) -> None:
+        if key.entry < 0:
+            raise IndexError(f"no entry at position {key.entry}")
+        states = self._states.setdefault(key.cell, {}).setdefault(key.protocol, [])
+        if len(states) <= key.entry:
+            states.extend([None] * (key.entry + 1 - len(states)))
+        states[key.entry] = state
 
     def file(self, key: EntryKey) -> str:
         """Return the stored path identifying an entry (``filepath`` or ``v_file``)."""
