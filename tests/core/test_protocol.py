@@ -245,3 +245,33 @@ def test_what_a_window_gathered_is_flat():
     assert [t.values for t in gathered.feature_targets] == [
         (3.0, 3.0, 3.0), (8.0, 8.0, 8.0), (1.1, 1.1, 1.1), (),
     ]  # fmt: skip
+
+
+def test_extending_with_a_part_of_a_protocol_equals_appending():
+    # the grouping cache keeps no copy of a cell's values in a window: a rebuilt
+    # window takes an unchanged cell's part of the last window (between two sizes)
+    recordings = [
+        _recording(0.15, 150.0, -0.01, spikes=3.0, threshold=-40.0),
+        _recording(0.16, 152.0, -0.01, spikes=float("nan"), threshold=-35.0),
+        _recording(0.14, 148.0, -0.01, spikes=5.0, threshold=-38.0),
+        _recording(0.145, 149.0, -0.01, spikes=4.0, threshold=-37.0),
+    ]
+    last, _ = _protocol()
+    last.append(recordings[0])
+    start = last.sizes()
+    scratch, _ = _protocol()
+    for recording in recordings[1:3]:
+        scratch.append(recording)
+    last.extend(scratch.gathered())
+    end = last.sizes()
+    last.append(recordings[3])
+    appended, appended_target = _protocol()
+    for recording in recordings[1:3]:
+        appended.append(recording)
+    extended, extended_target = _protocol()
+    extended.extend(last.part(start, end))
+    assert extended.recordings == appended.recordings == recordings[1:3]
+    assert extended_target.values == appended_target.values == [5.0]
+    assert extended_target.files == appended_target.files
+    assert extended_target._auto_thresholds == appended_target._auto_thresholds
+    assert extended.sizes() == tuple(b - a for a, b in zip(start, end, strict=True))

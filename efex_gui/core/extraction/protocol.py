@@ -28,7 +28,13 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["PROTOCOL_MODES", "GatheredRecordings", "Protocol", "check_protocol_mode"]
+__all__ = [
+    "PROTOCOL_MODES",
+    "GatheredRecordings",
+    "Protocol",
+    "ProtocolPart",
+    "check_protocol_mode",
+]
 
 #: mode name -> NaN-ignoring reduction applied to the matched recordings' stimuli
 PROTOCOL_MODES: dict[str, Callable[..., Any]] = {
@@ -98,6 +104,13 @@ class GatheredRecordings(NamedTuple):
             )
             start += count
         return tuple(targets)
+
+
+class ProtocolPart(NamedTuple):
+    """Some of a protocol's recordings and what they gave its targets (``part``)."""
+
+    recordings: Sequence[Any]
+    feature_targets: tuple[GatheredValues, ...]
 
 
 class Protocol:
@@ -185,12 +198,39 @@ class Protocol:
             tuple(target.auto_thresholds for target in targets),
         )
 
-    def extend(self, other: Protocol | GatheredRecordings) -> None:
+    def sizes(self) -> tuple[int, ...]:
+        """How much the protocol holds: its recordings, then each target's sizes.
+
+        Flat: the number of recordings, then each target's
+        :meth:`~efex_gui.core.targets.target.EFeatureTarget.sizes`. Two sizes
+        delimit what an :meth:`extend` or appends added (:meth:`part`).
+        """
+        return (
+            len(self.recordings),
+            *(size for target in self.feature_targets for size in target.sizes()),
+        )
+
+    def part(self, start: Sequence[int], end: Sequence[int]) -> ProtocolPart:
+        """Return what was added between two :meth:`sizes`, as :meth:`extend` takes.
+
+        A protocol with the same targets extended with it holds what it would hold
+        after appending those recordings (the same values, in order).
+        """
+        targets = zip(range(1, len(start), 3), self.feature_targets, strict=True)
+        return ProtocolPart(
+            self.recordings[start[0] : end[0]],
+            tuple(
+                target.part(start[at : at + 3], end[at : at + 3])
+                for at, target in targets
+            ),
+        )
+
+    def extend(self, other: Protocol | GatheredRecordings | ProtocolPart) -> None:
         """Attach another protocol's recordings, as if appended here in their order.
 
         ``other`` must have the same targets (e.g. a copy of this protocol's
-        template), or be what such a protocol :meth:`gathered`: each target takes
-        the values ``other``'s targets gathered.
+        template), or be what such a protocol :meth:`gathered`, or a :meth:`part`
+        of one: each target takes the values ``other``'s targets gathered.
         """
         theirs: Sequence[EFeatureTarget | GatheredValues] = other.feature_targets
         for mine, values in zip(self.feature_targets, theirs, strict=True):

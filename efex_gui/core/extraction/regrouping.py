@@ -13,9 +13,11 @@ changed:
   the last run, at the same global rheobase, keeps its :class:`Protocol` and its
   two output entries; any other window is rebuilt from fresh targets, cell by
   cell in the order ``group_efeatures`` appends them (so means and standard
-  deviations are the same floats): each cell's recordings appended once to a
-  blank copy of the window (its *contribution*, kept while the cell is the same
-  object) extend the window's targets (``Protocol.extend``).
+  deviations are the same floats): a cell that was in the window last time gives
+  the part of the last window's targets its recordings added there
+  (``Protocol.part``: the window keeps only the sizes of each cell's part, not a
+  copy of its values); any other cell's recordings are appended once to a blank
+  copy of the window, which extends the window's targets (``Protocol.extend``).
 
 An exclusion therefore costs the windows of the touched cell's protocols, not the
 dataset (a changed rheobase changes the global rheobase, hence every window's
@@ -44,8 +46,6 @@ from efex_gui.core.targets.target import EFeatureTarget
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from efex_gui.core.extraction.protocol import GatheredRecordings
-
 __all__ = ["GroupedOutputs", "GroupingCache", "same_number"]
 
 #: ``(protocols, features, protocols dict, currents)``
@@ -54,15 +54,41 @@ _Outputs = tuple[dict[str, Any], dict[str, Any]] | None
 
 
 class _Window:
-    """One protocol window as the last run left it."""
+    """One protocol window as the last run left it.
+
+    ``added``: for each member with recordings in the window, in order, what its
+    extend added to the protocol (``Protocol.sizes`` after less before; equal
+    tuples shared): where each member's part of the protocol is (:meth:`parts`).
+    Not each member's values again: the protocol holds them (a copy per cell and
+    window took 0.38 kB a sweep).
+    """
 
     def __init__(
-        self, members: tuple[list[Any], ...], rheobase: Any, protocol: Protocol
+        self,
+        members: tuple[list[Any], ...],
+        rheobase: Any,
+        protocol: Protocol,
+        added: tuple[tuple[int, ...], ...],
     ) -> None:
         self.members = members
         self.rheobase = rheobase
         self.protocol = protocol
+        self.added = added
         self.outputs: _Outputs = None
+
+    def parts(self) -> dict[int, tuple[list[Any], tuple[int, ...], tuple[int, ...]]]:
+        """``{id(match list): (match list, start, end)}``, sizes in the protocol."""
+        found = {}
+        start: tuple[int, ...] | None = None
+        for recordings, added in zip(
+            filter(None, self.members), self.added, strict=True
+        ):
+            if start is None:
+                start = (0,) * len(added)
+            end = tuple(map(operator.add, start, added))
+            found[id(recordings)] = (recordings, start, end)
+            start = end
+        return found
 
     def same(self, members: tuple[list[Any], ...], rheobase: Any) -> bool:
         """Tell whether the rheobase and the recordings (in order) are the same."""
@@ -92,12 +118,8 @@ class GroupingCache:
         self._template: list[Protocol] = []
         self._matches: dict[int, tuple[Any, list[list[Any]], set[str]]] = {}
         self._windows: list[_Window | None] = []
-        #: ``(id(match list), window) → (match list, what its recordings gave a
-        #: blank copy of the window)``: only the values, not the copy's targets (a
-        #: target's names and settings cost more than its few values)
-        self._contributions: dict[
-            tuple[int, int], tuple[list[Any], GatheredRecordings]
-        ] = {}
+        #: the windows' ``added`` sizes, one tuple per distinct value
+        self._added: dict[tuple[int, ...], tuple[int, ...]] = {}
         #: ``id(cell) → (cell, holding current)`` of the last run, and of this one
         self._holding: dict[int, tuple[Any, Any]] = {}
         self._holding_now: dict[int, tuple[Any, Any]] = {}
@@ -108,7 +130,7 @@ class GroupingCache:
         """Forget every window and match."""
         self._key = None
         self._template, self._matches, self._windows = [], {}, []
-        self._contributions = {}
+        self._added = {}
 
     def outputs(
         self,
@@ -156,16 +178,11 @@ class GroupingCache:
         protocols, features, stimuli = [], {}, {}
         self.rebuilt = 0
         self._holding, self._holding_now = self._holding_now, {}
-        kept: dict[tuple[int, int], tuple[list[Any], GatheredRecordings]] = {}
         for index, template in enumerate(self._template):
             members = tuple(self._matches[id(c)][1][index] for c in eligible)
             window = self._windows[index]
             if window is None or not window.same(members, rheobase):
-                window = _Window(members, rheobase, _fresh(template, rheobase))
-                for recordings in filter(None, members):
-                    window.protocol.extend(
-                        self._contribution(index, template, recordings, kept)
-                    )
+                window = self._rebuilt(template, members, rheobase, window)
                 window.outputs = protocol_outputs(
                     window.protocol,
                     settings["threshold_nvalue_save"],
@@ -174,16 +191,10 @@ class GroupingCache:
                 )
                 self._windows[index] = window
                 self.rebuilt += 1
-            else:  # reused: its cells' contributions stay for a later rebuild
-                for recordings in filter(None, members):
-                    held = (id(recordings), index)
-                    if held in self._contributions:
-                        kept[held] = self._contributions[held]
             protocols.append(window.protocol)
             if window.outputs is not None:
                 name = window.protocol.stimulus_name
                 features[name], stimuli[name] = window.outputs
-        self._contributions = kept
         currents = build_current_dict(
             cells, settings["default_std_value"], self._holding_current
         )
@@ -197,28 +208,38 @@ class GroupingCache:
         self._holding_now[id(cell)] = known
         return known[1]
 
-    def _contribution(
+    def _rebuilt(
         self,
-        index: int,
         template: Protocol,
-        recordings: list[Any],
-        kept: dict[tuple[int, int], tuple[list[Any], GatheredRecordings]],
-    ) -> GatheredRecordings:
-        """Return one cell's recordings of window ``index`` appended to a blank copy.
+        members: tuple[list[Any], ...],
+        rheobase: Any,
+        last: _Window | None,
+    ) -> _Window:
+        """Return the window built anew from its members' recordings, cell by cell.
 
-        Kept while the cell's match list is the same object (the same cell): a
-        rebuilt window then extends its targets cell by cell instead of appending
-        every recording of every cell again.
+        A member whose match list was in the ``last`` window (the same cell) gives
+        the part of the last protocol its recordings added; any other member's
+        recordings are appended to a blank copy of the window, which extends the
+        new protocol: a rebuilt window appends the touched cell's recordings only.
         """
-        key = (id(recordings), index)
-        known = self._contributions.get(key)
-        if known is None or known[0] is not recordings:
-            scratch = _fresh(template, None)
-            for recording in recordings:
-                scratch.append(recording)
-            known = (recordings, scratch.gathered())
-        kept[key] = known
-        return known[1]
+        parts = {} if last is None else last.parts()
+        protocol = _fresh(template, rheobase)
+        added: list[tuple[int, ...]] = []
+        for recordings in filter(None, members):
+            known = parts.get(id(recordings))
+            if last is not None and known is not None and known[0] is recordings:
+                _, start, end = known
+                protocol.extend(last.protocol.part(start, end))
+                size = tuple(map(operator.sub, end, start))
+            else:
+                scratch = _fresh(template, None)
+                for recording in recordings:
+                    scratch.append(recording)
+                before = protocol.sizes()
+                protocol.extend(scratch.gathered())
+                size = tuple(map(operator.sub, protocol.sizes(), before))
+            added.append(self._added.setdefault(size, size))
+        return _Window(members, rheobase, protocol, tuple(added))
 
     def _match(self, cells: Sequence[Any], absolute: bool) -> None:
         """Compute the matches of the cells not seen before; forget the others."""

@@ -187,6 +187,32 @@ class EFeatureTarget:
             self._file_chunks.append(_chunk(other.files))
         self._auto_thresholds.extend(other.auto_thresholds)
 
+    def sizes(self) -> tuple[int, int, int]:
+        """How much the target holds: values, file chunks and auto thresholds.
+
+        Two sizes delimit what an :meth:`extend` or appends added (:meth:`part`).
+        """
+        return len(self._values), len(self._file_chunks), len(self._auto_thresholds)
+
+    def part(self, start: Sequence[int], end: Sequence[int]) -> GatheredValues:
+        """Return what was added between two :meth:`sizes`, as :meth:`extend` takes.
+
+        Extending a target with it adds the same values, files and auto thresholds,
+        in their order. The grouping cache takes an unchanged cell's share of a
+        window this way, instead of keeping a copy of it.
+        """
+        chunks = self._file_chunks[start[1] : end[1]]
+        files: Sequence[str] = (
+            chunks[0]
+            if len(chunks) == 1
+            else tuple(file for chunk in chunks for file in chunk)
+        )
+        return GatheredValues(
+            self._values[start[0] : end[0]],
+            files,
+            self._auto_thresholds[start[2] : end[2]],
+        )
+
     def append_auto_threshold(self, threshold: float) -> None:
         """Remember the automatic spike threshold of a recording of this target."""
         self._auto_thresholds.append(threshold)
