@@ -419,7 +419,7 @@ class _Run:
         self.efel_settings, self.plans = efel_settings, plans
         self.progress, self.cancel, self.preread = progress, cancel, preread
         self.copies: list[tuple[Any, Any]] = []
-        #: ``{id(copy): the recording it copies}``
+        #: ``{id(copy): the recording it copies}``, of the cell being computed
         self.sources: dict[int, Any] = {}
         self.n_read = self.n_features = 0
         #: the per-cell steps (rheobase, features) of the current pass
@@ -440,6 +440,11 @@ class _Run:
         for plan in plans:
             self._report(self.n_read, total, f"Reading {name} / {plan.ref[1]}")
             self.n_read += 1
+        # this cell's sources only: the browser's recordings, thawed for this run,
+        # die with the cell instead of with the run (at 440 cells, held to the end
+        # they were a second Recording per sweep, and the holes they left among
+        # the result's objects kept the process 70 MB larger)
+        self.sources = {}
         return self.extractor._build_cell(
             name,
             plans,
