@@ -174,9 +174,9 @@ def test_nan_values_become_none(fake_ecodes):
 
 
 def test_extending_with_what_a_protocol_gathered_equals_appending():
-    # the grouping cache keeps only ``gathered()`` of each cell's blank copy of a
-    # window (no targets, names or settings of its own) and extends rebuilt windows
-    # with it: the result must be the same as appending the recordings there
+    # the grouping cache extends a rebuilt window with ``gathered()`` of a new
+    # cell's blank copy of it (no targets, names or settings of its own): the
+    # result must be the same as appending the recordings there
     recordings = [
         _recording(0.15, 150.0, -0.01, spikes=3.0, threshold=-40.0),
         _recording(0.16, 152.0, -0.01, spikes=float("nan"), threshold=-35.0),
@@ -220,7 +220,7 @@ def test_gathered_targets_share_the_files_of_the_same_recordings():
 
 
 def test_what_a_window_gathered_is_flat():
-    # the grouping cache keeps one per window and cell (7 000 sweeps at 44 cells):
+    # one per new cell of a rebuilt window (7 000 sweeps at 44 cells):
     # one values tuple for every target, not a record and a tuple per target
     targets = [
         EFeatureTarget(None, name, "IDRest", 150, 20)

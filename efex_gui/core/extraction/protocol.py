@@ -81,8 +81,8 @@ class GatheredRecordings(NamedTuple):
 
     Flat: every target's values one after the other in one tuple, with the number
     of each target's values, and each target's files and thresholds tuples (shared
-    where equal). The grouping cache keeps one per window and cell; a record and a
-    values tuple per target took 0.7 kB a sweep.
+    where equal). The grouping cache extends a rebuilt window with one for each
+    cell not in it last time (the others give their ``Protocol.part``).
     """
 
     recordings: tuple[Any, ...]
