@@ -156,3 +156,33 @@ def test_an_undo_gives_back_the_entry_it_replaced_and_the_plan_with_it() -> None
         plans.plan(session)["cell2"].entries[0].config
         == first["cell2"].entries[0].config
     )
+
+
+def test_the_plans_hold_little_per_entry_of_their_own() -> None:
+    """The plans keep an entry's address in slots (not a tuple) and its resolved
+    paths by the stored path (not a (folder, path) tuple per file): 440 cells of
+    different files hold ~0.3 M entries."""
+    from tests.conftest import held_bytes
+
+    n = 300
+    session = Session(
+        files_metadata={
+            f"cell{c}": {
+                "IDRest": [
+                    {"filepath": f"c{c}/e{i}.ibw", "i_unit": "nA", "dt": 0.1}
+                    for i in range(n // 3)
+                ]
+            }
+            for c in range(3)
+        },
+        data_root=Path("/data"),
+    )
+    Dataset(session.files_metadata, session.data_root).make_read_only()
+    plans = PlanCache()
+    planned = plans.plan(session)
+    assert planned["cell1"].entries[2].ref == ("cell1", "IDRest", 2)
+    assert planned["cell1"].entries[2].config["filepath"] == str(
+        Path("/data/c1/e2.ibw")
+    )
+    own = held_bytes(plans, session.files_metadata, session.path_strings)
+    assert own / n < 250  # 314 with a tuple per address and per file
