@@ -217,3 +217,13 @@ def test_the_grouping_keeps_no_copy_of_the_windows_values(session: Session) -> N
     # beside the result, the templates and each cell's recordings by window
     own = held_bytes(grouping, result, grouping._template, grouping._matches)
     assert own / sweeps < 110  # 147 with a copy (2 cells: the windows' own cost)
+
+
+def test_a_results_sweep_references_take_no_int_per_sweep(session: Session) -> None:
+    result = IncrementalExtractor().run(session)
+    recordings = [r for cell in result.cells for r in cell.recordings]
+    assert all(result.sweep_ref(r) is result.refs[r] for r in recordings)
+    assert result.sweep_ref(object()) is None
+    assert result.sweep_ref({}) is None  # (not hashable: not a recording of it)
+    per_sweep = held_bytes(result.refs, recordings) / len(recordings)
+    assert per_sweep < 116  # a SweepRef and a dict entry; keyed by id(): 132 B

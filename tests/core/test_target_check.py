@@ -369,3 +369,21 @@ def test_a_target_row_changed_in_place_is_checked_again() -> None:
     assert [i.kind for i in check.issues] == ["unreachable"]
     targets[0]["efeature"] = "no_such_feature"
     assert "unknown_feature" in {i.kind for i in check_targets(targets).issues}
+
+
+def test_a_cells_amplitudes_are_kept_with_a_few_bytes_a_sweep() -> None:
+    """The memo of a cell's amplitudes is reused while its recordings are the same."""
+    from efex_gui.core.targets.coverage import _CellAmplitudes
+    from tests.conftest import held_bytes
+
+    amplitudes = _CellAmplitudes()
+    cell = _cell("big", 0.1, [100.0 + i / 10 for i in range(2000)])
+    found = amplitudes.of(cell, False)
+    assert amplitudes.of(cell, False) is found, "reused: the same recordings"
+    (entry,) = amplitudes._memo.values()
+    key = entry[1]
+    assert held_bytes(key) / len(cell.recordings) < 12  # 40 B as a list of ints
+    cell.recordings[7] = FakeRecording("IDRest", 0.2, 200.0)
+    changed = amplitudes.of(cell, False)
+    assert changed is not found
+    assert 200.0 in changed[0][1]

@@ -151,7 +151,7 @@ def test_a_rerun_keeps_the_copies_of_a_frozen_cell_not_changed(
     others = [
         id(r)
         for r in again.recordings
-        if (second.refs[id(r)].protocol, second.refs[id(r)].entry) != entry
+        if (second.sweep_ref(r).protocol, second.sweep_ref(r).entry) != entry
     ]
     assert len(others) > len(cell.recordings) // 2
     assert kept == others, "all but the sweeps of the entry drawn (read again)"

@@ -256,7 +256,7 @@ class IncrementalExtractor:
                     copies.append((None if entry.borrowed else recording, fresh))
                     sources[id(fresh)] = recording
                     cell.recordings.append(fresh)
-                    result.refs[id(fresh)] = SweepRef(name, protocol, position, index)
+                    result.refs[fresh] = SweepRef(name, protocol, position, index)
         return cell
 
     def _checked(
@@ -506,7 +506,7 @@ class _Run:
             self._features(cell, kept)
             done[signature] = _DoneCell(
                 cell,
-                tuple(self.result.refs[id(r)] for r in cell.recordings),
+                tuple(self.result.refs[r] for r in cell.recordings),
                 self.result.computed_rheobase.get(name),
                 common,
                 tuple(sweep_identity(self.sources[id(r)]) for r in cell.recordings),
@@ -545,12 +545,12 @@ class _Run:
         kept: set[int] = set()
         for position, fresh in enumerate(cell.recordings):
             source = self.sources[id(fresh)]
-            ref = self.result.refs[id(fresh)]
+            ref = self.result.refs[fresh]
             copy_ = earlier_copies.get((ref, sweep_identity(source)))
             if copy_ is None or not _copies(copy_, source):
                 continue
             cell.recordings[position] = copy_
-            self.result.refs[id(copy_)] = self.result.refs.pop(id(fresh))
+            self.result.refs[copy_] = self.result.refs.pop(fresh)
             self.sources[id(copy_)] = source
             kept.add(id(copy_))
         return kept
@@ -573,9 +573,7 @@ class _Run:
     def _reuse_cell(self, done: _DoneCell) -> None:
         """Reuse an earlier run's unchanged cell: shared, modified by neither run."""
         self.result.cells.append(done.cell)
-        self.result.refs.update(
-            zip(map(id, done.cell.recordings), done.refs, strict=True)
-        )
+        self.result.refs.update(zip(done.cell.recordings, done.refs, strict=True))
         self.result.computed_rheobase[done.cell.name] = done.computed_rheobase
         self.n_read += len(self.plans[done.cell.name].entries)
         self.n_features += 1

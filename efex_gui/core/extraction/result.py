@@ -65,13 +65,18 @@ class ExtractionResult:
     stats: CacheStats = field(default_factory=CacheStats)
     entries_read: int = 0
     entries_cached: int = 0
-    refs: dict[int, SweepRef] = field(default_factory=dict)
+    #: each recording's sweep, by the recording (recordings compare and hash by
+    #: identity; keyed by ``id()`` an int object took 32 bytes more a sweep)
+    refs: dict[Any, SweepRef] = field(default_factory=dict)
     #: wall-clock seconds the run took
     seconds: float = 0.0
 
     def sweep_ref(self, recording: Any) -> SweepRef | None:
         """Return the entry and trace index of one of this result's recordings."""
-        return self.refs.get(id(recording))
+        try:
+            return self.refs.get(recording)
+        except TypeError:  # not hashable: not one of this result's
+            return None
 
     def cell(self, name: str) -> Any:
         """Return the cell called ``name`` (None if absent)."""

@@ -180,15 +180,13 @@ def save_result(result: ExtractionResult, session: Session, path: str | Path) ->
     the file therefore grows with the number of sweeps, not with their length.
     """
     recordings = _recordings(result)
-    refs = {
-        i: result.refs[id(r)] for i, r in enumerate(recordings) if id(r) in result.refs
-    }
+    refs = {i: result.refs[r] for i, r in enumerate(recordings) if r in result.refs}
     document = {
         "kind": KIND,
         "format_version": FORMAT_VERSION,
         "signature": result.signature,
         "files": file_stamps(session_files(session)),
-        "refs": refs,  # by position: ``result.refs`` is keyed by id()
+        "refs": refs,  # by position: ``result.refs`` is keyed by the recordings
         "result": dataclasses.replace(result, refs={}),
     }
     buffer = io.BytesIO()
@@ -238,7 +236,7 @@ def _read_result(path: Path) -> StoredResult | None:
         shared.share_recordings(cell.recordings)
     recordings = _recordings(result)
     refs = document.get("refs") or {}
-    result.refs = {id(recordings[i]): ref for i, ref in refs.items()}
+    result.refs = {recordings[i]: ref for i, ref in refs.items()}
     return StoredResult(result, [], document.get("files") or {})
 
 

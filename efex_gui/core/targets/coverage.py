@@ -14,6 +14,7 @@ import contextlib
 import functools
 import threading
 import weakref
+from array import array
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -65,7 +66,9 @@ class _CellAmplitudes:
     def of(self, cell: Any, absolute: bool) -> list[tuple[str, np.ndarray]]:
         """Return ``[(protocol, amplitudes)]`` of the cell's sweeps, in order."""
         recordings = list(cell.recordings)
-        key = (absolute, cell.rheobase, [id(r) for r in recordings])
+        # the recordings' identities in an array: a list of ints took 40 bytes a
+        # sweep (an int object each), for every cell checked
+        key = (absolute, cell.rheobase, array("Q", map(id, recordings)))
         with self._lock:
             known = self._memo.get(id(cell))
         if known is not None and known[0]() is cell and known[1] == key:
