@@ -158,6 +158,22 @@ def test_an_undo_gives_back_the_entry_it_replaced_and_the_plan_with_it() -> None
     )
 
 
+def _igor_entry(stem: str) -> dict[str, object]:
+    """An SSCx entry: two Igor waves and eight values."""
+    return {
+        "ordinal": stem[-1],
+        "i_file": f"{stem}_ch0.ibw",
+        "v_file": f"{stem}_ch1.ibw",
+        "i_unit": "A",
+        "v_unit": "V",
+        "t_unit": "s",
+        "dt": 5e-05,
+        "ljp": 14,
+        "ton": 10,
+        "toff": 13.5,
+    }
+
+
 def test_the_plans_hold_little_per_entry_of_their_own() -> None:
     """The plans keep an entry's address in slots (not a tuple) and its resolved
     paths by the stored path (not a (folder, path) tuple per file): 440 cells of
@@ -167,12 +183,7 @@ def test_the_plans_hold_little_per_entry_of_their_own() -> None:
     n = 300
     session = Session(
         files_metadata={
-            f"cell{c}": {
-                "IDRest": [
-                    {"filepath": f"c{c}/e{i}.ibw", "i_unit": "nA", "dt": 0.1}
-                    for i in range(n // 3)
-                ]
-            }
+            f"cell{c}": {"IDRest": [_igor_entry(f"c{c}/e{i}") for i in range(n // 3)]}
             for c in range(3)
         },
         data_root=Path("/data"),
@@ -181,8 +192,40 @@ def test_the_plans_hold_little_per_entry_of_their_own() -> None:
     plans = PlanCache()
     planned = plans.plan(session)
     assert planned["cell1"].entries[2].ref == ("cell1", "IDRest", 2)
-    assert planned["cell1"].entries[2].config["filepath"] == str(
-        Path("/data/c1/e2.ibw")
-    )
+    assert planned["cell1"].entries[2].config == {
+        **session.files_metadata["cell1"]["IDRest"][2],
+        "i_file": str(Path("/data/c1/e2_ch0.ibw")),
+        "v_file": str(Path("/data/c1/e2_ch1.ibw")),
+    }
     own = held_bytes(plans, session.files_metadata, session.path_strings)
-    assert own / n < 250  # 314 with a tuple per address and per file
+    # 278 B with every value of an entry again, 456 B with a tuple per address
+    # and per file as well
+    assert own / n < 250
+
+
+@pytest.mark.parametrize("read_only", [False, True])
+def test_an_entrys_plan_is_its_metadata_with_absolute_paths(read_only: bool) -> None:
+    # a read-only entry's plan keeps only what differs from it: the same metadata
+    entries = [
+        _igor_entry("a/e1"),
+        {**_igor_entry("a/e2"), "ecode": "Step"},  # its own eCode wins
+        {**_igor_entry("a/e3"), "i_file": ""},  # a path not set stays unset
+        {"filepath": "a/b.nwb", "repetition": [1, 2]},
+    ]
+    session = Session(
+        files_metadata={"cell": {"IDRest": entries}},
+        data_root=Path("/data"),
+        ecode_overrides={"IDRest": "Ramp"},
+    )
+    if read_only:
+        Dataset(session.files_metadata, session.data_root).make_read_only()
+    plans = PlanCache().plan(session)["cell"].entries
+    for plan, entry in zip(plans, entries, strict=True):
+        expected = {**entry, "ecode": entry.get("ecode", "Ramp")}
+        for key in ("filepath", "i_file", "v_file"):
+            if expected.get(key):
+                expected[key] = str(Path("/data") / str(expected[key]))
+        assert plan.config == expected
+        assert list(plan.config) == list(expected)
+        assert plan.keys == tuple(expected)
+        assert plan.values == tuple(expected.values())

@@ -55,7 +55,6 @@ def file_stamp(config: Mapping[str, Any]) -> tuple[Any, ...]:
     return tuple(stamp)
 
 
-@dataclass(slots=True)
 class EntryPlan:
     """One kept entry: where it is, its absolute metadata, the traces to drop.
 
@@ -63,19 +62,63 @@ class EntryPlan:
     entries with the same keys: the plans of a session hold one per entry, and a dict
     each took about five times the memory. The entry's address in three slots, not
     a tuple (:attr:`ref` makes one): a tuple per entry took 48 B more.
+
+    Of a read-only entry (``source``, a
+    :class:`~efex_gui.core.recordings.compact.CompactMapping`: the GUI's, replaced,
+    never changed) only what differs is kept: its resolved paths and the keys added
+    after its own (an eCode override); :attr:`values` puts them in place. A tuple of
+    every value per entry took 64 B more a sweep.
+
+    Parameters
+    ----------
+    cell, protocol, position
+        Where the entry is in ``files_metadata``.
+    keys : tuple of str
+        The keys of the absolute metadata (shared by the entries with the same).
+    values : tuple
+        Its values; with ``source``, only the resolved paths (the values of the
+        source's path keys that were set, in order) then the values of the keys
+        after the source's.
+    drop : set of int
+        The traces to leave out.
+    source : mapping, optional
+        The read-only entry the metadata was made from.
     """
 
-    cell: str
-    protocol: str
-    position: int
-    keys: tuple[str, ...]
-    values: tuple[Any, ...]
-    drop: AbstractSet[int]
+    __slots__ = ("_source", "_values", "cell", "drop", "keys", "position", "protocol")
+
+    def __init__(
+        self,
+        cell: str,
+        protocol: str,
+        position: int,
+        keys: tuple[str, ...],
+        values: tuple[Any, ...],
+        drop: AbstractSet[int],
+        source: CompactMapping | None = None,
+    ) -> None:
+        self.cell, self.protocol, self.position = cell, protocol, position
+        self.keys, self._values, self.drop = keys, values, drop
+        self._source = source
 
     @property
     def ref(self) -> tuple[str, str, int]:
         """``(cell, protocol, position)``: where the entry is in ``files_metadata``."""
         return (self.cell, self.protocol, self.position)
+
+    @property
+    def values(self) -> tuple[Any, ...]:
+        """The values of the metadata with absolute paths, in the order of ``keys``."""
+        if self._source is None:
+            return self._values
+        kept = iter(self._values)
+        return (
+            *(
+                next(kept) if value and name in PATH_KEYS else value
+                for name, value in self._source.items()
+            ),
+            *kept,
+        )
 
     @property
     def config(self) -> dict[str, Any]:
@@ -202,14 +245,23 @@ def _cell_entries(
         absolute = _absolute(session, config, paths)
         write_ecode_overrides([(protocol, [absolute])], session.ecode_overrides)
         names = tuple(absolute)
+        values = tuple(absolute.values())
+        source = config if type(config) is CompactMapping else None
+        if source is not None:  # what the read-only entry does not hold
+            values = tuple(
+                value
+                for at, (name, value) in enumerate(absolute.items())
+                if at >= len(source) or (name in PATH_KEYS and source[name])
+            )
         entries.append(
             EntryPlan(
                 cell,
                 protocol,
                 position,
                 key_tuples.setdefault(names, names),
-                tuple(absolute.values()),
+                values,
                 dropped,
+                source,
             )
         )
     return entries
