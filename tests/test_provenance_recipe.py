@@ -52,7 +52,7 @@ def test_a_curated_session_is_reproduced_from_its_sidecar(
     assert _extract(tmp_path / "s.json", first) == EXIT_OK
     sidecar = json.loads((first / "efex_provenance.json").read_text())
     recipe = sidecar["recipe"]
-    assert recipe["dropped_traces"] == [["SimCell1.nwb", "IDRest", [3]]]
+    assert recipe["dropped_traces"] == [["SimCell1.nwb", "IDRest", [3], cell]]
     assert recipe["options"]["rheobase_overrides"] == {"SimCell2": 0.05}
     assert sidecar["exclusions"][0]["reason"] == "noisy baseline"
     used = sidecar["recordings"][0]

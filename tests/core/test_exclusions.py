@@ -168,3 +168,26 @@ def test_include_removes_exclusions_below() -> None:
     result = include(exclusions, ExclusionKey("c1", "IDRest"), _children)
     assert result == Exclusions({ExclusionKey("c1", "IV"): "c"})
     assert include(result, ExclusionKey("c2"), _children) == result
+
+
+def test_a_trace_excluded_in_one_cell_stays_in_another_reading_the_file(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two cells of one file (HEKA groups, ABF channels) under the same protocol."""
+    from efex_gui.core import readers
+
+    def fake_read_file(config: dict) -> list[dict]:
+        return [{"id": f"t{i}"} for i in range(4)]
+
+    monkeypatch.setattr(readers, "read_file", fake_read_file)
+    config = {"filepath": "/data/two_cells.dat", "protocol_name": "IV"}
+    reader = TraceFilter({("c1", "/data/two_cells.dat", "IV"): {1}})
+    assert [t["id"] for t in reader.for_cell("c1")(config)] == ["t0", "t2", "t3"]
+    assert len(reader.for_cell("c2")(config)) == 4
+    assert reader.for_cell("c2").source_indices(config, 4) == [0, 1, 2, 3]
+    assert reader.for_cell("c1").source_indices(config, 3) == [0, 2, 3]
+    # a key without a cell (a version 1 recipe's) drops in every cell
+    every = TraceFilter({("/data/two_cells.dat", "IV"): {0}}).for_cell("c2")
+    assert [t["id"] for t in every(config)] == ["t1", "t2", "t3"]
+    scoped = reader.for_cell("c1")
+    assert pickle.loads(pickle.dumps(scoped)) == scoped != reader

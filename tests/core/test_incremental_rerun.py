@@ -227,3 +227,40 @@ def test_a_results_sweep_references_take_no_int_per_sweep(session: Session) -> N
     assert result.sweep_ref({}) is None  # (not hashable: not a recording of it)
     per_sweep = held_bytes(result.refs, recordings) / len(recordings)
     assert per_sweep < 116  # a SweepRef and a dict entry; keyed by id(): 132 B
+
+
+def test_an_exclusion_in_one_of_two_cells_on_one_file_is_that_cells_only(
+    session: Session,
+) -> None:
+    """The GUI's run, the headless run and the sidecar's recipe agree."""
+    from efex_gui.core.export.recipe import build_recipe, recipe_kwargs
+
+    first = next(iter(session.files_metadata))
+    twin = f"{first}_twin"  # the same files, under another cell's name
+    session.files_metadata[twin] = copy.deepcopy(session.files_metadata[first])
+    result = IncrementalExtractor().run(session)
+    sweep = _above_rheobase_sweep(result, first, "IDRest")
+    session.exclusions = session.exclusions.with_excluded(
+        [_key(result, session, sweep)]
+    )
+    rerun = IncrementalExtractor().run(session)
+    kept = {
+        (rerun.sweep_ref(r).cell, rerun.sweep_ref(r).index)
+        for c in rerun.cells
+        for r in c.recordings
+        if rerun.sweep_ref(r).protocol == "IDRest"
+    }
+    index = result.sweep_ref(sweep).index
+    assert (first, index) not in kept
+    assert (twin, index) in kept
+    _assert_as_full_run(rerun, session)
+    kwargs = session.to_extract_kwargs()
+    reader = kwargs["recording_reader"]
+    recipe = build_recipe(kwargs["files_metadata"], kwargs, {}, reader)
+    assert [row[-1] for row in recipe["dropped_traces"]] == [first]
+    again, _ = recipe_kwargs({"recipe": recipe})
+    assert again["recording_reader"] == reader
+    rows = [row[:3] for row in recipe["dropped_traces"]]  # version 1: no cell
+    version_1 = {**recipe, "version": 1, "dropped_traces": rows}
+    older, _ = recipe_kwargs({"recipe": version_1})
+    assert list(older["recording_reader"].excluded) == [k[1:] for k in reader.excluded]

@@ -106,7 +106,7 @@ def test_extract_kwargs_apply_exclusions(tmp_path: Path) -> None:
         str(tmp_path / "c1" / "v_1.ibw")
     ]
     assert kwargs["recording_reader"] == TraceFilter(
-        {(str(tmp_path / "c1.nwb"), "IV"): {1}}
+        {("c1", str(tmp_path / "c1.nwb"), "IV"): {1}}
     )
     assert kwargs["targets"] == session.targets
     assert kwargs["targets"] is not session.targets

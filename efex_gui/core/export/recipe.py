@@ -7,7 +7,9 @@
   given: ``auto_targets``; the settings before defaults were filled in), the
   ``files_metadata`` actually read (after exclusions; paths relative to
   ``data_root``, which is recorded as an absolute folder), the traces dropped from
-  multi-trace files, the rheobase overrides and the output options;
+  multi-trace files (``dropped_traces``: ``[path, protocol, indices, cell]``; a
+  version 1 recipe named no cell, and its traces are dropped in every cell reading
+  the file under the protocol), the rheobase overrides and the output options;
 * ``recordings``: per recording, every metadata value the numbers depend on (units,
   ``dt``, LJP, eCode, ton / toff / amplitudes ...) and where each came from:
   ``user`` (files_metadata / the GUI), ``file`` (the reader) or ``detected`` (the
@@ -32,7 +34,10 @@ from efex_gui.core.importing.file_names import PATH_KEYS
 from efex_gui.core.recordings.timing_consensus import stimulus_source
 from efex_gui.core.session.exclusions import TraceFilter
 
-RECIPE_VERSION = 1
+RECIPE_VERSION = 2
+#: the versions read: 1 named no cell in ``dropped_traces`` (its traces were dropped
+#: in every cell reading the file under the protocol)
+READ_VERSIONS = (1, 2)
 #: extract_efeatures arguments a recipe records as given
 ARGUMENTS = (
     "threshold_nvalue_save", "protocols_rheobase", "absolute_amplitude",
@@ -117,9 +122,9 @@ def build_recipe(
             recipe["auto_targets"] = written
     if isinstance(recording_reader, TraceFilter):
         recipe["dropped_traces"] = [
-            [_relative(path, root), protocol, sorted(indices)]
-            for (path, protocol), indices in sorted(recording_reader.excluded.items())
-        ]
+            [_relative(key[-2], root), key[-1], sorted(indices), *key[:-2]]
+            for key, indices in sorted(recording_reader.excluded.items())
+        ]  # [path, protocol, indices, cell] (no cell: every cell's)
     elif recording_reader is not None:
         problems.append("a custom recording_reader was given")
     if problems:
@@ -257,8 +262,11 @@ def recipe_kwargs(
         (the message names each).
     """
     recipe = document.get("recipe")
-    if not isinstance(recipe, Mapping) or recipe.get("version") != RECIPE_VERSION:
-        raise MetadataError("This provenance sidecar holds no recipe (version 1).")
+    if not isinstance(recipe, Mapping) or recipe.get("version") not in READ_VERSIONS:
+        raise MetadataError(
+            "This provenance sidecar holds no recipe this version of efex_gui reads "
+            f"(versions {', '.join(map(str, READ_VERSIONS))})."
+        )
     if recipe.get("not_reproducible"):
         reasons = "; ".join(recipe["not_reproducible"])
         raise MetadataError(f"The run cannot be reproduced from its sidecar: {reasons}")
@@ -288,7 +296,7 @@ def recipe_kwargs(
         kwargs["auto_targets"] = _auto_targets(recipe["auto_targets"])
     if recipe.get("dropped_traces"):
         kwargs["recording_reader"] = TraceFilter(
-            {(str(root / p) if not Path(p).is_absolute() else p, protocol): set(idx)
-             for p, protocol, idx in recipe["dropped_traces"]}
+            {(*cell, str(root / p), protocol): set(idx)  # (an absolute p stays p)
+             for p, protocol, idx, *cell in recipe["dropped_traces"]}
         )  # fmt: skip
     return kwargs, root

@@ -34,6 +34,7 @@ from efex_gui.core.rheobase.strategies import (
     PRESET_PROTOCOLS_RHEOBASE,
     compute_rheobase,
 )
+from efex_gui.core.session.exclusions import reader_for_cell
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -159,6 +160,8 @@ def _create_cell(
     from efex_gui.core.readers import shared_reads  # h5py, neo, igor2: when reading
 
     cell_name, protocols = cell_definition
+    # a trace excluded in another cell reading the same file stays in this one
+    recording_reader = reader_for_cell(recording_reader, cell_name)
     cell = Cell(name=cell_name)
     cell.skipped_files = []
     with shared_reads() as shared:

@@ -380,14 +380,19 @@ class Session:
         self,
         kept: Mapping[str, Mapping[str, list[dict[str, Any]]]],
         partial: Mapping[tuple[str, str, str], set[int]],
-    ) -> dict[tuple[str, str], set[int]]:
-        """Re-key partial exclusions by (absolute path, protocol_name at read time)."""
-        keys: dict[tuple[str, str], set[int]] = {}
+    ) -> dict[tuple[str, ...], set[int]]:
+        """Re-key partial exclusions by (cell, absolute path, protocol_name at read).
+
+        The cell stays in the key: another cell reading the same file under the
+        same protocol keeps its traces (:class:`TraceFilter`).
+        """
+        keys: dict[tuple[str, ...], set[int]] = {}
         for (cell, protocol, file), indices in partial.items():
             for entry in kept[cell][protocol]:
                 if (entry.get("filepath") or entry.get("v_file")) == file:
                     name = str(entry.get("protocol_name", protocol))
-                    keys.setdefault((self.resolve(file), name), set()).update(indices)
+                    key = (cell, self.resolve(file), name)
+                    keys.setdefault(key, set()).update(indices)
         return keys
 
 

@@ -282,25 +282,53 @@ class TraceFilter:
     Parameters
     ----------
     excluded : dict
-        ``{(absolute path, protocol_name): {trace index, ...}}``. The protocol name
-        is the one the core puts in ``config_data["protocol_name"]`` before reading
-        (the entry's own value, else its files_metadata key).
+        ``{(cell, absolute path, protocol_name): {trace index, ...}}``: the traces
+        excluded in one cell's entry. The protocol name is the one the core puts in
+        ``config_data["protocol_name"]`` before reading (the entry's own value, else
+        its files_metadata key). A key without the cell, ``(absolute path,
+        protocol_name)`` (a recipe written before version 2), drops the traces in
+        every cell that reads the file under that protocol.
+    cell : str, optional
+        The cell being read (:meth:`for_cell`; the extraction scopes the filter to
+        each cell it reads). Unscoped, a cell's key applies to every cell.
 
     Notes
     -----
-    The object is picklable so it works with process-pool ``map_function``s.
+    Two cells may read one file under the same protocol (two cells of one HEKA
+    file, two channels of one ABF file): a trace excluded in one is kept in the
+    other. The object is picklable so it works with process-pool ``map_function``s.
     """
 
-    def __init__(self, excluded: Mapping[tuple[str, str], Iterable[int]]) -> None:
+    def __init__(
+        self,
+        excluded: Mapping[tuple[str, ...], Iterable[int]],
+        cell: str | None = None,
+    ) -> None:
         self.excluded = {k: frozenset(v) for k, v in excluded.items()}
+        self.cell = cell
+
+    def for_cell(self, cell: str) -> TraceFilter:
+        """Return this filter for the reads of ``cell`` (its keys and the cell-less)."""
+        return TraceFilter(self.excluded, cell)
+
+    def _dropped(self, config_data: Mapping[str, Any]) -> set[int]:
+        """Return the indices of the traces of ``config_data`` to drop."""
+        path = entry_file(config_data)
+        protocol = str(config_data.get("protocol_name", ""))
+        drop: set[int] = set()
+        for key, indices in self.excluded.items():
+            if key[-2:] == (path, protocol) and (
+                len(key) == 2 or self.cell is None or key[0] == self.cell
+            ):
+                drop.update(indices)
+        return drop
 
     def __call__(self, config_data: dict[str, Any]) -> list[TraceDict]:
         """Read ``config_data`` with the normal readers and drop the excluded traces."""
         from efex_gui.core.readers import read_file
 
         traces = read_file(config_data)
-        key = (entry_file(config_data), str(config_data.get("protocol_name", "")))
-        drop = self.excluded.get(key, frozenset())
+        drop = self._dropped(config_data)
         return [t for i, t in enumerate(traces) if i not in drop]
 
     def source_indices(self, config_data: Mapping[str, Any], count: int) -> list[int]:
@@ -309,8 +337,7 @@ class TraceFilter:
         The recordings read through the filter are then keyed, and read again on
         demand, as if read without it (the persistent feature cache, dropped traces).
         """
-        key = (entry_file(config_data), str(config_data.get("protocol_name", "")))
-        drop = self.excluded.get(key, frozenset())
+        drop = self._dropped(config_data)
         kept: list[int] = []
         index = 0
         while len(kept) < count:
@@ -320,13 +347,29 @@ class TraceFilter:
         return kept
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, TraceFilter) and self.excluded == other.excluded
+        return (
+            isinstance(other, TraceFilter)
+            and self.excluded == other.excluded
+            and self.cell == other.cell
+        )
 
     def __hash__(self) -> int:
-        return hash(frozenset(self.excluded.items()))
+        return hash((frozenset(self.excluded.items()), self.cell))
 
     def __repr__(self) -> str:
-        return f"TraceFilter({len(self.excluded)} files)"
+        scope = "" if self.cell is None else f", cell {self.cell!r}"
+        return f"TraceFilter({len(self.excluded)} files{scope})"
+
+
+def reader_for_cell(recording_reader: Any, cell: str) -> Any:
+    """Return ``recording_reader`` for the reads of ``cell``.
+
+    A :class:`TraceFilter` is scoped to the cell (:meth:`TraceFilter.for_cell`);
+    any other reader is returned as it is.
+    """
+    if isinstance(recording_reader, TraceFilter):
+        return recording_reader.for_cell(cell)
+    return recording_reader
 
 
 def include(
