@@ -191,3 +191,32 @@ def test_a_trace_excluded_in_one_cell_stays_in_another_reading_the_file(
     assert [t["id"] for t in every(config)] == ["t1", "t2", "t3"]
     scoped = reader.for_cell("c1")
     assert pickle.loads(pickle.dumps(scoped)) == scoped != reader
+
+
+def test_a_sweep_excluded_in_one_cell_of_a_heka_bundle_is_kept_in_the_others() -> None:
+    """The shared bundle: eight cells (amplifier channels) read from one file."""
+    from efex_gui.core.extraction.read_and_extract import read_recordings
+    from efex_gui.core.session.document import Session
+    from efex_gui.core.session.folder_import import import_folder
+    from tests.conftest import shared_path
+
+    folder = shared_path("formats", "heka")
+    found = import_folder(folder)
+    session = Session(files_metadata=found.files_metadata, data_root=folder)
+    session.ecode_overrides = dict(found.ecode_overrides)  # "Sti 7S-Cc": Step
+    first, second = list(found.files_metadata)[:2]
+    (protocol,) = found.files_metadata[first]
+    file = entry_file(found.files_metadata[first][protocol][0])
+    session.exclusions = session.exclusions.with_excluded(
+        [ExclusionKey(first, protocol, file, 3)]
+    )
+    kwargs = session.to_extract_kwargs()
+    cells = {
+        cell.name: len(cell.recordings)
+        for cell in read_recordings(
+            kwargs["files_metadata"], kwargs["recording_reader"]
+        )
+    }
+    assert cells[second] > 3
+    assert cells[first] == cells[second] - 1
+    assert all(cells[name] == cells[second] for name in cells if name != first)
