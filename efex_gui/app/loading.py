@@ -134,7 +134,9 @@ class RecordingStore(TaskQueue):
         self._recordings = BrowsedRecordings(self._on_thaw)
         #: raw traces of what could not be interpreted, kept for display only
         self._raw: dict[EntryKey, dict[int, Any]] = {}
-        self._fix: dict[EntryKey, str | None] = {}
+        #: the fix an entry not interpreted needs (``LoadedEntry.fix``), of those
+        #: that need one (a dict entry per entry read held None: 28 B a sweep)
+        self._fix: dict[EntryKey, str] = {}
         #: the efel settings each entry's spike counts were made with
         self._read_settings: dict[EntryKey, Mapping[str, Any]] = {}
         #: the one read-only copy of the efel settings the entries share
@@ -281,6 +283,8 @@ class RecordingStore(TaskQueue):
         for result, generation, _ in items:
             if self._in_flight.get(result.key) == generation:
                 del self._in_flight[result.key]
+        if not self._in_flight:  # a dict keeps its table: 28 B a sweep, once read
+            self._in_flight = {}
         keys = [r.key for r, stamp, _ in items if self._stamp(r.key) == stamp]
         for result, generation, timing in items:
             if self._stamp(result.key) == generation:
@@ -340,7 +344,10 @@ class RecordingStore(TaskQueue):
 
     def _store(self, result: LoadedEntry, keep_traces: bool) -> None:
         key = result.key
-        self._fix[key] = result.fix
+        if result.fix is None:
+            self._fix.pop(key, None)
+        else:
+            self._fix[key] = result.fix
         if keep_traces:
             self._raw[key] = result.raw
         else:

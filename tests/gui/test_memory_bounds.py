@@ -197,3 +197,18 @@ def test_the_browser_and_the_result_keep_compact_per_sweep_dicts(
         assert second.features
     finally:
         assert extraction.shutdown()
+
+
+def test_once_everything_is_read_the_store_keeps_no_table_per_entry_for_nothing(
+    qtbot: Any, controller: SessionController, demo_dir: Path
+) -> None:
+    """No entry's "no fix needed", no emptied table of reads in flight (28 B each)."""
+    import sys
+
+    controller.open_json(demo_dir / "config.json")
+    _read_everything(qtbot, controller)
+    store = controller.store
+    assert len(list(store.read_recordings())) > 8
+    assert store._fix == {}, "every demo sweep is interpreted"
+    assert store._in_flight == {}
+    assert sys.getsizeof(store._in_flight) == sys.getsizeof({})
