@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 if TYPE_CHECKING:
     from efex_gui.app.controller import SessionController
+    from efex_gui.widgets.main_window import MainWindow
 
 B6_UNITS = {"i_unit": "pA", "v_unit": "mV", "t_unit": "s", "dt": 0.00025, "ljp": 14.0}
 
@@ -48,3 +49,19 @@ class Answer:
         assert isinstance(box, QMessageBox)
         self.texts.append(box.text())
         next(b for b in box.buttons() if b.text() == self.button).click()
+
+
+def main_window(
+    qtbot: Any, controller: SessionController | None = None, preferences: Any = None
+) -> MainWindow:
+    """A main window owned by ``qtbot`` that closes without asking.
+
+    ``controller``: a new one when None; ``preferences``: the window's default.
+    """
+    from efex_gui.app.controller import SessionController
+    from efex_gui.widgets.main_window import MainWindow
+
+    window = MainWindow(controller or SessionController(), preferences)
+    window.confirm_close = False
+    qtbot.addWidget(window)
+    return window

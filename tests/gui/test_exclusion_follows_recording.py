@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import Qt
 
 from efex_gui.core.session.exclusions import ExclusionKey
-from efex_gui.widgets.main_window import MainWindow
 from tests.conftest import shared_path
+from tests.gui.helpers import main_window
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -32,9 +32,7 @@ def test_excluding_a_file_under_idrest_excludes_it_under_step_and_the_tree_shows
     qtbot: Any, controller: SessionController, preferences: Any, tmp_path: Path
 ) -> None:
     _sscx_session(controller, tmp_path)
-    window = MainWindow(controller, preferences)
-    window.confirm_close = False
-    qtbot.addWidget(window)
+    window = main_window(qtbot, controller, preferences)
     cell = "C060109A1-SR-C1"
     step = controller.dataset.entries(cell, "Step")
     file = step[0].get("filepath") or step[0].get("v_file")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtWidgets import QInputDialog
 
 from efex_gui.app.preferences import DEFAULT_EXCLUSION_REASONS
-from efex_gui.widgets.main_window import MainWindow
+from tests.gui.helpers import main_window
 from tests.gui.test_file_browser import _row
 
 if TYPE_CHECKING:
@@ -25,9 +25,7 @@ def test_common_reasons_free_text_and_the_edited_list(
     tmp_path: Path,
     monkeypatch: Any,
 ) -> None:
-    window = MainWindow(controller, preferences)
-    window.confirm_close = False
-    qtbot.addWidget(window)
+    window = main_window(qtbot, controller, preferences)
     window.open_path(demo_dir / "config.json")
     controller.cancel_task()
     browser, model = window.browser, window.browser.model

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import Qt
 
 from efex_gui.resources import resource_path
-from efex_gui.widgets.main_window import MainWindow
 from efex_gui.widgets.target_table_model import COLUMN
 from tests.gui.extraction_helpers import assert_same_files, headless_export, open_demo
+from tests.gui.helpers import main_window
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -28,9 +28,7 @@ def _cancel_when_features_start(bar: Any) -> Any:
 def test_targets_run_cancel_run_exclude_export(
     qtbot: Any, controller: Any, preferences: Any, demo_dir: Path, tmp_path: Path
 ) -> None:
-    window = MainWindow(controller, preferences)
-    window.confirm_close = False
-    qtbot.addWidget(window)
+    window = main_window(qtbot, controller, preferences)
     extraction, ui = window.extraction, window.extraction_ui
     bar, editor, plot, results = (
         ui["bar"],

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from efex_gui.widgets.main_window import MainWindow
+from tests.gui.helpers import main_window
 
 CONTROLS = (
     QAbstractButton,
@@ -53,9 +53,7 @@ def _untipped(root: QWidget) -> list[str]:
 def test_every_extraction_control_has_a_tooltip(
     qtbot: Any, controller: Any, preferences: Any
 ) -> None:
-    window = MainWindow(controller, preferences)
-    window.confirm_close = False
-    qtbot.addWidget(window)
+    window = main_window(qtbot, controller, preferences)
     ui = window.extraction_ui
     settings = ui["settings"]
     missing: dict[str, list[str]] = {}

@@ -13,12 +13,14 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from efex_gui.app.extraction_controller import ExtractionController
-from efex_gui.widgets.main_window import MainWindow
 from efex_gui.widgets.settings_panel import SettingsPanel
 from tests.gui.extraction_helpers import run_and_wait
+from tests.gui.helpers import main_window
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from efex_gui.widgets.main_window import MainWindow
 
 LAB_STEPS = "FI steps 500ms"
 LAB_IV = "Trigem injection"
@@ -39,9 +41,7 @@ def _lab_window(
     qtbot: Any, controller: Any, preferences: Any, demo_dir: Path, mapped: bool
 ) -> MainWindow:
     """The main window on the lab's folder, every file read by the browser."""
-    window = MainWindow(controller, preferences)
-    window.confirm_close = False
-    qtbot.addWidget(window)
+    window = main_window(qtbot, controller, preferences)
     _import_lab_folder(controller, demo_dir, mapped)
     controller.load_all()  # the browser reads: its recordings are handed to the run
     qtbot.waitUntil(lambda: not controller.is_busy(), timeout=120_000)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from efex_gui.app.extraction_worker import ExtractionError
-from efex_gui.widgets.main_window import MainWindow
+from tests.gui.helpers import main_window
 
 if TYPE_CHECKING:
     from efex_gui.app.controller import SessionController
@@ -16,9 +16,7 @@ LONG = "Cannot read /very/long/path/" + "deeply/nested/folder/" * 40 + "cell.nwb
 def test_long_messages_are_elided_with_the_full_text_in_the_tooltip(
     qtbot: Any, controller: SessionController, preferences: Any
 ) -> None:
-    window = MainWindow(controller, preferences)
-    window.confirm_close = False
-    qtbot.addWidget(window)
+    window = main_window(qtbot, controller, preferences)
     window.resize(1200, 800)
     window.show()
     qtbot.waitExposed(window)

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
@@ -19,8 +19,10 @@ from efex_gui.app.controller import SessionController
 from efex_gui.core.session.document import Session
 from efex_gui.core.session.exclusions import ExclusionKey
 from efex_gui.widgets.import_dialog import ImportDialog
-from efex_gui.widgets.main_window import MainWindow
-from tests.gui.helpers import load_everything
+from tests.gui.helpers import load_everything, main_window
+
+if TYPE_CHECKING:
+    from efex_gui.widgets.main_window import MainWindow
 
 ROOT = Path(__file__).resolve().parents[2]
 #: object names of the buttons Qt puts in tables and tab bars
@@ -29,9 +31,7 @@ QT_INTERNAL = ("qt_", "ScrollLeftButton", "ScrollRightButton")
 
 @pytest.fixture
 def window(qtbot: Any, controller: SessionController, preferences: Any) -> MainWindow:
-    window = MainWindow(controller, preferences)
-    window.confirm_close = False
-    qtbot.addWidget(window)
+    window = main_window(qtbot, controller, preferences)
     return window
 
 
@@ -406,9 +406,7 @@ def test_session_saved_from_the_window_reopens_identical(
     assert window._save_to(path)
     before = _tree_rows(window)
 
-    other = MainWindow(SessionController(), preferences)
-    other.confirm_close = False
-    qtbot.addWidget(other)
+    other = main_window(qtbot, SessionController(), preferences)
     try:
         assert other.open_path(path)
         load_everything(qtbot, other.controller)

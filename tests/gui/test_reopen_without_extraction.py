@@ -16,19 +16,19 @@ from efex_gui.app.controller import SessionController
 from efex_gui.core.extraction import result_store
 from efex_gui.core.extraction.incremental import IncrementalExtractor
 from efex_gui.core.session.exclusions import ExclusionKey
-from efex_gui.widgets.main_window import MainWindow
 from tests.gui.extraction_helpers import run_and_wait
+from tests.gui.helpers import main_window
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     import pytest
 
+    from efex_gui.widgets.main_window import MainWindow
+
 
 def _window(qtbot: Any, preferences: Any) -> MainWindow:
-    window = MainWindow(SessionController(), preferences)
-    window.confirm_close = False
-    qtbot.addWidget(window)
+    window = main_window(qtbot, SessionController(), preferences)
     return window
 
 

@@ -17,12 +17,13 @@ import pytest
 from PySide6.QtCore import Qt
 
 from efex_gui.core.session.exclusions import ExclusionKey
-from efex_gui.widgets.main_window import MainWindow
 from tests.gui.extraction_helpers import open_demo
-from tests.gui.helpers import Answer
+from tests.gui.helpers import Answer, main_window
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from efex_gui.widgets.main_window import MainWindow
 
 BAD_ROWS = [
     {"efeature": "no_such_feature", "protocol": "IDRest", "amplitude": 200,
@@ -34,9 +35,7 @@ BAD_ROWS = [
 
 @pytest.fixture
 def window(qtbot: Any, controller: Any, preferences: Any, demo_dir: Path) -> MainWindow:
-    window = MainWindow(controller, preferences)
-    window.confirm_close = False
-    qtbot.addWidget(window)
+    window = main_window(qtbot, controller, preferences)
     open_demo(controller, demo_dir)
     good = json.loads((demo_dir / "targets.json").read_text())
     # the bad rows in the middle: the valid ones keep their order around them
