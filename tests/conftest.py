@@ -16,6 +16,16 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("EFEX_SHARED_DATA", ROOT.parent / "shared" / "data"))
+#: an SSCx Igor entry's values besides its ordinal and files (units, dt, LJP, window)
+SSCX_ENTRY_VALUES = {
+    "i_unit": "A",
+    "v_unit": "V",
+    "t_unit": "s",
+    "dt": 5e-05,
+    "ljp": 14,
+    "ton": 10,
+    "toff": 13.5,
+}
 
 
 def shared_path(*parts: str) -> Path:

@@ -15,19 +15,13 @@ from efex_gui.core.recordings.compact import (
     compact_for_browsing,
 )
 from efex_gui.core.recordings.ecodes.step import Step
-from tests.conftest import held_bytes
+from tests.conftest import SSCX_ENTRY_VALUES, held_bytes
 
 CONFIG = {  # an SSCx entry's, with its protocol's consensus window
     "ordinal": "411",
     "i_file": "/data/cell/ch0_411.ibw",
     "v_file": "/data/cell/ch1_411.ibw",
-    "i_unit": "A",
-    "v_unit": "V",
-    "t_unit": "s",
-    "dt": 5e-05,
-    "ljp": 14,
-    "ton": 10,
-    "toff": 13.5,
+    **SSCX_ENTRY_VALUES,
     "stimulus_source": "consensus",
     "protocol_name": "IDRest",
 }

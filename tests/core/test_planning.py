@@ -10,6 +10,7 @@ import pytest
 from efex_gui.core.extraction.planning import PlanCache
 from efex_gui.core.session.dataset import Dataset, EntryKey
 from efex_gui.core.session.document import Session
+from tests.conftest import SSCX_ENTRY_VALUES
 
 
 def _session() -> Session:
@@ -164,13 +165,7 @@ def _igor_entry(stem: str) -> dict[str, object]:
         "ordinal": stem[-1],
         "i_file": f"{stem}_ch0.ibw",
         "v_file": f"{stem}_ch1.ibw",
-        "i_unit": "A",
-        "v_unit": "V",
-        "t_unit": "s",
-        "dt": 5e-05,
-        "ljp": 14,
-        "ton": 10,
-        "toff": 13.5,
+        **SSCX_ENTRY_VALUES,
     }
 
 
