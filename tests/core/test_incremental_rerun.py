@@ -264,3 +264,20 @@ def test_an_exclusion_in_one_of_two_cells_on_one_file_is_that_cells_only(
     version_1 = {**recipe, "version": 1, "dropped_traces": rows}
     older, _ = recipe_kwargs({"recipe": version_1})
     assert list(older["recording_reader"].excluded) == [k[1:] for k in reader.excluded]
+
+
+@pytest.mark.parametrize(
+    "row", [["a.nwb", "IDRest"], ["a.nwb", "IDRest", [1], "c1", "c2"], "a.nwb"]
+)
+def test_a_damaged_dropped_traces_row_of_a_recipe_is_named(row: Any) -> None:
+    from efex_gui.core.errors import MetadataError
+    from efex_gui.core.export.recipe import RECIPE_VERSION, recipe_kwargs
+
+    recipe = {
+        "version": RECIPE_VERSION,
+        "data_root": "/data",
+        "files_metadata": {},
+        "dropped_traces": [["b.nwb", "IV", [0], "c1"], row],
+    }
+    with pytest.raises(MetadataError, match=r"recipe\.dropped_traces .* row 2"):
+        recipe_kwargs({"recipe": recipe})

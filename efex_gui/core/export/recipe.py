@@ -166,6 +166,24 @@ def _auto_targets(written: Any) -> list[Any]:
         ) from exc
 
 
+def _trace_filter(rows: Any, root: Path) -> TraceFilter:
+    """Rebuild a recipe's :class:`TraceFilter` (a damaged row named)."""
+    excluded: dict[tuple[str, ...], set[int]] = {}
+    for number, row in enumerate(rows, 1):
+        try:
+            path, protocol, indices, *cell = row
+            if len(cell) > 1 or not all(isinstance(x, str) for x in (path, *cell)):
+                raise ValueError
+            key = (*cell, str(root / path), str(protocol))  # an absolute path stays
+            excluded[key] = {int(index) for index in indices}
+        except (TypeError, ValueError) as exc:
+            raise MetadataError(
+                f"The sidecar's recipe.dropped_traces is damaged: row {number} "
+                f"({row!r}) is not [path, protocol, [trace indices], cell]."
+            ) from exc
+    return TraceFilter(excluded)
+
+
 def _source(key: str, recording: Any, detected: str) -> str:
     config = getattr(recording, "config_data", None) or {}
     reader = getattr(recording, "reader_data", None) or {}
@@ -295,8 +313,5 @@ def recipe_kwargs(
     if recipe.get("auto_targets") is not None:
         kwargs["auto_targets"] = _auto_targets(recipe["auto_targets"])
     if recipe.get("dropped_traces"):
-        kwargs["recording_reader"] = TraceFilter(
-            {(*cell, str(root / p), protocol): set(idx)  # (an absolute p stays p)
-             for p, protocol, idx, *cell in recipe["dropped_traces"]}
-        )  # fmt: skip
+        kwargs["recording_reader"] = _trace_filter(recipe["dropped_traces"], root)
     return kwargs, root
